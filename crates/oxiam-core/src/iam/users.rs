@@ -1,0 +1,137 @@
+//! CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser.
+
+use oxiam_protocol::iam::{
+    CreateUserRequest, CreateUserResponse, DeleteUserRequest, GetUserRequest, GetUserResponse, ListUsersRequest,
+    ListUsersResponse, Tag, UpdateUserRequest, User, errors as iam_errors,
+};
+use oxiam_protocol::{ServiceError, Timestamp};
+use oxiam_store::{NewUser, StoreError, UserRow};
+
+use super::{page_size, resume_after};
+use crate::{Oxiam, Principal, PrincipalKind, errors, ids};
+
+fn user_of(row: &UserRow, with_tags: bool) -> User {
+    User {
+        path: row.path.clone(),
+        user_name: row.name.clone(),
+        user_id: row.user_id.clone(),
+        arn: ids::user_arn(&row.account_id, &row.path, &row.name),
+        create_date: Timestamp(row.created_at),
+        password_last_used: None,
+        permissions_boundary: None,
+        tags: (with_tags && !row.tags.is_empty())
+            .then(|| row.tags.iter().map(|(key, value)| Tag { key: key.clone(), value: value.clone() }).collect()),
+    }
+}
+
+/// Tag keys are unique regardless of case, as AWS checks them.
+fn check_tags(tags: &[Tag]) -> Result<(), ServiceError> {
+    let mut keys: Vec<String> = tags.iter().map(|t| t.key.to_lowercase()).collect();
+    keys.sort();
+    if keys.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ServiceError::new(
+            iam_errors::INVALID_INPUT,
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        ));
+    }
+    Ok(())
+}
+
+impl Oxiam {
+    pub(super) async fn create_user(
+        &self,
+        caller: &Principal,
+        input: CreateUserRequest,
+        now: i64,
+    ) -> Result<CreateUserResponse, ServiceError> {
+        if input.permissions_boundary.is_some() {
+            return Err(errors::not_implemented("permissions boundaries (PermissionsBoundary)"));
+        }
+        let tags = input.tags.unwrap_or_default();
+        check_tags(&tags)?;
+        let tags: Vec<(String, String)> = tags.into_iter().map(|t| (t.key, t.value)).collect();
+        let user_id = ids::user_id();
+        let row = self
+            .store
+            .create_user(NewUser {
+                account_id: &caller.account_id,
+                user_id: &user_id,
+                name: &input.user_name,
+                path: input.path.as_deref().unwrap_or("/"),
+                created_at: now,
+                tags: &tags,
+            })
+            .await
+            .map_err(errors::for_user(&input.user_name))?;
+        Ok(CreateUserResponse { user: Some(user_of(&row, true)) })
+    }
+
+    pub(super) async fn get_user(&self, caller: &Principal, input: GetUserRequest) -> Result<GetUserResponse, ServiceError> {
+        let name = match (&input.user_name, &caller.kind) {
+            (Some(name), _) => name.as_str(),
+            (None, PrincipalKind::User { name, .. }) => name.as_str(),
+            (None, PrincipalKind::Root) => return self.get_root_user(caller).await,
+        };
+        let row = self.store.get_user(&caller.account_id, name).await.map_err(errors::for_user(name))?;
+        Ok(GetUserResponse { user: user_of(&row, true) })
+    }
+
+    /// GetUser without a name, called by the root: the root "user" (its id is the
+    /// account id). AWS leaves out UserName and Path here; the model marks them required,
+    /// so oxiam sends them empty (see docs/differences.md).
+    async fn get_root_user(&self, caller: &Principal) -> Result<GetUserResponse, ServiceError> {
+        let created = self.store.account_created_at(&caller.account_id).await.map_err(errors::internal)?;
+        Ok(GetUserResponse {
+            user: User {
+                path: String::new(),
+                user_name: String::new(),
+                user_id: caller.account_id.clone(),
+                arn: ids::root_arn(&caller.account_id),
+                create_date: Timestamp(created),
+                password_last_used: None,
+                permissions_boundary: None,
+                tags: None,
+            },
+        })
+    }
+
+    pub(super) async fn list_users(&self, caller: &Principal, input: ListUsersRequest) -> Result<ListUsersResponse, ServiceError> {
+        let after = resume_after(input.marker.as_deref())?;
+        let page = self
+            .store
+            .list_users(
+                &caller.account_id,
+                input.path_prefix.as_deref().unwrap_or("/"),
+                after.as_deref(),
+                page_size(input.max_items),
+            )
+            .await
+            .map_err(errors::internal)?;
+        Ok(ListUsersResponse {
+            // ListUsers does not return tags (AWS documents this; GetUser does).
+            users: page.items.iter().map(|row| user_of(row, false)).collect(),
+            is_truncated: Some(page.next_marker.is_some()),
+            marker: page.next_marker,
+        })
+    }
+
+    pub(super) async fn update_user(&self, caller: &Principal, input: UpdateUserRequest) -> Result<(), ServiceError> {
+        self.store
+            .update_user(&caller.account_id, &input.user_name, input.new_user_name.as_deref(), input.new_path.as_deref())
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => errors::no_such_user(&input.user_name),
+                StoreError::Conflict => errors::user_exists(input.new_user_name.as_deref().unwrap_or(&input.user_name)),
+                e => errors::internal(e),
+            })
+    }
+
+    pub(super) async fn delete_user(&self, caller: &Principal, input: DeleteUserRequest) -> Result<(), ServiceError> {
+        self.store.delete_user(&caller.account_id, &input.user_name).await.map_err(|e| match e {
+            StoreError::DeleteConflict => {
+                ServiceError::new(iam_errors::DELETE_CONFLICT, "Cannot delete entity, must delete access keys first.")
+            }
+            e => errors::for_user(&input.user_name)(e),
+        })
+    }
+}

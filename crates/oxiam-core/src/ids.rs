@@ -1,0 +1,90 @@
+//! Identifiers in AWS's formats: `AIDA…` user ids, `AKIA…` key ids, 40-character secrets,
+//! ARNs.
+
+/// The characters of AWS's unique ids (user ids, key ids): upper-case base32.
+const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+/// The characters of a secret access key.
+const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn random_from(alphabet: &[u8], len: usize) -> String {
+    // Both alphabets have a power-of-two size, so masking a byte draws without bias.
+    debug_assert!(alphabet.len().is_power_of_two());
+    let mut bytes = vec![0u8; len];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    bytes.iter().map(|b| alphabet[*b as usize & (alphabet.len() - 1)] as char).collect()
+}
+
+/// A user id: `AIDA` and 17 characters, 21 in all.
+pub fn user_id() -> String {
+    format!("AIDA{}", random_from(ID_ALPHABET, 17))
+}
+
+/// A long-term access key id: `AKIA` and 16 characters, 20 in all.
+pub fn access_key_id() -> String {
+    format!("AKIA{}", random_from(ID_ALPHABET, 16))
+}
+
+/// A secret access key: 40 characters.
+pub fn secret_access_key() -> String {
+    random_from(SECRET_ALPHABET, 40)
+}
+
+/// A 12-digit account id (never starting with 0, so it survives being read as a number).
+pub fn account_id() -> String {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    bytes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let digit = if i == 0 { 1 + b % 9 } else { b % 10 };
+            char::from(b'0' + digit)
+        })
+        .collect()
+}
+
+/// A request id in AWS's form (a UUID, version 4).
+pub fn request_id() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the operating system's random source failed");
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+/// `arn:aws:iam::ACCOUNT:user/PATH/NAME` (the path starts and ends with `/`).
+pub fn user_arn(account_id: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:user{path}{name}")
+}
+
+/// `arn:aws:iam::ACCOUNT:root`.
+pub fn root_arn(account_id: &str) -> String {
+    format!("arn:aws:iam::{account_id}:root")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_have_aws_shapes() {
+        let u = user_id();
+        assert!(u.starts_with("AIDA") && u.len() == 21 && u.bytes().all(|c| ID_ALPHABET.contains(&c)));
+        let k = access_key_id();
+        assert!(k.starts_with("AKIA") && k.len() == 20);
+        assert_eq!(secret_access_key().len(), 40);
+        let a = account_id();
+        assert!(a.len() == 12 && a.bytes().all(|c| c.is_ascii_digit()) && !a.starts_with('0'));
+        assert_ne!(user_id(), user_id());
+        let r = request_id();
+        assert_eq!(r.len(), 36);
+        assert_eq!(&r[14..15], "4");
+    }
+
+    #[test]
+    fn arns_join_path_and_name() {
+        assert_eq!(user_arn("123456789012", "/", "bob"), "arn:aws:iam::123456789012:user/bob");
+        assert_eq!(user_arn("123456789012", "/a/b/", "bob"), "arn:aws:iam::123456789012:user/a/b/bob");
+    }
+}

@@ -1,0 +1,143 @@
+//! The IAM and STS services: each operation's rules, ids, ARNs and limits.
+//!
+//! [`Oxiam`] is what the HTTP front calls at each stage of the request path:
+//! [`Oxiam::authenticate`] (signature → [`Principal`]), [`Oxiam::authorize`] (deny by
+//! default), [`Oxiam::execute_iam`] / [`Oxiam::execute_sts`] (the operation, in storage
+//! transactions), and [`Oxiam::record`] (access-key last use).
+
+mod authn;
+pub mod authz;
+pub mod errors;
+pub mod iam;
+pub mod ids;
+mod principal;
+pub mod secrets;
+pub mod sts;
+
+pub use authn::{AuthFailure, Authenticated};
+pub use principal::{Principal, PrincipalKind};
+pub use secrets::SecretBox;
+
+use oxiam_store::Store;
+
+/// How many access keys one user (or the root) may hold, as in AWS.
+pub const ACCESS_KEYS_PER_USER: i64 = 2;
+
+/// The services oxiam answers on its Query endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// IAM, API version 2010-05-08.
+    Iam,
+    /// STS, API version 2011-06-15.
+    Sts,
+}
+
+impl Service {
+    /// The SigV4 signing name, also the prefix of the service's actions.
+    pub fn signing_name(self) -> &'static str {
+        match self {
+            Service::Iam => "iam",
+            Service::Sts => "sts",
+        }
+    }
+}
+
+/// The IAM and STS services over one store.
+#[derive(Debug, Clone)]
+pub struct Oxiam {
+    store: Store,
+    secrets: SecretBox,
+}
+
+/// What to do when the store holds no account yet, and which root key to make sure of.
+#[derive(Debug, Clone, Default)]
+pub struct BootstrapConfig {
+    /// The account id to create (random if `None`).
+    pub account_id: Option<String>,
+    /// A root access key id and secret that must exist (generated for a new account if `None`).
+    pub root_key: Option<(String, String)>,
+}
+
+/// What bootstrap found or made.
+#[derive(Debug, Clone)]
+pub struct Bootstrapped {
+    /// The account's id.
+    pub account_id: String,
+    /// A root key generated now (shown once, never again).
+    pub generated_root_key: Option<(String, String)>,
+}
+
+/// Bootstrap could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] oxiam_store::StoreError),
+    /// The configured root key exists with another secret or another owner.
+    #[error("the configured root access key {0} already exists with a different secret or owner")]
+    RootKeyMismatch(String),
+    /// The configured account id is not 12 digits.
+    #[error("the account id {0:?} is not 12 digits")]
+    BadAccountId(String),
+}
+
+impl Oxiam {
+    /// The services over `store`, sealing secrets with `secrets`.
+    pub fn new(store: Store, secrets: SecretBox) -> Self {
+        Self { store, secrets }
+    }
+
+    /// The store the services run on.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Makes sure the database holds an account and the configured root key.
+    pub async fn bootstrap(&self, config: &BootstrapConfig, now: i64) -> Result<Bootstrapped, BootstrapError> {
+        let candidate = match &config.account_id {
+            Some(id) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) => id.clone(),
+            Some(id) => return Err(BootstrapError::BadAccountId(id.clone())),
+            None => ids::account_id(),
+        };
+        let (account_id, created) = self.store.bootstrap_account(&candidate, now).await?;
+        let mut generated_root_key = None;
+        let wanted = match &config.root_key {
+            Some(key) => Some(key.clone()),
+            None if created => {
+                let key = (ids::access_key_id(), ids::secret_access_key());
+                generated_root_key = Some(key.clone());
+                Some(key)
+            }
+            None => None,
+        };
+        if let Some((id, secret)) = wanted {
+            match self.store.find_access_key(&id).await? {
+                Some(found) => {
+                    let same = found.key.account_id == account_id
+                        && found.key.user_id.is_none()
+                        && self.secrets.open(&id, &found.key.secret_sealed).ok().as_deref() == Some(secret.as_str());
+                    if !same {
+                        return Err(BootstrapError::RootKeyMismatch(id));
+                    }
+                }
+                None => {
+                    let row = oxiam_store::AccessKeyRow {
+                        access_key_id: id.clone(),
+                        account_id: account_id.clone(),
+                        user_id: None,
+                        secret_sealed: self.secrets.seal(&id, &secret),
+                        status: "Active".to_owned(),
+                        created_at: now,
+                        last_used: None,
+                    };
+                    match self.store.create_access_key(&row, ACCESS_KEYS_PER_USER).await {
+                        // Another server sharing the database inserted the same key first.
+                        Err(oxiam_store::StoreError::Conflict) => {}
+                        other => other?,
+                    }
+                }
+            }
+        }
+        Ok(Bootstrapped { account_id, generated_root_key })
+    }
+}

@@ -1,0 +1,159 @@
+//! The IAM and STS wire format (the AWS Query protocol), generated from the official
+//! service models under `models/`.
+//!
+//! The request path uses this crate twice: [`query::QueryParams::parse`] then a service's
+//! `decode` turn a form body into a typed request, and [`encode_response`] /
+//! [`encode_error`] turn a typed response or an error into the XML envelope clients expect.
+//! Nothing here does I/O; `generated/` is written by `codegen/generate.py`.
+
+pub mod query;
+pub mod validate;
+pub mod xml;
+
+mod generated {
+    pub mod iam;
+    pub mod sts;
+}
+pub use generated::{iam, sts};
+
+use std::fmt;
+
+/// A value the model marks `sensitive` (passwords, secret keys): never printed by `Debug`,
+/// so a logged request or response cannot leak it.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Sensitive<T>(pub T);
+
+impl<T> fmt::Debug for Sensitive<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("*** Sensitive Data Redacted ***")
+    }
+}
+
+impl<T: xml::XmlText> xml::XmlText for Sensitive<T> {
+    fn write_text(&self, out: &mut xml::XmlWriter) {
+        self.0.write_text(out)
+    }
+}
+
+/// A point in time, in whole seconds since the Unix epoch (IAM's dates have no fraction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// ISO-8601 in UTC with whole seconds, as IAM writes dates: `2024-01-02T03:04:05Z`.
+    pub fn to_iso8601(self) -> String {
+        let dt = time::OffsetDateTime::from_unix_timestamp(self.0)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            dt.year(),
+            u8::from(dt.month()),
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second()
+        )
+    }
+}
+
+/// An error's identity on the wire: its code, HTTP status and fault side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorKind {
+    /// The `<Code>` clients match on, e.g. `NoSuchEntity`.
+    pub code: &'static str,
+    /// The HTTP status of the response.
+    pub status: u16,
+    /// `true` for `<Type>Sender</Type>`, `false` for `Receiver`.
+    pub sender: bool,
+}
+
+/// Errors IAM and STS return that the models do not declare.
+pub mod common_errors {
+    use crate::ErrorKind;
+    /// A request parameter broke a model constraint.
+    pub const VALIDATION_ERROR: ErrorKind = ErrorKind { code: "ValidationError", status: 400, sender: true };
+    /// The caller is not allowed to do this.
+    pub const ACCESS_DENIED: ErrorKind = ErrorKind { code: "AccessDenied", status: 403, sender: true };
+    /// `Action` names no operation of the service.
+    pub const INVALID_ACTION: ErrorKind = ErrorKind { code: "InvalidAction", status: 400, sender: true };
+    /// The request carries no `Action`.
+    pub const MISSING_ACTION: ErrorKind = ErrorKind { code: "MissingAction", status: 400, sender: true };
+    /// A parameter value is malformed (bad percent-encoding, repeated key).
+    pub const MALFORMED_QUERY_STRING: ErrorKind = ErrorKind { code: "MalformedQueryString", status: 400, sender: true };
+    /// The operation exists in the model but oxiam does not implement it yet.
+    pub const NOT_IMPLEMENTED: ErrorKind = ErrorKind { code: "NotImplemented", status: 501, sender: false };
+    /// Something failed inside oxiam.
+    pub const INTERNAL_FAILURE: ErrorKind = ErrorKind { code: "InternalFailure", status: 500, sender: false };
+}
+
+/// An error answer: which error, and the message the caller reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceError {
+    /// The error's code, status and fault side.
+    pub kind: ErrorKind,
+    /// The human-readable `<Message>`.
+    pub message: String,
+}
+
+impl ServiceError {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.code, self.message)
+    }
+}
+
+impl std::error::Error for ServiceError {}
+
+impl From<validate::ValidationError> for ServiceError {
+    fn from(e: validate::ValidationError) -> Self {
+        Self::new(common_errors::VALIDATION_ERROR, e.message)
+    }
+}
+
+/// The success envelope: `<{Op}Response xmlns><{Op}Result>…</{Op}Result><ResponseMetadata>…`.
+///
+/// The Rust SDK needs `{Op}Result` as the first child; botocore needs it present whenever
+/// the model has an output, even if empty. Output-less operations get only the metadata,
+/// never an empty body (botocore cannot parse one).
+pub fn encode_response(
+    namespace: &str,
+    operation: &str,
+    has_output: bool,
+    request_id: &str,
+    write_result: impl FnOnce(&mut xml::XmlWriter),
+) -> String {
+    let mut out = xml::XmlWriter::new();
+    let response = format!("{operation}Response");
+    out.start_with_namespace(&response, namespace);
+    if has_output {
+        let result = format!("{operation}Result");
+        out.start(&result);
+        write_result(&mut out);
+        out.end(&result);
+    }
+    out.start("ResponseMetadata");
+    out.scalar("RequestId", request_id);
+    out.end("ResponseMetadata");
+    out.end(&response);
+    out.finish()
+}
+
+/// The error envelope: `<ErrorResponse xmlns><Error><Type/><Code/><Message/></Error><RequestId/>`.
+pub fn encode_error(namespace: &str, error: &ServiceError, request_id: &str) -> String {
+    let mut out = xml::XmlWriter::new();
+    out.start_with_namespace("ErrorResponse", namespace);
+    out.start("Error");
+    out.scalar("Type", if error.kind.sender { "Sender" } else { "Receiver" });
+    out.scalar("Code", error.kind.code);
+    out.scalar("Message", error.message.as_str());
+    out.end("Error");
+    out.scalar("RequestId", request_id);
+    out.end("ErrorResponse");
+    out.finish()
+}

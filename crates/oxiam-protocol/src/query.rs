@@ -1,0 +1,239 @@
+//! AWS Query form pairs: `Action=CreateUser&Tags.member.1.Key=team`, decoded into a map the
+//! generated decoders read by wire key.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use crate::validate::Violations;
+use crate::{ServiceError, common_errors};
+
+/// The request's parameters, by exact (case-sensitive) wire key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryParams {
+    pairs: BTreeMap<String, String>,
+}
+
+/// Joins a member name onto a wire key: `join("Tags.member.1", "Key")`.
+pub fn join(key: &str, member: &str) -> String {
+    if key.is_empty() { member.to_owned() } else { format!("{key}.{member}") }
+}
+
+impl QueryParams {
+    /// Parses form-encoded text (a body, or a URL query string).
+    ///
+    /// `+` is a space and `%XX` a byte (WHATWG form rules, which botocore's `quote_plus`
+    /// and the Rust SDK's `%20` both satisfy); the decoded bytes must be UTF-8. SigV4's
+    /// own `X-Amz-*` query parameters are not operation parameters and are skipped. A key
+    /// given twice is rejected: no SDK sends one, and silently picking one would hide bugs.
+    pub fn parse(forms: &[&str]) -> Result<Self, ServiceError> {
+        let mut pairs = BTreeMap::new();
+        for form in forms {
+            for piece in form.split('&').filter(|p| !p.is_empty()) {
+                let (raw_key, raw_value) = piece.split_once('=').unwrap_or((piece, ""));
+                let key = decode_component(raw_key)?;
+                if key.starts_with("X-Amz-") {
+                    continue;
+                }
+                let value = decode_component(raw_value)?;
+                if pairs.insert(key.clone(), value).is_some() {
+                    return Err(ServiceError::new(
+                        common_errors::MALFORMED_QUERY_STRING,
+                        format!("The parameter {key} is given more than once."),
+                    ));
+                }
+            }
+        }
+        Ok(Self { pairs })
+    }
+
+    /// The raw value of one key.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs.get(key).map(String::as_str)
+    }
+
+    /// Whether any parameter lies at or under `key` (always true for the root, "").
+    pub fn has_prefix(&self, key: &str) -> bool {
+        if key.is_empty() || self.pairs.contains_key(key) {
+            return true;
+        }
+        let dotted = format!("{key}.");
+        self.keys_under(&dotted).next().is_some()
+    }
+
+    fn keys_under<'a>(&'a self, dotted: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs
+            .range::<str, _>((Bound::Included(dotted), Bound::Unbounded))
+            .map(|(k, _)| k.as_str())
+            .take_while(move |k| k.starts_with(dotted))
+    }
+
+    /// The 1-based indices found as `{key}.{segment}.N…`, in numeric order.
+    fn indices(&self, key: &str, segment: &str) -> Vec<u32> {
+        let dotted = format!("{key}.{segment}.");
+        let mut found: Vec<u32> = self
+            .keys_under(&dotted)
+            .filter_map(|k| k[dotted.len()..].split('.').next()?.parse().ok())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    pub(crate) fn string(&self, key: &str, _path: &str, _v: &mut Violations) -> Option<String> {
+        self.get(key).map(str::to_owned)
+    }
+
+    pub(crate) fn integer(&self, key: &str, path: &str, v: &mut Violations) -> Option<i32> {
+        let raw = self.get(key)?;
+        match raw.trim().parse() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                v.malformed(path, raw, "Member must be a number");
+                None
+            }
+        }
+    }
+
+    pub(crate) fn boolean(&self, key: &str, path: &str, v: &mut Violations) -> Option<bool> {
+        let raw = self.get(key)?;
+        match raw.to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                v.malformed(path, raw, "Member must be a boolean");
+                None
+            }
+        }
+    }
+
+    pub(crate) fn enumeration<E>(
+        &self,
+        key: &str,
+        path: &str,
+        v: &mut Violations,
+        values: &[&str],
+        from_wire: fn(&str) -> Option<E>,
+    ) -> Option<E> {
+        let raw = self.get(key)?;
+        let parsed = from_wire(raw);
+        if parsed.is_none() {
+            v.not_in_enum(path, raw, values);
+        }
+        parsed
+    }
+
+    /// A list: `{key}.member.N`, or the bare `{key}=` that means an explicitly empty list.
+    pub(crate) fn list<T>(
+        &self,
+        key: &str,
+        path: &str,
+        v: &mut Violations,
+        item: impl Fn(&Self, &str, &str, &mut Violations) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let indices = self.indices(key, "member");
+        if indices.is_empty() {
+            return self.get(key).map(|_| Vec::new());
+        }
+        let mut items = Vec::with_capacity(indices.len());
+        for n in indices {
+            let item_key = format!("{key}.member.{n}");
+            let item_path = format!("{path}.{n}.member");
+            if let Some(x) = item(self, &item_key, &item_path, v) {
+                items.push(x);
+            }
+        }
+        Some(items)
+    }
+
+    /// A map: `{key}.entry.N.key` / `{key}.entry.N.value`.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn map<K, V>(
+        &self,
+        key: &str,
+        path: &str,
+        v: &mut Violations,
+        entry_key: impl Fn(&Self, &str, &str, &mut Violations) -> Option<K>,
+        entry_value: impl Fn(&Self, &str, &str, &mut Violations) -> Option<V>,
+    ) -> Option<Vec<(K, V)>> {
+        let indices = self.indices(key, "entry");
+        if indices.is_empty() {
+            return None;
+        }
+        let mut entries = Vec::with_capacity(indices.len());
+        for n in indices {
+            let base = format!("{key}.entry.{n}");
+            let base_path = format!("{path}.{n}");
+            let k = entry_key(self, &format!("{base}.key"), &format!("{base_path}.key"), v);
+            let val = entry_value(self, &format!("{base}.value"), &format!("{base_path}.value"), v);
+            if let (Some(k), Some(val)) = (k, val) {
+                entries.push((k, val));
+            }
+        }
+        Some(entries)
+    }
+}
+
+/// Decodes one form component: `+` is a space, `%XX` a byte; the result must be UTF-8.
+fn decode_component(raw: &str) -> Result<String, ServiceError> {
+    let malformed = || {
+        ServiceError::new(
+            common_errors::MALFORMED_QUERY_STRING,
+            "The request contains a malformed percent-encoding or invalid UTF-8.",
+        )
+    };
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).ok_or_else(malformed)?;
+                let hi = (hex[0] as char).to_digit(16).ok_or_else(malformed)?;
+                let lo = (hex[1] as char).to_digit(16).ok_or_else(malformed)?;
+                out.push((hi * 16 + lo) as u8);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| malformed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_plus_and_percent_forms_alike() {
+        let botocore = QueryParams::parse(&["UserName=a+b%2Bc~%2A%2F%C3%A9"]).unwrap();
+        let rust_sdk = QueryParams::parse(&["UserName=a%20b%2Bc~%2A%2F%C3%A9"]).unwrap();
+        assert_eq!(botocore.get("UserName"), Some("a b+c~*/é"));
+        assert_eq!(botocore, rust_sdk);
+    }
+
+    #[test]
+    fn rejects_bad_escapes_invalid_utf8_and_repeats() {
+        for bad in ["A=%zz", "A=%4", "A=%ff%fe", "A=1&A=2"] {
+            let err = QueryParams::parse(&[bad]).unwrap_err();
+            assert_eq!(err.kind.code, "MalformedQueryString", "{bad}");
+        }
+    }
+
+    #[test]
+    fn skips_sigv4_query_parameters_and_empty_pieces() {
+        let q = QueryParams::parse(&["Action=GetCallerIdentity&&X-Amz-Date=1&Version=2011-06-15&Flag"]).unwrap();
+        assert_eq!(q.get("X-Amz-Date"), None);
+        assert_eq!(q.get("Action"), Some("GetCallerIdentity"));
+        assert_eq!(q.get("Flag"), Some(""));
+    }
+
+    #[test]
+    fn prefixes_respect_the_dot_boundary() {
+        let q = QueryParams::parse(&["TagKeys.member.1=a"]).unwrap();
+        assert!(q.has_prefix("TagKeys"));
+        assert!(!q.has_prefix("Tag"));
+        assert!(!q.has_prefix("Tags"));
+    }
+}

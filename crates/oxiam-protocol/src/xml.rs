@@ -1,0 +1,130 @@
+//! A minimal streaming XML writer for the response envelopes: elements and escaped text,
+//! nothing else (no attributes beyond the root namespace, no pretty-printing).
+
+use base64::Engine as _;
+
+use crate::Timestamp;
+
+/// Builds one XML document.
+#[derive(Debug, Default)]
+pub struct XmlWriter {
+    buf: String,
+}
+
+/// A value written as element text.
+pub trait XmlText {
+    /// Appends the escaped text form of `self`.
+    fn write_text(&self, out: &mut XmlWriter);
+}
+
+/// A structure written as a sequence of child elements.
+pub trait ToXml {
+    /// Appends the structure's members, in model order.
+    fn write_xml(&self, out: &mut XmlWriter);
+}
+
+impl XmlWriter {
+    /// An empty document.
+    pub fn new() -> Self {
+        Self { buf: String::with_capacity(512) }
+    }
+
+    /// Opens the root element with its service namespace.
+    pub fn start_with_namespace(&mut self, name: &str, namespace: &str) {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push_str(" xmlns=\"");
+        self.text(namespace);
+        self.buf.push_str("\">");
+    }
+
+    /// Opens an element.
+    pub fn start(&mut self, name: &str) {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push('>');
+    }
+
+    /// Closes an element.
+    pub fn end(&mut self, name: &str) {
+        self.buf.push_str("</");
+        self.buf.push_str(name);
+        self.buf.push('>');
+    }
+
+    /// Appends escaped text.
+    pub fn text(&mut self, text: &str) {
+        self.buf.push_str(&quick_xml::escape::escape(text));
+    }
+
+    /// `<name>value</name>`.
+    pub fn scalar<T: XmlText + ?Sized>(&mut self, name: &str, value: &T) {
+        self.start(name);
+        value.write_text(self);
+        self.end(name);
+    }
+
+    /// A policy document, percent-encoded as IAM returns it (RFC 3986 unreserved kept).
+    pub fn policy_document(&mut self, name: &str, document: &str) {
+        const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+        let encoded = percent_encoding::utf8_percent_encode(document, KEEP).to_string();
+        self.scalar(name, encoded.as_str());
+    }
+
+    /// The finished document.
+    pub fn finish(self) -> String {
+        self.buf
+    }
+}
+
+impl XmlText for str {
+    fn write_text(&self, out: &mut XmlWriter) {
+        out.text(self)
+    }
+}
+
+impl XmlText for String {
+    fn write_text(&self, out: &mut XmlWriter) {
+        out.text(self)
+    }
+}
+
+impl XmlText for bool {
+    fn write_text(&self, out: &mut XmlWriter) {
+        out.buf.push_str(if *self { "true" } else { "false" })
+    }
+}
+
+impl XmlText for i32 {
+    fn write_text(&self, out: &mut XmlWriter) {
+        out.buf.push_str(&self.to_string())
+    }
+}
+
+impl XmlText for i64 {
+    fn write_text(&self, out: &mut XmlWriter) {
+        out.buf.push_str(&self.to_string())
+    }
+}
+
+impl XmlText for Timestamp {
+    fn write_text(&self, out: &mut XmlWriter) {
+        out.buf.push_str(&self.to_iso8601())
+    }
+}
+
+impl XmlText for Vec<u8> {
+    fn write_text(&self, out: &mut XmlWriter) {
+        out.buf.push_str(&base64::engine::general_purpose::STANDARD.encode(self))
+    }
+}
+
+impl<T: XmlText + ?Sized> XmlText for &T {
+    fn write_text(&self, out: &mut XmlWriter) {
+        (**self).write_text(out)
+    }
+}

@@ -1,0 +1,163 @@
+//! oxiam's HTTP front: one port, and for each request one straight line:
+//! receive → route → authenticate → decode → authorize → execute → encode → record.
+//!
+//! Each stage is a function in [`pipeline`]; this module only starts and stops the server.
+
+mod pipeline;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use oxiam_core::{BootstrapConfig, Oxiam, SecretBox};
+use oxiam_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Everything `oxiam serve` is configured with.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The data directory: the SQLite database and the master key live here.
+    pub data_dir: PathBuf,
+    /// A PostgreSQL URL to use instead of the embedded SQLite database.
+    pub database_url: Option<String>,
+    /// The master key sealing secrets at rest; read from (or created in) the data
+    /// directory when `None`.
+    pub master_key: Option<[u8; 32]>,
+    /// The account and root key to make sure of.
+    pub bootstrap: BootstrapConfig,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory or master key file could not be used.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The path that failed.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The master key file is not 32 bytes.
+    #[error("the master key file {0} must hold exactly 32 bytes")]
+    BadMasterKey(PathBuf),
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] oxiam_store::StoreError),
+    /// The account or root key could not be set up.
+    #[error(transparent)]
+    Bootstrap(#[from] oxiam_core::BootstrapError),
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A running server.
+pub struct RunningServer {
+    /// The address it listens on (with the real port when 0 was asked for).
+    pub local_addr: SocketAddr,
+    /// The account the database holds.
+    pub account_id: String,
+    /// A root key generated at this start, to show once.
+    pub generated_root_key: Option<(String, String)>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// The endpoint URL clients use: `http://127.0.0.1:PORT`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// Waits until the server stops (after [`RunningServer::stop`] or a failure).
+    pub async fn wait(self) -> std::io::Result<()> {
+        let Self { task, shutdown, .. } = self;
+        let result = task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        drop(shutdown);
+        result
+    }
+
+    /// A sender that stops the server gracefully when used or dropped.
+    pub fn take_shutdown(&mut self) -> Option<oneshot::Sender<()>> {
+        self.shutdown.take()
+    }
+}
+
+fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> StartError + '_ {
+    move |source| StartError::DataDir { path: path.to_owned(), source }
+}
+
+/// Reads the master key from `DIR/master.key`, creating it (mode 0600) on first start.
+fn load_master_key(data_dir: &std::path::Path) -> Result<[u8; 32], StartError> {
+    let path = data_dir.join("master.key");
+    match std::fs::read(&path) {
+        Ok(bytes) => bytes.try_into().map_err(|_| StartError::BadMasterKey(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretBox::generate_key();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&path).map_err(io_err(&path))?;
+            std::io::Write::write_all(&mut file, &key).map_err(io_err(&path))?;
+            file.sync_all().map_err(io_err(&path))?;
+            Ok(key)
+        }
+        Err(e) => Err(io_err(&path)(e)),
+    }
+}
+
+/// Opens the database, bootstraps the account, binds the port and starts serving.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(io_err(&config.data_dir))?;
+    let master_key = match config.master_key {
+        Some(key) => key,
+        None => load_master_key(&config.data_dir)?,
+    };
+    let url = match &config.database_url {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}?mode=rwc", config.data_dir.join("oxiam.db").display()),
+    };
+    let store = Store::open(&url).await?;
+    let oxiam = Oxiam::new(store, SecretBox::new(&master_key));
+    let booted = oxiam.bootstrap(&config.bootstrap, pipeline::now()).await?;
+
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| StartError::Listen { addr: config.listen, source })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen, source })?;
+    let app = pipeline::router(Arc::new(oxiam));
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
+    });
+    tracing::info!(address = %local_addr, account_id = %booted.account_id, "oxiam is listening");
+    Ok(RunningServer {
+        local_addr,
+        account_id: booted.account_id,
+        generated_root_key: booted.generated_root_key,
+        shutdown: Some(tx),
+        task,
+    })
+}

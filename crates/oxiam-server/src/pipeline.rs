@@ -1,0 +1,270 @@
+//! The request path, one stage per function, in the order they run:
+//! [`receive`] → [`route`] → authenticate → [`decode`] → authorize → execute →
+//! [`encode`] → record. Nothing goes back up the line.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::State;
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::FutureExt as _;
+use http::{HeaderValue, StatusCode};
+use oxiam_core::{AuthFailure, Authenticated, Oxiam, Service, ids};
+use oxiam_protocol::query::QueryParams;
+use oxiam_protocol::{ServiceError, common_errors, encode_error, encode_response, iam, sts};
+use oxiam_sigv4::SignedRequest;
+
+/// The largest request body oxiam reads (IAM's largest inputs, policy documents, are
+/// far smaller).
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The signing names accepted on the Query endpoint.
+const QUERY_SERVICES: &[&str] = &["iam", "sts"];
+
+/// Unix seconds now.
+pub(crate) fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+pub(crate) fn router(oxiam: Arc<Oxiam>) -> Router {
+    Router::new().fallback(handle).with_state(oxiam)
+}
+
+/// A request as received: everything later stages read, with the body fully buffered
+/// (SigV4 hashes the exact bytes before anything parses them).
+struct Received {
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Bytes,
+}
+
+impl Received {
+    fn content_type_is_form(&self) -> bool {
+        self.headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("content-type")
+                && std::str::from_utf8(v).is_ok_and(|v| {
+                    v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                })
+        })
+    }
+}
+
+/// The service a request is for, decided before anything is trusted: the signing name in
+/// the credential scope, else the `Version` parameter (IAM and STS share no action names,
+/// but do share this endpoint).
+fn route(received: &Received, params: Option<&QueryParams>) -> Service {
+    let scope_service = |text: &str| {
+        let credential = text.split("Credential=").nth(1)?;
+        credential.split('/').nth(3).map(|s| s.trim_end_matches([',', ' ']).to_owned())
+    };
+    let from_header = received
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .and_then(|(_, v)| scope_service(std::str::from_utf8(v).ok()?));
+    let from_query = || {
+        let decoded = percent_encoding::percent_decode_str(&received.query).decode_utf8_lossy().into_owned();
+        decoded.split("X-Amz-Credential=").nth(1).and_then(|c| c.split('/').nth(3).map(|s| s.split('&').next().unwrap_or("").to_owned()))
+    };
+    match from_header.or_else(from_query).as_deref() {
+        Some("sts") => Service::Sts,
+        Some("iam") => Service::Iam,
+        _ => match params.and_then(|p| p.get("Version")) {
+            Some(sts::API_VERSION) => Service::Sts,
+            _ => Service::Iam,
+        },
+    }
+}
+
+/// A decoded request of one service.
+enum Decoded {
+    Iam(iam::Request),
+    Sts(sts::Request),
+}
+
+/// Form pairs → the operation `Action` names → its typed, validated input.
+fn decode(service: Service, params: &QueryParams) -> Result<Decoded, ServiceError> {
+    let action = params
+        .get("Action")
+        .ok_or_else(|| ServiceError::new(common_errors::MISSING_ACTION, "Missing Action"))?;
+    let (version, found) = match service {
+        Service::Iam => (iam::API_VERSION, iam::Operation::from_action(action).map(|_| ())),
+        Service::Sts => (sts::API_VERSION, sts::Operation::from_action(action).map(|_| ())),
+    };
+    let asked_version = params.get("Version").unwrap_or(version);
+    if found.is_none() || asked_version != version {
+        return Err(ServiceError::new(
+            common_errors::INVALID_ACTION,
+            format!("Could not find operation {action} for version {asked_version}"),
+        ));
+    }
+    Ok(match service {
+        Service::Iam => {
+            let op = iam::Operation::from_action(action).expect("checked above");
+            Decoded::Iam(iam::decode(op, params)?)
+        }
+        Service::Sts => {
+            let op = sts::Operation::from_action(action).expect("checked above");
+            Decoded::Sts(sts::decode(op, params)?)
+        }
+    })
+}
+
+fn namespace(service: Service) -> &'static str {
+    match service {
+        Service::Iam => iam::XML_NAMESPACE,
+        Service::Sts => sts::XML_NAMESPACE,
+    }
+}
+
+fn xml_response(status: u16, request_id: &str, body: String) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", id);
+    }
+    response
+}
+
+/// An error → the XML error envelope, with its status.
+fn encode_failure(service: Service, request_id: &str, error: &ServiceError) -> (u16, String) {
+    (error.kind.status, encode_error(namespace(service), error, request_id))
+}
+
+fn encode_iam(request_id: &str, response: &iam::Response) -> String {
+    let op = response.operation();
+    encode_response(iam::XML_NAMESPACE, op.name(), op.has_output(), request_id, |w| response.write_result(w))
+}
+
+fn encode_sts(request_id: &str, response: &sts::Response) -> String {
+    let op = response.operation();
+    encode_response(sts::XML_NAMESPACE, op.name(), op.has_output(), request_id, |w| response.write_result(w))
+}
+
+async fn receive(request: http::Request<Body>) -> Result<Received, ServiceError> {
+    let (parts, body) = request.into_parts();
+    let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        ServiceError::new(common_errors::VALIDATION_ERROR, "The request body is too large or could not be read.")
+    })?;
+    let mut headers: Vec<(String, Vec<u8>)> =
+        parts.headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.as_bytes().to_vec())).collect();
+    // HTTP/2 carries the host as :authority, not as a header; SigV4 signs it as `host`.
+    if !headers.iter().any(|(k, _)| k == "host")
+        && let Some(authority) = parts.uri.authority()
+    {
+        headers.push(("host".to_owned(), authority.as_str().as_bytes().to_vec()));
+    }
+    Ok(Received {
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or("").to_owned(),
+        headers,
+        body,
+    })
+}
+
+async fn handle(State(oxiam): State<Arc<Oxiam>>, request: http::Request<Body>) -> Response {
+    let started = Instant::now();
+    let request_id = ids::request_id();
+    let received = match receive(request).await {
+        Ok(r) => r,
+        Err(e) => return xml_response(e.kind.status, &request_id, encode_error(iam::XML_NAMESPACE, &e, &request_id)),
+    };
+    // A panic is a bug, but the client still gets an answer in the protocol's envelope
+    // (InternalFailure, 500) rather than a dropped connection.
+    let outcome = std::panic::AssertUnwindSafe(run(&oxiam, &received, &request_id)).catch_unwind().await;
+    let (status, body, caller) = outcome.unwrap_or_else(|_| {
+        let error = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.");
+        let (status, body) = encode_failure(Service::Iam, &request_id, &error);
+        (status, body, None)
+    });
+    tracing::info!(
+        request_id = %request_id,
+        method = %received.method,
+        status,
+        caller = caller.as_deref().unwrap_or("-"),
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    xml_response(status, &request_id, body)
+}
+
+/// The stages after `receive`; returns the status, the body, and the caller's ARN if known.
+async fn run(oxiam: &Oxiam, received: &Received, request_id: &str) -> (u16, String, Option<String>) {
+    let now = now();
+    let form_body = if received.content_type_is_form() || received.method == "POST" {
+        std::str::from_utf8(&received.body).ok()
+    } else {
+        None
+    };
+    let forms: Vec<&str> = [Some(received.query.as_str()), form_body].into_iter().flatten().collect();
+    let params = QueryParams::parse(&forms);
+    let service = route(received, params.as_ref().ok());
+
+    // authenticate
+    let headers: Vec<(&str, &[u8])> = received.headers.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+    let signed = SignedRequest {
+        method: &received.method,
+        raw_path: &received.path,
+        raw_query: &received.query,
+        headers: &headers,
+        body: &received.body,
+    };
+    let caller: Authenticated = match oxiam.authenticate(&signed, now, QUERY_SERVICES).await {
+        Ok(caller) => caller,
+        Err(AuthFailure::Rejected(e)) => {
+            let error = ServiceError::new(
+                oxiam_protocol::ErrorKind { code: e.kind.code(), status: e.kind.http_status(), sender: true },
+                e.message,
+            );
+            let (status, body) = encode_failure(service, request_id, &error);
+            return (status, body, None);
+        }
+        Err(AuthFailure::Internal(e)) => {
+            let (status, body) = encode_failure(service, request_id, &oxiam_core::errors::internal(e));
+            return (status, body, None);
+        }
+    };
+    let arn = Some(caller.principal.arn());
+    let result = execute(oxiam, &caller, service, params, now, request_id).await;
+    // record
+    oxiam.record(&caller, now).await;
+    match result {
+        Ok(body) => (200, body, arn),
+        Err(e) => {
+            let (status, body) = encode_failure(service, request_id, &e);
+            (status, body, arn)
+        }
+    }
+}
+
+/// decode → authorize → execute → encode, for an authenticated caller.
+async fn execute(
+    oxiam: &Oxiam,
+    caller: &Authenticated,
+    service: Service,
+    params: Result<QueryParams, ServiceError>,
+    now: i64,
+    request_id: &str,
+) -> Result<String, ServiceError> {
+    let principal = &caller.principal;
+    match decode(service, &params?)? {
+        Decoded::Iam(request) => {
+            oxiam.authorize(principal, &oxiam_core::iam::access(principal, &request))?;
+            let response = oxiam.execute_iam(principal, request, now).await?;
+            Ok(encode_iam(request_id, &response))
+        }
+        Decoded::Sts(request) => {
+            oxiam.authorize(principal, &oxiam_core::sts::access(principal, &request))?;
+            let response = oxiam.execute_sts(principal, request, now).await?;
+            Ok(encode_sts(request_id, &response))
+        }
+    }
+}

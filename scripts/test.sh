@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test oxiam has, as CI does: formatting, lints, generated code freshness, the
+# Rust tests (unit, SigV4 vectors, end-to-end with the AWS SDK for Rust on SQLite and on
+# PostgreSQL), then the compatibility suite (boto3 and the AWS CLI, in a local venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "PostgreSQL"
+./scripts/ensure-postgres.sh
+export OXIAM_TEST_POSTGRES_URL=${OXIAM_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "generated wire layer is fresh"
+python3 codegen/generate.py
+git diff --exit-code -- crates/oxiam-protocol/src/generated \
+  || { echo "codegen output differs from the committed files: run python3 codegen/generate.py" >&2; exit 1; }
+
+step "clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo tests"
+cargo test --workspace
+
+step "compatibility suite (boto3, AWS CLI)"
+cargo build --bin oxiam
+./compat/run.sh
