@@ -6,29 +6,44 @@ use oxiam_store::StoreError;
 
 /// `NoSuchEntity` for a user.
 pub fn no_such_user(name: &str) -> ServiceError {
-    ServiceError::new(errors::NO_SUCH_ENTITY, format!("The user with name {name} cannot be found."))
+    ServiceError::new(
+        errors::NO_SUCH_ENTITY,
+        format!("The user with name {name} cannot be found."),
+    )
 }
 
 /// `NoSuchEntity` for an access key.
 pub fn no_such_access_key(id: &str) -> ServiceError {
-    ServiceError::new(errors::NO_SUCH_ENTITY, format!("The Access Key with id {id} cannot be found."))
+    ServiceError::new(
+        errors::NO_SUCH_ENTITY,
+        format!("The Access Key with id {id} cannot be found."),
+    )
 }
 
 /// `EntityAlreadyExists` for a user.
 pub fn user_exists(name: &str) -> ServiceError {
-    ServiceError::new(errors::ENTITY_ALREADY_EXISTS, format!("User with name {name} already exists."))
+    ServiceError::new(
+        errors::ENTITY_ALREADY_EXISTS,
+        format!("User with name {name} already exists."),
+    )
 }
 
 /// A parameter or feature that exists in AWS but not (yet) in oxiam: said plainly,
 /// never answered with a fake success.
 pub fn not_implemented(what: &str) -> ServiceError {
-    ServiceError::new(common_errors::NOT_IMPLEMENTED, format!("oxiam does not implement {what} yet."))
+    ServiceError::new(
+        common_errors::NOT_IMPLEMENTED,
+        format!("oxiam does not implement {what} yet."),
+    )
 }
 
 /// A database failure: logged here with its cause, reported to the client without it.
 pub fn internal(e: StoreError) -> ServiceError {
     tracing::error!(error = %e, "storage failure");
-    ServiceError::new(errors::SERVICE_FAILURE, "The request processing has failed because of an unknown error, exception or failure.")
+    ServiceError::new(
+        errors::SERVICE_FAILURE,
+        "The request processing has failed because of an unknown error, exception or failure.",
+    )
 }
 
 /// Maps the store's outcome for an operation on the user `name`.

@@ -11,7 +11,10 @@ fn random_from(alphabet: &[u8], len: usize) -> String {
     debug_assert!(alphabet.len().is_power_of_two());
     let mut bytes = vec![0u8; len];
     getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-    bytes.iter().map(|b| alphabet[*b as usize & (alphabet.len() - 1)] as char).collect()
+    bytes
+        .iter()
+        .map(|b| alphabet[*b as usize & (alphabet.len() - 1)] as char)
+        .collect()
 }
 
 /// A user id: `AIDA` and 17 characters, 21 in all.
@@ -50,7 +53,14 @@ pub fn request_id() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// `arn:aws:iam::ACCOUNT:user/PATH/NAME` (the path starts and ends with `/`).
@@ -70,7 +80,9 @@ mod tests {
     #[test]
     fn ids_have_aws_shapes() {
         let u = user_id();
-        assert!(u.starts_with("AIDA") && u.len() == 21 && u.bytes().all(|c| ID_ALPHABET.contains(&c)));
+        assert!(
+            u.starts_with("AIDA") && u.len() == 21 && u.bytes().all(|c| ID_ALPHABET.contains(&c))
+        );
         let k = access_key_id();
         assert!(k.starts_with("AKIA") && k.len() == 20);
         assert_eq!(secret_access_key().len(), 40);
@@ -84,7 +96,13 @@ mod tests {
 
     #[test]
     fn arns_join_path_and_name() {
-        assert_eq!(user_arn("123456789012", "/", "bob"), "arn:aws:iam::123456789012:user/bob");
-        assert_eq!(user_arn("123456789012", "/a/b/", "bob"), "arn:aws:iam::123456789012:user/a/b/bob");
+        assert_eq!(
+            user_arn("123456789012", "/", "bob"),
+            "arn:aws:iam::123456789012:user/bob"
+        );
+        assert_eq!(
+            user_arn("123456789012", "/a/b/", "bob"),
+            "arn:aws:iam::123456789012:user/a/b/bob"
+        );
     }
 }

@@ -93,7 +93,11 @@ impl Oxiam {
     }
 
     /// Makes sure the database holds an account and the configured root key.
-    pub async fn bootstrap(&self, config: &BootstrapConfig, now: i64) -> Result<Bootstrapped, BootstrapError> {
+    pub async fn bootstrap(
+        &self,
+        config: &BootstrapConfig,
+        now: i64,
+    ) -> Result<Bootstrapped, BootstrapError> {
         let candidate = match &config.account_id {
             Some(id) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) => id.clone(),
             Some(id) => return Err(BootstrapError::BadAccountId(id.clone())),
@@ -115,7 +119,12 @@ impl Oxiam {
                 Some(found) => {
                     let same = found.key.account_id == account_id
                         && found.key.user_id.is_none()
-                        && self.secrets.open(&id, &found.key.secret_sealed).ok().as_deref() == Some(secret.as_str());
+                        && self
+                            .secrets
+                            .open(&id, &found.key.secret_sealed)
+                            .ok()
+                            .as_deref()
+                            == Some(secret.as_str());
                     if !same {
                         return Err(BootstrapError::RootKeyMismatch(id));
                     }
@@ -130,7 +139,11 @@ impl Oxiam {
                         created_at: now,
                         last_used: None,
                     };
-                    match self.store.create_access_key(&row, ACCESS_KEYS_PER_USER).await {
+                    match self
+                        .store
+                        .create_access_key(&row, ACCESS_KEYS_PER_USER)
+                        .await
+                    {
                         // Another server sharing the database inserted the same key first.
                         Err(oxiam_store::StoreError::Conflict) => {}
                         other => other?,
@@ -138,6 +151,9 @@ impl Oxiam {
                 }
             }
         }
-        Ok(Bootstrapped { account_id, generated_root_key })
+        Ok(Bootstrapped {
+            account_id,
+            generated_root_key,
+        })
     }
 }

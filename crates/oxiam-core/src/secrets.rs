@@ -29,7 +29,9 @@ pub struct OpenError;
 impl SecretBox {
     /// Uses a 32-byte master key.
     pub fn new(master_key: &[u8; 32]) -> Self {
-        Self { cipher: ChaCha20Poly1305::new(Key::from_slice(master_key)) }
+        Self {
+            cipher: ChaCha20Poly1305::new(Key::from_slice(master_key)),
+        }
     }
 
     /// A fresh random master key.
@@ -45,7 +47,13 @@ impl SecretBox {
         getrandom::fill(&mut nonce).expect("the operating system's random source failed");
         let sealed = self
             .cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: secret.as_bytes(), aad: access_key_id.as_bytes() })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: secret.as_bytes(),
+                    aad: access_key_id.as_bytes(),
+                },
+            )
             .expect("ChaCha20-Poly1305 encryption of a short message cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
@@ -54,14 +62,22 @@ impl SecretBox {
 
     /// Opens what `seal` produced for the same key id.
     pub fn open(&self, access_key_id: &str, sealed: &str) -> Result<String, OpenError> {
-        let bytes = base64::engine::general_purpose::STANDARD.decode(sealed).map_err(|_| OpenError)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .map_err(|_| OpenError)?;
         if bytes.len() < 12 {
             return Err(OpenError);
         }
         let (nonce, ciphertext) = bytes.split_at(12);
         let plain = self
             .cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: access_key_id.as_bytes() })
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: access_key_id.as_bytes(),
+                },
+            )
             .map_err(|_| OpenError)?;
         String::from_utf8(plain).map_err(|_| OpenError)
     }
@@ -76,9 +92,20 @@ mod tests {
         let b = SecretBox::new(&SecretBox::generate_key());
         let sealed = b.seal("AKIAONE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
         assert!(!sealed.contains("wJalr"));
-        assert_eq!(b.open("AKIAONE", &sealed).unwrap(), "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+        assert_eq!(
+            b.open("AKIAONE", &sealed).unwrap(),
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+        );
         assert!(b.open("AKIATWO", &sealed).is_err());
-        assert!(SecretBox::new(&SecretBox::generate_key()).open("AKIAONE", &sealed).is_err());
-        assert_ne!(b.seal("AKIAONE", "x"), b.seal("AKIAONE", "x"), "nonces are fresh");
+        assert!(
+            SecretBox::new(&SecretBox::generate_key())
+                .open("AKIAONE", &sealed)
+                .is_err()
+        );
+        assert_ne!(
+            b.seal("AKIAONE", "x"),
+            b.seal("AKIAONE", "x"),
+            "nonces are fresh"
+        );
     }
 }

@@ -71,19 +71,47 @@ pub struct ErrorKind {
 pub mod common_errors {
     use crate::ErrorKind;
     /// A request parameter broke a model constraint.
-    pub const VALIDATION_ERROR: ErrorKind = ErrorKind { code: "ValidationError", status: 400, sender: true };
+    pub const VALIDATION_ERROR: ErrorKind = ErrorKind {
+        code: "ValidationError",
+        status: 400,
+        sender: true,
+    };
     /// The caller is not allowed to do this.
-    pub const ACCESS_DENIED: ErrorKind = ErrorKind { code: "AccessDenied", status: 403, sender: true };
+    pub const ACCESS_DENIED: ErrorKind = ErrorKind {
+        code: "AccessDenied",
+        status: 403,
+        sender: true,
+    };
     /// `Action` names no operation of the service.
-    pub const INVALID_ACTION: ErrorKind = ErrorKind { code: "InvalidAction", status: 400, sender: true };
+    pub const INVALID_ACTION: ErrorKind = ErrorKind {
+        code: "InvalidAction",
+        status: 400,
+        sender: true,
+    };
     /// The request carries no `Action`.
-    pub const MISSING_ACTION: ErrorKind = ErrorKind { code: "MissingAction", status: 400, sender: true };
+    pub const MISSING_ACTION: ErrorKind = ErrorKind {
+        code: "MissingAction",
+        status: 400,
+        sender: true,
+    };
     /// A parameter value is malformed (bad percent-encoding, repeated key).
-    pub const MALFORMED_QUERY_STRING: ErrorKind = ErrorKind { code: "MalformedQueryString", status: 400, sender: true };
+    pub const MALFORMED_QUERY_STRING: ErrorKind = ErrorKind {
+        code: "MalformedQueryString",
+        status: 400,
+        sender: true,
+    };
     /// The operation exists in the model but oxiam does not implement it yet.
-    pub const NOT_IMPLEMENTED: ErrorKind = ErrorKind { code: "NotImplemented", status: 501, sender: false };
+    pub const NOT_IMPLEMENTED: ErrorKind = ErrorKind {
+        code: "NotImplemented",
+        status: 501,
+        sender: false,
+    };
     /// Something failed inside oxiam.
-    pub const INTERNAL_FAILURE: ErrorKind = ErrorKind { code: "InternalFailure", status: 500, sender: false };
+    pub const INTERNAL_FAILURE: ErrorKind = ErrorKind {
+        code: "InternalFailure",
+        status: 500,
+        sender: false,
+    };
 }
 
 /// An error answer: which error, and the message the caller reads.
@@ -98,7 +126,10 @@ pub struct ServiceError {
 impl ServiceError {
     /// An error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
 }
 
@@ -149,7 +180,14 @@ pub fn encode_error(namespace: &str, error: &ServiceError, request_id: &str) -> 
     let mut out = xml::XmlWriter::new();
     out.start_with_namespace("ErrorResponse", namespace);
     out.start("Error");
-    out.scalar("Type", if error.kind.sender { "Sender" } else { "Receiver" });
+    out.scalar(
+        "Type",
+        if error.kind.sender {
+            "Sender"
+        } else {
+            "Receiver"
+        },
+    );
     out.scalar("Code", error.kind.code);
     out.scalar("Message", error.message.as_str());
     out.end("Error");

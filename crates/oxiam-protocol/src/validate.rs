@@ -26,22 +26,35 @@ pub struct Pattern {
 
 impl Pattern {
     /// A pattern; the generator writes one per distinct model pattern.
-    pub const fn new(model: &'static str, rust: &'static str, forbidden: Option<&'static str>) -> Self {
-        Self { model, rust, forbidden, compiled: OnceLock::new() }
+    pub const fn new(
+        model: &'static str,
+        rust: &'static str,
+        forbidden: Option<&'static str>,
+    ) -> Self {
+        Self {
+            model,
+            rust,
+            forbidden,
+            compiled: OnceLock::new(),
+        }
     }
 
     /// Whether the whole value matches.
     pub fn matches(&self, value: &str) -> bool {
         let regex = self.compiled.get_or_init(|| {
             // Every pattern is compiled by a test (`compile_all_patterns`), so this cannot fire.
-            Regex::new(self.rust).unwrap_or_else(|e| panic!("generated pattern {:?} does not compile: {e}", self.rust))
+            Regex::new(self.rust).unwrap_or_else(|e| {
+                panic!("generated pattern {:?} does not compile: {e}", self.rust)
+            })
         });
         regex.is_match(value) && !self.forbidden.is_some_and(|f| value.contains(f))
     }
 
     /// Compiles the pattern now, reporting an error instead of panicking later.
     pub fn compile(&self) -> Result<(), String> {
-        Regex::new(self.rust).map(|_| ()).map_err(|e| format!("{}: {e}", self.model))
+        Regex::new(self.rust)
+            .map(|_| ())
+            .map_err(|e| format!("{}: {e}", self.model))
     }
 
     /// The pattern as the model writes it.
@@ -85,7 +98,11 @@ pub struct Violations {
 
 /// Joins a member onto a message path: `join_path("tags.1.member", "key")`.
 pub fn join_path(path: &str, member: &str) -> String {
-    if path.is_empty() { member.to_owned() } else { format!("{path}.{member}") }
+    if path.is_empty() {
+        member.to_owned()
+    } else {
+        format!("{path}.{member}")
+    }
 }
 
 impl Violations {
@@ -94,11 +111,17 @@ impl Violations {
             Some(v) => format!("Value {v}"),
             None => "Value null".to_owned(),
         };
-        self.messages.push(format!("{value} at '{path}' failed to satisfy constraint: {constraint}"));
+        self.messages.push(format!(
+            "{value} at '{path}' failed to satisfy constraint: {constraint}"
+        ));
     }
 
     fn shown(value: String, sensitive: bool) -> String {
-        if sensitive { "'*** Sensitive Data Redacted ***'".to_owned() } else { value }
+        if sensitive {
+            "'*** Sensitive Data Redacted ***'".to_owned()
+        } else {
+            value
+        }
     }
 
     /// A required member is absent.
@@ -106,36 +129,69 @@ impl Violations {
         self.push(None, path, "Member must not be null");
     }
 
-    pub(crate) fn length(&mut self, path: &str, value: &dyn Measured, min: usize, max: usize, sensitive: bool) {
+    pub(crate) fn length(
+        &mut self,
+        path: &str,
+        value: &dyn Measured,
+        min: usize,
+        max: usize,
+        sensitive: bool,
+    ) {
         let n = value.measure();
         let shown = Self::shown(value.describe(), sensitive);
         if n < min {
-            self.push(Some(&shown), path, &format!("Member must have length greater than or equal to {min}"));
+            self.push(
+                Some(&shown),
+                path,
+                &format!("Member must have length greater than or equal to {min}"),
+            );
         }
         if n > max {
-            self.push(Some(&shown), path, &format!("Member must have length less than or equal to {max}"));
+            self.push(
+                Some(&shown),
+                path,
+                &format!("Member must have length less than or equal to {max}"),
+            );
         }
     }
 
     pub(crate) fn pattern(&mut self, path: &str, value: &str, pattern: &Pattern, sensitive: bool) {
         if !pattern.matches(value) {
             let shown = Self::shown(format!("'{value}'"), sensitive);
-            let constraint = format!("Member must satisfy regular expression pattern: {}", pattern.model_text());
+            let constraint = format!(
+                "Member must satisfy regular expression pattern: {}",
+                pattern.model_text()
+            );
             self.push(Some(&shown), path, &constraint);
         }
     }
 
     pub(crate) fn range(&mut self, path: &str, value: i64, min: i64, max: i64) {
         if value < min {
-            self.push(Some(&format!("'{value}'")), path, &format!("Member must have value greater than or equal to {min}"));
+            self.push(
+                Some(&format!("'{value}'")),
+                path,
+                &format!("Member must have value greater than or equal to {min}"),
+            );
         }
         if value > max {
-            self.push(Some(&format!("'{value}'")), path, &format!("Member must have value less than or equal to {max}"));
+            self.push(
+                Some(&format!("'{value}'")),
+                path,
+                &format!("Member must have value less than or equal to {max}"),
+            );
         }
     }
 
     pub(crate) fn not_in_enum(&mut self, path: &str, value: &str, values: &[&str]) {
-        self.push(Some(&format!("'{value}'")), path, &format!("Member must satisfy enum value set: [{}]", values.join(", ")));
+        self.push(
+            Some(&format!("'{value}'")),
+            path,
+            &format!(
+                "Member must satisfy enum value set: [{}]",
+                values.join(", ")
+            ),
+        );
     }
 
     pub(crate) fn malformed(&mut self, path: &str, value: &str, constraint: &str) {
@@ -146,10 +202,17 @@ impl Violations {
     pub fn finish<T>(self, decoded: Option<T>) -> Result<T, ValidationError> {
         match (self.messages.len(), decoded) {
             (0, Some(value)) => Ok(value),
-            (0, None) => Err(ValidationError { message: "1 validation error detected: the request is empty".to_owned() }),
-            (1, _) => Err(ValidationError { message: format!("1 validation error detected: {}", self.messages[0]) }),
+            (0, None) => Err(ValidationError {
+                message: "1 validation error detected: the request is empty".to_owned(),
+            }),
+            (1, _) => Err(ValidationError {
+                message: format!("1 validation error detected: {}", self.messages[0]),
+            }),
             (n, _) => Err(ValidationError {
-                message: format!("{n} validation errors detected: {}", self.messages.join("; ")),
+                message: format!(
+                    "{n} validation errors detected: {}",
+                    self.messages.join("; ")
+                ),
             }),
         }
     }

@@ -26,7 +26,9 @@ pub trait ToXml {
 impl XmlWriter {
     /// An empty document.
     pub fn new() -> Self {
-        Self { buf: String::with_capacity(512) }
+        Self {
+            buf: String::with_capacity(512),
+        }
     }
 
     /// Opens the root element with its service namespace.
@@ -119,7 +121,8 @@ impl XmlText for Timestamp {
 
 impl XmlText for Vec<u8> {
     fn write_text(&self, out: &mut XmlWriter) {
-        out.buf.push_str(&base64::engine::general_purpose::STANDARD.encode(self))
+        out.buf
+            .push_str(&base64::engine::general_purpose::STANDARD.encode(self))
     }
 }
 

@@ -84,7 +84,9 @@ impl RunningServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 
     /// Waits until the server stops (after [`RunningServer::stop`] or a failure).
@@ -102,7 +104,10 @@ impl RunningServer {
 }
 
 fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> StartError + '_ {
-    move |source| StartError::DataDir { path: path.to_owned(), source }
+    move |source| StartError::DataDir {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// Reads the master key from `DIR/master.key`, creating it (mode 0600) on first start.
@@ -134,15 +139,25 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     };
     let url = match &config.database_url {
         Some(url) => url.clone(),
-        None => format!("sqlite://{}?mode=rwc", config.data_dir.join("oxiam.db").display()),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            config.data_dir.join("oxiam.db").display()
+        ),
     };
     let store = Store::open(&url).await?;
     let oxiam = Oxiam::new(store, SecretBox::new(&master_key));
     let booted = oxiam.bootstrap(&config.bootstrap, pipeline::now()).await?;
 
-    let listener =
-        TcpListener::bind(config.listen).await.map_err(|source| StartError::Listen { addr: config.listen, source })?;
-    let local_addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen, source })?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
     let app = pipeline::router(Arc::new(oxiam));
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

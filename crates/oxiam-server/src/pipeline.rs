@@ -26,7 +26,9 @@ const QUERY_SERVICES: &[&str] = &["iam", "sts"];
 
 /// Unix seconds now.
 pub(crate) fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 pub(crate) fn router(oxiam: Arc<Oxiam>) -> Router {
@@ -48,7 +50,11 @@ impl Received {
         self.headers.iter().any(|(k, v)| {
             k.eq_ignore_ascii_case("content-type")
                 && std::str::from_utf8(v).is_ok_and(|v| {
-                    v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                    v.split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
                 })
         })
     }
@@ -60,7 +66,10 @@ impl Received {
 fn route(received: &Received, params: Option<&QueryParams>) -> Service {
     let scope_service = |text: &str| {
         let credential = text.split("Credential=").nth(1)?;
-        credential.split('/').nth(3).map(|s| s.trim_end_matches([',', ' ']).to_owned())
+        credential
+            .split('/')
+            .nth(3)
+            .map(|s| s.trim_end_matches([',', ' ']).to_owned())
     };
     let from_header = received
         .headers
@@ -68,8 +77,14 @@ fn route(received: &Received, params: Option<&QueryParams>) -> Service {
         .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
         .and_then(|(_, v)| scope_service(std::str::from_utf8(v).ok()?));
     let from_query = || {
-        let decoded = percent_encoding::percent_decode_str(&received.query).decode_utf8_lossy().into_owned();
-        decoded.split("X-Amz-Credential=").nth(1).and_then(|c| c.split('/').nth(3).map(|s| s.split('&').next().unwrap_or("").to_owned()))
+        let decoded = percent_encoding::percent_decode_str(&received.query)
+            .decode_utf8_lossy()
+            .into_owned();
+        decoded.split("X-Amz-Credential=").nth(1).and_then(|c| {
+            c.split('/')
+                .nth(3)
+                .map(|s| s.split('&').next().unwrap_or("").to_owned())
+        })
     };
     match from_header.or_else(from_query).as_deref() {
         Some("sts") => Service::Sts,
@@ -93,8 +108,14 @@ fn decode(service: Service, params: &QueryParams) -> Result<Decoded, ServiceErro
         .get("Action")
         .ok_or_else(|| ServiceError::new(common_errors::MISSING_ACTION, "Missing Action"))?;
     let (version, found) = match service {
-        Service::Iam => (iam::API_VERSION, iam::Operation::from_action(action).map(|_| ())),
-        Service::Sts => (sts::API_VERSION, sts::Operation::from_action(action).map(|_| ())),
+        Service::Iam => (
+            iam::API_VERSION,
+            iam::Operation::from_action(action).map(|_| ()),
+        ),
+        Service::Sts => (
+            sts::API_VERSION,
+            sts::Operation::from_action(action).map(|_| ()),
+        ),
     };
     let asked_version = params.get("Version").unwrap_or(version);
     if found.is_none() || asked_version != version {
@@ -124,9 +145,13 @@ fn namespace(service: Service) -> &'static str {
 
 fn xml_response(status: u16, request_id: &str, body: String) -> Response {
     let mut response = Response::new(Body::from(body));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
-    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml"),
+    );
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-RequestId", id);
     }
@@ -135,26 +160,47 @@ fn xml_response(status: u16, request_id: &str, body: String) -> Response {
 
 /// An error → the XML error envelope, with its status.
 fn encode_failure(service: Service, request_id: &str, error: &ServiceError) -> (u16, String) {
-    (error.kind.status, encode_error(namespace(service), error, request_id))
+    (
+        error.kind.status,
+        encode_error(namespace(service), error, request_id),
+    )
 }
 
 fn encode_iam(request_id: &str, response: &iam::Response) -> String {
     let op = response.operation();
-    encode_response(iam::XML_NAMESPACE, op.name(), op.has_output(), request_id, |w| response.write_result(w))
+    encode_response(
+        iam::XML_NAMESPACE,
+        op.name(),
+        op.has_output(),
+        request_id,
+        |w| response.write_result(w),
+    )
 }
 
 fn encode_sts(request_id: &str, response: &sts::Response) -> String {
     let op = response.operation();
-    encode_response(sts::XML_NAMESPACE, op.name(), op.has_output(), request_id, |w| response.write_result(w))
+    encode_response(
+        sts::XML_NAMESPACE,
+        op.name(),
+        op.has_output(),
+        request_id,
+        |w| response.write_result(w),
+    )
 }
 
 async fn receive(request: http::Request<Body>) -> Result<Received, ServiceError> {
     let (parts, body) = request.into_parts();
     let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-        ServiceError::new(common_errors::VALIDATION_ERROR, "The request body is too large or could not be read.")
+        ServiceError::new(
+            common_errors::VALIDATION_ERROR,
+            "The request body is too large or could not be read.",
+        )
     })?;
-    let mut headers: Vec<(String, Vec<u8>)> =
-        parts.headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.as_bytes().to_vec())).collect();
+    let mut headers: Vec<(String, Vec<u8>)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.as_bytes().to_vec()))
+        .collect();
     // HTTP/2 carries the host as :authority, not as a header; SigV4 signs it as `host`.
     if !headers.iter().any(|(k, _)| k == "host")
         && let Some(authority) = parts.uri.authority()
@@ -175,13 +221,24 @@ async fn handle(State(oxiam): State<Arc<Oxiam>>, request: http::Request<Body>) -
     let request_id = ids::request_id();
     let received = match receive(request).await {
         Ok(r) => r,
-        Err(e) => return xml_response(e.kind.status, &request_id, encode_error(iam::XML_NAMESPACE, &e, &request_id)),
+        Err(e) => {
+            return xml_response(
+                e.kind.status,
+                &request_id,
+                encode_error(iam::XML_NAMESPACE, &e, &request_id),
+            );
+        }
     };
     // A panic is a bug, but the client still gets an answer in the protocol's envelope
     // (InternalFailure, 500) rather than a dropped connection.
-    let outcome = std::panic::AssertUnwindSafe(run(&oxiam, &received, &request_id)).catch_unwind().await;
+    let outcome = std::panic::AssertUnwindSafe(run(&oxiam, &received, &request_id))
+        .catch_unwind()
+        .await;
     let (status, body, caller) = outcome.unwrap_or_else(|_| {
-        let error = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.");
+        let error = ServiceError::new(
+            common_errors::INTERNAL_FAILURE,
+            "An internal error occurred.",
+        );
         let (status, body) = encode_failure(Service::Iam, &request_id, &error);
         (status, body, None)
     });
@@ -197,19 +254,30 @@ async fn handle(State(oxiam): State<Arc<Oxiam>>, request: http::Request<Body>) -
 }
 
 /// The stages after `receive`; returns the status, the body, and the caller's ARN if known.
-async fn run(oxiam: &Oxiam, received: &Received, request_id: &str) -> (u16, String, Option<String>) {
+async fn run(
+    oxiam: &Oxiam,
+    received: &Received,
+    request_id: &str,
+) -> (u16, String, Option<String>) {
     let now = now();
     let form_body = if received.content_type_is_form() || received.method == "POST" {
         std::str::from_utf8(&received.body).ok()
     } else {
         None
     };
-    let forms: Vec<&str> = [Some(received.query.as_str()), form_body].into_iter().flatten().collect();
+    let forms: Vec<&str> = [Some(received.query.as_str()), form_body]
+        .into_iter()
+        .flatten()
+        .collect();
     let params = QueryParams::parse(&forms);
     let service = route(received, params.as_ref().ok());
 
     // authenticate
-    let headers: Vec<(&str, &[u8])> = received.headers.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+    let headers: Vec<(&str, &[u8])> = received
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_slice()))
+        .collect();
     let signed = SignedRequest {
         method: &received.method,
         raw_path: &received.path,
@@ -221,14 +289,19 @@ async fn run(oxiam: &Oxiam, received: &Received, request_id: &str) -> (u16, Stri
         Ok(caller) => caller,
         Err(AuthFailure::Rejected(e)) => {
             let error = ServiceError::new(
-                oxiam_protocol::ErrorKind { code: e.kind.code(), status: e.kind.http_status(), sender: true },
+                oxiam_protocol::ErrorKind {
+                    code: e.kind.code(),
+                    status: e.kind.http_status(),
+                    sender: true,
+                },
                 e.message,
             );
             let (status, body) = encode_failure(service, request_id, &error);
             return (status, body, None);
         }
         Err(AuthFailure::Internal(e)) => {
-            let (status, body) = encode_failure(service, request_id, &oxiam_core::errors::internal(e));
+            let (status, body) =
+                encode_failure(service, request_id, &oxiam_core::errors::internal(e));
             return (status, body, None);
         }
     };

@@ -66,7 +66,11 @@ impl Store {
     /// and brings its schema up to date.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
         let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
         let pool = match backend {
             Backend::Sqlite => {
@@ -120,15 +124,22 @@ impl Store {
     /// Returns the database's account, creating `candidate` if there is none yet; the
     /// flag says whether it was created now. Servers starting together on one PostgreSQL
     /// serialize on an advisory lock, so exactly one account is created.
-    pub async fn bootstrap_account(&self, candidate: &str, now: i64) -> Result<(String, bool), StoreError> {
+    pub async fn bootstrap_account(
+        &self,
+        candidate: &str,
+        now: i64,
+    ) -> Result<(String, bool), StoreError> {
         let mut tx = self.write_tx().await?;
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(7142010509)").execute(&mut *tx).await?;
-        }
-        let existing: Option<(String,)> =
-            sqlx::query_as("SELECT account_id FROM accounts ORDER BY created_at, account_id LIMIT 1")
-                .fetch_optional(&mut *tx)
+            sqlx::query("SELECT pg_advisory_xact_lock(7142010509)")
+                .execute(&mut *tx)
                 .await?;
+        }
+        let existing: Option<(String,)> = sqlx::query_as(
+            "SELECT account_id FROM accounts ORDER BY created_at, account_id LIMIT 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         if let Some((account_id,)) = existing {
             tx.commit().await?;
             return Ok((account_id, false));
@@ -144,10 +155,11 @@ impl Store {
 
     /// The creation time of an account.
     pub async fn account_created_at(&self, account_id: &str) -> Result<i64, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT created_at FROM accounts WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT created_at FROM accounts WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| r.0).ok_or(StoreError::NotFound)
     }
 }

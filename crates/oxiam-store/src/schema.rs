@@ -12,16 +12,26 @@ pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {
     let mut tx = store.write_tx().await?;
     if store.backend == Backend::Postgres {
         // An arbitrary constant naming "oxiam schema migration".
-        tx.execute("SELECT pg_advisory_xact_lock(7142010508)").await?;
+        tx.execute("SELECT pg_advisory_xact_lock(7142010508)")
+            .await?;
     }
     tx.execute("CREATE TABLE IF NOT EXISTS oxiam_schema (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
         .await?;
     let applied: Option<(i64,)> =
-        sqlx::query_as("SELECT COALESCE(MAX(version), 0) FROM oxiam_schema").fetch_optional(&mut *tx).await?;
+        sqlx::query_as("SELECT COALESCE(MAX(version), 0) FROM oxiam_schema")
+            .fetch_optional(&mut *tx)
+            .await?;
     let current = applied.map(|r| r.0).unwrap_or(0);
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         tracing::info!(version, "applying schema migration");
-        tx.execute(sqlx::raw_sql(AssertSqlSafe(*sql))).await?;
+        let sort_key = match store.backend {
+            Backend::Sqlite => "TEXT",
+            Backend::Postgres => "TEXT COLLATE \"C\"",
+        };
+        tx.execute(sqlx::raw_sql(AssertSqlSafe(
+            sql.replace("SORT_KEY", sort_key),
+        )))
+        .await?;
         sqlx::query("INSERT INTO oxiam_schema (version, applied_at) VALUES ($1, $2)")
             .bind(*version)
             .bind(0_i64)

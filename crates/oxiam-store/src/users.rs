@@ -74,7 +74,6 @@ pub struct Page<T> {
     pub next_marker: Option<String>,
 }
 
-
 fn user_from(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
         account_id: row.try_get(0)?,
@@ -103,7 +102,6 @@ fn key_from(row: &sqlx::any::AnyRow, at: usize) -> Result<AccessKeyRow, sqlx::Er
         },
     })
 }
-
 
 impl Store {
     /// Creates a user; `Conflict` if the name (regardless of case) is taken in the account.
@@ -144,23 +142,24 @@ impl Store {
 
     /// A user by name (regardless of case), with its tags.
     pub async fn get_user(&self, account_id: &str, name: &str) -> Result<UserRow, StoreError> {
-        let row = sqlx::query(concat!("SELECT ", "account_id, user_id, name, path, created_at", " FROM users WHERE account_id = $1 AND name_key = $2"))
-            .bind(account_id)
-            .bind(name.to_ascii_lowercase())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query("SELECT account_id, user_id, name, path, created_at FROM users WHERE account_id = $1 AND name_key = $2")
+        .bind(account_id)
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let mut user = user_from(&row)?;
         user.tags = self.user_tags(&user.user_id).await?;
         Ok(user)
     }
 
     async fn user_tags(&self, user_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT tag_key, tag_value FROM user_tags WHERE user_id = $1 ORDER BY position")
-                .bind(user_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT tag_key, tag_value FROM user_tags WHERE user_id = $1 ORDER BY position",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows)
     }
 
@@ -174,11 +173,11 @@ impl Store {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<UserRow>, StoreError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ", "account_id, user_id, name, path, created_at", ", name_key FROM users \
-             WHERE account_id = $1 AND name_key > $2 AND substr(path, 1, $3) = $4 \
-             ORDER BY name_key LIMIT $5"
-        ))
+        let rows = sqlx::query(
+            "SELECT account_id, user_id, name, path, created_at, name_key FROM users \
+             WHERE account_id = $1 AND name_key > $2 AND substr(path, 1, CAST($3 AS INTEGER)) = $4 \
+             ORDER BY name_key LIMIT $5",
+        )
         .bind(account_id)
         .bind(after.unwrap_or(""))
         .bind(path_prefix.chars().count() as i64)
@@ -208,12 +207,13 @@ impl Store {
         new_path: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let current: Option<(String, String, String)> =
-            sqlx::query_as("SELECT user_id, name, path FROM users WHERE account_id = $1 AND name_key = $2")
-                .bind(account_id)
-                .bind(name.to_ascii_lowercase())
-                .fetch_optional(&mut *tx)
-                .await?;
+        let current: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT user_id, name, path FROM users WHERE account_id = $1 AND name_key = $2",
+        )
+        .bind(account_id)
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(&mut *tx)
+        .await?;
         let (user_id, old_name, old_path) = current.ok_or(StoreError::NotFound)?;
         let name = new_name.unwrap_or(&old_name);
         let path = new_path.unwrap_or(&old_path);
@@ -234,14 +234,18 @@ impl Store {
     /// first (and the delete conflicts) or finds the user gone.
     pub async fn delete_user(&self, account_id: &str, name: &str) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let found: Option<(String, i64)> =
-            sqlx::query_as("SELECT user_id, access_key_count FROM users WHERE account_id = $1 AND name_key = $2")
-                .bind(account_id)
-                .bind(name.to_ascii_lowercase())
-                .fetch_optional(&mut *tx)
-                .await?;
+        let found: Option<(String, i64)> = sqlx::query_as(
+            "SELECT user_id, access_key_count FROM users WHERE account_id = $1 AND name_key = $2",
+        )
+        .bind(account_id)
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(&mut *tx)
+        .await?;
         let (user_id, _) = found.ok_or(StoreError::NotFound)?;
-        sqlx::query("DELETE FROM user_tags WHERE user_id = $1").bind(user_id.as_str()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM user_tags WHERE user_id = $1")
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await?;
         let deleted = sqlx::query("DELETE FROM users WHERE user_id = $1 AND access_key_count = 0")
             .bind(user_id.as_str())
             .execute(&mut *tx)
@@ -259,7 +263,11 @@ impl Store {
     /// The conditional UPDATE of the owner's key count is the quota: PostgreSQL re-checks
     /// its WHERE clause after waiting on a concurrent writer's row lock, and SQLite runs one
     /// writer at a time, so parallel requests cannot both see "one key left".
-    pub async fn create_access_key(&self, key: &AccessKeyRow, quota: i64) -> Result<(), StoreError> {
+    pub async fn create_access_key(
+        &self,
+        key: &AccessKeyRow,
+        quota: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let counted = match key.user_id.as_deref() {
             Some(user_id) => sqlx::query(
@@ -278,12 +286,19 @@ impl Store {
         .await?;
         if counted.rows_affected() == 0 {
             let owner_exists: Option<(i64,)> = match key.user_id.as_deref() {
-                Some(user_id) => sqlx::query_as("SELECT 1 FROM users WHERE user_id = $1").bind(user_id),
-                None => sqlx::query_as("SELECT 1 FROM accounts WHERE account_id = $1").bind(key.account_id.as_str()),
+                Some(user_id) => {
+                    sqlx::query_as("SELECT 1 FROM users WHERE user_id = $1").bind(user_id)
+                }
+                None => sqlx::query_as("SELECT 1 FROM accounts WHERE account_id = $1")
+                    .bind(key.account_id.as_str()),
             }
             .fetch_optional(&mut *tx)
             .await?;
-            return Err(if owner_exists.is_some() { StoreError::LimitExceeded } else { StoreError::NotFound });
+            return Err(if owner_exists.is_some() {
+                StoreError::LimitExceeded
+            } else {
+                StoreError::NotFound
+            });
         }
         self.insert_key(&mut tx, key).await?;
         tx.commit().await?;
@@ -312,24 +327,28 @@ impl Store {
     }
 
     /// A user's keys, oldest first.
-    pub async fn list_access_keys(&self, user_id: Option<&str>, account_id: &str) -> Result<Vec<AccessKeyRow>, StoreError> {
+    pub async fn list_access_keys(
+        &self,
+        user_id: Option<&str>,
+        account_id: &str,
+    ) -> Result<Vec<AccessKeyRow>, StoreError> {
         let rows = match user_id {
             Some(user_id) => {
-                sqlx::query(concat!("SELECT ", "access_key_id, account_id, user_id, secret_sealed, status, created_at, last_used_at, last_used_service, last_used_region",
-                    " FROM access_keys WHERE user_id = $1 ORDER BY created_at, access_key_id"))
+                sqlx::query("SELECT access_key_id, account_id, user_id, secret_sealed, status, created_at, last_used_at, last_used_service, last_used_region FROM access_keys WHERE user_id = $1 ORDER BY created_at, access_key_id")
                     .bind(user_id)
                     .fetch_all(&self.pool)
                     .await?
             }
             None => {
-                sqlx::query(concat!("SELECT ", "access_key_id, account_id, user_id, secret_sealed, status, created_at, last_used_at, last_used_service, last_used_region",
-                    " FROM access_keys WHERE account_id = $1 AND user_id IS NULL ORDER BY created_at, access_key_id"))
+                sqlx::query("SELECT access_key_id, account_id, user_id, secret_sealed, status, created_at, last_used_at, last_used_service, last_used_region FROM access_keys WHERE account_id = $1 AND user_id IS NULL ORDER BY created_at, access_key_id")
                     .bind(account_id)
                     .fetch_all(&self.pool)
                     .await?
             }
         };
-        rows.iter().map(|r| key_from(r, 0).map_err(StoreError::from)).collect()
+        rows.iter()
+            .map(|r| key_from(r, 0).map_err(StoreError::from))
+            .collect()
     }
 
     /// Sets a key's status; `NotFound` unless the key belongs to `user_id` (root: `None`).
@@ -350,7 +369,11 @@ impl Store {
         .bind(user_id.unwrap_or(""))
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// Deletes a key; `NotFound` unless it belongs to `user_id` (root: `None`).
@@ -387,13 +410,16 @@ impl Store {
     }
 
     /// A key by id with its owner, in any account: what authentication looks up.
-    pub async fn find_access_key(&self, access_key_id: &str) -> Result<Option<KeyWithOwner>, StoreError> {
-        let row = sqlx::query(concat!(
+    pub async fn find_access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<KeyWithOwner>, StoreError> {
+        let row = sqlx::query(
             "SELECT k.access_key_id, k.account_id, k.user_id, k.secret_sealed, k.status, k.created_at, \
              k.last_used_at, k.last_used_service, k.last_used_region, \
              u.account_id, u.user_id, u.name, u.path, u.created_at \
-             FROM access_keys k LEFT JOIN users u ON u.user_id = k.user_id WHERE k.access_key_id = $1"
-        ))
+             FROM access_keys k LEFT JOIN users u ON u.user_id = k.user_id WHERE k.access_key_id = $1",
+        )
         .bind(access_key_id)
         .fetch_optional(&self.pool)
         .await?;
@@ -414,7 +440,13 @@ impl Store {
     }
 
     /// Records that a key signed a request now, for `service` in `region`.
-    pub async fn record_key_use(&self, access_key_id: &str, at: i64, service: &str, region: &str) -> Result<(), StoreError> {
+    pub async fn record_key_use(
+        &self,
+        access_key_id: &str,
+        at: i64,
+        service: &str,
+        region: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE access_keys SET last_used_at = $1, last_used_service = $2, last_used_region = $3 \
              WHERE access_key_id = $4",
@@ -430,6 +462,8 @@ impl Store {
 
     /// A key by id (for GetAccessKeyLastUsed), with the name of the user that owns it.
     pub async fn get_access_key(&self, access_key_id: &str) -> Result<KeyWithOwner, StoreError> {
-        self.find_access_key(access_key_id).await?.ok_or(StoreError::NotFound)
+        self.find_access_key(access_key_id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 }

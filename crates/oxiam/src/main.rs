@@ -35,14 +35,29 @@ struct ServeArgs {
     #[arg(long, env = "OXIAM_ACCOUNT_ID", hide_env_values = true)]
     account_id: Option<String>,
     /// A root access key id to make sure of (with OXIAM_ROOT_SECRET_ACCESS_KEY).
-    #[arg(long, env = "OXIAM_ROOT_ACCESS_KEY_ID", hide_env_values = true, requires = "root_secret_access_key")]
+    #[arg(
+        long,
+        env = "OXIAM_ROOT_ACCESS_KEY_ID",
+        hide_env_values = true,
+        requires = "root_secret_access_key"
+    )]
     root_access_key_id: Option<String>,
     /// The root secret access key (environment only, so it stays out of `ps`).
-    #[arg(long = "root-secret-access-key-from-env", env = "OXIAM_ROOT_SECRET_ACCESS_KEY", hide_env_values = true, hide = true)]
+    #[arg(
+        long = "root-secret-access-key-from-env",
+        env = "OXIAM_ROOT_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        hide = true
+    )]
     root_secret_access_key: Option<String>,
     /// The 32-byte master key sealing secrets at rest, as 64 hex digits (replicas sharing
     /// one PostgreSQL must share it); read from or created in the data directory if unset.
-    #[arg(long = "master-key-from-env", env = "OXIAM_MASTER_KEY", hide_env_values = true, hide = true)]
+    #[arg(
+        long = "master-key-from-env",
+        env = "OXIAM_MASTER_KEY",
+        hide_env_values = true,
+        hide = true
+    )]
     master_key: Option<String>,
 }
 
@@ -75,7 +90,9 @@ async fn shutdown_signal() {
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let master_key = match &args.master_key {
-        Some(hex) => Some(parse_master_key(hex).ok_or("OXIAM_MASTER_KEY must be 64 hex digits (32 bytes)")?),
+        Some(hex) => {
+            Some(parse_master_key(hex).ok_or("OXIAM_MASTER_KEY must be 64 hex digits (32 bytes)")?)
+        }
         None => None,
     };
     let config = ServerConfig {
@@ -91,7 +108,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let mut server = start(config).await.map_err(|e| e.to_string())?;
     if let Some((id, secret)) = &server.generated_root_key {
         // Shown once, on the terminal only: it is not logged and cannot be read back.
-        println!("Created account {} with a root access key:", server.account_id);
+        println!(
+            "Created account {} with a root access key:",
+            server.account_id
+        );
         println!("  AWS_ACCESS_KEY_ID={id}");
         println!("  AWS_SECRET_ACCESS_KEY={secret}");
         println!("Keep it now; oxiam will not show the secret again.");
@@ -111,12 +131,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OXIAM_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("OXIAM_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the tokio runtime starts");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts");
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve(args).await,

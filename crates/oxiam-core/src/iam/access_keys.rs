@@ -1,9 +1,10 @@
 //! CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, GetAccessKeyLastUsed.
 
 use oxiam_protocol::iam::{
-    AccessKey, AccessKeyLastUsed, AccessKeyMetadata, CreateAccessKeyRequest, CreateAccessKeyResponse,
-    DeleteAccessKeyRequest, GetAccessKeyLastUsedRequest, GetAccessKeyLastUsedResponse, ListAccessKeysRequest,
-    ListAccessKeysResponse, StatusType, UpdateAccessKeyRequest, errors as iam_errors,
+    AccessKey, AccessKeyLastUsed, AccessKeyMetadata, CreateAccessKeyRequest,
+    CreateAccessKeyResponse, DeleteAccessKeyRequest, GetAccessKeyLastUsedRequest,
+    GetAccessKeyLastUsedResponse, ListAccessKeysRequest, ListAccessKeysResponse, StatusType,
+    UpdateAccessKeyRequest, errors as iam_errors,
 };
 use oxiam_protocol::{Sensitive, ServiceError, Timestamp};
 use oxiam_store::{AccessKeyRow, StoreError};
@@ -24,16 +25,31 @@ fn status_of(stored: &str) -> StatusType {
 }
 
 impl Oxiam {
-    async fn key_owner(&self, caller: &Principal, user_name: Option<&str>) -> Result<KeyOwner, ServiceError> {
+    async fn key_owner(
+        &self,
+        caller: &Principal,
+        user_name: Option<&str>,
+    ) -> Result<KeyOwner, ServiceError> {
         match (user_name, &caller.kind) {
             (Some(name), _) => {
-                let user = self.store.get_user(&caller.account_id, name).await.map_err(errors::for_user(name))?;
-                Ok(KeyOwner { user_id: Some(user.user_id), user_name: user.name })
+                let user = self
+                    .store
+                    .get_user(&caller.account_id, name)
+                    .await
+                    .map_err(errors::for_user(name))?;
+                Ok(KeyOwner {
+                    user_id: Some(user.user_id),
+                    user_name: user.name,
+                })
             }
-            (None, PrincipalKind::User { user_id, name, .. }) => {
-                Ok(KeyOwner { user_id: Some(user_id.clone()), user_name: name.clone() })
-            }
-            (None, PrincipalKind::Root) => Ok(KeyOwner { user_id: None, user_name: String::new() }),
+            (None, PrincipalKind::User { user_id, name, .. }) => Ok(KeyOwner {
+                user_id: Some(user_id.clone()),
+                user_name: name.clone(),
+            }),
+            (None, PrincipalKind::Root) => Ok(KeyOwner {
+                user_id: None,
+                user_name: String::new(),
+            }),
         }
     }
 
@@ -55,14 +71,17 @@ impl Oxiam {
             created_at: now,
             last_used: None,
         };
-        self.store.create_access_key(&row, ACCESS_KEYS_PER_USER).await.map_err(|e| match e {
-            StoreError::LimitExceeded => ServiceError::new(
-                iam_errors::LIMIT_EXCEEDED,
-                format!("Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}"),
-            ),
-            StoreError::NotFound => errors::no_such_user(&owner.user_name),
-            e => errors::internal(e),
-        })?;
+        self.store
+            .create_access_key(&row, ACCESS_KEYS_PER_USER)
+            .await
+            .map_err(|e| match e {
+                StoreError::LimitExceeded => ServiceError::new(
+                    iam_errors::LIMIT_EXCEEDED,
+                    format!("Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}"),
+                ),
+                StoreError::NotFound => errors::no_such_user(&owner.user_name),
+                e => errors::internal(e),
+            })?;
         Ok(CreateAccessKeyResponse {
             access_key: AccessKey {
                 user_name: owner.user_name,
@@ -80,14 +99,21 @@ impl Oxiam {
         input: ListAccessKeysRequest,
     ) -> Result<ListAccessKeysResponse, ServiceError> {
         let owner = self.key_owner(caller, input.user_name.as_deref()).await?;
-        let keys = self.store.list_access_keys(owner.user_id.as_deref(), &caller.account_id).await.map_err(errors::internal)?;
+        let keys = self
+            .store
+            .list_access_keys(owner.user_id.as_deref(), &caller.account_id)
+            .await
+            .map_err(errors::internal)?;
         // A user holds at most two keys, so paging is over an in-memory list; the marker is
         // the id of the last key shown.
         let start = match input.marker.as_deref() {
             Some(marker) => {
-                let after = oxiam_store::marker::decode(marker)
-                    .ok_or_else(|| ServiceError::new(iam_errors::INVALID_INPUT, "Invalid Marker."))?;
-                keys.iter().position(|k| k.access_key_id == after).map_or(keys.len(), |i| i + 1)
+                let after = oxiam_store::marker::decode(marker).ok_or_else(|| {
+                    ServiceError::new(iam_errors::INVALID_INPUT, "Invalid Marker.")
+                })?;
+                keys.iter()
+                    .position(|k| k.access_key_id == after)
+                    .map_or(keys.len(), |i| i + 1)
             }
             None => 0,
         };
@@ -105,11 +131,16 @@ impl Oxiam {
                 })
                 .collect(),
             is_truncated: Some(truncated),
-            marker: truncated.then(|| oxiam_store::marker::encode(&page[page.len() - 1].access_key_id)),
+            marker: truncated
+                .then(|| oxiam_store::marker::encode(&page[page.len() - 1].access_key_id)),
         })
     }
 
-    pub(super) async fn update_access_key(&self, caller: &Principal, input: UpdateAccessKeyRequest) -> Result<(), ServiceError> {
+    pub(super) async fn update_access_key(
+        &self,
+        caller: &Principal,
+        input: UpdateAccessKeyRequest,
+    ) -> Result<(), ServiceError> {
         if input.status == StatusType::Expired {
             return Err(ServiceError::new(
                 iam_errors::INVALID_INPUT,
@@ -118,7 +149,12 @@ impl Oxiam {
         }
         let owner = self.key_owner(caller, input.user_name.as_deref()).await?;
         self.store
-            .set_access_key_status(&caller.account_id, owner.user_id.as_deref(), &input.access_key_id, input.status.as_str())
+            .set_access_key_status(
+                &caller.account_id,
+                owner.user_id.as_deref(),
+                &input.access_key_id,
+                input.status.as_str(),
+            )
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => errors::no_such_access_key(&input.access_key_id),
@@ -126,10 +162,18 @@ impl Oxiam {
             })
     }
 
-    pub(super) async fn delete_access_key(&self, caller: &Principal, input: DeleteAccessKeyRequest) -> Result<(), ServiceError> {
+    pub(super) async fn delete_access_key(
+        &self,
+        caller: &Principal,
+        input: DeleteAccessKeyRequest,
+    ) -> Result<(), ServiceError> {
         let owner = self.key_owner(caller, input.user_name.as_deref()).await?;
         self.store
-            .delete_access_key(&caller.account_id, owner.user_id.as_deref(), &input.access_key_id)
+            .delete_access_key(
+                &caller.account_id,
+                owner.user_id.as_deref(),
+                &input.access_key_id,
+            )
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => errors::no_such_access_key(&input.access_key_id),
@@ -142,16 +186,27 @@ impl Oxiam {
         caller: &Principal,
         input: GetAccessKeyLastUsedRequest,
     ) -> Result<GetAccessKeyLastUsedResponse, ServiceError> {
-        let found = match self.store.find_access_key(&input.access_key_id).await.map_err(errors::internal)? {
+        let found = match self
+            .store
+            .find_access_key(&input.access_key_id)
+            .await
+            .map_err(errors::internal)?
+        {
             Some(found) if found.key.account_id == caller.account_id => found,
             _ => return Err(errors::no_such_access_key(&input.access_key_id)),
         };
         // A key that never signed a request reports "N/A" for service and region (AWS).
         let last_used = match found.key.last_used {
-            Some((at, service, region)) => {
-                AccessKeyLastUsed { last_used_date: Some(Timestamp(at)), service_name: service, region }
-            }
-            None => AccessKeyLastUsed { last_used_date: None, service_name: "N/A".into(), region: "N/A".into() },
+            Some((at, service, region)) => AccessKeyLastUsed {
+                last_used_date: Some(Timestamp(at)),
+                service_name: service,
+                region,
+            },
+            None => AccessKeyLastUsed {
+                last_used_date: None,
+                service_name: "N/A".into(),
+                region: "N/A".into(),
+            },
         };
         Ok(GetAccessKeyLastUsedResponse {
             user_name: found.user.map(|u| u.name),

@@ -23,7 +23,9 @@ pub fn access(principal: &Principal, request: &Request) -> Access {
         (None, None) => ids::root_arn(account),
     };
     let resource = match request {
-        Request::CreateUser(i) => ids::user_arn(account, i.path.as_deref().unwrap_or("/"), &i.user_name),
+        Request::CreateUser(i) => {
+            ids::user_arn(account, i.path.as_deref().unwrap_or("/"), &i.user_name)
+        }
         Request::GetUser(i) => user(i.user_name.as_ref()),
         Request::UpdateUser(i) => user(Some(&i.user_name)),
         Request::DeleteUser(i) => user(Some(&i.user_name)),
@@ -34,12 +36,20 @@ pub fn access(principal: &Principal, request: &Request) -> Access {
         Request::GetAccessKeyLastUsed(_) => user(None),
         _ => "*".to_owned(),
     };
-    Access { action: format!("iam:{}", request.operation().name()), resource }
+    Access {
+        action: format!("iam:{}", request.operation().name()),
+        resource,
+    }
 }
 
 impl Oxiam {
     /// Runs one authorized IAM request.
-    pub async fn execute_iam(&self, caller: &Principal, request: Request, now: i64) -> Result<Response, ServiceError> {
+    pub async fn execute_iam(
+        &self,
+        caller: &Principal,
+        request: Request,
+        now: i64,
+    ) -> Result<Response, ServiceError> {
         Ok(match request {
             Request::CreateUser(i) => Response::CreateUser(self.create_user(caller, i, now).await?),
             Request::GetUser(i) => Response::GetUser(self.get_user(caller, i).await?),
@@ -52,8 +62,12 @@ impl Oxiam {
                 self.delete_user(caller, i).await?;
                 Response::DeleteUser
             }
-            Request::CreateAccessKey(i) => Response::CreateAccessKey(self.create_access_key(caller, i, now).await?),
-            Request::ListAccessKeys(i) => Response::ListAccessKeys(self.list_access_keys(caller, i).await?),
+            Request::CreateAccessKey(i) => {
+                Response::CreateAccessKey(self.create_access_key(caller, i, now).await?)
+            }
+            Request::ListAccessKeys(i) => {
+                Response::ListAccessKeys(self.list_access_keys(caller, i).await?)
+            }
             Request::UpdateAccessKey(i) => {
                 self.update_access_key(caller, i).await?;
                 Response::UpdateAccessKey
@@ -62,8 +76,15 @@ impl Oxiam {
                 self.delete_access_key(caller, i).await?;
                 Response::DeleteAccessKey
             }
-            Request::GetAccessKeyLastUsed(i) => Response::GetAccessKeyLastUsed(self.get_access_key_last_used(caller, i).await?),
-            other => return Err(errors::not_implemented(&format!("the IAM operation {}", other.operation().name()))),
+            Request::GetAccessKeyLastUsed(i) => {
+                Response::GetAccessKeyLastUsed(self.get_access_key_last_used(caller, i).await?)
+            }
+            other => {
+                return Err(errors::not_implemented(&format!(
+                    "the IAM operation {}",
+                    other.operation().name()
+                )));
+            }
         })
     }
 }
@@ -78,7 +99,10 @@ fn resume_after(marker: Option<&str>) -> Result<Option<String>, ServiceError> {
     marker
         .map(|m| {
             oxiam_store::marker::decode(m).ok_or_else(|| {
-                ServiceError::new(oxiam_protocol::iam::errors::INVALID_INPUT, "Invalid Marker.")
+                ServiceError::new(
+                    oxiam_protocol::iam::errors::INVALID_INPUT,
+                    "Invalid Marker.",
+                )
             })
         })
         .transpose()

@@ -1,8 +1,8 @@
 //! CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser.
 
 use oxiam_protocol::iam::{
-    CreateUserRequest, CreateUserResponse, DeleteUserRequest, GetUserRequest, GetUserResponse, ListUsersRequest,
-    ListUsersResponse, Tag, UpdateUserRequest, User, errors as iam_errors,
+    CreateUserRequest, CreateUserResponse, DeleteUserRequest, GetUserRequest, GetUserResponse,
+    ListUsersRequest, ListUsersResponse, Tag, UpdateUserRequest, User, errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
 use oxiam_store::{NewUser, StoreError, UserRow};
@@ -19,8 +19,15 @@ fn user_of(row: &UserRow, with_tags: bool) -> User {
         create_date: Timestamp(row.created_at),
         password_last_used: None,
         permissions_boundary: None,
-        tags: (with_tags && !row.tags.is_empty())
-            .then(|| row.tags.iter().map(|(key, value)| Tag { key: key.clone(), value: value.clone() }).collect()),
+        tags: (with_tags && !row.tags.is_empty()).then(|| {
+            row.tags
+                .iter()
+                .map(|(key, value)| Tag {
+                    key: key.clone(),
+                    value: value.clone(),
+                })
+                .collect()
+        }),
     }
 }
 
@@ -45,7 +52,9 @@ impl Oxiam {
         now: i64,
     ) -> Result<CreateUserResponse, ServiceError> {
         if input.permissions_boundary.is_some() {
-            return Err(errors::not_implemented("permissions boundaries (PermissionsBoundary)"));
+            return Err(errors::not_implemented(
+                "permissions boundaries (PermissionsBoundary)",
+            ));
         }
         let tags = input.tags.unwrap_or_default();
         check_tags(&tags)?;
@@ -63,24 +72,40 @@ impl Oxiam {
             })
             .await
             .map_err(errors::for_user(&input.user_name))?;
-        Ok(CreateUserResponse { user: Some(user_of(&row, true)) })
+        Ok(CreateUserResponse {
+            user: Some(user_of(&row, true)),
+        })
     }
 
-    pub(super) async fn get_user(&self, caller: &Principal, input: GetUserRequest) -> Result<GetUserResponse, ServiceError> {
+    pub(super) async fn get_user(
+        &self,
+        caller: &Principal,
+        input: GetUserRequest,
+    ) -> Result<GetUserResponse, ServiceError> {
         let name = match (&input.user_name, &caller.kind) {
             (Some(name), _) => name.as_str(),
             (None, PrincipalKind::User { name, .. }) => name.as_str(),
             (None, PrincipalKind::Root) => return self.get_root_user(caller).await,
         };
-        let row = self.store.get_user(&caller.account_id, name).await.map_err(errors::for_user(name))?;
-        Ok(GetUserResponse { user: user_of(&row, true) })
+        let row = self
+            .store
+            .get_user(&caller.account_id, name)
+            .await
+            .map_err(errors::for_user(name))?;
+        Ok(GetUserResponse {
+            user: user_of(&row, true),
+        })
     }
 
     /// GetUser without a name, called by the root: the root "user" (its id is the
     /// account id). AWS leaves out UserName and Path here; the model marks them required,
     /// so oxiam sends them empty (see docs/differences.md).
     async fn get_root_user(&self, caller: &Principal) -> Result<GetUserResponse, ServiceError> {
-        let created = self.store.account_created_at(&caller.account_id).await.map_err(errors::internal)?;
+        let created = self
+            .store
+            .account_created_at(&caller.account_id)
+            .await
+            .map_err(errors::internal)?;
         Ok(GetUserResponse {
             user: User {
                 path: String::new(),
@@ -95,7 +120,11 @@ impl Oxiam {
         })
     }
 
-    pub(super) async fn list_users(&self, caller: &Principal, input: ListUsersRequest) -> Result<ListUsersResponse, ServiceError> {
+    pub(super) async fn list_users(
+        &self,
+        caller: &Principal,
+        input: ListUsersRequest,
+    ) -> Result<ListUsersResponse, ServiceError> {
         let after = resume_after(input.marker.as_deref())?;
         let page = self
             .store
@@ -115,23 +144,42 @@ impl Oxiam {
         })
     }
 
-    pub(super) async fn update_user(&self, caller: &Principal, input: UpdateUserRequest) -> Result<(), ServiceError> {
+    pub(super) async fn update_user(
+        &self,
+        caller: &Principal,
+        input: UpdateUserRequest,
+    ) -> Result<(), ServiceError> {
         self.store
-            .update_user(&caller.account_id, &input.user_name, input.new_user_name.as_deref(), input.new_path.as_deref())
+            .update_user(
+                &caller.account_id,
+                &input.user_name,
+                input.new_user_name.as_deref(),
+                input.new_path.as_deref(),
+            )
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => errors::no_such_user(&input.user_name),
-                StoreError::Conflict => errors::user_exists(input.new_user_name.as_deref().unwrap_or(&input.user_name)),
+                StoreError::Conflict => {
+                    errors::user_exists(input.new_user_name.as_deref().unwrap_or(&input.user_name))
+                }
                 e => errors::internal(e),
             })
     }
 
-    pub(super) async fn delete_user(&self, caller: &Principal, input: DeleteUserRequest) -> Result<(), ServiceError> {
-        self.store.delete_user(&caller.account_id, &input.user_name).await.map_err(|e| match e {
-            StoreError::DeleteConflict => {
-                ServiceError::new(iam_errors::DELETE_CONFLICT, "Cannot delete entity, must delete access keys first.")
-            }
-            e => errors::for_user(&input.user_name)(e),
-        })
+    pub(super) async fn delete_user(
+        &self,
+        caller: &Principal,
+        input: DeleteUserRequest,
+    ) -> Result<(), ServiceError> {
+        self.store
+            .delete_user(&caller.account_id, &input.user_name)
+            .await
+            .map_err(|e| match e {
+                StoreError::DeleteConflict => ServiceError::new(
+                    iam_errors::DELETE_CONFLICT,
+                    "Cannot delete entity, must delete access keys first.",
+                ),
+                e => errors::for_user(&input.user_name)(e),
+            })
     }
 }

@@ -1,6 +1,8 @@
 -- One schema for SQLite and PostgreSQL: only TEXT and BIGINT columns, so both databases
 -- (and sqlx's Any driver, which knows only a few types) read them alike. Times are Unix
--- seconds. Every row carries its account id.
+-- seconds. Every row carries its account id. SORT_KEY is a text column compared byte by
+-- byte on both databases (PostgreSQL would otherwise sort by locale), so that listings
+-- come out in the same order everywhere.
 
 CREATE TABLE accounts (
     account_id   TEXT PRIMARY KEY,
@@ -14,7 +16,7 @@ CREATE TABLE users (
     account_id   TEXT NOT NULL REFERENCES accounts (account_id),
     name         TEXT NOT NULL,
     -- lower(name): IAM names are unique regardless of case, and list in this order.
-    name_key     TEXT NOT NULL,
+    name_key     SORT_KEY NOT NULL,
     path         TEXT NOT NULL,
     created_at   BIGINT NOT NULL,
     -- Kept in step with access_keys by the same transaction; the conditional UPDATE on it

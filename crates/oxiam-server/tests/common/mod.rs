@@ -1,0 +1,176 @@
+//! A real oxiam on a loopback port, on SQLite or on a fresh PostgreSQL database, and AWS
+//! SDK for Rust clients pointed at it.
+#![allow(dead_code)]
+
+use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+use oxiam_core::BootstrapConfig;
+use oxiam_server::{RunningServer, ServerConfig};
+use sqlx::Executor as _;
+
+pub const ACCOUNT: &str = "123456789012";
+pub const ROOT_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const ROOT_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestServer {
+    pub server: Option<RunningServer>,
+    _dir: tempfile::TempDir,
+    pg_database: Option<String>,
+}
+
+/// The PostgreSQL server tests create their databases on; the test script makes sure it runs.
+fn postgres_base() -> String {
+    std::env::var("OXIAM_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+async fn admin() -> sqlx::PgConnection {
+    use sqlx::Connection as _;
+    let url = postgres_base();
+    sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {url} is not reachable ({e}); run scripts/ensure-postgres.sh")
+    })
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (database_url, pg_database) = match backend {
+            Backend::Sqlite => (None, None),
+            Backend::Postgres => {
+                let name = format!("oxiam_test_{}", oxiam_core::ids::user_id().to_lowercase());
+                admin()
+                    .await
+                    .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .await
+                    .unwrap();
+                let base = postgres_base();
+                let url = match base.rfind('/') {
+                    Some(i) => format!("{}/{name}", &base[..i]),
+                    None => panic!("bad OXIAM_TEST_POSTGRES_URL {base}"),
+                };
+                (Some(url), Some(name))
+            }
+        };
+        let server = oxiam_server::start(ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_owned(),
+            database_url,
+            master_key: None,
+            bootstrap: BootstrapConfig {
+                account_id: Some(ACCOUNT.into()),
+                root_key: Some((ROOT_KEY.into(), ROOT_SECRET.into())),
+            },
+        })
+        .await
+        .unwrap();
+        Self {
+            server: Some(server),
+            _dir: dir,
+            pg_database,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.server.as_ref().unwrap().endpoint_url()
+    }
+
+    pub fn iam_as(&self, key: &str, secret: &str, region: &str) -> aws_sdk_iam::Client {
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(Credentials::new(key, secret, None, None, "test"))
+            .build();
+        aws_sdk_iam::Client::from_conf(config)
+    }
+
+    pub fn sts_as(&self, key: &str, secret: &str, region: &str) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(Credentials::new(key, secret, None, None, "test"))
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
+    }
+
+    pub fn root_iam(&self) -> aws_sdk_iam::Client {
+        self.iam_as(ROOT_KEY, ROOT_SECRET, "us-east-1")
+    }
+
+    pub fn root_sts(&self) -> aws_sdk_sts::Client {
+        self.sts_as(ROOT_KEY, ROOT_SECRET, "us-east-1")
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.unwrap();
+        }
+        if let Some(name) = self.pg_database.take() {
+            admin()
+                .await
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE {name} WITH (FORCE)"
+                )))
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// The error code of an SDK error, for assertions.
+pub fn code<E, R>(err: &aws_sdk_iam::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match err {
+        aws_sdk_iam::error::SdkError::ServiceError(e) => e.err().code().unwrap_or("").to_owned(),
+        other => format!("not a service error: {other:?}"),
+    }
+}
+
+/// The error message of an SDK error.
+pub fn message<E, R>(err: &aws_sdk_iam::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match err {
+        aws_sdk_iam::error::SdkError::ServiceError(e) => e.err().message().unwrap_or("").to_owned(),
+        other => format!("not a service error: {other:?}"),
+    }
+}
+
+/// Runs an async test body once per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let server = $crate::common::TestServer::start($crate::common::Backend::Sqlite).await;
+                    super::$name(&server).await;
+                    server.stop().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let server = $crate::common::TestServer::start($crate::common::Backend::Postgres).await;
+                    super::$name(&server).await;
+                    server.stop().await;
+                }
+            )*
+        }
+    };
+}
