@@ -56,7 +56,8 @@ impl XmlWriter {
 
     /// Appends escaped text.
     pub fn text(&mut self, text: &str) {
-        self.buf.push_str(&quick_xml::escape::escape(text));
+        // Only `<`, `>` and `&` need escaping in element text; quotes stay as AWS writes them.
+        self.buf.push_str(&quick_xml::escape::partial_escape(text));
     }
 
     /// `<name>value</name>`.

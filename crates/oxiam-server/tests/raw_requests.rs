@@ -1,0 +1,358 @@
+//! Requests built and signed by hand (with `aws-sigv4`, the SDK's signer) and sent over a
+//! plain TCP connection: every operation of both models, and the authentication errors an
+//! SDK would never provoke on purpose.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use common::{Backend, ROOT_KEY, ROOT_SECRET, TestServer};
+use oxiam_protocol::{iam, sts};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+struct Reply {
+    status: u16,
+    body: String,
+}
+
+impl Reply {
+    fn code(&self) -> &str {
+        self.body
+            .split("<Code>")
+            .nth(1)
+            .and_then(|s| s.split("</Code>").next())
+            .unwrap_or("")
+    }
+    fn message(&self) -> &str {
+        self.body
+            .split("<Message>")
+            .nth(1)
+            .and_then(|s| s.split("</Message>").next())
+            .unwrap_or("")
+    }
+}
+
+/// Sends one HTTP/1.1 request and reads the whole reply (the server closes after it).
+async fn send(
+    server: &TestServer,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &str,
+) -> Reply {
+    let addr = server.server.as_ref().unwrap().local_addr;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut request = format!(
+        "{method} {target} HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let status = text[9..12].parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Reply { status, body }
+}
+
+/// A form POST signed as the SDK signs it, at `time`, with `location`.
+fn signed_post(
+    host: &str,
+    body: &str,
+    service: &str,
+    secret: &str,
+    time: SystemTime,
+    location: SignatureLocation,
+) -> (String, Vec<(String, String)>) {
+    let identity: Identity = Credentials::new(ROOT_KEY, secret, None, None, "test").into();
+    let mut settings = SigningSettings::default();
+    settings.signature_location = location;
+    if location == SignatureLocation::QueryParams {
+        settings.expires_in = Some(Duration::from_secs(300));
+    }
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name(service)
+        .time(time)
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let mut headers = vec![
+        ("host".to_owned(), host.to_owned()),
+        (
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        ),
+    ];
+    let uri = format!("http://{host}/");
+    let signable = SignableRequest::new(
+        "POST",
+        &uri,
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut target = "/".to_owned();
+    for (i, (name, value)) in instructions.params().iter().enumerate() {
+        let encoded: String = url_encode(value);
+        target.push_str(&format!(
+            "{}{name}={encoded}",
+            if i == 0 { "?" } else { "&" }
+        ));
+    }
+    headers.extend(
+        instructions
+            .headers()
+            .map(|(n, v)| (n.to_owned(), v.to_owned())),
+    );
+    (target, headers)
+}
+
+fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn call(server: &TestServer, body: &str, service: &str) -> Reply {
+    let host = server.server.as_ref().unwrap().local_addr.to_string();
+    let (target, headers) = signed_post(
+        &host,
+        body,
+        service,
+        ROOT_SECRET,
+        SystemTime::now(),
+        SignatureLocation::Headers,
+    );
+    send(server, "POST", &target, &headers, body).await
+}
+
+#[tokio::test]
+async fn every_operation_of_both_models_gets_a_protocol_answer() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let (mut not_implemented, mut invalid, mut answered) = (0, 0, 0);
+    let ops = iam::Operation::ALL
+        .iter()
+        .map(|op| (op.name(), iam::API_VERSION, "iam"))
+        .chain(
+            sts::Operation::ALL
+                .iter()
+                .map(|op| (op.name(), sts::API_VERSION, "sts")),
+        );
+    for (name, version, service) in ops {
+        let reply = call(
+            &server,
+            &format!("Action={name}&Version={version}"),
+            service,
+        )
+        .await;
+        // Never a server fault: an answer, a validation error, or NotImplemented naming it.
+        match reply.status {
+            200 => {
+                assert!(
+                    reply.body.contains(&format!("<{name}Response")),
+                    "{name}: {}",
+                    reply.body
+                );
+                answered += 1;
+            }
+            501 => {
+                assert_eq!(reply.code(), "NotImplemented", "{name}");
+                assert!(
+                    reply.message().contains(name),
+                    "{name}: {}",
+                    reply.message()
+                );
+                not_implemented += 1;
+            }
+            // Without its required members an operation is a ValidationError naming them.
+            400 if reply.code() == "ValidationError" => {
+                assert!(
+                    reply.message().contains("Member must not be null"),
+                    "{name}: {}",
+                    reply.message()
+                );
+                invalid += 1;
+            }
+            other => panic!("{name} answered HTTP {other}: {}", reply.body),
+        }
+    }
+    assert_eq!(
+        not_implemented + invalid + answered,
+        iam::Operation::ALL.len() + sts::Operation::ALL.len()
+    );
+
+    // With valid input, operations oxiam lacks say so by name.
+    for (body, service) in [
+        ("Action=CreateGroup&Version=2010-05-08&GroupName=g", "iam"),
+        (
+            "Action=CreatePolicy&Version=2010-05-08&PolicyName=p&PolicyDocument=%7B%7D",
+            "iam",
+        ),
+        ("Action=GetAccountSummary&Version=2010-05-08", "iam"),
+        (
+            "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fr&RoleSessionName=session",
+            "sts",
+        ),
+    ] {
+        let reply = call(&server, body, service).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (501, "NotImplemented"),
+            "{body}: {}",
+            reply.body
+        );
+        let name = body
+            .split('&')
+            .next()
+            .unwrap()
+            .trim_start_matches("Action=");
+        assert!(reply.message().contains(name), "{}", reply.message());
+    }
+
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_action_version_and_service_are_invalid_actions() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let reply = call(&server, "Action=NoSuchThing&Version=2010-05-08", "iam").await;
+    assert_eq!((reply.status, reply.code()), (400, "InvalidAction"));
+    assert_eq!(
+        reply.message(),
+        "Could not find operation NoSuchThing for version 2010-05-08"
+    );
+    let reply = call(
+        &server,
+        "Action=GetCallerIdentity&Version=2011-06-15",
+        "iam",
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (400, "InvalidAction"),
+        "an STS action signed for IAM"
+    );
+    let reply = call(&server, "Action=ListUsers&Version=2099-01-01", "iam").await;
+    assert_eq!((reply.status, reply.code()), (400, "InvalidAction"));
+    let reply = call(&server, "Version=2010-05-08", "iam").await;
+    assert_eq!((reply.status, reply.code()), (400, "MissingAction"));
+    let reply = call(&server, "Action=ListUsers&UserName=%zz", "iam").await;
+    assert_eq!((reply.status, reply.code()), (400, "MalformedQueryString"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn authentication_errors_match_aws() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let host = server.server.as_ref().unwrap().local_addr.to_string();
+    let body = "Action=GetCallerIdentity&Version=2011-06-15";
+
+    let plain = [
+        ("host".to_owned(), host.clone()),
+        (
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        ),
+    ];
+    let reply = send(&server, "POST", "/", &plain, body).await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (403, "MissingAuthenticationToken")
+    );
+    assert_eq!(reply.message(), "Request is missing Authentication Token");
+
+    let past = SystemTime::now() - Duration::from_secs(20 * 60);
+    let (target, headers) = signed_post(
+        &host,
+        body,
+        "sts",
+        ROOT_SECRET,
+        past,
+        SignatureLocation::Headers,
+    );
+    let reply = send(&server, "POST", &target, &headers, body).await;
+    assert_eq!((reply.status, reply.code()), (403, "SignatureDoesNotMatch"));
+    assert!(
+        reply.message().starts_with("Signature expired: "),
+        "{}",
+        reply.message()
+    );
+    assert!(
+        reply.message().ends_with(" - 15 min.)"),
+        "{}",
+        reply.message()
+    );
+
+    let future = SystemTime::now() + Duration::from_secs(20 * 60);
+    let (target, headers) = signed_post(
+        &host,
+        body,
+        "sts",
+        ROOT_SECRET,
+        future,
+        SignatureLocation::Headers,
+    );
+    let reply = send(&server, "POST", &target, &headers, body).await;
+    assert_eq!((reply.status, reply.code()), (403, "SignatureDoesNotMatch"));
+    assert!(
+        reply.message().starts_with("Signature not yet current: "),
+        "{}",
+        reply.message()
+    );
+
+    // Presigned: the signature travels in the query string; the body is still hashed.
+    let (target, headers) = signed_post(
+        &host,
+        body,
+        "sts",
+        ROOT_SECRET,
+        SystemTime::now(),
+        SignatureLocation::QueryParams,
+    );
+    let reply = send(&server, "POST", &target, &headers, body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains("<Arn>arn:aws:iam::123456789012:root</Arn>")
+    );
+
+    let (target, headers) = signed_post(
+        &host,
+        body,
+        "sts",
+        "wrong",
+        SystemTime::now(),
+        SignatureLocation::QueryParams,
+    );
+    let reply = send(&server, "POST", &target, &headers, body).await;
+    assert_eq!((reply.status, reply.code()), (403, "SignatureDoesNotMatch"));
+
+    // The error envelope carries the request id that the header names.
+    assert!(reply.body.contains("<RequestId>"));
+    server.stop().await;
+}
