@@ -173,7 +173,8 @@ class Gen:
         variants = []
         used = set()
         for v in s["enum"]:
-            vn = pascal(re.sub(r"[^A-Za-z0-9]+", "_", v).title().replace("_", ""))
+            # Keep the value's own capitals ("UsersQuota", "AWSManagedPolicy"); "text/csv" -> "TextCsv".
+            vn = "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", v))
             if not vn or vn[0].isdigit():
                 vn = "V" + vn
             while vn in used:

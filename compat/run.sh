@@ -1,4 +1,97 @@
 #!/usr/bin/env bash
-# Placeholder until the boto3/AWS CLI suite lands.
+# The compatibility suite: boto3 and the AWS CLI (v1) against a real oxiam server, once on
+# the embedded SQLite database and once on PostgreSQL.
+#
+#   compat/run.sh [pytest args...]      e.g. compat/run.sh -k access_key -x
+#
+# Needs target/debug/oxiam (cargo build --bin oxiam) and a PostgreSQL server reachable at
+# $OXIAM_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test), where a fresh
+# database is created for the run and dropped afterwards. OXIAM_COMPAT_BACKENDS="sqlite"
+# (or "postgres") runs one backend only.
 set -euo pipefail
-echo "compat: no suite yet"
+cd "$(dirname "$0")"
+compat_dir=$(pwd)
+repo_dir=$(cd .. && pwd)
+
+export OXIAM_BIN=${OXIAM_BIN:-$repo_dir/target/debug/oxiam}
+if [[ ! -x "$OXIAM_BIN" ]]; then
+  echo "compat: $OXIAM_BIN is missing: build it first with 'cargo build --bin oxiam'" >&2
+  exit 1
+fi
+
+# --- the virtualenv, reinstalled only when requirements.txt (or the Python) changes ---------
+venv=$compat_dir/.venv
+stamp=$venv/.requirements.stamp
+if [[ ! -x $venv/bin/python ]]; then
+  echo "compat: creating $venv" >&2
+  python3 -m venv "$venv"
+fi
+want=$( (sha256sum requirements.txt; "$venv/bin/python" --version) | sha256sum | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "compat: installing requirements.txt into $venv" >&2
+  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r requirements.txt
+  echo "$want" >"$stamp"
+fi
+
+# --- PostgreSQL: a fresh database for this run, dropped on exit ----------------------------
+pg_base=${OXIAM_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+pg_db=""
+pg_url=""
+
+drop_db() {
+  if [[ -n $pg_db ]]; then
+    psql "$pg_base" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null \
+      || echo "compat: could not drop database $pg_db" >&2
+  fi
+}
+trap drop_db EXIT
+
+create_db() {
+  pg_db="oxiam_compat_$(date +%s)_$$_${RANDOM}"
+  psql "$pg_base" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_db" >/dev/null || {
+    echo "compat: cannot create a database through $pg_base (is PostgreSQL up? scripts/ensure-postgres.sh)" >&2
+    pg_db=""
+    return 1
+  }
+  # Same URL with the database name replaced (query parameters, if any, kept).
+  local base=${pg_base%%\?*} query=""
+  [[ $pg_base == *\?* ]] && query="?${pg_base#*\?}"
+  pg_url="${base%/*}/$pg_db$query"
+}
+
+# --- the runs --------------------------------------------------------------------------------
+backends=${OXIAM_COMPAT_BACKENDS:-sqlite postgres}
+failed=()
+for backend in $backends; do
+  echo
+  echo "== compat: boto3 + AWS CLI against oxiam on $backend"
+  status=0
+  case $backend in
+    sqlite)
+      OXIAM_COMPAT_BACKEND=sqlite "$venv/bin/python" -m pytest "$@" || status=$?
+      ;;
+    postgres)
+      if create_db; then
+        OXIAM_COMPAT_BACKEND=postgres OXIAM_COMPAT_DATABASE_URL=$pg_url \
+          "$venv/bin/python" -m pytest "$@" || status=$?
+        drop_db
+        pg_db=""
+      else
+        status=1
+      fi
+      ;;
+    *)
+      echo "compat: unknown backend '$backend' (sqlite | postgres)" >&2
+      status=2
+      ;;
+  esac
+  [[ $status -eq 0 ]] || failed+=("$backend (exit $status)")
+done
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo
+  echo "compat: FAILED on: ${failed[*]}" >&2
+  exit 1
+fi
+echo
+echo "compat: all backends passed ($backends)"

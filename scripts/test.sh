@@ -14,10 +14,11 @@ export OXIAM_TEST_POSTGRES_URL=${OXIAM_TEST_POSTGRES_URL:-postgres://postgres@12
 step "formatting"
 cargo fmt --all -- --check
 
-step "generated wire layer is fresh"
+step "generated code is fresh"
 python3 codegen/generate.py
-git diff --exit-code -- crates/oxiam-protocol/src/generated \
-  || { echo "codegen output differs from the committed files: run python3 codegen/generate.py" >&2; exit 1; }
+python3 scripts/gen-aws-managed-policies.py
+git diff --exit-code -- crates/oxiam-protocol/src/generated crates/oxiam-aws-policies \
+  || { echo "generated files differ from the committed ones: run codegen/generate.py and scripts/gen-aws-managed-policies.py" >&2; exit 1; }
 
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings

@@ -40,25 +40,48 @@ impl Oxiam {
         // Clock skew and credential scope are judged before the key is looked up, in the
         // order AWS reports them.
         oxiam_sigv4::check_claim(&claim, now, services).map_err(AuthFailure::Rejected)?;
+        // An unknown key, an inactive key, a wrong or missing session token, and a token
+        // sent with a long-term key all get the same answer, so the answer does not reveal
+        // which keys exist.
         let found = self
-            .store
-            .find_access_key(&claim.access_key_id)
+            .credentials(&claim.access_key_id)
             .await
             .map_err(AuthFailure::Internal)?;
-        // An unknown key, an inactive key, and a session token sent with a long-term key
-        // all get the same answer, so the answer does not reveal which keys exist.
-        let Some(KeyWithOwner { key, user }) = found else {
+        let Some((secret, principal)) = found else {
             return Err(invalid_token());
         };
-        if key.status != "Active" || claim.security_token.is_some() {
-            return Err(invalid_token());
+        self.check_session_token(&principal, claim.security_token.as_deref(), now)?;
+        oxiam_sigv4::verify(request, &claim, &secret, now, services).map_err(AuthFailure::Rejected)?;
+        Ok(Authenticated { principal, claim })
+    }
+
+    /// The secret of an access key and the principal it signs for: an active long-term
+    /// key (`AKIA…`) or the temporary key of a role session (`ASIA…`, whose token the
+    /// caller must still check with [`Oxiam::check_session_token`]). Front ends whose
+    /// protocol library verifies signatures itself (s3s for S3) use this directly.
+    /// `None` for an unknown or inactive key.
+    pub async fn credentials(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(String, Principal)>, oxiam_store::StoreError> {
+        if access_key_id.starts_with("ASIA") {
+            return self.session_credentials(access_key_id).await;
         }
-        let secret = self.secrets.open(&key.access_key_id, &key.secret_sealed).map_err(|e| {
-            tracing::error!(access_key_id = %key.access_key_id, error = %e, "stored secret does not open");
-            invalid_token()
-        })?;
-        oxiam_sigv4::verify(request, &claim, &secret, now, services)
-            .map_err(AuthFailure::Rejected)?;
+        let Some(KeyWithOwner {
+            key,
+            user,
+            policy_epoch,
+        }) = self.store.find_access_key(access_key_id).await?
+        else {
+            return Ok(None);
+        };
+        if key.status != "Active" {
+            return Ok(None);
+        }
+        let Ok(secret) = self.secrets.open(&key.access_key_id, &key.secret_sealed) else {
+            tracing::error!(access_key_id = %key.access_key_id, "stored secret does not open");
+            return Ok(None);
+        };
         let kind = match user {
             None => PrincipalKind::Root,
             Some(u) => PrincipalKind::User {
@@ -71,23 +94,93 @@ impl Oxiam {
             account_id: key.account_id,
             kind,
             access_key_id: key.access_key_id,
+            policy_epoch,
         };
-        Ok(Authenticated { principal, claim })
+        Ok(Some((secret, principal)))
+    }
+
+    async fn session_credentials(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(String, Principal)>, oxiam_store::StoreError> {
+        let Some((session, role, policy_epoch)) = self.store.find_session(access_key_id).await? else {
+            return Ok(None);
+        };
+        let Ok(secret) = self.secrets.open(&session.access_key_id, &session.secret_sealed) else {
+            tracing::error!(access_key_id = %session.access_key_id, "stored session secret does not open");
+            return Ok(None);
+        };
+        let principal = Principal {
+            account_id: session.account_id,
+            kind: PrincipalKind::AssumedRole {
+                role_id: role.role_id,
+                role_name: role.name,
+                role_path: role.path,
+                session_name: session.session_name,
+                session_policy: session.session_policy,
+                session_policy_arns: session.session_policy_arns,
+                expires_at: session.expires_at,
+                token_sha256: session.token_sha256,
+            },
+            access_key_id: session.access_key_id,
+            policy_epoch,
+        };
+        Ok(Some((secret, principal)))
+    }
+
+    /// Checks the session token a request carries (`X-Amz-Security-Token`): a role
+    /// session needs the very token issued with its key (compared by hash, in constant
+    /// time) before its expiry; a long-term key must come without one.
+    pub fn check_session_token(&self, principal: &Principal, token: Option<&str>, now: i64) -> Result<(), AuthFailure> {
+        let PrincipalKind::AssumedRole {
+            expires_at,
+            token_sha256,
+            ..
+        } = &principal.kind
+        else {
+            return if token.is_some() { Err(invalid_token()) } else { Ok(()) };
+        };
+        let Some(token) = token else {
+            return Err(invalid_token());
+        };
+        let presented = crate::sts::token_digest(token);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            presented.as_bytes(),
+            token_sha256.as_bytes(),
+        )) {
+            return Err(invalid_token());
+        }
+        if now >= *expires_at {
+            return Err(AuthFailure::Rejected(AuthError::expired_token()));
+        }
+        Ok(())
     }
 
     /// Records that the caller's key signed a request now (for GetAccessKeyLastUsed).
     pub async fn record(&self, caller: &Authenticated, now: i64) {
-        let claim = &caller.claim;
-        if let Err(e) = self
-            .store
-            .record_key_use(
-                &caller.principal.access_key_id,
-                now,
-                &claim.service,
-                &claim.region,
-            )
-            .await
-        {
+        self.record_use(&caller.principal, now, &caller.claim.service, &caller.claim.region)
+            .await;
+    }
+
+    /// Records a request by `principal` for `service` in `region`: a long-term key's last
+    /// use, or for a role session the role's (GetRole's RoleLastUsed).
+    pub async fn record_use(&self, principal: &Principal, now: i64, service: &str, region: &str) {
+        match &principal.kind {
+            PrincipalKind::AssumedRole { role_id, .. } => {
+                if let Err(e) = self.store.record_role_use(role_id, now, region).await {
+                    tracing::warn!(error = %e, "could not record role use");
+                }
+            }
+            _ => {
+                self.record_key_use(&principal.access_key_id, now, service, region)
+                    .await
+            }
+        }
+    }
+
+    /// Records that a key signed a request for `service` in `region` at `now`.
+    pub async fn record_key_use(&self, access_key_id: &str, now: i64, service: &str, region: &str) {
+        if let Err(e) = self.store.record_key_use(access_key_id, now, service, region).await {
             tracing::warn!(error = %e, "could not record access key use");
         }
     }

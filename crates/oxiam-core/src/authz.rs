@@ -1,13 +1,22 @@
 //! Authorization, in one place, denying by default.
 //!
-//! The account root may do anything in its own account. Everyone else needs an identity
-//! policy that allows the action; until policies are stored (issue #3) and evaluated
-//! (issue #4), an IAM user has none, and is denied exactly as AWS denies a user without
-//! policies. `sts:GetCallerIdentity` needs no permission, as in AWS.
+//! Every request of every service comes here with the action and resource it acts on.
+//! The caller's identity policies (inline and managed, its groups' too), its permissions
+//! boundary, and the resource's own policy if any are evaluated by `oxiam-policy` with
+//! AWS's logic; the account root may do anything in its own account. Compiled policy sets
+//! are cached per principal and known stale when the account's policy epoch moves (every
+//! change to policies, attachments, memberships or boundaries moves it, in the same
+//! transaction), so a cache never serves a decision older than the database, on any replica.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+
+use oxiam_policy::{CompiledPolicy, Context, PolicyKind, PolicySet, Request, Value};
 use oxiam_protocol::{ServiceError, common_errors};
+use oxiam_store::{EntityKind, StoredPolicy};
 
-use crate::{Oxiam, Principal, PrincipalKind};
+use crate::{Oxiam, Principal, PrincipalKind, errors};
 
 /// What a request asks to do: the IAM action and the resource it acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,26 +25,339 @@ pub struct Access {
     pub action: String,
     /// E.g. `arn:aws:iam::123456789012:user/alice`, or `*`.
     pub resource: String,
+    /// How IAM names the resource in an AccessDenied message when that differs from
+    /// the ARN: `user alice`, `role admin`, `policy arn:…` for operations on a named
+    /// entity (as real IAM error messages read).
+    pub shown_as: Option<String>,
+    /// The condition keys the action defines, with their values in this request
+    /// (`iam:PolicyARN`, `s3:prefix`, `aws:RequestTag/team`, `aws:TagKeys`, …).
+    pub keys: Vec<(String, Vec<String>)>,
+}
+
+impl Access {
+    /// `action` on `resource`, with no service condition keys.
+    pub fn new(action: impl Into<String>, resource: impl Into<String>) -> Self {
+        Self {
+            action: action.into(),
+            resource: resource.into(),
+            shown_as: None,
+            keys: Vec::new(),
+        }
+    }
+}
+
+/// What is true of the request itself, whatever the service: the global condition keys
+/// that do not come from the principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestFacts {
+    /// Unix seconds now (`aws:CurrentTime`, `aws:EpochTime`).
+    pub now: i64,
+    /// The client's address (`aws:SourceIp`).
+    pub source_ip: Option<IpAddr>,
+    /// Whether the request came over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
+    /// The region the request was signed for (`aws:RequestedRegion`).
+    pub region: String,
+}
+
+/// A resource-based policy that applies to the request (a bucket policy, a trust policy).
+#[derive(Debug, Clone, Copy)]
+pub struct ResourcePolicy<'a> {
+    /// The policy document.
+    pub document: &'a str,
+    /// The account that owns the resource.
+    pub owner_account: &'a str,
+}
+
+/// A principal's compiled policies, as of one policy epoch.
+#[derive(Debug)]
+pub(crate) struct PrincipalPolicies {
+    epoch: i64,
+    identity: Vec<Arc<CompiledPolicy>>,
+    boundary: Option<Arc<CompiledPolicy>>,
+    session: Option<Vec<Arc<CompiledPolicy>>>,
+    tags: Vec<(String, String)>,
+}
+
+/// Compiled policy sets by principal id. Bounded: cleared when it grows past `CACHE_LIMIT`
+/// (a rebuild costs one store round trip per principal, so simplicity wins over LRU).
+#[derive(Debug, Default)]
+pub(crate) struct PolicyCache {
+    sets: RwLock<HashMap<String, Arc<PrincipalPolicies>>>,
+}
+
+const CACHE_LIMIT: usize = 10_000;
+
+fn compile_stored(policy: &StoredPolicy) -> Result<Arc<CompiledPolicy>, String> {
+    let (id, document) = match policy {
+        StoredPolicy::Managed { arn, document: Some(d) } => (arn.clone(), d.as_str()),
+        StoredPolicy::Managed { arn, document: None } => match oxiam_aws_policies::by_arn(arn) {
+            Some(p) => (arn.clone(), p.document),
+            None => return Err(format!("attached policy {arn} is neither stored nor built in")),
+        },
+        StoredPolicy::Inline {
+            holder,
+            holder_name,
+            name,
+            document,
+        } => (format!("{}/{holder_name}/{name}", holder.as_str()), document.as_str()),
+    };
+    oxiam_policy::compile(id.clone(), document, PolicyKind::Identity)
+        .map(Arc::new)
+        .map_err(|e| format!("{id}: {}", e.message))
 }
 
 impl Oxiam {
-    /// Allows or denies `access` for `principal`.
-    pub fn authorize(&self, principal: &Principal, access: &Access) -> Result<(), ServiceError> {
+    /// The principal's compiled identity policies and boundary, from the cache when its
+    /// epoch is current.
+    async fn principal_policies(&self, principal: &Principal) -> Result<Arc<PrincipalPolicies>, ServiceError> {
+        // Users are cached by user id; role sessions by access key, since each session
+        // carries its own session policies.
+        let (kind, entity_id, cache_key) = match &principal.kind {
+            PrincipalKind::Root => {
+                return Ok(Arc::new(PrincipalPolicies {
+                    epoch: principal.policy_epoch,
+                    identity: Vec::new(),
+                    boundary: None,
+                    session: None,
+                    tags: Vec::new(),
+                }));
+            }
+            PrincipalKind::User { user_id, .. } => (EntityKind::User, user_id, user_id),
+            PrincipalKind::AssumedRole { role_id, .. } => (EntityKind::Role, role_id, &principal.access_key_id),
+        };
+        if let Some(hit) = self.policy_cache.sets.read().expect("policy cache lock").get(cache_key)
+            && hit.epoch == principal.policy_epoch
+        {
+            return Ok(hit.clone());
+        }
+        let stored = self
+            .store
+            .identity_policies(kind, entity_id)
+            .await
+            .map_err(errors::internal)?;
+        // Documents are validated on write; one that no longer compiles is a fault to
+        // report, never a statement to skip (skipping a Deny would widen access).
+        let identity = stored
+            .iter()
+            .map(compile_stored)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(policy_fault)?;
+        let boundary = match self
+            .store
+            .permissions_boundary(kind, entity_id)
+            .await
+            .map_err(errors::internal)?
+        {
+            Some((arn, document)) => {
+                Some(compile_stored(&StoredPolicy::Managed { arn, document }).map_err(policy_fault)?)
+            }
+            None => None,
+        };
+        let (tags, session) = match &principal.kind {
+            PrincipalKind::AssumedRole {
+                role_name,
+                session_policy,
+                session_policy_arns,
+                ..
+            } => {
+                let tags = self
+                    .store
+                    .get_role(&principal.account_id, role_name)
+                    .await
+                    .map_err(errors::internal)?
+                    .tags;
+                (
+                    tags,
+                    self.session_policies(principal, session_policy.as_deref(), session_policy_arns)
+                        .await?,
+                )
+            }
+            PrincipalKind::User { name, .. } => (
+                self.store
+                    .get_user(&principal.account_id, name)
+                    .await
+                    .map_err(errors::internal)?
+                    .tags,
+                None,
+            ),
+            PrincipalKind::Root => (Vec::new(), None),
+        };
+        let set = Arc::new(PrincipalPolicies {
+            epoch: principal.policy_epoch,
+            identity,
+            boundary,
+            session,
+            tags,
+        });
+        let mut sets = self.policy_cache.sets.write().expect("policy cache lock");
+        if sets.len() >= CACHE_LIMIT {
+            sets.clear();
+        }
+        sets.insert(cache_key.clone(), set.clone());
+        Ok(set)
+    }
+
+    /// A session's policies, compiled (`None` when it has none: then only the role's
+    /// policies apply).
+    async fn session_policies(
+        &self,
+        principal: &Principal,
+        inline: Option<&str>,
+        arns: &[String],
+    ) -> Result<Option<Vec<Arc<CompiledPolicy>>>, ServiceError> {
+        if inline.is_none() && arns.is_empty() {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        if let Some(doc) = inline {
+            out.push(Arc::new(
+                oxiam_policy::compile("session", doc, PolicyKind::Session).map_err(|e| policy_fault(e.message))?,
+            ));
+        }
+        for arn in arns {
+            let document = match oxiam_aws_policies::by_arn(arn) {
+                Some(p) => p.document.to_owned(),
+                None => {
+                    let p = self
+                        .store
+                        .get_policy(&principal.account_id, arn)
+                        .await
+                        .map_err(errors::internal)?;
+                    self.store
+                        .get_policy_version(&principal.account_id, arn, p.default_version)
+                        .await
+                        .map_err(errors::internal)?
+                        .document
+                }
+            };
+            out.push(Arc::new(
+                oxiam_policy::compile(arn.clone(), &document, PolicyKind::Session)
+                    .map_err(|e| policy_fault(e.message))?,
+            ));
+        }
+        Ok(Some(out))
+    }
+
+    /// The engine's view of a principal.
+    pub(crate) fn engine_principal<'a>(
+        principal: &'a Principal,
+        arn: &'a str,
+        role_arn: Option<&'a str>,
+    ) -> oxiam_policy::Principal<'a> {
+        match (&principal.kind, role_arn) {
+            (PrincipalKind::User { user_id, .. }, _) => {
+                oxiam_policy::Principal::user(arn, &principal.account_id).with_unique_id(user_id)
+            }
+            (PrincipalKind::AssumedRole { role_id, .. }, Some(role_arn)) => {
+                oxiam_policy::Principal::assumed_role(arn, role_arn, &principal.account_id).with_unique_id(role_id)
+            }
+            _ => oxiam_policy::Principal::root(arn, &principal.account_id),
+        }
+    }
+
+    /// The caller's compiled identity policies, boundary and session policies, with the
+    /// request context, for decisions that combine them with another policy (trust).
+    #[allow(clippy::type_complexity)]
+    pub(crate) async fn caller_policies(
+        &self,
+        principal: &Principal,
+        access: &Access,
+        facts: &RequestFacts,
+    ) -> Result<
+        (
+            Vec<Arc<CompiledPolicy>>,
+            Option<Arc<CompiledPolicy>>,
+            Option<Vec<Arc<CompiledPolicy>>>,
+            Context,
+        ),
+        ServiceError,
+    > {
+        let p = self.principal_policies(principal).await?;
+        let context = request_context(principal, facts, access, &p.tags);
+        Ok((p.identity.clone(), p.boundary.clone(), p.session.clone(), context))
+    }
+
+    /// Allows or denies `access` for `principal`, given the request's facts and the
+    /// resource's own policy if it has one.
+    pub async fn authorize(
+        &self,
+        principal: &Principal,
+        access: &Access,
+        facts: &RequestFacts,
+        resource_policy: Option<ResourcePolicy<'_>>,
+    ) -> Result<(), ServiceError> {
+        // AWS answers GetCallerIdentity for any authenticated caller, whatever its policies.
         if access.action == "sts:GetCallerIdentity" {
             return Ok(());
         }
-        match principal.kind {
-            PrincipalKind::Root => Ok(()),
-            PrincipalKind::User { .. } => Err(ServiceError::new(
-                common_errors::ACCESS_DENIED,
-                format!(
-                    "User: {} is not authorized to perform: {} on resource: {} because no identity-based policy allows the {} action",
-                    principal.arn(),
-                    access.action,
-                    access.resource,
-                    access.action
-                ),
-            )),
+        let policies = self.principal_policies(principal).await?;
+        let context = request_context(principal, facts, access, &policies.tags);
+        let arn = principal.arn();
+        let role_arn = principal.role_arn();
+        let engine_principal = Self::engine_principal(principal, &arn, role_arn.as_deref());
+        let resource = match resource_policy {
+            Some(rp) => Some(
+                oxiam_policy::compile("resource", rp.document, PolicyKind::Resource)
+                    .map_err(|e| policy_fault(format!("resource policy: {}", e.message)))?,
+            ),
+            None => None,
+        };
+        let mut request = Request::new(engine_principal, &access.action, &access.resource, &context);
+        if let Some(rp) = resource_policy {
+            request = request.with_resource_account(rp.owner_account);
         }
+        let set = PolicySet {
+            identity: &policies.identity,
+            resource: resource.as_ref(),
+            boundary: policies.boundary.as_deref(),
+            session: policies.session.as_deref(),
+            scps: &[],
+            resource_must_allow: false,
+        };
+        let decision = oxiam_policy::evaluate(&request, &set);
+        if decision.allowed {
+            return Ok(());
+        }
+        let shown = access.shown_as.as_deref().unwrap_or(&access.resource);
+        let message = decision.denial_message(&arn, &access.action, shown).unwrap_or_default();
+        Err(ServiceError::new(common_errors::ACCESS_DENIED, message))
     }
+}
+
+fn policy_fault(detail: String) -> ServiceError {
+    tracing::error!(%detail, "a stored policy does not compile");
+    ServiceError::new(
+        oxiam_protocol::iam::errors::SERVICE_FAILURE,
+        "A stored policy could not be evaluated.",
+    )
+}
+
+/// The global condition keys of a request, plus the action's own keys.
+fn request_context(principal: &Principal, facts: &RequestFacts, access: &Access, tags: &[(String, String)]) -> Context {
+    let mut b = Context::builder()
+        .set("aws:CurrentTime", Value::date_epoch_seconds(facts.now))
+        .set("aws:EpochTime", facts.now)
+        .set("aws:SecureTransport", facts.secure_transport)
+        .set("aws:PrincipalArn", principal.arn())
+        .set("aws:PrincipalAccount", principal.account_id.as_str())
+        .set("aws:userid", principal.unique_id())
+        .set("aws:RequestedRegion", facts.region.as_str())
+        .set("aws:ViaAWSService", false)
+        .set_opt("aws:SourceIp", facts.source_ip);
+    b = match &principal.kind {
+        PrincipalKind::Root => b.set("aws:PrincipalType", "Account"),
+        PrincipalKind::User { name, .. } => b.set("aws:PrincipalType", "User").set("aws:username", name.as_str()),
+        // For a role session, aws:PrincipalArn is the role's ARN, not the session's.
+        PrincipalKind::AssumedRole { .. } => b
+            .set("aws:PrincipalType", "AssumedRole")
+            .set_opt("aws:PrincipalArn", principal.role_arn()),
+    };
+    for (key, value) in tags {
+        b = b.set(&format!("aws:PrincipalTag/{key}"), value.as_str());
+    }
+    for (key, values) in &access.keys {
+        b = b.set_all(key, values.iter().map(String::as_str));
+    }
+    b.build()
 }

@@ -54,3 +54,50 @@ pub fn for_user(name: &str) -> impl FnOnce(StoreError) -> ServiceError + '_ {
         e => internal(e),
     }
 }
+
+/// `DeleteConflict`, worded for what is still in the way.
+pub fn delete_conflict(dependent: oxiam_store::Dependent) -> ServiceError {
+    use oxiam_store::Dependent;
+    let message = match dependent {
+        Dependent::AccessKeys => "Cannot delete entity, must delete access keys first.",
+        Dependent::AttachedPolicies => "Cannot delete entity, must detach all policies first.",
+        Dependent::InlinePolicies => "Cannot delete entity, must delete policies first.",
+        Dependent::Memberships => "Cannot delete entity, must remove users from group first.",
+        Dependent::PolicyAttached => "Cannot delete a policy attached to entities.",
+        Dependent::PolicyVersions => {
+            "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. \
+             The default version is deleted with the policy."
+        }
+        Dependent::DefaultVersion => "Cannot delete the default version of a policy.",
+    };
+    ServiceError::new(errors::DELETE_CONFLICT, message)
+}
+
+/// `NoSuchEntity` for a managed policy.
+pub fn no_such_policy(arn: &str) -> ServiceError {
+    ServiceError::new(errors::NO_SUCH_ENTITY, format!("Policy {arn} was not found."))
+}
+
+/// `NoSuchEntity` for a role.
+pub fn no_such_role(name: &str) -> ServiceError {
+    ServiceError::new(
+        errors::NO_SUCH_ENTITY,
+        format!("The role with name {name} cannot be found."),
+    )
+}
+
+/// `NoSuchEntity` for a group.
+pub fn no_such_group(name: &str) -> ServiceError {
+    ServiceError::new(
+        errors::NO_SUCH_ENTITY,
+        format!("The group with name {name} cannot be found."),
+    )
+}
+
+/// A user operation without `UserName`, called by a role session (which has no user).
+pub fn user_name_required() -> ServiceError {
+    ServiceError::new(
+        oxiam_protocol::common_errors::VALIDATION_ERROR,
+        "Must specify userName when calling with non-User credentials",
+    )
+}

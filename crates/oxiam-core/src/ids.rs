@@ -22,6 +22,21 @@ pub fn user_id() -> String {
     format!("AIDA{}", random_from(ID_ALPHABET, 17))
 }
 
+/// A role id: `AROA` and 17 characters.
+pub fn role_id() -> String {
+    format!("AROA{}", random_from(ID_ALPHABET, 17))
+}
+
+/// A group id: `AGPA` and 17 characters.
+pub fn group_id() -> String {
+    format!("AGPA{}", random_from(ID_ALPHABET, 17))
+}
+
+/// A managed policy id: `ANPA` and 17 characters.
+pub fn policy_id() -> String {
+    format!("ANPA{}", random_from(ID_ALPHABET, 17))
+}
+
 /// A long-term access key id: `AKIA` and 16 characters, 20 in all.
 pub fn access_key_id() -> String {
     format!("AKIA{}", random_from(ID_ALPHABET, 16))
@@ -68,6 +83,31 @@ pub fn user_arn(account_id: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account_id}:user{path}{name}")
 }
 
+/// `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+pub fn role_arn(account_id: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:role{path}{name}")
+}
+
+/// `arn:aws:iam::ACCOUNT:group/PATH/NAME`.
+pub fn group_arn(account_id: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:group{path}{name}")
+}
+
+/// `arn:aws:iam::ACCOUNT:policy/PATH/NAME`.
+pub fn policy_arn(account_id: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:policy{path}{name}")
+}
+
+/// `v3` for version 3 of a managed policy.
+pub fn version_id(version: i64) -> String {
+    format!("v{version}")
+}
+
+/// The number of a version id (`v3` is 3); `None` for anything else.
+pub fn parse_version_id(id: &str) -> Option<i64> {
+    id.strip_prefix('v')?.parse().ok().filter(|n| *n > 0)
+}
+
 /// `arn:aws:iam::ACCOUNT:root`.
 pub fn root_arn(account_id: &str) -> String {
     format!("arn:aws:iam::{account_id}:root")
@@ -80,9 +120,7 @@ mod tests {
     #[test]
     fn ids_have_aws_shapes() {
         let u = user_id();
-        assert!(
-            u.starts_with("AIDA") && u.len() == 21 && u.bytes().all(|c| ID_ALPHABET.contains(&c))
-        );
+        assert!(u.starts_with("AIDA") && u.len() == 21 && u.bytes().all(|c| ID_ALPHABET.contains(&c)));
         let k = access_key_id();
         assert!(k.starts_with("AKIA") && k.len() == 20);
         assert_eq!(secret_access_key().len(), 40);

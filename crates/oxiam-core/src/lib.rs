@@ -7,12 +7,14 @@
 
 mod authn;
 pub mod authz;
+mod documents;
 pub mod errors;
 pub mod iam;
 pub mod ids;
 mod principal;
 pub mod secrets;
 pub mod sts;
+mod tags;
 
 pub use authn::{AuthFailure, Authenticated};
 pub use principal::{Principal, PrincipalKind};
@@ -47,6 +49,7 @@ impl Service {
 pub struct Oxiam {
     store: Store,
     secrets: SecretBox,
+    policy_cache: std::sync::Arc<authz::PolicyCache>,
 }
 
 /// What to do when the store holds no account yet, and which root key to make sure of.
@@ -84,7 +87,11 @@ pub enum BootstrapError {
 impl Oxiam {
     /// The services over `store`, sealing secrets with `secrets`.
     pub fn new(store: Store, secrets: SecretBox) -> Self {
-        Self { store, secrets }
+        Self {
+            store,
+            secrets,
+            policy_cache: Default::default(),
+        }
     }
 
     /// The store the services run on.
@@ -93,11 +100,7 @@ impl Oxiam {
     }
 
     /// Makes sure the database holds an account and the configured root key.
-    pub async fn bootstrap(
-        &self,
-        config: &BootstrapConfig,
-        now: i64,
-    ) -> Result<Bootstrapped, BootstrapError> {
+    pub async fn bootstrap(&self, config: &BootstrapConfig, now: i64) -> Result<Bootstrapped, BootstrapError> {
         let candidate = match &config.account_id {
             Some(id) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) => id.clone(),
             Some(id) => return Err(BootstrapError::BadAccountId(id.clone())),
@@ -119,12 +122,7 @@ impl Oxiam {
                 Some(found) => {
                     let same = found.key.account_id == account_id
                         && found.key.user_id.is_none()
-                        && self
-                            .secrets
-                            .open(&id, &found.key.secret_sealed)
-                            .ok()
-                            .as_deref()
-                            == Some(secret.as_str());
+                        && self.secrets.open(&id, &found.key.secret_sealed).ok().as_deref() == Some(secret.as_str());
                     if !same {
                         return Err(BootstrapError::RootKeyMismatch(id));
                     }
@@ -139,11 +137,7 @@ impl Oxiam {
                         created_at: now,
                         last_used: None,
                     };
-                    match self
-                        .store
-                        .create_access_key(&row, ACCESS_KEYS_PER_USER)
-                        .await
-                    {
+                    match self.store.create_access_key(&row, ACCESS_KEYS_PER_USER).await {
                         // Another server sharing the database inserted the same key first.
                         Err(oxiam_store::StoreError::Conflict) => {}
                         other => other?,

@@ -11,6 +11,9 @@ pub struct Principal {
     pub kind: PrincipalKind,
     /// The access key that signed the request.
     pub access_key_id: String,
+    /// The account's policy epoch when the request was authenticated: a cached policy
+    /// set compiled at an older epoch is stale.
+    pub policy_epoch: i64,
 }
 
 /// The identities that can sign requests.
@@ -27,6 +30,25 @@ pub enum PrincipalKind {
         /// The user's path.
         path: String,
     },
+    /// A role session (temporary credentials from AssumeRole).
+    AssumedRole {
+        /// The role's id (`AROA…`).
+        role_id: String,
+        /// The role's name.
+        role_name: String,
+        /// The role's path.
+        role_path: String,
+        /// `RoleSessionName`.
+        session_name: String,
+        /// The inline session policy, if the session was given one.
+        session_policy: Option<String>,
+        /// Managed session policy ARNs.
+        session_policy_arns: Vec<String>,
+        /// When the credentials expire.
+        expires_at: i64,
+        /// SHA-256 (hex) of the session token issued with the credentials.
+        token_sha256: String,
+    },
 }
 
 impl Principal {
@@ -35,22 +57,46 @@ impl Principal {
         match &self.kind {
             PrincipalKind::Root => ids::root_arn(&self.account_id),
             PrincipalKind::User { name, path, .. } => ids::user_arn(&self.account_id, path, name),
+            PrincipalKind::AssumedRole {
+                role_name,
+                session_name,
+                ..
+            } => {
+                format!(
+                    "arn:aws:sts::{}:assumed-role/{role_name}/{session_name}",
+                    self.account_id
+                )
+            }
         }
     }
 
-    /// The caller's unique id: the account id for root, the user id for a user.
-    pub fn unique_id(&self) -> &str {
+    /// For a role session, the role's ARN (what `aws:PrincipalArn` and trust policies see).
+    pub fn role_arn(&self) -> Option<String> {
         match &self.kind {
-            PrincipalKind::Root => &self.account_id,
-            PrincipalKind::User { user_id, .. } => user_id,
+            PrincipalKind::AssumedRole {
+                role_name, role_path, ..
+            } => Some(ids::role_arn(&self.account_id, role_path, role_name)),
+            _ => None,
+        }
+    }
+
+    /// The caller's unique id: the account id for root, the user id for a user,
+    /// `ROLEID:SESSION` for a role session (as `aws:userid` and GetCallerIdentity show it).
+    pub fn unique_id(&self) -> String {
+        match &self.kind {
+            PrincipalKind::Root => self.account_id.clone(),
+            PrincipalKind::User { user_id, .. } => user_id.clone(),
+            PrincipalKind::AssumedRole {
+                role_id, session_name, ..
+            } => format!("{role_id}:{session_name}"),
         }
     }
 
     /// The user name for an IAM user.
     pub fn user_name(&self) -> Option<&str> {
         match &self.kind {
-            PrincipalKind::Root => None,
             PrincipalKind::User { name, .. } => Some(name),
+            _ => None,
         }
     }
 }

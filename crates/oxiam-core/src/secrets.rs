@@ -102,10 +102,6 @@ mod tests {
                 .open("AKIAONE", &sealed)
                 .is_err()
         );
-        assert_ne!(
-            b.seal("AKIAONE", "x"),
-            b.seal("AKIAONE", "x"),
-            "nonces are fresh"
-        );
+        assert_ne!(b.seal("AKIAONE", "x"), b.seal("AKIAONE", "x"), "nonces are fresh");
     }
 }

@@ -1,39 +1,298 @@
-//! The STS operations oxiam implements.
+//! The STS operations oxiam implements: GetCallerIdentity, AssumeRole, GetAccessKeyInfo.
 
-use oxiam_protocol::ServiceError;
-use oxiam_protocol::sts::{GetCallerIdentityResponse, Request, Response};
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
 
-use crate::authz::Access;
-use crate::{Oxiam, Principal, errors};
+use oxiam_policy::{Context, PolicyKind, PolicySet};
+use oxiam_protocol::sts::{
+    AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials, GetAccessKeyInfoRequest,
+    GetAccessKeyInfoResponse, GetCallerIdentityResponse, Request, Response, errors as sts_errors,
+};
+use oxiam_protocol::{Sensitive, ServiceError, Timestamp, common_errors};
+use oxiam_store::{RoleRow, SessionRow, StoreError};
+
+use crate::authz::{Access, RequestFacts};
+use crate::{Oxiam, Principal, PrincipalKind, documents, errors, ids};
+
+/// Sessions last an hour unless the request asks otherwise.
+const DEFAULT_SESSION_SECONDS: i64 = 3600;
+/// A role session that assumes another role gets at most an hour (role chaining).
+const CHAINED_SESSION_SECONDS: i64 = 3600;
+/// Session policies (inline document and ARNs) are packed into at most this much.
+const SESSION_POLICY_SIZE_QUOTA: usize = 2048;
 
 /// The action and resource of an STS request.
 pub fn access(_principal: &Principal, request: &Request) -> Access {
-    Access {
-        action: format!("sts:{}", request.operation().name()),
-        resource: "*".to_owned(),
-    }
+    let resource = match request {
+        Request::AssumeRole(i) => i.role_arn.clone(),
+        _ => "*".to_owned(),
+    };
+    Access::new(format!("sts:{}", request.operation().name()), resource)
+}
+
+/// Lower-case hex SHA-256 of a session token: what is stored and compared.
+pub(crate) fn token_digest(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A fresh session token: 64 random bytes, base64 (AWS's are opaque base64 too).
+fn session_token() -> String {
+    let mut bytes = [0u8; 64];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn access_denied(caller: &Principal, action: &str, resource: &str) -> ServiceError {
+    ServiceError::new(
+        common_errors::ACCESS_DENIED,
+        format!(
+            "User: {} is not authorized to perform: {action} on resource: {resource}",
+            caller.arn()
+        ),
+    )
+}
+
+/// `arn:aws:iam::ACCOUNT:role/PATH/NAME` → (account, name).
+fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    let path_and_name = resource.strip_prefix("role/")?;
+    Some((account, path_and_name.rsplit('/').next()?))
 }
 
 impl Oxiam {
+    /// Authorizes an STS request. AssumeRole is decided with the role's trust policy as
+    /// the resource policy that must allow the caller; the rest like any other request.
+    pub async fn authorize_sts(
+        &self,
+        caller: &Principal,
+        request: &Request,
+        facts: &RequestFacts,
+    ) -> Result<(), ServiceError> {
+        match request {
+            Request::AssumeRole(input) => self.authorize_assume_role(caller, input, facts).await.map(|_| ()),
+            other => self.authorize(caller, &access(caller, other), facts, None).await,
+        }
+    }
+
+    /// The role a caller may assume, or AccessDenied (the same answer whether the role is
+    /// missing or its trust policy does not allow the caller, as in AWS).
+    async fn authorize_assume_role(
+        &self,
+        caller: &Principal,
+        input: &AssumeRoleRequest,
+        facts: &RequestFacts,
+    ) -> Result<RoleRow, ServiceError> {
+        let denied = || access_denied(caller, "sts:AssumeRole", &input.role_arn);
+        if matches!(caller.kind, PrincipalKind::Root) {
+            return Err(ServiceError::new(
+                common_errors::ACCESS_DENIED,
+                "Roles may not be assumed by root accounts.",
+            ));
+        }
+        let (account, name) = parse_role_arn(&input.role_arn).ok_or_else(denied)?;
+        let role = match self.store.get_role(account, name).await {
+            Ok(role) => role,
+            Err(StoreError::NotFound) => return Err(denied()),
+            Err(e) => return Err(errors::internal(e)),
+        };
+        let role_arn = ids::role_arn(&role.account_id, &role.path, &role.name);
+        if role_arn != input.role_arn {
+            return Err(denied());
+        }
+        let trust = oxiam_policy::compile(role_arn.clone(), &role.trust_policy, PolicyKind::Trust)
+            .map_err(|e| ServiceError::new(sts_errors::MALFORMED_POLICY_DOCUMENT, e.message))?;
+        let mut access = access(caller, &Request::AssumeRole(input.clone()));
+        access
+            .keys
+            .push(("sts:RoleSessionName".to_owned(), vec![input.role_session_name.clone()]));
+        if let Some(external_id) = &input.external_id {
+            access
+                .keys
+                .push(("sts:ExternalId".to_owned(), vec![external_id.clone()]));
+        }
+        let decision = self
+            .evaluate_with_trust(caller, &access, facts, &trust, &role.account_id)
+            .await?;
+        if !decision {
+            return Err(denied());
+        }
+        Ok(role)
+    }
+
+    async fn evaluate_with_trust(
+        &self,
+        caller: &Principal,
+        access: &Access,
+        facts: &RequestFacts,
+        trust: &oxiam_policy::CompiledPolicy,
+        role_account: &str,
+    ) -> Result<bool, ServiceError> {
+        let (identity, boundary, session, context): (_, _, _, Context) =
+            self.caller_policies(caller, access, facts).await?;
+        let arn = caller.arn();
+        let role_arn = caller.role_arn();
+        let principal = Self::engine_principal(caller, &arn, role_arn.as_deref());
+        let request = oxiam_policy::Request::new(principal, &access.action, &access.resource, &context)
+            .with_resource_account(role_account);
+        let set = PolicySet {
+            identity: &identity,
+            resource: None,
+            boundary: boundary.as_deref(),
+            session: session.as_deref(),
+            scps: &[],
+            resource_must_allow: true,
+        };
+        Ok(oxiam_policy::evaluate_trust(&request, trust, &set).allowed)
+    }
+
     /// Runs one authorized STS request.
     pub async fn execute_sts(
         &self,
         caller: &Principal,
         request: Request,
-        _now: i64,
+        now: i64,
+        facts: &RequestFacts,
     ) -> Result<Response, ServiceError> {
         match request {
-            Request::GetCallerIdentity(_) => {
-                Ok(Response::GetCallerIdentity(GetCallerIdentityResponse {
-                    user_id: Some(caller.unique_id().to_owned()),
-                    account: Some(caller.account_id.clone()),
-                    arn: Some(caller.arn()),
-                }))
-            }
+            Request::GetCallerIdentity(_) => Ok(Response::GetCallerIdentity(GetCallerIdentityResponse {
+                user_id: Some(caller.unique_id()),
+                account: Some(caller.account_id.clone()),
+                arn: Some(caller.arn()),
+            })),
+            Request::AssumeRole(input) => Ok(Response::AssumeRole(self.assume_role(caller, input, now, facts).await?)),
+            Request::GetAccessKeyInfo(input) => Ok(Response::GetAccessKeyInfo(self.access_key_info(input).await?)),
             other => Err(errors::not_implemented(&format!(
                 "the STS operation {}",
                 other.operation().name()
             ))),
         }
+    }
+
+    async fn access_key_info(&self, input: GetAccessKeyInfoRequest) -> Result<GetAccessKeyInfoResponse, ServiceError> {
+        let id = &input.access_key_id;
+        let account = if id.starts_with("ASIA") {
+            self.store
+                .find_session(id)
+                .await
+                .map_err(errors::internal)?
+                .map(|(s, _, _)| s.account_id)
+        } else {
+            self.store
+                .find_access_key(id)
+                .await
+                .map_err(errors::internal)?
+                .map(|k| k.key.account_id)
+        };
+        Ok(GetAccessKeyInfoResponse { account })
+    }
+
+    async fn assume_role(
+        &self,
+        caller: &Principal,
+        input: AssumeRoleRequest,
+        now: i64,
+        facts: &RequestFacts,
+    ) -> Result<AssumeRoleResponse, ServiceError> {
+        if input.tags.is_some() || input.transitive_tag_keys.is_some() {
+            return Err(errors::not_implemented(
+                "session tags (Tags, TransitiveTagKeys) on AssumeRole",
+            ));
+        }
+        if input.serial_number.is_some() || input.source_identity.is_some() || input.provided_contexts.is_some() {
+            return Err(errors::not_implemented(
+                "MFA, SourceIdentity and ProvidedContexts on AssumeRole",
+            ));
+        }
+        // Authorized again here, in the same call that issues the credentials, so the role
+        // used is the one the decision was about.
+        let role = self.authorize_assume_role(caller, &input, facts).await?;
+        let chained = matches!(caller.kind, PrincipalKind::AssumedRole { .. });
+        let duration = input.duration_seconds.map_or(DEFAULT_SESSION_SECONDS, i64::from);
+        if duration > role.max_session_duration {
+            return Err(ServiceError::new(
+                common_errors::VALIDATION_ERROR,
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            ));
+        }
+        if chained && duration > CHAINED_SESSION_SECONDS {
+            return Err(ServiceError::new(
+                common_errors::VALIDATION_ERROR,
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+            ));
+        }
+        let arns: Vec<String> = input
+            .policy_arns
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| p.arn)
+            .collect();
+        for arn in &arns {
+            self.managed_policy(caller, arn).await.map_err(|_| {
+                ServiceError::new(
+                    common_errors::VALIDATION_ERROR,
+                    format!("Policy {arn} does not exist or is not attachable."),
+                )
+            })?;
+        }
+        let packed = match &input.policy {
+            Some(doc) => {
+                documents::validate_session(doc)?;
+                let size = oxiam_policy::size_without_whitespace(doc) + arns.iter().map(String::len).sum::<usize>();
+                let percent = size * 100 / SESSION_POLICY_SIZE_QUOTA;
+                if size > SESSION_POLICY_SIZE_QUOTA {
+                    return Err(ServiceError::new(
+                        sts_errors::PACKED_POLICY_TOO_LARGE,
+                        format!("Packed policy consumes {percent}% of allotted space, please use smaller policy."),
+                    ));
+                }
+                Some(percent as i32)
+            }
+            None => None,
+        };
+        let access_key_id = format!("ASIA{}", &ids::access_key_id()[4..]);
+        let secret = ids::secret_access_key();
+        let token = session_token();
+        let expires_at = now + duration;
+        self.store
+            .create_session(&SessionRow {
+                access_key_id: access_key_id.clone(),
+                account_id: role.account_id.clone(),
+                secret_sealed: self.secrets.seal(&access_key_id, &secret),
+                token_sha256: token_digest(&token),
+                role_id: role.role_id.clone(),
+                session_name: input.role_session_name.clone(),
+                session_policy: input.policy.clone(),
+                session_policy_arns: arns,
+                chained,
+                issued_at: now,
+                expires_at,
+            })
+            .await
+            .map_err(errors::internal)?;
+        Ok(AssumeRoleResponse {
+            credentials: Some(Credentials {
+                access_key_id,
+                secret_access_key: Sensitive(secret),
+                session_token: token,
+                expiration: Timestamp(expires_at),
+            }),
+            assumed_role_user: Some(AssumedRoleUser {
+                assumed_role_id: format!("{}:{}", role.role_id, input.role_session_name),
+                arn: format!(
+                    "arn:aws:sts::{}:assumed-role/{}/{}",
+                    role.account_id, role.name, input.role_session_name
+                ),
+            }),
+            packed_policy_size: packed,
+            source_identity: None,
+            // The newer name of the same measure: how much of the session's room the
+            // session policies take, in percent.
+            session_token_utilization: packed,
+            session_token_size: None,
+        })
     }
 }

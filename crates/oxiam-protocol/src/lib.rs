@@ -42,8 +42,7 @@ pub struct Timestamp(pub i64);
 impl Timestamp {
     /// ISO-8601 in UTC with whole seconds, as IAM writes dates: `2024-01-02T03:04:05Z`.
     pub fn to_iso8601(self) -> String {
-        let dt = time::OffsetDateTime::from_unix_timestamp(self.0)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let dt = time::OffsetDateTime::from_unix_timestamp(self.0).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
             dt.year(),
@@ -180,14 +179,7 @@ pub fn encode_error(namespace: &str, error: &ServiceError, request_id: &str) -> 
     let mut out = xml::XmlWriter::new();
     out.start_with_namespace("ErrorResponse", namespace);
     out.start("Error");
-    out.scalar(
-        "Type",
-        if error.kind.sender {
-            "Sender"
-        } else {
-            "Receiver"
-        },
-    );
+    out.scalar("Type", if error.kind.sender { "Sender" } else { "Receiver" });
     out.scalar("Code", error.kind.code);
     out.scalar("Message", error.message.as_str());
     out.end("Error");

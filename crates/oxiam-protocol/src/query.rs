@@ -168,12 +168,7 @@ impl QueryParams {
             let base = format!("{key}.entry.{n}");
             let base_path = format!("{path}.{n}");
             let k = entry_key(self, &format!("{base}.key"), &format!("{base_path}.key"), v);
-            let val = entry_value(
-                self,
-                &format!("{base}.value"),
-                &format!("{base_path}.value"),
-                v,
-            );
+            let val = entry_value(self, &format!("{base}.value"), &format!("{base_path}.value"), v);
             if let (Some(k), Some(val)) = (k, val) {
                 entries.push((k, val));
             }
@@ -232,9 +227,7 @@ mod tests {
 
     #[test]
     fn skips_sigv4_query_parameters_and_empty_pieces() {
-        let q =
-            QueryParams::parse(&["Action=GetCallerIdentity&&X-Amz-Date=1&Version=2011-06-15&Flag"])
-                .unwrap();
+        let q = QueryParams::parse(&["Action=GetCallerIdentity&&X-Amz-Date=1&Version=2011-06-15&Flag"]).unwrap();
         assert_eq!(q.get("X-Amz-Date"), None);
         assert_eq!(q.get("Action"), Some("GetCallerIdentity"));
         assert_eq!(q.get("Flag"), Some(""));

@@ -26,11 +26,7 @@ pub struct Pattern {
 
 impl Pattern {
     /// A pattern; the generator writes one per distinct model pattern.
-    pub const fn new(
-        model: &'static str,
-        rust: &'static str,
-        forbidden: Option<&'static str>,
-    ) -> Self {
+    pub const fn new(model: &'static str, rust: &'static str, forbidden: Option<&'static str>) -> Self {
         Self {
             model,
             rust,
@@ -43,9 +39,7 @@ impl Pattern {
     pub fn matches(&self, value: &str) -> bool {
         let regex = self.compiled.get_or_init(|| {
             // Every pattern is compiled by a test (`compile_all_patterns`), so this cannot fire.
-            Regex::new(self.rust).unwrap_or_else(|e| {
-                panic!("generated pattern {:?} does not compile: {e}", self.rust)
-            })
+            Regex::new(self.rust).unwrap_or_else(|e| panic!("generated pattern {:?} does not compile: {e}", self.rust))
         });
         regex.is_match(value) && !self.forbidden.is_some_and(|f| value.contains(f))
     }
@@ -129,14 +123,7 @@ impl Violations {
         self.push(None, path, "Member must not be null");
     }
 
-    pub(crate) fn length(
-        &mut self,
-        path: &str,
-        value: &dyn Measured,
-        min: usize,
-        max: usize,
-        sensitive: bool,
-    ) {
+    pub(crate) fn length(&mut self, path: &str, value: &dyn Measured, min: usize, max: usize, sensitive: bool) {
         let n = value.measure();
         let shown = Self::shown(value.describe(), sensitive);
         if n < min {
@@ -187,10 +174,7 @@ impl Violations {
         self.push(
             Some(&format!("'{value}'")),
             path,
-            &format!(
-                "Member must satisfy enum value set: [{}]",
-                values.join(", ")
-            ),
+            &format!("Member must satisfy enum value set: [{}]", values.join(", ")),
         );
     }
 
@@ -209,10 +193,7 @@ impl Violations {
                 message: format!("1 validation error detected: {}", self.messages[0]),
             }),
             (n, _) => Err(ValidationError {
-                message: format!(
-                    "{n} validation errors detected: {}",
-                    self.messages.join("; ")
-                ),
+                message: format!("{n} validation errors detected: {}", self.messages.join("; ")),
             }),
         }
     }

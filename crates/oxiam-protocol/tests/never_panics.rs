@@ -25,15 +25,13 @@ fn key() -> impl Strategy<Value = String> {
 }
 
 fn form() -> impl Strategy<Value = String> {
-    prop::collection::vec((key(), "[ -~]{0,20}|%[0-9A-Fa-f]{2}|\\PC{0,4}"), 0..12).prop_map(
-        |pairs| {
-            pairs
-                .into_iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("&")
-        },
-    )
+    prop::collection::vec((key(), "[ -~]{0,20}|%[0-9A-Fa-f]{2}|\\PC{0,4}"), 0..12).prop_map(|pairs| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    })
 }
 
 proptest! {

@@ -36,16 +36,8 @@ fn decodes_nested_lists_of_structures() {
     };
     assert_eq!(input.user_name, "alice");
     assert_eq!(input.path.as_deref(), Some("/team/"));
-    let tags: Vec<_> = input
-        .tags
-        .unwrap()
-        .into_iter()
-        .map(|t| (t.key, t.value))
-        .collect();
-    assert_eq!(
-        tags,
-        [("env".into(), "dev".into()), ("team".into(), "a b".into())]
-    );
+    let tags: Vec<_> = input.tags.unwrap().into_iter().map(|t| (t.key, t.value)).collect();
+    assert_eq!(tags, [("env".into(), "dev".into()), ("team".into(), "a b".into())]);
 }
 
 #[test]
@@ -77,8 +69,7 @@ fn validation_messages_read_as_iam_writes_them() {
          failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"
     );
     assert_eq!(
-        decode("Action=UpdateAccessKey&AccessKeyId=AKIAIOSFODNN7EXAMPLE&Status=Enabled")
-            .unwrap_err(),
+        decode("Action=UpdateAccessKey&AccessKeyId=AKIAIOSFODNN7EXAMPLE&Status=Enabled").unwrap_err(),
         "1 validation error detected: Value 'Enabled' at 'status' failed to satisfy constraint: \
          Member must satisfy enum value set: [Active, Inactive, Expired]"
     );
@@ -158,10 +149,7 @@ fn policy_documents_are_percent_encoded() {
 
 #[test]
 fn error_envelope_names_code_type_and_request_id() {
-    let err = ServiceError::new(
-        iam::errors::NO_SUCH_ENTITY,
-        "The user with name bob cannot be found.",
-    );
+    let err = ServiceError::new(iam::errors::NO_SUCH_ENTITY, "The user with name bob cannot be found.");
     assert_eq!(err.kind.status, 404);
     assert_eq!(
         encode_error(iam::XML_NAMESPACE, &err, "id-9"),

@@ -5,6 +5,8 @@
 
 mod pipeline;
 
+pub use pipeline::Clock;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,6 +53,9 @@ pub enum StartError {
     /// The account or root key could not be set up.
     #[error(transparent)]
     Bootstrap(#[from] oxiam_core::BootstrapError),
+    /// The S3 object store could not be set up.
+    #[error(transparent)]
+    S3(#[from] oxiam_s3::Error),
     /// The listening socket could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -69,11 +74,17 @@ pub struct RunningServer {
     pub account_id: String,
     /// A root key generated at this start, to show once.
     pub generated_root_key: Option<(String, String)>,
+    clock: Clock,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningServer {
+    /// The clock the server judges requests by; tests move it forward.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     /// The endpoint URL clients use: `http://127.0.0.1:PORT`.
     pub fn endpoint_url(&self) -> String {
         format!("http://{}", self.local_addr)
@@ -84,9 +95,7 @@ impl RunningServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.task
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 
     /// Waits until the server stops (after [`RunningServer::stop`] or a failure).
@@ -139,14 +148,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     };
     let url = match &config.database_url {
         Some(url) => url.clone(),
-        None => format!(
-            "sqlite://{}?mode=rwc",
-            config.data_dir.join("oxiam.db").display()
-        ),
+        None => format!("sqlite://{}?mode=rwc", config.data_dir.join("oxiam.db").display()),
     };
     let store = Store::open(&url).await?;
     let oxiam = Oxiam::new(store, SecretBox::new(&master_key));
-    let booted = oxiam.bootstrap(&config.bootstrap, pipeline::now()).await?;
+    let clock = Clock::default();
+    let booted = oxiam.bootstrap(&config.bootstrap, clock.now()).await?;
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -158,10 +165,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         addr: config.listen,
         source,
     })?;
-    let app = pipeline::router(Arc::new(oxiam));
+    let oxiam = Arc::new(oxiam);
+    let s3 = oxiam_s3::service(oxiam.clone(), config.data_dir.join("s3"))?;
+    let app = pipeline::router(pipeline::App {
+        oxiam,
+        clock: clock.clone(),
+        s3,
+    });
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = rx.await;
             })
@@ -172,6 +185,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         local_addr,
         account_id: booted.account_id,
         generated_root_key: booted.generated_root_key,
+        clock,
         shutdown: Some(tx),
         task,
     })

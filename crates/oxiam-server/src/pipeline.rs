@@ -7,15 +7,17 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::FutureExt as _;
 use http::{HeaderValue, StatusCode};
+use oxiam_core::authz::RequestFacts;
 use oxiam_core::{AuthFailure, Authenticated, Oxiam, Service, ids};
 use oxiam_protocol::query::QueryParams;
 use oxiam_protocol::{ServiceError, common_errors, encode_error, encode_response, iam, sts};
 use oxiam_sigv4::SignedRequest;
+use std::net::SocketAddr;
 
 /// The largest request body oxiam reads (IAM's largest inputs, policy documents, are
 /// far smaller).
@@ -24,20 +26,83 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 /// The signing names accepted on the Query endpoint.
 const QUERY_SERVICES: &[&str] = &["iam", "sts"];
 
-/// Unix seconds now.
-pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+/// The server's clock: system time plus an offset that tests move forward to see what
+/// happens later (credentials expiring) without waiting. Production never sets it.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset: Arc<std::sync::atomic::AtomicI64>,
 }
 
-pub(crate) fn router(oxiam: Arc<Oxiam>) -> Router {
-    Router::new().fallback(handle).with_state(oxiam)
+impl Clock {
+    /// Unix seconds now.
+    pub fn now(&self) -> i64 {
+        let system = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        system + self.offset.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Moves the clock forward by `seconds`.
+    pub fn advance(&self, seconds: i64) {
+        self.offset.fetch_add(seconds, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub(crate) struct App {
+    pub(crate) oxiam: Arc<Oxiam>,
+    pub(crate) clock: Clock,
+    pub(crate) s3: oxiam_s3::S3Endpoint,
+}
+
+/// Whether a request is for S3 rather than the IAM/STS Query endpoint, from its head
+/// alone (S3 bodies are streamed, not buffered): the signing name in the credential scope
+/// when there is one; otherwise Query requests are the form POSTs and `?Action=` GETs.
+fn is_s3(head: &http::request::Parts) -> bool {
+    let scope_service = |credential: &str| {
+        credential
+            .split('/')
+            .nth(3)
+            .map(|s| s.trim_end_matches([',', ' ']).to_owned())
+    };
+    let from_header = head
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("Credential=").nth(1).and_then(scope_service));
+    let query = head.uri.query().unwrap_or("");
+    let from_query = || {
+        query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            k.eq_ignore_ascii_case("X-Amz-Credential")
+                .then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+                .and_then(|c| scope_service(&c))
+        })
+    };
+    match from_header.or_else(from_query).as_deref() {
+        Some("s3") => true,
+        Some(_) => false,
+        None => {
+            let form = head
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+            let query_action = query.split('&').any(|pair| pair.starts_with("Action="));
+            !(head.uri.path() == "/" && (form || query_action))
+        }
+    }
+}
+
+pub(crate) fn router(app: App) -> Router {
+    Router::new().fallback(handle).with_state(app)
 }
 
 /// A request as received: everything later stages read, with the body fully buffered
 /// (SigV4 hashes the exact bytes before anything parses them).
 struct Received {
+    peer: SocketAddr,
     method: String,
     path: String,
     query: String,
@@ -108,14 +173,8 @@ fn decode(service: Service, params: &QueryParams) -> Result<Decoded, ServiceErro
         .get("Action")
         .ok_or_else(|| ServiceError::new(common_errors::MISSING_ACTION, "Missing Action"))?;
     let (version, found) = match service {
-        Service::Iam => (
-            iam::API_VERSION,
-            iam::Operation::from_action(action).map(|_| ()),
-        ),
-        Service::Sts => (
-            sts::API_VERSION,
-            sts::Operation::from_action(action).map(|_| ()),
-        ),
+        Service::Iam => (iam::API_VERSION, iam::Operation::from_action(action).map(|_| ())),
+        Service::Sts => (sts::API_VERSION, sts::Operation::from_action(action).map(|_| ())),
     };
     let asked_version = params.get("Version").unwrap_or(version);
     if found.is_none() || asked_version != version {
@@ -145,13 +204,9 @@ fn namespace(service: Service) -> &'static str {
 
 fn xml_response(status: u16, request_id: &str, body: String) -> Response {
     let mut response = Response::new(Body::from(body));
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/xml"),
-    );
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-RequestId", id);
     }
@@ -160,35 +215,24 @@ fn xml_response(status: u16, request_id: &str, body: String) -> Response {
 
 /// An error → the XML error envelope, with its status.
 fn encode_failure(service: Service, request_id: &str, error: &ServiceError) -> (u16, String) {
-    (
-        error.kind.status,
-        encode_error(namespace(service), error, request_id),
-    )
+    (error.kind.status, encode_error(namespace(service), error, request_id))
 }
 
 fn encode_iam(request_id: &str, response: &iam::Response) -> String {
     let op = response.operation();
-    encode_response(
-        iam::XML_NAMESPACE,
-        op.name(),
-        op.has_output(),
-        request_id,
-        |w| response.write_result(w),
-    )
+    encode_response(iam::XML_NAMESPACE, op.name(), op.has_output(), request_id, |w| {
+        response.write_result(w)
+    })
 }
 
 fn encode_sts(request_id: &str, response: &sts::Response) -> String {
     let op = response.operation();
-    encode_response(
-        sts::XML_NAMESPACE,
-        op.name(),
-        op.has_output(),
-        request_id,
-        |w| response.write_result(w),
-    )
+    encode_response(sts::XML_NAMESPACE, op.name(), op.has_output(), request_id, |w| {
+        response.write_result(w)
+    })
 }
 
-async fn receive(request: http::Request<Body>) -> Result<Received, ServiceError> {
+async fn receive(peer: SocketAddr, request: http::Request<Body>) -> Result<Received, ServiceError> {
     let (parts, body) = request.into_parts();
     let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
         ServiceError::new(
@@ -208,6 +252,7 @@ async fn receive(request: http::Request<Body>) -> Result<Received, ServiceError>
         headers.push(("host".to_owned(), authority.as_str().as_bytes().to_vec()));
     }
     Ok(Received {
+        peer,
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or("").to_owned(),
@@ -216,10 +261,23 @@ async fn receive(request: http::Request<Body>) -> Result<Received, ServiceError>
     })
 }
 
-async fn handle(State(oxiam): State<Arc<Oxiam>>, request: http::Request<Body>) -> Response {
+async fn handle(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: http::Request<Body>,
+) -> Response {
+    let (head, body) = request.into_parts();
+    if is_s3(&head) {
+        return app
+            .s3
+            .call(http::Request::from_parts(head, body), Some(peer.ip()))
+            .await
+            .map(Body::new);
+    }
+    let request = http::Request::from_parts(head, body);
     let started = Instant::now();
     let request_id = ids::request_id();
-    let received = match receive(request).await {
+    let received = match receive(peer, request).await {
         Ok(r) => r,
         Err(e) => {
             return xml_response(
@@ -231,14 +289,11 @@ async fn handle(State(oxiam): State<Arc<Oxiam>>, request: http::Request<Body>) -
     };
     // A panic is a bug, but the client still gets an answer in the protocol's envelope
     // (InternalFailure, 500) rather than a dropped connection.
-    let outcome = std::panic::AssertUnwindSafe(run(&oxiam, &received, &request_id))
+    let outcome = std::panic::AssertUnwindSafe(run(&app.oxiam, &received, &request_id, app.clock.now()))
         .catch_unwind()
         .await;
     let (status, body, caller) = outcome.unwrap_or_else(|_| {
-        let error = ServiceError::new(
-            common_errors::INTERNAL_FAILURE,
-            "An internal error occurred.",
-        );
+        let error = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.");
         let (status, body) = encode_failure(Service::Iam, &request_id, &error);
         (status, body, None)
     });
@@ -254,12 +309,7 @@ async fn handle(State(oxiam): State<Arc<Oxiam>>, request: http::Request<Body>) -
 }
 
 /// The stages after `receive`; returns the status, the body, and the caller's ARN if known.
-async fn run(
-    oxiam: &Oxiam,
-    received: &Received,
-    request_id: &str,
-) -> (u16, String, Option<String>) {
-    let now = now();
+async fn run(oxiam: &Oxiam, received: &Received, request_id: &str, now: i64) -> (u16, String, Option<String>) {
     let form_body = if received.content_type_is_form() || received.method == "POST" {
         std::str::from_utf8(&received.body).ok()
     } else {
@@ -300,13 +350,12 @@ async fn run(
             return (status, body, None);
         }
         Err(AuthFailure::Internal(e)) => {
-            let (status, body) =
-                encode_failure(service, request_id, &oxiam_core::errors::internal(e));
+            let (status, body) = encode_failure(service, request_id, &oxiam_core::errors::internal(e));
             return (status, body, None);
         }
     };
     let arn = Some(caller.principal.arn());
-    let result = execute(oxiam, &caller, service, params, now, request_id).await;
+    let result = execute(oxiam, received.peer, &caller, service, params, now, request_id).await;
     // record
     oxiam.record(&caller, now).await;
     match result {
@@ -321,6 +370,7 @@ async fn run(
 /// decode → authorize → execute → encode, for an authenticated caller.
 async fn execute(
     oxiam: &Oxiam,
+    peer: SocketAddr,
     caller: &Authenticated,
     service: Service,
     params: Result<QueryParams, ServiceError>,
@@ -328,15 +378,23 @@ async fn execute(
     request_id: &str,
 ) -> Result<String, ServiceError> {
     let principal = &caller.principal;
+    let facts = RequestFacts {
+        now,
+        source_ip: Some(peer.ip()),
+        secure_transport: false,
+        region: caller.claim.region.clone(),
+    };
     match decode(service, &params?)? {
         Decoded::Iam(request) => {
-            oxiam.authorize(principal, &oxiam_core::iam::access(principal, &request))?;
+            oxiam
+                .authorize(principal, &oxiam_core::iam::access(principal, &request), &facts, None)
+                .await?;
             let response = oxiam.execute_iam(principal, request, now).await?;
             Ok(encode_iam(request_id, &response))
         }
         Decoded::Sts(request) => {
-            oxiam.authorize(principal, &oxiam_core::sts::access(principal, &request))?;
-            let response = oxiam.execute_sts(principal, request, now).await?;
+            oxiam.authorize_sts(principal, &request, &facts).await?;
+            let response = oxiam.execute_sts(principal, request, now, &facts).await?;
             Ok(encode_sts(request_id, &response))
         }
     }

@@ -182,10 +182,7 @@ pub fn canonical_query(raw_query: &str, presigned: bool, omit_security_token: bo
 fn push_trimmed_value(out: &mut Vec<u8>, value: &[u8]) {
     let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
     let start = value.iter().position(|b| !is_ows(b)).unwrap_or(value.len());
-    let end = value
-        .iter()
-        .rposition(|b| !is_ows(b))
-        .map_or(start, |i| i + 1);
+    let end = value.iter().rposition(|b| !is_ows(b)).map_or(start, |i| i + 1);
     let mut prev_space = false;
     for &b in value.get(start..end).unwrap_or_default() {
         if b == b' ' {
@@ -230,22 +227,12 @@ pub fn canonical_request<S: AsRef<str>>(
     out.push(b'\n');
     out.extend_from_slice(canonical_uri(req.raw_path, options.path).as_bytes());
     out.push(b'\n');
-    out.extend_from_slice(
-        canonical_query(
-            req.raw_query,
-            options.presigned,
-            options.omit_security_token,
-        )
-        .as_bytes(),
-    );
+    out.extend_from_slice(canonical_query(req.raw_query, options.presigned, options.omit_security_token).as_bytes());
     out.push(b'\n');
     for name in &signed {
         out.extend_from_slice(name.as_bytes());
         out.push(b':');
-        let values = req
-            .headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name));
+        let values = req.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
         for (i, (_, value)) in values.enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -365,15 +352,9 @@ mod tests {
     fn query_canonicalization() {
         assert_eq!(canonical_query("", false, false), "");
         assert_eq!(canonical_query("&&", false, false), "");
-        assert_eq!(
-            canonical_query("b=2&a=1&a=0&c", false, false),
-            "a=0&a=1&b=2&c="
-        );
+        assert_eq!(canonical_query("b=2&a=1&a=0&c", false, false), "a=0&a=1&b=2&c=");
         // Sorted by (name, value) pairs, not by `name=value` strings (E4).
-        assert_eq!(
-            canonical_query("id-type=x&id=y", false, false),
-            "id=y&id-type=x"
-        );
+        assert_eq!(canonical_query("id-type=x&id=y", false, false), "id=y&id-type=x");
         assert_eq!(
             canonical_query("a=x+y%20z&%E1%88%B4=%7e", false, false),
             "%E1%88%B4=~&a=x%20y%20z"

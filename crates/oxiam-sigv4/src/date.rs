@@ -55,17 +55,10 @@ fn digits(bytes: &[u8]) -> Option<u32> {
 /// Unix seconds of a validated civil date-time.
 fn to_unix(year: u32, month: u32, day: u32, hour: u32, min: u32, sec: u32) -> Option<i64> {
     let year = i64::from(year);
-    let valid = (1..=12).contains(&month)
-        && day >= 1
-        && day <= days_in_month(year, month)
-        && hour < 24
-        && min < 60
-        && sec < 60;
+    let valid =
+        (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month) && hour < 24 && min < 60 && sec < 60;
     valid.then(|| {
-        days_from_civil(year, month, day) * 86_400
-            + i64::from(hour) * 3_600
-            + i64::from(min) * 60
-            + i64::from(sec)
+        days_from_civil(year, month, day) * 86_400 + i64::from(hour) * 3_600 + i64::from(min) * 60 + i64::from(sec)
     })
 }
 
@@ -174,10 +167,7 @@ mod tests {
 
     #[test]
     fn http_date() {
-        assert_eq!(
-            parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT"),
-            Some(1_440_938_160)
-        );
+        assert_eq!(parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT"), Some(1_440_938_160));
         assert_eq!(parse_http_date("Sun, 30 Aug 2015 12:36:00 UTC"), None);
         assert_eq!(parse_http_date("Sun 30 Aug 2015 12:36:00 GMT"), None);
         assert_eq!(parse_http_date("Sun, 31 Sep 2015 12:36:00 GMT"), None);

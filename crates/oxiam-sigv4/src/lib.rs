@@ -24,8 +24,8 @@ use std::fmt;
 use subtle::ConstantTimeEq;
 
 pub use canonical::{
-    CanonicalOptions, PathEncoding, canonical_query, canonical_request, canonical_uri, sha256_hex,
-    signature, signing_key, string_to_sign,
+    CanonicalOptions, PathEncoding, canonical_query, canonical_request, canonical_uri, sha256_hex, signature,
+    signing_key, string_to_sign,
 };
 pub use error::{AuthError, AuthErrorKind};
 
@@ -79,10 +79,7 @@ pub struct Claim {
 impl Claim {
     /// `YYYYMMDD/region/service/terminator`, as it goes into the string to sign.
     pub fn credential_scope(&self) -> String {
-        format!(
-            "{}/{}/{}/{}",
-            self.date, self.region, self.service, self.terminator
-        )
+        format!("{}/{}/{}/{}", self.date, self.region, self.service, self.terminator)
     }
 
     /// The signed header names: lower-cased, sorted, de-duplicated.
@@ -104,10 +101,7 @@ impl fmt::Debug for Claim {
             .field("credential_scope", &self.credential_scope())
             .field("amz_date", &self.amz_date)
             .field("timestamp", &self.timestamp)
-            .field(
-                "security_token",
-                &self.security_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("security_token", &self.security_token.as_ref().map(|_| "<redacted>"))
             .field("presigned", &self.presigned)
             .field("signed_headers", &self.signed_headers)
             .field("expires", &self.expires)
@@ -133,11 +127,7 @@ pub fn parse(req: &SignedRequest<'_>) -> Result<Claim, AuthError> {
 /// - Scope: date equal to the date of `amz_date`; any well-formed region (E1); service one of
 ///   `allowed_services`; terminator `aws4_request`. All scope failures are reported together,
 ///   as AWS does.
-pub fn check_claim(
-    claim: &Claim,
-    now_unix: i64,
-    allowed_services: &[&str],
-) -> Result<(), AuthError> {
+pub fn check_claim(claim: &Claim, now_unix: i64, allowed_services: &[&str]) -> Result<(), AuthError> {
     check_time(claim, now_unix)?;
     check_scope(claim, allowed_services)
 }
@@ -178,11 +168,7 @@ fn check_time(claim: &Claim, now: i64) -> Result<(), AuthError> {
 /// Region names look like `us-east-1`; custom endpoints use whatever the client is configured
 /// with (E1), so accept any short run of ASCII letters, digits and `-`.
 fn is_well_formed_region(region: &str) -> bool {
-    !region.is_empty()
-        && region.len() <= 64
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    !region.is_empty() && region.len() <= 64 && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 fn check_scope(claim: &Claim, allowed_services: &[&str]) -> Result<(), AuthError> {
@@ -225,8 +211,8 @@ fn check_scope(claim: &Claim, allowed_services: &[&str]) -> Result<(), AuthError
 /// per-chunk signatures) is not implemented here and always rejected.
 fn payload_hash(req: &SignedRequest<'_>, claim: &Claim) -> Result<String, AuthError> {
     let is_s3 = claim.service == "s3";
-    let declared = parse::header(req, "x-amz-content-sha256")
-        .map(|v| String::from_utf8_lossy(v.trim_ascii()).into_owned());
+    let declared =
+        parse::header(req, "x-amz-content-sha256").map(|v| String::from_utf8_lossy(v.trim_ascii()).into_owned());
     match declared {
         Some(v) if v == UNSIGNED_PAYLOAD || v.starts_with("STREAMING-") => {
             if is_s3 && v == UNSIGNED_PAYLOAD {
@@ -281,13 +267,11 @@ fn candidates(req: &SignedRequest<'_>, claim: &Claim) -> Vec<CanonicalOptions> {
     paths
         .iter()
         .flat_map(|&path| {
-            token_variants
-                .iter()
-                .map(move |&omit_security_token| CanonicalOptions {
-                    path,
-                    presigned: claim.presigned,
-                    omit_security_token,
-                })
+            token_variants.iter().map(move |&omit_security_token| CanonicalOptions {
+                path,
+                presigned: claim.presigned,
+                omit_security_token,
+            })
         })
         .collect()
 }
@@ -307,11 +291,10 @@ pub fn verify(
 ) -> Result<(), AuthError> {
     check_claim(claim, now_unix, allowed_services)?;
     // A client cannot have signed a header it did not send.
-    let all_present = claim.signed_headers.iter().all(|name| {
-        req.headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name))
-    });
+    let all_present = claim
+        .signed_headers
+        .iter()
+        .all(|name| req.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)));
     if !all_present {
         return Err(AuthError::signature_does_not_match());
     }
@@ -319,12 +302,7 @@ pub fn verify(
     let Some(provided) = claim.signature else {
         return Err(AuthError::signature_does_not_match());
     };
-    let key = signing_key(
-        secret_access_key,
-        &claim.date,
-        &claim.region,
-        &claim.service,
-    );
+    let key = signing_key(secret_access_key, &claim.date, &claim.region, &claim.service);
     let scope = claim.credential_scope();
     for options in candidates(req, claim) {
         let creq = canonical_request(req, &claim.signed_headers, &payload, options);

@@ -7,9 +7,7 @@
 
 use std::borrow::Cow;
 
-use crate::canonical::{
-    PARAM_SECURITY_TOKEN, decode_signature, form_decode, normalize_signed_headers, query_pairs,
-};
+use crate::canonical::{PARAM_SECURITY_TOKEN, decode_signature, form_decode, normalize_signed_headers, query_pairs};
 use crate::date::{format_basic, parse_basic, parse_http_date};
 use crate::{AuthError, Claim, SignedRequest};
 
@@ -43,10 +41,7 @@ fn decoded_query(raw_query: &str) -> Vec<(String, String)> {
 }
 
 fn query_param<'q>(query: &'q [(String, String)], name: &str) -> Option<&'q str> {
-    query
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
+    query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
 fn bad_date(got: &str) -> AuthError {
@@ -69,10 +64,7 @@ fn split_credential(credential: &str) -> Result<[&str; 5], AuthError> {
 
 /// The `host` header must be signed (D1 step 5); HTTP/2 clients may sign `:authority`.
 fn check_host_signed(signed_headers: &[String]) -> Result<(), AuthError> {
-    if signed_headers
-        .iter()
-        .any(|h| h == "host" || h == ":authority")
-    {
+    if signed_headers.iter().any(|h| h == "host" || h == ":authority") {
         Ok(())
     } else {
         Err(AuthError::mismatch(
@@ -95,11 +87,7 @@ struct RawClaim<'a> {
 
 /// The checks both styles run last, in AWS order: `host` signed, algorithm, credential shape.
 /// `algorithm_error` is what a foreign algorithm yields (it differs between the styles).
-fn finish(
-    raw: RawClaim<'_>,
-    algorithm: &str,
-    algorithm_error: impl FnOnce() -> AuthError,
-) -> Result<Claim, AuthError> {
+fn finish(raw: RawClaim<'_>, algorithm: &str, algorithm_error: impl FnOnce() -> AuthError) -> Result<Claim, AuthError> {
     let signed_headers: Vec<&str> = raw.signed_headers.split(';').collect();
     let signed_headers = normalize_signed_headers(&signed_headers);
     check_host_signed(&signed_headers)?;
@@ -174,11 +162,7 @@ fn parse_header_auth(req: &SignedRequest<'_>, authorization: &str) -> Result<Cla
     let date = header_text(req, "x-amz-date")
         .filter(|v| !v.is_empty())
         .map(|v| (v, true))
-        .or_else(|| {
-            header_text(req, "date")
-                .filter(|v| !v.is_empty())
-                .map(|v| (v, false))
-        });
+        .or_else(|| header_text(req, "date").filter(|v| !v.is_empty()).map(|v| (v, false)));
 
     let mut missing = String::new();
     for (name, value) in [
@@ -187,26 +171,16 @@ fn parse_header_auth(req: &SignedRequest<'_>, authorization: &str) -> Result<Cla
         ("SignedHeaders", signed_headers),
     ] {
         if value.is_none_or(str::is_empty) {
-            missing.push_str(&format!(
-                "Authorization header requires '{name}' parameter. "
-            ));
+            missing.push_str(&format!("Authorization header requires '{name}' parameter. "));
         }
     }
     if date.is_none() {
-        missing.push_str(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
-        );
+        missing.push_str("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
     }
-    let (Some(credential), Some(signed_headers), Some(signature), Some(date), true) = (
-        credential,
-        signed_headers,
-        signature,
-        date,
-        missing.is_empty(),
-    ) else {
-        return Err(AuthError::incomplete(format!(
-            "{missing}Authorization={authorization}"
-        )));
+    let (Some(credential), Some(signed_headers), Some(signature), Some(date), true) =
+        (credential, signed_headers, signature, date, missing.is_empty())
+    else {
+        return Err(AuthError::incomplete(format!("{missing}Authorization={authorization}")));
     };
 
     let (amz_date, timestamp) = match date {
@@ -251,9 +225,7 @@ fn parse_query_auth(query: &[(String, String)]) -> Result<Claim, AuthError> {
         "X-Amz-Date",
     ] {
         if get(name).is_none() {
-            missing.push_str(&format!(
-                "AWS query-string parameters must include '{name}'. "
-            ));
+            missing.push_str(&format!("AWS query-string parameters must include '{name}'. "));
         }
     }
     let (Some(algorithm), Some(credential), Some(signature), Some(signed_headers), Some(date)) = (

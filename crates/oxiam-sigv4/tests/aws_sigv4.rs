@@ -4,9 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use aws_sigv4::http_request::{
-    PayloadChecksumKind, SessionTokenMode, SignatureLocation, UriPathNormalizationMode,
-};
+use aws_sigv4::http_request::{PayloadChecksumKind, SessionTokenMode, SignatureLocation, UriPathNormalizationMode};
 use common::{AKID, NOW, SECRET, as_received, sdk_request, sdk_sign, settings};
 use oxiam_sigv4::AuthErrorKind;
 
@@ -30,11 +28,7 @@ fn sdk_signed_iam_requests_verify() {
                 assert_eq!(claim.service, "iam", "{what}");
                 assert_eq!(claim.timestamp, NOW, "{what}");
                 assert_eq!(claim.security_token.as_deref(), token, "{what}");
-                assert_eq!(
-                    claim.presigned,
-                    location == SignatureLocation::QueryParams,
-                    "{what}"
-                );
+                assert_eq!(claim.presigned, location == SignatureLocation::QueryParams, "{what}");
                 for now in [NOW, NOW + 14 * 60, NOW - 14 * 60] {
                     received
                         .check(SECRET, now, &["iam", "sts"])
@@ -46,9 +40,7 @@ fn sdk_signed_iam_requests_verify() {
                 let err = tampered.check(SECRET, NOW, &["iam"]).expect_err(&what);
                 assert_eq!(err.kind, AuthErrorKind::SignatureDoesNotMatch, "{what}");
 
-                let err = received
-                    .check("not-the-secret", NOW, &["iam"])
-                    .expect_err(&what);
+                let err = received.check("not-the-secret", NOW, &["iam"]).expect_err(&what);
                 assert_eq!(err.kind, AuthErrorKind::SignatureDoesNotMatch, "{what}");
 
                 let err = received.check(SECRET, NOW, &["sts"]).expect_err(&what);
@@ -72,10 +64,7 @@ fn sdk_token_appended_after_signing_verifies() {
         let mut req = sdk_request("http://127.0.0.1:4566/");
         sdk_sign(&mut req, "sts", "us-east-1", Some(TOKEN), settings);
         let received = as_received(&req);
-        assert_eq!(
-            received.parse().expect("parse").security_token.as_deref(),
-            Some(TOKEN)
-        );
+        assert_eq!(received.parse().expect("parse").security_token.as_deref(), Some(TOKEN));
         received
             .check(SECRET, NOW, &["sts"])
             .unwrap_or_else(|e| panic!("{location:?}: {e}"));
@@ -125,9 +114,7 @@ fn sdk_unnormalized_path_verifies() {
     settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
     let mut req = sdk_request("http://127.0.0.1:4566/iam//x/../");
     sdk_sign(&mut req, "iam", "us-east-1", None, settings);
-    as_received(&req)
-        .check(SECRET, NOW, &["iam"])
-        .expect("verify");
+    as_received(&req).check(SECRET, NOW, &["iam"]).expect("verify");
 }
 
 #[test]
@@ -138,12 +125,8 @@ fn presigned_expiry_is_capped_at_15_minutes() {
     let mut req = sdk_request("http://127.0.0.1:4566/");
     sdk_sign(&mut req, "sts", "us-east-1", None, long);
     let received = as_received(&req);
-    received
-        .check(SECRET, NOW + 900, &["sts"])
-        .expect("at 900 s");
-    let err = received
-        .check(SECRET, NOW + 901, &["sts"])
-        .expect_err("901 s");
+    received.check(SECRET, NOW + 900, &["sts"]).expect("at 900 s");
+    let err = received.check(SECRET, NOW + 901, &["sts"]).expect_err("901 s");
     assert!(err.message.starts_with("Signature expired"), "{err}");
 
     let mut short = settings(SignatureLocation::QueryParams);
@@ -152,9 +135,7 @@ fn presigned_expiry_is_capped_at_15_minutes() {
     sdk_sign(&mut req, "sts", "us-east-1", None, short);
     let received = as_received(&req);
     received.check(SECRET, NOW + 60, &["sts"]).expect("at 60 s");
-    let err = received
-        .check(SECRET, NOW + 61, &["sts"])
-        .expect_err("61 s");
+    let err = received.check(SECRET, NOW + 61, &["sts"]).expect_err("61 s");
     assert_eq!(
         err.message,
         "Signature expired: 20231114T221320Z is now earlier than 20231114T221321Z \

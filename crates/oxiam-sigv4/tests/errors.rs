@@ -4,8 +4,7 @@ mod common;
 
 use common::{AKID, Req, SECRET, Signer, T0, T0_BASIC, enc};
 use oxiam_sigv4::{
-    AuthError, AuthErrorKind, CanonicalOptions, PathEncoding, canonical_request, signature,
-    signing_key, string_to_sign,
+    AuthError, AuthErrorKind, CanonicalOptions, PathEncoding, canonical_request, signature, signing_key, string_to_sign,
 };
 
 const SCOPE: &str = "20150830/us-east-1/iam/aws4_request";
@@ -46,11 +45,7 @@ fn assert_err(result: Result<impl std::fmt::Debug, AuthError>, kind: AuthErrorKi
 fn kinds_have_aws_codes_and_statuses() {
     use AuthErrorKind::*;
     let table = [
-        (
-            MissingAuthenticationToken,
-            "MissingAuthenticationToken",
-            403,
-        ),
+        (MissingAuthenticationToken, "MissingAuthenticationToken", 403),
         (IncompleteSignature, "IncompleteSignature", 400),
         (SignatureDoesNotMatch, "SignatureDoesNotMatch", 403),
         (InvalidClientTokenId, "InvalidClientTokenId", 403),
@@ -72,12 +67,9 @@ fn kinds_have_aws_codes_and_statuses() {
 #[test]
 fn sanity_signed_requests_verify() {
     signed().check(SECRET, T0, &["iam"]).expect("header auth");
-    presigned(
-        "Action=GetCallerIdentity&Version=2011-06-15",
-        &Signer::default(),
-    )
-    .check(SECRET, T0, &["iam"])
-    .expect("query auth");
+    presigned("Action=GetCallerIdentity&Version=2011-06-15", &Signer::default())
+        .check(SECRET, T0, &["iam"])
+        .expect("query auth");
 }
 
 #[test]
@@ -91,9 +83,7 @@ fn missing_authentication() {
     assert_err(with_authorization("AWS AKID:c2ln").parse(), kind, missing);
     // D5: a foreign query algorithm.
     let mut req = presigned("", &Signer::default());
-    req.query = req
-        .query
-        .replace("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256");
+    req.query = req.query.replace("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256");
     assert_err(req.parse(), kind, missing);
 }
 
@@ -113,21 +103,16 @@ fn stray_whitespace_in_credential() {
     // E11: `Credential= AKID…` and `Credential=AKID /…`.
     for (auth, token) in [
         (
-            format!(
-                "AWS4-HMAC-SHA256 Credential= {AKID}/{SCOPE}, SignedHeaders=host, Signature={FAKE_SIG}"
-            ),
+            format!("AWS4-HMAC-SHA256 Credential= {AKID}/{SCOPE}, SignedHeaders=host, Signature={FAKE_SIG}"),
             format!("{AKID}/{SCOPE}"),
         ),
         (
-            format!(
-                "AWS4-HMAC-SHA256 Credential={AKID} /{SCOPE}, SignedHeaders=host, Signature={FAKE_SIG}"
-            ),
+            format!("AWS4-HMAC-SHA256 Credential={AKID} /{SCOPE}, SignedHeaders=host, Signature={FAKE_SIG}"),
             format!("/{SCOPE}"),
         ),
     ] {
-        let message = format!(
-            "'{token}' not a valid key=value pair (missing equal-sign) in Authorization header: '{auth}'."
-        );
+        let message =
+            format!("'{token}' not a valid key=value pair (missing equal-sign) in Authorization header: '{auth}'.");
         assert_err(
             with_authorization(&auth).parse(),
             AuthErrorKind::IncompleteSignature,
@@ -162,8 +147,7 @@ fn missing_header_parts() {
 
 #[test]
 fn missing_query_params() {
-    let query =
-        format!("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={T0_BASIC}&X-Amz-SignedHeaders=host");
+    let query = format!("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={T0_BASIC}&X-Amz-SignedHeaders=host");
     let mut req = Req::new("GET", "/", &query);
     req.header("Host", "h");
     assert_err(
@@ -181,9 +165,7 @@ fn bad_dates() {
     req.header("X-Amz-Date", "2015-08-30T12:36:00Z");
     req.header(
         "Authorization",
-        &format!(
-            "AWS4-HMAC-SHA256 Credential={AKID}/{SCOPE}, SignedHeaders=host, Signature={FAKE_SIG}"
-        ),
+        &format!("AWS4-HMAC-SHA256 Credential={AKID}/{SCOPE}, SignedHeaders=host, Signature={FAKE_SIG}"),
     );
     assert_err(
         req.parse(),
@@ -241,9 +223,8 @@ fn sigv4a_header_algorithm_is_unsupported() {
 
 #[test]
 fn credential_must_have_five_parts() {
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential={AKID}/20150830/us-east-1/iam, SignedHeaders=host, Signature={FAKE_SIG}"
-    );
+    let auth =
+        format!("AWS4-HMAC-SHA256 Credential={AKID}/20150830/us-east-1/iam, SignedHeaders=host, Signature={FAKE_SIG}");
     assert_err(
         with_authorization(&auth).parse(),
         AuthErrorKind::IncompleteSignature,
@@ -277,10 +258,7 @@ fn clock_skew_messages() {
     // Absurd clocks do not overflow.
     for now in [i64::MIN, i64::MAX] {
         assert_eq!(
-            signed()
-                .check(SECRET, now, &["iam"])
-                .expect_err("absurd")
-                .kind,
+            signed().check(SECRET, now, &["iam"]).expect_err("absurd").kind,
             AuthErrorKind::SignatureDoesNotMatch
         );
     }
@@ -304,9 +282,7 @@ fn scope_checks() {
         mismatch,
         "Credential should be scoped to correct service: 'sts'. ",
     );
-    signed()
-        .check(SECRET, T0, &["sts", "iam"])
-        .expect("iam allowed");
+    signed().check(SECRET, T0, &["sts", "iam"]).expect("iam allowed");
 
     // Every scope problem at once, in AWS's order.
     let auth = format!(
@@ -382,9 +358,7 @@ fn payload_hash_rules() {
         req
     };
     let body_hash = oxiam_sigv4::sha256_hex(&iam_req().body);
-    with_sha(&body_hash)
-        .check(SECRET, T0, &["iam"])
-        .expect("matching hash");
+    with_sha(&body_hash).check(SECRET, T0, &["iam"]).expect("matching hash");
     with_sha(&body_hash.to_uppercase())
         .check(SECRET, T0, &["iam"])
         .expect_err("the client signed its own spelling, our signer hashed lowercase");
@@ -456,10 +430,7 @@ fn presigned_specifics() {
     let mut changed = req.clone();
     changed.query = changed.query.replace(&enc("tok/en+=="), "other");
     assert_eq!(
-        changed
-            .check(SECRET, T0, &["iam"])
-            .expect_err("token changed")
-            .kind,
+        changed.check(SECRET, T0, &["iam"]).expect_err("token changed").kind,
         AuthErrorKind::SignatureDoesNotMatch
     );
 
@@ -482,9 +453,7 @@ fn presigned_specifics() {
         ),
     ] {
         let mut r = req.clone();
-        r.query = r
-            .query
-            .replace("X-Amz-Expires=900", &format!("X-Amz-Expires={bad}"));
+        r.query = r.query.replace("X-Amz-Expires=900", &format!("X-Amz-Expires={bad}"));
         assert_err(r.parse(), AuthErrorKind::IncompleteSignature, message);
     }
 }
@@ -498,15 +467,8 @@ fn session_token_header_is_reported_and_redacted() {
     let mut req = iam_req();
     signer.sign_headers(&mut req);
     let claim = req.parse().expect("parse");
-    assert_eq!(
-        claim.security_token.as_deref(),
-        Some("secret-session-token")
-    );
-    assert!(
-        claim
-            .signed_headers()
-            .contains(&"x-amz-security-token".to_owned())
-    );
+    assert_eq!(claim.security_token.as_deref(), Some("secret-session-token"));
+    assert!(claim.signed_headers().contains(&"x-amz-security-token".to_owned()));
     req.check(SECRET, T0, &["iam"]).expect("verify");
     let debug = format!("{claim:?}");
     assert!(!debug.contains("secret-session-token"), "{debug}");

@@ -4,9 +4,7 @@ mod common;
 
 use aws_sigv4::http_request::SignatureLocation;
 use common::{NOW, Req, SECRET, Signer, as_received, enc, sdk_sign, settings};
-use oxiam_sigv4::{
-    AuthErrorKind, CanonicalOptions, PathEncoding, canonical_request, check_claim, parse, verify,
-};
+use oxiam_sigv4::{AuthErrorKind, CanonicalOptions, PathEncoding, canonical_request, check_claim, parse, verify};
 use proptest::prelude::*;
 
 /// Header names that steer the parser, plus arbitrary ones.
@@ -73,13 +71,7 @@ fn exercise(req: &Req, now: i64, allowed: &[&str]) {
             let _ = format!("{claim:?}");
             let _ = check_claim(&claim, now, allowed);
             let _ = verify(r, &claim, SECRET, now, allowed);
-            let _ = verify(
-                r,
-                &claim,
-                SECRET,
-                claim.timestamp,
-                &[claim.service.as_str()],
-            );
+            let _ = verify(r, &claim, SECRET, claim.timestamp, &[claim.service.as_str()]);
         }
         for path in [
             PathEncoding::Single,

@@ -8,9 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::{Req, flip_signature};
-use oxiam_sigv4::{
-    AuthErrorKind, CanonicalOptions, PathEncoding, canonical_request, sha256_hex, string_to_sign,
-};
+use oxiam_sigv4::{AuthErrorKind, CanonicalOptions, PathEncoding, canonical_request, sha256_hex, string_to_sign};
 
 /// Cases that cannot pass, each with the reason. Keep this list short and explained.
 const SKIPPED: &[(&str, &str)] = &[(
@@ -45,9 +43,7 @@ fn json_field<'a>(json: &'a str, key: &str) -> Option<&'a str> {
     let rest = json[at..].trim_start().strip_prefix(':')?.trim_start();
     match rest.strip_prefix('"') {
         Some(s) => s.split('"').next(),
-        None => rest
-            .split(|c: char| c == ',' || c == '}' || c.is_whitespace())
-            .next(),
+        None => rest.split(|c: char| c == ',' || c == '}' || c.is_whitespace()).next(),
     }
 }
 
@@ -206,9 +202,7 @@ fn check_variant(dir: &Path, ctx: &Context, variant: &str, text: &str) -> Vec<St
         (now - 16 * 60, "Signature not yet current"),
     ] {
         match req.check(&ctx.secret, skewed_now, &services) {
-            Err(e)
-                if e.kind == AuthErrorKind::SignatureDoesNotMatch
-                    && e.message.starts_with(text) => {}
+            Err(e) if e.kind == AuthErrorKind::SignatureDoesNotMatch && e.message.starts_with(text) => {}
             other => problems.push(format!("clock {skewed_now}: {other:?}")),
         }
     }

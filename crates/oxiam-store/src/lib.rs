@@ -6,9 +6,21 @@
 //! the access-key quota, "no keys left" before a delete) is decided by the database inside
 //! one statement or transaction, never by a read followed by a separate write.
 
+mod account;
+mod entities;
+mod groups;
+mod policies;
+mod roles;
 mod schema;
+mod sessions;
 mod users;
 
+pub use account::{AccountCounts, CredentialReportRow};
+pub use entities::{Dependent, EntityKind, EntityRef, InlinePolicy, StoredPolicy};
+pub use groups::GroupRow;
+pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
+pub use roles::{NewRole, RoleRow};
+pub use sessions::SessionRow;
 pub use users::{AccessKeyRow, KeyWithOwner, NewUser, Page, UserRow};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -29,8 +41,14 @@ pub enum StoreError {
     #[error("limit exceeded")]
     LimitExceeded,
     /// The entity still has dependents (e.g. a user with access keys).
-    #[error("entity has dependents")]
-    DeleteConflict,
+    #[error("entity has dependents: {0:?}")]
+    DeleteConflict(Dependent),
+    /// A managed policy named by ARN does not exist in the account.
+    #[error("no such policy")]
+    PolicyNotFound,
+    /// The policy exists but the version named does not.
+    #[error("no such policy version")]
+    VersionNotFound,
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -124,22 +142,17 @@ impl Store {
     /// Returns the database's account, creating `candidate` if there is none yet; the
     /// flag says whether it was created now. Servers starting together on one PostgreSQL
     /// serialize on an advisory lock, so exactly one account is created.
-    pub async fn bootstrap_account(
-        &self,
-        candidate: &str,
-        now: i64,
-    ) -> Result<(String, bool), StoreError> {
+    pub async fn bootstrap_account(&self, candidate: &str, now: i64) -> Result<(String, bool), StoreError> {
         let mut tx = self.write_tx().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock(7142010509)")
                 .execute(&mut *tx)
                 .await?;
         }
-        let existing: Option<(String,)> = sqlx::query_as(
-            "SELECT account_id FROM accounts ORDER BY created_at, account_id LIMIT 1",
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
+        let existing: Option<(String,)> =
+            sqlx::query_as("SELECT account_id FROM accounts ORDER BY created_at, account_id LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some((account_id,)) = existing {
             tx.commit().await?;
             return Ok((account_id, false));
@@ -155,11 +168,10 @@ impl Store {
 
     /// The creation time of an account.
     pub async fn account_created_at(&self, account_id: &str) -> Result<i64, StoreError> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT created_at FROM accounts WHERE account_id = $1")
-                .bind(account_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(i64,)> = sqlx::query_as("SELECT created_at FROM accounts WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| r.0).ok_or(StoreError::NotFound)
     }
 }

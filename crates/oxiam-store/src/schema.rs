@@ -6,21 +6,24 @@ use crate::{Backend, Store, StoreError};
 use sqlx::{AssertSqlSafe, Executor as _};
 
 /// (version, SQL) in order. A released migration is never edited, only followed.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_accounts_users_keys.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_accounts_users_keys.sql")),
+    (2, include_str!("migrations/0002_policies_roles_groups.sql")),
+    (3, include_str!("migrations/0003_policy_epoch.sql")),
+    (4, include_str!("migrations/0004_sessions.sql")),
+];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {
     let mut tx = store.write_tx().await?;
     if store.backend == Backend::Postgres {
         // An arbitrary constant naming "oxiam schema migration".
-        tx.execute("SELECT pg_advisory_xact_lock(7142010508)")
-            .await?;
+        tx.execute("SELECT pg_advisory_xact_lock(7142010508)").await?;
     }
     tx.execute("CREATE TABLE IF NOT EXISTS oxiam_schema (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
         .await?;
-    let applied: Option<(i64,)> =
-        sqlx::query_as("SELECT COALESCE(MAX(version), 0) FROM oxiam_schema")
-            .fetch_optional(&mut *tx)
-            .await?;
+    let applied: Option<(i64,)> = sqlx::query_as("SELECT COALESCE(MAX(version), 0) FROM oxiam_schema")
+        .fetch_optional(&mut *tx)
+        .await?;
     let current = applied.map(|r| r.0).unwrap_or(0);
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         tracing::info!(version, "applying schema migration");
@@ -28,10 +31,8 @@ pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {
             Backend::Sqlite => "TEXT",
             Backend::Postgres => "TEXT COLLATE \"C\"",
         };
-        tx.execute(sqlx::raw_sql(AssertSqlSafe(
-            sql.replace("SORT_KEY", sort_key),
-        )))
-        .await?;
+        tx.execute(sqlx::raw_sql(AssertSqlSafe(sql.replace("SORT_KEY", sort_key))))
+            .await?;
         sqlx::query("INSERT INTO oxiam_schema (version, applied_at) VALUES ($1, $2)")
             .bind(*version)
             .bind(0_i64)

@@ -1,6 +1,6 @@
 //! Users and their access keys (and the root's keys, which have no user).
 
-use crate::{Store, StoreError};
+use crate::{Dependent, EntityKind, Store, StoreError};
 use sqlx::Row as _;
 
 /// A user as stored.
@@ -63,6 +63,8 @@ pub struct KeyWithOwner {
     pub key: AccessKeyRow,
     /// Its user.
     pub user: Option<UserRow>,
+    /// The account's policy epoch (migration 0003), read in the same query.
+    pub policy_epoch: i64,
 }
 
 /// One page of a listing.
@@ -142,7 +144,9 @@ impl Store {
 
     /// A user by name (regardless of case), with its tags.
     pub async fn get_user(&self, account_id: &str, name: &str) -> Result<UserRow, StoreError> {
-        let row = sqlx::query("SELECT account_id, user_id, name, path, created_at FROM users WHERE account_id = $1 AND name_key = $2")
+        let row = sqlx::query(
+            "SELECT account_id, user_id, name, path, created_at FROM users WHERE account_id = $1 AND name_key = $2",
+        )
         .bind(account_id)
         .bind(name.to_ascii_lowercase())
         .fetch_optional(&self.pool)
@@ -154,12 +158,11 @@ impl Store {
     }
 
     async fn user_tags(&self, user_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT tag_key, tag_value FROM user_tags WHERE user_id = $1 ORDER BY position",
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT tag_key, tag_value FROM user_tags WHERE user_id = $1 ORDER BY position")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows)
     }
 
@@ -207,13 +210,12 @@ impl Store {
         new_path: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let current: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT user_id, name, path FROM users WHERE account_id = $1 AND name_key = $2",
-        )
-        .bind(account_id)
-        .bind(name.to_ascii_lowercase())
-        .fetch_optional(&mut *tx)
-        .await?;
+        let current: Option<(String, String, String)> =
+            sqlx::query_as("SELECT user_id, name, path FROM users WHERE account_id = $1 AND name_key = $2")
+                .bind(account_id)
+                .bind(name.to_ascii_lowercase())
+                .fetch_optional(&mut *tx)
+                .await?;
         let (user_id, old_name, old_path) = current.ok_or(StoreError::NotFound)?;
         let name = new_name.unwrap_or(&old_name);
         let path = new_path.unwrap_or(&old_path);
@@ -229,30 +231,37 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes a user that has no access keys left (`DeleteConflict` otherwise). The key
-    /// count is checked by the DELETE itself, so a key created concurrently either lands
-    /// first (and the delete conflicts) or finds the user gone.
+    /// Deletes a user that has nothing left hanging off it: access keys, attached or
+    /// inline policies, group memberships (`DeleteConflict` naming the first found). The
+    /// user's row is locked first, so nothing can be added between check and delete.
     pub async fn delete_user(&self, account_id: &str, name: &str) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let found: Option<(String, i64)> = sqlx::query_as(
-            "SELECT user_id, access_key_count FROM users WHERE account_id = $1 AND name_key = $2",
-        )
-        .bind(account_id)
-        .bind(name.to_ascii_lowercase())
-        .fetch_optional(&mut *tx)
-        .await?;
+        let found: Option<(String, i64)> =
+            sqlx::query_as("SELECT user_id, access_key_count FROM users WHERE account_id = $1 AND name_key = $2")
+                .bind(account_id)
+                .bind(name.to_ascii_lowercase())
+                .fetch_optional(&mut *tx)
+                .await?;
         let (user_id, _) = found.ok_or(StoreError::NotFound)?;
+        crate::entities::lock_entity(&mut tx, EntityKind::User, &user_id).await?;
+        let (keys,): (i64,) = sqlx::query_as("SELECT access_key_count FROM users WHERE user_id = $1")
+            .bind(user_id.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        if keys > 0 {
+            return Err(StoreError::DeleteConflict(Dependent::AccessKeys));
+        }
+        if let Some(dependent) = crate::entities::dependents(&mut tx, EntityKind::User, &user_id).await? {
+            return Err(StoreError::DeleteConflict(dependent));
+        }
         sqlx::query("DELETE FROM user_tags WHERE user_id = $1")
             .bind(user_id.as_str())
             .execute(&mut *tx)
             .await?;
-        let deleted = sqlx::query("DELETE FROM users WHERE user_id = $1 AND access_key_count = 0")
+        sqlx::query("DELETE FROM users WHERE user_id = $1")
             .bind(user_id.as_str())
             .execute(&mut *tx)
             .await?;
-        if deleted.rows_affected() == 0 {
-            return Err(StoreError::DeleteConflict);
-        }
         tx.commit().await?;
         Ok(())
     }
@@ -263,11 +272,7 @@ impl Store {
     /// The conditional UPDATE of the owner's key count is the quota: PostgreSQL re-checks
     /// its WHERE clause after waiting on a concurrent writer's row lock, and SQLite runs one
     /// writer at a time, so parallel requests cannot both see "one key left".
-    pub async fn create_access_key(
-        &self,
-        key: &AccessKeyRow,
-        quota: i64,
-    ) -> Result<(), StoreError> {
+    pub async fn create_access_key(&self, key: &AccessKeyRow, quota: i64) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let counted = match key.user_id.as_deref() {
             Some(user_id) => sqlx::query(
@@ -286,11 +291,8 @@ impl Store {
         .await?;
         if counted.rows_affected() == 0 {
             let owner_exists: Option<(i64,)> = match key.user_id.as_deref() {
-                Some(user_id) => {
-                    sqlx::query_as("SELECT 1 FROM users WHERE user_id = $1").bind(user_id)
-                }
-                None => sqlx::query_as("SELECT 1 FROM accounts WHERE account_id = $1")
-                    .bind(key.account_id.as_str()),
+                Some(user_id) => sqlx::query_as("SELECT 1 FROM users WHERE user_id = $1").bind(user_id),
+                None => sqlx::query_as("SELECT 1 FROM accounts WHERE account_id = $1").bind(key.account_id.as_str()),
             }
             .fetch_optional(&mut *tx)
             .await?;
@@ -346,9 +348,7 @@ impl Store {
                     .await?
             }
         };
-        rows.iter()
-            .map(|r| key_from(r, 0).map_err(StoreError::from))
-            .collect()
+        rows.iter().map(|r| key_from(r, 0).map_err(StoreError::from)).collect()
     }
 
     /// Sets a key's status; `NotFound` unless the key belongs to `user_id` (root: `None`).
@@ -396,8 +396,9 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         match user_id {
-            Some(user_id) => sqlx::query("UPDATE users SET access_key_count = access_key_count - 1 WHERE user_id = $1")
-                .bind(user_id),
+            Some(user_id) => {
+                sqlx::query("UPDATE users SET access_key_count = access_key_count - 1 WHERE user_id = $1").bind(user_id)
+            }
             None => sqlx::query(
                 "UPDATE accounts SET root_access_key_count = root_access_key_count - 1 WHERE account_id = $1",
             )
@@ -410,15 +411,13 @@ impl Store {
     }
 
     /// A key by id with its owner, in any account: what authentication looks up.
-    pub async fn find_access_key(
-        &self,
-        access_key_id: &str,
-    ) -> Result<Option<KeyWithOwner>, StoreError> {
+    pub async fn find_access_key(&self, access_key_id: &str) -> Result<Option<KeyWithOwner>, StoreError> {
         let row = sqlx::query(
             "SELECT k.access_key_id, k.account_id, k.user_id, k.secret_sealed, k.status, k.created_at, \
              k.last_used_at, k.last_used_service, k.last_used_region, \
-             u.account_id, u.user_id, u.name, u.path, u.created_at \
-             FROM access_keys k LEFT JOIN users u ON u.user_id = k.user_id WHERE k.access_key_id = $1",
+             u.account_id, u.user_id, u.name, u.path, u.created_at, a.policy_epoch \
+             FROM access_keys k JOIN accounts a ON a.account_id = k.account_id \
+             LEFT JOIN users u ON u.user_id = k.user_id WHERE k.access_key_id = $1",
         )
         .bind(access_key_id)
         .fetch_optional(&self.pool)
@@ -436,7 +435,11 @@ impl Store {
             }),
             None => None,
         };
-        Ok(Some(KeyWithOwner { key, user }))
+        Ok(Some(KeyWithOwner {
+            key,
+            user,
+            policy_epoch: row.try_get(14)?,
+        }))
     }
 
     /// Records that a key signed a request now, for `service` in `region`.
@@ -462,8 +465,6 @@ impl Store {
 
     /// A key by id (for GetAccessKeyLastUsed), with the name of the user that owns it.
     pub async fn get_access_key(&self, access_key_id: &str) -> Result<KeyWithOwner, StoreError> {
-        self.find_access_key(access_key_id)
-            .await?
-            .ok_or(StoreError::NotFound)
+        self.find_access_key(access_key_id).await?.ok_or(StoreError::NotFound)
     }
 }

@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use oxiam::demo::{self, Clients, Embedded, Scenario};
 use oxiam_server::{ServerConfig, start};
 
 #[derive(Parser)]
@@ -18,6 +19,62 @@ struct Cli {
 enum Command {
     /// Serve IAM and STS on one port.
     Serve(ServeArgs),
+    /// Perform one of the seed's scenarios (or all of them) with the AWS SDK for Rust,
+    /// printing each step; on an embedded oxiam unless told where to go.
+    Demo(DemoArgs),
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// The scenario.
+    #[arg(value_enum)]
+    scenario: DemoScenario,
+    /// Talk to the oxiam at this URL instead of starting an embedded one, with the
+    /// credentials of the usual AWS environment variables or profile.
+    #[arg(long, value_name = "URL", conflicts_with = "aws")]
+    endpoint_url: Option<String>,
+    /// Talk to AWS itself, with the credentials of the usual AWS environment variables or
+    /// profile (the demos create and delete real resources).
+    #[arg(long)]
+    aws: bool,
+    /// The region to sign for and create buckets in (else AWS_REGION, the profile's, or us-east-1).
+    #[arg(long, env = "AWS_REGION")]
+    region: Option<String>,
+    /// The profile of the shared AWS config and credentials files to use (with --endpoint-url or --aws).
+    #[arg(long, env = "AWS_PROFILE")]
+    profile: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DemoScenario {
+    /// 1. Users with different permissions on a bucket.
+    Users,
+    /// 2. Manage access keys.
+    Keys,
+    /// 3. Manage policies, and roll a policy version back.
+    Policies,
+    /// 4. Manage roles.
+    Roles,
+    /// 5. Manage the account: alias, credential report, summary, authorization details.
+    Account,
+    /// 6. Create a user and assume a role.
+    AssumeRole,
+    /// All six, in order (each runs even if an earlier one failed).
+    All,
+}
+
+impl DemoScenario {
+    fn scenarios(self) -> Vec<Scenario> {
+        match self {
+            DemoScenario::Users => vec![Scenario::Users],
+            DemoScenario::Keys => vec![Scenario::Keys],
+            DemoScenario::Policies => vec![Scenario::Policies],
+            DemoScenario::Roles => vec![Scenario::Roles],
+            DemoScenario::Account => vec![Scenario::Account],
+            DemoScenario::AssumeRole => vec![Scenario::AssumeRole],
+            DemoScenario::All => Scenario::ALL.to_vec(),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -90,9 +147,7 @@ async fn shutdown_signal() {
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let master_key = match &args.master_key {
-        Some(hex) => {
-            Some(parse_master_key(hex).ok_or("OXIAM_MASTER_KEY must be 64 hex digits (32 bytes)")?)
-        }
+        Some(hex) => Some(parse_master_key(hex).ok_or("OXIAM_MASTER_KEY must be 64 hex digits (32 bytes)")?),
         None => None,
     };
     let config = ServerConfig {
@@ -108,10 +163,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let mut server = start(config).await.map_err(|e| e.to_string())?;
     if let Some((id, secret)) = &server.generated_root_key {
         // Shown once, on the terminal only: it is not logged and cannot be read back.
-        println!(
-            "Created account {} with a root access key:",
-            server.account_id
-        );
+        println!("Created account {} with a root access key:", server.account_id);
         println!("  AWS_ACCESS_KEY_ID={id}");
         println!("  AWS_SECRET_ACCESS_KEY={secret}");
         println!("Keep it now; oxiam will not show the secret again.");
@@ -128,15 +180,104 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     result
 }
 
+/// The SDK configuration of `--endpoint-url` or `--aws`: the usual AWS environment variables,
+/// shared config and credentials files.
+async fn configured_sdk(args: &DemoArgs) -> aws_config::SdkConfig {
+    use aws_config::meta::region::RegionProviderChain;
+    let region = match &args.region {
+        Some(region) => aws_config::Region::new(region.clone()),
+        None => {
+            let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
+            if let Some(name) = &args.profile {
+                profile = profile.profile_name(name);
+            }
+            RegionProviderChain::first_try(aws_config::environment::EnvironmentVariableRegionProvider::new())
+                .or_else(profile.build())
+                .or_else("us-east-1")
+                .region()
+                .await
+                .unwrap_or_else(|| aws_config::Region::from_static("us-east-1"))
+        }
+    };
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(region);
+    if let Some(name) = &args.profile {
+        loader = loader.profile_name(name);
+    }
+    if let Some(url) = &args.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+async fn demo(args: DemoArgs) -> Result<(), String> {
+    let scenarios = args.scenario.scenarios();
+    let (embedded, config) = if args.endpoint_url.is_none() && !args.aws {
+        let server = Embedded::start().await.map_err(|e| e.to_string())?;
+        println!(
+            "Started an embedded oxiam at {} for account {}, root access key {}, data in {}.",
+            server.endpoint_url(),
+            server.account_id(),
+            Embedded::ROOT_ACCESS_KEY_ID,
+            server.data_dir().display()
+        );
+        let config = server.sdk_config(args.region.as_deref().unwrap_or("us-east-1"));
+        (Some(server), config)
+    } else {
+        (None, configured_sdk(&args).await)
+    };
+    let admin = Clients::new(&config);
+    let ran = async {
+        let me = demo::whoami(&admin).await?;
+        println!(
+            "Acting as {me} on {}, in {}.",
+            admin.endpoint_url().unwrap_or("AWS"),
+            admin.region()
+        );
+        Ok::<_, demo::Error>(demo::run_scenarios(&admin, &scenarios).await)
+    };
+    // Ctrl-C still stops the embedded server and removes its data directory.
+    let ran = tokio::select! {
+        ran = ran => ran,
+        _ = tokio::signal::ctrl_c() => Err(demo::Error::new(
+            "interrupted",
+            if embedded.is_some() {
+                "stopped before the end"
+            } else {
+                "stopped before the end: what the demo had created so far is still there"
+            },
+        )),
+    };
+    if let Some(server) = embedded {
+        match server.stop().await {
+            Ok(()) => println!("\nStopped the embedded oxiam and removed its data directory."),
+            Err(e) => eprintln!("oxiam: {e}"),
+        }
+    }
+    match ran {
+        Err(e) => Err(e.to_string()),
+        Ok(failures) if failures.is_empty() => Ok(()),
+        Ok(failures) => Err(failures
+            .iter()
+            .map(|(scenario, e)| format!("demo {} failed: {e}", scenario.name()))
+            .collect::<Vec<_>>()
+            .join("\noxiam: ")),
+    }
+}
+
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The demos print their own story; the embedded server's request log (and s3s's error log of
+    // every expected AccessDenied) would drown it.
+    let default_filter = match cli.command {
+        Command::Serve(_) => "info,sqlx=warn",
+        Command::Demo(_) => "warn,sqlx=warn,s3s=off",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OXIAM_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("OXIAM_LOG").unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -144,6 +285,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve(args).await,
+            Command::Demo(args) => demo(args).await,
         }
     });
     match result {

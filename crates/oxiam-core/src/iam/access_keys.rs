@@ -1,10 +1,9 @@
 //! CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, GetAccessKeyLastUsed.
 
 use oxiam_protocol::iam::{
-    AccessKey, AccessKeyLastUsed, AccessKeyMetadata, CreateAccessKeyRequest,
-    CreateAccessKeyResponse, DeleteAccessKeyRequest, GetAccessKeyLastUsedRequest,
-    GetAccessKeyLastUsedResponse, ListAccessKeysRequest, ListAccessKeysResponse, StatusType,
-    UpdateAccessKeyRequest, errors as iam_errors,
+    AccessKey, AccessKeyLastUsed, AccessKeyMetadata, CreateAccessKeyRequest, CreateAccessKeyResponse,
+    DeleteAccessKeyRequest, GetAccessKeyLastUsedRequest, GetAccessKeyLastUsedResponse, ListAccessKeysRequest,
+    ListAccessKeysResponse, StatusType, UpdateAccessKeyRequest, errors as iam_errors,
 };
 use oxiam_protocol::{Sensitive, ServiceError, Timestamp};
 use oxiam_store::{AccessKeyRow, StoreError};
@@ -25,11 +24,7 @@ fn status_of(stored: &str) -> StatusType {
 }
 
 impl Oxiam {
-    async fn key_owner(
-        &self,
-        caller: &Principal,
-        user_name: Option<&str>,
-    ) -> Result<KeyOwner, ServiceError> {
+    async fn key_owner(&self, caller: &Principal, user_name: Option<&str>) -> Result<KeyOwner, ServiceError> {
         match (user_name, &caller.kind) {
             (Some(name), _) => {
                 let user = self
@@ -46,6 +41,7 @@ impl Oxiam {
                 user_id: Some(user_id.clone()),
                 user_name: name.clone(),
             }),
+            (None, PrincipalKind::AssumedRole { .. }) => Err(errors::user_name_required()),
             (None, PrincipalKind::Root) => Ok(KeyOwner {
                 user_id: None,
                 user_name: String::new(),
@@ -108,9 +104,8 @@ impl Oxiam {
         // the id of the last key shown.
         let start = match input.marker.as_deref() {
             Some(marker) => {
-                let after = oxiam_store::marker::decode(marker).ok_or_else(|| {
-                    ServiceError::new(iam_errors::INVALID_INPUT, "Invalid Marker.")
-                })?;
+                let after = oxiam_store::marker::decode(marker)
+                    .ok_or_else(|| ServiceError::new(iam_errors::INVALID_INPUT, "Invalid Marker."))?;
                 keys.iter()
                     .position(|k| k.access_key_id == after)
                     .map_or(keys.len(), |i| i + 1)
@@ -131,8 +126,7 @@ impl Oxiam {
                 })
                 .collect(),
             is_truncated: Some(truncated),
-            marker: truncated
-                .then(|| oxiam_store::marker::encode(&page[page.len() - 1].access_key_id)),
+            marker: truncated.then(|| oxiam_store::marker::encode(&page[page.len() - 1].access_key_id)),
         })
     }
 
@@ -169,11 +163,7 @@ impl Oxiam {
     ) -> Result<(), ServiceError> {
         let owner = self.key_owner(caller, input.user_name.as_deref()).await?;
         self.store
-            .delete_access_key(
-                &caller.account_id,
-                owner.user_id.as_deref(),
-                &input.access_key_id,
-            )
+            .delete_access_key(&caller.account_id, owner.user_id.as_deref(), &input.access_key_id)
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => errors::no_such_access_key(&input.access_key_id),

@@ -1,8 +1,8 @@
 //! CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser.
 
 use oxiam_protocol::iam::{
-    CreateUserRequest, CreateUserResponse, DeleteUserRequest, GetUserRequest, GetUserResponse,
-    ListUsersRequest, ListUsersResponse, Tag, UpdateUserRequest, User, errors as iam_errors,
+    CreateUserRequest, CreateUserResponse, DeleteUserRequest, GetUserRequest, GetUserResponse, ListUsersRequest,
+    ListUsersResponse, UpdateUserRequest, User,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
 use oxiam_store::{NewUser, StoreError, UserRow};
@@ -10,7 +10,7 @@ use oxiam_store::{NewUser, StoreError, UserRow};
 use super::{page_size, resume_after};
 use crate::{Oxiam, Principal, PrincipalKind, errors, ids};
 
-fn user_of(row: &UserRow, with_tags: bool) -> User {
+pub(crate) fn user_of(row: &UserRow, with_tags: bool) -> User {
     User {
         path: row.path.clone(),
         user_name: row.name.clone(),
@@ -19,29 +19,12 @@ fn user_of(row: &UserRow, with_tags: bool) -> User {
         create_date: Timestamp(row.created_at),
         password_last_used: None,
         permissions_boundary: None,
-        tags: (with_tags && !row.tags.is_empty()).then(|| {
-            row.tags
-                .iter()
-                .map(|(key, value)| Tag {
-                    key: key.clone(),
-                    value: value.clone(),
-                })
-                .collect()
-        }),
+        tags: if with_tags {
+            crate::tags::to_tags(&row.tags)
+        } else {
+            None
+        },
     }
-}
-
-/// Tag keys are unique regardless of case, as AWS checks them.
-fn check_tags(tags: &[Tag]) -> Result<(), ServiceError> {
-    let mut keys: Vec<String> = tags.iter().map(|t| t.key.to_lowercase()).collect();
-    keys.sort();
-    if keys.windows(2).any(|w| w[0] == w[1]) {
-        return Err(ServiceError::new(
-            iam_errors::INVALID_INPUT,
-            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
-        ));
-    }
-    Ok(())
 }
 
 impl Oxiam {
@@ -51,14 +34,16 @@ impl Oxiam {
         input: CreateUserRequest,
         now: i64,
     ) -> Result<CreateUserResponse, ServiceError> {
-        if input.permissions_boundary.is_some() {
-            return Err(errors::not_implemented(
-                "permissions boundaries (PermissionsBoundary)",
-            ));
+        // The boundary must name an attachable managed policy; checked before the user exists.
+        if let Some(arn) = input.permissions_boundary.as_deref() {
+            self.managed_policy(caller, arn).await.map_err(|_| {
+                ServiceError::new(
+                    oxiam_protocol::iam::errors::NO_SUCH_ENTITY,
+                    format!("Policy {arn} does not exist or is not attachable."),
+                )
+            })?;
         }
-        let tags = input.tags.unwrap_or_default();
-        check_tags(&tags)?;
-        let tags: Vec<(String, String)> = tags.into_iter().map(|t| (t.key, t.value)).collect();
+        let tags = crate::tags::pairs(input.tags)?;
         let user_id = ids::user_id();
         let row = self
             .store
@@ -72,9 +57,18 @@ impl Oxiam {
             })
             .await
             .map_err(errors::for_user(&input.user_name))?;
-        Ok(CreateUserResponse {
-            user: Some(user_of(&row, true)),
-        })
+        let mut user = user_of(&row, true);
+        if let Some(arn) = input.permissions_boundary {
+            let entity = oxiam_store::EntityRef {
+                kind: oxiam_store::EntityKind::User,
+                id: row.user_id.clone(),
+                name: row.name.clone(),
+                path: row.path.clone(),
+            };
+            self.set_boundary(caller, &entity, Some(&arn)).await?;
+            user.permissions_boundary = super::boundaries::attached(Some(arn));
+        }
+        Ok(CreateUserResponse { user: Some(user) })
     }
 
     pub(super) async fn get_user(
@@ -86,15 +80,17 @@ impl Oxiam {
             (Some(name), _) => name.as_str(),
             (None, PrincipalKind::User { name, .. }) => name.as_str(),
             (None, PrincipalKind::Root) => return self.get_root_user(caller).await,
+            (None, PrincipalKind::AssumedRole { .. }) => return Err(errors::user_name_required()),
         };
         let row = self
             .store
             .get_user(&caller.account_id, name)
             .await
             .map_err(errors::for_user(name))?;
-        Ok(GetUserResponse {
-            user: user_of(&row, true),
-        })
+        let mut user = user_of(&row, true);
+        user.permissions_boundary =
+            super::boundaries::attached(self.boundary_of(oxiam_store::EntityKind::User, &row.user_id).await?);
+        Ok(GetUserResponse { user })
     }
 
     /// GetUser without a name, called by the root: the root "user" (its id is the
@@ -144,11 +140,7 @@ impl Oxiam {
         })
     }
 
-    pub(super) async fn update_user(
-        &self,
-        caller: &Principal,
-        input: UpdateUserRequest,
-    ) -> Result<(), ServiceError> {
+    pub(super) async fn update_user(&self, caller: &Principal, input: UpdateUserRequest) -> Result<(), ServiceError> {
         self.store
             .update_user(
                 &caller.account_id,
@@ -159,26 +151,17 @@ impl Oxiam {
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => errors::no_such_user(&input.user_name),
-                StoreError::Conflict => {
-                    errors::user_exists(input.new_user_name.as_deref().unwrap_or(&input.user_name))
-                }
+                StoreError::Conflict => errors::user_exists(input.new_user_name.as_deref().unwrap_or(&input.user_name)),
                 e => errors::internal(e),
             })
     }
 
-    pub(super) async fn delete_user(
-        &self,
-        caller: &Principal,
-        input: DeleteUserRequest,
-    ) -> Result<(), ServiceError> {
+    pub(super) async fn delete_user(&self, caller: &Principal, input: DeleteUserRequest) -> Result<(), ServiceError> {
         self.store
             .delete_user(&caller.account_id, &input.user_name)
             .await
             .map_err(|e| match e {
-                StoreError::DeleteConflict => ServiceError::new(
-                    iam_errors::DELETE_CONFLICT,
-                    "Cannot delete entity, must delete access keys first.",
-                ),
+                StoreError::DeleteConflict(dependent) => errors::delete_conflict(dependent),
                 e => errors::for_user(&input.user_name)(e),
             })
     }

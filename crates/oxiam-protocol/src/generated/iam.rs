@@ -620,15 +620,11 @@ impl Operation {
             Self::DetachGroupPolicy => "DetachGroupPolicy",
             Self::DetachRolePolicy => "DetachRolePolicy",
             Self::DetachUserPolicy => "DetachUserPolicy",
-            Self::DisableOrganizationsRootCredentialsManagement => {
-                "DisableOrganizationsRootCredentialsManagement"
-            }
+            Self::DisableOrganizationsRootCredentialsManagement => "DisableOrganizationsRootCredentialsManagement",
             Self::DisableOrganizationsRootSessions => "DisableOrganizationsRootSessions",
             Self::DisableOutboundWebIdentityFederation => "DisableOutboundWebIdentityFederation",
             Self::EnableMFADevice => "EnableMFADevice",
-            Self::EnableOrganizationsRootCredentialsManagement => {
-                "EnableOrganizationsRootCredentialsManagement"
-            }
+            Self::EnableOrganizationsRootCredentialsManagement => "EnableOrganizationsRootCredentialsManagement",
             Self::EnableOrganizationsRootSessions => "EnableOrganizationsRootSessions",
             Self::EnableOutboundWebIdentityFederation => "EnableOutboundWebIdentityFederation",
             Self::GenerateCredentialReport => "GenerateCredentialReport",
@@ -661,9 +657,7 @@ impl Operation {
             Self::GetSSHPublicKey => "GetSSHPublicKey",
             Self::GetServerCertificate => "GetServerCertificate",
             Self::GetServiceLastAccessedDetails => "GetServiceLastAccessedDetails",
-            Self::GetServiceLastAccessedDetailsWithEntities => {
-                "GetServiceLastAccessedDetailsWithEntities"
-            }
+            Self::GetServiceLastAccessedDetailsWithEntities => "GetServiceLastAccessedDetailsWithEntities",
             Self::GetServiceLinkedRoleDeletionStatus => "GetServiceLinkedRoleDeletionStatus",
             Self::GetUser => "GetUser",
             Self::GetUserPolicy => "GetUserPolicy",
@@ -710,9 +704,7 @@ impl Operation {
             Self::PutUserPermissionsBoundary => "PutUserPermissionsBoundary",
             Self::PutUserPolicy => "PutUserPolicy",
             Self::RejectDelegationRequest => "RejectDelegationRequest",
-            Self::RemoveClientIDFromOpenIDConnectProvider => {
-                "RemoveClientIDFromOpenIDConnectProvider"
-            }
+            Self::RemoveClientIDFromOpenIDConnectProvider => "RemoveClientIDFromOpenIDConnectProvider",
             Self::RemoveRoleFromInstanceProfile => "RemoveRoleFromInstanceProfile",
             Self::RemoveUserFromGroup => "RemoveUserFromGroup",
             Self::ResetServiceSpecificCredential => "ResetServiceSpecificCredential",
@@ -818,17 +810,11 @@ impl Operation {
                 Some(Self::DisableOrganizationsRootCredentialsManagement)
             }
             "DisableOrganizationsRootSessions" => Some(Self::DisableOrganizationsRootSessions),
-            "DisableOutboundWebIdentityFederation" => {
-                Some(Self::DisableOutboundWebIdentityFederation)
-            }
+            "DisableOutboundWebIdentityFederation" => Some(Self::DisableOutboundWebIdentityFederation),
             "EnableMFADevice" => Some(Self::EnableMFADevice),
-            "EnableOrganizationsRootCredentialsManagement" => {
-                Some(Self::EnableOrganizationsRootCredentialsManagement)
-            }
+            "EnableOrganizationsRootCredentialsManagement" => Some(Self::EnableOrganizationsRootCredentialsManagement),
             "EnableOrganizationsRootSessions" => Some(Self::EnableOrganizationsRootSessions),
-            "EnableOutboundWebIdentityFederation" => {
-                Some(Self::EnableOutboundWebIdentityFederation)
-            }
+            "EnableOutboundWebIdentityFederation" => Some(Self::EnableOutboundWebIdentityFederation),
             "GenerateCredentialReport" => Some(Self::GenerateCredentialReport),
             "GenerateOrganizationsAccessReport" => Some(Self::GenerateOrganizationsAccessReport),
             "GenerateServiceLastAccessedDetails" => Some(Self::GenerateServiceLastAccessedDetails),
@@ -849,9 +835,7 @@ impl Operation {
             "GetMFADevice" => Some(Self::GetMFADevice),
             "GetOpenIDConnectProvider" => Some(Self::GetOpenIDConnectProvider),
             "GetOrganizationsAccessReport" => Some(Self::GetOrganizationsAccessReport),
-            "GetOutboundWebIdentityFederationInfo" => {
-                Some(Self::GetOutboundWebIdentityFederationInfo)
-            }
+            "GetOutboundWebIdentityFederationInfo" => Some(Self::GetOutboundWebIdentityFederationInfo),
             "GetPolicy" => Some(Self::GetPolicy),
             "GetPolicyVersion" => Some(Self::GetPolicyVersion),
             "GetRole" => Some(Self::GetRole),
@@ -861,9 +845,7 @@ impl Operation {
             "GetSSHPublicKey" => Some(Self::GetSSHPublicKey),
             "GetServerCertificate" => Some(Self::GetServerCertificate),
             "GetServiceLastAccessedDetails" => Some(Self::GetServiceLastAccessedDetails),
-            "GetServiceLastAccessedDetailsWithEntities" => {
-                Some(Self::GetServiceLastAccessedDetailsWithEntities)
-            }
+            "GetServiceLastAccessedDetailsWithEntities" => Some(Self::GetServiceLastAccessedDetailsWithEntities),
             "GetServiceLinkedRoleDeletionStatus" => Some(Self::GetServiceLinkedRoleDeletionStatus),
             "GetUser" => Some(Self::GetUser),
             "GetUserPolicy" => Some(Self::GetUserPolicy),
@@ -910,9 +892,7 @@ impl Operation {
             "PutUserPermissionsBoundary" => Some(Self::PutUserPermissionsBoundary),
             "PutUserPolicy" => Some(Self::PutUserPolicy),
             "RejectDelegationRequest" => Some(Self::RejectDelegationRequest),
-            "RemoveClientIDFromOpenIDConnectProvider" => {
-                Some(Self::RemoveClientIDFromOpenIDConnectProvider)
-            }
+            "RemoveClientIDFromOpenIDConnectProvider" => Some(Self::RemoveClientIDFromOpenIDConnectProvider),
             "RemoveRoleFromInstanceProfile" => Some(Self::RemoveRoleFromInstanceProfile),
             "RemoveUserFromGroup" => Some(Self::RemoveUserFromGroup),
             "ResetServiceSpecificCredential" => Some(Self::ResetServiceSpecificCredential),
@@ -945,9 +925,7 @@ impl Operation {
             "UpdateGroup" => Some(Self::UpdateGroup),
             "UpdateLoginProfile" => Some(Self::UpdateLoginProfile),
             "UpdateOpenIDConnectProvider" => Some(Self::UpdateOpenIDConnectProvider),
-            "UpdateOpenIDConnectProviderThumbprint" => {
-                Some(Self::UpdateOpenIDConnectProviderThumbprint)
-            }
+            "UpdateOpenIDConnectProviderThumbprint" => Some(Self::UpdateOpenIDConnectProviderThumbprint),
             "UpdateRole" => Some(Self::UpdateRole),
             "UpdateRoleDescription" => Some(Self::UpdateRoleDescription),
             "UpdateSAMLProvider" => Some(Self::UpdateSAMLProvider),
@@ -1158,9 +1136,7 @@ pub enum Request {
     /// `DetachUserPolicy`
     DetachUserPolicy(DetachUserPolicyRequest),
     /// `DisableOrganizationsRootCredentialsManagement`
-    DisableOrganizationsRootCredentialsManagement(
-        DisableOrganizationsRootCredentialsManagementRequest,
-    ),
+    DisableOrganizationsRootCredentialsManagement(DisableOrganizationsRootCredentialsManagementRequest),
     /// `DisableOrganizationsRootSessions`
     DisableOrganizationsRootSessions(DisableOrganizationsRootSessionsRequest),
     /// `DisableOutboundWebIdentityFederation`
@@ -1168,9 +1144,7 @@ pub enum Request {
     /// `EnableMFADevice`
     EnableMFADevice(EnableMFADeviceRequest),
     /// `EnableOrganizationsRootCredentialsManagement`
-    EnableOrganizationsRootCredentialsManagement(
-        EnableOrganizationsRootCredentialsManagementRequest,
-    ),
+    EnableOrganizationsRootCredentialsManagement(EnableOrganizationsRootCredentialsManagementRequest),
     /// `EnableOrganizationsRootSessions`
     EnableOrganizationsRootSessions(EnableOrganizationsRootSessionsRequest),
     /// `EnableOutboundWebIdentityFederation`
@@ -1426,9 +1400,7 @@ impl Request {
         match self {
             Self::AcceptDelegationRequest(_) => Operation::AcceptDelegationRequest,
             Self::AcquireRole(_) => Operation::AcquireRole,
-            Self::AddClientIDToOpenIDConnectProvider(_) => {
-                Operation::AddClientIDToOpenIDConnectProvider
-            }
+            Self::AddClientIDToOpenIDConnectProvider(_) => Operation::AddClientIDToOpenIDConnectProvider,
             Self::AddRoleToInstanceProfile(_) => Operation::AddRoleToInstanceProfile,
             Self::AddUserToGroup(_) => Operation::AddUserToGroup,
             Self::AssociateDelegationRequest(_) => Operation::AssociateDelegationRequest,
@@ -1481,36 +1453,24 @@ impl Request {
             Self::DisableOrganizationsRootCredentialsManagement(_) => {
                 Operation::DisableOrganizationsRootCredentialsManagement
             }
-            Self::DisableOrganizationsRootSessions(_) => {
-                Operation::DisableOrganizationsRootSessions
-            }
-            Self::DisableOutboundWebIdentityFederation => {
-                Operation::DisableOutboundWebIdentityFederation
-            }
+            Self::DisableOrganizationsRootSessions(_) => Operation::DisableOrganizationsRootSessions,
+            Self::DisableOutboundWebIdentityFederation => Operation::DisableOutboundWebIdentityFederation,
             Self::EnableMFADevice(_) => Operation::EnableMFADevice,
             Self::EnableOrganizationsRootCredentialsManagement(_) => {
                 Operation::EnableOrganizationsRootCredentialsManagement
             }
             Self::EnableOrganizationsRootSessions(_) => Operation::EnableOrganizationsRootSessions,
-            Self::EnableOutboundWebIdentityFederation => {
-                Operation::EnableOutboundWebIdentityFederation
-            }
+            Self::EnableOutboundWebIdentityFederation => Operation::EnableOutboundWebIdentityFederation,
             Self::GenerateCredentialReport => Operation::GenerateCredentialReport,
-            Self::GenerateOrganizationsAccessReport(_) => {
-                Operation::GenerateOrganizationsAccessReport
-            }
-            Self::GenerateServiceLastAccessedDetails(_) => {
-                Operation::GenerateServiceLastAccessedDetails
-            }
+            Self::GenerateOrganizationsAccessReport(_) => Operation::GenerateOrganizationsAccessReport,
+            Self::GenerateServiceLastAccessedDetails(_) => Operation::GenerateServiceLastAccessedDetails,
             Self::GetAccessKeyLastUsed(_) => Operation::GetAccessKeyLastUsed,
             Self::GetAccountAuthorizationDetails(_) => Operation::GetAccountAuthorizationDetails,
             Self::GetAccountPasswordPolicy => Operation::GetAccountPasswordPolicy,
             Self::GetAccountProperties(_) => Operation::GetAccountProperties,
             Self::GetAccountSummary => Operation::GetAccountSummary,
             Self::GetContextKeysForCustomPolicy(_) => Operation::GetContextKeysForCustomPolicy,
-            Self::GetContextKeysForPrincipalPolicy(_) => {
-                Operation::GetContextKeysForPrincipalPolicy
-            }
+            Self::GetContextKeysForPrincipalPolicy(_) => Operation::GetContextKeysForPrincipalPolicy,
             Self::GetCredentialReport => Operation::GetCredentialReport,
             Self::GetDelegationRequest(_) => Operation::GetDelegationRequest,
             Self::GetGroup(_) => Operation::GetGroup,
@@ -1521,9 +1481,7 @@ impl Request {
             Self::GetMFADevice(_) => Operation::GetMFADevice,
             Self::GetOpenIDConnectProvider(_) => Operation::GetOpenIDConnectProvider,
             Self::GetOrganizationsAccessReport(_) => Operation::GetOrganizationsAccessReport,
-            Self::GetOutboundWebIdentityFederationInfo => {
-                Operation::GetOutboundWebIdentityFederationInfo
-            }
+            Self::GetOutboundWebIdentityFederationInfo => Operation::GetOutboundWebIdentityFederationInfo,
             Self::GetPolicy(_) => Operation::GetPolicy,
             Self::GetPolicyVersion(_) => Operation::GetPolicyVersion,
             Self::GetRole(_) => Operation::GetRole,
@@ -1533,12 +1491,8 @@ impl Request {
             Self::GetSSHPublicKey(_) => Operation::GetSSHPublicKey,
             Self::GetServerCertificate(_) => Operation::GetServerCertificate,
             Self::GetServiceLastAccessedDetails(_) => Operation::GetServiceLastAccessedDetails,
-            Self::GetServiceLastAccessedDetailsWithEntities(_) => {
-                Operation::GetServiceLastAccessedDetailsWithEntities
-            }
-            Self::GetServiceLinkedRoleDeletionStatus(_) => {
-                Operation::GetServiceLinkedRoleDeletionStatus
-            }
+            Self::GetServiceLastAccessedDetailsWithEntities(_) => Operation::GetServiceLastAccessedDetailsWithEntities,
+            Self::GetServiceLinkedRoleDeletionStatus(_) => Operation::GetServiceLinkedRoleDeletionStatus,
             Self::GetUser(_) => Operation::GetUser,
             Self::GetUserPolicy(_) => Operation::GetUserPolicy,
             Self::ListAccessKeys(_) => Operation::ListAccessKeys,
@@ -1560,9 +1514,7 @@ impl Request {
             Self::ListOpenIDConnectProviders(_) => Operation::ListOpenIDConnectProviders,
             Self::ListOrganizationsFeatures(_) => Operation::ListOrganizationsFeatures,
             Self::ListPolicies(_) => Operation::ListPolicies,
-            Self::ListPoliciesGrantingServiceAccess(_) => {
-                Operation::ListPoliciesGrantingServiceAccess
-            }
+            Self::ListPoliciesGrantingServiceAccess(_) => Operation::ListPoliciesGrantingServiceAccess,
             Self::ListPolicyTags(_) => Operation::ListPolicyTags,
             Self::ListPolicyVersions(_) => Operation::ListPolicyVersions,
             Self::ListRolePolicies(_) => Operation::ListRolePolicies,
@@ -1586,18 +1538,14 @@ impl Request {
             Self::PutUserPermissionsBoundary(_) => Operation::PutUserPermissionsBoundary,
             Self::PutUserPolicy(_) => Operation::PutUserPolicy,
             Self::RejectDelegationRequest(_) => Operation::RejectDelegationRequest,
-            Self::RemoveClientIDFromOpenIDConnectProvider(_) => {
-                Operation::RemoveClientIDFromOpenIDConnectProvider
-            }
+            Self::RemoveClientIDFromOpenIDConnectProvider(_) => Operation::RemoveClientIDFromOpenIDConnectProvider,
             Self::RemoveRoleFromInstanceProfile(_) => Operation::RemoveRoleFromInstanceProfile,
             Self::RemoveUserFromGroup(_) => Operation::RemoveUserFromGroup,
             Self::ResetServiceSpecificCredential(_) => Operation::ResetServiceSpecificCredential,
             Self::ResyncMFADevice(_) => Operation::ResyncMFADevice,
             Self::SendDelegationToken(_) => Operation::SendDelegationToken,
             Self::SetDefaultPolicyVersion(_) => Operation::SetDefaultPolicyVersion,
-            Self::SetSecurityTokenServicePreferences(_) => {
-                Operation::SetSecurityTokenServicePreferences
-            }
+            Self::SetSecurityTokenServicePreferences(_) => Operation::SetSecurityTokenServicePreferences,
             Self::SimulateCustomPolicy(_) => Operation::SimulateCustomPolicy,
             Self::SimulatePrincipalPolicy(_) => Operation::SimulatePrincipalPolicy,
             Self::TagInstanceProfile(_) => Operation::TagInstanceProfile,
@@ -1623,9 +1571,7 @@ impl Request {
             Self::UpdateGroup(_) => Operation::UpdateGroup,
             Self::UpdateLoginProfile(_) => Operation::UpdateLoginProfile,
             Self::UpdateOpenIDConnectProvider(_) => Operation::UpdateOpenIDConnectProvider,
-            Self::UpdateOpenIDConnectProviderThumbprint(_) => {
-                Operation::UpdateOpenIDConnectProviderThumbprint
-            }
+            Self::UpdateOpenIDConnectProviderThumbprint(_) => Operation::UpdateOpenIDConnectProviderThumbprint,
             Self::UpdateRole(_) => Operation::UpdateRole,
             Self::UpdateRoleDescription(_) => Operation::UpdateRoleDescription,
             Self::UpdateSAMLProvider(_) => Operation::UpdateSAMLProvider,
@@ -1646,26 +1592,19 @@ pub fn decode(op: Operation, q: &QueryParams) -> Result<Request, ValidationError
     let mut v = Violations::default();
     let request = match op {
         Operation::AcceptDelegationRequest => {
-            AcceptDelegationRequestRequest::decode(q, "", "", &mut v)
-                .map(Request::AcceptDelegationRequest)
+            AcceptDelegationRequestRequest::decode(q, "", "", &mut v).map(Request::AcceptDelegationRequest)
         }
-        Operation::AcquireRole => {
-            AcquireRoleRequest::decode(q, "", "", &mut v).map(Request::AcquireRole)
-        }
+        Operation::AcquireRole => AcquireRoleRequest::decode(q, "", "", &mut v).map(Request::AcquireRole),
         Operation::AddClientIDToOpenIDConnectProvider => {
             AddClientIDToOpenIDConnectProviderRequest::decode(q, "", "", &mut v)
                 .map(Request::AddClientIDToOpenIDConnectProvider)
         }
         Operation::AddRoleToInstanceProfile => {
-            AddRoleToInstanceProfileRequest::decode(q, "", "", &mut v)
-                .map(Request::AddRoleToInstanceProfile)
+            AddRoleToInstanceProfileRequest::decode(q, "", "", &mut v).map(Request::AddRoleToInstanceProfile)
         }
-        Operation::AddUserToGroup => {
-            AddUserToGroupRequest::decode(q, "", "", &mut v).map(Request::AddUserToGroup)
-        }
+        Operation::AddUserToGroup => AddUserToGroupRequest::decode(q, "", "", &mut v).map(Request::AddUserToGroup),
         Operation::AssociateDelegationRequest => {
-            AssociateDelegationRequestRequest::decode(q, "", "", &mut v)
-                .map(Request::AssociateDelegationRequest)
+            AssociateDelegationRequestRequest::decode(q, "", "", &mut v).map(Request::AssociateDelegationRequest)
         }
         Operation::AttachGroupPolicy => {
             AttachGroupPolicyRequest::decode(q, "", "", &mut v).map(Request::AttachGroupPolicy)
@@ -1676,95 +1615,69 @@ pub fn decode(op: Operation, q: &QueryParams) -> Result<Request, ValidationError
         Operation::AttachUserPolicy => {
             AttachUserPolicyRequest::decode(q, "", "", &mut v).map(Request::AttachUserPolicy)
         }
-        Operation::ChangePassword => {
-            ChangePasswordRequest::decode(q, "", "", &mut v).map(Request::ChangePassword)
-        }
-        Operation::CreateAccessKey => {
-            CreateAccessKeyRequest::decode(q, "", "", &mut v).map(Request::CreateAccessKey)
-        }
+        Operation::ChangePassword => ChangePasswordRequest::decode(q, "", "", &mut v).map(Request::ChangePassword),
+        Operation::CreateAccessKey => CreateAccessKeyRequest::decode(q, "", "", &mut v).map(Request::CreateAccessKey),
         Operation::CreateAccountAlias => {
             CreateAccountAliasRequest::decode(q, "", "", &mut v).map(Request::CreateAccountAlias)
         }
         Operation::CreateDelegationRequest => {
-            CreateDelegationRequestRequest::decode(q, "", "", &mut v)
-                .map(Request::CreateDelegationRequest)
+            CreateDelegationRequestRequest::decode(q, "", "", &mut v).map(Request::CreateDelegationRequest)
         }
-        Operation::CreateGroup => {
-            CreateGroupRequest::decode(q, "", "", &mut v).map(Request::CreateGroup)
+        Operation::CreateGroup => CreateGroupRequest::decode(q, "", "", &mut v).map(Request::CreateGroup),
+        Operation::CreateInstanceProfile => {
+            CreateInstanceProfileRequest::decode(q, "", "", &mut v).map(Request::CreateInstanceProfile)
         }
-        Operation::CreateInstanceProfile => CreateInstanceProfileRequest::decode(q, "", "", &mut v)
-            .map(Request::CreateInstanceProfile),
         Operation::CreateLoginProfile => {
             CreateLoginProfileRequest::decode(q, "", "", &mut v).map(Request::CreateLoginProfile)
         }
         Operation::CreateOpenIDConnectProvider => {
-            CreateOpenIDConnectProviderRequest::decode(q, "", "", &mut v)
-                .map(Request::CreateOpenIDConnectProvider)
+            CreateOpenIDConnectProviderRequest::decode(q, "", "", &mut v).map(Request::CreateOpenIDConnectProvider)
         }
-        Operation::CreatePolicy => {
-            CreatePolicyRequest::decode(q, "", "", &mut v).map(Request::CreatePolicy)
-        }
+        Operation::CreatePolicy => CreatePolicyRequest::decode(q, "", "", &mut v).map(Request::CreatePolicy),
         Operation::CreatePolicyVersion => {
             CreatePolicyVersionRequest::decode(q, "", "", &mut v).map(Request::CreatePolicyVersion)
         }
-        Operation::CreateRole => {
-            CreateRoleRequest::decode(q, "", "", &mut v).map(Request::CreateRole)
-        }
+        Operation::CreateRole => CreateRoleRequest::decode(q, "", "", &mut v).map(Request::CreateRole),
         Operation::CreateSAMLProvider => {
             CreateSAMLProviderRequest::decode(q, "", "", &mut v).map(Request::CreateSAMLProvider)
         }
         Operation::CreateServiceLinkedRole => {
-            CreateServiceLinkedRoleRequest::decode(q, "", "", &mut v)
-                .map(Request::CreateServiceLinkedRole)
+            CreateServiceLinkedRoleRequest::decode(q, "", "", &mut v).map(Request::CreateServiceLinkedRole)
         }
-        Operation::CreateServiceSpecificCredential => {
-            CreateServiceSpecificCredentialRequest::decode(q, "", "", &mut v)
-                .map(Request::CreateServiceSpecificCredential)
-        }
-        Operation::CreateUser => {
-            CreateUserRequest::decode(q, "", "", &mut v).map(Request::CreateUser)
-        }
+        Operation::CreateServiceSpecificCredential => CreateServiceSpecificCredentialRequest::decode(q, "", "", &mut v)
+            .map(Request::CreateServiceSpecificCredential),
+        Operation::CreateUser => CreateUserRequest::decode(q, "", "", &mut v).map(Request::CreateUser),
         Operation::CreateVirtualMFADevice => {
-            CreateVirtualMFADeviceRequest::decode(q, "", "", &mut v)
-                .map(Request::CreateVirtualMFADevice)
+            CreateVirtualMFADeviceRequest::decode(q, "", "", &mut v).map(Request::CreateVirtualMFADevice)
         }
         Operation::DeactivateMFADevice => {
             DeactivateMFADeviceRequest::decode(q, "", "", &mut v).map(Request::DeactivateMFADevice)
         }
-        Operation::DeleteAccessKey => {
-            DeleteAccessKeyRequest::decode(q, "", "", &mut v).map(Request::DeleteAccessKey)
-        }
+        Operation::DeleteAccessKey => DeleteAccessKeyRequest::decode(q, "", "", &mut v).map(Request::DeleteAccessKey),
         Operation::DeleteAccountAlias => {
             DeleteAccountAliasRequest::decode(q, "", "", &mut v).map(Request::DeleteAccountAlias)
         }
         Operation::DeleteAccountPasswordPolicy => Some(Request::DeleteAccountPasswordPolicy),
-        Operation::DeleteGroup => {
-            DeleteGroupRequest::decode(q, "", "", &mut v).map(Request::DeleteGroup)
-        }
+        Operation::DeleteGroup => DeleteGroupRequest::decode(q, "", "", &mut v).map(Request::DeleteGroup),
         Operation::DeleteGroupPolicy => {
             DeleteGroupPolicyRequest::decode(q, "", "", &mut v).map(Request::DeleteGroupPolicy)
         }
-        Operation::DeleteInstanceProfile => DeleteInstanceProfileRequest::decode(q, "", "", &mut v)
-            .map(Request::DeleteInstanceProfile),
+        Operation::DeleteInstanceProfile => {
+            DeleteInstanceProfileRequest::decode(q, "", "", &mut v).map(Request::DeleteInstanceProfile)
+        }
         Operation::DeleteLoginProfile => {
             DeleteLoginProfileRequest::decode(q, "", "", &mut v).map(Request::DeleteLoginProfile)
         }
         Operation::DeleteOpenIDConnectProvider => {
-            DeleteOpenIDConnectProviderRequest::decode(q, "", "", &mut v)
-                .map(Request::DeleteOpenIDConnectProvider)
+            DeleteOpenIDConnectProviderRequest::decode(q, "", "", &mut v).map(Request::DeleteOpenIDConnectProvider)
         }
-        Operation::DeletePolicy => {
-            DeletePolicyRequest::decode(q, "", "", &mut v).map(Request::DeletePolicy)
-        }
+        Operation::DeletePolicy => DeletePolicyRequest::decode(q, "", "", &mut v).map(Request::DeletePolicy),
         Operation::DeletePolicyVersion => {
             DeletePolicyVersionRequest::decode(q, "", "", &mut v).map(Request::DeletePolicyVersion)
         }
-        Operation::DeleteRole => {
-            DeleteRoleRequest::decode(q, "", "", &mut v).map(Request::DeleteRole)
-        }
+        Operation::DeleteRole => DeleteRoleRequest::decode(q, "", "", &mut v).map(Request::DeleteRole),
         Operation::DeleteRolePermissionsBoundary => {
-            DeleteRolePermissionsBoundaryRequest::decode(q, "", "", &mut v)
-                .map(Request::DeleteRolePermissionsBoundary)
+            DeleteRolePermissionsBoundaryRequest::decode(q, "", "", &mut v).map(Request::DeleteRolePermissionsBoundary)
         }
         Operation::DeleteRolePolicy => {
             DeleteRolePolicyRequest::decode(q, "", "", &mut v).map(Request::DeleteRolePolicy)
@@ -1776,34 +1689,25 @@ pub fn decode(op: Operation, q: &QueryParams) -> Result<Request, ValidationError
             DeleteSSHPublicKeyRequest::decode(q, "", "", &mut v).map(Request::DeleteSSHPublicKey)
         }
         Operation::DeleteServerCertificate => {
-            DeleteServerCertificateRequest::decode(q, "", "", &mut v)
-                .map(Request::DeleteServerCertificate)
+            DeleteServerCertificateRequest::decode(q, "", "", &mut v).map(Request::DeleteServerCertificate)
         }
         Operation::DeleteServiceLinkedRole => {
-            DeleteServiceLinkedRoleRequest::decode(q, "", "", &mut v)
-                .map(Request::DeleteServiceLinkedRole)
+            DeleteServiceLinkedRoleRequest::decode(q, "", "", &mut v).map(Request::DeleteServiceLinkedRole)
         }
-        Operation::DeleteServiceSpecificCredential => {
-            DeleteServiceSpecificCredentialRequest::decode(q, "", "", &mut v)
-                .map(Request::DeleteServiceSpecificCredential)
-        }
+        Operation::DeleteServiceSpecificCredential => DeleteServiceSpecificCredentialRequest::decode(q, "", "", &mut v)
+            .map(Request::DeleteServiceSpecificCredential),
         Operation::DeleteSigningCertificate => {
-            DeleteSigningCertificateRequest::decode(q, "", "", &mut v)
-                .map(Request::DeleteSigningCertificate)
+            DeleteSigningCertificateRequest::decode(q, "", "", &mut v).map(Request::DeleteSigningCertificate)
         }
-        Operation::DeleteUser => {
-            DeleteUserRequest::decode(q, "", "", &mut v).map(Request::DeleteUser)
-        }
+        Operation::DeleteUser => DeleteUserRequest::decode(q, "", "", &mut v).map(Request::DeleteUser),
         Operation::DeleteUserPermissionsBoundary => {
-            DeleteUserPermissionsBoundaryRequest::decode(q, "", "", &mut v)
-                .map(Request::DeleteUserPermissionsBoundary)
+            DeleteUserPermissionsBoundaryRequest::decode(q, "", "", &mut v).map(Request::DeleteUserPermissionsBoundary)
         }
         Operation::DeleteUserPolicy => {
             DeleteUserPolicyRequest::decode(q, "", "", &mut v).map(Request::DeleteUserPolicy)
         }
         Operation::DeleteVirtualMFADevice => {
-            DeleteVirtualMFADeviceRequest::decode(q, "", "", &mut v)
-                .map(Request::DeleteVirtualMFADevice)
+            DeleteVirtualMFADeviceRequest::decode(q, "", "", &mut v).map(Request::DeleteVirtualMFADevice)
         }
         Operation::DetachGroupPolicy => {
             DetachGroupPolicyRequest::decode(q, "", "", &mut v).map(Request::DetachGroupPolicy)
@@ -1822,23 +1726,15 @@ pub fn decode(op: Operation, q: &QueryParams) -> Result<Request, ValidationError
             DisableOrganizationsRootSessionsRequest::decode(q, "", "", &mut v)
                 .map(Request::DisableOrganizationsRootSessions)
         }
-        Operation::DisableOutboundWebIdentityFederation => {
-            Some(Request::DisableOutboundWebIdentityFederation)
-        }
-        Operation::EnableMFADevice => {
-            EnableMFADeviceRequest::decode(q, "", "", &mut v).map(Request::EnableMFADevice)
-        }
+        Operation::DisableOutboundWebIdentityFederation => Some(Request::DisableOutboundWebIdentityFederation),
+        Operation::EnableMFADevice => EnableMFADeviceRequest::decode(q, "", "", &mut v).map(Request::EnableMFADevice),
         Operation::EnableOrganizationsRootCredentialsManagement => {
             EnableOrganizationsRootCredentialsManagementRequest::decode(q, "", "", &mut v)
                 .map(Request::EnableOrganizationsRootCredentialsManagement)
         }
-        Operation::EnableOrganizationsRootSessions => {
-            EnableOrganizationsRootSessionsRequest::decode(q, "", "", &mut v)
-                .map(Request::EnableOrganizationsRootSessions)
-        }
-        Operation::EnableOutboundWebIdentityFederation => {
-            Some(Request::EnableOutboundWebIdentityFederation)
-        }
+        Operation::EnableOrganizationsRootSessions => EnableOrganizationsRootSessionsRequest::decode(q, "", "", &mut v)
+            .map(Request::EnableOrganizationsRootSessions),
+        Operation::EnableOutboundWebIdentityFederation => Some(Request::EnableOutboundWebIdentityFederation),
         Operation::GenerateCredentialReport => Some(Request::GenerateCredentialReport),
         Operation::GenerateOrganizationsAccessReport => {
             GenerateOrganizationsAccessReportRequest::decode(q, "", "", &mut v)
@@ -1848,78 +1744,60 @@ pub fn decode(op: Operation, q: &QueryParams) -> Result<Request, ValidationError
             GenerateServiceLastAccessedDetailsRequest::decode(q, "", "", &mut v)
                 .map(Request::GenerateServiceLastAccessedDetails)
         }
-        Operation::GetAccessKeyLastUsed => GetAccessKeyLastUsedRequest::decode(q, "", "", &mut v)
-            .map(Request::GetAccessKeyLastUsed),
-        Operation::GetAccountAuthorizationDetails => {
-            GetAccountAuthorizationDetailsRequest::decode(q, "", "", &mut v)
-                .map(Request::GetAccountAuthorizationDetails)
+        Operation::GetAccessKeyLastUsed => {
+            GetAccessKeyLastUsedRequest::decode(q, "", "", &mut v).map(Request::GetAccessKeyLastUsed)
         }
+        Operation::GetAccountAuthorizationDetails => GetAccountAuthorizationDetailsRequest::decode(q, "", "", &mut v)
+            .map(Request::GetAccountAuthorizationDetails),
         Operation::GetAccountPasswordPolicy => Some(Request::GetAccountPasswordPolicy),
-        Operation::GetAccountProperties => GetAccountPropertiesRequest::decode(q, "", "", &mut v)
-            .map(Request::GetAccountProperties),
+        Operation::GetAccountProperties => {
+            GetAccountPropertiesRequest::decode(q, "", "", &mut v).map(Request::GetAccountProperties)
+        }
         Operation::GetAccountSummary => Some(Request::GetAccountSummary),
         Operation::GetContextKeysForCustomPolicy => {
-            GetContextKeysForCustomPolicyRequest::decode(q, "", "", &mut v)
-                .map(Request::GetContextKeysForCustomPolicy)
+            GetContextKeysForCustomPolicyRequest::decode(q, "", "", &mut v).map(Request::GetContextKeysForCustomPolicy)
         }
         Operation::GetContextKeysForPrincipalPolicy => {
             GetContextKeysForPrincipalPolicyRequest::decode(q, "", "", &mut v)
                 .map(Request::GetContextKeysForPrincipalPolicy)
         }
         Operation::GetCredentialReport => Some(Request::GetCredentialReport),
-        Operation::GetDelegationRequest => GetDelegationRequestRequest::decode(q, "", "", &mut v)
-            .map(Request::GetDelegationRequest),
-        Operation::GetGroup => GetGroupRequest::decode(q, "", "", &mut v).map(Request::GetGroup),
-        Operation::GetGroupPolicy => {
-            GetGroupPolicyRequest::decode(q, "", "", &mut v).map(Request::GetGroupPolicy)
+        Operation::GetDelegationRequest => {
+            GetDelegationRequestRequest::decode(q, "", "", &mut v).map(Request::GetDelegationRequest)
         }
+        Operation::GetGroup => GetGroupRequest::decode(q, "", "", &mut v).map(Request::GetGroup),
+        Operation::GetGroupPolicy => GetGroupPolicyRequest::decode(q, "", "", &mut v).map(Request::GetGroupPolicy),
         Operation::GetHumanReadableSummary => {
-            GetHumanReadableSummaryRequest::decode(q, "", "", &mut v)
-                .map(Request::GetHumanReadableSummary)
+            GetHumanReadableSummaryRequest::decode(q, "", "", &mut v).map(Request::GetHumanReadableSummary)
         }
         Operation::GetInstanceProfile => {
             GetInstanceProfileRequest::decode(q, "", "", &mut v).map(Request::GetInstanceProfile)
         }
-        Operation::GetLoginProfile => {
-            GetLoginProfileRequest::decode(q, "", "", &mut v).map(Request::GetLoginProfile)
-        }
-        Operation::GetMFADevice => {
-            GetMFADeviceRequest::decode(q, "", "", &mut v).map(Request::GetMFADevice)
-        }
+        Operation::GetLoginProfile => GetLoginProfileRequest::decode(q, "", "", &mut v).map(Request::GetLoginProfile),
+        Operation::GetMFADevice => GetMFADeviceRequest::decode(q, "", "", &mut v).map(Request::GetMFADevice),
         Operation::GetOpenIDConnectProvider => {
-            GetOpenIDConnectProviderRequest::decode(q, "", "", &mut v)
-                .map(Request::GetOpenIDConnectProvider)
+            GetOpenIDConnectProviderRequest::decode(q, "", "", &mut v).map(Request::GetOpenIDConnectProvider)
         }
         Operation::GetOrganizationsAccessReport => {
-            GetOrganizationsAccessReportRequest::decode(q, "", "", &mut v)
-                .map(Request::GetOrganizationsAccessReport)
+            GetOrganizationsAccessReportRequest::decode(q, "", "", &mut v).map(Request::GetOrganizationsAccessReport)
         }
-        Operation::GetOutboundWebIdentityFederationInfo => {
-            Some(Request::GetOutboundWebIdentityFederationInfo)
-        }
+        Operation::GetOutboundWebIdentityFederationInfo => Some(Request::GetOutboundWebIdentityFederationInfo),
         Operation::GetPolicy => GetPolicyRequest::decode(q, "", "", &mut v).map(Request::GetPolicy),
         Operation::GetPolicyVersion => {
             GetPolicyVersionRequest::decode(q, "", "", &mut v).map(Request::GetPolicyVersion)
         }
         Operation::GetRole => GetRoleRequest::decode(q, "", "", &mut v).map(Request::GetRole),
-        Operation::GetRolePolicy => {
-            GetRolePolicyRequest::decode(q, "", "", &mut v).map(Request::GetRolePolicy)
-        }
+        Operation::GetRolePolicy => GetRolePolicyRequest::decode(q, "", "", &mut v).map(Request::GetRolePolicy),
         Operation::GetRoleTemplateVersion => {
-            GetRoleTemplateVersionRequest::decode(q, "", "", &mut v)
-                .map(Request::GetRoleTemplateVersion)
+            GetRoleTemplateVersionRequest::decode(q, "", "", &mut v).map(Request::GetRoleTemplateVersion)
         }
-        Operation::GetSAMLProvider => {
-            GetSAMLProviderRequest::decode(q, "", "", &mut v).map(Request::GetSAMLProvider)
+        Operation::GetSAMLProvider => GetSAMLProviderRequest::decode(q, "", "", &mut v).map(Request::GetSAMLProvider),
+        Operation::GetSSHPublicKey => GetSSHPublicKeyRequest::decode(q, "", "", &mut v).map(Request::GetSSHPublicKey),
+        Operation::GetServerCertificate => {
+            GetServerCertificateRequest::decode(q, "", "", &mut v).map(Request::GetServerCertificate)
         }
-        Operation::GetSSHPublicKey => {
-            GetSSHPublicKeyRequest::decode(q, "", "", &mut v).map(Request::GetSSHPublicKey)
-        }
-        Operation::GetServerCertificate => GetServerCertificateRequest::decode(q, "", "", &mut v)
-            .map(Request::GetServerCertificate),
         Operation::GetServiceLastAccessedDetails => {
-            GetServiceLastAccessedDetailsRequest::decode(q, "", "", &mut v)
-                .map(Request::GetServiceLastAccessedDetails)
+            GetServiceLastAccessedDetailsRequest::decode(q, "", "", &mut v).map(Request::GetServiceLastAccessedDetails)
         }
         Operation::GetServiceLastAccessedDetailsWithEntities => {
             GetServiceLastAccessedDetailsWithEntitiesRequest::decode(q, "", "", &mut v)
@@ -1930,92 +1808,72 @@ pub fn decode(op: Operation, q: &QueryParams) -> Result<Request, ValidationError
                 .map(Request::GetServiceLinkedRoleDeletionStatus)
         }
         Operation::GetUser => GetUserRequest::decode(q, "", "", &mut v).map(Request::GetUser),
-        Operation::GetUserPolicy => {
-            GetUserPolicyRequest::decode(q, "", "", &mut v).map(Request::GetUserPolicy)
-        }
-        Operation::ListAccessKeys => {
-            ListAccessKeysRequest::decode(q, "", "", &mut v).map(Request::ListAccessKeys)
-        }
+        Operation::GetUserPolicy => GetUserPolicyRequest::decode(q, "", "", &mut v).map(Request::GetUserPolicy),
+        Operation::ListAccessKeys => ListAccessKeysRequest::decode(q, "", "", &mut v).map(Request::ListAccessKeys),
         Operation::ListAccountAliases => {
             ListAccountAliasesRequest::decode(q, "", "", &mut v).map(Request::ListAccountAliases)
         }
         Operation::ListAttachedGroupPolicies => {
-            ListAttachedGroupPoliciesRequest::decode(q, "", "", &mut v)
-                .map(Request::ListAttachedGroupPolicies)
+            ListAttachedGroupPoliciesRequest::decode(q, "", "", &mut v).map(Request::ListAttachedGroupPolicies)
         }
         Operation::ListAttachedRolePolicies => {
-            ListAttachedRolePoliciesRequest::decode(q, "", "", &mut v)
-                .map(Request::ListAttachedRolePolicies)
+            ListAttachedRolePoliciesRequest::decode(q, "", "", &mut v).map(Request::ListAttachedRolePolicies)
         }
         Operation::ListAttachedUserPolicies => {
-            ListAttachedUserPoliciesRequest::decode(q, "", "", &mut v)
-                .map(Request::ListAttachedUserPolicies)
+            ListAttachedUserPoliciesRequest::decode(q, "", "", &mut v).map(Request::ListAttachedUserPolicies)
         }
         Operation::ListDelegationRequests => {
-            ListDelegationRequestsRequest::decode(q, "", "", &mut v)
-                .map(Request::ListDelegationRequests)
+            ListDelegationRequestsRequest::decode(q, "", "", &mut v).map(Request::ListDelegationRequests)
         }
-        Operation::ListEntitiesForPolicy => ListEntitiesForPolicyRequest::decode(q, "", "", &mut v)
-            .map(Request::ListEntitiesForPolicy),
+        Operation::ListEntitiesForPolicy => {
+            ListEntitiesForPolicyRequest::decode(q, "", "", &mut v).map(Request::ListEntitiesForPolicy)
+        }
         Operation::ListGroupPolicies => {
             ListGroupPoliciesRequest::decode(q, "", "", &mut v).map(Request::ListGroupPolicies)
         }
-        Operation::ListGroups => {
-            ListGroupsRequest::decode(q, "", "", &mut v).map(Request::ListGroups)
-        }
+        Operation::ListGroups => ListGroupsRequest::decode(q, "", "", &mut v).map(Request::ListGroups),
         Operation::ListGroupsForUser => {
             ListGroupsForUserRequest::decode(q, "", "", &mut v).map(Request::ListGroupsForUser)
         }
         Operation::ListInstanceProfileTags => {
-            ListInstanceProfileTagsRequest::decode(q, "", "", &mut v)
-                .map(Request::ListInstanceProfileTags)
+            ListInstanceProfileTagsRequest::decode(q, "", "", &mut v).map(Request::ListInstanceProfileTags)
         }
-        Operation::ListInstanceProfiles => ListInstanceProfilesRequest::decode(q, "", "", &mut v)
-            .map(Request::ListInstanceProfiles),
+        Operation::ListInstanceProfiles => {
+            ListInstanceProfilesRequest::decode(q, "", "", &mut v).map(Request::ListInstanceProfiles)
+        }
         Operation::ListInstanceProfilesForRole => {
-            ListInstanceProfilesForRoleRequest::decode(q, "", "", &mut v)
-                .map(Request::ListInstanceProfilesForRole)
+            ListInstanceProfilesForRoleRequest::decode(q, "", "", &mut v).map(Request::ListInstanceProfilesForRole)
         }
         Operation::ListMFADeviceTags => {
             ListMFADeviceTagsRequest::decode(q, "", "", &mut v).map(Request::ListMFADeviceTags)
         }
-        Operation::ListMFADevices => {
-            ListMFADevicesRequest::decode(q, "", "", &mut v).map(Request::ListMFADevices)
-        }
+        Operation::ListMFADevices => ListMFADevicesRequest::decode(q, "", "", &mut v).map(Request::ListMFADevices),
         Operation::ListOpenIDConnectProviderTags => {
-            ListOpenIDConnectProviderTagsRequest::decode(q, "", "", &mut v)
-                .map(Request::ListOpenIDConnectProviderTags)
+            ListOpenIDConnectProviderTagsRequest::decode(q, "", "", &mut v).map(Request::ListOpenIDConnectProviderTags)
         }
         Operation::ListOpenIDConnectProviders => {
-            ListOpenIDConnectProvidersRequest::decode(q, "", "", &mut v)
-                .map(Request::ListOpenIDConnectProviders)
+            ListOpenIDConnectProvidersRequest::decode(q, "", "", &mut v).map(Request::ListOpenIDConnectProviders)
         }
         Operation::ListOrganizationsFeatures => {
-            ListOrganizationsFeaturesRequest::decode(q, "", "", &mut v)
-                .map(Request::ListOrganizationsFeatures)
+            ListOrganizationsFeaturesRequest::decode(q, "", "", &mut v).map(Request::ListOrganizationsFeatures)
         }
-        Operation::ListPolicies => {
-            ListPoliciesRequest::decode(q, "", "", &mut v).map(Request::ListPolicies)
-        }
+        Operation::ListPolicies => ListPoliciesRequest::decode(q, "", "", &mut v).map(Request::ListPolicies),
         Operation::ListPoliciesGrantingServiceAccess => {
             ListPoliciesGrantingServiceAccessRequest::decode(q, "", "", &mut v)
                 .map(Request::ListPoliciesGrantingServiceAccess)
         }
-        Operation::ListPolicyTags => {
-            ListPolicyTagsRequest::decode(q, "", "", &mut v).map(Request::ListPolicyTags)
-        }
+        Operation::ListPolicyTags => ListPolicyTagsRequest::decode(q, "", "", &mut v).map(Request::ListPolicyTags),
         Operation::ListPolicyVersions => {
             ListPolicyVersionsRequest::decode(q, "", "", &mut v).map(Request::ListPolicyVersions)
         }
         Operation::ListRolePolicies => {
             ListRolePoliciesRequest::decode(q, "", "", &mut v).map(Request::ListRolePolicies)
         }
-        Operation::ListRoleTags => {
-            ListRoleTagsRequest::decode(q, "", "", &mut v).map(Request::ListRoleTags)
-        }
+        Operation::ListRoleTags => ListRoleTagsRequest::decode(q, "", "", &mut v).map(Request::ListRoleTags),
         Operation::ListRoles => ListRolesRequest::decode(q, "", "", &mut v).map(Request::ListRoles),
-        Operation::ListSAMLProviderTags => ListSAMLProviderTagsRequest::decode(q, "", "", &mut v)
-            .map(Request::ListSAMLProviderTags),
+        Operation::ListSAMLProviderTags => {
+            ListSAMLProviderTagsRequest::decode(q, "", "", &mut v).map(Request::ListSAMLProviderTags)
+        }
         Operation::ListSAMLProviders => {
             ListSAMLProvidersRequest::decode(q, "", "", &mut v).map(Request::ListSAMLProviders)
         }
@@ -2023,161 +1881,123 @@ pub fn decode(op: Operation, q: &QueryParams) -> Result<Request, ValidationError
             ListSSHPublicKeysRequest::decode(q, "", "", &mut v).map(Request::ListSSHPublicKeys)
         }
         Operation::ListServerCertificateTags => {
-            ListServerCertificateTagsRequest::decode(q, "", "", &mut v)
-                .map(Request::ListServerCertificateTags)
+            ListServerCertificateTagsRequest::decode(q, "", "", &mut v).map(Request::ListServerCertificateTags)
         }
         Operation::ListServerCertificates => {
-            ListServerCertificatesRequest::decode(q, "", "", &mut v)
-                .map(Request::ListServerCertificates)
+            ListServerCertificatesRequest::decode(q, "", "", &mut v).map(Request::ListServerCertificates)
         }
-        Operation::ListServiceSpecificCredentials => {
-            ListServiceSpecificCredentialsRequest::decode(q, "", "", &mut v)
-                .map(Request::ListServiceSpecificCredentials)
-        }
+        Operation::ListServiceSpecificCredentials => ListServiceSpecificCredentialsRequest::decode(q, "", "", &mut v)
+            .map(Request::ListServiceSpecificCredentials),
         Operation::ListSigningCertificates => {
-            ListSigningCertificatesRequest::decode(q, "", "", &mut v)
-                .map(Request::ListSigningCertificates)
+            ListSigningCertificatesRequest::decode(q, "", "", &mut v).map(Request::ListSigningCertificates)
         }
         Operation::ListUserPolicies => {
             ListUserPoliciesRequest::decode(q, "", "", &mut v).map(Request::ListUserPolicies)
         }
-        Operation::ListUserTags => {
-            ListUserTagsRequest::decode(q, "", "", &mut v).map(Request::ListUserTags)
-        }
+        Operation::ListUserTags => ListUserTagsRequest::decode(q, "", "", &mut v).map(Request::ListUserTags),
         Operation::ListUsers => ListUsersRequest::decode(q, "", "", &mut v).map(Request::ListUsers),
-        Operation::ListVirtualMFADevices => ListVirtualMFADevicesRequest::decode(q, "", "", &mut v)
-            .map(Request::ListVirtualMFADevices),
-        Operation::PutAccountProperties => PutAccountPropertiesRequest::decode(q, "", "", &mut v)
-            .map(Request::PutAccountProperties),
-        Operation::PutGroupPolicy => {
-            PutGroupPolicyRequest::decode(q, "", "", &mut v).map(Request::PutGroupPolicy)
+        Operation::ListVirtualMFADevices => {
+            ListVirtualMFADevicesRequest::decode(q, "", "", &mut v).map(Request::ListVirtualMFADevices)
         }
+        Operation::PutAccountProperties => {
+            PutAccountPropertiesRequest::decode(q, "", "", &mut v).map(Request::PutAccountProperties)
+        }
+        Operation::PutGroupPolicy => PutGroupPolicyRequest::decode(q, "", "", &mut v).map(Request::PutGroupPolicy),
         Operation::PutRolePermissionsBoundary => {
-            PutRolePermissionsBoundaryRequest::decode(q, "", "", &mut v)
-                .map(Request::PutRolePermissionsBoundary)
+            PutRolePermissionsBoundaryRequest::decode(q, "", "", &mut v).map(Request::PutRolePermissionsBoundary)
         }
-        Operation::PutRolePolicy => {
-            PutRolePolicyRequest::decode(q, "", "", &mut v).map(Request::PutRolePolicy)
-        }
+        Operation::PutRolePolicy => PutRolePolicyRequest::decode(q, "", "", &mut v).map(Request::PutRolePolicy),
         Operation::PutUserPermissionsBoundary => {
-            PutUserPermissionsBoundaryRequest::decode(q, "", "", &mut v)
-                .map(Request::PutUserPermissionsBoundary)
+            PutUserPermissionsBoundaryRequest::decode(q, "", "", &mut v).map(Request::PutUserPermissionsBoundary)
         }
-        Operation::PutUserPolicy => {
-            PutUserPolicyRequest::decode(q, "", "", &mut v).map(Request::PutUserPolicy)
-        }
+        Operation::PutUserPolicy => PutUserPolicyRequest::decode(q, "", "", &mut v).map(Request::PutUserPolicy),
         Operation::RejectDelegationRequest => {
-            RejectDelegationRequestRequest::decode(q, "", "", &mut v)
-                .map(Request::RejectDelegationRequest)
+            RejectDelegationRequestRequest::decode(q, "", "", &mut v).map(Request::RejectDelegationRequest)
         }
         Operation::RemoveClientIDFromOpenIDConnectProvider => {
             RemoveClientIDFromOpenIDConnectProviderRequest::decode(q, "", "", &mut v)
                 .map(Request::RemoveClientIDFromOpenIDConnectProvider)
         }
         Operation::RemoveRoleFromInstanceProfile => {
-            RemoveRoleFromInstanceProfileRequest::decode(q, "", "", &mut v)
-                .map(Request::RemoveRoleFromInstanceProfile)
+            RemoveRoleFromInstanceProfileRequest::decode(q, "", "", &mut v).map(Request::RemoveRoleFromInstanceProfile)
         }
         Operation::RemoveUserFromGroup => {
             RemoveUserFromGroupRequest::decode(q, "", "", &mut v).map(Request::RemoveUserFromGroup)
         }
-        Operation::ResetServiceSpecificCredential => {
-            ResetServiceSpecificCredentialRequest::decode(q, "", "", &mut v)
-                .map(Request::ResetServiceSpecificCredential)
-        }
-        Operation::ResyncMFADevice => {
-            ResyncMFADeviceRequest::decode(q, "", "", &mut v).map(Request::ResyncMFADevice)
-        }
+        Operation::ResetServiceSpecificCredential => ResetServiceSpecificCredentialRequest::decode(q, "", "", &mut v)
+            .map(Request::ResetServiceSpecificCredential),
+        Operation::ResyncMFADevice => ResyncMFADeviceRequest::decode(q, "", "", &mut v).map(Request::ResyncMFADevice),
         Operation::SendDelegationToken => {
             SendDelegationTokenRequest::decode(q, "", "", &mut v).map(Request::SendDelegationToken)
         }
         Operation::SetDefaultPolicyVersion => {
-            SetDefaultPolicyVersionRequest::decode(q, "", "", &mut v)
-                .map(Request::SetDefaultPolicyVersion)
+            SetDefaultPolicyVersionRequest::decode(q, "", "", &mut v).map(Request::SetDefaultPolicyVersion)
         }
         Operation::SetSecurityTokenServicePreferences => {
             SetSecurityTokenServicePreferencesRequest::decode(q, "", "", &mut v)
                 .map(Request::SetSecurityTokenServicePreferences)
         }
-        Operation::SimulateCustomPolicy => SimulateCustomPolicyRequest::decode(q, "", "", &mut v)
-            .map(Request::SimulateCustomPolicy),
+        Operation::SimulateCustomPolicy => {
+            SimulateCustomPolicyRequest::decode(q, "", "", &mut v).map(Request::SimulateCustomPolicy)
+        }
         Operation::SimulatePrincipalPolicy => {
-            SimulatePrincipalPolicyRequest::decode(q, "", "", &mut v)
-                .map(Request::SimulatePrincipalPolicy)
+            SimulatePrincipalPolicyRequest::decode(q, "", "", &mut v).map(Request::SimulatePrincipalPolicy)
         }
         Operation::TagInstanceProfile => {
             TagInstanceProfileRequest::decode(q, "", "", &mut v).map(Request::TagInstanceProfile)
         }
-        Operation::TagMFADevice => {
-            TagMFADeviceRequest::decode(q, "", "", &mut v).map(Request::TagMFADevice)
-        }
+        Operation::TagMFADevice => TagMFADeviceRequest::decode(q, "", "", &mut v).map(Request::TagMFADevice),
         Operation::TagOpenIDConnectProvider => {
-            TagOpenIDConnectProviderRequest::decode(q, "", "", &mut v)
-                .map(Request::TagOpenIDConnectProvider)
+            TagOpenIDConnectProviderRequest::decode(q, "", "", &mut v).map(Request::TagOpenIDConnectProvider)
         }
         Operation::TagPolicy => TagPolicyRequest::decode(q, "", "", &mut v).map(Request::TagPolicy),
         Operation::TagRole => TagRoleRequest::decode(q, "", "", &mut v).map(Request::TagRole),
-        Operation::TagSAMLProvider => {
-            TagSAMLProviderRequest::decode(q, "", "", &mut v).map(Request::TagSAMLProvider)
+        Operation::TagSAMLProvider => TagSAMLProviderRequest::decode(q, "", "", &mut v).map(Request::TagSAMLProvider),
+        Operation::TagServerCertificate => {
+            TagServerCertificateRequest::decode(q, "", "", &mut v).map(Request::TagServerCertificate)
         }
-        Operation::TagServerCertificate => TagServerCertificateRequest::decode(q, "", "", &mut v)
-            .map(Request::TagServerCertificate),
         Operation::TagUser => TagUserRequest::decode(q, "", "", &mut v).map(Request::TagUser),
-        Operation::UntagInstanceProfile => UntagInstanceProfileRequest::decode(q, "", "", &mut v)
-            .map(Request::UntagInstanceProfile),
-        Operation::UntagMFADevice => {
-            UntagMFADeviceRequest::decode(q, "", "", &mut v).map(Request::UntagMFADevice)
+        Operation::UntagInstanceProfile => {
+            UntagInstanceProfileRequest::decode(q, "", "", &mut v).map(Request::UntagInstanceProfile)
         }
+        Operation::UntagMFADevice => UntagMFADeviceRequest::decode(q, "", "", &mut v).map(Request::UntagMFADevice),
         Operation::UntagOpenIDConnectProvider => {
-            UntagOpenIDConnectProviderRequest::decode(q, "", "", &mut v)
-                .map(Request::UntagOpenIDConnectProvider)
+            UntagOpenIDConnectProviderRequest::decode(q, "", "", &mut v).map(Request::UntagOpenIDConnectProvider)
         }
-        Operation::UntagPolicy => {
-            UntagPolicyRequest::decode(q, "", "", &mut v).map(Request::UntagPolicy)
-        }
+        Operation::UntagPolicy => UntagPolicyRequest::decode(q, "", "", &mut v).map(Request::UntagPolicy),
         Operation::UntagRole => UntagRoleRequest::decode(q, "", "", &mut v).map(Request::UntagRole),
         Operation::UntagSAMLProvider => {
             UntagSAMLProviderRequest::decode(q, "", "", &mut v).map(Request::UntagSAMLProvider)
         }
         Operation::UntagServerCertificate => {
-            UntagServerCertificateRequest::decode(q, "", "", &mut v)
-                .map(Request::UntagServerCertificate)
+            UntagServerCertificateRequest::decode(q, "", "", &mut v).map(Request::UntagServerCertificate)
         }
         Operation::UntagUser => UntagUserRequest::decode(q, "", "", &mut v).map(Request::UntagUser),
-        Operation::UpdateAccessKey => {
-            UpdateAccessKeyRequest::decode(q, "", "", &mut v).map(Request::UpdateAccessKey)
-        }
+        Operation::UpdateAccessKey => UpdateAccessKeyRequest::decode(q, "", "", &mut v).map(Request::UpdateAccessKey),
         Operation::UpdateAccountPasswordPolicy => {
-            UpdateAccountPasswordPolicyRequest::decode(q, "", "", &mut v)
-                .map(Request::UpdateAccountPasswordPolicy)
+            UpdateAccountPasswordPolicyRequest::decode(q, "", "", &mut v).map(Request::UpdateAccountPasswordPolicy)
         }
         Operation::UpdateAssumeRolePolicy => {
-            UpdateAssumeRolePolicyRequest::decode(q, "", "", &mut v)
-                .map(Request::UpdateAssumeRolePolicy)
+            UpdateAssumeRolePolicyRequest::decode(q, "", "", &mut v).map(Request::UpdateAssumeRolePolicy)
         }
         Operation::UpdateDelegationRequest => {
-            UpdateDelegationRequestRequest::decode(q, "", "", &mut v)
-                .map(Request::UpdateDelegationRequest)
+            UpdateDelegationRequestRequest::decode(q, "", "", &mut v).map(Request::UpdateDelegationRequest)
         }
-        Operation::UpdateGroup => {
-            UpdateGroupRequest::decode(q, "", "", &mut v).map(Request::UpdateGroup)
-        }
+        Operation::UpdateGroup => UpdateGroupRequest::decode(q, "", "", &mut v).map(Request::UpdateGroup),
         Operation::UpdateLoginProfile => {
             UpdateLoginProfileRequest::decode(q, "", "", &mut v).map(Request::UpdateLoginProfile)
         }
         Operation::UpdateOpenIDConnectProvider => {
-            UpdateOpenIDConnectProviderRequest::decode(q, "", "", &mut v)
-                .map(Request::UpdateOpenIDConnectProvider)
+            UpdateOpenIDConnectProviderRequest::decode(q, "", "", &mut v).map(Request::UpdateOpenIDConnectProvider)
         }
         Operation::UpdateOpenIDConnectProviderThumbprint => {
             UpdateOpenIDConnectProviderThumbprintRequest::decode(q, "", "", &mut v)
                 .map(Request::UpdateOpenIDConnectProviderThumbprint)
         }
-        Operation::UpdateRole => {
-            UpdateRoleRequest::decode(q, "", "", &mut v).map(Request::UpdateRole)
+        Operation::UpdateRole => UpdateRoleRequest::decode(q, "", "", &mut v).map(Request::UpdateRole),
+        Operation::UpdateRoleDescription => {
+            UpdateRoleDescriptionRequest::decode(q, "", "", &mut v).map(Request::UpdateRoleDescription)
         }
-        Operation::UpdateRoleDescription => UpdateRoleDescriptionRequest::decode(q, "", "", &mut v)
-            .map(Request::UpdateRoleDescription),
         Operation::UpdateSAMLProvider => {
             UpdateSAMLProviderRequest::decode(q, "", "", &mut v).map(Request::UpdateSAMLProvider)
         }
@@ -2185,30 +2005,22 @@ pub fn decode(op: Operation, q: &QueryParams) -> Result<Request, ValidationError
             UpdateSSHPublicKeyRequest::decode(q, "", "", &mut v).map(Request::UpdateSSHPublicKey)
         }
         Operation::UpdateServerCertificate => {
-            UpdateServerCertificateRequest::decode(q, "", "", &mut v)
-                .map(Request::UpdateServerCertificate)
+            UpdateServerCertificateRequest::decode(q, "", "", &mut v).map(Request::UpdateServerCertificate)
         }
-        Operation::UpdateServiceSpecificCredential => {
-            UpdateServiceSpecificCredentialRequest::decode(q, "", "", &mut v)
-                .map(Request::UpdateServiceSpecificCredential)
-        }
+        Operation::UpdateServiceSpecificCredential => UpdateServiceSpecificCredentialRequest::decode(q, "", "", &mut v)
+            .map(Request::UpdateServiceSpecificCredential),
         Operation::UpdateSigningCertificate => {
-            UpdateSigningCertificateRequest::decode(q, "", "", &mut v)
-                .map(Request::UpdateSigningCertificate)
+            UpdateSigningCertificateRequest::decode(q, "", "", &mut v).map(Request::UpdateSigningCertificate)
         }
-        Operation::UpdateUser => {
-            UpdateUserRequest::decode(q, "", "", &mut v).map(Request::UpdateUser)
-        }
+        Operation::UpdateUser => UpdateUserRequest::decode(q, "", "", &mut v).map(Request::UpdateUser),
         Operation::UploadSSHPublicKey => {
             UploadSSHPublicKeyRequest::decode(q, "", "", &mut v).map(Request::UploadSSHPublicKey)
         }
         Operation::UploadServerCertificate => {
-            UploadServerCertificateRequest::decode(q, "", "", &mut v)
-                .map(Request::UploadServerCertificate)
+            UploadServerCertificateRequest::decode(q, "", "", &mut v).map(Request::UploadServerCertificate)
         }
         Operation::UploadSigningCertificate => {
-            UploadSigningCertificateRequest::decode(q, "", "", &mut v)
-                .map(Request::UploadSigningCertificate)
+            UploadSigningCertificateRequest::decode(q, "", "", &mut v).map(Request::UploadSigningCertificate)
         }
     };
     v.finish(request)
@@ -2322,9 +2134,7 @@ pub enum Response {
     /// `DetachUserPolicy`
     DetachUserPolicy,
     /// `DisableOrganizationsRootCredentialsManagement`
-    DisableOrganizationsRootCredentialsManagement(
-        DisableOrganizationsRootCredentialsManagementResponse,
-    ),
+    DisableOrganizationsRootCredentialsManagement(DisableOrganizationsRootCredentialsManagementResponse),
     /// `DisableOrganizationsRootSessions`
     DisableOrganizationsRootSessions(DisableOrganizationsRootSessionsResponse),
     /// `DisableOutboundWebIdentityFederation`
@@ -2332,9 +2142,7 @@ pub enum Response {
     /// `EnableMFADevice`
     EnableMFADevice,
     /// `EnableOrganizationsRootCredentialsManagement`
-    EnableOrganizationsRootCredentialsManagement(
-        EnableOrganizationsRootCredentialsManagementResponse,
-    ),
+    EnableOrganizationsRootCredentialsManagement(EnableOrganizationsRootCredentialsManagementResponse),
     /// `EnableOrganizationsRootSessions`
     EnableOrganizationsRootSessions(EnableOrganizationsRootSessionsResponse),
     /// `EnableOutboundWebIdentityFederation`
@@ -2590,9 +2398,7 @@ impl Response {
         match self {
             Self::AcceptDelegationRequest => Operation::AcceptDelegationRequest,
             Self::AcquireRole(_) => Operation::AcquireRole,
-            Self::AddClientIDToOpenIDConnectProvider => {
-                Operation::AddClientIDToOpenIDConnectProvider
-            }
+            Self::AddClientIDToOpenIDConnectProvider => Operation::AddClientIDToOpenIDConnectProvider,
             Self::AddRoleToInstanceProfile => Operation::AddRoleToInstanceProfile,
             Self::AddUserToGroup => Operation::AddUserToGroup,
             Self::AssociateDelegationRequest => Operation::AssociateDelegationRequest,
@@ -2645,36 +2451,24 @@ impl Response {
             Self::DisableOrganizationsRootCredentialsManagement(_) => {
                 Operation::DisableOrganizationsRootCredentialsManagement
             }
-            Self::DisableOrganizationsRootSessions(_) => {
-                Operation::DisableOrganizationsRootSessions
-            }
-            Self::DisableOutboundWebIdentityFederation => {
-                Operation::DisableOutboundWebIdentityFederation
-            }
+            Self::DisableOrganizationsRootSessions(_) => Operation::DisableOrganizationsRootSessions,
+            Self::DisableOutboundWebIdentityFederation => Operation::DisableOutboundWebIdentityFederation,
             Self::EnableMFADevice => Operation::EnableMFADevice,
             Self::EnableOrganizationsRootCredentialsManagement(_) => {
                 Operation::EnableOrganizationsRootCredentialsManagement
             }
             Self::EnableOrganizationsRootSessions(_) => Operation::EnableOrganizationsRootSessions,
-            Self::EnableOutboundWebIdentityFederation(_) => {
-                Operation::EnableOutboundWebIdentityFederation
-            }
+            Self::EnableOutboundWebIdentityFederation(_) => Operation::EnableOutboundWebIdentityFederation,
             Self::GenerateCredentialReport(_) => Operation::GenerateCredentialReport,
-            Self::GenerateOrganizationsAccessReport(_) => {
-                Operation::GenerateOrganizationsAccessReport
-            }
-            Self::GenerateServiceLastAccessedDetails(_) => {
-                Operation::GenerateServiceLastAccessedDetails
-            }
+            Self::GenerateOrganizationsAccessReport(_) => Operation::GenerateOrganizationsAccessReport,
+            Self::GenerateServiceLastAccessedDetails(_) => Operation::GenerateServiceLastAccessedDetails,
             Self::GetAccessKeyLastUsed(_) => Operation::GetAccessKeyLastUsed,
             Self::GetAccountAuthorizationDetails(_) => Operation::GetAccountAuthorizationDetails,
             Self::GetAccountPasswordPolicy(_) => Operation::GetAccountPasswordPolicy,
             Self::GetAccountProperties(_) => Operation::GetAccountProperties,
             Self::GetAccountSummary(_) => Operation::GetAccountSummary,
             Self::GetContextKeysForCustomPolicy(_) => Operation::GetContextKeysForCustomPolicy,
-            Self::GetContextKeysForPrincipalPolicy(_) => {
-                Operation::GetContextKeysForPrincipalPolicy
-            }
+            Self::GetContextKeysForPrincipalPolicy(_) => Operation::GetContextKeysForPrincipalPolicy,
             Self::GetCredentialReport(_) => Operation::GetCredentialReport,
             Self::GetDelegationRequest(_) => Operation::GetDelegationRequest,
             Self::GetGroup(_) => Operation::GetGroup,
@@ -2685,9 +2479,7 @@ impl Response {
             Self::GetMFADevice(_) => Operation::GetMFADevice,
             Self::GetOpenIDConnectProvider(_) => Operation::GetOpenIDConnectProvider,
             Self::GetOrganizationsAccessReport(_) => Operation::GetOrganizationsAccessReport,
-            Self::GetOutboundWebIdentityFederationInfo(_) => {
-                Operation::GetOutboundWebIdentityFederationInfo
-            }
+            Self::GetOutboundWebIdentityFederationInfo(_) => Operation::GetOutboundWebIdentityFederationInfo,
             Self::GetPolicy(_) => Operation::GetPolicy,
             Self::GetPolicyVersion(_) => Operation::GetPolicyVersion,
             Self::GetRole(_) => Operation::GetRole,
@@ -2697,12 +2489,8 @@ impl Response {
             Self::GetSSHPublicKey(_) => Operation::GetSSHPublicKey,
             Self::GetServerCertificate(_) => Operation::GetServerCertificate,
             Self::GetServiceLastAccessedDetails(_) => Operation::GetServiceLastAccessedDetails,
-            Self::GetServiceLastAccessedDetailsWithEntities(_) => {
-                Operation::GetServiceLastAccessedDetailsWithEntities
-            }
-            Self::GetServiceLinkedRoleDeletionStatus(_) => {
-                Operation::GetServiceLinkedRoleDeletionStatus
-            }
+            Self::GetServiceLastAccessedDetailsWithEntities(_) => Operation::GetServiceLastAccessedDetailsWithEntities,
+            Self::GetServiceLinkedRoleDeletionStatus(_) => Operation::GetServiceLinkedRoleDeletionStatus,
             Self::GetUser(_) => Operation::GetUser,
             Self::GetUserPolicy(_) => Operation::GetUserPolicy,
             Self::ListAccessKeys(_) => Operation::ListAccessKeys,
@@ -2724,9 +2512,7 @@ impl Response {
             Self::ListOpenIDConnectProviders(_) => Operation::ListOpenIDConnectProviders,
             Self::ListOrganizationsFeatures(_) => Operation::ListOrganizationsFeatures,
             Self::ListPolicies(_) => Operation::ListPolicies,
-            Self::ListPoliciesGrantingServiceAccess(_) => {
-                Operation::ListPoliciesGrantingServiceAccess
-            }
+            Self::ListPoliciesGrantingServiceAccess(_) => Operation::ListPoliciesGrantingServiceAccess,
             Self::ListPolicyTags(_) => Operation::ListPolicyTags,
             Self::ListPolicyVersions(_) => Operation::ListPolicyVersions,
             Self::ListRolePolicies(_) => Operation::ListRolePolicies,
@@ -2750,18 +2536,14 @@ impl Response {
             Self::PutUserPermissionsBoundary => Operation::PutUserPermissionsBoundary,
             Self::PutUserPolicy => Operation::PutUserPolicy,
             Self::RejectDelegationRequest => Operation::RejectDelegationRequest,
-            Self::RemoveClientIDFromOpenIDConnectProvider => {
-                Operation::RemoveClientIDFromOpenIDConnectProvider
-            }
+            Self::RemoveClientIDFromOpenIDConnectProvider => Operation::RemoveClientIDFromOpenIDConnectProvider,
             Self::RemoveRoleFromInstanceProfile => Operation::RemoveRoleFromInstanceProfile,
             Self::RemoveUserFromGroup => Operation::RemoveUserFromGroup,
             Self::ResetServiceSpecificCredential(_) => Operation::ResetServiceSpecificCredential,
             Self::ResyncMFADevice => Operation::ResyncMFADevice,
             Self::SendDelegationToken => Operation::SendDelegationToken,
             Self::SetDefaultPolicyVersion => Operation::SetDefaultPolicyVersion,
-            Self::SetSecurityTokenServicePreferences => {
-                Operation::SetSecurityTokenServicePreferences
-            }
+            Self::SetSecurityTokenServicePreferences => Operation::SetSecurityTokenServicePreferences,
             Self::SimulateCustomPolicy(_) => Operation::SimulateCustomPolicy,
             Self::SimulatePrincipalPolicy(_) => Operation::SimulatePrincipalPolicy,
             Self::TagInstanceProfile => Operation::TagInstanceProfile,
@@ -2787,9 +2569,7 @@ impl Response {
             Self::UpdateGroup => Operation::UpdateGroup,
             Self::UpdateLoginProfile => Operation::UpdateLoginProfile,
             Self::UpdateOpenIDConnectProvider => Operation::UpdateOpenIDConnectProvider,
-            Self::UpdateOpenIDConnectProviderThumbprint => {
-                Operation::UpdateOpenIDConnectProviderThumbprint
-            }
+            Self::UpdateOpenIDConnectProviderThumbprint => Operation::UpdateOpenIDConnectProviderThumbprint,
             Self::UpdateRole(_) => Operation::UpdateRole,
             Self::UpdateRoleDescription(_) => Operation::UpdateRoleDescription,
             Self::UpdateSAMLProvider(_) => Operation::UpdateSAMLProvider,
@@ -3280,29 +3060,17 @@ static PATTERNS: [Pattern; 27] = [
         "^(?:^o-[0-9a-z]{10,32}/r-[0-9a-z]{4,32}[0-9a-z-/]*)$",
         None,
     ),
-    Pattern::new(
-        "^p-[0-9a-zA-Z_]{8,128}$",
-        "^(?:^p-[0-9a-zA-Z_]{8,128}$)$",
-        None,
-    ),
+    Pattern::new("^p-[0-9a-zA-Z_]{8,128}$", "^(?:^p-[0-9a-zA-Z_]{8,128}$)$", None),
     Pattern::new("[\\u0020-\\u00FF]+", "^(?:[\\x{0020}-\\x{00FF}]+)$", None),
     Pattern::new("[\\w-]*", "^(?:[0-9A-Za-z_-]*)$", None),
-    Pattern::new(
-        "^[a-zA-Z0-9:/+=,.@_-]+$",
-        "^(?:^[a-zA-Z0-9:/+=,.@_-]+$)$",
-        None,
-    ),
+    Pattern::new("^[a-zA-Z0-9:/+=,.@_-]+$", "^(?:^[a-zA-Z0-9:/+=,.@_-]+$)$", None),
     Pattern::new(
         "\\u002F[\\u0021-\\u007F]*",
         "^(?:\\x{002F}[\\x{0021}-\\x{007F}]*)$",
         None,
     ),
     Pattern::new("[ -~]+", "^(?:[ -~]+)$", None),
-    Pattern::new(
-        "^[A-Za-z][A-Za-z0-9/_-]*$",
-        "^(?:^[A-Za-z][A-Za-z0-9/_-]*$)$",
-        None,
-    ),
+    Pattern::new("^[A-Za-z][A-Za-z0-9/_-]*$", "^(?:^[A-Za-z][A-Za-z0-9/_-]*$)$", None),
     Pattern::new(
         "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
         "^(?:[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+)$",
@@ -3331,12 +3099,7 @@ pub struct AcceptDelegationRequestRequest {
 impl AcceptDelegationRequestRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let delegation_request_id_ = {
             let k = crate::query::join(key, "DelegationRequestId");
             let p = crate::validate::join_path(path, "delegationRequestId");
@@ -3346,9 +3109,7 @@ impl AcceptDelegationRequestRequest {
                 x
             })
         };
-        if delegation_request_id_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "DelegationRequestId"))
-        {
+        if delegation_request_id_.is_none() && !q.has_prefix(&crate::query::join(key, "DelegationRequestId")) {
             v.missing(&crate::validate::join_path(path, "delegationRequestId"));
         }
         Some(Self {
@@ -3361,9 +3122,9 @@ impl AcceptDelegationRequestRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AccessAdvisorUsageGranularityType {
     /// `SERVICE_LEVEL`
-    ServiceLevel,
+    SERVICELEVEL,
     /// `ACTION_LEVEL`
-    ActionLevel,
+    ACTIONLEVEL,
 }
 impl AccessAdvisorUsageGranularityType {
     /// Every value, in model order.
@@ -3371,15 +3132,15 @@ impl AccessAdvisorUsageGranularityType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::ServiceLevel => "SERVICE_LEVEL",
-            Self::ActionLevel => "ACTION_LEVEL",
+            Self::SERVICELEVEL => "SERVICE_LEVEL",
+            Self::ACTIONLEVEL => "ACTION_LEVEL",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "SERVICE_LEVEL" => Some(Self::ServiceLevel),
-            "ACTION_LEVEL" => Some(Self::ActionLevel),
+            "SERVICE_LEVEL" => Some(Self::SERVICELEVEL),
+            "ACTION_LEVEL" => Some(Self::ACTIONLEVEL),
             _ => None,
         }
     }
@@ -3522,12 +3283,7 @@ pub struct AcquireRoleRequest {
 impl AcquireRoleRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let template_arn_ = {
             let k = crate::query::join(key, "TemplateArn");
             let p = crate::validate::join_path(path, "templateArn");
@@ -3595,12 +3351,7 @@ pub struct AddClientIDToOpenIDConnectProviderRequest {
 impl AddClientIDToOpenIDConnectProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let open_id_connect_provider_arn_ = {
             let k = crate::query::join(key, "OpenIDConnectProviderArn");
             let p = crate::validate::join_path(path, "openIDConnectProviderArn");
@@ -3620,10 +3371,7 @@ impl AddClientIDToOpenIDConnectProviderRequest {
         if open_id_connect_provider_arn_.is_none()
             && !q.has_prefix(&crate::query::join(key, "OpenIDConnectProviderArn"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "openIDConnectProviderArn",
-            ));
+            v.missing(&crate::validate::join_path(path, "openIDConnectProviderArn"));
         }
         if client_id_.is_none() && !q.has_prefix(&crate::query::join(key, "ClientID")) {
             v.missing(&crate::validate::join_path(path, "clientID"));
@@ -3647,12 +3395,7 @@ pub struct AddRoleToInstanceProfileRequest {
 impl AddRoleToInstanceProfileRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let instance_profile_name_ = {
             let k = crate::query::join(key, "InstanceProfileName");
             let p = crate::validate::join_path(path, "instanceProfileName");
@@ -3671,9 +3414,7 @@ impl AddRoleToInstanceProfileRequest {
                 x
             })
         };
-        if instance_profile_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "InstanceProfileName"))
-        {
+        if instance_profile_name_.is_none() && !q.has_prefix(&crate::query::join(key, "InstanceProfileName")) {
             v.missing(&crate::validate::join_path(path, "instanceProfileName"));
         }
         if role_name_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleName")) {
@@ -3698,12 +3439,7 @@ pub struct AddUserToGroupRequest {
 impl AddUserToGroupRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let group_name_ = {
             let k = crate::query::join(key, "GroupName");
             let p = crate::validate::join_path(path, "groupName");
@@ -3745,12 +3481,7 @@ pub struct AssociateDelegationRequestRequest {
 impl AssociateDelegationRequestRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let delegation_request_id_ = {
             let k = crate::query::join(key, "DelegationRequestId");
             let p = crate::validate::join_path(path, "delegationRequestId");
@@ -3760,9 +3491,7 @@ impl AssociateDelegationRequestRequest {
                 x
             })
         };
-        if delegation_request_id_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "DelegationRequestId"))
-        {
+        if delegation_request_id_.is_none() && !q.has_prefix(&crate::query::join(key, "DelegationRequestId")) {
             v.missing(&crate::validate::join_path(path, "delegationRequestId"));
         }
         Some(Self {
@@ -3783,12 +3512,7 @@ pub struct AttachGroupPolicyRequest {
 impl AttachGroupPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let group_name_ = {
             let k = crate::query::join(key, "GroupName");
             let p = crate::validate::join_path(path, "groupName");
@@ -3831,12 +3555,7 @@ pub struct AttachRolePolicyRequest {
 impl AttachRolePolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -3879,12 +3598,7 @@ pub struct AttachUserPolicyRequest {
 impl AttachUserPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -4006,12 +3720,7 @@ pub struct ChangePasswordRequest {
 impl ChangePasswordRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let old_password_ = {
             let k = crate::query::join(key, "OldPassword");
             let p = crate::validate::join_path(path, "oldPassword");
@@ -4057,12 +3766,7 @@ pub struct ContextEntry {
 impl ContextEntry {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
@@ -4083,13 +3787,7 @@ impl ContextEntry {
         let context_key_type_ = {
             let k = crate::query::join(key, "ContextKeyType");
             let p = crate::validate::join_path(path, "contextKeyType");
-            q.enumeration(
-                &k,
-                &p,
-                v,
-                ContextKeyTypeEnum::VALUES,
-                ContextKeyTypeEnum::from_wire,
-            )
+            q.enumeration(&k, &p, v, ContextKeyTypeEnum::VALUES, ContextKeyTypeEnum::from_wire)
         };
         Some(Self {
             context_key_name: context_key_name_,
@@ -4105,27 +3803,27 @@ pub enum ContextKeyTypeEnum {
     /// `string`
     String,
     /// `stringList`
-    Stringlist,
+    StringList,
     /// `numeric`
     Numeric,
     /// `numericList`
-    Numericlist,
+    NumericList,
     /// `boolean`
     Boolean,
     /// `booleanList`
-    Booleanlist,
+    BooleanList,
     /// `ip`
     Ip,
     /// `ipList`
-    Iplist,
+    IpList,
     /// `binary`
     Binary,
     /// `binaryList`
-    Binarylist,
+    BinaryList,
     /// `date`
     Date,
     /// `dateList`
-    Datelist,
+    DateList,
 }
 impl ContextKeyTypeEnum {
     /// Every value, in model order.
@@ -4147,34 +3845,34 @@ impl ContextKeyTypeEnum {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::String => "string",
-            Self::Stringlist => "stringList",
+            Self::StringList => "stringList",
             Self::Numeric => "numeric",
-            Self::Numericlist => "numericList",
+            Self::NumericList => "numericList",
             Self::Boolean => "boolean",
-            Self::Booleanlist => "booleanList",
+            Self::BooleanList => "booleanList",
             Self::Ip => "ip",
-            Self::Iplist => "ipList",
+            Self::IpList => "ipList",
             Self::Binary => "binary",
-            Self::Binarylist => "binaryList",
+            Self::BinaryList => "binaryList",
             Self::Date => "date",
-            Self::Datelist => "dateList",
+            Self::DateList => "dateList",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
             "string" => Some(Self::String),
-            "stringList" => Some(Self::Stringlist),
+            "stringList" => Some(Self::StringList),
             "numeric" => Some(Self::Numeric),
-            "numericList" => Some(Self::Numericlist),
+            "numericList" => Some(Self::NumericList),
             "boolean" => Some(Self::Boolean),
-            "booleanList" => Some(Self::Booleanlist),
+            "booleanList" => Some(Self::BooleanList),
             "ip" => Some(Self::Ip),
-            "ipList" => Some(Self::Iplist),
+            "ipList" => Some(Self::IpList),
             "binary" => Some(Self::Binary),
-            "binaryList" => Some(Self::Binarylist),
+            "binaryList" => Some(Self::BinaryList),
             "date" => Some(Self::Date),
-            "dateList" => Some(Self::Datelist),
+            "dateList" => Some(Self::DateList),
             _ => None,
         }
     }
@@ -4201,25 +3899,18 @@ pub struct ContextProvider {
 impl ContextProvider {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
         let key_definition_list_ = {
             let k = crate::query::join(key, "KeyDefinitionList");
             let p = crate::validate::join_path(path, "keyDefinitionList");
-            q.list(&k, &p, v, |q, k, p, v| {
-                ContextProviderKeyDefinition::decode(q, k, p, v)
-            })
-            .map(|items| {
-                v.length(&p, &items, 0, 10, false);
-                items
-            })
+            q.list(&k, &p, v, |q, k, p, v| ContextProviderKeyDefinition::decode(q, k, p, v))
+                .map(|items| {
+                    v.length(&p, &items, 0, 10, false);
+                    items
+                })
         };
         let subject_source_key_ = {
             let k = crate::query::join(key, "SubjectSourceKey");
@@ -4245,9 +3936,7 @@ impl ContextProvider {
                 x
             })
         };
-        if subject_source_key_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "SubjectSourceKey"))
-        {
+        if subject_source_key_.is_none() && !q.has_prefix(&crate::query::join(key, "SubjectSourceKey")) {
             v.missing(&crate::validate::join_path(path, "subjectSourceKey"));
         }
         Some(Self {
@@ -4293,12 +3982,7 @@ pub struct ContextProviderKeyDefinition {
 impl ContextProviderKeyDefinition {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
@@ -4348,12 +4032,7 @@ pub struct CreateAccessKeyRequest {
 impl CreateAccessKeyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -4363,9 +4042,7 @@ impl CreateAccessKeyRequest {
                 x
             })
         };
-        Some(Self {
-            user_name: user_name_,
-        })
+        Some(Self { user_name: user_name_ })
     }
 }
 
@@ -4395,12 +4072,7 @@ pub struct CreateAccountAliasRequest {
 impl CreateAccountAliasRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let account_alias_ = {
             let k = crate::query::join(key, "AccountAlias");
             let p = crate::validate::join_path(path, "accountAlias");
@@ -4445,12 +4117,7 @@ pub struct CreateDelegationRequestRequest {
 impl CreateDelegationRequestRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let owner_account_id_ = {
             let k = crate::query::join(key, "OwnerAccountId");
             let p = crate::validate::join_path(path, "ownerAccountId");
@@ -4528,18 +4195,13 @@ impl CreateDelegationRequestRequest {
         if permissions_.is_none() && !q.has_prefix(&crate::query::join(key, "Permissions")) {
             v.missing(&crate::validate::join_path(path, "permissions"));
         }
-        if requestor_workflow_id_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "RequestorWorkflowId"))
-        {
+        if requestor_workflow_id_.is_none() && !q.has_prefix(&crate::query::join(key, "RequestorWorkflowId")) {
             v.missing(&crate::validate::join_path(path, "requestorWorkflowId"));
         }
-        if notification_channel_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "NotificationChannel"))
-        {
+        if notification_channel_.is_none() && !q.has_prefix(&crate::query::join(key, "NotificationChannel")) {
             v.missing(&crate::validate::join_path(path, "notificationChannel"));
         }
-        if session_duration_.is_none() && !q.has_prefix(&crate::query::join(key, "SessionDuration"))
-        {
+        if session_duration_.is_none() && !q.has_prefix(&crate::query::join(key, "SessionDuration")) {
             v.missing(&crate::validate::join_path(path, "sessionDuration"));
         }
         Some(Self {
@@ -4589,12 +4251,7 @@ pub struct CreateGroupRequest {
 impl CreateGroupRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let path_ = {
             let k = crate::query::join(key, "Path");
             let p = crate::validate::join_path(path, "path");
@@ -4653,12 +4310,7 @@ pub struct CreateInstanceProfileRequest {
 impl CreateInstanceProfileRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let instance_profile_name_ = {
             let k = crate::query::join(key, "InstanceProfileName");
             let p = crate::validate::join_path(path, "instanceProfileName");
@@ -4680,15 +4332,12 @@ impl CreateInstanceProfileRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
-        if instance_profile_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "InstanceProfileName"))
-        {
+        if instance_profile_name_.is_none() && !q.has_prefix(&crate::query::join(key, "InstanceProfileName")) {
             v.missing(&crate::validate::join_path(path, "instanceProfileName"));
         }
         Some(Self {
@@ -4731,12 +4380,7 @@ pub struct CreateLoginProfileRequest {
 impl CreateLoginProfileRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -4813,12 +4457,7 @@ pub struct CreateOpenIDConnectProviderRequest {
 impl CreateOpenIDConnectProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let url_ = {
             let k = crate::query::join(key, "Url");
             let p = crate::validate::join_path(path, "url");
@@ -4852,11 +4491,10 @@ impl CreateOpenIDConnectProviderRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         let context_provider_ = {
             let k = crate::query::join(key, "ContextProvider");
@@ -4930,12 +4568,7 @@ pub struct CreatePolicyRequest {
 impl CreatePolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_name_ = {
             let k = crate::query::join(key, "PolicyName");
             let p = crate::validate::join_path(path, "policyName");
@@ -4974,11 +4607,10 @@ impl CreatePolicyRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         if policy_name_.is_none() && !q.has_prefix(&crate::query::join(key, "PolicyName")) {
             v.missing(&crate::validate::join_path(path, "policyName"));
@@ -5028,12 +4660,7 @@ pub struct CreatePolicyVersionRequest {
 impl CreatePolicyVersionRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_arn_ = {
             let k = crate::query::join(key, "PolicyArn");
             let p = crate::validate::join_path(path, "policyArn");
@@ -5112,12 +4739,7 @@ pub struct CreateRoleRequest {
 impl CreateRoleRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let path_ = {
             let k = crate::query::join(key, "Path");
             let p = crate::validate::join_path(path, "path");
@@ -5181,22 +4803,17 @@ impl CreateRoleRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         if role_name_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleName")) {
             v.missing(&crate::validate::join_path(path, "roleName"));
         }
-        if assume_role_policy_document_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "AssumeRolePolicyDocument"))
+        if assume_role_policy_document_.is_none() && !q.has_prefix(&crate::query::join(key, "AssumeRolePolicyDocument"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "assumeRolePolicyDocument",
-            ));
+            v.missing(&crate::validate::join_path(path, "assumeRolePolicyDocument"));
         }
         Some(Self {
             path: path_,
@@ -5249,12 +4866,7 @@ pub struct CreateSAMLProviderRequest {
 impl CreateSAMLProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let saml_metadata_document_ = {
             let k = crate::query::join(key, "SAMLMetadataDocument");
             let p = crate::validate::join_path(path, "sAMLMetadataDocument");
@@ -5275,11 +4887,10 @@ impl CreateSAMLProviderRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         let assertion_encryption_mode_ = {
             let k = crate::query::join(key, "AssertionEncryptionMode");
@@ -5314,9 +4925,7 @@ impl CreateSAMLProviderRequest {
                 x
             })
         };
-        if saml_metadata_document_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "SAMLMetadataDocument"))
-        {
+        if saml_metadata_document_.is_none() && !q.has_prefix(&crate::query::join(key, "SAMLMetadataDocument")) {
             v.missing(&crate::validate::join_path(path, "sAMLMetadataDocument"));
         }
         if name_.is_none() && !q.has_prefix(&crate::query::join(key, "Name")) {
@@ -5375,12 +4984,7 @@ pub struct CreateServiceLinkedRoleRequest {
 impl CreateServiceLinkedRoleRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let aws_service_name_ = {
             let k = crate::query::join(key, "AWSServiceName");
             let p = crate::validate::join_path(path, "aWSServiceName");
@@ -5408,8 +5012,7 @@ impl CreateServiceLinkedRoleRequest {
                 x
             })
         };
-        if aws_service_name_.is_none() && !q.has_prefix(&crate::query::join(key, "AWSServiceName"))
-        {
+        if aws_service_name_.is_none() && !q.has_prefix(&crate::query::join(key, "AWSServiceName")) {
             v.missing(&crate::validate::join_path(path, "aWSServiceName"));
         }
         Some(Self {
@@ -5452,12 +5055,7 @@ pub struct CreateServiceSpecificCredentialRequest {
 impl CreateServiceSpecificCredentialRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -5528,12 +5126,7 @@ pub struct CreateUserRequest {
 impl CreateUserRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let path_ = {
             let k = crate::query::join(key, "Path");
             let p = crate::validate::join_path(path, "path");
@@ -5563,11 +5156,10 @@ impl CreateUserRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         if user_name_.is_none() && !q.has_prefix(&crate::query::join(key, "UserName")) {
             v.missing(&crate::validate::join_path(path, "userName"));
@@ -5613,12 +5205,7 @@ pub struct CreateVirtualMFADeviceRequest {
 impl CreateVirtualMFADeviceRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let path_ = {
             let k = crate::query::join(key, "Path");
             let p = crate::validate::join_path(path, "path");
@@ -5640,15 +5227,12 @@ impl CreateVirtualMFADeviceRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
-        if virtual_mfa_device_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "VirtualMFADeviceName"))
-        {
+        if virtual_mfa_device_name_.is_none() && !q.has_prefix(&crate::query::join(key, "VirtualMFADeviceName")) {
             v.missing(&crate::validate::join_path(path, "virtualMFADeviceName"));
         }
         Some(Self {
@@ -5687,12 +5271,7 @@ pub struct DeactivateMFADeviceRequest {
 impl DeactivateMFADeviceRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -5733,12 +5312,7 @@ pub struct DelegationPermission {
 impl DelegationPermission {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
@@ -5913,12 +5487,7 @@ pub struct DeleteAccessKeyRequest {
 impl DeleteAccessKeyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -5957,12 +5526,7 @@ pub struct DeleteAccountAliasRequest {
 impl DeleteAccountAliasRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let account_alias_ = {
             let k = crate::query::join(key, "AccountAlias");
             let p = crate::validate::join_path(path, "accountAlias");
@@ -5993,12 +5557,7 @@ pub struct DeleteGroupPolicyRequest {
 impl DeleteGroupPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let group_name_ = {
             let k = crate::query::join(key, "GroupName");
             let p = crate::validate::join_path(path, "groupName");
@@ -6040,12 +5599,7 @@ pub struct DeleteGroupRequest {
 impl DeleteGroupRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let group_name_ = {
             let k = crate::query::join(key, "GroupName");
             let p = crate::validate::join_path(path, "groupName");
@@ -6074,12 +5628,7 @@ pub struct DeleteInstanceProfileRequest {
 impl DeleteInstanceProfileRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let instance_profile_name_ = {
             let k = crate::query::join(key, "InstanceProfileName");
             let p = crate::validate::join_path(path, "instanceProfileName");
@@ -6089,9 +5638,7 @@ impl DeleteInstanceProfileRequest {
                 x
             })
         };
-        if instance_profile_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "InstanceProfileName"))
-        {
+        if instance_profile_name_.is_none() && !q.has_prefix(&crate::query::join(key, "InstanceProfileName")) {
             v.missing(&crate::validate::join_path(path, "instanceProfileName"));
         }
         Some(Self {
@@ -6110,12 +5657,7 @@ pub struct DeleteLoginProfileRequest {
 impl DeleteLoginProfileRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -6125,9 +5667,7 @@ impl DeleteLoginProfileRequest {
                 x
             })
         };
-        Some(Self {
-            user_name: user_name_,
-        })
+        Some(Self { user_name: user_name_ })
     }
 }
 
@@ -6141,12 +5681,7 @@ pub struct DeleteOpenIDConnectProviderRequest {
 impl DeleteOpenIDConnectProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let open_id_connect_provider_arn_ = {
             let k = crate::query::join(key, "OpenIDConnectProviderArn");
             let p = crate::validate::join_path(path, "openIDConnectProviderArn");
@@ -6158,10 +5693,7 @@ impl DeleteOpenIDConnectProviderRequest {
         if open_id_connect_provider_arn_.is_none()
             && !q.has_prefix(&crate::query::join(key, "OpenIDConnectProviderArn"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "openIDConnectProviderArn",
-            ));
+            v.missing(&crate::validate::join_path(path, "openIDConnectProviderArn"));
         }
         Some(Self {
             open_id_connect_provider_arn: open_id_connect_provider_arn_?,
@@ -6179,12 +5711,7 @@ pub struct DeletePolicyRequest {
 impl DeletePolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_arn_ = {
             let k = crate::query::join(key, "PolicyArn");
             let p = crate::validate::join_path(path, "policyArn");
@@ -6214,12 +5741,7 @@ pub struct DeletePolicyVersionRequest {
 impl DeletePolicyVersionRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_arn_ = {
             let k = crate::query::join(key, "PolicyArn");
             let p = crate::validate::join_path(path, "policyArn");
@@ -6259,12 +5781,7 @@ pub struct DeleteRolePermissionsBoundaryRequest {
 impl DeleteRolePermissionsBoundaryRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -6277,9 +5794,7 @@ impl DeleteRolePermissionsBoundaryRequest {
         if role_name_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleName")) {
             v.missing(&crate::validate::join_path(path, "roleName"));
         }
-        Some(Self {
-            role_name: role_name_?,
-        })
+        Some(Self { role_name: role_name_? })
     }
 }
 
@@ -6295,12 +5810,7 @@ pub struct DeleteRolePolicyRequest {
 impl DeleteRolePolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -6342,12 +5852,7 @@ pub struct DeleteRoleRequest {
 impl DeleteRoleRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -6360,9 +5865,7 @@ impl DeleteRoleRequest {
         if role_name_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleName")) {
             v.missing(&crate::validate::join_path(path, "roleName"));
         }
-        Some(Self {
-            role_name: role_name_?,
-        })
+        Some(Self { role_name: role_name_? })
     }
 }
 
@@ -6376,12 +5879,7 @@ pub struct DeleteSAMLProviderRequest {
 impl DeleteSAMLProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let saml_provider_arn_ = {
             let k = crate::query::join(key, "SAMLProviderArn");
             let p = crate::validate::join_path(path, "sAMLProviderArn");
@@ -6390,9 +5888,7 @@ impl DeleteSAMLProviderRequest {
                 x
             })
         };
-        if saml_provider_arn_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "SAMLProviderArn"))
-        {
+        if saml_provider_arn_.is_none() && !q.has_prefix(&crate::query::join(key, "SAMLProviderArn")) {
             v.missing(&crate::validate::join_path(path, "sAMLProviderArn"));
         }
         Some(Self {
@@ -6413,12 +5909,7 @@ pub struct DeleteSSHPublicKeyRequest {
 impl DeleteSSHPublicKeyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -6440,8 +5931,7 @@ impl DeleteSSHPublicKeyRequest {
         if user_name_.is_none() && !q.has_prefix(&crate::query::join(key, "UserName")) {
             v.missing(&crate::validate::join_path(path, "userName"));
         }
-        if ssh_public_key_id_.is_none() && !q.has_prefix(&crate::query::join(key, "SSHPublicKeyId"))
-        {
+        if ssh_public_key_id_.is_none() && !q.has_prefix(&crate::query::join(key, "SSHPublicKeyId")) {
             v.missing(&crate::validate::join_path(path, "sSHPublicKeyId"));
         }
         Some(Self {
@@ -6461,12 +5951,7 @@ pub struct DeleteServerCertificateRequest {
 impl DeleteServerCertificateRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let server_certificate_name_ = {
             let k = crate::query::join(key, "ServerCertificateName");
             let p = crate::validate::join_path(path, "serverCertificateName");
@@ -6476,9 +5961,7 @@ impl DeleteServerCertificateRequest {
                 x
             })
         };
-        if server_certificate_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "ServerCertificateName"))
-        {
+        if server_certificate_name_.is_none() && !q.has_prefix(&crate::query::join(key, "ServerCertificateName")) {
             v.missing(&crate::validate::join_path(path, "serverCertificateName"));
         }
         Some(Self {
@@ -6497,12 +5980,7 @@ pub struct DeleteServiceLinkedRoleRequest {
 impl DeleteServiceLinkedRoleRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -6515,9 +5993,7 @@ impl DeleteServiceLinkedRoleRequest {
         if role_name_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleName")) {
             v.missing(&crate::validate::join_path(path, "roleName"));
         }
-        Some(Self {
-            role_name: role_name_?,
-        })
+        Some(Self { role_name: role_name_? })
     }
 }
 
@@ -6547,12 +6023,7 @@ pub struct DeleteServiceSpecificCredentialRequest {
 impl DeleteServiceSpecificCredentialRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -6574,10 +6045,7 @@ impl DeleteServiceSpecificCredentialRequest {
         if service_specific_credential_id_.is_none()
             && !q.has_prefix(&crate::query::join(key, "ServiceSpecificCredentialId"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "serviceSpecificCredentialId",
-            ));
+            v.missing(&crate::validate::join_path(path, "serviceSpecificCredentialId"));
         }
         Some(Self {
             user_name: user_name_,
@@ -6598,12 +6066,7 @@ pub struct DeleteSigningCertificateRequest {
 impl DeleteSigningCertificateRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -6642,12 +6105,7 @@ pub struct DeleteUserPermissionsBoundaryRequest {
 impl DeleteUserPermissionsBoundaryRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -6660,9 +6118,7 @@ impl DeleteUserPermissionsBoundaryRequest {
         if user_name_.is_none() && !q.has_prefix(&crate::query::join(key, "UserName")) {
             v.missing(&crate::validate::join_path(path, "userName"));
         }
-        Some(Self {
-            user_name: user_name_?,
-        })
+        Some(Self { user_name: user_name_? })
     }
 }
 
@@ -6678,12 +6134,7 @@ pub struct DeleteUserPolicyRequest {
 impl DeleteUserPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -6725,12 +6176,7 @@ pub struct DeleteUserRequest {
 impl DeleteUserRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -6743,9 +6189,7 @@ impl DeleteUserRequest {
         if user_name_.is_none() && !q.has_prefix(&crate::query::join(key, "UserName")) {
             v.missing(&crate::validate::join_path(path, "userName"));
         }
-        Some(Self {
-            user_name: user_name_?,
-        })
+        Some(Self { user_name: user_name_? })
     }
 }
 
@@ -6759,12 +6203,7 @@ pub struct DeleteVirtualMFADeviceRequest {
 impl DeleteVirtualMFADeviceRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let serial_number_ = {
             let k = crate::query::join(key, "SerialNumber");
             let p = crate::validate::join_path(path, "serialNumber");
@@ -6814,34 +6253,33 @@ impl crate::xml::ToXml for DeletionTaskFailureReasonType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DeletionTaskStatusType {
     /// `SUCCEEDED`
-    Succeeded,
+    SUCCEEDED,
     /// `IN_PROGRESS`
-    InProgress,
+    INPROGRESS,
     /// `FAILED`
-    Failed,
+    FAILED,
     /// `NOT_STARTED`
-    NotStarted,
+    NOTSTARTED,
 }
 impl DeletionTaskStatusType {
     /// Every value, in model order.
-    pub const VALUES: &'static [&'static str] =
-        &["SUCCEEDED", "IN_PROGRESS", "FAILED", "NOT_STARTED"];
+    pub const VALUES: &'static [&'static str] = &["SUCCEEDED", "IN_PROGRESS", "FAILED", "NOT_STARTED"];
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Succeeded => "SUCCEEDED",
-            Self::InProgress => "IN_PROGRESS",
-            Self::Failed => "FAILED",
-            Self::NotStarted => "NOT_STARTED",
+            Self::SUCCEEDED => "SUCCEEDED",
+            Self::INPROGRESS => "IN_PROGRESS",
+            Self::FAILED => "FAILED",
+            Self::NOTSTARTED => "NOT_STARTED",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "SUCCEEDED" => Some(Self::Succeeded),
-            "IN_PROGRESS" => Some(Self::InProgress),
-            "FAILED" => Some(Self::Failed),
-            "NOT_STARTED" => Some(Self::NotStarted),
+            "SUCCEEDED" => Some(Self::SUCCEEDED),
+            "IN_PROGRESS" => Some(Self::INPROGRESS),
+            "FAILED" => Some(Self::FAILED),
+            "NOT_STARTED" => Some(Self::NOTSTARTED),
             _ => None,
         }
     }
@@ -6864,12 +6302,7 @@ pub struct DetachGroupPolicyRequest {
 impl DetachGroupPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let group_name_ = {
             let k = crate::query::join(key, "GroupName");
             let p = crate::validate::join_path(path, "groupName");
@@ -6912,12 +6345,7 @@ pub struct DetachRolePolicyRequest {
 impl DetachRolePolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -6960,12 +6388,7 @@ pub struct DetachUserPolicyRequest {
 impl DetachUserPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -7003,12 +6426,7 @@ pub struct DisableOrganizationsRootCredentialsManagementRequest {}
 impl DisableOrganizationsRootCredentialsManagementRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         Some(Self {})
     }
 }
@@ -7045,12 +6463,7 @@ pub struct DisableOrganizationsRootSessionsRequest {}
 impl DisableOrganizationsRootSessionsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         Some(Self {})
     }
 }
@@ -7096,12 +6509,7 @@ pub struct EnableMFADeviceRequest {
 impl EnableMFADeviceRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -7144,14 +6552,10 @@ impl EnableMFADeviceRequest {
         if serial_number_.is_none() && !q.has_prefix(&crate::query::join(key, "SerialNumber")) {
             v.missing(&crate::validate::join_path(path, "serialNumber"));
         }
-        if authentication_code1_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "AuthenticationCode1"))
-        {
+        if authentication_code1_.is_none() && !q.has_prefix(&crate::query::join(key, "AuthenticationCode1")) {
             v.missing(&crate::validate::join_path(path, "authenticationCode1"));
         }
-        if authentication_code2_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "AuthenticationCode2"))
-        {
+        if authentication_code2_.is_none() && !q.has_prefix(&crate::query::join(key, "AuthenticationCode2")) {
             v.missing(&crate::validate::join_path(path, "authenticationCode2"));
         }
         Some(Self {
@@ -7170,12 +6574,7 @@ pub struct EnableOrganizationsRootCredentialsManagementRequest {}
 impl EnableOrganizationsRootCredentialsManagementRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         Some(Self {})
     }
 }
@@ -7212,12 +6611,7 @@ pub struct EnableOrganizationsRootSessionsRequest {}
 impl EnableOrganizationsRootSessionsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         Some(Self {})
     }
 }
@@ -7322,27 +6716,21 @@ pub enum EntityType {
     /// `Group`
     Group,
     /// `LocalManagedPolicy`
-    Localmanagedpolicy,
+    LocalManagedPolicy,
     /// `AWSManagedPolicy`
-    Awsmanagedpolicy,
+    AWSManagedPolicy,
 }
 impl EntityType {
     /// Every value, in model order.
-    pub const VALUES: &'static [&'static str] = &[
-        "User",
-        "Role",
-        "Group",
-        "LocalManagedPolicy",
-        "AWSManagedPolicy",
-    ];
+    pub const VALUES: &'static [&'static str] = &["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"];
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "User",
             Self::Role => "Role",
             Self::Group => "Group",
-            Self::Localmanagedpolicy => "LocalManagedPolicy",
-            Self::Awsmanagedpolicy => "AWSManagedPolicy",
+            Self::LocalManagedPolicy => "LocalManagedPolicy",
+            Self::AWSManagedPolicy => "AWSManagedPolicy",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
@@ -7351,8 +6739,8 @@ impl EntityType {
             "User" => Some(Self::User),
             "Role" => Some(Self::Role),
             "Group" => Some(Self::Group),
-            "LocalManagedPolicy" => Some(Self::Localmanagedpolicy),
-            "AWSManagedPolicy" => Some(Self::Awsmanagedpolicy),
+            "LocalManagedPolicy" => Some(Self::LocalManagedPolicy),
+            "AWSManagedPolicy" => Some(Self::AWSManagedPolicy),
             _ => None,
         }
     }
@@ -7463,9 +6851,9 @@ impl crate::xml::ToXml for EvaluationResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FeatureType {
     /// `RootCredentialsManagement`
-    Rootcredentialsmanagement,
+    RootCredentialsManagement,
     /// `RootSessions`
-    Rootsessions,
+    RootSessions,
 }
 impl FeatureType {
     /// Every value, in model order.
@@ -7473,15 +6861,15 @@ impl FeatureType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Rootcredentialsmanagement => "RootCredentialsManagement",
-            Self::Rootsessions => "RootSessions",
+            Self::RootCredentialsManagement => "RootCredentialsManagement",
+            Self::RootSessions => "RootSessions",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "RootCredentialsManagement" => Some(Self::Rootcredentialsmanagement),
-            "RootSessions" => Some(Self::Rootsessions),
+            "RootCredentialsManagement" => Some(Self::RootCredentialsManagement),
+            "RootSessions" => Some(Self::RootSessions),
             _ => None,
         }
     }
@@ -7525,12 +6913,7 @@ pub struct GenerateOrganizationsAccessReportRequest {
 impl GenerateOrganizationsAccessReportRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let entity_path_ = {
             let k = crate::query::join(key, "EntityPath");
             let p = crate::validate::join_path(path, "entityPath");
@@ -7586,12 +6969,7 @@ pub struct GenerateServiceLastAccessedDetailsRequest {
 impl GenerateServiceLastAccessedDetailsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let arn_ = {
             let k = crate::query::join(key, "Arn");
             let p = crate::validate::join_path(path, "arn");
@@ -7647,12 +7025,7 @@ pub struct GetAccessKeyLastUsedRequest {
 impl GetAccessKeyLastUsedRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let access_key_id_ = {
             let k = crate::query::join(key, "AccessKeyId");
             let p = crate::validate::join_path(path, "accessKeyId");
@@ -7708,12 +7081,7 @@ pub struct GetAccountAuthorizationDetailsRequest {
 impl GetAccountAuthorizationDetailsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let filter_ = {
             let k = crate::query::join(key, "Filter");
             let p = crate::validate::join_path(path, "filter");
@@ -7835,12 +7203,7 @@ pub struct GetAccountPropertiesRequest {}
 impl GetAccountPropertiesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         Some(Self {})
     }
 }
@@ -7901,12 +7264,7 @@ pub struct GetContextKeysForCustomPolicyRequest {
 impl GetContextKeysForCustomPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_input_list_ = {
             let k = crate::query::join(key, "PolicyInputList");
             let p = crate::validate::join_path(path, "policyInputList");
@@ -7919,9 +7277,7 @@ impl GetContextKeysForCustomPolicyRequest {
             })
             .map(|items| items)
         };
-        if policy_input_list_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "PolicyInputList"))
-        {
+        if policy_input_list_.is_none() && !q.has_prefix(&crate::query::join(key, "PolicyInputList")) {
             v.missing(&crate::validate::join_path(path, "policyInputList"));
         }
         Some(Self {
@@ -7962,12 +7318,7 @@ pub struct GetContextKeysForPrincipalPolicyRequest {
 impl GetContextKeysForPrincipalPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_source_arn_ = {
             let k = crate::query::join(key, "PolicySourceArn");
             let p = crate::validate::join_path(path, "policySourceArn");
@@ -7988,9 +7339,7 @@ impl GetContextKeysForPrincipalPolicyRequest {
             })
             .map(|items| items)
         };
-        if policy_source_arn_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "PolicySourceArn"))
-        {
+        if policy_source_arn_.is_none() && !q.has_prefix(&crate::query::join(key, "PolicySourceArn")) {
             v.missing(&crate::validate::join_path(path, "policySourceArn"));
         }
         Some(Self {
@@ -8038,12 +7387,7 @@ pub struct GetDelegationRequestRequest {
 impl GetDelegationRequestRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let delegation_request_id_ = {
             let k = crate::query::join(key, "DelegationRequestId");
             let p = crate::validate::join_path(path, "delegationRequestId");
@@ -8058,9 +7402,7 @@ impl GetDelegationRequestRequest {
             let p = crate::validate::join_path(path, "delegationPermissionCheck");
             q.boolean(&k, &p, v)
         };
-        if delegation_request_id_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "DelegationRequestId"))
-        {
+        if delegation_request_id_.is_none() && !q.has_prefix(&crate::query::join(key, "DelegationRequestId")) {
             v.missing(&crate::validate::join_path(path, "delegationRequestId"));
         }
         Some(Self {
@@ -8110,12 +7452,7 @@ pub struct GetGroupPolicyRequest {
 impl GetGroupPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let group_name_ = {
             let k = crate::query::join(key, "GroupName");
             let p = crate::validate::join_path(path, "groupName");
@@ -8181,12 +7518,7 @@ pub struct GetGroupRequest {
 impl GetGroupRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let group_name_ = {
             let k = crate::query::join(key, "GroupName");
             let p = crate::validate::join_path(path, "groupName");
@@ -8271,12 +7603,7 @@ pub struct GetHumanReadableSummaryRequest {
 impl GetHumanReadableSummaryRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let entity_arn_ = {
             let k = crate::query::join(key, "EntityArn");
             let p = crate::validate::join_path(path, "entityArn");
@@ -8339,12 +7666,7 @@ pub struct GetInstanceProfileRequest {
 impl GetInstanceProfileRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let instance_profile_name_ = {
             let k = crate::query::join(key, "InstanceProfileName");
             let p = crate::validate::join_path(path, "instanceProfileName");
@@ -8354,9 +7676,7 @@ impl GetInstanceProfileRequest {
                 x
             })
         };
-        if instance_profile_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "InstanceProfileName"))
-        {
+        if instance_profile_name_.is_none() && !q.has_prefix(&crate::query::join(key, "InstanceProfileName")) {
             v.missing(&crate::validate::join_path(path, "instanceProfileName"));
         }
         Some(Self {
@@ -8391,12 +7711,7 @@ pub struct GetLoginProfileRequest {
 impl GetLoginProfileRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -8406,9 +7721,7 @@ impl GetLoginProfileRequest {
                 x
             })
         };
-        Some(Self {
-            user_name: user_name_,
-        })
+        Some(Self { user_name: user_name_ })
     }
 }
 
@@ -8440,12 +7753,7 @@ pub struct GetMFADeviceRequest {
 impl GetMFADeviceRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let serial_number_ = {
             let k = crate::query::join(key, "SerialNumber");
             let p = crate::validate::join_path(path, "serialNumber");
@@ -8520,12 +7828,7 @@ pub struct GetOpenIDConnectProviderRequest {
 impl GetOpenIDConnectProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let open_id_connect_provider_arn_ = {
             let k = crate::query::join(key, "OpenIDConnectProviderArn");
             let p = crate::validate::join_path(path, "openIDConnectProviderArn");
@@ -8537,10 +7840,7 @@ impl GetOpenIDConnectProviderRequest {
         if open_id_connect_provider_arn_.is_none()
             && !q.has_prefix(&crate::query::join(key, "OpenIDConnectProviderArn"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "openIDConnectProviderArn",
-            ));
+            v.missing(&crate::validate::join_path(path, "openIDConnectProviderArn"));
         }
         Some(Self {
             open_id_connect_provider_arn: open_id_connect_provider_arn_?,
@@ -8631,12 +7931,7 @@ pub struct GetOrganizationsAccessReportRequest {
 impl GetOrganizationsAccessReportRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let job_id_ = {
             let k = crate::query::join(key, "JobId");
             let p = crate::validate::join_path(path, "jobId");
@@ -8770,12 +8065,7 @@ pub struct GetPolicyRequest {
 impl GetPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_arn_ = {
             let k = crate::query::join(key, "PolicyArn");
             let p = crate::validate::join_path(path, "policyArn");
@@ -8823,12 +8113,7 @@ pub struct GetPolicyVersionRequest {
 impl GetPolicyVersionRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_arn_ = {
             let k = crate::query::join(key, "PolicyArn");
             let p = crate::validate::join_path(path, "policyArn");
@@ -8888,12 +8173,7 @@ pub struct GetRolePolicyRequest {
 impl GetRolePolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -8955,12 +8235,7 @@ pub struct GetRoleRequest {
 impl GetRoleRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -8973,9 +8248,7 @@ impl GetRoleRequest {
         if role_name_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleName")) {
             v.missing(&crate::validate::join_path(path, "roleName"));
         }
-        Some(Self {
-            role_name: role_name_?,
-        })
+        Some(Self { role_name: role_name_? })
     }
 }
 
@@ -9007,12 +8280,7 @@ pub struct GetRoleTemplateVersionRequest {
 impl GetRoleTemplateVersionRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let template_arn_ = {
             let k = crate::query::join(key, "TemplateArn");
             let p = crate::validate::join_path(path, "templateArn");
@@ -9062,12 +8330,7 @@ pub struct GetSAMLProviderRequest {
 impl GetSAMLProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let saml_provider_arn_ = {
             let k = crate::query::join(key, "SAMLProviderArn");
             let p = crate::validate::join_path(path, "sAMLProviderArn");
@@ -9076,9 +8339,7 @@ impl GetSAMLProviderRequest {
                 x
             })
         };
-        if saml_provider_arn_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "SAMLProviderArn"))
-        {
+        if saml_provider_arn_.is_none() && !q.has_prefix(&crate::query::join(key, "SAMLProviderArn")) {
             v.missing(&crate::validate::join_path(path, "sAMLProviderArn"));
         }
         Some(Self {
@@ -9187,12 +8448,7 @@ pub struct GetSSHPublicKeyRequest {
 impl GetSSHPublicKeyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -9219,8 +8475,7 @@ impl GetSSHPublicKeyRequest {
         if user_name_.is_none() && !q.has_prefix(&crate::query::join(key, "UserName")) {
             v.missing(&crate::validate::join_path(path, "userName"));
         }
-        if ssh_public_key_id_.is_none() && !q.has_prefix(&crate::query::join(key, "SSHPublicKeyId"))
-        {
+        if ssh_public_key_id_.is_none() && !q.has_prefix(&crate::query::join(key, "SSHPublicKeyId")) {
             v.missing(&crate::validate::join_path(path, "sSHPublicKeyId"));
         }
         if encoding_.is_none() && !q.has_prefix(&crate::query::join(key, "Encoding")) {
@@ -9262,12 +8517,7 @@ pub struct GetServerCertificateRequest {
 impl GetServerCertificateRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let server_certificate_name_ = {
             let k = crate::query::join(key, "ServerCertificateName");
             let p = crate::validate::join_path(path, "serverCertificateName");
@@ -9277,9 +8527,7 @@ impl GetServerCertificateRequest {
                 x
             })
         };
-        if server_certificate_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "ServerCertificateName"))
-        {
+        if server_certificate_name_.is_none() && !q.has_prefix(&crate::query::join(key, "ServerCertificateName")) {
             v.missing(&crate::validate::join_path(path, "serverCertificateName"));
         }
         Some(Self {
@@ -9318,12 +8566,7 @@ pub struct GetServiceLastAccessedDetailsRequest {
 impl GetServiceLastAccessedDetailsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let job_id_ = {
             let k = crate::query::join(key, "JobId");
             let p = crate::validate::join_path(path, "jobId");
@@ -9427,12 +8670,7 @@ pub struct GetServiceLastAccessedDetailsWithEntitiesRequest {
 impl GetServiceLastAccessedDetailsWithEntitiesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let job_id_ = {
             let k = crate::query::join(key, "JobId");
             let p = crate::validate::join_path(path, "jobId");
@@ -9470,9 +8708,7 @@ impl GetServiceLastAccessedDetailsWithEntitiesRequest {
         if job_id_.is_none() && !q.has_prefix(&crate::query::join(key, "JobId")) {
             v.missing(&crate::validate::join_path(path, "jobId"));
         }
-        if service_namespace_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "ServiceNamespace"))
-        {
+        if service_namespace_.is_none() && !q.has_prefix(&crate::query::join(key, "ServiceNamespace")) {
             v.missing(&crate::validate::join_path(path, "serviceNamespace"));
         }
         Some(Self {
@@ -9540,12 +8776,7 @@ pub struct GetServiceLinkedRoleDeletionStatusRequest {
 impl GetServiceLinkedRoleDeletionStatusRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let deletion_task_id_ = {
             let k = crate::query::join(key, "DeletionTaskId");
             let p = crate::validate::join_path(path, "deletionTaskId");
@@ -9554,8 +8785,7 @@ impl GetServiceLinkedRoleDeletionStatusRequest {
                 x
             })
         };
-        if deletion_task_id_.is_none() && !q.has_prefix(&crate::query::join(key, "DeletionTaskId"))
-        {
+        if deletion_task_id_.is_none() && !q.has_prefix(&crate::query::join(key, "DeletionTaskId")) {
             v.missing(&crate::validate::join_path(path, "deletionTaskId"));
         }
         Some(Self {
@@ -9597,12 +8827,7 @@ pub struct GetUserPolicyRequest {
 impl GetUserPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -9664,12 +8889,7 @@ pub struct GetUserRequest {
 impl GetUserRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -9679,9 +8899,7 @@ impl GetUserRequest {
                 x
             })
         };
-        Some(Self {
-            user_name: user_name_,
-        })
+        Some(Self { user_name: user_name_ })
     }
 }
 
@@ -9816,12 +9034,7 @@ pub struct InlinePolicyIdentifierType {
 impl InlinePolicyIdentifierType {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
@@ -9925,12 +9138,7 @@ pub struct ListAccessKeysRequest {
 impl ListAccessKeysRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -10007,12 +9215,7 @@ pub struct ListAccountAliasesRequest {
 impl ListAccountAliasesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let marker_ = {
             let k = crate::query::join(key, "Marker");
             let p = crate::validate::join_path(path, "marker");
@@ -10081,12 +9284,7 @@ pub struct ListAttachedGroupPoliciesRequest {
 impl ListAttachedGroupPoliciesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let group_name_ = {
             let k = crate::query::join(key, "GroupName");
             let p = crate::validate::join_path(path, "groupName");
@@ -10182,12 +9380,7 @@ pub struct ListAttachedRolePoliciesRequest {
 impl ListAttachedRolePoliciesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -10283,12 +9476,7 @@ pub struct ListAttachedUserPoliciesRequest {
 impl ListAttachedUserPoliciesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -10382,12 +9570,7 @@ pub struct ListDelegationRequestsRequest {
 impl ListDelegationRequestsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let owner_id_ = {
             let k = crate::query::join(key, "OwnerId");
             let p = crate::validate::join_path(path, "ownerId");
@@ -10474,12 +9657,7 @@ pub struct ListEntitiesForPolicyRequest {
 impl ListEntitiesForPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_arn_ = {
             let k = crate::query::join(key, "PolicyArn");
             let p = crate::validate::join_path(path, "policyArn");
@@ -10505,13 +9683,7 @@ impl ListEntitiesForPolicyRequest {
         let policy_usage_filter_ = {
             let k = crate::query::join(key, "PolicyUsageFilter");
             let p = crate::validate::join_path(path, "policyUsageFilter");
-            q.enumeration(
-                &k,
-                &p,
-                v,
-                PolicyUsageType::VALUES,
-                PolicyUsageType::from_wire,
-            )
+            q.enumeration(&k, &p, v, PolicyUsageType::VALUES, PolicyUsageType::from_wire)
         };
         let marker_ = {
             let k = crate::query::join(key, "Marker");
@@ -10612,12 +9784,7 @@ pub struct ListGroupPoliciesRequest {
 impl ListGroupPoliciesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let group_name_ = {
             let k = crate::query::join(key, "GroupName");
             let p = crate::validate::join_path(path, "groupName");
@@ -10697,12 +9864,7 @@ pub struct ListGroupsForUserRequest {
 impl ListGroupsForUserRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -10784,12 +9946,7 @@ pub struct ListGroupsRequest {
 impl ListGroupsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let path_prefix_ = {
             let k = crate::query::join(key, "PathPrefix");
             let p = crate::validate::join_path(path, "pathPrefix");
@@ -10868,12 +10025,7 @@ pub struct ListInstanceProfileTagsRequest {
 impl ListInstanceProfileTagsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let instance_profile_name_ = {
             let k = crate::query::join(key, "InstanceProfileName");
             let p = crate::validate::join_path(path, "instanceProfileName");
@@ -10900,9 +10052,7 @@ impl ListInstanceProfileTagsRequest {
                 x
             })
         };
-        if instance_profile_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "InstanceProfileName"))
-        {
+        if instance_profile_name_.is_none() && !q.has_prefix(&crate::query::join(key, "InstanceProfileName")) {
             v.missing(&crate::validate::join_path(path, "instanceProfileName"));
         }
         Some(Self {
@@ -10957,12 +10107,7 @@ pub struct ListInstanceProfilesForRoleRequest {
 impl ListInstanceProfilesForRoleRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -11044,12 +10189,7 @@ pub struct ListInstanceProfilesRequest {
 impl ListInstanceProfilesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let path_prefix_ = {
             let k = crate::query::join(key, "PathPrefix");
             let p = crate::validate::join_path(path, "pathPrefix");
@@ -11128,12 +10268,7 @@ pub struct ListMFADeviceTagsRequest {
 impl ListMFADeviceTagsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let serial_number_ = {
             let k = crate::query::join(key, "SerialNumber");
             let p = crate::validate::join_path(path, "serialNumber");
@@ -11215,12 +10350,7 @@ pub struct ListMFADevicesRequest {
 impl ListMFADevicesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -11299,12 +10429,7 @@ pub struct ListOpenIDConnectProviderTagsRequest {
 impl ListOpenIDConnectProviderTagsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let open_id_connect_provider_arn_ = {
             let k = crate::query::join(key, "OpenIDConnectProviderArn");
             let p = crate::validate::join_path(path, "openIDConnectProviderArn");
@@ -11333,10 +10458,7 @@ impl ListOpenIDConnectProviderTagsRequest {
         if open_id_connect_provider_arn_.is_none()
             && !q.has_prefix(&crate::query::join(key, "OpenIDConnectProviderArn"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "openIDConnectProviderArn",
-            ));
+            v.missing(&crate::validate::join_path(path, "openIDConnectProviderArn"));
         }
         Some(Self {
             open_id_connect_provider_arn: open_id_connect_provider_arn_?,
@@ -11383,12 +10505,7 @@ pub struct ListOpenIDConnectProvidersRequest {}
 impl ListOpenIDConnectProvidersRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         Some(Self {})
     }
 }
@@ -11422,12 +10539,7 @@ pub struct ListOrganizationsFeaturesRequest {}
 impl ListOrganizationsFeaturesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         Some(Self {})
     }
 }
@@ -11498,12 +10610,7 @@ pub struct ListPoliciesGrantingServiceAccessRequest {
 impl ListPoliciesGrantingServiceAccessRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let marker_ = {
             let k = crate::query::join(key, "Marker");
             let p = crate::validate::join_path(path, "marker");
@@ -11539,9 +10646,7 @@ impl ListPoliciesGrantingServiceAccessRequest {
         if arn_.is_none() && !q.has_prefix(&crate::query::join(key, "Arn")) {
             v.missing(&crate::validate::join_path(path, "arn"));
         }
-        if service_namespaces_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "ServiceNamespaces"))
-        {
+        if service_namespaces_.is_none() && !q.has_prefix(&crate::query::join(key, "ServiceNamespaces")) {
             v.missing(&crate::validate::join_path(path, "serviceNamespaces"));
         }
         Some(Self {
@@ -11602,22 +10707,11 @@ pub struct ListPoliciesRequest {
 impl ListPoliciesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let scope_ = {
             let k = crate::query::join(key, "Scope");
             let p = crate::validate::join_path(path, "scope");
-            q.enumeration(
-                &k,
-                &p,
-                v,
-                PolicyScopeType::VALUES,
-                PolicyScopeType::from_wire,
-            )
+            q.enumeration(&k, &p, v, PolicyScopeType::VALUES, PolicyScopeType::from_wire)
         };
         let only_attached_ = {
             let k = crate::query::join(key, "OnlyAttached");
@@ -11636,13 +10730,7 @@ impl ListPoliciesRequest {
         let policy_usage_filter_ = {
             let k = crate::query::join(key, "PolicyUsageFilter");
             let p = crate::validate::join_path(path, "policyUsageFilter");
-            q.enumeration(
-                &k,
-                &p,
-                v,
-                PolicyUsageType::VALUES,
-                PolicyUsageType::from_wire,
-            )
+            q.enumeration(&k, &p, v, PolicyUsageType::VALUES, PolicyUsageType::from_wire)
         };
         let marker_ = {
             let k = crate::query::join(key, "Marker");
@@ -11718,12 +10806,7 @@ pub struct ListPolicyTagsRequest {
 impl ListPolicyTagsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_arn_ = {
             let k = crate::query::join(key, "PolicyArn");
             let p = crate::validate::join_path(path, "policyArn");
@@ -11804,12 +10887,7 @@ pub struct ListPolicyVersionsRequest {
 impl ListPolicyVersionsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_arn_ = {
             let k = crate::query::join(key, "PolicyArn");
             let p = crate::validate::join_path(path, "policyArn");
@@ -11892,12 +10970,7 @@ pub struct ListRolePoliciesRequest {
 impl ListRolePoliciesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -11977,12 +11050,7 @@ pub struct ListRoleTagsRequest {
 impl ListRoleTagsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -12064,12 +11132,7 @@ pub struct ListRolesRequest {
 impl ListRolesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let path_prefix_ = {
             let k = crate::query::join(key, "PathPrefix");
             let p = crate::validate::join_path(path, "pathPrefix");
@@ -12148,12 +11211,7 @@ pub struct ListSAMLProviderTagsRequest {
 impl ListSAMLProviderTagsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let saml_provider_arn_ = {
             let k = crate::query::join(key, "SAMLProviderArn");
             let p = crate::validate::join_path(path, "sAMLProviderArn");
@@ -12179,9 +11237,7 @@ impl ListSAMLProviderTagsRequest {
                 x
             })
         };
-        if saml_provider_arn_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "SAMLProviderArn"))
-        {
+        if saml_provider_arn_.is_none() && !q.has_prefix(&crate::query::join(key, "SAMLProviderArn")) {
             v.missing(&crate::validate::join_path(path, "sAMLProviderArn"));
         }
         Some(Self {
@@ -12229,12 +11285,7 @@ pub struct ListSAMLProvidersRequest {}
 impl ListSAMLProvidersRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         Some(Self {})
     }
 }
@@ -12275,12 +11326,7 @@ pub struct ListSSHPublicKeysRequest {
 impl ListSSHPublicKeysRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -12361,12 +11407,7 @@ pub struct ListServerCertificateTagsRequest {
 impl ListServerCertificateTagsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let server_certificate_name_ = {
             let k = crate::query::join(key, "ServerCertificateName");
             let p = crate::validate::join_path(path, "serverCertificateName");
@@ -12393,9 +11434,7 @@ impl ListServerCertificateTagsRequest {
                 x
             })
         };
-        if server_certificate_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "ServerCertificateName"))
-        {
+        if server_certificate_name_.is_none() && !q.has_prefix(&crate::query::join(key, "ServerCertificateName")) {
             v.missing(&crate::validate::join_path(path, "serverCertificateName"));
         }
         Some(Self {
@@ -12450,12 +11489,7 @@ pub struct ListServerCertificatesRequest {
 impl ListServerCertificatesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let path_prefix_ = {
             let k = crate::query::join(key, "PathPrefix");
             let p = crate::validate::join_path(path, "pathPrefix");
@@ -12538,12 +11572,7 @@ pub struct ListServiceSpecificCredentialsRequest {
 impl ListServiceSpecificCredentialsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -12636,12 +11665,7 @@ pub struct ListSigningCertificatesRequest {
 impl ListSigningCertificatesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -12720,12 +11744,7 @@ pub struct ListUserPoliciesRequest {
 impl ListUserPoliciesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -12805,12 +11824,7 @@ pub struct ListUserTagsRequest {
 impl ListUserTagsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -12892,12 +11906,7 @@ pub struct ListUsersRequest {
 impl ListUsersRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let path_prefix_ = {
             let k = crate::query::join(key, "PathPrefix");
             let p = crate::validate::join_path(path, "pathPrefix");
@@ -12976,22 +11985,11 @@ pub struct ListVirtualMFADevicesRequest {
 impl ListVirtualMFADevicesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let assignment_status_ = {
             let k = crate::query::join(key, "AssignmentStatus");
             let p = crate::validate::join_path(path, "assignmentStatus");
-            q.enumeration(
-                &k,
-                &p,
-                v,
-                AssignmentStatusType::VALUES,
-                AssignmentStatusType::from_wire,
-            )
+            q.enumeration(&k, &p, v, AssignmentStatusType::VALUES, AssignmentStatusType::from_wire)
         };
         let marker_ = {
             let k = crate::query::join(key, "Marker");
@@ -13203,12 +12201,7 @@ pub struct OrderedOrganizationPolicyType {
 impl OrderedOrganizationPolicyType {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
@@ -13353,7 +12346,7 @@ impl crate::xml::ToXml for PasswordPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PermissionsBoundaryAttachmentType {
     /// `PermissionsBoundaryPolicy`
-    Permissionsboundarypolicy,
+    PermissionsBoundaryPolicy,
 }
 impl PermissionsBoundaryAttachmentType {
     /// Every value, in model order.
@@ -13361,13 +12354,13 @@ impl PermissionsBoundaryAttachmentType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Permissionsboundarypolicy => "PermissionsBoundaryPolicy",
+            Self::PermissionsBoundaryPolicy => "PermissionsBoundaryPolicy",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "PermissionsBoundaryPolicy" => Some(Self::Permissionsboundarypolicy),
+            "PermissionsBoundaryPolicy" => Some(Self::PermissionsBoundaryPolicy),
             _ => None,
         }
     }
@@ -13498,9 +12491,9 @@ pub enum PolicyEvaluationDecisionType {
     /// `allowed`
     Allowed,
     /// `explicitDeny`
-    Explicitdeny,
+    ExplicitDeny,
     /// `implicitDeny`
-    Implicitdeny,
+    ImplicitDeny,
 }
 impl PolicyEvaluationDecisionType {
     /// Every value, in model order.
@@ -13509,16 +12502,16 @@ impl PolicyEvaluationDecisionType {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Allowed => "allowed",
-            Self::Explicitdeny => "explicitDeny",
-            Self::Implicitdeny => "implicitDeny",
+            Self::ExplicitDeny => "explicitDeny",
+            Self::ImplicitDeny => "implicitDeny",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
             "allowed" => Some(Self::Allowed),
-            "explicitDeny" => Some(Self::Explicitdeny),
-            "implicitDeny" => Some(Self::Implicitdeny),
+            "explicitDeny" => Some(Self::ExplicitDeny),
+            "implicitDeny" => Some(Self::ImplicitDeny),
             _ => None,
         }
     }
@@ -13596,12 +12589,7 @@ pub struct PolicyIdentifier {
 impl PolicyIdentifier {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
@@ -13707,12 +12695,7 @@ pub struct PolicyParameter {
 impl PolicyParameter {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
@@ -13780,7 +12763,7 @@ pub enum PolicyParameterTypeEnum {
     /// `string`
     String,
     /// `stringList`
-    Stringlist,
+    StringList,
 }
 impl PolicyParameterTypeEnum {
     /// Every value, in model order.
@@ -13789,14 +12772,14 @@ impl PolicyParameterTypeEnum {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::String => "string",
-            Self::Stringlist => "stringList",
+            Self::StringList => "stringList",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
             "string" => Some(Self::String),
-            "stringList" => Some(Self::Stringlist),
+            "stringList" => Some(Self::StringList),
             _ => None,
         }
     }
@@ -13893,9 +12876,9 @@ impl crate::xml::XmlText for PolicySourceType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PolicyUsageType {
     /// `PermissionsPolicy`
-    Permissionspolicy,
+    PermissionsPolicy,
     /// `PermissionsBoundary`
-    Permissionsboundary,
+    PermissionsBoundary,
 }
 impl PolicyUsageType {
     /// Every value, in model order.
@@ -13903,15 +12886,15 @@ impl PolicyUsageType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Permissionspolicy => "PermissionsPolicy",
-            Self::Permissionsboundary => "PermissionsBoundary",
+            Self::PermissionsPolicy => "PermissionsPolicy",
+            Self::PermissionsBoundary => "PermissionsBoundary",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "PermissionsPolicy" => Some(Self::Permissionspolicy),
-            "PermissionsBoundary" => Some(Self::Permissionsboundary),
+            "PermissionsPolicy" => Some(Self::PermissionsPolicy),
+            "PermissionsBoundary" => Some(Self::PermissionsBoundary),
             _ => None,
         }
     }
@@ -14005,12 +12988,7 @@ pub struct PutAccountPropertiesRequest {
 impl PutAccountPropertiesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let properties_ = {
             let k = crate::query::join(key, "Properties");
             let p = crate::validate::join_path(path, "properties");
@@ -14066,12 +13044,7 @@ pub struct PutGroupPolicyRequest {
 impl PutGroupPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let group_name_ = {
             let k = crate::query::join(key, "GroupName");
             let p = crate::validate::join_path(path, "groupName");
@@ -14128,12 +13101,7 @@ pub struct PutRolePermissionsBoundaryRequest {
 impl PutRolePermissionsBoundaryRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -14154,9 +13122,7 @@ impl PutRolePermissionsBoundaryRequest {
         if role_name_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleName")) {
             v.missing(&crate::validate::join_path(path, "roleName"));
         }
-        if permissions_boundary_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "PermissionsBoundary"))
-        {
+        if permissions_boundary_.is_none() && !q.has_prefix(&crate::query::join(key, "PermissionsBoundary")) {
             v.missing(&crate::validate::join_path(path, "permissionsBoundary"));
         }
         Some(Self {
@@ -14180,12 +13146,7 @@ pub struct PutRolePolicyRequest {
 impl PutRolePolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -14242,12 +13203,7 @@ pub struct PutUserPermissionsBoundaryRequest {
 impl PutUserPermissionsBoundaryRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -14268,9 +13224,7 @@ impl PutUserPermissionsBoundaryRequest {
         if user_name_.is_none() && !q.has_prefix(&crate::query::join(key, "UserName")) {
             v.missing(&crate::validate::join_path(path, "userName"));
         }
-        if permissions_boundary_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "PermissionsBoundary"))
-        {
+        if permissions_boundary_.is_none() && !q.has_prefix(&crate::query::join(key, "PermissionsBoundary")) {
             v.missing(&crate::validate::join_path(path, "permissionsBoundary"));
         }
         Some(Self {
@@ -14294,12 +13248,7 @@ pub struct PutUserPolicyRequest {
 impl PutUserPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -14356,12 +13305,7 @@ pub struct RejectDelegationRequestRequest {
 impl RejectDelegationRequestRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let delegation_request_id_ = {
             let k = crate::query::join(key, "DelegationRequestId");
             let p = crate::validate::join_path(path, "delegationRequestId");
@@ -14380,9 +13324,7 @@ impl RejectDelegationRequestRequest {
                 x
             })
         };
-        if delegation_request_id_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "DelegationRequestId"))
-        {
+        if delegation_request_id_.is_none() && !q.has_prefix(&crate::query::join(key, "DelegationRequestId")) {
             v.missing(&crate::validate::join_path(path, "delegationRequestId"));
         }
         Some(Self {
@@ -14404,12 +13346,7 @@ pub struct RemoveClientIDFromOpenIDConnectProviderRequest {
 impl RemoveClientIDFromOpenIDConnectProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let open_id_connect_provider_arn_ = {
             let k = crate::query::join(key, "OpenIDConnectProviderArn");
             let p = crate::validate::join_path(path, "openIDConnectProviderArn");
@@ -14429,10 +13366,7 @@ impl RemoveClientIDFromOpenIDConnectProviderRequest {
         if open_id_connect_provider_arn_.is_none()
             && !q.has_prefix(&crate::query::join(key, "OpenIDConnectProviderArn"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "openIDConnectProviderArn",
-            ));
+            v.missing(&crate::validate::join_path(path, "openIDConnectProviderArn"));
         }
         if client_id_.is_none() && !q.has_prefix(&crate::query::join(key, "ClientID")) {
             v.missing(&crate::validate::join_path(path, "clientID"));
@@ -14456,12 +13390,7 @@ pub struct RemoveRoleFromInstanceProfileRequest {
 impl RemoveRoleFromInstanceProfileRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let instance_profile_name_ = {
             let k = crate::query::join(key, "InstanceProfileName");
             let p = crate::validate::join_path(path, "instanceProfileName");
@@ -14480,9 +13409,7 @@ impl RemoveRoleFromInstanceProfileRequest {
                 x
             })
         };
-        if instance_profile_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "InstanceProfileName"))
-        {
+        if instance_profile_name_.is_none() && !q.has_prefix(&crate::query::join(key, "InstanceProfileName")) {
             v.missing(&crate::validate::join_path(path, "instanceProfileName"));
         }
         if role_name_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleName")) {
@@ -14507,12 +13434,7 @@ pub struct RemoveUserFromGroupRequest {
 impl RemoveUserFromGroupRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let group_name_ = {
             let k = crate::query::join(key, "GroupName");
             let p = crate::validate::join_path(path, "groupName");
@@ -14554,12 +13476,7 @@ pub struct ReplacementValueEntry {
 impl ReplacementValueEntry {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
@@ -14612,11 +13529,11 @@ impl crate::xml::XmlText for ReportFormatType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReportStateType {
     /// `STARTED`
-    Started,
+    STARTED,
     /// `INPROGRESS`
-    Inprogress,
+    INPROGRESS,
     /// `COMPLETE`
-    Complete,
+    COMPLETE,
 }
 impl ReportStateType {
     /// Every value, in model order.
@@ -14624,17 +13541,17 @@ impl ReportStateType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Started => "STARTED",
-            Self::Inprogress => "INPROGRESS",
-            Self::Complete => "COMPLETE",
+            Self::STARTED => "STARTED",
+            Self::INPROGRESS => "INPROGRESS",
+            Self::COMPLETE => "COMPLETE",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "STARTED" => Some(Self::Started),
-            "INPROGRESS" => Some(Self::Inprogress),
-            "COMPLETE" => Some(Self::Complete),
+            "STARTED" => Some(Self::STARTED),
+            "INPROGRESS" => Some(Self::INPROGRESS),
+            "COMPLETE" => Some(Self::COMPLETE),
             _ => None,
         }
     }
@@ -14657,12 +13574,7 @@ pub struct ResetServiceSpecificCredentialRequest {
 impl ResetServiceSpecificCredentialRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -14684,10 +13596,7 @@ impl ResetServiceSpecificCredentialRequest {
         if service_specific_credential_id_.is_none()
             && !q.has_prefix(&crate::query::join(key, "ServiceSpecificCredentialId"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "serviceSpecificCredentialId",
-            ));
+            v.missing(&crate::validate::join_path(path, "serviceSpecificCredentialId"));
         }
         Some(Self {
             user_name: user_name_,
@@ -14786,12 +13695,7 @@ pub struct ResyncMFADeviceRequest {
 impl ResyncMFADeviceRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -14834,14 +13738,10 @@ impl ResyncMFADeviceRequest {
         if serial_number_.is_none() && !q.has_prefix(&crate::query::join(key, "SerialNumber")) {
             v.missing(&crate::validate::join_path(path, "serialNumber"));
         }
-        if authentication_code1_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "AuthenticationCode1"))
-        {
+        if authentication_code1_.is_none() && !q.has_prefix(&crate::query::join(key, "AuthenticationCode1")) {
             v.missing(&crate::validate::join_path(path, "authenticationCode1"));
         }
-        if authentication_code2_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "AuthenticationCode2"))
-        {
+        if authentication_code2_.is_none() && !q.has_prefix(&crate::query::join(key, "AuthenticationCode2")) {
             v.missing(&crate::validate::join_path(path, "authenticationCode2"));
         }
         Some(Self {
@@ -15365,12 +14265,7 @@ pub struct SendDelegationTokenRequest {
 impl SendDelegationTokenRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let delegation_request_id_ = {
             let k = crate::query::join(key, "DelegationRequestId");
             let p = crate::validate::join_path(path, "delegationRequestId");
@@ -15380,9 +14275,7 @@ impl SendDelegationTokenRequest {
                 x
             })
         };
-        if delegation_request_id_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "DelegationRequestId"))
-        {
+        if delegation_request_id_.is_none() && !q.has_prefix(&crate::query::join(key, "DelegationRequestId")) {
             v.missing(&crate::validate::join_path(path, "delegationRequestId"));
         }
         Some(Self {
@@ -15552,10 +14445,7 @@ impl crate::xml::ToXml for ServiceSpecificCredential {
         if let Some(x) = &self.service_credential_secret {
             out.scalar("ServiceCredentialSecret", x);
         }
-        out.scalar(
-            "ServiceSpecificCredentialId",
-            &self.service_specific_credential_id,
-        );
+        out.scalar("ServiceSpecificCredentialId", &self.service_specific_credential_id);
         out.scalar("UserName", &self.user_name);
         out.scalar("Status", &self.status);
     }
@@ -15597,10 +14487,7 @@ impl crate::xml::ToXml for ServiceSpecificCredentialMetadata {
         if let Some(x) = &self.expiration_date {
             out.scalar("ExpirationDate", x);
         }
-        out.scalar(
-            "ServiceSpecificCredentialId",
-            &self.service_specific_credential_id,
-        );
+        out.scalar("ServiceSpecificCredentialId", &self.service_specific_credential_id);
         out.scalar("ServiceName", &self.service_name);
     }
 }
@@ -15617,12 +14504,7 @@ pub struct SetDefaultPolicyVersionRequest {
 impl SetDefaultPolicyVersionRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_arn_ = {
             let k = crate::query::join(key, "PolicyArn");
             let p = crate::validate::join_path(path, "policyArn");
@@ -15662,12 +14544,7 @@ pub struct SetSecurityTokenServicePreferencesRequest {
 impl SetSecurityTokenServicePreferencesRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let global_endpoint_token_version_ = {
             let k = crate::query::join(key, "GlobalEndpointTokenVersion");
             let p = crate::validate::join_path(path, "globalEndpointTokenVersion");
@@ -15682,10 +14559,7 @@ impl SetSecurityTokenServicePreferencesRequest {
         if global_endpoint_token_version_.is_none()
             && !q.has_prefix(&crate::query::join(key, "GlobalEndpointTokenVersion"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "globalEndpointTokenVersion",
-            ));
+            v.missing(&crate::validate::join_path(path, "globalEndpointTokenVersion"));
         }
         Some(Self {
             global_endpoint_token_version: global_endpoint_token_version_?,
@@ -15753,12 +14627,7 @@ pub struct SimulateCustomPolicyRequest {
 impl SimulateCustomPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_input_list_ = {
             let k = crate::query::join(key, "PolicyInputList");
             let p = crate::validate::join_path(path, "policyInputList");
@@ -15872,9 +14741,7 @@ impl SimulateCustomPolicyRequest {
                 x
             })
         };
-        if policy_input_list_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "PolicyInputList"))
-        {
+        if policy_input_list_.is_none() && !q.has_prefix(&crate::query::join(key, "PolicyInputList")) {
             v.missing(&crate::validate::join_path(path, "policyInputList"));
         }
         if action_names_.is_none() && !q.has_prefix(&crate::query::join(key, "ActionNames")) {
@@ -15963,12 +14830,7 @@ pub struct SimulatePrincipalPolicyRequest {
 impl SimulatePrincipalPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_source_arn_ = {
             let k = crate::query::join(key, "PolicySourceArn");
             let p = crate::validate::join_path(path, "policySourceArn");
@@ -16088,9 +14950,7 @@ impl SimulatePrincipalPolicyRequest {
                 x
             })
         };
-        if policy_source_arn_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "PolicySourceArn"))
-        {
+        if policy_source_arn_.is_none() && !q.has_prefix(&crate::query::join(key, "PolicySourceArn")) {
             v.missing(&crate::validate::join_path(path, "policySourceArn"));
         }
         if action_names_.is_none() && !q.has_prefix(&crate::query::join(key, "ActionNames")) {
@@ -16178,12 +15038,7 @@ pub struct Tag {
 impl Tag {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
@@ -16238,12 +15093,7 @@ pub struct TagInstanceProfileRequest {
 impl TagInstanceProfileRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let instance_profile_name_ = {
             let k = crate::query::join(key, "InstanceProfileName");
             let p = crate::validate::join_path(path, "instanceProfileName");
@@ -16256,15 +15106,12 @@ impl TagInstanceProfileRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
-        if instance_profile_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "InstanceProfileName"))
-        {
+        if instance_profile_name_.is_none() && !q.has_prefix(&crate::query::join(key, "InstanceProfileName")) {
             v.missing(&crate::validate::join_path(path, "instanceProfileName"));
         }
         if tags_.is_none() && !q.has_prefix(&crate::query::join(key, "Tags")) {
@@ -16289,12 +15136,7 @@ pub struct TagMFADeviceRequest {
 impl TagMFADeviceRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let serial_number_ = {
             let k = crate::query::join(key, "SerialNumber");
             let p = crate::validate::join_path(path, "serialNumber");
@@ -16307,11 +15149,10 @@ impl TagMFADeviceRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         if serial_number_.is_none() && !q.has_prefix(&crate::query::join(key, "SerialNumber")) {
             v.missing(&crate::validate::join_path(path, "serialNumber"));
@@ -16338,12 +15179,7 @@ pub struct TagOpenIDConnectProviderRequest {
 impl TagOpenIDConnectProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let open_id_connect_provider_arn_ = {
             let k = crate::query::join(key, "OpenIDConnectProviderArn");
             let p = crate::validate::join_path(path, "openIDConnectProviderArn");
@@ -16355,19 +15191,15 @@ impl TagOpenIDConnectProviderRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         if open_id_connect_provider_arn_.is_none()
             && !q.has_prefix(&crate::query::join(key, "OpenIDConnectProviderArn"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "openIDConnectProviderArn",
-            ));
+            v.missing(&crate::validate::join_path(path, "openIDConnectProviderArn"));
         }
         if tags_.is_none() && !q.has_prefix(&crate::query::join(key, "Tags")) {
             v.missing(&crate::validate::join_path(path, "tags"));
@@ -16391,12 +15223,7 @@ pub struct TagPolicyRequest {
 impl TagPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_arn_ = {
             let k = crate::query::join(key, "PolicyArn");
             let p = crate::validate::join_path(path, "policyArn");
@@ -16408,11 +15235,10 @@ impl TagPolicyRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         if policy_arn_.is_none() && !q.has_prefix(&crate::query::join(key, "PolicyArn")) {
             v.missing(&crate::validate::join_path(path, "policyArn"));
@@ -16439,12 +15265,7 @@ pub struct TagRoleRequest {
 impl TagRoleRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -16457,11 +15278,10 @@ impl TagRoleRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         if role_name_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleName")) {
             v.missing(&crate::validate::join_path(path, "roleName"));
@@ -16488,12 +15308,7 @@ pub struct TagSAMLProviderRequest {
 impl TagSAMLProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let saml_provider_arn_ = {
             let k = crate::query::join(key, "SAMLProviderArn");
             let p = crate::validate::join_path(path, "sAMLProviderArn");
@@ -16505,15 +15320,12 @@ impl TagSAMLProviderRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
-        if saml_provider_arn_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "SAMLProviderArn"))
-        {
+        if saml_provider_arn_.is_none() && !q.has_prefix(&crate::query::join(key, "SAMLProviderArn")) {
             v.missing(&crate::validate::join_path(path, "sAMLProviderArn"));
         }
         if tags_.is_none() && !q.has_prefix(&crate::query::join(key, "Tags")) {
@@ -16538,12 +15350,7 @@ pub struct TagServerCertificateRequest {
 impl TagServerCertificateRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let server_certificate_name_ = {
             let k = crate::query::join(key, "ServerCertificateName");
             let p = crate::validate::join_path(path, "serverCertificateName");
@@ -16556,15 +15363,12 @@ impl TagServerCertificateRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
-        if server_certificate_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "ServerCertificateName"))
-        {
+        if server_certificate_name_.is_none() && !q.has_prefix(&crate::query::join(key, "ServerCertificateName")) {
             v.missing(&crate::validate::join_path(path, "serverCertificateName"));
         }
         if tags_.is_none() && !q.has_prefix(&crate::query::join(key, "Tags")) {
@@ -16606,12 +15410,7 @@ pub struct TagUserRequest {
 impl TagUserRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -16624,11 +15423,10 @@ impl TagUserRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         if user_name_.is_none() && !q.has_prefix(&crate::query::join(key, "UserName")) {
             v.missing(&crate::validate::join_path(path, "userName"));
@@ -16686,12 +15484,7 @@ pub struct UntagInstanceProfileRequest {
 impl UntagInstanceProfileRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let instance_profile_name_ = {
             let k = crate::query::join(key, "InstanceProfileName");
             let p = crate::validate::join_path(path, "instanceProfileName");
@@ -16716,9 +15509,7 @@ impl UntagInstanceProfileRequest {
                 items
             })
         };
-        if instance_profile_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "InstanceProfileName"))
-        {
+        if instance_profile_name_.is_none() && !q.has_prefix(&crate::query::join(key, "InstanceProfileName")) {
             v.missing(&crate::validate::join_path(path, "instanceProfileName"));
         }
         if tag_keys_.is_none() && !q.has_prefix(&crate::query::join(key, "TagKeys")) {
@@ -16743,12 +15534,7 @@ pub struct UntagMFADeviceRequest {
 impl UntagMFADeviceRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let serial_number_ = {
             let k = crate::query::join(key, "SerialNumber");
             let p = crate::validate::join_path(path, "serialNumber");
@@ -16798,12 +15584,7 @@ pub struct UntagOpenIDConnectProviderRequest {
 impl UntagOpenIDConnectProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let open_id_connect_provider_arn_ = {
             let k = crate::query::join(key, "OpenIDConnectProviderArn");
             let p = crate::validate::join_path(path, "openIDConnectProviderArn");
@@ -16830,10 +15611,7 @@ impl UntagOpenIDConnectProviderRequest {
         if open_id_connect_provider_arn_.is_none()
             && !q.has_prefix(&crate::query::join(key, "OpenIDConnectProviderArn"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "openIDConnectProviderArn",
-            ));
+            v.missing(&crate::validate::join_path(path, "openIDConnectProviderArn"));
         }
         if tag_keys_.is_none() && !q.has_prefix(&crate::query::join(key, "TagKeys")) {
             v.missing(&crate::validate::join_path(path, "tagKeys"));
@@ -16857,12 +15635,7 @@ pub struct UntagPolicyRequest {
 impl UntagPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_arn_ = {
             let k = crate::query::join(key, "PolicyArn");
             let p = crate::validate::join_path(path, "policyArn");
@@ -16911,12 +15684,7 @@ pub struct UntagRoleRequest {
 impl UntagRoleRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -16966,12 +15734,7 @@ pub struct UntagSAMLProviderRequest {
 impl UntagSAMLProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let saml_provider_arn_ = {
             let k = crate::query::join(key, "SAMLProviderArn");
             let p = crate::validate::join_path(path, "sAMLProviderArn");
@@ -16995,9 +15758,7 @@ impl UntagSAMLProviderRequest {
                 items
             })
         };
-        if saml_provider_arn_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "SAMLProviderArn"))
-        {
+        if saml_provider_arn_.is_none() && !q.has_prefix(&crate::query::join(key, "SAMLProviderArn")) {
             v.missing(&crate::validate::join_path(path, "sAMLProviderArn"));
         }
         if tag_keys_.is_none() && !q.has_prefix(&crate::query::join(key, "TagKeys")) {
@@ -17022,12 +15783,7 @@ pub struct UntagServerCertificateRequest {
 impl UntagServerCertificateRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let server_certificate_name_ = {
             let k = crate::query::join(key, "ServerCertificateName");
             let p = crate::validate::join_path(path, "serverCertificateName");
@@ -17052,9 +15808,7 @@ impl UntagServerCertificateRequest {
                 items
             })
         };
-        if server_certificate_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "ServerCertificateName"))
-        {
+        if server_certificate_name_.is_none() && !q.has_prefix(&crate::query::join(key, "ServerCertificateName")) {
             v.missing(&crate::validate::join_path(path, "serverCertificateName"));
         }
         if tag_keys_.is_none() && !q.has_prefix(&crate::query::join(key, "TagKeys")) {
@@ -17079,12 +15833,7 @@ pub struct UntagUserRequest {
 impl UntagUserRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -17136,12 +15885,7 @@ pub struct UpdateAccessKeyRequest {
 impl UpdateAccessKeyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -17205,12 +15949,7 @@ pub struct UpdateAccountPasswordPolicyRequest {
 impl UpdateAccountPasswordPolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let minimum_password_length_ = {
             let k = crate::query::join(key, "MinimumPasswordLength");
             let p = crate::validate::join_path(path, "minimumPasswordLength");
@@ -17291,12 +16030,7 @@ pub struct UpdateAssumeRolePolicyRequest {
 impl UpdateAssumeRolePolicyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -17340,12 +16074,7 @@ pub struct UpdateDelegationRequestRequest {
 impl UpdateDelegationRequestRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let delegation_request_id_ = {
             let k = crate::query::join(key, "DelegationRequestId");
             let p = crate::validate::join_path(path, "delegationRequestId");
@@ -17364,9 +16093,7 @@ impl UpdateDelegationRequestRequest {
                 x
             })
         };
-        if delegation_request_id_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "DelegationRequestId"))
-        {
+        if delegation_request_id_.is_none() && !q.has_prefix(&crate::query::join(key, "DelegationRequestId")) {
             v.missing(&crate::validate::join_path(path, "delegationRequestId"));
         }
         Some(Self {
@@ -17390,12 +16117,7 @@ pub struct UpdateGroupRequest {
 impl UpdateGroupRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let group_name_ = {
             let k = crate::query::join(key, "GroupName");
             let p = crate::validate::join_path(path, "groupName");
@@ -17452,12 +16174,7 @@ pub struct UpdateLoginProfileRequest {
 impl UpdateLoginProfileRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -17525,12 +16242,7 @@ pub struct UpdateOpenIDConnectProviderRequest {
 impl UpdateOpenIDConnectProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let open_id_connect_provider_arn_ = {
             let k = crate::query::join(key, "OpenIDConnectProviderArn");
             let p = crate::validate::join_path(path, "openIDConnectProviderArn");
@@ -17565,10 +16277,7 @@ impl UpdateOpenIDConnectProviderRequest {
         if open_id_connect_provider_arn_.is_none()
             && !q.has_prefix(&crate::query::join(key, "OpenIDConnectProviderArn"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "openIDConnectProviderArn",
-            ));
+            v.missing(&crate::validate::join_path(path, "openIDConnectProviderArn"));
         }
         Some(Self {
             open_id_connect_provider_arn: open_id_connect_provider_arn_?,
@@ -17592,12 +16301,7 @@ pub struct UpdateOpenIDConnectProviderThumbprintRequest {
 impl UpdateOpenIDConnectProviderThumbprintRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let open_id_connect_provider_arn_ = {
             let k = crate::query::join(key, "OpenIDConnectProviderArn");
             let p = crate::validate::join_path(path, "openIDConnectProviderArn");
@@ -17620,10 +16324,7 @@ impl UpdateOpenIDConnectProviderThumbprintRequest {
         if open_id_connect_provider_arn_.is_none()
             && !q.has_prefix(&crate::query::join(key, "OpenIDConnectProviderArn"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "openIDConnectProviderArn",
-            ));
+            v.missing(&crate::validate::join_path(path, "openIDConnectProviderArn"));
         }
         if thumbprint_list_.is_none() && !q.has_prefix(&crate::query::join(key, "ThumbprintList")) {
             v.missing(&crate::validate::join_path(path, "thumbprintList"));
@@ -17647,12 +16348,7 @@ pub struct UpdateRoleDescriptionRequest {
 impl UpdateRoleDescriptionRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -17720,12 +16416,7 @@ pub struct UpdateRoleRequest {
 impl UpdateRoleRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_name_ = {
             let k = crate::query::join(key, "RoleName");
             let p = crate::validate::join_path(path, "roleName");
@@ -17813,12 +16504,7 @@ pub struct UpdateSAMLProviderRequest {
 impl UpdateSAMLProviderRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let saml_metadata_document_ = {
             let k = crate::query::join(key, "SAMLMetadataDocument");
             let p = crate::validate::join_path(path, "sAMLMetadataDocument");
@@ -17887,9 +16573,7 @@ impl UpdateSAMLProviderRequest {
             let p = crate::validate::join_path(path, "removeIdentityCenterInstance");
             q.boolean(&k, &p, v)
         };
-        if saml_provider_arn_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "SAMLProviderArn"))
-        {
+        if saml_provider_arn_.is_none() && !q.has_prefix(&crate::query::join(key, "SAMLProviderArn")) {
             v.missing(&crate::validate::join_path(path, "sAMLProviderArn"));
         }
         Some(Self {
@@ -17936,12 +16620,7 @@ pub struct UpdateSSHPublicKeyRequest {
 impl UpdateSSHPublicKeyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -17968,8 +16647,7 @@ impl UpdateSSHPublicKeyRequest {
         if user_name_.is_none() && !q.has_prefix(&crate::query::join(key, "UserName")) {
             v.missing(&crate::validate::join_path(path, "userName"));
         }
-        if ssh_public_key_id_.is_none() && !q.has_prefix(&crate::query::join(key, "SSHPublicKeyId"))
-        {
+        if ssh_public_key_id_.is_none() && !q.has_prefix(&crate::query::join(key, "SSHPublicKeyId")) {
             v.missing(&crate::validate::join_path(path, "sSHPublicKeyId"));
         }
         if status_.is_none() && !q.has_prefix(&crate::query::join(key, "Status")) {
@@ -17997,12 +16675,7 @@ pub struct UpdateServerCertificateRequest {
 impl UpdateServerCertificateRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let server_certificate_name_ = {
             let k = crate::query::join(key, "ServerCertificateName");
             let p = crate::validate::join_path(path, "serverCertificateName");
@@ -18030,9 +16703,7 @@ impl UpdateServerCertificateRequest {
                 x
             })
         };
-        if server_certificate_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "ServerCertificateName"))
-        {
+        if server_certificate_name_.is_none() && !q.has_prefix(&crate::query::join(key, "ServerCertificateName")) {
             v.missing(&crate::validate::join_path(path, "serverCertificateName"));
         }
         Some(Self {
@@ -18057,12 +16728,7 @@ pub struct UpdateServiceSpecificCredentialRequest {
 impl UpdateServiceSpecificCredentialRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -18089,10 +16755,7 @@ impl UpdateServiceSpecificCredentialRequest {
         if service_specific_credential_id_.is_none()
             && !q.has_prefix(&crate::query::join(key, "ServiceSpecificCredentialId"))
         {
-            v.missing(&crate::validate::join_path(
-                path,
-                "serviceSpecificCredentialId",
-            ));
+            v.missing(&crate::validate::join_path(path, "serviceSpecificCredentialId"));
         }
         if status_.is_none() && !q.has_prefix(&crate::query::join(key, "Status")) {
             v.missing(&crate::validate::join_path(path, "status"));
@@ -18119,12 +16782,7 @@ pub struct UpdateSigningCertificateRequest {
 impl UpdateSigningCertificateRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -18176,12 +16834,7 @@ pub struct UpdateUserRequest {
 impl UpdateUserRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -18232,12 +16885,7 @@ pub struct UploadSSHPublicKeyRequest {
 impl UploadSSHPublicKeyRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -18259,9 +16907,7 @@ impl UploadSSHPublicKeyRequest {
         if user_name_.is_none() && !q.has_prefix(&crate::query::join(key, "UserName")) {
             v.missing(&crate::validate::join_path(path, "userName"));
         }
-        if ssh_public_key_body_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "SSHPublicKeyBody"))
-        {
+        if ssh_public_key_body_.is_none() && !q.has_prefix(&crate::query::join(key, "SSHPublicKeyBody")) {
             v.missing(&crate::validate::join_path(path, "sSHPublicKeyBody"));
         }
         Some(Self {
@@ -18309,12 +16955,7 @@ pub struct UploadServerCertificateRequest {
 impl UploadServerCertificateRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let path_ = {
             let k = crate::query::join(key, "Path");
             let p = crate::validate::join_path(path, "path");
@@ -18363,19 +17004,15 @@ impl UploadServerCertificateRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
-        if server_certificate_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "ServerCertificateName"))
-        {
+        if server_certificate_name_.is_none() && !q.has_prefix(&crate::query::join(key, "ServerCertificateName")) {
             v.missing(&crate::validate::join_path(path, "serverCertificateName"));
         }
-        if certificate_body_.is_none() && !q.has_prefix(&crate::query::join(key, "CertificateBody"))
-        {
+        if certificate_body_.is_none() && !q.has_prefix(&crate::query::join(key, "CertificateBody")) {
             v.missing(&crate::validate::join_path(path, "certificateBody"));
         }
         if private_key_.is_none() && !q.has_prefix(&crate::query::join(key, "PrivateKey")) {
@@ -18433,12 +17070,7 @@ pub struct UploadSigningCertificateRequest {
 impl UploadSigningCertificateRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let user_name_ = {
             let k = crate::query::join(key, "UserName");
             let p = crate::validate::join_path(path, "userName");
@@ -18457,8 +17089,7 @@ impl UploadSigningCertificateRequest {
                 x
             })
         };
-        if certificate_body_.is_none() && !q.has_prefix(&crate::query::join(key, "CertificateBody"))
-        {
+        if certificate_body_.is_none() && !q.has_prefix(&crate::query::join(key, "CertificateBody")) {
             v.missing(&crate::validate::join_path(path, "certificateBody"));
         }
         Some(Self {
@@ -18739,9 +17370,9 @@ impl crate::xml::XmlText for AssignmentStatusType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EncodingType {
     /// `SSH`
-    Ssh,
+    SSH,
     /// `PEM`
-    Pem,
+    PEM,
 }
 impl EncodingType {
     /// Every value, in model order.
@@ -18749,15 +17380,15 @@ impl EncodingType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Ssh => "SSH",
-            Self::Pem => "PEM",
+            Self::SSH => "SSH",
+            Self::PEM => "PEM",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "SSH" => Some(Self::Ssh),
-            "PEM" => Some(Self::Pem),
+            "SSH" => Some(Self::SSH),
+            "PEM" => Some(Self::PEM),
             _ => None,
         }
     }
@@ -18805,11 +17436,11 @@ impl crate::xml::XmlText for GlobalEndpointTokenVersion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JobStatusType {
     /// `IN_PROGRESS`
-    InProgress,
+    INPROGRESS,
     /// `COMPLETED`
-    Completed,
+    COMPLETED,
     /// `FAILED`
-    Failed,
+    FAILED,
 }
 impl JobStatusType {
     /// Every value, in model order.
@@ -18817,17 +17448,17 @@ impl JobStatusType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::InProgress => "IN_PROGRESS",
-            Self::Completed => "COMPLETED",
-            Self::Failed => "FAILED",
+            Self::INPROGRESS => "IN_PROGRESS",
+            Self::COMPLETED => "COMPLETED",
+            Self::FAILED => "FAILED",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "IN_PROGRESS" => Some(Self::InProgress),
-            "COMPLETED" => Some(Self::Completed),
-            "FAILED" => Some(Self::Failed),
+            "IN_PROGRESS" => Some(Self::INPROGRESS),
+            "COMPLETED" => Some(Self::COMPLETED),
+            "FAILED" => Some(Self::FAILED),
             _ => None,
         }
     }
@@ -18873,46 +17504,39 @@ pub enum ParameterTypeType {
     /// `String`
     String,
     /// `StringList`
-    Stringlist,
+    StringList,
     /// `Number`
     Number,
     /// `NumberList`
-    Numberlist,
+    NumberList,
     /// `Arn`
     Arn,
     /// `ArnList`
-    Arnlist,
+    ArnList,
 }
 impl ParameterTypeType {
     /// Every value, in model order.
-    pub const VALUES: &'static [&'static str] = &[
-        "String",
-        "StringList",
-        "Number",
-        "NumberList",
-        "Arn",
-        "ArnList",
-    ];
+    pub const VALUES: &'static [&'static str] = &["String", "StringList", "Number", "NumberList", "Arn", "ArnList"];
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::String => "String",
-            Self::Stringlist => "StringList",
+            Self::StringList => "StringList",
             Self::Number => "Number",
-            Self::Numberlist => "NumberList",
+            Self::NumberList => "NumberList",
             Self::Arn => "Arn",
-            Self::Arnlist => "ArnList",
+            Self::ArnList => "ArnList",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
             "String" => Some(Self::String),
-            "StringList" => Some(Self::Stringlist),
+            "StringList" => Some(Self::StringList),
             "Number" => Some(Self::Number),
-            "NumberList" => Some(Self::Numberlist),
+            "NumberList" => Some(Self::NumberList),
             "Arn" => Some(Self::Arn),
-            "ArnList" => Some(Self::Arnlist),
+            "ArnList" => Some(Self::ArnList),
             _ => None,
         }
     }
@@ -18927,11 +17551,11 @@ impl crate::xml::XmlText for ParameterTypeType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PermissionCheckResultType {
     /// `ALLOWED`
-    Allowed,
+    ALLOWED,
     /// `DENIED`
-    Denied,
+    DENIED,
     /// `UNSURE`
-    Unsure,
+    UNSURE,
 }
 impl PermissionCheckResultType {
     /// Every value, in model order.
@@ -18939,17 +17563,17 @@ impl PermissionCheckResultType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Allowed => "ALLOWED",
-            Self::Denied => "DENIED",
-            Self::Unsure => "UNSURE",
+            Self::ALLOWED => "ALLOWED",
+            Self::DENIED => "DENIED",
+            Self::UNSURE => "UNSURE",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "ALLOWED" => Some(Self::Allowed),
-            "DENIED" => Some(Self::Denied),
-            "UNSURE" => Some(Self::Unsure),
+            "ALLOWED" => Some(Self::ALLOWED),
+            "DENIED" => Some(Self::DENIED),
+            "UNSURE" => Some(Self::UNSURE),
             _ => None,
         }
     }
@@ -18964,11 +17588,11 @@ impl crate::xml::XmlText for PermissionCheckResultType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PermissionCheckStatusType {
     /// `COMPLETE`
-    Complete,
+    COMPLETE,
     /// `IN_PROGRESS`
-    InProgress,
+    INPROGRESS,
     /// `FAILED`
-    Failed,
+    FAILED,
 }
 impl PermissionCheckStatusType {
     /// Every value, in model order.
@@ -18976,17 +17600,17 @@ impl PermissionCheckStatusType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Complete => "COMPLETE",
-            Self::InProgress => "IN_PROGRESS",
-            Self::Failed => "FAILED",
+            Self::COMPLETE => "COMPLETE",
+            Self::INPROGRESS => "IN_PROGRESS",
+            Self::FAILED => "FAILED",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "COMPLETE" => Some(Self::Complete),
-            "IN_PROGRESS" => Some(Self::InProgress),
-            "FAILED" => Some(Self::Failed),
+            "COMPLETE" => Some(Self::COMPLETE),
+            "IN_PROGRESS" => Some(Self::INPROGRESS),
+            "FAILED" => Some(Self::FAILED),
             _ => None,
         }
     }
@@ -19001,11 +17625,11 @@ impl crate::xml::XmlText for PermissionCheckStatusType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PolicyOwnerEntityType {
     /// `USER`
-    User,
+    USER,
     /// `ROLE`
-    Role,
+    ROLE,
     /// `GROUP`
-    Group,
+    GROUP,
 }
 impl PolicyOwnerEntityType {
     /// Every value, in model order.
@@ -19013,17 +17637,17 @@ impl PolicyOwnerEntityType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::User => "USER",
-            Self::Role => "ROLE",
-            Self::Group => "GROUP",
+            Self::USER => "USER",
+            Self::ROLE => "ROLE",
+            Self::GROUP => "GROUP",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "USER" => Some(Self::User),
-            "ROLE" => Some(Self::Role),
-            "GROUP" => Some(Self::Group),
+            "USER" => Some(Self::USER),
+            "ROLE" => Some(Self::ROLE),
+            "GROUP" => Some(Self::GROUP),
             _ => None,
         }
     }
@@ -19040,7 +17664,7 @@ pub enum PolicyScopeType {
     /// `All`
     All,
     /// `AWS`
-    Aws,
+    AWS,
     /// `Local`
     Local,
 }
@@ -19051,7 +17675,7 @@ impl PolicyScopeType {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::All => "All",
-            Self::Aws => "AWS",
+            Self::AWS => "AWS",
             Self::Local => "Local",
         }
     }
@@ -19059,7 +17683,7 @@ impl PolicyScopeType {
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
             "All" => Some(Self::All),
-            "AWS" => Some(Self::Aws),
+            "AWS" => Some(Self::AWS),
             "Local" => Some(Self::Local),
             _ => None,
         }
@@ -19075,9 +17699,9 @@ impl crate::xml::XmlText for PolicyScopeType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PolicyType {
     /// `INLINE`
-    Inline,
+    INLINE,
     /// `MANAGED`
-    Managed,
+    MANAGED,
 }
 impl PolicyType {
     /// Every value, in model order.
@@ -19085,15 +17709,15 @@ impl PolicyType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Inline => "INLINE",
-            Self::Managed => "MANAGED",
+            Self::INLINE => "INLINE",
+            Self::MANAGED => "MANAGED",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "INLINE" => Some(Self::Inline),
-            "MANAGED" => Some(Self::Managed),
+            "INLINE" => Some(Self::INLINE),
+            "MANAGED" => Some(Self::MANAGED),
             _ => None,
         }
     }
@@ -19108,13 +17732,13 @@ impl crate::xml::XmlText for PolicyType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SortKeyType {
     /// `SERVICE_NAMESPACE_ASCENDING`
-    ServiceNamespaceAscending,
+    SERVICENAMESPACEASCENDING,
     /// `SERVICE_NAMESPACE_DESCENDING`
-    ServiceNamespaceDescending,
+    SERVICENAMESPACEDESCENDING,
     /// `LAST_AUTHENTICATED_TIME_ASCENDING`
-    LastAuthenticatedTimeAscending,
+    LASTAUTHENTICATEDTIMEASCENDING,
     /// `LAST_AUTHENTICATED_TIME_DESCENDING`
-    LastAuthenticatedTimeDescending,
+    LASTAUTHENTICATEDTIMEDESCENDING,
 }
 impl SortKeyType {
     /// Every value, in model order.
@@ -19127,19 +17751,19 @@ impl SortKeyType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::ServiceNamespaceAscending => "SERVICE_NAMESPACE_ASCENDING",
-            Self::ServiceNamespaceDescending => "SERVICE_NAMESPACE_DESCENDING",
-            Self::LastAuthenticatedTimeAscending => "LAST_AUTHENTICATED_TIME_ASCENDING",
-            Self::LastAuthenticatedTimeDescending => "LAST_AUTHENTICATED_TIME_DESCENDING",
+            Self::SERVICENAMESPACEASCENDING => "SERVICE_NAMESPACE_ASCENDING",
+            Self::SERVICENAMESPACEDESCENDING => "SERVICE_NAMESPACE_DESCENDING",
+            Self::LASTAUTHENTICATEDTIMEASCENDING => "LAST_AUTHENTICATED_TIME_ASCENDING",
+            Self::LASTAUTHENTICATEDTIMEDESCENDING => "LAST_AUTHENTICATED_TIME_DESCENDING",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "SERVICE_NAMESPACE_ASCENDING" => Some(Self::ServiceNamespaceAscending),
-            "SERVICE_NAMESPACE_DESCENDING" => Some(Self::ServiceNamespaceDescending),
-            "LAST_AUTHENTICATED_TIME_ASCENDING" => Some(Self::LastAuthenticatedTimeAscending),
-            "LAST_AUTHENTICATED_TIME_DESCENDING" => Some(Self::LastAuthenticatedTimeDescending),
+            "SERVICE_NAMESPACE_ASCENDING" => Some(Self::SERVICENAMESPACEASCENDING),
+            "SERVICE_NAMESPACE_DESCENDING" => Some(Self::SERVICENAMESPACEDESCENDING),
+            "LAST_AUTHENTICATED_TIME_ASCENDING" => Some(Self::LASTAUTHENTICATEDTIMEASCENDING),
+            "LAST_AUTHENTICATED_TIME_DESCENDING" => Some(Self::LASTAUTHENTICATEDTIMEDESCENDING),
             _ => None,
         }
     }
@@ -19154,19 +17778,19 @@ impl crate::xml::XmlText for SortKeyType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StateType {
     /// `UNASSIGNED`
-    Unassigned,
+    UNASSIGNED,
     /// `ASSIGNED`
-    Assigned,
+    ASSIGNED,
     /// `PENDING_APPROVAL`
-    PendingApproval,
+    PENDINGAPPROVAL,
     /// `FINALIZED`
-    Finalized,
+    FINALIZED,
     /// `ACCEPTED`
-    Accepted,
+    ACCEPTED,
     /// `REJECTED`
-    Rejected,
+    REJECTED,
     /// `EXPIRED`
-    Expired,
+    EXPIRED,
 }
 impl StateType {
     /// Every value, in model order.
@@ -19182,25 +17806,25 @@ impl StateType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Unassigned => "UNASSIGNED",
-            Self::Assigned => "ASSIGNED",
-            Self::PendingApproval => "PENDING_APPROVAL",
-            Self::Finalized => "FINALIZED",
-            Self::Accepted => "ACCEPTED",
-            Self::Rejected => "REJECTED",
-            Self::Expired => "EXPIRED",
+            Self::UNASSIGNED => "UNASSIGNED",
+            Self::ASSIGNED => "ASSIGNED",
+            Self::PENDINGAPPROVAL => "PENDING_APPROVAL",
+            Self::FINALIZED => "FINALIZED",
+            Self::ACCEPTED => "ACCEPTED",
+            Self::REJECTED => "REJECTED",
+            Self::EXPIRED => "EXPIRED",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "UNASSIGNED" => Some(Self::Unassigned),
-            "ASSIGNED" => Some(Self::Assigned),
-            "PENDING_APPROVAL" => Some(Self::PendingApproval),
-            "FINALIZED" => Some(Self::Finalized),
-            "ACCEPTED" => Some(Self::Accepted),
-            "REJECTED" => Some(Self::Rejected),
-            "EXPIRED" => Some(Self::Expired),
+            "UNASSIGNED" => Some(Self::UNASSIGNED),
+            "ASSIGNED" => Some(Self::ASSIGNED),
+            "PENDING_APPROVAL" => Some(Self::PENDINGAPPROVAL),
+            "FINALIZED" => Some(Self::FINALIZED),
+            "ACCEPTED" => Some(Self::ACCEPTED),
+            "REJECTED" => Some(Self::REJECTED),
+            "EXPIRED" => Some(Self::EXPIRED),
             _ => None,
         }
     }
@@ -19254,71 +17878,71 @@ pub enum SummaryKeyType {
     /// `Users`
     Users,
     /// `UsersQuota`
-    Usersquota,
+    UsersQuota,
     /// `Groups`
     Groups,
     /// `GroupsQuota`
-    Groupsquota,
+    GroupsQuota,
     /// `ServerCertificates`
-    Servercertificates,
+    ServerCertificates,
     /// `ServerCertificatesQuota`
-    Servercertificatesquota,
+    ServerCertificatesQuota,
     /// `UserPolicySizeQuota`
-    Userpolicysizequota,
+    UserPolicySizeQuota,
     /// `GroupPolicySizeQuota`
-    Grouppolicysizequota,
+    GroupPolicySizeQuota,
     /// `GroupsPerUserQuota`
-    Groupsperuserquota,
+    GroupsPerUserQuota,
     /// `SigningCertificatesPerUserQuota`
-    Signingcertificatesperuserquota,
+    SigningCertificatesPerUserQuota,
     /// `AccessKeysPerUserQuota`
-    Accesskeysperuserquota,
+    AccessKeysPerUserQuota,
     /// `MFADevices`
-    Mfadevices,
+    MFADevices,
     /// `MFADevicesInUse`
-    Mfadevicesinuse,
+    MFADevicesInUse,
     /// `AccountMFAEnabled`
-    Accountmfaenabled,
+    AccountMFAEnabled,
     /// `AccountAccessKeysPresent`
-    Accountaccesskeyspresent,
+    AccountAccessKeysPresent,
     /// `AccountPasswordPresent`
-    Accountpasswordpresent,
+    AccountPasswordPresent,
     /// `AccountSigningCertificatesPresent`
-    Accountsigningcertificatespresent,
+    AccountSigningCertificatesPresent,
     /// `AttachedPoliciesPerGroupQuota`
-    Attachedpoliciespergroupquota,
+    AttachedPoliciesPerGroupQuota,
     /// `AttachedPoliciesPerRoleQuota`
-    Attachedpoliciesperrolequota,
+    AttachedPoliciesPerRoleQuota,
     /// `AttachedPoliciesPerUserQuota`
-    Attachedpoliciesperuserquota,
+    AttachedPoliciesPerUserQuota,
     /// `Policies`
     Policies,
     /// `PoliciesQuota`
-    Policiesquota,
+    PoliciesQuota,
     /// `PolicySizeQuota`
-    Policysizequota,
+    PolicySizeQuota,
     /// `PolicyVersionsInUse`
-    Policyversionsinuse,
+    PolicyVersionsInUse,
     /// `PolicyVersionsInUseQuota`
-    Policyversionsinusequota,
+    PolicyVersionsInUseQuota,
     /// `VersionsPerPolicyQuota`
-    Versionsperpolicyquota,
+    VersionsPerPolicyQuota,
     /// `GlobalEndpointTokenVersion`
-    Globalendpointtokenversion,
+    GlobalEndpointTokenVersion,
     /// `AssumeRolePolicySizeQuota`
-    Assumerolepolicysizequota,
+    AssumeRolePolicySizeQuota,
     /// `InstanceProfiles`
-    Instanceprofiles,
+    InstanceProfiles,
     /// `InstanceProfilesQuota`
-    Instanceprofilesquota,
+    InstanceProfilesQuota,
     /// `Providers`
     Providers,
     /// `RolePolicySizeQuota`
-    Rolepolicysizequota,
+    RolePolicySizeQuota,
     /// `Roles`
     Roles,
     /// `RolesQuota`
-    Rolesquota,
+    RolesQuota,
 }
 impl SummaryKeyType {
     /// Every value, in model order.
@@ -19362,78 +17986,78 @@ impl SummaryKeyType {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Users => "Users",
-            Self::Usersquota => "UsersQuota",
+            Self::UsersQuota => "UsersQuota",
             Self::Groups => "Groups",
-            Self::Groupsquota => "GroupsQuota",
-            Self::Servercertificates => "ServerCertificates",
-            Self::Servercertificatesquota => "ServerCertificatesQuota",
-            Self::Userpolicysizequota => "UserPolicySizeQuota",
-            Self::Grouppolicysizequota => "GroupPolicySizeQuota",
-            Self::Groupsperuserquota => "GroupsPerUserQuota",
-            Self::Signingcertificatesperuserquota => "SigningCertificatesPerUserQuota",
-            Self::Accesskeysperuserquota => "AccessKeysPerUserQuota",
-            Self::Mfadevices => "MFADevices",
-            Self::Mfadevicesinuse => "MFADevicesInUse",
-            Self::Accountmfaenabled => "AccountMFAEnabled",
-            Self::Accountaccesskeyspresent => "AccountAccessKeysPresent",
-            Self::Accountpasswordpresent => "AccountPasswordPresent",
-            Self::Accountsigningcertificatespresent => "AccountSigningCertificatesPresent",
-            Self::Attachedpoliciespergroupquota => "AttachedPoliciesPerGroupQuota",
-            Self::Attachedpoliciesperrolequota => "AttachedPoliciesPerRoleQuota",
-            Self::Attachedpoliciesperuserquota => "AttachedPoliciesPerUserQuota",
+            Self::GroupsQuota => "GroupsQuota",
+            Self::ServerCertificates => "ServerCertificates",
+            Self::ServerCertificatesQuota => "ServerCertificatesQuota",
+            Self::UserPolicySizeQuota => "UserPolicySizeQuota",
+            Self::GroupPolicySizeQuota => "GroupPolicySizeQuota",
+            Self::GroupsPerUserQuota => "GroupsPerUserQuota",
+            Self::SigningCertificatesPerUserQuota => "SigningCertificatesPerUserQuota",
+            Self::AccessKeysPerUserQuota => "AccessKeysPerUserQuota",
+            Self::MFADevices => "MFADevices",
+            Self::MFADevicesInUse => "MFADevicesInUse",
+            Self::AccountMFAEnabled => "AccountMFAEnabled",
+            Self::AccountAccessKeysPresent => "AccountAccessKeysPresent",
+            Self::AccountPasswordPresent => "AccountPasswordPresent",
+            Self::AccountSigningCertificatesPresent => "AccountSigningCertificatesPresent",
+            Self::AttachedPoliciesPerGroupQuota => "AttachedPoliciesPerGroupQuota",
+            Self::AttachedPoliciesPerRoleQuota => "AttachedPoliciesPerRoleQuota",
+            Self::AttachedPoliciesPerUserQuota => "AttachedPoliciesPerUserQuota",
             Self::Policies => "Policies",
-            Self::Policiesquota => "PoliciesQuota",
-            Self::Policysizequota => "PolicySizeQuota",
-            Self::Policyversionsinuse => "PolicyVersionsInUse",
-            Self::Policyversionsinusequota => "PolicyVersionsInUseQuota",
-            Self::Versionsperpolicyquota => "VersionsPerPolicyQuota",
-            Self::Globalendpointtokenversion => "GlobalEndpointTokenVersion",
-            Self::Assumerolepolicysizequota => "AssumeRolePolicySizeQuota",
-            Self::Instanceprofiles => "InstanceProfiles",
-            Self::Instanceprofilesquota => "InstanceProfilesQuota",
+            Self::PoliciesQuota => "PoliciesQuota",
+            Self::PolicySizeQuota => "PolicySizeQuota",
+            Self::PolicyVersionsInUse => "PolicyVersionsInUse",
+            Self::PolicyVersionsInUseQuota => "PolicyVersionsInUseQuota",
+            Self::VersionsPerPolicyQuota => "VersionsPerPolicyQuota",
+            Self::GlobalEndpointTokenVersion => "GlobalEndpointTokenVersion",
+            Self::AssumeRolePolicySizeQuota => "AssumeRolePolicySizeQuota",
+            Self::InstanceProfiles => "InstanceProfiles",
+            Self::InstanceProfilesQuota => "InstanceProfilesQuota",
             Self::Providers => "Providers",
-            Self::Rolepolicysizequota => "RolePolicySizeQuota",
+            Self::RolePolicySizeQuota => "RolePolicySizeQuota",
             Self::Roles => "Roles",
-            Self::Rolesquota => "RolesQuota",
+            Self::RolesQuota => "RolesQuota",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
             "Users" => Some(Self::Users),
-            "UsersQuota" => Some(Self::Usersquota),
+            "UsersQuota" => Some(Self::UsersQuota),
             "Groups" => Some(Self::Groups),
-            "GroupsQuota" => Some(Self::Groupsquota),
-            "ServerCertificates" => Some(Self::Servercertificates),
-            "ServerCertificatesQuota" => Some(Self::Servercertificatesquota),
-            "UserPolicySizeQuota" => Some(Self::Userpolicysizequota),
-            "GroupPolicySizeQuota" => Some(Self::Grouppolicysizequota),
-            "GroupsPerUserQuota" => Some(Self::Groupsperuserquota),
-            "SigningCertificatesPerUserQuota" => Some(Self::Signingcertificatesperuserquota),
-            "AccessKeysPerUserQuota" => Some(Self::Accesskeysperuserquota),
-            "MFADevices" => Some(Self::Mfadevices),
-            "MFADevicesInUse" => Some(Self::Mfadevicesinuse),
-            "AccountMFAEnabled" => Some(Self::Accountmfaenabled),
-            "AccountAccessKeysPresent" => Some(Self::Accountaccesskeyspresent),
-            "AccountPasswordPresent" => Some(Self::Accountpasswordpresent),
-            "AccountSigningCertificatesPresent" => Some(Self::Accountsigningcertificatespresent),
-            "AttachedPoliciesPerGroupQuota" => Some(Self::Attachedpoliciespergroupquota),
-            "AttachedPoliciesPerRoleQuota" => Some(Self::Attachedpoliciesperrolequota),
-            "AttachedPoliciesPerUserQuota" => Some(Self::Attachedpoliciesperuserquota),
+            "GroupsQuota" => Some(Self::GroupsQuota),
+            "ServerCertificates" => Some(Self::ServerCertificates),
+            "ServerCertificatesQuota" => Some(Self::ServerCertificatesQuota),
+            "UserPolicySizeQuota" => Some(Self::UserPolicySizeQuota),
+            "GroupPolicySizeQuota" => Some(Self::GroupPolicySizeQuota),
+            "GroupsPerUserQuota" => Some(Self::GroupsPerUserQuota),
+            "SigningCertificatesPerUserQuota" => Some(Self::SigningCertificatesPerUserQuota),
+            "AccessKeysPerUserQuota" => Some(Self::AccessKeysPerUserQuota),
+            "MFADevices" => Some(Self::MFADevices),
+            "MFADevicesInUse" => Some(Self::MFADevicesInUse),
+            "AccountMFAEnabled" => Some(Self::AccountMFAEnabled),
+            "AccountAccessKeysPresent" => Some(Self::AccountAccessKeysPresent),
+            "AccountPasswordPresent" => Some(Self::AccountPasswordPresent),
+            "AccountSigningCertificatesPresent" => Some(Self::AccountSigningCertificatesPresent),
+            "AttachedPoliciesPerGroupQuota" => Some(Self::AttachedPoliciesPerGroupQuota),
+            "AttachedPoliciesPerRoleQuota" => Some(Self::AttachedPoliciesPerRoleQuota),
+            "AttachedPoliciesPerUserQuota" => Some(Self::AttachedPoliciesPerUserQuota),
             "Policies" => Some(Self::Policies),
-            "PoliciesQuota" => Some(Self::Policiesquota),
-            "PolicySizeQuota" => Some(Self::Policysizequota),
-            "PolicyVersionsInUse" => Some(Self::Policyversionsinuse),
-            "PolicyVersionsInUseQuota" => Some(Self::Policyversionsinusequota),
-            "VersionsPerPolicyQuota" => Some(Self::Versionsperpolicyquota),
-            "GlobalEndpointTokenVersion" => Some(Self::Globalendpointtokenversion),
-            "AssumeRolePolicySizeQuota" => Some(Self::Assumerolepolicysizequota),
-            "InstanceProfiles" => Some(Self::Instanceprofiles),
-            "InstanceProfilesQuota" => Some(Self::Instanceprofilesquota),
+            "PoliciesQuota" => Some(Self::PoliciesQuota),
+            "PolicySizeQuota" => Some(Self::PolicySizeQuota),
+            "PolicyVersionsInUse" => Some(Self::PolicyVersionsInUse),
+            "PolicyVersionsInUseQuota" => Some(Self::PolicyVersionsInUseQuota),
+            "VersionsPerPolicyQuota" => Some(Self::VersionsPerPolicyQuota),
+            "GlobalEndpointTokenVersion" => Some(Self::GlobalEndpointTokenVersion),
+            "AssumeRolePolicySizeQuota" => Some(Self::AssumeRolePolicySizeQuota),
+            "InstanceProfiles" => Some(Self::InstanceProfiles),
+            "InstanceProfilesQuota" => Some(Self::InstanceProfilesQuota),
             "Providers" => Some(Self::Providers),
-            "RolePolicySizeQuota" => Some(Self::Rolepolicysizequota),
+            "RolePolicySizeQuota" => Some(Self::RolePolicySizeQuota),
             "Roles" => Some(Self::Roles),
-            "RolesQuota" => Some(Self::Rolesquota),
+            "RolesQuota" => Some(Self::RolesQuota),
             _ => None,
         }
     }
@@ -19448,34 +18072,33 @@ impl crate::xml::XmlText for SummaryKeyType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SummaryStateType {
     /// `AVAILABLE`
-    Available,
+    AVAILABLE,
     /// `NOT_AVAILABLE`
-    NotAvailable,
+    NOTAVAILABLE,
     /// `NOT_SUPPORTED`
-    NotSupported,
+    NOTSUPPORTED,
     /// `FAILED`
-    Failed,
+    FAILED,
 }
 impl SummaryStateType {
     /// Every value, in model order.
-    pub const VALUES: &'static [&'static str] =
-        &["AVAILABLE", "NOT_AVAILABLE", "NOT_SUPPORTED", "FAILED"];
+    pub const VALUES: &'static [&'static str] = &["AVAILABLE", "NOT_AVAILABLE", "NOT_SUPPORTED", "FAILED"];
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Available => "AVAILABLE",
-            Self::NotAvailable => "NOT_AVAILABLE",
-            Self::NotSupported => "NOT_SUPPORTED",
-            Self::Failed => "FAILED",
+            Self::AVAILABLE => "AVAILABLE",
+            Self::NOTAVAILABLE => "NOT_AVAILABLE",
+            Self::NOTSUPPORTED => "NOT_SUPPORTED",
+            Self::FAILED => "FAILED",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "AVAILABLE" => Some(Self::Available),
-            "NOT_AVAILABLE" => Some(Self::NotAvailable),
-            "NOT_SUPPORTED" => Some(Self::NotSupported),
-            "FAILED" => Some(Self::Failed),
+            "AVAILABLE" => Some(Self::AVAILABLE),
+            "NOT_AVAILABLE" => Some(Self::NOTAVAILABLE),
+            "NOT_SUPPORTED" => Some(Self::NOTSUPPORTED),
+            "FAILED" => Some(Self::FAILED),
             _ => None,
         }
     }

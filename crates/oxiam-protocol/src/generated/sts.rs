@@ -151,22 +151,16 @@ impl Request {
 pub fn decode(op: Operation, q: &QueryParams) -> Result<Request, ValidationError> {
     let mut v = Violations::default();
     let request = match op {
-        Operation::AssumeRole => {
-            AssumeRoleRequest::decode(q, "", "", &mut v).map(Request::AssumeRole)
-        }
+        Operation::AssumeRole => AssumeRoleRequest::decode(q, "", "", &mut v).map(Request::AssumeRole),
         Operation::AssumeRoleWithSAML => {
             AssumeRoleWithSAMLRequest::decode(q, "", "", &mut v).map(Request::AssumeRoleWithSAML)
         }
         Operation::AssumeRoleWithWebIdentity => {
-            AssumeRoleWithWebIdentityRequest::decode(q, "", "", &mut v)
-                .map(Request::AssumeRoleWithWebIdentity)
+            AssumeRoleWithWebIdentityRequest::decode(q, "", "", &mut v).map(Request::AssumeRoleWithWebIdentity)
         }
-        Operation::AssumeRoot => {
-            AssumeRootRequest::decode(q, "", "", &mut v).map(Request::AssumeRoot)
-        }
+        Operation::AssumeRoot => AssumeRootRequest::decode(q, "", "", &mut v).map(Request::AssumeRoot),
         Operation::DecodeAuthorizationMessage => {
-            DecodeAuthorizationMessageRequest::decode(q, "", "", &mut v)
-                .map(Request::DecodeAuthorizationMessage)
+            DecodeAuthorizationMessageRequest::decode(q, "", "", &mut v).map(Request::DecodeAuthorizationMessage)
         }
         Operation::GetAccessKeyInfo => {
             GetAccessKeyInfoRequest::decode(q, "", "", &mut v).map(Request::GetAccessKeyInfo)
@@ -175,17 +169,15 @@ pub fn decode(op: Operation, q: &QueryParams) -> Result<Request, ValidationError
             GetCallerIdentityRequest::decode(q, "", "", &mut v).map(Request::GetCallerIdentity)
         }
         Operation::GetDelegatedAccessToken => {
-            GetDelegatedAccessTokenRequest::decode(q, "", "", &mut v)
-                .map(Request::GetDelegatedAccessToken)
+            GetDelegatedAccessTokenRequest::decode(q, "", "", &mut v).map(Request::GetDelegatedAccessToken)
         }
         Operation::GetFederationToken => {
             GetFederationTokenRequest::decode(q, "", "", &mut v).map(Request::GetFederationToken)
         }
-        Operation::GetScopedCredentials => GetScopedCredentialsRequest::decode(q, "", "", &mut v)
-            .map(Request::GetScopedCredentials),
-        Operation::GetSessionToken => {
-            GetSessionTokenRequest::decode(q, "", "", &mut v).map(Request::GetSessionToken)
+        Operation::GetScopedCredentials => {
+            GetScopedCredentialsRequest::decode(q, "", "", &mut v).map(Request::GetScopedCredentials)
         }
+        Operation::GetSessionToken => GetSessionTokenRequest::decode(q, "", "", &mut v).map(Request::GetSessionToken),
         Operation::GetWebIdentityToken => {
             GetWebIdentityTokenRequest::decode(q, "", "", &mut v).map(Request::GetWebIdentityToken)
         }
@@ -432,12 +424,7 @@ pub struct AssumeRoleRequest {
 impl AssumeRoleRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_arn_ = {
             let k = crate::query::join(key, "RoleArn");
             let p = crate::validate::join_path(path, "roleArn");
@@ -459,10 +446,8 @@ impl AssumeRoleRequest {
         let policy_arns_ = {
             let k = crate::query::join(key, "PolicyArns");
             let p = crate::validate::join_path(path, "policyArns");
-            q.list(&k, &p, v, |q, k, p, v| {
-                PolicyDescriptorType::decode(q, k, p, v)
-            })
-            .map(|items| items)
+            q.list(&k, &p, v, |q, k, p, v| PolicyDescriptorType::decode(q, k, p, v))
+                .map(|items| items)
         };
         let policy_ = {
             let k = crate::query::join(key, "Policy");
@@ -484,11 +469,10 @@ impl AssumeRoleRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         let transitive_tag_keys_ = {
             let k = crate::query::join(key, "TransitiveTagKeys");
@@ -561,9 +545,7 @@ impl AssumeRoleRequest {
         if role_arn_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleArn")) {
             v.missing(&crate::validate::join_path(path, "roleArn"));
         }
-        if role_session_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "RoleSessionName"))
-        {
+        if role_session_name_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleSessionName")) {
             v.missing(&crate::validate::join_path(path, "roleSessionName"));
         }
         Some(Self {
@@ -651,12 +633,7 @@ pub struct AssumeRoleWithSAMLRequest {
 impl AssumeRoleWithSAMLRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_arn_ = {
             let k = crate::query::join(key, "RoleArn");
             let p = crate::validate::join_path(path, "roleArn");
@@ -686,10 +663,8 @@ impl AssumeRoleWithSAMLRequest {
         let policy_arns_ = {
             let k = crate::query::join(key, "PolicyArns");
             let p = crate::validate::join_path(path, "policyArns");
-            q.list(&k, &p, v, |q, k, p, v| {
-                PolicyDescriptorType::decode(q, k, p, v)
-            })
-            .map(|items| items)
+            q.list(&k, &p, v, |q, k, p, v| PolicyDescriptorType::decode(q, k, p, v))
+                .map(|items| items)
         };
         let policy_ = {
             let k = crate::query::join(key, "Policy");
@@ -838,12 +813,7 @@ pub struct AssumeRoleWithWebIdentityRequest {
 impl AssumeRoleWithWebIdentityRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let role_arn_ = {
             let k = crate::query::join(key, "RoleArn");
             let p = crate::validate::join_path(path, "roleArn");
@@ -881,10 +851,8 @@ impl AssumeRoleWithWebIdentityRequest {
         let policy_arns_ = {
             let k = crate::query::join(key, "PolicyArns");
             let p = crate::validate::join_path(path, "policyArns");
-            q.list(&k, &p, v, |q, k, p, v| {
-                PolicyDescriptorType::decode(q, k, p, v)
-            })
-            .map(|items| items)
+            q.list(&k, &p, v, |q, k, p, v| PolicyDescriptorType::decode(q, k, p, v))
+                .map(|items| items)
         };
         let policy_ = {
             let k = crate::query::join(key, "Policy");
@@ -914,14 +882,10 @@ impl AssumeRoleWithWebIdentityRequest {
         if role_arn_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleArn")) {
             v.missing(&crate::validate::join_path(path, "roleArn"));
         }
-        if role_session_name_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "RoleSessionName"))
-        {
+        if role_session_name_.is_none() && !q.has_prefix(&crate::query::join(key, "RoleSessionName")) {
             v.missing(&crate::validate::join_path(path, "roleSessionName"));
         }
-        if web_identity_token_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "WebIdentityToken"))
-        {
+        if web_identity_token_.is_none() && !q.has_prefix(&crate::query::join(key, "WebIdentityToken")) {
             v.missing(&crate::validate::join_path(path, "webIdentityToken"));
         }
         Some(Self {
@@ -1020,12 +984,7 @@ pub struct AssumeRootRequest {
 impl AssumeRootRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let target_principal_ = {
             let k = crate::query::join(key, "TargetPrincipal");
             let p = crate::validate::join_path(path, "targetPrincipal");
@@ -1055,8 +1014,7 @@ impl AssumeRootRequest {
                 x
             })
         };
-        if target_principal_.is_none() && !q.has_prefix(&crate::query::join(key, "TargetPrincipal"))
-        {
+        if target_principal_.is_none() && !q.has_prefix(&crate::query::join(key, "TargetPrincipal")) {
             v.missing(&crate::validate::join_path(path, "targetPrincipal"));
         }
         if task_policy_arn_.is_none() && !q.has_prefix(&crate::query::join(key, "TaskPolicyArn")) {
@@ -1154,12 +1112,7 @@ pub struct DecodeAuthorizationMessageRequest {
 impl DecodeAuthorizationMessageRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let encoded_message_ = {
             let k = crate::query::join(key, "EncodedMessage");
             let p = crate::validate::join_path(path, "encodedMessage");
@@ -1220,12 +1173,7 @@ pub struct GetAccessKeyInfoRequest {
 impl GetAccessKeyInfoRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let access_key_id_ = {
             let k = crate::query::join(key, "AccessKeyId");
             let p = crate::validate::join_path(path, "accessKeyId");
@@ -1267,12 +1215,7 @@ pub struct GetCallerIdentityRequest {}
 impl GetCallerIdentityRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         Some(Self {})
     }
 }
@@ -1313,12 +1256,7 @@ pub struct GetDelegatedAccessTokenRequest {
 impl GetDelegatedAccessTokenRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let trade_in_token_ = {
             let k = crate::query::join(key, "TradeInToken");
             let p = crate::validate::join_path(path, "tradeInToken");
@@ -1381,12 +1319,7 @@ pub struct GetFederationTokenRequest {
 impl GetFederationTokenRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let name_ = {
             let k = crate::query::join(key, "Name");
             let p = crate::validate::join_path(path, "name");
@@ -1408,10 +1341,8 @@ impl GetFederationTokenRequest {
         let policy_arns_ = {
             let k = crate::query::join(key, "PolicyArns");
             let p = crate::validate::join_path(path, "policyArns");
-            q.list(&k, &p, v, |q, k, p, v| {
-                PolicyDescriptorType::decode(q, k, p, v)
-            })
-            .map(|items| items)
+            q.list(&k, &p, v, |q, k, p, v| PolicyDescriptorType::decode(q, k, p, v))
+                .map(|items| items)
         };
         let duration_seconds_ = {
             let k = crate::query::join(key, "DurationSeconds");
@@ -1424,11 +1355,10 @@ impl GetFederationTokenRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         let minimum_session_token_size_ = {
             let k = crate::query::join(key, "MinimumSessionTokenSize");
@@ -1508,12 +1438,7 @@ pub struct GetScopedCredentialsRequest {
 impl GetScopedCredentialsRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let policy_ = {
             let k = crate::query::join(key, "Policy");
             let p = crate::validate::join_path(path, "policy");
@@ -1618,12 +1543,7 @@ pub struct GetSessionTokenRequest {
 impl GetSessionTokenRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let duration_seconds_ = {
             let k = crate::query::join(key, "DurationSeconds");
             let p = crate::validate::join_path(path, "durationSeconds");
@@ -1715,12 +1635,7 @@ pub struct GetWebIdentityTokenRequest {
 impl GetWebIdentityTokenRequest {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         let audience_ = {
             let k = crate::query::join(key, "Audience");
             let p = crate::validate::join_path(path, "audience");
@@ -1774,18 +1689,15 @@ impl GetWebIdentityTokenRequest {
         let tags_ = {
             let k = crate::query::join(key, "Tags");
             let p = crate::validate::join_path(path, "tags");
-            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v))
-                .map(|items| {
-                    v.length(&p, &items, 0, 50, false);
-                    items
-                })
+            q.list(&k, &p, v, |q, k, p, v| Tag::decode(q, k, p, v)).map(|items| {
+                v.length(&p, &items, 0, 50, false);
+                items
+            })
         };
         if audience_.is_none() && !q.has_prefix(&crate::query::join(key, "Audience")) {
             v.missing(&crate::validate::join_path(path, "audience"));
         }
-        if signing_algorithm_.is_none()
-            && !q.has_prefix(&crate::query::join(key, "SigningAlgorithm"))
-        {
+        if signing_algorithm_.is_none() && !q.has_prefix(&crate::query::join(key, "SigningAlgorithm")) {
             v.missing(&crate::validate::join_path(path, "signingAlgorithm"));
         }
         Some(Self {
@@ -1861,12 +1773,7 @@ pub struct PolicyDescriptorType {
 impl PolicyDescriptorType {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
@@ -1895,12 +1802,7 @@ pub struct ProvidedContext {
 impl ProvidedContext {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
@@ -1957,12 +1859,7 @@ pub struct Tag {
 impl Tag {
     /// Decodes this structure from the members found under `key` ("" at the root).
     #[allow(unused_variables)]
-    pub(crate) fn decode(
-        q: &QueryParams,
-        key: &str,
-        path: &str,
-        v: &mut Violations,
-    ) -> Option<Self> {
+    pub(crate) fn decode(q: &QueryParams, key: &str, path: &str, v: &mut Violations) -> Option<Self> {
         if !q.has_prefix(key) {
             return None;
         }
@@ -2049,9 +1946,9 @@ impl crate::xml::ToXml for TrustedIdentityPropagationContext {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WebIdentityTokenSubjectModeType {
     /// `AWSIdentity`
-    Awsidentity,
+    AWSIdentity,
     /// `OriginIdentity`
-    Originidentity,
+    OriginIdentity,
 }
 impl WebIdentityTokenSubjectModeType {
     /// Every value, in model order.
@@ -2059,15 +1956,15 @@ impl WebIdentityTokenSubjectModeType {
     /// The value as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Awsidentity => "AWSIdentity",
-            Self::Originidentity => "OriginIdentity",
+            Self::AWSIdentity => "AWSIdentity",
+            Self::OriginIdentity => "OriginIdentity",
         }
     }
     /// Parses a wire value (exact, case-sensitive, as IAM does).
     pub fn from_wire(value: &str) -> Option<Self> {
         match value {
-            "AWSIdentity" => Some(Self::Awsidentity),
-            "OriginIdentity" => Some(Self::Originidentity),
+            "AWSIdentity" => Some(Self::AWSIdentity),
+            "OriginIdentity" => Some(Self::OriginIdentity),
             _ => None,
         }
     }

@@ -25,16 +25,15 @@ pub struct TestServer {
 
 /// The PostgreSQL server tests create their databases on; the test script makes sure it runs.
 fn postgres_base() -> String {
-    std::env::var("OXIAM_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("OXIAM_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 async fn admin() -> sqlx::PgConnection {
     use sqlx::Connection as _;
     let url = postgres_base();
-    sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| {
-        panic!("PostgreSQL at {url} is not reachable ({e}); run scripts/ensure-postgres.sh")
-    })
+    sqlx::PgConnection::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {url} is not reachable ({e}); run scripts/ensure-postgres.sh"))
 }
 
 impl TestServer {
@@ -115,9 +114,7 @@ impl TestServer {
         if let Some(name) = self.pg_database.take() {
             admin()
                 .await
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE {name} WITH (FORCE)"
-                )))
+                .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
                 .await
                 .unwrap();
         }

@@ -5,14 +5,12 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
-};
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use oxiam_sigv4::{
-    CanonicalOptions, PathEncoding, SignedRequest, canonical_request, sha256_hex, signature,
-    signing_key, string_to_sign,
+    CanonicalOptions, PathEncoding, SignedRequest, canonical_request, sha256_hex, signature, signing_key,
+    string_to_sign,
 };
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -23,11 +21,7 @@ pub const T0: i64 = 1_440_938_160;
 pub const T0_BASIC: &str = "20150830T123600Z";
 
 /// Everything but RFC 3986 unreserved characters gets percent-encoded.
-pub const QUERY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+pub const QUERY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 pub fn enc(s: &str) -> String {
     utf8_percent_encode(s, QUERY_ENCODE).to_string()
@@ -57,17 +51,13 @@ impl Req {
     pub fn iam_list_users() -> Self {
         let mut req = Self::new("POST", "/", "");
         req.header("Host", "127.0.0.1:4566");
-        req.header(
-            "Content-Type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        );
+        req.header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
         req.body = b"Action=ListUsers&Version=2010-05-08".to_vec();
         req
     }
 
     pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
-        self.headers
-            .push((name.to_owned(), value.as_bytes().to_vec()));
+        self.headers.push((name.to_owned(), value.as_bytes().to_vec()));
         self
     }
 
@@ -76,11 +66,7 @@ impl Req {
     }
 
     pub fn with<R>(&self, f: impl FnOnce(&SignedRequest<'_>) -> R) -> R {
-        let headers: Vec<(&str, &[u8])> = self
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_slice()))
-            .collect();
+        let headers: Vec<(&str, &[u8])> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
         f(&SignedRequest {
             method: &self.method,
             raw_path: &self.path,
@@ -95,26 +81,14 @@ impl Req {
     }
 
     /// parse + verify in one go.
-    pub fn check(
-        &self,
-        secret: &str,
-        now: i64,
-        services: &[&str],
-    ) -> Result<(), oxiam_sigv4::AuthError> {
+    pub fn check(&self, secret: &str, now: i64, services: &[&str]) -> Result<(), oxiam_sigv4::AuthError> {
         self.with(|r| {
             let claim = oxiam_sigv4::parse(r)?;
             oxiam_sigv4::verify(r, &claim, secret, now, services)
         })
     }
 
-    fn signature_hex(
-        &self,
-        signed: &[String],
-        scope: &str,
-        amz_date: &str,
-        secret: &str,
-        presigned: bool,
-    ) -> String {
+    fn signature_hex(&self, signed: &[String], scope: &str, amz_date: &str, secret: &str, presigned: bool) -> String {
         let parts: Vec<&str> = scope.split('/').collect();
         let key = signing_key(secret, parts[0], parts[1], parts[2]);
         let options = CanonicalOptions {
@@ -161,21 +135,13 @@ impl Signer<'_> {
     /// Header auth the way botocore does it: add X-Amz-Date (unless the request carries a
     /// `Date` header already) and the token, sign every header.
     pub fn sign_headers(&self, req: &mut Req) {
-        if !req
-            .headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("date"))
-        {
+        if !req.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("date")) {
             req.header("X-Amz-Date", self.amz_date);
         }
         if let Some(token) = self.token {
             req.header("X-Amz-Security-Token", token);
         }
-        let mut signed: Vec<String> = req
-            .headers
-            .iter()
-            .map(|(n, _)| n.to_ascii_lowercase())
-            .collect();
+        let mut signed: Vec<String> = req.headers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
         signed.sort();
         signed.dedup();
         let scope = self.scope();
@@ -207,13 +173,7 @@ impl Signer<'_> {
             }
             req.query.push_str(&format!("{name}={}", enc(&value)));
         }
-        let sig = req.signature_hex(
-            &["host".to_owned()],
-            &scope,
-            self.amz_date,
-            self.secret,
-            true,
-        );
+        let sig = req.signature_hex(&["host".to_owned()], &scope, self.amz_date, self.secret, true);
         req.query.push_str(&format!("&X-Amz-Signature={sig}"));
     }
 }
@@ -253,8 +213,7 @@ pub fn sdk_sign(
     token: Option<&str>,
     settings: SigningSettings,
 ) {
-    let identity: Identity =
-        Credentials::new(AKID, SECRET, token.map(str::to_owned), None, "test").into();
+    let identity: Identity = Credentials::new(AKID, SECRET, token.map(str::to_owned), None, "test").into();
     let time = UNIX_EPOCH + Duration::from_secs(NOW.unsigned_abs());
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -285,18 +244,13 @@ pub fn sdk_sign(
 /// What the server sees: hyper adds `Host` from the URI when the client did not set one.
 pub fn as_received(req: &http::Request<Vec<u8>>) -> Req {
     let uri = req.uri();
-    let mut out = Req::new(
-        req.method().as_str(),
-        uri.path(),
-        uri.query().unwrap_or_default(),
-    );
+    let mut out = Req::new(req.method().as_str(), uri.path(), uri.query().unwrap_or_default());
     if !req.headers().contains_key(http::header::HOST) {
         let authority = uri.authority().expect("authority").as_str();
         out.header("host", authority);
     }
     for (name, value) in req.headers() {
-        out.headers
-            .push((name.as_str().to_owned(), value.as_bytes().to_vec()));
+        out.headers.push((name.as_str().to_owned(), value.as_bytes().to_vec()));
     }
     out.body = req.body().clone();
     out

@@ -1,0 +1,35 @@
+"""Operations oxiam does not implement yet answer NotImplemented (HTTP 501, Type Receiver),
+naming the operation, in the awsQuery error envelope that clients parse."""
+
+import pytest
+from botocore import xform_name
+
+from expect import fails
+
+
+@pytest.mark.parametrize(
+    "operation,kwargs",
+    [
+        ("CreateInstanceProfile", dict(InstanceProfileName="compat-profile")),
+        ("CreateVirtualMFADevice", dict(VirtualMFADeviceName="compat-mfa")),
+        ("ListSAMLProviders", dict()),
+        ("ListServerCertificates", dict()),
+    ],
+)
+def test_unimplemented_iam_operation_is_not_implemented(iam, operation, kwargs):
+    method = getattr(iam, xform_name(operation))
+    message = fails(method, code="NotImplemented", status=501, type_="Receiver", **kwargs)
+    assert operation in message
+
+
+@pytest.mark.parametrize(
+    "operation,kwargs",
+    [
+        ("GetFederationToken", dict(Name="compat-fed")),
+        ("DecodeAuthorizationMessage", dict(EncodedMessage="compat")),
+    ],
+)
+def test_unimplemented_sts_operation_is_not_implemented(sts, operation, kwargs):
+    message = fails(getattr(sts, xform_name(operation)), code="NotImplemented", status=501, type_="Receiver", **kwargs)
+    assert operation in message
+

@@ -1,0 +1,105 @@
+//! Permissions boundaries of users and roles: Put/Delete{User,Role}PermissionsBoundary and
+//! the PermissionsBoundary parameter of CreateUser and CreateRole.
+
+use oxiam_protocol::ServiceError;
+use oxiam_protocol::iam::{AttachedPermissionsBoundary, PermissionsBoundaryAttachmentType, errors as iam_errors};
+use oxiam_store::{EntityKind, EntityRef, StoreError};
+
+use super::policies::ManagedPolicy;
+use crate::{Oxiam, Principal, errors};
+
+/// The `PermissionsBoundary` element of a user or role.
+pub(crate) fn attached(arn: Option<String>) -> Option<AttachedPermissionsBoundary> {
+    arn.map(|arn| AttachedPermissionsBoundary {
+        permissions_boundary_type: Some(PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy),
+        permissions_boundary_arn: Some(arn),
+    })
+}
+
+impl Oxiam {
+    /// Sets (or with `None` removes) an entity's boundary; the policy must be a managed
+    /// policy that exists and is attachable.
+    pub(super) async fn set_boundary(
+        &self,
+        caller: &Principal,
+        entity: &EntityRef,
+        arn: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let not_attachable = |arn: &str| {
+            ServiceError::new(
+                iam_errors::NO_SUCH_ENTITY,
+                format!("Policy {arn} does not exist or is not attachable."),
+            )
+        };
+        let customer = match arn {
+            Some(arn) => match self
+                .managed_policy(caller, arn)
+                .await
+                .map_err(|_| not_attachable(arn))?
+            {
+                ManagedPolicy::Aws(p) if !p.is_attachable => return Err(not_attachable(arn)),
+                ManagedPolicy::Aws(_) => false,
+                ManagedPolicy::Customer(_) => true,
+            },
+            None => false,
+        };
+        self.store
+            .set_permissions_boundary(&caller.account_id, entity, arn, customer)
+            .await
+            .map_err(|e| match e {
+                StoreError::PolicyNotFound => not_attachable(arn.unwrap_or_default()),
+                StoreError::NotFound => match entity.kind {
+                    EntityKind::Role => errors::no_such_role(&entity.name),
+                    _ => errors::no_such_user(&entity.name),
+                },
+                e => errors::internal(e),
+            })
+    }
+
+    pub(super) async fn put_boundary(
+        &self,
+        caller: &Principal,
+        kind: EntityKind,
+        name: &str,
+        arn: &str,
+    ) -> Result<(), ServiceError> {
+        let entity = self.entity(caller, kind, name).await?;
+        self.set_boundary(caller, &entity, Some(arn)).await
+    }
+
+    pub(super) async fn delete_boundary(
+        &self,
+        caller: &Principal,
+        kind: EntityKind,
+        name: &str,
+    ) -> Result<(), ServiceError> {
+        let entity = self.entity(caller, kind, name).await?;
+        // AWS answers NoSuchEntity when there is no boundary to delete.
+        if self
+            .store
+            .permissions_boundary(kind, &entity.id)
+            .await
+            .map_err(errors::internal)?
+            .is_none()
+        {
+            return Err(ServiceError::new(
+                iam_errors::NO_SUCH_ENTITY,
+                format!(
+                    "The {} with name {name} does not have a permissions boundary.",
+                    kind.as_str()
+                ),
+            ));
+        }
+        self.set_boundary(caller, &entity, None).await
+    }
+
+    /// The boundary ARN of a user or role, for Get/List responses.
+    pub(crate) async fn boundary_of(&self, kind: EntityKind, id: &str) -> Result<Option<String>, ServiceError> {
+        Ok(self
+            .store
+            .permissions_boundary(kind, id)
+            .await
+            .map_err(errors::internal)?
+            .map(|(arn, _)| arn))
+    }
+}

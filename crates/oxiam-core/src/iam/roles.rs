@@ -1,0 +1,215 @@
+//! Roles: CreateRole, GetRole, ListRoles, UpdateRole, UpdateRoleDescription,
+//! UpdateAssumeRolePolicy, DeleteRole, ListRoleTags.
+
+use oxiam_protocol::iam::{
+    CreateRoleRequest, CreateRoleResponse, DeleteRoleRequest, GetRoleRequest, GetRoleResponse, ListRoleTagsRequest,
+    ListRoleTagsResponse, ListRolesRequest, ListRolesResponse, Role, RoleLastUsed, UpdateAssumeRolePolicyRequest,
+    UpdateRoleDescriptionRequest, UpdateRoleDescriptionResponse, UpdateRoleRequest, UpdateRoleResponse,
+    errors as iam_errors,
+};
+use oxiam_protocol::{ServiceError, Timestamp};
+use oxiam_store::{NewRole, RoleRow, StoreError};
+
+use super::{page_size, resume_after};
+use crate::{Oxiam, Principal, documents, errors, ids};
+
+/// A role's sessions last an hour unless the role allows longer.
+const DEFAULT_MAX_SESSION_DURATION: i64 = 3600;
+
+/// `full`: GetRole's view (tags, last use); ListRoles leaves those out.
+pub(crate) fn role_of(row: &RoleRow, full: bool) -> Role {
+    Role {
+        path: row.path.clone(),
+        role_name: row.name.clone(),
+        role_id: row.role_id.clone(),
+        arn: ids::role_arn(&row.account_id, &row.path, &row.name),
+        create_date: Timestamp(row.created_at),
+        assume_role_policy_document: Some(row.trust_policy.clone()),
+        description: row.description.clone(),
+        max_session_duration: Some(row.max_session_duration as i32),
+        max_signin_session_duration: None,
+        permissions_boundary: super::boundaries::attached(row.permissions_boundary.clone()),
+        tags: if full { crate::tags::to_tags(&row.tags) } else { None },
+        role_last_used: full.then(|| RoleLastUsed {
+            last_used_date: row.last_used.as_ref().map(|(at, _)| Timestamp(*at)),
+            region: row.last_used.as_ref().map(|(_, region)| region.clone()),
+        }),
+        source_role_template: None,
+    }
+}
+
+fn for_role(name: &str) -> impl FnOnce(StoreError) -> ServiceError + '_ {
+    move |e| match e {
+        StoreError::NotFound => errors::no_such_role(name),
+        StoreError::Conflict => ServiceError::new(
+            iam_errors::ENTITY_ALREADY_EXISTS,
+            format!("Role with name {name} already exists."),
+        ),
+        StoreError::DeleteConflict(d) => errors::delete_conflict(d),
+        e => errors::internal(e),
+    }
+}
+
+impl Oxiam {
+    pub(super) async fn create_role(
+        &self,
+        caller: &Principal,
+        input: CreateRoleRequest,
+        now: i64,
+    ) -> Result<CreateRoleResponse, ServiceError> {
+        if let Some(arn) = input.permissions_boundary.as_deref() {
+            self.managed_policy(caller, arn).await.map_err(|_| {
+                ServiceError::new(
+                    iam_errors::NO_SUCH_ENTITY,
+                    format!("Policy {arn} does not exist or is not attachable."),
+                )
+            })?;
+        }
+        documents::validate_trust(&input.assume_role_policy_document)?;
+        let tags = crate::tags::pairs(input.tags)?;
+        let role_id = ids::role_id();
+        let row = self
+            .store
+            .create_role(NewRole {
+                account_id: &caller.account_id,
+                role_id: &role_id,
+                name: &input.role_name,
+                path: input.path.as_deref().unwrap_or("/"),
+                trust_policy: &input.assume_role_policy_document,
+                description: input.description.as_deref(),
+                max_session_duration: input
+                    .max_session_duration
+                    .map_or(DEFAULT_MAX_SESSION_DURATION, i64::from),
+                created_at: now,
+                tags: &tags,
+            })
+            .await
+            .map_err(for_role(&input.role_name))?;
+        if let Some(arn) = input.permissions_boundary.as_deref() {
+            let entity = oxiam_store::EntityRef {
+                kind: oxiam_store::EntityKind::Role,
+                id: row.role_id.clone(),
+                name: row.name.clone(),
+                path: row.path.clone(),
+            };
+            self.set_boundary(caller, &entity, Some(arn)).await?;
+        }
+        let row = RoleRow {
+            permissions_boundary: input.permissions_boundary,
+            ..row
+        };
+        let mut role = role_of(&row, true);
+        role.role_last_used = None;
+        Ok(CreateRoleResponse { role })
+    }
+
+    pub(super) async fn get_role(
+        &self,
+        caller: &Principal,
+        input: GetRoleRequest,
+    ) -> Result<GetRoleResponse, ServiceError> {
+        let row = self
+            .store
+            .get_role(&caller.account_id, &input.role_name)
+            .await
+            .map_err(for_role(&input.role_name))?;
+        Ok(GetRoleResponse {
+            role: role_of(&row, true),
+        })
+    }
+
+    pub(super) async fn list_roles(
+        &self,
+        caller: &Principal,
+        input: ListRolesRequest,
+    ) -> Result<ListRolesResponse, ServiceError> {
+        let after = resume_after(input.marker.as_deref())?;
+        let page = self
+            .store
+            .list_roles(
+                &caller.account_id,
+                input.path_prefix.as_deref().unwrap_or("/"),
+                after.as_deref(),
+                page_size(input.max_items),
+            )
+            .await
+            .map_err(errors::internal)?;
+        Ok(ListRolesResponse {
+            roles: page.items.iter().map(|r| role_of(r, false)).collect(),
+            is_truncated: Some(page.next_marker.is_some()),
+            marker: page.next_marker,
+        })
+    }
+
+    pub(super) async fn update_role(
+        &self,
+        caller: &Principal,
+        input: UpdateRoleRequest,
+    ) -> Result<UpdateRoleResponse, ServiceError> {
+        self.store
+            .update_role(
+                &caller.account_id,
+                &input.role_name,
+                input.description.as_deref(),
+                input.max_session_duration.map(i64::from),
+            )
+            .await
+            .map_err(for_role(&input.role_name))?;
+        Ok(UpdateRoleResponse {})
+    }
+
+    pub(super) async fn update_role_description(
+        &self,
+        caller: &Principal,
+        input: UpdateRoleDescriptionRequest,
+    ) -> Result<UpdateRoleDescriptionResponse, ServiceError> {
+        self.store
+            .update_role(&caller.account_id, &input.role_name, Some(&input.description), None)
+            .await
+            .map_err(for_role(&input.role_name))?;
+        let row = self
+            .store
+            .get_role(&caller.account_id, &input.role_name)
+            .await
+            .map_err(for_role(&input.role_name))?;
+        Ok(UpdateRoleDescriptionResponse {
+            role: Some(role_of(&row, true)),
+        })
+    }
+
+    pub(super) async fn update_assume_role_policy(
+        &self,
+        caller: &Principal,
+        input: UpdateAssumeRolePolicyRequest,
+    ) -> Result<(), ServiceError> {
+        documents::validate_trust(&input.policy_document)?;
+        self.store
+            .update_trust_policy(&caller.account_id, &input.role_name, &input.policy_document)
+            .await
+            .map_err(for_role(&input.role_name))
+    }
+
+    pub(super) async fn delete_role(&self, caller: &Principal, input: DeleteRoleRequest) -> Result<(), ServiceError> {
+        self.store
+            .delete_role(&caller.account_id, &input.role_name)
+            .await
+            .map_err(for_role(&input.role_name))
+    }
+
+    pub(super) async fn list_role_tags(
+        &self,
+        caller: &Principal,
+        input: ListRoleTagsRequest,
+    ) -> Result<ListRoleTagsResponse, ServiceError> {
+        let row = self
+            .store
+            .get_role(&caller.account_id, &input.role_name)
+            .await
+            .map_err(for_role(&input.role_name))?;
+        Ok(ListRoleTagsResponse {
+            tags: crate::tags::to_tags(&row.tags).unwrap_or_default(),
+            is_truncated: Some(false),
+            marker: None,
+        })
+    }
+}

@@ -1,0 +1,398 @@
+//! Compiled policies: wildcards turned into matchers, action names lower-cased and indexed by
+//! service prefix, conditions turned into typed comparisons, CIDRs and dates parsed. A
+//! [`CompiledPolicy`] is immutable, `Send + Sync`, and meant to be shared behind an `Arc`.
+
+use std::sync::Arc;
+
+use crate::PolicyKind;
+use crate::arn::ArnPattern;
+use crate::ast::{Effect, Policy};
+use crate::condition::{CCondition, Scratch};
+use crate::context::key_hash;
+use crate::glob::{Glob, bytes_eq};
+use crate::principal::{CPrincipal, Principal, Strength};
+
+/// One pattern of an `Action`/`NotAction` element, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ActionPattern {
+    /// `*`
+    Any,
+    /// `service:name-pattern`
+    Service { service: Box<str>, name: Glob },
+    /// Anything else (only reachable for hand-built policies): matched on the whole name.
+    Full(Glob),
+}
+
+impl ActionPattern {
+    fn compile(action: &str) -> ActionPattern {
+        let lower = action.to_ascii_lowercase();
+        if lower == "*" {
+            return ActionPattern::Any;
+        }
+        match lower.split_once(':') {
+            Some((service, name)) if !service.contains(['*', '?']) => ActionPattern::Service {
+                service: service.into(),
+                name: Glob::new(name),
+            },
+            _ => ActionPattern::Full(Glob::new(&lower)),
+        }
+    }
+
+    #[inline]
+    fn matches(&self, a: &ReqAction<'_>) -> bool {
+        match self {
+            ActionPattern::Any => true,
+            ActionPattern::Service { service, name } => {
+                bytes_eq(service.as_bytes(), a.service.as_bytes()) && name.matches(a.name)
+            }
+            ActionPattern::Full(g) => g.matches(a.full),
+        }
+    }
+}
+
+/// The request's action, lower-cased and split at the first colon.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReqAction<'a> {
+    pub(crate) full: &'a str,
+    pub(crate) service: &'a str,
+    /// `key_hash(service)`.
+    pub(crate) service_hash: u64,
+    pub(crate) name: &'a str,
+}
+
+/// The parts of a request a statement is matched against.
+pub(crate) struct Target<'a> {
+    pub(crate) action: ReqAction<'a>,
+    pub(crate) resource: &'a str,
+    pub(crate) resource_arn: Option<[&'a str; 6]>,
+    pub(crate) principal: &'a Principal<'a>,
+    pub(crate) context: &'a crate::Context,
+    pub(crate) has_boundary: bool,
+}
+
+/// A compiled statement.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CStatement {
+    pub(crate) sid: Option<Arc<str>>,
+    pub(crate) effect: Effect,
+    not_action: bool,
+    actions: Vec<ActionPattern>,
+    /// `(is NotResource, patterns)`; `None` when the statement has no resource element (trust
+    /// policies), which matches any resource.
+    resources: Option<(bool, Vec<ArnPattern>)>,
+    principal: Option<CPrincipal>,
+    conditions: Vec<CCondition>,
+}
+
+impl CStatement {
+    /// Whether the statement applies to the request, and how strongly its principal element
+    /// names the caller ([`Strength::Direct`] when it has none).
+    #[inline]
+    fn applies(&self, t: &Target<'_>, scratch: &mut Scratch) -> Option<Strength> {
+        if self.actions.iter().any(|p| p.matches(&t.action)) == self.not_action {
+            return None;
+        }
+        if let Some((not, patterns)) = &self.resources {
+            let hit = patterns
+                .iter()
+                .any(|p| p.matches(t.resource, t.resource_arn.as_ref(), t.context, &mut scratch.toks));
+            if hit == *not {
+                return None;
+            }
+        }
+        let strength = match &self.principal {
+            None => Strength::Direct,
+            Some(p) if p.not => {
+                // AWS IAM User Guide, "Permissions boundaries for IAM entities": a Deny with
+                // NotPrincipal always denies principals that have a permissions boundary.
+                if (self.effect == Effect::Deny && t.has_boundary) || !p.exempts(t.principal) {
+                    Strength::Direct
+                } else {
+                    return None;
+                }
+            }
+            Some(p) => p.strength(t.principal)?,
+        };
+        if !self.conditions.iter().all(|c| c.eval(t.context, scratch)) {
+            return None;
+        }
+        Some(strength)
+    }
+}
+
+/// Statement indexes of one effect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Lists {
+    deny: Box<[u32]>,
+    allow: Box<[u32]>,
+}
+
+/// Statement indexes by lower-cased service prefix, split by effect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct ActionIndex {
+    /// One bit per service prefix present (`hash % 64`): most lookups stop here.
+    mask: u64,
+    /// Hashes of `services`, for a cheap scan.
+    hashes: Box<[u64]>,
+    services: Box<[Box<str>]>,
+    lists: Box<[Lists]>,
+    /// Statements that may match any service (`*`, `NotAction`, wildcard services).
+    any: Lists,
+}
+
+impl ActionIndex {
+    fn build(statements: &[CStatement]) -> ActionIndex {
+        let mut services: Vec<Box<str>> = Vec::new();
+        let mut lists: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
+        let (mut any_deny, mut any_allow) = (Vec::new(), Vec::new());
+        for (i, s) in statements.iter().enumerate() {
+            let i = i as u32;
+            let deny = s.effect == Effect::Deny;
+            if s.not_action || s.actions.iter().any(|a| !matches!(a, ActionPattern::Service { .. })) {
+                if deny {
+                    any_deny.push(i)
+                } else {
+                    any_allow.push(i)
+                }
+                continue;
+            }
+            for a in &s.actions {
+                if let ActionPattern::Service { service, .. } = a {
+                    let at = match services.iter().position(|svc| svc == service) {
+                        Some(at) => at,
+                        None => {
+                            services.push(service.clone());
+                            lists.push((Vec::new(), Vec::new()));
+                            services.len() - 1
+                        }
+                    };
+                    let list = if deny { &mut lists[at].0 } else { &mut lists[at].1 };
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        ActionIndex {
+            mask: services.iter().fold(0, |m, s| m | 1u64 << (key_hash(s) % 64)),
+            hashes: services.iter().map(|s| key_hash(s)).collect(),
+            services: services.into_boxed_slice(),
+            lists: lists
+                .into_iter()
+                .map(|(d, a)| Lists {
+                    deny: d.into_boxed_slice(),
+                    allow: a.into_boxed_slice(),
+                })
+                .collect(),
+            any: Lists {
+                deny: any_deny.into_boxed_slice(),
+                allow: any_allow.into_boxed_slice(),
+            },
+        }
+    }
+
+    /// The statements listed under `service`, if any.
+    #[inline]
+    fn lookup(&self, service: &str, hash: u64) -> Option<&Lists> {
+        if self.mask & (1u64 << (hash % 64)) == 0 {
+            return None;
+        }
+        let at = self.hashes.iter().position(|h| *h == hash)?;
+        bytes_eq(self.services[at].as_bytes(), service.as_bytes()).then(|| &self.lists[at])
+    }
+}
+
+/// Which applying `Allow` statement [`CompiledPolicy::scan`] should look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AllowMode {
+    /// None (an allow was already found elsewhere).
+    Skip,
+    /// The first in document order.
+    First,
+    /// The one naming the caller most strongly (resource-based policies).
+    Strongest,
+}
+
+/// What [`CompiledPolicy::scan`] found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Scan {
+    /// An applying `Deny` (then `allow` is not looked for).
+    pub(crate) deny: Option<u32>,
+    pub(crate) allow: Option<(u32, Strength)>,
+}
+
+/// Merges two ascending index lists.
+struct Merge<'a> {
+    a: &'a [u32],
+    b: &'a [u32],
+}
+
+impl Iterator for Merge<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        match (self.a.first(), self.b.first()) {
+            (Some(&x), Some(&y)) if x <= y => {
+                self.a = &self.a[1..];
+                Some(x)
+            }
+            (_, Some(&y)) => {
+                self.b = &self.b[1..];
+                Some(y)
+            }
+            (Some(&x), None) => {
+                self.a = &self.a[1..];
+                Some(x)
+            }
+            (None, None) => None,
+        }
+    }
+}
+
+/// A policy compiled for evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledPolicy {
+    id: Arc<str>,
+    kind: PolicyKind,
+    pub(crate) statements: Vec<CStatement>,
+    index: ActionIndex,
+}
+
+impl CompiledPolicy {
+    /// Compiles `policy`. `id` names the policy in decisions (a policy ARN, `user/NAME/inline`
+    /// …, whatever the caller wants to see in [`crate::Reason`]).
+    pub fn compile(id: impl Into<String>, policy: &Policy) -> CompiledPolicy {
+        let variables = policy.variables_enabled();
+        // Short resource ARNs are padded with `*` in identity-style policies only.
+        let pad = matches!(
+            policy.kind,
+            PolicyKind::Identity | PolicyKind::Boundary | PolicyKind::Session
+        );
+        let statements: Vec<CStatement> = policy
+            .statements
+            .iter()
+            .map(|s| CStatement {
+                sid: s.sid.as_deref().map(Arc::from),
+                effect: s.effect,
+                not_action: s.action.not,
+                actions: s.action.values.iter().map(|a| ActionPattern::compile(a)).collect(),
+                resources: s.resource.as_ref().map(|r| {
+                    (
+                        r.not,
+                        r.values
+                            .iter()
+                            .map(|v| ArnPattern::compile(v, pad, variables))
+                            .collect(),
+                    )
+                }),
+                principal: s.principal.as_ref().map(CPrincipal::compile),
+                conditions: s.conditions.iter().map(|c| CCondition::compile(c, variables)).collect(),
+            })
+            .collect();
+        CompiledPolicy {
+            id: Arc::from(id.into()),
+            kind: policy.kind,
+            index: ActionIndex::build(&statements),
+            statements,
+        }
+    }
+
+    /// The id given at compile time.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub(crate) fn id_arc(&self) -> &Arc<str> {
+        &self.id
+    }
+
+    /// The kind the policy was parsed as.
+    pub fn kind(&self) -> PolicyKind {
+        self.kind
+    }
+
+    /// Number of statements.
+    pub fn len(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// Whether the policy has no statements.
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// Whether any statement uses policy variables in a resource (for callers that cache).
+    pub fn uses_variables(&self) -> bool {
+        self.statements.iter().any(|s| {
+            s.resources
+                .as_ref()
+                .is_some_and(|(_, r)| r.iter().any(ArnPattern::has_variables))
+        })
+    }
+
+    /// Looks for an applying `Deny` statement, then (if none) for an applying `Allow` one.
+    #[inline]
+    pub(crate) fn scan(&self, t: &Target<'_>, scratch: &mut Scratch, mode: AllowMode) -> Scan {
+        let listed = self.index.lookup(t.action.service, t.action.service_hash);
+        let empty: &[u32] = &[];
+        let denies = Merge {
+            a: listed.map_or(empty, |l| &l.deny),
+            b: &self.index.any.deny,
+        };
+        for i in denies {
+            if self.statements[i as usize].applies(t, scratch).is_some() {
+                return Scan {
+                    deny: Some(i),
+                    allow: None,
+                };
+            }
+        }
+        let allows = Merge {
+            a: listed.map_or(empty, |l| &l.allow),
+            b: &self.index.any.allow,
+        };
+        let allow = match mode {
+            AllowMode::Skip => None,
+            AllowMode::First => allows
+                .into_iter()
+                .find_map(|i| self.statements[i as usize].applies(t, scratch).map(|s| (i, s))),
+            AllowMode::Strongest => {
+                let mut best: Option<(u32, Strength)> = None;
+                for i in allows {
+                    if let Some(s) = self.statements[i as usize].applies(t, scratch)
+                        && best.is_none_or(|(_, b)| s > b)
+                    {
+                        best = Some((i, s));
+                        if s == Strength::Direct {
+                            break;
+                        }
+                    }
+                }
+                best
+            }
+        };
+        Scan { deny: None, allow }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_is_ordered() {
+        let m = Merge {
+            a: &[1, 4, 6],
+            b: &[0, 4, 5, 9],
+        };
+        assert_eq!(m.collect::<Vec<_>>(), vec![0, 1, 4, 4, 5, 6, 9]);
+    }
+
+    #[test]
+    fn send_sync() {
+        fn assert<T: Send + Sync>() {}
+        assert::<CompiledPolicy>();
+        assert::<crate::Context>();
+    }
+}

@@ -1,0 +1,168 @@
+//! The IAM policy engine of oxiam: parses and validates every kind of policy document as IAM
+//! does on write, compiles policies into fast matchers, and decides requests with AWS's
+//! documented evaluation logic. Pure and synchronous: no I/O, no clock, no globals, no async.
+//!
+//! # Using it
+//!
+//! ```
+//! use std::sync::Arc;
+//! use oxiam_policy::*;
+//!
+//! // Validate on write (CreatePolicy, PutUserPolicy, …): `Err` carries IAM's
+//! // MalformedPolicyDocument message.
+//! let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+//!     "Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/${aws:username}/*"}]}"#;
+//! let policy = parse(doc, PolicyKind::Identity).unwrap();
+//! assert_eq!(context_keys(&policy), ["aws:username"]);
+//!
+//! // Compile once, share behind an Arc, evaluate many times.
+//! let compiled = Arc::new(CompiledPolicy::compile("arn:aws:iam::111122223333:policy/p", &policy));
+//! let identity = [compiled];
+//! let ctx = Context::builder().set("aws:username", "alice").build();
+//! let user = "arn:aws:iam::111122223333:user/alice";
+//! let req = Request::new(Principal::user(user, "111122223333"), "s3:GetObject",
+//!     "arn:aws:s3:::bucket/alice/report.csv", &ctx);
+//! let set = PolicySet { identity: &identity, ..PolicySet::default() };
+//! assert!(evaluate(&req, &set).allowed);
+//!
+//! let denied = evaluate(&Request { action: "s3:PutObject", ..req }, &set);
+//! assert_eq!(
+//!     denied.denial_message(user, "s3:PutObject", "arn:aws:s3:::bucket/alice/report.csv").unwrap(),
+//!     "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:PutObject on \
+//!      resource: arn:aws:s3:::bucket/alice/report.csv because no identity-based policy allows \
+//!      the s3:PutObject action"
+//! );
+//! ```
+//!
+//! # API
+//!
+//! - [`parse`]`(json, kind) -> Result<`[`Policy`]`, `[`PolicyError`]`>`: validation with IAM's
+//!   messages; [`Policy`] is the AST (public fields). [`size_without_whitespace`] for the
+//!   callers' size quotas.
+//! - [`CompiledPolicy::compile`]`(id, &policy)` and [`compile`]`(id, json, kind)`.
+//! - [`Context`] / [`ContextBuilder`] / [`Value`]: case-insensitive condition keys with one or
+//!   more values.
+//! - [`Request`] (with [`Principal`], [`EvalOptions`]) and [`PolicySet`], decided by
+//!   [`evaluate`] (and [`evaluate_trust`] for role trust policies) into a [`Decision`] with its
+//!   [`Reason`]; [`Decision::denial_message`] renders IAM's `AccessDenied` text.
+//! - [`context_keys`]: the condition keys and variables a policy refers to (for the simulator).
+//!
+//! # Architecture invariants
+//!
+//! - This crate does no I/O, reads no clock and keeps no global state: `aws:CurrentTime` and
+//!   friends come in the [`Context`].
+//! - Evaluation never fails and never panics; a condition on a missing key simply does not
+//!   hold. Parsing never panics on any input.
+//! - The hot path (an [`evaluate`] call over compiled policies) allocates only when a statement
+//!   that uses policy variables is examined, or for an action name longer than 256 bytes.
+//!
+//! # Where AWS's documentation leaves room, this crate chooses
+//!
+//! - ARN matching (`Resource`, `Arn*` operators) is case-sensitive in every segment; a short
+//!   resource ARN (fewer than six segments) is padded with `*` in identity-style policies
+//!   (identity, boundary, session) and otherwise only matches if its last segment ends in `*`.
+//! - Policy variables are substituted only in the resource part of `Resource`/`NotResource`
+//!   (after the fifth colon) and in String, ARN and `Bool` condition values.
+//! - A same-account resource-based statement with `Principal: "*"` grants like one naming the
+//!   caller's own ARN (not limited by identity policies, boundary or session policy).
+//! - A multivalued context key used without `ForAllValues`/`ForAnyValue` matches if any of its
+//!   values matches (for negated operators: if none matches).
+//! - SCPs are given one slice per organization level; every non-empty level must allow. Session
+//!   policies (inline and managed) are united.
+//! - Validation messages not covered by recorded IAM answers (`Has prohibited field
+//!   NotPrincipal`, `Has prohibited field NotResource` in trust policies) follow the wording of
+//!   the recorded ones.
+//!
+//! The tests cite, table by table, the AWS documentation each expectation comes from.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod arn;
+mod ast;
+mod compile;
+mod condition;
+mod context;
+mod eval;
+mod glob;
+mod json;
+mod parse;
+mod principal;
+mod vars;
+
+pub use ast::{
+    ActionSpec, Condition, Effect, Operator, OperatorBase, Policy, PrincipalSpec, PrincipalType, PrincipalValue,
+    ResourceSpec, SetQualifier, Statement, Version,
+};
+pub use compile::CompiledPolicy;
+pub use context::{Context, ContextBuilder, Value};
+pub use eval::{Decision, EvalOptions, PolicySet, Reason, Request, StatementRef, evaluate, evaluate_trust};
+pub use parse::{PolicyError, parse};
+pub use principal::{Principal, PrincipalKind};
+
+/// The kinds of policy document, which differ in what IAM accepts and how they combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
+    /// Identity-based: inline or managed policies of users, groups and roles. No principal;
+    /// `Version` must be 2012-10-17.
+    Identity,
+    /// Resource-based (bucket, queue, key policies …). `Principal` or `NotPrincipal` required.
+    Resource,
+    /// A role trust policy (`AssumeRolePolicyDocument`): `Principal` required, no
+    /// `NotPrincipal`, no `Resource`, only STS actions.
+    Trust,
+    /// A permissions boundary (a managed policy used as one). Same rules as identity-based.
+    Boundary,
+    /// A session policy passed to `AssumeRole*`/`GetFederationToken`. No principal.
+    Session,
+    /// An AWS Organizations service control policy. No principal.
+    Scp,
+}
+
+/// Parses, validates and compiles `json` in one step.
+pub fn compile(id: impl Into<String>, json: &str, kind: PolicyKind) -> Result<CompiledPolicy, PolicyError> {
+    parse(json, kind).map(|p| CompiledPolicy::compile(id, &p))
+}
+
+/// The length IAM counts against its policy size quotas: characters other than JSON
+/// whitespace (space, tab, line feed, carriage return). AWS IAM User Guide, "IAM and AWS STS
+/// quotas": "IAM doesn't count white space when calculating the size of a policy".
+pub fn size_without_whitespace(json: &str) -> usize {
+    json.chars().filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\r')).count()
+}
+
+/// The context keys a policy refers to, for the policy simulator: every condition key, then
+/// every key used as a policy variable (in resources and condition values), each once
+/// (compared case-insensitively), as first written.
+pub fn context_keys(policy: &Policy) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |k: &str| {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(k)) {
+            out.push(k.to_owned());
+        }
+    };
+    for s in &policy.statements {
+        for c in &s.conditions {
+            push(&c.key);
+        }
+    }
+    if policy.variables_enabled() {
+        for s in &policy.statements {
+            if let Some(r) = &s.resource {
+                for v in &r.values {
+                    if let Some(parts) = arn::split_arn(v) {
+                        vars::variable_keys(parts[5]).into_iter().for_each(&mut push);
+                    }
+                }
+            }
+            for c in &s.conditions {
+                if c.operator.base.takes_variables() {
+                    for v in &c.values {
+                        vars::variable_keys(v).into_iter().for_each(&mut push);
+                    }
+                }
+            }
+        }
+    }
+    out
+}

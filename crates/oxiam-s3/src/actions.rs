@@ -1,0 +1,714 @@
+//! Which IAM action, on which resource and with which condition keys, each S3 operation
+//! needs: the table authorization reads. Pure: no I/O.
+//!
+//! Every operation s3s 0.14 routes is in [`rule`]; an operation missing from it still
+//! gets the generic `s3:<OperationName>` on the request's own resource (see [`plan`]),
+//! so nothing is ever let through unchecked.
+
+use http::HeaderMap;
+use oxiam_core::authz::Access;
+use s3s::S3Error;
+use s3s::dto::CopySource;
+use s3s::path::S3Path;
+
+use crate::errors;
+
+/// What the action is performed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    /// Every bucket: `arn:aws:s3:::*` (ListBuckets). AWS's own examples grant
+    /// s3:ListAllMyBuckets on `arn:aws:s3:::*`, and a policy with `*` matches it too.
+    All,
+    /// `arn:aws:s3:::BUCKET`.
+    Bucket,
+    /// `arn:aws:s3:::BUCKET/KEY`.
+    Object,
+}
+
+/// How an operation is authorized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// `action` on the request's own resource; `versioned` instead when the request names
+    /// a `versionId`.
+    One {
+        /// The IAM action.
+        action: &'static str,
+        /// The action for a specific object version, if the operation has one.
+        versioned: Option<&'static str>,
+        /// What the action is performed on.
+        on: On,
+    },
+    /// `s3:GetObject` (or `s3:GetObjectVersion`) on the `x-amz-copy-source` object, and
+    /// `s3:PutObject` on the destination object.
+    Copy,
+    /// `action` (or `versioned`) on every object the request body names: the operation
+    /// itself authorizes each one once the body is read (DeleteObjects, PostObject).
+    PerKey {
+        /// The IAM action.
+        action: &'static str,
+        /// The action for a specific object version.
+        versioned: Option<&'static str>,
+    },
+}
+
+const fn one(action: &'static str, on: On) -> Rule {
+    Rule::One {
+        action,
+        versioned: None,
+        on,
+    }
+}
+
+const fn versioned(action: &'static str, version_action: &'static str) -> Rule {
+    Rule::One {
+        action,
+        versioned: Some(version_action),
+        on: On::Object,
+    }
+}
+
+/// The rule of every S3 operation s3s 0.14 defines; `None` for a name it does not know.
+pub fn rule(op: &str) -> Option<Rule> {
+    use On::{All, Bucket, Object};
+    Some(match op {
+        // Buckets.
+        "ListBuckets" => one("s3:ListAllMyBuckets", All),
+        "ListDirectoryBuckets" => one("s3express:ListAllMyDirectoryBuckets", All),
+        "CreateSession" => one("s3express:CreateSession", Bucket),
+        "CreateBucket" => one("s3:CreateBucket", Bucket),
+        "DeleteBucket" => one("s3:DeleteBucket", Bucket),
+        "HeadBucket" => one("s3:ListBucket", Bucket),
+        "GetBucketLocation" => one("s3:GetBucketLocation", Bucket),
+        "ListObjects" | "ListObjectsV2" => one("s3:ListBucket", Bucket),
+        "ListObjectVersions" => one("s3:ListBucketVersions", Bucket),
+        "ListMultipartUploads" => one("s3:ListBucketMultipartUploads", Bucket),
+        "GetBucketPolicy" => one("s3:GetBucketPolicy", Bucket),
+        "PutBucketPolicy" => one("s3:PutBucketPolicy", Bucket),
+        "DeleteBucketPolicy" => one("s3:DeleteBucketPolicy", Bucket),
+        "GetBucketPolicyStatus" => one("s3:GetBucketPolicyStatus", Bucket),
+        "GetBucketAcl" => one("s3:GetBucketAcl", Bucket),
+        "PutBucketAcl" => one("s3:PutBucketAcl", Bucket),
+        "GetBucketCors" => one("s3:GetBucketCORS", Bucket),
+        "PutBucketCors" | "DeleteBucketCors" => one("s3:PutBucketCORS", Bucket),
+        "GetBucketEncryption" => one("s3:GetEncryptionConfiguration", Bucket),
+        "PutBucketEncryption" | "DeleteBucketEncryption" => one("s3:PutEncryptionConfiguration", Bucket),
+        "GetBucketLifecycleConfiguration" => one("s3:GetLifecycleConfiguration", Bucket),
+        "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle" => one("s3:PutLifecycleConfiguration", Bucket),
+        "GetBucketReplication" => one("s3:GetReplicationConfiguration", Bucket),
+        "PutBucketReplication" | "DeleteBucketReplication" => one("s3:PutReplicationConfiguration", Bucket),
+        "GetBucketTagging" => one("s3:GetBucketTagging", Bucket),
+        "PutBucketTagging" | "DeleteBucketTagging" => one("s3:PutBucketTagging", Bucket),
+        "GetBucketWebsite" => one("s3:GetBucketWebsite", Bucket),
+        "PutBucketWebsite" => one("s3:PutBucketWebsite", Bucket),
+        "DeleteBucketWebsite" => one("s3:DeleteBucketWebsite", Bucket),
+        "GetBucketOwnershipControls" => one("s3:GetBucketOwnershipControls", Bucket),
+        "PutBucketOwnershipControls" | "DeleteBucketOwnershipControls" => one("s3:PutBucketOwnershipControls", Bucket),
+        "GetBucketAnalyticsConfiguration" | "ListBucketAnalyticsConfigurations" => {
+            one("s3:GetAnalyticsConfiguration", Bucket)
+        }
+        "PutBucketAnalyticsConfiguration" | "DeleteBucketAnalyticsConfiguration" => {
+            one("s3:PutAnalyticsConfiguration", Bucket)
+        }
+        "GetBucketIntelligentTieringConfiguration" | "ListBucketIntelligentTieringConfigurations" => {
+            one("s3:GetIntelligentTieringConfiguration", Bucket)
+        }
+        "PutBucketIntelligentTieringConfiguration" | "DeleteBucketIntelligentTieringConfiguration" => {
+            one("s3:PutIntelligentTieringConfiguration", Bucket)
+        }
+        "GetBucketInventoryConfiguration" | "ListBucketInventoryConfigurations" => {
+            one("s3:GetInventoryConfiguration", Bucket)
+        }
+        "PutBucketInventoryConfiguration" | "DeleteBucketInventoryConfiguration" => {
+            one("s3:PutInventoryConfiguration", Bucket)
+        }
+        "GetBucketMetricsConfiguration" | "ListBucketMetricsConfigurations" => {
+            one("s3:GetMetricsConfiguration", Bucket)
+        }
+        "PutBucketMetricsConfiguration" | "DeleteBucketMetricsConfiguration" => {
+            one("s3:PutMetricsConfiguration", Bucket)
+        }
+        "CreateBucketMetadataTableConfiguration" => one("s3:CreateBucketMetadataTableConfiguration", Bucket),
+        "GetBucketMetadataTableConfiguration" => one("s3:GetBucketMetadataTableConfiguration", Bucket),
+        "DeleteBucketMetadataTableConfiguration" => one("s3:DeleteBucketMetadataTableConfiguration", Bucket),
+        "GetBucketAccelerateConfiguration" => one("s3:GetAccelerateConfiguration", Bucket),
+        "PutBucketAccelerateConfiguration" => one("s3:PutAccelerateConfiguration", Bucket),
+        "GetBucketLogging" => one("s3:GetBucketLogging", Bucket),
+        "PutBucketLogging" => one("s3:PutBucketLogging", Bucket),
+        "GetBucketNotificationConfiguration" => one("s3:GetBucketNotification", Bucket),
+        "PutBucketNotificationConfiguration" => one("s3:PutBucketNotification", Bucket),
+        "GetBucketRequestPayment" => one("s3:GetBucketRequestPayment", Bucket),
+        "PutBucketRequestPayment" => one("s3:PutBucketRequestPayment", Bucket),
+        "GetBucketVersioning" => one("s3:GetBucketVersioning", Bucket),
+        "PutBucketVersioning" => one("s3:PutBucketVersioning", Bucket),
+        "GetObjectLockConfiguration" => one("s3:GetBucketObjectLockConfiguration", Bucket),
+        "PutObjectLockConfiguration" => one("s3:PutBucketObjectLockConfiguration", Bucket),
+        "GetPublicAccessBlock" => one("s3:GetBucketPublicAccessBlock", Bucket),
+        "PutPublicAccessBlock" | "DeletePublicAccessBlock" => one("s3:PutBucketPublicAccessBlock", Bucket),
+        // Objects.
+        "GetObject" | "HeadObject" => versioned("s3:GetObject", "s3:GetObjectVersion"),
+        "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => one("s3:PutObject", Object),
+        "PostObject" => Rule::PerKey {
+            action: "s3:PutObject",
+            versioned: None,
+        },
+        "CopyObject" | "UploadPartCopy" => Rule::Copy,
+        "DeleteObject" => versioned("s3:DeleteObject", "s3:DeleteObjectVersion"),
+        "DeleteObjects" => Rule::PerKey {
+            action: "s3:DeleteObject",
+            versioned: Some("s3:DeleteObjectVersion"),
+        },
+        "AbortMultipartUpload" => one("s3:AbortMultipartUpload", Object),
+        "ListParts" => one("s3:ListMultipartUploadParts", Object),
+        "GetObjectAcl" => versioned("s3:GetObjectAcl", "s3:GetObjectVersionAcl"),
+        "PutObjectAcl" => versioned("s3:PutObjectAcl", "s3:PutObjectVersionAcl"),
+        "GetObjectTagging" => versioned("s3:GetObjectTagging", "s3:GetObjectVersionTagging"),
+        "PutObjectTagging" => versioned("s3:PutObjectTagging", "s3:PutObjectVersionTagging"),
+        "DeleteObjectTagging" => versioned("s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"),
+        "GetObjectAttributes" => versioned("s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"),
+        "GetObjectLegalHold" => one("s3:GetObjectLegalHold", Object),
+        "PutObjectLegalHold" => one("s3:PutObjectLegalHold", Object),
+        "GetObjectRetention" => one("s3:GetObjectRetention", Object),
+        "PutObjectRetention" => one("s3:PutObjectRetention", Object),
+        "GetObjectTorrent" => versioned("s3:GetObjectTorrent", "s3:GetObjectVersionTorrent"),
+        "RestoreObject" => one("s3:RestoreObject", Object),
+        "SelectObjectContent" => one("s3:GetObject", Object),
+        "WriteGetObjectResponse" => one("s3-object-lambda:WriteGetObjectResponse", All),
+        _ => return None,
+    })
+}
+
+/// What an operation the table does not know acts on: the request's own resource.
+fn generic_target(path: &S3Path) -> On {
+    match path {
+        S3Path::Root => On::All,
+        S3Path::Bucket { .. } => On::Bucket,
+        S3Path::Object { .. } => On::Object,
+    }
+}
+
+/// `arn:aws:s3:::BUCKET`.
+pub fn bucket_arn(bucket: &str) -> String {
+    format!("arn:aws:s3:::{bucket}")
+}
+
+/// `arn:aws:s3:::BUCKET/KEY`.
+pub fn object_arn(bucket: &str, key: &str) -> String {
+    format!("arn:aws:s3:::{bucket}/{key}")
+}
+
+/// One authorization question: an access, and the bucket whose policy and owner apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// The bucket whose owner and policy apply (`None` for `*`, and for CreateBucket).
+    pub bucket: Option<String>,
+    /// The action, resource and condition keys.
+    pub access: Access,
+}
+
+/// What one request must be allowed to do before s3s reads its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Checked in order; the first denial answers.
+    pub checks: Vec<Check>,
+    /// For [`Rule::PerKey`]: the operation checks each key it reads.
+    pub per_key: Option<(&'static str, Option<&'static str>)>,
+}
+
+/// The request facts authorization needs, taken from the HTTP request.
+pub struct RequestView<'a> {
+    /// The operation's name as s3s resolved it.
+    pub op: &'a str,
+    /// The bucket and key from the path.
+    pub path: &'a S3Path,
+    /// The raw query string.
+    pub query: Option<&'a str>,
+    /// The request headers.
+    pub headers: &'a HeaderMap,
+}
+
+impl RequestView<'_> {
+    fn query_values(&self, name: &str) -> Vec<String> {
+        let Some(query) = self.query else { return Vec::new() };
+        form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .collect()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn version_id(&self) -> Option<String> {
+        self.query_values("versionId").into_iter().next()
+    }
+}
+
+/// Headers whose values S3 exposes as condition keys of the same name (`s3:x-amz-acl`, …)
+/// on the operations that write objects or ACLs.
+const WRITE_HEADER_KEYS: &[&str] = &[
+    "x-amz-acl",
+    "x-amz-grant-read",
+    "x-amz-grant-write",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write-acp",
+    "x-amz-grant-full-control",
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-storage-class",
+    "x-amz-copy-source",
+    "x-amz-metadata-directive",
+];
+
+fn writes_headers(op: &str) -> bool {
+    matches!(
+        op,
+        "PutObject" | "CopyObject" | "CreateMultipartUpload" | "CreateBucket" | "PutObjectAcl" | "PutBucketAcl"
+    )
+}
+
+/// The condition keys of the request: how it was signed, plus the keys the operation
+/// defines (`s3:prefix`, `s3:delimiter`, `s3:max-keys` for listings, `s3:x-amz-acl` and
+/// friends for writes, `s3:versionid`).
+fn condition_keys(view: &RequestView<'_>, version: Option<&str>) -> Vec<(String, Vec<String>)> {
+    let mut keys = Vec::new();
+    let presigned = !view.query_values("X-Amz-Signature").is_empty() || !view.query_values("Signature").is_empty();
+    let auth_type = if presigned { "REST-QUERY-STRING" } else { "REST-HEADER" };
+    keys.push(("s3:authType".to_owned(), vec![auth_type.to_owned()]));
+    let v4 = view.header("authorization").is_some_and(|a| a.starts_with("AWS4-"))
+        || !view.query_values("X-Amz-Algorithm").is_empty();
+    let sig_version = if v4 { "AWS4-HMAC-SHA256" } else { "AWS" };
+    keys.push(("s3:signatureversion".to_owned(), vec![sig_version.to_owned()]));
+    if matches!(view.op, "ListObjects" | "ListObjectsV2" | "ListObjectVersions") {
+        for name in ["prefix", "delimiter", "max-keys"] {
+            let values = view.query_values(name);
+            if !values.is_empty() {
+                keys.push((format!("s3:{name}"), values));
+            }
+        }
+    }
+    if writes_headers(view.op) {
+        for name in WRITE_HEADER_KEYS {
+            if let Some(value) = view.header(name) {
+                keys.push((format!("s3:{name}"), vec![value.to_owned()]));
+            }
+        }
+    }
+    if let Some(version) = version {
+        keys.push(("s3:versionid".to_owned(), vec![version.to_owned()]));
+    }
+    keys
+}
+
+fn resource(on: On, path: &S3Path) -> (Option<String>, String) {
+    match (on, path) {
+        (On::All, _) | (_, S3Path::Root) => (None, "arn:aws:s3:::*".to_owned()),
+        (On::Object, S3Path::Object { bucket, key }) => (Some(bucket.to_string()), object_arn(bucket, key)),
+        (_, S3Path::Bucket { bucket } | S3Path::Object { bucket, .. }) => {
+            (Some(bucket.to_string()), bucket_arn(bucket))
+        }
+    }
+}
+
+/// The checks one request needs. Fails on an object key oxiam cannot store safely and on
+/// a malformed copy source.
+pub fn plan(view: &RequestView<'_>) -> Result<Plan, S3Error> {
+    if let S3Path::Object { key, .. } = view.path {
+        check_key(key)?;
+    }
+    let Some(rule) = rule(view.op) else {
+        // Deny by default: an operation missing from the table still needs
+        // `s3:<OperationName>` on its own resource.
+        let (bucket, arn) = resource(generic_target(view.path), view.path);
+        let mut access = Access::new(format!("s3:{}", view.op), arn);
+        access.keys = condition_keys(view, view.version_id().as_deref());
+        return Ok(Plan {
+            checks: vec![Check { bucket, access }],
+            per_key: None,
+        });
+    };
+    match rule {
+        Rule::One { action, versioned, on } => {
+            let version = view.version_id();
+            let action = match (&version, versioned) {
+                (Some(_), Some(versioned)) => versioned,
+                _ => action,
+            };
+            let (mut bucket, arn) = resource(on, view.path);
+            if view.op == "CreateBucket" {
+                // The bucket does not exist for the caller yet: an existing bucket's owner
+                // and policy do not govern the request (it gets BucketAlreadyExists).
+                bucket = None;
+            }
+            let mut access = Access::new(action, arn);
+            access.keys = condition_keys(view, version.as_deref());
+            Ok(Plan {
+                checks: vec![Check { bucket, access }],
+                per_key: None,
+            })
+        }
+        Rule::PerKey { action, versioned } => Ok(Plan {
+            checks: Vec::new(),
+            per_key: Some((action, versioned)),
+        }),
+        Rule::Copy => {
+            let header = view.header("x-amz-copy-source").ok_or_else(|| {
+                errors::with_message(
+                    s3s::S3ErrorCode::InvalidArgument,
+                    "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+                )
+            })?;
+            let source = CopySource::parse(header).map_err(|_| {
+                errors::with_message(
+                    s3s::S3ErrorCode::InvalidArgument,
+                    "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+                )
+            })?;
+            let CopySource::Bucket {
+                bucket: src_bucket,
+                key: src_key,
+                version_id,
+            } = source
+            else {
+                return Err(errors::with_message(
+                    s3s::S3ErrorCode::NotImplemented,
+                    "Copying from an access point or an outpost is not supported",
+                ));
+            };
+            check_key(&src_key)?;
+            let get_action = if version_id.is_some() {
+                "s3:GetObjectVersion"
+            } else {
+                "s3:GetObject"
+            };
+            let mut get = Access::new(get_action, object_arn(&src_bucket, &src_key));
+            get.keys = condition_keys(
+                &RequestView {
+                    op: "GetObject",
+                    ..*view
+                },
+                version_id.as_deref(),
+            );
+            let (bucket, arn) = resource(On::Object, view.path);
+            let mut put = Access::new("s3:PutObject", arn);
+            put.keys = condition_keys(
+                &RequestView {
+                    op: "CopyObject",
+                    ..*view
+                },
+                None,
+            );
+            Ok(Plan {
+                checks: vec![
+                    Check {
+                        bucket: Some(src_bucket.to_string()),
+                        access: get,
+                    },
+                    Check { bucket, access: put },
+                ],
+                per_key: None,
+            })
+        }
+    }
+}
+
+/// Object keys the file store could confuse with another path are refused: an empty, `.`
+/// or `..` segment (`a//b`, `/a`, `a/../b`) would name another object, or a file outside
+/// the bucket, and would let a policy on one ARN govern another object.
+pub fn check_key(key: &str) -> Result<(), S3Error> {
+    let segments: Vec<&str> = key.split('/').collect();
+    let last = segments.len() - 1;
+    let bad = key.is_empty()
+        || key.contains('\0')
+        || segments
+            .iter()
+            .enumerate()
+            .any(|(i, s)| *s == "." || *s == ".." || (s.is_empty() && i != last));
+    if bad {
+        return Err(errors::with_message(
+            s3s::S3ErrorCode::InvalidArgument,
+            format!(
+                "oxiam cannot store an object under the key {key:?}: a key may not start with '/' or hold an empty, '.' or '..' path segment"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every operation s3s 0.14.1 routes (`fn name` in its `ops/generated.rs`).
+    pub const S3S_OPERATIONS: &[&str] = &[
+        "AbortMultipartUpload",
+        "CompleteMultipartUpload",
+        "CopyObject",
+        "CreateBucket",
+        "CreateBucketMetadataTableConfiguration",
+        "CreateMultipartUpload",
+        "CreateSession",
+        "DeleteBucket",
+        "DeleteBucketAnalyticsConfiguration",
+        "DeleteBucketCors",
+        "DeleteBucketEncryption",
+        "DeleteBucketIntelligentTieringConfiguration",
+        "DeleteBucketInventoryConfiguration",
+        "DeleteBucketLifecycle",
+        "DeleteBucketMetadataTableConfiguration",
+        "DeleteBucketMetricsConfiguration",
+        "DeleteBucketOwnershipControls",
+        "DeleteBucketPolicy",
+        "DeleteBucketReplication",
+        "DeleteBucketTagging",
+        "DeleteBucketWebsite",
+        "DeleteObject",
+        "DeleteObjectTagging",
+        "DeleteObjects",
+        "DeletePublicAccessBlock",
+        "GetBucketAccelerateConfiguration",
+        "GetBucketAcl",
+        "GetBucketAnalyticsConfiguration",
+        "GetBucketCors",
+        "GetBucketEncryption",
+        "GetBucketIntelligentTieringConfiguration",
+        "GetBucketInventoryConfiguration",
+        "GetBucketLifecycleConfiguration",
+        "GetBucketLocation",
+        "GetBucketLogging",
+        "GetBucketMetadataTableConfiguration",
+        "GetBucketMetricsConfiguration",
+        "GetBucketNotificationConfiguration",
+        "GetBucketOwnershipControls",
+        "GetBucketPolicy",
+        "GetBucketPolicyStatus",
+        "GetBucketReplication",
+        "GetBucketRequestPayment",
+        "GetBucketTagging",
+        "GetBucketVersioning",
+        "GetBucketWebsite",
+        "GetObject",
+        "GetObjectAcl",
+        "GetObjectAttributes",
+        "GetObjectLegalHold",
+        "GetObjectLockConfiguration",
+        "GetObjectRetention",
+        "GetObjectTagging",
+        "GetObjectTorrent",
+        "GetPublicAccessBlock",
+        "HeadBucket",
+        "HeadObject",
+        "ListBucketAnalyticsConfigurations",
+        "ListBucketIntelligentTieringConfigurations",
+        "ListBucketInventoryConfigurations",
+        "ListBucketMetricsConfigurations",
+        "ListBuckets",
+        "ListDirectoryBuckets",
+        "ListMultipartUploads",
+        "ListObjectVersions",
+        "ListObjects",
+        "ListObjectsV2",
+        "ListParts",
+        "PostObject",
+        "PutBucketAccelerateConfiguration",
+        "PutBucketAcl",
+        "PutBucketAnalyticsConfiguration",
+        "PutBucketCors",
+        "PutBucketEncryption",
+        "PutBucketIntelligentTieringConfiguration",
+        "PutBucketInventoryConfiguration",
+        "PutBucketLifecycleConfiguration",
+        "PutBucketLogging",
+        "PutBucketMetricsConfiguration",
+        "PutBucketNotificationConfiguration",
+        "PutBucketOwnershipControls",
+        "PutBucketPolicy",
+        "PutBucketReplication",
+        "PutBucketRequestPayment",
+        "PutBucketTagging",
+        "PutBucketVersioning",
+        "PutBucketWebsite",
+        "PutObject",
+        "PutObjectAcl",
+        "PutObjectLegalHold",
+        "PutObjectLockConfiguration",
+        "PutObjectRetention",
+        "PutObjectTagging",
+        "PutPublicAccessBlock",
+        "RestoreObject",
+        "SelectObjectContent",
+        "UploadPart",
+        "UploadPartCopy",
+        "WriteGetObjectResponse",
+    ];
+
+    #[test]
+    fn every_s3s_operation_has_a_rule() {
+        assert_eq!(S3S_OPERATIONS.len(), 99);
+        let missing: Vec<_> = S3S_OPERATIONS.iter().filter(|op| rule(op).is_none()).collect();
+        assert!(missing.is_empty(), "operations without an IAM action: {missing:?}");
+        for op in S3S_OPERATIONS {
+            match rule(op).unwrap() {
+                Rule::One { action, versioned, .. } => {
+                    assert!(action.contains(':') && !action.ends_with(':'), "{op}: {action}");
+                    if let Some(v) = versioned {
+                        assert!(v.starts_with("s3:"), "{op}: {v}");
+                    }
+                }
+                Rule::Copy | Rule::PerKey { .. } => {}
+            }
+        }
+    }
+
+    /// If the s3s 0.14.1 source is in the local cargo registry, its operation list is the
+    /// one above (the pin in Cargo.toml keeps them equal; this catches a silent bump).
+    #[test]
+    fn operation_list_matches_the_s3s_source_when_available() {
+        let home = std::env::var("CARGO_HOME")
+            .map(std::path::PathBuf::from)
+            .or_else(|_| std::env::var("HOME").map(|h| std::path::Path::new(&h).join(".cargo")));
+        let Ok(home) = home else { return };
+        let Ok(registries) = std::fs::read_dir(home.join("registry/src")) else {
+            return;
+        };
+        for registry in registries.flatten() {
+            let file = registry.path().join("s3s-0.14.1/src/ops/generated.rs");
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            let mut names: Vec<String> = Vec::new();
+            let mut lines = text.lines();
+            while let Some(line) = lines.next() {
+                if line.trim() == "fn name(&self) -> &'static str {"
+                    && let Some(next) = lines.next()
+                {
+                    names.push(next.trim().trim_matches('"').to_owned());
+                }
+            }
+            let mut expected: Vec<String> = S3S_OPERATIONS.iter().map(|s| (*s).to_owned()).collect();
+            names.sort();
+            expected.sort();
+            assert_eq!(names, expected, "s3s's operations changed: update the table");
+            return;
+        }
+    }
+
+    #[test]
+    fn unknown_operations_get_the_generic_action() {
+        let p = plan_of("FrobnicateBucket", &S3Path::bucket("b"), None, &[]);
+        assert_eq!(p.checks[0].access.action, "s3:FrobnicateBucket");
+        assert_eq!(p.checks[0].access.resource, "arn:aws:s3:::b");
+        let p = plan_of("FrobnicateObject", &S3Path::object("b", "k"), None, &[]);
+        assert_eq!(p.checks[0].access.resource, "arn:aws:s3:::b/k");
+        let p = plan_of("Frobnicate", &S3Path::Root, None, &[]);
+        assert_eq!(p.checks[0].access.resource, "arn:aws:s3:::*");
+    }
+
+    fn plan_of(op: &str, path: &S3Path, query: Option<&str>, headers: &[(&str, &str)]) -> Plan {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        }
+        plan(&RequestView {
+            op,
+            path,
+            query,
+            headers: &map,
+        })
+        .unwrap()
+    }
+
+    fn key<'a>(access: &'a Access, name: &str) -> Option<&'a [String]> {
+        access.keys.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_slice())
+    }
+
+    #[test]
+    fn listings_carry_prefix_delimiter_and_max_keys() {
+        let p = plan_of(
+            "ListObjectsV2",
+            &S3Path::bucket("b"),
+            Some("list-type=2&prefix=a%2F&delimiter=%2F&max-keys=10"),
+            &[("authorization", "AWS4-HMAC-SHA256 Credential=x")],
+        );
+        let access = &p.checks[0].access;
+        assert_eq!(access.action, "s3:ListBucket");
+        assert_eq!(access.resource, "arn:aws:s3:::b");
+        assert_eq!(p.checks[0].bucket.as_deref(), Some("b"));
+        assert_eq!(key(access, "s3:prefix"), Some(&["a/".to_owned()][..]));
+        assert_eq!(key(access, "s3:delimiter"), Some(&["/".to_owned()][..]));
+        assert_eq!(key(access, "s3:max-keys"), Some(&["10".to_owned()][..]));
+        assert_eq!(
+            key(access, "s3:signatureversion"),
+            Some(&["AWS4-HMAC-SHA256".to_owned()][..])
+        );
+        assert_eq!(key(access, "s3:authType"), Some(&["REST-HEADER".to_owned()][..]));
+    }
+
+    #[test]
+    fn objects_and_versions() {
+        let p = plan_of("GetObject", &S3Path::object("b", "a/k"), None, &[]);
+        assert_eq!(p.checks[0].access.action, "s3:GetObject");
+        assert_eq!(p.checks[0].access.resource, "arn:aws:s3:::b/a/k");
+        let p = plan_of("HeadObject", &S3Path::object("b", "k"), Some("versionId=v1"), &[]);
+        assert_eq!(p.checks[0].access.action, "s3:GetObjectVersion");
+        assert_eq!(key(&p.checks[0].access, "s3:versionid"), Some(&["v1".to_owned()][..]));
+        let p = plan_of(
+            "PutObject",
+            &S3Path::object("b", "k"),
+            None,
+            &[("x-amz-acl", "private")],
+        );
+        assert_eq!(p.checks[0].access.action, "s3:PutObject");
+        assert_eq!(
+            key(&p.checks[0].access, "s3:x-amz-acl"),
+            Some(&["private".to_owned()][..])
+        );
+        let p = plan_of("ListBuckets", &S3Path::Root, None, &[]);
+        assert_eq!(p.checks[0].access.action, "s3:ListAllMyBuckets");
+        assert_eq!(p.checks[0].access.resource, "arn:aws:s3:::*");
+        assert_eq!(p.checks[0].bucket, None);
+        let p = plan_of("CreateBucket", &S3Path::bucket("b"), None, &[]);
+        assert_eq!(p.checks[0].access.action, "s3:CreateBucket");
+        assert_eq!(p.checks[0].access.resource, "arn:aws:s3:::b");
+        assert_eq!(p.checks[0].bucket, None);
+        let p = plan_of("DeleteObjects", &S3Path::bucket("b"), Some("delete"), &[]);
+        assert!(p.checks.is_empty());
+        assert_eq!(p.per_key, Some(("s3:DeleteObject", Some("s3:DeleteObjectVersion"))));
+    }
+
+    #[test]
+    fn copy_needs_get_on_the_source_and_put_on_the_destination() {
+        let p = plan_of(
+            "CopyObject",
+            &S3Path::object("dst", "to/k"),
+            None,
+            &[("x-amz-copy-source", "/src/from%20here/k?versionId=3")],
+        );
+        assert_eq!(p.checks.len(), 2);
+        assert_eq!(p.checks[0].access.action, "s3:GetObjectVersion");
+        assert_eq!(p.checks[0].access.resource, "arn:aws:s3:::src/from here/k");
+        assert_eq!(p.checks[0].bucket.as_deref(), Some("src"));
+        assert_eq!(p.checks[1].access.action, "s3:PutObject");
+        assert_eq!(p.checks[1].access.resource, "arn:aws:s3:::dst/to/k");
+        assert_eq!(p.checks[1].bucket.as_deref(), Some("dst"));
+    }
+
+    #[test]
+    fn unsafe_keys_are_refused() {
+        for bad in ["", "/a", "a//b", "a/../b", "..", "./a", "a/./b", "a/.."] {
+            assert!(check_key(bad).is_err(), "{bad:?}");
+        }
+        for good in ["a", "a/", "a/b/c.txt", "a..b", ".hidden", "a/.b", "dir/sub/"] {
+            assert!(check_key(good).is_ok(), "{good:?}");
+        }
+        let mut map = HeaderMap::new();
+        map.insert("x-amz-copy-source", "src/a/../../other/k".parse().unwrap());
+        let view = RequestView {
+            op: "CopyObject",
+            path: &S3Path::object("b", "k"),
+            query: None,
+            headers: &map,
+        };
+        assert!(plan(&view).is_err());
+    }
+}

@@ -1,0 +1,274 @@
+//! Authentication and authorization of S3 requests, in one place.
+//!
+//! s3s verifies the signature with the secret [`Gate::get_secret_key`] finds; then, before
+//! it reads the body, it calls [`Gate::check`], which rejects session tokens, resolves the
+//! caller, records the key's use and authorizes every action the operation needs (see
+//! [`crate::actions`]). s3s's per-operation access hooks are left at their defaults and
+//! are never relied on. Operations whose resources are in the body (DeleteObjects,
+//! PostObject) are authorized key by key by the operation, through [`Gate::authorize`]
+//! and the [`Caller`] that `check` leaves in the request's extensions.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use http::HeaderMap;
+use oxiam_core::authz::{Access, RequestFacts, ResourcePolicy};
+use oxiam_core::{Oxiam, Principal};
+use s3s::S3Result;
+use s3s::access::{S3Access, S3AccessContext};
+use s3s::auth::{S3Auth, SecretKey};
+
+use crate::actions::{self, Check, RequestView};
+use crate::buckets::Buckets;
+use crate::errors;
+
+/// The client's address, put in the request's extensions by [`crate::S3Endpoint::call`].
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+/// Who an authorized request comes from, for the operations that authorize per key.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The authenticated caller.
+    pub principal: Principal,
+    /// The request's facts.
+    pub facts: RequestFacts,
+    /// The per-key action of [`actions::Rule::PerKey`] operations.
+    pub per_key: Option<(&'static str, Option<&'static str>)>,
+}
+
+/// oxiam's S3Auth and S3Access.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    pub(crate) oxiam: Arc<Oxiam>,
+    pub(crate) buckets: Arc<Buckets>,
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The STS session token a request carries, in a header or in the (presigned) query.
+fn session_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    if let Some(v) = headers.get("x-amz-security-token") {
+        return Some(String::from_utf8_lossy(v.as_bytes()).into_owned());
+    }
+    query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k.eq_ignore_ascii_case("X-Amz-Security-Token"))
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+/// The region and service of the SigV4 credential scope (`AKID/DATE/REGION/SERVICE/aws4_request`),
+/// from the Authorization header or the presigned query; `None` for SigV2.
+fn credential_scope(headers: &HeaderMap, query: Option<&str>) -> Option<(String, String)> {
+    let from_header = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("AWS4-"))
+        .and_then(|v| {
+            v.split([',', ' '])
+                .find_map(|part| part.trim().strip_prefix("Credential="))
+                .map(str::to_owned)
+        });
+    let credential = from_header.or_else(|| {
+        query.and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "X-Amz-Credential")
+                .map(|(_, v)| v.into_owned())
+        })
+    })?;
+    // The access key id holds no '/', so the scope is the last four parts.
+    let mut parts = credential.rsplit('/');
+    let _terminator = parts.next()?;
+    let service = parts.next()?.to_owned();
+    let region = parts.next()?.to_owned();
+    Some((region, service))
+}
+
+#[async_trait::async_trait]
+impl S3Auth for Gate {
+    async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        match self.oxiam.credentials(access_key).await {
+            Ok(Some((secret, _))) => Ok(SecretKey::from(secret)),
+            Ok(None) => Err(errors::invalid_access_key_id()),
+            Err(e) => Err(errors::internal("looking up an access key failed", &e)),
+        }
+    }
+}
+
+impl Gate {
+    /// Allows or denies one access for `caller`, with the policy and owner of the bucket
+    /// the resource lives in.
+    pub async fn authorize(&self, principal: &Principal, facts: &RequestFacts, check: &Check) -> S3Result<()> {
+        let meta = match &check.bucket {
+            Some(bucket) => self
+                .buckets
+                .get(bucket)
+                .await
+                .map_err(|e| errors::internal("reading bucket metadata failed", &e))?,
+            None => None,
+        };
+        if let Some(meta) = &meta
+            && meta.owner_account != principal.account_id
+            && meta.policy.is_none()
+        {
+            // Another account's bucket with no bucket policy grants nothing to this
+            // caller, whatever its own policies say (oxiam has no ACLs).
+            return Err(errors::access_denied());
+        }
+        let resource_policy = meta.as_ref().and_then(|m| {
+            m.policy.as_deref().map(|document| ResourcePolicy {
+                document,
+                owner_account: &m.owner_account,
+            })
+        });
+        match self
+            .oxiam
+            .authorize(principal, &check.access, facts, resource_policy)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind.code == "AccessDenied" => {
+                tracing::debug!(principal = %principal.arn(), action = %check.access.action, resource = %check.access.resource, "S3 access denied");
+                Err(errors::access_denied())
+            }
+            Err(e) => Err(errors::internal("authorization failed", &e)),
+        }
+    }
+
+    /// Authorizes `action` on one object of `bucket` for an operation whose keys are in
+    /// its body.
+    pub async fn authorize_key(&self, caller: &Caller, action: &str, bucket: &str, key: &str) -> S3Result<()> {
+        actions::check_key(key)?;
+        let check = Check {
+            bucket: Some(bucket.to_owned()),
+            access: Access::new(action, actions::object_arn(bucket, key)),
+        };
+        self.authorize(&caller.principal, &caller.facts, &check).await
+    }
+}
+
+#[async_trait::async_trait]
+impl S3Access for Gate {
+    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let source_ip = cx.extensions_mut().get::<ClientIp>().map(|c| c.0);
+        // Anonymous requests: oxiam has no anonymous principal.
+        let Some(credentials) = cx.credentials() else {
+            return Err(errors::access_denied());
+        };
+        let access_key = credentials.access_key.clone();
+        let signed_with = credentials.secret_key.expose().to_owned();
+        let query = cx.uri().query();
+        // s3s does not look at session tokens: oxiam checks them here, before anything else
+        // is decided (a role session needs its own token; a long-term key must have none).
+        let token = session_token(cx.headers(), query);
+        let (region, service) =
+            credential_scope(cx.headers(), query).unwrap_or_else(|| ("us-east-1".to_owned(), "s3".to_owned()));
+        if service != "s3" {
+            return Err(errors::with_message(
+                s3s::S3ErrorCode::AuthorizationHeaderMalformed,
+                format!(
+                    "The authorization header is malformed; incorrect service \"{service}\". This endpoint belongs to \"s3\"."
+                ),
+            ));
+        }
+        // The key was found a moment ago by get_secret_key; find its principal, and make
+        // sure it is still the key whose secret verified the signature.
+        let principal = match self.oxiam.credentials(&access_key).await {
+            Ok(Some((secret, principal))) if secret == signed_with => principal,
+            Ok(_) => return Err(errors::invalid_access_key_id()),
+            Err(e) => return Err(errors::internal("looking up an access key failed", &e)),
+        };
+        let now = now();
+        if self
+            .oxiam
+            .check_session_token(&principal, token.as_deref(), now)
+            .is_err()
+        {
+            return Err(errors::invalid_token());
+        }
+        self.oxiam.record_use(&principal, now, "s3", &region).await;
+
+        let facts = RequestFacts {
+            now,
+            source_ip,
+            secure_transport: false,
+            region,
+        };
+        let view = RequestView {
+            op: cx.s3_op().name(),
+            path: cx.s3_path(),
+            query,
+            headers: cx.headers(),
+        };
+        let plan = actions::plan(&view)?;
+        let expected_owner = cx
+            .headers()
+            .get("x-amz-expected-bucket-owner")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        for check in &plan.checks {
+            self.authorize(&principal, &facts, check).await?;
+        }
+        if let (Some(expected), Some(bucket)) = (expected_owner, cx.s3_path().get_bucket_name()) {
+            let meta = self
+                .buckets
+                .get(bucket)
+                .await
+                .map_err(|e| errors::internal("reading bucket metadata failed", &e))?;
+            if meta.is_some_and(|m| m.owner_account != expected) {
+                return Err(errors::access_denied());
+            }
+        }
+        cx.extensions_mut().insert(Caller {
+            principal,
+            facts,
+            per_key: plan.per_key,
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_from_header_and_query() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::AUTHORIZATION,
+            "AWS4-HMAC-SHA256 Credential=AKIA/20250101/eu-west-1/s3/aws4_request, SignedHeaders=host, Signature=00"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(credential_scope(&h, None), Some(("eu-west-1".into(), "s3".into())));
+        let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20250101%2Fus-west-2%2Fs3%2Faws4_request";
+        assert_eq!(
+            credential_scope(&HeaderMap::new(), Some(q)),
+            Some(("us-west-2".into(), "s3".into()))
+        );
+        assert_eq!(credential_scope(&HeaderMap::new(), Some("a=b")), None);
+    }
+
+    #[test]
+    fn session_tokens_are_seen_in_headers_and_query() {
+        let mut h = HeaderMap::new();
+        assert_eq!(session_token(&h, Some("X-Amz-Date=1")), None);
+        assert_eq!(
+            session_token(&h, Some("X-Amz-Security-Token=abc")).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            session_token(&h, Some("x-amz-security-token=a%2Bb")).as_deref(),
+            Some("a+b")
+        );
+        h.insert("x-amz-security-token", "abc".parse().unwrap());
+        assert_eq!(session_token(&h, None).as_deref(), Some("abc"));
+    }
+}

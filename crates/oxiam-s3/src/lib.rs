@@ -1,0 +1,128 @@
+//! oxiam's S3-compatible endpoint.
+//!
+//! [s3s](https://docs.rs/s3s/0.14.1) speaks the S3 REST protocol and verifies SigV4 (header,
+//! presigned and streaming) with the secrets the IAM core holds. Objects are files under
+//! `ROOT/objects` (kept by `s3s-fs`); each bucket's owner account, region and policy are in
+//! `ROOT/buckets/<bucket>.json`.
+//!
+//! The request path, for every S3 operation:
+//! 1. s3s verifies the signature with the secret `Oxiam::credentials` finds
+//!    (unknown or inactive key: InvalidAccessKeyId; bad signature: SignatureDoesNotMatch);
+//! 2. `gate` (one central `S3Access::check`) refuses session tokens (InvalidToken),
+//!    records the key's use, maps the operation to its IAM action(s), resource ARN(s) and
+//!    condition keys ([`actions`]) and asks `Oxiam::authorize`, with the bucket's policy
+//!    and owner; any denial is S3's 403 AccessDenied;
+//! 3. the operation runs on the bucket metadata and the file store.
+
+pub mod actions;
+mod buckets;
+mod errors;
+mod gate;
+mod store;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use oxiam_core::Oxiam;
+use s3s::service::{S3Service, S3ServiceBuilder};
+
+pub use s3s::Body;
+pub use store::{bucket_region, canonical_user_id, validate_policy};
+
+/// The endpoint could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A directory under the root could not be created or opened.
+    #[error("cannot prepare the S3 data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The object store refused its root.
+    #[error("cannot open the S3 object store at {path}: {message}")]
+    ObjectStore {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+/// The S3 endpoint, ready to answer requests. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct S3Endpoint {
+    service: S3Service,
+}
+
+/// The S3 endpoint for `oxiam`, keeping its data under `root` (created if missing).
+pub fn service(oxiam: Arc<Oxiam>, root: PathBuf) -> Result<S3Endpoint, Error> {
+    let dir_err = |path: &PathBuf| {
+        let path = path.clone();
+        move |source| Error::DataDir { path, source }
+    };
+    let objects = root.join("objects");
+    std::fs::create_dir_all(&objects).map_err(dir_err(&objects))?;
+    let bucket_dir = root.join("buckets");
+    let buckets = Arc::new(buckets::Buckets::open(&bucket_dir).map_err(dir_err(&bucket_dir))?);
+    let fs = s3s_fs::FileSystem::new(&objects).map_err(|e| Error::ObjectStore {
+        path: objects.clone(),
+        message: format!("{e:?}"),
+    })?;
+    let gate = gate::Gate {
+        oxiam,
+        buckets: buckets.clone(),
+    };
+    let store = store::Store {
+        fs,
+        objects,
+        buckets,
+        gate: gate.clone(),
+    };
+    let mut builder = S3ServiceBuilder::new(store);
+    builder.set_auth(gate.clone());
+    builder.set_access(gate);
+    Ok(S3Endpoint {
+        service: builder.build(),
+    })
+}
+
+impl S3Endpoint {
+    /// Answers one S3 request; `peer` is the client's address (`aws:SourceIp`).
+    ///
+    /// From an axum handler: `endpoint.call(request, Some(peer.ip())).await` returns a
+    /// response axum can send as it is.
+    pub async fn call<B>(&self, req: http::Request<B>, peer: Option<IpAddr>) -> http::Response<Body>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let mut req = req.map(Body::http_body_unsync);
+        if let Some(ip) = peer {
+            req.extensions_mut().insert(gate::ClientIp(ip));
+        }
+        let mut response = match self.service.call(req).await {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::error!(?error, "the S3 service failed to answer");
+                let mut response = http::Response::new(Body::from(Bytes::from_static(
+                    b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>",
+                )));
+                *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                response.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/xml"),
+                );
+                response
+            }
+        };
+        // Every S3 answer names its request, as S3's `x-amz-request-id` does.
+        if let Ok(id) = http::HeaderValue::from_str(&oxiam_core::ids::request_id()) {
+            response.headers_mut().entry("x-amz-request-id").or_insert(id);
+        }
+        response
+    }
+}

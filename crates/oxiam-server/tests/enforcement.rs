@@ -1,0 +1,271 @@
+//! End to end: every request is decided by the policy engine. Users with different
+//! policies get exactly the allowed and denied answers AWS gives, including group
+//! policies, explicit denies, permissions boundaries, policy variables and conditions on
+//! aws:SourceIp and principal tags, and a change takes effect on the very next request.
+
+mod common;
+
+use aws_sdk_iam::types::Tag;
+use common::{ACCOUNT, TestServer, code, message};
+
+fn allow(action: &str, resource: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}]}}"#
+    )
+}
+
+fn deny(action: &str, resource: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"{action}","Resource":"{resource}"}}]}}"#
+    )
+}
+
+/// A user with a key; returns an IAM client signing as that user.
+async fn user(s: &TestServer, name: &str, tags: &[(&str, &str)]) -> aws_sdk_iam::Client {
+    let iam = s.root_iam();
+    let mut create = iam.create_user().user_name(name);
+    for (k, v) in tags {
+        create = create.tags(Tag::builder().key(*k).value(*v).build().unwrap());
+    }
+    create.send().await.unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    s.iam_as(&key.access_key_id, &key.secret_access_key, "us-east-1")
+}
+
+async fn managed(s: &TestServer, name: &str, document: &str) -> String {
+    s.root_iam()
+        .create_policy()
+        .policy_name(name)
+        .policy_document(document)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap()
+        .arn
+        .unwrap()
+}
+
+fn denied_because(err_message: &str, user: &str, action: &str, resource: &str, why: &str) {
+    assert_eq!(
+        err_message,
+        format!(
+            "User: arn:aws:iam::{ACCOUNT}:user/{user} is not authorized to perform: {action} on resource: {resource} {why}"
+        )
+    );
+}
+
+on_both_backends!(
+    attached_and_group_policies_allow_and_explicit_denies_win,
+    permissions_boundaries_cap_what_policies_grant,
+    conditions_and_variables_decide_per_request,
+);
+
+async fn attached_and_group_policies_allow_and_explicit_denies_win(s: &TestServer) {
+    let root = s.root_iam();
+    let alice = user(s, "alice", &[]).await;
+    let err = alice.list_users().send().await.unwrap_err();
+    assert_eq!(code(&err), "AccessDenied");
+
+    let list_users = managed(s, "ListUsers", &allow("iam:ListUsers", "*")).await;
+    root.attach_user_policy()
+        .user_name("alice")
+        .policy_arn(&list_users)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        alice.list_users().send().await.unwrap().users().len(),
+        1,
+        "allowed on the very next request"
+    );
+
+    let err = alice.create_user().user_name("mallory").send().await.unwrap_err();
+    denied_because(
+        &message(&err),
+        "alice",
+        "iam:CreateUser",
+        &format!("arn:aws:iam::{ACCOUNT}:user/mallory"),
+        "because no identity-based policy allows the iam:CreateUser action",
+    );
+
+    // A group's policies are the user's too.
+    root.create_group().group_name("readers").send().await.unwrap();
+    root.put_group_policy()
+        .group_name("readers")
+        .policy_name("roles")
+        .policy_document(allow("iam:ListRoles", "*"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(&alice.list_roles().send().await.unwrap_err()), "AccessDenied");
+    root.add_user_to_group()
+        .group_name("readers")
+        .user_name("alice")
+        .send()
+        .await
+        .unwrap();
+    alice.list_roles().send().await.unwrap();
+    root.remove_user_from_group()
+        .group_name("readers")
+        .user_name("alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code(&alice.list_roles().send().await.unwrap_err()),
+        "AccessDenied",
+        "removal applies at once"
+    );
+
+    // An explicit deny wins over the allow.
+    root.put_user_policy()
+        .user_name("alice")
+        .policy_name("no-list")
+        .policy_document(deny("iam:List*", "*"))
+        .send()
+        .await
+        .unwrap();
+    let err = alice.list_users().send().await.unwrap_err();
+    denied_because(
+        &message(&err),
+        "alice",
+        "iam:ListUsers",
+        &format!("arn:aws:iam::{ACCOUNT}:user/"),
+        "with an explicit deny in an identity-based policy",
+    );
+    root.delete_user_policy()
+        .user_name("alice")
+        .policy_name("no-list")
+        .send()
+        .await
+        .unwrap();
+    alice.list_users().send().await.unwrap();
+
+    // A new default version changes the decision; rolling back restores it.
+    root.create_policy_version()
+        .policy_arn(&list_users)
+        .policy_document(allow("iam:ListRoles", "*"))
+        .set_as_default(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(&alice.list_users().send().await.unwrap_err()), "AccessDenied");
+    root.set_default_policy_version()
+        .policy_arn(&list_users)
+        .version_id("v1")
+        .send()
+        .await
+        .unwrap();
+    alice.list_users().send().await.unwrap();
+}
+
+async fn permissions_boundaries_cap_what_policies_grant(s: &TestServer) {
+    let root = s.root_iam();
+    let bob = user(s, "bob", &[]).await;
+    root.attach_user_policy()
+        .user_name("bob")
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .unwrap();
+    bob.create_group().group_name("made-by-bob").send().await.unwrap();
+
+    let read_only = managed(s, "IamReadOnly", &allow("iam:Get*", "*")).await;
+    root.put_user_permissions_boundary()
+        .user_name("bob")
+        .permissions_boundary(&read_only)
+        .send()
+        .await
+        .unwrap();
+    let got = root.get_user().user_name("bob").send().await.unwrap().user.unwrap();
+    assert_eq!(
+        got.permissions_boundary().and_then(|b| b.permissions_boundary_arn()),
+        Some(read_only.as_str())
+    );
+
+    bob.get_user().send().await.unwrap();
+    let err = bob.create_group().group_name("again").send().await.unwrap_err();
+    denied_because(
+        &message(&err),
+        "bob",
+        "iam:CreateGroup",
+        &format!("arn:aws:iam::{ACCOUNT}:group/again"),
+        "because no permissions boundary allows the iam:CreateGroup action",
+    );
+    let err = root.delete_policy().policy_arn(&read_only).send().await.unwrap_err();
+    assert_eq!(
+        code(&err),
+        "DeleteConflict",
+        "a policy in use as a boundary cannot be deleted"
+    );
+
+    root.delete_user_permissions_boundary()
+        .user_name("bob")
+        .send()
+        .await
+        .unwrap();
+    bob.create_group().group_name("again").send().await.unwrap();
+    let err = root
+        .delete_user_permissions_boundary()
+        .user_name("bob")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "NoSuchEntity");
+}
+
+async fn conditions_and_variables_decide_per_request(s: &TestServer) {
+    let root = s.root_iam();
+    let carol = user(s, "carol", &[("team", "blue")]).await;
+    let dave = user(s, "dave", &[("team", "red")]).await;
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Sid":"Self","Effect":"Allow","Action":["iam:GetUser","iam:ListAccessKeys"],"Resource":"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"}},
+            {{"Sid":"Blue","Effect":"Allow","Action":"iam:ListGroups","Resource":"*","Condition":{{"StringEquals":{{"aws:PrincipalTag/team":"blue"}}}}}},
+            {{"Sid":"Loopback","Effect":"Allow","Action":"iam:ListRoles","Resource":"*","Condition":{{"IpAddress":{{"aws:SourceIp":"127.0.0.0/8"}}}}}},
+            {{"Sid":"Elsewhere","Effect":"Allow","Action":"iam:ListPolicies","Resource":"*","Condition":{{"IpAddress":{{"aws:SourceIp":"10.0.0.0/8"}}}}}}
+        ]}}"#
+    );
+    let arn = managed(s, "Conditional", &policy).await;
+    for name in ["carol", "dave"] {
+        root.attach_user_policy()
+            .user_name(name)
+            .policy_arn(&arn)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    carol.get_user().send().await.unwrap();
+    carol.list_access_keys().send().await.unwrap();
+    let err = carol.get_user().user_name("dave").send().await.unwrap_err();
+    denied_because(
+        &message(&err),
+        "carol",
+        "iam:GetUser",
+        "user dave",
+        "because no identity-based policy allows the iam:GetUser action",
+    );
+
+    carol.list_groups().send().await.unwrap();
+    assert_eq!(
+        code(&dave.list_groups().send().await.unwrap_err()),
+        "AccessDenied",
+        "dave's team is red"
+    );
+
+    carol.list_roles().send().await.unwrap();
+    assert_eq!(
+        code(&carol.list_policies().send().await.unwrap_err()),
+        "AccessDenied",
+        "the caller is on loopback"
+    );
+}

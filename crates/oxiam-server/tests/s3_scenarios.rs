@@ -1,0 +1,350 @@
+//! End to end: the S3 endpoint on the same port, guarded by IAM. Scenario 1 (a writer that
+//! may put but not get, a reader that may get but not delete), scenario 6 (denied before
+//! assuming a role, allowed after), bucket policies granting another user and explicit
+//! denies, and presigned GETs.
+
+mod common;
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier};
+use common::{ACCOUNT, ROOT_KEY, ROOT_SECRET, TestServer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn s3(s: &TestServer, key: &str, secret: &str, token: Option<&str>, region: &str) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(s.endpoint())
+        .force_path_style(true)
+        .credentials_provider(Credentials::new(key, secret, token.map(str::to_owned), None, "test"))
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+fn s3_code<E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    e: &aws_sdk_s3::error::SdkError<E, R>,
+) -> String {
+    match e {
+        aws_sdk_s3::error::SdkError::ServiceError(se) => se.err().code().unwrap_or("").to_owned(),
+        _ => format!("{e:?}"),
+    }
+}
+
+/// A user with one managed policy attached; returns its key.
+async fn user_with(s: &TestServer, name: &str, document: &str) -> (String, String) {
+    let iam = s.root_iam();
+    iam.create_user().user_name(name).send().await.unwrap();
+    let arn = iam
+        .create_policy()
+        .policy_name(format!("{name}-policy"))
+        .description(format!("what {name} may do"))
+        .policy_document(document)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap()
+        .arn
+        .unwrap();
+    iam.attach_user_policy()
+        .user_name(name)
+        .policy_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    (key.access_key_id, key.secret_access_key)
+}
+
+fn allow(action: &str, resource: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}]}}"#
+    )
+}
+
+on_both_backends!(
+    users_with_different_permissions,
+    assume_role_to_list_buckets,
+    bucket_policies_and_presigned_urls
+);
+
+async fn users_with_different_permissions(s: &TestServer) {
+    let admin = s3(s, ROOT_KEY, ROOT_SECRET, None, "eu-west-1");
+    let bucket = "demo-iam-bucket-1";
+    admin
+        .create_bucket()
+        .bucket(bucket)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (wk, ws) = user_with(
+        s,
+        "demo-iam-creator",
+        &allow("s3:PutObject", &format!("arn:aws:s3:::{bucket}/*")),
+    )
+    .await;
+    let (rk, rs) = user_with(
+        s,
+        "demo-iam-getter",
+        &allow("s3:GetObject", &format!("arn:aws:s3:::{bucket}/*")),
+    )
+    .await;
+    let writer = s3(s, &wk, &ws, None, "eu-west-1");
+    let reader = s3(s, &rk, &rs, None, "eu-west-1");
+
+    writer
+        .put_object()
+        .bucket(bucket)
+        .key("demo.txt")
+        .body(ByteStream::from_static(b"hello"))
+        .send()
+        .await
+        .unwrap();
+    let err = writer
+        .get_object()
+        .bucket(bucket)
+        .key("demo.txt")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&err), "AccessDenied");
+    let got = reader.get_object().bucket(bucket).key("demo.txt").send().await.unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"hello");
+    let err = reader
+        .delete_object()
+        .bucket(bucket)
+        .key("demo.txt")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&err), "AccessDenied");
+
+    // Clean-up as the seed's demo does it.
+    let listed = admin.list_objects_v2().bucket(bucket).send().await.unwrap();
+    let ids: Vec<_> = listed
+        .contents()
+        .iter()
+        .map(|o| ObjectIdentifier::builder().key(o.key().unwrap()).build().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1);
+    admin
+        .delete_objects()
+        .bucket(bucket)
+        .delete(Delete::builder().set_objects(Some(ids)).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    admin.delete_bucket().bucket(bucket).send().await.unwrap();
+    let last = s
+        .root_iam()
+        .get_access_key_last_used()
+        .access_key_id(&wk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(last.access_key_last_used().unwrap().service_name(), "s3");
+}
+
+async fn assume_role_to_list_buckets(s: &TestServer) {
+    let iam = s.root_iam();
+    let user = iam
+        .create_user()
+        .user_name("bucket-lister")
+        .send()
+        .await
+        .unwrap()
+        .user
+        .unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("bucket-lister")
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"sts:AssumeRole"}}]}}"#,
+        user.arn
+    );
+    let role = iam
+        .create_role()
+        .role_name("list-buckets")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
+    let list_all = iam
+        .create_policy()
+        .policy_name("list-all-buckets")
+        .policy_document(allow("s3:ListAllMyBuckets", "arn:aws:s3:::*"))
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap()
+        .arn
+        .unwrap();
+    iam.attach_role_policy()
+        .role_name("list-buckets")
+        .policy_arn(&list_all)
+        .send()
+        .await
+        .unwrap();
+    iam.put_user_policy()
+        .user_name("bucket-lister")
+        .policy_name("assume")
+        .policy_document(allow("sts:AssumeRole", &role.arn))
+        .send()
+        .await
+        .unwrap();
+
+    let as_user = s3(s, &key.access_key_id, &key.secret_access_key, None, "us-east-1");
+    assert_eq!(
+        s3_code(&as_user.list_buckets().send().await.unwrap_err()),
+        "AccessDenied"
+    );
+
+    let sts = s.sts_as(&key.access_key_id, &key.secret_access_key, "us-east-1");
+    let creds = sts
+        .assume_role()
+        .role_arn(&role.arn)
+        .role_session_name("AssumeRoleDemoSession")
+        .send()
+        .await
+        .unwrap();
+    let c = creds.credentials().unwrap();
+    let as_role = s3(
+        s,
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token()),
+        "us-east-1",
+    );
+    as_role.list_buckets().send().await.unwrap();
+
+    let forged = s3(s, c.access_key_id(), c.secret_access_key(), Some("forged"), "us-east-1");
+    assert_eq!(
+        s3_code(&forged.list_buckets().send().await.unwrap_err()),
+        "InvalidToken"
+    );
+}
+
+async fn bucket_policies_and_presigned_urls(s: &TestServer) {
+    let admin = s3(s, ROOT_KEY, ROOT_SECRET, None, "us-east-1");
+    admin.create_bucket().bucket("shared").send().await.unwrap();
+    admin
+        .put_object()
+        .bucket("shared")
+        .key("public/a.txt")
+        .body(ByteStream::from_static(b"A"))
+        .send()
+        .await
+        .unwrap();
+    admin
+        .put_object()
+        .bucket("shared")
+        .key("secret/b.txt")
+        .body(ByteStream::from_static(b"B"))
+        .send()
+        .await
+        .unwrap();
+    let iam = s.root_iam();
+    let guest = iam.create_user().user_name("guest").send().await.unwrap().user.unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("guest")
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    let as_guest = s3(s, &key.access_key_id, &key.secret_access_key, None, "us-east-1");
+    assert_eq!(
+        s3_code(
+            &as_guest
+                .get_object()
+                .bucket("shared")
+                .key("public/a.txt")
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        "AccessDenied"
+    );
+
+    // The bucket policy names the user: that alone grants within the account.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Principal":{{"AWS":"{arn}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/*"}},
+            {{"Effect":"Deny","Principal":{{"AWS":"{arn}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/secret/*"}}
+        ]}}"#,
+        arn = guest.arn
+    );
+    admin
+        .put_bucket_policy()
+        .bucket("shared")
+        .policy(&policy)
+        .send()
+        .await
+        .unwrap();
+    let got = as_guest
+        .get_object()
+        .bucket("shared")
+        .key("public/a.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"A");
+    assert_eq!(
+        s3_code(
+            &as_guest
+                .get_object()
+                .bucket("shared")
+                .key("secret/b.txt")
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        "AccessDenied"
+    );
+
+    // A presigned GET, fetched by a plain HTTP client.
+    let presigned = admin
+        .get_object()
+        .bucket("shared")
+        .key("public/a.txt")
+        .presigned(PresigningConfig::expires_in(std::time::Duration::from_secs(300)).unwrap())
+        .await
+        .unwrap();
+    let uri: http::Uri = presigned.uri().parse().unwrap();
+    let addr = s.server.as_ref().unwrap().local_addr;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let target = uri.path_and_query().unwrap().as_str();
+    stream
+        .write_all(format!("GET {target} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).await.unwrap();
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.ends_with("\r\n\r\nA"), "{reply}");
+    assert_eq!(ACCOUNT.len(), 12);
+}

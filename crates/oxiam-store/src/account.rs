@@ -1,0 +1,151 @@
+//! The account itself: its alias, what it holds (for GetAccountSummary), and its
+//! credential report.
+
+use crate::{Store, StoreError};
+
+/// How many of each entity an account holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountCounts {
+    /// IAM users.
+    pub users: i64,
+    /// Groups.
+    pub groups: i64,
+    /// Roles.
+    pub roles: i64,
+    /// Customer managed policies.
+    pub policies: i64,
+    /// Managed policy attachments (each attached policy's default version is in use).
+    pub attachments: i64,
+    /// Access keys of the root.
+    pub root_access_keys: i64,
+}
+
+/// A generated credential report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialReportRow {
+    /// When it was generated.
+    pub generated_at: i64,
+    /// The CSV text.
+    pub content: String,
+}
+
+impl Store {
+    /// Sets the account's alias, replacing any other (an account has at most one);
+    /// `Conflict` if another account uses it.
+    pub async fn set_account_alias(&self, account_id: &str, alias: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM account_aliases WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO account_aliases (alias, account_id) VALUES ($1, $2)")
+            .bind(alias)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from_write)?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The account's aliases (none or one).
+    pub async fn account_aliases(&self, account_id: &str) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT alias FROM account_aliases WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Deletes the alias if it is the account's; `NotFound` otherwise.
+    pub async fn delete_account_alias(&self, account_id: &str, alias: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM account_aliases WHERE account_id = $1 AND alias = $2")
+            .bind(account_id)
+            .bind(alias)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Counts what the account holds.
+    pub async fn account_counts(&self, account_id: &str) -> Result<AccountCounts, StoreError> {
+        let (users, groups, roles, policies, attachments, root_access_keys): (i64, i64, i64, i64, i64, i64) =
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM users WHERE account_id = $1), \
+                 (SELECT COUNT(*) FROM iam_groups WHERE account_id = $1), \
+                 (SELECT COUNT(*) FROM roles WHERE account_id = $1), \
+                 (SELECT COUNT(*) FROM policies WHERE account_id = $1), \
+                 (SELECT COUNT(*) FROM attachments WHERE account_id = $1), \
+                 (SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL)",
+            )
+            .bind(account_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(AccountCounts {
+            users,
+            groups,
+            roles,
+            policies,
+            attachments,
+            root_access_keys,
+        })
+    }
+
+    /// Stores a freshly generated credential report, replacing the previous one.
+    pub async fn save_credential_report(
+        &self,
+        account_id: &str,
+        generated_at: i64,
+        content: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM credential_reports WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO credential_reports (account_id, generated_at, content) VALUES ($1, $2, $3)")
+            .bind(account_id)
+            .bind(generated_at)
+            .bind(content)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The account's latest credential report.
+    pub async fn credential_report(&self, account_id: &str) -> Result<Option<CredentialReportRow>, StoreError> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT generated_at, content FROM credential_reports WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(generated_at, content)| CredentialReportRow { generated_at, content }))
+    }
+
+    /// Every user of the account with its access keys (oldest first), by name: what the
+    /// credential report lists.
+    pub async fn users_with_keys(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<(crate::UserRow, Vec<crate::AccessKeyRow>)>, StoreError> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.list_users(account_id, "/", after.as_deref(), 1000).await?;
+            for user in page.items {
+                let keys = self.list_access_keys(Some(&user.user_id), account_id).await?;
+                out.push((user, keys));
+            }
+            match page.next_marker.and_then(|m| crate::marker::decode(&m)) {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+}

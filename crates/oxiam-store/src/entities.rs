@@ -1,0 +1,555 @@
+//! What users, groups and roles share: managed policy attachments and inline policies,
+//! each guarded by a quota that the transaction enforces under a lock on the owner's row.
+
+use sqlx::AssertSqlSafe;
+
+use crate::{Store, StoreError};
+
+/// The principals and groups that policies attach to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityKind {
+    /// An IAM user.
+    User,
+    /// An IAM group.
+    Group,
+    /// An IAM role.
+    Role,
+}
+
+impl EntityKind {
+    /// The value stored in `entity_kind` columns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::User => "user",
+            EntityKind::Group => "group",
+            EntityKind::Role => "role",
+        }
+    }
+
+    /// Parses a stored `entity_kind`.
+    pub fn from_stored(s: &str) -> Option<Self> {
+        match s {
+            "user" => Some(EntityKind::User),
+            "group" => Some(EntityKind::Group),
+            "role" => Some(EntityKind::Role),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            EntityKind::User => "users",
+            EntityKind::Group => "iam_groups",
+            EntityKind::Role => "roles",
+        }
+    }
+
+    pub(crate) fn id_column(self) -> &'static str {
+        match self {
+            EntityKind::User => "user_id",
+            EntityKind::Group => "group_id",
+            EntityKind::Role => "role_id",
+        }
+    }
+}
+
+/// A user, group or role found by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityRef {
+    /// Which kind of entity.
+    pub kind: EntityKind,
+    /// Its id (`AIDA…`, `AGPA…`, `AROA…`).
+    pub id: String,
+    /// Its name as stored.
+    pub name: String,
+    /// Its path.
+    pub path: String,
+}
+
+/// An inline policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlinePolicy {
+    /// The policy's name.
+    pub name: String,
+    /// The policy document as given.
+    pub document: String,
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Takes the write lock on an entity's row for the rest of the transaction (a no-op
+/// UPDATE: PostgreSQL row-locks it, SQLite already holds the database write lock), so
+/// that quota checks on that entity are serialized. `NotFound` if the row is gone.
+pub(crate) async fn lock_entity(tx: &mut Tx, kind: EntityKind, id: &str) -> Result<(), StoreError> {
+    let sql = format!(
+        "UPDATE {t} SET name = name WHERE {c} = $1",
+        t = kind.table(),
+        c = kind.id_column()
+    );
+    let done = sqlx::query(AssertSqlSafe(sql)).bind(id).execute(&mut **tx).await?;
+    if done.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Marks every compiled policy set of the account stale (see migration 0003).
+pub(crate) async fn bump_policy_epoch(tx: &mut Tx, account_id: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET policy_epoch = policy_epoch + 1 WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Marks the policy sets of the account that owns an entity stale.
+pub(crate) async fn bump_policy_epoch_of(tx: &mut Tx, kind: EntityKind, id: &str) -> Result<(), StoreError> {
+    let sql = format!(
+        "UPDATE accounts SET policy_epoch = policy_epoch + 1 WHERE account_id = (SELECT account_id FROM {t} WHERE {c} = $1)",
+        t = kind.table(),
+        c = kind.id_column()
+    );
+    sqlx::query(AssertSqlSafe(sql)).bind(id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// A policy that applies to a principal, as stored: a managed policy's ARN with its
+/// default document (`None` for AWS managed policies, whose documents are built in), or
+/// an inline policy's name and document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredPolicy {
+    /// A managed policy attached to the entity (or to one of the user's groups).
+    Managed {
+        /// Its ARN.
+        arn: String,
+        /// The default version's document, for customer managed policies.
+        document: Option<String>,
+    },
+    /// An inline policy of the entity (or of one of the user's groups).
+    Inline {
+        /// Which entity holds it.
+        holder: EntityKind,
+        /// The holder's name.
+        holder_name: String,
+        /// The policy's name.
+        name: String,
+        /// The document.
+        document: String,
+    },
+}
+
+impl Store {
+    /// Every identity policy of a user or role: its own inline and attached policies and,
+    /// for a user, those of its groups.
+    pub async fn identity_policies(&self, kind: EntityKind, entity_id: &str) -> Result<Vec<StoredPolicy>, StoreError> {
+        let mut holders: Vec<(EntityKind, String, String)> = Vec::new();
+        let own_sql = format!(
+            "SELECT name FROM {t} WHERE {c} = $1",
+            t = kind.table(),
+            c = kind.id_column()
+        );
+        let own: Option<(String,)> = sqlx::query_as(AssertSqlSafe(own_sql))
+            .bind(entity_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some((own_name,)) = own else {
+            return Err(StoreError::NotFound);
+        };
+        holders.push((kind, entity_id.to_owned(), own_name));
+        if kind == EntityKind::User {
+            let groups: Vec<(String, String)> = sqlx::query_as(
+                "SELECT g.group_id, g.name FROM iam_groups g JOIN group_members m ON m.group_id = g.group_id \
+                 WHERE m.user_id = $1 ORDER BY g.name_key",
+            )
+            .bind(entity_id)
+            .fetch_all(&self.pool)
+            .await?;
+            holders.extend(groups.into_iter().map(|(id, name)| (EntityKind::Group, id, name)));
+        }
+        let mut out = Vec::new();
+        for (holder, id, holder_name) in holders {
+            let inline: Vec<(String, String)> = sqlx::query_as(
+                "SELECT name, document FROM inline_policies WHERE entity_kind = $1 AND entity_id = $2 ORDER BY name_key",
+            )
+            .bind(holder.as_str())
+            .bind(id.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+            out.extend(inline.into_iter().map(|(name, document)| StoredPolicy::Inline {
+                holder,
+                holder_name: holder_name.clone(),
+                name,
+                document,
+            }));
+            let managed: Vec<(String, Option<String>)> = sqlx::query_as(
+                "SELECT a.policy_arn, v.document FROM attachments a \
+                 LEFT JOIN policies p ON p.arn = a.policy_arn \
+                 LEFT JOIN policy_versions v ON v.policy_id = p.policy_id AND v.version = p.default_version \
+                 WHERE a.entity_kind = $1 AND a.entity_id = $2 ORDER BY a.attached_at, a.policy_arn",
+            )
+            .bind(holder.as_str())
+            .bind(id.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+            out.extend(
+                managed
+                    .into_iter()
+                    .map(|(arn, document)| StoredPolicy::Managed { arn, document }),
+            );
+        }
+        Ok(out)
+    }
+
+    /// The permissions boundary of a user or role: its ARN and, for a customer managed
+    /// policy, the default version's document.
+    pub async fn permissions_boundary(
+        &self,
+        kind: EntityKind,
+        entity_id: &str,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
+        let sql = format!(
+            "SELECT e.permissions_boundary, v.document FROM {t} e \
+             LEFT JOIN policies p ON p.arn = e.permissions_boundary \
+             LEFT JOIN policy_versions v ON v.policy_id = p.policy_id AND v.version = p.default_version \
+             WHERE e.{c} = $1",
+            t = kind.table(),
+            c = kind.id_column()
+        );
+        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(entity_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let (arn, document) = row.ok_or(StoreError::NotFound)?;
+        Ok(arn.map(|arn| (arn, document)))
+    }
+
+    /// Sets (or with `None` removes) the permissions boundary of a user or role. A customer
+    /// managed policy used as a boundary is locked like an attachment, so it cannot be
+    /// deleted meanwhile.
+    pub async fn set_permissions_boundary(
+        &self,
+        account_id: &str,
+        entity: &EntityRef,
+        policy_arn: Option<&str>,
+        customer_policy: bool,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        lock_entity(&mut tx, entity.kind, &entity.id).await?;
+        if let (Some(arn), true) = (policy_arn, customer_policy) {
+            let locked = sqlx::query("UPDATE policies SET name = name WHERE arn = $1 AND account_id = $2")
+                .bind(arn)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            if locked.rows_affected() == 0 {
+                return Err(StoreError::PolicyNotFound);
+            }
+        }
+        let sql = format!(
+            "UPDATE {t} SET permissions_boundary = $2 WHERE {c} = $1",
+            t = entity.kind.table(),
+            c = entity.kind.id_column()
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(entity.id.as_str())
+            .bind(policy_arn)
+            .execute(&mut *tx)
+            .await?;
+        bump_policy_epoch(&mut tx, account_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many users and roles of the account use a policy as their permissions boundary.
+    pub async fn boundary_usage(&self, account_id: &str, policy_arn: &str) -> Result<i64, StoreError> {
+        let (users, roles): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM users WHERE account_id = $1 AND permissions_boundary = $2), \
+             (SELECT COUNT(*) FROM roles WHERE account_id = $1 AND permissions_boundary = $2)",
+        )
+        .bind(account_id)
+        .bind(policy_arn)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(users + roles)
+    }
+
+    /// A user, group or role by name (regardless of case).
+    pub async fn find_entity(&self, account_id: &str, kind: EntityKind, name: &str) -> Result<EntityRef, StoreError> {
+        let sql = format!(
+            "SELECT {c}, name, path FROM {t} WHERE account_id = $1 AND name_key = $2",
+            t = kind.table(),
+            c = kind.id_column()
+        );
+        let row: Option<(String, String, String)> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(account_id)
+            .bind(name.to_ascii_lowercase())
+            .fetch_optional(&self.pool)
+            .await?;
+        let (id, name, path) = row.ok_or(StoreError::NotFound)?;
+        Ok(EntityRef { kind, id, name, path })
+    }
+
+    /// Attaches a managed policy; attaching one already attached changes nothing.
+    /// `customer_policy` says the ARN names a policy of the `policies` table, which is
+    /// locked too, so a concurrent DeletePolicy cannot slip between check and attach.
+    pub async fn attach_policy(
+        &self,
+        account_id: &str,
+        entity: &EntityRef,
+        policy_arn: &str,
+        customer_policy: bool,
+        now: i64,
+        quota: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        lock_entity(&mut tx, entity.kind, &entity.id).await?;
+        if customer_policy {
+            let locked = sqlx::query("UPDATE policies SET name = name WHERE arn = $1 AND account_id = $2")
+                .bind(policy_arn)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            if locked.rows_affected() == 0 {
+                return Err(StoreError::PolicyNotFound);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO attachments (account_id, entity_kind, entity_id, policy_arn, attached_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(account_id)
+        .bind(entity.kind.as_str())
+        .bind(entity.id.as_str())
+        .bind(policy_arn)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM attachments WHERE entity_kind = $1 AND entity_id = $2")
+                .bind(entity.kind.as_str())
+                .bind(entity.id.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+        if count > quota {
+            return Err(StoreError::LimitExceeded);
+        }
+        bump_policy_epoch(&mut tx, account_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Detaches a managed policy; `NotFound` if it was not attached.
+    pub async fn detach_policy(&self, entity: &EntityRef, policy_arn: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("DELETE FROM attachments WHERE entity_kind = $1 AND entity_id = $2 AND policy_arn = $3")
+            .bind(entity.kind.as_str())
+            .bind(entity.id.as_str())
+            .bind(policy_arn)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        bump_policy_epoch_of(&mut tx, entity.kind, &entity.id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The ARNs of the managed policies attached to an entity, in attachment order.
+    pub async fn attached_policies(&self, kind: EntityKind, entity_id: &str) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT policy_arn FROM attachments WHERE entity_kind = $1 AND entity_id = $2 ORDER BY attached_at, policy_arn",
+        )
+        .bind(kind.as_str())
+        .bind(entity_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// The entities a managed policy is attached to in an account.
+    pub async fn policy_entities(&self, account_id: &str, policy_arn: &str) -> Result<Vec<EntityRef>, StoreError> {
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT a.entity_kind, a.entity_id, COALESCE(u.name, g.name, r.name), COALESCE(u.path, g.path, r.path) \
+             FROM attachments a \
+             LEFT JOIN users u ON a.entity_kind = 'user' AND u.user_id = a.entity_id \
+             LEFT JOIN iam_groups g ON a.entity_kind = 'group' AND g.group_id = a.entity_id \
+             LEFT JOIN roles r ON a.entity_kind = 'role' AND r.role_id = a.entity_id \
+             WHERE a.account_id = $1 AND a.policy_arn = $2 ORDER BY a.entity_kind, 3",
+        )
+        .bind(account_id)
+        .bind(policy_arn)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(kind, id, name, path)| {
+                Some(EntityRef {
+                    kind: EntityKind::from_stored(&kind)?,
+                    id,
+                    name,
+                    path,
+                })
+            })
+            .collect())
+    }
+
+    /// How many entities of the account each attached policy ARN is attached to.
+    pub async fn attachment_counts(&self, account_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT policy_arn, COUNT(*) FROM attachments WHERE account_id = $1 GROUP BY policy_arn ORDER BY policy_arn",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    /// Creates or replaces an inline policy, if the entity's inline policies stay within
+    /// `size_quota` characters (without whitespace) in all.
+    pub async fn put_inline_policy(
+        &self,
+        entity: &EntityRef,
+        name: &str,
+        document: &str,
+        size: i64,
+        size_quota: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        lock_entity(&mut tx, entity.kind, &entity.id).await?;
+        sqlx::query("DELETE FROM inline_policies WHERE entity_kind = $1 AND entity_id = $2 AND name_key = $3")
+            .bind(entity.kind.as_str())
+            .bind(entity.id.as_str())
+            .bind(name.to_ascii_lowercase())
+            .execute(&mut *tx)
+            .await?;
+        let (others,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM inline_policies WHERE entity_kind = $1 AND entity_id = $2",
+        )
+        .bind(entity.kind.as_str())
+        .bind(entity.id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        if others + size > size_quota {
+            return Err(StoreError::LimitExceeded);
+        }
+        sqlx::query(
+            "INSERT INTO inline_policies (entity_kind, entity_id, name, name_key, document, size) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(entity.kind.as_str())
+        .bind(entity.id.as_str())
+        .bind(name)
+        .bind(name.to_ascii_lowercase())
+        .bind(document)
+        .bind(size)
+        .execute(&mut *tx)
+        .await?;
+        bump_policy_epoch_of(&mut tx, entity.kind, &entity.id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An inline policy by name (regardless of case).
+    pub async fn get_inline_policy(&self, entity: &EntityRef, name: &str) -> Result<InlinePolicy, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT name, document FROM inline_policies WHERE entity_kind = $1 AND entity_id = $2 AND name_key = $3",
+        )
+        .bind(entity.kind.as_str())
+        .bind(entity.id.as_str())
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        let (name, document) = row.ok_or(StoreError::NotFound)?;
+        Ok(InlinePolicy { name, document })
+    }
+
+    /// An entity's inline policies, by name.
+    pub async fn inline_policies(&self, kind: EntityKind, entity_id: &str) -> Result<Vec<InlinePolicy>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, document FROM inline_policies WHERE entity_kind = $1 AND entity_id = $2 ORDER BY name_key",
+        )
+        .bind(kind.as_str())
+        .bind(entity_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, document)| InlinePolicy { name, document })
+            .collect())
+    }
+
+    /// Deletes an inline policy; `NotFound` if there is none of that name.
+    pub async fn delete_inline_policy(&self, entity: &EntityRef, name: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done =
+            sqlx::query("DELETE FROM inline_policies WHERE entity_kind = $1 AND entity_id = $2 AND name_key = $3")
+                .bind(entity.kind.as_str())
+                .bind(entity.id.as_str())
+                .bind(name.to_ascii_lowercase())
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        bump_policy_epoch_of(&mut tx, entity.kind, &entity.id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// What still hangs off an entity that must go before the entity can be deleted, checked
+/// inside the deleting transaction after the entity's row is locked.
+pub(crate) async fn dependents(tx: &mut Tx, kind: EntityKind, id: &str) -> Result<Option<Dependent>, StoreError> {
+    let (attached,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM attachments WHERE entity_kind = $1 AND entity_id = $2")
+            .bind(kind.as_str())
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+    if attached > 0 {
+        return Ok(Some(Dependent::AttachedPolicies));
+    }
+    let (inline,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM inline_policies WHERE entity_kind = $1 AND entity_id = $2")
+            .bind(kind.as_str())
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+    if inline > 0 {
+        return Ok(Some(Dependent::InlinePolicies));
+    }
+    let membership_column = match kind {
+        EntityKind::User => Some("user_id"),
+        EntityKind::Group => Some("group_id"),
+        EntityKind::Role => None,
+    };
+    if let Some(column) = membership_column {
+        let sql = format!("SELECT COUNT(*) FROM group_members WHERE {column} = $1");
+        let (members,): (i64,) = sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await?;
+        if members > 0 {
+            return Ok(Some(Dependent::Memberships));
+        }
+    }
+    Ok(None)
+}
+
+/// Why an entity cannot be deleted yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dependent {
+    /// It still has access keys.
+    AccessKeys,
+    /// Managed policies are still attached.
+    AttachedPolicies,
+    /// Inline policies remain.
+    InlinePolicies,
+    /// A user is still in groups, or a group still has members.
+    Memberships,
+    /// A managed policy is still attached to entities.
+    PolicyAttached,
+    /// A managed policy still has versions besides its default.
+    PolicyVersions,
+    /// The version to delete is the policy's default.
+    DefaultVersion,
+}

@@ -1,0 +1,224 @@
+//! Roles: a trust policy saying who may assume them, plus what every entity has.
+
+use sqlx::Row as _;
+
+use crate::entities::{EntityKind, dependents, lock_entity};
+use crate::{Page, Store, StoreError};
+
+/// A role as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRow {
+    /// The owning account.
+    pub account_id: String,
+    /// `AROA…`.
+    pub role_id: String,
+    /// The name.
+    pub name: String,
+    /// The path.
+    pub path: String,
+    /// The trust policy document as given.
+    pub trust_policy: String,
+    /// The description.
+    pub description: Option<String>,
+    /// Longest session an AssumeRole may ask for, in seconds.
+    pub max_session_duration: i64,
+    /// The permissions boundary's ARN.
+    pub permissions_boundary: Option<String>,
+    /// Creation time.
+    pub created_at: i64,
+    /// When a session of the role last made a request, and in which region.
+    pub last_used: Option<(i64, String)>,
+    /// Tags in the order given.
+    pub tags: Vec<(String, String)>,
+}
+
+/// What creating a role needs.
+#[derive(Debug, Clone)]
+pub struct NewRole<'a> {
+    /// The owning account.
+    pub account_id: &'a str,
+    /// The new id.
+    pub role_id: &'a str,
+    /// The name.
+    pub name: &'a str,
+    /// The path.
+    pub path: &'a str,
+    /// The trust policy.
+    pub trust_policy: &'a str,
+    /// The description.
+    pub description: Option<&'a str>,
+    /// Longest session, in seconds.
+    pub max_session_duration: i64,
+    /// Creation time.
+    pub created_at: i64,
+    /// Tags.
+    pub tags: &'a [(String, String)],
+}
+
+const ROLE_SELECT: &str = "SELECT account_id, role_id, name, path, trust_policy, description, max_session_duration, \
+     permissions_boundary, created_at, last_used_at, last_used_region, name_key FROM roles";
+
+fn role_from(row: &sqlx::any::AnyRow) -> Result<RoleRow, sqlx::Error> {
+    let last_at: Option<i64> = row.try_get(9)?;
+    let last_region: Option<String> = row.try_get(10)?;
+    Ok(RoleRow {
+        account_id: row.try_get(0)?,
+        role_id: row.try_get(1)?,
+        name: row.try_get(2)?,
+        path: row.try_get(3)?,
+        trust_policy: row.try_get(4)?,
+        description: row.try_get(5)?,
+        max_session_duration: row.try_get(6)?,
+        permissions_boundary: row.try_get(7)?,
+        created_at: row.try_get(8)?,
+        last_used: last_at.zip(last_region),
+        tags: Vec::new(),
+    })
+}
+
+impl Store {
+    /// Creates a role; `Conflict` if the name (regardless of case) is taken.
+    pub async fn create_role(&self, new: NewRole<'_>) -> Result<RoleRow, StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO roles (role_id, account_id, name, name_key, path, trust_policy, description, \
+             max_session_duration, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(new.role_id)
+        .bind(new.account_id)
+        .bind(new.name)
+        .bind(new.name.to_ascii_lowercase())
+        .bind(new.path)
+        .bind(new.trust_policy)
+        .bind(new.description)
+        .bind(new.max_session_duration)
+        .bind(new.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from_write)?;
+        for (position, (key, value)) in new.tags.iter().enumerate() {
+            sqlx::query("INSERT INTO role_tags (role_id, position, tag_key, tag_value) VALUES ($1, $2, $3, $4)")
+                .bind(new.role_id)
+                .bind(position as i64)
+                .bind(key.as_str())
+                .bind(value.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.get_role(new.account_id, new.name).await
+    }
+
+    /// A role by name (regardless of case), with its tags.
+    pub async fn get_role(&self, account_id: &str, name: &str) -> Result<RoleRow, StoreError> {
+        let sql = format!("{ROLE_SELECT} WHERE account_id = $1 AND name_key = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(account_id)
+            .bind(name.to_ascii_lowercase())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut role = role_from(&row)?;
+        role.tags = sqlx::query_as("SELECT tag_key, tag_value FROM role_tags WHERE role_id = $1 ORDER BY position")
+            .bind(role.role_id.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(role)
+    }
+
+    /// One page of the account's roles under `path_prefix`, by name.
+    pub async fn list_roles(
+        &self,
+        account_id: &str,
+        path_prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<RoleRow>, StoreError> {
+        let sql = format!(
+            "{ROLE_SELECT} WHERE account_id = $1 AND name_key > $2 AND substr(path, 1, CAST($3 AS INTEGER)) = $4 \
+             ORDER BY name_key LIMIT $5"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(account_id)
+            .bind(after.unwrap_or(""))
+            .bind(path_prefix.chars().count() as i64)
+            .bind(path_prefix)
+            .bind(limit as i64 + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows.iter().take(limit).map(role_from).collect::<Result<Vec<_>, _>>()?;
+        let next_marker = if rows.len() > limit {
+            let last: String = rows[limit - 1].try_get(11)?;
+            Some(crate::marker::encode(&last))
+        } else {
+            None
+        };
+        Ok(Page { items, next_marker })
+    }
+
+    /// Changes a role's description and/or maximum session duration.
+    pub async fn update_role(
+        &self,
+        account_id: &str,
+        name: &str,
+        description: Option<&str>,
+        max_session_duration: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE roles SET description = COALESCE($3, description), \
+             max_session_duration = COALESCE($4, max_session_duration) WHERE account_id = $1 AND name_key = $2",
+        )
+        .bind(account_id)
+        .bind(name.to_ascii_lowercase())
+        .bind(description)
+        .bind(max_session_duration)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Replaces a role's trust policy.
+    pub async fn update_trust_policy(&self, account_id: &str, name: &str, document: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE roles SET trust_policy = $3 WHERE account_id = $1 AND name_key = $2")
+            .bind(account_id)
+            .bind(name.to_ascii_lowercase())
+            .bind(document)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Deletes a role with no attached or inline policies left.
+    pub async fn delete_role(&self, account_id: &str, name: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT role_id FROM roles WHERE account_id = $1 AND name_key = $2")
+                .bind(account_id)
+                .bind(name.to_ascii_lowercase())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (role_id,) = found.ok_or(StoreError::NotFound)?;
+        lock_entity(&mut tx, EntityKind::Role, &role_id).await?;
+        if let Some(dependent) = dependents(&mut tx, EntityKind::Role, &role_id).await? {
+            return Err(StoreError::DeleteConflict(dependent));
+        }
+        sqlx::query("DELETE FROM role_tags WHERE role_id = $1")
+            .bind(role_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM roles WHERE role_id = $1")
+            .bind(role_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,157 @@
+//! `oxiam demo` as a command: on its own embedded server, or pointed at a running one with
+//! the usual AWS environment variables; a failed step exits non-zero with AWS's error.
+
+use std::process::{Command, Output};
+
+use oxiam::demo::{self, Clients, Embedded};
+
+/// Runs `oxiam ARGS` with only the AWS environment given (none of the caller's own).
+async fn oxiam(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    tokio::task::spawn_blocking(move || {
+        let home = tempfile::tempdir().unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_oxiam"));
+        command.args(&args);
+        for (key, _) in std::env::vars() {
+            if key.starts_with("AWS_") || key == "OXIAM_LOG" {
+                command.env_remove(key);
+            }
+        }
+        command
+            .env("HOME", home.path())
+            .env("AWS_CONFIG_FILE", home.path().join("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(env);
+        command.output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_on_an_embedded_server_needs_nothing_else() {
+    let out = oxiam(&["demo", "policies"], &[]).await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("Started an embedded oxiam at http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Acting as arn:aws:iam::123456789012:root"), "{stdout}");
+    assert!(stdout.contains("v1 is the default again; deleted v2."), "{stdout}");
+    assert!(stdout.contains("\"Action\": \"s3:ListObjects\""), "{stdout}");
+    assert!(stdout.contains("Stopped the embedded oxiam and removed its data directory."));
+    let dir = stdout
+        .split("data in ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .map(|line| line.trim_end_matches('.'))
+        .expect("the data directory is named");
+    assert!(!std::path::Path::new(dir).exists(), "{dir} is removed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_against_a_running_server_with_environment_credentials() {
+    let server = Embedded::start().await.unwrap();
+    let root = Clients::new(&server.sdk_config("us-east-1"));
+    let endpoint = server.endpoint_url();
+    let out = oxiam(
+        &["demo", "keys", "--endpoint-url", &endpoint],
+        &[
+            ("AWS_ACCESS_KEY_ID", Embedded::ROOT_ACCESS_KEY_ID),
+            ("AWS_SECRET_ACCESS_KEY", Embedded::ROOT_SECRET_ACCESS_KEY),
+            ("AWS_REGION", "eu-west-3"),
+        ],
+    )
+    .await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(!stdout.contains("embedded"), "{stdout}");
+    assert!(stdout.contains(&format!("on {endpoint}, in eu-west-3")), "{stdout}");
+    assert!(stdout.contains("Region:       eu-west-3"), "{stdout}");
+    // It worked on that server, and left nothing behind there.
+    assert!(demo::users::list_users(&root.iam).await.unwrap().is_empty());
+    let summary = demo::account::account_summary(&root.iam).await.unwrap();
+    assert_eq!(summary.get("Users"), Some(&0));
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_step_exits_non_zero_with_the_error_and_cleans_up() {
+    let server = Embedded::start().await.unwrap();
+    let root = Clients::new(&server.sdk_config("us-east-1"));
+    // A user who may create and delete roles, but not attach policies to them.
+    demo::users::create_user(&root.iam, "role-clerk").await.unwrap();
+    let document = demo::allow(
+        &[
+            "iam:CreateRole",
+            "iam:GetRole",
+            "iam:DeleteRole",
+            "iam:ListAttachedRolePolicies",
+            "iam:ListRolePolicies",
+            "iam:DetachRolePolicy",
+            "sts:GetCallerIdentity",
+        ],
+        &["*"],
+    );
+    demo::users::put_inline_policy(&root.iam, "role-clerk", "only-these", &document.to_string())
+        .await
+        .unwrap();
+    let key = demo::keys::create_key(&root.iam, "role-clerk").await.unwrap();
+
+    let endpoint = server.endpoint_url();
+    let out = oxiam(
+        &["demo", "roles", "--endpoint-url", &endpoint],
+        &[
+            ("AWS_ACCESS_KEY_ID", key.access_key_id()),
+            ("AWS_SECRET_ACCESS_KEY", key.secret_access_key()),
+        ],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        stderr.contains("oxiam: demo roles failed: AttachRolePolicy arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("AccessDenied"), "{stderr}");
+    assert!(stderr.contains("iam:AttachRolePolicy"), "{stderr}");
+    // The role it had created is gone.
+    let roles = root.iam.list_roles().send().await.unwrap();
+    assert!(roles.roles().is_empty(), "{roles:?}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_key_exits_non_zero_with_the_error() {
+    let server = Embedded::start().await.unwrap();
+    let endpoint = server.endpoint_url();
+    let out = oxiam(
+        &["demo", "account", "--endpoint-url", &endpoint],
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIAUNKNOWNKEY000000"),
+            ("AWS_SECRET_ACCESS_KEY", "nope"),
+        ],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("GetCallerIdentity: InvalidClientTokenId"), "{stderr}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_all_on_an_embedded_server() {
+    let out = oxiam(&["demo", "all"], &[]).await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    for title in oxiam::demo::Scenario::ALL.map(|s| s.title()) {
+        assert!(stdout.contains(title), "{title}");
+    }
+}
