@@ -269,3 +269,110 @@ async fn conditions_and_variables_decide_per_request(s: &TestServer) {
         "the caller is on loopback"
     );
 }
+
+mod simulator {
+    use super::*;
+    use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType as D};
+
+    on_both_backends!(the_simulator_decides_with_the_same_engine);
+
+    async fn the_simulator_decides_with_the_same_engine(s: &TestServer) {
+        let iam = s.root_iam();
+        let policy = r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},
+            {"Sid":"NoSecrets","Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/secret/*"}]}"#;
+        let ip = ContextEntry::builder()
+            .context_key_name("aws:SourceIp")
+            .context_key_values("10.1.2.3")
+            .context_key_type(ContextKeyTypeEnum::Ip)
+            .build();
+        let out = iam
+            .simulate_custom_policy()
+            .policy_input_list(policy)
+            .action_names("s3:GetObject")
+            .action_names("s3:PutObject")
+            .resource_arns("arn:aws:s3:::bucket/public/a")
+            .resource_arns("arn:aws:s3:::bucket/secret/b")
+            .context_entries(ip)
+            .send()
+            .await
+            .unwrap();
+        let decisions: Vec<_> = out
+            .evaluation_results()
+            .iter()
+            .map(|r| {
+                (
+                    r.eval_action_name(),
+                    r.eval_resource_name().unwrap(),
+                    r.eval_decision().clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            decisions,
+            [
+                ("s3:GetObject", "arn:aws:s3:::bucket/public/a", D::Allowed),
+                ("s3:GetObject", "arn:aws:s3:::bucket/secret/b", D::ExplicitDeny),
+                ("s3:PutObject", "arn:aws:s3:::bucket/public/a", D::ImplicitDeny),
+                ("s3:PutObject", "arn:aws:s3:::bucket/secret/b", D::ImplicitDeny),
+            ]
+        );
+        assert_eq!(
+            out.evaluation_results()[0].matched_statements()[0].source_policy_id(),
+            Some("PolicyInputList.1")
+        );
+        let without_ip = iam
+            .simulate_custom_policy()
+            .policy_input_list(policy)
+            .action_names("s3:GetObject")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(without_ip.evaluation_results()[0].eval_decision(), &D::ImplicitDeny);
+        assert_eq!(
+            without_ip.evaluation_results()[0].missing_context_values(),
+            ["aws:SourceIp"]
+        );
+        let keys = iam
+            .get_context_keys_for_custom_policy()
+            .policy_input_list(policy)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(keys.context_key_names(), ["aws:SourceIp"]);
+
+        // A principal's stored policies, as they would decide its requests.
+        iam.create_user().user_name("simulated").send().await.unwrap();
+        let arn = managed(s, "SimRead", &allow("iam:GetUser", "*")).await;
+        iam.attach_user_policy()
+            .user_name("simulated")
+            .policy_arn(&arn)
+            .send()
+            .await
+            .unwrap();
+        let user_arn = format!("arn:aws:iam::{ACCOUNT}:user/simulated");
+        let out = iam
+            .simulate_principal_policy()
+            .policy_source_arn(&user_arn)
+            .action_names("iam:GetUser")
+            .action_names("iam:DeleteUser")
+            .send()
+            .await
+            .unwrap();
+        let results = out.evaluation_results();
+        assert_eq!(results[0].eval_decision(), &D::Allowed);
+        assert_eq!(
+            results[0].matched_statements()[0].source_policy_id(),
+            Some(arn.as_str())
+        );
+        assert_eq!(results[1].eval_decision(), &D::ImplicitDeny);
+        let err = iam
+            .simulate_principal_policy()
+            .policy_source_arn(format!("arn:aws:iam::{ACCOUNT}:user/nobody"))
+            .action_names("iam:GetUser")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), "NoSuchEntity");
+    }
+}

@@ -1,5 +1,7 @@
 //! The `oxiam` command.
 
+mod policy_eval;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +24,16 @@ enum Command {
     /// Perform one of the seed's scenarios (or all of them) with the AWS SDK for Rust,
     /// printing each step; on an embedded oxiam unless told where to go.
     Demo(DemoArgs),
+    /// Work with IAM policies offline.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Decide whether a request would be allowed, from policy files, and say why.
+    /// Exits 0 when allowed, 2 when denied.
+    Eval(policy_eval::EvalArgs),
 }
 
 #[derive(clap::Args)]
@@ -271,7 +283,18 @@ fn main() -> ExitCode {
     let default_filter = match cli.command {
         Command::Serve(_) => "info,sqlx=warn",
         Command::Demo(_) => "warn,sqlx=warn,s3s=off",
+        Command::Policy(_) => "warn",
     };
+    if let Command::Policy(PolicyCommand::Eval(args)) = &cli.command {
+        return match policy_eval::run(args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(2),
+            Err(e) => {
+                eprintln!("oxiam: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("OXIAM_LOG").unwrap_or_else(|_| default_filter.into()),
@@ -286,6 +309,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Demo(args) => demo(args).await,
+            Command::Policy(_) => unreachable!("answered before the runtime starts"),
         }
     });
     match result {

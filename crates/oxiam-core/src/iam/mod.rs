@@ -8,6 +8,7 @@ mod boundaries;
 mod groups;
 mod policies;
 mod roles;
+mod simulator;
 mod users;
 
 use oxiam_protocol::ServiceError;
@@ -369,6 +370,15 @@ impl Oxiam {
                 .delete_boundary(caller, Role, &i.role_name)
                 .await
                 .map(|()| S::DeleteRolePermissionsBoundary)?,
+            // the policy simulator
+            R::SimulatePrincipalPolicy(i) => {
+                S::SimulatePrincipalPolicy(self.simulate_principal_policy(caller, i).await?)
+            }
+            R::SimulateCustomPolicy(i) => S::SimulateCustomPolicy(self.simulate_custom_policy(caller, i).await?),
+            R::GetContextKeysForPrincipalPolicy(i) => {
+                S::GetContextKeysForPrincipalPolicy(self.context_keys_for_principal(caller, i).await?)
+            }
+            R::GetContextKeysForCustomPolicy(i) => S::GetContextKeysForCustomPolicy(Self::context_keys_for_custom(i)?),
             // the account
             R::CreateAccountAlias(i) => self
                 .create_account_alias(caller, i)

@@ -1,0 +1,439 @@
+//! The policy simulator, backed by the same engine that decides every request:
+//! SimulatePrincipalPolicy, SimulateCustomPolicy, GetContextKeysForPrincipalPolicy,
+//! GetContextKeysForCustomPolicy.
+
+use std::sync::Arc;
+
+use oxiam_policy::{CompiledPolicy, Context, PolicyKind, PolicySet, Reason};
+use oxiam_protocol::ServiceError;
+use oxiam_protocol::iam::{
+    ContextEntry, EvaluationResult, GetContextKeysForCustomPolicyRequest, GetContextKeysForPolicyResponse,
+    GetContextKeysForPrincipalPolicyRequest, PolicyEvaluationDecisionType, PolicySourceType,
+    SimulateCustomPolicyRequest, SimulatePolicyResponse, SimulatePrincipalPolicyRequest, Statement,
+    errors as iam_errors,
+};
+use oxiam_store::{EntityKind, StoreError, StoredPolicy};
+
+use super::page_size;
+use crate::{Oxiam, Principal, errors};
+
+/// A policy taking part in a simulation, with how the result names its source.
+struct Source {
+    policy: Arc<CompiledPolicy>,
+    parsed: oxiam_policy::Policy,
+    kind: Option<PolicySourceType>,
+}
+
+fn invalid(message: impl Into<String>) -> ServiceError {
+    ServiceError::new(iam_errors::INVALID_INPUT, message)
+}
+
+fn source(
+    id: String,
+    document: &str,
+    kind: PolicyKind,
+    source_type: Option<PolicySourceType>,
+) -> Result<Source, ServiceError> {
+    let parsed = oxiam_policy::parse(document, kind)
+        .map_err(|e| ServiceError::new(iam_errors::MALFORMED_POLICY_DOCUMENT, e.message))?;
+    Ok(Source {
+        policy: Arc::new(CompiledPolicy::compile(id, &parsed)),
+        parsed,
+        kind: source_type,
+    })
+}
+
+/// The request context of a simulation: the context entries as given (each value a
+/// string; the engine types it as each condition operator needs).
+fn context(entries: &[ContextEntry]) -> Context {
+    let mut b = Context::builder();
+    for e in entries {
+        if let Some(key) = &e.context_key_name {
+            b = b.set_all(key, e.context_key_values.iter().flatten().map(String::as_str));
+        }
+    }
+    b.build()
+}
+
+/// The condition keys the policies use that the context does not supply.
+fn missing_keys(sources: &[&Source], context: &Context) -> Vec<String> {
+    let mut missing: Vec<String> = Vec::new();
+    for s in sources {
+        for key in oxiam_policy::context_keys(&s.parsed) {
+            if !context.contains_key(&key) && !missing.iter().any(|m| m.eq_ignore_ascii_case(&key)) {
+                missing.push(key);
+            }
+        }
+    }
+    missing
+}
+
+struct Simulation<'a> {
+    identity: Vec<Source>,
+    boundary: Option<Source>,
+    resource_policy: Option<Source>,
+    caller_arn: &'a str,
+    account: &'a str,
+    resource_owner: Option<&'a str>,
+    actions: &'a [String],
+    resources: Vec<String>,
+    context: Context,
+}
+
+impl Simulation<'_> {
+    fn run(&self, max_items: usize, marker: Option<&str>) -> Result<SimulatePolicyResponse, ServiceError> {
+        let identity: Vec<Arc<CompiledPolicy>> = self.identity.iter().map(|s| s.policy.clone()).collect();
+        let set = PolicySet {
+            identity: &identity,
+            resource: self.resource_policy.as_ref().map(|s| s.policy.as_ref()),
+            boundary: self.boundary.as_ref().map(|s| s.policy.as_ref()),
+            session: None,
+            scps: &[],
+            resource_must_allow: false,
+        };
+        let principal = if self.caller_arn.ends_with(":root") {
+            oxiam_policy::Principal::root(self.caller_arn, self.account)
+        } else {
+            oxiam_policy::Principal::user(self.caller_arn, self.account)
+        };
+        let sources: Vec<&Source> = self
+            .identity
+            .iter()
+            .chain(self.boundary.as_ref())
+            .chain(self.resource_policy.as_ref())
+            .collect();
+        let missing = missing_keys(&sources, &self.context);
+        let mut results = Vec::new();
+        for action in self.actions {
+            for resource in &self.resources {
+                let mut request = oxiam_policy::Request::new(principal, action, resource, &self.context).with_options(
+                    oxiam_policy::EvalOptions {
+                        root_full_access: false,
+                    },
+                );
+                if let Some(owner) = self.resource_owner {
+                    request = request.with_resource_account(owner);
+                }
+                let decision = oxiam_policy::evaluate(&request, &set);
+                let (eval_decision, matched) = match &decision.reason {
+                    Reason::Allowed(s) => (PolicyEvaluationDecisionType::Allowed, Some(s)),
+                    Reason::ExplicitDeny(s) => (PolicyEvaluationDecisionType::ExplicitDeny, Some(s)),
+                    _ => (PolicyEvaluationDecisionType::ImplicitDeny, None),
+                };
+                let matched_statements = matched.map(|s| {
+                    let kind = sources
+                        .iter()
+                        .find(|src| src.policy.id() == &*s.policy_id)
+                        .and_then(|src| src.kind);
+                    vec![Statement {
+                        source_policy_id: Some(s.policy_id.to_string()),
+                        source_policy_type: kind,
+                        start_position: None,
+                        end_position: None,
+                    }]
+                });
+                results.push((
+                    format!("{action}\n{resource}"),
+                    EvaluationResult {
+                        eval_action_name: action.clone(),
+                        eval_resource_name: Some(resource.clone()),
+                        eval_decision,
+                        matched_statements: Some(matched_statements.unwrap_or_default()),
+                        missing_context_values: Some(missing.clone()),
+                        organizations_decision_detail: None,
+                        permissions_boundary_decision_detail: None,
+                        eval_decision_details: None,
+                        resource_specific_results: None,
+                    },
+                ));
+            }
+        }
+        // The simulator keeps the order of the request (actions, then resources); the
+        // index makes that the sort order of the paging helper.
+        let keyed = results
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, r))| (format!("{i:08}"), r))
+            .collect();
+        let (evaluation_results, truncated, marker) = super::page(keyed, marker, max_items)?;
+        Ok(SimulatePolicyResponse {
+            evaluation_results: Some(evaluation_results),
+            is_truncated: Some(truncated),
+            marker,
+        })
+    }
+}
+
+impl Oxiam {
+    /// The stored identity policies of the user, group or role an ARN names.
+    async fn source_policies(
+        &self,
+        caller: &Principal,
+        arn: &str,
+    ) -> Result<(Vec<Source>, Option<Source>), ServiceError> {
+        let no_such = || ServiceError::new(iam_errors::NO_SUCH_ENTITY, format!("PolicySourceArn {arn} not found"));
+        let resource = arn
+            .strip_prefix(&format!("arn:aws:iam::{}:", caller.account_id))
+            .ok_or_else(|| invalid(format!("Invalid ARN: {arn}")))?;
+        let (kind, path_and_name) = if let Some(rest) = resource.strip_prefix("user/") {
+            (EntityKind::User, rest)
+        } else if let Some(rest) = resource.strip_prefix("group/") {
+            (EntityKind::Group, rest)
+        } else if let Some(rest) = resource.strip_prefix("role/") {
+            (EntityKind::Role, rest)
+        } else {
+            return Err(invalid(format!("Invalid ARN: {arn}")));
+        };
+        let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+        let entity = self
+            .store
+            .find_entity(&caller.account_id, kind, name)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => no_such(),
+                e => errors::internal(e),
+            })?;
+        let stored = match kind {
+            EntityKind::Group => {
+                let inline = self
+                    .store
+                    .inline_policies(kind, &entity.id)
+                    .await
+                    .map_err(errors::internal)?;
+                let attached = self
+                    .store
+                    .attached_policies(kind, &entity.id)
+                    .await
+                    .map_err(errors::internal)?;
+                let mut out: Vec<StoredPolicy> = inline
+                    .into_iter()
+                    .map(|p| StoredPolicy::Inline {
+                        holder: kind,
+                        holder_name: entity.name.clone(),
+                        name: p.name,
+                        document: p.document,
+                    })
+                    .collect();
+                for arn in attached {
+                    let document = self.managed_document(caller, &arn).await?;
+                    out.push(StoredPolicy::Managed {
+                        arn,
+                        document: Some(document),
+                    });
+                }
+                out
+            }
+            _ => self
+                .store
+                .identity_policies(kind, &entity.id)
+                .await
+                .map_err(errors::internal)?,
+        };
+        let mut sources = Vec::with_capacity(stored.len());
+        for policy in stored {
+            sources.push(self.stored_source(caller, policy).await?);
+        }
+        let boundary = match kind {
+            EntityKind::Group => None,
+            _ => match self
+                .store
+                .permissions_boundary(kind, &entity.id)
+                .await
+                .map_err(errors::internal)?
+            {
+                Some((arn, _)) => {
+                    let document = self.managed_document(caller, &arn).await?;
+                    Some(source(arn, &document, PolicyKind::Boundary, None)?)
+                }
+                None => None,
+            },
+        };
+        Ok((sources, boundary))
+    }
+
+    async fn managed_document(&self, caller: &Principal, arn: &str) -> Result<String, ServiceError> {
+        match self.managed_policy(caller, arn).await? {
+            super::policies::ManagedPolicy::Aws(p) => Ok(p.document.to_owned()),
+            super::policies::ManagedPolicy::Customer(p) => Ok(self
+                .store
+                .get_policy_version(&caller.account_id, &p.arn, p.default_version)
+                .await
+                .map_err(errors::internal)?
+                .document),
+        }
+    }
+
+    async fn stored_source(&self, caller: &Principal, policy: StoredPolicy) -> Result<Source, ServiceError> {
+        match policy {
+            StoredPolicy::Inline {
+                holder, name, document, ..
+            } => {
+                let kind = match holder {
+                    EntityKind::User => PolicySourceType::User,
+                    EntityKind::Group => PolicySourceType::Group,
+                    EntityKind::Role => PolicySourceType::Role,
+                };
+                source(name, &document, PolicyKind::Identity, Some(kind))
+            }
+            StoredPolicy::Managed { arn, document } => {
+                let document = match document {
+                    Some(d) => d,
+                    None => self.managed_document(caller, &arn).await?,
+                };
+                let kind = if arn.starts_with(oxiam_aws_policies::ARN_PREFIX) {
+                    PolicySourceType::AwsManaged
+                } else {
+                    PolicySourceType::UserManaged
+                };
+                source(arn, &document, PolicyKind::Identity, Some(kind))
+            }
+        }
+    }
+
+    fn inputs(list: &[String], kind: PolicyKind, prefix: &str) -> Result<Vec<Source>, ServiceError> {
+        list.iter()
+            .enumerate()
+            .map(|(i, doc)| source(format!("{prefix}.{}", i + 1), doc, kind, None))
+            .collect()
+    }
+
+    pub(super) async fn simulate_principal_policy(
+        &self,
+        caller: &Principal,
+        input: SimulatePrincipalPolicyRequest,
+    ) -> Result<SimulatePolicyResponse, ServiceError> {
+        if input.policy_exclusion_list.is_some() || input.resource_handling_option.is_some() {
+            return Err(errors::not_implemented(
+                "PolicyExclusionList and ResourceHandlingOption in the simulator",
+            ));
+        }
+        let (mut identity, mut boundary) = self.source_policies(caller, &input.policy_source_arn).await?;
+        identity.extend(Self::inputs(
+            input.policy_input_list.as_deref().unwrap_or_default(),
+            PolicyKind::Identity,
+            "PolicyInputList",
+        )?);
+        if let Some(list) = input.permissions_boundary_policy_input_list.as_deref() {
+            boundary = Self::inputs(list, PolicyKind::Boundary, "PermissionsBoundaryPolicyInputList")?
+                .into_iter()
+                .next();
+        }
+        let resource_policy = match &input.resource_policy {
+            Some(doc) => Some(source(
+                "ResourcePolicy".to_owned(),
+                doc,
+                PolicyKind::Resource,
+                Some(PolicySourceType::Resource),
+            )?),
+            None => None,
+        };
+        let caller_arn = input
+            .caller_arn
+            .clone()
+            .unwrap_or_else(|| input.policy_source_arn.clone());
+        Simulation {
+            identity,
+            boundary,
+            resource_policy,
+            caller_arn: &caller_arn,
+            account: &caller.account_id,
+            resource_owner: input.resource_owner.as_deref().and_then(|o| o.split(':').nth(4)),
+            actions: &input.action_names,
+            resources: input.resource_arns.clone().unwrap_or_else(|| vec!["*".to_owned()]),
+            context: context(input.context_entries.as_deref().unwrap_or_default()),
+        }
+        .run(page_size(input.max_items), input.marker.as_deref())
+    }
+
+    pub(super) async fn simulate_custom_policy(
+        &self,
+        caller: &Principal,
+        input: SimulateCustomPolicyRequest,
+    ) -> Result<SimulatePolicyResponse, ServiceError> {
+        if input.ordered_organization_policy_input_list.is_some() || input.resource_handling_option.is_some() {
+            return Err(errors::not_implemented(
+                "organization policies and ResourceHandlingOption in the simulator",
+            ));
+        }
+        if input.resource_policy.is_some() && input.caller_arn.is_none() {
+            return Err(invalid(
+                "A CallerArn must be provided when a ResourcePolicy is included.",
+            ));
+        }
+        let identity = Self::inputs(&input.policy_input_list, PolicyKind::Identity, "PolicyInputList")?;
+        let boundary = Self::inputs(
+            input
+                .permissions_boundary_policy_input_list
+                .as_deref()
+                .unwrap_or_default(),
+            PolicyKind::Boundary,
+            "PermissionsBoundaryPolicyInputList",
+        )?
+        .into_iter()
+        .next();
+        let resource_policy = match &input.resource_policy {
+            Some(doc) => Some(source(
+                "ResourcePolicy".to_owned(),
+                doc,
+                PolicyKind::Resource,
+                Some(PolicySourceType::Resource),
+            )?),
+            None => None,
+        };
+        // Without a caller, the policies are judged as an IAM user of the caller's account.
+        let caller_arn = input
+            .caller_arn
+            .clone()
+            .unwrap_or_else(|| format!("arn:aws:iam::{}:user/simulated", caller.account_id));
+        Simulation {
+            identity,
+            boundary,
+            resource_policy,
+            caller_arn: &caller_arn,
+            account: &caller.account_id,
+            resource_owner: input.resource_owner.as_deref().and_then(|o| o.split(':').nth(4)),
+            actions: &input.action_names,
+            resources: input.resource_arns.clone().unwrap_or_else(|| vec!["*".to_owned()]),
+            context: context(input.context_entries.as_deref().unwrap_or_default()),
+        }
+        .run(page_size(input.max_items), input.marker.as_deref())
+    }
+
+    pub(super) async fn context_keys_for_principal(
+        &self,
+        caller: &Principal,
+        input: GetContextKeysForPrincipalPolicyRequest,
+    ) -> Result<GetContextKeysForPolicyResponse, ServiceError> {
+        let (identity, _) = self.source_policies(caller, &input.policy_source_arn).await?;
+        let mut extra = Self::inputs(
+            input.policy_input_list.as_deref().unwrap_or_default(),
+            PolicyKind::Identity,
+            "PolicyInputList",
+        )?;
+        extra.extend(identity);
+        Ok(GetContextKeysForPolicyResponse {
+            context_key_names: Some(union_keys(&extra)),
+        })
+    }
+
+    pub(super) fn context_keys_for_custom(
+        input: GetContextKeysForCustomPolicyRequest,
+    ) -> Result<GetContextKeysForPolicyResponse, ServiceError> {
+        let sources = Self::inputs(&input.policy_input_list, PolicyKind::Identity, "PolicyInputList")?;
+        Ok(GetContextKeysForPolicyResponse {
+            context_key_names: Some(union_keys(&sources)),
+        })
+    }
+}
+
+fn union_keys(sources: &[Source]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for s in sources {
+        for k in oxiam_policy::context_keys(&s.parsed) {
+            if !keys.iter().any(|x| x.eq_ignore_ascii_case(&k)) {
+                keys.push(k);
+            }
+        }
+    }
+    keys
+}
