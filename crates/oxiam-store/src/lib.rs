@@ -13,6 +13,7 @@ mod policies;
 mod roles;
 mod schema;
 mod sessions;
+mod tags;
 mod users;
 
 pub use account::{AccountCounts, CredentialReportRow};
@@ -21,6 +22,7 @@ pub use groups::GroupRow;
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
 pub use roles::{NewRole, RoleRow};
 pub use sessions::SessionRow;
+pub use tags::TagOwner;
 pub use users::{AccessKeyRow, KeyWithOwner, NewUser, Page, UserRow};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -9,6 +9,7 @@ mod groups;
 mod policies;
 mod roles;
 mod simulator;
+mod tagging;
 mod users;
 
 use oxiam_protocol::ServiceError;
@@ -17,7 +18,7 @@ use oxiam_protocol::iam::{
     ListAttachedRolePoliciesResponse, ListAttachedUserPoliciesResponse, ListGroupPoliciesResponse,
     ListRolePoliciesResponse, ListUserPoliciesResponse, Request, Response,
 };
-use oxiam_store::EntityKind;
+use oxiam_store::{EntityKind, TagOwner};
 
 use crate::authz::Access;
 use crate::{Oxiam, Principal, errors, ids};
@@ -68,6 +69,9 @@ pub fn access(principal: &Principal, request: &Request) -> Access {
         R::ListUserPolicies(i) => user(Some(&i.user_name)),
         R::DeleteUserPolicy(i) => user(Some(&i.user_name)),
         R::ListGroupsForUser(i) => user(Some(&i.user_name)),
+        R::TagUser(i) => user(Some(&i.user_name)),
+        R::UntagUser(i) => user(Some(&i.user_name)),
+        R::ListUserTags(i) => user(Some(&i.user_name)),
         R::CreateRole(i) => (
             ids::role_arn(account, i.path.as_deref().unwrap_or("/"), &i.role_name),
             None,
@@ -79,6 +83,8 @@ pub fn access(principal: &Principal, request: &Request) -> Access {
         R::UpdateAssumeRolePolicy(i) => role(&i.role_name),
         R::DeleteRole(i) => role(&i.role_name),
         R::ListRoleTags(i) => role(&i.role_name),
+        R::TagRole(i) => role(&i.role_name),
+        R::UntagRole(i) => role(&i.role_name),
         R::AttachRolePolicy(i) => role(&i.role_name),
         R::DetachRolePolicy(i) => role(&i.role_name),
         R::ListAttachedRolePolicies(i) => role(&i.role_name),
@@ -119,6 +125,8 @@ pub fn access(principal: &Principal, request: &Request) -> Access {
         R::DeletePolicyVersion(i) => policy(&i.policy_arn),
         R::ListEntitiesForPolicy(i) => policy(&i.policy_arn),
         R::ListPolicyTags(i) => policy(&i.policy_arn),
+        R::TagPolicy(i) => policy(&i.policy_arn),
+        R::UntagPolicy(i) => policy(&i.policy_arn),
         _ => ("*".to_owned(), None),
     };
     Access {
@@ -370,6 +378,32 @@ impl Oxiam {
                 .delete_boundary(caller, Role, &i.role_name)
                 .await
                 .map(|()| S::DeleteRolePermissionsBoundary)?,
+            // tags
+            R::TagUser(i) => self
+                .change_tags(caller, TagOwner::User, &i.user_name, i.tags, Vec::new())
+                .await
+                .map(|()| S::TagUser)?,
+            R::UntagUser(i) => self
+                .change_tags(caller, TagOwner::User, &i.user_name, Vec::new(), i.tag_keys)
+                .await
+                .map(|()| S::UntagUser)?,
+            R::TagRole(i) => self
+                .change_tags(caller, TagOwner::Role, &i.role_name, i.tags, Vec::new())
+                .await
+                .map(|()| S::TagRole)?,
+            R::UntagRole(i) => self
+                .change_tags(caller, TagOwner::Role, &i.role_name, Vec::new(), i.tag_keys)
+                .await
+                .map(|()| S::UntagRole)?,
+            R::TagPolicy(i) => self
+                .change_tags(caller, TagOwner::Policy, &i.policy_arn, i.tags, Vec::new())
+                .await
+                .map(|()| S::TagPolicy)?,
+            R::UntagPolicy(i) => self
+                .change_tags(caller, TagOwner::Policy, &i.policy_arn, Vec::new(), i.tag_keys)
+                .await
+                .map(|()| S::UntagPolicy)?,
+            R::ListUserTags(i) => S::ListUserTags(self.list_user_tags(caller, i).await?),
             // the policy simulator
             R::SimulatePrincipalPolicy(i) => {
                 S::SimulatePrincipalPolicy(self.simulate_principal_policy(caller, i).await?)

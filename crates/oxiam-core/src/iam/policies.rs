@@ -430,12 +430,44 @@ impl Oxiam {
                 }),
             }
         }
+        // One listing across the three kinds (users, groups, roles, each by name), paged as
+        // a whole, as MaxItems counts entities of any kind.
+        let keyed: Vec<(String, Listed)> = users
+            .into_iter()
+            .map(|u| {
+                (
+                    format!("1{}", u.user_name.as_deref().unwrap_or_default().to_ascii_lowercase()),
+                    Listed::User(u),
+                )
+            })
+            .chain(groups.into_iter().map(|g| {
+                (
+                    format!("2{}", g.group_name.as_deref().unwrap_or_default().to_ascii_lowercase()),
+                    Listed::Group(g),
+                )
+            }))
+            .chain(roles.into_iter().map(|r| {
+                (
+                    format!("3{}", r.role_name.as_deref().unwrap_or_default().to_ascii_lowercase()),
+                    Listed::Role(r),
+                )
+            }))
+            .collect();
+        let (entries, truncated, marker) = page(keyed, input.marker.as_deref(), page_size(input.max_items))?;
+        let (mut users, mut groups, mut roles) = (Vec::new(), Vec::new(), Vec::new());
+        for entry in entries {
+            match entry {
+                Listed::User(u) => users.push(u),
+                Listed::Group(g) => groups.push(g),
+                Listed::Role(r) => roles.push(r),
+            }
+        }
         Ok(ListEntitiesForPolicyResponse {
             policy_groups: Some(groups),
             policy_users: Some(users),
             policy_roles: Some(roles),
-            is_truncated: Some(false),
-            marker: None,
+            is_truncated: Some(truncated),
+            marker,
         })
     }
 
@@ -475,6 +507,13 @@ fn is_policy_arn(arn: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
         })
+}
+
+/// One entity of ListEntitiesForPolicy, before it is sorted into its list.
+enum Listed {
+    User(PolicyUser),
+    Group(PolicyGroup),
+    Role(PolicyRole),
 }
 
 fn version_of(v: &oxiam_store::PolicyVersionRow) -> PolicyVersion {

@@ -1,0 +1,81 @@
+//! Tag and Untag for users, roles and managed policies, and ListUserTags (ListRoleTags and
+//! ListPolicyTags live with their entities).
+
+use oxiam_protocol::ServiceError;
+use oxiam_protocol::iam::{ListUserTagsRequest, ListUserTagsResponse, Tag, errors as iam_errors};
+use oxiam_store::{EntityKind, StoreError, TagOwner};
+
+use super::policies::ManagedPolicy;
+use crate::{Oxiam, Principal, errors};
+
+/// Tags one user, role or policy may carry.
+const TAGS_PER_RESOURCE: usize = 50;
+
+impl Oxiam {
+    /// The id of what carries the tags, or the NoSuchEntity its name deserves.
+    async fn tag_owner_id(
+        &self,
+        caller: &Principal,
+        owner: TagOwner,
+        name_or_arn: &str,
+    ) -> Result<String, ServiceError> {
+        match owner {
+            TagOwner::User => Ok(self.entity(caller, EntityKind::User, name_or_arn).await?.id),
+            TagOwner::Role => Ok(self.entity(caller, EntityKind::Role, name_or_arn).await?.id),
+            TagOwner::Policy => match self.managed_policy(caller, name_or_arn).await? {
+                ManagedPolicy::Customer(p) => Ok(p.policy_id),
+                ManagedPolicy::Aws(_) => Err(ServiceError::new(
+                    oxiam_protocol::common_errors::ACCESS_DENIED,
+                    format!(
+                        "User: {} is not authorized to perform: iam:TagPolicy on resource: policy {name_or_arn}",
+                        caller.arn()
+                    ),
+                )),
+            },
+        }
+    }
+
+    pub(super) async fn change_tags(
+        &self,
+        caller: &Principal,
+        owner: TagOwner,
+        name_or_arn: &str,
+        add: Vec<Tag>,
+        remove: Vec<String>,
+    ) -> Result<(), ServiceError> {
+        let add = crate::tags::pairs(Some(add))?;
+        let id = self.tag_owner_id(caller, owner, name_or_arn).await?;
+        self.store
+            .update_tags(&caller.account_id, owner, &id, &add, &remove, TAGS_PER_RESOURCE)
+            .await
+            .map_err(|e| match e {
+                StoreError::LimitExceeded => ServiceError::new(
+                    iam_errors::LIMIT_EXCEEDED,
+                    format!("The number of tags has reached the maximum limit of {TAGS_PER_RESOURCE}."),
+                ),
+                StoreError::NotFound => match owner {
+                    TagOwner::User => errors::no_such_user(name_or_arn),
+                    TagOwner::Role => errors::no_such_role(name_or_arn),
+                    TagOwner::Policy => errors::no_such_policy(name_or_arn),
+                },
+                e => errors::internal(e),
+            })
+    }
+
+    pub(super) async fn list_user_tags(
+        &self,
+        caller: &Principal,
+        input: ListUserTagsRequest,
+    ) -> Result<ListUserTagsResponse, ServiceError> {
+        let user = self
+            .store
+            .get_user(&caller.account_id, &input.user_name)
+            .await
+            .map_err(errors::for_user(&input.user_name))?;
+        Ok(ListUserTagsResponse {
+            tags: crate::tags::to_tags(&user.tags).unwrap_or_default(),
+            is_truncated: Some(false),
+            marker: None,
+        })
+    }
+}

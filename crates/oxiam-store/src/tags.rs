@@ -1,0 +1,85 @@
+//! Tags of users, roles and managed policies, changed after creation.
+
+use sqlx::AssertSqlSafe;
+
+use crate::entities::bump_policy_epoch;
+use crate::{Store, StoreError};
+
+/// What carries tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagOwner {
+    /// A user (its tags are `aws:PrincipalTag/…` of its requests).
+    User,
+    /// A role (the same for its sessions).
+    Role,
+    /// A customer managed policy.
+    Policy,
+}
+
+impl TagOwner {
+    fn tables(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            TagOwner::User => ("users", "user_tags", "user_id"),
+            TagOwner::Role => ("roles", "role_tags", "role_id"),
+            TagOwner::Policy => ("policies", "policy_tags", "policy_id"),
+        }
+    }
+}
+
+impl Store {
+    /// Adds or overwrites (`add`, keys compared regardless of case) and removes (`remove`)
+    /// tags in one transaction, if at most `limit` remain. Tags of users and roles take
+    /// part in authorization, so the account's policy epoch moves too.
+    pub async fn update_tags(
+        &self,
+        account_id: &str,
+        owner: TagOwner,
+        id: &str,
+        add: &[(String, String)],
+        remove: &[String],
+        limit: usize,
+    ) -> Result<(), StoreError> {
+        let (table, tag_table, id_column) = owner.tables();
+        let mut tx = self.write_tx().await?;
+        let lock = format!("UPDATE {table} SET name = name WHERE {id_column} = $1");
+        if sqlx::query(AssertSqlSafe(lock))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 0
+        {
+            return Err(StoreError::NotFound);
+        }
+        let read = format!("SELECT tag_key, tag_value FROM {tag_table} WHERE {id_column} = $1 ORDER BY position");
+        let mut tags: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(read)).bind(id).fetch_all(&mut *tx).await?;
+        for (key, value) in add {
+            match tags.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                Some(existing) => *existing = (key.clone(), value.clone()),
+                None => tags.push((key.clone(), value.clone())),
+            }
+        }
+        tags.retain(|(k, _)| !remove.iter().any(|r| r.eq_ignore_ascii_case(k)));
+        if tags.len() > limit {
+            return Err(StoreError::LimitExceeded);
+        }
+        let clear = format!("DELETE FROM {tag_table} WHERE {id_column} = $1");
+        sqlx::query(AssertSqlSafe(clear)).bind(id).execute(&mut *tx).await?;
+        let insert =
+            format!("INSERT INTO {tag_table} ({id_column}, position, tag_key, tag_value) VALUES ($1, $2, $3, $4)");
+        for (position, (key, value)) in tags.iter().enumerate() {
+            sqlx::query(AssertSqlSafe(insert.clone()))
+                .bind(id)
+                .bind(position as i64)
+                .bind(key.as_str())
+                .bind(value.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        if owner != TagOwner::Policy {
+            bump_policy_epoch(&mut tx, account_id).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
