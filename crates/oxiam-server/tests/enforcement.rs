@@ -261,6 +261,35 @@ async fn conditions_and_variables_decide_per_request(s: &TestServer) {
         "AccessDenied",
         "dave's team is red"
     );
+    // Re-tagging takes effect on the next request.
+    root.tag_user()
+        .user_name("dave")
+        .tags(Tag::builder().key("Team").value("blue").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let tags = root.list_user_tags().user_name("dave").send().await.unwrap();
+    assert_eq!(
+        tags.tags().iter().map(|t| (t.key(), t.value())).collect::<Vec<_>>(),
+        [("Team", "blue")]
+    );
+    dave.list_groups().send().await.unwrap();
+    root.untag_user()
+        .user_name("dave")
+        .tag_keys("team")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        root.list_user_tags()
+            .user_name("dave")
+            .send()
+            .await
+            .unwrap()
+            .tags()
+            .is_empty()
+    );
+    assert_eq!(code(&dave.list_groups().send().await.unwrap_err()), "AccessDenied");
 
     carol.list_roles().send().await.unwrap();
     assert_eq!(
