@@ -134,15 +134,7 @@ impl Store {
             .bind(new.created_at)
             .execute(&mut *tx)
             .await?;
-        for (position, (key, value)) in new.tags.iter().enumerate() {
-            sqlx::query("INSERT INTO policy_tags (policy_id, position, tag_key, tag_value) VALUES ($1, $2, $3, $4)")
-                .bind(new.policy_id)
-                .bind(position as i64)
-                .bind(key.as_str())
-                .bind(value.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
+        crate::tags::insert_tags(&mut tx, crate::TagOwner::Policy, new.policy_id, new.tags).await?;
         tx.commit().await?;
         Ok(PolicyRow {
             policy_id: new.policy_id.to_owned(),

@@ -96,15 +96,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(StoreError::from_write)?;
-        for (position, (key, value)) in new.tags.iter().enumerate() {
-            sqlx::query("INSERT INTO role_tags (role_id, position, tag_key, tag_value) VALUES ($1, $2, $3, $4)")
-                .bind(new.role_id)
-                .bind(position as i64)
-                .bind(key.as_str())
-                .bind(value.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
+        crate::tags::insert_tags(&mut tx, crate::TagOwner::Role, new.role_id, new.tags).await?;
         tx.commit().await?;
         self.get_role(new.account_id, new.name).await
     }

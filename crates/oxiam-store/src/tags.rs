@@ -26,6 +26,27 @@ impl TagOwner {
     }
 }
 
+/// Writes an owner's tags, in order, inside the caller's transaction.
+pub(crate) async fn insert_tags(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    owner: TagOwner,
+    id: &str,
+    tags: &[(String, String)],
+) -> Result<(), StoreError> {
+    let (_, tag_table, id_column) = owner.tables();
+    let insert = format!("INSERT INTO {tag_table} ({id_column}, position, tag_key, tag_value) VALUES ($1, $2, $3, $4)");
+    for (position, (key, value)) in tags.iter().enumerate() {
+        sqlx::query(AssertSqlSafe(insert.clone()))
+            .bind(id)
+            .bind(position as i64)
+            .bind(key.as_str())
+            .bind(value.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Adds or overwrites (`add`, keys compared regardless of case) and removes (`remove`)
     /// tags in one transaction, if at most `limit` remain. Tags of users and roles take
@@ -65,17 +86,7 @@ impl Store {
         }
         let clear = format!("DELETE FROM {tag_table} WHERE {id_column} = $1");
         sqlx::query(AssertSqlSafe(clear)).bind(id).execute(&mut *tx).await?;
-        let insert =
-            format!("INSERT INTO {tag_table} ({id_column}, position, tag_key, tag_value) VALUES ($1, $2, $3, $4)");
-        for (position, (key, value)) in tags.iter().enumerate() {
-            sqlx::query(AssertSqlSafe(insert.clone()))
-                .bind(id)
-                .bind(position as i64)
-                .bind(key.as_str())
-                .bind(value.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_tags(&mut tx, owner, id, &tags).await?;
         if owner != TagOwner::Policy {
             bump_policy_epoch(&mut tx, account_id).await?;
         }

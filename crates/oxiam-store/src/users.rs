@@ -122,15 +122,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(StoreError::from_write)?;
-        for (position, (key, value)) in new.tags.iter().enumerate() {
-            sqlx::query("INSERT INTO user_tags (user_id, position, tag_key, tag_value) VALUES ($1, $2, $3, $4)")
-                .bind(new.user_id)
-                .bind(position as i64)
-                .bind(key.as_str())
-                .bind(value.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
+        crate::tags::insert_tags(&mut tx, crate::TagOwner::User, new.user_id, new.tags).await?;
         tx.commit().await?;
         Ok(UserRow {
             account_id: new.account_id.to_owned(),
