@@ -170,15 +170,38 @@ def server(tmp_path_factory):
 
 
 
-def make_client(server, service, key_id, secret, region="us-east-1", **config):
+# oxiam serves S3 path-style only (the bucket in the path, never in the host name).
+S3_PATH_STYLE = Config(s3={"addressing_style": "path"})
+
+
+def _config(service, config):
     cfg = NO_RETRY.merge(Config(**config)) if config else NO_RETRY
+    return S3_PATH_STYLE.merge(cfg) if service == "s3" else cfg
+
+
+def make_client(server, service, key_id, secret, region="us-east-1", token=None, **config):
+    """A boto3 client signing with that key (and session token); S3 clients are path-style."""
     return boto3.session.Session().client(
         service,
         endpoint_url=server.endpoint,
         region_name=region,
         aws_access_key_id=key_id,
         aws_secret_access_key=secret,
-        config=cfg,
+        aws_session_token=token,
+        config=_config(service, config),
+    )
+
+
+def make_resource(server, service, key_id, secret, region="us-east-1", token=None, **config):
+    """A boto3 resource (iam, s3) signing with that key, configured as make_client does."""
+    return boto3.session.Session().resource(
+        service,
+        endpoint_url=server.endpoint,
+        region_name=region,
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+        config=_config(service, config),
     )
 
 
@@ -221,12 +244,30 @@ def iam_resource(server):
 
 @pytest.fixture
 def client_for(server):
-    """client_for(service, key_id, secret, region='us-east-1') -> a boto3 client with that key."""
+    """client_for(service, key_id, secret, region='us-east-1', token=None, **config) -> a boto3
+    client with that key (temporary credentials: with their session token)."""
 
-    def build(service, key_id, secret, region="us-east-1", **config):
-        return make_client(server, service, key_id, secret, region, **config)
+    def build(service, key_id, secret, region="us-east-1", token=None, **config):
+        return make_client(server, service, key_id, secret, region, token, **config)
 
     return build
+
+
+@pytest.fixture
+def resource_for(server):
+    """resource_for(service, key_id, secret, region='us-east-1', token=None, **config) -> a
+    boto3 resource with that key."""
+
+    def build(service, key_id, secret, region="us-east-1", token=None, **config):
+        return make_resource(server, service, key_id, secret, region, token, **config)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def s3(server):
+    """S3 client signed with the account root's key (region us-east-1, path-style)."""
+    return make_client(server, "s3", server.root_key_id, server.root_secret)
 
 
 # --- names and clean-up --------------------------------------------------------------------
@@ -343,6 +384,44 @@ def delete_policy_completely(iam, arn):
                 iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
 
     _delete_clearing_first_if_needed(lambda: iam.delete_policy(PolicyArn=arn), clear)
+
+
+def delete_bucket_completely(s3, name):
+    """Empties a bucket (as its owner) and deletes it; a bucket that is already gone is fine."""
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+        s3.delete_bucket(Bucket=name)
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "NoSuchBucket":
+            raise
+
+
+@pytest.fixture
+def cleanup_buckets(s3):
+    """A list to append bucket names (owned by the account) to: each is emptied and deleted
+    after the test."""
+    names = []
+    yield names
+    for name in names:
+        delete_bucket_completely(s3, name)
+
+
+@pytest.fixture
+def new_bucket(s3, request, cleanup_buckets):
+    """new_bucket(label='') -> the name of a fresh bucket the account root created (us-east-1),
+    emptied and deleted after the test."""
+
+    def create(label=""):
+        base = re.sub(r"[^a-z0-9]+", "-", request.node.name.removeprefix("test_").lower())[:30].strip("-")
+        name = "-".join(p for p in ["compat", base, label, f"{next(_counter)}{secrets.token_hex(3)}"] if p)[:63]
+        cleanup_buckets.append(name)
+        s3.create_bucket(Bucket=name)
+        return name
+
+    return create
 
 
 @pytest.fixture

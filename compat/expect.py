@@ -311,3 +311,82 @@ def delete_conflict(message):
 
 def malformed(message=None):
     return dict(code="MalformedPolicyDocument", status=400, message=message)
+
+
+# --- authorization: AccessDenied as IAM and S3 word it ------------------------------------------
+
+def iam_denied(caller_arn, action, resource, because="no identity-based policy"):
+    """IAM's AccessDenied for `action` (without the iam: prefix). `because` is
+    'no identity-based policy', 'no permissions boundary', 'no session policy' (implicit
+    denies) or 'explicit identity-based' (an explicit Deny in an inline identity policy)."""
+    message = _denied_message(caller_arn, f"iam:{action}", resource, because)
+    return dict(code="AccessDenied", status=403, message=message)
+
+
+def _denied_message(caller_arn, action, resource, because):
+    if because == "explicit identity-based":
+        reason = "with an explicit deny in an identity-based policy"
+    elif because == "explicit resource-based":
+        reason = "with an explicit deny in a resource-based policy"
+    else:
+        reason = f"because {because} allows the {action} action"
+    on = f" on resource: {resource}" if resource is not None else ""
+    return f"User: {caller_arn} is not authorized to perform: {action}{on} {reason}"
+
+
+# --- S3 (REST-XML: no Type; the request id is the x-amz-request-id header) ----------------------
+
+ASIA_KEY_ID = re.compile(r"^ASIA[A-Z2-7]{16}$")
+
+
+def s3_ok(response, status=200):
+    """Checks an S3 answer's metadata (first answer, request id) and returns it without it."""
+    meta = response["ResponseMetadata"]
+    assert meta["HTTPStatusCode"] == status, meta
+    assert meta["RequestId"], meta
+    assert meta["HTTPHeaders"]["x-amz-request-id"] == meta["RequestId"]
+    assert meta["RetryAttempts"] == 0
+    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
+
+def check_s3_error(response, *, code, status, message):
+    """An S3 error: exactly Code and Message, the HTTP status, the request id header."""
+    assert response["Error"] == {"Code": code, "Message": message}, response["Error"]
+    meta = response["ResponseMetadata"]
+    assert meta["HTTPStatusCode"] == status, meta
+    assert meta["RequestId"] and meta["HTTPHeaders"]["x-amz-request-id"] == meta["RequestId"], meta
+    assert meta["RetryAttempts"] == 0
+    return response["Error"]["Message"]
+
+
+def s3_fails(call, *, code, status, message, **kwargs):
+    """Runs `call(**kwargs)`, which must fail with that S3 error; returns the message."""
+    return check_s3_error(error_of(call, **kwargs), code=code, status=status, message=message)
+
+
+def s3_denied(caller_arn, action, resource=None, because="no identity-based policy"):
+    """S3's AccessDenied for a caller of the bucket owner's account. S3 gives same-account
+    denials "additional context" (S3 User Guide, "Troubleshoot access denied (403 Forbidden)
+    errors"): the caller, the action, the resource ARN in double quotes and the policy type,
+    as real answers read: `User: arn:aws:iam::A:user/U is not authorized to perform:
+    s3:GetObject on resource: "arn:aws:s3:::bucket/key" because no identity-based policy
+    allows the s3:GetObject action` (or `with an explicit deny in a resource-based
+    policy`). ListBuckets names no resource (real `aws s3 ls` transcripts: "... is not
+    authorized to perform: s3:ListAllMyBuckets because no identity-based policy allows the
+    s3:ListAllMyBuckets action"). `because` as in iam_denied, plus 'explicit
+    resource-based' for a Deny in a bucket policy."""
+    quoted = f'"{resource}"' if resource is not None else None
+    return dict(code="AccessDenied", status=403, message=_denied_message(caller_arn, action, quoted, because))
+
+
+S3_INVALID_TOKEN = dict(
+    code="InvalidToken", status=400, message="The provided token is malformed or otherwise invalid.",
+)
+S3_INVALID_ACCESS_KEY_ID = dict(
+    code="InvalidAccessKeyId", status=403,
+    message="The AWS Access Key Id you provided does not exist in our records.",
+)
+
+
+def assumed_role_arn(account_id, role_name, session_name):
+    return f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"

@@ -127,15 +127,23 @@ impl Gate {
                 owner_account: &m.owner_account,
             })
         });
-        match self
-            .oxiam
-            .authorize(principal, &check.access, facts, resource_policy)
-            .await
-        {
+        // S3 names the resource in quotes in its AccessDenied messages.
+        let mut access = check.access.clone();
+        access.shown_as = Some(format!("\"{}\"", access.resource));
+        match self.oxiam.authorize(principal, &access, facts, resource_policy).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind.code == "AccessDenied" => {
                 tracing::debug!(principal = %principal.arn(), action = %check.access.action, resource = %check.access.resource, "S3 access denied");
-                Err(errors::access_denied())
+                // S3 explains a denial only to callers of the bucket owner's account (S3
+                // User Guide, "Troubleshoot access denied (403 Forbidden) errors");
+                // others get the bare "Access Denied".
+                let same_account = meta.as_ref().is_none_or(|m| m.owner_account == principal.account_id);
+                if !same_account {
+                    return Err(errors::access_denied());
+                }
+                // ListAllMyBuckets acts on no resource, and S3's message names none.
+                let message = e.message.replace(" on resource: \"arn:aws:s3:::*\"", "");
+                Err(errors::with_message(s3s::S3ErrorCode::AccessDenied, message))
             }
             Err(e) => Err(errors::internal("authorization failed", &e)),
         }

@@ -16,6 +16,9 @@ use crate::errors::{self, with_aws_message};
 use crate::gate::{Caller, Gate};
 use std::sync::Arc;
 
+/// What S3 reports for an object stored without a Content-Type.
+const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+
 /// The most bytes a bucket policy may hold, as in S3 (20 KB).
 const MAX_POLICY_BYTES: usize = 20 * 1024;
 
@@ -453,12 +456,20 @@ impl S3 for Store {
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
         self.existing(&req.input.bucket).await?;
-        self.fs.get_object(req).await.map_err(with_aws_message)
+        let mut out = self.fs.get_object(req).await.map_err(with_aws_message)?;
+        out.output
+            .content_type
+            .get_or_insert_with(|| DEFAULT_CONTENT_TYPE.to_owned());
+        Ok(out)
     }
 
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
         self.existing(&req.input.bucket).await?;
-        self.fs.head_object(req).await.map_err(with_aws_message)
+        let mut out = self.fs.head_object(req).await.map_err(with_aws_message)?;
+        out.output
+            .content_type
+            .get_or_insert_with(|| DEFAULT_CONTENT_TYPE.to_owned());
+        Ok(out)
     }
 
     async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
@@ -498,7 +509,12 @@ impl S3 for Store {
                 Err(e) => refused.push(Error {
                     code: Some(e.code().as_str().to_owned()),
                     key: Some(object.key),
-                    message: e.message().map(str::to_owned),
+                    // Per-key errors keep S3's terse wording, explanations or not.
+                    message: Some(if *e.code() == S3ErrorCode::AccessDenied {
+                        "Access Denied".to_owned()
+                    } else {
+                        e.message().unwrap_or_default().to_owned()
+                    }),
                     version_id: object.version_id,
                 }),
             }

@@ -583,9 +583,22 @@ async fn iam_users_without_policies_are_denied() {
         .unwrap_err();
     assert_eq!(code(&err), "AccessDenied");
     assert_eq!(status(&err), 403);
-    assert_eq!(message(&err), "Access Denied");
+    // Same account as the bucket's owner: S3 explains the denial.
+    assert_eq!(
+        message(&err),
+        format!(
+            "User: arn:aws:iam::123456789012:user/demo-iam-getter is not authorized to perform: s3:GetObject on \
+             resource: \"arn:aws:s3:::{bucket}/secret.txt\" because no identity-based policy allows the s3:GetObject action"
+        )
+    );
     let err = user.list_buckets().send().await.unwrap_err();
     assert_eq!(code(&err), "AccessDenied");
+    assert_eq!(
+        message(&err),
+        "User: arn:aws:iam::123456789012:user/demo-iam-getter is not authorized to perform: s3:ListAllMyBuckets \
+         because no identity-based policy allows the s3:ListAllMyBuckets action",
+        "ListAllMyBuckets names no resource"
+    );
     let err = user
         .put_object()
         .bucket(bucket)
