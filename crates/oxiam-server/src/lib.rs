@@ -174,6 +174,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     });
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        // Responses go out in more than one write (headers, then a streamed S3 body):
+        // without TCP_NODELAY, Nagle's algorithm holds the second one for the client's
+        // delayed ACK, ~40 ms per request.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = rx.await;
