@@ -56,11 +56,11 @@ pub(crate) struct App {
     pub(crate) s3: oxiam_s3::S3Endpoint,
 }
 
-/// Whether a request is for S3 rather than the IAM/STS Query endpoint, from its head
-/// alone (S3 bodies are streamed, not buffered): the signing name in the credential scope
-/// when there is one; otherwise Query requests are the form POSTs and `?Action=` GETs.
-fn is_s3(head: &http::request::Parts) -> bool {
-    let scope_service = |credential: &str| {
+/// The signing name in the SigV4 credential scope (`AKID/DATE/REGION/SERVICE/aws4_request`),
+/// from the Authorization header or a presigned `X-Amz-Credential`. Read before anything
+/// is trusted: it only routes; authentication checks it again.
+fn signing_name(head: &http::request::Parts) -> Option<String> {
+    let service = |credential: &str| {
         credential
             .split('/')
             .nth(3)
@@ -70,27 +70,49 @@ fn is_s3(head: &http::request::Parts) -> bool {
         .headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split("Credential=").nth(1).and_then(scope_service));
-    let query = head.uri.query().unwrap_or("");
-    let from_query = || {
-        query.split('&').find_map(|pair| {
+        .and_then(|v| v.split("Credential=").nth(1).and_then(service));
+    from_header.or_else(|| {
+        head.uri.query().unwrap_or("").split('&').find_map(|pair| {
             let (k, v) = pair.split_once('=')?;
             k.eq_ignore_ascii_case("X-Amz-Credential")
                 .then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
-                .and_then(|c| scope_service(&c))
+                .and_then(|c| service(&c))
         })
-    };
-    match from_header.or_else(from_query).as_deref() {
-        Some("s3") => true,
-        Some(_) => false,
+    })
+}
+
+/// Where a request goes, from its head alone (S3 bodies are streamed, not buffered).
+enum Route {
+    /// The S3 endpoint.
+    S3,
+    /// The IAM/STS Query endpoint; the service when the signature names it.
+    Query(Option<Service>),
+}
+
+fn route(head: &http::request::Parts) -> Route {
+    match signing_name(head).as_deref() {
+        Some("s3") => Route::S3,
+        Some("iam") => Route::Query(Some(Service::Iam)),
+        Some("sts") => Route::Query(Some(Service::Sts)),
+        Some(_) => Route::Query(None),
+        // Unsigned: Query requests are form POSTs and `?Action=` requests to `/`.
         None => {
             let form = head
                 .headers
                 .get(http::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-            let query_action = query.split('&').any(|pair| pair.starts_with("Action="));
-            !(head.uri.path() == "/" && (form || query_action))
+            let query_action = head
+                .uri
+                .query()
+                .unwrap_or("")
+                .split('&')
+                .any(|pair| pair.starts_with("Action="));
+            if head.uri.path() == "/" && (form || query_action) {
+                Route::Query(None)
+            } else {
+                Route::S3
+            }
         }
     }
 }
@@ -125,40 +147,13 @@ impl Received {
     }
 }
 
-/// The service a request is for, decided before anything is trusted: the signing name in
-/// the credential scope, else the `Version` parameter (IAM and STS share no action names,
-/// but do share this endpoint).
-fn route(received: &Received, params: Option<&QueryParams>) -> Service {
-    let scope_service = |text: &str| {
-        let credential = text.split("Credential=").nth(1)?;
-        credential
-            .split('/')
-            .nth(3)
-            .map(|s| s.trim_end_matches([',', ' ']).to_owned())
-    };
-    let from_header = received
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-        .and_then(|(_, v)| scope_service(std::str::from_utf8(v).ok()?));
-    let from_query = || {
-        let decoded = percent_encoding::percent_decode_str(&received.query)
-            .decode_utf8_lossy()
-            .into_owned();
-        decoded.split("X-Amz-Credential=").nth(1).and_then(|c| {
-            c.split('/')
-                .nth(3)
-                .map(|s| s.split('&').next().unwrap_or("").to_owned())
-        })
-    };
-    match from_header.or_else(from_query).as_deref() {
-        Some("sts") => Service::Sts,
-        Some("iam") => Service::Iam,
-        _ => match params.and_then(|p| p.get("Version")) {
-            Some(sts::API_VERSION) => Service::Sts,
-            _ => Service::Iam,
-        },
-    }
+/// The Query service: the one the signature names, else the one whose API version
+/// `Version` gives (IAM and STS share no action names, but do share this endpoint).
+fn query_service(signed: Option<Service>, params: Option<&QueryParams>) -> Service {
+    signed.unwrap_or(match params.and_then(|p| p.get("Version")) {
+        Some(sts::API_VERSION) => Service::Sts,
+        _ => Service::Iam,
+    })
 }
 
 /// A decoded request of one service.
@@ -267,13 +262,16 @@ async fn handle(
     request: http::Request<Body>,
 ) -> Response {
     let (head, body) = request.into_parts();
-    if is_s3(&head) {
-        return app
-            .s3
-            .call(http::Request::from_parts(head, body), Some(peer.ip()))
-            .await
-            .map(Body::new);
-    }
+    let signed_service = match route(&head) {
+        Route::S3 => {
+            return app
+                .s3
+                .call(http::Request::from_parts(head, body), Some(peer.ip()))
+                .await
+                .map(Body::new);
+        }
+        Route::Query(service) => service,
+    };
     let request = http::Request::from_parts(head, body);
     let started = Instant::now();
     let request_id = ids::request_id();
@@ -289,9 +287,10 @@ async fn handle(
     };
     // A panic is a bug, but the client still gets an answer in the protocol's envelope
     // (InternalFailure, 500) rather than a dropped connection.
-    let outcome = std::panic::AssertUnwindSafe(run(&app.oxiam, &received, &request_id, app.clock.now()))
-        .catch_unwind()
-        .await;
+    let outcome =
+        std::panic::AssertUnwindSafe(run(&app.oxiam, &received, signed_service, &request_id, app.clock.now()))
+            .catch_unwind()
+            .await;
     let (status, body, caller) = outcome.unwrap_or_else(|_| {
         let error = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.");
         let (status, body) = encode_failure(Service::Iam, &request_id, &error);
@@ -309,7 +308,13 @@ async fn handle(
 }
 
 /// The stages after `receive`; returns the status, the body, and the caller's ARN if known.
-async fn run(oxiam: &Oxiam, received: &Received, request_id: &str, now: i64) -> (u16, String, Option<String>) {
+async fn run(
+    oxiam: &Oxiam,
+    received: &Received,
+    signed_service: Option<Service>,
+    request_id: &str,
+    now: i64,
+) -> (u16, String, Option<String>) {
     let form_body = if received.content_type_is_form() || received.method == "POST" {
         std::str::from_utf8(&received.body).ok()
     } else {
@@ -320,7 +325,7 @@ async fn run(oxiam: &Oxiam, received: &Received, request_id: &str, now: i64) -> 
         .flatten()
         .collect();
     let params = QueryParams::parse(&forms);
-    let service = route(received, params.as_ref().ok());
+    let service = query_service(signed_service, params.as_ref().ok());
 
     // authenticate
     let headers: Vec<(&str, &[u8])> = received
