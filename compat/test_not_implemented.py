@@ -26,10 +26,15 @@ def test_unimplemented_iam_operation_is_not_implemented(iam, operation, kwargs):
     "operation,kwargs",
     [
         ("GetFederationToken", dict(Name="compat-fed")),
-        ("DecodeAuthorizationMessage", dict(EncodedMessage="compat")),
+        ("GetSessionToken", dict()),
     ],
 )
 def test_unimplemented_sts_operation_is_not_implemented(sts, operation, kwargs):
     message = fails(getattr(sts, xform_name(operation)), code="NotImplemented", status=501, type_="Receiver", **kwargs)
     assert operation in message
 
+
+
+def test_decode_authorization_message_rejects_what_oxiam_never_issued(sts):
+    """oxiam's AccessDenied messages are never encoded, so any message is invalid."""
+    fails(sts.decode_authorization_message, EncodedMessage="compat", code="InvalidAuthorizationMessageException", status=400)

@@ -121,6 +121,8 @@ impl Oxiam {
                 session_policy_arns: session.session_policy_arns,
                 expires_at: session.expires_at,
                 token_sha256: session.token_sha256,
+                session_tags: session.session_tags,
+                transitive_tag_keys: session.transitive_tag_keys,
             },
             access_key_id: session.access_key_id,
             policy_epoch,

@@ -159,14 +159,18 @@ impl Oxiam {
                 role_name,
                 session_policy,
                 session_policy_arns,
+                session_tags,
                 ..
             } => {
-                let tags = self
+                // Session tags win over the role's tags of the same key (case-insensitive).
+                let mut tags = self
                     .store
                     .get_role(&principal.account_id, role_name)
                     .await
                     .map_err(errors::internal)?
                     .tags;
+                tags.retain(|(k, _)| !session_tags.iter().any(|(s, _)| s.eq_ignore_ascii_case(k)));
+                tags.extend(session_tags.iter().cloned());
                 (
                     tags,
                     self.session_policies(principal, session_policy.as_deref(), session_policy_arns)

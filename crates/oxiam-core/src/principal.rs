@@ -48,6 +48,10 @@ pub enum PrincipalKind {
         expires_at: i64,
         /// SHA-256 (hex) of the session token issued with the credentials.
         token_sha256: String,
+        /// Session tags (`aws:PrincipalTag/…`, over the role's own tags).
+        session_tags: Vec<(String, String)>,
+        /// The session tags that pass on to sessions this one assumes.
+        transitive_tag_keys: Vec<String>,
     },
 }
 

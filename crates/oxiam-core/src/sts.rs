@@ -45,6 +45,56 @@ fn session_token() -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// Session tags in order, and the keys of those that are transitive.
+type SessionTags = (Vec<(String, String)>, Vec<String>);
+
+/// The session's tags and transitive keys: the caller's transitive tags (role chaining)
+/// first, which the request may not override, then the request's tags.
+fn session_tags(caller: &Principal, input: &AssumeRoleRequest) -> Result<SessionTags, ServiceError> {
+    let invalid = |message: String| ServiceError::new(common_errors::VALIDATION_ERROR, message);
+    let requested = crate::tags::pairs(input.tags.as_ref().map(|tags| {
+        tags.iter()
+            .map(|t| oxiam_protocol::iam::Tag {
+                key: t.key.clone(),
+                value: t.value.clone(),
+            })
+            .collect()
+    }))?;
+    let requested_keys = input.transitive_tag_keys.clone().unwrap_or_default();
+    for key in &requested_keys {
+        if !requested.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            return Err(invalid(format!(
+                "Transitive tag key {key} is not among the session tags."
+            )));
+        }
+    }
+    let (mut tags, mut transitive) = match &caller.kind {
+        PrincipalKind::AssumedRole {
+            session_tags,
+            transitive_tag_keys,
+            ..
+        } => {
+            let inherited: Vec<(String, String)> = session_tags
+                .iter()
+                .filter(|(k, _)| transitive_tag_keys.iter().any(|t| t.eq_ignore_ascii_case(k)))
+                .cloned()
+                .collect();
+            (inherited, transitive_tag_keys.clone())
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    for (key, value) in requested {
+        if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+            return Err(invalid(format!(
+                "The session tag {key} is a transitive tag of the calling session and cannot be overridden."
+            )));
+        }
+        tags.push((key, value));
+    }
+    transitive.extend(requested_keys);
+    Ok((tags, transitive))
+}
+
 fn access_denied(caller: &Principal, action: &str, resource: &str) -> ServiceError {
     ServiceError::new(
         common_errors::ACCESS_DENIED,
@@ -120,6 +170,25 @@ impl Oxiam {
         if !decision {
             return Err(denied());
         }
+        // Passing session tags is its own permission, sts:TagSession, which the trust
+        // policy must grant too (with the tags as aws:RequestTag/… and aws:TagKeys).
+        if let Some(tags) = input.tags.as_ref().filter(|t| !t.is_empty()) {
+            let mut tag_access = Access::new("sts:TagSession", input.role_arn.clone());
+            for tag in tags {
+                tag_access
+                    .keys
+                    .push((format!("aws:RequestTag/{}", tag.key), vec![tag.value.clone()]));
+            }
+            tag_access
+                .keys
+                .push(("aws:TagKeys".to_owned(), tags.iter().map(|t| t.key.clone()).collect()));
+            if !self
+                .evaluate_with_trust(caller, &tag_access, facts, &trust, &role.account_id)
+                .await?
+            {
+                return Err(access_denied(caller, "sts:TagSession", &input.role_arn));
+            }
+        }
         Ok(role)
     }
 
@@ -165,6 +234,12 @@ impl Oxiam {
             })),
             Request::AssumeRole(input) => Ok(Response::AssumeRole(self.assume_role(caller, input, now, facts).await?)),
             Request::GetAccessKeyInfo(input) => Ok(Response::GetAccessKeyInfo(self.access_key_info(input).await?)),
+            // oxiam's AccessDenied messages are never encoded, so no message it could be
+            // asked to decode was issued by it.
+            Request::DecodeAuthorizationMessage(_) => Err(ServiceError::new(
+                sts_errors::INVALID_AUTHORIZATION_MESSAGE,
+                "The authorization message is invalid: oxiam issues no encoded authorization messages.",
+            )),
             other => Err(errors::not_implemented(&format!(
                 "the STS operation {}",
                 other.operation().name()
@@ -197,11 +272,6 @@ impl Oxiam {
         now: i64,
         facts: &RequestFacts,
     ) -> Result<AssumeRoleResponse, ServiceError> {
-        if input.tags.is_some() || input.transitive_tag_keys.is_some() {
-            return Err(errors::not_implemented(
-                "session tags (Tags, TransitiveTagKeys) on AssumeRole",
-            ));
-        }
         if input.serial_number.is_some() || input.source_identity.is_some() || input.provided_contexts.is_some() {
             return Err(errors::not_implemented(
                 "MFA, SourceIdentity and ProvidedContexts on AssumeRole",
@@ -209,6 +279,7 @@ impl Oxiam {
         }
         // Authorized again here, in the same call that issues the credentials, so the role
         // used is the one the decision was about.
+        let (session_tags, transitive_tag_keys) = session_tags(caller, &input)?;
         let role = self.authorize_assume_role(caller, &input, facts).await?;
         let chained = matches!(caller.kind, PrincipalKind::AssumedRole { .. });
         let duration = input.duration_seconds.map_or(DEFAULT_SESSION_SECONDS, i64::from);
@@ -268,6 +339,8 @@ impl Oxiam {
                 session_policy: input.policy.clone(),
                 session_policy_arns: arns,
                 chained,
+                session_tags,
+                transitive_tag_keys,
                 issued_at: now,
                 expires_at,
             })

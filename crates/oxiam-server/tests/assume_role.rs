@@ -54,7 +54,130 @@ on_both_backends!(
     denied_before_assuming_the_role_and_allowed_after,
     trust_and_duration_rules,
     temporary_credentials_expire,
+    session_tags_decide_and_pass_on,
 );
+
+async fn session_tags_decide_and_pass_on(s: &TestServer) {
+    use aws_sdk_sts::types::Tag;
+    let root = s.root_iam();
+    let user = root
+        .create_user()
+        .user_name("tagger")
+        .send()
+        .await
+        .unwrap()
+        .user
+        .unwrap();
+    let key = root
+        .create_access_key()
+        .user_name("tagger")
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    let trust_with_tags = |principal: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":["sts:AssumeRole","sts:TagSession"]}}]}}"#
+        )
+    };
+    root.create_role()
+        .role_name("first")
+        .assume_role_policy_document(trust_with_tags(&user.arn))
+        .send()
+        .await
+        .unwrap();
+    let blue_only = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"iam:ListRoles","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/project":"blue"}}},
+        {"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+    root.put_role_policy()
+        .role_name("first")
+        .policy_name("blue")
+        .policy_document(blue_only)
+        .send()
+        .await
+        .unwrap();
+    let sts = s.sts_as(&key.access_key_id, &key.secret_access_key, "us-east-1");
+    let first = format!("arn:aws:iam::{ACCOUNT}:role/first");
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
+
+    let blue = sts
+        .assume_role()
+        .role_arn(&first)
+        .role_session_name("blue")
+        .tags(tag("project", "blue"))
+        .transitive_tag_keys("project")
+        .send()
+        .await
+        .unwrap();
+    let (blue_iam, blue_sts) = session_clients(s, blue.credentials().unwrap());
+    blue_iam.list_roles().send().await.unwrap();
+    let red = sts
+        .assume_role()
+        .role_arn(&first)
+        .role_session_name("red")
+        .tags(tag("project", "red"))
+        .send()
+        .await
+        .unwrap();
+    let (red_iam, _) = session_clients(s, red.credentials().unwrap());
+    assert_eq!(code(&red_iam.list_roles().send().await.unwrap_err()), "AccessDenied");
+
+    // Without sts:TagSession in the trust policy, tags cannot be passed.
+    root.create_role()
+        .role_name("no-tags")
+        .assume_role_policy_document(trust(&user.arn))
+        .send()
+        .await
+        .unwrap();
+    let err = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/no-tags"))
+        .role_session_name("s1")
+        .tags(tag("project", "blue"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        sts_message(&err).contains("is not authorized to perform: sts:TagSession"),
+        "{}",
+        sts_message(&err)
+    );
+
+    // Role chaining: the transitive tag rides along and cannot be overridden.
+    root.create_role()
+        .role_name("second")
+        .assume_role_policy_document(trust_with_tags(&first))
+        .send()
+        .await
+        .unwrap();
+    root.put_role_policy()
+        .role_name("second")
+        .policy_name("blue")
+        .policy_document(blue_only)
+        .send()
+        .await
+        .unwrap();
+    let second = format!("arn:aws:iam::{ACCOUNT}:role/second");
+    let chained = blue_sts
+        .assume_role()
+        .role_arn(&second)
+        .role_session_name("chained")
+        .send()
+        .await
+        .unwrap();
+    let (chained_iam, _) = session_clients(s, chained.credentials().unwrap());
+    chained_iam.list_roles().send().await.unwrap();
+    let err = blue_sts
+        .assume_role()
+        .role_arn(&second)
+        .role_session_name("override")
+        .tags(tag("Project", "red"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(sts_code(&err), "ValidationError");
+}
 
 async fn temporary_credentials_expire(s: &TestServer) {
     let root = s.root_iam();

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_policies_roles_groups.sql")),
     (3, include_str!("migrations/0003_policy_epoch.sql")),
     (4, include_str!("migrations/0004_sessions.sql")),
+    (5, include_str!("migrations/0005_session_tags.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -1,5 +1,7 @@
 //! Temporary credentials of role sessions.
 
+use sqlx::Row as _;
+
 use crate::{RoleRow, Store, StoreError};
 
 /// A role session as stored.
@@ -23,6 +25,10 @@ pub struct SessionRow {
     pub session_policy_arns: Vec<String>,
     /// Whether a role session assumed it (role chaining).
     pub chained: bool,
+    /// Session tags, in the order given (inherited transitive tags first).
+    pub session_tags: Vec<(String, String)>,
+    /// The keys of the tags that pass on to sessions this session assumes.
+    pub transitive_tag_keys: Vec<String>,
     /// Issue time.
     pub issued_at: i64,
     /// Expiry time.
@@ -34,8 +40,8 @@ impl Store {
     pub async fn create_session(&self, s: &SessionRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sessions (access_key_id, account_id, secret_sealed, token_sha256, role_id, session_name, \
-             session_policy, session_policy_arns, chained, issued_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             session_policy, session_policy_arns, chained, issued_at, expires_at, session_tags, transitive_tag_keys) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(s.access_key_id.as_str())
         .bind(s.account_id.as_str())
@@ -48,6 +54,13 @@ impl Store {
         .bind(i64::from(s.chained))
         .bind(s.issued_at)
         .bind(s.expires_at)
+        .bind(
+            s.session_tags
+                .iter()
+                .map(|(k, v)| format!("{k}\t{v}\n"))
+                .collect::<String>(),
+        )
+        .bind(s.transitive_tag_keys.join("\n"))
         .execute(&self.pool)
         .await
         .map_err(StoreError::from_write)?;
@@ -56,62 +69,42 @@ impl Store {
 
     /// A session with its role (`None` if the key is unknown or its role is gone).
     pub async fn find_session(&self, access_key_id: &str) -> Result<Option<(SessionRow, RoleRow, i64)>, StoreError> {
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            i64,
-            i64,
-            i64,
-            String,
-            i64,
-        );
-        let row: Option<Row> = sqlx::query_as(
+        let row = sqlx::query(
             "SELECT s.access_key_id, s.account_id, s.secret_sealed, s.token_sha256, s.role_id, s.session_name, \
-             s.session_policy, s.session_policy_arns, s.chained, s.issued_at, s.expires_at, r.name, a.policy_epoch \
+             s.session_policy, s.session_policy_arns, s.chained, s.issued_at, s.expires_at, r.name, a.policy_epoch, \
+             s.session_tags, s.transitive_tag_keys \
              FROM sessions s JOIN roles r ON r.role_id = s.role_id JOIN accounts a ON a.account_id = s.account_id \
              WHERE s.access_key_id = $1",
         )
         .bind(access_key_id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((
-            id,
-            account_id,
-            secret,
-            token,
-            role_id,
-            name,
-            policy,
-            arns,
-            chained,
-            issued,
-            expires,
-            role_name,
-            epoch,
-        )) = row
-        else {
-            return Ok(None);
-        };
-        let role = self.get_role(&account_id, &role_name).await?;
+        let Some(row) = row else { return Ok(None) };
+        let lines =
+            |text: String| -> Vec<String> { text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect() };
+        let account_id: String = row.try_get(1)?;
+        let role_name: String = row.try_get(11)?;
+        let chained: i64 = row.try_get(8)?;
         let session = SessionRow {
-            access_key_id: id,
-            account_id,
-            secret_sealed: secret,
-            token_sha256: token,
-            role_id,
-            session_name: name,
-            session_policy: policy,
-            session_policy_arns: arns.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+            access_key_id: row.try_get(0)?,
+            account_id: account_id.clone(),
+            secret_sealed: row.try_get(2)?,
+            token_sha256: row.try_get(3)?,
+            role_id: row.try_get(4)?,
+            session_name: row.try_get(5)?,
+            session_policy: row.try_get(6)?,
+            session_policy_arns: lines(row.try_get(7)?),
             chained: chained != 0,
-            issued_at: issued,
-            expires_at: expires,
+            session_tags: lines(row.try_get(13)?)
+                .into_iter()
+                .filter_map(|l| l.split_once('\t').map(|(k, v)| (k.to_owned(), v.to_owned())))
+                .collect(),
+            transitive_tag_keys: lines(row.try_get(14)?),
+            issued_at: row.try_get(9)?,
+            expires_at: row.try_get(10)?,
         };
+        let epoch: i64 = row.try_get(12)?;
+        let role = self.get_role(&account_id, &role_name).await?;
         Ok(Some((session, role, epoch)))
     }
 
