@@ -26,7 +26,6 @@ def test_unimplemented_iam_operation_is_not_implemented(iam, operation, kwargs):
     "operation,kwargs",
     [
         ("GetFederationToken", dict(Name="compat-fed")),
-        ("GetSessionToken", dict()),
     ],
 )
 def test_unimplemented_sts_operation_is_not_implemented(sts, operation, kwargs):

@@ -4,7 +4,7 @@
 use oxiam_sigv4::{AuthError, Claim, SignedRequest};
 use oxiam_store::KeyWithOwner;
 
-use crate::{Oxiam, Principal, PrincipalKind};
+use crate::{Oxiam, Principal, PrincipalKind, Session, SessionIssuer};
 
 /// A request whose signature checked out.
 #[derive(Debug, Clone)]
@@ -95,6 +95,7 @@ impl Oxiam {
             kind,
             access_key_id: key.access_key_id,
             policy_epoch,
+            session: None,
         };
         Ok(Some((secret, principal)))
     }
@@ -104,7 +105,7 @@ impl Oxiam {
         access_key_id: &str,
     ) -> Result<Option<(String, Principal)>, oxiam_store::StoreError> {
         let Some((session, role, policy_epoch)) = self.store.find_session(access_key_id).await? else {
-            return Ok(None);
+            return self.user_session_credentials(access_key_id).await;
         };
         let Ok(secret) = self.secrets.open(&session.access_key_id, &session.secret_sealed) else {
             tracing::error!(access_key_id = %session.access_key_id, "stored session secret does not open");
@@ -119,13 +120,50 @@ impl Oxiam {
                 session_name: session.session_name,
                 session_policy: session.session_policy,
                 session_policy_arns: session.session_policy_arns,
-                expires_at: session.expires_at,
-                token_sha256: session.token_sha256,
                 session_tags: session.session_tags,
                 transitive_tag_keys: session.transitive_tag_keys,
             },
             access_key_id: session.access_key_id,
             policy_epoch,
+            session: Some(Session {
+                token_sha256: session.token_sha256,
+                expires_at: session.expires_at,
+                issued_by: SessionIssuer::AssumeRole,
+            }),
+        };
+        Ok(Some((secret, principal)))
+    }
+
+    /// Credentials from GetSessionToken: they act as the user (or root) that asked.
+    async fn user_session_credentials(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(String, Principal)>, oxiam_store::StoreError> {
+        let Some((session, user, policy_epoch)) = self.store.find_user_session(access_key_id).await? else {
+            return Ok(None);
+        };
+        let Ok(secret) = self.secrets.open(&session.access_key_id, &session.secret_sealed) else {
+            tracing::error!(access_key_id = %session.access_key_id, "stored session secret does not open");
+            return Ok(None);
+        };
+        let kind = match user {
+            None => PrincipalKind::Root,
+            Some(u) => PrincipalKind::User {
+                user_id: u.user_id,
+                name: u.name,
+                path: u.path,
+            },
+        };
+        let principal = Principal {
+            account_id: session.account_id,
+            kind,
+            access_key_id: session.access_key_id,
+            policy_epoch,
+            session: Some(Session {
+                token_sha256: session.token_sha256,
+                expires_at: session.expires_at,
+                issued_by: SessionIssuer::GetSessionToken,
+            }),
         };
         Ok(Some((secret, principal)))
     }
@@ -134,12 +172,7 @@ impl Oxiam {
     /// session needs the very token issued with its key (compared by hash, in constant
     /// time) before its expiry; a long-term key must come without one.
     pub fn check_session_token(&self, principal: &Principal, token: Option<&str>, now: i64) -> Result<(), AuthFailure> {
-        let PrincipalKind::AssumedRole {
-            expires_at,
-            token_sha256,
-            ..
-        } = &principal.kind
-        else {
+        let Some(session) = &principal.session else {
             return if token.is_some() { Err(invalid_token()) } else { Ok(()) };
         };
         let Some(token) = token else {
@@ -148,11 +181,11 @@ impl Oxiam {
         let presented = crate::sts::token_digest(token);
         if !bool::from(subtle::ConstantTimeEq::ct_eq(
             presented.as_bytes(),
-            token_sha256.as_bytes(),
+            session.token_sha256.as_bytes(),
         )) {
             return Err(invalid_token());
         }
-        if now >= *expires_at {
+        if now >= session.expires_at {
             return Err(AuthFailure::Rejected(AuthError::expired_token()));
         }
         Ok(())

@@ -291,9 +291,31 @@ impl Oxiam {
         facts: &RequestFacts,
         resource_policy: Option<ResourcePolicy<'_>>,
     ) -> Result<(), ServiceError> {
-        // AWS answers GetCallerIdentity for any authenticated caller, whatever its policies.
-        if access.action == "sts:GetCallerIdentity" {
+        // AWS answers GetCallerIdentity and GetSessionToken for any authenticated caller,
+        // whatever its policies ("no permissions are required", STS API reference).
+        if access.action == "sts:GetCallerIdentity" || access.action == "sts:GetSessionToken" {
             return Ok(());
+        }
+        // Credentials from GetSessionToken without MFA may not call IAM, nor STS beyond
+        // AssumeRole and GetCallerIdentity (IAM User Guide, "Comparing the AWS STS API
+        // operations"); oxiam has no MFA yet, so this holds for all of them.
+        if principal
+            .session
+            .as_ref()
+            .is_some_and(|s| s.issued_by == crate::SessionIssuer::GetSessionToken)
+        {
+            let sts_allowed = access.action.eq_ignore_ascii_case("sts:AssumeRole");
+            let action = access.action.to_ascii_lowercase();
+            if action.starts_with("iam:") || (action.starts_with("sts:") && !sts_allowed) {
+                return Err(ServiceError::new(
+                    common_errors::ACCESS_DENIED,
+                    format!(
+                        "User: {} is not authorized to perform: {} with credentials from GetSessionToken that carry no MFA",
+                        principal.arn(),
+                        access.action
+                    ),
+                ));
+            }
         }
         let policies = self.principal_policies(principal).await?;
         let context = request_context(principal, facts, access, &policies.tags);

@@ -17,7 +17,7 @@ pub mod sts;
 mod tags;
 
 pub use authn::{AuthFailure, Authenticated};
-pub use principal::{Principal, PrincipalKind};
+pub use principal::{Principal, PrincipalKind, Session, SessionIssuer};
 pub use secrets::SecretBox;
 
 use oxiam_store::Store;

@@ -14,6 +14,28 @@ pub struct Principal {
     /// The account's policy epoch when the request was authenticated: a cached policy
     /// set compiled at an older epoch is stale.
     pub policy_epoch: i64,
+    /// For temporary credentials, the session they belong to.
+    pub session: Option<Session>,
+}
+
+/// What temporary credentials add to the identity they act as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// SHA-256 (hex) of the session token issued with the credentials.
+    pub token_sha256: String,
+    /// When the credentials expire.
+    pub expires_at: i64,
+    /// Which call issued them.
+    pub issued_by: SessionIssuer,
+}
+
+/// The STS call that issued temporary credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionIssuer {
+    /// AssumeRole: the session is a role session.
+    AssumeRole,
+    /// GetSessionToken: the session acts as the user (or root) that asked for it.
+    GetSessionToken,
 }
 
 /// The identities that can sign requests.
@@ -44,10 +66,6 @@ pub enum PrincipalKind {
         session_policy: Option<String>,
         /// Managed session policy ARNs.
         session_policy_arns: Vec<String>,
-        /// When the credentials expire.
-        expires_at: i64,
-        /// SHA-256 (hex) of the session token issued with the credentials.
-        token_sha256: String,
         /// Session tags (`aws:PrincipalTag/…`, over the role's own tags).
         session_tags: Vec<(String, String)>,
         /// The session tags that pass on to sessions this one assumes.

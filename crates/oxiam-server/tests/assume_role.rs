@@ -55,7 +55,88 @@ on_both_backends!(
     trust_and_duration_rules,
     temporary_credentials_expire,
     session_tags_decide_and_pass_on,
+    session_token_credentials_act_as_the_user,
 );
+
+async fn session_token_credentials_act_as_the_user(s: &TestServer) {
+    let root = s.root_iam();
+    let user = root
+        .create_user()
+        .user_name("traveller")
+        .send()
+        .await
+        .unwrap()
+        .user
+        .unwrap();
+    let key = root
+        .create_access_key()
+        .user_name("traveller")
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    root.put_user_policy()
+        .user_name("traveller")
+        .policy_name("list")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListUsers","sts:GetAccessKeyInfo"],"Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let sts = s.sts_as(&key.access_key_id, &key.secret_access_key, "us-east-1");
+    let out = sts.get_session_token().send().await.unwrap();
+    let creds = out.credentials().unwrap();
+    assert!(creds.access_key_id().starts_with("ASIA"));
+    let lasts = creds.expiration().secs()
+        - std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+    assert!((43_190..=43_200).contains(&lasts), "{lasts}");
+    let (iam, session_sts) = session_clients(s, creds);
+    let me = session_sts.get_caller_identity().send().await.unwrap();
+    assert_eq!(me.arn(), Some(user.arn.as_str()), "the session acts as the user");
+    assert_eq!(me.user_id(), Some(user.user_id.as_str()));
+    // Without MFA, no IAM and no STS beyond AssumeRole and GetCallerIdentity.
+    assert_eq!(code(&iam.list_users().send().await.unwrap_err()), "AccessDenied");
+    let err = session_sts.get_session_token().send().await.unwrap_err();
+    assert_eq!(
+        sts_message(&err),
+        "Cannot call GetSessionToken with session credentials"
+    );
+    let err = session_sts
+        .get_access_key_info()
+        .access_key_id(&key.access_key_id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(sts_code(&err), "AccessDenied");
+    // The user's long-term key still can.
+    s.iam_as(&key.access_key_id, &key.secret_access_key, "us-east-1")
+        .list_users()
+        .send()
+        .await
+        .unwrap();
+
+    let err = s
+        .root_sts()
+        .get_session_token()
+        .duration_seconds(7200)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        sts_code(&err),
+        "ValidationError",
+        "the root's sessions last at most an hour"
+    );
+    let root_session = s.root_sts().get_session_token().send().await.unwrap();
+    let (_, root_sts) = session_clients(s, root_session.credentials().unwrap());
+    assert_eq!(
+        root_sts.get_caller_identity().send().await.unwrap().arn(),
+        Some(format!("arn:aws:iam::{ACCOUNT}:root").as_str())
+    );
+}
 
 async fn session_tags_decide_and_pass_on(s: &TestServer) {
     use aws_sdk_sts::types::Tag;

@@ -21,7 +21,7 @@ pub use entities::{Dependent, EntityKind, EntityRef, InlinePolicy, StoredPolicy}
 pub use groups::GroupRow;
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
 pub use roles::{NewRole, RoleRow};
-pub use sessions::SessionRow;
+pub use sessions::{SessionRow, UserSessionRow};
 pub use tags::TagOwner;
 pub use users::{AccessKeyRow, KeyWithOwner, NewUser, Page, UserRow};
 

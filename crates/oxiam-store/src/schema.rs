@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_policy_epoch.sql")),
     (4, include_str!("migrations/0004_sessions.sql")),
     (5, include_str!("migrations/0005_session_tags.sql")),
+    (6, include_str!("migrations/0006_user_sessions.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

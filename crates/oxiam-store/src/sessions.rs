@@ -35,7 +35,79 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
+/// Temporary credentials from GetSessionToken, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSessionRow {
+    /// `ASIA…`.
+    pub access_key_id: String,
+    /// The account.
+    pub account_id: String,
+    /// The user they act as; `None` for the account root.
+    pub user_id: Option<String>,
+    /// The sealed secret.
+    pub secret_sealed: String,
+    /// Lower-case hex SHA-256 of the session token.
+    pub token_sha256: String,
+    /// Issue time.
+    pub issued_at: i64,
+    /// Expiry time.
+    pub expires_at: i64,
+}
+
 impl Store {
+    /// Stores GetSessionToken credentials.
+    pub async fn create_user_session(&self, s: &UserSessionRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO user_sessions (access_key_id, account_id, user_id, secret_sealed, token_sha256, issued_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(s.access_key_id.as_str())
+        .bind(s.account_id.as_str())
+        .bind(s.user_id.as_deref())
+        .bind(s.secret_sealed.as_str())
+        .bind(s.token_sha256.as_str())
+        .bind(s.issued_at)
+        .bind(s.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::from_write)?;
+        Ok(())
+    }
+
+    /// GetSessionToken credentials with the user they act as (`None` user: the root) and
+    /// the account's policy epoch; `None` if unknown or if the user is gone.
+    pub async fn find_user_session(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(UserSessionRow, Option<crate::UserRow>, i64)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.access_key_id, s.account_id, s.user_id, s.secret_sealed, s.token_sha256, s.issued_at, \
+             s.expires_at, a.policy_epoch, u.name FROM user_sessions s JOIN accounts a ON a.account_id = s.account_id \
+             LEFT JOIN users u ON u.user_id = s.user_id WHERE s.access_key_id = $1",
+        )
+        .bind(access_key_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let session = UserSessionRow {
+            access_key_id: row.try_get(0)?,
+            account_id: row.try_get(1)?,
+            user_id: row.try_get(2)?,
+            secret_sealed: row.try_get(3)?,
+            token_sha256: row.try_get(4)?,
+            issued_at: row.try_get(5)?,
+            expires_at: row.try_get(6)?,
+        };
+        let epoch: i64 = row.try_get(7)?;
+        let user = match (&session.user_id, row.try_get::<Option<String>, _>(8)?) {
+            (None, _) => None,
+            (Some(_), Some(name)) => Some(self.get_user(&session.account_id, &name).await?),
+            // The user was deleted: its sessions die with it.
+            (Some(_), None) => return Ok(None),
+        };
+        Ok(Some((session, user, epoch)))
+    }
+
     /// Stores a new session.
     pub async fn create_session(&self, s: &SessionRow) -> Result<(), StoreError> {
         sqlx::query(
