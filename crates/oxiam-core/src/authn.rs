@@ -127,6 +127,7 @@ impl Oxiam {
             policy_epoch,
             session: Some(Session {
                 token_sha256: session.token_sha256,
+                issued_at: session.issued_at,
                 expires_at: session.expires_at,
                 issued_by: SessionIssuer::AssumeRole,
             }),
@@ -161,6 +162,7 @@ impl Oxiam {
             policy_epoch,
             session: Some(Session {
                 token_sha256: session.token_sha256,
+                issued_at: session.issued_at,
                 expires_at: session.expires_at,
                 issued_by: SessionIssuer::GetSessionToken,
             }),

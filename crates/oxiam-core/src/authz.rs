@@ -371,6 +371,13 @@ fn request_context(principal: &Principal, facts: &RequestFacts, access: &Access,
         .set("aws:RequestedRegion", facts.region.as_str())
         .set("aws:ViaAWSService", false)
         .set_opt("aws:SourceIp", facts.source_ip);
+    // Temporary credentials carry their issue time and whether MFA was used (never, yet);
+    // long-term keys carry neither key, as in AWS.
+    if let Some(session) = &principal.session {
+        b = b
+            .set("aws:TokenIssueTime", Value::date_epoch_seconds(session.issued_at))
+            .set("aws:MultiFactorAuthPresent", false);
+    }
     b = match &principal.kind {
         PrincipalKind::Root => b.set("aws:PrincipalType", "Account"),
         PrincipalKind::User { name, .. } => b.set("aws:PrincipalType", "User").set("aws:username", name.as_str()),

@@ -23,6 +23,8 @@ pub struct Principal {
 pub struct Session {
     /// SHA-256 (hex) of the session token issued with the credentials.
     pub token_sha256: String,
+    /// When the credentials were issued (`aws:TokenIssueTime`).
+    pub issued_at: i64,
     /// When the credentials expire.
     pub expires_at: i64,
     /// Which call issued them.

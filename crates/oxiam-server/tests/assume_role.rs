@@ -56,7 +56,60 @@ on_both_backends!(
     temporary_credentials_expire,
     session_tags_decide_and_pass_on,
     session_token_credentials_act_as_the_user,
+    sessions_carry_token_issue_time_and_no_mfa,
 );
+
+async fn sessions_carry_token_issue_time_and_no_mfa(s: &TestServer) {
+    let root = s.root_iam();
+    let user = root
+        .create_user()
+        .user_name("keyholder")
+        .send()
+        .await
+        .unwrap()
+        .user
+        .unwrap();
+    let key = root
+        .create_access_key()
+        .user_name("keyholder")
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    root.create_role()
+        .role_name("mfa-aware")
+        .assume_role_policy_document(trust(&user.arn))
+        .send()
+        .await
+        .unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":["iam:ListRoles","iam:ListUsers"],"Resource":"*","Condition":{"Null":{"aws:TokenIssueTime":"false"}}},
+        {"Effect":"Deny","Action":"iam:ListUsers","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
+    root.put_role_policy()
+        .role_name("mfa-aware")
+        .policy_name("p")
+        .policy_document(policy)
+        .send()
+        .await
+        .unwrap();
+    let sts = s.sts_as(&key.access_key_id, &key.secret_access_key, "us-east-1");
+    let out = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/mfa-aware"))
+        .role_session_name("no-mfa")
+        .send()
+        .await
+        .unwrap();
+    let (iam, _) = session_clients(s, out.credentials().unwrap());
+    iam.list_roles().send().await.unwrap();
+    let err = iam.list_users().send().await.unwrap_err();
+    assert!(
+        message(&err).ends_with("with an explicit deny in an identity-based policy"),
+        "{}",
+        message(&err)
+    );
+}
 
 async fn session_token_credentials_act_as_the_user(s: &TestServer) {
     let root = s.root_iam();
