@@ -318,31 +318,25 @@ impl Oxiam {
                 .into_iter()
                 .next();
         }
-        let resource_policy = match &input.resource_policy {
-            Some(doc) => Some(source(
-                "ResourcePolicy".to_owned(),
-                doc,
-                PolicyKind::Resource,
-                Some(PolicySourceType::Resource),
-            )?),
-            None => None,
-        };
         let caller_arn = input
             .caller_arn
             .clone()
             .unwrap_or_else(|| input.policy_source_arn.clone());
-        Simulation {
+        simulate(
             identity,
             boundary,
-            resource_policy,
-            caller_arn: &caller_arn,
-            account: &caller.account_id,
-            resource_owner: input.resource_owner.as_deref().and_then(|o| o.split(':').nth(4)),
-            actions: &input.action_names,
-            resources: input.resource_arns.clone().unwrap_or_else(|| vec!["*".to_owned()]),
-            context: context(input.context_entries.as_deref().unwrap_or_default()),
-        }
-        .run(page_size(input.max_items), input.marker.as_deref())
+            &caller_arn,
+            &caller.account_id,
+            Shared {
+                resource_policy: input.resource_policy.as_deref(),
+                resource_owner: input.resource_owner.as_deref(),
+                actions: &input.action_names,
+                resources: input.resource_arns.as_deref(),
+                context_entries: input.context_entries.as_deref(),
+                max_items: input.max_items,
+                marker: input.marker.as_deref(),
+            },
+        )
     }
 
     pub(super) async fn simulate_custom_policy(
@@ -371,32 +365,26 @@ impl Oxiam {
         )?
         .into_iter()
         .next();
-        let resource_policy = match &input.resource_policy {
-            Some(doc) => Some(source(
-                "ResourcePolicy".to_owned(),
-                doc,
-                PolicyKind::Resource,
-                Some(PolicySourceType::Resource),
-            )?),
-            None => None,
-        };
         // Without a caller, the policies are judged as an IAM user of the caller's account.
         let caller_arn = input
             .caller_arn
             .clone()
             .unwrap_or_else(|| format!("arn:aws:iam::{}:user/simulated", caller.account_id));
-        Simulation {
+        simulate(
             identity,
             boundary,
-            resource_policy,
-            caller_arn: &caller_arn,
-            account: &caller.account_id,
-            resource_owner: input.resource_owner.as_deref().and_then(|o| o.split(':').nth(4)),
-            actions: &input.action_names,
-            resources: input.resource_arns.clone().unwrap_or_else(|| vec!["*".to_owned()]),
-            context: context(input.context_entries.as_deref().unwrap_or_default()),
-        }
-        .run(page_size(input.max_items), input.marker.as_deref())
+            &caller_arn,
+            &caller.account_id,
+            Shared {
+                resource_policy: input.resource_policy.as_deref(),
+                resource_owner: input.resource_owner.as_deref(),
+                actions: &input.action_names,
+                resources: input.resource_arns.as_deref(),
+                context_entries: input.context_entries.as_deref(),
+                max_items: input.max_items,
+                marker: input.marker.as_deref(),
+            },
+        )
     }
 
     pub(super) async fn context_keys_for_principal(
@@ -424,6 +412,50 @@ impl Oxiam {
             context_key_names: Some(union_keys(&sources)),
         })
     }
+}
+
+/// What SimulatePrincipalPolicy and SimulateCustomPolicy share.
+struct Shared<'a> {
+    resource_policy: Option<&'a str>,
+    resource_owner: Option<&'a str>,
+    actions: &'a [String],
+    resources: Option<&'a [String]>,
+    context_entries: Option<&'a [ContextEntry]>,
+    max_items: Option<i32>,
+    marker: Option<&'a str>,
+}
+
+fn simulate(
+    identity: Vec<Source>,
+    boundary: Option<Source>,
+    caller_arn: &str,
+    account: &str,
+    shared: Shared<'_>,
+) -> Result<SimulatePolicyResponse, ServiceError> {
+    let resource_policy = match shared.resource_policy {
+        Some(doc) => Some(source(
+            "ResourcePolicy".to_owned(),
+            doc,
+            PolicyKind::Resource,
+            Some(PolicySourceType::Resource),
+        )?),
+        None => None,
+    };
+    Simulation {
+        identity,
+        boundary,
+        resource_policy,
+        caller_arn,
+        account,
+        // `ResourceOwner` is an account ARN (`arn:aws:iam::ACCOUNT:root`): its account part.
+        resource_owner: shared.resource_owner.and_then(|o| o.split(':').nth(4)),
+        actions: shared.actions,
+        resources: shared
+            .resources
+            .map_or_else(|| vec!["*".to_owned()], <[String]>::to_vec),
+        context: context(shared.context_entries.unwrap_or_default()),
+    }
+    .run(page_size(shared.max_items), shared.marker)
 }
 
 fn union_keys(sources: &[Source]) -> Vec<String> {
