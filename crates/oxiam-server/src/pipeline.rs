@@ -392,7 +392,12 @@ async fn execute(
     match decode(service, &params?)? {
         Decoded::Iam(request) => {
             oxiam
-                .authorize(principal, &oxiam_core::iam::access(principal, &request), &facts, None)
+                .authorize(
+                    principal,
+                    &oxiam.access_with_paths(principal, &request).await?,
+                    &facts,
+                    None,
+                )
                 .await?;
             let response = oxiam.execute_iam(principal, request, now).await?;
             Ok(encode_iam(request_id, &response))

@@ -63,10 +63,49 @@ fn denied_because(err_message: &str, user: &str, action: &str, resource: &str, w
 }
 
 on_both_backends!(
+    resources_carry_the_entitys_path,
     attached_and_group_policies_allow_and_explicit_denies_win,
     permissions_boundaries_cap_what_policies_grant,
     conditions_and_variables_decide_per_request,
 );
+
+async fn resources_carry_the_entitys_path(s: &TestServer) {
+    let root = s.root_iam();
+    root.create_user()
+        .user_name("inside")
+        .path("/team/")
+        .send()
+        .await
+        .unwrap();
+    root.create_user()
+        .user_name("outside")
+        .path("/other/")
+        .send()
+        .await
+        .unwrap();
+    let viewer = user(s, "viewer", &[]).await;
+    let arn = managed(
+        s,
+        "TeamReader",
+        &allow("iam:GetUser", &format!("arn:aws:iam::{ACCOUNT}:user/team/*")),
+    )
+    .await;
+    root.attach_user_policy()
+        .user_name("viewer")
+        .policy_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    viewer.get_user().user_name("inside").send().await.unwrap();
+    let err = viewer.get_user().user_name("outside").send().await.unwrap_err();
+    denied_because(
+        &message(&err),
+        "viewer",
+        "iam:GetUser",
+        "user outside",
+        "because no identity-based policy allows the iam:GetUser action",
+    );
+}
 
 async fn attached_and_group_policies_allow_and_explicit_denies_win(s: &TestServer) {
     let root = s.root_iam();

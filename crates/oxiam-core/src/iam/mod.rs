@@ -138,6 +138,38 @@ pub fn access(principal: &Principal, request: &Request) -> Access {
 }
 
 impl Oxiam {
+    /// The action and resource of a request, with the real path of the user, role or
+    /// group it names: `access` writes `user/NAME`, but IAM authorizes
+    /// `user/PATH/NAME`, so a policy on `user/team/*` must see the path. One indexed
+    /// lookup, only for operations on an existing named entity.
+    pub async fn access_with_paths(&self, principal: &Principal, request: &Request) -> Result<Access, ServiceError> {
+        let mut access = access(principal, request);
+        let prefix = format!("arn:aws:iam::{}:", principal.account_id);
+        let named = access.resource.strip_prefix(&prefix).and_then(|rest| {
+            let (kind, name) = rest.split_once('/')?;
+            let kind = match kind {
+                "user" => EntityKind::User,
+                "role" => EntityKind::Role,
+                "group" => EntityKind::Group,
+                _ => return None,
+            };
+            // Only the `KIND/NAME` form `access` writes for existing entities; Create*
+            // resources already carry the requested path.
+            (!name.contains('/')).then(|| (kind, name.to_owned()))
+        });
+        if let Some((kind, name)) = named {
+            match self.store.find_entity(&principal.account_id, kind, &name).await {
+                Ok(entity) => {
+                    access.resource = format!("{prefix}{}{}{}", kind.as_str(), entity.path, entity.name);
+                }
+                // A missing entity is the operation's NoSuchEntity to report, after authorization.
+                Err(oxiam_store::StoreError::NotFound) => {}
+                Err(e) => return Err(errors::internal(e)),
+            }
+        }
+        Ok(access)
+    }
+
     /// Runs one authorized IAM request.
     pub async fn execute_iam(&self, caller: &Principal, request: Request, now: i64) -> Result<Response, ServiceError> {
         use EntityKind::{Group, Role, User};
