@@ -194,31 +194,17 @@ impl Oxiam {
     }
 
     /// Records that the caller's key signed a request now (for GetAccessKeyLastUsed).
-    pub async fn record(&self, caller: &Authenticated, now: i64) {
+    pub fn record(&self, caller: &Authenticated, now: i64) {
         self.record_use(&caller.principal, now, &caller.claim.service, &caller.claim.region)
-            .await;
     }
 
     /// Records a request by `principal` for `service` in `region`: a long-term key's last
-    /// use, or for a role session the role's (GetRole's RoleLastUsed).
-    pub async fn record_use(&self, principal: &Principal, now: i64, service: &str, region: &str) {
+    /// use, or for a role session the role's (GetRole's RoleLastUsed). Kept in memory
+    /// until the next [`Oxiam::flush_usage`].
+    pub fn record_use(&self, principal: &Principal, now: i64, service: &str, region: &str) {
         match &principal.kind {
-            PrincipalKind::AssumedRole { role_id, .. } => {
-                if let Err(e) = self.store.record_role_use(role_id, now, region).await {
-                    tracing::warn!(error = %e, "could not record role use");
-                }
-            }
-            _ => {
-                self.record_key_use(&principal.access_key_id, now, service, region)
-                    .await
-            }
-        }
-    }
-
-    /// Records that a key signed a request for `service` in `region` at `now`.
-    pub async fn record_key_use(&self, access_key_id: &str, now: i64, service: &str, region: &str) {
-        if let Err(e) = self.store.record_key_use(access_key_id, now, service, region).await {
-            tracing::warn!(error = %e, "could not record access key use");
+            PrincipalKind::AssumedRole { role_id, .. } => self.usage.role_used(role_id, now, region),
+            _ => self.usage.key_used(&principal.access_key_id, now, service, region),
         }
     }
 }

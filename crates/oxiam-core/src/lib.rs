@@ -3,7 +3,8 @@
 //! [`Oxiam`] is what the HTTP front calls at each stage of the request path:
 //! [`Oxiam::authenticate`] (signature → [`Principal`]), [`Oxiam::authorize`] (deny by
 //! default), [`Oxiam::execute_iam`] / [`Oxiam::execute_sts`] (the operation, in storage
-//! transactions), and [`Oxiam::record`] (access-key last use).
+//! transactions), and [`Oxiam::record`] (last use of the key or role, written in batches by
+//! [`Oxiam::flush_usage`]).
 
 mod authn;
 pub mod authz;
@@ -15,6 +16,7 @@ mod principal;
 pub mod secrets;
 pub mod sts;
 mod tags;
+mod usage;
 
 pub use authn::{AuthFailure, Authenticated};
 pub use principal::{Principal, PrincipalKind, Session, SessionIssuer};
@@ -50,6 +52,7 @@ pub struct Oxiam {
     store: Store,
     secrets: SecretBox,
     policy_cache: std::sync::Arc<authz::PolicyCache>,
+    usage: std::sync::Arc<usage::UsageLog>,
 }
 
 /// What to do when the store holds no account yet, and which root key to make sure of.
@@ -91,6 +94,7 @@ impl Oxiam {
             store,
             secrets,
             policy_cache: Default::default(),
+            usage: Default::default(),
         }
     }
 

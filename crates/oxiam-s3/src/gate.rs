@@ -200,7 +200,7 @@ impl S3Access for Gate {
         {
             return Err(errors::invalid_token());
         }
-        self.oxiam.record_use(&principal, now, "s3", &region).await;
+        self.oxiam.record_use(&principal, now, "s3", &region);
 
         let facts = RequestFacts {
             now,

@@ -139,6 +139,20 @@ fn load_master_key(data_dir: &std::path::Path) -> Result<[u8; 32], StartError> {
     }
 }
 
+/// How often the last use of keys and roles is written (see `oxiam_core::Oxiam::flush_usage`).
+const USAGE_WRITE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+async fn write_usage_periodically(oxiam: Arc<Oxiam>) {
+    let mut ticks = tokio::time::interval(USAGE_WRITE_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = oxiam.flush_usage().await {
+            tracing::warn!(error = %e, "could not write key and role last use");
+        }
+    }
+}
+
 /// Opens the database, bootstraps the account, binds the port and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(io_err(&config.data_dir))?;
@@ -167,6 +181,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     })?;
     let oxiam = Arc::new(oxiam);
     let s3 = oxiam_s3::service(oxiam.clone(), config.data_dir.join("s3"))?;
+    let usage_writer = tokio::spawn(write_usage_periodically(oxiam.clone()));
+    let last_flush = oxiam.clone();
     let app = pipeline::router(pipeline::App {
         oxiam,
         clock: clock.clone(),
@@ -182,11 +198,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
                 tracing::warn!(error = %e, "could not set TCP_NODELAY");
             }
         });
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = rx.await;
             })
-            .await
+            .await;
+        usage_writer.abort();
+        if let Err(e) = last_flush.flush_usage().await {
+            tracing::warn!(error = %e, "could not write key and role last use at shutdown");
+        }
+        served
     });
     tracing::info!(address = %local_addr, account_id = %booted.account_id, "oxiam is listening");
     Ok(RunningServer {

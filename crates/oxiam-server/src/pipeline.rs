@@ -362,7 +362,7 @@ async fn run(
     let arn = Some(caller.principal.arn());
     let result = execute(oxiam, received.peer, &caller, service, params, now, request_id).await;
     // record
-    oxiam.record(&caller, now).await;
+    oxiam.record(&caller, now);
     match result {
         Ok(body) => (200, body, arn),
         Err(e) => {

@@ -43,6 +43,7 @@ on_both_backends!(
     attachments_respect_the_quota_under_parallel_requests,
     inline_policies_and_groups,
     account_alias_summary_report_and_details,
+    authorization_details_page_across_sections,
 );
 
 async fn policy_versions_roll_back_as_scenario_three_does(s: &TestServer) {
@@ -616,4 +617,130 @@ async fn account_alias_summary_report_and_details(s: &TestServer) {
         .unwrap();
     assert!(roles_only.user_detail_list().is_empty());
     assert_eq!(roles_only.role_detail_list().len(), 1);
+}
+
+/// Names of one GetAccountAuthorizationDetails answer, in listing order.
+fn detail_names(
+    page: &aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput,
+) -> Vec<String> {
+    let users = page
+        .user_detail_list()
+        .iter()
+        .map(|u| format!("user:{}", u.user_name().unwrap()));
+    let groups = page
+        .group_detail_list()
+        .iter()
+        .map(|g| format!("group:{}", g.group_name().unwrap()));
+    let roles = page
+        .role_detail_list()
+        .iter()
+        .map(|r| format!("role:{}", r.role_name().unwrap()));
+    let policies = page
+        .policies()
+        .iter()
+        .map(|p| format!("policy:{}", p.policy_name().unwrap()));
+    users.chain(groups).chain(roles).chain(policies).collect()
+}
+
+async fn authorization_details_page_across_sections(s: &TestServer) {
+    let iam = s.root_iam();
+    for name in ["carol", "Alice", "bob"] {
+        iam.create_user().user_name(name).send().await.unwrap();
+    }
+    iam.create_group().group_name("admins").send().await.unwrap();
+    iam.add_user_to_group()
+        .group_name("admins")
+        .user_name("bob")
+        .send()
+        .await
+        .unwrap();
+    iam.create_role()
+        .role_name("runner")
+        .assume_role_policy_document(TRUST_SERVICES)
+        .send()
+        .await
+        .unwrap();
+    let local = iam
+        .create_policy()
+        .policy_name("put-only")
+        .policy_document(S3_PUT)
+        .send()
+        .await
+        .unwrap();
+    let local_arn = local.policy().unwrap().arn().unwrap().to_owned();
+    iam.attach_user_policy()
+        .user_name("Alice")
+        .policy_arn(&local_arn)
+        .send()
+        .await
+        .unwrap();
+    iam.attach_role_policy()
+        .role_name("runner")
+        .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        .send()
+        .await
+        .unwrap();
+
+    let everything = iam.get_account_authorization_details().send().await.unwrap();
+    assert!(!everything.is_truncated());
+    let expected = [
+        "user:Alice",
+        "user:bob",
+        "user:carol",
+        "group:admins",
+        "role:runner",
+        "policy:put-only",
+        "policy:ReadOnlyAccess",
+    ];
+    assert_eq!(detail_names(&everything), expected);
+    let alice = &everything.user_detail_list()[0];
+    assert_eq!(
+        alice.attached_managed_policies()[0].policy_arn(),
+        Some(local_arn.as_str())
+    );
+    assert_eq!(everything.user_detail_list()[1].group_list(), ["admins"]);
+    assert_eq!(everything.policies()[0].attachment_count(), Some(1));
+
+    // Two at a time, the pages add up to the whole listing, each marker resuming in the
+    // section where the last page stopped.
+    for (filter, want) in [
+        (None, expected.to_vec()),
+        (
+            Some(vec![EntityType::User, EntityType::AwsManagedPolicy]),
+            vec![expected[0], expected[1], expected[2], expected[6]],
+        ),
+    ] {
+        let mut seen = Vec::new();
+        let mut marker: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let page = iam
+                .get_account_authorization_details()
+                .set_filter(filter.clone())
+                .max_items(2)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .unwrap();
+            pages += 1;
+            let names = detail_names(&page);
+            assert!(names.len() <= 2, "{names:?}");
+            seen.extend(names);
+            if !page.is_truncated() {
+                assert_eq!(page.marker(), None);
+                break;
+            }
+            marker = Some(page.marker().unwrap().to_owned());
+        }
+        assert_eq!(seen, want);
+        assert_eq!(pages, want.len().div_ceil(2));
+    }
+
+    let err = iam
+        .get_account_authorization_details()
+        .marker("not-a-marker!")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidInput");
 }

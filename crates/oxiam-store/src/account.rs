@@ -126,26 +126,4 @@ impl Store {
                 .await?;
         Ok(row.map(|(generated_at, content)| CredentialReportRow { generated_at, content }))
     }
-
-    /// Every user of the account with its access keys (oldest first), by name: what the
-    /// credential report lists.
-    pub async fn users_with_keys(
-        &self,
-        account_id: &str,
-    ) -> Result<Vec<(crate::UserRow, Vec<crate::AccessKeyRow>)>, StoreError> {
-        let mut out = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self.list_users(account_id, "/", after.as_deref(), 1000).await?;
-            for user in page.items {
-                let keys = self.list_access_keys(Some(&user.user_id), account_id).await?;
-                out.push((user, keys));
-            }
-            match page.next_marker.and_then(|m| crate::marker::decode(&m)) {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
-        Ok(out)
-    }
 }

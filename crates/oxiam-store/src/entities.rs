@@ -75,7 +75,7 @@ pub struct InlinePolicy {
     pub document: String,
 }
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+type Tx = crate::write::WriteTx;
 
 /// Takes the write lock on an entity's row for the rest of the transaction (a no-op
 /// UPDATE: PostgreSQL row-locks it, SQLite already holds the database write lock), so

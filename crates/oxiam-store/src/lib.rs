@@ -14,7 +14,9 @@ mod roles;
 mod schema;
 mod sessions;
 mod tags;
+mod usage;
 mod users;
+mod write;
 
 pub use account::{AccountCounts, CredentialReportRow};
 pub use entities::{Dependent, EntityKind, EntityRef, InlinePolicy, StoredPolicy};
@@ -23,6 +25,7 @@ pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
 pub use roles::{NewRole, RoleRow};
 pub use sessions::{SessionRow, UserSessionRow};
 pub use tags::TagOwner;
+pub use usage::{KeyUse, RoleUse};
 pub use users::{AccessKeyRow, KeyWithOwner, NewUser, Page, UserRow};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -54,6 +57,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The write ran, but the commit it was part of failed: nothing of it was stored.
+    #[error("commit failed: {0}")]
+    Commit(std::sync::Arc<str>),
 }
 
 impl StoreError {
@@ -79,6 +85,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// On SQLite, where concurrent writes share a commit.
+    group_commit: Option<write::GroupCommit>,
 }
 
 impl Store {
@@ -121,7 +129,12 @@ impl Store {
                     .await?
             }
         };
-        let store = Self { pool, backend };
+        let group_commit = (backend == Backend::Sqlite).then(write::GroupCommit::start);
+        let store = Self {
+            pool,
+            backend,
+            group_commit,
+        };
         schema::migrate(&store).await?;
         Ok(store)
     }
@@ -131,14 +144,14 @@ impl Store {
         self.backend
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock up front
-    /// (`BEGIN IMMEDIATE`): a transaction that read first and wrote later would fail with
-    /// SQLITE_BUSY instead of waiting its turn when another writer got in between.
-    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+    /// Starts a write: its own transaction on PostgreSQL, a savepoint in the shared
+    /// batch on SQLite (see [`write`]). Either way [`write::WriteTx::commit`] returns once
+    /// the write is durable.
+    async fn write_tx(&self) -> Result<write::WriteTx, StoreError> {
+        match &self.group_commit {
+            Some(group) => group.begin(&self.pool).await,
+            None => write::WriteTx::alone(&self.pool).await,
+        }
     }
 
     /// Returns the database's account, creating `candidate` if there is none yet; the

@@ -89,7 +89,7 @@ fn policy_from(row: &sqlx::any::AnyRow) -> Result<PolicyRow, sqlx::Error> {
     })
 }
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+type Tx = crate::write::WriteTx;
 
 /// Locks a policy's row for the transaction; returns its id and default version.
 async fn lock_policy(tx: &mut Tx, account_id: &str, arn: &str) -> Result<(String, i64), StoreError> {

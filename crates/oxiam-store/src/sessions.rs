@@ -179,15 +179,4 @@ impl Store {
         let role = self.get_role(&account_id, &role_name).await?;
         Ok(Some((session, role, epoch)))
     }
-
-    /// Records that a session of the role made a request (GetRole's RoleLastUsed).
-    pub async fn record_role_use(&self, role_id: &str, at: i64, region: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE roles SET last_used_at = $2, last_used_region = $3 WHERE role_id = $1")
-            .bind(role_id)
-            .bind(at)
-            .bind(region)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
 }

@@ -28,7 +28,7 @@ impl TagOwner {
 
 /// Writes an owner's tags, in order, inside the caller's transaction.
 pub(crate) async fn insert_tags(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut crate::write::WriteTx,
     owner: TagOwner,
     id: &str,
     tags: &[(String, String)],

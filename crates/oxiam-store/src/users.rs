@@ -136,26 +136,26 @@ impl Store {
 
     /// A user by name (regardless of case), with its tags.
     pub async fn get_user(&self, account_id: &str, name: &str) -> Result<UserRow, StoreError> {
-        let row = sqlx::query(
-            "SELECT account_id, user_id, name, path, created_at FROM users WHERE account_id = $1 AND name_key = $2",
+        // One round trip: a row per tag (or one row with NULL tag columns).
+        let rows = sqlx::query(
+            "SELECT u.account_id, u.user_id, u.name, u.path, u.created_at, t.tag_key, t.tag_value \
+             FROM users u LEFT JOIN user_tags t ON t.user_id = u.user_id \
+             WHERE u.account_id = $1 AND u.name_key = $2 ORDER BY t.position",
         )
         .bind(account_id)
         .bind(name.to_ascii_lowercase())
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let mut user = user_from(&row)?;
-        user.tags = self.user_tags(&user.user_id).await?;
+        .fetch_all(&self.pool)
+        .await?;
+        let first = rows.first().ok_or(StoreError::NotFound)?;
+        let mut user = user_from(first)?;
+        for row in &rows {
+            let key: Option<String> = row.try_get(5)?;
+            let value: Option<String> = row.try_get(6)?;
+            if let (Some(key), Some(value)) = (key, value) {
+                user.tags.push((key, value));
+            }
+        }
         Ok(user)
-    }
-
-    async fn user_tags(&self, user_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT tag_key, tag_value FROM user_tags WHERE user_id = $1 ORDER BY position")
-                .bind(user_id)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows)
     }
 
     /// One page of an account's users whose path starts with `path_prefix`, ordered by
@@ -299,11 +299,7 @@ impl Store {
         Ok(())
     }
 
-    async fn insert_key(
-        &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        key: &AccessKeyRow,
-    ) -> Result<(), StoreError> {
+    async fn insert_key(&self, tx: &mut crate::write::WriteTx, key: &AccessKeyRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO access_keys (access_key_id, account_id, user_id, secret_sealed, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -434,25 +430,51 @@ impl Store {
         }))
     }
 
-    /// Records that a key signed a request now, for `service` in `region`.
-    pub async fn record_key_use(
+    /// One page of the account's users with their access keys (oldest first), by name:
+    /// what the credential report lists. Two queries a page, whatever its size.
+    pub async fn users_with_keys(
         &self,
-        access_key_id: &str,
-        at: i64,
-        service: &str,
-        region: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE access_keys SET last_used_at = $1, last_used_service = $2, last_used_region = $3 \
-             WHERE access_key_id = $4",
+        account_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<(UserRow, Vec<AccessKeyRow>)>, StoreError> {
+        let users = self.list_users(account_id, "/", after, limit).await?;
+        let Some(last) = users.items.last() else {
+            return Ok(Page {
+                items: Vec::new(),
+                next_marker: None,
+            });
+        };
+        let rows = sqlx::query(
+            "SELECT k.access_key_id, k.account_id, k.user_id, k.secret_sealed, k.status, k.created_at, \
+             k.last_used_at, k.last_used_service, k.last_used_region FROM access_keys k \
+             JOIN users u ON u.user_id = k.user_id \
+             WHERE u.account_id = $1 AND u.name_key > $2 AND u.name_key <= $3 \
+             ORDER BY k.user_id, k.created_at, k.access_key_id",
         )
-        .bind(at)
-        .bind(service)
-        .bind(region)
-        .bind(access_key_id)
-        .execute(&self.pool)
+        .bind(account_id)
+        .bind(after.unwrap_or(""))
+        .bind(last.name.to_ascii_lowercase())
+        .fetch_all(&self.pool)
         .await?;
-        Ok(())
+        let mut keys: std::collections::HashMap<String, Vec<AccessKeyRow>> = std::collections::HashMap::new();
+        for row in &rows {
+            let key = key_from(row, 0)?;
+            keys.entry(key.user_id.clone().unwrap_or_default())
+                .or_default()
+                .push(key);
+        }
+        Ok(Page {
+            items: users
+                .items
+                .into_iter()
+                .map(|u| {
+                    let owned = keys.remove(&u.user_id).unwrap_or_default();
+                    (u, owned)
+                })
+                .collect(),
+            next_marker: users.next_marker,
+        })
     }
 
     /// A key by id (for GetAccessKeyLastUsed), with the name of the user that owns it.

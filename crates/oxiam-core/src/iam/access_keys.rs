@@ -176,6 +176,7 @@ impl Oxiam {
         caller: &Principal,
         input: GetAccessKeyLastUsedRequest,
     ) -> Result<GetAccessKeyLastUsedResponse, ServiceError> {
+        self.flush_usage_before_read().await;
         let found = match self
             .store
             .find_access_key(&input.access_key_id)

@@ -2,16 +2,13 @@
 //! details of everything in it.
 
 use oxiam_protocol::iam::{
-    AttachedPermissionsBoundary, CreateAccountAliasRequest, DeleteAccountAliasRequest, EntityType,
-    GenerateCredentialReportResponse, GetAccountAuthorizationDetailsRequest, GetAccountAuthorizationDetailsResponse,
-    GetAccountSummaryResponse, GetCredentialReportResponse, GroupDetail, ListAccountAliasesRequest,
-    ListAccountAliasesResponse, ManagedPolicyDetail, PolicyDetail, PolicyVersion, ReportFormatType, ReportStateType,
-    RoleDetail, SummaryKeyType, UserDetail, errors as iam_errors,
+    CreateAccountAliasRequest, DeleteAccountAliasRequest, GenerateCredentialReportResponse, GetAccountSummaryResponse,
+    GetCredentialReportResponse, ListAccountAliasesRequest, ListAccountAliasesResponse, PolicyDetail, ReportFormatType,
+    ReportStateType, SummaryKeyType, errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
-use oxiam_store::{EntityKind, EntityRef, StoreError};
+use oxiam_store::{EntityRef, StoreError};
 
-use super::{page, page_size};
 use crate::{ACCESS_KEYS_PER_USER, Oxiam, Principal, documents, errors, ids};
 
 /// A credential report is reused for this long before a new one is generated (AWS: 4 h).
@@ -191,6 +188,7 @@ impl Oxiam {
                 description: None,
             });
         }
+        self.flush_usage_before_read().await;
         let content = self.credential_report_csv(caller).await?;
         self.store
             .save_credential_report(&caller.account_id, now, &content)
@@ -210,7 +208,7 @@ impl Oxiam {
             .list_access_keys(None, account)
             .await
             .map_err(errors::internal)?;
-        let mut lines = vec![REPORT_HEADER.to_owned()];
+        let mut report = String::from(REPORT_HEADER);
         let mut root = vec![
             "<root_account>".to_owned(),
             ids::root_arn(account),
@@ -223,24 +221,37 @@ impl Oxiam {
         ];
         root.extend(key_columns(&root_keys));
         root.extend(["false", "N/A", "false", "N/A"].map(str::to_owned));
-        lines.push(root.join(","));
-        for (user, keys) in self.store.users_with_keys(account).await.map_err(errors::internal)? {
-            let mut row = vec![
-                user.name.clone(),
-                ids::user_arn(account, &user.path, &user.name),
-                report_time(user.created_at),
-                // No login profiles yet: no password to report on.
-                "false".to_owned(),
-                "N/A".to_owned(),
-                "N/A".to_owned(),
-                "N/A".to_owned(),
-                "false".to_owned(),
-            ];
-            row.extend(key_columns(&keys));
-            row.extend(["false", "N/A", "false", "N/A"].map(str::to_owned));
-            lines.push(row.join(","));
+        push_line(&mut report, &root);
+        // A page at a time: a million users make a report of about 150 MB, read once.
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .store
+                .users_with_keys(account, after.as_deref(), 1000)
+                .await
+                .map_err(errors::internal)?;
+            for (user, keys) in page.items {
+                let mut row = vec![
+                    user.name.clone(),
+                    ids::user_arn(account, &user.path, &user.name),
+                    report_time(user.created_at),
+                    // No login profiles yet: no password to report on.
+                    "false".to_owned(),
+                    "N/A".to_owned(),
+                    "N/A".to_owned(),
+                    "N/A".to_owned(),
+                    "false".to_owned(),
+                ];
+                row.extend(key_columns(&keys));
+                row.extend(["false", "N/A", "false", "N/A"].map(str::to_owned));
+                push_line(&mut report, &row);
+            }
+            match page.next_marker.and_then(|m| oxiam_store::marker::decode(&m)) {
+                Some(next) => after = Some(next),
+                None => break,
+            }
         }
-        Ok(lines.join("\n"))
+        Ok(report)
     }
 
     pub(super) async fn get_credential_report(
@@ -272,236 +283,7 @@ impl Oxiam {
         })
     }
 
-    pub(super) async fn get_account_authorization_details(
-        &self,
-        caller: &Principal,
-        input: GetAccountAuthorizationDetailsRequest,
-    ) -> Result<GetAccountAuthorizationDetailsResponse, ServiceError> {
-        let filter = input.filter.unwrap_or_default();
-        let wants = |t: EntityType| filter.is_empty() || filter.contains(&t);
-        let account = &caller.account_id;
-        let mut items: Vec<(String, Detail)> = Vec::new();
-        if wants(EntityType::User) {
-            for user in self
-                .store
-                .users_with_keys(account)
-                .await
-                .map_err(errors::internal)?
-                .into_iter()
-                .map(|(u, _)| u)
-            {
-                let entity = EntityRef {
-                    kind: EntityKind::User,
-                    id: user.user_id.clone(),
-                    name: user.name.clone(),
-                    path: user.path.clone(),
-                };
-                let full = self
-                    .store
-                    .get_user(account, &user.name)
-                    .await
-                    .map_err(errors::internal)?;
-                let groups = self
-                    .store
-                    .groups_for_user(&user.user_id)
-                    .await
-                    .map_err(errors::internal)?;
-                items.push((
-                    format!("1{}", user.name.to_ascii_lowercase()),
-                    Detail::User(UserDetail {
-                        path: Some(user.path.clone()),
-                        user_name: Some(user.name.clone()),
-                        user_id: Some(user.user_id.clone()),
-                        arn: Some(ids::user_arn(account, &user.path, &user.name)),
-                        create_date: Some(Timestamp(user.created_at)),
-                        user_policy_list: Some(self.inline_details(&entity).await?),
-                        group_list: Some(groups.into_iter().map(|g| g.name).collect()),
-                        attached_managed_policies: Some(self.attached_policies(caller, &entity).await?),
-                        permissions_boundary: None::<AttachedPermissionsBoundary>,
-                        tags: crate::tags::to_tags(&full.tags),
-                    }),
-                ));
-            }
-        }
-        if wants(EntityType::Group) {
-            let mut after = None;
-            loop {
-                let page = self
-                    .store
-                    .list_groups(account, "/", after.as_deref(), 1000)
-                    .await
-                    .map_err(errors::internal)?;
-                for g in &page.items {
-                    let entity = EntityRef {
-                        kind: EntityKind::Group,
-                        id: g.group_id.clone(),
-                        name: g.name.clone(),
-                        path: g.path.clone(),
-                    };
-                    items.push((
-                        format!("2{}", g.name.to_ascii_lowercase()),
-                        Detail::Group(GroupDetail {
-                            path: Some(g.path.clone()),
-                            group_name: Some(g.name.clone()),
-                            group_id: Some(g.group_id.clone()),
-                            arn: Some(ids::group_arn(account, &g.path, &g.name)),
-                            create_date: Some(Timestamp(g.created_at)),
-                            group_policy_list: Some(self.inline_details(&entity).await?),
-                            attached_managed_policies: Some(self.attached_policies(caller, &entity).await?),
-                        }),
-                    ));
-                }
-                match page.next_marker.and_then(|m| oxiam_store::marker::decode(&m)) {
-                    Some(next) => after = Some(next),
-                    None => break,
-                }
-            }
-        }
-        if wants(EntityType::Role) {
-            let mut after = None;
-            loop {
-                let page = self
-                    .store
-                    .list_roles(account, "/", after.as_deref(), 1000)
-                    .await
-                    .map_err(errors::internal)?;
-                for r in &page.items {
-                    let entity = EntityRef {
-                        kind: EntityKind::Role,
-                        id: r.role_id.clone(),
-                        name: r.name.clone(),
-                        path: r.path.clone(),
-                    };
-                    let full = self.store.get_role(account, &r.name).await.map_err(errors::internal)?;
-                    let role = super::roles::role_of(&full, true);
-                    items.push((
-                        format!("3{}", r.name.to_ascii_lowercase()),
-                        Detail::Role(RoleDetail {
-                            path: Some(role.path),
-                            role_name: Some(role.role_name),
-                            role_id: Some(role.role_id),
-                            arn: Some(role.arn),
-                            create_date: Some(role.create_date),
-                            assume_role_policy_document: role.assume_role_policy_document,
-                            instance_profile_list: Some(Vec::new()),
-                            role_policy_list: Some(self.inline_details(&entity).await?),
-                            attached_managed_policies: Some(self.attached_policies(caller, &entity).await?),
-                            permissions_boundary: None,
-                            tags: role.tags,
-                            role_last_used: role.role_last_used,
-                        }),
-                    ));
-                }
-                match page.next_marker.and_then(|m| oxiam_store::marker::decode(&m)) {
-                    Some(next) => after = Some(next),
-                    None => break,
-                }
-            }
-        }
-        let counts = self.store.attachment_counts(account).await.map_err(errors::internal)?;
-        if wants(EntityType::LocalManagedPolicy) {
-            let mut after = None;
-            loop {
-                let page = self
-                    .store
-                    .list_policies(account, "/", false, after.as_deref(), 1000)
-                    .await
-                    .map_err(errors::internal)?;
-                for p in &page.items {
-                    let versions = self
-                        .store
-                        .list_policy_versions(account, &p.arn)
-                        .await
-                        .map_err(errors::internal)?;
-                    items.push((
-                        format!("4{}", p.name.to_ascii_lowercase()),
-                        Detail::Policy(ManagedPolicyDetail {
-                            policy_name: Some(p.name.clone()),
-                            policy_id: Some(p.policy_id.clone()),
-                            arn: Some(p.arn.clone()),
-                            path: Some(p.path.clone()),
-                            default_version_id: Some(ids::version_id(p.default_version)),
-                            attachment_count: Some(p.attachment_count as i32),
-                            permissions_boundary_usage_count: Some(0),
-                            is_attachable: Some(true),
-                            description: p.description.clone(),
-                            create_date: Some(Timestamp(p.created_at)),
-                            update_date: Some(Timestamp(p.updated_at)),
-                            policy_version_list: Some(
-                                versions
-                                    .iter()
-                                    .map(|v| PolicyVersion {
-                                        document: Some(v.document.clone()),
-                                        version_id: Some(ids::version_id(v.version)),
-                                        is_default_version: Some(v.is_default),
-                                        create_date: Some(Timestamp(v.created_at)),
-                                    })
-                                    .collect(),
-                            ),
-                        }),
-                    ));
-                }
-                match page.next_marker.and_then(|m| oxiam_store::marker::decode(&m)) {
-                    Some(next) => after = Some(next),
-                    None => break,
-                }
-            }
-        }
-        if wants(EntityType::AWSManagedPolicy) {
-            // Only the AWS managed policies the account uses (see docs/differences.md).
-            for (arn, count) in counts
-                .iter()
-                .filter(|(a, _)| a.starts_with(oxiam_aws_policies::ARN_PREFIX))
-            {
-                let Some(p) = oxiam_aws_policies::by_arn(arn) else {
-                    continue;
-                };
-                items.push((
-                    format!("5{}", p.name.to_ascii_lowercase()),
-                    Detail::Policy(ManagedPolicyDetail {
-                        policy_name: Some(p.name.to_owned()),
-                        policy_id: Some(p.policy_id.to_owned()),
-                        arn: Some(p.arn.to_owned()),
-                        path: Some(p.path.to_owned()),
-                        default_version_id: Some(p.default_version_id.to_owned()),
-                        attachment_count: Some(*count as i32),
-                        permissions_boundary_usage_count: Some(0),
-                        is_attachable: Some(p.is_attachable),
-                        description: (!p.description.is_empty()).then(|| p.description.to_owned()),
-                        create_date: Some(Timestamp(p.create_date)),
-                        update_date: Some(Timestamp(p.update_date)),
-                        policy_version_list: Some(vec![PolicyVersion {
-                            document: Some(p.document.to_owned()),
-                            version_id: Some(p.default_version_id.to_owned()),
-                            is_default_version: Some(true),
-                            create_date: Some(Timestamp(p.update_date)),
-                        }]),
-                    }),
-                ));
-            }
-        }
-        items.sort_by(|a, b| a.0.cmp(&b.0));
-        let (details, truncated, marker) = page(items, input.marker.as_deref(), page_size(input.max_items))?;
-        let mut out = GetAccountAuthorizationDetailsResponse {
-            user_detail_list: Some(Vec::new()),
-            group_detail_list: Some(Vec::new()),
-            role_detail_list: Some(Vec::new()),
-            policies: Some(Vec::new()),
-            is_truncated: Some(truncated),
-            marker,
-        };
-        for detail in details {
-            match detail {
-                Detail::User(d) => out.user_detail_list.get_or_insert_with(Vec::new).push(d),
-                Detail::Group(d) => out.group_detail_list.get_or_insert_with(Vec::new).push(d),
-                Detail::Role(d) => out.role_detail_list.get_or_insert_with(Vec::new).push(d),
-                Detail::Policy(d) => out.policies.get_or_insert_with(Vec::new).push(d),
-            }
-        }
-        Ok(out)
-    }
-
-    async fn inline_details(&self, entity: &EntityRef) -> Result<Vec<PolicyDetail>, ServiceError> {
+    pub(super) async fn inline_details(&self, entity: &EntityRef) -> Result<Vec<PolicyDetail>, ServiceError> {
         let policies = self
             .store
             .inline_policies(entity.kind, &entity.id)
@@ -517,10 +299,13 @@ impl Oxiam {
     }
 }
 
-/// One entry of GetAccountAuthorizationDetails, before it is sorted into its list.
-enum Detail {
-    User(UserDetail),
-    Group(GroupDetail),
-    Role(RoleDetail),
-    Policy(ManagedPolicyDetail),
+/// Appends one CSV line (after a newline: the report has none at its end).
+fn push_line(report: &mut String, fields: &[String]) {
+    report.push('\n');
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            report.push(',');
+        }
+        report.push_str(field);
+    }
 }

@@ -108,6 +108,7 @@ impl Oxiam {
         caller: &Principal,
         input: GetRoleRequest,
     ) -> Result<GetRoleResponse, ServiceError> {
+        self.flush_usage_before_read().await;
         let row = self
             .store
             .get_role(&caller.account_id, &input.role_name)

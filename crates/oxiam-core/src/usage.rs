@@ -1,0 +1,124 @@
+//! Last use of keys and roles, written in batches.
+//!
+//! Every authenticated request records when its key (or its role, for a role session) was
+//! last used. Writing that row on every request would turn each read-only call into a
+//! durable write — one fsync per GetUser on SQLite. Instead the uses are kept here, one
+//! entry per key and per role (the newest wins), and written together by
+//! [`Oxiam::flush_usage`]: periodically by the server, and before anything that reads the
+//! last-use columns (GetAccessKeyLastUsed, GetRole, the credential report,
+//! GetAccountAuthorizationDetails), so that one server reads its own uses at once.
+//! What a crash loses is at most one flush interval of last-use times — never an entity.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::Oxiam;
+
+/// The uses not yet written.
+#[derive(Debug, Default)]
+pub(crate) struct UsageLog {
+    pending: Mutex<Pending>,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    /// access key id → (time, service, region)
+    keys: HashMap<String, (i64, String, String)>,
+    /// role id → (time, region)
+    roles: HashMap<String, (i64, String)>,
+}
+
+impl UsageLog {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        // A panic while holding this lock cannot leave the maps half-updated in a way
+        // that matters: at worst one use is missing.
+        self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn key_used(&self, access_key_id: &str, at: i64, service: &str, region: &str) {
+        let mut pending = self.lock();
+        match pending.keys.get_mut(access_key_id) {
+            Some(entry) if entry.0 > at => {}
+            Some(entry) if entry.0 == at && entry.1 == service && entry.2 == region => {}
+            Some(entry) => *entry = (at, service.to_owned(), region.to_owned()),
+            None => {
+                pending
+                    .keys
+                    .insert(access_key_id.to_owned(), (at, service.to_owned(), region.to_owned()));
+            }
+        }
+    }
+
+    pub(crate) fn role_used(&self, role_id: &str, at: i64, region: &str) {
+        let mut pending = self.lock();
+        match pending.roles.get_mut(role_id) {
+            Some(entry) if entry.0 > at => {}
+            Some(entry) if entry.0 == at && entry.1 == region => {}
+            Some(entry) => *entry = (at, region.to_owned()),
+            None => {
+                pending.roles.insert(role_id.to_owned(), (at, region.to_owned()));
+            }
+        }
+    }
+
+    fn take(&self) -> Pending {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// Puts back uses that could not be written, unless newer ones arrived meanwhile.
+    fn restore(&self, failed: Pending) {
+        let mut pending = self.lock();
+        for (id, (at, service, region)) in failed.keys {
+            pending.keys.entry(id).or_insert((at, service, region));
+        }
+        for (id, (at, region)) in failed.roles {
+            pending.roles.entry(id).or_insert((at, region));
+        }
+    }
+}
+
+impl Oxiam {
+    /// Writes the recorded uses of keys and roles to the store, in one transaction.
+    pub async fn flush_usage(&self) -> Result<(), oxiam_store::StoreError> {
+        let pending = self.usage.take();
+        if pending.keys.is_empty() && pending.roles.is_empty() {
+            return Ok(());
+        }
+        // Sorted, so that servers sharing a database lock rows in the same order.
+        let mut keys: Vec<_> = pending
+            .keys
+            .iter()
+            .map(|(id, (at, service, region))| oxiam_store::KeyUse {
+                access_key_id: id,
+                at: *at,
+                service,
+                region,
+            })
+            .collect();
+        keys.sort_by_key(|u| u.access_key_id);
+        let mut roles: Vec<_> = pending
+            .roles
+            .iter()
+            .map(|(id, (at, region))| oxiam_store::RoleUse {
+                role_id: id,
+                at: *at,
+                region,
+            })
+            .collect();
+        roles.sort_by_key(|u| u.role_id);
+        let written = self.store.record_uses(&keys, &roles).await;
+        drop((keys, roles));
+        if written.is_err() {
+            self.usage.restore(pending);
+        }
+        written
+    }
+
+    /// [`Oxiam::flush_usage`] for readers of last-use data: a failure to write is logged,
+    /// and the read goes on with what the store has.
+    pub(crate) async fn flush_usage_before_read(&self) {
+        if let Err(e) = self.flush_usage().await {
+            tracing::warn!(error = %e, "could not write key and role last use");
+        }
+    }
+}

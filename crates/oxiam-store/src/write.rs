@@ -1,0 +1,237 @@
+//! Write transactions, and group commit on SQLite.
+//!
+//! An acknowledged write must be on disk, and on SQLite that costs one fsync per commit,
+//! with one writer at a time: a disk doing ~5,000 fsyncs/s caps every write there, however
+//! small. So on SQLite the writes of concurrent requests share a commit. One database
+//! transaction (the *batch*) stays open while writes queue; each write runs inside its own
+//! savepoint in it, so a write that fails is undone alone; when the writes that were
+//! waiting have run, the batch commits — one fsync for all of them — and only then does
+//! each [`WriteTx::commit`] return. Nothing is acknowledged before its batch is durable,
+//! and a batch that fails to commit fails every write in it.
+//!
+//! PostgreSQL already flushes the WAL of concurrent commits together, so there each write
+//! is a transaction of its own on the pool.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
+
+use crate::StoreError;
+
+// The savepoint each write runs in; writes run one at a time, so one name serves.
+const SAVEPOINT: &str = "SAVEPOINT oxiam_write";
+const RELEASE: &str = "RELEASE oxiam_write";
+const UNDO: &str = "ROLLBACK TO oxiam_write; RELEASE oxiam_write";
+
+/// How a batch ended: `None` while it is open.
+type Outcome = Option<Result<(), Arc<str>>>;
+
+/// A write in progress: a connection in a transaction (or a savepoint of the batch).
+/// Dropped without [`WriteTx::commit`], its changes are rolled back.
+pub(crate) struct WriteTx {
+    inner: Inner,
+}
+
+enum Inner {
+    /// PostgreSQL: a transaction of its own (taken when it commits).
+    Alone(Option<Transaction<'static, Any>>),
+    /// SQLite: a savepoint in the open batch, which the guard holds for this write alone.
+    Batched {
+        guard: OwnedMutexGuard<Batch>,
+        committer: Arc<Notify>,
+        released: bool,
+    },
+}
+
+/// The SQLite writer: the batch being built, if any.
+#[derive(Default)]
+pub(crate) struct Batch {
+    open: Option<OpenBatch>,
+    /// A write was dropped inside its savepoint; undo it before anything else runs.
+    abandoned: bool,
+}
+
+struct OpenBatch {
+    tx: Transaction<'static, Any>,
+    outcome: watch::Sender<Outcome>,
+}
+
+/// Group commit for one SQLite database: the batch, and the task that commits it.
+#[derive(Clone)]
+pub(crate) struct GroupCommit {
+    batch: Arc<Mutex<Batch>>,
+    committer: Arc<Notify>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GroupCommit")
+    }
+}
+
+impl GroupCommit {
+    /// Starts the committer task on the current tokio runtime.
+    pub(crate) fn start() -> Self {
+        let group = Self {
+            batch: Arc::default(),
+            committer: Arc::default(),
+        };
+        let batch = Arc::downgrade(&group.batch);
+        let committer = group.committer.clone();
+        tokio::spawn(async move {
+            loop {
+                committer.notified().await;
+                // The store is gone: nothing can be waiting.
+                let Some(batch) = batch.upgrade() else { return };
+                // The lock is fair: writes already queued for it run (and join the batch)
+                // before the commit, and writes arriving during the commit form the next.
+                let mut batch = batch.lock_owned().await;
+                batch.commit().await;
+            }
+        });
+        group
+    }
+
+    /// Opens a savepoint in the open batch, starting a batch if none is open.
+    pub(crate) async fn begin(&self, pool: &AnyPool) -> Result<WriteTx, StoreError> {
+        let mut guard = self.batch.clone().lock_owned().await;
+        guard.undo_abandoned().await;
+        if guard.open.is_none() {
+            // IMMEDIATE takes SQLite's write lock now rather than at the first write.
+            let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            guard.open = Some(OpenBatch {
+                tx,
+                outcome: watch::channel(None).0,
+            });
+        }
+        let open = guard.open.as_mut().expect("a batch is open");
+        if let Err(e) = sqlx::query(SAVEPOINT).execute(&mut *open.tx).await {
+            // The batch's connection is in an unknown state: end the batch here.
+            guard.fail(&e);
+            return Err(e.into());
+        }
+        Ok(WriteTx {
+            inner: Inner::Batched {
+                guard,
+                committer: self.committer.clone(),
+                released: false,
+            },
+        })
+    }
+}
+
+impl Batch {
+    /// Commits the open batch, if any, and tells its writes how it went.
+    async fn commit(&mut self) {
+        self.undo_abandoned().await;
+        let Some(open) = self.open.take() else { return };
+        let outcome = open.tx.commit().await.map_err(|e| Arc::from(e.to_string()));
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, "group commit failed; its writes are reported failed");
+        }
+        open.outcome.send_replace(Some(outcome));
+    }
+
+    /// Rolls back the savepoint of a write that was dropped before it committed.
+    async fn undo_abandoned(&mut self) {
+        if !std::mem::take(&mut self.abandoned) {
+            return;
+        }
+        let Some(open) = self.open.as_mut() else { return };
+        if let Err(e) = sqlx::raw_sql(UNDO).execute(&mut *open.tx).await {
+            self.fail(&e);
+        }
+    }
+
+    /// Ends the open batch unwritten (its transaction rolls back when dropped).
+    fn fail(&mut self, e: &sqlx::Error) {
+        if let Some(open) = self.open.take() {
+            tracing::error!(error = %e, "a write batch failed; its writes are reported failed");
+            open.outcome.send_replace(Some(Err(Arc::from(e.to_string()))));
+        }
+    }
+}
+
+impl WriteTx {
+    /// A PostgreSQL write: its own transaction on the pool.
+    pub(crate) async fn alone(pool: &AnyPool) -> Result<Self, StoreError> {
+        Ok(Self {
+            inner: Inner::Alone(Some(pool.begin().await?)),
+        })
+    }
+
+    /// Makes the write's changes durable; returns once they are on disk.
+    pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
+        let (mut outcome, committer) = match &mut self.inner {
+            Inner::Alone(tx) => {
+                let tx = tx.take().expect("a transaction commits once");
+                return Ok(tx.commit().await?);
+            }
+            Inner::Batched {
+                guard,
+                committer,
+                released,
+            } => {
+                let open = guard.open.as_mut().expect("a batch is open while a write holds it");
+                sqlx::query(RELEASE).execute(&mut *open.tx).await?;
+                *released = true;
+                (open.outcome.subscribe(), committer.clone())
+            }
+        };
+        // Let the next write in (and the committer), then wait for the batch's commit.
+        drop(self);
+        committer.notify_one();
+        let ended = outcome.wait_for(Option::is_some).await.map(|o| o.clone());
+        match ended {
+            Ok(Some(Ok(()))) => Ok(()),
+            Ok(Some(Err(e))) => Err(StoreError::Commit(e)),
+            _ => Err(StoreError::Commit(Arc::from("the write batch was dropped"))),
+        }
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        // Runs while the guard is still held: the next holder of the batch undoes the
+        // savepoint before doing anything else.
+        if let Inner::Batched {
+            guard, released: false, ..
+        } = &mut self.inner
+        {
+            guard.abandoned = true;
+        }
+    }
+}
+
+impl WriteTx {
+    fn connection(&self) -> &AnyConnection {
+        match &self.inner {
+            Inner::Alone(tx) => tx.as_ref().expect("not yet committed"),
+            Inner::Batched { guard, .. } => &guard.open.as_ref().expect("a batch is open while a write holds it").tx,
+        }
+    }
+
+    fn connection_mut(&mut self) -> &mut AnyConnection {
+        match &mut self.inner {
+            Inner::Alone(tx) => tx.as_mut().expect("not yet committed"),
+            Inner::Batched { guard, .. } => {
+                &mut guard.open.as_mut().expect("a batch is open while a write holds it").tx
+            }
+        }
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        self.connection()
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        self.connection_mut()
+    }
+}

@@ -1,0 +1,177 @@
+//! Group commit on SQLite: concurrent writes share commits, a failing write is undone
+//! alone, and what was acknowledged is in the database file when it is opened again.
+
+use oxiam_store::{AccessKeyRow, NewUser, Store, StoreError};
+
+const ACCOUNT: &str = "123456789012";
+
+async fn open(dir: &tempfile::TempDir) -> Store {
+    Store::open(&format!("sqlite://{}?mode=rwc", dir.path().join("oxiam.db").display()))
+        .await
+        .unwrap()
+}
+
+async fn all_user_names(store: &Store) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.list_users(ACCOUNT, "/", after.as_deref(), 100).await.unwrap();
+        names.extend(page.items.into_iter().map(|u| u.name));
+        match page.next_marker.and_then(|m| oxiam_store::marker::decode(&m)) {
+            Some(next) => after = Some(next),
+            None => return names,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_commit_together_and_fail_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    store.bootstrap_account(ACCOUNT, 0).await.unwrap();
+
+    // Each of 100 names is created twice at once, in two cases: one of each pair must
+    // win, the other conflict, and the conflicts must not undo anyone else's write.
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let name = if i % 2 == 0 {
+                    format!("user{}", i / 2)
+                } else {
+                    format!("USER{}", i / 2)
+                };
+                let user_id = format!("AIDATEST{i:013}");
+                store
+                    .create_user(NewUser {
+                        account_id: ACCOUNT,
+                        user_id: &user_id,
+                        name: &name,
+                        path: "/",
+                        created_at: 1,
+                        tags: &[("k".to_owned(), i.to_string())],
+                    })
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .collect();
+    let (mut created, mut conflicts) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => created += 1,
+            Err(StoreError::Conflict) => conflicts += 1,
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!((created, conflicts), (100, 100));
+
+    // Quotas decided inside the batch: ten parallel keys for one user, two stored.
+    let keys: Vec<_> = (0..10)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let owner = store.get_user(ACCOUNT, "user7").await.unwrap();
+                let key = AccessKeyRow {
+                    access_key_id: format!("AKIATEST{i:012}"),
+                    account_id: ACCOUNT.to_owned(),
+                    user_id: Some(owner.user_id),
+                    secret_sealed: "sealed".to_owned(),
+                    status: "Active".to_owned(),
+                    created_at: 1,
+                    last_used: None,
+                };
+                store.create_access_key(&key, 2).await
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for task in keys {
+        match task.await.unwrap() {
+            Ok(()) => stored += 1,
+            Err(StoreError::LimitExceeded) => {}
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!(stored, 2);
+    // A write that fails after changing something (the key count is raised, then the
+    // key's id turns out taken) leaves nothing behind: user20 can still hold two keys.
+    let user20 = store.get_user(ACCOUNT, "user20").await.unwrap();
+    let key_for_20 = |id: &str| AccessKeyRow {
+        access_key_id: id.to_owned(),
+        account_id: ACCOUNT.to_owned(),
+        user_id: Some(user20.user_id.clone()),
+        secret_sealed: "sealed".to_owned(),
+        status: "Active".to_owned(),
+        created_at: 2,
+        last_used: None,
+    };
+    let taken = store.list_access_keys(None, ACCOUNT).await.unwrap();
+    assert!(taken.is_empty());
+    let user7_keys = store
+        .list_access_keys(Some(&store.get_user(ACCOUNT, "user7").await.unwrap().user_id), ACCOUNT)
+        .await
+        .unwrap();
+    let err = store
+        .create_access_key(&key_for_20(&user7_keys[0].access_key_id), 2)
+        .await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "{err:?}");
+    store
+        .create_access_key(&key_for_20("AKIATWENTY0000000001"), 2)
+        .await
+        .unwrap();
+    store
+        .create_access_key(&key_for_20("AKIATWENTY0000000002"), 2)
+        .await
+        .unwrap();
+    for id in ["AKIATWENTY0000000001", "AKIATWENTY0000000002"] {
+        store
+            .delete_access_key(ACCOUNT, Some(&user20.user_id), id)
+            .await
+            .unwrap();
+    }
+
+    // A delete that must fail (the user holds keys) beside ones that must succeed.
+    let deletes: Vec<_> = ["user7", "user8", "user9"]
+        .into_iter()
+        .map(|name| {
+            let store = store.clone();
+            tokio::spawn(async move { store.delete_user(ACCOUNT, name).await })
+        })
+        .collect();
+    let outcomes: Vec<_> = futures_outcomes(deletes).await;
+    assert!(
+        matches!(outcomes[0], Err(StoreError::DeleteConflict(_))),
+        "{:?}",
+        outcomes[0]
+    );
+    assert!(outcomes[1].is_ok() && outcomes[2].is_ok(), "{outcomes:?}");
+
+    // Everything acknowledged is in the file: open it afresh.
+    drop(store);
+    let store = open(&dir).await;
+    let names = all_user_names(&store).await;
+    assert_eq!(names.len(), 98);
+    for n in 0..100 {
+        let present = names.iter().any(|name| name.eq_ignore_ascii_case(&format!("user{n}")));
+        assert_eq!(present, n != 8 && n != 9, "user{n}");
+    }
+    let user7 = store.get_user(ACCOUNT, "user7").await.unwrap();
+    assert_eq!(user7.tags.len(), 1);
+    assert_eq!(
+        store
+            .list_access_keys(Some(&user7.user_id), ACCOUNT)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+async fn futures_outcomes<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
