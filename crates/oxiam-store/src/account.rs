@@ -59,11 +59,13 @@ impl Store {
 
     /// Deletes the alias if it is the account's; `NotFound` otherwise.
     pub async fn delete_account_alias(&self, account_id: &str, alias: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM account_aliases WHERE account_id = $1 AND alias = $2")
             .bind(account_id)
             .bind(alias)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         if done.rows_affected() == 0 {
             Err(StoreError::NotFound)
         } else {

@@ -208,6 +208,13 @@ impl Store {
         kind: EntityKind,
         entity_id: &str,
     ) -> Result<Option<(String, Option<String>)>, StoreError> {
+        let cache_key = (kind, entity_id.to_owned());
+        let cached = self.cache_generation();
+        if let Some((cache, generation)) = cached
+            && let Some(hit) = cache.boundaries.get(&cache_key, generation)
+        {
+            return Ok(hit);
+        }
         let sql = format!(
             "SELECT e.permissions_boundary, v.document FROM {t} e \
              LEFT JOIN policies p ON p.arn = e.permissions_boundary \
@@ -221,7 +228,11 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let (arn, document) = row.ok_or(StoreError::NotFound)?;
-        Ok(arn.map(|arn| (arn, document)))
+        let found = arn.map(|arn| (arn, document));
+        if let Some((cache, generation)) = cached {
+            cache.boundaries.put(cache_key, generation, found.clone());
+        }
+        Ok(found)
     }
 
     /// Sets (or with `None` removes) the permissions boundary of a user or role. A customer
@@ -276,6 +287,13 @@ impl Store {
 
     /// A user, group or role by name (regardless of case).
     pub async fn find_entity(&self, account_id: &str, kind: EntityKind, name: &str) -> Result<EntityRef, StoreError> {
+        let cache_key = (account_id.to_owned(), kind, name.to_ascii_lowercase());
+        let cached = self.cache_generation();
+        if let Some((cache, generation)) = cached
+            && let Some(hit) = cache.entities.get(&cache_key, generation)
+        {
+            return Ok(hit);
+        }
         let sql = format!(
             "SELECT {c}, name, path FROM {t} WHERE account_id = $1 AND name_key = $2",
             t = kind.table(),
@@ -287,7 +305,11 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let (id, name, path) = row.ok_or(StoreError::NotFound)?;
-        Ok(EntityRef { kind, id, name, path })
+        let found = EntityRef { kind, id, name, path };
+        if let Some((cache, generation)) = cached {
+            cache.entities.put(cache_key, generation, found.clone());
+        }
+        Ok(found)
     }
 
     /// Attaches a managed policy; attaching one already attached changes nothing.

@@ -40,6 +40,7 @@ impl Store {
         path: &str,
         now: i64,
     ) -> Result<GroupRow, StoreError> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO iam_groups (group_id, account_id, name, name_key, path, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -49,9 +50,10 @@ impl Store {
         .bind(name.to_ascii_lowercase())
         .bind(path)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(StoreError::from_write)?;
+        tx.commit().await?;
         Ok(GroupRow {
             account_id: account_id.to_owned(),
             group_id: group_id.to_owned(),
@@ -195,14 +197,16 @@ impl Store {
     ) -> Result<(), StoreError> {
         let group = self.get_group(account_id, name).await?;
         let name = new_name.unwrap_or(&group.name);
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query("UPDATE iam_groups SET name = $2, name_key = $3, path = $4 WHERE group_id = $1")
             .bind(group.group_id.as_str())
             .bind(name)
             .bind(name.to_ascii_lowercase())
             .bind(new_path.unwrap_or(&group.path))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(StoreError::from_write)?;
+        tx.commit().await?;
         if done.rows_affected() == 0 {
             Err(StoreError::NotFound)
         } else {

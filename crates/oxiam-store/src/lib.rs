@@ -7,6 +7,7 @@
 //! one statement or transaction, never by a read followed by a separate write.
 
 mod account;
+mod cache;
 mod entities;
 mod groups;
 mod policies;
@@ -31,6 +32,7 @@ pub use users::{AccessKeyRow, KeyWithOwner, NewUser, Page, UserRow};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions as _};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What the store could not do.
@@ -60,6 +62,17 @@ pub enum StoreError {
     /// The write ran, but the commit it was part of failed: nothing of it was stored.
     #[error("commit failed: {0}")]
     Commit(std::sync::Arc<str>),
+    /// Another process has the SQLite database open (its lock file is held).
+    #[error("the database {0} is in use by another oxiam process (its lock file {0}.lock is held)")]
+    InUse(String),
+    /// The lock file next to the SQLite database could not be created.
+    #[error("cannot create the lock file {path}: {source}")]
+    LockFile {
+        /// The lock file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
@@ -87,6 +100,10 @@ pub struct Store {
     backend: Backend,
     /// On SQLite, where concurrent writes share a commit.
     group_commit: Option<write::GroupCommit>,
+    /// On SQLite, where this process is the only writer: lookups kept in memory.
+    cache: Option<Arc<cache::ReadCache>>,
+    /// Held while the store is open: no other process writes this SQLite database.
+    _lock: Option<Arc<std::fs::File>>,
 }
 
 impl Store {
@@ -98,6 +115,14 @@ impl Store {
             Backend::Sqlite
         } else {
             Backend::Postgres
+        };
+        // The lock comes first: a second server must not touch a database in use.
+        let lock = match backend {
+            Backend::Sqlite => match sqlite_file(url) {
+                Some(path) => Some(lock_database(path).await?),
+                None => None,
+            },
+            Backend::Postgres => None,
         };
         let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
         let pool = match backend {
@@ -129,14 +154,22 @@ impl Store {
                     .await?
             }
         };
-        let group_commit = (backend == Backend::Sqlite).then(write::GroupCommit::start);
+        let cache = lock.is_some().then(|| Arc::new(cache::ReadCache::default()));
+        let group_commit = (backend == Backend::Sqlite).then(|| write::GroupCommit::start(cache.clone()));
         let store = Self {
             pool,
             backend,
             group_commit,
+            cache,
+            _lock: lock,
         };
         schema::migrate(&store).await?;
         Ok(store)
+    }
+
+    /// The read cache and the generation to read at, when this store caches.
+    fn cache_generation(&self) -> Option<(&cache::ReadCache, u64)> {
+        self.cache.as_deref().map(|c| (c, c.generation()))
     }
 
     /// The database this store runs on.
@@ -189,6 +222,41 @@ impl Store {
             .await?;
         row.map(|r| r.0).ok_or(StoreError::NotFound)
     }
+}
+
+/// The file of a `sqlite:` URL; `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| path.to_owned())
+}
+
+/// Takes the lock file `DB.lock` for as long as the store is open, waiting up to five
+/// seconds for a store closing in this or another process to let go.
+async fn lock_database(path: String) -> Result<Arc<std::fs::File>, StoreError> {
+    let lock_path = format!("{path}.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|source| StoreError::LockFile {
+            path: lock_path.clone(),
+            source,
+        })?;
+    for _ in 0..500 {
+        match file.try_lock() {
+            Ok(()) => return Ok(Arc::new(file)),
+            Err(std::fs::TryLockError::WouldBlock) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(StoreError::LockFile {
+                    path: lock_path,
+                    source,
+                });
+            }
+        }
+    }
+    Err(StoreError::InUse(path))
 }
 
 /// Opaque paging markers: the sort key of the last row of the previous page.

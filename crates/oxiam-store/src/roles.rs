@@ -156,6 +156,7 @@ impl Store {
         description: Option<&str>,
         max_session_duration: Option<i64>,
     ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE roles SET description = COALESCE($3, description), \
              max_session_duration = COALESCE($4, max_session_duration) WHERE account_id = $1 AND name_key = $2",
@@ -164,8 +165,9 @@ impl Store {
         .bind(name.to_ascii_lowercase())
         .bind(description)
         .bind(max_session_duration)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         if done.rows_affected() == 0 {
             Err(StoreError::NotFound)
         } else {
@@ -175,12 +177,14 @@ impl Store {
 
     /// Replaces a role's trust policy.
     pub async fn update_trust_policy(&self, account_id: &str, name: &str, document: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query("UPDATE roles SET trust_policy = $3 WHERE account_id = $1 AND name_key = $2")
             .bind(account_id)
             .bind(name.to_ascii_lowercase())
             .bind(document)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         if done.rows_affected() == 0 {
             Err(StoreError::NotFound)
         } else {

@@ -57,6 +57,7 @@ pub struct UserSessionRow {
 impl Store {
     /// Stores GetSessionToken credentials.
     pub async fn create_user_session(&self, s: &UserSessionRow) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO user_sessions (access_key_id, account_id, user_id, secret_sealed, token_sha256, issued_at, \
              expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -68,9 +69,10 @@ impl Store {
         .bind(s.token_sha256.as_str())
         .bind(s.issued_at)
         .bind(s.expires_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(StoreError::from_write)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -110,6 +112,7 @@ impl Store {
 
     /// Stores a new session.
     pub async fn create_session(&self, s: &SessionRow) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO sessions (access_key_id, account_id, secret_sealed, token_sha256, role_id, session_name, \
              session_policy, session_policy_arns, chained, issued_at, expires_at, session_tags, transitive_tag_keys) \
@@ -133,9 +136,10 @@ impl Store {
                 .collect::<String>(),
         )
         .bind(s.transitive_tag_keys.join("\n"))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(StoreError::from_write)?;
+        tx.commit().await?;
         Ok(())
     }
 

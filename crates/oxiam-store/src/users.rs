@@ -136,6 +136,13 @@ impl Store {
 
     /// A user by name (regardless of case), with its tags.
     pub async fn get_user(&self, account_id: &str, name: &str) -> Result<UserRow, StoreError> {
+        let cache_key = (account_id.to_owned(), name.to_ascii_lowercase());
+        let cached = self.cache_generation();
+        if let Some((cache, generation)) = cached
+            && let Some(hit) = cache.users.get(&cache_key, generation)
+        {
+            return Ok(hit);
+        }
         // One round trip: a row per tag (or one row with NULL tag columns).
         let rows = sqlx::query(
             "SELECT u.account_id, u.user_id, u.name, u.path, u.created_at, t.tag_key, t.tag_value \
@@ -154,6 +161,9 @@ impl Store {
             if let (Some(key), Some(value)) = (key, value) {
                 user.tags.push((key, value));
             }
+        }
+        if let Some((cache, generation)) = cached {
+            cache.users.put(cache_key, generation, user.clone());
         }
         Ok(user)
     }
@@ -347,6 +357,7 @@ impl Store {
         access_key_id: &str,
         status: &str,
     ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE access_keys SET status = $1 WHERE access_key_id = $2 AND account_id = $3 \
              AND COALESCE(user_id, '') = $4",
@@ -355,8 +366,9 @@ impl Store {
         .bind(access_key_id)
         .bind(account_id)
         .bind(user_id.unwrap_or(""))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         if done.rows_affected() == 0 {
             Err(StoreError::NotFound)
         } else {
@@ -400,6 +412,12 @@ impl Store {
 
     /// A key by id with its owner, in any account: what authentication looks up.
     pub async fn find_access_key(&self, access_key_id: &str) -> Result<Option<KeyWithOwner>, StoreError> {
+        let cached = self.cache_generation();
+        if let Some((cache, generation)) = cached
+            && let Some(hit) = cache.keys.get(access_key_id, generation)
+        {
+            return Ok(Some(hit));
+        }
         let row = sqlx::query(
             "SELECT k.access_key_id, k.account_id, k.user_id, k.secret_sealed, k.status, k.created_at, \
              k.last_used_at, k.last_used_service, k.last_used_region, \
@@ -423,11 +441,15 @@ impl Store {
             }),
             None => None,
         };
-        Ok(Some(KeyWithOwner {
+        let found = KeyWithOwner {
             key,
             user,
             policy_epoch: row.try_get(14)?,
-        }))
+        };
+        if let Some((cache, generation)) = cached {
+            cache.keys.put(access_key_id.to_owned(), generation, found.clone());
+        }
+        Ok(Some(found))
     }
 
     /// One page of the account's users with their access keys (oldest first), by name:

@@ -19,6 +19,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
 
 use crate::StoreError;
+use crate::cache::ReadCache;
 
 // The savepoint each write runs in; writes run one at a time, so one name serves.
 const SAVEPOINT: &str = "SAVEPOINT oxiam_write";
@@ -46,11 +47,12 @@ enum Inner {
 }
 
 /// The SQLite writer: the batch being built, if any.
-#[derive(Default)]
 pub(crate) struct Batch {
     open: Option<OpenBatch>,
     /// A write was dropped inside its savepoint; undo it before anything else runs.
     abandoned: bool,
+    /// Told of every commit, before its writes are acknowledged.
+    cache: Option<Arc<ReadCache>>,
 }
 
 struct OpenBatch {
@@ -73,9 +75,13 @@ impl std::fmt::Debug for GroupCommit {
 
 impl GroupCommit {
     /// Starts the committer task on the current tokio runtime.
-    pub(crate) fn start() -> Self {
+    pub(crate) fn start(cache: Option<Arc<ReadCache>>) -> Self {
         let group = Self {
-            batch: Arc::default(),
+            batch: Arc::new(Mutex::new(Batch {
+                open: None,
+                abandoned: false,
+                cache,
+            })),
             committer: Arc::default(),
         };
         let batch = Arc::downgrade(&group.batch);
@@ -128,6 +134,9 @@ impl Batch {
         self.undo_abandoned().await;
         let Some(open) = self.open.take() else { return };
         let outcome = open.tx.commit().await.map_err(|e| Arc::from(e.to_string()));
+        if let Some(cache) = &self.cache {
+            cache.wrote();
+        }
         if let Err(e) = &outcome {
             tracing::error!(error = %e, "group commit failed; its writes are reported failed");
         }
@@ -148,6 +157,9 @@ impl Batch {
     /// Ends the open batch unwritten (its transaction rolls back when dropped).
     fn fail(&mut self, e: &sqlx::Error) {
         if let Some(open) = self.open.take() {
+            if let Some(cache) = &self.cache {
+                cache.wrote();
+            }
             tracing::error!(error = %e, "a write batch failed; its writes are reported failed");
             open.outcome.send_replace(Some(Err(Arc::from(e.to_string()))));
         }

@@ -1,0 +1,126 @@
+//! On SQLite the store answers repeated lookups from memory; a write must be visible to
+//! the next read all the same, and only one process may have the database open.
+
+use oxiam_store::{AccessKeyRow, EntityKind, NewUser, Store, StoreError};
+
+const ACCOUNT: &str = "123456789012";
+
+fn url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}?mode=rwc", dir.path().join("oxiam.db").display())
+}
+
+#[tokio::test]
+async fn every_write_is_seen_by_the_next_lookup() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&url(&dir)).await.unwrap();
+    store.bootstrap_account(ACCOUNT, 0).await.unwrap();
+    let user = store
+        .create_user(NewUser {
+            account_id: ACCOUNT,
+            user_id: "AIDACACHETEST0000001",
+            name: "Cached",
+            path: "/a/",
+            created_at: 1,
+            tags: &[],
+        })
+        .await
+        .unwrap();
+    let key = AccessKeyRow {
+        access_key_id: "AKIACACHETEST0000001".to_owned(),
+        account_id: ACCOUNT.to_owned(),
+        user_id: Some(user.user_id.clone()),
+        secret_sealed: "sealed".to_owned(),
+        status: "Active".to_owned(),
+        created_at: 1,
+        last_used: None,
+    };
+    store.create_access_key(&key, 2).await.unwrap();
+
+    // Each lookup twice (the second may come from memory), then a write, then again.
+    for _ in 0..2 {
+        assert_eq!(store.get_user(ACCOUNT, "cached").await.unwrap().path, "/a/");
+        assert_eq!(
+            store
+                .find_entity(ACCOUNT, EntityKind::User, "CACHED")
+                .await
+                .unwrap()
+                .path,
+            "/a/"
+        );
+        let found = store.find_access_key(&key.access_key_id).await.unwrap().unwrap();
+        assert_eq!(found.key.status, "Active");
+        assert_eq!(found.user.unwrap().path, "/a/");
+        assert_eq!(
+            store
+                .permissions_boundary(EntityKind::User, &user.user_id)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    store.update_user(ACCOUNT, "Cached", None, Some("/b/")).await.unwrap();
+    assert_eq!(store.get_user(ACCOUNT, "cached").await.unwrap().path, "/b/");
+    assert_eq!(
+        store
+            .find_entity(ACCOUNT, EntityKind::User, "cached")
+            .await
+            .unwrap()
+            .path,
+        "/b/"
+    );
+    let found = store.find_access_key(&key.access_key_id).await.unwrap().unwrap();
+    assert_eq!(found.user.unwrap().path, "/b/");
+
+    store
+        .set_access_key_status(ACCOUNT, Some(&user.user_id), &key.access_key_id, "Inactive")
+        .await
+        .unwrap();
+    let found = store.find_access_key(&key.access_key_id).await.unwrap().unwrap();
+    assert_eq!(found.key.status, "Inactive");
+
+    let entity = store.find_entity(ACCOUNT, EntityKind::User, "cached").await.unwrap();
+    store
+        .set_permissions_boundary(ACCOUNT, &entity, Some("arn:aws:iam::aws:policy/ReadOnlyAccess"), false)
+        .await
+        .unwrap();
+    let boundary = store
+        .permissions_boundary(EntityKind::User, &user.user_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        boundary.map(|(arn, _)| arn).as_deref(),
+        Some("arn:aws:iam::aws:policy/ReadOnlyAccess")
+    );
+    store
+        .set_permissions_boundary(ACCOUNT, &entity, None, false)
+        .await
+        .unwrap();
+
+    store
+        .delete_access_key(ACCOUNT, Some(&user.user_id), &key.access_key_id)
+        .await
+        .unwrap();
+    assert!(store.find_access_key(&key.access_key_id).await.unwrap().is_none());
+    store.delete_user(ACCOUNT, "cached").await.unwrap();
+    assert!(matches!(
+        store.get_user(ACCOUNT, "cached").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.find_entity(ACCOUNT, EntityKind::User, "cached").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn a_second_store_on_the_same_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Store::open(&url(&dir)).await.unwrap();
+    match Store::open(&url(&dir)).await {
+        Err(StoreError::InUse(path)) => assert!(path.ends_with("oxiam.db"), "{path}"),
+        other => panic!("expected InUse, got {other:?}"),
+    }
+    // Closed, the database may be opened again.
+    drop(first);
+    Store::open(&url(&dir)).await.unwrap();
+}
