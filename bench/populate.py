@@ -5,11 +5,13 @@ For setup only: the API path (CreateUser) is what the benchmarks measure; this e
 that a million users take seconds instead of minutes. It writes the rows CreateUser would
 (id, account, name, lower-cased name, path "/", creation time), named bulk-0000001…, with
 no keys, tags or policies, in one transaction, into the account the database already
-holds (start oxiam once on it first). Run it while no oxiam server writes to the database.
+holds (start oxiam once on it first). On SQLite it refuses to run while a server has the
+database open (the server's lock file).
 
     bench/populate.py sqlite /path/to/data-dir/oxiam.db 1000000
     bench/populate.py postgres postgres://postgres@127.0.0.1:5432/db 1000000
 """
+import fcntl
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +19,12 @@ import time
 
 
 def sqlite_populate(path: str, count: int) -> None:
+    # The lock a running oxiam holds on its database (Store::open): refuse to write under it.
+    lock = open(path + ".lock", "a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.exit(f"populate: {path} is in use by a running oxiam server; stop it first")
     con = sqlite3.connect(path)
     (account,) = con.execute("SELECT account_id FROM accounts ORDER BY created_at LIMIT 1").fetchone()
     con.execute(

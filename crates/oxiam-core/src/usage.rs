@@ -18,6 +18,9 @@ use crate::Oxiam;
 #[derive(Debug, Default)]
 pub(crate) struct UsageLog {
     pending: Mutex<Pending>,
+    /// Held while uses taken from `pending` are being written: a reader that must see
+    /// them waits for a write already under way instead of finding `pending` empty.
+    writing: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -78,8 +81,19 @@ impl UsageLog {
 }
 
 impl Oxiam {
-    /// Writes the recorded uses of keys and roles to the store, in one transaction.
+    /// Writes the recorded uses of keys and roles to the store, in one transaction;
+    /// returns once they (and any taken by a write already under way) are stored.
     pub async fn flush_usage(&self) -> Result<(), oxiam_store::StoreError> {
+        // In a task of its own: a request dropped while it waits here cannot drop the
+        // uses taken for writing with it.
+        let this = self.clone();
+        tokio::spawn(async move { this.write_usage().await })
+            .await
+            .unwrap_or_else(|e| Err(oxiam_store::StoreError::Commit(e.to_string().into())))
+    }
+
+    async fn write_usage(&self) -> Result<(), oxiam_store::StoreError> {
+        let _one_at_a_time = self.usage.writing.lock().await;
         let pending = self.usage.take();
         if pending.keys.is_empty() && pending.roles.is_empty() {
             return Ok(());

@@ -15,16 +15,21 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Transaction};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
 
 use crate::StoreError;
 use crate::cache::ReadCache;
 
-// The savepoint each write runs in; writes run one at a time, so one name serves.
-const SAVEPOINT: &str = "SAVEPOINT oxiam_write";
-const RELEASE: &str = "RELEASE oxiam_write";
-const UNDO: &str = "ROLLBACK TO oxiam_write; RELEASE oxiam_write";
+/// Runs a savepoint statement (`SAVEPOINT`, `RELEASE`, `ROLLBACK TO`) on write `n`'s
+/// savepoint. Each write has a name of its own: were a statement of a cancelled request
+/// to run or not run unseen, no later statement can act on another write's savepoint.
+async fn savepoint(conn: &mut AnyConnection, verb: &str, n: u64) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(AssertSqlSafe(format!("{verb} oxiam_write_{n}")))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
 
 /// How a batch ended: `None` while it is open.
 type Outcome = Option<Result<(), Arc<str>>>;
@@ -42,15 +47,21 @@ enum Inner {
     Batched {
         guard: OwnedMutexGuard<Batch>,
         committer: Arc<Notify>,
-        released: bool,
+        /// The number of this write's savepoint.
+        savepoint: u64,
     },
 }
 
 /// The SQLite writer: the batch being built, if any.
 pub(crate) struct Batch {
     open: Option<OpenBatch>,
-    /// A write was dropped inside its savepoint; undo it before anything else runs.
-    abandoned: bool,
+    /// The savepoint of the write that holds (or last held) the batch, from before its
+    /// `SAVEPOINT` is sent until its `RELEASE` has returned. Still set when the next
+    /// holder comes, it names a write that ended without releasing — failed, or its
+    /// request dropped at any await — and is rolled back before anything else runs.
+    unreleased: Option<u64>,
+    /// The number of the next write's savepoint.
+    next_savepoint: u64,
     /// Told of every commit, before its writes are acknowledged.
     cache: Option<Arc<ReadCache>>,
 }
@@ -79,7 +90,8 @@ impl GroupCommit {
         let group = Self {
             batch: Arc::new(Mutex::new(Batch {
                 open: None,
-                abandoned: false,
+                unreleased: None,
+                next_savepoint: 0,
                 cache,
             })),
             committer: Arc::default(),
@@ -103,7 +115,7 @@ impl GroupCommit {
     /// Opens a savepoint in the open batch, starting a batch if none is open.
     pub(crate) async fn begin(&self, pool: &AnyPool) -> Result<WriteTx, StoreError> {
         let mut guard = self.batch.clone().lock_owned().await;
-        guard.undo_abandoned().await;
+        guard.undo_unreleased().await;
         if guard.open.is_none() {
             // IMMEDIATE takes SQLite's write lock now rather than at the first write.
             let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -112,8 +124,11 @@ impl GroupCommit {
                 outcome: watch::channel(None).0,
             });
         }
+        let n = guard.next_savepoint;
+        guard.next_savepoint += 1;
+        guard.unreleased = Some(n);
         let open = guard.open.as_mut().expect("a batch is open");
-        if let Err(e) = sqlx::query(SAVEPOINT).execute(&mut *open.tx).await {
+        if let Err(e) = savepoint(&mut open.tx, "SAVEPOINT", n).await {
             // The batch's connection is in an unknown state: end the batch here.
             guard.fail(&e);
             return Err(e.into());
@@ -122,7 +137,7 @@ impl GroupCommit {
             inner: Inner::Batched {
                 guard,
                 committer: self.committer.clone(),
-                released: false,
+                savepoint: n,
             },
         })
     }
@@ -131,7 +146,7 @@ impl GroupCommit {
 impl Batch {
     /// Commits the open batch, if any, and tells its writes how it went.
     async fn commit(&mut self) {
-        self.undo_abandoned().await;
+        self.undo_unreleased().await;
         let Some(open) = self.open.take() else { return };
         let outcome = open.tx.commit().await.map_err(|e| Arc::from(e.to_string()));
         if let Some(cache) = &self.cache {
@@ -143,19 +158,35 @@ impl Batch {
         open.outcome.send_replace(Some(outcome));
     }
 
-    /// Rolls back the savepoint of a write that was dropped before it committed.
-    async fn undo_abandoned(&mut self) {
-        if !std::mem::take(&mut self.abandoned) {
+    /// Rolls back the savepoint of a write that ended without releasing it. Each step
+    /// is repeated by the next holder if this one is dropped half-way; "no such
+    /// savepoint" means it was never made or already released (its request was dropped
+    /// after the `RELEASE` ran): nothing is left to undo.
+    async fn undo_unreleased(&mut self) {
+        let Some(n) = self.unreleased else { return };
+        let Some(open) = self.open.as_mut() else {
+            self.unreleased = None;
             return;
-        }
-        let Some(open) = self.open.as_mut() else { return };
-        if let Err(e) = sqlx::raw_sql(UNDO).execute(&mut *open.tx).await {
-            self.fail(&e);
+        };
+        let undone = match savepoint(&mut open.tx, "ROLLBACK TO", n).await {
+            Ok(()) => savepoint(&mut open.tx, "RELEASE", n).await,
+            Err(e) => Err(e),
+        };
+        match undone {
+            Ok(()) => self.unreleased = None,
+            Err(e)
+                if e.as_database_error()
+                    .is_some_and(|db| db.message().contains("no such savepoint")) =>
+            {
+                self.unreleased = None
+            }
+            Err(e) => self.fail(&e),
         }
     }
 
     /// Ends the open batch unwritten (its transaction rolls back when dropped).
     fn fail(&mut self, e: &sqlx::Error) {
+        self.unreleased = None;
         if let Some(open) = self.open.take() {
             if let Some(cache) = &self.cache {
                 cache.wrote();
@@ -176,25 +207,24 @@ impl WriteTx {
 
     /// Makes the write's changes durable; returns once they are on disk.
     pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
-        let (mut outcome, committer) = match &mut self.inner {
+        let mut outcome = match &mut self.inner {
             Inner::Alone(tx) => {
                 let tx = tx.take().expect("a transaction commits once");
                 return Ok(tx.commit().await?);
             }
             Inner::Batched {
-                guard,
-                committer,
-                released,
+                guard, savepoint: n, ..
             } => {
+                let n = *n;
                 let open = guard.open.as_mut().expect("a batch is open while a write holds it");
-                sqlx::query(RELEASE).execute(&mut *open.tx).await?;
-                *released = true;
-                (open.outcome.subscribe(), committer.clone())
+                savepoint(&mut open.tx, "RELEASE", n).await?;
+                let outcome = open.outcome.subscribe();
+                guard.unreleased = None;
+                outcome
             }
         };
-        // Let the next write in (and the committer), then wait for the batch's commit.
+        // Let the next write in (and the committer: see Drop), then wait for the batch.
         drop(self);
-        committer.notify_one();
         let ended = outcome.wait_for(Option::is_some).await.map(|o| o.clone());
         match ended {
             Ok(Some(Ok(()))) => Ok(()),
@@ -206,13 +236,11 @@ impl WriteTx {
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
-        // Runs while the guard is still held: the next holder of the batch undoes the
-        // savepoint before doing anything else.
-        if let Inner::Batched {
-            guard, released: false, ..
-        } = &mut self.inner
-        {
-            guard.abandoned = true;
+        // Committed or not, the batch now has something for the committer: a write to
+        // make durable, or an unreleased savepoint to undo (so that a failed write alone
+        // in its batch does not keep SQLite's write lock until the next write comes).
+        if let Inner::Batched { committer, .. } = &self.inner {
+            committer.notify_one();
         }
     }
 }

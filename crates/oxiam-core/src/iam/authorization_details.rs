@@ -13,7 +13,7 @@ use oxiam_protocol::iam::{
     GetAccountAuthorizationDetailsResponse, GroupDetail, ManagedPolicyDetail, PolicyVersion, RoleDetail, UserDetail,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
-use oxiam_store::{EntityKind, EntityRef, GroupRow, PolicyRow, RoleRow, UserRow};
+use oxiam_store::{EntityKind, EntityRef, GroupRow, PolicyRow, RoleRow, StoreError, UserRow};
 
 use super::{page_size, resume_after};
 use crate::{Oxiam, Principal, errors, ids};
@@ -84,12 +84,14 @@ impl Oxiam {
             is_truncated: Some(truncated),
             marker,
         };
+        // An entity deleted between the listing and its details is left out of the page
+        // (its `None`), as if the page had been read a moment later.
         for (_, entry) in entries {
             match entry {
                 Entry::User(u) => out
                     .user_detail_list
                     .get_or_insert_default()
-                    .push(self.user_detail(caller, u).await?),
+                    .extend(self.user_detail(caller, u).await?),
                 Entry::Group(g) => out
                     .group_detail_list
                     .get_or_insert_default()
@@ -97,11 +99,11 @@ impl Oxiam {
                 Entry::Role(r) => out
                     .role_detail_list
                     .get_or_insert_default()
-                    .push(self.role_detail(caller, r).await?),
+                    .extend(self.role_detail(caller, r).await?),
                 Entry::Local(p) => out
                     .policies
                     .get_or_insert_default()
-                    .push(self.local_policy_detail(caller, p).await?),
+                    .extend(self.local_policy_detail(caller, p).await?),
                 Entry::Aws(p, count) => out.policies.get_or_insert_default().push(aws_policy_detail(p, count)),
             }
         }
@@ -170,7 +172,7 @@ impl Oxiam {
         })
     }
 
-    async fn user_detail(&self, caller: &Principal, user: UserRow) -> Result<UserDetail, ServiceError> {
+    async fn user_detail(&self, caller: &Principal, user: UserRow) -> Result<Option<UserDetail>, ServiceError> {
         let account = &caller.account_id;
         let entity = EntityRef {
             kind: EntityKind::User,
@@ -179,17 +181,17 @@ impl Oxiam {
             path: user.path.clone(),
         };
         // The listing carries no tags; the user's own row does.
-        let full = self
-            .store
-            .get_user(account, &user.name)
-            .await
-            .map_err(errors::internal)?;
+        let full = match self.store.get_user(account, &user.name).await {
+            Ok(full) => full,
+            Err(StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(errors::internal(e)),
+        };
         let groups = self
             .store
             .groups_for_user(&user.user_id)
             .await
             .map_err(errors::internal)?;
-        Ok(UserDetail {
+        Ok(Some(UserDetail {
             arn: Some(ids::user_arn(account, &user.path, &user.name)),
             path: Some(user.path),
             user_name: Some(user.name),
@@ -200,7 +202,7 @@ impl Oxiam {
             attached_managed_policies: Some(self.attached_policies(caller, &entity).await?),
             permissions_boundary: None::<AttachedPermissionsBoundary>,
             tags: crate::tags::to_tags(&full.tags),
-        })
+        }))
     }
 
     async fn group_detail(&self, caller: &Principal, group: GroupRow) -> Result<GroupDetail, ServiceError> {
@@ -221,7 +223,7 @@ impl Oxiam {
         })
     }
 
-    async fn role_detail(&self, caller: &Principal, role: RoleRow) -> Result<RoleDetail, ServiceError> {
+    async fn role_detail(&self, caller: &Principal, role: RoleRow) -> Result<Option<RoleDetail>, ServiceError> {
         let entity = EntityRef {
             kind: EntityKind::Role,
             id: role.role_id.clone(),
@@ -229,13 +231,13 @@ impl Oxiam {
             path: role.path.clone(),
         };
         // The listing carries no tags or last use; the role's own row does.
-        let full = self
-            .store
-            .get_role(&caller.account_id, &role.name)
-            .await
-            .map_err(errors::internal)?;
+        let full = match self.store.get_role(&caller.account_id, &role.name).await {
+            Ok(full) => full,
+            Err(StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(errors::internal(e)),
+        };
         let role = super::roles::role_of(&full, true);
-        Ok(RoleDetail {
+        Ok(Some(RoleDetail {
             path: Some(role.path),
             role_name: Some(role.role_name),
             role_id: Some(role.role_id),
@@ -248,16 +250,20 @@ impl Oxiam {
             permissions_boundary: None,
             tags: role.tags,
             role_last_used: role.role_last_used,
-        })
+        }))
     }
 
-    async fn local_policy_detail(&self, caller: &Principal, p: PolicyRow) -> Result<ManagedPolicyDetail, ServiceError> {
-        let versions = self
-            .store
-            .list_policy_versions(&caller.account_id, &p.arn)
-            .await
-            .map_err(errors::internal)?;
-        Ok(ManagedPolicyDetail {
+    async fn local_policy_detail(
+        &self,
+        caller: &Principal,
+        p: PolicyRow,
+    ) -> Result<Option<ManagedPolicyDetail>, ServiceError> {
+        let versions = match self.store.list_policy_versions(&caller.account_id, &p.arn).await {
+            Ok(versions) => versions,
+            Err(StoreError::NotFound | StoreError::PolicyNotFound) => return Ok(None),
+            Err(e) => return Err(errors::internal(e)),
+        };
+        Ok(Some(ManagedPolicyDetail {
             policy_name: Some(p.name),
             policy_id: Some(p.policy_id),
             arn: Some(p.arn),
@@ -280,7 +286,7 @@ impl Oxiam {
                     })
                     .collect(),
             ),
-        })
+        }))
     }
 }
 
