@@ -239,7 +239,10 @@ impl Drop for WriteTx {
         // Committed or not, the batch now has something for the committer: a write to
         // make durable, or an unreleased savepoint to undo (so that a failed write alone
         // in its batch does not keep SQLite's write lock until the next write comes).
-        if let Inner::Batched { committer, .. } = &self.inner {
+        // The batch is let go first, so that writes already queued for it join it before
+        // the committer's turn comes.
+        if let Inner::Batched { guard, committer, .. } = std::mem::replace(&mut self.inner, Inner::Alone(None)) {
+            drop(guard);
             committer.notify_one();
         }
     }
