@@ -681,8 +681,37 @@ async fn authorization_details_page_across_sections(s: &TestServer) {
         .await
         .unwrap();
 
+    // Boundaries show in the details, as AWS's UserDetail and RoleDetail carry them.
+    iam.put_user_permissions_boundary()
+        .user_name("carol")
+        .permissions_boundary(&local_arn)
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_permissions_boundary()
+        .role_name("runner")
+        .permissions_boundary("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        .send()
+        .await
+        .unwrap();
+
     let everything = iam.get_account_authorization_details().send().await.unwrap();
     assert!(!everything.is_truncated());
+    let boundary_arn = |b: Option<&aws_sdk_iam::types::AttachedPermissionsBoundary>| {
+        b.and_then(|b| b.permissions_boundary_arn()).map(str::to_owned)
+    };
+    assert_eq!(
+        boundary_arn(everything.user_detail_list()[0].permissions_boundary()),
+        None
+    );
+    assert_eq!(
+        boundary_arn(everything.user_detail_list()[2].permissions_boundary()),
+        Some(local_arn.clone())
+    );
+    assert_eq!(
+        boundary_arn(everything.role_detail_list()[0].permissions_boundary()).as_deref(),
+        Some("arn:aws:iam::aws:policy/ReadOnlyAccess")
+    );
     let expected = [
         "user:Alice",
         "user:bob",

@@ -9,8 +9,8 @@
 //! million.
 
 use oxiam_protocol::iam::{
-    AttachedPermissionsBoundary, EntityType, GetAccountAuthorizationDetailsRequest,
-    GetAccountAuthorizationDetailsResponse, GroupDetail, ManagedPolicyDetail, PolicyVersion, RoleDetail, UserDetail,
+    EntityType, GetAccountAuthorizationDetailsRequest, GetAccountAuthorizationDetailsResponse, GroupDetail,
+    ManagedPolicyDetail, PolicyVersion, RoleDetail, UserDetail,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
 use oxiam_store::{EntityKind, EntityRef, GroupRow, PolicyRow, RoleRow, StoreError, UserRow};
@@ -191,6 +191,11 @@ impl Oxiam {
             .groups_for_user(&user.user_id)
             .await
             .map_err(errors::internal)?;
+        let boundary = match self.store.permissions_boundary(EntityKind::User, &user.user_id).await {
+            Ok(boundary) => boundary.map(|(arn, _)| arn),
+            Err(StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(errors::internal(e)),
+        };
         Ok(Some(UserDetail {
             arn: Some(ids::user_arn(account, &user.path, &user.name)),
             path: Some(user.path),
@@ -200,7 +205,7 @@ impl Oxiam {
             user_policy_list: Some(self.inline_details(&entity).await?),
             group_list: Some(groups.into_iter().map(|g| g.name).collect()),
             attached_managed_policies: Some(self.attached_policies(caller, &entity).await?),
-            permissions_boundary: None::<AttachedPermissionsBoundary>,
+            permissions_boundary: super::boundaries::attached(boundary),
             tags: crate::tags::to_tags(&full.tags),
         }))
     }
@@ -247,7 +252,7 @@ impl Oxiam {
             instance_profile_list: Some(Vec::new()),
             role_policy_list: Some(self.inline_details(&entity).await?),
             attached_managed_policies: Some(self.attached_policies(caller, &entity).await?),
-            permissions_boundary: None,
+            permissions_boundary: role.permissions_boundary,
             tags: role.tags,
             role_last_used: role.role_last_used,
         }))
