@@ -235,6 +235,43 @@ class Gen:
         if is_output:
             self.emit_encoder(name)
 
+    # ---- member reflection ----
+    def member_arms(self, struct_name):
+        """(wire name, Rust expression of type Option<Member>) for each readable member."""
+        s = self.shapes[struct_name]
+        required = set(s.get("required", []))
+        arms = []
+        for mname, m in s["members"].items():
+            shape = self.shapes[m["shape"]]
+            t = shape["type"]
+            if shape.get("sensitive"):
+                continue
+            # `{v}` is a reference to the member's value.
+            if t == "string":
+                # A String's and an enum's `as_str` alike.
+                conv = "crate::Member::Text({v}.as_str())"
+            elif t in ("integer", "long"):
+                conv = "crate::Member::Number(i64::from(*{v}))"
+            elif t == "boolean":
+                conv = "crate::Member::Flag(*{v})"
+            elif t == "list":
+                item = self.shapes[shape["member"]["shape"]]
+                if item["type"] == "string" and not item.get("sensitive") and "enum" not in item:
+                    conv = "crate::Member::Texts({v}.as_slice())"
+                elif item["type"] == "structure" and set(item["members"]) == {"Key", "Value"}:
+                    conv = "crate::Member::Tags({v}.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())"
+                else:
+                    continue
+            else:
+                continue
+            field = "x." + snake(mname)
+            if mname in required:
+                expr = "Some(%s)" % conv.format(v="(&" + field + ")")
+            else:
+                expr = "%s.as_ref().map(|v| %s)" % (field, conv.format(v="v"))
+            arms.append((mname, expr))
+        return arms
+
     # ---- decoding ----
     def value_expr(self, shape_name, key, path):
         """An expression of type Option<T> decoding shape `shape_name` at wire key `key`.
@@ -439,6 +476,40 @@ class Gen:
         for o in ops:
             pat = "(_)" if "input" in o else ""
             self.w("            Self::%s%s => Operation::%s," % (o["name"], pat, o["name"]))
+        self.w("        }")
+        self.w("    }")
+        self.w("}")
+        self.w()
+        # Member reflection: what authorization builds resources and condition keys from.
+        self.w("impl Request {")
+        self.w("    /// The top-level member whose wire name is `name`, when it is set and holds a value")
+        self.w("    /// authorization can read (text, numbers, flags, lists of text, tags). Members the")
+        self.w("    /// model marks sensitive are never returned.")
+        self.w("    #[allow(unused_variables)]")
+        self.w("    pub fn member(&self, name: &str) -> Option<crate::Member<'_>> {")
+        self.w("        match self {")
+        for o in ops:
+            if "input" not in o:
+                continue
+            arms = self.member_arms(o["input"]["shape"])
+            if not arms:
+                continue
+            self.w("            Self::%s(x) => match name {" % o["name"])
+            for wire, expr in arms:
+                self.w("                %s => %s," % (rust_str(wire), expr))
+            self.w("                _ => None,")
+            self.w("            },")
+        self.w("            _ => None,")
+        self.w("        }")
+        self.w("    }")
+        self.w("}")
+        self.w("impl Operation {")
+        self.w("    /// The wire names of the members [`Request::member`] can return for this operation.")
+        self.w("    pub fn readable_members(self) -> &'static [&'static str] {")
+        self.w("        match self {")
+        for o in ops:
+            names = [w for w, _ in self.member_arms(o["input"]["shape"])] if "input" in o else []
+            self.w("            Self::%s => &[%s]," % (o["name"], ", ".join(rust_str(n) for n in names)))
         self.w("        }")
         self.w("    }")
         self.w("}")

@@ -16,9 +16,10 @@ cargo fmt --all -- --check
 
 step "generated code is fresh"
 python3 codegen/generate.py
+python3 codegen/gen-catalogue.py
 python3 scripts/gen-aws-managed-policies.py
-git diff --exit-code -- crates/oxiam-protocol/src/generated crates/oxiam-aws-policies \
-  || { echo "generated files differ from the committed ones: run codegen/generate.py and scripts/gen-aws-managed-policies.py" >&2; exit 1; }
+git diff --exit-code -- crates/oxiam-protocol/src/generated crates/oxiam-catalogue/src/generated.rs crates/oxiam-aws-policies \
+  || { echo "generated files differ from the committed ones: run codegen/generate.py, codegen/gen-catalogue.py and scripts/gen-aws-managed-policies.py" >&2; exit 1; }
 
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings

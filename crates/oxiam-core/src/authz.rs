@@ -58,6 +58,10 @@ pub struct RequestFacts {
     pub secure_transport: bool,
     /// The region the request was signed for (`aws:RequestedRegion`).
     pub region: String,
+    /// The `User-Agent` header (`aws:UserAgent`).
+    pub user_agent: Option<String>,
+    /// The `Referer` header (`aws:Referer`).
+    pub referer: Option<String>,
 }
 
 /// A resource-based policy that applies to the request (a bucket policy, a trust policy).
@@ -278,7 +282,7 @@ impl Oxiam {
         ServiceError,
     > {
         let p = self.principal_policies(principal).await?;
-        let context = request_context(principal, facts, access, &p.tags);
+        let context = request_context(principal, facts, access, &p.tags, None);
         Ok((p.identity.clone(), p.boundary.clone(), p.session.clone(), context))
     }
 
@@ -318,7 +322,8 @@ impl Oxiam {
             }
         }
         let policies = self.principal_policies(principal).await?;
-        let context = request_context(principal, facts, access, &policies.tags);
+        let resource_account = resource_policy.map(|rp| rp.owner_account);
+        let context = request_context(principal, facts, access, &policies.tags, resource_account);
         let arn = principal.arn();
         let role_arn = principal.role_arn();
         let engine_principal = Self::engine_principal(principal, &arn, role_arn.as_deref());
@@ -359,9 +364,26 @@ fn policy_fault(detail: String) -> ServiceError {
     )
 }
 
-/// The global condition keys of a request, plus the action's own keys.
-fn request_context(principal: &Principal, facts: &RequestFacts, access: &Access, tags: &[(String, String)]) -> Context {
+/// The global condition keys of a request, plus the action's own keys (which come last, so
+/// a service that knows better — S3 naming its bucket's owner — has the final word).
+fn request_context(
+    principal: &Principal,
+    facts: &RequestFacts,
+    access: &Access,
+    tags: &[(String, String)],
+    resource_owner: Option<&str>,
+) -> Context {
+    // aws:ResourceAccount: the owner of the resource policy's resource, else the account in
+    // the resource's ARN (IAM's, STS's); S3 ARNs carry none and S3 supplies it itself.
+    let arn_account = access
+        .resource
+        .split(':')
+        .nth(4)
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
     let mut b = Context::builder()
+        .set_opt("aws:ResourceAccount", resource_owner.or(arn_account))
+        .set_opt("aws:UserAgent", facts.user_agent.as_deref())
+        .set_opt("aws:Referer", facts.referer.as_deref())
         .set("aws:CurrentTime", Value::date_epoch_seconds(facts.now))
         .set("aws:EpochTime", facts.now)
         .set("aws:SecureTransport", facts.secure_transport)

@@ -6,6 +6,7 @@
 //! transactions), and [`Oxiam::record`] (last use of the key or role, written in batches by
 //! [`Oxiam::flush_usage`]).
 
+pub mod access;
 mod authn;
 pub mod authz;
 mod documents;

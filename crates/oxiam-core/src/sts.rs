@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 use oxiam_policy::{Context, PolicyKind, PolicySet};
 use oxiam_protocol::sts::{
     AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials, GetAccessKeyInfoRequest,
-    GetAccessKeyInfoResponse, GetCallerIdentityResponse, GetSessionTokenRequest, GetSessionTokenResponse, Request,
-    Response, errors as sts_errors,
+    GetAccessKeyInfoResponse, GetCallerIdentityResponse, GetSessionTokenRequest, GetSessionTokenResponse, Operation,
+    Request, Response, errors as sts_errors,
 };
 use oxiam_protocol::{Sensitive, ServiceError, Timestamp, common_errors};
 use oxiam_store::{RoleRow, SessionRow, StoreError, UserSessionRow};
@@ -22,14 +22,14 @@ const CHAINED_SESSION_SECONDS: i64 = 3600;
 /// Session policies (inline document and ARNs) are packed into at most this much.
 const SESSION_POLICY_SIZE_QUOTA: usize = 2048;
 
-/// The action and resource of an STS request.
-pub fn access(_principal: &Principal, request: &Request) -> Access {
-    let resource = match request {
-        Request::AssumeRole(i) => i.role_arn.clone(),
-        _ => "*".to_owned(),
-    };
-    Access::new(format!("sts:{}", request.operation().name()), resource)
-}
+/// Every STS operation oxiam implements, sorted by name; the rest answer `NotImplemented`.
+pub const IMPLEMENTED: &[Operation] = &[
+    Operation::AssumeRole,
+    Operation::DecodeAuthorizationMessage,
+    Operation::GetAccessKeyInfo,
+    Operation::GetCallerIdentity,
+    Operation::GetSessionToken,
+];
 
 /// Lower-case hex SHA-256 of a session token: what is stored and compared.
 pub(crate) fn token_digest(token: &str) -> String {
@@ -124,8 +124,14 @@ impl Oxiam {
         facts: &RequestFacts,
     ) -> Result<(), ServiceError> {
         match request {
-            Request::AssumeRole(input) => self.authorize_assume_role(caller, input, facts).await.map(|_| ()),
-            other => self.authorize(caller, &access(caller, other), facts, None).await,
+            Request::AssumeRole(input) => self
+                .authorize_assume_role(caller, request, input, facts)
+                .await
+                .map(|_| ()),
+            other => {
+                self.authorize(caller, &self.access(caller, other).await?, facts, None)
+                    .await
+            }
         }
     }
 
@@ -134,6 +140,7 @@ impl Oxiam {
     async fn authorize_assume_role(
         &self,
         caller: &Principal,
+        request: &Request,
         input: &AssumeRoleRequest,
         facts: &RequestFacts,
     ) -> Result<RoleRow, ServiceError> {
@@ -156,15 +163,12 @@ impl Oxiam {
         }
         let trust = oxiam_policy::compile(role_arn.clone(), &role.trust_policy, PolicyKind::Trust)
             .map_err(|e| ServiceError::new(sts_errors::MALFORMED_POLICY_DOCUMENT, e.message))?;
-        let mut access = access(caller, &Request::AssumeRole(input.clone()));
-        access
-            .keys
-            .push(("sts:RoleSessionName".to_owned(), vec![input.role_session_name.clone()]));
-        if let Some(external_id) = &input.external_id {
-            access
-                .keys
-                .push(("sts:ExternalId".to_owned(), vec![external_id.clone()]));
-        }
+        // The request's keys (sts:RoleSessionName, sts:ExternalId, sts:SourceIdentity,
+        // sts:TransitiveTagKeys, aws:RequestTag/…, aws:TagKeys) as the catalogue lists them
+        // for sts:AssumeRole, and the role's tags as its aws:ResourceTag/… and iam:ResourceTag/….
+        let mut plan = crate::access::plan(caller, request);
+        plan.add_resource_tags(&role.tags);
+        let access = plan.access;
         let decision = self
             .evaluate_with_trust(caller, &access, facts, &trust, &role.account_id)
             .await?;
@@ -173,16 +177,19 @@ impl Oxiam {
         }
         // Passing session tags is its own permission, sts:TagSession, which the trust
         // policy must grant too (with the tags as aws:RequestTag/… and aws:TagKeys).
-        if let Some(tags) = input.tags.as_ref().filter(|t| !t.is_empty()) {
+        if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+            // The same request's keys, those the catalogue lists for sts:TagSession.
+            let tag_session = oxiam_catalogue::service("sts").expect("sts is served");
+            let tag_action = tag_session
+                .action("TagSession")
+                .expect("sts:TagSession is in the catalogue");
             let mut tag_access = Access::new("sts:TagSession", input.role_arn.clone());
-            for tag in tags {
-                tag_access
-                    .keys
-                    .push((format!("aws:RequestTag/{}", tag.key), vec![tag.value.clone()]));
-            }
-            tag_access
+            tag_access.keys = access
                 .keys
-                .push(("aws:TagKeys".to_owned(), tags.iter().map(|t| t.key.clone()).collect()));
+                .iter()
+                .filter(|(key, _)| tag_action.supports_key(tag_session, key))
+                .cloned()
+                .collect();
             if !self
                 .evaluate_with_trust(caller, &tag_access, facts, &trust, &role.account_id)
                 .await?
@@ -346,7 +353,8 @@ impl Oxiam {
         // Authorized again here, in the same call that issues the credentials, so the role
         // used is the one the decision was about.
         let (session_tags, transitive_tag_keys) = session_tags(caller, &input)?;
-        let role = self.authorize_assume_role(caller, &input, facts).await?;
+        let request = Request::AssumeRole(input.clone());
+        let role = self.authorize_assume_role(caller, &request, &input, facts).await?;
         let chained = matches!(caller.kind, PrincipalKind::AssumedRole { .. });
         let duration = input.duration_seconds.map_or(DEFAULT_SESSION_SECONDS, i64::from);
         if duration > role.max_session_duration {

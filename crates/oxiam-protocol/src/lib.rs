@@ -35,6 +35,22 @@ impl<T: xml::XmlText> xml::XmlText for Sensitive<T> {
     }
 }
 
+/// A request member's value as authorization reads it, to build the resource a request acts
+/// on and the condition keys it carries (`Request::member` of each service).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Member<'a> {
+    /// A string or an enum's wire value.
+    Text(&'a str),
+    /// A list of strings.
+    Texts(&'a [String]),
+    /// An integer.
+    Number(i64),
+    /// A boolean.
+    Flag(bool),
+    /// A list of `Key`/`Value` tags, in request order.
+    Tags(Vec<(&'a str, &'a str)>),
+}
+
 /// A point in time, in whole seconds since the Unix epoch (IAM's dates have no fraction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);

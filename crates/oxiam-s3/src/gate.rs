@@ -129,6 +129,12 @@ impl Gate {
         });
         // S3 names the resource in quotes in its AccessDenied messages.
         let mut access = check.access.clone();
+        // The bucket's owner is the resource's account (an S3 ARN names none).
+        if let Some(meta) = &meta {
+            for key in ["aws:ResourceAccount", "s3:ResourceAccount"] {
+                access.keys.push((key.to_owned(), vec![meta.owner_account.clone()]));
+            }
+        }
         access.shown_as = Some(format!("\"{}\"", access.resource));
         match self.oxiam.authorize(principal, &access, facts, resource_policy).await {
             Ok(()) => Ok(()),
@@ -207,6 +213,8 @@ impl S3Access for Gate {
             source_ip,
             secure_transport: false,
             region,
+            user_agent: header_text(cx.headers(), http::header::USER_AGENT),
+            referer: header_text(cx.headers(), http::header::REFERER),
         };
         let view = RequestView {
             op: cx.s3_op().name(),
@@ -240,6 +248,11 @@ impl S3Access for Gate {
         });
         Ok(())
     }
+}
+
+/// A header's value as text, if present and valid UTF-8.
+fn header_text(headers: &http::HeaderMap, name: http::header::HeaderName) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 #[cfg(test)]

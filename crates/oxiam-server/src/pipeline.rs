@@ -360,7 +360,7 @@ async fn run(
         }
     };
     let arn = Some(caller.principal.arn());
-    let result = execute(oxiam, received.peer, &caller, service, params, now, request_id).await;
+    let result = execute(oxiam, received, &caller, service, params, now, request_id).await;
     // record
     oxiam.record(&caller, now);
     match result {
@@ -372,10 +372,19 @@ async fn run(
     }
 }
 
+/// A header's value as text, if present and valid UTF-8.
+fn header_text(received: &Received, name: &str) -> Option<String> {
+    received
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| String::from_utf8(v.clone()).ok())
+}
+
 /// decode → authorize → execute → encode, for an authenticated caller.
 async fn execute(
     oxiam: &Oxiam,
-    peer: SocketAddr,
+    received: &Received,
     caller: &Authenticated,
     service: Service,
     params: Result<QueryParams, ServiceError>,
@@ -385,19 +394,16 @@ async fn execute(
     let principal = &caller.principal;
     let facts = RequestFacts {
         now,
-        source_ip: Some(peer.ip()),
+        source_ip: Some(received.peer.ip()),
         secure_transport: false,
         region: caller.claim.region.clone(),
+        user_agent: header_text(received, "user-agent"),
+        referer: header_text(received, "referer"),
     };
     match decode(service, &params?)? {
         Decoded::Iam(request) => {
             oxiam
-                .authorize(
-                    principal,
-                    &oxiam.access_with_paths(principal, &request).await?,
-                    &facts,
-                    None,
-                )
+                .authorize(principal, &oxiam.access(principal, &request).await?, &facts, None)
                 .await?;
             let response = oxiam.execute_iam(principal, request, now).await?;
             Ok(encode_iam(request_id, &response))

@@ -1587,6 +1587,1366 @@ impl Request {
     }
 }
 
+impl Request {
+    /// The top-level member whose wire name is `name`, when it is set and holds a value
+    /// authorization can read (text, numbers, flags, lists of text, tags). Members the
+    /// model marks sensitive are never returned.
+    #[allow(unused_variables)]
+    pub fn member(&self, name: &str) -> Option<crate::Member<'_>> {
+        match self {
+            Self::AcceptDelegationRequest(x) => match name {
+                "DelegationRequestId" => Some(crate::Member::Text((&x.delegation_request_id).as_str())),
+                _ => None,
+            },
+            Self::AcquireRole(x) => match name {
+                "TemplateArn" => Some(crate::Member::Text((&x.template_arn).as_str())),
+                "TemplateMinorVersion" => x
+                    .template_minor_version
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::AddClientIDToOpenIDConnectProvider(x) => match name {
+                "OpenIDConnectProviderArn" => Some(crate::Member::Text((&x.open_id_connect_provider_arn).as_str())),
+                "ClientID" => Some(crate::Member::Text((&x.client_id).as_str())),
+                _ => None,
+            },
+            Self::AddRoleToInstanceProfile(x) => match name {
+                "InstanceProfileName" => Some(crate::Member::Text((&x.instance_profile_name).as_str())),
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                _ => None,
+            },
+            Self::AddUserToGroup(x) => match name {
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                _ => None,
+            },
+            Self::AssociateDelegationRequest(x) => match name {
+                "DelegationRequestId" => Some(crate::Member::Text((&x.delegation_request_id).as_str())),
+                _ => None,
+            },
+            Self::AttachGroupPolicy(x) => match name {
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                _ => None,
+            },
+            Self::AttachRolePolicy(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                _ => None,
+            },
+            Self::AttachUserPolicy(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                _ => None,
+            },
+            Self::CreateAccessKey(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::CreateAccountAlias(x) => match name {
+                "AccountAlias" => Some(crate::Member::Text((&x.account_alias).as_str())),
+                _ => None,
+            },
+            Self::CreateDelegationRequest(x) => match name {
+                "OwnerAccountId" => x.owner_account_id.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Description" => Some(crate::Member::Text((&x.description).as_str())),
+                "RequestMessage" => x.request_message.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "RequestorWorkflowId" => Some(crate::Member::Text((&x.requestor_workflow_id).as_str())),
+                "RedirectUrl" => x.redirect_url.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "NotificationChannel" => Some(crate::Member::Text((&x.notification_channel).as_str())),
+                "SessionDuration" => Some(crate::Member::Number(i64::from(*(&x.session_duration)))),
+                "OnlySendByOwner" => x.only_send_by_owner.as_ref().map(|v| crate::Member::Flag(*v)),
+                _ => None,
+            },
+            Self::CreateGroup(x) => match name {
+                "Path" => x.path.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                _ => None,
+            },
+            Self::CreateInstanceProfile(x) => match name {
+                "InstanceProfileName" => Some(crate::Member::Text((&x.instance_profile_name).as_str())),
+                "Path" => x.path.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Tags" => x
+                    .tags
+                    .as_ref()
+                    .map(|v| crate::Member::Tags(v.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())),
+                _ => None,
+            },
+            Self::CreateLoginProfile(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "PasswordResetRequired" => x.password_reset_required.as_ref().map(|v| crate::Member::Flag(*v)),
+                "MaxSigninSessionDuration" => x
+                    .max_signin_session_duration
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::CreateOpenIDConnectProvider(x) => match name {
+                "Url" => Some(crate::Member::Text((&x.url).as_str())),
+                "ClientIDList" => x.client_id_list.as_ref().map(|v| crate::Member::Texts(v.as_slice())),
+                "ThumbprintList" => x.thumbprint_list.as_ref().map(|v| crate::Member::Texts(v.as_slice())),
+                "Tags" => x
+                    .tags
+                    .as_ref()
+                    .map(|v| crate::Member::Tags(v.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())),
+                "IdentityCenterInstanceArn" => x
+                    .identity_center_instance_arn
+                    .as_ref()
+                    .map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::CreatePolicy(x) => match name {
+                "PolicyName" => Some(crate::Member::Text((&x.policy_name).as_str())),
+                "Path" => x.path.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "PolicyDocument" => Some(crate::Member::Text((&x.policy_document).as_str())),
+                "Description" => x.description.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Tags" => x
+                    .tags
+                    .as_ref()
+                    .map(|v| crate::Member::Tags(v.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())),
+                _ => None,
+            },
+            Self::CreatePolicyVersion(x) => match name {
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                "PolicyDocument" => Some(crate::Member::Text((&x.policy_document).as_str())),
+                "SetAsDefault" => x.set_as_default.as_ref().map(|v| crate::Member::Flag(*v)),
+                _ => None,
+            },
+            Self::CreateRole(x) => match name {
+                "Path" => x.path.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "AssumeRolePolicyDocument" => Some(crate::Member::Text((&x.assume_role_policy_document).as_str())),
+                "Description" => x.description.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxSessionDuration" => x
+                    .max_session_duration
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "MaxSigninSessionDuration" => x
+                    .max_signin_session_duration
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "PermissionsBoundary" => x.permissions_boundary.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Tags" => x
+                    .tags
+                    .as_ref()
+                    .map(|v| crate::Member::Tags(v.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())),
+                _ => None,
+            },
+            Self::CreateSAMLProvider(x) => match name {
+                "SAMLMetadataDocument" => Some(crate::Member::Text((&x.saml_metadata_document).as_str())),
+                "Name" => Some(crate::Member::Text((&x.name).as_str())),
+                "Tags" => x
+                    .tags
+                    .as_ref()
+                    .map(|v| crate::Member::Tags(v.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())),
+                "AssertionEncryptionMode" => x
+                    .assertion_encryption_mode
+                    .as_ref()
+                    .map(|v| crate::Member::Text(v.as_str())),
+                "IdentityCenterInstanceArn" => x
+                    .identity_center_instance_arn
+                    .as_ref()
+                    .map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::CreateServiceLinkedRole(x) => match name {
+                "AWSServiceName" => Some(crate::Member::Text((&x.aws_service_name).as_str())),
+                "Description" => x.description.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "CustomSuffix" => x.custom_suffix.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::CreateServiceSpecificCredential(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "ServiceName" => Some(crate::Member::Text((&x.service_name).as_str())),
+                "CredentialAgeDays" => x
+                    .credential_age_days
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::CreateUser(x) => match name {
+                "Path" => x.path.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "PermissionsBoundary" => x.permissions_boundary.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Tags" => x
+                    .tags
+                    .as_ref()
+                    .map(|v| crate::Member::Tags(v.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())),
+                _ => None,
+            },
+            Self::CreateVirtualMFADevice(x) => match name {
+                "Path" => x.path.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "VirtualMFADeviceName" => Some(crate::Member::Text((&x.virtual_mfa_device_name).as_str())),
+                "Tags" => x
+                    .tags
+                    .as_ref()
+                    .map(|v| crate::Member::Tags(v.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())),
+                _ => None,
+            },
+            Self::DeactivateMFADevice(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "SerialNumber" => Some(crate::Member::Text((&x.serial_number).as_str())),
+                _ => None,
+            },
+            Self::DeleteAccessKey(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "AccessKeyId" => Some(crate::Member::Text((&x.access_key_id).as_str())),
+                _ => None,
+            },
+            Self::DeleteAccountAlias(x) => match name {
+                "AccountAlias" => Some(crate::Member::Text((&x.account_alias).as_str())),
+                _ => None,
+            },
+            Self::DeleteGroup(x) => match name {
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                _ => None,
+            },
+            Self::DeleteGroupPolicy(x) => match name {
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                "PolicyName" => Some(crate::Member::Text((&x.policy_name).as_str())),
+                _ => None,
+            },
+            Self::DeleteInstanceProfile(x) => match name {
+                "InstanceProfileName" => Some(crate::Member::Text((&x.instance_profile_name).as_str())),
+                _ => None,
+            },
+            Self::DeleteLoginProfile(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::DeleteOpenIDConnectProvider(x) => match name {
+                "OpenIDConnectProviderArn" => Some(crate::Member::Text((&x.open_id_connect_provider_arn).as_str())),
+                _ => None,
+            },
+            Self::DeletePolicy(x) => match name {
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                _ => None,
+            },
+            Self::DeletePolicyVersion(x) => match name {
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                "VersionId" => Some(crate::Member::Text((&x.version_id).as_str())),
+                _ => None,
+            },
+            Self::DeleteRole(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                _ => None,
+            },
+            Self::DeleteRolePermissionsBoundary(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                _ => None,
+            },
+            Self::DeleteRolePolicy(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "PolicyName" => Some(crate::Member::Text((&x.policy_name).as_str())),
+                _ => None,
+            },
+            Self::DeleteSAMLProvider(x) => match name {
+                "SAMLProviderArn" => Some(crate::Member::Text((&x.saml_provider_arn).as_str())),
+                _ => None,
+            },
+            Self::DeleteSSHPublicKey(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "SSHPublicKeyId" => Some(crate::Member::Text((&x.ssh_public_key_id).as_str())),
+                _ => None,
+            },
+            Self::DeleteServerCertificate(x) => match name {
+                "ServerCertificateName" => Some(crate::Member::Text((&x.server_certificate_name).as_str())),
+                _ => None,
+            },
+            Self::DeleteServiceLinkedRole(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                _ => None,
+            },
+            Self::DeleteServiceSpecificCredential(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "ServiceSpecificCredentialId" => {
+                    Some(crate::Member::Text((&x.service_specific_credential_id).as_str()))
+                }
+                _ => None,
+            },
+            Self::DeleteSigningCertificate(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "CertificateId" => Some(crate::Member::Text((&x.certificate_id).as_str())),
+                _ => None,
+            },
+            Self::DeleteUser(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                _ => None,
+            },
+            Self::DeleteUserPermissionsBoundary(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                _ => None,
+            },
+            Self::DeleteUserPolicy(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "PolicyName" => Some(crate::Member::Text((&x.policy_name).as_str())),
+                _ => None,
+            },
+            Self::DeleteVirtualMFADevice(x) => match name {
+                "SerialNumber" => Some(crate::Member::Text((&x.serial_number).as_str())),
+                _ => None,
+            },
+            Self::DetachGroupPolicy(x) => match name {
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                _ => None,
+            },
+            Self::DetachRolePolicy(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                _ => None,
+            },
+            Self::DetachUserPolicy(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                _ => None,
+            },
+            Self::EnableMFADevice(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "SerialNumber" => Some(crate::Member::Text((&x.serial_number).as_str())),
+                "AuthenticationCode1" => Some(crate::Member::Text((&x.authentication_code1).as_str())),
+                "AuthenticationCode2" => Some(crate::Member::Text((&x.authentication_code2).as_str())),
+                _ => None,
+            },
+            Self::GenerateOrganizationsAccessReport(x) => match name {
+                "EntityPath" => Some(crate::Member::Text((&x.entity_path).as_str())),
+                "OrganizationsPolicyId" => x
+                    .organizations_policy_id
+                    .as_ref()
+                    .map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::GenerateServiceLastAccessedDetails(x) => match name {
+                "Arn" => Some(crate::Member::Text((&x.arn).as_str())),
+                "Granularity" => x.granularity.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::GetAccessKeyLastUsed(x) => match name {
+                "AccessKeyId" => Some(crate::Member::Text((&x.access_key_id).as_str())),
+                _ => None,
+            },
+            Self::GetAccountAuthorizationDetails(x) => match name {
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::GetContextKeysForCustomPolicy(x) => match name {
+                "PolicyInputList" => Some(crate::Member::Texts((&x.policy_input_list).as_slice())),
+                _ => None,
+            },
+            Self::GetContextKeysForPrincipalPolicy(x) => match name {
+                "PolicySourceArn" => Some(crate::Member::Text((&x.policy_source_arn).as_str())),
+                "PolicyInputList" => x.policy_input_list.as_ref().map(|v| crate::Member::Texts(v.as_slice())),
+                _ => None,
+            },
+            Self::GetDelegationRequest(x) => match name {
+                "DelegationRequestId" => Some(crate::Member::Text((&x.delegation_request_id).as_str())),
+                "DelegationPermissionCheck" => x.delegation_permission_check.as_ref().map(|v| crate::Member::Flag(*v)),
+                _ => None,
+            },
+            Self::GetGroup(x) => match name {
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::GetGroupPolicy(x) => match name {
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                "PolicyName" => Some(crate::Member::Text((&x.policy_name).as_str())),
+                _ => None,
+            },
+            Self::GetHumanReadableSummary(x) => match name {
+                "EntityArn" => Some(crate::Member::Text((&x.entity_arn).as_str())),
+                "Locale" => x.locale.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::GetInstanceProfile(x) => match name {
+                "InstanceProfileName" => Some(crate::Member::Text((&x.instance_profile_name).as_str())),
+                _ => None,
+            },
+            Self::GetLoginProfile(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::GetMFADevice(x) => match name {
+                "SerialNumber" => Some(crate::Member::Text((&x.serial_number).as_str())),
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::GetOpenIDConnectProvider(x) => match name {
+                "OpenIDConnectProviderArn" => Some(crate::Member::Text((&x.open_id_connect_provider_arn).as_str())),
+                _ => None,
+            },
+            Self::GetOrganizationsAccessReport(x) => match name {
+                "JobId" => Some(crate::Member::Text((&x.job_id).as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "SortKey" => x.sort_key.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::GetPolicy(x) => match name {
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                _ => None,
+            },
+            Self::GetPolicyVersion(x) => match name {
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                "VersionId" => Some(crate::Member::Text((&x.version_id).as_str())),
+                _ => None,
+            },
+            Self::GetRole(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                _ => None,
+            },
+            Self::GetRolePolicy(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "PolicyName" => Some(crate::Member::Text((&x.policy_name).as_str())),
+                _ => None,
+            },
+            Self::GetRoleTemplateVersion(x) => match name {
+                "TemplateArn" => Some(crate::Member::Text((&x.template_arn).as_str())),
+                "MinorVersion" => x.minor_version.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::GetSAMLProvider(x) => match name {
+                "SAMLProviderArn" => Some(crate::Member::Text((&x.saml_provider_arn).as_str())),
+                _ => None,
+            },
+            Self::GetSSHPublicKey(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "SSHPublicKeyId" => Some(crate::Member::Text((&x.ssh_public_key_id).as_str())),
+                "Encoding" => Some(crate::Member::Text((&x.encoding).as_str())),
+                _ => None,
+            },
+            Self::GetServerCertificate(x) => match name {
+                "ServerCertificateName" => Some(crate::Member::Text((&x.server_certificate_name).as_str())),
+                _ => None,
+            },
+            Self::GetServiceLastAccessedDetails(x) => match name {
+                "JobId" => Some(crate::Member::Text((&x.job_id).as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::GetServiceLastAccessedDetailsWithEntities(x) => match name {
+                "JobId" => Some(crate::Member::Text((&x.job_id).as_str())),
+                "ServiceNamespace" => Some(crate::Member::Text((&x.service_namespace).as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::GetServiceLinkedRoleDeletionStatus(x) => match name {
+                "DeletionTaskId" => Some(crate::Member::Text((&x.deletion_task_id).as_str())),
+                _ => None,
+            },
+            Self::GetUser(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::GetUserPolicy(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "PolicyName" => Some(crate::Member::Text((&x.policy_name).as_str())),
+                _ => None,
+            },
+            Self::ListAccessKeys(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListAccountAliases(x) => match name {
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListAttachedGroupPolicies(x) => match name {
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                "PathPrefix" => x.path_prefix.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListAttachedRolePolicies(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "PathPrefix" => x.path_prefix.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListAttachedUserPolicies(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "PathPrefix" => x.path_prefix.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListDelegationRequests(x) => match name {
+                "OwnerId" => x.owner_id.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListEntitiesForPolicy(x) => match name {
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                "EntityFilter" => x.entity_filter.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "PathPrefix" => x.path_prefix.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "PolicyUsageFilter" => x.policy_usage_filter.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListGroupPolicies(x) => match name {
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListGroups(x) => match name {
+                "PathPrefix" => x.path_prefix.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListGroupsForUser(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListInstanceProfileTags(x) => match name {
+                "InstanceProfileName" => Some(crate::Member::Text((&x.instance_profile_name).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListInstanceProfiles(x) => match name {
+                "PathPrefix" => x.path_prefix.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListInstanceProfilesForRole(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListMFADeviceTags(x) => match name {
+                "SerialNumber" => Some(crate::Member::Text((&x.serial_number).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListMFADevices(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListOpenIDConnectProviderTags(x) => match name {
+                "OpenIDConnectProviderArn" => Some(crate::Member::Text((&x.open_id_connect_provider_arn).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListPolicies(x) => match name {
+                "Scope" => x.scope.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "OnlyAttached" => x.only_attached.as_ref().map(|v| crate::Member::Flag(*v)),
+                "PathPrefix" => x.path_prefix.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "PolicyUsageFilter" => x.policy_usage_filter.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListPoliciesGrantingServiceAccess(x) => match name {
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Arn" => Some(crate::Member::Text((&x.arn).as_str())),
+                "ServiceNamespaces" => Some(crate::Member::Texts((&x.service_namespaces).as_slice())),
+                _ => None,
+            },
+            Self::ListPolicyTags(x) => match name {
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListPolicyVersions(x) => match name {
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListRolePolicies(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListRoleTags(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListRoles(x) => match name {
+                "PathPrefix" => x.path_prefix.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListSAMLProviderTags(x) => match name {
+                "SAMLProviderArn" => Some(crate::Member::Text((&x.saml_provider_arn).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListSSHPublicKeys(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListServerCertificateTags(x) => match name {
+                "ServerCertificateName" => Some(crate::Member::Text((&x.server_certificate_name).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListServerCertificates(x) => match name {
+                "PathPrefix" => x.path_prefix.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListServiceSpecificCredentials(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "ServiceName" => x.service_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "AllUsers" => x.all_users.as_ref().map(|v| crate::Member::Flag(*v)),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListSigningCertificates(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListUserPolicies(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListUserTags(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListUsers(x) => match name {
+                "PathPrefix" => x.path_prefix.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::ListVirtualMFADevices(x) => match name {
+                "AssignmentStatus" => x.assignment_status.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::PutGroupPolicy(x) => match name {
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                "PolicyName" => Some(crate::Member::Text((&x.policy_name).as_str())),
+                "PolicyDocument" => Some(crate::Member::Text((&x.policy_document).as_str())),
+                _ => None,
+            },
+            Self::PutRolePermissionsBoundary(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "PermissionsBoundary" => Some(crate::Member::Text((&x.permissions_boundary).as_str())),
+                _ => None,
+            },
+            Self::PutRolePolicy(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "PolicyName" => Some(crate::Member::Text((&x.policy_name).as_str())),
+                "PolicyDocument" => Some(crate::Member::Text((&x.policy_document).as_str())),
+                _ => None,
+            },
+            Self::PutUserPermissionsBoundary(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "PermissionsBoundary" => Some(crate::Member::Text((&x.permissions_boundary).as_str())),
+                _ => None,
+            },
+            Self::PutUserPolicy(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "PolicyName" => Some(crate::Member::Text((&x.policy_name).as_str())),
+                "PolicyDocument" => Some(crate::Member::Text((&x.policy_document).as_str())),
+                _ => None,
+            },
+            Self::RejectDelegationRequest(x) => match name {
+                "DelegationRequestId" => Some(crate::Member::Text((&x.delegation_request_id).as_str())),
+                "Notes" => x.notes.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::RemoveClientIDFromOpenIDConnectProvider(x) => match name {
+                "OpenIDConnectProviderArn" => Some(crate::Member::Text((&x.open_id_connect_provider_arn).as_str())),
+                "ClientID" => Some(crate::Member::Text((&x.client_id).as_str())),
+                _ => None,
+            },
+            Self::RemoveRoleFromInstanceProfile(x) => match name {
+                "InstanceProfileName" => Some(crate::Member::Text((&x.instance_profile_name).as_str())),
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                _ => None,
+            },
+            Self::RemoveUserFromGroup(x) => match name {
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                _ => None,
+            },
+            Self::ResetServiceSpecificCredential(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "ServiceSpecificCredentialId" => {
+                    Some(crate::Member::Text((&x.service_specific_credential_id).as_str()))
+                }
+                _ => None,
+            },
+            Self::ResyncMFADevice(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "SerialNumber" => Some(crate::Member::Text((&x.serial_number).as_str())),
+                "AuthenticationCode1" => Some(crate::Member::Text((&x.authentication_code1).as_str())),
+                "AuthenticationCode2" => Some(crate::Member::Text((&x.authentication_code2).as_str())),
+                _ => None,
+            },
+            Self::SendDelegationToken(x) => match name {
+                "DelegationRequestId" => Some(crate::Member::Text((&x.delegation_request_id).as_str())),
+                _ => None,
+            },
+            Self::SetDefaultPolicyVersion(x) => match name {
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                "VersionId" => Some(crate::Member::Text((&x.version_id).as_str())),
+                _ => None,
+            },
+            Self::SetSecurityTokenServicePreferences(x) => match name {
+                "GlobalEndpointTokenVersion" => Some(crate::Member::Text((&x.global_endpoint_token_version).as_str())),
+                _ => None,
+            },
+            Self::SimulateCustomPolicy(x) => match name {
+                "PolicyInputList" => Some(crate::Member::Texts((&x.policy_input_list).as_slice())),
+                "PermissionsBoundaryPolicyInputList" => x
+                    .permissions_boundary_policy_input_list
+                    .as_ref()
+                    .map(|v| crate::Member::Texts(v.as_slice())),
+                "ActionNames" => Some(crate::Member::Texts((&x.action_names).as_slice())),
+                "ResourceArns" => x.resource_arns.as_ref().map(|v| crate::Member::Texts(v.as_slice())),
+                "ResourcePolicy" => x.resource_policy.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "ResourceOwner" => x.resource_owner.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "CallerArn" => x.caller_arn.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "ResourceHandlingOption" => x
+                    .resource_handling_option
+                    .as_ref()
+                    .map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::SimulatePrincipalPolicy(x) => match name {
+                "PolicySourceArn" => Some(crate::Member::Text((&x.policy_source_arn).as_str())),
+                "PolicyInputList" => x.policy_input_list.as_ref().map(|v| crate::Member::Texts(v.as_slice())),
+                "PermissionsBoundaryPolicyInputList" => x
+                    .permissions_boundary_policy_input_list
+                    .as_ref()
+                    .map(|v| crate::Member::Texts(v.as_slice())),
+                "ActionNames" => Some(crate::Member::Texts((&x.action_names).as_slice())),
+                "ResourceArns" => x.resource_arns.as_ref().map(|v| crate::Member::Texts(v.as_slice())),
+                "ResourcePolicy" => x.resource_policy.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "ResourceOwner" => x.resource_owner.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "CallerArn" => x.caller_arn.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "ResourceHandlingOption" => x
+                    .resource_handling_option
+                    .as_ref()
+                    .map(|v| crate::Member::Text(v.as_str())),
+                "MaxItems" => x.max_items.as_ref().map(|v| crate::Member::Number(i64::from(*v))),
+                "Marker" => x.marker.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::TagInstanceProfile(x) => match name {
+                "InstanceProfileName" => Some(crate::Member::Text((&x.instance_profile_name).as_str())),
+                "Tags" => Some(crate::Member::Tags(
+                    (&x.tags).iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+                )),
+                _ => None,
+            },
+            Self::TagMFADevice(x) => match name {
+                "SerialNumber" => Some(crate::Member::Text((&x.serial_number).as_str())),
+                "Tags" => Some(crate::Member::Tags(
+                    (&x.tags).iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+                )),
+                _ => None,
+            },
+            Self::TagOpenIDConnectProvider(x) => match name {
+                "OpenIDConnectProviderArn" => Some(crate::Member::Text((&x.open_id_connect_provider_arn).as_str())),
+                "Tags" => Some(crate::Member::Tags(
+                    (&x.tags).iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+                )),
+                _ => None,
+            },
+            Self::TagPolicy(x) => match name {
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                "Tags" => Some(crate::Member::Tags(
+                    (&x.tags).iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+                )),
+                _ => None,
+            },
+            Self::TagRole(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "Tags" => Some(crate::Member::Tags(
+                    (&x.tags).iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+                )),
+                _ => None,
+            },
+            Self::TagSAMLProvider(x) => match name {
+                "SAMLProviderArn" => Some(crate::Member::Text((&x.saml_provider_arn).as_str())),
+                "Tags" => Some(crate::Member::Tags(
+                    (&x.tags).iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+                )),
+                _ => None,
+            },
+            Self::TagServerCertificate(x) => match name {
+                "ServerCertificateName" => Some(crate::Member::Text((&x.server_certificate_name).as_str())),
+                "Tags" => Some(crate::Member::Tags(
+                    (&x.tags).iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+                )),
+                _ => None,
+            },
+            Self::TagUser(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "Tags" => Some(crate::Member::Tags(
+                    (&x.tags).iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+                )),
+                _ => None,
+            },
+            Self::UntagInstanceProfile(x) => match name {
+                "InstanceProfileName" => Some(crate::Member::Text((&x.instance_profile_name).as_str())),
+                "TagKeys" => Some(crate::Member::Texts((&x.tag_keys).as_slice())),
+                _ => None,
+            },
+            Self::UntagMFADevice(x) => match name {
+                "SerialNumber" => Some(crate::Member::Text((&x.serial_number).as_str())),
+                "TagKeys" => Some(crate::Member::Texts((&x.tag_keys).as_slice())),
+                _ => None,
+            },
+            Self::UntagOpenIDConnectProvider(x) => match name {
+                "OpenIDConnectProviderArn" => Some(crate::Member::Text((&x.open_id_connect_provider_arn).as_str())),
+                "TagKeys" => Some(crate::Member::Texts((&x.tag_keys).as_slice())),
+                _ => None,
+            },
+            Self::UntagPolicy(x) => match name {
+                "PolicyArn" => Some(crate::Member::Text((&x.policy_arn).as_str())),
+                "TagKeys" => Some(crate::Member::Texts((&x.tag_keys).as_slice())),
+                _ => None,
+            },
+            Self::UntagRole(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "TagKeys" => Some(crate::Member::Texts((&x.tag_keys).as_slice())),
+                _ => None,
+            },
+            Self::UntagSAMLProvider(x) => match name {
+                "SAMLProviderArn" => Some(crate::Member::Text((&x.saml_provider_arn).as_str())),
+                "TagKeys" => Some(crate::Member::Texts((&x.tag_keys).as_slice())),
+                _ => None,
+            },
+            Self::UntagServerCertificate(x) => match name {
+                "ServerCertificateName" => Some(crate::Member::Text((&x.server_certificate_name).as_str())),
+                "TagKeys" => Some(crate::Member::Texts((&x.tag_keys).as_slice())),
+                _ => None,
+            },
+            Self::UntagUser(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "TagKeys" => Some(crate::Member::Texts((&x.tag_keys).as_slice())),
+                _ => None,
+            },
+            Self::UpdateAccessKey(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "AccessKeyId" => Some(crate::Member::Text((&x.access_key_id).as_str())),
+                "Status" => Some(crate::Member::Text((&x.status).as_str())),
+                _ => None,
+            },
+            Self::UpdateAccountPasswordPolicy(x) => match name {
+                "MinimumPasswordLength" => x
+                    .minimum_password_length
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "RequireSymbols" => x.require_symbols.as_ref().map(|v| crate::Member::Flag(*v)),
+                "RequireNumbers" => x.require_numbers.as_ref().map(|v| crate::Member::Flag(*v)),
+                "RequireUppercaseCharacters" => {
+                    x.require_uppercase_characters.as_ref().map(|v| crate::Member::Flag(*v))
+                }
+                "RequireLowercaseCharacters" => {
+                    x.require_lowercase_characters.as_ref().map(|v| crate::Member::Flag(*v))
+                }
+                "AllowUsersToChangePassword" => x
+                    .allow_users_to_change_password
+                    .as_ref()
+                    .map(|v| crate::Member::Flag(*v)),
+                "MaxPasswordAge" => x
+                    .max_password_age
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "PasswordReusePrevention" => x
+                    .password_reuse_prevention
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "HardExpiry" => x.hard_expiry.as_ref().map(|v| crate::Member::Flag(*v)),
+                _ => None,
+            },
+            Self::UpdateAssumeRolePolicy(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "PolicyDocument" => Some(crate::Member::Text((&x.policy_document).as_str())),
+                _ => None,
+            },
+            Self::UpdateDelegationRequest(x) => match name {
+                "DelegationRequestId" => Some(crate::Member::Text((&x.delegation_request_id).as_str())),
+                "Notes" => x.notes.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::UpdateGroup(x) => match name {
+                "GroupName" => Some(crate::Member::Text((&x.group_name).as_str())),
+                "NewPath" => x.new_path.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "NewGroupName" => x.new_group_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::UpdateLoginProfile(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "PasswordResetRequired" => x.password_reset_required.as_ref().map(|v| crate::Member::Flag(*v)),
+                "MaxSigninSessionDuration" => x
+                    .max_signin_session_duration
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "ResetMaxSigninSessionDuration" => x
+                    .reset_max_signin_session_duration
+                    .as_ref()
+                    .map(|v| crate::Member::Flag(*v)),
+                _ => None,
+            },
+            Self::UpdateOpenIDConnectProvider(x) => match name {
+                "OpenIDConnectProviderArn" => Some(crate::Member::Text((&x.open_id_connect_provider_arn).as_str())),
+                "IdentityCenterInstanceArn" => x
+                    .identity_center_instance_arn
+                    .as_ref()
+                    .map(|v| crate::Member::Text(v.as_str())),
+                "RemoveContextProvider" => x.remove_context_provider.as_ref().map(|v| crate::Member::Flag(*v)),
+                "RemoveIdentityCenterInstance" => x
+                    .remove_identity_center_instance
+                    .as_ref()
+                    .map(|v| crate::Member::Flag(*v)),
+                _ => None,
+            },
+            Self::UpdateOpenIDConnectProviderThumbprint(x) => match name {
+                "OpenIDConnectProviderArn" => Some(crate::Member::Text((&x.open_id_connect_provider_arn).as_str())),
+                "ThumbprintList" => Some(crate::Member::Texts((&x.thumbprint_list).as_slice())),
+                _ => None,
+            },
+            Self::UpdateRole(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "Description" => x.description.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MaxSessionDuration" => x
+                    .max_session_duration
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "MaxSigninSessionDuration" => x
+                    .max_signin_session_duration
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "ResetMaxSigninSessionDuration" => x
+                    .reset_max_signin_session_duration
+                    .as_ref()
+                    .map(|v| crate::Member::Flag(*v)),
+                _ => None,
+            },
+            Self::UpdateRoleDescription(x) => match name {
+                "RoleName" => Some(crate::Member::Text((&x.role_name).as_str())),
+                "Description" => Some(crate::Member::Text((&x.description).as_str())),
+                _ => None,
+            },
+            Self::UpdateSAMLProvider(x) => match name {
+                "SAMLMetadataDocument" => x
+                    .saml_metadata_document
+                    .as_ref()
+                    .map(|v| crate::Member::Text(v.as_str())),
+                "SAMLProviderArn" => Some(crate::Member::Text((&x.saml_provider_arn).as_str())),
+                "AssertionEncryptionMode" => x
+                    .assertion_encryption_mode
+                    .as_ref()
+                    .map(|v| crate::Member::Text(v.as_str())),
+                "RemovePrivateKey" => x.remove_private_key.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "IdentityCenterInstanceArn" => x
+                    .identity_center_instance_arn
+                    .as_ref()
+                    .map(|v| crate::Member::Text(v.as_str())),
+                "RemoveContextProvider" => x.remove_context_provider.as_ref().map(|v| crate::Member::Flag(*v)),
+                "RemoveIdentityCenterInstance" => x
+                    .remove_identity_center_instance
+                    .as_ref()
+                    .map(|v| crate::Member::Flag(*v)),
+                _ => None,
+            },
+            Self::UpdateSSHPublicKey(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "SSHPublicKeyId" => Some(crate::Member::Text((&x.ssh_public_key_id).as_str())),
+                "Status" => Some(crate::Member::Text((&x.status).as_str())),
+                _ => None,
+            },
+            Self::UpdateServerCertificate(x) => match name {
+                "ServerCertificateName" => Some(crate::Member::Text((&x.server_certificate_name).as_str())),
+                "NewPath" => x.new_path.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "NewServerCertificateName" => x
+                    .new_server_certificate_name
+                    .as_ref()
+                    .map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::UpdateServiceSpecificCredential(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "ServiceSpecificCredentialId" => {
+                    Some(crate::Member::Text((&x.service_specific_credential_id).as_str()))
+                }
+                "Status" => Some(crate::Member::Text((&x.status).as_str())),
+                _ => None,
+            },
+            Self::UpdateSigningCertificate(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "CertificateId" => Some(crate::Member::Text((&x.certificate_id).as_str())),
+                "Status" => Some(crate::Member::Text((&x.status).as_str())),
+                _ => None,
+            },
+            Self::UpdateUser(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "NewPath" => x.new_path.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "NewUserName" => x.new_user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::UploadSSHPublicKey(x) => match name {
+                "UserName" => Some(crate::Member::Text((&x.user_name).as_str())),
+                "SSHPublicKeyBody" => Some(crate::Member::Text((&x.ssh_public_key_body).as_str())),
+                _ => None,
+            },
+            Self::UploadServerCertificate(x) => match name {
+                "Path" => x.path.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "ServerCertificateName" => Some(crate::Member::Text((&x.server_certificate_name).as_str())),
+                "CertificateBody" => Some(crate::Member::Text((&x.certificate_body).as_str())),
+                "CertificateChain" => x.certificate_chain.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Tags" => x
+                    .tags
+                    .as_ref()
+                    .map(|v| crate::Member::Tags(v.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())),
+                _ => None,
+            },
+            Self::UploadSigningCertificate(x) => match name {
+                "UserName" => x.user_name.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "CertificateBody" => Some(crate::Member::Text((&x.certificate_body).as_str())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+impl Operation {
+    /// The wire names of the members [`Request::member`] can return for this operation.
+    pub fn readable_members(self) -> &'static [&'static str] {
+        match self {
+            Self::AcceptDelegationRequest => &["DelegationRequestId"],
+            Self::AcquireRole => &["TemplateArn", "TemplateMinorVersion"],
+            Self::AddClientIDToOpenIDConnectProvider => &["OpenIDConnectProviderArn", "ClientID"],
+            Self::AddRoleToInstanceProfile => &["InstanceProfileName", "RoleName"],
+            Self::AddUserToGroup => &["GroupName", "UserName"],
+            Self::AssociateDelegationRequest => &["DelegationRequestId"],
+            Self::AttachGroupPolicy => &["GroupName", "PolicyArn"],
+            Self::AttachRolePolicy => &["RoleName", "PolicyArn"],
+            Self::AttachUserPolicy => &["UserName", "PolicyArn"],
+            Self::ChangePassword => &[],
+            Self::CreateAccessKey => &["UserName"],
+            Self::CreateAccountAlias => &["AccountAlias"],
+            Self::CreateDelegationRequest => &[
+                "OwnerAccountId",
+                "Description",
+                "RequestMessage",
+                "RequestorWorkflowId",
+                "RedirectUrl",
+                "NotificationChannel",
+                "SessionDuration",
+                "OnlySendByOwner",
+            ],
+            Self::CreateGroup => &["Path", "GroupName"],
+            Self::CreateInstanceProfile => &["InstanceProfileName", "Path", "Tags"],
+            Self::CreateLoginProfile => &["UserName", "PasswordResetRequired", "MaxSigninSessionDuration"],
+            Self::CreateOpenIDConnectProvider => &[
+                "Url",
+                "ClientIDList",
+                "ThumbprintList",
+                "Tags",
+                "IdentityCenterInstanceArn",
+            ],
+            Self::CreatePolicy => &["PolicyName", "Path", "PolicyDocument", "Description", "Tags"],
+            Self::CreatePolicyVersion => &["PolicyArn", "PolicyDocument", "SetAsDefault"],
+            Self::CreateRole => &[
+                "Path",
+                "RoleName",
+                "AssumeRolePolicyDocument",
+                "Description",
+                "MaxSessionDuration",
+                "MaxSigninSessionDuration",
+                "PermissionsBoundary",
+                "Tags",
+            ],
+            Self::CreateSAMLProvider => &[
+                "SAMLMetadataDocument",
+                "Name",
+                "Tags",
+                "AssertionEncryptionMode",
+                "IdentityCenterInstanceArn",
+            ],
+            Self::CreateServiceLinkedRole => &["AWSServiceName", "Description", "CustomSuffix"],
+            Self::CreateServiceSpecificCredential => &["UserName", "ServiceName", "CredentialAgeDays"],
+            Self::CreateUser => &["Path", "UserName", "PermissionsBoundary", "Tags"],
+            Self::CreateVirtualMFADevice => &["Path", "VirtualMFADeviceName", "Tags"],
+            Self::DeactivateMFADevice => &["UserName", "SerialNumber"],
+            Self::DeleteAccessKey => &["UserName", "AccessKeyId"],
+            Self::DeleteAccountAlias => &["AccountAlias"],
+            Self::DeleteAccountPasswordPolicy => &[],
+            Self::DeleteGroup => &["GroupName"],
+            Self::DeleteGroupPolicy => &["GroupName", "PolicyName"],
+            Self::DeleteInstanceProfile => &["InstanceProfileName"],
+            Self::DeleteLoginProfile => &["UserName"],
+            Self::DeleteOpenIDConnectProvider => &["OpenIDConnectProviderArn"],
+            Self::DeletePolicy => &["PolicyArn"],
+            Self::DeletePolicyVersion => &["PolicyArn", "VersionId"],
+            Self::DeleteRole => &["RoleName"],
+            Self::DeleteRolePermissionsBoundary => &["RoleName"],
+            Self::DeleteRolePolicy => &["RoleName", "PolicyName"],
+            Self::DeleteSAMLProvider => &["SAMLProviderArn"],
+            Self::DeleteSSHPublicKey => &["UserName", "SSHPublicKeyId"],
+            Self::DeleteServerCertificate => &["ServerCertificateName"],
+            Self::DeleteServiceLinkedRole => &["RoleName"],
+            Self::DeleteServiceSpecificCredential => &["UserName", "ServiceSpecificCredentialId"],
+            Self::DeleteSigningCertificate => &["UserName", "CertificateId"],
+            Self::DeleteUser => &["UserName"],
+            Self::DeleteUserPermissionsBoundary => &["UserName"],
+            Self::DeleteUserPolicy => &["UserName", "PolicyName"],
+            Self::DeleteVirtualMFADevice => &["SerialNumber"],
+            Self::DetachGroupPolicy => &["GroupName", "PolicyArn"],
+            Self::DetachRolePolicy => &["RoleName", "PolicyArn"],
+            Self::DetachUserPolicy => &["UserName", "PolicyArn"],
+            Self::DisableOrganizationsRootCredentialsManagement => &[],
+            Self::DisableOrganizationsRootSessions => &[],
+            Self::DisableOutboundWebIdentityFederation => &[],
+            Self::EnableMFADevice => &["UserName", "SerialNumber", "AuthenticationCode1", "AuthenticationCode2"],
+            Self::EnableOrganizationsRootCredentialsManagement => &[],
+            Self::EnableOrganizationsRootSessions => &[],
+            Self::EnableOutboundWebIdentityFederation => &[],
+            Self::GenerateCredentialReport => &[],
+            Self::GenerateOrganizationsAccessReport => &["EntityPath", "OrganizationsPolicyId"],
+            Self::GenerateServiceLastAccessedDetails => &["Arn", "Granularity"],
+            Self::GetAccessKeyLastUsed => &["AccessKeyId"],
+            Self::GetAccountAuthorizationDetails => &["MaxItems", "Marker"],
+            Self::GetAccountPasswordPolicy => &[],
+            Self::GetAccountProperties => &[],
+            Self::GetAccountSummary => &[],
+            Self::GetContextKeysForCustomPolicy => &["PolicyInputList"],
+            Self::GetContextKeysForPrincipalPolicy => &["PolicySourceArn", "PolicyInputList"],
+            Self::GetCredentialReport => &[],
+            Self::GetDelegationRequest => &["DelegationRequestId", "DelegationPermissionCheck"],
+            Self::GetGroup => &["GroupName", "Marker", "MaxItems"],
+            Self::GetGroupPolicy => &["GroupName", "PolicyName"],
+            Self::GetHumanReadableSummary => &["EntityArn", "Locale"],
+            Self::GetInstanceProfile => &["InstanceProfileName"],
+            Self::GetLoginProfile => &["UserName"],
+            Self::GetMFADevice => &["SerialNumber", "UserName"],
+            Self::GetOpenIDConnectProvider => &["OpenIDConnectProviderArn"],
+            Self::GetOrganizationsAccessReport => &["JobId", "MaxItems", "Marker", "SortKey"],
+            Self::GetOutboundWebIdentityFederationInfo => &[],
+            Self::GetPolicy => &["PolicyArn"],
+            Self::GetPolicyVersion => &["PolicyArn", "VersionId"],
+            Self::GetRole => &["RoleName"],
+            Self::GetRolePolicy => &["RoleName", "PolicyName"],
+            Self::GetRoleTemplateVersion => &["TemplateArn", "MinorVersion"],
+            Self::GetSAMLProvider => &["SAMLProviderArn"],
+            Self::GetSSHPublicKey => &["UserName", "SSHPublicKeyId", "Encoding"],
+            Self::GetServerCertificate => &["ServerCertificateName"],
+            Self::GetServiceLastAccessedDetails => &["JobId", "MaxItems", "Marker"],
+            Self::GetServiceLastAccessedDetailsWithEntities => &["JobId", "ServiceNamespace", "MaxItems", "Marker"],
+            Self::GetServiceLinkedRoleDeletionStatus => &["DeletionTaskId"],
+            Self::GetUser => &["UserName"],
+            Self::GetUserPolicy => &["UserName", "PolicyName"],
+            Self::ListAccessKeys => &["UserName", "Marker", "MaxItems"],
+            Self::ListAccountAliases => &["Marker", "MaxItems"],
+            Self::ListAttachedGroupPolicies => &["GroupName", "PathPrefix", "Marker", "MaxItems"],
+            Self::ListAttachedRolePolicies => &["RoleName", "PathPrefix", "Marker", "MaxItems"],
+            Self::ListAttachedUserPolicies => &["UserName", "PathPrefix", "Marker", "MaxItems"],
+            Self::ListDelegationRequests => &["OwnerId", "Marker", "MaxItems"],
+            Self::ListEntitiesForPolicy => &[
+                "PolicyArn",
+                "EntityFilter",
+                "PathPrefix",
+                "PolicyUsageFilter",
+                "Marker",
+                "MaxItems",
+            ],
+            Self::ListGroupPolicies => &["GroupName", "Marker", "MaxItems"],
+            Self::ListGroups => &["PathPrefix", "Marker", "MaxItems"],
+            Self::ListGroupsForUser => &["UserName", "Marker", "MaxItems"],
+            Self::ListInstanceProfileTags => &["InstanceProfileName", "Marker", "MaxItems"],
+            Self::ListInstanceProfiles => &["PathPrefix", "Marker", "MaxItems"],
+            Self::ListInstanceProfilesForRole => &["RoleName", "Marker", "MaxItems"],
+            Self::ListMFADeviceTags => &["SerialNumber", "Marker", "MaxItems"],
+            Self::ListMFADevices => &["UserName", "Marker", "MaxItems"],
+            Self::ListOpenIDConnectProviderTags => &["OpenIDConnectProviderArn", "Marker", "MaxItems"],
+            Self::ListOpenIDConnectProviders => &[],
+            Self::ListOrganizationsFeatures => &[],
+            Self::ListPolicies => &[
+                "Scope",
+                "OnlyAttached",
+                "PathPrefix",
+                "PolicyUsageFilter",
+                "Marker",
+                "MaxItems",
+            ],
+            Self::ListPoliciesGrantingServiceAccess => &["Marker", "Arn", "ServiceNamespaces"],
+            Self::ListPolicyTags => &["PolicyArn", "Marker", "MaxItems"],
+            Self::ListPolicyVersions => &["PolicyArn", "Marker", "MaxItems"],
+            Self::ListRolePolicies => &["RoleName", "Marker", "MaxItems"],
+            Self::ListRoleTags => &["RoleName", "Marker", "MaxItems"],
+            Self::ListRoles => &["PathPrefix", "Marker", "MaxItems"],
+            Self::ListSAMLProviderTags => &["SAMLProviderArn", "Marker", "MaxItems"],
+            Self::ListSAMLProviders => &[],
+            Self::ListSSHPublicKeys => &["UserName", "Marker", "MaxItems"],
+            Self::ListServerCertificateTags => &["ServerCertificateName", "Marker", "MaxItems"],
+            Self::ListServerCertificates => &["PathPrefix", "Marker", "MaxItems"],
+            Self::ListServiceSpecificCredentials => &["UserName", "ServiceName", "AllUsers", "Marker", "MaxItems"],
+            Self::ListSigningCertificates => &["UserName", "Marker", "MaxItems"],
+            Self::ListUserPolicies => &["UserName", "Marker", "MaxItems"],
+            Self::ListUserTags => &["UserName", "Marker", "MaxItems"],
+            Self::ListUsers => &["PathPrefix", "Marker", "MaxItems"],
+            Self::ListVirtualMFADevices => &["AssignmentStatus", "Marker", "MaxItems"],
+            Self::PutAccountProperties => &[],
+            Self::PutGroupPolicy => &["GroupName", "PolicyName", "PolicyDocument"],
+            Self::PutRolePermissionsBoundary => &["RoleName", "PermissionsBoundary"],
+            Self::PutRolePolicy => &["RoleName", "PolicyName", "PolicyDocument"],
+            Self::PutUserPermissionsBoundary => &["UserName", "PermissionsBoundary"],
+            Self::PutUserPolicy => &["UserName", "PolicyName", "PolicyDocument"],
+            Self::RejectDelegationRequest => &["DelegationRequestId", "Notes"],
+            Self::RemoveClientIDFromOpenIDConnectProvider => &["OpenIDConnectProviderArn", "ClientID"],
+            Self::RemoveRoleFromInstanceProfile => &["InstanceProfileName", "RoleName"],
+            Self::RemoveUserFromGroup => &["GroupName", "UserName"],
+            Self::ResetServiceSpecificCredential => &["UserName", "ServiceSpecificCredentialId"],
+            Self::ResyncMFADevice => &["UserName", "SerialNumber", "AuthenticationCode1", "AuthenticationCode2"],
+            Self::SendDelegationToken => &["DelegationRequestId"],
+            Self::SetDefaultPolicyVersion => &["PolicyArn", "VersionId"],
+            Self::SetSecurityTokenServicePreferences => &["GlobalEndpointTokenVersion"],
+            Self::SimulateCustomPolicy => &[
+                "PolicyInputList",
+                "PermissionsBoundaryPolicyInputList",
+                "ActionNames",
+                "ResourceArns",
+                "ResourcePolicy",
+                "ResourceOwner",
+                "CallerArn",
+                "ResourceHandlingOption",
+                "MaxItems",
+                "Marker",
+            ],
+            Self::SimulatePrincipalPolicy => &[
+                "PolicySourceArn",
+                "PolicyInputList",
+                "PermissionsBoundaryPolicyInputList",
+                "ActionNames",
+                "ResourceArns",
+                "ResourcePolicy",
+                "ResourceOwner",
+                "CallerArn",
+                "ResourceHandlingOption",
+                "MaxItems",
+                "Marker",
+            ],
+            Self::TagInstanceProfile => &["InstanceProfileName", "Tags"],
+            Self::TagMFADevice => &["SerialNumber", "Tags"],
+            Self::TagOpenIDConnectProvider => &["OpenIDConnectProviderArn", "Tags"],
+            Self::TagPolicy => &["PolicyArn", "Tags"],
+            Self::TagRole => &["RoleName", "Tags"],
+            Self::TagSAMLProvider => &["SAMLProviderArn", "Tags"],
+            Self::TagServerCertificate => &["ServerCertificateName", "Tags"],
+            Self::TagUser => &["UserName", "Tags"],
+            Self::UntagInstanceProfile => &["InstanceProfileName", "TagKeys"],
+            Self::UntagMFADevice => &["SerialNumber", "TagKeys"],
+            Self::UntagOpenIDConnectProvider => &["OpenIDConnectProviderArn", "TagKeys"],
+            Self::UntagPolicy => &["PolicyArn", "TagKeys"],
+            Self::UntagRole => &["RoleName", "TagKeys"],
+            Self::UntagSAMLProvider => &["SAMLProviderArn", "TagKeys"],
+            Self::UntagServerCertificate => &["ServerCertificateName", "TagKeys"],
+            Self::UntagUser => &["UserName", "TagKeys"],
+            Self::UpdateAccessKey => &["UserName", "AccessKeyId", "Status"],
+            Self::UpdateAccountPasswordPolicy => &[
+                "MinimumPasswordLength",
+                "RequireSymbols",
+                "RequireNumbers",
+                "RequireUppercaseCharacters",
+                "RequireLowercaseCharacters",
+                "AllowUsersToChangePassword",
+                "MaxPasswordAge",
+                "PasswordReusePrevention",
+                "HardExpiry",
+            ],
+            Self::UpdateAssumeRolePolicy => &["RoleName", "PolicyDocument"],
+            Self::UpdateDelegationRequest => &["DelegationRequestId", "Notes"],
+            Self::UpdateGroup => &["GroupName", "NewPath", "NewGroupName"],
+            Self::UpdateLoginProfile => &[
+                "UserName",
+                "PasswordResetRequired",
+                "MaxSigninSessionDuration",
+                "ResetMaxSigninSessionDuration",
+            ],
+            Self::UpdateOpenIDConnectProvider => &[
+                "OpenIDConnectProviderArn",
+                "IdentityCenterInstanceArn",
+                "RemoveContextProvider",
+                "RemoveIdentityCenterInstance",
+            ],
+            Self::UpdateOpenIDConnectProviderThumbprint => &["OpenIDConnectProviderArn", "ThumbprintList"],
+            Self::UpdateRole => &[
+                "RoleName",
+                "Description",
+                "MaxSessionDuration",
+                "MaxSigninSessionDuration",
+                "ResetMaxSigninSessionDuration",
+            ],
+            Self::UpdateRoleDescription => &["RoleName", "Description"],
+            Self::UpdateSAMLProvider => &[
+                "SAMLMetadataDocument",
+                "SAMLProviderArn",
+                "AssertionEncryptionMode",
+                "RemovePrivateKey",
+                "IdentityCenterInstanceArn",
+                "RemoveContextProvider",
+                "RemoveIdentityCenterInstance",
+            ],
+            Self::UpdateSSHPublicKey => &["UserName", "SSHPublicKeyId", "Status"],
+            Self::UpdateServerCertificate => &["ServerCertificateName", "NewPath", "NewServerCertificateName"],
+            Self::UpdateServiceSpecificCredential => &["UserName", "ServiceSpecificCredentialId", "Status"],
+            Self::UpdateSigningCertificate => &["UserName", "CertificateId", "Status"],
+            Self::UpdateUser => &["UserName", "NewPath", "NewUserName"],
+            Self::UploadSSHPublicKey => &["UserName", "SSHPublicKeyBody"],
+            Self::UploadServerCertificate => &[
+                "Path",
+                "ServerCertificateName",
+                "CertificateBody",
+                "CertificateChain",
+                "Tags",
+            ],
+            Self::UploadSigningCertificate => &["UserName", "CertificateBody"],
+        }
+    }
+}
+
 /// Decodes the form pairs of a request for `op`, checking the model's constraints.
 pub fn decode(op: Operation, q: &QueryParams) -> Result<Request, ValidationError> {
     let mut v = Violations::default();

@@ -147,6 +147,215 @@ impl Request {
     }
 }
 
+impl Request {
+    /// The top-level member whose wire name is `name`, when it is set and holds a value
+    /// authorization can read (text, numbers, flags, lists of text, tags). Members the
+    /// model marks sensitive are never returned.
+    #[allow(unused_variables)]
+    pub fn member(&self, name: &str) -> Option<crate::Member<'_>> {
+        match self {
+            Self::AssumeRole(x) => match name {
+                "RoleArn" => Some(crate::Member::Text((&x.role_arn).as_str())),
+                "RoleSessionName" => Some(crate::Member::Text((&x.role_session_name).as_str())),
+                "Policy" => x.policy.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "DurationSeconds" => x
+                    .duration_seconds
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "Tags" => x
+                    .tags
+                    .as_ref()
+                    .map(|v| crate::Member::Tags(v.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())),
+                "TransitiveTagKeys" => x
+                    .transitive_tag_keys
+                    .as_ref()
+                    .map(|v| crate::Member::Texts(v.as_slice())),
+                "ExternalId" => x.external_id.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "SerialNumber" => x.serial_number.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "TokenCode" => x.token_code.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "SourceIdentity" => x.source_identity.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MinimumSessionTokenSize" => x
+                    .minimum_session_token_size
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::AssumeRoleWithSAML(x) => match name {
+                "RoleArn" => Some(crate::Member::Text((&x.role_arn).as_str())),
+                "PrincipalArn" => Some(crate::Member::Text((&x.principal_arn).as_str())),
+                "Policy" => x.policy.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "DurationSeconds" => x
+                    .duration_seconds
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "MinimumSessionTokenSize" => x
+                    .minimum_session_token_size
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::AssumeRoleWithWebIdentity(x) => match name {
+                "RoleArn" => Some(crate::Member::Text((&x.role_arn).as_str())),
+                "RoleSessionName" => Some(crate::Member::Text((&x.role_session_name).as_str())),
+                "ProviderId" => x.provider_id.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Policy" => x.policy.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "DurationSeconds" => x
+                    .duration_seconds
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "MinimumSessionTokenSize" => x
+                    .minimum_session_token_size
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::AssumeRoot(x) => match name {
+                "TargetPrincipal" => Some(crate::Member::Text((&x.target_principal).as_str())),
+                "DurationSeconds" => x
+                    .duration_seconds
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "MinimumSessionTokenSize" => x
+                    .minimum_session_token_size
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::DecodeAuthorizationMessage(x) => match name {
+                "EncodedMessage" => Some(crate::Member::Text((&x.encoded_message).as_str())),
+                _ => None,
+            },
+            Self::GetAccessKeyInfo(x) => match name {
+                "AccessKeyId" => Some(crate::Member::Text((&x.access_key_id).as_str())),
+                _ => None,
+            },
+            Self::GetFederationToken(x) => match name {
+                "Name" => Some(crate::Member::Text((&x.name).as_str())),
+                "Policy" => x.policy.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "DurationSeconds" => x
+                    .duration_seconds
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "Tags" => x
+                    .tags
+                    .as_ref()
+                    .map(|v| crate::Member::Tags(v.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())),
+                "MinimumSessionTokenSize" => x
+                    .minimum_session_token_size
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::GetScopedCredentials(x) => match name {
+                "Policy" => x.policy.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "DurationSeconds" => x
+                    .duration_seconds
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "MinimumSessionTokenSize" => x
+                    .minimum_session_token_size
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "ScopedSessionDescription" => x
+                    .scoped_session_description
+                    .as_ref()
+                    .map(|v| crate::Member::Text(v.as_str())),
+                _ => None,
+            },
+            Self::GetSessionToken(x) => match name {
+                "DurationSeconds" => x
+                    .duration_seconds
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "SerialNumber" => x.serial_number.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "TokenCode" => x.token_code.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "MinimumSessionTokenSize" => x
+                    .minimum_session_token_size
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                _ => None,
+            },
+            Self::GetWebIdentityToken(x) => match name {
+                "Audience" => Some(crate::Member::Texts((&x.audience).as_slice())),
+                "DurationSeconds" => x
+                    .duration_seconds
+                    .as_ref()
+                    .map(|v| crate::Member::Number(i64::from(*v))),
+                "SigningAlgorithm" => Some(crate::Member::Text((&x.signing_algorithm).as_str())),
+                "Scope" => x.scope.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "SubjectMode" => x.subject_mode.as_ref().map(|v| crate::Member::Text(v.as_str())),
+                "Tags" => x
+                    .tags
+                    .as_ref()
+                    .map(|v| crate::Member::Tags(v.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+impl Operation {
+    /// The wire names of the members [`Request::member`] can return for this operation.
+    pub fn readable_members(self) -> &'static [&'static str] {
+        match self {
+            Self::AssumeRole => &[
+                "RoleArn",
+                "RoleSessionName",
+                "Policy",
+                "DurationSeconds",
+                "Tags",
+                "TransitiveTagKeys",
+                "ExternalId",
+                "SerialNumber",
+                "TokenCode",
+                "SourceIdentity",
+                "MinimumSessionTokenSize",
+            ],
+            Self::AssumeRoleWithSAML => &[
+                "RoleArn",
+                "PrincipalArn",
+                "Policy",
+                "DurationSeconds",
+                "MinimumSessionTokenSize",
+            ],
+            Self::AssumeRoleWithWebIdentity => &[
+                "RoleArn",
+                "RoleSessionName",
+                "ProviderId",
+                "Policy",
+                "DurationSeconds",
+                "MinimumSessionTokenSize",
+            ],
+            Self::AssumeRoot => &["TargetPrincipal", "DurationSeconds", "MinimumSessionTokenSize"],
+            Self::DecodeAuthorizationMessage => &["EncodedMessage"],
+            Self::GetAccessKeyInfo => &["AccessKeyId"],
+            Self::GetCallerIdentity => &[],
+            Self::GetDelegatedAccessToken => &[],
+            Self::GetFederationToken => &["Name", "Policy", "DurationSeconds", "Tags", "MinimumSessionTokenSize"],
+            Self::GetScopedCredentials => &[
+                "Policy",
+                "DurationSeconds",
+                "MinimumSessionTokenSize",
+                "ScopedSessionDescription",
+            ],
+            Self::GetSessionToken => &[
+                "DurationSeconds",
+                "SerialNumber",
+                "TokenCode",
+                "MinimumSessionTokenSize",
+            ],
+            Self::GetWebIdentityToken => &[
+                "Audience",
+                "DurationSeconds",
+                "SigningAlgorithm",
+                "Scope",
+                "SubjectMode",
+                "Tags",
+            ],
+        }
+    }
+}
+
 /// Decodes the form pairs of a request for `op`, checking the model's constraints.
 pub fn decode(op: Operation, q: &QueryParams) -> Result<Request, ValidationError> {
     let mut v = Violations::default();

@@ -7,6 +7,8 @@ use oxiam_core::BootstrapConfig;
 use oxiam_server::{RunningServer, ServerConfig};
 use sqlx::Executor as _;
 
+pub mod raw;
+
 pub const ACCOUNT: &str = "123456789012";
 pub const ROOT_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const ROOT_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";

@@ -1,0 +1,428 @@
+//! What an IAM or STS request is authorized on: its action, the resource it acts on, and the
+//! condition keys it carries, read off AWS's Service Authorization Reference
+//! (`oxiam-catalogue`) and the request's own members.
+//!
+//! Nothing here lists keys per operation. The catalogue says which resource types an action
+//! acts on and which keys it supports; this module only knows, once per kind of request
+//! field, how a field becomes a resource or a key:
+//!
+//! - a resource type's name member (`UserName` for `user`, `RoleName` for `role`, …), or a
+//!   member holding an ARN of that type (`PolicyArn`, `RoleArn`, `PolicySourceArn`);
+//! - `Path` beside a name: the entity is being created at that path;
+//! - `Tags`: `aws:RequestTag/…` for each tag and `aws:TagKeys`; `TagKeys`: `aws:TagKeys`;
+//! - a key named after a member of the request (`iam:PolicyARN` ← `PolicyArn`,
+//!   `iam:PermissionsBoundary` ← `PermissionsBoundary`, `sts:RoleSessionName`,
+//!   `sts:ExternalId`, `sts:SourceIdentity`, `sts:TransitiveTagKeys`, …);
+//! - `aws:ResourceTag/…` and `iam:ResourceTag/…`: the tags of the user, role or policy the
+//!   request acts on; `iam:PermissionsBoundary` without a member: the boundary that user or
+//!   role has now (AWS's delegation pattern: "only on users with boundary X").
+//!
+//! Keys no request of a served operation can carry are listed, with the reason, in
+//! docs/differences.md; a test checks every served operation against the catalogue.
+
+use oxiam_catalogue::key_matches;
+use oxiam_protocol::{Member, ServiceError, iam, sts};
+use oxiam_store::{EntityKind, StoreError};
+
+use crate::authz::Access;
+use crate::{Oxiam, Principal, PrincipalKind, errors, ids};
+
+/// A decoded request, as the access planner reads it (implemented for each service's
+/// generated `Request`).
+pub trait Members {
+    /// The service's prefix in actions: `iam`, `sts`.
+    fn service(&self) -> &'static str;
+    /// The operation's name, which is also its action's name in IAM and STS.
+    fn operation(&self) -> &'static str;
+    /// The wire names of the members [`Members::member`] can return.
+    fn member_names(&self) -> &'static [&'static str];
+    /// A top-level member's value, when set.
+    fn member(&self, name: &str) -> Option<Member<'_>>;
+}
+
+impl Members for iam::Request {
+    fn service(&self) -> &'static str {
+        "iam"
+    }
+    fn operation(&self) -> &'static str {
+        iam::Request::operation(self).name()
+    }
+    fn member_names(&self) -> &'static [&'static str] {
+        iam::Request::operation(self).readable_members()
+    }
+    fn member(&self, name: &str) -> Option<Member<'_>> {
+        iam::Request::member(self, name)
+    }
+}
+
+impl Members for sts::Request {
+    fn service(&self) -> &'static str {
+        "sts"
+    }
+    fn operation(&self) -> &'static str {
+        sts::Request::operation(self).name()
+    }
+    fn member_names(&self) -> &'static [&'static str] {
+        sts::Request::operation(self).readable_members()
+    }
+    fn member(&self, name: &str) -> Option<Member<'_>> {
+        sts::Request::member(self, name)
+    }
+}
+
+/// What the request acts on that exists already, whose path, tags or boundary are read
+/// before authorizing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// A user, role or group of the caller's account, by name.
+    Entity(EntityKind, String),
+    /// The user who owns an access key (GetAccessKeyLastUsed names only the key).
+    KeyOwner(String),
+    /// A managed policy, by ARN.
+    Policy(String),
+    /// Nothing to read: a new entity, `*`, or a resource named by its full ARN.
+    Nothing,
+}
+
+/// An [`Access`] planned from the request alone, and what must still be read from the store.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The action, the resource as the request names it, and the keys the request carries.
+    pub access: Access,
+    target: Target,
+    /// The resource-tag key prefixes the action supports (`aws:ResourceTag/`, `iam:ResourceTag/`).
+    resource_tag_prefixes: Vec<&'static str>,
+    /// Whether the action supports `iam:PermissionsBoundary` but the request gives none: the
+    /// target's current boundary is the key's value.
+    boundary_from_target: bool,
+}
+
+impl Plan {
+    /// Whether the planned access must read the target's tags (its `aws:ResourceTag/…`).
+    pub fn wants_resource_tags(&self) -> bool {
+        !self.resource_tag_prefixes.is_empty()
+    }
+
+    /// Adds the resource's tags as the `aws:ResourceTag/…` (and `iam:ResourceTag/…`) keys
+    /// the action supports.
+    pub fn add_resource_tags(&mut self, tags: &[(String, String)]) {
+        for prefix in &self.resource_tag_prefixes {
+            for (key, value) in tags {
+                self.access.keys.push((format!("{prefix}{key}"), vec![value.clone()]));
+            }
+        }
+    }
+}
+
+/// A resource bound from the request: its ARN, how AccessDenied names it, what to read.
+struct Bound {
+    arn: String,
+    shown_as: Option<String>,
+    target: Target,
+}
+
+/// Plans the access of a request from the catalogue and the request's members.
+pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
+    let service_name = request.service();
+    let operation = request.operation();
+    let service = oxiam_catalogue::service(service_name);
+    let entry = service.and_then(|s| s.action(operation));
+    let bound = entry
+        .into_iter()
+        .flat_map(|a| a.resource_types)
+        .find_map(|r| bind_resource(principal, request, r.name, r.required))
+        .or_else(|| listing_resource(principal, request))
+        .unwrap_or(Bound {
+            arn: "*".to_owned(),
+            shown_as: None,
+            target: Target::Nothing,
+        });
+    let mut access = Access {
+        action: format!("{service_name}:{operation}"),
+        resource: bound.arn,
+        shown_as: bound.shown_as,
+        keys: Vec::new(),
+    };
+    let mut resource_tag_prefixes = Vec::new();
+    let mut boundary_from_target = false;
+    if let (Some(service), Some(entry)) = (service, entry) {
+        for pattern in entry.all_condition_keys(service) {
+            if let Some(prefix) = ["aws:ResourceTag/", "iam:ResourceTag/"]
+                .into_iter()
+                .find(|p| key_matches(pattern, &format!("{p}x")))
+            {
+                resource_tag_prefixes.push(prefix);
+            } else if key_matches(pattern, "aws:RequestTag/x") {
+                if let Some(Member::Tags(tags)) = request.member("Tags") {
+                    for (key, value) in tags {
+                        access
+                            .keys
+                            .push((format!("aws:RequestTag/{key}"), vec![value.to_owned()]));
+                    }
+                }
+            } else if pattern.eq_ignore_ascii_case("aws:TagKeys") {
+                let keys: Option<Vec<String>> = match (request.member("Tags"), request.member("TagKeys")) {
+                    (Some(Member::Tags(tags)), _) => Some(tags.iter().map(|(k, _)| (*k).to_owned()).collect()),
+                    (_, Some(Member::Texts(keys))) => Some(keys.to_vec()),
+                    _ => None,
+                };
+                if let Some(keys) = keys {
+                    access.keys.push(("aws:TagKeys".to_owned(), keys));
+                }
+            } else if let Some(values) = member_key(request, service_name, pattern) {
+                access.keys.push((pattern.to_owned(), values));
+            } else if pattern.eq_ignore_ascii_case("iam:PermissionsBoundary") {
+                boundary_from_target = true;
+            }
+        }
+    }
+    Plan {
+        access,
+        target: bound.target,
+        resource_tag_prefixes,
+        boundary_from_target,
+    }
+}
+
+/// The values of a key named after a member of the request: `svc:Name` ← member `Name`
+/// (regardless of case), for the request's own service only.
+fn member_key(request: &dyn Members, service: &str, pattern: &str) -> Option<Vec<String>> {
+    let (prefix, name) = pattern.split_once(':')?;
+    if !prefix.eq_ignore_ascii_case(service) || name.contains(['/', '$', '<']) {
+        return None;
+    }
+    let member = request.member_names().iter().find(|m| m.eq_ignore_ascii_case(name))?;
+    Some(match request.member(member)? {
+        Member::Text(t) => vec![t.to_owned()],
+        Member::Texts(ts) => ts.to_vec(),
+        Member::Number(n) => vec![n.to_string()],
+        Member::Flag(b) => vec![b.to_string()],
+        Member::Tags(tags) => tags.iter().map(|(k, _)| (*k).to_owned()).collect(),
+    })
+}
+
+fn text<'r>(request: &'r dyn Members, name: &str) -> Option<&'r str> {
+    match request.member(name) {
+        Some(Member::Text(t)) => Some(t),
+        _ => None,
+    }
+}
+
+/// The resource of type `resource_type` the request names, if it names one.
+fn bind_resource(principal: &Principal, request: &dyn Members, resource_type: &str, required: bool) -> Option<Bound> {
+    let account = principal.account_id.as_str();
+    let creating = request.member_names().contains(&"Path");
+    let path = text(request, "Path").unwrap_or("/");
+    let entity = |kind: EntityKind, name_member: &str| -> Option<Bound> {
+        let name = text(request, name_member)?;
+        Some(if creating {
+            Bound {
+                arn: format!("arn:aws:iam::{account}:{}{path}{name}", kind.as_str()),
+                shown_as: None,
+                target: Target::Nothing,
+            }
+        } else {
+            Bound {
+                arn: format!("arn:aws:iam::{account}:{}/{name}", kind.as_str()),
+                shown_as: Some(format!("{} {name}", kind.as_str())),
+                target: Target::Entity(kind, name.to_owned()),
+            }
+        })
+    };
+    let named = match resource_type {
+        "user" => entity(EntityKind::User, "UserName").or_else(|| {
+            // An operation that names only an access key acts on the key's owner.
+            if !request.member_names().contains(&"UserName")
+                && let Some(key_id) = text(request, "AccessKeyId")
+            {
+                return Some(Bound {
+                    arn: principal.arn(),
+                    shown_as: None,
+                    target: Target::KeyOwner(key_id.to_owned()),
+                });
+            }
+            // Otherwise, with no UserName, "the user making the request".
+            required.then(|| match principal.user_name() {
+                Some(name) => Bound {
+                    arn: principal.arn(),
+                    shown_as: Some(format!("user {name}")),
+                    target: Target::Entity(EntityKind::User, name.to_owned()),
+                },
+                None => Bound {
+                    arn: ids::root_arn(account),
+                    shown_as: None,
+                    target: Target::Nothing,
+                },
+            })
+        }),
+        "role" => entity(EntityKind::Role, "RoleName"),
+        "group" => entity(EntityKind::Group, "GroupName"),
+        "policy" if creating => text(request, "PolicyName").map(|name| Bound {
+            arn: ids::policy_arn(account, path, name),
+            shown_as: None,
+            target: Target::Nothing,
+        }),
+        "policy" => text(request, "PolicyArn").map(|arn| Bound {
+            arn: arn.to_owned(),
+            shown_as: Some(format!("policy {arn}")),
+            target: Target::Policy(arn.to_owned()),
+        }),
+        _ => None,
+    };
+    named.or_else(|| arn_member(principal, request, resource_type))
+}
+
+/// A member holding an ARN of `resource_type` (`RoleArn`, `PolicySourceArn`, …): the
+/// resource, by its full ARN.
+fn arn_member(principal: &Principal, request: &dyn Members, resource_type: &str) -> Option<Bound> {
+    request
+        .member_names()
+        .iter()
+        .filter(|m| m.ends_with("Arn") || m.ends_with("ARN"))
+        .filter_map(|m| text(request, m))
+        .find(|arn| {
+            let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
+            resource
+                .strip_prefix(resource_type)
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .map(|arn| Bound {
+            arn: arn.to_owned(),
+            shown_as: None,
+            target: own_entity(principal, arn),
+        })
+}
+
+/// The user, role or group of the caller's account an ARN names, so that its tags are read.
+fn own_entity(principal: &Principal, arn: &str) -> Target {
+    let own = format!("arn:aws:iam::{}:", principal.account_id);
+    let Some(rest) = arn.strip_prefix(&own) else {
+        return Target::Nothing;
+    };
+    let kind = match rest.split('/').next() {
+        Some("user") => EntityKind::User,
+        Some("role") => EntityKind::Role,
+        Some("group") => EntityKind::Group,
+        _ => return Target::Nothing,
+    };
+    match rest.rsplit('/').next() {
+        Some(name) if !name.is_empty() => Target::Entity(kind, name.to_owned()),
+        _ => Target::Nothing,
+    }
+}
+
+/// The listings the reference gives no resource type (ListUsers, ListRoles, ListGroups,
+/// ListPolicies): IAM still names the path prefix they list under as their resource
+/// (`…:user/` in its AccessDenied messages), and a policy on `…:user/*` allows them.
+fn listing_resource(principal: &Principal, request: &dyn Members) -> Option<Bound> {
+    let kind = match request.operation() {
+        "ListUsers" => "user",
+        "ListRoles" => "role",
+        "ListGroups" => "group",
+        "ListPolicies" => "policy",
+        _ => return None,
+    };
+    Some(Bound {
+        arn: format!(
+            "arn:aws:iam::{}:{kind}{}",
+            principal.account_id,
+            text(request, "PathPrefix").unwrap_or("/")
+        ),
+        shown_as: None,
+        target: Target::Nothing,
+    })
+}
+
+impl Oxiam {
+    /// The access of an IAM or STS request: planned from the catalogue, then completed from
+    /// the store with what the request names but does not carry — the real path of the
+    /// user, role or group (IAM authorizes `user/PATH/NAME`, so a policy on `user/team/*`
+    /// must see it), its tags and its permissions boundary, when the action's keys need them.
+    pub async fn access(&self, principal: &Principal, request: &(dyn Members + Sync)) -> Result<Access, ServiceError> {
+        let mut plan = plan(principal, request);
+        // The root user may do anything in its own account: no policy of its own can tell
+        // paths, tags or boundaries apart, so the lookups would be wasted.
+        if matches!(principal.kind, PrincipalKind::Root) {
+            return Ok(plan.access);
+        }
+        if let Target::KeyOwner(key_id) = &plan.target {
+            plan.target = match self.store.get_access_key(key_id).await {
+                Ok(found) => match found.user {
+                    Some(user) if user.account_id == principal.account_id => {
+                        Target::Entity(EntityKind::User, user.name)
+                    }
+                    // The root's key, or another account's: authorized on the root of the
+                    // caller's account, as AWS names it.
+                    _ => {
+                        plan.access.resource = ids::root_arn(&principal.account_id);
+                        Target::Nothing
+                    }
+                },
+                // An unknown key is the operation's error to report, after authorization.
+                Err(StoreError::NotFound) => Target::Nothing,
+                Err(e) => return Err(errors::internal(e)),
+            };
+            if let Target::Entity(_, name) = &plan.target {
+                plan.access.shown_as = Some(format!("user {name}"));
+            }
+        }
+        match plan.target.clone() {
+            Target::KeyOwner(_) => Ok(plan.access),
+            Target::Entity(kind, name) => {
+                let entity = match self.store.find_entity(&principal.account_id, kind, &name).await {
+                    Ok(entity) => entity,
+                    // A missing entity is the operation's NoSuchEntity to report, after
+                    // authorization.
+                    Err(StoreError::NotFound) => return Ok(plan.access),
+                    Err(e) => return Err(errors::internal(e)),
+                };
+                plan.access.resource = format!(
+                    "arn:aws:iam::{}:{}{}{}",
+                    principal.account_id,
+                    kind.as_str(),
+                    entity.path,
+                    entity.name
+                );
+                if plan.wants_resource_tags() {
+                    let account = principal.account_id.as_str();
+                    let tags = match kind {
+                        EntityKind::User => self.store.get_user(account, &entity.name).await.map(|u| u.tags),
+                        EntityKind::Role => self.store.get_role(account, &entity.name).await.map(|r| r.tags),
+                        // Groups carry no tags in IAM.
+                        EntityKind::Group => Ok(Vec::new()),
+                    };
+                    match tags {
+                        Ok(tags) => plan.add_resource_tags(&tags),
+                        Err(StoreError::NotFound) => {}
+                        Err(e) => return Err(errors::internal(e)),
+                    }
+                }
+                self.add_boundary(plan, &entity).await
+            }
+            Target::Policy(arn) => {
+                if plan.wants_resource_tags() {
+                    match self.store.get_policy(&principal.account_id, &arn).await {
+                        Ok(policy) => plan.add_resource_tags(&policy.tags),
+                        Err(StoreError::NotFound) => {}
+                        Err(e) => return Err(errors::internal(e)),
+                    }
+                }
+                Ok(plan.access)
+            }
+            Target::Nothing => Ok(plan.access),
+        }
+    }
+
+    /// `iam:PermissionsBoundary` from the user's or role's current boundary, when the action
+    /// supports the key and the request gives no boundary of its own.
+    async fn add_boundary(&self, mut plan: Plan, entity: &oxiam_store::EntityRef) -> Result<Access, ServiceError> {
+        if plan.boundary_from_target && matches!(entity.kind, EntityKind::User | EntityKind::Role) {
+            match self.store.permissions_boundary(entity.kind, &entity.id).await {
+                Ok(Some((arn, _))) => plan.access.keys.push(("iam:PermissionsBoundary".to_owned(), vec![arn])),
+                Ok(None) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(errors::internal(e)),
+            }
+        }
+        Ok(plan.access)
+    }
+}

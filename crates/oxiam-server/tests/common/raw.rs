@@ -1,0 +1,140 @@
+//! Requests built and signed by hand (with `aws-sigv4`, the SDK's signer) and sent over a
+//! plain TCP connection, for what an SDK would not send: any operation with any members,
+//! signed by any key, at any time.
+
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{ROOT_KEY, ROOT_SECRET, TestServer};
+
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body
+            .split("<Code>")
+            .nth(1)
+            .and_then(|s| s.split("</Code>").next())
+            .unwrap_or("")
+    }
+    pub fn message(&self) -> &str {
+        self.body
+            .split("<Message>")
+            .nth(1)
+            .and_then(|s| s.split("</Message>").next())
+            .unwrap_or("")
+    }
+}
+
+/// Sends one HTTP/1.1 request and reads the whole reply (the server closes after it).
+pub async fn send(server: &TestServer, method: &str, target: &str, headers: &[(String, String)], body: &str) -> Reply {
+    let addr = server.server.as_ref().unwrap().local_addr;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut request = format!(
+        "{method} {target} HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let status = text[9..12].parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Reply { status, body }
+}
+
+/// A form POST signed as the SDK signs it, at `time`, with `location`.
+pub fn signed_post(
+    host: &str,
+    body: &str,
+    service: &str,
+    key_id: &str,
+    secret: &str,
+    time: SystemTime,
+    location: SignatureLocation,
+) -> (String, Vec<(String, String)>) {
+    let identity: Identity = Credentials::new(key_id, secret, None, None, "test").into();
+    let mut settings = SigningSettings::default();
+    settings.signature_location = location;
+    if location == SignatureLocation::QueryParams {
+        settings.expires_in = Some(Duration::from_secs(300));
+    }
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name(service)
+        .time(time)
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let mut headers = vec![
+        ("host".to_owned(), host.to_owned()),
+        (
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        ),
+    ];
+    let uri = format!("http://{host}/");
+    let signable = SignableRequest::new(
+        "POST",
+        &uri,
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut target = "/".to_owned();
+    for (i, (name, value)) in instructions.params().iter().enumerate() {
+        let encoded: String = url_encode(value);
+        target.push_str(&format!("{}{name}={encoded}", if i == 0 { "?" } else { "&" }));
+    }
+    headers.extend(instructions.headers().map(|(n, v)| (n.to_owned(), v.to_owned())));
+    (target, headers)
+}
+
+pub fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A form POST signed now with the root key, for `service`.
+pub async fn call(server: &TestServer, body: &str, service: &str) -> Reply {
+    call_as(server, ROOT_KEY, ROOT_SECRET, body, service).await
+}
+
+/// A form POST signed now with `key_id`/`secret`, for `service`.
+pub async fn call_as(server: &TestServer, key_id: &str, secret: &str, body: &str, service: &str) -> Reply {
+    let host = server.server.as_ref().unwrap().local_addr.to_string();
+    let (target, headers) = signed_post(
+        &host,
+        body,
+        service,
+        key_id,
+        secret,
+        SystemTime::now(),
+        SignatureLocation::Headers,
+    );
+    send(server, "POST", &target, &headers, body).await
+}
