@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use crate::PolicyKind;
-use crate::arn::ArnPattern;
-use crate::ast::{Effect, Policy};
+use crate::arn::{ArnPattern, split_arn};
+use crate::ast::{Effect, Policy, ResourceSpec};
 use crate::condition::{CCondition, Scratch};
 use crate::context::key_hash;
+use crate::eval::IgnoredStatement;
 use crate::glob::{Glob, bytes_eq};
 use crate::principal::{CPrincipal, Principal, Strength};
+use crate::vars::{self, Unresolved};
 
 /// One pattern of an `Action`/`NotAction` element, lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +72,56 @@ pub(crate) struct Target<'a> {
     pub(crate) has_boundary: bool,
 }
 
+/// A policy variable without a default in a statement's `Resource`/`NotResource` element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NeededVar {
+    /// The key as first written, for messages.
+    name: Arc<str>,
+    /// The key lower-cased, and its hash.
+    key: Box<str>,
+    hash: u64,
+}
+
+/// The variables without a default that the patterns of `resource` use (Version
+/// 2012-10-17 only), each once.
+fn needed_vars(resource: Option<&ResourceSpec>, patterns: &[ArnPattern]) -> Box<[NeededVar]> {
+    let mut out: Vec<NeededVar> = Vec::new();
+    let Some(resource) = resource else {
+        return out.into_boxed_slice();
+    };
+    for (text, pattern) in resource.values.iter().zip(patterns) {
+        // Variables are substituted only in the resource part (after the fifth colon), and
+        // only where the pattern was compiled with them.
+        if !pattern.has_variables() {
+            continue;
+        }
+        let Some(parts) = split_arn(text) else { continue };
+        for name in vars::keys_without_default(parts[5]) {
+            let key = name.to_ascii_lowercase();
+            if !out.iter().any(|v| *v.key == *key) {
+                out.push(NeededVar {
+                    name: Arc::from(name),
+                    hash: key_hash(&key),
+                    key: key.into_boxed_str(),
+                });
+            }
+        }
+    }
+    out.into_boxed_slice()
+}
+
+/// Whether a statement applies to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Applies {
+    /// No.
+    No,
+    /// Yes, naming the caller this strongly ([`Strength::Direct`] without a principal element).
+    Yes(Strength),
+    /// The statement takes no part: the variable `needs[.0]` of its resource element has no
+    /// value (and the rest of the statement would have applied but for the resource element).
+    Ignored(u32, Unresolved),
+}
+
 /// A compiled statement.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CStatement {
@@ -80,6 +132,9 @@ pub(crate) struct CStatement {
     /// `(is NotResource, patterns)`; `None` when the statement has no resource element (trust
     /// policies), which matches any resource.
     resources: Option<(bool, Vec<ArnPattern>)>,
+    /// The variables without a default that `resources` uses: if one has no value the
+    /// statement is ignored as a whole (see [`crate::eval::IgnoredStatement`]).
+    needs: Box<[NeededVar]>,
     principal: Option<CPrincipal>,
     conditions: Vec<CCondition>,
 }
@@ -88,17 +143,9 @@ impl CStatement {
     /// Whether the statement applies to the request, and how strongly its principal element
     /// names the caller ([`Strength::Direct`] when it has none).
     #[inline]
-    fn applies(&self, t: &Target<'_>, scratch: &mut Scratch) -> Option<Strength> {
+    fn applies(&self, t: &Target<'_>, scratch: &mut Scratch) -> Applies {
         if self.actions.iter().any(|p| p.matches(&t.action)) == self.not_action {
-            return None;
-        }
-        if let Some((not, patterns)) = &self.resources {
-            let hit = patterns
-                .iter()
-                .any(|p| p.matches(t.resource, t.resource_arn.as_ref(), t.context, &mut scratch.toks));
-            if hit == *not {
-                return None;
-            }
+            return Applies::No;
         }
         let strength = match &self.principal {
             None => Strength::Direct,
@@ -108,15 +155,38 @@ impl CStatement {
                 if (self.effect == Effect::Deny && t.has_boundary) || !p.exempts(t.principal) {
                     Strength::Direct
                 } else {
-                    return None;
+                    return Applies::No;
                 }
             }
-            Some(p) => p.strength(t.principal)?,
+            Some(p) => match p.strength(t.principal) {
+                Some(s) => s,
+                None => return Applies::No,
+            },
         };
-        if !self.conditions.iter().all(|c| c.eval(t.context, scratch)) {
-            return None;
+        // A variable of the resource element without a value (and without a default) makes
+        // the whole statement invalid, Allow or Deny, Resource or NotResource: it is ignored.
+        // Reported only when its conditions hold, so that the report names statements the
+        // variable alone kept out.
+        for (i, v) in self.needs.iter().enumerate() {
+            if let Err(why) = vars::check(v.hash, &v.key, t.context) {
+                if !self.conditions.iter().all(|c| c.eval(t.context, scratch)) {
+                    return Applies::No;
+                }
+                return Applies::Ignored(i as u32, why);
+            }
         }
-        Some(strength)
+        if let Some((not, patterns)) = &self.resources {
+            let hit = patterns
+                .iter()
+                .any(|p| p.matches(t.resource, t.resource_arn.as_ref(), t.context, &mut scratch.toks));
+            if hit == *not {
+                return Applies::No;
+            }
+        }
+        if !self.conditions.iter().all(|c| c.eval(t.context, scratch)) {
+            return Applies::No;
+        }
+        Applies::Yes(strength)
     }
 }
 
@@ -272,22 +342,26 @@ impl CompiledPolicy {
         let statements: Vec<CStatement> = policy
             .statements
             .iter()
-            .map(|s| CStatement {
-                sid: s.sid.as_deref().map(Arc::from),
-                effect: s.effect,
-                not_action: s.action.not,
-                actions: s.action.values.iter().map(|a| ActionPattern::compile(a)).collect(),
-                resources: s.resource.as_ref().map(|r| {
+            .map(|s| {
+                let resources = s.resource.as_ref().map(|r| {
                     (
                         r.not,
                         r.values
                             .iter()
                             .map(|v| ArnPattern::compile(v, pad, variables))
-                            .collect(),
+                            .collect::<Vec<_>>(),
                     )
-                }),
-                principal: s.principal.as_ref().map(CPrincipal::compile),
-                conditions: s.conditions.iter().map(|c| CCondition::compile(c, variables)).collect(),
+                });
+                CStatement {
+                    sid: s.sid.as_deref().map(Arc::from),
+                    effect: s.effect,
+                    not_action: s.action.not,
+                    actions: s.action.values.iter().map(|a| ActionPattern::compile(a)).collect(),
+                    needs: needed_vars(s.resource.as_ref(), resources.as_ref().map_or(&[], |(_, p)| p)),
+                    resources,
+                    principal: s.principal.as_ref().map(CPrincipal::compile),
+                    conditions: s.conditions.iter().map(|c| CCondition::compile(c, variables)).collect(),
+                }
             })
             .collect();
         CompiledPolicy {
@@ -331,6 +405,24 @@ impl CompiledPolicy {
         })
     }
 
+    /// Whether statement `i` applies; an ignored one is recorded in `scratch`.
+    #[inline]
+    fn check(&self, i: u32, t: &Target<'_>, scratch: &mut Scratch) -> Option<Strength> {
+        let statement = &self.statements[i as usize];
+        match statement.applies(t, scratch) {
+            Applies::Yes(s) => Some(s),
+            Applies::No => None,
+            Applies::Ignored(var, cause) => {
+                scratch.ignored.push(IgnoredStatement {
+                    statement: crate::eval::statement_ref(self, i),
+                    variable: statement.needs[var as usize].name.clone(),
+                    cause,
+                });
+                None
+            }
+        }
+    }
+
     /// Looks for an applying `Deny` statement, then (if none) for an applying `Allow` one.
     #[inline]
     pub(crate) fn scan(&self, t: &Target<'_>, scratch: &mut Scratch, mode: AllowMode) -> Scan {
@@ -341,7 +433,7 @@ impl CompiledPolicy {
             b: &self.index.any.deny,
         };
         for i in denies {
-            if self.statements[i as usize].applies(t, scratch).is_some() {
+            if self.check(i, t, scratch).is_some() {
                 return Scan {
                     deny: Some(i),
                     allow: None,
@@ -356,11 +448,11 @@ impl CompiledPolicy {
             AllowMode::Skip => None,
             AllowMode::First => allows
                 .into_iter()
-                .find_map(|i| self.statements[i as usize].applies(t, scratch).map(|s| (i, s))),
+                .find_map(|i| self.check(i, t, scratch).map(|s| (i, s))),
             AllowMode::Strongest => {
                 let mut best: Option<(u32, Strength)> = None;
                 for i in allows {
-                    if let Some(s) = self.statements[i as usize].applies(t, scratch)
+                    if let Some(s) = self.check(i, t, scratch)
                         && best.is_none_or(|(_, b)| s > b)
                     {
                         best = Some((i, s));

@@ -16,6 +16,11 @@
 //! - A multivalued key used without a set operator: the condition holds if any request value
 //!   matches (for a negated operator: if no request value matches any policy value). The guide
 //!   only says to use set operators with multivalued keys; this is the natural extension.
+//! - A policy variable without a value in a condition value is null ("Policy variables with
+//!   no value"): `StringEquals`/`StringLike` (and the other positive operators) do not match
+//!   it, the negated operators do. Unlike a variable in `Resource`/`NotResource`, it does not
+//!   make the statement ignored: the guide's own example is a `Deny` with `StringNotEquals`
+//!   against `${aws:PrincipalTag/Team}` that denies when the tag is not set.
 
 pub(crate) mod binary;
 pub(crate) mod date;
@@ -35,11 +40,13 @@ use self::date::Timestamp;
 use self::ip::Cidr;
 use self::numeric::Number;
 
-/// Reusable buffers for variable expansion during one evaluation.
+/// Reusable buffers for variable expansion during one evaluation, and the statements it
+/// ignored.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     pub(crate) toks: Vec<Tok>,
     pub(crate) text: String,
+    pub(crate) ignored: Vec<crate::eval::IgnoredStatement>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
