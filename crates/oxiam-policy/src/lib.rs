@@ -72,6 +72,8 @@
 //!   patterns of the same element do not rescue it. In a condition value it is null
 //!   instead: positive operators do not match it, negated ones do (the guide's "Policy
 //!   variables with no value").
+//! - `ForAnyValue:…IfExists` on a missing or null key is false, like `ForAnyValue:…`: the set
+//!   operator decides before `IfExists`.
 //! - A same-account resource-based statement with `Principal: "*"` grants like one naming the
 //!   caller's own ARN (not limited by identity policies, boundary or session policy).
 //! - A multivalued context key used without `ForAllValues`/`ForAnyValue` matches if any of its
