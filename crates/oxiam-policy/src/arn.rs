@@ -137,15 +137,7 @@ impl ArnPattern {
                 let Some(parts) = split else {
                     return false;
                 };
-                let ok = match prefix {
-                    Prefix::Literal(lit) => {
-                        // `parts[5]` is the tail of `value`: the prefix is what precedes it.
-                        let head = &value.as_bytes()[..value.len() - parts[5].len()];
-                        bytes_eq(lit.as_bytes(), head)
-                    }
-                    Prefix::Segments(globs) => globs.iter().zip(parts.iter()).all(|(g, p)| g.matches(p)),
-                };
-                if !ok {
+                if !prefix.matches(value, parts) {
                     return false;
                 }
                 match resource {
@@ -153,6 +145,37 @@ impl ArnPattern {
                     ResourcePart::Template(t) => t.like(ctx, parts[5], scratch),
                 }
             }
+        }
+    }
+
+    /// Whether a pattern holding variables might match `value` for some values of them: its
+    /// first five segments match and the resource part starts with its literal text. `false`
+    /// for patterns without variables.
+    pub(crate) fn could_match(&self, value: &str, split: Option<&[&str; 6]>) -> bool {
+        match (self, split) {
+            (
+                ArnPattern::Arn {
+                    prefix,
+                    resource: ResourcePart::Template(t),
+                },
+                Some(parts),
+            ) => prefix.matches(value, parts) && t.could_match(parts[5]),
+            _ => false,
+        }
+    }
+}
+
+impl Prefix {
+    /// Whether the first five segments of `value` (split into `parts`) match.
+    #[inline]
+    fn matches(&self, value: &str, parts: &[&str; 6]) -> bool {
+        match self {
+            Prefix::Literal(lit) => {
+                // `parts[5]` is the tail of `value`: the prefix is what precedes it.
+                let head = &value.as_bytes()[..value.len() - parts[5].len()];
+                bytes_eq(lit.as_bytes(), head)
+            }
+            Prefix::Segments(globs) => globs.iter().zip(parts.iter()).all(|(g, p)| g.matches(p)),
         }
     }
 }
@@ -243,6 +266,19 @@ mod tests {
         assert!(strict("arn:aws:s3:*", "arn:aws:s3:::bucket/key"));
         assert!(!strict("arn:aws:s3:::b:x", "arn:aws:s3:::b:x:y"));
         assert!(!strict("arn:aws:s3", "arn:aws:s3:::b"));
+    }
+
+    #[test]
+    fn could_match_ignores_variables() {
+        let p = ArnPattern::compile("arn:aws:s3:::home/${aws:username}/*", true, true);
+        let could = |v: &str| p.could_match(v, split_arn(v).as_ref());
+        assert!(could("arn:aws:s3:::home/alice/x"));
+        assert!(could("arn:aws:s3:::home/"));
+        assert!(!could("arn:aws:s3:::public/x"));
+        assert!(!could("arn:aws:iam::1:home/x"));
+        // Only patterns with variables.
+        let plain = ArnPattern::compile("arn:aws:s3:::home/*", true, true);
+        assert!(!plain.could_match("arn:aws:s3:::home/x", split_arn("arn:aws:s3:::home/x").as_ref()));
     }
 
     #[test]

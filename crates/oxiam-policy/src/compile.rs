@@ -142,51 +142,82 @@ pub(crate) struct CStatement {
 impl CStatement {
     /// Whether the statement applies to the request, and how strongly its principal element
     /// names the caller ([`Strength::Direct`] when it has none).
+    ///
+    /// A variable of the resource element without a value (and without a default) makes the
+    /// whole statement invalid, Allow or Deny, Resource or NotResource: it is ignored. The
+    /// variables are looked up only where they can change the answer (a resource element
+    /// that would let the statement apply), or to report a `Resource` pattern holding one that
+    /// could have matched; a statement is reported only if the rest of it applies.
     #[inline]
     fn applies(&self, t: &Target<'_>, scratch: &mut Scratch) -> Applies {
         if self.actions.iter().any(|p| p.matches(&t.action)) == self.not_action {
             return Applies::No;
-        }
-        let strength = match &self.principal {
-            None => Strength::Direct,
-            Some(p) if p.not => {
-                // AWS IAM User Guide, "Permissions boundaries for IAM entities": a Deny with
-                // NotPrincipal always denies principals that have a permissions boundary.
-                if (self.effect == Effect::Deny && t.has_boundary) || !p.exempts(t.principal) {
-                    Strength::Direct
-                } else {
-                    return Applies::No;
-                }
-            }
-            Some(p) => match p.strength(t.principal) {
-                Some(s) => s,
-                None => return Applies::No,
-            },
-        };
-        // A variable of the resource element without a value (and without a default) makes
-        // the whole statement invalid, Allow or Deny, Resource or NotResource: it is ignored.
-        // Reported only when its conditions hold, so that the report names statements the
-        // variable alone kept out.
-        for (i, v) in self.needs.iter().enumerate() {
-            if let Err(why) = vars::check(v.hash, &v.key, t.context) {
-                if !self.conditions.iter().all(|c| c.eval(t.context, scratch)) {
-                    return Applies::No;
-                }
-                return Applies::Ignored(i as u32, why);
-            }
         }
         if let Some((not, patterns)) = &self.resources {
             let hit = patterns
                 .iter()
                 .any(|p| p.matches(t.resource, t.resource_arn.as_ref(), t.context, &mut scratch.toks));
             if hit == *not {
+                if !*not
+                    && !self.needs.is_empty()
+                    && patterns
+                        .iter()
+                        .any(|p| p.could_match(t.resource, t.resource_arn.as_ref()))
+                    && let Some((var, why)) = self.unresolved(t)
+                {
+                    return self.ignored(var, why, t, scratch);
+                }
                 return Applies::No;
             }
+            if let Some((var, why)) = self.unresolved(t) {
+                return self.ignored(var, why, t, scratch);
+            }
         }
+        let Some(strength) = self.principal_strength(t) else {
+            return Applies::No;
+        };
         if !self.conditions.iter().all(|c| c.eval(t.context, scratch)) {
             return Applies::No;
         }
         Applies::Yes(strength)
+    }
+
+    /// How strongly the principal element names the caller; `None` if it does not.
+    #[inline]
+    fn principal_strength(&self, t: &Target<'_>) -> Option<Strength> {
+        match &self.principal {
+            None => Some(Strength::Direct),
+            Some(p) if p.not => {
+                // AWS IAM User Guide, "Permissions boundaries for IAM entities": a Deny with
+                // NotPrincipal always denies principals that have a permissions boundary.
+                if (self.effect == Effect::Deny && t.has_boundary) || !p.exempts(t.principal) {
+                    Some(Strength::Direct)
+                } else {
+                    None
+                }
+            }
+            Some(p) => p.strength(t.principal),
+        }
+    }
+
+    /// The first variable of the resource element that has no value for the request.
+    #[inline]
+    fn unresolved(&self, t: &Target<'_>) -> Option<(u32, Unresolved)> {
+        self.needs
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| vars::check(v.hash, &v.key, t.context).err().map(|why| (i as u32, why)))
+    }
+
+    /// [`Applies::Ignored`] if the rest of the statement (principal, conditions) applies,
+    /// else [`Applies::No`].
+    #[cold]
+    #[inline(never)]
+    fn ignored(&self, var: u32, why: Unresolved, t: &Target<'_>, scratch: &mut Scratch) -> Applies {
+        if self.principal_strength(t).is_none() || !self.conditions.iter().all(|c| c.eval(t.context, scratch)) {
+            return Applies::No;
+        }
+        Applies::Ignored(var, why)
     }
 }
 

@@ -179,11 +179,14 @@ pub struct Decision {
     pub allowed: bool,
     /// Why.
     pub reason: Reason,
-    /// Statements the evaluation came to (their action, principal and conditions matched the
-    /// request) but ignored because a variable of their resource element had no value, in
-    /// the order they were examined. Usually empty. Evaluation stops early (at the first
-    /// applicable `Deny`, at the first `Allow` of a policy), so statements it never reached
-    /// are not listed.
+    /// Statements the evaluation came to but ignored because a variable of their resource
+    /// element had no value, in the order they were examined; usually empty. Listed only
+    /// when the rest of the statement matched the request (action, principal, conditions)
+    /// and the variable alone kept it out: under `Resource`, a pattern holding the variable
+    /// could have matched the resource (its text before the first wildcard or variable
+    /// does); under `NotResource`, no other pattern excluded the resource. Evaluation stops
+    /// early (at the first applicable `Deny`, at the first `Allow` of a policy), so
+    /// statements it never reached are not listed.
     pub ignored: Vec<IgnoredStatement>,
 }
 

@@ -119,6 +119,12 @@ impl Template {
         }
     }
 
+    /// Whether `text` starts with the literal text before the first wildcard or variable:
+    /// whether some values of the variables could make [`Template::like`] match.
+    pub(crate) fn could_match(&self, text: &str) -> bool {
+        starts_with(text, &self.prefix)
+    }
+
     /// Exact match (`StringEquals`): every piece is literal.
     pub(crate) fn equals(&self, ctx: &Context, text: &str) -> bool {
         Template::strip(&self.pieces, ctx, text, false).is_some_and(str::is_empty)

@@ -427,7 +427,10 @@ proptest! {
         for resource in [own.as_str(), elsewhere.as_str()] {
             let d = evaluate(&Request::new(principal, "s3:GetObject", resource, &without), &set);
             prop_assert!(!d.allowed, "{} allowed {} without aws:username", doc, resource);
-            prop_assert_eq!(d.ignored.len(), 1);
+            // Reported as ignored, unless another pattern excludes the resource anyway.
+            if others.is_empty() {
+                prop_assert_eq!(d.ignored.len(), 1);
+            }
         }
     }
 }
