@@ -148,21 +148,47 @@ impl ArnPattern {
         }
     }
 
-    /// Whether a pattern holding variables might match `value` for some values of them: its
-    /// first five segments match and the resource part starts with its literal text. `false`
-    /// for patterns without variables.
-    pub(crate) fn could_match(&self, value: &str, split: Option<&[&str; 6]>) -> bool {
-        match (self, split) {
-            (
-                ArnPattern::Arn {
-                    prefix,
-                    resource: ResourcePart::Template(t),
-                },
-                Some(parts),
-            ) => prefix.matches(value, parts) && t.could_match(parts[5]),
-            _ => false,
+    /// Like [`ArnPattern::matches`], but tells apart a pattern holding variables that matched
+    /// `value` up to them: [`Hit::Maybe`] when its first five segments match and the
+    /// resource part starts with its literal text, but the whole does not match (perhaps
+    /// because a variable has no value).
+    #[inline]
+    pub(crate) fn hit(&self, value: &str, split: Option<&[&str; 6]>, ctx: &Context, scratch: &mut Vec<Tok>) -> Hit {
+        let yes = |b: bool| if b { Hit::Yes } else { Hit::No };
+        match self {
+            ArnPattern::Any => Hit::Yes,
+            ArnPattern::Plain(g) => yes(g.matches(value)),
+            ArnPattern::Arn { prefix, resource } => {
+                let Some(parts) = split else {
+                    return Hit::No;
+                };
+                if !prefix.matches(value, parts) {
+                    return Hit::No;
+                }
+                match resource {
+                    ResourcePart::Glob(g) => yes(g.matches(parts[5])),
+                    ResourcePart::Template(t) => {
+                        if !t.could_match(parts[5]) {
+                            Hit::No
+                        } else if t.like(ctx, parts[5], scratch) {
+                            Hit::Yes
+                        } else {
+                            Hit::Maybe
+                        }
+                    }
+                }
+            }
         }
     }
+}
+
+/// What [`ArnPattern::hit`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hit {
+    Yes,
+    No,
+    /// A pattern holding variables matched up to them, but not as a whole.
+    Maybe,
 }
 
 impl Prefix {
@@ -269,16 +295,21 @@ mod tests {
     }
 
     #[test]
-    fn could_match_ignores_variables() {
-        let p = ArnPattern::compile("arn:aws:s3:::home/${aws:username}/*", true, true);
-        let could = |v: &str| p.could_match(v, split_arn(v).as_ref());
-        assert!(could("arn:aws:s3:::home/alice/x"));
-        assert!(could("arn:aws:s3:::home/"));
-        assert!(!could("arn:aws:s3:::public/x"));
-        assert!(!could("arn:aws:iam::1:home/x"));
-        // Only patterns with variables.
-        let plain = ArnPattern::compile("arn:aws:s3:::home/*", true, true);
-        assert!(!plain.could_match("arn:aws:s3:::home/x", split_arn("arn:aws:s3:::home/x").as_ref()));
+    fn hits() {
+        let ctx = Context::builder().set("aws:username", "alice").build();
+        let hit = |p: &str, v: &str, ctx: &Context| {
+            ArnPattern::compile(p, true, true).hit(v, split_arn(v).as_ref(), ctx, &mut Vec::new())
+        };
+        let p = "arn:aws:s3:::home/${aws:username}/*";
+        assert_eq!(hit(p, "arn:aws:s3:::home/alice/x", &ctx), Hit::Yes);
+        assert_eq!(hit(p, "arn:aws:s3:::home/bob/x", &ctx), Hit::Maybe);
+        assert_eq!(hit(p, "arn:aws:s3:::home/alice/x", &Context::new()), Hit::Maybe);
+        assert_eq!(hit(p, "arn:aws:s3:::public/x", &Context::new()), Hit::No);
+        assert_eq!(hit(p, "arn:aws:iam::1:home/x", &Context::new()), Hit::No);
+        // Patterns without variables only hit or miss.
+        assert_eq!(hit("arn:aws:s3:::home/*", "arn:aws:s3:::home/x", &ctx), Hit::Yes);
+        assert_eq!(hit("arn:aws:s3:::home/*", "arn:aws:s3:::elsewhere", &ctx), Hit::No);
+        assert_eq!(hit("*", "x", &ctx), Hit::Yes);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::PolicyKind;
-use crate::arn::{ArnPattern, split_arn};
+use crate::arn::{ArnPattern, Hit, split_arn};
 use crate::ast::{Effect, Policy, ResourceSpec};
 use crate::condition::{CCondition, Scratch};
 use crate::context::key_hash;
@@ -83,20 +83,28 @@ struct NeededVar {
 }
 
 /// The variables without a default that the patterns of `resource` use (Version
-/// 2012-10-17 only), each once.
-fn needed_vars(resource: Option<&ResourceSpec>, patterns: &[ArnPattern]) -> Box<[NeededVar]> {
+/// 2012-10-17 only), each once; and the index of the pattern that holds them all, if one
+/// does (else `u32::MAX`).
+fn needed_vars(resource: Option<&ResourceSpec>, patterns: &[ArnPattern]) -> (Box<[NeededVar]>, u32) {
     let mut out: Vec<NeededVar> = Vec::new();
+    let mut from: Option<usize> = None;
+    let mut several = false;
     let Some(resource) = resource else {
-        return out.into_boxed_slice();
+        return (out.into_boxed_slice(), u32::MAX);
     };
-    for (text, pattern) in resource.values.iter().zip(patterns) {
+    for (at, (text, pattern)) in resource.values.iter().zip(patterns).enumerate() {
         // Variables are substituted only in the resource part (after the fifth colon), and
         // only where the pattern was compiled with them.
         if !pattern.has_variables() {
             continue;
         }
         let Some(parts) = split_arn(text) else { continue };
-        for name in vars::keys_without_default(parts[5]) {
+        let names = vars::keys_without_default(parts[5]);
+        if !names.is_empty() {
+            several |= from.is_some();
+            from = Some(at);
+        }
+        for name in names {
             let key = name.to_ascii_lowercase();
             if !out.iter().any(|v| *v.key == *key) {
                 out.push(NeededVar {
@@ -107,7 +115,11 @@ fn needed_vars(resource: Option<&ResourceSpec>, patterns: &[ArnPattern]) -> Box<
             }
         }
     }
-    out.into_boxed_slice()
+    let from = match from {
+        Some(at) if !several => u32::try_from(at).unwrap_or(u32::MAX),
+        _ => u32::MAX,
+    };
+    (out.into_boxed_slice(), from)
 }
 
 /// Whether a statement applies to a request.
@@ -135,6 +147,9 @@ pub(crate) struct CStatement {
     /// The variables without a default that `resources` uses: if one has no value the
     /// statement is ignored as a whole (see [`crate::eval::IgnoredStatement`]).
     needs: Box<[NeededVar]>,
+    /// The index in `resources` of the only pattern holding `needs` (`u32::MAX` if several
+    /// do, or none): when that pattern matches, its variables have values.
+    needs_from: u32,
     principal: Option<CPrincipal>,
     conditions: Vec<CCondition>,
 }
@@ -147,29 +162,42 @@ impl CStatement {
     /// whole statement invalid, Allow or Deny, Resource or NotResource: it is ignored. The
     /// variables are looked up only where they can change the answer (a resource element
     /// that would let the statement apply), or to report a `Resource` pattern holding one that
-    /// could have matched; a statement is reported only if the rest of it applies.
+    /// matched the resource up to its variables; a statement is reported only if the rest of
+    /// it applies.
     #[inline]
     fn applies(&self, t: &Target<'_>, scratch: &mut Scratch) -> Applies {
         if self.actions.iter().any(|p| p.matches(&t.action)) == self.not_action {
             return Applies::No;
         }
         if let Some((not, patterns)) = &self.resources {
-            let hit = patterns
-                .iter()
-                .any(|p| p.matches(t.resource, t.resource_arn.as_ref(), t.context, &mut scratch.toks));
+            // `maybe`: a pattern holding variables matched the resource up to them.
+            // `by`: the index of the pattern that matched.
+            let (mut hit, mut maybe, mut by) = (false, false, u32::MAX);
+            for (i, p) in patterns.iter().enumerate() {
+                match p.hit(t.resource, t.resource_arn.as_ref(), t.context, &mut scratch.toks) {
+                    Hit::Yes => {
+                        hit = true;
+                        by = i as u32;
+                        break;
+                    }
+                    Hit::No => {}
+                    Hit::Maybe => maybe = true,
+                }
+            }
             if hit == *not {
-                if !*not
-                    && !self.needs.is_empty()
-                    && patterns
-                        .iter()
-                        .any(|p| p.could_match(t.resource, t.resource_arn.as_ref()))
+                if maybe
+                    && !*not
                     && let Some((var, why)) = self.unresolved(t)
                 {
                     return self.ignored(var, why, t, scratch);
                 }
                 return Applies::No;
             }
-            if let Some((var, why)) = self.unresolved(t) {
+            // The resource element lets the statement apply. Its variables must all have a
+            // value, which a match by the only pattern holding them already shows.
+            if !(hit && by == self.needs_from)
+                && let Some((var, why)) = self.unresolved(t)
+            {
                 return self.ignored(var, why, t, scratch);
             }
         }
@@ -383,12 +411,14 @@ impl CompiledPolicy {
                             .collect::<Vec<_>>(),
                     )
                 });
+                let (needs, needs_from) = needed_vars(s.resource.as_ref(), resources.as_ref().map_or(&[], |(_, p)| p));
                 CStatement {
                     sid: s.sid.as_deref().map(Arc::from),
                     effect: s.effect,
                     not_action: s.action.not,
                     actions: s.action.values.iter().map(|a| ActionPattern::compile(a)).collect(),
-                    needs: needed_vars(s.resource.as_ref(), resources.as_ref().map_or(&[], |(_, p)| p)),
+                    needs,
+                    needs_from,
                     resources,
                     principal: s.principal.as_ref().map(CPrincipal::compile),
                     conditions: s.conditions.iter().map(|c| CCondition::compile(c, variables)).collect(),
@@ -444,14 +474,21 @@ impl CompiledPolicy {
             Applies::Yes(s) => Some(s),
             Applies::No => None,
             Applies::Ignored(var, cause) => {
-                scratch.ignored.push(IgnoredStatement {
-                    statement: crate::eval::statement_ref(self, i),
-                    variable: statement.needs[var as usize].name.clone(),
-                    cause,
-                });
+                self.record_ignored(i, var, cause, scratch);
                 None
             }
         }
+    }
+
+    /// Records statement `i` as ignored for its variable `var`.
+    #[cold]
+    #[inline(never)]
+    fn record_ignored(&self, i: u32, var: u32, cause: Unresolved, scratch: &mut Scratch) {
+        scratch.ignored.push(IgnoredStatement {
+            statement: crate::eval::statement_ref(self, i),
+            variable: self.statements[i as usize].needs[var as usize].name.clone(),
+            cause,
+        });
     }
 
     /// Looks for an applying `Deny` statement, then (if none) for an applying `Allow` one.

@@ -393,6 +393,14 @@ fn other_patterns_do_not_rescue_the_statement() {
     let star = json!([{"Effect": "Allow", "Action": "s3:GetObject",
         "Resource": ["*", "arn:aws:s3:::home/${aws:username}/*"]}]);
     assert!(!decide(star, "s3:GetObject", "arn:aws:s3:::public/a", &Context::new()).allowed);
+    // Several patterns holding the variable, none matching the resource: still ignored.
+    let deny = json!([{"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:*",
+         "NotResource": ["arn:aws:iam::111122223333:user/${aws:username}", "arn:aws:s3:::b/${aws:username}/*"]}]);
+    let d = decide(deny.clone(), "s3:GetObject", "arn:aws:s3:::c/k", &Context::new());
+    assert!(d.allowed, "{d:?}");
+    assert_eq!(d.ignored.len(), 1);
+    assert!(!decide(deny, "s3:GetObject", "arn:aws:s3:::c/k", &with).allowed);
 }
 
 // The decision says which statement was ignored and why, for the simulator and the CLI.
