@@ -137,15 +137,7 @@ impl ArnPattern {
                 let Some(parts) = split else {
                     return false;
                 };
-                let ok = match prefix {
-                    Prefix::Literal(lit) => {
-                        // `parts[5]` is the tail of `value`: the prefix is what precedes it.
-                        let head = &value.as_bytes()[..value.len() - parts[5].len()];
-                        bytes_eq(lit.as_bytes(), head)
-                    }
-                    Prefix::Segments(globs) => globs.iter().zip(parts.iter()).all(|(g, p)| g.matches(p)),
-                };
-                if !ok {
+                if !prefix.matches(value, parts) {
                     return false;
                 }
                 match resource {
@@ -153,6 +145,63 @@ impl ArnPattern {
                     ResourcePart::Template(t) => t.like(ctx, parts[5], scratch),
                 }
             }
+        }
+    }
+
+    /// Like [`ArnPattern::matches`], but tells apart a pattern holding variables that matched
+    /// `value` up to them: [`Hit::Maybe`] when its first five segments match and the
+    /// resource part starts with its literal text, but the whole does not match (perhaps
+    /// because a variable has no value).
+    #[inline]
+    pub(crate) fn hit(&self, value: &str, split: Option<&[&str; 6]>, ctx: &Context, scratch: &mut Vec<Tok>) -> Hit {
+        let yes = |b: bool| if b { Hit::Yes } else { Hit::No };
+        match self {
+            ArnPattern::Any => Hit::Yes,
+            ArnPattern::Plain(g) => yes(g.matches(value)),
+            ArnPattern::Arn { prefix, resource } => {
+                let Some(parts) = split else {
+                    return Hit::No;
+                };
+                if !prefix.matches(value, parts) {
+                    return Hit::No;
+                }
+                match resource {
+                    ResourcePart::Glob(g) => yes(g.matches(parts[5])),
+                    ResourcePart::Template(t) => {
+                        if !t.could_match(parts[5]) {
+                            Hit::No
+                        } else if t.like(ctx, parts[5], scratch) {
+                            Hit::Yes
+                        } else {
+                            Hit::Maybe
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What [`ArnPattern::hit`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hit {
+    Yes,
+    No,
+    /// A pattern holding variables matched up to them, but not as a whole.
+    Maybe,
+}
+
+impl Prefix {
+    /// Whether the first five segments of `value` (split into `parts`) match.
+    #[inline]
+    fn matches(&self, value: &str, parts: &[&str; 6]) -> bool {
+        match self {
+            Prefix::Literal(lit) => {
+                // `parts[5]` is the tail of `value`: the prefix is what precedes it.
+                let head = &value.as_bytes()[..value.len() - parts[5].len()];
+                bytes_eq(lit.as_bytes(), head)
+            }
+            Prefix::Segments(globs) => globs.iter().zip(parts.iter()).all(|(g, p)| g.matches(p)),
         }
     }
 }
@@ -243,6 +292,24 @@ mod tests {
         assert!(strict("arn:aws:s3:*", "arn:aws:s3:::bucket/key"));
         assert!(!strict("arn:aws:s3:::b:x", "arn:aws:s3:::b:x:y"));
         assert!(!strict("arn:aws:s3", "arn:aws:s3:::b"));
+    }
+
+    #[test]
+    fn hits() {
+        let ctx = Context::builder().set("aws:username", "alice").build();
+        let hit = |p: &str, v: &str, ctx: &Context| {
+            ArnPattern::compile(p, true, true).hit(v, split_arn(v).as_ref(), ctx, &mut Vec::new())
+        };
+        let p = "arn:aws:s3:::home/${aws:username}/*";
+        assert_eq!(hit(p, "arn:aws:s3:::home/alice/x", &ctx), Hit::Yes);
+        assert_eq!(hit(p, "arn:aws:s3:::home/bob/x", &ctx), Hit::Maybe);
+        assert_eq!(hit(p, "arn:aws:s3:::home/alice/x", &Context::new()), Hit::Maybe);
+        assert_eq!(hit(p, "arn:aws:s3:::public/x", &Context::new()), Hit::No);
+        assert_eq!(hit(p, "arn:aws:iam::1:home/x", &Context::new()), Hit::No);
+        // Patterns without variables only hit or miss.
+        assert_eq!(hit("arn:aws:s3:::home/*", "arn:aws:s3:::home/x", &ctx), Hit::Yes);
+        assert_eq!(hit("arn:aws:s3:::home/*", "arn:aws:s3:::elsewhere", &ctx), Hit::No);
+        assert_eq!(hit("*", "x", &ctx), Hit::Yes);
     }
 
     #[test]

@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use crate::PolicyKind;
-use crate::arn::ArnPattern;
-use crate::ast::{Effect, Policy};
+use crate::arn::{ArnPattern, Hit, split_arn};
+use crate::ast::{Effect, Policy, ResourceSpec};
 use crate::condition::{CCondition, Scratch};
 use crate::context::key_hash;
+use crate::eval::IgnoredStatement;
 use crate::glob::{Glob, bytes_eq};
 use crate::principal::{CPrincipal, Principal, Strength};
+use crate::vars::{self, Unresolved};
 
 /// One pattern of an `Action`/`NotAction` element, lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +72,68 @@ pub(crate) struct Target<'a> {
     pub(crate) has_boundary: bool,
 }
 
+/// A policy variable without a default in a statement's `Resource`/`NotResource` element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NeededVar {
+    /// The key as first written, for messages.
+    name: Arc<str>,
+    /// The key lower-cased, and its hash.
+    key: Box<str>,
+    hash: u64,
+}
+
+/// The variables without a default that the patterns of `resource` use (Version
+/// 2012-10-17 only), each once; and the index of the pattern that holds them all, if one
+/// does (else `u32::MAX`).
+fn needed_vars(resource: Option<&ResourceSpec>, patterns: &[ArnPattern]) -> (Box<[NeededVar]>, u32) {
+    let mut out: Vec<NeededVar> = Vec::new();
+    let mut from: Option<usize> = None;
+    let mut several = false;
+    let Some(resource) = resource else {
+        return (out.into_boxed_slice(), u32::MAX);
+    };
+    for (at, (text, pattern)) in resource.values.iter().zip(patterns).enumerate() {
+        // Variables are substituted only in the resource part (after the fifth colon), and
+        // only where the pattern was compiled with them.
+        if !pattern.has_variables() {
+            continue;
+        }
+        let Some(parts) = split_arn(text) else { continue };
+        let names = vars::keys_without_default(parts[5]);
+        if !names.is_empty() {
+            several |= from.is_some();
+            from = Some(at);
+        }
+        for name in names {
+            let key = name.to_ascii_lowercase();
+            if !out.iter().any(|v| *v.key == *key) {
+                out.push(NeededVar {
+                    name: Arc::from(name),
+                    hash: key_hash(&key),
+                    key: key.into_boxed_str(),
+                });
+            }
+        }
+    }
+    let from = match from {
+        Some(at) if !several => u32::try_from(at).unwrap_or(u32::MAX),
+        _ => u32::MAX,
+    };
+    (out.into_boxed_slice(), from)
+}
+
+/// Whether a statement applies to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Applies {
+    /// No.
+    No,
+    /// Yes, naming the caller this strongly ([`Strength::Direct`] without a principal element).
+    Yes(Strength),
+    /// The statement takes no part: the variable `needs[.0]` of its resource element has no
+    /// value (and the rest of the statement would have applied but for the resource element).
+    Ignored(u32, Unresolved),
+}
+
 /// A compiled statement.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CStatement {
@@ -80,6 +144,12 @@ pub(crate) struct CStatement {
     /// `(is NotResource, patterns)`; `None` when the statement has no resource element (trust
     /// policies), which matches any resource.
     resources: Option<(bool, Vec<ArnPattern>)>,
+    /// The variables without a default that `resources` uses: if one has no value the
+    /// statement is ignored as a whole (see [`crate::eval::IgnoredStatement`]).
+    needs: Box<[NeededVar]>,
+    /// The index in `resources` of the only pattern holding `needs` (`u32::MAX` if several
+    /// do, or none): when that pattern matches, its variables have values.
+    needs_from: u32,
     principal: Option<CPrincipal>,
     conditions: Vec<CCondition>,
 }
@@ -87,36 +157,95 @@ pub(crate) struct CStatement {
 impl CStatement {
     /// Whether the statement applies to the request, and how strongly its principal element
     /// names the caller ([`Strength::Direct`] when it has none).
+    ///
+    /// A variable of the resource element without a value (and without a default) makes the
+    /// whole statement invalid, Allow or Deny, Resource or NotResource: it is ignored. The
+    /// variables are looked up only where they can change the answer (a resource element
+    /// that would let the statement apply), or to report a `Resource` pattern holding one that
+    /// matched the resource up to its variables; a statement is reported only if the rest of
+    /// it applies.
     #[inline]
-    fn applies(&self, t: &Target<'_>, scratch: &mut Scratch) -> Option<Strength> {
+    fn applies(&self, t: &Target<'_>, scratch: &mut Scratch) -> Applies {
         if self.actions.iter().any(|p| p.matches(&t.action)) == self.not_action {
-            return None;
+            return Applies::No;
         }
         if let Some((not, patterns)) = &self.resources {
-            let hit = patterns
-                .iter()
-                .any(|p| p.matches(t.resource, t.resource_arn.as_ref(), t.context, &mut scratch.toks));
+            // `maybe`: a pattern holding variables matched the resource up to them.
+            // `by`: the index of the pattern that matched.
+            let (mut hit, mut maybe, mut by) = (false, false, u32::MAX);
+            for (i, p) in patterns.iter().enumerate() {
+                match p.hit(t.resource, t.resource_arn.as_ref(), t.context, &mut scratch.toks) {
+                    Hit::Yes => {
+                        hit = true;
+                        by = i as u32;
+                        break;
+                    }
+                    Hit::No => {}
+                    Hit::Maybe => maybe = true,
+                }
+            }
             if hit == *not {
-                return None;
+                if maybe
+                    && !*not
+                    && let Some((var, why)) = self.unresolved(t)
+                {
+                    return self.ignored(var, why, t, scratch);
+                }
+                return Applies::No;
+            }
+            // The resource element lets the statement apply. Its variables must all have a
+            // value, which a match by the only pattern holding them already shows.
+            if !(hit && by == self.needs_from)
+                && let Some((var, why)) = self.unresolved(t)
+            {
+                return self.ignored(var, why, t, scratch);
             }
         }
-        let strength = match &self.principal {
-            None => Strength::Direct,
+        let Some(strength) = self.principal_strength(t) else {
+            return Applies::No;
+        };
+        if !self.conditions.iter().all(|c| c.eval(t.context, scratch)) {
+            return Applies::No;
+        }
+        Applies::Yes(strength)
+    }
+
+    /// How strongly the principal element names the caller; `None` if it does not.
+    #[inline]
+    fn principal_strength(&self, t: &Target<'_>) -> Option<Strength> {
+        match &self.principal {
+            None => Some(Strength::Direct),
             Some(p) if p.not => {
                 // AWS IAM User Guide, "Permissions boundaries for IAM entities": a Deny with
                 // NotPrincipal always denies principals that have a permissions boundary.
                 if (self.effect == Effect::Deny && t.has_boundary) || !p.exempts(t.principal) {
-                    Strength::Direct
+                    Some(Strength::Direct)
                 } else {
-                    return None;
+                    None
                 }
             }
-            Some(p) => p.strength(t.principal)?,
-        };
-        if !self.conditions.iter().all(|c| c.eval(t.context, scratch)) {
-            return None;
+            Some(p) => p.strength(t.principal),
         }
-        Some(strength)
+    }
+
+    /// The first variable of the resource element that has no value for the request.
+    #[inline]
+    fn unresolved(&self, t: &Target<'_>) -> Option<(u32, Unresolved)> {
+        self.needs
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| vars::check(v.hash, &v.key, t.context).err().map(|why| (i as u32, why)))
+    }
+
+    /// [`Applies::Ignored`] if the rest of the statement (principal, conditions) applies,
+    /// else [`Applies::No`].
+    #[cold]
+    #[inline(never)]
+    fn ignored(&self, var: u32, why: Unresolved, t: &Target<'_>, scratch: &mut Scratch) -> Applies {
+        if self.principal_strength(t).is_none() || !self.conditions.iter().all(|c| c.eval(t.context, scratch)) {
+            return Applies::No;
+        }
+        Applies::Ignored(var, why)
     }
 }
 
@@ -272,22 +401,28 @@ impl CompiledPolicy {
         let statements: Vec<CStatement> = policy
             .statements
             .iter()
-            .map(|s| CStatement {
-                sid: s.sid.as_deref().map(Arc::from),
-                effect: s.effect,
-                not_action: s.action.not,
-                actions: s.action.values.iter().map(|a| ActionPattern::compile(a)).collect(),
-                resources: s.resource.as_ref().map(|r| {
+            .map(|s| {
+                let resources = s.resource.as_ref().map(|r| {
                     (
                         r.not,
                         r.values
                             .iter()
                             .map(|v| ArnPattern::compile(v, pad, variables))
-                            .collect(),
+                            .collect::<Vec<_>>(),
                     )
-                }),
-                principal: s.principal.as_ref().map(CPrincipal::compile),
-                conditions: s.conditions.iter().map(|c| CCondition::compile(c, variables)).collect(),
+                });
+                let (needs, needs_from) = needed_vars(s.resource.as_ref(), resources.as_ref().map_or(&[], |(_, p)| p));
+                CStatement {
+                    sid: s.sid.as_deref().map(Arc::from),
+                    effect: s.effect,
+                    not_action: s.action.not,
+                    actions: s.action.values.iter().map(|a| ActionPattern::compile(a)).collect(),
+                    needs,
+                    needs_from,
+                    resources,
+                    principal: s.principal.as_ref().map(CPrincipal::compile),
+                    conditions: s.conditions.iter().map(|c| CCondition::compile(c, variables)).collect(),
+                }
             })
             .collect();
         CompiledPolicy {
@@ -331,6 +466,31 @@ impl CompiledPolicy {
         })
     }
 
+    /// Whether statement `i` applies; an ignored one is recorded in `scratch`.
+    #[inline]
+    fn check(&self, i: u32, t: &Target<'_>, scratch: &mut Scratch) -> Option<Strength> {
+        let statement = &self.statements[i as usize];
+        match statement.applies(t, scratch) {
+            Applies::Yes(s) => Some(s),
+            Applies::No => None,
+            Applies::Ignored(var, cause) => {
+                self.record_ignored(i, var, cause, scratch);
+                None
+            }
+        }
+    }
+
+    /// Records statement `i` as ignored for its variable `var`.
+    #[cold]
+    #[inline(never)]
+    fn record_ignored(&self, i: u32, var: u32, cause: Unresolved, scratch: &mut Scratch) {
+        scratch.ignored.push(IgnoredStatement {
+            statement: crate::eval::statement_ref(self, i),
+            variable: self.statements[i as usize].needs[var as usize].name.clone(),
+            cause,
+        });
+    }
+
     /// Looks for an applying `Deny` statement, then (if none) for an applying `Allow` one.
     #[inline]
     pub(crate) fn scan(&self, t: &Target<'_>, scratch: &mut Scratch, mode: AllowMode) -> Scan {
@@ -341,7 +501,7 @@ impl CompiledPolicy {
             b: &self.index.any.deny,
         };
         for i in denies {
-            if self.statements[i as usize].applies(t, scratch).is_some() {
+            if self.check(i, t, scratch).is_some() {
                 return Scan {
                     deny: Some(i),
                     allow: None,
@@ -356,11 +516,11 @@ impl CompiledPolicy {
             AllowMode::Skip => None,
             AllowMode::First => allows
                 .into_iter()
-                .find_map(|i| self.statements[i as usize].applies(t, scratch).map(|s| (i, s))),
+                .find_map(|i| self.check(i, t, scratch).map(|s| (i, s))),
             AllowMode::Strongest => {
                 let mut best: Option<(u32, Strength)> = None;
                 for i in allows {
-                    if let Some(s) = self.statements[i as usize].applies(t, scratch)
+                    if let Some(s) = self.check(i, t, scratch)
                         && best.is_none_or(|(_, b)| s > b)
                     {
                         best = Some((i, s));

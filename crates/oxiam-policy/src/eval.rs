@@ -21,6 +21,7 @@ use crate::compile::{AllowMode, CompiledPolicy, ReqAction, Target};
 use crate::condition::Scratch;
 use crate::context::Context;
 use crate::principal::{Principal, PrincipalKind, Strength};
+use crate::vars::Unresolved;
 
 /// Evaluation switches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +133,45 @@ pub enum Reason {
     },
 }
 
+/// A statement that took no part in a decision because a policy variable in its `Resource`
+/// or `NotResource` element had no value for the request and no default
+/// (`${aws:username}` for a role session, say).
+///
+/// AWS IAM User Guide, "IAM policy elements: Variables and tags"
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html>): a
+/// variable AWS cannot resolve can make the entire statement invalid, and for a key that is
+/// *not present* any attempt to match it fails and causes the statement to be invalid.
+/// Such a statement neither allows nor denies, whatever its effect, and under `NotResource`
+/// as under `Resource`. Variables in condition values are not covered: there the guide
+/// documents null semantics instead (see `docs/differences.md`).
+///
+/// Its [`Display`](std::fmt::Display) form reads `POLICY: statement N ignored:
+/// ${aws:username} is not set`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredStatement {
+    /// The statement.
+    pub statement: StatementRef,
+    /// The variable's key, as written in the policy (`aws:username`).
+    pub variable: Arc<str>,
+    /// Why it has no value.
+    pub cause: Unresolved,
+}
+
+impl std::fmt::Display for IgnoredStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: statement {}",
+            self.statement.policy_id,
+            self.statement.index + 1
+        )?;
+        if let Some(sid) = &self.statement.sid {
+            write!(f, " (Sid {sid})")?;
+        }
+        write!(f, " ignored: ${{{}}} {}", self.variable, self.cause.phrase())
+    }
+}
+
 /// The outcome of [`evaluate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
@@ -139,6 +179,15 @@ pub struct Decision {
     pub allowed: bool,
     /// Why.
     pub reason: Reason,
+    /// Statements the evaluation came to but ignored because a variable of their resource
+    /// element had no value, in the order they were examined; usually empty. Listed only
+    /// when the rest of the statement matched the request (action, principal, conditions)
+    /// and the variable alone kept it out: under `Resource`, a pattern holding the variable
+    /// could have matched the resource (its text before the first wildcard or variable
+    /// does); under `NotResource`, no other pattern excluded the resource. Evaluation stops
+    /// early (at the first applicable `Deny`, at the first `Allow` of a policy), so
+    /// statements it never reached are not listed.
+    pub ignored: Vec<IgnoredStatement>,
 }
 
 impl PolicyKind {
@@ -155,13 +204,18 @@ impl PolicyKind {
 
 impl Decision {
     fn allow(reason: Reason) -> Decision {
-        Decision { allowed: true, reason }
+        Decision {
+            allowed: true,
+            reason,
+            ignored: Vec::new(),
+        }
     }
 
     fn no_allow(missing: PolicyKind) -> Decision {
         Decision {
             allowed: false,
             reason: Reason::NoAllow { missing },
+            ignored: Vec::new(),
         }
     }
 
@@ -199,7 +253,7 @@ impl Decision {
     }
 }
 
-fn statement_ref(p: &CompiledPolicy, index: u32) -> StatementRef {
+pub(crate) fn statement_ref(p: &CompiledPolicy, index: u32) -> StatementRef {
     StatementRef {
         kind: p.kind(),
         policy_id: p.id_arc().clone(),
@@ -251,12 +305,22 @@ fn deny(s: StatementRef) -> Decision {
     Decision {
         allowed: false,
         reason: Reason::ExplicitDeny(s),
+        ignored: Vec::new(),
     }
 }
 
 /// Evaluates `request` against `policies`. Never fails: a policy that cannot match (for
-/// example a condition on a missing key) simply does not apply.
+/// example a condition on a missing key) simply does not apply, and a statement whose
+/// resource element needs a variable the request has no value for is ignored (listed in
+/// [`Decision::ignored`]).
 pub fn evaluate(request: &Request<'_>, policies: &PolicySet<'_>) -> Decision {
+    let mut scratch = Scratch::default();
+    let mut decision = decide(request, policies, &mut scratch);
+    decision.ignored = scratch.ignored;
+    decision
+}
+
+fn decide(request: &Request<'_>, policies: &PolicySet<'_>, scratch: &mut Scratch) -> Decision {
     let mut buf = [0u8; 256];
     let mut heap = String::new();
     let full = lower_action(request.action, &mut buf, &mut heap);
@@ -275,8 +339,6 @@ pub fn evaluate(request: &Request<'_>, policies: &PolicySet<'_>) -> Decision {
         context: request.context,
         has_boundary: policies.boundary.is_some(),
     };
-    let mut scratch = Scratch::default();
-    let scratch = &mut scratch;
 
     // 1. Explicit denies, gathering the allows on the way: SCPs (every non-empty level must
     // allow), the resource-based policy, then for IAM identities the identity-based policies,

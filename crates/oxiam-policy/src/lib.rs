@@ -44,7 +44,9 @@
 //!   more values.
 //! - [`Request`] (with [`Principal`], [`EvalOptions`]) and [`PolicySet`], decided by
 //!   [`evaluate`] (and [`evaluate_trust`] for role trust policies) into a [`Decision`] with its
-//!   [`Reason`]; [`Decision::denial_message`] renders IAM's `AccessDenied` text.
+//!   [`Reason`]; [`Decision::denial_message`] renders IAM's `AccessDenied` text, and
+//!   [`Decision::ignored`] lists the statements left out for a policy variable without a
+//!   value ([`IgnoredStatement`], [`Unresolved`]).
 //! - [`context_keys`]: the condition keys and variables a policy refers to (for the simulator).
 //!
 //! # Architecture invariants
@@ -54,7 +56,8 @@
 //! - Evaluation never fails and never panics; a condition on a missing key simply does not
 //!   hold. Parsing never panics on any input.
 //! - The hot path (an [`evaluate`] call over compiled policies) allocates only when a statement
-//!   that uses policy variables is examined, or for an action name longer than 256 bytes.
+//!   that uses policy variables is examined (expanding them, or recording the statement in
+//!   [`Decision::ignored`]), or for an action name longer than 256 bytes.
 //!
 //! # Where AWS's documentation leaves room, this crate chooses
 //!
@@ -63,6 +66,14 @@
 //!   (identity, boundary, session) and otherwise only matches if its last segment ends in `*`.
 //! - Policy variables are substituted only in the resource part of `Resource`/`NotResource`
 //!   (after the fifth colon) and in String, ARN and `Bool` condition values.
+//! - A variable without a default that has no value for the request (its key missing, null
+//!   or multivalued) in a `Resource`/`NotResource` pattern makes the whole statement
+//!   ignored, Allow or Deny (the guide: it "causes the statement to be invalid"); other
+//!   patterns of the same element do not rescue it. In a condition value it is null
+//!   instead: positive operators do not match it, negated ones do (the guide's "Policy
+//!   variables with no value").
+//! - `ForAnyValue:…IfExists` on a missing or null key is false, like `ForAnyValue:…`: the set
+//!   operator decides before `IfExists`.
 //! - A same-account resource-based statement with `Principal: "*"` grants like one naming the
 //!   caller's own ARN (not limited by identity policies, boundary or session policy).
 //! - A multivalued context key used without `ForAllValues`/`ForAnyValue` matches if any of its
@@ -96,9 +107,12 @@ pub use ast::{
 };
 pub use compile::CompiledPolicy;
 pub use context::{Context, ContextBuilder, Value};
-pub use eval::{Decision, EvalOptions, PolicySet, Reason, Request, StatementRef, evaluate, evaluate_trust};
+pub use eval::{
+    Decision, EvalOptions, IgnoredStatement, PolicySet, Reason, Request, StatementRef, evaluate, evaluate_trust,
+};
 pub use parse::{PolicyError, parse};
 pub use principal::{Principal, PrincipalKind};
+pub use vars::Unresolved;
 
 /// The kinds of policy document, which differ in what IAM accepts and how they combine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -119,6 +119,12 @@ impl Template {
         }
     }
 
+    /// Whether `text` starts with the literal text before the first wildcard or variable:
+    /// whether some values of the variables could make [`Template::like`] match.
+    pub(crate) fn could_match(&self, text: &str) -> bool {
+        starts_with(text, &self.prefix)
+    }
+
     /// Exact match (`StringEquals`): every piece is literal.
     pub(crate) fn equals(&self, ctx: &Context, text: &str) -> bool {
         Template::strip(&self.pieces, ctx, text, false).is_some_and(str::is_empty)
@@ -262,6 +268,61 @@ pub(crate) fn variable_keys(text: &str) -> Vec<&str> {
     out
 }
 
+/// The keys (as written) of the variables in `text` that have no default, each once
+/// (compared case-insensitively): the ones whose absence leaves `text` without a value.
+pub(crate) fn keys_without_default(text: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        match variable_body(after) {
+            Some((Body::Var { key, default }, consumed)) => {
+                if default.is_none() && !out.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+                    out.push(key);
+                }
+                rest = &after[consumed..];
+            }
+            Some((Body::Special(_), consumed)) => rest = &after[consumed..],
+            None => rest = after,
+        }
+    }
+    out
+}
+
+/// Why a policy variable has no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unresolved {
+    /// The key is not in the request context.
+    Missing,
+    /// The key is present but null (no values, for example an empty tag list).
+    Null,
+    /// The key has several values; only single-valued keys can be policy variables.
+    Multivalued,
+}
+
+impl Unresolved {
+    /// How the variable is described in messages: `is not set`, `is null`, `has several values`.
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Unresolved::Missing => "is not set",
+            Unresolved::Null => "is null",
+            Unresolved::Multivalued => "has several values",
+        }
+    }
+}
+
+/// Whether the key (lower-cased, with its hash) of a variable without a default has a value
+/// in `ctx`: exactly one, as [`resolve`] requires.
+#[inline]
+pub(crate) fn check(key_hash: u64, key: &str, ctx: &Context) -> Result<(), Unresolved> {
+    match ctx.get_hashed(key_hash, key) {
+        Some([_]) => Ok(()),
+        None => Err(Unresolved::Missing),
+        Some([]) => Err(Unresolved::Null),
+        Some(_) => Err(Unresolved::Multivalued),
+    }
+}
+
 /// The value a variable resolves to: the single value of its key, else its default, else none.
 fn resolve<'a>(key_hash: u64, key: &str, default: Option<&'a str>, ctx: &'a Context) -> Option<&'a str> {
     match ctx.get_hashed(key_hash, key) {
@@ -381,6 +442,24 @@ mod tests {
             variable_keys("a/${aws:UserName}/${*}/${aws:PrincipalTag/Team, 'x'}"),
             ["aws:UserName", "aws:PrincipalTag/Team"]
         );
+        assert_eq!(
+            keys_without_default("a/${aws:UserName}/${*}/${aws:PrincipalTag/Team, 'x'}/${AWS:username}/${ bad"),
+            ["aws:UserName"]
+        );
+    }
+
+    #[test]
+    fn checks_values() {
+        let ctx = Context::builder()
+            .set("aws:username", "alice")
+            .set_all::<&str>("aws:principaltag/none", [])
+            .set_all("aws:tagkeys", ["a", "b"])
+            .build();
+        let c = |k: &str| check(key_hash(k), k, &ctx);
+        assert_eq!(c("aws:username"), Ok(()));
+        assert_eq!(c("aws:userid"), Err(Unresolved::Missing));
+        assert_eq!(c("aws:principaltag/none"), Err(Unresolved::Null));
+        assert_eq!(c("aws:tagkeys"), Err(Unresolved::Multivalued));
     }
 
     #[test]

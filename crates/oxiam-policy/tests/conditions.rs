@@ -618,13 +618,86 @@ fn set_operators() {
                 multi(k, &["c", "a"]),
                 false,
             ),
-            // IfExists with a set operator: missing → true.
-            (json!({"ForAnyValue:StringEqualsIfExists": {k: "a"}}), none(), true),
+            // IfExists with a set operator: the set operator decides (see
+            // `set_operators_with_if_exists` below; this case once expected `true`).
+            (json!({"ForAnyValue:StringEqualsIfExists": {k: "a"}}), none(), false),
             // A multivalued key without a set operator: any value matching is enough.
             (json!({"StringEquals": {k: "b"}}), multi(k, &["a", "b"]), true),
             (json!({"StringNotEquals": {k: "b"}}), multi(k, &["a", "b"]), false),
         ],
     );
+}
+
+/// Where a cell of [`set_operators_with_if_exists`] comes from.
+#[derive(Debug, Clone, Copy)]
+enum Src {
+    /// The set operator's documented definition ("Condition operators" > "Condition
+    /// operators for multivalued context keys"; "Single-valued vs. multivalued context keys").
+    Set,
+    /// The set operator's definition, and `IfExists` (true when the key "is not present")
+    /// gives the same answer.
+    Both,
+    /// The set operator's definition; `IfExists` does not apply because the key is present
+    /// (null, or with values: "If the condition key is present … process the key as
+    /// specified in the policy").
+    SetKeyPresent,
+    /// Undocumented: the definitions disagree (`ForAnyValue` false, `IfExists` true). oxiam
+    /// lets the set operator decide, as real IAM is reported to; docs/differences.md.
+    Decided,
+}
+
+// Every set operator × IfExists × {missing key, empty (null) list, one value that matches,
+// one that does not, one of each}, positive and negated, policy value "a".
+//
+// AWS IAM User Guide, "IAM JSON policy elements: Condition operators" (`ForAllValues` "returns
+// true if there are no context keys in the request or if the context key value resolves to a
+// null dataset, such as an empty string"; `...IfExists`: "If the key is not present, evaluate
+// the condition element as true") and "Single-valued vs. multivalued context keys"
+// (`ForAnyValue`: "For no matching context key or a null dataset, the condition returns
+// false"). For a negated operator a request value "matches" when it matches none of the
+// policy values (the guide's `ForAllValues:StringNotLike` table).
+#[test]
+fn set_operators_with_if_exists() {
+    let k = "aws:TagKeys";
+    let requests: [(&str, Context); 5] = [
+        ("missing", none()),
+        ("empty", multi(k, &[])),
+        ("one match", multi(k, &["a"])),
+        ("no match", multi(k, &["b"])),
+        ("one of each", multi(k, &["a", "b"])),
+    ];
+    use Src::*;
+    #[rustfmt::skip]
+    let table: [(&str, [(bool, Src); 5]); 8] = [
+        //                                     missing          empty                    "a"                    "b"                    "a","b"
+        ("ForAllValues:StringEquals",         [(true, Set),     (true, Set),             (true, Set),           (false, Set),          (false, Set)]),
+        ("ForAllValues:StringEqualsIfExists", [(true, Both),    (true, SetKeyPresent),   (true, SetKeyPresent), (false, SetKeyPresent),(false, SetKeyPresent)]),
+        ("ForAnyValue:StringEquals",          [(false, Set),    (false, Set),            (true, Set),           (false, Set),          (true, Set)]),
+        ("ForAnyValue:StringEqualsIfExists",  [(false, Decided),(false, SetKeyPresent),  (true, SetKeyPresent), (false, SetKeyPresent),(true, SetKeyPresent)]),
+        ("ForAllValues:StringNotEquals",      [(true, Set),     (true, Set),             (false, Set),          (true, Set),           (false, Set)]),
+        ("ForAllValues:StringNotEqualsIfExists",[(true, Both),  (true, SetKeyPresent),   (false, SetKeyPresent),(true, SetKeyPresent), (false, SetKeyPresent)]),
+        ("ForAnyValue:StringNotEquals",       [(false, Set),    (false, Set),            (false, Set),          (true, Set),           (true, Set)]),
+        ("ForAnyValue:StringNotEqualsIfExists",[(false, Decided),(false, SetKeyPresent), (false, SetKeyPresent),(true, SetKeyPresent), (true, SetKeyPresent)]),
+    ];
+    for (operator, row) in table {
+        for ((label, ctx), (want, src)) in requests.iter().zip(row) {
+            let cond = json!({operator: {k: "a"}});
+            assert_eq!(holds(&cond, ctx), want, "{operator} × {label} ({src:?})");
+        }
+    }
+    // The operator family does not matter: the same for ARN and numeric set operators.
+    for (operator, value) in [
+        ("ForAnyValue:ArnLikeIfExists", "arn:aws:s3:::b/*"),
+        ("ForAnyValue:NumericLessThanIfExists", "5"),
+        ("ForAnyValue:StringLikeIfExists", "a*"),
+    ] {
+        let cond = json!({operator: {k: value}});
+        assert!(!holds(&cond, &none()), "{operator} × missing");
+        assert!(!holds(&cond, &multi(k, &[])), "{operator} × empty");
+    }
+    // Without a set operator IfExists still makes a missing or null key true.
+    assert!(holds(&json!({"StringEqualsIfExists": {k: "a"}}), &none()));
+    assert!(holds(&json!({"StringEqualsIfExists": {k: "a"}}), &multi(k, &[])));
 }
 
 // AWS IAM User Guide, "IAM policy elements: Variables and tags".

@@ -641,7 +641,8 @@ fn root_user() {
         d,
         Decision {
             allowed: true,
-            reason: Reason::RootAccount
+            reason: Reason::RootAccount,
+            ignored: vec![],
         }
     );
     let rdeny = pol(

@@ -309,6 +309,132 @@ proptest! {
     }
 }
 
+// --- Policy variables without a value ----------------------------------------------------
+
+/// Resource patterns holding `var`, for `Resource`/`NotResource` elements.
+const VAR_PATTERNS: [&str; 4] = [
+    "arn:aws:s3:::b/{}/*",
+    "arn:aws:s3:::{}",
+    "arn:aws:iam::111122223333:user/{}",
+    "arn:aws:s3:::*{}*",
+];
+
+/// Variables that have no value for `r`, and why.
+fn unresolvable(r: &Req) -> Vec<&'static str> {
+    let mut out = vec!["${aws:PrincipalTag/project}", "${aws:SourceVpc}"];
+    if !r.username {
+        out.push("${aws:username}");
+    }
+    if r.tag_keys.len() != 1 {
+        // Null (no values) or multivalued: neither can stand for a variable.
+        out.push("${aws:TagKeys}");
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    // "IAM policy elements: Variables and tags": a variable AWS cannot resolve makes the whole
+    // statement invalid. Adding one (Allow or Deny, Resource or NotResource, anywhere) never
+    // changes a decision, nor its reason.
+    #[test]
+    fn unresolvable_statement_changes_nothing(
+        mut d in docs(),
+        r in req(),
+        plain in statement(false),
+        with_principal in statement(true),
+        where_ in 0usize..5,
+        at in 0usize..4,
+        var_at in 0usize..8,
+        pattern in prop::sample::select(VAR_PATTERNS.to_vec()),
+    ) {
+        let before = decide(&d, &r);
+        let vars = unresolvable(&r);
+        let var = vars[var_at % vars.len()];
+        let add = |mut s: Value| {
+            let element = if s.get("Resource").is_some() { "Resource" } else { "NotResource" };
+            s[element].as_array_mut().unwrap().push(json!(pattern.replace("{}", var)));
+            s
+        };
+        match where_ {
+            0 => {
+                if d.identity.is_empty() { d.identity.push(vec![]); }
+                let n = d.identity.len();
+                d.identity[at % n].push(add(plain));
+            }
+            1 => match &mut d.resource { Some(p) => p.push(add(with_principal)), None => return Ok(()) },
+            2 => match &mut d.boundary { Some(p) => p.push(add(plain)), None => return Ok(()) },
+            3 => match &mut d.session { Some(p) => p.push(add(plain)), None => return Ok(()) },
+            _ => {
+                if d.scps.is_empty() { return Ok(()); }
+                let n = d.scps.len();
+                d.scps[at % n].push(add(plain));
+            }
+        }
+        let after = decide(&d, &r);
+        prop_assert_eq!(after.allowed, before.allowed);
+        prop_assert_eq!(&after.reason, &before.reason);
+    }
+
+    // An Allow with NotResource never allows a resource its own pattern matches once the
+    // variable is substituted: not when the variable has that value, and not when it has none
+    // (then the statement allows nothing at all).
+    #[test]
+    fn allow_not_resource_never_allows_its_own_pattern(
+        template in prop::sample::select(vec![
+            "b/${aws:username}/*", "b/${aws:username}", "*/${aws:username}", "h${aws:username}?x",
+            "${aws:username}-q*", "b/${aws:username}/${aws:username}*",
+        ]),
+        name in "[ab*?]{1,3}",
+        fillers in prop::collection::vec("[ab/:]{0,3}", 4),
+        single in "[ab]",
+        others in prop::sample::subsequence(vec!["arn:aws:s3:::b/*", "arn:aws:s3:::c", "*"], 0..2),
+        session in any::<bool>(),
+        other_resource in "[abc/]{0,6}",
+    ) {
+        // The resource `template` matches when `${aws:username}` is `name`: the substituted
+        // value is literal, each `*` stands for a filler and `?` for one character.
+        let mut tail = String::new();
+        let mut fill = fillers.iter();
+        for (i, part) in template.split("${aws:username}").enumerate() {
+            if i > 0 { tail.push_str(&name); }
+            for c in part.chars() {
+                match c {
+                    '*' => tail.push_str(fill.next().map_or("", String::as_str)),
+                    '?' => tail.push_str(&single),
+                    c => tail.push(c),
+                }
+            }
+        }
+        let own = format!("arn:aws:s3:::{tail}");
+        let mut not_resource: Vec<String> = others.iter().map(|s| s.to_string()).collect();
+        not_resource.push(format!("arn:aws:s3:::{template}"));
+        let doc = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "NotResource": not_resource}]});
+        let identity = [Arc::new(compile("p", &doc.to_string(), PolicyKind::Identity).unwrap())];
+        let set = PolicySet { identity: &identity, ..PolicySet::default() };
+        let principal = if session {
+            Principal::assumed_role(SESSION, ROLE, ACCT)
+        } else {
+            Principal::user(USER, ACCT)
+        };
+        let with = Context::builder().set("aws:username", name.as_str()).build();
+        let d = evaluate(&Request::new(principal, "s3:GetObject", &own, &with), &set);
+        prop_assert!(!d.allowed, "{} allowed {} for {}", doc, own, name);
+        let without = Context::new();
+        let elsewhere = format!("arn:aws:s3:::{other_resource}");
+        for resource in [own.as_str(), elsewhere.as_str()] {
+            let d = evaluate(&Request::new(principal, "s3:GetObject", resource, &without), &set);
+            prop_assert!(!d.allowed, "{} allowed {} without aws:username", doc, resource);
+            // Reported as ignored, unless another pattern excludes the resource anyway.
+            if others.is_empty() {
+                prop_assert_eq!(d.ignored.len(), 1);
+            }
+        }
+    }
+}
+
 // --- Parser robustness -------------------------------------------------------------------
 
 fn json_value() -> impl Strategy<Value = Value> {

@@ -16,6 +16,18 @@
 //! - A multivalued key used without a set operator: the condition holds if any request value
 //!   matches (for a negated operator: if no request value matches any policy value). The guide
 //!   only says to use set operators with multivalued keys; this is the natural extension.
+//! - A set operator with `IfExists` (`ForAnyValue:StringEqualsIfExists`) on a key that is
+//!   missing or null: the set operator decides, so `ForAnyValue:…IfExists` is false and
+//!   `ForAllValues:…IfExists` true. The guide defines `ForAnyValue` as false "for no matching
+//!   context key or a null dataset" and `IfExists` as true when the key is absent, and says
+//!   nothing of the two together; real IAM has been reported to treat
+//!   `ForAnyValue:StringEqualsIfExists` exactly like `ForAnyValue:StringEquals`. On a key that
+//!   is present, `IfExists` changes nothing.
+//! - A policy variable without a value in a condition value is null ("Policy variables with
+//!   no value"): `StringEquals`/`StringLike` (and the other positive operators) do not match
+//!   it, the negated operators do. Unlike a variable in `Resource`/`NotResource`, it does not
+//!   make the statement ignored: the guide's own example is a `Deny` with `StringNotEquals`
+//!   against `${aws:PrincipalTag/Team}` that denies when the tag is not set.
 
 pub(crate) mod binary;
 pub(crate) mod date;
@@ -35,11 +47,13 @@ use self::date::Timestamp;
 use self::ip::Cidr;
 use self::numeric::Number;
 
-/// Reusable buffers for variable expansion during one evaluation.
+/// Reusable buffers for variable expansion during one evaluation, and the statements it
+/// ignored.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     pub(crate) toks: Vec<Tok>,
     pub(crate) text: String,
+    pub(crate) ignored: Vec<crate::eval::IgnoredStatement>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,14 +219,13 @@ impl CCondition {
         }
         let values = match found {
             Some(v) if !v.is_empty() => v,
+            // Missing or null. A set operator decides before `IfExists`: `ForAnyValue:…IfExists`
+            // is false like `ForAnyValue:…` (see the module documentation).
             _ => {
-                if self.if_exists {
-                    return true;
-                }
                 return match self.set {
                     Some(SetQualifier::ForAllValues) => true,
                     Some(SetQualifier::ForAnyValue) => false,
-                    None => self.negated,
+                    None => self.if_exists || self.negated,
                 };
             }
         };
