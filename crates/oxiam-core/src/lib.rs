@@ -9,6 +9,7 @@
 pub mod access;
 mod authn;
 pub mod authz;
+mod clock;
 mod documents;
 pub mod errors;
 pub mod iam;
@@ -20,6 +21,7 @@ mod tags;
 mod usage;
 
 pub use authn::{AuthFailure, Authenticated};
+pub use clock::Clock;
 pub use principal::{Principal, PrincipalKind, Session, SessionIssuer};
 pub use secrets::SecretBox;
 

@@ -44,8 +44,59 @@ pub fn internal(what: &str, error: &dyn std::fmt::Display) -> S3Error {
     )
 }
 
-/// Gives an error from the file store S3's message for its code when it has none.
+/// The credentials of a session that has ended.
+pub fn expired_token() -> S3Error {
+    let mut e = with_message(S3ErrorCode::ExpiredToken, "The provided token has expired.");
+    e.set_status_code(http::StatusCode::BAD_REQUEST);
+    e
+}
+
+/// A signature version oxiam does not accept (SigV2: it carries no credential scope and,
+/// as s3s checks it, no limit on the age of a signed Date, so a captured request could be
+/// replayed forever). S3's own answer in the regions that accept only SigV4.
+pub fn sigv2_refused() -> S3Error {
+    let mut e = with_message(
+        S3ErrorCode::InvalidRequest,
+        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+    );
+    e.set_status_code(http::StatusCode::BAD_REQUEST);
+    e
+}
+
+/// A presigned URL valid for longer than S3 allows.
+pub fn presigned_too_long() -> S3Error {
+    let mut e = with_message(
+        S3ErrorCode::AuthorizationQueryParametersError,
+        "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+    );
+    e.set_status_code(http::StatusCode::BAD_REQUEST);
+    e
+}
+
+/// Whether an error came from a body whose SHA-256 is not the signed
+/// `x-amz-content-sha256` (s3s notices while the object store reads the body).
+fn is_content_sha256_mismatch(e: &S3Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = e.source().map(|s| s as _);
+    while let Some(err) = source {
+        if err.to_string().contains("Sha256Mismatch") {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// Gives an error from the file store S3's message for its code when it has none, and
+/// S3's own error where the store saw a body that does not match its signed hash.
 pub fn with_aws_message(mut e: S3Error) -> S3Error {
+    if is_content_sha256_mismatch(&e) {
+        let mut mismatch = with_message(
+            S3ErrorCode::Custom("XAmzContentSHA256Mismatch".into()),
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        );
+        mismatch.set_status_code(http::StatusCode::BAD_REQUEST);
+        return mismatch;
+    }
     if e.message().is_none() {
         let message = match e.code() {
             S3ErrorCode::NoSuchKey => "The specified key does not exist.",

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 use oxiam_core::authz::{Access, RequestFacts, ResourcePolicy};
-use oxiam_core::{Oxiam, Principal};
+use oxiam_core::{AuthFailure, Clock, Oxiam, Principal};
+use oxiam_sigv4::AuthErrorKind;
 use s3s::S3Result;
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
@@ -42,13 +43,8 @@ pub struct Caller {
 pub struct Gate {
     pub(crate) oxiam: Arc<Oxiam>,
     pub(crate) buckets: Arc<Buckets>,
-}
-
-/// Unix seconds now.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    /// The server's clock (session expiry, `aws:CurrentTime`).
+    pub(crate) clock: Clock,
 }
 
 /// The STS session token a request carries, in a header or in the (presigned) query.
@@ -61,6 +57,30 @@ fn session_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
             .find(|(k, _)| k.eq_ignore_ascii_case("X-Amz-Security-Token"))
             .map(|(_, v)| v.into_owned())
     })
+}
+
+/// The longest a presigned URL may be valid: seven days, as in S3.
+const MAX_PRESIGNED_SECONDS: u64 = 604_800;
+
+/// Whether the request is signed with SigV2: an `AWS AKID:SIG` Authorization header, or a
+/// presigned query with `Signature` and `AWSAccessKeyId` (SigV4's is `X-Amz-Signature`).
+fn is_sigv2(headers: &HeaderMap, query: Option<&str>) -> bool {
+    let header = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS "));
+    let presigned = query.is_some_and(|q| {
+        let keys: Vec<_> = form_urlencoded::parse(q.as_bytes()).map(|(k, _)| k).collect();
+        keys.iter().any(|k| k == "Signature") && keys.iter().any(|k| k == "AWSAccessKeyId")
+    });
+    header || presigned
+}
+
+/// `X-Amz-Expires` of a presigned SigV4 URL (a value that is not a number is s3s's to refuse).
+fn presigned_expires(query: Option<&str>) -> Option<u64> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "X-Amz-Expires")
+        .and_then(|(_, v)| v.parse().ok())
 }
 
 /// The region and service of the SigV4 credential scope (`AKID/DATE/REGION/SERVICE/aws4_request`),
@@ -178,6 +198,12 @@ impl S3Access for Gate {
         let access_key = credentials.access_key.clone();
         let signed_with = credentials.secret_key.expose().to_owned();
         let query = cx.uri().query();
+        if is_sigv2(cx.headers(), query) {
+            return Err(errors::sigv2_refused());
+        }
+        if presigned_expires(query).is_some_and(|seconds| seconds > MAX_PRESIGNED_SECONDS) {
+            return Err(errors::presigned_too_long());
+        }
         // s3s does not look at session tokens: oxiam checks them here, before anything else
         // is decided (a role session needs its own token; a long-term key must have none).
         let token = session_token(cx.headers(), query);
@@ -198,13 +224,13 @@ impl S3Access for Gate {
             Ok(_) => return Err(errors::invalid_access_key_id()),
             Err(e) => return Err(errors::internal("looking up an access key failed", &e)),
         };
-        let now = now();
-        if self
-            .oxiam
-            .check_session_token(&principal, token.as_deref(), now)
-            .is_err()
-        {
-            return Err(errors::invalid_token());
+        let now = self.clock.now();
+        match self.oxiam.check_session_token(&principal, token.as_deref(), now) {
+            Ok(()) => {}
+            Err(AuthFailure::Rejected(e)) if e.kind == AuthErrorKind::ExpiredToken => {
+                return Err(errors::expired_token());
+            }
+            Err(_) => return Err(errors::invalid_token()),
         }
         self.oxiam.record_use(&principal, now, "s3", &region);
 

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use oxiam_core::Oxiam;
+use oxiam_core::{Clock, Oxiam};
 use s3s::service::{S3Service, S3ServiceBuilder};
 
 pub use s3s::Body;
@@ -59,7 +59,7 @@ pub struct S3Endpoint {
 }
 
 /// The S3 endpoint for `oxiam`, keeping its data under `root` (created if missing).
-pub fn service(oxiam: Arc<Oxiam>, root: PathBuf) -> Result<S3Endpoint, Error> {
+pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock) -> Result<S3Endpoint, Error> {
     let dir_err = |path: &PathBuf| {
         let path = path.clone();
         move |source| Error::DataDir { path, source }
@@ -75,6 +75,7 @@ pub fn service(oxiam: Arc<Oxiam>, root: PathBuf) -> Result<S3Endpoint, Error> {
     let gate = gate::Gate {
         oxiam,
         buckets: buckets.clone(),
+        clock,
     };
     let store = store::Store {
         fs,

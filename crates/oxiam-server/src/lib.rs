@@ -5,7 +5,7 @@
 
 mod pipeline;
 
-pub use pipeline::Clock;
+pub use oxiam_core::Clock;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -180,7 +180,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         source,
     })?;
     let oxiam = Arc::new(oxiam);
-    let s3 = oxiam_s3::service(oxiam.clone(), config.data_dir.join("s3"))?;
+    let s3 = oxiam_s3::service(oxiam.clone(), config.data_dir.join("s3"), clock.clone())?;
     let usage_writer = tokio::spawn(write_usage_periodically(oxiam.clone()));
     let last_flush = oxiam.clone();
     let app = pipeline::router(pipeline::App {

@@ -3,7 +3,7 @@
 //! [`encode`] → record. Nothing goes back up the line.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures_util::FutureExt as _;
 use http::{HeaderValue, StatusCode};
 use oxiam_core::authz::RequestFacts;
-use oxiam_core::{AuthFailure, Authenticated, Oxiam, Service, ids};
+use oxiam_core::{AuthFailure, Authenticated, Clock, Oxiam, Service, ids};
 use oxiam_protocol::query::QueryParams;
 use oxiam_protocol::{ServiceError, common_errors, encode_error, encode_response, iam, sts};
 use oxiam_sigv4::SignedRequest;
@@ -25,28 +25,6 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The signing names accepted on the Query endpoint.
 const QUERY_SERVICES: &[&str] = &["iam", "sts"];
-
-/// The server's clock: system time plus an offset that tests move forward to see what
-/// happens later (credentials expiring) without waiting. Production never sets it.
-#[derive(Debug, Clone, Default)]
-pub struct Clock {
-    offset: Arc<std::sync::atomic::AtomicI64>,
-}
-
-impl Clock {
-    /// Unix seconds now.
-    pub fn now(&self) -> i64 {
-        let system = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        system + self.offset.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Moves the clock forward by `seconds`.
-    pub fn advance(&self, seconds: i64) {
-        self.offset.fetch_add(seconds, std::sync::atomic::Ordering::Relaxed);
-    }
-}
 
 /// What every request handler shares.
 #[derive(Clone)]

@@ -375,6 +375,32 @@ async fn temporary_credentials_expire(s: &TestServer) {
         sts_message(&err),
         "The security token included in the request is expired"
     );
+
+    // S3 reads the same clock: the session is over there too, and S3 says so its own way.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(s.endpoint())
+            .force_path_style(true)
+            .credentials_provider(Credentials::new(
+                creds.access_key_id(),
+                creds.secret_access_key(),
+                Some(creds.session_token().to_owned()),
+                None,
+                "session",
+            ))
+            .build(),
+    );
+    let err = s3.list_buckets().send().await.unwrap_err();
+    let aws_sdk_s3::error::SdkError::ServiceError(service_error) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(service_error.raw().status().as_u16(), 400);
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(service_error.err()),
+        Some("ExpiredToken")
+    );
 }
 
 async fn denied_before_assuming_the_role_and_allowed_after(s: &TestServer) {
