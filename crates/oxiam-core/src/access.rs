@@ -127,10 +127,26 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
     let operation = request.operation();
     let service = oxiam_catalogue::service(service_name);
     let entry = service.and_then(|s| s.action(operation));
-    let bound = entry
-        .into_iter()
-        .flat_map(|a| a.resource_types)
-        .find_map(|r| bind_resource(principal, request, r.name, r.required))
+    let resource_types = entry.map_or(&[][..], |a| a.resource_types);
+    // A resource named by its own member (UserName, RoleName, PolicyArn, …) first; then a
+    // member holding an ARN, in the model's order of members (SimulatePrincipalPolicy's
+    // PolicySourceArn before its CallerArn); then the caller, where the action needs a user.
+    let bound = resource_types
+        .iter()
+        .find_map(|r| bind_named(principal, request, r.name))
+        .or_else(|| {
+            request
+                .member_names()
+                .iter()
+                .filter(|m| m.ends_with("Arn") || m.ends_with("ARN"))
+                .filter_map(|m| text(request, m))
+                .find_map(|arn| resource_types.iter().find_map(|r| bind_arn(principal, arn, r.name)))
+        })
+        .or_else(|| {
+            resource_types
+                .iter()
+                .find_map(|r| bind_caller(principal, request, r.name, r.required))
+        })
         .or_else(|| listing_resource(principal, request))
         .unwrap_or(Bound {
             arn: "*".to_owned(),
@@ -208,8 +224,8 @@ fn text<'r>(request: &'r dyn Members, name: &str) -> Option<&'r str> {
     }
 }
 
-/// The resource of type `resource_type` the request names, if it names one.
-fn bind_resource(principal: &Principal, request: &dyn Members, resource_type: &str, required: bool) -> Option<Bound> {
+/// The resource of type `resource_type` the request names by its own member, if any.
+fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str) -> Option<Bound> {
     let account = principal.account_id.as_str();
     let creating = request.member_names().contains(&"Path");
     let path = text(request, "Path").unwrap_or("/");
@@ -229,32 +245,8 @@ fn bind_resource(principal: &Principal, request: &dyn Members, resource_type: &s
             }
         })
     };
-    let named = match resource_type {
-        "user" => entity(EntityKind::User, "UserName").or_else(|| {
-            // An operation that names only an access key acts on the key's owner.
-            if !request.member_names().contains(&"UserName")
-                && let Some(key_id) = text(request, "AccessKeyId")
-            {
-                return Some(Bound {
-                    arn: principal.arn(),
-                    shown_as: None,
-                    target: Target::KeyOwner(key_id.to_owned()),
-                });
-            }
-            // Otherwise, with no UserName, "the user making the request".
-            required.then(|| match principal.user_name() {
-                Some(name) => Bound {
-                    arn: principal.arn(),
-                    shown_as: Some(format!("user {name}")),
-                    target: Target::Entity(EntityKind::User, name.to_owned()),
-                },
-                None => Bound {
-                    arn: ids::root_arn(account),
-                    shown_as: None,
-                    target: Target::Nothing,
-                },
-            })
-        }),
+    match resource_type {
+        "user" => entity(EntityKind::User, "UserName"),
         "role" => entity(EntityKind::Role, "RoleName"),
         "group" => entity(EntityKind::Group, "GroupName"),
         "policy" if creating => text(request, "PolicyName").map(|name| Bound {
@@ -268,29 +260,50 @@ fn bind_resource(principal: &Principal, request: &dyn Members, resource_type: &s
             target: Target::Policy(arn.to_owned()),
         }),
         _ => None,
-    };
-    named.or_else(|| arn_member(principal, request, resource_type))
+    }
 }
 
-/// A member holding an ARN of `resource_type` (`RoleArn`, `PolicySourceArn`, …): the
-/// resource, by its full ARN.
-fn arn_member(principal: &Principal, request: &dyn Members, resource_type: &str) -> Option<Bound> {
-    request
-        .member_names()
-        .iter()
-        .filter(|m| m.ends_with("Arn") || m.ends_with("ARN"))
-        .filter_map(|m| text(request, m))
-        .find(|arn| {
-            let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
-            resource
-                .strip_prefix(resource_type)
-                .is_some_and(|rest| rest.starts_with('/'))
-        })
-        .map(|arn| Bound {
-            arn: arn.to_owned(),
+/// An ARN of `resource_type` (from `RoleArn`, `PolicySourceArn`, …): the resource, by its
+/// full ARN.
+fn bind_arn(principal: &Principal, arn: &str, resource_type: &str) -> Option<Bound> {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
+    let is_type = resource
+        .strip_prefix(resource_type)
+        .is_some_and(|rest| rest.starts_with('/'));
+    is_type.then(|| Bound {
+        arn: arn.to_owned(),
+        shown_as: None,
+        target: own_entity(principal, arn),
+    })
+}
+
+/// For an action on a user that names none: the user an access key belongs to when the
+/// request names only the key (GetAccessKeyLastUsed), else the user making the request.
+fn bind_caller(principal: &Principal, request: &dyn Members, resource_type: &str, required: bool) -> Option<Bound> {
+    if resource_type != "user" {
+        return None;
+    }
+    if !request.member_names().contains(&"UserName")
+        && let Some(key_id) = text(request, "AccessKeyId")
+    {
+        return Some(Bound {
+            arn: principal.arn(),
             shown_as: None,
-            target: own_entity(principal, arn),
-        })
+            target: Target::KeyOwner(key_id.to_owned()),
+        });
+    }
+    required.then(|| match principal.user_name() {
+        Some(name) => Bound {
+            arn: principal.arn(),
+            shown_as: Some(format!("user {name}")),
+            target: Target::Entity(EntityKind::User, name.to_owned()),
+        },
+        None => Bound {
+            arn: ids::root_arn(&principal.account_id),
+            shown_as: None,
+            target: Target::Nothing,
+        },
+    })
 }
 
 /// The user, role or group of the caller's account an ARN names, so that its tags are read.
@@ -339,11 +352,63 @@ impl Oxiam {
     /// user, role or group (IAM authorizes `user/PATH/NAME`, so a policy on `user/team/*`
     /// must see it), its tags and its permissions boundary, when the action's keys need them.
     pub async fn access(&self, principal: &Principal, request: &(dyn Members + Sync)) -> Result<Access, ServiceError> {
+        let (access, _) = self.resolve(principal, request).await?;
+        Ok(access)
+    }
+
+    /// Every access a request needs, all of which must be allowed: the one [`Oxiam::access`]
+    /// plans and, for a rename or a move (UpdateUser, UpdateGroup with `NewUserName`,
+    /// `NewGroupName` or `NewPath`), the same action on where the entity goes. IAM requires
+    /// permission "on both the source object and the target object" (UpdateUser's API
+    /// reference), or a user allowed to manage itself could move itself under any path.
+    pub async fn accesses(
+        &self,
+        principal: &Principal,
+        request: &(dyn Members + Sync),
+    ) -> Result<Vec<Access>, ServiceError> {
+        let (access, entity) = self.resolve(principal, request).await?;
+        let destination = entity.and_then(|entity| {
+            let noun = match entity.kind {
+                EntityKind::User => "User",
+                EntityKind::Group => "Group",
+                EntityKind::Role => "Role",
+            };
+            let new_name = text(request, &format!("New{noun}Name"));
+            let new_path = text(request, "NewPath");
+            (new_name.is_some() || new_path.is_some()).then(|| {
+                format!(
+                    "arn:aws:iam::{}:{}{}{}",
+                    principal.account_id,
+                    entity.kind.as_str(),
+                    new_path.unwrap_or(&entity.path),
+                    new_name.unwrap_or(&entity.name)
+                )
+            })
+        });
+        let mut all = Vec::with_capacity(2);
+        if let Some(destination) = destination.filter(|d| *d != access.resource) {
+            let mut moved = access.clone();
+            moved.resource = destination;
+            moved.shown_as = None;
+            all.push(access);
+            all.push(moved);
+        } else {
+            all.push(access);
+        }
+        Ok(all)
+    }
+
+    /// The access, completed from the store, and the existing entity it acts on, if any.
+    async fn resolve(
+        &self,
+        principal: &Principal,
+        request: &(dyn Members + Sync),
+    ) -> Result<(Access, Option<oxiam_store::EntityRef>), ServiceError> {
         let mut plan = plan(principal, request);
         // The root user may do anything in its own account: no policy of its own can tell
         // paths, tags or boundaries apart, so the lookups would be wasted.
         if matches!(principal.kind, PrincipalKind::Root) {
-            return Ok(plan.access);
+            return Ok((plan.access, None));
         }
         if let Target::KeyOwner(key_id) = &plan.target {
             plan.target = match self.store.get_access_key(key_id).await {
@@ -351,12 +416,14 @@ impl Oxiam {
                     Some(user) if user.account_id == principal.account_id => {
                         Target::Entity(EntityKind::User, user.name)
                     }
-                    // The root's key, or another account's: authorized on the root of the
-                    // caller's account, as AWS names it.
-                    _ => {
+                    // The root's own key: authorized on the account's root.
+                    None if found.key.account_id == principal.account_id => {
                         plan.access.resource = ids::root_arn(&principal.account_id);
                         Target::Nothing
                     }
+                    // Another account's key is treated as unknown: nothing about it may
+                    // be learnt from whether the request is allowed.
+                    _ => Target::Nothing,
                 },
                 // An unknown key is the operation's error to report, after authorization.
                 Err(StoreError::NotFound) => Target::Nothing,
@@ -367,13 +434,13 @@ impl Oxiam {
             }
         }
         match plan.target.clone() {
-            Target::KeyOwner(_) => Ok(plan.access),
+            Target::KeyOwner(_) => Ok((plan.access, None)),
             Target::Entity(kind, name) => {
                 let entity = match self.store.find_entity(&principal.account_id, kind, &name).await {
                     Ok(entity) => entity,
                     // A missing entity is the operation's NoSuchEntity to report, after
                     // authorization.
-                    Err(StoreError::NotFound) => return Ok(plan.access),
+                    Err(StoreError::NotFound) => return Ok((plan.access, None)),
                     Err(e) => return Err(errors::internal(e)),
                 };
                 plan.access.resource = format!(
@@ -397,7 +464,8 @@ impl Oxiam {
                         Err(e) => return Err(errors::internal(e)),
                     }
                 }
-                self.add_boundary(plan, &entity).await
+                let access = self.add_boundary(plan, &entity).await?;
+                Ok((access, Some(entity)))
             }
             Target::Policy(arn) => {
                 if plan.wants_resource_tags() {
@@ -407,9 +475,9 @@ impl Oxiam {
                         Err(e) => return Err(errors::internal(e)),
                     }
                 }
-                Ok(plan.access)
+                Ok((plan.access, None))
             }
-            Target::Nothing => Ok(plan.access),
+            Target::Nothing => Ok((plan.access, None)),
         }
     }
 

@@ -380,9 +380,9 @@ async fn execute(
     };
     match decode(service, &params?)? {
         Decoded::Iam(request) => {
-            oxiam
-                .authorize(principal, &oxiam.access(principal, &request).await?, &facts, None)
-                .await?;
+            for access in oxiam.accesses(principal, &request).await? {
+                oxiam.authorize(principal, &access, &facts, None).await?;
+            }
             let response = oxiam.execute_iam(principal, request, now).await?;
             Ok(encode_iam(request_id, &response))
         }

@@ -764,8 +764,86 @@ async fn delegation_by_boundary_holds(server: &TestServer) {
     assert_eq!(code(&e), "AccessDenied");
 }
 
+/// A rename or a move needs permission where the entity goes too: a user allowed to manage
+/// itself cannot move itself under /admins/ or take another name (UpdateUser's API
+/// reference: "permission on both the source object and the target object").
+async fn moving_needs_permission_at_the_destination(server: &TestServer) {
+    let document = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam::*:user/${aws:username}"}]}"#;
+    let (key, secret) = user_with_policy(server, "me", document).await;
+    let me = server.iam_as(&key, &secret, "us-east-1");
+    me.get_user().user_name("me").send().await.unwrap();
+    let e = me
+        .update_user()
+        .user_name("me")
+        .new_path("/admins/")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDenied");
+    assert!(
+        message(&e).contains(&format!("on resource: arn:aws:iam::{ACCOUNT}:user/admins/me ")),
+        "{}",
+        message(&e)
+    );
+    let e = me
+        .update_user()
+        .user_name("me")
+        .new_user_name("ceo")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDenied");
+    let user = server.root_iam().get_user().user_name("me").send().await.unwrap();
+    assert_eq!(user.user().unwrap().path(), "/", "nothing moved");
+
+    // An explicit Deny on the destination holds against an allow everywhere.
+    put_policy(
+        server,
+        "me",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"},
+        {"Effect":"Deny","Action":"iam:*","Resource":["arn:aws:iam::*:user/admins/*","arn:aws:iam::*:group/admins/*"]}]}"#,
+    )
+    .await;
+    server.root_iam().create_user().user_name("other").send().await.unwrap();
+    let e = me
+        .update_user()
+        .user_name("other")
+        .new_path("/admins/")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(message(&e).contains("with an explicit deny"), "{}", message(&e));
+    me.update_user()
+        .user_name("other")
+        .new_path("/staff/")
+        .send()
+        .await
+        .unwrap();
+    server.root_iam().create_group().group_name("g").send().await.unwrap();
+    let e = me
+        .update_group()
+        .group_name("g")
+        .new_path("/admins/")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        message(&e).contains("with an explicit deny"),
+        "a group's move is checked too: {}",
+        message(&e)
+    );
+    me.update_group()
+        .group_name("g")
+        .new_group_name("h")
+        .send()
+        .await
+        .unwrap();
+}
+
 on_both_backends!(
     a_deny_on_each_key_blocks_only_its_value,
     the_escalations_are_refused,
-    delegation_by_boundary_holds
+    delegation_by_boundary_holds,
+    moving_needs_permission_at_the_destination
 );

@@ -28,6 +28,23 @@ fn invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::new(iam_errors::INVALID_INPUT, message)
 }
 
+/// A `CallerArn` may name only an IAM user (the simulator API reference: not an assumed
+/// role, a federated user or a service principal).
+fn check_caller_arn(caller_arn: Option<&str>) -> Result<(), ServiceError> {
+    match caller_arn {
+        Some(arn) if !is_user_arn(arn) => Err(invalid(format!(
+            "Invalid CallerArn {arn}: the simulated caller must be an IAM user."
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn is_user_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", "aws", "iam", "", account, resource]
+        if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && resource.starts_with("user/"))
+}
+
 fn source(
     id: String,
     document: &str,
@@ -307,6 +324,7 @@ impl Oxiam {
                 "PolicyExclusionList and ResourceHandlingOption in the simulator",
             ));
         }
+        check_caller_arn(input.caller_arn.as_deref())?;
         let (mut identity, mut boundary) = self.source_policies(caller, &input.policy_source_arn).await?;
         identity.extend(Self::inputs(
             input.policy_input_list.as_deref().unwrap_or_default(),
@@ -349,6 +367,7 @@ impl Oxiam {
                 "organization policies and ResourceHandlingOption in the simulator",
             ));
         }
+        check_caller_arn(input.caller_arn.as_deref())?;
         if input.resource_policy.is_some() && input.caller_arn.is_none() {
             return Err(invalid(
                 "A CallerArn must be provided when a ResourcePolicy is included.",
