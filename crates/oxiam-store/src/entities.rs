@@ -94,6 +94,31 @@ pub(crate) async fn lock_entity(tx: &mut Tx, kind: EntityKind, id: &str) -> Resu
     }
 }
 
+/// Takes the write lock on a customer managed policy used as a boundary, so that it cannot
+/// be deleted before the transaction commits; `PolicyNotFound` if it is gone.
+pub(crate) async fn lock_customer_policy(tx: &mut Tx, account_id: &str, arn: &str) -> Result<(), StoreError> {
+    let locked = sqlx::query("UPDATE policies SET name = name WHERE arn = $1 AND account_id = $2")
+        .bind(arn)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    if locked.rows_affected() == 0 {
+        Err(StoreError::PolicyNotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// The permissions boundary a new user or role is created with.
+#[derive(Debug, Clone, Copy)]
+pub struct NewBoundary<'a> {
+    /// The managed policy's ARN.
+    pub arn: &'a str,
+    /// Whether it is a customer managed policy (locked like an attachment, and required to
+    /// exist when the transaction commits) rather than an AWS managed one.
+    pub customer: bool,
+}
+
 /// Marks every compiled policy set of the account stale (see migration 0003).
 pub(crate) async fn bump_policy_epoch(tx: &mut Tx, account_id: &str) -> Result<(), StoreError> {
     sqlx::query("UPDATE accounts SET policy_epoch = policy_epoch + 1 WHERE account_id = $1")
@@ -248,14 +273,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         lock_entity(&mut tx, entity.kind, &entity.id).await?;
         if let (Some(arn), true) = (policy_arn, customer_policy) {
-            let locked = sqlx::query("UPDATE policies SET name = name WHERE arn = $1 AND account_id = $2")
-                .bind(arn)
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await?;
-            if locked.rows_affected() == 0 {
-                return Err(StoreError::PolicyNotFound);
-            }
+            lock_customer_policy(&mut tx, account_id, arn).await?;
         }
         let sql = format!(
             "UPDATE {t} SET permissions_boundary = $2 WHERE {c} = $1",

@@ -20,7 +20,7 @@ mod users;
 mod write;
 
 pub use account::{AccountCounts, CredentialReportRow};
-pub use entities::{Dependent, EntityKind, EntityRef, InlinePolicy, StoredPolicy};
+pub use entities::{Dependent, EntityKind, EntityRef, InlinePolicy, NewBoundary, StoredPolicy};
 pub use groups::GroupRow;
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
 pub use roles::{NewRole, RoleRow};

@@ -53,6 +53,8 @@ pub struct NewRole<'a> {
     pub created_at: i64,
     /// Tags.
     pub tags: &'a [(String, String)],
+    /// The permissions boundary, set in the same transaction.
+    pub permissions_boundary: Option<crate::NewBoundary<'a>>,
 }
 
 const ROLE_SELECT: &str = "SELECT account_id, role_id, name, path, trust_policy, description, max_session_duration, \
@@ -79,10 +81,11 @@ fn role_from(row: &sqlx::any::AnyRow) -> Result<RoleRow, sqlx::Error> {
 impl Store {
     /// Creates a role; `Conflict` if the name (regardless of case) is taken.
     pub async fn create_role(&self, new: NewRole<'_>) -> Result<RoleRow, StoreError> {
+        // The role, its tags and its boundary are one write: all of them or none.
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO roles (role_id, account_id, name, name_key, path, trust_policy, description, \
-             max_session_duration, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             max_session_duration, created_at, permissions_boundary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(new.role_id)
         .bind(new.account_id)
@@ -93,10 +96,17 @@ impl Store {
         .bind(new.description)
         .bind(new.max_session_duration)
         .bind(new.created_at)
+        .bind(new.permissions_boundary.map(|b| b.arn))
         .execute(&mut *tx)
         .await
         .map_err(StoreError::from_write)?;
         crate::tags::insert_tags(&mut tx, crate::TagOwner::Role, new.role_id, new.tags).await?;
+        if let Some(boundary) = new.permissions_boundary {
+            if boundary.customer {
+                crate::entities::lock_customer_policy(&mut tx, new.account_id, boundary.arn).await?;
+            }
+            crate::entities::bump_policy_epoch(&mut tx, new.account_id).await?;
+        }
         tx.commit().await?;
         self.get_role(new.account_id, new.name).await
     }

@@ -35,6 +35,8 @@ pub struct NewUser<'a> {
     pub created_at: i64,
     /// Tags.
     pub tags: &'a [(String, String)],
+    /// The permissions boundary, set in the same transaction.
+    pub permissions_boundary: Option<crate::NewBoundary<'a>>,
 }
 
 /// An access key as stored (its secret still sealed).
@@ -108,10 +110,11 @@ fn key_from(row: &sqlx::any::AnyRow, at: usize) -> Result<AccessKeyRow, sqlx::Er
 impl Store {
     /// Creates a user; `Conflict` if the name (regardless of case) is taken in the account.
     pub async fn create_user(&self, new: NewUser<'_>) -> Result<UserRow, StoreError> {
+        // The user, its tags and its boundary are one write: all of them or none.
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "INSERT INTO users (user_id, account_id, name, name_key, path, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO users (user_id, account_id, name, name_key, path, created_at, permissions_boundary) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(new.user_id)
         .bind(new.account_id)
@@ -119,10 +122,17 @@ impl Store {
         .bind(new.name.to_ascii_lowercase())
         .bind(new.path)
         .bind(new.created_at)
+        .bind(new.permissions_boundary.map(|b| b.arn))
         .execute(&mut *tx)
         .await
         .map_err(StoreError::from_write)?;
         crate::tags::insert_tags(&mut tx, crate::TagOwner::User, new.user_id, new.tags).await?;
+        if let Some(boundary) = new.permissions_boundary {
+            if boundary.customer {
+                crate::entities::lock_customer_policy(&mut tx, new.account_id, boundary.arn).await?;
+            }
+            crate::entities::bump_policy_epoch(&mut tx, new.account_id).await?;
+        }
         tx.commit().await?;
         Ok(UserRow {
             account_id: new.account_id.to_owned(),

@@ -50,6 +50,7 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
                         path: "/",
                         created_at: 1,
                         tags: &[("k".to_owned(), i.to_string())],
+                        permissions_boundary: None,
                     })
                     .await
                     .map(|_| ())

@@ -22,6 +22,7 @@ async fn every_write_is_seen_by_the_next_lookup() {
             path: "/a/",
             created_at: 1,
             tags: &[],
+            permissions_boundary: None,
         })
         .await
         .unwrap();

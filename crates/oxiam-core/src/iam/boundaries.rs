@@ -3,7 +3,7 @@
 
 use oxiam_protocol::ServiceError;
 use oxiam_protocol::iam::{AttachedPermissionsBoundary, PermissionsBoundaryAttachmentType, errors as iam_errors};
-use oxiam_store::{EntityKind, EntityRef, StoreError};
+use oxiam_store::{EntityKind, EntityRef, NewBoundary, StoreError};
 
 use super::policies::ManagedPolicy;
 use crate::{Oxiam, Principal, errors};
@@ -16,31 +16,39 @@ pub(crate) fn attached(arn: Option<String>) -> Option<AttachedPermissionsBoundar
     })
 }
 
+/// IAM's answer when a boundary names no attachable managed policy.
+pub(super) fn not_attachable(arn: &str) -> ServiceError {
+    ServiceError::new(
+        iam_errors::NO_SUCH_ENTITY,
+        format!("Policy {arn} does not exist or is not attachable."),
+    )
+}
+
 impl Oxiam {
-    /// Sets (or with `None` removes) an entity's boundary; the policy must be a managed
-    /// policy that exists and is attachable.
+    /// A boundary to set: the policy must be a managed policy that exists and is
+    /// attachable. Whether it is a customer's decides if the write locks it.
+    pub(super) async fn boundary<'a>(&self, caller: &Principal, arn: &'a str) -> Result<NewBoundary<'a>, ServiceError> {
+        let customer = match self
+            .managed_policy(caller, arn)
+            .await
+            .map_err(|_| not_attachable(arn))?
+        {
+            ManagedPolicy::Aws(p) if !p.is_attachable => return Err(not_attachable(arn)),
+            ManagedPolicy::Aws(_) => false,
+            ManagedPolicy::Customer(_) => true,
+        };
+        Ok(NewBoundary { arn, customer })
+    }
+
+    /// Sets (or with `None` removes) an entity's boundary.
     pub(super) async fn set_boundary(
         &self,
         caller: &Principal,
         entity: &EntityRef,
         arn: Option<&str>,
     ) -> Result<(), ServiceError> {
-        let not_attachable = |arn: &str| {
-            ServiceError::new(
-                iam_errors::NO_SUCH_ENTITY,
-                format!("Policy {arn} does not exist or is not attachable."),
-            )
-        };
         let customer = match arn {
-            Some(arn) => match self
-                .managed_policy(caller, arn)
-                .await
-                .map_err(|_| not_attachable(arn))?
-            {
-                ManagedPolicy::Aws(p) if !p.is_attachable => return Err(not_attachable(arn)),
-                ManagedPolicy::Aws(_) => false,
-                ManagedPolicy::Customer(_) => true,
-            },
+            Some(arn) => self.boundary(caller, arn).await?.customer,
             None => false,
         };
         self.store

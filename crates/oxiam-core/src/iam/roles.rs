@@ -57,14 +57,12 @@ impl Oxiam {
         input: CreateRoleRequest,
         now: i64,
     ) -> Result<CreateRoleResponse, ServiceError> {
-        if let Some(arn) = input.permissions_boundary.as_deref() {
-            self.managed_policy(caller, arn).await.map_err(|_| {
-                ServiceError::new(
-                    iam_errors::NO_SUCH_ENTITY,
-                    format!("Policy {arn} does not exist or is not attachable."),
-                )
-            })?;
-        }
+        // The boundary must name an attachable managed policy; it is set in the same write
+        // as the role, so a failure leaves no role behind.
+        let boundary = match input.permissions_boundary.as_deref() {
+            Some(arn) => Some(self.boundary(caller, arn).await?),
+            None => None,
+        };
         documents::validate_trust(&input.assume_role_policy_document)?;
         let tags = crate::tags::pairs(input.tags)?;
         let role_id = ids::role_id();
@@ -82,18 +80,13 @@ impl Oxiam {
                     .map_or(DEFAULT_MAX_SESSION_DURATION, i64::from),
                 created_at: now,
                 tags: &tags,
+                permissions_boundary: boundary,
             })
             .await
-            .map_err(for_role(&input.role_name))?;
-        if let Some(arn) = input.permissions_boundary.as_deref() {
-            let entity = oxiam_store::EntityRef {
-                kind: oxiam_store::EntityKind::Role,
-                id: row.role_id.clone(),
-                name: row.name.clone(),
-                path: row.path.clone(),
-            };
-            self.set_boundary(caller, &entity, Some(arn)).await?;
-        }
+            .map_err(|e| match (e, boundary) {
+                (StoreError::PolicyNotFound, Some(b)) => super::boundaries::not_attachable(b.arn),
+                (e, _) => for_role(&input.role_name)(e),
+            })?;
         let row = RoleRow {
             permissions_boundary: input.permissions_boundary,
             ..row

@@ -34,15 +34,12 @@ impl Oxiam {
         input: CreateUserRequest,
         now: i64,
     ) -> Result<CreateUserResponse, ServiceError> {
-        // The boundary must name an attachable managed policy; checked before the user exists.
-        if let Some(arn) = input.permissions_boundary.as_deref() {
-            self.managed_policy(caller, arn).await.map_err(|_| {
-                ServiceError::new(
-                    oxiam_protocol::iam::errors::NO_SUCH_ENTITY,
-                    format!("Policy {arn} does not exist or is not attachable."),
-                )
-            })?;
-        }
+        // The boundary must name an attachable managed policy; it is set in the same write
+        // as the user, so a failure leaves no user behind.
+        let boundary = match input.permissions_boundary.as_deref() {
+            Some(arn) => Some(self.boundary(caller, arn).await?),
+            None => None,
+        };
         let tags = crate::tags::pairs(input.tags)?;
         let user_id = ids::user_id();
         let row = self
@@ -54,20 +51,15 @@ impl Oxiam {
                 path: input.path.as_deref().unwrap_or("/"),
                 created_at: now,
                 tags: &tags,
+                permissions_boundary: boundary,
             })
             .await
-            .map_err(errors::for_user(&input.user_name))?;
+            .map_err(|e| match (e, boundary) {
+                (oxiam_store::StoreError::PolicyNotFound, Some(b)) => super::boundaries::not_attachable(b.arn),
+                (e, _) => errors::for_user(&input.user_name)(e),
+            })?;
         let mut user = user_of(&row, true);
-        if let Some(arn) = input.permissions_boundary {
-            let entity = oxiam_store::EntityRef {
-                kind: oxiam_store::EntityKind::User,
-                id: row.user_id.clone(),
-                name: row.name.clone(),
-                path: row.path.clone(),
-            };
-            self.set_boundary(caller, &entity, Some(&arn)).await?;
-            user.permissions_boundary = super::boundaries::attached(Some(arn));
-        }
+        user.permissions_boundary = super::boundaries::attached(input.permissions_boundary.clone());
         Ok(CreateUserResponse { user: Some(user) })
     }
 
