@@ -3,8 +3,10 @@
 //!
 //! Each stage is a function in [`pipeline`]; this module only starts and stops the server.
 
+mod listen;
 mod pipeline;
 
+pub use listen::Limits;
 pub use oxiam_core::Clock;
 
 use std::net::SocketAddr;
@@ -31,6 +33,8 @@ pub struct ServerConfig {
     pub master_key: Option<[u8; 32]>,
     /// The account and root key to make sure of.
     pub bootstrap: BootstrapConfig,
+    /// Timeouts and the connection cap.
+    pub limits: Limits,
 }
 
 /// Why the server could not start.
@@ -139,6 +143,42 @@ fn load_master_key(data_dir: &std::path::Path) -> Result<[u8; 32], StartError> {
     }
 }
 
+/// Makes the data directory 0700 and the database's files 0600: they hold every identity
+/// and, sealed, every secret. Anything looser is tightened, and said so in the log (the
+/// `oxiam serve` command also sets its umask to 0077, so that files made later — S3
+/// objects — are private too).
+#[cfg(unix)]
+fn private_files(data_dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut paths = vec![(data_dir.to_owned(), 0o700)];
+    for name in [
+        "oxiam.db",
+        "oxiam.db-wal",
+        "oxiam.db-shm",
+        "oxiam.db.lock",
+        "master.key",
+    ] {
+        paths.push((data_dir.join(name), 0o600));
+    }
+    for (path, mode) in paths {
+        let Ok(meta) = std::fs::metadata(&path) else { continue };
+        let current = meta.permissions().mode() & 0o777;
+        if current & !mode != 0 {
+            match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)) {
+                Ok(()) => {
+                    tracing::warn!(path = %path.display(), was = format!("{current:o}"), now = format!("{mode:o}"), "tightened permissions")
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), mode = format!("{current:o}"), error = %e, "readable by others, and could not be made private")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn private_files(_data_dir: &std::path::Path) {}
+
 /// How often the last use of keys and roles is written (see `oxiam_core::Oxiam::flush_usage`).
 const USAGE_WRITE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -165,10 +205,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         None => format!("sqlite://{}?mode=rwc", config.data_dir.join("oxiam.db").display()),
     };
     let store = Store::open(&url).await?;
+    if config.database_url.is_none() {
+        private_files(&config.data_dir);
+    }
     let oxiam = Oxiam::new(store, SecretBox::new(&master_key));
     let clock = Clock::default();
     let booted = oxiam.bootstrap(&config.bootstrap, clock.now()).await?;
 
+    listen::raise_open_file_limit();
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Listen {
@@ -189,25 +233,17 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         s3,
     });
     let (tx, rx) = oneshot::channel::<()>();
+    let limits = config.limits;
     let task = tokio::spawn(async move {
-        // Responses go out in more than one write (headers, then a streamed S3 body):
-        // without TCP_NODELAY, Nagle's algorithm holds the second one for the client's
-        // delayed ACK, ~40 ms per request.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::warn!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
-        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await;
+        listen::serve(listener, app, limits, async move {
+            let _ = rx.await;
+        })
+        .await;
         usage_writer.abort();
         if let Err(e) = last_flush.flush_usage().await {
             tracing::warn!(error = %e, "could not write key and role last use at shutdown");
         }
-        served
+        Ok(())
     });
     tracing::info!(address = %local_addr, account_id = %booted.account_id, "oxiam is listening");
     Ok(RunningServer {

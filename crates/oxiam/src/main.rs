@@ -11,7 +11,7 @@ use oxiam::demo::{self, Clients, Embedded, Scenario};
 use oxiam_server::{ServerConfig, start};
 
 #[derive(Parser)]
-#[command(name = "oxiam", version, about = "A self-hostable AWS IAM and STS")]
+#[command(name = "oxiam", version, about = "A self-hostable AWS IAM, STS and S3")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,7 +19,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve IAM and STS on one port.
+    /// Serve IAM, STS and S3 on one port.
+    ///
+    /// Environment: OXIAM_DATABASE_URL, OXIAM_ACCOUNT_ID, OXIAM_ROOT_ACCESS_KEY_ID,
+    /// OXIAM_ROOT_SECRET_ACCESS_KEY, OXIAM_MASTER_KEY (64 hex digits), OXIAM_HEADER_TIMEOUT,
+    /// OXIAM_BODY_TIMEOUT, OXIAM_MAX_CONNECTIONS, OXIAM_SHUTDOWN_GRACE, OXIAM_LOG (log filter).
     Serve(ServeArgs),
     /// Perform one of the seed's scenarios (or all of them) with the AWS SDK for Rust,
     /// printing each step; on an embedded oxiam unless told where to go.
@@ -128,6 +132,20 @@ struct ServeArgs {
         hide = true
     )]
     master_key: Option<String>,
+    /// Seconds a connection may take to send a request's head, or stay idle between
+    /// requests, before it is closed.
+    #[arg(long, env = "OXIAM_HEADER_TIMEOUT", default_value_t = 20, value_name = "SECONDS")]
+    header_timeout: u64,
+    /// Seconds the server waits for the next piece of a request body.
+    #[arg(long, env = "OXIAM_BODY_TIMEOUT", default_value_t = 30, value_name = "SECONDS")]
+    body_timeout: u64,
+    /// Connections open at once; more are closed as soon as they are accepted.
+    #[arg(long, env = "OXIAM_MAX_CONNECTIONS", default_value_t = 4096, value_name = "N")]
+    max_connections: usize,
+    /// Seconds a stop (SIGTERM, Ctrl-C) waits for in-flight requests before closing what
+    /// is still open.
+    #[arg(long, env = "OXIAM_SHUTDOWN_GRACE", default_value_t = 30, value_name = "SECONDS")]
+    shutdown_grace: u64,
 }
 
 fn parse_master_key(hex: &str) -> Option<[u8; 32]> {
@@ -158,6 +176,9 @@ async fn shutdown_signal() {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
+    // Whatever the server writes (the database, its WAL, S3 objects) is for its owner only.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let master_key = match &args.master_key {
         Some(hex) => Some(parse_master_key(hex).ok_or("OXIAM_MASTER_KEY must be 64 hex digits (32 bytes)")?),
         None => None,
@@ -170,6 +191,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         bootstrap: oxiam_core::BootstrapConfig {
             account_id: args.account_id,
             root_key: args.root_access_key_id.zip(args.root_secret_access_key),
+        },
+        limits: oxiam_server::Limits {
+            header_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
+            body_timeout: std::time::Duration::from_secs(args.body_timeout.max(1)),
+            max_connections: args.max_connections.max(1),
+            grace: std::time::Duration::from_secs(args.shutdown_grace),
         },
     };
     let mut server = start(config).await.map_err(|e| e.to_string())?;
@@ -300,6 +327,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("OXIAM_LOG").unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, never into a file or a pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -155,3 +155,98 @@ async fn demo_all_on_an_embedded_server() {
         assert!(stdout.contains(title), "{title}");
     }
 }
+
+/// `oxiam serve` keeps its data private: the data directory 0700, the database, its WAL and
+/// S3 objects 0600, whatever the caller's umask; a looser directory is tightened at start.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_files_are_private() {
+    use std::io::BufRead as _;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("data");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oxiam"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .env("OXIAM_ACCOUNT_ID", "123456789012")
+        .env("OXIAM_ROOT_ACCESS_KEY_ID", Embedded::ROOT_ACCESS_KEY_ID)
+        .env("OXIAM_ROOT_SECRET_ACCESS_KEY", Embedded::ROOT_SECRET_ACCESS_KEY)
+        .env("OXIAM_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let started = tokio::task::spawn_blocking(move || {
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let address = loop {
+            let line = lines.next().expect("the server logs where it listens").unwrap();
+            if let Some(rest) = line.split("address=").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        (address, lines)
+    });
+    let (address, stderr) = tokio::time::timeout(std::time::Duration::from_secs(120), started)
+        .await
+        .expect("the server logged where it listens")
+        .unwrap();
+    // Keep reading the log so the server never blocks on a full pipe.
+    let drain = tokio::task::spawn_blocking(move || stderr.for_each(drop));
+
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(format!("http://{address}"))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new(
+                Embedded::ROOT_ACCESS_KEY_ID,
+                Embedded::ROOT_SECRET_ACCESS_KEY,
+                None,
+                None,
+                "test",
+            ),
+        ))
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket().bucket("private").send().await.unwrap();
+    s3.put_object()
+        .bucket("private")
+        .key("secret.txt")
+        .body(b"s3cr3t".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+
+    let mut checked = 0;
+    let mut stack = vec![dir.clone()];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::metadata(&path).unwrap();
+        let mode = meta.permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{} is {mode:o}", path.display());
+        checked += 1;
+        if meta.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    assert!(checked > 5, "only {checked} files seen");
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    drain.await.unwrap();
+}

@@ -40,6 +40,11 @@ async fn admin() -> sqlx::PgConnection {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, oxiam_server::Limits::default()).await
+    }
+
+    /// A server with these connection limits.
+    pub async fn start_with(backend: Backend, limits: oxiam_server::Limits) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (database_url, pg_database) = match backend {
             Backend::Sqlite => (None, None),
@@ -67,6 +72,7 @@ impl TestServer {
                 account_id: Some(ACCOUNT.into()),
                 root_key: Some((ROOT_KEY.into(), ROOT_SECRET.into())),
             },
+            limits,
         })
         .await
         .unwrap();

@@ -43,6 +43,7 @@ impl Embedded {
                     Self::ROOT_SECRET_ACCESS_KEY.to_owned(),
                 )),
             },
+            limits: oxiam_server::Limits::default(),
         })
         .await
         .map_err(|e| Error::new("starting the embedded oxiam", e.to_string()))?;
