@@ -158,3 +158,16 @@ impl Oxiam {
         })
     }
 }
+
+impl Oxiam {
+    /// Whether requests can be served: the database answers.
+    pub async fn ready(&self) -> bool {
+        match self.store.ping().await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "not ready: the database does not answer");
+                false
+            }
+        }
+    }
+}

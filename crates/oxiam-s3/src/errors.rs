@@ -73,6 +73,23 @@ pub fn presigned_too_long() -> S3Error {
     e
 }
 
+/// An XML request body larger than oxiam reads.
+pub fn body_too_large() -> S3Error {
+    let mut e = with_message(S3ErrorCode::MaxMessageLengthExceeded, "Your request was too big.");
+    e.set_status_code(http::StatusCode::BAD_REQUEST);
+    e
+}
+
+/// A body of unknown length where S3 needs one.
+pub fn missing_content_length() -> S3Error {
+    let mut e = with_message(
+        S3ErrorCode::MissingContentLength,
+        "You must provide the Content-Length HTTP header.",
+    );
+    e.set_status_code(http::StatusCode::LENGTH_REQUIRED);
+    e
+}
+
 /// Whether an error came from a body whose SHA-256 is not the signed
 /// `x-amz-content-sha256` (s3s notices while the object store reads the body).
 fn is_content_sha256_mismatch(e: &S3Error) -> bool {

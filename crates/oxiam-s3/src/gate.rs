@@ -62,6 +62,28 @@ fn session_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
 /// The longest a presigned URL may be valid: seven days, as in S3.
 const MAX_PRESIGNED_SECONDS: u64 = 604_800;
 
+/// Operations whose bodies are streamed to the object store rather than read whole.
+const STREAMED_BODIES: &[&str] = &["PutObject", "UploadPart", "PostObject", "WriteGetObjectResponse"];
+
+/// s3s reads an operation's XML body whole (up to `XML_MAX_BODY_BYTES`) after this check:
+/// a body announced as larger is refused before a byte of it is read, and one of unknown
+/// length is refused as S3 refuses it (s3s would fail it with a 500 at the limit).
+fn check_xml_body_length(op: &str, method: &http::Method, headers: &HeaderMap) -> S3Result<()> {
+    if STREAMED_BODIES.contains(&op) || !matches!(*method, http::Method::POST | http::Method::PUT) {
+        return Ok(());
+    }
+    let length = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match length {
+        Some(n) if n > crate::XML_MAX_BODY_BYTES as u64 => Err(errors::body_too_large()),
+        Some(_) => Ok(()),
+        None if headers.contains_key(http::header::TRANSFER_ENCODING) => Err(errors::missing_content_length()),
+        None => Ok(()),
+    }
+}
+
 /// Whether the request is signed with SigV2: an `AWS AKID:SIG` Authorization header, or a
 /// presigned query with `Signature` and `AWSAccessKeyId` (SigV4's is `X-Amz-Signature`).
 fn is_sigv2(headers: &HeaderMap, query: Option<&str>) -> bool {
@@ -204,6 +226,7 @@ impl S3Access for Gate {
         if presigned_expires(query).is_some_and(|seconds| seconds > MAX_PRESIGNED_SECONDS) {
             return Err(errors::presigned_too_long());
         }
+        check_xml_body_length(cx.s3_op().name(), cx.method(), cx.headers())?;
         // s3s does not look at session tokens: oxiam checks them here, before anything else
         // is decided (a role session needs its own token; a long-term key must have none).
         let token = session_token(cx.headers(), query);

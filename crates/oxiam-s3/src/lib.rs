@@ -52,6 +52,9 @@ pub enum Error {
     },
 }
 
+/// The largest XML request body read (see [`service`]).
+pub const XML_MAX_BODY_BYTES: usize = 4 << 20;
+
 /// The S3 endpoint, ready to answer requests. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct S3Endpoint {
@@ -84,6 +87,14 @@ pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock) -> Result<S3Endpo
         gate: gate.clone(),
     };
     let mut builder = S3ServiceBuilder::new(store);
+    let mut config = s3s::config::S3Config::default();
+    // s3s reads XML bodies whole before an operation can look at them (DeleteObjects'
+    // list of keys, which it authorizes one by one). AWS's largest such bodies are far
+    // smaller than s3s's default of 20 MB: 1,000 keys of at most 1,024 bytes for
+    // DeleteObjects, 10,000 parts for CompleteMultipartUpload. Anyone with a key could
+    // otherwise make the server hold 20 MB per request before anything is decided.
+    config.xml_max_body_size = XML_MAX_BODY_BYTES;
+    builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(config))));
     builder.set_auth(gate.clone());
     builder.set_access(gate);
     Ok(S3Endpoint {

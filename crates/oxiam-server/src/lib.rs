@@ -4,6 +4,7 @@
 //! Each stage is a function in [`pipeline`]; this module only starts and stops the server.
 
 mod listen;
+mod operations;
 mod pipeline;
 
 pub use listen::Limits;

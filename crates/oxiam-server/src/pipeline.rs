@@ -240,6 +240,9 @@ async fn handle(
     request: http::Request<Body>,
 ) -> Response {
     let (head, body) = request.into_parts();
+    if head.uri.path().starts_with(crate::operations::PREFIX) {
+        return crate::operations::answer(&app.oxiam, &head.method, head.uri.path()).await;
+    }
     let signed_service = match route(&head) {
         Route::S3 => {
             return app

@@ -123,3 +123,122 @@ async fn a_stop_ends_within_the_grace_period_despite_a_half_sent_request() {
     assert!(stopped.is_ok(), "the server did not stop");
     assert!(read_to_close(&mut idle, Duration::from_secs(5)).await.is_some());
 }
+
+async fn get(server: &TestServer, method: &str, path: &str) -> (u16, String) {
+    let reply = common::raw::send(server, method, path, &[("host".to_owned(), "x".to_owned())], "").await;
+    (reply.status, reply.body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_readiness_answer_without_credentials() {
+    let server = TestServer::start(Backend::Postgres).await;
+    assert_eq!(get(&server, "GET", "/_oxiam/health").await, (200, "ok\n".to_owned()));
+    assert_eq!(get(&server, "GET", "/_oxiam/ready").await, (200, "ready\n".to_owned()));
+    assert_eq!(get(&server, "GET", "/_oxiam/nothing").await.0, 404);
+    assert_eq!(get(&server, "POST", "/_oxiam/health").await.0, 405);
+
+    // The database refuses connections: still alive, no longer ready; then ready again.
+    let name = server.pg_database().unwrap().to_owned();
+    let mut admin = common::admin().await;
+    for sql in [
+        format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"),
+        format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+    ] {
+        sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(sql))
+            .await
+            .unwrap();
+    }
+    assert_eq!(get(&server, "GET", "/_oxiam/ready").await.0, 503);
+    assert_eq!(get(&server, "GET", "/_oxiam/health").await.0, 200);
+    sqlx::Executor::execute(
+        &mut admin,
+        sqlx::AssertSqlSafe(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(get(&server, "GET", "/_oxiam/ready").await.0, 200);
+    server.stop().await;
+}
+
+/// A user with no permissions at all cannot make the server read more than a bounded XML
+/// body: s3s reads DeleteObjects' whole list before the keys are authorized one by one, so
+/// the read itself is capped (oxiam_s3::XML_MAX_BODY_BYTES, far above AWS's 1,000 keys).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_xml_body_is_refused_after_a_bounded_read() {
+    use aws_credential_types::Credentials;
+    use aws_sigv4::http_request::{PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_smithy_runtime_api::client::identity::Identity;
+
+    let server = TestServer::start(Backend::Sqlite).await;
+    let iam = server.root_iam();
+    iam.create_user().user_name("nobody").send().await.unwrap();
+    let key = iam.create_access_key().user_name("nobody").send().await.unwrap();
+    let key = key.access_key().unwrap();
+    let root_s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(server.endpoint())
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                common::ROOT_KEY,
+                common::ROOT_SECRET,
+                None,
+                None,
+                "test",
+            ))
+            .build(),
+    );
+    root_s3.create_bucket().bucket("big").send().await.unwrap();
+
+    let host = server.server.as_ref().unwrap().local_addr.to_string();
+    let identity: Identity = Credentials::new(key.access_key_id(), key.secret_access_key(), None, None, "t").into();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("s3")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let uri = format!("http://{host}/big?delete");
+    let headers = [("host", host.as_str())];
+    let signable = SignableRequest::new("POST", &uri, headers.into_iter(), SignableBody::UnsignedPayload).unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let size = 32 << 20;
+    let mut head =
+        format!("POST /big?delete HTTP/1.1\r\nhost: {host}\r\ncontent-length: {size}\r\nconnection: close\r\n");
+    for (name, value) in instructions.headers() {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+
+    let stream = connect(&server).await;
+    let (mut reader, mut writer) = stream.into_split();
+    let sender = tokio::spawn(async move {
+        writer.write_all(head.as_bytes()).await?;
+        let chunk = vec![b'x'; 64 << 10];
+        for _ in 0..(size / chunk.len()) {
+            writer.write_all(&chunk).await?;
+        }
+        std::io::Result::Ok(())
+    });
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(60), reader.read_to_end(&mut answer))
+        .await
+        .expect("the server answered")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        (answer.starts_with("HTTP/1.1 400") && answer.contains("<Code>MaxMessageLengthExceeded</Code>"))
+            || (answer.starts_with("HTTP/1.1 403") && answer.contains("<Code>AccessDenied</Code>")),
+        "{answer}"
+    );
+    // The server answered before the client could send it all.
+    let sent_all = sender.await.unwrap().is_ok();
+    assert!(!sent_all, "the whole 32 MB body was read");
+    server.stop().await;
+}

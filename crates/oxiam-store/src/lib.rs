@@ -172,6 +172,13 @@ impl Store {
         self.cache.as_deref().map(|c| (c, c.generation()))
     }
 
+    /// Whether the database answers (readiness): one round trip, reading the account table
+    /// the migrations created.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT COUNT(*) FROM accounts").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// The database this store runs on.
     pub fn backend(&self) -> Backend {
         self.backend

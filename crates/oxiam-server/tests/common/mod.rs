@@ -30,7 +30,7 @@ fn postgres_base() -> String {
     std::env::var("OXIAM_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
-async fn admin() -> sqlx::PgConnection {
+pub async fn admin() -> sqlx::PgConnection {
     use sqlx::Connection as _;
     let url = postgres_base();
     sqlx::PgConnection::connect(&url)
@@ -81,6 +81,11 @@ impl TestServer {
             _dir: dir,
             pg_database,
         }
+    }
+
+    /// The PostgreSQL database of this server, if it runs on one.
+    pub fn pg_database(&self) -> Option<&str> {
+        self.pg_database.as_deref()
     }
 
     pub fn endpoint(&self) -> String {
