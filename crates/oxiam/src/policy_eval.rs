@@ -83,26 +83,61 @@ pub fn run(args: &EvalArgs) -> Result<bool, String> {
         .nth(4)
         .filter(|a| !a.is_empty())
         .ok_or("--principal must be an ARN")?;
-    let role_arn;
+    let role_arn = match args.principal.split(":assumed-role/").nth(1) {
+        Some(rest) => format!(
+            "arn:aws:iam::{account}:role/{}",
+            rest.split('/').next().unwrap_or_default()
+        ),
+        None => String::new(),
+    };
     let principal = if args.principal.ends_with(":root") {
         oxiam_policy::Principal::root(&args.principal, account)
-    } else if let Some(rest) = args.principal.split(":assumed-role/").nth(1) {
-        let role = rest.split('/').next().unwrap_or_default();
-        role_arn = format!("arn:aws:iam::{account}:role/{role}");
+    } else if args.principal.contains(":assumed-role/") {
         oxiam_policy::Principal::assumed_role(&args.principal, &role_arn, account)
     } else {
         oxiam_policy::Principal::user(&args.principal, account)
     };
-    let mut context = oxiam_policy::Context::builder()
-        .set("aws:PrincipalArn", args.principal.as_str())
-        .set("aws:PrincipalAccount", account);
-    for entry in &args.context {
-        let (key, value) = entry
-            .split_once('=')
-            .ok_or_else(|| format!("--context {entry}: expected key=value"))?;
+    let given: Vec<(&str, &str)> = args
+        .context
+        .iter()
+        .map(|entry| {
+            entry
+                .split_once('=')
+                .ok_or_else(|| format!("--context {entry}: expected key=value"))
+        })
+        .collect::<Result<_, _>>()?;
+    // The principal's own keys, as the server sets them for a request it signs (a key given
+    // with --context wins): aws:PrincipalArn is a session's role, not the session.
+    let mut own: Vec<(&str, String)> = vec![("aws:PrincipalAccount", account.to_owned())];
+    if args.principal.ends_with(":root") {
+        own.push(("aws:PrincipalType", "Account".into()));
+        own.push(("aws:PrincipalArn", args.principal.clone()));
+        own.push(("aws:userid", account.to_owned()));
+    } else if args.principal.contains(":assumed-role/") {
+        own.push(("aws:PrincipalType", "AssumedRole".into()));
+        own.push(("aws:PrincipalArn", role_arn.clone()));
+    } else if let Some(name) = args.principal.split(":user/").nth(1).and_then(|p| p.rsplit('/').next()) {
+        own.push(("aws:PrincipalType", "User".into()));
+        own.push(("aws:PrincipalArn", args.principal.clone()));
+        own.push(("aws:username", name.to_owned()));
+    } else {
+        own.push(("aws:PrincipalArn", args.principal.clone()));
+    }
+    let mut context = oxiam_policy::Context::builder();
+    for (key, value) in own {
+        if !given.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            context = context.set(key, value.as_str());
+        }
+    }
+    for (key, value) in given {
         context = context.add(key, value);
     }
     let context = context.build();
+    // As on the server: AWS answers GetCallerIdentity for any caller, whatever its policies.
+    if args.action.eq_ignore_ascii_case("sts:GetCallerIdentity") {
+        println!("Allowed: sts:GetCallerIdentity needs no permission (AWS answers it whatever the policies say)");
+        return Ok(true);
+    }
     let mut request = oxiam_policy::Request::new(principal, &args.action, &args.resource, &context);
     if let Some(owner) = &args.resource_account {
         request = request.with_resource_account(owner);

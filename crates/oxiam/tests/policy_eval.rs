@@ -114,3 +114,91 @@ fn allows_denies_and_explains() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("MalformedPolicyDocument"), "{out}");
 }
+
+/// The principal's own keys come from `--principal` as the server sets them: a
+/// `${aws:username}` policy the server allows is allowed here without `--context`, and
+/// GetCallerIdentity is allowed whatever the policies say, as on the server.
+#[test]
+fn the_principal_brings_its_own_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("home.json"),
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:username}/*"},
+            {"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalType":"AssumedRole","aws:PrincipalArn":"arn:aws:iam::123456789012:role/ops"}}},
+            {"Effect":"Deny","Action":"sts:*","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let user = "arn:aws:iam::123456789012:user/team/alice";
+    let (code, out) = eval(
+        dir.path(),
+        &[
+            "--policy",
+            "home.json",
+            "--principal",
+            user,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::home/alice/x",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = eval(
+        dir.path(),
+        &[
+            "--policy",
+            "home.json",
+            "--principal",
+            user,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::home/bob/x",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    let session = "arn:aws:sts::123456789012:assumed-role/ops/s1";
+    let (code, out) = eval(
+        dir.path(),
+        &[
+            "--policy",
+            "home.json",
+            "--principal",
+            session,
+            "--action",
+            "s3:ListBucket",
+            "--resource",
+            "arn:aws:s3:::home",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = eval(
+        dir.path(),
+        &[
+            "--policy",
+            "home.json",
+            "--principal",
+            user,
+            "--action",
+            "sts:GetCallerIdentity",
+            "--resource",
+            "*",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = eval(
+        dir.path(),
+        &[
+            "--policy",
+            "home.json",
+            "--principal",
+            user,
+            "--action",
+            "sts:AssumeRole",
+            "--resource",
+            "*",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+}
