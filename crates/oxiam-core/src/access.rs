@@ -20,7 +20,6 @@
 //! Keys no request of a served operation can carry are listed, with the reason, in
 //! docs/differences.md; a test checks every served operation against the catalogue.
 
-use oxiam_catalogue::key_matches;
 use oxiam_protocol::{Member, ServiceError, iam, sts};
 use oxiam_store::{EntityKind, StoreError};
 
@@ -163,12 +162,13 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
     let mut boundary_from_target = false;
     if let (Some(service), Some(entry)) = (service, entry) {
         for pattern in entry.all_condition_keys(service) {
+            // Patterns are `PREFIX${TagKey}`: compare the prefix, no allocation per request.
             if let Some(prefix) = ["aws:ResourceTag/", "iam:ResourceTag/"]
                 .into_iter()
-                .find(|p| key_matches(pattern, &format!("{p}x")))
+                .find(|p| is_tag_pattern(pattern, p))
             {
                 resource_tag_prefixes.push(prefix);
-            } else if key_matches(pattern, "aws:RequestTag/x") {
+            } else if is_tag_pattern(pattern, "aws:RequestTag/") {
                 if let Some(Member::Tags(tags)) = request.member("Tags") {
                     for (key, value) in tags {
                         access
@@ -198,6 +198,14 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
         resource_tag_prefixes,
         boundary_from_target,
     }
+}
+
+/// Whether a catalogue key is the tag-key pattern `prefix${…}` (regardless of case).
+fn is_tag_pattern(pattern: &str, prefix: &str) -> bool {
+    pattern.len() > prefix.len()
+        && pattern.is_char_boundary(prefix.len())
+        && pattern[..prefix.len()].eq_ignore_ascii_case(prefix)
+        && pattern[prefix.len()..].starts_with(['$', '<'])
 }
 
 /// The values of a key named after a member of the request: `svc:Name` ← member `Name`

@@ -841,7 +841,31 @@ async fn moving_needs_permission_at_the_destination(server: &TestServer) {
         .unwrap();
 }
 
+/// The simulator's CallerArn may name only an IAM user (its API reference): a role ARN is
+/// refused, so it can never stand in for the principal being simulated.
+async fn simulator_caller_arn_must_be_a_user(server: &TestServer) {
+    let iam = server.root_iam();
+    iam.create_user().user_name("simulated").send().await.unwrap();
+    let e = iam
+        .simulate_principal_policy()
+        .policy_source_arn(format!("arn:aws:iam::{ACCOUNT}:user/simulated"))
+        .caller_arn("arn:aws:iam::999999999999:role/x")
+        .action_names("iam:GetUser")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidInput", "{}", message(&e));
+    iam.simulate_principal_policy()
+        .policy_source_arn(format!("arn:aws:iam::{ACCOUNT}:user/simulated"))
+        .caller_arn(format!("arn:aws:iam::{ACCOUNT}:user/simulated"))
+        .action_names("iam:GetUser")
+        .send()
+        .await
+        .unwrap();
+}
+
 on_both_backends!(
+    simulator_caller_arn_must_be_a_user,
     a_deny_on_each_key_blocks_only_its_value,
     the_escalations_are_refused,
     delegation_by_boundary_holds,
