@@ -183,9 +183,26 @@ def generate():
             for r in a["resources"]:
                 if r["name"] not in svc["resources"] and "*" not in r["name"]:
                     fail(f"{name}:{aname} names an unknown resource type {r['name']}")
+            # Every key a request for the action may be decided on, computed here once so
+            # that no request has to gather and sort them: the action's own, its resource
+            # types' as the action uses them, and the resource types' own; each once
+            # regardless of case, sorted regardless of case.
+            every = list(a["keys"])
+            for r in a["resources"]:
+                every += r["keys"]
+                every += svc["resources"].get(r["name"], {}).get("keys", [])
+            seen = {}
+            for k in sorted(every, key=lambda n: (n.lower(), n)):
+                seen.setdefault(k.lower(), k)
             w(
-                "            Action { name: %s, access_level: AccessLevel::%s, resource_types: &[%s], condition_keys: %s },"
-                % (rust_str(aname), access_level(a["access"]), resources, str_slice(sorted(a["keys"])))
+                "            Action { name: %s, access_level: AccessLevel::%s, resource_types: &[%s], condition_keys: %s, all_condition_keys: %s },"
+                % (
+                    rust_str(aname),
+                    access_level(a["access"]),
+                    resources,
+                    str_slice(sorted(a["keys"])),
+                    str_slice(list(seen.values())),
+                )
             )
         w("        ],")
         w("        resource_types: &[")

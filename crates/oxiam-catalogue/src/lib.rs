@@ -43,6 +43,10 @@ pub struct Action {
     /// The keys it supports beyond its resource types' keys, as the reference writes them
     /// (`aws:RequestTag/${TagKey}` is the pattern of every `aws:RequestTag/…` key).
     pub condition_keys: &'static [&'static str],
+    /// Every key a request for this action may be decided on: its own and those of the
+    /// resource types it acts on, each once, sorted regardless of case (see
+    /// [`Action::all_condition_keys`]).
+    pub all_condition_keys: &'static [&'static str],
 }
 
 /// A resource type as one action uses it.
@@ -180,23 +184,15 @@ impl Service {
 
 impl Action {
     /// Every key a request for this action may be decided on: the action's own and those
-    /// of the resource types it acts on, each once, in the reference's spelling.
-    pub fn all_condition_keys(&self, service: &Service) -> Vec<&'static str> {
-        let mut keys: Vec<&'static str> = self.condition_keys.to_vec();
-        for r in self.resource_types {
-            keys.extend(r.condition_keys);
-            if let Some(t) = service.resource_type(r.name) {
-                keys.extend(t.condition_keys);
-            }
-        }
-        keys.sort_unstable_by(|a, b| cmp_ignore_case(a, b));
-        keys.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-        keys
+    /// of the resource types it acts on, each once, in the reference's spelling, sorted
+    /// regardless of case. Computed by the generator: no request gathers them.
+    pub fn all_condition_keys(&self) -> &'static [&'static str] {
+        self.all_condition_keys
     }
 
     /// Whether `key` (a concrete key such as `aws:RequestTag/team`) is one this action lists.
-    pub fn supports_key(&self, service: &Service, key: &str) -> bool {
-        self.all_condition_keys(service).iter().any(|k| key_matches(k, key))
+    pub fn supports_key(&self, key: &str) -> bool {
+        self.all_condition_keys.iter().any(|k| key_matches(k, key))
     }
 }
 

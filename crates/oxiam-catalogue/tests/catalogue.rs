@@ -64,16 +64,16 @@ fn actions_are_found_regardless_of_case_and_sorted_for_search() {
 fn the_escalation_keys_are_listed_where_aws_lists_them() {
     let iam = oxiam_catalogue::service("iam").unwrap();
     let attach = iam.action("AttachUserPolicy").unwrap();
-    assert!(attach.supports_key(iam, "iam:PolicyARN"));
-    assert!(attach.supports_key(iam, "iam:PermissionsBoundary"));
+    assert!(attach.supports_key("iam:PolicyARN"));
+    assert!(attach.supports_key("iam:PermissionsBoundary"));
     assert!(
-        attach.supports_key(iam, "aws:ResourceTag/team"),
+        attach.supports_key("aws:ResourceTag/team"),
         "from the user resource type"
     );
     let create = iam.action("CreateUser").unwrap();
-    assert!(create.supports_key(iam, "aws:RequestTag/admin"));
-    assert!(create.supports_key(iam, "aws:TagKeys"));
-    assert!(!create.supports_key(iam, "iam:PolicyARN"));
+    assert!(create.supports_key("aws:RequestTag/admin"));
+    assert!(create.supports_key("aws:TagKeys"));
+    assert!(!create.supports_key("iam:PolicyARN"));
     assert_eq!(
         iam.condition_key("aws:tagkeys").unwrap().key_type,
         oxiam_catalogue::KeyType::ArrayOfString
@@ -88,4 +88,29 @@ fn key_patterns_match_their_instances_only() {
     assert!(key_matches("s3:ExistingObjectTag/<key>", "s3:ExistingObjectTag/x"));
     assert!(key_matches("iam:PolicyARN", "IAM:policyarn"));
     assert!(!key_matches("iam:PolicyARN", "iam:PolicyARNs"));
+}
+
+/// The generator's precomputed key list of every action is exactly the union of the action's
+/// own keys and its resource types' keys, each once regardless of case, sorted.
+#[test]
+fn every_actions_full_key_list_is_the_union_of_its_parts() {
+    for service in oxiam_catalogue::services() {
+        for action in service.actions {
+            let mut expected: Vec<String> = action.condition_keys.iter().map(|k| k.to_ascii_lowercase()).collect();
+            for r in action.resource_types {
+                expected.extend(r.condition_keys.iter().map(|k| k.to_ascii_lowercase()));
+                if let Some(t) = service.resource_type(r.name) {
+                    expected.extend(t.condition_keys.iter().map(|k| k.to_ascii_lowercase()));
+                }
+            }
+            expected.sort();
+            expected.dedup();
+            let listed: Vec<String> = action
+                .all_condition_keys()
+                .iter()
+                .map(|k| k.to_ascii_lowercase())
+                .collect();
+            assert_eq!(listed, expected, "{}:{}", service.name, action.name);
+        }
+    }
 }

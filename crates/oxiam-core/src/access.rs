@@ -124,8 +124,7 @@ struct Bound {
 pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
     let service_name = request.service();
     let operation = request.operation();
-    let service = oxiam_catalogue::service(service_name);
-    let entry = service.and_then(|s| s.action(operation));
+    let entry = oxiam_catalogue::action(service_name, operation);
     let resource_types = entry.map_or(&[][..], |a| a.resource_types);
     // A resource named by its own member (UserName, RoleName, PolicyArn, …) first; then a
     // member holding an ARN, in the model's order of members (SimulatePrincipalPolicy's
@@ -160,8 +159,8 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
     };
     let mut resource_tag_prefixes = Vec::new();
     let mut boundary_from_target = false;
-    if let (Some(service), Some(entry)) = (service, entry) {
-        for pattern in entry.all_condition_keys(service) {
+    if let Some(entry) = entry {
+        for &pattern in entry.all_condition_keys() {
             // Patterns are `PREFIX${TagKey}`: compare the prefix, no allocation per request.
             if let Some(prefix) = ["aws:ResourceTag/", "iam:ResourceTag/"]
                 .into_iter()

@@ -187,7 +187,7 @@ impl Oxiam {
             tag_access.keys = access
                 .keys
                 .iter()
-                .filter(|(key, _)| tag_action.supports_key(tag_session, key))
+                .filter(|(key, _)| tag_action.supports_key(key))
                 .cloned()
                 .collect();
             if !self

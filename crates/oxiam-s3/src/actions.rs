@@ -224,6 +224,8 @@ pub struct RequestView<'a> {
     pub query: Option<&'a str>,
     /// The request headers.
     pub headers: &'a HeaderMap,
+    /// Unix seconds now, by the server's clock (`s3:signatureAge`).
+    pub now: i64,
 }
 
 impl RequestView<'_> {
@@ -242,62 +244,102 @@ impl RequestView<'_> {
     fn version_id(&self) -> Option<String> {
         self.query_values("versionId").into_iter().next()
     }
+
+    fn presigned(&self) -> bool {
+        !self.query_values("X-Amz-Signature").is_empty()
+    }
 }
 
-/// Headers whose values S3 exposes as condition keys of the same name (`s3:x-amz-acl`, …)
-/// on the operations that write objects or ACLs.
-const WRITE_HEADER_KEYS: &[&str] = &[
-    "x-amz-acl",
-    "x-amz-grant-read",
-    "x-amz-grant-write",
-    "x-amz-grant-read-acp",
-    "x-amz-grant-write-acp",
-    "x-amz-grant-full-control",
-    "x-amz-server-side-encryption",
-    "x-amz-server-side-encryption-aws-kms-key-id",
-    "x-amz-storage-class",
-    "x-amz-copy-source",
-    "x-amz-metadata-directive",
+/// The keys of an action the catalogue does not know (`s3:<OperationName>` of an operation
+/// missing from [`rule`], `s3express:…`): those every S3 request carries.
+const EVERY_REQUEST_KEYS: &[&str] = &[
+    "s3:authType",
+    "s3:signatureAge",
+    "s3:signatureversion",
+    "s3:x-amz-content-sha256",
 ];
 
-fn writes_headers(op: &str) -> bool {
-    matches!(
-        op,
-        "PutObject" | "CopyObject" | "CreateMultipartUpload" | "CreateBucket" | "PutObjectAcl" | "PutBucketAcl"
-    )
-}
-
-/// The condition keys of the request: how it was signed, plus the keys the operation
-/// defines (`s3:prefix`, `s3:delimiter`, `s3:max-keys` for listings, `s3:x-amz-acl` and
-/// friends for writes, `s3:versionid`).
-fn condition_keys(view: &RequestView<'_>, version: Option<&str>) -> Vec<(String, Vec<String>)> {
+/// The condition keys one `action` of the request carries. For every key AWS's Service
+/// Authorization Reference lists for the action, the value the request gives it, bound
+/// once per kind of key (how it was signed, a query parameter, a header, the tags it
+/// sets); a key the action does not list is never carried, as in S3. Keys no request can
+/// carry here are listed in docs/differences.md.
+pub fn condition_keys(view: &RequestView<'_>, action: &str, version: Option<&str>) -> Vec<(String, Vec<String>)> {
+    let listed = oxiam_catalogue::action_named(action).map_or(EVERY_REQUEST_KEYS, |a| a.all_condition_keys());
     let mut keys = Vec::new();
-    let presigned = !view.query_values("X-Amz-Signature").is_empty() || !view.query_values("Signature").is_empty();
-    let auth_type = if presigned { "REST-QUERY-STRING" } else { "REST-HEADER" };
-    keys.push(("s3:authType".to_owned(), vec![auth_type.to_owned()]));
-    let v4 = view.header("authorization").is_some_and(|a| a.starts_with("AWS4-"))
-        || !view.query_values("X-Amz-Algorithm").is_empty();
-    let sig_version = if v4 { "AWS4-HMAC-SHA256" } else { "AWS" };
-    keys.push(("s3:signatureversion".to_owned(), vec![sig_version.to_owned()]));
-    if matches!(view.op, "ListObjects" | "ListObjectsV2" | "ListObjectVersions") {
-        for name in ["prefix", "delimiter", "max-keys"] {
-            let values = view.query_values(name);
-            if !values.is_empty() {
-                keys.push((format!("s3:{name}"), values));
-            }
-        }
-    }
-    if writes_headers(view.op) {
-        for name in WRITE_HEADER_KEYS {
-            if let Some(value) = view.header(name) {
-                keys.push((format!("s3:{name}"), vec![value.to_owned()]));
-            }
-        }
-    }
-    if let Some(version) = version {
-        keys.push(("s3:versionid".to_owned(), vec![version.to_owned()]));
+    for &pattern in listed {
+        bind(view, pattern, version, &mut keys);
     }
     keys
+}
+
+/// Adds the values the request gives the catalogue key `pattern`, if it gives any.
+fn bind(view: &RequestView<'_>, pattern: &str, version: Option<&str>, keys: &mut Vec<(String, Vec<String>)>) {
+    let Some(name) = pattern.strip_prefix("s3:") else {
+        // Global keys are the core's (aws:RequestTag on CreateBucket needs its body, which
+        // is not read before authorization).
+        return;
+    };
+    let one = |value: &str| vec![value.to_owned()];
+    let values = match name.to_ascii_lowercase().as_str() {
+        // How the request was signed. SigV2 is refused before this (gate.rs).
+        "authtype" => Some(one(match (view.op, view.presigned()) {
+            ("PostObject", _) => "POST",
+            (_, true) => "REST-QUERY-STRING",
+            (_, false) => "REST-HEADER",
+        })),
+        "signatureversion" => Some(one("AWS4-HMAC-SHA256")),
+        "signatureage" => signed_at(view).map(|at| vec![(view.now.saturating_sub(at).max(0) * 1000).to_string()]),
+        // A presigned URL's payload is never signed.
+        "x-amz-content-sha256" => match view.header("x-amz-content-sha256") {
+            Some(v) => Some(one(v)),
+            None if view.presigned() => Some(one("UNSIGNED-PAYLOAD")),
+            None => None,
+        },
+        // Query parameters of the listings, and the version the request names.
+        "prefix" | "delimiter" | "max-keys" => Some(view.query_values(name)).filter(|v| !v.is_empty()),
+        "versionid" => version.map(one),
+        // The tags a write sets, from `x-amz-tagging` (`k1=v1&k2=v2`).
+        "requestobjecttagkeys" => view.header("x-amz-tagging").map(|t| {
+            form_urlencoded::parse(t.as_bytes())
+                .map(|(k, _)| k.into_owned())
+                .collect()
+        }),
+        _ if oxiam_catalogue::key_matches("s3:RequestObjectTag/<key>", pattern) => {
+            if let Some(tagging) = view.header("x-amz-tagging") {
+                for (k, v) in form_urlencoded::parse(tagging.as_bytes()) {
+                    keys.push((format!("s3:RequestObjectTag/{k}"), vec![v.into_owned()]));
+                }
+            }
+            None
+        }
+        // The copy source as `bucket/key[?versionId=…]`, however the client wrote it (with
+        // or without the leading '/', percent-encoded or not), so that a pattern over it
+        // cannot be stepped around by spelling.
+        "x-amz-copy-source" => view.header("x-amz-copy-source").map(|source| {
+            let source = source.strip_prefix('/').unwrap_or(source);
+            one(&percent_encoding::percent_decode_str(source).decode_utf8_lossy())
+        }),
+        // Headers, each under its own name: `s3:x-amz-acl`, `s3:if-match`, …; the object
+        // lock keys drop the header's `x-amz-`.
+        lower if lower.starts_with("x-amz-") || lower == "if-match" || lower == "if-none-match" => {
+            view.header(lower).map(one)
+        }
+        lower @ ("object-lock-mode" | "object-lock-retain-until-date" | "object-lock-legal-hold") => {
+            view.header(&format!("x-amz-{lower}")).map(one)
+        }
+        _ => None,
+    };
+    if let Some(values) = values {
+        keys.push((pattern.to_owned(), values));
+    }
+}
+
+/// Unix seconds of the request's signature: `X-Amz-Date` in the headers or the query.
+fn signed_at(view: &RequestView<'_>) -> Option<i64> {
+    let header = view.header("x-amz-date").map(str::to_owned);
+    let value = header.or_else(|| view.query_values("X-Amz-Date").into_iter().next())?;
+    oxiam_sigv4::parse_amz_date(&value)
 }
 
 fn resource(on: On, path: &S3Path) -> (Option<String>, String) {
@@ -321,7 +363,7 @@ pub fn plan(view: &RequestView<'_>) -> Result<Plan, S3Error> {
         // `s3:<OperationName>` on its own resource.
         let (bucket, arn) = resource(generic_target(view.path), view.path);
         let mut access = Access::new(format!("s3:{}", view.op), arn);
-        access.keys = condition_keys(view, view.version_id().as_deref());
+        access.keys = condition_keys(view, &access.action, view.version_id().as_deref());
         return Ok(Plan {
             checks: vec![Check { bucket, access }],
             per_key: None,
@@ -341,7 +383,7 @@ pub fn plan(view: &RequestView<'_>) -> Result<Plan, S3Error> {
                 bucket = None;
             }
             let mut access = Access::new(action, arn);
-            access.keys = condition_keys(view, version.as_deref());
+            access.keys = condition_keys(view, action, version.as_deref());
             Ok(Plan {
                 checks: vec![Check { bucket, access }],
                 per_key: None,
@@ -382,22 +424,10 @@ pub fn plan(view: &RequestView<'_>) -> Result<Plan, S3Error> {
                 "s3:GetObject"
             };
             let mut get = Access::new(get_action, object_arn(&src_bucket, &src_key));
-            get.keys = condition_keys(
-                &RequestView {
-                    op: "GetObject",
-                    ..*view
-                },
-                version_id.as_deref(),
-            );
+            get.keys = condition_keys(view, get_action, version_id.as_deref());
             let (bucket, arn) = resource(On::Object, view.path);
             let mut put = Access::new("s3:PutObject", arn);
-            put.keys = condition_keys(
-                &RequestView {
-                    op: "CopyObject",
-                    ..*view
-                },
-                None,
-            );
+            put.keys = condition_keys(view, "s3:PutObject", None);
             Ok(Plan {
                 checks: vec![
                     Check {
@@ -604,6 +634,9 @@ mod tests {
         assert_eq!(p.checks[0].access.resource, "arn:aws:s3:::*");
     }
 
+    /// 2015-08-30T12:36:00Z, the time the tests' requests are checked at.
+    const NOW: i64 = 1_440_938_160;
+
     fn plan_of(op: &str, path: &S3Path, query: Option<&str>, headers: &[(&str, &str)]) -> Plan {
         let mut map = HeaderMap::new();
         for (k, v) in headers {
@@ -614,6 +647,7 @@ mod tests {
             path,
             query,
             headers: &map,
+            now: NOW,
         })
         .unwrap()
     }
@@ -677,6 +711,91 @@ mod tests {
     }
 
     #[test]
+    fn every_request_says_how_it_was_signed() {
+        let signed_ten_minutes_ago = [
+            ("authorization", "AWS4-HMAC-SHA256 Credential=x"),
+            ("x-amz-date", "20150830T122600Z"),
+            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+        ];
+        let p = plan_of("GetObject", &S3Path::object("b", "k"), None, &signed_ten_minutes_ago);
+        let access = &p.checks[0].access;
+        assert_eq!(key(access, "s3:authType"), Some(&["REST-HEADER".to_owned()][..]));
+        assert_eq!(key(access, "s3:signatureAge"), Some(&["600000".to_owned()][..]));
+        assert_eq!(
+            key(access, "s3:x-amz-content-sha256"),
+            Some(&["UNSIGNED-PAYLOAD".to_owned()][..])
+        );
+        let presigned = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123559Z&X-Amz-Signature=00";
+        let p = plan_of("GetObject", &S3Path::object("b", "k"), Some(presigned), &[]);
+        let access = &p.checks[0].access;
+        assert_eq!(key(access, "s3:authType"), Some(&["REST-QUERY-STRING".to_owned()][..]));
+        assert_eq!(key(access, "s3:signatureAge"), Some(&["1000".to_owned()][..]));
+        assert_eq!(
+            key(access, "s3:x-amz-content-sha256"),
+            Some(&["UNSIGNED-PAYLOAD".to_owned()][..])
+        );
+        // An action the catalogue does not know still says how it was signed.
+        let p = plan_of("Frobnicate", &S3Path::bucket("b"), None, &signed_ten_minutes_ago);
+        assert_eq!(
+            key(&p.checks[0].access, "s3:signatureAge"),
+            Some(&["600000".to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn a_key_the_action_does_not_list_is_not_carried() {
+        let p = plan_of(
+            "GetObject",
+            &S3Path::object("b", "k"),
+            Some("prefix=a"),
+            &[("x-amz-acl", "public-read"), ("x-amz-tagging", "a=b")],
+        );
+        let access = &p.checks[0].access;
+        assert_eq!(key(access, "s3:prefix"), None);
+        assert_eq!(key(access, "s3:x-amz-acl"), None);
+        assert_eq!(key(access, "s3:RequestObjectTag/a"), None);
+        let p = plan_of(
+            "ListObjects",
+            &S3Path::bucket("b"),
+            None,
+            &[("x-amz-acl", "public-read")],
+        );
+        assert_eq!(key(&p.checks[0].access, "s3:x-amz-acl"), None);
+        assert_eq!(key(&p.checks[0].access, "s3:prefix"), None, "no prefix= sent");
+    }
+
+    #[test]
+    fn writes_carry_their_tags_headers_and_lock_settings() {
+        let p = plan_of(
+            "PutObject",
+            &S3Path::object("b", "k"),
+            None,
+            &[
+                ("x-amz-tagging", "team=red&env=prod%20eu"),
+                ("x-amz-object-lock-mode", "GOVERNANCE"),
+                ("x-amz-server-side-encryption", "AES256"),
+                ("if-none-match", "*"),
+            ],
+        );
+        let access = &p.checks[0].access;
+        assert_eq!(key(access, "s3:RequestObjectTag/team"), Some(&["red".to_owned()][..]));
+        assert_eq!(
+            key(access, "s3:RequestObjectTag/env"),
+            Some(&["prod eu".to_owned()][..])
+        );
+        assert_eq!(
+            key(access, "s3:RequestObjectTagKeys"),
+            Some(&["team".to_owned(), "env".to_owned()][..])
+        );
+        assert_eq!(key(access, "s3:object-lock-mode"), Some(&["GOVERNANCE".to_owned()][..]));
+        assert_eq!(
+            key(access, "s3:x-amz-server-side-encryption"),
+            Some(&["AES256".to_owned()][..])
+        );
+        assert_eq!(key(access, "s3:if-none-match"), Some(&["*".to_owned()][..]));
+    }
+
+    #[test]
     fn copy_needs_get_on_the_source_and_put_on_the_destination() {
         let p = plan_of(
             "CopyObject",
@@ -708,6 +827,7 @@ mod tests {
             path: &S3Path::object("b", "k"),
             query: None,
             headers: &map,
+            now: NOW,
         };
         assert!(plan(&view).is_err());
     }

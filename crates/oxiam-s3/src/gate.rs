@@ -36,6 +36,12 @@ pub struct Caller {
     pub facts: RequestFacts,
     /// The per-key action of [`actions::Rule::PerKey`] operations.
     pub per_key: Option<(&'static str, Option<&'static str>)>,
+    /// What each per-key access's condition keys are read from: the operation, the query
+    /// and the headers of the request, and when it was checked.
+    op: String,
+    query: Option<String>,
+    headers: HeaderMap,
+    now: i64,
 }
 
 /// oxiam's S3Auth and S3Access.
@@ -171,11 +177,11 @@ impl Gate {
         });
         // S3 names the resource in quotes in its AccessDenied messages.
         let mut access = check.access.clone();
-        // The bucket's owner is the resource's account (an S3 ARN names none).
-        if let Some(meta) = &meta {
-            for key in ["aws:ResourceAccount", "s3:ResourceAccount"] {
-                access.keys.push((key.to_owned(), vec![meta.owner_account.clone()]));
-            }
+        // The bucket's owner is the resource's account (an S3 ARN names none); with no
+        // bucket yet (CreateBucket) or none at all (ListBuckets), the caller's own.
+        let resource_account = meta.as_ref().map_or(&principal.account_id, |m| &m.owner_account);
+        for key in ["aws:ResourceAccount", "s3:ResourceAccount"] {
+            access.keys.push((key.to_owned(), vec![resource_account.clone()]));
         }
         access.shown_as = Some(format!("\"{}\"", access.resource));
         match self.oxiam.authorize(principal, &access, facts, resource_policy).await {
@@ -197,13 +203,30 @@ impl Gate {
         }
     }
 
-    /// Authorizes `action` on one object of `bucket` for an operation whose keys are in
-    /// its body.
-    pub async fn authorize_key(&self, caller: &Caller, action: &str, bucket: &str, key: &str) -> S3Result<()> {
+    /// Authorizes `action` on one object (or `version`) of `bucket` for an operation whose
+    /// keys are in its body, with the condition keys the request carries for that action.
+    pub async fn authorize_key(
+        &self,
+        caller: &Caller,
+        action: &str,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+    ) -> S3Result<()> {
         actions::check_key(key)?;
+        let path = s3s::path::S3Path::object(bucket, key);
+        let view = RequestView {
+            op: &caller.op,
+            path: &path,
+            query: caller.query.as_deref(),
+            headers: &caller.headers,
+            now: caller.now,
+        };
+        let mut access = Access::new(action, actions::object_arn(bucket, key));
+        access.keys = actions::condition_keys(&view, action, version);
         let check = Check {
             bucket: Some(bucket.to_owned()),
-            access: Access::new(action, actions::object_arn(bucket, key)),
+            access,
         };
         self.authorize(&caller.principal, &caller.facts, &check).await
     }
@@ -270,6 +293,7 @@ impl S3Access for Gate {
             path: cx.s3_path(),
             query,
             headers: cx.headers(),
+            now,
         };
         let plan = actions::plan(&view)?;
         let expected_owner = cx
@@ -290,10 +314,20 @@ impl S3Access for Gate {
                 return Err(errors::access_denied());
             }
         }
+        // Only an operation that authorizes per key needs the request kept for it.
+        let (query, headers) = match plan.per_key {
+            Some(_) => (query.map(str::to_owned), cx.headers().clone()),
+            None => (None, HeaderMap::new()),
+        };
+        let op = cx.s3_op().name().to_owned();
         cx.extensions_mut().insert(Caller {
             principal,
             facts,
             per_key: plan.per_key,
+            op,
+            query,
+            headers,
+            now,
         });
         Ok(())
     }

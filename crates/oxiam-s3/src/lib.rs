@@ -52,6 +52,34 @@ pub enum Error {
     },
 }
 
+/// The S3 operations oxiam answers itself; every other operation s3s routes is still
+/// authorized (see [`actions`]) and then answers NotImplemented.
+pub const SERVED_OPERATIONS: &[&str] = &[
+    "AbortMultipartUpload",
+    "CompleteMultipartUpload",
+    "CopyObject",
+    "CreateBucket",
+    "CreateMultipartUpload",
+    "DeleteBucket",
+    "DeleteBucketPolicy",
+    "DeleteObject",
+    "DeleteObjects",
+    "GetBucketLocation",
+    "GetBucketPolicy",
+    "GetObject",
+    "HeadBucket",
+    "HeadObject",
+    "ListBuckets",
+    "ListObjects",
+    "ListObjectsV2",
+    "ListParts",
+    "PostObject",
+    "PutBucketPolicy",
+    "PutObject",
+    "UploadPart",
+    "UploadPartCopy",
+];
+
 /// The largest XML request body read (see [`service`]).
 pub const XML_MAX_BODY_BYTES: usize = 4 << 20;
 
@@ -136,5 +164,43 @@ impl S3Endpoint {
             response.headers_mut().entry("x-amz-request-id").or_insert(id);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The list of served operations is the list of operations `store.rs` implements.
+    #[test]
+    fn served_operations_are_those_the_store_implements() {
+        let source = include_str!("store.rs");
+        let mut implemented: Vec<String> = source
+            .lines()
+            .filter_map(|line| {
+                let (name, _) = line.trim().strip_prefix("async fn ")?.split_once('(')?;
+                // Only the S3 trait's methods take an `S3Request`.
+                source_has_request(source, name).then(|| camel(name))
+            })
+            .collect();
+        implemented.sort();
+        assert_eq!(implemented, super::SERVED_OPERATIONS);
+    }
+
+    fn source_has_request(source: &str, name: &str) -> bool {
+        let at = source.find(&format!("async fn {name}(")).unwrap();
+        let signature = &source[at..at + source[at..].find('{').unwrap()];
+        signature.contains("S3Request<")
+    }
+
+    fn camel(snake: &str) -> String {
+        snake
+            .split('_')
+            .map(|part| {
+                let mut chars = part.chars();
+                match chars.next() {
+                    Some(c) => c.to_ascii_uppercase().to_string() + chars.as_str(),
+                    None => String::new(),
+                }
+            })
+            .collect()
     }
 }

@@ -448,7 +448,7 @@ impl S3 for Store {
             return Err(errors::access_denied());
         };
         self.gate
-            .authorize_key(&caller, action, &req.input.bucket, &req.input.key)
+            .authorize_key(&caller, action, &req.input.bucket, &req.input.key, None)
             .await?;
         self.existing(&req.input.bucket).await?;
         self.fs.post_object(req).await.map_err(with_aws_message)
@@ -504,7 +504,11 @@ impl S3 for Store {
                 (Some(_), Some(v)) => v,
                 _ => action,
             };
-            match self.gate.authorize_key(&caller, action, &bucket, &object.key).await {
+            match self
+                .gate
+                .authorize_key(&caller, action, &bucket, &object.key, object.version_id.as_deref())
+                .await
+            {
                 Ok(()) => allowed.push(object),
                 Err(e) => refused.push(Error {
                     code: Some(e.code().as_str().to_owned()),

@@ -29,6 +29,11 @@ pub use canonical::{
 };
 pub use error::{AuthError, AuthErrorKind};
 
+/// Unix seconds of an `X-Amz-Date` value (ISO 8601 basic format, `20150830T123600Z`).
+pub fn parse_amz_date(value: &str) -> Option<i64> {
+    date::parse_basic(value)
+}
+
 /// Skew IAM/STS tolerate in either direction, and the cap on presigned validity (D4).
 const MAX_SKEW_SECS: i64 = 15 * 60;
 const TERMINATOR: &str = "aws4_request";

@@ -138,3 +138,60 @@ pub async fn call_as(server: &TestServer, key_id: &str, secret: &str, body: &str
     );
     send(server, "POST", &target, &headers, body).await
 }
+
+/// An S3 request signed as the SDK for Rust signs one (path-style, the payload's SHA-256 in
+/// `x-amz-content-sha256`, no path normalization), at `time`, and sent. `target` is the
+/// path and query as they go on the wire.
+pub async fn s3_send(
+    server: &TestServer,
+    (key_id, secret): (&str, &str),
+    method: &str,
+    target: &str,
+    extra_headers: &[(String, String)],
+    body: &str,
+    time: SystemTime,
+) -> Reply {
+    use aws_sigv4::http_request::{PayloadChecksumKind, PercentEncodingMode, UriPathNormalizationMode};
+    let host = server.server.as_ref().unwrap().local_addr.to_string();
+    let identity: Identity = Credentials::new(key_id, secret, None, None, "test").into();
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("s3")
+        .time(time)
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    // A request may say its payload is unsigned; the signer then writes that header itself.
+    let unsigned = extra_headers
+        .iter()
+        .any(|(n, v)| n == "x-amz-content-sha256" && v == "UNSIGNED-PAYLOAD");
+    let mut headers = vec![("host".to_owned(), host.clone())];
+    headers.extend(
+        extra_headers
+            .iter()
+            .filter(|(n, _)| n != "x-amz-content-sha256")
+            .cloned(),
+    );
+    let uri = format!("http://{host}{target}");
+    let payload = if unsigned {
+        SignableBody::UnsignedPayload
+    } else {
+        SignableBody::Bytes(body.as_bytes())
+    };
+    let signable = SignableRequest::new(
+        method,
+        &uri,
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        payload,
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    headers.extend(instructions.headers().map(|(n, v)| (n.to_owned(), v.to_owned())));
+    send(server, method, target, &headers, body).await
+}
