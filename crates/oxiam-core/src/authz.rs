@@ -64,6 +64,110 @@ pub struct RequestFacts {
     pub referer: Option<String>,
 }
 
+/// How one access was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Allowed.
+    Allowed,
+    /// Denied because nothing allowed it.
+    ImplicitDeny,
+    /// Denied by a `Deny` statement.
+    ExplicitDeny,
+}
+
+impl Outcome {
+    /// `Allowed`, `ImplicitDeny`, `ExplicitDeny` (the simulator's words).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "Allowed",
+            Outcome::ImplicitDeny => "ImplicitDeny",
+            Outcome::ExplicitDeny => "ExplicitDeny",
+        }
+    }
+}
+
+/// What authorization decided for one access, kept for the request's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The action asked.
+    pub action: String,
+    /// The resource it was asked on.
+    pub resource: String,
+    /// Allowed or denied, and how.
+    pub outcome: Outcome,
+    /// What decided: `POLICY#SID` or `POLICY statement N` for a statement, `account root`,
+    /// or the rule that answered before any policy (`no permission required`, …).
+    pub decided_by: String,
+}
+
+impl Verdict {
+    fn new(access: &Access, outcome: Outcome, decided_by: impl Into<String>) -> Self {
+        Self {
+            action: access.action.clone(),
+            resource: access.resource.clone(),
+            outcome,
+            decided_by: decided_by.into(),
+        }
+    }
+
+    /// A verdict reached by a rule before any policy was read.
+    pub fn rule(access: &Access, outcome: Outcome, rule: &str) -> Self {
+        Self::new(access, outcome, rule)
+    }
+
+    /// The verdict of an engine decision.
+    pub(crate) fn of(access: &Access, decision: &oxiam_policy::Decision) -> Self {
+        use oxiam_policy::Reason;
+        let statement = |s: &oxiam_policy::StatementRef| match &s.sid {
+            Some(sid) => format!("{}#{sid}", s.policy_id),
+            None => format!("{} statement {}", s.policy_id, s.index + 1),
+        };
+        match &decision.reason {
+            Reason::Allowed(s) => Self::new(access, Outcome::Allowed, statement(s)),
+            Reason::ExplicitDeny(s) => Self::new(access, Outcome::ExplicitDeny, statement(s)),
+            Reason::RootAccount => Self::new(access, Outcome::Allowed, "account root"),
+            Reason::NoAllow { missing } => Self::new(
+                access,
+                Outcome::ImplicitDeny,
+                format!("no Allow in the {} policies", kind_name(*missing)),
+            ),
+        }
+    }
+}
+
+fn kind_name(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::Identity => "identity-based",
+        PolicyKind::Resource => "resource-based",
+        PolicyKind::Trust => "trust",
+        PolicyKind::Boundary => "permissions boundary",
+        PolicyKind::Session => "session",
+        PolicyKind::Scp => "service control",
+    }
+}
+
+/// A refused access: the error the caller gets, and the verdict when a decision was made
+/// (none when authorization itself failed).
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// What was decided, if anything was.
+    pub verdict: Option<Verdict>,
+    /// The answer.
+    pub error: ServiceError,
+}
+
+impl From<ServiceError> for Refusal {
+    fn from(error: ServiceError) -> Self {
+        Self { verdict: None, error }
+    }
+}
+
+impl From<Refusal> for ServiceError {
+    fn from(refusal: Refusal) -> Self {
+        refusal.error
+    }
+}
+
 /// A resource-based policy that applies to the request (a bucket policy, a trust policy).
 #[derive(Debug, Clone, Copy)]
 pub struct ResourcePolicy<'a> {
@@ -294,11 +398,11 @@ impl Oxiam {
         access: &Access,
         facts: &RequestFacts,
         resource_policy: Option<ResourcePolicy<'_>>,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Verdict, Refusal> {
         // AWS answers GetCallerIdentity and GetSessionToken for any authenticated caller,
         // whatever its policies ("no permissions are required", STS API reference).
         if access.action == "sts:GetCallerIdentity" || access.action == "sts:GetSessionToken" {
-            return Ok(());
+            return Ok(Verdict::new(access, Outcome::Allowed, "no permission required"));
         }
         // Credentials from GetSessionToken without MFA may not call IAM, nor STS beyond
         // AssumeRole and GetCallerIdentity (IAM User Guide, "Comparing the AWS STS API
@@ -311,14 +415,21 @@ impl Oxiam {
             let sts_allowed = access.action.eq_ignore_ascii_case("sts:AssumeRole");
             let action = access.action.to_ascii_lowercase();
             if action.starts_with("iam:") || (action.starts_with("sts:") && !sts_allowed) {
-                return Err(ServiceError::new(
-                    common_errors::ACCESS_DENIED,
-                    format!(
-                        "User: {} is not authorized to perform: {} with credentials from GetSessionToken that carry no MFA",
-                        principal.arn(),
-                        access.action
+                return Err(Refusal {
+                    verdict: Some(Verdict::new(
+                        access,
+                        Outcome::ImplicitDeny,
+                        "credentials from GetSessionToken without MFA",
+                    )),
+                    error: ServiceError::new(
+                        common_errors::ACCESS_DENIED,
+                        format!(
+                            "User: {} is not authorized to perform: {} with credentials from GetSessionToken that carry no MFA",
+                            principal.arn(),
+                            access.action
+                        ),
                     ),
-                ));
+                });
             }
         }
         let policies = self.principal_policies(principal).await?;
@@ -347,12 +458,16 @@ impl Oxiam {
             resource_must_allow: false,
         };
         let decision = oxiam_policy::evaluate(&request, &set);
+        let verdict = Verdict::of(access, &decision);
         if decision.allowed {
-            return Ok(());
+            return Ok(verdict);
         }
         let shown = access.shown_as.as_deref().unwrap_or(&access.resource);
         let message = decision.denial_message(&arn, &access.action, shown).unwrap_or_default();
-        Err(ServiceError::new(common_errors::ACCESS_DENIED, message))
+        Err(Refusal {
+            verdict: Some(verdict),
+            error: ServiceError::new(common_errors::ACCESS_DENIED, message),
+        })
     }
 }
 

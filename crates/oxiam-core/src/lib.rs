@@ -15,6 +15,7 @@ pub mod errors;
 pub mod iam;
 pub mod ids;
 mod principal;
+pub mod record;
 pub mod secrets;
 pub mod sts;
 mod tags;

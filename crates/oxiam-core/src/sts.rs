@@ -12,7 +12,7 @@ use oxiam_protocol::sts::{
 use oxiam_protocol::{Sensitive, ServiceError, Timestamp, common_errors};
 use oxiam_store::{RoleRow, SessionRow, StoreError, UserSessionRow};
 
-use crate::authz::{Access, RequestFacts};
+use crate::authz::{Access, Outcome, Refusal, RequestFacts, Verdict};
 use crate::{Oxiam, Principal, PrincipalKind, documents, errors, ids};
 
 /// Sessions last an hour unless the request asks otherwise.
@@ -122,15 +122,15 @@ impl Oxiam {
         caller: &Principal,
         request: &Request,
         facts: &RequestFacts,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Vec<Verdict>, Refusal> {
         match request {
             Request::AssumeRole(input) => self
                 .authorize_assume_role(caller, request, input, facts)
                 .await
-                .map(|_| ()),
+                .map(|(_, verdicts)| verdicts),
             other => {
-                self.authorize(caller, &self.access(caller, other).await?, facts, None)
-                    .await
+                let access = self.access(caller, other).await?;
+                Ok(vec![self.authorize(caller, &access, facts, None).await?])
             }
         }
     }
@@ -143,23 +143,36 @@ impl Oxiam {
         request: &Request,
         input: &AssumeRoleRequest,
         facts: &RequestFacts,
-    ) -> Result<RoleRow, ServiceError> {
-        let denied = || access_denied(caller, "sts:AssumeRole", &input.role_arn);
+    ) -> Result<(RoleRow, Vec<Verdict>), Refusal> {
+        let assume = Access::new("sts:AssumeRole", input.role_arn.clone());
+        // The same answer whether the role is missing or does not trust the caller; the
+        // record says which.
+        let denied = |why: &str| Refusal {
+            verdict: Some(Verdict::rule(&assume, Outcome::ImplicitDeny, why)),
+            error: access_denied(caller, "sts:AssumeRole", &input.role_arn),
+        };
         if matches!(caller.kind, PrincipalKind::Root) {
-            return Err(ServiceError::new(
-                common_errors::ACCESS_DENIED,
-                "Roles may not be assumed by root accounts.",
-            ));
+            return Err(Refusal {
+                verdict: Some(Verdict::rule(
+                    &assume,
+                    Outcome::ImplicitDeny,
+                    "the account root assumes no role",
+                )),
+                error: ServiceError::new(
+                    common_errors::ACCESS_DENIED,
+                    "Roles may not be assumed by root accounts.",
+                ),
+            });
         }
-        let (account, name) = parse_role_arn(&input.role_arn).ok_or_else(denied)?;
+        let (account, name) = parse_role_arn(&input.role_arn).ok_or_else(|| denied("not a role ARN"))?;
         let role = match self.store.get_role(account, name).await {
             Ok(role) => role,
-            Err(StoreError::NotFound) => return Err(denied()),
-            Err(e) => return Err(errors::internal(e)),
+            Err(StoreError::NotFound) => return Err(denied("no such role")),
+            Err(e) => return Err(errors::internal(e).into()),
         };
         let role_arn = ids::role_arn(&role.account_id, &role.path, &role.name);
         if role_arn != input.role_arn {
-            return Err(denied());
+            return Err(denied("no such role at that path"));
         }
         let trust = oxiam_policy::compile(role_arn.clone(), &role.trust_policy, PolicyKind::Trust)
             .map_err(|e| ServiceError::new(sts_errors::MALFORMED_POLICY_DOCUMENT, e.message))?;
@@ -172,8 +185,12 @@ impl Oxiam {
         let decision = self
             .evaluate_with_trust(caller, &access, facts, &trust, &role.account_id)
             .await?;
-        if !decision {
-            return Err(denied());
+        let mut verdicts = vec![Verdict::of(&access, &decision)];
+        if !decision.allowed {
+            return Err(Refusal {
+                verdict: verdicts.pop(),
+                error: access_denied(caller, "sts:AssumeRole", &input.role_arn),
+            });
         }
         // Passing session tags is its own permission, sts:TagSession, which the trust
         // policy must grant too (with the tags as aws:RequestTag/… and aws:TagKeys).
@@ -190,14 +207,19 @@ impl Oxiam {
                 .filter(|(key, _)| tag_action.supports_key(key))
                 .cloned()
                 .collect();
-            if !self
+            let decision = self
                 .evaluate_with_trust(caller, &tag_access, facts, &trust, &role.account_id)
-                .await?
-            {
-                return Err(access_denied(caller, "sts:TagSession", &input.role_arn));
+                .await?;
+            let verdict = Verdict::of(&tag_access, &decision);
+            if !decision.allowed {
+                return Err(Refusal {
+                    verdict: Some(verdict),
+                    error: access_denied(caller, "sts:TagSession", &input.role_arn),
+                });
             }
+            verdicts.push(verdict);
         }
-        Ok(role)
+        Ok((role, verdicts))
     }
 
     async fn evaluate_with_trust(
@@ -207,7 +229,7 @@ impl Oxiam {
         facts: &RequestFacts,
         trust: &oxiam_policy::CompiledPolicy,
         role_account: &str,
-    ) -> Result<bool, ServiceError> {
+    ) -> Result<oxiam_policy::Decision, ServiceError> {
         let (identity, boundary, session, context): (_, _, _, Context) =
             self.caller_policies(caller, access, facts).await?;
         let arn = caller.arn();
@@ -223,7 +245,7 @@ impl Oxiam {
             scps: &[],
             resource_must_allow: true,
         };
-        Ok(oxiam_policy::evaluate_trust(&request, trust, &set).allowed)
+        Ok(oxiam_policy::evaluate_trust(&request, trust, &set))
     }
 
     /// Runs one authorized STS request.
@@ -354,7 +376,7 @@ impl Oxiam {
         // used is the one the decision was about.
         let (session_tags, transitive_tag_keys) = session_tags(caller, &input)?;
         let request = Request::AssumeRole(input.clone());
-        let role = self.authorize_assume_role(caller, &request, &input, facts).await?;
+        let (role, _) = self.authorize_assume_role(caller, &request, &input, facts).await?;
         let chained = matches!(caller.kind, PrincipalKind::AssumedRole { .. });
         let duration = input.duration_seconds.map_or(DEFAULT_SESSION_SECONDS, i64::from);
         if duration > role.max_session_duration {

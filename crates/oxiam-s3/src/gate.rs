@@ -12,7 +12,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use http::HeaderMap;
-use oxiam_core::authz::{Access, RequestFacts, ResourcePolicy};
+use oxiam_core::authz::{Access, Outcome, RequestFacts, ResourcePolicy, Verdict};
+use oxiam_core::record::RecordSlot;
 use oxiam_core::{AuthFailure, Clock, Oxiam, Principal};
 use oxiam_sigv4::AuthErrorKind;
 use s3s::S3Result;
@@ -36,6 +37,8 @@ pub struct Caller {
     pub facts: RequestFacts,
     /// The per-key action of [`actions::Rule::PerKey`] operations.
     pub per_key: Option<(&'static str, Option<&'static str>)>,
+    /// The request's record in flight, if the server keeps one.
+    slot: Option<RecordSlot>,
     /// What each per-key access's condition keys are read from: the operation, the query
     /// and the headers of the request, and when it was checked.
     op: String,
@@ -111,33 +114,6 @@ fn presigned_expires(query: Option<&str>) -> Option<u64> {
         .and_then(|(_, v)| v.parse().ok())
 }
 
-/// The region and service of the SigV4 credential scope (`AKID/DATE/REGION/SERVICE/aws4_request`),
-/// from the Authorization header or the presigned query; `None` for SigV2.
-fn credential_scope(headers: &HeaderMap, query: Option<&str>) -> Option<(String, String)> {
-    let from_header = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.starts_with("AWS4-"))
-        .and_then(|v| {
-            v.split([',', ' '])
-                .find_map(|part| part.trim().strip_prefix("Credential="))
-                .map(str::to_owned)
-        });
-    let credential = from_header.or_else(|| {
-        query.and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "X-Amz-Credential")
-                .map(|(_, v)| v.into_owned())
-        })
-    })?;
-    // The access key id holds no '/', so the scope is the last four parts.
-    let mut parts = credential.rsplit('/');
-    let _terminator = parts.next()?;
-    let service = parts.next()?.to_owned();
-    let region = parts.next()?.to_owned();
-    Some((region, service))
-}
-
 #[async_trait::async_trait]
 impl S3Auth for Gate {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
@@ -152,7 +128,18 @@ impl S3Auth for Gate {
 impl Gate {
     /// Allows or denies one access for `caller`, with the policy and owner of the bucket
     /// the resource lives in.
-    pub async fn authorize(&self, principal: &Principal, facts: &RequestFacts, check: &Check) -> S3Result<()> {
+    pub async fn authorize(
+        &self,
+        principal: &Principal,
+        facts: &RequestFacts,
+        check: &Check,
+        slot: Option<&RecordSlot>,
+    ) -> S3Result<()> {
+        let keep = |verdict: Verdict| {
+            if let Some(slot) = slot {
+                slot.update(|r| r.verdicts.push(verdict));
+            }
+        };
         let meta = match &check.bucket {
             Some(bucket) => self
                 .buckets
@@ -167,6 +154,11 @@ impl Gate {
         {
             // Another account's bucket with no bucket policy grants nothing to this
             // caller, whatever its own policies say (oxiam has no ACLs).
+            keep(Verdict::rule(
+                &check.access,
+                Outcome::ImplicitDeny,
+                "another account's bucket, with no bucket policy",
+            ));
             return Err(errors::access_denied());
         }
         let resource_policy = meta.as_ref().and_then(|m| {
@@ -184,9 +176,18 @@ impl Gate {
             access.keys.push((key.to_owned(), vec![resource_account.clone()]));
         }
         access.shown_as = Some(format!("\"{}\"", access.resource));
-        match self.oxiam.authorize(principal, &access, facts, resource_policy).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind.code == "AccessDenied" => {
+        let refusal = match self.oxiam.authorize(principal, &access, facts, resource_policy).await {
+            Ok(verdict) => {
+                keep(verdict);
+                return Ok(());
+            }
+            Err(refusal) => refusal,
+        };
+        if let Some(verdict) = refusal.verdict {
+            keep(verdict);
+        }
+        match refusal.error {
+            e if e.kind.code == "AccessDenied" => {
                 tracing::debug!(principal = %principal.arn(), action = %check.access.action, resource = %check.access.resource, "S3 access denied");
                 // S3 explains a denial only to callers of the bucket owner's account (S3
                 // User Guide, "Troubleshoot access denied (403 Forbidden) errors");
@@ -199,7 +200,7 @@ impl Gate {
                 let message = e.message.replace(" on resource: \"arn:aws:s3:::*\"", "");
                 Err(errors::with_message(s3s::S3ErrorCode::AccessDenied, message))
             }
-            Err(e) => Err(errors::internal("authorization failed", &e)),
+            e => Err(errors::internal("authorization failed", &e)),
         }
     }
 
@@ -228,13 +229,30 @@ impl Gate {
             bucket: Some(bucket.to_owned()),
             access,
         };
-        self.authorize(&caller.principal, &caller.facts, &check).await
+        self.authorize(&caller.principal, &caller.facts, &check, caller.slot.as_ref())
+            .await
     }
 }
 
 #[async_trait::async_trait]
 impl S3Access for Gate {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let slot = cx.extensions_mut().get::<RecordSlot>().cloned();
+        if let Some(slot) = &slot {
+            let op = cx.s3_op().name().to_owned();
+            slot.update(|r| r.operation = Some(op));
+        }
+        let result = self.check_request(cx, slot.as_ref()).await;
+        if let (Err(e), Some(slot)) = (&result, &slot) {
+            slot.update(|r| r.error_code = Some(e.code().as_str().to_owned()));
+        }
+        result
+    }
+}
+
+impl Gate {
+    /// [`S3Access::check`], filling the request's record as it learns who asks what.
+    async fn check_request(&self, cx: &mut S3AccessContext<'_>, slot: Option<&RecordSlot>) -> S3Result<()> {
         let source_ip = cx.extensions_mut().get::<ClientIp>().map(|c| c.0);
         // Anonymous requests: oxiam has no anonymous principal.
         let Some(credentials) = cx.credentials() else {
@@ -253,8 +271,9 @@ impl S3Access for Gate {
         // s3s does not look at session tokens: oxiam checks them here, before anything else
         // is decided (a role session needs its own token; a long-term key must have none).
         let token = session_token(cx.headers(), query);
-        let (region, service) =
-            credential_scope(cx.headers(), query).unwrap_or_else(|| ("us-east-1".to_owned(), "s3".to_owned()));
+        let authorization = cx.headers().get(http::header::AUTHORIZATION).map(|v| v.as_bytes());
+        let (region, service) = oxiam_sigv4::credential_scope(authorization, query.unwrap_or(""))
+            .map_or_else(|| ("us-east-1".to_owned(), "s3".to_owned()), |s| (s.region, s.service));
         if service != "s3" {
             return Err(errors::with_message(
                 s3s::S3ErrorCode::AuthorizationHeaderMalformed,
@@ -270,6 +289,13 @@ impl S3Access for Gate {
             Ok(_) => return Err(errors::invalid_access_key_id()),
             Err(e) => return Err(errors::internal("looking up an access key failed", &e)),
         };
+        if let Some(slot) = slot {
+            let arn = principal.arn();
+            slot.update(|r| {
+                r.principal = Some(arn);
+                r.access_key_id = Some(access_key.clone());
+            });
+        }
         let now = self.clock.now();
         match self.oxiam.check_session_token(&principal, token.as_deref(), now) {
             Ok(()) => {}
@@ -302,7 +328,7 @@ impl S3Access for Gate {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         for check in &plan.checks {
-            self.authorize(&principal, &facts, check).await?;
+            self.authorize(&principal, &facts, check, slot).await?;
         }
         if let (Some(expected), Some(bucket)) = (expected_owner, cx.s3_path().get_bucket_name()) {
             let meta = self
@@ -324,6 +350,7 @@ impl S3Access for Gate {
             principal,
             facts,
             per_key: plan.per_key,
+            slot: slot.cloned(),
             op,
             query,
             headers,
@@ -341,24 +368,6 @@ fn header_text(headers: &http::HeaderMap, name: http::header::HeaderName) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scope_from_header_and_query() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            http::header::AUTHORIZATION,
-            "AWS4-HMAC-SHA256 Credential=AKIA/20250101/eu-west-1/s3/aws4_request, SignedHeaders=host, Signature=00"
-                .parse()
-                .unwrap(),
-        );
-        assert_eq!(credential_scope(&h, None), Some(("eu-west-1".into(), "s3".into())));
-        let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20250101%2Fus-west-2%2Fs3%2Faws4_request";
-        assert_eq!(
-            credential_scope(&HeaderMap::new(), Some(q)),
-            Some(("us-west-2".into(), "s3".into()))
-        );
-        assert_eq!(credential_scope(&HeaderMap::new(), Some("a=b")), None);
-    }
 
     #[test]
     fn session_tokens_are_seen_in_headers_and_query() {

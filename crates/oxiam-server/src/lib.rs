@@ -6,9 +6,12 @@
 mod listen;
 mod operations;
 mod pipeline;
+mod protocol;
+mod record;
 
 pub use listen::Limits;
 pub use oxiam_core::Clock;
+pub use record::LogSink;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +39,9 @@ pub struct ServerConfig {
     pub bootstrap: BootstrapConfig,
     /// Timeouts and the connection cap.
     pub limits: Limits,
+    /// Where each request's record goes besides the log line (an audit trail, the
+    /// metrics, a test's collector).
+    pub sinks: Vec<Arc<dyn oxiam_core::record::RecordSink>>,
 }
 
 /// Why the server could not start.
@@ -232,6 +238,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         oxiam,
         clock: clock.clone(),
         s3,
+        sinks: std::iter::once(Arc::new(LogSink) as Arc<dyn oxiam_core::record::RecordSink>)
+            .chain(config.sinks.iter().cloned())
+            .collect(),
     });
     let (tx, rx) = oneshot::channel::<()>();
     let limits = config.limits;

@@ -1,7 +1,10 @@
 //! The request path, one stage per function, in the order they run:
-//! [`receive`] → [`route`] → authenticate → [`decode`] → authorize → execute →
-//! [`encode`] → record. Nothing goes back up the line.
+//! [`receive`] → [`route`] → protocol parse → authenticate → protocol decode → authorize
+//! (the verdict kept) → execute → protocol encode → record. Nothing goes back up the line,
+//! and no stage names a wire protocol: [`serve`] runs them for whichever [`Protocol`] the
+//! route chose. S3 requests go to the S3 endpoint whole, and come back to be recorded.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,11 +16,13 @@ use bytes::Bytes;
 use futures_util::FutureExt as _;
 use http::{HeaderValue, StatusCode};
 use oxiam_core::authz::RequestFacts;
+use oxiam_core::record::{RecordSink, RecordSlot, RequestRecord};
 use oxiam_core::{AuthFailure, Authenticated, Clock, Oxiam, Service, ids};
-use oxiam_protocol::query::QueryParams;
-use oxiam_protocol::{ServiceError, common_errors, encode_error, encode_response, iam, sts};
+use oxiam_protocol::{ServiceError, common_errors};
 use oxiam_sigv4::SignedRequest;
-use std::net::SocketAddr;
+use tracing::Instrument as _;
+
+use crate::protocol::{AwsQuery, Decoded, Encoded, Executed, Protocol};
 
 /// The largest request body oxiam reads (IAM's largest inputs, policy documents, are
 /// far smaller).
@@ -32,38 +37,24 @@ pub(crate) struct App {
     pub(crate) oxiam: Arc<Oxiam>,
     pub(crate) clock: Clock,
     pub(crate) s3: oxiam_s3::S3Endpoint,
+    /// Where each finished request record goes.
+    pub(crate) sinks: Arc<[Arc<dyn RecordSink>]>,
 }
 
-/// The signing name in the SigV4 credential scope (`AKID/DATE/REGION/SERVICE/aws4_request`),
-/// from the Authorization header or a presigned `X-Amz-Credential`. Read before anything
-/// is trusted: it only routes; authentication checks it again.
+/// The signing name in the SigV4 credential scope, read before anything is trusted: it
+/// only routes; authentication checks it again.
 fn signing_name(head: &http::request::Parts) -> Option<String> {
-    let service = |credential: &str| {
-        credential
-            .split('/')
-            .nth(3)
-            .map(|s| s.trim_end_matches([',', ' ']).to_owned())
-    };
-    let from_header = head
-        .headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split("Credential=").nth(1).and_then(service));
-    from_header.or_else(|| {
-        head.uri.query().unwrap_or("").split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=')?;
-            k.eq_ignore_ascii_case("X-Amz-Credential")
-                .then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
-                .and_then(|c| service(&c))
-        })
-    })
+    let authorization = head.headers.get(http::header::AUTHORIZATION).map(|v| v.as_bytes());
+    oxiam_sigv4::credential_scope(authorization, head.uri.query().unwrap_or("")).map(|s| s.service)
 }
 
 /// Where a request goes, from its head alone (S3 bodies are streamed, not buffered).
 enum Route {
     /// The S3 endpoint.
     S3,
-    /// The IAM/STS Query endpoint; the service when the signature names it.
+    /// The AWS Query protocol (IAM, STS); the service when the signature names it. A
+    /// signing name of a service oxiam does not serve comes here too, and authentication
+    /// refuses its credential scope in IAM's words, as IAM's endpoint would.
     Query(Option<Service>),
 }
 
@@ -101,17 +92,17 @@ pub(crate) fn router(app: App) -> Router {
 
 /// A request as received: everything later stages read, with the body fully buffered
 /// (SigV4 hashes the exact bytes before anything parses them).
-struct Received {
-    peer: SocketAddr,
-    method: String,
-    path: String,
-    query: String,
-    headers: Vec<(String, Vec<u8>)>,
-    body: Bytes,
+pub(crate) struct Received {
+    pub(crate) peer: SocketAddr,
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) query: String,
+    pub(crate) headers: Vec<(String, Vec<u8>)>,
+    pub(crate) body: Bytes,
 }
 
 impl Received {
-    fn content_type_is_form(&self) -> bool {
+    pub(crate) fn content_type_is_form(&self) -> bool {
         self.headers.iter().any(|(k, v)| {
             k.eq_ignore_ascii_case("content-type")
                 && std::str::from_utf8(v).is_ok_and(|v| {
@@ -125,84 +116,18 @@ impl Received {
     }
 }
 
-/// The Query service: the one the signature names, else the one whose API version
-/// `Version` gives (IAM and STS share no action names, but do share this endpoint).
-fn query_service(signed: Option<Service>, params: Option<&QueryParams>) -> Service {
-    signed.unwrap_or(match params.and_then(|p| p.get("Version")) {
-        Some(sts::API_VERSION) => Service::Sts,
-        _ => Service::Iam,
-    })
-}
-
-/// A decoded request of one service.
-enum Decoded {
-    Iam(iam::Request),
-    Sts(sts::Request),
-}
-
-/// Form pairs → the operation `Action` names → its typed, validated input.
-fn decode(service: Service, params: &QueryParams) -> Result<Decoded, ServiceError> {
-    let action = params
-        .get("Action")
-        .ok_or_else(|| ServiceError::new(common_errors::MISSING_ACTION, "Missing Action"))?;
-    let (version, found) = match service {
-        Service::Iam => (iam::API_VERSION, iam::Operation::from_action(action).map(|_| ())),
-        Service::Sts => (sts::API_VERSION, sts::Operation::from_action(action).map(|_| ())),
-    };
-    let asked_version = params.get("Version").unwrap_or(version);
-    if found.is_none() || asked_version != version {
-        return Err(ServiceError::new(
-            common_errors::INVALID_ACTION,
-            format!("Could not find operation {action} for version {asked_version}"),
-        ));
-    }
-    Ok(match service {
-        Service::Iam => {
-            let op = iam::Operation::from_action(action).expect("checked above");
-            Decoded::Iam(iam::decode(op, params)?)
-        }
-        Service::Sts => {
-            let op = sts::Operation::from_action(action).expect("checked above");
-            Decoded::Sts(sts::decode(op, params)?)
-        }
-    })
-}
-
-fn namespace(service: Service) -> &'static str {
-    match service {
-        Service::Iam => iam::XML_NAMESPACE,
-        Service::Sts => sts::XML_NAMESPACE,
-    }
-}
-
-fn xml_response(status: u16, request_id: &str, body: String) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+fn http_response(encoded: Encoded, request_id: &str) -> Response {
+    let mut response = Response::new(Body::from(encoded.body));
+    *response.status_mut() = StatusCode::from_u16(encoded.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
-    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(encoded.content_type),
+    );
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-RequestId", id);
     }
     response
-}
-
-/// An error → the XML error envelope, with its status.
-fn encode_failure(service: Service, request_id: &str, error: &ServiceError) -> (u16, String) {
-    (error.kind.status, encode_error(namespace(service), error, request_id))
-}
-
-fn encode_iam(request_id: &str, response: &iam::Response) -> String {
-    let op = response.operation();
-    encode_response(iam::XML_NAMESPACE, op.name(), op.has_output(), request_id, |w| {
-        response.write_result(w)
-    })
-}
-
-fn encode_sts(request_id: &str, response: &sts::Response) -> String {
-    let op = response.operation();
-    encode_response(sts::XML_NAMESPACE, op.name(), op.has_output(), request_id, |w| {
-        response.write_result(w)
-    })
 }
 
 async fn receive(peer: SocketAddr, request: http::Request<Body>) -> Result<Received, ServiceError> {
@@ -243,72 +168,129 @@ async fn handle(
     if head.uri.path().starts_with(crate::operations::PREFIX) {
         return crate::operations::answer(&app.oxiam, &head.method, head.uri.path()).await;
     }
-    let signed_service = match route(&head) {
-        Route::S3 => {
-            return app
-                .s3
-                .call(http::Request::from_parts(head, body), Some(peer.ip()))
-                .await
-                .map(Body::new);
-        }
-        Route::Query(service) => service,
-    };
-    let request = http::Request::from_parts(head, body);
     let started = Instant::now();
-    let request_id = ids::request_id();
+    let record = RequestRecord {
+        request_id: ids::request_id(),
+        time: app.clock.now(),
+        source_ip: Some(peer.ip()),
+        ..RequestRecord::default()
+    };
+    let span = tracing::info_span!("request", id = %record.request_id);
+    let route = route(&head);
+    let request = http::Request::from_parts(head, body);
+    let (response, mut record) = async {
+        match route {
+            Route::S3 => serve_s3(&app, request, record).await,
+            Route::Query(service) => serve(&AwsQuery, &app, request, service, record).await,
+        }
+    }
+    .instrument(span)
+    .await;
+    record.status = response.status().as_u16();
+    record.latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    for sink in app.sinks.iter() {
+        sink.record(&record);
+    }
+    response
+}
+
+/// An S3 request: the S3 endpoint answers it, filling its record in flight.
+async fn serve_s3(app: &App, mut request: http::Request<Body>, record: RequestRecord) -> (Response, RequestRecord) {
+    let peer = record.source_ip;
+    let slot = RecordSlot::new(RequestRecord {
+        service: "s3".to_owned(),
+        ..record
+    });
+    request.extensions_mut().insert(slot.clone());
+    let mut response = app.s3.call(request, peer).await;
+    let mut record = slot.take();
+    // The answer names the request by the id its record has.
+    if let Ok(id) = HeaderValue::from_str(&record.request_id) {
+        response.headers_mut().insert("x-amz-request-id", id);
+    }
+    // The S3 endpoint's errors are small XML documents held in memory: their code is read
+    // back for the record (a refusal by the gate has already set it).
+    if response.status().as_u16() >= 400 && record.error_code.is_none() {
+        record.error_code = response.body().bytes().and_then(|b| error_code(&b));
+    }
+    (response.map(Body::new), record)
+}
+
+/// The `<Code>` of an XML error document.
+fn error_code(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = start + text[start..].find("</Code>")?;
+    Some(text[start..end].to_owned())
+}
+
+/// A request of a protocol the pipeline speaks itself: every stage after routing.
+async fn serve<P: Protocol>(
+    protocol: &P,
+    app: &App,
+    request: http::Request<Body>,
+    signed_service: Option<Service>,
+    mut record: RequestRecord,
+) -> (Response, RequestRecord) {
+    let request_id = record.request_id.clone();
+    let peer = record
+        .source_ip
+        .map_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)), |ip| SocketAddr::new(ip, 0));
     let received = match receive(peer, request).await {
         Ok(r) => r,
         Err(e) => {
-            return xml_response(
-                e.kind.status,
-                &request_id,
-                encode_error(iam::XML_NAMESPACE, &e, &request_id),
+            record.error_code = Some(e.kind.code.to_owned());
+            let service = signed_service.unwrap_or(Service::Iam);
+            return (
+                http_response(protocol.encode_error(service, &request_id, &e), &request_id),
+                record,
             );
         }
     };
+    let parsed = protocol.parse(signed_service, &received);
+    let service = protocol.service(&parsed);
+    record.service = service.signing_name().to_owned();
+    record.operation = protocol.operation(&parsed).map(str::to_owned);
     // A panic is a bug, but the client still gets an answer in the protocol's envelope
     // (InternalFailure, 500) rather than a dropped connection.
-    let outcome =
-        std::panic::AssertUnwindSafe(run(&app.oxiam, &received, signed_service, &request_id, app.clock.now()))
-            .catch_unwind()
-            .await;
-    let (status, body, caller) = outcome.unwrap_or_else(|_| {
-        let error = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.");
-        let (status, body) = encode_failure(Service::Iam, &request_id, &error);
-        (status, body, None)
-    });
-    tracing::info!(
-        request_id = %request_id,
-        method = %received.method,
-        status,
-        caller = caller.as_deref().unwrap_or("-"),
-        elapsed_us = started.elapsed().as_micros() as u64,
-        "request"
-    );
-    xml_response(status, &request_id, body)
+    let outcome = std::panic::AssertUnwindSafe(run(protocol, app, &received, parsed, &mut record))
+        .catch_unwind()
+        .await;
+    let encoded = match outcome {
+        Ok(Ok(executed)) => protocol.encode(&request_id, &executed),
+        Ok(Err(e)) => {
+            record.error_code = Some(e.kind.code.to_owned());
+            protocol.encode_error(service, &request_id, &e)
+        }
+        Err(_) => {
+            let e = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.");
+            record.error_code = Some(e.kind.code.to_owned());
+            protocol.encode_error(service, &request_id, &e)
+        }
+    };
+    (http_response(encoded, &request_id), record)
 }
 
-/// The stages after `receive`; returns the status, the body, and the caller's ARN if known.
-async fn run(
-    oxiam: &Oxiam,
+/// authenticate → decode → authorize → execute, filling the record as each stage learns.
+async fn run<P: Protocol>(
+    protocol: &P,
+    app: &App,
     received: &Received,
-    signed_service: Option<Service>,
-    request_id: &str,
-    now: i64,
-) -> (u16, String, Option<String>) {
-    let form_body = if received.content_type_is_form() || received.method == "POST" {
-        std::str::from_utf8(&received.body).ok()
-    } else {
-        None
-    };
-    let forms: Vec<&str> = [Some(received.query.as_str()), form_body]
-        .into_iter()
-        .flatten()
-        .collect();
-    let params = QueryParams::parse(&forms);
-    let service = query_service(signed_service, params.as_ref().ok());
+    parsed: P::Parsed,
+    record: &mut RequestRecord,
+) -> Result<Executed, ServiceError> {
+    let oxiam = &app.oxiam;
+    let now = record.time;
+    let caller = authenticate(oxiam, received, now).await?;
+    record.principal = Some(caller.principal.arn());
+    record.access_key_id = Some(caller.claim.access_key_id.clone());
+    let outcome = authorize_and_execute(protocol, oxiam, received, &caller, parsed, now, record).await;
+    // Last use is noted whatever the answer: the key was used.
+    oxiam.record(&caller, now);
+    outcome
+}
 
-    // authenticate
+async fn authenticate(oxiam: &Oxiam, received: &Received, now: i64) -> Result<Authenticated, ServiceError> {
     let headers: Vec<(&str, &[u8])> = received
         .headers
         .iter()
@@ -321,35 +303,17 @@ async fn run(
         headers: &headers,
         body: &received.body,
     };
-    let caller: Authenticated = match oxiam.authenticate(&signed, now, QUERY_SERVICES).await {
-        Ok(caller) => caller,
-        Err(AuthFailure::Rejected(e)) => {
-            let error = ServiceError::new(
-                oxiam_protocol::ErrorKind {
-                    code: e.kind.code(),
-                    status: e.kind.http_status(),
-                    sender: true,
-                },
-                e.message,
-            );
-            let (status, body) = encode_failure(service, request_id, &error);
-            return (status, body, None);
-        }
-        Err(AuthFailure::Internal(e)) => {
-            let (status, body) = encode_failure(service, request_id, &oxiam_core::errors::internal(e));
-            return (status, body, None);
-        }
-    };
-    let arn = Some(caller.principal.arn());
-    let result = execute(oxiam, received, &caller, service, params, now, request_id).await;
-    // record
-    oxiam.record(&caller, now);
-    match result {
-        Ok(body) => (200, body, arn),
-        Err(e) => {
-            let (status, body) = encode_failure(service, request_id, &e);
-            (status, body, arn)
-        }
+    match oxiam.authenticate(&signed, now, QUERY_SERVICES).await {
+        Ok(caller) => Ok(caller),
+        Err(AuthFailure::Rejected(e)) => Err(ServiceError::new(
+            oxiam_protocol::ErrorKind {
+                code: e.kind.code(),
+                status: e.kind.http_status(),
+                sender: true,
+            },
+            e.message,
+        )),
+        Err(AuthFailure::Internal(e)) => Err(oxiam_core::errors::internal(e)),
     }
 }
 
@@ -362,16 +326,16 @@ fn header_text(received: &Received, name: &str) -> Option<String> {
         .and_then(|(_, v)| String::from_utf8(v.clone()).ok())
 }
 
-/// decode → authorize → execute → encode, for an authenticated caller.
-async fn execute(
+/// decode → authorize → execute, for an authenticated caller; each verdict is kept.
+async fn authorize_and_execute<P: Protocol>(
+    protocol: &P,
     oxiam: &Oxiam,
     received: &Received,
     caller: &Authenticated,
-    service: Service,
-    params: Result<QueryParams, ServiceError>,
+    parsed: P::Parsed,
     now: i64,
-    request_id: &str,
-) -> Result<String, ServiceError> {
+    record: &mut RequestRecord,
+) -> Result<Executed, ServiceError> {
     let principal = &caller.principal;
     let facts = RequestFacts {
         now,
@@ -381,18 +345,28 @@ async fn execute(
         user_agent: header_text(received, "user-agent"),
         referer: header_text(received, "referer"),
     };
-    match decode(service, &params?)? {
+    let keep = |record: &mut RequestRecord, refusal: oxiam_core::authz::Refusal| {
+        record.verdicts.extend(refusal.verdict);
+        refusal.error
+    };
+    match protocol.decode(parsed)? {
         Decoded::Iam(request) => {
             for access in oxiam.accesses(principal, &request).await? {
-                oxiam.authorize(principal, &access, &facts, None).await?;
+                let verdict = oxiam
+                    .authorize(principal, &access, &facts, None)
+                    .await
+                    .map_err(|r| keep(record, r))?;
+                record.verdicts.push(verdict);
             }
-            let response = oxiam.execute_iam(principal, request, now).await?;
-            Ok(encode_iam(request_id, &response))
+            Ok(Executed::Iam(oxiam.execute_iam(principal, request, now).await?))
         }
         Decoded::Sts(request) => {
-            oxiam.authorize_sts(principal, &request, &facts).await?;
-            let response = oxiam.execute_sts(principal, request, now, &facts).await?;
-            Ok(encode_sts(request_id, &response))
+            let verdicts = oxiam
+                .authorize_sts(principal, &request, &facts)
+                .await
+                .map_err(|r| keep(record, r))?;
+            record.verdicts.extend(verdicts);
+            Ok(Executed::Sts(oxiam.execute_sts(principal, request, now, &facts).await?))
         }
     }
 }

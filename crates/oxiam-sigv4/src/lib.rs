@@ -29,6 +29,21 @@ pub use canonical::{
 };
 pub use error::{AuthError, AuthErrorKind};
 
+pub use parse::credential_scope;
+
+/// The credential scope of a SigV4 request, as claimed (see [`credential_scope`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// The access key id.
+    pub access_key_id: String,
+    /// `YYYYMMDD`.
+    pub date: String,
+    /// The region signed for.
+    pub region: String,
+    /// The signing name: `iam`, `sts`, `s3`, …
+    pub service: String,
+}
+
 /// Unix seconds of an `X-Amz-Date` value (ISO 8601 basic format, `20150830T123600Z`).
 pub fn parse_amz_date(value: &str) -> Option<i64> {
     date::parse_basic(value)

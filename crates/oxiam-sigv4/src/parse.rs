@@ -278,3 +278,64 @@ fn parse_expires(value: &str) -> Result<u64, AuthError> {
         )),
     }
 }
+
+/// The credential scope a request claims (`AKID/DATE/REGION/SERVICE/aws4_request`), read
+/// from the `Authorization` header or a presigned `X-Amz-Credential`, before anything is
+/// verified: it says where a request goes and how to answer it, and is checked again by
+/// [`parse`] and [`crate::verify`]. `None` when the request names no SigV4 scope (unsigned,
+/// SigV2, or malformed).
+pub fn credential_scope(authorization: Option<&[u8]>, raw_query: &str) -> Option<crate::Scope> {
+    let from_header = authorization
+        .map(|v| String::from_utf8_lossy(v.trim_ascii()).into_owned())
+        .filter(|v| v.starts_with("AWS4-"))
+        .and_then(|v| {
+            v.split(|c: char| c == ',' || c.is_ascii_whitespace())
+                .find_map(|token| token.strip_prefix("Credential="))
+                .map(str::to_owned)
+        });
+    let credential = from_header.or_else(|| {
+        let query = decoded_query(raw_query);
+        query_param(&query, "X-Amz-Credential").map(str::to_owned)
+    })?;
+    let [access_key_id, date, region, service, _terminator] = split_credential(&credential).ok()?;
+    Some(crate::Scope {
+        access_key_id: access_key_id.to_owned(),
+        date: date.to_owned(),
+        region: region.to_owned(),
+        service: service.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::credential_scope;
+
+    #[test]
+    fn scope_from_header_and_query() {
+        let header =
+            b"AWS4-HMAC-SHA256 Credential=AKIA/20250101/eu-west-1/s3/aws4_request, SignedHeaders=host, Signature=00";
+        let scope = credential_scope(Some(header), "").unwrap();
+        assert_eq!(
+            (
+                scope.access_key_id.as_str(),
+                scope.date.as_str(),
+                scope.region.as_str(),
+                scope.service.as_str()
+            ),
+            ("AKIA", "20250101", "eu-west-1", "s3")
+        );
+        let query =
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20250101%2Fus-west-2%2Fsts%2Faws4_request";
+        let scope = credential_scope(None, query).unwrap();
+        assert_eq!((scope.region.as_str(), scope.service.as_str()), ("us-west-2", "sts"));
+        assert!(credential_scope(None, "a=b").is_none());
+        assert!(
+            credential_scope(Some(b"AWS AKIA:sig"), "").is_none(),
+            "SigV2 names no scope"
+        );
+        assert!(credential_scope(Some(b"AWS4-HMAC-SHA256 Credential=AKIA/x/y"), "").is_none());
+        // The header wins over the query, as in `parse`.
+        let scope = credential_scope(Some(header), query).unwrap();
+        assert_eq!(scope.service, "s3");
+    }
+}

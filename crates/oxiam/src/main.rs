@@ -198,6 +198,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             max_connections: args.max_connections.max(1),
             grace: std::time::Duration::from_secs(args.shutdown_grace),
         },
+        sinks: Vec::new(),
     };
     let mut server = start(config).await.map_err(|e| e.to_string())?;
     if let Some((id, secret)) = &server.generated_root_key {

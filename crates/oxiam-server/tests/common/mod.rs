@@ -3,7 +3,10 @@
 #![allow(dead_code)]
 
 use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+use std::sync::{Arc, Mutex};
+
 use oxiam_core::BootstrapConfig;
+use oxiam_core::record::{RecordSink, RequestRecord};
 use oxiam_server::{RunningServer, ServerConfig};
 use sqlx::Executor as _;
 
@@ -23,6 +26,35 @@ pub struct TestServer {
     pub server: Option<RunningServer>,
     _dir: tempfile::TempDir,
     pg_database: Option<String>,
+    /// Every request's record, as the server's sinks get it.
+    pub records: Arc<Records>,
+}
+
+/// A record sink that keeps what it gets.
+#[derive(Debug, Default)]
+pub struct Records(Mutex<Vec<RequestRecord>>);
+
+impl RecordSink for Records {
+    fn record(&self, record: &RequestRecord) {
+        self.0.lock().unwrap().push(record.clone());
+    }
+}
+
+impl Records {
+    /// The record of the request answered with `request_id`.
+    pub fn by_id(&self, request_id: &str) -> Option<RequestRecord> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|r| r.request_id == request_id)
+            .cloned()
+    }
+
+    /// Every record so far.
+    pub fn all(&self) -> Vec<RequestRecord> {
+        self.0.lock().unwrap().clone()
+    }
 }
 
 /// The PostgreSQL server tests create their databases on; the test script makes sure it runs.
@@ -46,6 +78,7 @@ impl TestServer {
     /// A server with these connection limits.
     pub async fn start_with(backend: Backend, limits: oxiam_server::Limits) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let records = Arc::new(Records::default());
         let (database_url, pg_database) = match backend {
             Backend::Sqlite => (None, None),
             Backend::Postgres => {
@@ -73,6 +106,7 @@ impl TestServer {
                 root_key: Some((ROOT_KEY.into(), ROOT_SECRET.into())),
             },
             limits,
+            sinks: vec![records.clone()],
         })
         .await
         .unwrap();
@@ -80,6 +114,7 @@ impl TestServer {
             server: Some(server),
             _dir: dir,
             pg_database,
+            records,
         }
     }
 

@@ -15,9 +15,19 @@ use super::{ROOT_KEY, ROOT_SECRET, TestServer};
 pub struct Reply {
     pub status: u16,
     pub body: String,
+    /// The status line and headers, as received.
+    pub head: String,
 }
 
 impl Reply {
+    /// A header's value (the name in lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
     pub fn code(&self) -> &str {
         self.body
             .split("<Code>")
@@ -52,11 +62,11 @@ pub async fn send(server: &TestServer, method: &str, target: &str, headers: &[(S
     stream.read_to_end(&mut raw).await.unwrap();
     let text = String::from_utf8(raw).unwrap();
     let status = text[9..12].parse().unwrap();
-    let body = text
+    let (head, body) = text
         .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
+        .map(|(h, b)| (h.to_owned(), b.to_owned()))
         .unwrap_or_default();
-    Reply { status, body }
+    Reply { status, body, head }
 }
 
 /// A form POST signed as the SDK signs it, at `time`, with `location`.

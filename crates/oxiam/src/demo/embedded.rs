@@ -44,6 +44,7 @@ impl Embedded {
                 )),
             },
             limits: oxiam_server::Limits::default(),
+            sinks: Vec::new(),
         })
         .await
         .map_err(|e| Error::new("starting the embedded oxiam", e.to_string()))?;

@@ -1,0 +1,119 @@
+//! One record per request, whatever the service: who asked what, what authorization
+//! decided and by which statement, and how it was answered. The server fills it along the
+//! request path and hands the finished record to its sinks (the log line, the audit trail,
+//! the metrics); nothing else is written about a request.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use crate::authz::{Outcome, Verdict};
+
+/// One request, as the server saw and answered it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// The id the response carries (`x-amzn-RequestId`, `x-amz-request-id`).
+    pub request_id: String,
+    /// Unix seconds when it arrived.
+    pub time: i64,
+    /// `iam`, `sts` or `s3`; empty when the request never said.
+    pub service: String,
+    /// The operation (`CreateUser`, `GetObject`), when it was known.
+    pub operation: Option<String>,
+    /// The caller's ARN, once authenticated.
+    pub principal: Option<String>,
+    /// The access key the request was signed with, once authenticated.
+    pub access_key_id: Option<String>,
+    /// The client's address.
+    pub source_ip: Option<IpAddr>,
+    /// Every access authorization decided, in order (most requests: one).
+    pub verdicts: Vec<Verdict>,
+    /// The error code of a failed request (`AccessDenied`, `NoSuchEntity`, …).
+    pub error_code: Option<String>,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// Microseconds from the request's arrival to its answer.
+    pub latency_us: u64,
+}
+
+impl RequestRecord {
+    /// The verdict that decided the request: the denial if one refused it, else the last
+    /// access allowed; `None` when nothing was authorized (authentication failed, say).
+    pub fn decision(&self) -> Option<&Verdict> {
+        self.verdicts
+            .iter()
+            .find(|v| v.outcome != Outcome::Allowed)
+            .or_else(|| self.verdicts.last())
+    }
+}
+
+/// Somewhere finished records go. Called on the request's task, after its answer is
+/// built: a sink must not block (write to a buffer or a channel).
+pub trait RecordSink: Send + Sync + std::fmt::Debug {
+    /// Takes one finished record.
+    fn record(&self, record: &RequestRecord);
+}
+
+/// The record of a request in flight through a service that is not the server's own
+/// pipeline (S3, inside s3s): the server puts one in the request's extensions, the service
+/// fills in what it learns (the operation, the caller, each verdict, a refusal's code), and
+/// the server finishes it when the answer is built.
+#[derive(Debug, Clone, Default)]
+pub struct RecordSlot(Arc<Mutex<RequestRecord>>);
+
+impl RecordSlot {
+    /// A slot holding `record`.
+    pub fn new(record: RequestRecord) -> Self {
+        Self(Arc::new(Mutex::new(record)))
+    }
+
+    /// Changes the record in flight.
+    pub fn update(&self, change: impl FnOnce(&mut RequestRecord)) {
+        // A panic while holding the lock leaves a record still worth finishing.
+        let mut record = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        change(&mut record);
+    }
+
+    /// The record as filled so far.
+    pub fn take(&self) -> RequestRecord {
+        let mut record = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::mem::take(&mut *record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(outcome: Outcome) -> Verdict {
+        Verdict {
+            action: "s3:GetObject".into(),
+            resource: "arn:aws:s3:::b/k".into(),
+            outcome,
+            decided_by: "p#s".into(),
+        }
+    }
+
+    #[test]
+    fn the_decision_is_the_refusal_else_the_last_allow() {
+        let mut record = RequestRecord::default();
+        assert_eq!(record.decision(), None);
+        record.verdicts = vec![verdict(Outcome::Allowed), verdict(Outcome::ExplicitDeny)];
+        assert_eq!(record.decision().unwrap().outcome, Outcome::ExplicitDeny);
+        record.verdicts = vec![verdict(Outcome::Allowed), verdict(Outcome::Allowed)];
+        assert_eq!(record.decision().unwrap().outcome, Outcome::Allowed);
+    }
+
+    #[test]
+    fn a_slot_is_filled_in_flight_and_taken_once() {
+        let slot = RecordSlot::new(RequestRecord {
+            request_id: "r".into(),
+            ..RequestRecord::default()
+        });
+        let shared = slot.clone();
+        shared.update(|r| r.operation = Some("GetObject".into()));
+        let record = slot.take();
+        assert_eq!(record.request_id, "r");
+        assert_eq!(record.operation.as_deref(), Some("GetObject"));
+        assert_eq!(slot.take(), RequestRecord::default());
+    }
+}

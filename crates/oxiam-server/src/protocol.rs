@@ -1,0 +1,166 @@
+//! Wire protocols: how a request's bytes become a typed operation of a service, and how an
+//! answer or an error goes back. The pipeline picks one per request, from the signing name,
+//! and names none itself. S3 speaks its REST protocol through s3s and is not one of these.
+//!
+//! A new protocol (awsJson1_1 for Organizations, restJson1 for Access Analyzer) is one more
+//! implementation of [`Protocol`] over its generated operations.
+
+use oxiam_core::Service;
+use oxiam_protocol::query::QueryParams;
+use oxiam_protocol::{ServiceError, common_errors, encode_error, encode_response, iam, sts};
+
+use crate::pipeline::Received;
+
+/// A typed request of one of the services the pipeline executes.
+pub(crate) enum Decoded {
+    Iam(iam::Request),
+    Sts(sts::Request),
+}
+
+/// A typed answer of one of those services.
+pub(crate) enum Executed {
+    Iam(iam::Response),
+    Sts(sts::Response),
+}
+
+/// An answer on the wire.
+pub(crate) struct Encoded {
+    pub(crate) status: u16,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: String,
+}
+
+/// One wire protocol. Pure: no I/O, no clock, no store.
+pub(crate) trait Protocol {
+    /// What the request asks for, read before anyone is authenticated and not yet
+    /// validated: enough to name the service and the operation, and to answer in the
+    /// service's envelope whatever happens next.
+    type Parsed;
+
+    /// Reads the request. `signed_service` is the signing name's service, if it names one.
+    fn parse(&self, signed_service: Option<Service>, received: &Received) -> Self::Parsed;
+
+    /// The service the request is for, as far as it says.
+    fn service(&self, parsed: &Self::Parsed) -> Service;
+
+    /// The operation's name, if the request names one this protocol knows the form of.
+    fn operation<'p>(&self, parsed: &'p Self::Parsed) -> Option<&'p str>;
+
+    /// The typed, validated operation (decoding errors are answered after
+    /// authentication, as AWS does).
+    fn decode(&self, parsed: Self::Parsed) -> Result<Decoded, ServiceError>;
+
+    /// A successful answer.
+    fn encode(&self, request_id: &str, executed: &Executed) -> Encoded;
+
+    /// A failed one, in `service`'s envelope.
+    fn encode_error(&self, service: Service, request_id: &str, error: &ServiceError) -> Encoded;
+}
+
+/// The AWS Query protocol of IAM and STS: form-encoded parameters in the body or the
+/// query string, XML answers.
+pub(crate) struct AwsQuery;
+
+/// A Query request, parsed: its service and its parameters (or why they could not be read).
+pub(crate) struct QueryRequest {
+    service: Service,
+    params: Result<QueryParams, ServiceError>,
+}
+
+impl Protocol for AwsQuery {
+    type Parsed = QueryRequest;
+
+    fn parse(&self, signed_service: Option<Service>, received: &Received) -> QueryRequest {
+        let form_body = if received.content_type_is_form() || received.method == "POST" {
+            std::str::from_utf8(&received.body).ok()
+        } else {
+            None
+        };
+        let forms: Vec<&str> = [Some(received.query.as_str()), form_body]
+            .into_iter()
+            .flatten()
+            .collect();
+        let params = QueryParams::parse(&forms);
+        // The service the signature names, else the one whose API version `Version` gives
+        // (IAM and STS share no action names, but do share this endpoint).
+        let service = signed_service.unwrap_or(match params.as_ref().ok().and_then(|p| p.get("Version")) {
+            Some(sts::API_VERSION) => Service::Sts,
+            _ => Service::Iam,
+        });
+        QueryRequest { service, params }
+    }
+
+    fn service(&self, parsed: &QueryRequest) -> Service {
+        parsed.service
+    }
+
+    fn operation<'p>(&self, parsed: &'p QueryRequest) -> Option<&'p str> {
+        parsed.params.as_ref().ok()?.get("Action")
+    }
+
+    /// Form pairs → the operation `Action` names → its typed, validated input.
+    fn decode(&self, parsed: QueryRequest) -> Result<Decoded, ServiceError> {
+        let params = parsed.params?;
+        let action = params
+            .get("Action")
+            .ok_or_else(|| ServiceError::new(common_errors::MISSING_ACTION, "Missing Action"))?;
+        let version = match parsed.service {
+            Service::Iam => iam::API_VERSION,
+            Service::Sts => sts::API_VERSION,
+        };
+        let asked_version = params.get("Version").unwrap_or(version);
+        let unknown = || {
+            ServiceError::new(
+                common_errors::INVALID_ACTION,
+                format!("Could not find operation {action} for version {asked_version}"),
+            )
+        };
+        if asked_version != version {
+            return Err(unknown());
+        }
+        Ok(match parsed.service {
+            Service::Iam => {
+                let op = iam::Operation::from_action(action).ok_or_else(unknown)?;
+                Decoded::Iam(iam::decode(op, &params)?)
+            }
+            Service::Sts => {
+                let op = sts::Operation::from_action(action).ok_or_else(unknown)?;
+                Decoded::Sts(sts::decode(op, &params)?)
+            }
+        })
+    }
+
+    fn encode(&self, request_id: &str, executed: &Executed) -> Encoded {
+        let body = match executed {
+            Executed::Iam(response) => {
+                let op = response.operation();
+                encode_response(iam::XML_NAMESPACE, op.name(), op.has_output(), request_id, |w| {
+                    response.write_result(w)
+                })
+            }
+            Executed::Sts(response) => {
+                let op = response.operation();
+                encode_response(sts::XML_NAMESPACE, op.name(), op.has_output(), request_id, |w| {
+                    response.write_result(w)
+                })
+            }
+        };
+        Encoded {
+            status: 200,
+            content_type: "text/xml",
+            body,
+        }
+    }
+
+    fn encode_error(&self, service: Service, request_id: &str, error: &ServiceError) -> Encoded {
+        let namespace = match service {
+            Service::Iam => iam::XML_NAMESPACE,
+            Service::Sts => sts::XML_NAMESPACE,
+        };
+        Encoded {
+            status: error.kind.status,
+            content_type: "text/xml",
+            body: encode_error(namespace, error, request_id),
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! One record per request, for IAM, STS and S3 alike: who asked, what was asked, what
+//! authorization decided and by which statement, and how the request was answered. The
+//! records are read from a sink the test server adds, as the audit trail and the metrics
+//! will read them.
+
+mod common;
+
+use std::time::SystemTime;
+
+use common::raw::{Reply, call, call_as, s3_send};
+use common::{ACCOUNT, ROOT_KEY, ROOT_SECRET, TestServer};
+use oxiam_core::authz::Outcome;
+use oxiam_core::record::RequestRecord;
+
+const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[
+    {"Sid":"Everything","Effect":"Allow","Action":"*","Resource":"*"},
+    {"Sid":"NoDeletingUsers","Effect":"Deny","Action":"iam:DeleteUser","Resource":"*"},
+    {"Sid":"NoSecrets","Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::records/secret"}]}"#;
+
+fn iam(body: &str) -> String {
+    format!("{body}&Version=2010-05-08")
+}
+
+/// The record of a Query reply (its `<RequestId>`), or of an S3 reply (`x-amz-request-id`).
+fn record_of(server: &TestServer, reply: &Reply) -> RequestRecord {
+    let id = reply
+        .body
+        .split("<RequestId>")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .or_else(|| reply.header("x-amz-request-id"))
+        .unwrap_or_else(|| panic!("no request id in {} {}", reply.head, reply.body))
+        .to_owned();
+    if let Some(header) = reply
+        .header("x-amzn-RequestId")
+        .or_else(|| reply.header("x-amz-request-id"))
+    {
+        assert_eq!(header, id, "the header and the body name the same request");
+    }
+    server
+        .records
+        .by_id(&id)
+        .unwrap_or_else(|| panic!("no record of request {id}"))
+}
+
+async fn user(server: &TestServer) -> (String, String) {
+    let iam_client = server.root_iam();
+    iam_client.create_user().user_name("recorded").send().await.unwrap();
+    iam_client
+        .put_user_policy()
+        .user_name("recorded")
+        .policy_name("p")
+        .policy_document(POLICY)
+        .send()
+        .await
+        .unwrap();
+    let key = iam_client
+        .create_access_key()
+        .user_name("recorded")
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    (key.access_key_id().to_owned(), key.secret_access_key().to_owned())
+}
+
+async fn every_request_has_one_record_with_its_decision(server: &TestServer) {
+    let (key, secret) = user(server).await;
+    let arn = format!("arn:aws:iam::{ACCOUNT}:user/recorded");
+    let before = server.records.all().len();
+
+    // IAM, allowed by a statement.
+    let reply = call_as(server, &key, &secret, &iam("Action=GetUser&UserName=recorded"), "iam").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let r = record_of(server, &reply);
+    assert_eq!((r.service.as_str(), r.operation.as_deref()), ("iam", Some("GetUser")));
+    assert_eq!(r.principal.as_deref(), Some(arn.as_str()));
+    assert_eq!(r.access_key_id.as_deref(), Some(key.as_str()));
+    assert_eq!((r.status, r.error_code.as_deref()), (200, None));
+    assert!(r.source_ip.is_some_and(|ip| ip.is_loopback()));
+    let d = r.decision().unwrap();
+    assert_eq!(d.outcome, Outcome::Allowed);
+    assert_eq!(d.action, "iam:GetUser");
+    assert_eq!(d.resource, arn);
+    assert_eq!(d.decided_by, "user/recorded/p#Everything");
+
+    // IAM, refused by a Deny statement, named.
+    let reply = call_as(
+        server,
+        &key,
+        &secret,
+        &iam("Action=DeleteUser&UserName=recorded"),
+        "iam",
+    )
+    .await;
+    assert_eq!(reply.status, 403);
+    let r = record_of(server, &reply);
+    let d = r.decision().unwrap();
+    assert_eq!(d.outcome, Outcome::ExplicitDeny);
+    assert_eq!(d.decided_by, "user/recorded/p#NoDeletingUsers");
+    assert_eq!((r.status, r.error_code.as_deref()), (403, Some("AccessDenied")));
+
+    // STS: no permission needed.
+    let reply = call_as(
+        server,
+        &key,
+        &secret,
+        "Action=GetCallerIdentity&Version=2011-06-15",
+        "sts",
+    )
+    .await;
+    let r = record_of(server, &reply);
+    assert_eq!(
+        (r.service.as_str(), r.operation.as_deref()),
+        ("sts", Some("GetCallerIdentity"))
+    );
+    assert_eq!(r.decision().unwrap().decided_by, "no permission required");
+
+    // A failure that is not authorization's: the request was allowed, then answered 404.
+    let reply = call(server, &iam("Action=GetUser&UserName=nobody"), "iam").await;
+    let r = record_of(server, &reply);
+    assert_eq!((r.status, r.error_code.as_deref()), (404, Some("NoSuchEntity")));
+    assert_eq!(r.decision().unwrap().decided_by, "account root");
+
+    // Authentication failed: nobody, and nothing decided.
+    let reply = call_as(server, "AKIAIOSFODNN7NOTREAL", &secret, &iam("Action=ListUsers"), "iam").await;
+    let r = record_of(server, &reply);
+    assert_eq!(r.error_code.as_deref(), Some("InvalidClientTokenId"));
+    assert_eq!((r.principal.as_deref(), r.decision()), (None, None));
+
+    // S3: allowed, refused by name, and an error of the operation itself.
+    let root = (ROOT_KEY, ROOT_SECRET);
+    let now = SystemTime::now;
+    assert_eq!(
+        s3_send(server, root, "PUT", "/records", &[], "", now()).await.status,
+        200
+    );
+    assert_eq!(
+        s3_send(server, root, "PUT", "/records/secret", &[], "x", now())
+            .await
+            .status,
+        200
+    );
+    let me = (key.as_str(), secret.as_str());
+    let reply = s3_send(server, me, "PUT", "/records/open", &[], "x", now()).await;
+    let r = record_of(server, &reply);
+    assert_eq!((r.service.as_str(), r.operation.as_deref()), ("s3", Some("PutObject")));
+    assert_eq!(r.principal.as_deref(), Some(arn.as_str()));
+    let d = r.decision().unwrap();
+    assert_eq!(
+        (d.action.as_str(), d.resource.as_str()),
+        ("s3:PutObject", "arn:aws:s3:::records/open")
+    );
+    assert_eq!((d.outcome, r.status), (Outcome::Allowed, 200));
+    let reply = s3_send(server, me, "GET", "/records/secret", &[], "", now()).await;
+    let r = record_of(server, &reply);
+    let d = r.decision().unwrap();
+    assert_eq!(d.outcome, Outcome::ExplicitDeny);
+    assert_eq!(d.decided_by, "user/recorded/p#NoSecrets");
+    assert_eq!((r.status, r.error_code.as_deref()), (403, Some("AccessDenied")));
+    let reply = s3_send(server, me, "GET", "/records/missing", &[], "", now()).await;
+    let r = record_of(server, &reply);
+    assert_eq!((r.status, r.error_code.as_deref()), (404, Some("NoSuchKey")));
+
+    // One record per request, no more: ten requests since `before` was read.
+    assert_eq!(server.records.all().len() - before, 10);
+}
+
+on_both_backends!(every_request_has_one_record_with_its_decision);
