@@ -289,12 +289,21 @@ fn bind(view: &RequestView<'_>, pattern: &str, version: Option<&str>, keys: &mut
             (_, false) => "REST-HEADER",
         })),
         "signatureversion" => Some(one("AWS4-HMAC-SHA256")),
-        "signatureage" => signed_at(view).map(|at| vec![(view.now.saturating_sub(at).max(0) * 1000).to_string()]),
-        // A presigned URL's payload is never signed.
-        "x-amz-content-sha256" => match view.header("x-amz-content-sha256") {
-            Some(v) => Some(one(v)),
-            None if view.presigned() => Some(one("UNSIGNED-PAYLOAD")),
-            None => None,
+        // Only presigned requests carry their signature's age (the S3 API reference, "Amazon
+        // S3 Signature Version 4 Authentication Specific Policy Keys"), from the signed
+        // query's X-Amz-Date, never from a header the holder of the URL could add.
+        "signatureage" if view.presigned() => {
+            signed_at(view).map(|at| vec![(view.now.saturating_sub(at).max(0) * 1000).to_string()])
+        }
+        // A presigned URL's payload is never signed, whatever header comes with it.
+        "x-amz-content-sha256" if view.presigned() => Some(one("UNSIGNED-PAYLOAD")),
+        "x-amz-content-sha256" => view.header("x-amz-content-sha256").map(one),
+        // Whether the operation creates an object, rather than starts or adds to one (the
+        // S3 User Guide's conditional-write policies exempt the multipart steps with it).
+        "objectcreationoperation" => match view.op {
+            "PutObject" | "CopyObject" | "CompleteMultipartUpload" | "PostObject" => Some(one("true")),
+            "CreateMultipartUpload" | "UploadPart" | "UploadPartCopy" => Some(one("false")),
+            _ => None,
         },
         // Query parameters of the listings, and the version the request names.
         "prefix" | "delimiter" | "max-keys" => Some(view.query_values(name)).filter(|v| !v.is_empty()),
@@ -316,10 +325,11 @@ fn bind(view: &RequestView<'_>, pattern: &str, version: Option<&str>, keys: &mut
         // The copy source as `bucket/key[?versionId=…]`, however the client wrote it (with
         // or without the leading '/', percent-encoded or not), so that a pattern over it
         // cannot be stepped around by spelling.
-        "x-amz-copy-source" => view.header("x-amz-copy-source").map(|source| {
-            let source = source.strip_prefix('/').unwrap_or(source);
-            one(&percent_encoding::percent_decode_str(source).decode_utf8_lossy())
-        }),
+        // (A value the parser refuses is kept as sent: a copy refuses it before this, and
+        // any other operation ignores it, but a policy still sees it.)
+        "x-amz-copy-source" => view
+            .header("x-amz-copy-source")
+            .map(|raw| one(&copy_source(raw).unwrap_or_else(|| raw.to_owned()))),
         // Headers, each under its own name: `s3:x-amz-acl`, `s3:if-match`, …; the object
         // lock keys drop the header's `x-amz-`.
         lower if lower.starts_with("x-amz-") || lower == "if-match" || lower == "if-none-match" => {
@@ -335,11 +345,105 @@ fn bind(view: &RequestView<'_>, pattern: &str, version: Option<&str>, keys: &mut
     }
 }
 
-/// Unix seconds of the request's signature: `X-Amz-Date` in the headers or the query.
+/// Unix seconds of a presigned request's signature: `X-Amz-Date` in its query.
 fn signed_at(view: &RequestView<'_>) -> Option<i64> {
-    let header = view.header("x-amz-date").map(str::to_owned);
-    let value = header.or_else(|| view.query_values("X-Amz-Date").into_iter().next())?;
+    let value = view.query_values("X-Amz-Date").into_iter().next()?;
     oxiam_sigv4::parse_amz_date(&value)
+}
+
+/// The copy source as the object store reads it, `bucket/key[?versionId=…]`: parsed by
+/// the same parser, so that no spelling of the header (a leading `/`, `%2F`, escapes)
+/// names one object to the store and another to a policy.
+fn copy_source(header: &str) -> Option<String> {
+    match CopySource::parse(header).ok()? {
+        CopySource::Bucket {
+            bucket,
+            key,
+            version_id: Some(version),
+        } => Some(format!("{bucket}/{key}?versionId={version}")),
+        CopySource::Bucket { bucket, key, .. } => Some(format!("{bucket}/{key}")),
+        CopySource::AccessPoint { .. } | CopySource::Outpost { .. } => None,
+    }
+}
+
+/// The fields of a browser form upload (PostObject) that S3 exposes as condition keys, as
+/// the headers they stand for in a PUT: the object store reads them from the form, so the
+/// policy must too (the request's own headers say nothing of the upload).
+pub fn post_form_headers(input: &s3s::dto::PostObjectInput) -> HeaderMap {
+    let mut fields: Vec<(&str, String)> = Vec::new();
+    let mut field = |name: &'static str, value: Option<String>| {
+        if let Some(value) = value {
+            fields.push((name, value));
+        }
+    };
+    field("x-amz-acl", input.acl.as_ref().map(|v| v.as_str().to_owned()));
+    field("x-amz-grant-full-control", input.grant_full_control.clone());
+    field("x-amz-grant-read", input.grant_read.clone());
+    field("x-amz-grant-read-acp", input.grant_read_acp.clone());
+    field("x-amz-grant-write-acp", input.grant_write_acp.clone());
+    field(
+        "x-amz-server-side-encryption",
+        input.server_side_encryption.as_ref().map(|v| v.as_str().to_owned()),
+    );
+    field(
+        "x-amz-server-side-encryption-aws-kms-key-id",
+        input.ssekms_key_id.clone(),
+    );
+    field(
+        "x-amz-server-side-encryption-customer-algorithm",
+        input.sse_customer_algorithm.clone(),
+    );
+    field(
+        "x-amz-storage-class",
+        input.storage_class.as_ref().map(|v| v.as_str().to_owned()),
+    );
+    field(
+        "x-amz-website-redirect-location",
+        input.website_redirect_location.clone(),
+    );
+    field("x-amz-tagging", input.tagging.clone());
+    field(
+        "x-amz-object-lock-mode",
+        input.object_lock_mode.as_ref().map(|v| v.as_str().to_owned()),
+    );
+    field(
+        "x-amz-object-lock-legal-hold",
+        input
+            .object_lock_legal_hold_status
+            .as_ref()
+            .map(|v| v.as_str().to_owned()),
+    );
+    let etag = |c: &s3s::dto::ETagCondition| c.to_http_header().ok().and_then(|v| v.to_str().ok().map(str::to_owned));
+    field("if-match", input.if_match.as_ref().and_then(etag));
+    field("if-none-match", input.if_none_match.as_ref().and_then(etag));
+    let mut headers = HeaderMap::new();
+    for (name, value) in fields {
+        if let Ok(value) = http::HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    headers
+}
+
+/// Refuses `x-amz-tagging` that names a key twice, regardless of case.
+fn check_tagging(view: &RequestView<'_>) -> Result<(), S3Error> {
+    check_tagging_value(view.header("x-amz-tagging"))
+}
+
+/// Refuses tags (`k1=v1&k2=v2`) that name a key twice, regardless of case.
+pub fn check_tagging_value(tagging: Option<&str>) -> Result<(), S3Error> {
+    let Some(tagging) = tagging else {
+        return Ok(());
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for (key, _) in form_urlencoded::parse(tagging.as_bytes()) {
+        let key = key.to_lowercase();
+        if seen.contains(&key) {
+            return Err(errors::duplicate_tag_keys());
+        }
+        seen.push(key);
+    }
+    Ok(())
 }
 
 fn resource(on: On, path: &S3Path) -> (Option<String>, String) {
@@ -358,6 +462,7 @@ pub fn plan(view: &RequestView<'_>) -> Result<Plan, S3Error> {
     if let S3Path::Object { key, .. } = view.path {
         check_key(key)?;
     }
+    check_tagging(view)?;
     let Some(rule) = rule(view.op) else {
         // Deny by default: an operation missing from the table still needs
         // `s3:<OperationName>` on its own resource.
@@ -720,13 +825,16 @@ mod tests {
         let p = plan_of("GetObject", &S3Path::object("b", "k"), None, &signed_ten_minutes_ago);
         let access = &p.checks[0].access;
         assert_eq!(key(access, "s3:authType"), Some(&["REST-HEADER".to_owned()][..]));
-        assert_eq!(key(access, "s3:signatureAge"), Some(&["600000".to_owned()][..]));
+        assert_eq!(key(access, "s3:signatureAge"), None, "only presigned requests carry it");
         assert_eq!(
             key(access, "s3:x-amz-content-sha256"),
             Some(&["UNSIGNED-PAYLOAD".to_owned()][..])
         );
+        // A presigned URL's age and payload come from the URL, whatever headers its
+        // holder adds (the gate refuses unsigned x-amz-* headers before this too).
         let presigned = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20150830T123559Z&X-Amz-Signature=00";
-        let p = plan_of("GetObject", &S3Path::object("b", "k"), Some(presigned), &[]);
+        let added = [("x-amz-date", "20150830T123600Z"), ("x-amz-content-sha256", "abc")];
+        let p = plan_of("GetObject", &S3Path::object("b", "k"), Some(presigned), &added);
         let access = &p.checks[0].access;
         assert_eq!(key(access, "s3:authType"), Some(&["REST-QUERY-STRING".to_owned()][..]));
         assert_eq!(key(access, "s3:signatureAge"), Some(&["1000".to_owned()][..]));
@@ -735,11 +843,62 @@ mod tests {
             Some(&["UNSIGNED-PAYLOAD".to_owned()][..])
         );
         // An action the catalogue does not know still says how it was signed.
-        let p = plan_of("Frobnicate", &S3Path::bucket("b"), None, &signed_ten_minutes_ago);
+        let p = plan_of("Frobnicate", &S3Path::bucket("b"), Some(presigned), &[]);
         assert_eq!(
             key(&p.checks[0].access, "s3:signatureAge"),
-            Some(&["600000".to_owned()][..])
+            Some(&["1000".to_owned()][..])
         );
+    }
+
+    #[test]
+    fn the_copy_source_is_read_as_the_store_reads_it() {
+        for (header, expected) in [
+            ("/bkt/secret/x", "bkt/secret/x"),
+            ("bkt/secret/x", "bkt/secret/x"),
+            ("%2Fbkt/secret/x", "bkt/secret/x"),
+            ("bkt/secre%74/x", "bkt/secret/x"),
+            ("bkt/k?versionId=3", "bkt/k?versionId=3"),
+        ] {
+            let p = plan_of(
+                "CopyObject",
+                &S3Path::object("d", "k"),
+                None,
+                &[("x-amz-copy-source", header)],
+            );
+            assert_eq!(
+                key(&p.checks[1].access, "s3:x-amz-copy-source"),
+                Some(&[expected.to_owned()][..]),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn object_creation_is_told_from_the_steps_of_an_upload() {
+        for (op, path, expected) in [
+            ("PutObject", S3Path::object("b", "k"), Some("true")),
+            ("CompleteMultipartUpload", S3Path::object("b", "k"), Some("true")),
+            ("CreateMultipartUpload", S3Path::object("b", "k"), Some("false")),
+            ("UploadPart", S3Path::object("b", "k"), Some("false")),
+        ] {
+            let p = plan_of(op, &path, None, &[]);
+            let value = key(&p.checks[0].access, "s3:ObjectCreationOperation").map(|v| v[0].as_str());
+            assert_eq!(value, expected, "{op}");
+        }
+    }
+
+    #[test]
+    fn tags_that_repeat_a_key_are_refused() {
+        let mut map = HeaderMap::new();
+        map.insert("x-amz-tagging", "team=blue&Team=red".parse().unwrap());
+        let view = RequestView {
+            op: "PutObject",
+            path: &S3Path::object("b", "k"),
+            query: None,
+            headers: &map,
+            now: NOW,
+        };
+        assert_eq!(*plan(&view).unwrap_err().code(), s3s::S3ErrorCode::InvalidTag);
     }
 
     #[test]

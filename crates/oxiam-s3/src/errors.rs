@@ -63,6 +63,27 @@ pub fn sigv2_refused() -> S3Error {
     e
 }
 
+/// An `x-amz-*` header the signature does not cover: whoever holds a signed request (a
+/// presigned URL) could otherwise add one, and with it a condition key's value.
+pub fn headers_not_signed(names: &[String]) -> S3Error {
+    with_message(
+        S3ErrorCode::AccessDenied,
+        format!(
+            "There were headers present in the request which were not signed: {}",
+            names.join(", ")
+        ),
+    )
+}
+
+/// Tags that repeat a key (regardless of case: condition keys are matched regardless of
+/// case, so `team` and `Team` would be one key with two values).
+pub fn duplicate_tag_keys() -> S3Error {
+    with_message(
+        S3ErrorCode::InvalidTag,
+        "Cannot provide multiple Tags with the same key",
+    )
+}
+
 /// A presigned URL valid for longer than S3 allows.
 pub fn presigned_too_long() -> S3Error {
     let mut e = with_message(

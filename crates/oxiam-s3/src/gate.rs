@@ -107,6 +107,37 @@ fn is_sigv2(headers: &HeaderMap, query: Option<&str>) -> bool {
     header || presigned
 }
 
+/// The `x-amz-*` headers a SigV4 request sends that its signature does not cover
+/// (`SignedHeaders` in the Authorization header, `X-Amz-SignedHeaders` in a presigned
+/// query). S3 refuses them: whoever holds a signed request could otherwise add one.
+fn unsigned_amz_headers(headers: &HeaderMap, query: Option<&str>) -> Vec<String> {
+    let from_header = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("AWS4-"))
+        .and_then(|v| {
+            v.split([',', ' '])
+                .find_map(|part| part.trim().strip_prefix("SignedHeaders="))
+                .map(str::to_owned)
+        });
+    let signed = from_header.or_else(|| {
+        form_urlencoded::parse(query?.as_bytes())
+            .find(|(k, _)| k == "X-Amz-SignedHeaders")
+            .map(|(_, v)| v.into_owned())
+    });
+    let Some(signed) = signed else {
+        return Vec::new();
+    };
+    let signed: Vec<String> = signed.split(';').map(str::to_ascii_lowercase).collect();
+    let mut unsigned: Vec<String> = headers
+        .keys()
+        .map(|name| name.as_str().to_owned())
+        .filter(|name| name.starts_with("x-amz-") && !signed.contains(name))
+        .collect();
+    unsigned.dedup();
+    unsigned
+}
+
 /// `X-Amz-Expires` of a presigned SigV4 URL (a value that is not a number is s3s's to refuse).
 fn presigned_expires(query: Option<&str>) -> Option<u64> {
     form_urlencoded::parse(query?.as_bytes())
@@ -205,14 +236,14 @@ impl Gate {
     }
 
     /// Authorizes `action` on one object (or `version`) of `bucket` for an operation whose
-    /// keys are in its body, with the condition keys the request carries for that action.
+    /// keys are in its body, with the condition keys the request carries for that action
+    /// (read from `form` instead of the request's headers for a form upload).
     pub async fn authorize_key(
         &self,
         caller: &Caller,
-        action: &str,
-        bucket: &str,
-        key: &str,
+        (action, bucket, key): (&str, &str, &str),
         version: Option<&str>,
+        form: Option<&HeaderMap>,
     ) -> S3Result<()> {
         actions::check_key(key)?;
         let path = s3s::path::S3Path::object(bucket, key);
@@ -220,7 +251,7 @@ impl Gate {
             op: &caller.op,
             path: &path,
             query: caller.query.as_deref(),
-            headers: &caller.headers,
+            headers: form.unwrap_or(&caller.headers),
             now: caller.now,
         };
         let mut access = Access::new(action, actions::object_arn(bucket, key));
@@ -268,6 +299,10 @@ impl Gate {
             return Err(errors::presigned_too_long());
         }
         check_xml_body_length(cx.s3_op().name(), cx.method(), cx.headers())?;
+        let unsigned = unsigned_amz_headers(cx.headers(), query);
+        if !unsigned.is_empty() {
+            return Err(errors::headers_not_signed(&unsigned));
+        }
         // s3s does not look at session tokens: oxiam checks them here, before anything else
         // is decided (a role session needs its own token; a long-term key must have none).
         let token = session_token(cx.headers(), query);

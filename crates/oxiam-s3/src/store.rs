@@ -204,6 +204,60 @@ impl Store {
     }
 
     /// Removes the file store's side files (object metadata) of every object of `bucket`.
+    /// The parts a CompleteMultipartUpload names exist and come in ascending order, as S3
+    /// checks before it assembles anything. The object store (s3s-fs) forgets the upload
+    /// before it reads the parts and fails a missing one with a 500, so a mistyped part
+    /// would otherwise lose the whole upload.
+    async fn check_parts(&self, req: &S3Request<CompleteMultipartUploadInput>) -> S3Result<()> {
+        let input = &req.input;
+        let listing = S3Request {
+            input: ListPartsInput {
+                bucket: input.bucket.clone(),
+                key: input.key.clone(),
+                upload_id: input.upload_id.clone(),
+                ..ListPartsInput::default()
+            },
+            method: req.method.clone(),
+            uri: req.uri.clone(),
+            headers: http::HeaderMap::new(),
+            extensions: http::Extensions::new(),
+            credentials: req.credentials.clone(),
+            region: req.region.clone(),
+            service: req.service.clone(),
+            trailing_headers: None,
+        };
+        let uploaded: Vec<i32> = self
+            .fs
+            .list_parts(listing)
+            .await
+            .map_err(with_aws_message)?
+            .output
+            .parts
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p.part_number)
+            .collect();
+        let named: Vec<Option<i32>> = input
+            .multipart_upload
+            .iter()
+            .flat_map(|m| m.parts.iter().flatten())
+            .map(|p| p.part_number)
+            .collect();
+        if named.iter().any(|n| n.is_none_or(|n| !uploaded.contains(&n))) {
+            return Err(errors::with_message(
+                S3ErrorCode::InvalidPart,
+                "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+            ));
+        }
+        if named.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(errors::with_message(
+                S3ErrorCode::InvalidPartOrder,
+                "The list of parts was not in ascending order. Parts must be ordered by part number.",
+            ));
+        }
+        Ok(())
+    }
+
     async fn purge_side_files(&self, bucket: &str) -> io::Result<()> {
         let prefix = format!(
             ".bucket-{}.object-",
@@ -447,8 +501,15 @@ impl S3 for Store {
         let Some((action, _)) = caller.per_key else {
             return Err(errors::access_denied());
         };
+        // A form signed with SigV2 names no region (its SigV4 form does): refused, as
+        // SigV2 is everywhere (s3s bounds no age for it and compares in variable time).
+        if req.region.is_none() {
+            return Err(errors::sigv2_refused());
+        }
+        let form = crate::actions::post_form_headers(&req.input);
+        crate::actions::check_tagging_value(form.get("x-amz-tagging").and_then(|v| v.to_str().ok()))?;
         self.gate
-            .authorize_key(&caller, action, &req.input.bucket, &req.input.key, None)
+            .authorize_key(&caller, (action, &req.input.bucket, &req.input.key), None, Some(&form))
             .await?;
         self.existing(&req.input.bucket).await?;
         self.fs.post_object(req).await.map_err(with_aws_message)
@@ -506,7 +567,12 @@ impl S3 for Store {
             };
             match self
                 .gate
-                .authorize_key(&caller, action, &bucket, &object.key, object.version_id.as_deref())
+                .authorize_key(
+                    &caller,
+                    (action, &bucket, &object.key),
+                    object.version_id.as_deref(),
+                    None,
+                )
                 .await
             {
                 Ok(()) => allowed.push(object),
@@ -619,6 +685,7 @@ impl S3 for Store {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         self.existing(&req.input.bucket).await?;
+        self.check_parts(&req).await?;
         self.fs.complete_multipart_upload(req).await.map_err(with_aws_message)
     }
 

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use common::raw::{Reply, s3_send};
+use common::raw::{Reply, s3_presigned, s3_send};
 use common::{ACCOUNT, ROOT_KEY, ROOT_SECRET, TestServer};
 
 /// Keys AWS lists for an action that no request of a served operation can carry, and why.
@@ -41,11 +41,6 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
         "*",
         "s3:object-lock-event-hold-duration-days",
         "object lock is not served",
-    ),
-    (
-        "*",
-        "s3:ObjectCreationOperation",
-        "the reference gives no values for it",
     ),
     (
         "CreateBucket",
@@ -77,7 +72,7 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
 /// Served operations this table does not send, and why.
 const NOT_SENT: &[(&str, &str)] = &[(
     "PostObject",
-    "a browser form upload carries its signature in a signed POST policy that this table does not build; its one check goes through the same Gate::authorize_key as DeleteObjects' keys",
+    "a browser form upload carries its keys in its form fields (actions::post_form_headers), checked through the same Gate::authorize_key as DeleteObjects' keys; a_form_uploads_fields_are_its_keys sends one",
 )];
 
 /// What the root creates before the request: nothing, bucket `bkt{N}`, also object
@@ -131,6 +126,8 @@ struct Row {
     refused: (String, &'static str),
     /// The same where it does not.
     allowed: (String, &'static str),
+    /// Whether the request is presigned (else signed in its headers).
+    presigned: bool,
 }
 
 /// Each served operation, as each action it is authorized as.
@@ -300,7 +297,9 @@ fn rows_for(op: &'static str, action: &'static str, setup: Setup, base: &Request
         operator,
         refused: (refused.0.to_owned(), refused.1),
         allowed: (allowed.0.to_owned(), allowed.1),
+        presigned: false,
     };
+    let presigned = |row: Row| Row { presigned: true, ..row };
     let same = base.clone();
     let with_query = |name: &str| {
         let mut r = base.clone();
@@ -313,13 +312,22 @@ fn rows_for(op: &'static str, action: &'static str, setup: Setup, base: &Request
     let name = lower.strip_prefix("s3:").unwrap_or("");
     match name {
         // How the request was sent: the policy varies.
-        "authtype" => vec![row(
-            pattern,
-            same,
-            "StringEquals",
-            ("REST-HEADER", ""),
-            ("REST-QUERY-STRING", ""),
-        )],
+        "authtype" => vec![
+            row(
+                pattern,
+                same.clone(),
+                "StringEquals",
+                ("REST-HEADER", ""),
+                ("REST-QUERY-STRING", ""),
+            ),
+            presigned(row(
+                pattern,
+                same,
+                "StringEquals",
+                ("REST-QUERY-STRING", ""),
+                ("REST-HEADER", ""),
+            )),
+        ],
         "signatureversion" => vec![row(
             pattern,
             same,
@@ -327,15 +335,30 @@ fn rows_for(op: &'static str, action: &'static str, setup: Setup, base: &Request
             ("AWS4-HMAC-SHA256", ""),
             ("AWS", ""),
         )],
-        "signatureage" => vec![row(
+        // Presigned ten seconds ago: in milliseconds, over 5000 and under 60000.
+        "signatureage" => vec![presigned(row(
             pattern,
             same,
-            "NumericGreaterThanEquals",
-            ("0", ""),
-            ("86400000", ""),
-        )],
-        "x-amz-content-sha256" => vec![row(pattern, same, "StringLike", ("*", ""), ("UNSIGNED-PAYLOAD", ""))],
+            "NumericGreaterThan",
+            ("5000", ""),
+            ("60000", ""),
+        ))],
+        "x-amz-content-sha256" => vec![
+            row(
+                pattern,
+                with_header("x-amz-content-sha256", "{V}"),
+                "StringEquals",
+                ("UNSIGNED-PAYLOAD", "UNSIGNED-PAYLOAD"),
+                ("UNSIGNED-PAYLOAD", ""),
+            ),
+            presigned(row(pattern, same, "StringEquals", ("UNSIGNED-PAYLOAD", ""), ("x", ""))),
+        ],
         "resourceaccount" => vec![row(pattern, same, "StringEquals", (ACCOUNT, ""), ("999999999999", ""))],
+        "objectcreationoperation" => {
+            let creates = matches!(op, "PutObject" | "CopyObject" | "CompleteMultipartUpload");
+            let (yes, no) = if creates { ("true", "false") } else { ("false", "true") };
+            vec![row(pattern, same, "Bool", (yes, ""), (no, ""))]
+        }
         // What the request sets: the request varies.
         "prefix" | "delimiter" => vec![row(pattern, with_query(name), "StringEquals", ("a", "a"), ("a", "b"))],
         "max-keys" => vec![row(pattern, with_query(name), "NumericEquals", ("5", "5"), ("5", "6"))],
@@ -364,6 +387,13 @@ fn rows_for(op: &'static str, action: &'static str, setup: Setup, base: &Request
                     "StringEquals",
                     ("bkt{N}/k", "/bkt{N}/k"),
                     ("bkt{N}/k", "/bkt{N}/other"),
+                ),
+                row(
+                    pattern,
+                    r.clone(),
+                    "StringLike",
+                    ("bkt{N}/secret/*", "%2Fbkt{N}/secret/x"),
+                    ("bkt{N}/secret/*", "%2Fbkt{N}/public/x"),
                 ),
                 row(
                     pattern,
@@ -527,22 +557,31 @@ async fn refused(server: &TestServer, caller: (&str, &str), row: &Row, deny_valu
             .replace("{I}", "v1")
             .replace("{V}", &fill(sent))
     };
+    // A header whose value under test is empty is not sent.
     let headers: Vec<_> = row
         .request
         .headers
         .iter()
         .map(|(k, v)| (k.clone(), fill_request(v)))
+        .filter(|(_, v)| !v.is_empty())
         .collect();
-    let reply = s3_send(
-        server,
-        caller,
-        row.request.method,
-        &fill_request(&row.request.target),
-        &headers,
-        &fill_request(&row.request.body),
-        SystemTime::now(),
-    )
-    .await;
+    let (target, body) = (fill_request(&row.request.target), fill_request(&row.request.body));
+    let reply = if row.presigned {
+        let ten_seconds_ago = SystemTime::now() - Duration::from_secs(10);
+        let request = (row.request.method, target.as_str());
+        s3_presigned(server, caller, request, &headers, &[], &body, ten_seconds_ago).await
+    } else {
+        s3_send(
+            server,
+            caller,
+            row.request.method,
+            &target,
+            &headers,
+            &body,
+            SystemTime::now(),
+        )
+        .await
+    };
     (reply.status == 403 || reply.code() == "AccessDenied", reply)
 }
 
@@ -559,7 +598,8 @@ async fn a_deny_on_each_key_blocks_only_where_it_holds(server: &TestServer) {
     let caller = (key.as_str(), secret.as_str());
     let mut failures = Vec::new();
     for row in rows() {
-        let what = format!("{} as {} with {} {}", row.op, row.action, row.key, row.operator);
+        let how = if row.presigned { "presigned" } else { "signed" };
+        let what = format!("{} {how} as {} with {} {}", row.op, row.action, row.key, row.operator);
         let (was_refused, reply) = refused(server, caller, &row, &row.refused.0, row.refused.1).await;
         if !was_refused {
             failures.push(format!(
@@ -591,9 +631,10 @@ async fn a_deny_on_each_key_blocks_only_where_it_holds(server: &TestServer) {
     );
 }
 
-/// A signature captured and replayed within the 15 minutes of allowed skew is refused by
-/// a policy that bounds its age, and a fresh one is not.
-async fn an_old_signature_is_refused_by_its_age(server: &TestServer) {
+/// A presigned URL used long after it was signed is refused by a policy that bounds its
+/// age (the S3 User Guide's example), and a fresh one is not; a header its holder adds
+/// cannot make it look younger.
+async fn an_old_presigned_url_is_refused_by_its_age(server: &TestServer) {
     let (key, secret) = user(server, "replayer").await;
     server
         .root_iam()
@@ -608,12 +649,40 @@ async fn an_old_signature_is_refused_by_its_age(server: &TestServer) {
         .await
         .unwrap();
     root(server, "PUT", "/replayed", "").await;
-    let ten_minutes_ago = SystemTime::now() - Duration::from_secs(600);
+    let two_minutes_ago = SystemTime::now() - Duration::from_secs(120);
     let caller = (key.as_str(), secret.as_str());
-    let old = s3_send(server, caller, "GET", "/replayed", &[], "", ten_minutes_ago).await;
+    let get = ("GET", "/replayed");
+    let old = s3_presigned(server, caller, get, &[], &[], "", two_minutes_ago).await;
     assert_eq!((old.status, old.code()), (403, "AccessDenied"), "{}", old.body);
-    let fresh = s3_send(server, caller, "GET", "/replayed", &[], "", SystemTime::now()).await;
+    // An added X-Amz-Date header is not signed: refused before any key is read.
+    let now = [("x-amz-date".to_owned(), "20991231T000000Z".to_owned())];
+    let dressed = s3_presigned(server, caller, get, &[], &now, "", two_minutes_ago).await;
+    assert_eq!(
+        (dressed.status, dressed.code()),
+        (403, "AccessDenied"),
+        "{}",
+        dressed.body
+    );
+    let fresh = s3_presigned(server, caller, get, &[], &[], "", SystemTime::now()).await;
     assert_eq!(fresh.status, 200, "{}", fresh.body);
+}
+
+/// Whoever holds a presigned URL cannot add an `x-amz-*` header to it (an ACL, a tag, a
+/// storage class, a payload hash): S3 refuses headers the signature does not cover, and so
+/// does oxiam.
+async fn a_presigned_url_takes_no_added_headers(server: &TestServer) {
+    let (key, secret) = user(server, "holder").await;
+    put_policy(server, "holder", ALLOW_ALL).await;
+    root(server, "PUT", "/handed-out", "").await;
+    let caller = (key.as_str(), secret.as_str());
+    let now = SystemTime::now();
+    let put = ("PUT", "/handed-out/k");
+    let acl = [("x-amz-acl".to_owned(), "public-read".to_owned())];
+    let added = s3_presigned(server, caller, put, &[], &acl, "x", now).await;
+    assert_eq!((added.status, added.code()), (403, "AccessDenied"), "{}", added.body);
+    assert!(added.message().contains("not signed: x-amz-acl"), "{}", added.body);
+    let signed = s3_presigned(server, caller, put, &acl, &[], "x", now).await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
 }
 
 /// A bucket that requires signed payloads refuses an upload whose payload is unsigned.
@@ -642,6 +711,127 @@ async fn an_unsigned_payload_is_refused_where_signed_ones_are_required(server: &
 
 on_both_backends!(
     a_deny_on_each_key_blocks_only_where_it_holds,
-    an_old_signature_is_refused_by_its_age,
+    an_old_presigned_url_is_refused_by_its_age,
+    a_presigned_url_takes_no_added_headers,
+    a_form_uploads_fields_are_its_keys,
     an_unsigned_payload_is_refused_where_signed_ones_are_required
 );
+
+/// A browser form upload (PostObject, SigV4 POST policy) signed at `time`: its fields are
+/// `fields` plus those the signature needs, its file `x`.
+async fn post_form(
+    server: &TestServer,
+    (key_id, secret): (&str, &str),
+    bucket: &str,
+    fields: &[(&str, &str)],
+    time: SystemTime,
+) -> Reply {
+    use base64::Engine as _;
+    let stamp = amz_date(time);
+    let credential = format!("{key_id}/{}/us-east-1/s3/aws4_request", &stamp[..8]);
+    let mut conditions = vec![
+        format!(r#"{{"bucket":"{bucket}"}}"#),
+        r#"{"x-amz-algorithm":"AWS4-HMAC-SHA256"}"#.to_owned(),
+        format!(r#"{{"x-amz-credential":"{credential}"}}"#),
+        format!(r#"{{"x-amz-date":"{stamp}"}}"#),
+    ];
+    for (name, _) in fields {
+        conditions.push(format!(r#"["starts-with","${name}",""]"#));
+    }
+    let policy = format!(
+        r#"{{"expiration":"2099-01-01T00:00:00Z","conditions":[{}]}}"#,
+        conditions.join(",")
+    );
+    let policy = base64::engine::general_purpose::STANDARD.encode(policy);
+    let key = aws_sigv4::sign::v4::generate_signing_key(secret, time, "us-east-1", "s3");
+    let signature = aws_sigv4::sign::v4::calculate_signature(key, policy.as_bytes());
+    let mut all: Vec<(&str, &str)> = fields.to_vec();
+    all.extend([
+        ("x-amz-algorithm", "AWS4-HMAC-SHA256"),
+        ("x-amz-credential", credential.as_str()),
+        ("x-amz-date", stamp.as_str()),
+        ("policy", policy.as_str()),
+        ("x-amz-signature", signature.as_str()),
+    ]);
+    let boundary = "oxiamformboundary";
+    let mut body = String::new();
+    for (name, value) in all {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\nContent-Type: text/plain\r\n\r\nx\r\n--{boundary}--\r\n"
+    ));
+    let host = server.server.as_ref().unwrap().local_addr.to_string();
+    let headers = [
+        ("host".to_owned(), host),
+        (
+            "content-type".to_owned(),
+            format!("multipart/form-data; boundary={boundary}"),
+        ),
+    ];
+    common::raw::send(server, "POST", &format!("/{bucket}"), &headers, &body).await
+}
+
+/// `X-Amz-Date` of `time`.
+fn amz_date(time: SystemTime) -> String {
+    let secs = time.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+    let days = (secs / 86_400) as i64;
+    // The civil date of a day count (Howard Hinnant's `civil_from_days`).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let rem = secs % 86_400;
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// A form upload's condition keys come from its form fields, which are what the object
+/// store reads: a Deny on the canned ACL refuses a form that asks for it.
+async fn a_form_uploads_fields_are_its_keys(server: &TestServer) {
+    let (key, secret) = user(server, "browser").await;
+    put_policy(
+        server,
+        "browser",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
+        {"Effect":"Deny","Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"s3:x-amz-acl":"public-read"}}},
+        {"Effect":"Deny","Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"s3:authType":"REST-HEADER"}}}]}"#,
+    )
+    .await;
+    root(server, "PUT", "/forms", "").await;
+    let caller = (key.as_str(), secret.as_str());
+    let now = SystemTime::now();
+    let public = post_form(
+        server,
+        caller,
+        "forms",
+        &[("key", "public"), ("x-amz-acl", "public-read")],
+        now,
+    )
+    .await;
+    assert_eq!((public.status, public.code()), (403, "AccessDenied"), "{}", public.body);
+    let private = post_form(
+        server,
+        caller,
+        "forms",
+        &[("key", "private"), ("x-amz-acl", "private")],
+        now,
+    )
+    .await;
+    assert!(private.status < 300, "{} {}", private.status, private.body);
+    let got = s3_send(server, ROOT, "GET", "/forms/private", &[], "", now).await;
+    assert_eq!((got.status, got.body.as_str()), (200, "x"));
+    let got = s3_send(server, ROOT, "GET", "/forms/public", &[], "", now).await;
+    assert_eq!(got.status, 404, "the refused upload wrote nothing");
+}

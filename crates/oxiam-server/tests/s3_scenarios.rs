@@ -74,7 +74,8 @@ fn allow(action: &str, resource: &str) -> String {
 on_both_backends!(
     users_with_different_permissions,
     assume_role_to_list_buckets,
-    bucket_policies_and_presigned_urls
+    bucket_policies_and_presigned_urls,
+    completing_with_a_missing_part_is_invalid,
 );
 
 async fn users_with_different_permissions(s: &TestServer) {
@@ -346,4 +347,48 @@ async fn bucket_policies_and_presigned_urls(s: &TestServer) {
     let reply = String::from_utf8_lossy(&reply);
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     assert!(reply.ends_with("\r\n\r\nA"), "{reply}");
+}
+
+/// Completing an upload with a part that was never uploaded answers InvalidPart (400), not
+/// a server error, and leaves the upload to be completed properly.
+async fn completing_with_a_missing_part_is_invalid(s: &TestServer) {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let root = s3(s, ROOT_KEY, ROOT_SECRET, None, "us-east-1");
+    root.create_bucket().bucket("parts").send().await.unwrap();
+    let upload = root
+        .create_multipart_upload()
+        .bucket("parts")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    let id = upload.upload_id().unwrap();
+    let part = root
+        .upload_part()
+        .bucket("parts")
+        .key("k")
+        .upload_id(id)
+        .part_number(1)
+        .body(ByteStream::from_static(b"hello"))
+        .send()
+        .await
+        .unwrap();
+    let first = CompletedPart::builder()
+        .part_number(1)
+        .e_tag(part.e_tag().unwrap())
+        .build();
+    let missing = CompletedPart::builder().part_number(2).e_tag("\"0\"").build();
+    let complete = |parts: Vec<CompletedPart>| {
+        root.complete_multipart_upload()
+            .bucket("parts")
+            .key("k")
+            .upload_id(id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+    };
+    let e = complete(vec![first.clone(), missing]).await.unwrap_err();
+    assert_eq!(s3_code(&e), "InvalidPart");
+    complete(vec![first]).await.unwrap();
+    let got = root.get_object().bucket("parts").key("k").send().await.unwrap();
+    assert_eq!(&got.body.collect().await.unwrap().into_bytes()[..], b"hello");
 }

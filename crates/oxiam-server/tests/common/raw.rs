@@ -154,12 +154,61 @@ pub async fn call_as(server: &TestServer, key_id: &str, secret: &str, body: &str
 /// path and query as they go on the wire.
 pub async fn s3_send(
     server: &TestServer,
-    (key_id, secret): (&str, &str),
+    credentials: (&str, &str),
     method: &str,
     target: &str,
     extra_headers: &[(String, String)],
     body: &str,
     time: SystemTime,
+) -> Reply {
+    s3_signed(
+        server,
+        credentials,
+        (method, target),
+        extra_headers,
+        &[],
+        body,
+        time,
+        false,
+    )
+    .await
+}
+
+/// An S3 request presigned (the signature in the query, valid five minutes, the payload
+/// unsigned) at `time`, with `signed_headers` under the signature and `added_headers` sent
+/// beside it, as whoever holds the URL could add them.
+pub async fn s3_presigned(
+    server: &TestServer,
+    credentials: (&str, &str),
+    (method, target): (&str, &str),
+    signed_headers: &[(String, String)],
+    added_headers: &[(String, String)],
+    body: &str,
+    time: SystemTime,
+) -> Reply {
+    s3_signed(
+        server,
+        credentials,
+        (method, target),
+        signed_headers,
+        added_headers,
+        body,
+        time,
+        true,
+    )
+    .await
+}
+
+#[expect(clippy::too_many_arguments, reason = "a test helper behind the two above")]
+async fn s3_signed(
+    server: &TestServer,
+    (key_id, secret): (&str, &str),
+    (method, target): (&str, &str),
+    extra_headers: &[(String, String)],
+    added_headers: &[(String, String)],
+    body: &str,
+    time: SystemTime,
+    presigned: bool,
 ) -> Reply {
     use aws_sigv4::http_request::{PayloadChecksumKind, PercentEncodingMode, UriPathNormalizationMode};
     let host = server.server.as_ref().unwrap().local_addr.to_string();
@@ -168,6 +217,11 @@ pub async fn s3_send(
     settings.percent_encoding_mode = PercentEncodingMode::Single;
     settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
     settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    if presigned {
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(Duration::from_secs(300));
+        settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
+    }
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region("us-east-1")
@@ -189,7 +243,7 @@ pub async fn s3_send(
             .cloned(),
     );
     let uri = format!("http://{host}{target}");
-    let payload = if unsigned {
+    let payload = if unsigned || presigned {
         SignableBody::UnsignedPayload
     } else {
         SignableBody::Bytes(body.as_bytes())
@@ -203,5 +257,11 @@ pub async fn s3_send(
     .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
     headers.extend(instructions.headers().map(|(n, v)| (n.to_owned(), v.to_owned())));
-    send(server, method, target, &headers, body).await
+    headers.extend(added_headers.iter().cloned());
+    let mut target = target.to_owned();
+    for (name, value) in instructions.params() {
+        let sep = if target.contains('?') { '&' } else { '?' };
+        target.push_str(&format!("{sep}{name}={}", url_encode(value)));
+    }
+    send(server, method, &target, &headers, body).await
 }
