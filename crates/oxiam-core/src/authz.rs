@@ -370,7 +370,6 @@ impl Oxiam {
 
     /// The caller's compiled identity policies, boundary and session policies, with the
     /// request context, for decisions that combine them with another policy (trust).
-    #[allow(clippy::type_complexity)]
     pub(crate) async fn caller_policies(
         &self,
         principal: &Principal,

@@ -150,7 +150,6 @@ impl QueryParams {
     }
 
     /// A map: `{key}.entry.N.key` / `{key}.entry.N.value`.
-    #[allow(clippy::type_complexity)]
     pub(crate) fn map<K, V>(
         &self,
         key: &str,

@@ -1,6 +1,6 @@
 //! A real oxiam core on SQLite with the S3 endpoint served on a loopback port by axum, as
 //! the server mounts it, and aws-sdk-s3 clients pointed at it.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test crate uses part of the shared helpers")]
 
 use std::net::SocketAddr;
 use std::path::Path;

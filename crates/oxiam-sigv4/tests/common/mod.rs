@@ -1,6 +1,6 @@
 //! Shared test helpers: an owned request type and a small reference signer built from the
 //! crate's public building blocks (client side of D2/D3).
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test crate uses part of the shared helpers")]
 
 use std::time::{Duration, UNIX_EPOCH};
 
