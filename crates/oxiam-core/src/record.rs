@@ -16,7 +16,7 @@ pub struct RequestRecord {
     /// Unix seconds when it arrived.
     pub time: i64,
     /// `iam`, `sts` or `s3`; empty when the request never said.
-    pub service: String,
+    pub service: &'static str,
     /// The operation (`CreateUser`, `GetObject`), when it was known.
     pub operation: Option<String>,
     /// The caller's ARN, once authenticated.

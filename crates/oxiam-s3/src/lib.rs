@@ -131,11 +131,12 @@ pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock) -> Result<S3Endpo
 }
 
 impl S3Endpoint {
-    /// Answers one S3 request; `peer` is the client's address (`aws:SourceIp`).
+    /// Answers one S3 request; `peer` is the client's address (`aws:SourceIp`) and
+    /// `request_id` the id the answer names in `x-amz-request-id`.
     ///
-    /// From an axum handler: `endpoint.call(request, Some(peer.ip())).await` returns a
-    /// response axum can send as it is.
-    pub async fn call<B>(&self, req: http::Request<B>, peer: Option<IpAddr>) -> http::Response<Body>
+    /// From an axum handler: `endpoint.call(request, Some(peer.ip()), &id).await` returns
+    /// a response axum can send as it is.
+    pub async fn call<B>(&self, req: http::Request<B>, peer: Option<IpAddr>, request_id: &str) -> http::Response<Body>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
@@ -148,23 +149,31 @@ impl S3Endpoint {
             Ok(response) => response,
             Err(error) => {
                 tracing::error!(?error, "the S3 service failed to answer");
-                let mut response = http::Response::new(Body::from(Bytes::from_static(
-                    b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>",
-                )));
-                *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-                response.headers_mut().insert(
-                    http::header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("application/xml"),
-                );
-                response
+                internal_error(request_id)
             }
         };
         // Every S3 answer names its request, as S3's `x-amz-request-id` does.
-        if let Ok(id) = http::HeaderValue::from_str(&oxiam_core::ids::request_id()) {
-            response.headers_mut().entry("x-amz-request-id").or_insert(id);
+        if let Ok(id) = http::HeaderValue::from_str(request_id) {
+            response.headers_mut().insert("x-amz-request-id", id);
         }
         response
     }
+}
+
+/// S3's 500, for when s3s itself fails (or panics) and has no serializer left to ask.
+pub fn internal_error(request_id: &str) -> http::Response<Body> {
+    let mut response = http::Response::new(Body::from(Bytes::from_static(
+        b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>",
+    )));
+    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/xml"),
+    );
+    if let Ok(id) = http::HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amz-request-id", id);
+    }
+    response
 }
 
 #[cfg(test)]

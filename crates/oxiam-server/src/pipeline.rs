@@ -28,9 +28,6 @@ use crate::protocol::{AwsQuery, Decoded, Encoded, Executed, Protocol};
 /// far smaller).
 const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// The signing names accepted on the Query endpoint.
-const QUERY_SERVICES: &[&str] = &["iam", "sts"];
-
 /// What every request handler shares.
 #[derive(Clone)]
 pub(crate) struct App {
@@ -55,34 +52,17 @@ enum Route {
     /// The AWS Query protocol (IAM, STS); the service when the signature names it. A
     /// signing name of a service oxiam does not serve comes here too, and authentication
     /// refuses its credential scope in IAM's words, as IAM's endpoint would.
-    Query(Option<Service>),
+    AwsQuery(Option<Service>),
 }
 
 fn route(head: &http::request::Parts) -> Route {
     match signing_name(head).as_deref() {
         Some("s3") => Route::S3,
-        Some("iam") => Route::Query(Some(Service::Iam)),
-        Some("sts") => Route::Query(Some(Service::Sts)),
-        Some(_) => Route::Query(None),
-        // Unsigned: Query requests are form POSTs and `?Action=` requests to `/`.
-        None => {
-            let form = head
-                .headers
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-            let query_action = head
-                .uri
-                .query()
-                .unwrap_or("")
-                .split('&')
-                .any(|pair| pair.starts_with("Action="));
-            if head.uri.path() == "/" && (form || query_action) {
-                Route::Query(None)
-            } else {
-                Route::S3
-            }
-        }
+        // A signing name of a service oxiam does not serve comes to the Query protocol,
+        // whose authentication refuses its credential scope in IAM's words.
+        Some(name) => Route::AwsQuery(AwsQuery::service_named(name)),
+        None if AwsQuery::claims_unsigned(head) => Route::AwsQuery(None),
+        None => Route::S3,
     }
 }
 
@@ -116,7 +96,7 @@ impl Received {
     }
 }
 
-fn http_response(encoded: Encoded, request_id: &str) -> Response {
+fn http_response(encoded: Encoded) -> Response {
     let mut response = Response::new(Body::from(encoded.body));
     *response.status_mut() = StatusCode::from_u16(encoded.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
@@ -124,8 +104,10 @@ fn http_response(encoded: Encoded, request_id: &str) -> Response {
         http::header::CONTENT_TYPE,
         HeaderValue::from_static(encoded.content_type),
     );
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-RequestId", id);
+    for (name, value) in encoded.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
     }
     response
 }
@@ -165,55 +147,122 @@ async fn handle(
     request: http::Request<Body>,
 ) -> Response {
     let (head, body) = request.into_parts();
+    // The operations endpoints (health, readiness) are the one exception to "one record
+    // per request": probes every few seconds are not requests of anyone's.
     if head.uri.path().starts_with(crate::operations::PREFIX) {
         return crate::operations::answer(&app.oxiam, &head.method, head.uri.path()).await;
     }
-    let started = Instant::now();
-    let record = RequestRecord {
-        request_id: ids::request_id(),
-        time: app.clock.now(),
-        source_ip: Some(peer.ip()),
-        ..RequestRecord::default()
-    };
-    let span = tracing::info_span!("request", id = %record.request_id);
+    let mut recorder = Recorder::new(
+        app.sinks.clone(),
+        RequestRecord {
+            request_id: ids::request_id(),
+            time: app.clock.now(),
+            source_ip: Some(peer.ip()),
+            ..RequestRecord::default()
+        },
+    );
+    let span = tracing::info_span!("request", id = %recorder.record.request_id);
     let route = route(&head);
     let request = http::Request::from_parts(head, body);
-    let (response, mut record) = async {
+    let response = async {
         match route {
-            Route::S3 => serve_s3(&app, request, record).await,
-            Route::Query(service) => serve(&AwsQuery, &app, request, service, record).await,
+            Route::S3 => serve_s3(&app, request, &mut recorder).await,
+            Route::AwsQuery(service) => serve(&AwsQuery, &app, request, service, &mut recorder.record).await,
         }
     }
     .instrument(span)
     .await;
-    record.status = response.status().as_u16();
-    record.latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    for sink in app.sinks.iter() {
-        sink.record(&record);
-    }
+    recorder.finish(response.status().as_u16());
     response
 }
 
+/// The record of a request in flight. It goes to the sinks exactly once: when the answer
+/// is built, or, should the request be abandoned first (the client went away, the server
+/// stopped past its grace), when it is dropped, marked as never answered.
+struct Recorder {
+    record: RequestRecord,
+    /// Where the S3 endpoint fills the record, for an S3 request.
+    slot: Option<RecordSlot>,
+    sinks: Arc<[Arc<dyn RecordSink>]>,
+    started: Instant,
+    sent: bool,
+}
+
+/// The error code of a request abandoned before it was answered (its status is 0).
+const ABANDONED: &str = "Abandoned";
+
+impl Recorder {
+    fn new(sinks: Arc<[Arc<dyn RecordSink>]>, record: RequestRecord) -> Self {
+        Self {
+            record,
+            slot: None,
+            sinks,
+            started: Instant::now(),
+            sent: false,
+        }
+    }
+
+    /// Sends the record, answered with `status`.
+    fn finish(&mut self, status: u16) {
+        self.send(status);
+    }
+
+    fn send(&mut self, status: u16) {
+        if std::mem::replace(&mut self.sent, true) {
+            return;
+        }
+        if let Some(slot) = self.slot.take() {
+            self.record = slot.take();
+        }
+        self.record.status = status;
+        self.record.latency_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        for sink in self.sinks.iter() {
+            sink.record(&self.record);
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if !self.sent {
+            if let Some(slot) = &self.slot {
+                slot.update(|r| {
+                    r.error_code.get_or_insert_with(|| ABANDONED.to_owned());
+                });
+            }
+            self.record.error_code.get_or_insert_with(|| ABANDONED.to_owned());
+            self.send(0);
+        }
+    }
+}
+
 /// An S3 request: the S3 endpoint answers it, filling its record in flight.
-async fn serve_s3(app: &App, mut request: http::Request<Body>, record: RequestRecord) -> (Response, RequestRecord) {
-    let peer = record.source_ip;
+async fn serve_s3(app: &App, mut request: http::Request<Body>, recorder: &mut Recorder) -> Response {
+    let peer = recorder.record.source_ip;
+    let request_id = recorder.record.request_id.clone();
     let slot = RecordSlot::new(RequestRecord {
-        service: "s3".to_owned(),
-        ..record
+        service: "s3",
+        ..std::mem::take(&mut recorder.record)
     });
+    recorder.slot = Some(slot.clone());
     request.extensions_mut().insert(slot.clone());
-    let mut response = app.s3.call(request, peer).await;
-    let mut record = slot.take();
-    // The answer names the request by the id its record has.
-    if let Ok(id) = HeaderValue::from_str(&record.request_id) {
-        response.headers_mut().insert("x-amz-request-id", id);
-    }
+    // A panic in s3s or the store is a bug, but the client still gets S3's 500.
+    let response = std::panic::AssertUnwindSafe(app.s3.call(request, peer, &request_id))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| oxiam_s3::internal_error(&request_id));
     // The S3 endpoint's errors are small XML documents held in memory: their code is read
-    // back for the record (a refusal by the gate has already set it).
-    if response.status().as_u16() >= 400 && record.error_code.is_none() {
-        record.error_code = response.body().bytes().and_then(|b| error_code(&b));
+    // back for the record (a refusal by the gate has already set it). A HEAD's error has
+    // no body, and its record no code.
+    if response.status().as_u16() >= 400 {
+        let code = response.body().bytes().and_then(|b| error_code(&b));
+        slot.update(|r| {
+            if r.error_code.is_none() {
+                r.error_code = code;
+            }
+        });
     }
-    (response.map(Body::new), record)
+    response.map(Body::new)
 }
 
 /// The `<Code>` of an XML error document.
@@ -230,8 +279,8 @@ async fn serve<P: Protocol>(
     app: &App,
     request: http::Request<Body>,
     signed_service: Option<Service>,
-    mut record: RequestRecord,
-) -> (Response, RequestRecord) {
+    record: &mut RequestRecord,
+) -> Response {
     let request_id = record.request_id.clone();
     let peer = record
         .source_ip
@@ -240,35 +289,35 @@ async fn serve<P: Protocol>(
         Ok(r) => r,
         Err(e) => {
             record.error_code = Some(e.kind.code.to_owned());
-            let service = signed_service.unwrap_or(Service::Iam);
-            return (
-                http_response(protocol.encode_error(service, &request_id, &e), &request_id),
-                record,
-            );
+            let service = signed_service.unwrap_or(P::DEFAULT_SERVICE);
+            return http_response(protocol.encode_error(service, &request_id, &e));
         }
     };
-    let parsed = protocol.parse(signed_service, &received);
-    let service = protocol.service(&parsed);
-    record.service = service.signing_name().to_owned();
-    record.operation = protocol.operation(&parsed).map(str::to_owned);
     // A panic is a bug, but the client still gets an answer in the protocol's envelope
-    // (InternalFailure, 500) rather than a dropped connection.
-    let outcome = std::panic::AssertUnwindSafe(run(protocol, app, &received, parsed, &mut record))
-        .catch_unwind()
-        .await;
-    let encoded = match outcome {
-        Ok(Ok(executed)) => protocol.encode(&request_id, &executed),
-        Ok(Err(e)) => {
-            record.error_code = Some(e.kind.code.to_owned());
-            protocol.encode_error(service, &request_id, &e)
+    // (InternalFailure, 500) rather than a dropped connection: parsing, every stage and
+    // encoding run inside the catch.
+    let mut service = signed_service.unwrap_or(P::DEFAULT_SERVICE);
+    let outcome = std::panic::AssertUnwindSafe(async {
+        let parsed = protocol.parse(signed_service, &received);
+        service = protocol.service(&parsed);
+        record.service = service.signing_name();
+        record.operation = protocol.operation(&parsed).map(str::to_owned);
+        match run(protocol, app, &received, parsed, record).await {
+            Ok(executed) => protocol.encode(&request_id, &executed),
+            Err(e) => {
+                record.error_code = Some(e.kind.code.to_owned());
+                protocol.encode_error(service, &request_id, &e)
+            }
         }
-        Err(_) => {
-            let e = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.");
-            record.error_code = Some(e.kind.code.to_owned());
-            protocol.encode_error(service, &request_id, &e)
-        }
-    };
-    (http_response(encoded, &request_id), record)
+    })
+    .catch_unwind()
+    .await;
+    let encoded = outcome.unwrap_or_else(|_| {
+        let e = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.");
+        record.error_code = Some(e.kind.code.to_owned());
+        protocol.encode_error(service, &request_id, &e)
+    });
+    http_response(encoded)
 }
 
 /// authenticate → decode → authorize → execute, filling the record as each stage learns.
@@ -281,7 +330,20 @@ async fn run<P: Protocol>(
 ) -> Result<Executed, ServiceError> {
     let oxiam = &app.oxiam;
     let now = record.time;
-    let caller = authenticate(oxiam, received, now).await?;
+    let caller = match authenticate::<P>(oxiam, received, now).await {
+        Ok(caller) => caller,
+        Err(e) => {
+            // The key the request claimed, for the audit trail (never its secret).
+            let authorization = received
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                .map(|(_, v)| v.as_slice());
+            record.access_key_id =
+                oxiam_sigv4::credential_scope(authorization, &received.query).map(|s| s.access_key_id);
+            return Err(e);
+        }
+    };
     record.principal = Some(caller.principal.arn());
     record.access_key_id = Some(caller.claim.access_key_id.clone());
     let outcome = authorize_and_execute(protocol, oxiam, received, &caller, parsed, now, record).await;
@@ -290,7 +352,11 @@ async fn run<P: Protocol>(
     outcome
 }
 
-async fn authenticate(oxiam: &Oxiam, received: &Received, now: i64) -> Result<Authenticated, ServiceError> {
+async fn authenticate<P: Protocol>(
+    oxiam: &Oxiam,
+    received: &Received,
+    now: i64,
+) -> Result<Authenticated, ServiceError> {
     let headers: Vec<(&str, &[u8])> = received
         .headers
         .iter()
@@ -303,7 +369,7 @@ async fn authenticate(oxiam: &Oxiam, received: &Received, now: i64) -> Result<Au
         headers: &headers,
         body: &received.body,
     };
-    match oxiam.authenticate(&signed, now, QUERY_SERVICES).await {
+    match oxiam.authenticate(&signed, now, P::SIGNING_NAMES).await {
         Ok(caller) => Ok(caller),
         Err(AuthFailure::Rejected(e)) => Err(ServiceError::new(
             oxiam_protocol::ErrorKind {

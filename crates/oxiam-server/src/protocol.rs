@@ -27,6 +27,8 @@ pub(crate) enum Executed {
 pub(crate) struct Encoded {
     pub(crate) status: u16,
     pub(crate) content_type: &'static str,
+    /// Headers the protocol adds (the request id, under the name its clients read).
+    pub(crate) headers: Vec<(&'static str, String)>,
     pub(crate) body: String,
 }
 
@@ -37,14 +39,21 @@ pub(crate) trait Protocol {
     /// service's envelope whatever happens next.
     type Parsed;
 
+    /// The signing names of the services the protocol answers for.
+    const SIGNING_NAMES: &'static [&'static str];
+
+    /// The service a request is answered as before it says which.
+    const DEFAULT_SERVICE: Service;
+
     /// Reads the request. `signed_service` is the signing name's service, if it names one.
     fn parse(&self, signed_service: Option<Service>, received: &Received) -> Self::Parsed;
 
     /// The service the request is for, as far as it says.
     fn service(&self, parsed: &Self::Parsed) -> Service;
 
-    /// The operation's name, if the request names one this protocol knows the form of.
-    fn operation<'p>(&self, parsed: &'p Self::Parsed) -> Option<&'p str>;
+    /// The operation the request names, if it is one of the service's: never text the
+    /// client chose, which goes on into logs and metrics.
+    fn operation(&self, parsed: &Self::Parsed) -> Option<&'static str>;
 
     /// The typed, validated operation (decoding errors are answered after
     /// authentication, as AWS does).
@@ -67,8 +76,49 @@ pub(crate) struct QueryRequest {
     params: Result<QueryParams, ServiceError>,
 }
 
+impl AwsQuery {
+    /// The service a signing name is, if it is one of this protocol's.
+    pub(crate) fn service_named(signing_name: &str) -> Option<Service> {
+        match signing_name {
+            "iam" => Some(Service::Iam),
+            "sts" => Some(Service::Sts),
+            _ => None,
+        }
+    }
+
+    /// Whether an unsigned request (no credential scope) is a Query request: a form POST,
+    /// or a GET with `?Action=`, to `/`. Anything else unsigned is S3's to answer.
+    pub(crate) fn claims_unsigned(head: &http::request::Parts) -> bool {
+        let form = head
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        let query_action = head
+            .uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .any(|pair| pair.starts_with("Action="));
+        head.uri.path() == "/" && (form || query_action)
+    }
+
+    fn encoded(status: u16, request_id: &str, body: String) -> Encoded {
+        Encoded {
+            status,
+            content_type: "text/xml",
+            headers: vec![("x-amzn-RequestId", request_id.to_owned())],
+            body,
+        }
+    }
+}
+
 impl Protocol for AwsQuery {
     type Parsed = QueryRequest;
+
+    const SIGNING_NAMES: &'static [&'static str] = &["iam", "sts"];
+
+    const DEFAULT_SERVICE: Service = Service::Iam;
 
     fn parse(&self, signed_service: Option<Service>, received: &Received) -> QueryRequest {
         let form_body = if received.content_type_is_form() || received.method == "POST" {
@@ -94,8 +144,12 @@ impl Protocol for AwsQuery {
         parsed.service
     }
 
-    fn operation<'p>(&self, parsed: &'p QueryRequest) -> Option<&'p str> {
-        parsed.params.as_ref().ok()?.get("Action")
+    fn operation(&self, parsed: &QueryRequest) -> Option<&'static str> {
+        let action = parsed.params.as_ref().ok()?.get("Action")?;
+        match parsed.service {
+            Service::Iam => iam::Operation::from_action(action).map(|op| op.name()),
+            Service::Sts => sts::Operation::from_action(action).map(|op| op.name()),
+        }
     }
 
     /// Form pairs → the operation `Action` names → its typed, validated input.
@@ -145,11 +199,7 @@ impl Protocol for AwsQuery {
                 })
             }
         };
-        Encoded {
-            status: 200,
-            content_type: "text/xml",
-            body,
-        }
+        Self::encoded(200, request_id, body)
     }
 
     fn encode_error(&self, service: Service, request_id: &str, error: &ServiceError) -> Encoded {
@@ -157,10 +207,10 @@ impl Protocol for AwsQuery {
             Service::Iam => iam::XML_NAMESPACE,
             Service::Sts => sts::XML_NAMESPACE,
         };
-        Encoded {
-            status: error.kind.status,
-            content_type: "text/xml",
-            body: encode_error(namespace, error, request_id),
-        }
+        Self::encoded(
+            error.kind.status,
+            request_id,
+            encode_error(namespace, error, request_id),
+        )
     }
 }

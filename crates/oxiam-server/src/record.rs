@@ -3,25 +3,25 @@
 
 use oxiam_core::record::{RecordSink, RequestRecord};
 
-/// One log line per request, at INFO, with every field of its record.
+/// One log line per request, at INFO: who, what, the deciding verdict and the answer.
+/// (The other verdicts, the time and the client's address are for the other sinks.)
 #[derive(Debug, Default)]
 pub struct LogSink;
 
 impl RecordSink for LogSink {
     fn record(&self, r: &RequestRecord) {
         let decision = r.decision();
-        let dash = |v: Option<&str>| v.unwrap_or("-").to_owned();
         tracing::info!(
             request_id = %r.request_id,
-            service = %if r.service.is_empty() { "-" } else { &r.service },
-            operation = %dash(r.operation.as_deref()),
-            principal = %dash(r.principal.as_deref()),
-            access_key_id = %dash(r.access_key_id.as_deref()),
-            action = %dash(decision.map(|v| v.action.as_str())),
-            resource = %dash(decision.map(|v| v.resource.as_str())),
-            decision = %dash(decision.map(|v| v.outcome.as_str())),
-            decided_by = %dash(decision.map(|v| v.decided_by.as_str())),
-            error_code = %dash(r.error_code.as_deref()),
+            service = %if r.service.is_empty() { "-" } else { r.service },
+            operation = %r.operation.as_deref().unwrap_or("-"),
+            principal = %r.principal.as_deref().unwrap_or("-"),
+            access_key_id = %r.access_key_id.as_deref().unwrap_or("-"),
+            action = %decision.map_or("-", |v| v.action.as_str()),
+            resource = %decision.map_or("-", |v| v.resource.as_str()),
+            decision = %decision.map_or("-", |v| v.outcome.as_str()),
+            decided_by = %decision.map_or("-", |v| v.decided_by.as_str()),
+            error_code = %r.error_code.as_deref().unwrap_or("-"),
             status = r.status,
             latency_us = r.latency_us,
             "request"

@@ -68,7 +68,7 @@ impl Harness {
         let s3 = oxiam_s3::service(oxiam.clone(), s3_root.to_owned(), oxiam_core::Clock::default()).unwrap();
         let app = axum::Router::new().fallback(move |ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request| {
             let s3 = s3.clone();
-            async move { s3.call(req, Some(peer.ip())).await }
+            async move { s3.call(req, Some(peer.ip()), &oxiam_core::ids::request_id()).await }
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
