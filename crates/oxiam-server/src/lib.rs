@@ -3,13 +3,17 @@
 //!
 //! Each stage is a function in [`pipeline`]; this module only starts and stops the server.
 
+mod audit;
 mod listen;
+mod metrics;
 mod operations;
 mod pipeline;
 mod protocol;
 mod record;
 
+pub use audit::AuditTrail;
 pub use listen::Limits;
+pub use metrics::Metrics;
 pub use oxiam_core::Clock;
 pub use record::LogSink;
 
@@ -39,8 +43,10 @@ pub struct ServerConfig {
     pub bootstrap: BootstrapConfig,
     /// Timeouts and the connection cap.
     pub limits: Limits,
-    /// Where each request's record goes besides the log line (an audit trail, the
-    /// metrics, a test's collector).
+    /// The audit trail's file (one JSON line per request), if one is kept.
+    pub audit_log: Option<PathBuf>,
+    /// Where each request's record goes besides the log line, the metrics and the audit
+    /// trail (a test's collector).
     pub sinks: Vec<Arc<dyn oxiam_core::record::RecordSink>>,
 }
 
@@ -68,6 +74,8 @@ pub enum StartError {
     #[error(transparent)]
     S3(#[from] oxiam_s3::Error),
     /// The listening socket could not be bound.
+    #[error("cannot open the audit trail {path}: {source}")]
+    Audit { path: PathBuf, source: std::io::Error },
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         /// The address.
@@ -234,13 +242,27 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let s3 = oxiam_s3::service(oxiam.clone(), config.data_dir.join("s3"), clock.clone())?;
     let usage_writer = tokio::spawn(write_usage_periodically(oxiam.clone()));
     let last_flush = oxiam.clone();
+    let audit = match &config.audit_log {
+        Some(path) => Some(Arc::new(AuditTrail::open(path).map_err(|source| {
+            StartError::Audit {
+                path: path.clone(),
+                source,
+            }
+        })?)),
+        None => None,
+    };
+    let metrics = Arc::new(Metrics::with_audit_dropped(audit.as_ref().map(|a| a.dropped())));
+    let mut sinks: Vec<Arc<dyn oxiam_core::record::RecordSink>> = vec![Arc::new(LogSink), metrics.clone()];
+    if let Some(audit) = audit {
+        sinks.push(audit);
+    }
+    sinks.extend(config.sinks.iter().cloned());
     let app = pipeline::router(pipeline::App {
         oxiam,
         clock: clock.clone(),
         s3,
-        sinks: std::iter::once(Arc::new(LogSink) as Arc<dyn oxiam_core::record::RecordSink>)
-            .chain(config.sinks.iter().cloned())
-            .collect(),
+        sinks: sinks.into(),
+        metrics,
     });
     let (tx, rx) = oneshot::channel::<()>();
     let limits = config.limits;

@@ -3,6 +3,7 @@
 //!
 //! - `GET /_oxiam/health`: 200 while the process lives.
 //! - `GET /_oxiam/ready`: 200 once the database answers, 503 otherwise.
+//! - `GET /_oxiam/metrics`: the request counters and latencies, in Prometheus's text format.
 
 use axum::body::Body;
 use axum::response::Response;
@@ -13,7 +14,7 @@ use oxiam_core::Oxiam;
 pub(crate) const PREFIX: &str = "/_oxiam/";
 
 /// Answers one operations request.
-pub(crate) async fn answer(oxiam: &Oxiam, method: &Method, path: &str) -> Response {
+pub(crate) async fn answer(oxiam: &Oxiam, metrics: &crate::Metrics, method: &Method, path: &str) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
     }
@@ -24,6 +25,14 @@ pub(crate) async fn answer(oxiam: &Oxiam, method: &Method, path: &str) -> Respon
             StatusCode::SERVICE_UNAVAILABLE,
             "not ready: the database does not answer\n",
         ),
+        Some("metrics") => {
+            let mut response = Response::new(Body::from(metrics.render()));
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            response
+        }
         _ => plain(StatusCode::NOT_FOUND, "no such endpoint\n"),
     }
 }

@@ -36,6 +36,8 @@ pub(crate) struct App {
     pub(crate) s3: oxiam_s3::S3Endpoint,
     /// Where each finished request record goes.
     pub(crate) sinks: Arc<[Arc<dyn RecordSink>]>,
+    /// The metrics, also one of the sinks, for `/_oxiam/metrics`.
+    pub(crate) metrics: Arc<crate::Metrics>,
 }
 
 /// The signing name in the SigV4 credential scope, read before anything is trusted: it
@@ -150,7 +152,7 @@ async fn handle(
     // The operations endpoints (health, readiness) are the one exception to "one record
     // per request": probes every few seconds are not requests of anyone's.
     if head.uri.path().starts_with(crate::operations::PREFIX) {
-        return crate::operations::answer(&app.oxiam, &head.method, head.uri.path()).await;
+        return crate::operations::answer(&app.oxiam, &app.metrics, &head.method, head.uri.path()).await;
     }
     let mut recorder = Recorder::new(
         app.sinks.clone(),

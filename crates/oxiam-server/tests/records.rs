@@ -185,6 +185,39 @@ async fn every_request_has_one_record_with_its_decision(server: &TestServer) {
         .map(|r| format!("{} {:?} {}", r.service, r.operation, r.status))
         .collect();
     assert_eq!(since.len(), 12, "{since:#?}");
+
+    // The metrics count them, with labels oxiam chose (never the client's text).
+    let host = [("host".to_owned(), "x".to_owned())];
+    let metrics = common::raw::send(server, "GET", "/_oxiam/metrics", &host, "")
+        .await
+        .body;
+    for line in [
+        r#"oxiam_requests_total{service="iam",operation="GetUser",decision="Allowed",status="200"} 1"#,
+        r#"oxiam_requests_total{service="iam",operation="DeleteUser",decision="ExplicitDeny",status="403"} 1"#,
+        r#"oxiam_requests_total{service="s3",operation="GetObject",decision="ExplicitDeny",status="403"} 1"#,
+        r#"oxiam_requests_total{service="iam",operation="unknown",decision="none",status="400"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+    assert!(!metrics.contains("Drop"), "{metrics}");
+    assert!(metrics.contains(r#"oxiam_request_duration_seconds_count{service="s3"}"#));
+
+    // The audit trail has each of them, once.
+    let ids: Vec<String> = server.records.all()[before..]
+        .iter()
+        .map(|r| r.request_id.clone())
+        .collect();
+    let mut trail = String::new();
+    for _ in 0..100 {
+        trail = std::fs::read_to_string(server.audit_path()).unwrap_or_default();
+        if ids.iter().all(|id| trail.contains(id.as_str())) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for id in &ids {
+        assert_eq!(trail.matches(id.as_str()).count(), 1, "{id} in\n{trail}");
+    }
 }
 
 /// A request abandoned half-sent (its client went away) is still recorded, once.

@@ -146,6 +146,21 @@ struct ServeArgs {
     /// is still open.
     #[arg(long, env = "OXIAM_SHUTDOWN_GRACE", default_value_t = 30, value_name = "SECONDS")]
     shutdown_grace: u64,
+    /// Append every request's record to this file, one JSON object per line (who, what,
+    /// what authorization decided and by which statement, the answer).
+    #[arg(long, env = "OXIAM_AUDIT_LOG", value_name = "FILE")]
+    audit_log: Option<PathBuf>,
+    /// How the log is written: `text` for people, `json` (one object per line) for
+    /// collectors.
+    #[arg(long, env = "OXIAM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// The log's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 fn parse_master_key(hex: &str) -> Option<[u8; 32]> {
@@ -198,6 +213,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             max_connections: args.max_connections.max(1),
             grace: std::time::Duration::from_secs(args.shutdown_grace),
         },
+        audit_log: args.audit_log,
         sinks: Vec::new(),
     };
     let mut server = start(config).await.map_err(|e| e.to_string())?;
@@ -323,14 +339,18 @@ fn main() -> ExitCode {
             }
         };
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OXIAM_LOG").unwrap_or_else(|_| default_filter.into()),
-        )
-        .with_writer(std::io::stderr)
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OXIAM_LOG").unwrap_or_else(|_| default_filter.into());
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match &cli.command {
+        // One JSON object per line, each request's fields (and its span's id) as keys.
+        Command::Serve(args) if args.log_format == LogFormat::Json => log.json().init(),
         // Colours only for a person at a terminal, never into a file or a pipe.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        _ => log
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

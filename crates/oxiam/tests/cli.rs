@@ -161,56 +161,17 @@ async fn demo_all_on_an_embedded_server() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn served_files_are_private() {
-    use std::io::BufRead as _;
     use std::os::unix::fs::PermissionsExt as _;
 
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().join("data");
     std::fs::create_dir(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oxiam"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&dir)
-        .env("OXIAM_ACCOUNT_ID", "123456789012")
-        .env("OXIAM_ROOT_ACCESS_KEY_ID", Embedded::ROOT_ACCESS_KEY_ID)
-        .env("OXIAM_ROOT_SECRET_ACCESS_KEY", Embedded::ROOT_SECRET_ACCESS_KEY)
-        .env("OXIAM_LOG", "info")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let started = tokio::task::spawn_blocking(move || {
-        let mut lines = std::io::BufReader::new(stderr).lines();
-        let address = loop {
-            let line = lines.next().expect("the server logs where it listens").unwrap();
-            if let Some(rest) = line.split("address=").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        };
-        (address, lines)
-    });
-    let (address, stderr) = tokio::time::timeout(std::time::Duration::from_secs(120), started)
-        .await
-        .expect("the server logged where it listens")
-        .unwrap();
+    let (child, address, stderr) = serve(&dir, &[]).await;
     // Keep reading the log so the server never blocks on a full pipe.
     let drain = tokio::task::spawn_blocking(move || stderr.for_each(drop));
 
-    let config = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(format!("http://{address}"))
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            aws_credential_types::Credentials::new(
-                Embedded::ROOT_ACCESS_KEY_ID,
-                Embedded::ROOT_SECRET_ACCESS_KEY,
-                None,
-                None,
-                "test",
-            ),
-        ))
-        .build();
+    let config = root_config(&address);
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(true)
@@ -239,14 +200,136 @@ async fn served_files_are_private() {
     assert!(checked > 5, "only {checked} files seen");
     assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
 
+    stop(child).await;
+    drain.await.unwrap();
+}
+
+type LogLines = std::io::Lines<std::io::BufReader<std::process::ChildStderr>>;
+
+/// `oxiam serve` on a free port with `dir` and `extra` arguments, its address, and its log.
+async fn serve(dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, String, LogLines) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oxiam"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(extra)
+        .env("OXIAM_ACCOUNT_ID", "123456789012")
+        .env("OXIAM_ROOT_ACCESS_KEY_ID", Embedded::ROOT_ACCESS_KEY_ID)
+        .env("OXIAM_ROOT_SECRET_ACCESS_KEY", Embedded::ROOT_SECRET_ACCESS_KEY)
+        .env("OXIAM_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let started = tokio::task::spawn_blocking(move || {
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let address = loop {
+            let line = lines.next().expect("the server logs where it listens").unwrap();
+            // `address=HOST:PORT` in text, `"address":"HOST:PORT"` in JSON.
+            if let Some(rest) = line
+                .split("address=")
+                .nth(1)
+                .or_else(|| line.split("\"address\":\"").nth(1))
+            {
+                break rest.split([' ', '"']).next().unwrap().to_owned();
+            }
+        };
+        (address, lines)
+    });
+    let (address, lines) = tokio::time::timeout(std::time::Duration::from_secs(120), started)
+        .await
+        .expect("the server logged where it listens")
+        .unwrap();
+    (child, address, lines)
+}
+
+fn root_config(address: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(format!("http://{address}"))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new(
+                Embedded::ROOT_ACCESS_KEY_ID,
+                Embedded::ROOT_SECRET_ACCESS_KEY,
+                None,
+                None,
+                "test",
+            ),
+        ))
+        .build()
+}
+
+/// Stops the server as an operator would, and expects a clean exit.
+async fn stop(child: std::process::Child) {
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
+    let mut child = child;
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
         .unwrap();
     assert!(status.success(), "{status:?}");
-    drain.await.unwrap();
+}
+
+/// With `--log-format json` every log line is a JSON object, the request's among them with
+/// its fields; with `--audit-log` each request is one JSON line in a private file. Neither
+/// holds a secret.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_and_the_audit_trail() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let data = tempfile::tempdir().unwrap();
+    let audit = data.path().join("audit.jsonl");
+    let audit_arg = audit.to_str().unwrap().to_owned();
+    let (child, address, stderr) = serve(
+        &data.path().join("data"),
+        &["--log-format", "json", "--audit-log", &audit_arg],
+    )
+    .await;
+    let sts = aws_sdk_sts::Client::new(&root_config(&address));
+    let who = sts.get_caller_identity().send().await.unwrap();
+    assert_eq!(who.account(), Some("123456789012"));
+    let iam = aws_sdk_iam::Client::new(&root_config(&address));
+    iam.get_user().user_name("nobody").send().await.unwrap_err();
+    stop(child).await;
+
+    let log: Vec<String> = tokio::task::spawn_blocking(move || stderr.map(Result::unwrap).collect())
+        .await
+        .unwrap();
+    let mut requests = Vec::new();
+    for line in &log {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if value["fields"]["message"] == "request" {
+            requests.push(value["fields"].clone());
+        }
+        assert!(
+            !line.contains(Embedded::ROOT_SECRET_ACCESS_KEY),
+            "a secret in the log: {line}"
+        );
+    }
+    assert_eq!(requests.len(), 2, "{log:#?}");
+    assert_eq!(requests[0]["operation"], "GetCallerIdentity");
+    assert_eq!(requests[0]["decided_by"], "no permission required");
+    assert_eq!(requests[1]["error_code"], "NoSuchEntity");
+
+    let trail = std::fs::read_to_string(&audit).unwrap();
+    assert!(
+        !trail.contains(Embedded::ROOT_SECRET_ACCESS_KEY),
+        "a secret in the audit trail"
+    );
+    let events: Vec<serde_json::Value> = trail.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.len(), 2, "{trail}");
+    assert_eq!(events[0]["eventSource"], "sts.amazonaws.com");
+    assert_eq!(events[0]["eventName"], "GetCallerIdentity");
+    assert_eq!(events[0]["userIdentity"]["accessKeyId"], Embedded::ROOT_ACCESS_KEY_ID);
+    assert_eq!(events[0]["userIdentity"]["arn"], "arn:aws:iam::123456789012:root");
+    assert_eq!(events[1]["eventName"], "GetUser");
+    assert_eq!(events[1]["errorCode"], "NoSuchEntity");
+    assert_eq!(events[1]["httpStatus"], 404);
+    assert_eq!(events[1]["verdicts"][0]["decidedBy"], "account root");
+    assert_eq!(std::fs::metadata(&audit).unwrap().permissions().mode() & 0o777, 0o600);
 }

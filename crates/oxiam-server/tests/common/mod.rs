@@ -117,6 +117,7 @@ impl TestServer {
                 root_key: Some((ROOT_KEY.into(), ROOT_SECRET.into())),
             },
             limits,
+            audit_log: Some(dir.path().join("audit.jsonl")),
             sinks: vec![records.clone()],
         })
         .await
@@ -127,6 +128,11 @@ impl TestServer {
             pg_database,
             records,
         }
+    }
+
+    /// The audit trail's file.
+    pub fn audit_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("audit.jsonl")
     }
 
     /// The PostgreSQL database of this server, if it runs on one.

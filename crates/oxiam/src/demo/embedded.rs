@@ -44,6 +44,7 @@ impl Embedded {
                 )),
             },
             limits: oxiam_server::Limits::default(),
+            audit_log: None,
             sinks: Vec::new(),
         })
         .await

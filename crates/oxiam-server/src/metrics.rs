@@ -1,0 +1,159 @@
+//! Metrics, from the request records, in Prometheus's text format at `/_oxiam/metrics`:
+//! requests by service, operation, decision and status, and their latency by service.
+//! Every label value is one oxiam chose (an operation of a service, never text a client
+//! sent), so the number of series is bounded.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use oxiam_core::record::{RecordSink, RequestRecord};
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// A request's labels: service, operation, decision, status.
+type Labels = (&'static str, String, &'static str, u16);
+
+#[derive(Debug, Default)]
+struct Latency {
+    /// Requests at or under each bound of `BUCKETS`.
+    buckets: Vec<u64>,
+    count: u64,
+    sum_us: u64,
+}
+
+/// The counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<Labels, u64>>,
+    latency: Mutex<BTreeMap<&'static str, Latency>>,
+    /// Records the audit trail dropped, if there is one.
+    audit_dropped: Option<Arc<AtomicU64>>,
+}
+
+impl Metrics {
+    /// Metrics that also report the audit trail's dropped records.
+    pub fn with_audit_dropped(dropped: Option<Arc<AtomicU64>>) -> Self {
+        Self {
+            audit_dropped: dropped,
+            ..Self::default()
+        }
+    }
+
+    /// Everything counted so far, in Prometheus's text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP oxiam_requests_total Requests answered, by service, operation, decision and status.\n");
+        out.push_str("# TYPE oxiam_requests_total counter\n");
+        for ((service, operation, decision, status), n) in lock(&self.requests).iter() {
+            let _ = writeln!(
+                out,
+                "oxiam_requests_total{{service=\"{service}\",operation=\"{operation}\",decision=\"{decision}\",status=\"{status}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP oxiam_request_duration_seconds Time from a request's arrival to its answer.\n");
+        out.push_str("# TYPE oxiam_request_duration_seconds histogram\n");
+        for (service, latency) in lock(&self.latency).iter() {
+            for (bound, n) in BUCKETS.iter().zip(&latency.buckets) {
+                let _ = writeln!(
+                    out,
+                    "oxiam_request_duration_seconds_bucket{{service=\"{service}\",le=\"{bound}\"}} {n}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "oxiam_request_duration_seconds_bucket{{service=\"{service}\",le=\"+Inf\"}} {}",
+                latency.count
+            );
+            let _ = writeln!(
+                out,
+                "oxiam_request_duration_seconds_sum{{service=\"{service}\"}} {}",
+                latency.sum_us as f64 / 1e6
+            );
+            let _ = writeln!(
+                out,
+                "oxiam_request_duration_seconds_count{{service=\"{service}\"}} {}",
+                latency.count
+            );
+        }
+        if let Some(dropped) = &self.audit_dropped {
+            out.push_str("# HELP oxiam_audit_records_dropped_total Records the audit trail had no room for.\n");
+            out.push_str("# TYPE oxiam_audit_records_dropped_total counter\n");
+            let _ = writeln!(
+                out,
+                "oxiam_audit_records_dropped_total {}",
+                dropped.load(Ordering::Relaxed)
+            );
+        }
+        out
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl RecordSink for Metrics {
+    fn record(&self, r: &RequestRecord) {
+        let service = if r.service.is_empty() { "unknown" } else { r.service };
+        let decision = r.decision().map_or("none", |v| v.outcome.as_str());
+        let operation = r.operation.clone().unwrap_or_else(|| "unknown".to_owned());
+        *lock(&self.requests)
+            .entry((service, operation, decision, r.status))
+            .or_default() += 1;
+        let mut latency = lock(&self.latency);
+        let l = latency.entry(service).or_default();
+        if l.buckets.is_empty() {
+            l.buckets = vec![0; BUCKETS.len()];
+        }
+        let seconds = r.latency_us as f64 / 1e6;
+        for (bound, n) in BUCKETS.iter().zip(l.buckets.iter_mut()) {
+            if seconds <= *bound {
+                *n += 1;
+            }
+        }
+        l.count += 1;
+        l.sum_us += r.latency_us;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_buckets() {
+        let metrics = Metrics::default();
+        let mut r = RequestRecord {
+            service: "iam",
+            operation: Some("GetUser".into()),
+            status: 200,
+            latency_us: 700,
+            ..RequestRecord::default()
+        };
+        metrics.record(&r);
+        r.latency_us = 30_000;
+        metrics.record(&r);
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"oxiam_requests_total{service="iam",operation="GetUser",decision="none",status="200"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"oxiam_request_duration_seconds_bucket{service="iam",le="0.001"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"oxiam_request_duration_seconds_bucket{service="iam",le="0.05"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"oxiam_request_duration_seconds_count{service="iam"} 2"#),
+            "{text}"
+        );
+    }
+}
