@@ -21,8 +21,19 @@ pub struct RequestRecord {
     pub operation: Option<String>,
     /// The caller's ARN, once authenticated.
     pub principal: Option<String>,
-    /// The access key the request was signed with, once authenticated.
+    /// `Root`, `IAMUser` or `AssumedRole` (CloudTrail's `userIdentity.type`).
+    pub principal_type: Option<&'static str>,
+    /// The caller's unique id (`AIDA…`, `AROA…:session`, the account id for the root).
+    pub principal_id: Option<String>,
+    /// The caller's account.
+    pub account_id: Option<String>,
+    /// The access key the request was signed with (the one it claimed, if it failed
+    /// authentication).
     pub access_key_id: Option<String>,
+    /// The region the request was signed for.
+    pub region: Option<String>,
+    /// The `User-Agent` header.
+    pub user_agent: Option<String>,
     /// The client's address.
     pub source_ip: Option<IpAddr>,
     /// Every access authorization decided, in order (most requests: one).
@@ -36,6 +47,19 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
+    /// Notes who the authenticated caller is.
+    pub fn set_caller(&mut self, principal: &crate::Principal, access_key_id: &str) {
+        self.principal = Some(principal.arn());
+        self.principal_type = Some(match principal.kind {
+            crate::PrincipalKind::Root => "Root",
+            crate::PrincipalKind::User { .. } => "IAMUser",
+            crate::PrincipalKind::AssumedRole { .. } => "AssumedRole",
+        });
+        self.principal_id = Some(principal.unique_id());
+        self.account_id = Some(principal.account_id.clone());
+        self.access_key_id = Some(access_key_id.to_owned());
+    }
+
     /// The verdict that decided the request: the denial if one refused it, else the last
     /// access allowed; `None` when nothing was authorized (authentication failed, say).
     pub fn decision(&self) -> Option<&Verdict> {

@@ -325,10 +325,11 @@ impl Gate {
             Err(e) => return Err(errors::internal("looking up an access key failed", &e)),
         };
         if let Some(slot) = slot {
-            let arn = principal.arn();
+            let user_agent = header_text(cx.headers(), http::header::USER_AGENT);
             slot.update(|r| {
-                r.principal = Some(arn);
-                r.access_key_id = Some(access_key.clone());
+                r.set_caller(&principal, &access_key);
+                r.region = Some(region.clone());
+                r.user_agent = user_agent;
             });
         }
         let now = self.clock.now();

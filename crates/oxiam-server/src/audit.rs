@@ -1,32 +1,33 @@
-//! The audit trail: every request's record as one line of JSON in a file, with the field
-//! names CloudTrail uses where it has one (`eventTime`, `eventSource`, `eventName`,
-//! `userIdentity`, `sourceIPAddress`, `errorCode`, `requestID`), and what authorization
-//! decided, statement by statement.
+//! The audit trail: every request as one line of JSON in a file, shaped like a CloudTrail
+//! record (`eventTime`, `eventSource`, `eventName`, `awsRegion`, `sourceIPAddress`,
+//! `userAgent`, `userIdentity`, `errorCode`, `requestID`, `eventID`, `readOnly`,
+//! `recipientAccountId`), with an `oxiam` section saying what authorization decided and by
+//! which statement, access by access.
 //!
-//! Records are written by a thread of their own, through a bounded queue: a request never
-//! waits for the disk. Should the disk fall behind by more than the queue holds, records
-//! are dropped and counted (`oxiam_audit_records_dropped_total` in the metrics), and a
-//! warning is logged, never silently.
+//! An event is written before its response is sent, and a request whose event cannot be
+//! written fails (500) rather than go unrecorded: an audit trail that can silently miss
+//! events is not one. One thread writes, in batches: each request waits for the `write`
+//! of its batch (not for an fsync), and a full queue makes requests wait, never drops.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write as _};
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
-use oxiam_core::record::{RecordSink, RequestRecord};
+use oxiam_core::record::RequestRecord;
 use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
 
-/// How many records may wait for the disk.
-const QUEUE: usize = 65_536;
+/// How many events may wait for the writer before requests wait for room.
+const QUEUE: usize = 4096;
+
+/// One event, and who waits for it to be written.
+type Pending = (String, oneshot::Sender<Result<(), String>>);
 
 /// The audit trail's file, fed by a writer thread.
 #[derive(Debug)]
 pub struct AuditTrail {
     /// `None` once the trail is closing.
-    queue: Option<SyncSender<String>>,
-    dropped: Arc<AtomicU64>,
+    queue: Option<mpsc::Sender<Pending>>,
     writer: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -38,68 +39,69 @@ impl AuditTrail {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let file = options.open(path)?;
-        let (queue, lines) = sync_channel(QUEUE);
-        let path = path.to_owned();
+        let (queue, events) = mpsc::channel(QUEUE);
         let writer = std::thread::Builder::new()
             .name("oxiam-audit".to_owned())
-            .spawn(move || write_lines(&path, file, &lines))?;
+            .spawn(move || write_events(file, events))?;
         Ok(Self {
             queue: Some(queue),
-            dropped: Arc::new(AtomicU64::new(0)),
             writer: Some(writer),
         })
     }
 
-    /// How many records the queue had no room for.
-    pub fn dropped(&self) -> Arc<AtomicU64> {
-        self.dropped.clone()
+    /// Writes one request's event; returns once it is in the file (written, not synced).
+    pub async fn write(&self, record: &RequestRecord) -> Result<(), String> {
+        let Some(queue) = &self.queue else {
+            return Err("the audit trail is closed".to_owned());
+        };
+        let (done, written) = oneshot::channel();
+        queue
+            .send((to_json(record).to_string(), done))
+            .await
+            .map_err(|_| "the audit trail's writer stopped".to_owned())?;
+        written
+            .await
+            .map_err(|_| "the audit trail's writer stopped".to_owned())?
+    }
+
+    /// Queues one event without waiting (for a request abandoned before its answer, which
+    /// has no one left to wait).
+    pub fn write_behind(&self, record: &RequestRecord) {
+        if let Some(queue) = &self.queue {
+            let (done, _) = oneshot::channel();
+            if queue.try_send((to_json(record).to_string(), done)).is_err() {
+                tracing::error!(request_id = %record.request_id, "an abandoned request could not be audited: the queue is full");
+            }
+        }
     }
 }
 
-/// Writes lines as they come, flushing whenever the queue is empty; ends when the trail is
-/// dropped (the server stopped).
-fn write_lines(path: &Path, file: File, lines: &Receiver<String>) {
+/// Writes events in batches as they come; each batch is one `write` of the buffer, after
+/// which its requests are told. Ends when the trail is dropped (the server stopped).
+fn write_events(file: File, mut events: mpsc::Receiver<Pending>) {
     let mut out = BufWriter::new(file);
-    while let Ok(line) = lines.recv() {
+    let mut batch: Vec<oneshot::Sender<Result<(), String>>> = Vec::new();
+    while let Some((line, done)) = events.blocking_recv() {
         let mut result = writeln!(out, "{line}");
-        while let Ok(line) = lines.try_recv() {
+        batch.push(done);
+        while let Ok((line, done)) = events.try_recv() {
             result = result.and_then(|()| writeln!(out, "{line}"));
+            batch.push(done);
         }
-        if let Err(e) = result.and_then(|()| out.flush()) {
-            tracing::error!(path = %path.display(), error = %e, "the audit trail could not be written");
+        let result = result.and_then(|()| out.flush()).map_err(|e| e.to_string());
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "the audit trail could not be written: requests fail until it can");
+            // What is left in the buffer was never written: start afresh.
+            let (file, _unwritten) = out.into_parts();
+            out = BufWriter::new(file);
+        }
+        for done in batch.drain(..) {
+            let _ = done.send(result.clone());
         }
     }
 }
 
-/// One record as the audit trail writes it.
-pub fn to_json(r: &RequestRecord) -> serde_json::Value {
-    let decision = r.decision();
-    json!({
-        "eventVersion": "oxiam-1",
-        "eventTime": oxiam_protocol::Timestamp(r.time).to_iso8601(),
-        "requestID": r.request_id,
-        "eventSource": if r.service.is_empty() { None } else { Some(format!("{}.amazonaws.com", r.service)) },
-        "eventName": r.operation,
-        "userIdentity": {
-            "arn": r.principal,
-            "accessKeyId": r.access_key_id,
-        },
-        "sourceIPAddress": r.source_ip.map(|ip| ip.to_string()),
-        "decision": decision.map(|v| v.outcome.as_str()),
-        "decidedBy": decision.map(|v| v.decided_by.as_str()),
-        "verdicts": r.verdicts.iter().map(|v| json!({
-            "action": v.action,
-            "resource": v.resource,
-            "decision": v.outcome.as_str(),
-            "decidedBy": v.decided_by,
-        })).collect::<Vec<_>>(),
-        "errorCode": r.error_code,
-        "httpStatus": r.status,
-        "latencyMicros": r.latency_us,
-    })
-}
-
-/// The server stopped: every queued record is written before the trail is gone.
+/// The server stopped: every queued event is written before the trail is gone.
 impl Drop for AuditTrail {
     fn drop(&mut self) {
         drop(self.queue.take());
@@ -109,21 +111,50 @@ impl Drop for AuditTrail {
     }
 }
 
-impl RecordSink for AuditTrail {
-    fn record(&self, record: &RequestRecord) {
-        let Some(queue) = &self.queue else { return };
-        match queue.try_send(to_json(record).to_string()) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-                // One warning per power of two, not one per record.
-                if dropped.is_power_of_two() {
-                    tracing::warn!(dropped, "the audit trail falls behind: records dropped");
-                }
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
+/// Whether an action only reads (its access level is List or Read), as CloudTrail's
+/// `readOnly` says.
+fn read_only(action: &str) -> Option<bool> {
+    let level = oxiam_catalogue::action_named(action)?.access_level;
+    Some(matches!(
+        level,
+        oxiam_catalogue::AccessLevel::List | oxiam_catalogue::AccessLevel::Read
+    ))
+}
+
+/// One request's event, as the audit trail writes it.
+pub fn to_json(r: &RequestRecord) -> serde_json::Value {
+    let decision = r.decision();
+    json!({
+        "eventVersion": "1.09",
+        "eventTime": oxiam_protocol::Timestamp(r.time).to_iso8601(),
+        "eventSource": if r.service.is_empty() { None } else { Some(format!("{}.amazonaws.com", r.service)) },
+        "eventName": r.operation,
+        "awsRegion": r.region,
+        "sourceIPAddress": r.source_ip.map(|ip| ip.to_string()),
+        "userAgent": r.user_agent,
+        "userIdentity": {
+            "type": r.principal_type,
+            "principalId": r.principal_id,
+            "arn": r.principal,
+            "accountId": r.account_id,
+            "accessKeyId": r.access_key_id,
+        },
+        "errorCode": r.error_code,
+        "requestID": r.request_id,
+        "eventID": oxiam_core::ids::request_id(),
+        "readOnly": decision.and_then(|v| read_only(&v.action)),
+        "recipientAccountId": r.account_id,
+        "oxiam": {
+            "decision": decision.map(|v| v.outcome.as_str()),
+            "decidedBy": decision.map(|v| v.decided_by.as_str()),
+            "verdicts": r.verdicts.iter().map(|v| json!({
+                "action": v.action,
+                "resource": v.resource,
+                "decision": v.outcome.as_str(),
+                "decidedBy": v.decided_by,
+            })).collect::<Vec<_>>(),
+            "httpStatus": r.status,
+            "latencyMicros": r.latency_us,
+        },
+    })
 }

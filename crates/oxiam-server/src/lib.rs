@@ -251,11 +251,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         })?)),
         None => None,
     };
-    let metrics = Arc::new(Metrics::with_audit_dropped(audit.as_ref().map(|a| a.dropped())));
+    let metrics = Arc::new(Metrics::default());
     let mut sinks: Vec<Arc<dyn oxiam_core::record::RecordSink>> = vec![Arc::new(LogSink), metrics.clone()];
-    if let Some(audit) = audit {
-        sinks.push(audit);
-    }
     sinks.extend(config.sinks.iter().cloned());
     let app = pipeline::router(pipeline::App {
         oxiam,
@@ -263,6 +260,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         s3,
         sinks: sinks.into(),
         metrics,
+        audit,
     });
     let (tx, rx) = oneshot::channel::<()>();
     let limits = config.limits;

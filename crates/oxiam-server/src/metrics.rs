@@ -5,8 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use oxiam_core::record::{RecordSink, RequestRecord};
 
@@ -31,19 +30,9 @@ struct Latency {
 pub struct Metrics {
     requests: Mutex<BTreeMap<Labels, u64>>,
     latency: Mutex<BTreeMap<&'static str, Latency>>,
-    /// Records the audit trail dropped, if there is one.
-    audit_dropped: Option<Arc<AtomicU64>>,
 }
 
 impl Metrics {
-    /// Metrics that also report the audit trail's dropped records.
-    pub fn with_audit_dropped(dropped: Option<Arc<AtomicU64>>) -> Self {
-        Self {
-            audit_dropped: dropped,
-            ..Self::default()
-        }
-    }
-
     /// Everything counted so far, in Prometheus's text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -78,15 +67,6 @@ impl Metrics {
                 out,
                 "oxiam_request_duration_seconds_count{{service=\"{service}\"}} {}",
                 latency.count
-            );
-        }
-        if let Some(dropped) = &self.audit_dropped {
-            out.push_str("# HELP oxiam_audit_records_dropped_total Records the audit trail had no room for.\n");
-            out.push_str("# TYPE oxiam_audit_records_dropped_total counter\n");
-            let _ = writeln!(
-                out,
-                "oxiam_audit_records_dropped_total {}",
-                dropped.load(Ordering::Relaxed)
             );
         }
         out

@@ -38,6 +38,8 @@ pub(crate) struct App {
     pub(crate) sinks: Arc<[Arc<dyn RecordSink>]>,
     /// The metrics, also one of the sinks, for `/_oxiam/metrics`.
     pub(crate) metrics: Arc<crate::Metrics>,
+    /// The audit trail, written before each answer is sent.
+    pub(crate) audit: Option<Arc<crate::AuditTrail>>,
 }
 
 /// The signing name in the SigV4 credential scope, read before anything is trusted: it
@@ -48,6 +50,7 @@ fn signing_name(head: &http::request::Parts) -> Option<String> {
 }
 
 /// Where a request goes, from its head alone (S3 bodies are streamed, not buffered).
+#[derive(Clone, Copy)]
 enum Route {
     /// The S3 endpoint.
     S3,
@@ -156,6 +159,7 @@ async fn handle(
     }
     let mut recorder = Recorder::new(
         app.sinks.clone(),
+        app.audit.clone(),
         RequestRecord {
             request_id: ids::request_id(),
             time: app.clock.now(),
@@ -166,16 +170,45 @@ async fn handle(
     let span = tracing::info_span!("request", id = %recorder.record.request_id);
     let route = route(&head);
     let request = http::Request::from_parts(head, body);
-    let response = async {
-        match route {
+    async {
+        let mut response = match route {
             Route::S3 => serve_s3(&app, request, &mut recorder).await,
             Route::AwsQuery(service) => serve(&AwsQuery, &app, request, service, &mut recorder.record).await,
+        };
+        // The audit event is written before the answer goes out; a request that cannot be
+        // audited fails rather than go unrecorded.
+        if let Some(audit) = &app.audit {
+            let event = recorder.snapshot(response.status().as_u16());
+            if let Err(error) = audit.write(&event).await {
+                tracing::error!(%error, "a request failed: its audit event could not be written");
+                response = audit_failure(route, &recorder.record);
+                recorder.record.error_code = Some(AUDIT_FAILED.to_owned());
+            }
         }
+        recorder.finish(response.status().as_u16());
+        response
     }
     .instrument(span)
-    .await;
-    recorder.finish(response.status().as_u16());
-    response
+    .await
+}
+
+/// The error code recorded for a request that failed because its audit event could not be
+/// written.
+const AUDIT_FAILED: &str = "AuditTrailUnavailable";
+
+/// The 500 of a request whose audit event could not be written, in its protocol's envelope.
+fn audit_failure(route: Route, record: &RequestRecord) -> Response {
+    match route {
+        Route::S3 => oxiam_s3::internal_error(&record.request_id).map(Body::new),
+        Route::AwsQuery(_) => {
+            let service = AwsQuery::service_named(record.service).unwrap_or(<AwsQuery as Protocol>::DEFAULT_SERVICE);
+            let error = ServiceError::new(
+                common_errors::INTERNAL_FAILURE,
+                "The request could not be recorded in the audit trail.",
+            );
+            http_response(AwsQuery.encode_error(service, &record.request_id, &error))
+        }
+    }
 }
 
 /// The record of a request in flight. It goes to the sinks exactly once: when the answer
@@ -186,6 +219,8 @@ struct Recorder {
     /// Where the S3 endpoint fills the record, for an S3 request.
     slot: Option<RecordSlot>,
     sinks: Arc<[Arc<dyn RecordSink>]>,
+    /// Written before the answer; here for a request abandoned before it.
+    audit: Option<Arc<crate::AuditTrail>>,
     started: Instant,
     sent: bool,
 }
@@ -194,14 +229,21 @@ struct Recorder {
 const ABANDONED: &str = "Abandoned";
 
 impl Recorder {
-    fn new(sinks: Arc<[Arc<dyn RecordSink>]>, record: RequestRecord) -> Self {
+    fn new(sinks: Arc<[Arc<dyn RecordSink>]>, audit: Option<Arc<crate::AuditTrail>>, record: RequestRecord) -> Self {
         Self {
             record,
             slot: None,
             sinks,
+            audit,
             started: Instant::now(),
             sent: false,
         }
+    }
+
+    /// The record as it stands, answered with `status` (for the audit trail).
+    fn snapshot(&mut self, status: u16) -> RequestRecord {
+        self.settle(status);
+        self.record.clone()
     }
 
     /// Sends the record, answered with `status`.
@@ -209,15 +251,20 @@ impl Recorder {
         self.send(status);
     }
 
-    fn send(&mut self, status: u16) {
-        if std::mem::replace(&mut self.sent, true) {
-            return;
-        }
+    /// Takes back what the S3 endpoint filled, and stamps the answer.
+    fn settle(&mut self, status: u16) {
         if let Some(slot) = self.slot.take() {
             self.record = slot.take();
         }
         self.record.status = status;
         self.record.latency_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    }
+
+    fn send(&mut self, status: u16) {
+        if std::mem::replace(&mut self.sent, true) {
+            return;
+        }
+        self.settle(status);
         for sink in self.sinks.iter() {
             sink.record(&self.record);
         }
@@ -234,6 +281,9 @@ impl Drop for Recorder {
             }
             self.record.error_code.get_or_insert_with(|| ABANDONED.to_owned());
             self.send(0);
+            if let Some(audit) = &self.audit {
+                audit.write_behind(&self.record);
+            }
         }
     }
 }
@@ -300,6 +350,7 @@ async fn serve<P: Protocol>(
     // encoding run inside the catch.
     let mut service = signed_service.unwrap_or(P::DEFAULT_SERVICE);
     let outcome = std::panic::AssertUnwindSafe(async {
+        record.user_agent = header_text(&received, "user-agent");
         let parsed = protocol.parse(signed_service, &received);
         service = protocol.service(&parsed);
         record.service = service.signing_name();
@@ -346,8 +397,8 @@ async fn run<P: Protocol>(
             return Err(e);
         }
     };
-    record.principal = Some(caller.principal.arn());
-    record.access_key_id = Some(caller.claim.access_key_id.clone());
+    record.set_caller(&caller.principal, &caller.claim.access_key_id);
+    record.region = Some(caller.claim.region.clone());
     let outcome = authorize_and_execute(protocol, oxiam, received, &caller, parsed, now, record).await;
     // Last use is noted whatever the answer: the key was used.
     oxiam.record(&caller, now);

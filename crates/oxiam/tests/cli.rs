@@ -327,9 +327,42 @@ async fn json_logs_and_the_audit_trail() {
     assert_eq!(events[0]["eventName"], "GetCallerIdentity");
     assert_eq!(events[0]["userIdentity"]["accessKeyId"], Embedded::ROOT_ACCESS_KEY_ID);
     assert_eq!(events[0]["userIdentity"]["arn"], "arn:aws:iam::123456789012:root");
+    assert_eq!(events[0]["userIdentity"]["type"], "Root");
+    assert_eq!(events[0]["awsRegion"], "us-east-1");
     assert_eq!(events[1]["eventName"], "GetUser");
     assert_eq!(events[1]["errorCode"], "NoSuchEntity");
-    assert_eq!(events[1]["httpStatus"], 404);
-    assert_eq!(events[1]["verdicts"][0]["decidedBy"], "account root");
+    assert_eq!(events[1]["readOnly"], true);
+    assert_eq!(events[1]["oxiam"]["httpStatus"], 404);
+    assert_eq!(events[1]["oxiam"]["verdicts"][0]["decidedBy"], "account root");
     assert_eq!(std::fs::metadata(&audit).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+/// A request whose audit event cannot be written fails (500) rather than go unrecorded,
+/// on IAM, STS and S3 alike.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_cannot_be_audited_fails() {
+    let data = tempfile::tempdir().unwrap();
+    // Every write to /dev/full fails with ENOSPC.
+    let (child, address, stderr) = serve(&data.path().join("data"), &["--audit-log", "/dev/full"]).await;
+    let drain = tokio::task::spawn_blocking(move || stderr.for_each(drop));
+    let config = root_config(&address);
+    let e = aws_sdk_sts::Client::new(&config)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    let raw = e.raw_response().map(|r| r.status().as_u16());
+    assert_eq!(raw, Some(500), "{e:?}");
+    let e = aws_sdk_iam::Client::new(&config).list_users().send().await.unwrap_err();
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(500), "{e:?}");
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let e = s3.list_buckets().send().await.unwrap_err();
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(500), "{e:?}");
+    stop(child).await;
+    drain.await.unwrap();
 }
