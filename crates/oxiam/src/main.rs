@@ -11,7 +11,11 @@ use oxiam::demo::{self, Clients, Embedded, Scenario};
 use oxiam_server::{ServerConfig, start};
 
 #[derive(Parser)]
-#[command(name = "oxiam", version, about = "A self-hostable AWS IAM, STS and S3")]
+#[command(
+    name = "oxiam",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("OXIAM_GIT_REVISION"), ")"),
+    about = "A self-hostable AWS IAM, STS and S3"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -191,6 +195,11 @@ async fn shutdown_signal() {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        revision = env!("OXIAM_GIT_REVISION"),
+        "oxiam is starting"
+    );
     // Whatever the server writes (the database, its WAL, S3 objects) is for its owner only.
     #[cfg(unix)]
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));

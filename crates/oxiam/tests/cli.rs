@@ -366,3 +366,30 @@ async fn a_request_that_cannot_be_audited_fails() {
     stop(child).await;
     drain.await.unwrap();
 }
+
+/// `--version` names the git revision of the build (this test runs in a checkout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_version_names_its_revision() {
+    let out = oxiam(&["--version"], &[]).await;
+    let version = text(&out.stdout);
+    assert!(out.status.success());
+    let revision = version
+        .trim()
+        .strip_prefix(concat!("oxiam ", env!("CARGO_PKG_VERSION"), " ("))
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{version}"));
+    let in_a_checkout = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !in_a_checkout && std::env::var_os("OXIAM_GIT_REVISION").is_none() {
+        assert_eq!(revision, "unknown");
+        return;
+    }
+    let hex = revision.trim_end_matches("-modified");
+    assert!(
+        hex.len() == 12 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{version}"
+    );
+}
