@@ -70,6 +70,8 @@ pub(crate) struct Target<'a> {
     pub(crate) principal: &'a Principal<'a>,
     pub(crate) context: &'a crate::Context,
     pub(crate) has_boundary: bool,
+    /// The simulator's "every resource" (see [`crate::EvalOptions::any_resource`]).
+    pub(crate) any_resource: bool,
 }
 
 /// A policy variable without a default in a statement's `Resource`/`NotResource` element.
@@ -169,7 +171,10 @@ impl CStatement {
         if self.actions.iter().any(|p| p.matches(&t.action)) == self.not_action {
             return Applies::No;
         }
-        if let Some((not, patterns)) = &self.resources {
+        // The simulator's "every resource" lets any Allow apply, but a Deny only where it
+        // covers everything: a Deny of some resources does not deny the action as a whole.
+        let every_resource = t.any_resource && self.effect == Effect::Allow;
+        if let Some((not, patterns)) = self.resources.as_ref().filter(|_| !every_resource) {
             // `maybe`: a pattern holding variables matched the resource up to them.
             // `by`: the index of the pattern that matched.
             let (mut hit, mut maybe, mut by) = (false, false, u32::MAX);

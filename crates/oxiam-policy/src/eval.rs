@@ -30,11 +30,21 @@ pub struct EvalOptions {
     /// denies (resource-based policies, SCPs) and SCPs still apply. Turn off to evaluate the
     /// root user's requests like anyone else's.
     pub root_full_access: bool,
+    /// The request's resource `*` stands for every resource, so that any `Allow`
+    /// statement's `Resource` or `NotResource` element lets it apply, while a `Deny` applies
+    /// only where its element covers the literal `*` (default `false`): "is the action
+    /// allowed on some resource", as AWS's policy simulator answers when no resource is
+    /// given. A real request always names its resource, and `*` then means the literal `*`
+    /// that only `*` patterns match.
+    pub any_resource: bool,
 }
 
 impl Default for EvalOptions {
     fn default() -> EvalOptions {
-        EvalOptions { root_full_access: true }
+        EvalOptions {
+            root_full_access: true,
+            any_resource: false,
+        }
     }
 }
 
@@ -338,6 +348,7 @@ fn decide(request: &Request<'_>, policies: &PolicySet<'_>, scratch: &mut Scratch
         principal,
         context: request.context,
         has_boundary: policies.boundary.is_some(),
+        any_resource: request.options.any_resource && request.resource == "*",
     };
 
     // 1. Explicit denies, gathering the allows on the way: SCPs (every non-empty level must

@@ -662,6 +662,7 @@ fn root_user() {
     let ctx = Context::new();
     let req = Request::new(root, "iam:CreateUser", "*", &ctx).with_options(EvalOptions {
         root_full_access: false,
+        ..EvalOptions::default()
     });
     assert_eq!(
         missing(&evaluate(&req, &PolicySet::default())),
@@ -964,4 +965,59 @@ fn global_condition_keys_in_context() {
     assert!(!go(&ctx("203.0.113.9", None), "iam:ListUsers"));
     assert!(!go(&ctx("203.0.113.9", Some(false)), "iam:ListUsers"));
     assert!(go(&ctx("203.0.113.9", Some(true)), "iam:ListUsers"));
+}
+
+/// The simulator's `*` stands for every resource: any statement's resource element lets it
+/// apply. A real request's `*` is the literal `*`, which only `*` patterns match.
+#[test]
+fn the_simulators_any_resource_matches_every_resource_element() {
+    let allow = compile(
+        "p",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+        PolicyKind::Identity,
+    )
+    .unwrap();
+    let deny_elsewhere = compile(
+        "d",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject","NotResource":"arn:aws:s3:::b/*"}]}"#,
+        PolicyKind::Identity,
+    )
+    .unwrap();
+    let user = Principal::user("arn:aws:iam::123456789012:user/u", "123456789012");
+    let ctx = Context::new();
+    let any = EvalOptions {
+        any_resource: true,
+        ..EvalOptions::default()
+    };
+    let identity = [Arc::new(allow)];
+    let set = PolicySet {
+        identity: &identity,
+        ..PolicySet::default()
+    };
+    let literal = Request::new(user, "s3:GetObject", "*", &ctx);
+    assert!(!evaluate(&literal, &set).allowed, "a real `*` is not under b/*");
+    assert!(evaluate(&literal.with_options(any), &set).allowed);
+    // A named resource is judged as named, whatever the option.
+    let named = Request::new(user, "s3:GetObject", "arn:aws:s3:::c/k", &ctx).with_options(any);
+    assert!(!evaluate(&named, &set).allowed);
+    // A Deny applies to "every resource" only where it covers the literal `*`: this
+    // NotResource does (`*` is not under b/*), a Deny of b/secret/* would not.
+    let identity = [identity[0].clone(), Arc::new(deny_elsewhere)];
+    let set = PolicySet {
+        identity: &identity,
+        ..PolicySet::default()
+    };
+    assert!(!evaluate(&literal.with_options(any), &set).allowed);
+    let deny_some = compile(
+        "s",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/secret/*"}]}"#,
+        PolicyKind::Identity,
+    )
+    .unwrap();
+    let identity = [identity[0].clone(), Arc::new(deny_some)];
+    let set = PolicySet {
+        identity: &identity,
+        ..PolicySet::default()
+    };
+    assert!(evaluate(&literal.with_options(any), &set).allowed);
 }

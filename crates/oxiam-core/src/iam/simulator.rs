@@ -8,8 +8,8 @@ use oxiam_policy::{CompiledPolicy, Context, PolicyKind, PolicySet, Reason};
 use oxiam_protocol::ServiceError;
 use oxiam_protocol::iam::{
     ContextEntry, EvaluationResult, GetContextKeysForCustomPolicyRequest, GetContextKeysForPolicyResponse,
-    GetContextKeysForPrincipalPolicyRequest, PolicyEvaluationDecisionType, PolicySourceType,
-    SimulateCustomPolicyRequest, SimulatePolicyResponse, SimulatePrincipalPolicyRequest, Statement,
+    GetContextKeysForPrincipalPolicyRequest, PermissionsBoundaryDecisionDetail, PolicyEvaluationDecisionType,
+    PolicySourceType, SimulateCustomPolicyRequest, SimulatePolicyResponse, SimulatePrincipalPolicyRequest, Statement,
     errors as iam_errors,
 };
 use oxiam_store::{EntityKind, StoreError, StoredPolicy};
@@ -108,11 +108,15 @@ impl Simulation<'_> {
             scps: &[],
             resource_must_allow: false,
         };
+        // The simulated caller belongs to the account its ARN names.
+        let caller_account = arn_account(self.caller_arn).unwrap_or(self.account);
         let principal = if self.caller_arn.ends_with(":root") {
-            oxiam_policy::Principal::root(self.caller_arn, self.account)
+            oxiam_policy::Principal::root(self.caller_arn, caller_account)
         } else {
-            oxiam_policy::Principal::user(self.caller_arn, self.account)
+            oxiam_policy::Principal::user(self.caller_arn, caller_account)
         };
+        // The boundary alone, to say whether it allows (PermissionsBoundaryDecisionDetail).
+        let boundary_only = self.boundary.as_ref().map(|b| [b.policy.clone()]);
         let sources: Vec<&Source> = self
             .identity
             .iter()
@@ -123,15 +127,28 @@ impl Simulation<'_> {
         let mut results = Vec::new();
         for action in self.actions {
             for resource in &self.resources {
-                let mut request = oxiam_policy::Request::new(principal, action, resource, &self.context).with_options(
-                    oxiam_policy::EvalOptions {
-                        root_full_access: false,
-                    },
-                );
-                if let Some(owner) = self.resource_owner {
-                    request = request.with_resource_account(owner);
-                }
+                // As AWS's simulator: `*` (no resource given) stands for every resource; a
+                // resource belongs to the account its ARN names, else to ResourceOwner,
+                // else to the caller's account.
+                let options = oxiam_policy::EvalOptions {
+                    root_full_access: false,
+                    any_resource: true,
+                };
+                let owner = arn_account(resource).or(self.resource_owner).unwrap_or(caller_account);
+                let request = oxiam_policy::Request::new(principal, action, resource, &self.context)
+                    .with_options(options)
+                    .with_resource_account(owner);
                 let decision = oxiam_policy::evaluate(&request, &set);
+                let boundary_detail = boundary_only.as_ref().map(|identity| {
+                    let alone = PolicySet {
+                        identity,
+                        ..PolicySet::default()
+                    };
+                    let same_account = request.with_resource_account(caller_account);
+                    PermissionsBoundaryDecisionDetail {
+                        allowed_by_permissions_boundary: Some(oxiam_policy::evaluate(&same_account, &alone).allowed),
+                    }
+                });
                 let (eval_decision, matched) = match &decision.reason {
                     Reason::Allowed(s) => (PolicyEvaluationDecisionType::Allowed, Some(s)),
                     Reason::ExplicitDeny(s) => (PolicyEvaluationDecisionType::ExplicitDeny, Some(s)),
@@ -158,7 +175,7 @@ impl Simulation<'_> {
                         matched_statements: Some(matched_statements.unwrap_or_default()),
                         missing_context_values: Some(missing.clone()),
                         organizations_decision_detail: None,
-                        permissions_boundary_decision_detail: None,
+                        permissions_boundary_decision_detail: boundary_detail,
                         eval_decision_details: None,
                         resource_specific_results: None,
                     },
@@ -467,7 +484,7 @@ fn simulate(
         caller_arn,
         account,
         // `ResourceOwner` is an account ARN (`arn:aws:iam::ACCOUNT:root`): its account part.
-        resource_owner: shared.resource_owner.and_then(|o| o.split(':').nth(4)),
+        resource_owner: shared.resource_owner.and_then(arn_account),
         actions: shared.actions,
         resources: shared
             .resources
@@ -475,6 +492,13 @@ fn simulate(
         context: context(shared.context_entries.unwrap_or_default()),
     }
     .run(page_size(shared.max_items), shared.marker)
+}
+
+/// The 12-digit account an ARN names, if it names one.
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':')
+        .nth(4)
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn union_keys(sources: &[Source]) -> Vec<String> {
