@@ -61,21 +61,22 @@ pub fn account_id() -> String {
         .collect()
 }
 
-/// A request id in AWS's form (a UUID, version 4).
+/// A request id in AWS's form (a UUID, version 4). One per request: one allocation.
 pub fn request_id() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).expect("the operating system's random source failed");
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let mut id = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            id.push('-');
+        }
+        id.push(char::from(HEX[usize::from(x >> 4)]));
+        id.push(char::from(HEX[usize::from(x & 0x0f)]));
+    }
+    id
 }
 
 /// `arn:aws:iam::ACCOUNT:user/PATH/NAME` (the path starts and ends with `/`).

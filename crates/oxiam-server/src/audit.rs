@@ -6,29 +6,22 @@
 //!
 //! An event is written before its response is sent, and a request whose event cannot be
 //! written fails (500) rather than go unrecorded: an audit trail that can silently miss
-//! events is not one. One thread writes, in batches: each request waits for the `write`
-//! of its batch (not for an fsync), and a full queue makes requests wait, never drops.
+//! events is not one. Each event is one `write` of one line to a file opened for appending
+//! (no buffer to lose, no thread to hand it to: measured cheaper than either), under a lock
+//! so that lines never interleave.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write as _};
+use std::io::Write as _;
 use std::path::Path;
+use std::sync::Mutex;
 
 use oxiam_core::record::RequestRecord;
-use serde_json::json;
-use tokio::sync::{mpsc, oneshot};
+use serde::Serialize;
 
-/// How many events may wait for the writer before requests wait for room.
-const QUEUE: usize = 4096;
-
-/// One event, and who waits for it to be written.
-type Pending = (String, oneshot::Sender<Result<(), String>>);
-
-/// The audit trail's file, fed by a writer thread.
+/// The audit trail's file.
 #[derive(Debug)]
 pub struct AuditTrail {
-    /// `None` once the trail is closing.
-    queue: Option<mpsc::Sender<Pending>>,
-    writer: Option<std::thread::JoinHandle<()>>,
+    file: Mutex<File>,
 }
 
 impl AuditTrail {
@@ -38,76 +31,17 @@ impl AuditTrail {
         options.create(true).append(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(path)?;
-        let (queue, events) = mpsc::channel(QUEUE);
-        let writer = std::thread::Builder::new()
-            .name("oxiam-audit".to_owned())
-            .spawn(move || write_events(file, events))?;
         Ok(Self {
-            queue: Some(queue),
-            writer: Some(writer),
+            file: Mutex::new(options.open(path)?),
         })
     }
 
     /// Writes one request's event; returns once it is in the file (written, not synced).
-    pub async fn write(&self, record: &RequestRecord) -> Result<(), String> {
-        let Some(queue) = &self.queue else {
-            return Err("the audit trail is closed".to_owned());
-        };
-        let (done, written) = oneshot::channel();
-        queue
-            .send((to_json(record).to_string(), done))
-            .await
-            .map_err(|_| "the audit trail's writer stopped".to_owned())?;
-        written
-            .await
-            .map_err(|_| "the audit trail's writer stopped".to_owned())?
-    }
-
-    /// Queues one event without waiting (for a request abandoned before its answer, which
-    /// has no one left to wait).
-    pub fn write_behind(&self, record: &RequestRecord) {
-        if let Some(queue) = &self.queue {
-            let (done, _) = oneshot::channel();
-            if queue.try_send((to_json(record).to_string(), done)).is_err() {
-                tracing::error!(request_id = %record.request_id, "an abandoned request could not be audited: the queue is full");
-            }
-        }
-    }
-}
-
-/// Writes events in batches as they come; each batch is one `write` of the buffer, after
-/// which its requests are told. Ends when the trail is dropped (the server stopped).
-fn write_events(file: File, mut events: mpsc::Receiver<Pending>) {
-    let mut out = BufWriter::new(file);
-    let mut batch: Vec<oneshot::Sender<Result<(), String>>> = Vec::new();
-    while let Some((line, done)) = events.blocking_recv() {
-        let mut result = writeln!(out, "{line}");
-        batch.push(done);
-        while let Ok((line, done)) = events.try_recv() {
-            result = result.and_then(|()| writeln!(out, "{line}"));
-            batch.push(done);
-        }
-        let result = result.and_then(|()| out.flush()).map_err(|e| e.to_string());
-        if let Err(e) = &result {
-            tracing::error!(error = %e, "the audit trail could not be written: requests fail until it can");
-            // What is left in the buffer was never written: start afresh.
-            let (file, _unwritten) = out.into_parts();
-            out = BufWriter::new(file);
-        }
-        for done in batch.drain(..) {
-            let _ = done.send(result.clone());
-        }
-    }
-}
-
-/// The server stopped: every queued event is written before the trail is gone.
-impl Drop for AuditTrail {
-    fn drop(&mut self) {
-        drop(self.queue.take());
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.join();
-        }
+    pub fn write(&self, record: &RequestRecord) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(&Event::of(record)).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        let mut file = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        file.write_all(&line)
     }
 }
 
@@ -121,40 +55,100 @@ fn read_only(action: &str) -> Option<bool> {
     ))
 }
 
-/// One request's event, as the audit trail writes it.
-pub fn to_json(r: &RequestRecord) -> serde_json::Value {
-    let decision = r.decision();
-    json!({
-        "eventVersion": "1.09",
-        "eventTime": oxiam_protocol::Timestamp(r.time).to_iso8601(),
-        "eventSource": if r.service.is_empty() { None } else { Some(format!("{}.amazonaws.com", r.service)) },
-        "eventName": r.operation,
-        "awsRegion": r.region,
-        "sourceIPAddress": r.source_ip.map(|ip| ip.to_string()),
-        "userAgent": r.user_agent,
-        "userIdentity": {
-            "type": r.principal_type,
-            "principalId": r.principal_id,
-            "arn": r.principal,
-            "accountId": r.account_id,
-            "accessKeyId": r.access_key_id,
-        },
-        "errorCode": r.error_code,
-        "requestID": r.request_id,
-        "eventID": oxiam_core::ids::request_id(),
-        "readOnly": decision.and_then(|v| read_only(&v.action)),
-        "recipientAccountId": r.account_id,
-        "oxiam": {
-            "decision": decision.map(|v| v.outcome.as_str()),
-            "decidedBy": decision.map(|v| v.decided_by.as_str()),
-            "verdicts": r.verdicts.iter().map(|v| json!({
-                "action": v.action,
-                "resource": v.resource,
-                "decision": v.outcome.as_str(),
-                "decidedBy": v.decided_by,
-            })).collect::<Vec<_>>(),
-            "httpStatus": r.status,
-            "latencyMicros": r.latency_us,
-        },
-    })
+/// One request's event, as the audit trail writes it (borrowed from its record).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event<'r> {
+    event_version: &'static str,
+    event_time: String,
+    event_source: Option<String>,
+    event_name: Option<&'r str>,
+    aws_region: Option<&'r str>,
+    #[serde(rename = "sourceIPAddress")]
+    source_ip_address: Option<String>,
+    user_agent: Option<&'r str>,
+    user_identity: UserIdentity<'r>,
+    error_code: Option<&'r str>,
+    #[serde(rename = "requestID")]
+    request_id: &'r str,
+    #[serde(rename = "eventID")]
+    event_id: String,
+    read_only: Option<bool>,
+    recipient_account_id: Option<&'r str>,
+    oxiam: Oxiam<'r>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserIdentity<'r> {
+    #[serde(rename = "type")]
+    kind: Option<&'r str>,
+    principal_id: Option<&'r str>,
+    arn: Option<&'r str>,
+    account_id: Option<&'r str>,
+    access_key_id: Option<&'r str>,
+}
+
+/// oxiam's own section: what authorization decided, and the answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Oxiam<'r> {
+    decision: Option<&'static str>,
+    decided_by: Option<&'r str>,
+    verdicts: Vec<Verdict<'r>>,
+    http_status: u16,
+    latency_micros: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Verdict<'r> {
+    action: &'r str,
+    resource: &'r str,
+    decision: &'static str,
+    decided_by: &'r str,
+}
+
+impl<'r> Event<'r> {
+    /// The event of a request.
+    pub fn of(r: &'r RequestRecord) -> Self {
+        let decision = r.decision();
+        Event {
+            event_version: "1.09",
+            event_time: oxiam_protocol::Timestamp(r.time).to_iso8601(),
+            event_source: (!r.service.is_empty()).then(|| format!("{}.amazonaws.com", r.service)),
+            event_name: r.operation.as_deref(),
+            aws_region: r.region.as_deref(),
+            source_ip_address: r.source_ip.map(|ip| ip.to_string()),
+            user_agent: r.user_agent.as_deref(),
+            user_identity: UserIdentity {
+                kind: r.principal_type,
+                principal_id: r.principal_id.as_deref(),
+                arn: r.principal.as_deref(),
+                account_id: r.account_id.as_deref(),
+                access_key_id: r.access_key_id.as_deref(),
+            },
+            error_code: r.error_code.as_deref(),
+            request_id: &r.request_id,
+            event_id: oxiam_core::ids::request_id(),
+            read_only: decision.and_then(|v| read_only(&v.action)),
+            recipient_account_id: r.account_id.as_deref(),
+            oxiam: Oxiam {
+                decision: decision.map(|v| v.outcome.as_str()),
+                decided_by: decision.map(|v| v.decided_by.as_str()),
+                verdicts: r
+                    .verdicts
+                    .iter()
+                    .map(|v| Verdict {
+                        action: &v.action,
+                        resource: &v.resource,
+                        decision: v.outcome.as_str(),
+                        decided_by: &v.decided_by,
+                    })
+                    .collect(),
+                http_status: r.status,
+                latency_micros: r.latency_us,
+            },
+        }
+    }
 }

@@ -178,8 +178,8 @@ async fn handle(
         // The audit event is written before the answer goes out; a request that cannot be
         // audited fails rather than go unrecorded.
         if let Some(audit) = &app.audit {
-            let event = recorder.snapshot(response.status().as_u16());
-            if let Err(error) = audit.write(&event).await {
+            let event = recorder.settled(response.status().as_u16());
+            if let Err(error) = audit.write(event) {
                 tracing::error!(%error, "a request failed: its audit event could not be written");
                 response = audit_failure(route, &recorder.record);
                 recorder.record.error_code = Some(AUDIT_FAILED.to_owned());
@@ -241,9 +241,9 @@ impl Recorder {
     }
 
     /// The record as it stands, answered with `status` (for the audit trail).
-    fn snapshot(&mut self, status: u16) -> RequestRecord {
+    fn settled(&mut self, status: u16) -> &RequestRecord {
         self.settle(status);
-        self.record.clone()
+        &self.record
     }
 
     /// Sends the record, answered with `status`.
@@ -281,8 +281,10 @@ impl Drop for Recorder {
             }
             self.record.error_code.get_or_insert_with(|| ABANDONED.to_owned());
             self.send(0);
-            if let Some(audit) = &self.audit {
-                audit.write_behind(&self.record);
+            if let Some(audit) = &self.audit
+                && let Err(error) = audit.write(&self.record)
+            {
+                tracing::error!(%error, request_id = %self.record.request_id, "an abandoned request could not be audited");
             }
         }
     }
