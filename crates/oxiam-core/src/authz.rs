@@ -196,6 +196,16 @@ pub(crate) struct PolicyCache {
 
 const CACHE_LIMIT: usize = 10_000;
 
+impl PolicyCache {
+    /// Forgets every compiled set.
+    pub(crate) fn clear(&self) {
+        self.sets
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
+
 fn compile_stored(policy: &StoredPolicy) -> Result<Arc<CompiledPolicy>, String> {
     let (id, document) = match policy {
         StoredPolicy::Managed { arn, document: Some(d) } => (arn.clone(), d.as_str()),

@@ -20,11 +20,11 @@ pub(crate) struct UsageLog {
     pending: Mutex<Pending>,
     /// Held while uses taken from `pending` are being written: a reader that must see
     /// them waits for a write already under way instead of finding `pending` empty.
-    writing: tokio::sync::Mutex<()>,
+    pub(crate) writing: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, Default)]
-struct Pending {
+pub(crate) struct Pending {
     /// access key id → (time, service, region)
     keys: HashMap<String, (i64, String, String)>,
     /// role id → (time, region)
@@ -64,7 +64,7 @@ impl UsageLog {
         }
     }
 
-    fn take(&self) -> Pending {
+    pub(crate) fn take(&self) -> Pending {
         std::mem::take(&mut *self.lock())
     }
 

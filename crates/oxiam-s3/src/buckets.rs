@@ -57,6 +57,11 @@ impl Buckets {
         })
     }
 
+    /// The directory the metadata lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     fn path(&self, name: &str) -> Option<PathBuf> {
         safe_name(name).then(|| self.dir.join(format!("{name}.json")))
     }

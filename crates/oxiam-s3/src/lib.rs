@@ -87,6 +87,9 @@ pub const XML_MAX_BODY_BYTES: usize = 4 << 20;
 #[derive(Debug, Clone)]
 pub struct S3Endpoint {
     service: S3Service,
+    /// The object store's directory and the buckets' metadata, for [`S3Endpoint::reset`].
+    objects: PathBuf,
+    buckets: Arc<buckets::Buckets>,
 }
 
 /// The S3 endpoint for `oxiam`, keeping its data under `root` (created if missing).
@@ -110,8 +113,8 @@ pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock) -> Result<S3Endpo
     };
     let store = store::Store {
         fs,
-        objects,
-        buckets,
+        objects: objects.clone(),
+        buckets: buckets.clone(),
         gate: gate.clone(),
     };
     let mut builder = S3ServiceBuilder::new(store);
@@ -127,10 +130,30 @@ pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock) -> Result<S3Endpo
     builder.set_access(gate);
     Ok(S3Endpoint {
         service: builder.build(),
+        objects,
+        buckets,
     })
 }
 
 impl S3Endpoint {
+    /// Deletes every bucket and object (`oxiam serve --test-mode`'s reset), holding the
+    /// buckets' lock so that no bucket is created or deleted meanwhile.
+    pub async fn reset(&self) -> std::io::Result<()> {
+        let _no_bucket_changes = self.buckets.lock().await;
+        for dir in [self.objects.as_path(), self.buckets.dir()] {
+            let mut entries = tokio::fs::read_dir(dir).await?;
+            while let Some(entry) = entries.next_entry().await? {
+                let path = entry.path();
+                if entry.file_type().await?.is_dir() {
+                    tokio::fs::remove_dir_all(&path).await?;
+                } else {
+                    tokio::fs::remove_file(&path).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Answers one S3 request; `peer` is the client's address (`aws:SourceIp`) and
     /// `request_id` the id the answer names in `x-amz-request-id`.
     ///

@@ -45,6 +45,9 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// The audit trail's file (one JSON line per request), if one is kept.
     pub audit_log: Option<PathBuf>,
+    /// Whether `POST /_oxiam/reset` (and moto's `/moto-api/reset`) may wipe the state: for
+    /// test suites only.
+    pub test_mode: bool,
     /// Where each request's record goes besides the log line, the metrics and the audit
     /// trail (a test's collector).
     pub sinks: Vec<Arc<dyn oxiam_core::record::RecordSink>>,
@@ -261,6 +264,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         sinks: sinks.into(),
         metrics,
         audit,
+        test_mode: config.test_mode.then(|| {
+            Arc::new(pipeline::TestMode {
+                account_id: booted.account_id.clone(),
+                bootstrap: config.bootstrap.clone(),
+            })
+        }),
     });
     let (tx, rx) = oneshot::channel::<()>();
     let limits = config.limits;

@@ -4,29 +4,42 @@
 //! - `GET /_oxiam/health`: 200 while the process lives.
 //! - `GET /_oxiam/ready`: 200 once the database answers, 503 otherwise.
 //! - `GET /_oxiam/metrics`: the request counters and latencies, in Prometheus's text format.
+//! - `POST /_oxiam/reset` (and moto's `POST /moto-api/reset`): back to a new database's
+//!   state, keeping the account and its root key, for test suites between tests; answered
+//!   only by a server started with `--test-mode`, 403 otherwise.
 
+use crate::pipeline::App;
 use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderValue, Method, StatusCode};
-use oxiam_core::Oxiam;
 
 /// The path prefix of the operations endpoints.
 pub(crate) const PREFIX: &str = "/_oxiam/";
 
+/// moto's reset path, answered like `/_oxiam/reset` in test mode.
+pub(crate) const MOTO_RESET: &str = "/moto-api/reset";
+
 /// Answers one operations request.
-pub(crate) async fn answer(oxiam: &Oxiam, metrics: &crate::Metrics, method: &Method, path: &str) -> Response {
+pub(crate) async fn answer(app: &App, method: &Method, path: &str) -> Response {
+    if path == MOTO_RESET || path.strip_prefix(PREFIX) == Some("reset") {
+        return if method != Method::POST {
+            plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+        } else {
+            reset(app).await
+        };
+    }
     if method != Method::GET && method != Method::HEAD {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
     }
     match path.strip_prefix(PREFIX) {
         Some("health") => plain(StatusCode::OK, "ok\n"),
-        Some("ready") if oxiam.ready().await => plain(StatusCode::OK, "ready\n"),
+        Some("ready") if app.oxiam.ready().await => plain(StatusCode::OK, "ready\n"),
         Some("ready") => plain(
             StatusCode::SERVICE_UNAVAILABLE,
             "not ready: the database does not answer\n",
         ),
         Some("metrics") => {
-            let mut response = Response::new(Body::from(metrics.render()));
+            let mut response = Response::new(Body::from(app.metrics.render()));
             response.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
@@ -35,6 +48,26 @@ pub(crate) async fn answer(oxiam: &Oxiam, metrics: &crate::Metrics, method: &Met
         }
         _ => plain(StatusCode::NOT_FOUND, "no such endpoint\n"),
     }
+}
+
+/// Wipes IAM, STS and S3 state back to a new database's, if the server is in test mode.
+async fn reset(app: &App) -> Response {
+    let Some(test_mode) = &app.test_mode else {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "reset is answered only by a server started with --test-mode\n",
+        );
+    };
+    if let Err(e) = app.oxiam.reset(&test_mode.account_id, &test_mode.bootstrap).await {
+        tracing::error!(error = %e, "reset failed");
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "reset failed\n");
+    }
+    if let Err(e) = app.s3.reset().await {
+        tracing::error!(error = %e, "reset of the S3 data failed");
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "reset failed\n");
+    }
+    tracing::info!("reset: the account is back to a new database's state");
+    plain(StatusCode::OK, "reset\n")
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response {

@@ -40,6 +40,14 @@ pub(crate) struct App {
     pub(crate) metrics: Arc<crate::Metrics>,
     /// The audit trail, written before each answer is sent.
     pub(crate) audit: Option<Arc<crate::AuditTrail>>,
+    /// What a reset goes back to, when the server runs in test mode.
+    pub(crate) test_mode: Option<Arc<TestMode>>,
+}
+
+/// A server in test mode: the account and bootstrap a reset keeps.
+pub(crate) struct TestMode {
+    pub(crate) account_id: String,
+    pub(crate) bootstrap: oxiam_core::BootstrapConfig,
 }
 
 /// The signing name in the SigV4 credential scope, read before anything is trusted: it
@@ -154,8 +162,9 @@ async fn handle(
     let (head, body) = request.into_parts();
     // The operations endpoints (health, readiness) are the one exception to "one record
     // per request": probes every few seconds are not requests of anyone's.
-    if head.uri.path().starts_with(crate::operations::PREFIX) {
-        return crate::operations::answer(&app.oxiam, &app.metrics, &head.method, head.uri.path()).await;
+    let moto_reset = app.test_mode.is_some() && head.uri.path() == crate::operations::MOTO_RESET;
+    if head.uri.path().starts_with(crate::operations::PREFIX) || moto_reset {
+        return crate::operations::answer(&app, &head.method, head.uri.path()).await;
     }
     let mut recorder = Recorder::new(
         app.sinks.clone(),

@@ -129,3 +129,57 @@ impl Store {
         Ok(row.map(|(generated_at, content)| CredentialReportRow { generated_at, content }))
     }
 }
+
+impl Store {
+    /// Wipes the account back to what a new database holds (`oxiam serve --test-mode`'s
+    /// reset): its users, groups, roles, customer managed policies and everything that hangs
+    /// off them, sessions, the alias and the credential report go; the account stays, with
+    /// its root's keys (only `keep_root_key` if given), which forget their last use. One
+    /// transaction, which also moves the policy epoch so that no cached decision survives.
+    pub async fn reset_account(&self, account_id: &str, keep_root_key: Option<&str>) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let owned = |table: &str, id: &str| format!("SELECT {id} FROM {table} WHERE account_id = $1");
+        let statements = [
+            format!("DELETE FROM user_tags WHERE user_id IN ({})", owned("users", "user_id")),
+            format!("DELETE FROM role_tags WHERE role_id IN ({})", owned("roles", "role_id")),
+            format!("DELETE FROM policy_tags WHERE policy_id IN ({})", owned("policies", "policy_id")),
+            format!("DELETE FROM policy_versions WHERE policy_id IN ({})", owned("policies", "policy_id")),
+            format!("DELETE FROM group_members WHERE group_id IN ({})", owned("iam_groups", "group_id")),
+            format!(
+                "DELETE FROM inline_policies WHERE entity_id IN ({}) OR entity_id IN ({}) OR entity_id IN ({})",
+                owned("users", "user_id"),
+                owned("roles", "role_id"),
+                owned("iam_groups", "group_id")
+            ),
+            "DELETE FROM attachments WHERE account_id = $1".to_owned(),
+            // (A NULL `keep_root_key` keeps every root key: `x <> x` is false.)
+            "DELETE FROM access_keys WHERE account_id = $1 \
+             AND (user_id IS NOT NULL OR access_key_id <> COALESCE($2, access_key_id))"
+                .to_owned(),
+            "UPDATE access_keys SET last_used_at = NULL, last_used_service = NULL, last_used_region = NULL WHERE account_id = $1".to_owned(),
+            "DELETE FROM sessions WHERE account_id = $1".to_owned(),
+            "DELETE FROM user_sessions WHERE account_id = $1".to_owned(),
+            "DELETE FROM users WHERE account_id = $1".to_owned(),
+            "DELETE FROM roles WHERE account_id = $1".to_owned(),
+            "DELETE FROM iam_groups WHERE account_id = $1".to_owned(),
+            "DELETE FROM policies WHERE account_id = $1".to_owned(),
+            "DELETE FROM account_aliases WHERE account_id = $1".to_owned(),
+            "DELETE FROM credential_reports WHERE account_id = $1".to_owned(),
+            "UPDATE accounts SET root_access_key_count = \
+             (SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL), \
+             policy_epoch = policy_epoch + 1 WHERE account_id = $1"
+                .to_owned(),
+        ];
+        for sql in statements {
+            // Only the key deletion names a second parameter.
+            let second = sql.contains("$2");
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account_id);
+            if second {
+                query = query.bind(keep_root_key);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

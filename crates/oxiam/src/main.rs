@@ -154,6 +154,11 @@ struct ServeArgs {
     /// what authorization decided and by which statement, the answer).
     #[arg(long, env = "OXIAM_AUDIT_LOG", value_name = "FILE")]
     audit_log: Option<PathBuf>,
+    /// Answer `POST /_oxiam/reset` (and moto's `POST /moto-api/reset`), which wipes IAM, STS
+    /// and S3 state back to a new database's, keeping the account and its root key: for test
+    /// suites, between tests. Never on a server anyone relies on.
+    #[arg(long, env = "OXIAM_TEST_MODE")]
+    test_mode: bool,
     /// How the log is written: `text` for people, `json` (one object per line) for
     /// collectors.
     #[arg(long, env = "OXIAM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -223,6 +228,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             grace: std::time::Duration::from_secs(args.shutdown_grace),
         },
         audit_log: args.audit_log,
+        test_mode: args.test_mode,
         sinks: Vec::new(),
     };
     let mut server = start(config).await.map_err(|e| e.to_string())?;

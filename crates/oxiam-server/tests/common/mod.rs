@@ -88,6 +88,15 @@ impl TestServer {
 
     /// A server with these connection limits.
     pub async fn start_with(backend: Backend, limits: oxiam_server::Limits) -> Self {
+        Self::start_configured(backend, limits, false).await
+    }
+
+    /// A server in test mode (`POST /_oxiam/reset` answered).
+    pub async fn start_in_test_mode(backend: Backend) -> Self {
+        Self::start_configured(backend, oxiam_server::Limits::default(), true).await
+    }
+
+    async fn start_configured(backend: Backend, limits: oxiam_server::Limits, test_mode: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let records = Arc::new(Records::default());
         let (database_url, pg_database) = match backend {
@@ -118,6 +127,7 @@ impl TestServer {
             },
             limits,
             audit_log: Some(dir.path().join("audit.jsonl")),
+            test_mode,
             sinks: vec![records.clone()],
         })
         .await

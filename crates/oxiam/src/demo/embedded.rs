@@ -45,6 +45,7 @@ impl Embedded {
             },
             limits: oxiam_server::Limits::default(),
             audit_log: None,
+            test_mode: false,
             sinks: Vec::new(),
         })
         .await
