@@ -20,7 +20,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin oxiam \
+ && groupadd --system --gid 10001 oxiam \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /data --shell /usr/sbin/nologin oxiam \
  && mkdir -p /data/s3 \
  && chown -R oxiam:oxiam /data \
  && chmod 0700 /data

@@ -1,7 +1,8 @@
 //! One record per request, whatever the service: who asked what, what authorization
 //! decided and by which statement, and how it was answered. The server fills it along the
-//! request path and hands the finished record to its sinks (the log line, the audit trail,
-//! the metrics); nothing else is written about a request.
+//! request path, writes it to the audit trail before the answer goes out, and hands the
+//! finished record to its sinks (the log line, the metrics); nothing else is written about
+//! a request.
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};

@@ -6,14 +6,18 @@
 //!
 //! An event is written before its response is sent, and a request whose event cannot be
 //! written fails (500) rather than go unrecorded: an audit trail that can silently miss
-//! events is not one. Each event is one `write` of one line to a file opened for appending
-//! (no buffer to lose, no thread to hand it to: measured cheaper than either), under a lock
-//! so that lines never interleave.
+//! events is not one. A write that already ran stays done, though, so after a failure the
+//! server refuses requests before they run until the trail takes an event again. Each
+//! event is one line written to a file opened for appending (no buffer to lose, no thread
+//! to hand it to: measured cheaper than either), under a lock so that lines never
+//! interleave, on the request's own thread (a slow disk slows the requests), and not
+//! synced to disk.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use oxiam_core::record::RequestRecord;
 use serde::Serialize;
@@ -21,7 +25,17 @@ use serde::Serialize;
 /// The audit trail's file.
 #[derive(Debug)]
 pub struct AuditTrail {
-    file: Mutex<File>,
+    file: Mutex<Trail>,
+    /// Set when a write failed, cleared when one succeeds: while it is set, requests are
+    /// refused before they run (see [`AuditTrail::failing`]).
+    failing: AtomicBool,
+}
+
+#[derive(Debug)]
+struct Trail {
+    file: File,
+    /// A failed write may have left part of a line: the next one starts on a line of its own.
+    broken_line: bool,
 }
 
 impl AuditTrail {
@@ -31,17 +45,45 @@ impl AuditTrail {
         options.create(true).append(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path)?;
+        // An existing trail readable by others is made private, as the data directory is.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            if file.metadata()?.permissions().mode() & 0o077 != 0 {
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
         Ok(Self {
-            file: Mutex::new(options.open(path)?),
+            file: Mutex::new(Trail {
+                file,
+                broken_line: false,
+            }),
+            failing: AtomicBool::new(false),
         })
+    }
+
+    /// Whether the last write failed. The server then refuses requests before they run
+    /// (a write that ran and then could not be recorded stays done: only the first request
+    /// to meet a failing trail can be in that case), and the refusal's own event tries
+    /// the trail again.
+    pub fn failing(&self) -> bool {
+        self.failing.load(Ordering::Relaxed)
     }
 
     /// Writes one request's event; returns once it is in the file (written, not synced).
     pub fn write(&self, record: &RequestRecord) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(&Event::of(record)).map_err(std::io::Error::other)?;
         line.push(b'\n');
-        let mut file = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        file.write_all(&line)
+        let mut trail = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let result = if trail.broken_line {
+            trail.file.write_all(b"\n").and_then(|()| trail.file.write_all(&line))
+        } else {
+            trail.file.write_all(&line)
+        };
+        trail.broken_line = result.is_err();
+        self.failing.store(result.is_err(), Ordering::Relaxed);
+        result
     }
 }
 

@@ -76,9 +76,15 @@ pub enum StartError {
     /// The S3 object store could not be set up.
     #[error(transparent)]
     S3(#[from] oxiam_s3::Error),
-    /// The listening socket could not be bound.
+    /// The audit trail's file could not be opened.
     #[error("cannot open the audit trail {path}: {source}")]
-    Audit { path: PathBuf, source: std::io::Error },
+    Audit {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The listening socket could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         /// The address.

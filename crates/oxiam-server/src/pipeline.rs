@@ -160,8 +160,8 @@ async fn handle(
     request: http::Request<Body>,
 ) -> Response {
     let (head, body) = request.into_parts();
-    // The operations endpoints (health, readiness) are the one exception to "one record
-    // per request": probes every few seconds are not requests of anyone's.
+    // The operations endpoints (health, readiness, metrics, reset) are the one exception to
+    // "one record per request": probes every few seconds are not requests of anyone's.
     let moto_reset = app.test_mode.is_some() && head.uri.path() == crate::operations::MOTO_RESET;
     if head.uri.path().starts_with(crate::operations::PREFIX) || moto_reset {
         return crate::operations::answer(&app, &head.method, head.uri.path()).await;
@@ -180,7 +180,14 @@ async fn handle(
     let route = route(&head);
     let request = http::Request::from_parts(head, body);
     async {
+        // While the trail cannot be written, nothing runs: the request is refused, and its
+        // own event tries the trail again.
+        let trail_failing = app.audit.as_ref().is_some_and(|a| a.failing());
         let mut response = match route {
+            _ if trail_failing => {
+                recorder.record.error_code = Some(AUDIT_FAILED.to_owned());
+                audit_failure(route, &recorder.record)
+            }
             Route::S3 => serve_s3(&app, request, &mut recorder).await,
             Route::AwsQuery(service) => serve(&AwsQuery, &app, request, service, &mut recorder.record).await,
         };
@@ -289,12 +296,13 @@ impl Drop for Recorder {
                 });
             }
             self.record.error_code.get_or_insert_with(|| ABANDONED.to_owned());
-            self.send(0);
+            self.settle(0);
             if let Some(audit) = &self.audit
                 && let Err(error) = audit.write(&self.record)
             {
                 tracing::error!(%error, request_id = %self.record.request_id, "an abandoned request could not be audited");
             }
+            self.send(0);
         }
     }
 }
@@ -403,8 +411,11 @@ async fn run<P: Protocol>(
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
                 .map(|(_, v)| v.as_slice());
-            record.access_key_id =
-                oxiam_sigv4::credential_scope(authorization, &received.query).map(|s| s.access_key_id);
+            // Only if it looks like a key id: the value is the client's, and goes on into
+            // the log line.
+            record.access_key_id = oxiam_sigv4::credential_scope(authorization, &received.query)
+                .map(|s| s.access_key_id)
+                .filter(|id| (16..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric()));
             return Err(e);
         }
     };

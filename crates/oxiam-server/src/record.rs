@@ -1,5 +1,6 @@
-//! Where finished request records go. The log line is the first sink; the audit trail and
-//! the metrics are others, each a [`RecordSink`].
+//! Where finished request records go. The log line is the first sink; the metrics are
+//! another (`metrics.rs`). The audit trail is not a sink: it is written before the answer
+//! is sent (`audit.rs`).
 
 use oxiam_core::record::{RecordSink, RequestRecord};
 
