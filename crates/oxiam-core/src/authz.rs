@@ -98,6 +98,8 @@ pub struct Verdict {
     /// What decided: `POLICY#SID` or `POLICY statement N` for a statement, `account root`,
     /// or the rule that answered before any policy (`no permission required`, …).
     pub decided_by: String,
+    /// `false` for a denial let through by `--enforcement log`: it would have been refused.
+    pub enforced: bool,
 }
 
 impl Verdict {
@@ -107,6 +109,7 @@ impl Verdict {
             resource: access.resource.clone(),
             outcome,
             decided_by: decided_by.into(),
+            enforced: true,
         }
     }
 
@@ -150,10 +153,34 @@ fn kind_name(kind: PolicyKind) -> &'static str {
 /// (none when authorization itself failed).
 #[derive(Debug, Clone)]
 pub struct Refusal {
-    /// What was decided, if anything was.
-    pub verdict: Option<Verdict>,
+    /// What was decided, if anything was (boxed: a refusal travels up through `?`).
+    pub verdict: Option<Box<Verdict>>,
     /// The answer.
     pub error: ServiceError,
+}
+
+impl Oxiam {
+    /// A denial, enforced or (in `--enforcement log` mode) let through and recorded as
+    /// what it would have been.
+    pub fn refuse(&self, mut verdict: Verdict, error: ServiceError) -> Result<Verdict, Refusal> {
+        match self.enforcement {
+            crate::Enforcement::Enforce => Err(Refusal {
+                verdict: Some(Box::new(verdict)),
+                error,
+            }),
+            crate::Enforcement::Log => {
+                tracing::warn!(
+                    action = %verdict.action,
+                    resource = %verdict.resource,
+                    decision = verdict.outcome.as_str(),
+                    decided_by = %verdict.decided_by,
+                    "would have been denied (--enforcement log)"
+                );
+                verdict.enforced = false;
+                Ok(verdict)
+            }
+        }
+    }
 }
 
 impl From<ServiceError> for Refusal {
@@ -424,13 +451,13 @@ impl Oxiam {
             let sts_allowed = access.action.eq_ignore_ascii_case("sts:AssumeRole");
             let action = access.action.to_ascii_lowercase();
             if action.starts_with("iam:") || (action.starts_with("sts:") && !sts_allowed) {
-                return Err(Refusal {
-                    verdict: Some(Verdict::new(
+                return self.refuse(
+                    Verdict::new(
                         access,
                         Outcome::ImplicitDeny,
                         "credentials from GetSessionToken without MFA",
-                    )),
-                    error: ServiceError::new(
+                    ),
+                    ServiceError::new(
                         common_errors::ACCESS_DENIED,
                         format!(
                             "User: {} is not authorized to perform: {} with credentials from GetSessionToken that carry no MFA",
@@ -438,7 +465,7 @@ impl Oxiam {
                             access.action
                         ),
                     ),
-                });
+                );
             }
         }
         let policies = self.principal_policies(principal).await?;
@@ -473,10 +500,7 @@ impl Oxiam {
         }
         let shown = access.shown_as.as_deref().unwrap_or(&access.resource);
         let message = decision.denial_message(&arn, &access.action, shown).unwrap_or_default();
-        Err(Refusal {
-            verdict: Some(verdict),
-            error: ServiceError::new(common_errors::ACCESS_DENIED, message),
-        })
+        self.refuse(verdict, ServiceError::new(common_errors::ACCESS_DENIED, message))
     }
 }
 

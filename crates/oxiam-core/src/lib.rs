@@ -23,6 +23,7 @@ mod usage;
 
 pub use authn::{AuthFailure, Authenticated};
 pub use clock::Clock;
+pub use oxiam_protocol::{ServiceError, common_errors};
 pub use principal::{Principal, PrincipalKind, Session, SessionIssuer};
 pub use secrets::SecretBox;
 
@@ -57,6 +58,18 @@ pub struct Oxiam {
     secrets: SecretBox,
     policy_cache: std::sync::Arc<authz::PolicyCache>,
     usage: std::sync::Arc<usage::UsageLog>,
+    enforcement: Enforcement,
+}
+
+/// Whether authorization's denials are enforced.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Enforcement {
+    /// Denied requests are refused (the default, and the only mode to rely on).
+    #[default]
+    Enforce,
+    /// Denied requests go through, each recorded as "would have been denied" with its
+    /// reason: for writing least-privilege policies against a working application.
+    Log,
 }
 
 /// What to do when the store holds no account yet, and which root key to make sure of.
@@ -99,7 +112,19 @@ impl Oxiam {
             secrets,
             policy_cache: Default::default(),
             usage: Default::default(),
+            enforcement: Enforcement::Enforce,
         }
+    }
+
+    /// The same services, with denials enforced or only recorded.
+    pub fn with_enforcement(mut self, enforcement: Enforcement) -> Self {
+        self.enforcement = enforcement;
+        self
+    }
+
+    /// Whether denials are enforced.
+    pub fn enforcement(&self) -> Enforcement {
+        self.enforcement
     }
 
     /// The store the services run on.

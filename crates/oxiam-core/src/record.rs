@@ -115,6 +115,7 @@ mod tests {
             resource: "arn:aws:s3:::b/k".into(),
             outcome,
             decided_by: "p#s".into(),
+            enforced: true,
         }
     }
 

@@ -148,16 +148,16 @@ impl Oxiam {
         // The same answer whether the role is missing or does not trust the caller; the
         // record says which.
         let denied = |why: &str| Refusal {
-            verdict: Some(Verdict::rule(&assume, Outcome::ImplicitDeny, why)),
+            verdict: Some(Box::new(Verdict::rule(&assume, Outcome::ImplicitDeny, why))),
             error: access_denied(caller, "sts:AssumeRole", &input.role_arn),
         };
         if matches!(caller.kind, PrincipalKind::Root) {
             return Err(Refusal {
-                verdict: Some(Verdict::rule(
+                verdict: Some(Box::new(Verdict::rule(
                     &assume,
                     Outcome::ImplicitDeny,
                     "the account root assumes no role",
-                )),
+                ))),
                 error: ServiceError::new(
                     common_errors::ACCESS_DENIED,
                     "Roles may not be assumed by root accounts.",
@@ -185,13 +185,12 @@ impl Oxiam {
         let decision = self
             .evaluate_with_trust(caller, &access, facts, &trust, &role.account_id)
             .await?;
-        let mut verdicts = vec![Verdict::of(&access, &decision)];
-        if !decision.allowed {
-            return Err(Refusal {
-                verdict: verdicts.pop(),
-                error: access_denied(caller, "sts:AssumeRole", &input.role_arn),
-            });
-        }
+        let verdict = Verdict::of(&access, &decision);
+        let mut verdicts = vec![if decision.allowed {
+            verdict
+        } else {
+            self.refuse(verdict, access_denied(caller, "sts:AssumeRole", &input.role_arn))?
+        }];
         // Passing session tags is its own permission, sts:TagSession, which the trust
         // policy must grant too (with the tags as aws:RequestTag/… and aws:TagKeys).
         if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
@@ -211,13 +210,11 @@ impl Oxiam {
                 .evaluate_with_trust(caller, &tag_access, facts, &trust, &role.account_id)
                 .await?;
             let verdict = Verdict::of(&tag_access, &decision);
-            if !decision.allowed {
-                return Err(Refusal {
-                    verdict: Some(verdict),
-                    error: access_denied(caller, "sts:TagSession", &input.role_arn),
-                });
-            }
-            verdicts.push(verdict);
+            verdicts.push(if decision.allowed {
+                verdict
+            } else {
+                self.refuse(verdict, access_denied(caller, "sts:TagSession", &input.role_arn))?
+            });
         }
         Ok((role, verdicts))
     }

@@ -185,12 +185,25 @@ impl Gate {
         {
             // Another account's bucket with no bucket policy grants nothing to this
             // caller, whatever its own policies say (oxiam has no ACLs).
-            keep(Verdict::rule(
+            let verdict = Verdict::rule(
                 &check.access,
                 Outcome::ImplicitDeny,
                 "another account's bucket, with no bucket policy",
-            ));
-            return Err(errors::access_denied());
+            );
+            let denied = oxiam_protocol_access_denied();
+            return match self.oxiam.refuse(verdict, denied) {
+                // `--enforcement log`: recorded, and let through.
+                Ok(verdict) => {
+                    keep(verdict);
+                    Ok(())
+                }
+                Err(refusal) => {
+                    if let Some(verdict) = refusal.verdict {
+                        keep(*verdict);
+                    }
+                    Err(errors::access_denied())
+                }
+            };
         }
         let resource_policy = meta.as_ref().and_then(|m| {
             m.policy.as_deref().map(|document| ResourcePolicy {
@@ -215,7 +228,7 @@ impl Gate {
             Err(refusal) => refusal,
         };
         if let Some(verdict) = refusal.verdict {
-            keep(verdict);
+            keep(*verdict);
         }
         match refusal.error {
             e if e.kind.code == "AccessDenied" => {
@@ -394,6 +407,11 @@ impl Gate {
         });
         Ok(())
     }
+}
+
+/// The core's AccessDenied, for a denial the gate decides itself.
+fn oxiam_protocol_access_denied() -> oxiam_core::ServiceError {
+    oxiam_core::ServiceError::new(oxiam_core::common_errors::ACCESS_DENIED, "Access Denied")
 }
 
 /// A header's value as text, if present and valid UTF-8.

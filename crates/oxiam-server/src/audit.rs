@@ -149,6 +149,8 @@ struct Verdict<'r> {
     resource: &'r str,
     decision: &'static str,
     decided_by: &'r str,
+    /// `false`: a denial `--enforcement log` let through.
+    enforced: bool,
 }
 
 impl<'r> Event<'r> {
@@ -186,6 +188,7 @@ impl<'r> Event<'r> {
                         resource: &v.resource,
                         decision: v.outcome.as_str(),
                         decided_by: &v.decided_by,
+                        enforced: v.enforced,
                     })
                     .collect(),
                 http_status: r.status,

@@ -48,6 +48,8 @@ pub struct ServerConfig {
     /// Whether `POST /_oxiam/reset` (and moto's `/moto-api/reset`) may wipe the state: for
     /// test suites only.
     pub test_mode: bool,
+    /// Whether denials are enforced, or only recorded (`--enforcement log`).
+    pub enforcement: oxiam_core::Enforcement,
     /// Where each request's record goes besides the log line, the metrics and the audit
     /// trail (a test's collector).
     pub sinks: Vec<Arc<dyn oxiam_core::record::RecordSink>>,
@@ -232,7 +234,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     if config.database_url.is_none() {
         private_files(&config.data_dir);
     }
-    let oxiam = Oxiam::new(store, SecretBox::new(&master_key));
+    let oxiam = Oxiam::new(store, SecretBox::new(&master_key)).with_enforcement(config.enforcement);
+    if config.enforcement == oxiam_core::Enforcement::Log {
+        tracing::warn!("--enforcement log: denied requests go through, recorded as would-have-been denied");
+    }
     let clock = Clock::default();
     let booted = oxiam.bootstrap(&config.bootstrap, clock.now()).await?;
 

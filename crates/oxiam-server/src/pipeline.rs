@@ -487,7 +487,7 @@ async fn authorize_and_execute<P: Protocol>(
         referer: header_text(received, "referer"),
     };
     let keep = |record: &mut RequestRecord, refusal: oxiam_core::authz::Refusal| {
-        record.verdicts.extend(refusal.verdict);
+        record.verdicts.extend(refusal.verdict.map(|v| *v));
         refusal.error
     };
     match protocol.decode(parsed)? {

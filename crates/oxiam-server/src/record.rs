@@ -22,6 +22,8 @@ impl RecordSink for LogSink {
             resource = %decision.map_or("-", |v| v.resource.as_str()),
             decision = %decision.map_or("-", |v| v.outcome.as_str()),
             decided_by = %decision.map_or("-", |v| v.decided_by.as_str()),
+            // `false`: a denial `--enforcement log` let through.
+            enforced = decision.is_none_or(|v| v.enforced),
             error_code = %r.error_code.as_deref().unwrap_or("-"),
             status = r.status,
             latency_us = r.latency_us,

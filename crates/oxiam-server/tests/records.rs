@@ -251,3 +251,63 @@ on_both_backends!(
     every_request_has_one_record_with_its_decision,
     an_abandoned_request_is_recorded
 );
+
+/// `--enforcement log` lets a denied request through, and records it as what it would have
+/// been: the deciding statement, the denial, and that it was not enforced; on IAM and S3.
+async fn soft_mode_lets_denials_through_and_records_them(backend: common::Backend) {
+    let server = TestServer::start_logging_denials(backend).await;
+    let (key, secret) = user(&server).await;
+    let reply = call_as(
+        &server,
+        &key,
+        &secret,
+        &iam("Action=DeleteUser&UserName=recorded"),
+        "iam",
+    )
+    .await;
+    assert_eq!(
+        reply.status, 409,
+        "denied, let through, and met the user's key: {}",
+        reply.body
+    );
+    let r = record_of(&server, &reply);
+    let d = r.decision().unwrap();
+    assert_eq!(
+        (d.outcome, d.decided_by.as_str(), d.enforced),
+        (Outcome::ExplicitDeny, "user/recorded/p#NoDeletingUsers", false)
+    );
+    let root = (ROOT_KEY, ROOT_SECRET);
+    let now = SystemTime::now;
+    assert_eq!(
+        s3_send(&server, root, "PUT", "/records", &[], "", now()).await.status,
+        200
+    );
+    assert_eq!(
+        s3_send(&server, root, "PUT", "/records/secret", &[], "x", now())
+            .await
+            .status,
+        200
+    );
+    let me = (key.as_str(), secret.as_str());
+    let reply = s3_send(&server, me, "GET", "/records/secret", &[], "", now()).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "x"));
+    let r = record_of(&server, &reply);
+    let d = r.decision().unwrap();
+    assert_eq!((d.outcome, d.enforced), (Outcome::ExplicitDeny, false));
+    let trail = std::fs::read_to_string(server.audit_path()).unwrap();
+    let event = trail.lines().find(|l| l.contains(&r.request_id)).unwrap();
+    assert!(event.contains(r#""enforced":false"#), "{event}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_soft_mode() {
+    soft_mode_lets_denials_through_and_records_them(common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_soft_mode() {
+    if common::postgres_available() {
+        soft_mode_lets_denials_through_and_records_them(common::Backend::Postgres).await;
+    }
+}

@@ -159,10 +159,23 @@ struct ServeArgs {
     /// suites, between tests. Never on a server anyone relies on.
     #[arg(long, env = "OXIAM_TEST_MODE")]
     test_mode: bool,
+    /// `enforce` refuses what policies deny; `log` lets it through, recording each such
+    /// request in the log and the audit trail as would-have-been denied, with the
+    /// statement or rule that denies it (for writing least-privilege policies against a
+    /// working application; never on a server anyone relies on).
+    #[arg(long, env = "OXIAM_ENFORCEMENT", value_enum, default_value_t = EnforcementArg::Enforce)]
+    enforcement: EnforcementArg,
     /// How the log is written: `text` for people, `json` (one object per line) for
     /// collectors.
     #[arg(long, env = "OXIAM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+}
+
+/// Whether denials are enforced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum EnforcementArg {
+    Enforce,
+    Log,
 }
 
 /// The log's format.
@@ -229,6 +242,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         },
         audit_log: args.audit_log,
         test_mode: args.test_mode,
+        enforcement: match args.enforcement {
+            EnforcementArg::Enforce => oxiam_core::Enforcement::Enforce,
+            EnforcementArg::Log => oxiam_core::Enforcement::Log,
+        },
         sinks: Vec::new(),
     };
     let mut server = start(config).await.map_err(|e| e.to_string())?;

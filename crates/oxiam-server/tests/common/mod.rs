@@ -88,15 +88,37 @@ impl TestServer {
 
     /// A server with these connection limits.
     pub async fn start_with(backend: Backend, limits: oxiam_server::Limits) -> Self {
-        Self::start_configured(backend, limits, false).await
+        Self::start_configured(backend, limits, false, oxiam_core::Enforcement::Enforce).await
     }
 
     /// A server in test mode (`POST /_oxiam/reset` answered).
     pub async fn start_in_test_mode(backend: Backend) -> Self {
-        Self::start_configured(backend, oxiam_server::Limits::default(), true).await
+        Self::start_configured(
+            backend,
+            oxiam_server::Limits::default(),
+            true,
+            oxiam_core::Enforcement::Enforce,
+        )
+        .await
     }
 
-    async fn start_configured(backend: Backend, limits: oxiam_server::Limits, test_mode: bool) -> Self {
+    /// A server that lets denials through, recording them (`--enforcement log`).
+    pub async fn start_logging_denials(backend: Backend) -> Self {
+        Self::start_configured(
+            backend,
+            oxiam_server::Limits::default(),
+            false,
+            oxiam_core::Enforcement::Log,
+        )
+        .await
+    }
+
+    async fn start_configured(
+        backend: Backend,
+        limits: oxiam_server::Limits,
+        test_mode: bool,
+        enforcement: oxiam_core::Enforcement,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let records = Arc::new(Records::default());
         let (database_url, pg_database) = match backend {
@@ -128,6 +150,7 @@ impl TestServer {
             limits,
             audit_log: Some(dir.path().join("audit.jsonl")),
             test_mode,
+            enforcement,
             sinks: vec![records.clone()],
         })
         .await

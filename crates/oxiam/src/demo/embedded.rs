@@ -46,6 +46,7 @@ impl Embedded {
             limits: oxiam_server::Limits::default(),
             audit_log: None,
             test_mode: false,
+            enforcement: oxiam_core::Enforcement::Enforce,
             sinks: Vec::new(),
         })
         .await
