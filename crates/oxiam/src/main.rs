@@ -357,7 +357,10 @@ fn main() -> ExitCode {
     // The demos print their own story; the embedded server's request log (and s3s's error log of
     // every expected AccessDenied) would drown it.
     let default_filter = match cli.command {
-        Command::Serve(_) => "info,sqlx=warn",
+        // s3s logs every S3 error answer at ERROR (an AccessDenied, a NoSuchKey) with a debug
+        // dump of it: each request already has its one line, with its error code, and a
+        // server fault is logged by oxiam where it happens.
+        Command::Serve(_) => "info,sqlx=warn,s3s=off",
         Command::Demo(_) => "warn,sqlx=warn,s3s=off",
         Command::Policy(_) => "warn",
     };
