@@ -206,8 +206,21 @@ async fn served_files_are_private() {
 
 type LogLines = std::io::Lines<std::io::BufReader<std::process::ChildStderr>>;
 
+/// A running `oxiam serve`, killed if a failing test drops it (so that the test fails
+/// instead of waiting for ever on its log).
+struct Served(Option<std::process::Child>);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// `oxiam serve` on a free port with `dir` and `extra` arguments, its address, and its log.
-async fn serve(dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, String, LogLines) {
+async fn serve(dir: &std::path::Path, extra: &[&str]) -> (Served, String, LogLines) {
     use std::io::BufRead as _;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oxiam"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -241,7 +254,7 @@ async fn serve(dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, S
         .await
         .expect("the server logged where it listens")
         .unwrap();
-    (child, address, lines)
+    (Served(Some(child)), address, lines)
 }
 
 fn root_config(address: &str) -> aws_config::SdkConfig {
@@ -262,13 +275,13 @@ fn root_config(address: &str) -> aws_config::SdkConfig {
 }
 
 /// Stops the server as an operator would, and expects a clean exit.
-async fn stop(child: std::process::Child) {
+async fn stop(mut served: Served) {
+    let mut child = served.0.take().expect("running");
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    let mut child = child;
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
         .unwrap();
@@ -343,10 +356,17 @@ async fn json_logs_and_the_audit_trail() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_that_cannot_be_audited_fails() {
     let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("data");
     // Every write to /dev/full fails with ENOSPC.
-    let (child, address, stderr) = serve(&data.path().join("data"), &["--audit-log", "/dev/full"]).await;
+    let (child, address, stderr) = serve(&dir, &["--audit-log", "/dev/full"]).await;
     let drain = tokio::task::spawn_blocking(move || stderr.for_each(drop));
     let config = root_config(&address);
+    let iam = aws_sdk_iam::Client::new(&config);
+    // The first request runs, then fails for want of its event; from then on nothing runs.
+    let e = iam.create_user().user_name("first").send().await.unwrap_err();
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(500), "{e:?}");
+    let e = iam.create_user().user_name("second").send().await.unwrap_err();
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(500), "{e:?}");
     let e = aws_sdk_sts::Client::new(&config)
         .get_caller_identity()
         .send()
@@ -363,6 +383,19 @@ async fn a_request_that_cannot_be_audited_fails() {
     );
     let e = s3.list_buckets().send().await.unwrap_err();
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(500), "{e:?}");
+    stop(child).await;
+    drain.await.unwrap();
+
+    // Started again without the trail: only the first CreateUser ever ran.
+    let (child, address, stderr) = serve(&dir, &[]).await;
+    let drain = tokio::task::spawn_blocking(move || stderr.for_each(drop));
+    let users = aws_sdk_iam::Client::new(&root_config(&address))
+        .list_users()
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = users.users().iter().map(|u| u.user_name()).collect();
+    assert_eq!(names, ["first"]);
     stop(child).await;
     drain.await.unwrap();
 }
