@@ -33,14 +33,37 @@ pub struct AuditTrail {
 
 #[derive(Debug)]
 struct Trail {
-    file: File,
+    out: Out,
     /// A failed write may have left part of a line: the next one starts on a line of its own.
     broken_line: bool,
 }
 
+/// Where the events go: a file, or standard output (`--audit-log -`).
+#[derive(Debug)]
+enum Out {
+    File(File),
+    Stdout,
+}
+
+impl Out {
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Out::File(file) => file.write_all(bytes),
+            Out::Stdout => {
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(bytes).and_then(|()| stdout.flush())
+            }
+        }
+    }
+}
+
 impl AuditTrail {
-    /// Appends to `path` (created private, 0600, if missing).
+    /// Appends to `path` (created private, 0600, if missing), or writes to standard output
+    /// if `path` is `-`.
     pub fn open(path: &Path) -> std::io::Result<Self> {
+        if path == Path::new("-") {
+            return Ok(Self::over(Out::Stdout));
+        }
         let mut options = OpenOptions::new();
         options.create(true).append(true);
         #[cfg(unix)]
@@ -54,13 +77,17 @@ impl AuditTrail {
                 file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
             }
         }
-        Ok(Self {
+        Ok(Self::over(Out::File(file)))
+    }
+
+    fn over(out: Out) -> Self {
+        Self {
             file: Mutex::new(Trail {
-                file,
+                out,
                 broken_line: false,
             }),
             failing: AtomicBool::new(false),
-        })
+        }
     }
 
     /// Whether the last write failed. The server then refuses requests before they run
@@ -77,9 +104,9 @@ impl AuditTrail {
         line.push(b'\n');
         let mut trail = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let result = if trail.broken_line {
-            trail.file.write_all(b"\n").and_then(|()| trail.file.write_all(&line))
+            trail.out.write_all(b"\n").and_then(|()| trail.out.write_all(&line))
         } else {
-            trail.file.write_all(&line)
+            trail.out.write_all(&line)
         };
         trail.broken_line = result.is_err();
         self.failing.store(result.is_err(), Ordering::Relaxed);

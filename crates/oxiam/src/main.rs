@@ -150,8 +150,8 @@ struct ServeArgs {
     /// is still open.
     #[arg(long, env = "OXIAM_SHUTDOWN_GRACE", default_value_t = 30, value_name = "SECONDS")]
     shutdown_grace: u64,
-    /// Append every request's record to this file, one JSON object per line (who, what,
-    /// what authorization decided and by which statement, the answer).
+    /// Append every request's event to this file (`-`: standard output), one JSON object
+    /// per line (who, what, what authorization decided and by which statement, the answer).
     #[arg(long, env = "OXIAM_AUDIT_LOG", value_name = "FILE")]
     audit_log: Option<PathBuf>,
     /// Answer `POST /_oxiam/reset` (and moto's `POST /moto-api/reset`), which wipes IAM, STS

@@ -424,3 +424,46 @@ async fn the_version_names_its_revision() {
         None => assert!(!revision.is_empty(), "{version}"),
     }
 }
+
+/// `--audit-log -` writes the events to standard output, one JSON object per line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_trail_can_go_to_standard_output() {
+    use std::io::BufRead as _;
+    let data = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oxiam"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--audit-log", "-", "--data-dir"])
+        .arg(data.path().join("data"))
+        .env("OXIAM_ACCOUNT_ID", "123456789012")
+        .env("OXIAM_ROOT_ACCESS_KEY_ID", Embedded::ROOT_ACCESS_KEY_ID)
+        .env("OXIAM_ROOT_SECRET_ACCESS_KEY", Embedded::ROOT_SECRET_ACCESS_KEY)
+        .env("OXIAM_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let served = Served(Some(child));
+    let address = tokio::task::spawn_blocking(move || {
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let address = loop {
+            let line = lines.next().expect("the server logs where it listens").unwrap();
+            if let Some(rest) = line.split("address=").nth(1) {
+                break rest.split(' ').next().unwrap().to_owned();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        address
+    })
+    .await
+    .unwrap();
+    let sts = aws_sdk_sts::Client::new(&root_config(&address));
+    sts.get_caller_identity().send().await.unwrap();
+    stop(served).await;
+    let events: Vec<serde_json::Value> = std::io::BufReader::new(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["eventName"], "GetCallerIdentity");
+}
