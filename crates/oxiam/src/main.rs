@@ -1,5 +1,6 @@
 //! The `oxiam` command.
 
+mod audit_filter;
 mod policy_eval;
 
 use std::net::SocketAddr;
@@ -27,7 +28,8 @@ enum Command {
     ///
     /// Environment: OXIAM_DATABASE_URL, OXIAM_ACCOUNT_ID, OXIAM_ROOT_ACCESS_KEY_ID,
     /// OXIAM_ROOT_SECRET_ACCESS_KEY, OXIAM_MASTER_KEY (64 hex digits), OXIAM_HEADER_TIMEOUT,
-    /// OXIAM_BODY_TIMEOUT, OXIAM_MAX_CONNECTIONS, OXIAM_SHUTDOWN_GRACE, OXIAM_LOG (log filter).
+    /// OXIAM_BODY_TIMEOUT, OXIAM_MAX_CONNECTIONS, OXIAM_SHUTDOWN_GRACE, OXIAM_AUDIT_LOG,
+    /// OXIAM_LOG_FORMAT, OXIAM_TEST_MODE, OXIAM_ENFORCEMENT, OXIAM_LOG (log filter).
     Serve(ServeArgs),
     /// Perform one of the seed's scenarios (or all of them) with the AWS SDK for Rust,
     /// printing each step; on an embedded oxiam unless told where to go.
@@ -35,6 +37,9 @@ enum Command {
     /// Work with IAM policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Print the events of an audit trail (`serve --audit-log`) that match: by caller,
+    /// action, decision and time. Exits 0 when some matched, 1 when none did.
+    Audit(audit_filter::AuditArgs),
 }
 
 #[derive(Subcommand)]
@@ -362,8 +367,18 @@ fn main() -> ExitCode {
         // server fault is logged by oxiam where it happens.
         Command::Serve(_) => "info,sqlx=warn,s3s=off",
         Command::Demo(_) => "warn,sqlx=warn,s3s=off",
-        Command::Policy(_) => "warn",
+        Command::Policy(_) | Command::Audit(_) => "warn",
     };
+    if let Command::Audit(args) = &cli.command {
+        return match audit_filter::run(args) {
+            Ok(0) => ExitCode::from(1),
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("oxiam: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Command::Policy(PolicyCommand::Eval(args)) = &cli.command {
         return match policy_eval::run(args) {
             Ok(true) => ExitCode::SUCCESS,
@@ -394,7 +409,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Demo(args) => demo(args).await,
-            Command::Policy(_) => unreachable!("answered before the runtime starts"),
+            Command::Policy(_) | Command::Audit(_) => unreachable!("answered before the runtime starts"),
         }
     });
     match result {

@@ -467,3 +467,56 @@ async fn the_audit_trail_can_go_to_standard_output() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["eventName"], "GetCallerIdentity");
 }
+
+/// `oxiam audit` prints the events that match, by caller, action, decision and time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_trail_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("audit.jsonl");
+    let event = |time: &str, arn: &str, name: &str, action: &str, decision: &str| {
+        format!(
+            r#"{{"eventTime":"{time}","eventName":"{name}","userIdentity":{{"arn":"{arn}"}},"oxiam":{{"decision":"{decision}","verdicts":[{{"action":"{action}","decision":"{decision}"}}]}}}}"#
+        )
+    };
+    let alice = "arn:aws:iam::123456789012:user/alice";
+    let bob = "arn:aws:iam::123456789012:user/bob";
+    let lines = [
+        event("2026-12-03T10:00:00Z", alice, "GetUser", "iam:GetUser", "Allowed"),
+        event("2026-12-03T11:00:00Z", bob, "GetObject", "s3:GetObject", "ExplicitDeny"),
+        event(
+            "2026-12-03T12:00:00Z",
+            alice,
+            "GetObject",
+            "s3:GetObject",
+            "ImplicitDeny",
+        ),
+    ];
+    std::fs::write(&trail, lines.join("\n") + "\n").unwrap();
+    let file = trail.to_str().unwrap();
+    let matching = |args: &'static [&'static str]| {
+        let file = file.to_owned();
+        async move {
+            let mut all = vec!["audit", file.as_str()];
+            all.extend_from_slice(args);
+            let out = oxiam(&all, &[]).await;
+            (out.status.code(), text(&out.stdout).lines().count())
+        }
+    };
+    assert_eq!(
+        matching(&["--principal", "arn:aws:iam::123456789012:user/alice"]).await,
+        (Some(0), 2)
+    );
+    assert_eq!(matching(&["--action", "S3:GetObject"]).await, (Some(0), 2));
+    assert_eq!(matching(&["--action", "GetUser"]).await, (Some(0), 1));
+    assert_eq!(matching(&["--decision", "explicitdeny"]).await, (Some(0), 1));
+    assert_eq!(
+        matching(&["--since", "2026-12-03T11:00:00Z", "--until", "2026-12-03T12:00:00Z"]).await,
+        (Some(0), 1)
+    );
+    assert_eq!(
+        matching(&["--principal", "arn:aws:iam::123456789012:user/carol"]).await,
+        (Some(1), 0)
+    );
+    std::fs::write(&trail, "not json\n").unwrap();
+    assert_eq!(matching(&[]).await.0, Some(2), "a file that is not a trail is an error");
+}

@@ -1,0 +1,94 @@
+//! `oxiam audit`: the events of an audit trail (`serve --audit-log`) that match, printed as
+//! they are (one JSON object per line), for people who would rather not write jq.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+/// `oxiam audit`'s arguments.
+#[derive(clap::Args)]
+pub struct AuditArgs {
+    /// The trail to read (`-`: standard input).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Events of this caller only (its ARN, exactly).
+    #[arg(long, value_name = "ARN")]
+    principal: Option<String>,
+    /// Events that asked this action (`s3:GetObject`, regardless of case) or are this
+    /// operation (`GetObject`).
+    #[arg(long)]
+    action: Option<String>,
+    /// Events decided so: Allowed, ImplicitDeny or ExplicitDeny.
+    #[arg(long)]
+    decision: Option<String>,
+    /// Events at or after this time (`2026-12-03T10:00:00Z`).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Events before this time.
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+}
+
+impl AuditArgs {
+    fn keeps(&self, event: &Value) -> bool {
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        if let Some(principal) = &self.principal
+            && text(&event["userIdentity"]["arn"]).as_deref() != Some(principal.as_str())
+        {
+            return false;
+        }
+        if let Some(action) = &self.action {
+            let asked = event["oxiam"]["verdicts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v["action"].as_str())
+                .any(|a| a.eq_ignore_ascii_case(action));
+            if !asked && text(&event["eventName"]).as_deref() != Some(action.as_str()) {
+                return false;
+            }
+        }
+        if let Some(decision) = &self.decision
+            && !event["oxiam"]["decision"]
+                .as_str()
+                .is_some_and(|d| d.eq_ignore_ascii_case(decision))
+        {
+            return false;
+        }
+        // The trail's times are ISO 8601 in UTC with whole seconds: they sort as text.
+        let time = text(&event["eventTime"]).unwrap_or_default();
+        if self.since.as_ref().is_some_and(|since| time.as_str() < since.as_str()) {
+            return false;
+        }
+        if self.until.as_ref().is_some_and(|until| time.as_str() >= until.as_str()) {
+            return false;
+        }
+        true
+    }
+}
+
+/// Prints the matching events; how many matched.
+pub fn run(args: &AuditArgs) -> Result<usize, String> {
+    let input: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut out = std::io::stdout().lock();
+    let mut matched = 0;
+    for (n, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| format!("{}: {e}", args.file.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event: Value = serde_json::from_str(&line)
+            .map_err(|e| format!("{} line {}: not an audit event: {e}", args.file.display(), n + 1))?;
+        if args.keeps(&event) {
+            matched += 1;
+            writeln!(out, "{line}").map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(matched)
+}
