@@ -144,10 +144,15 @@ impl S3Endpoint {
             let mut entries = tokio::fs::read_dir(dir).await?;
             while let Some(entry) = entries.next_entry().await? {
                 let path = entry.path();
-                if entry.file_type().await?.is_dir() {
-                    tokio::fs::remove_dir_all(&path).await?;
-                } else {
-                    tokio::fs::remove_file(&path).await?;
+                let removed = match entry.file_type().await {
+                    Ok(kind) if kind.is_dir() => tokio::fs::remove_dir_all(&path).await,
+                    Ok(_) => tokio::fs::remove_file(&path).await,
+                    Err(e) => Err(e),
+                };
+                // A file an upload in flight renamed or removed meanwhile is gone anyway.
+                match removed {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
                 }
             }
         }

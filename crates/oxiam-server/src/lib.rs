@@ -235,6 +235,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         private_files(&config.data_dir);
     }
     let oxiam = Oxiam::new(store, SecretBox::new(&master_key)).with_enforcement(config.enforcement);
+    if config.test_mode {
+        tracing::warn!("--test-mode: POST /_oxiam/reset wipes every user, key, policy and bucket, without credentials");
+    }
     if config.enforcement == oxiam_core::Enforcement::Log {
         tracing::warn!("--enforcement log: denied requests go through, recorded as would-have-been denied");
     }

@@ -20,12 +20,12 @@ pub(crate) const PREFIX: &str = "/_oxiam/";
 pub(crate) const MOTO_RESET: &str = "/moto-api/reset";
 
 /// Answers one operations request.
-pub(crate) async fn answer(app: &App, method: &Method, path: &str) -> Response {
+pub(crate) async fn answer(app: &App, method: &Method, path: &str, client: std::net::IpAddr) -> Response {
     if path == MOTO_RESET || path.strip_prefix(PREFIX) == Some("reset") {
         return if method != Method::POST {
             plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
         } else {
-            reset(app).await
+            reset(app, client).await
         };
     }
     if method != Method::GET && method != Method::HEAD {
@@ -51,7 +51,8 @@ pub(crate) async fn answer(app: &App, method: &Method, path: &str) -> Response {
 }
 
 /// Wipes IAM, STS and S3 state back to a new database's, if the server is in test mode.
-async fn reset(app: &App) -> Response {
+async fn reset(app: &App, client: std::net::IpAddr) -> Response {
+    tracing::warn!(%client, test_mode = app.test_mode.is_some(), "reset requested");
     let Some(test_mode) = &app.test_mode else {
         return plain(
             StatusCode::FORBIDDEN,

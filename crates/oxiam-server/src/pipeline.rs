@@ -162,9 +162,11 @@ async fn handle(
     let (head, body) = request.into_parts();
     // The operations endpoints (health, readiness, metrics, reset) are the one exception to
     // "one record per request": probes every few seconds are not requests of anyone's.
-    let moto_reset = app.test_mode.is_some() && head.uri.path() == crate::operations::MOTO_RESET;
+    // moto's reset path, exactly (`POST /moto-api/reset?uploads` is S3's, to a bucket).
+    let moto_reset =
+        app.test_mode.is_some() && head.uri.path() == crate::operations::MOTO_RESET && head.uri.query().is_none();
     if head.uri.path().starts_with(crate::operations::PREFIX) || moto_reset {
-        return crate::operations::answer(&app, &head.method, head.uri.path()).await;
+        return crate::operations::answer(&app, &head.method, head.uri.path(), peer.ip()).await;
     }
     let mut recorder = Recorder::new(
         app.sinks.clone(),

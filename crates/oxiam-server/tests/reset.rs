@@ -106,9 +106,32 @@ async fn everything_is_gone_but_the_root(server: &TestServer, (key, secret): (&s
 async fn a_reset_keeps_only_the_account_and_its_root_key(backend: Backend) {
     let server = TestServer::start_in_test_mode(backend).await;
     let (key, secret) = populate(&server).await;
+    // A second root key goes; the configured one stays.
+    let extra = server.root_iam().create_access_key().send().await.unwrap();
+    let extra = extra.access_key().unwrap().clone();
+    // Only the exact path, by POST, resets.
+    let head = [("host".to_owned(), "x".to_owned())];
+    for (method, path) in [
+        ("GET", "/_oxiam/reset"),
+        ("POST", "/_oxiam/reset/"),
+        ("POST", "/moto-api/reset?uploads"),
+    ] {
+        let reply = send(&server, method, path, &head, "").await;
+        assert_ne!(reply.body, "reset\n", "{method} {path}");
+    }
+    assert_eq!(server.root_iam().list_users().send().await.unwrap().users().len(), 1);
     let reply = post(&server, "/_oxiam/reset").await;
     assert_eq!((reply.status, reply.body.as_str()), (200, "reset\n"));
     everything_is_gone_but_the_root(&server, (&key, &secret)).await;
+    let reply = common::raw::call_as(
+        &server,
+        extra.access_key_id(),
+        extra.secret_access_key(),
+        "Action=GetCallerIdentity&Version=2011-06-15",
+        "sts",
+    )
+    .await;
+    assert_eq!(reply.code(), "InvalidClientTokenId", "{}", reply.body);
 
     // moto's reset path does the same.
     let reply = post(&server, "/moto-api/reset").await;

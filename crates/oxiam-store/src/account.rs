@@ -138,13 +138,33 @@ impl Store {
     /// transaction, which also moves the policy epoch so that no cached decision survives.
     pub async fn reset_account(&self, account_id: &str, keep_root_key: Option<&str>) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
+        // Other servers on the same PostgreSQL write meanwhile: their writes wait for the
+        // reset, instead of landing between its deletions (SQLite's one writer is this one).
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query(
+                "LOCK TABLE accounts, users, user_tags, access_keys, iam_groups, group_members, roles, role_tags, \
+                 policies, policy_versions, policy_tags, attachments, inline_policies, sessions, user_sessions, \
+                 account_aliases, credential_reports IN EXCLUSIVE MODE",
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
         let owned = |table: &str, id: &str| format!("SELECT {id} FROM {table} WHERE account_id = $1");
         let statements = [
             format!("DELETE FROM user_tags WHERE user_id IN ({})", owned("users", "user_id")),
             format!("DELETE FROM role_tags WHERE role_id IN ({})", owned("roles", "role_id")),
-            format!("DELETE FROM policy_tags WHERE policy_id IN ({})", owned("policies", "policy_id")),
-            format!("DELETE FROM policy_versions WHERE policy_id IN ({})", owned("policies", "policy_id")),
-            format!("DELETE FROM group_members WHERE group_id IN ({})", owned("iam_groups", "group_id")),
+            format!(
+                "DELETE FROM policy_tags WHERE policy_id IN ({})",
+                owned("policies", "policy_id")
+            ),
+            format!(
+                "DELETE FROM policy_versions WHERE policy_id IN ({})",
+                owned("policies", "policy_id")
+            ),
+            format!(
+                "DELETE FROM group_members WHERE group_id IN ({})",
+                owned("iam_groups", "group_id")
+            ),
             format!(
                 "DELETE FROM inline_policies WHERE entity_id IN ({}) OR entity_id IN ({}) OR entity_id IN ({})",
                 owned("users", "user_id"),
@@ -156,7 +176,9 @@ impl Store {
             "DELETE FROM access_keys WHERE account_id = $1 \
              AND (user_id IS NOT NULL OR access_key_id <> COALESCE($2, access_key_id))"
                 .to_owned(),
-            "UPDATE access_keys SET last_used_at = NULL, last_used_service = NULL, last_used_region = NULL WHERE account_id = $1".to_owned(),
+            "UPDATE access_keys SET status = 'Active', last_used_at = NULL, last_used_service = NULL, \
+             last_used_region = NULL WHERE account_id = $1"
+                .to_owned(),
             "DELETE FROM sessions WHERE account_id = $1".to_owned(),
             "DELETE FROM user_sessions WHERE account_id = $1".to_owned(),
             "DELETE FROM users WHERE account_id = $1".to_owned(),

@@ -45,7 +45,8 @@ impl AuditArgs {
                 .flatten()
                 .filter_map(|v| v["action"].as_str())
                 .any(|a| a.eq_ignore_ascii_case(action));
-            if !asked && text(&event["eventName"]).as_deref() != Some(action.as_str()) {
+            let named = text(&event["eventName"]).is_some_and(|n| n.eq_ignore_ascii_case(action));
+            if !asked && !named {
                 return false;
             }
         }
@@ -68,8 +69,29 @@ impl AuditArgs {
     }
 }
 
+/// Whether `time` is written as the trail writes times (`2026-12-03T10:00:00Z`), so that
+/// comparing them as text compares the times.
+fn is_trail_time(time: &str) -> bool {
+    let b = time.as_bytes();
+    b.len() == 20
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+}
+
 /// Prints the matching events; how many matched.
 pub fn run(args: &AuditArgs) -> Result<usize, String> {
+    for time in [&args.since, &args.until].into_iter().flatten() {
+        if !is_trail_time(time) {
+            return Err(format!(
+                "{time}: write times as the trail does, e.g. 2026-12-03T10:00:00Z"
+            ));
+        }
+    }
     let input: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -77,18 +99,30 @@ pub fn run(args: &AuditArgs) -> Result<usize, String> {
         Box::new(std::io::BufReader::new(file))
     };
     let mut out = std::io::stdout().lock();
-    let mut matched = 0;
+    let (mut matched, mut read, mut skipped) = (0, 0, 0);
     for (n, line) in input.lines().enumerate() {
         let line = line.map_err(|e| format!("{}: {e}", args.file.display()))?;
         if line.trim().is_empty() {
             continue;
         }
-        let event: Value = serde_json::from_str(&line)
-            .map_err(|e| format!("{} line {}: not an audit event: {e}", args.file.display(), n + 1))?;
+        // A line the server could not finish (a full disk) is skipped, and said.
+        let Ok(event) = serde_json::from_str::<Value>(&line) else {
+            eprintln!(
+                "oxiam: {} line {}: not an audit event, skipped",
+                args.file.display(),
+                n + 1
+            );
+            skipped += 1;
+            continue;
+        };
+        read += 1;
         if args.keeps(&event) {
             matched += 1;
             writeln!(out, "{line}").map_err(|e| e.to_string())?;
         }
+    }
+    if read == 0 && skipped > 0 {
+        return Err(format!("{}: not an audit trail", args.file.display()));
     }
     Ok(matched)
 }

@@ -253,13 +253,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         },
         sinks: Vec::new(),
     };
+    let audit_on_stdout = config.audit_log.as_deref() == Some(std::path::Path::new("-"));
     let mut server = start(config).await.map_err(|e| e.to_string())?;
     if let Some((id, secret)) = &server.generated_root_key {
-        // Shown once, on the terminal only: it is not logged and cannot be read back.
-        println!("Created account {} with a root access key:", server.account_id);
-        println!("  AWS_ACCESS_KEY_ID={id}");
-        println!("  AWS_SECRET_ACCESS_KEY={secret}");
-        println!("Keep it now; oxiam will not show the secret again.");
+        // Shown once, on the terminal only: it is not logged and cannot be read back. Not
+        // on standard output when the audit trail goes there, for collectors to keep.
+        let shown = format!(
+            "Created account {} with a root access key:\n  AWS_ACCESS_KEY_ID={id}\n  AWS_SECRET_ACCESS_KEY={secret}\nKeep it now; oxiam will not show the secret again.",
+            server.account_id
+        );
+        if audit_on_stdout {
+            eprintln!("{shown}");
+        } else {
+            println!("{shown}");
+        }
     }
     let stop = server.take_shutdown();
     let waiter = tokio::spawn(async move {
@@ -365,7 +372,7 @@ fn main() -> ExitCode {
         // s3s logs every S3 error answer at ERROR (an AccessDenied, a NoSuchKey) with a debug
         // dump of it: each request already has its one line, with its error code, and a
         // server fault is logged by oxiam where it happens.
-        Command::Serve(_) => "info,sqlx=warn,s3s=off",
+        Command::Serve(_) => "info,sqlx=warn,s3s=off,s3s_fs=warn",
         Command::Demo(_) => "warn,sqlx=warn,s3s=off",
         Command::Policy(_) | Command::Audit(_) => "warn",
     };

@@ -517,6 +517,14 @@ async fn the_audit_trail_filters() {
         matching(&["--principal", "arn:aws:iam::123456789012:user/carol"]).await,
         (Some(1), 0)
     );
+    assert_eq!(
+        matching(&["--since", "yesterday"]).await.0,
+        Some(2),
+        "times as the trail writes them"
+    );
+    // A line the server could not finish is skipped; the rest still counts.
+    std::fs::write(&trail, lines.join("\n") + "\n{\"eventTi\n").unwrap();
+    assert_eq!(matching(&[]).await, (Some(0), 3));
     std::fs::write(&trail, "not json\n").unwrap();
     assert_eq!(matching(&[]).await.0, Some(2), "a file that is not a trail is an error");
 }
