@@ -297,6 +297,28 @@ async fn soft_mode_lets_denials_through_and_records_them(backend: common::Backen
     let trail = std::fs::read_to_string(server.audit_path()).unwrap();
     let event = trail.lines().find(|l| l.contains(&r.request_id)).unwrap();
     assert!(event.contains(r#""enforced":false"#), "{event}");
+
+    // A role whose trust policy names someone else: assumed anyway, and recorded.
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/someone-else"},"Action":"sts:AssumeRole"}]}"#;
+    server
+        .root_iam()
+        .create_role()
+        .role_name("guarded")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let assume = format!(
+        "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::{ACCOUNT}:role/guarded&RoleSessionName=soft-session"
+    );
+    let reply = call_as(&server, &key, &secret, &assume, "sts").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let r = record_of(&server, &reply);
+    let d = r.decision().unwrap();
+    assert_eq!(
+        (d.action.as_str(), d.outcome, d.enforced),
+        ("sts:AssumeRole", Outcome::ImplicitDeny, false)
+    );
     server.stop().await;
 }
 
