@@ -281,9 +281,11 @@ fn bind(view: &RequestView<'_>, pattern: &str, version: Option<&str>, keys: &mut
         return;
     };
     let one = |value: &str| vec![value.to_owned()];
-    let values = match name.to_ascii_lowercase().as_str() {
+    // `pattern` comes from the catalogue, in the reference's spelling: matched as written
+    // (the table test in tests/s3_condition_keys.rs proves every key is bound).
+    let values = match name {
         // How the request was signed. SigV2 is refused before this (gate.rs).
-        "authtype" => Some(one(match (view.op, view.presigned()) {
+        "authType" => Some(one(match (view.op, view.presigned()) {
             ("PostObject", _) => "POST",
             (_, true) => "REST-QUERY-STRING",
             (_, false) => "REST-HEADER",
@@ -292,7 +294,7 @@ fn bind(view: &RequestView<'_>, pattern: &str, version: Option<&str>, keys: &mut
         // Only presigned requests carry their signature's age (the S3 API reference, "Amazon
         // S3 Signature Version 4 Authentication Specific Policy Keys"), from the signed
         // query's X-Amz-Date, never from a header the holder of the URL could add.
-        "signatureage" if view.presigned() => {
+        "signatureAge" if view.presigned() => {
             signed_at(view).map(|at| vec![(view.now.saturating_sub(at).max(0) * 1000).to_string()])
         }
         // A presigned URL's payload is never signed, whatever header comes with it.
@@ -300,7 +302,7 @@ fn bind(view: &RequestView<'_>, pattern: &str, version: Option<&str>, keys: &mut
         "x-amz-content-sha256" => view.header("x-amz-content-sha256").map(one),
         // Whether the operation creates an object, rather than starts or adds to one (the
         // S3 User Guide's conditional-write policies exempt the multipart steps with it).
-        "objectcreationoperation" => match view.op {
+        "ObjectCreationOperation" => match view.op {
             "PutObject" | "CopyObject" | "CompleteMultipartUpload" | "PostObject" => Some(one("true")),
             "CreateMultipartUpload" | "UploadPart" | "UploadPartCopy" => Some(one("false")),
             _ => None,
@@ -309,7 +311,7 @@ fn bind(view: &RequestView<'_>, pattern: &str, version: Option<&str>, keys: &mut
         "prefix" | "delimiter" | "max-keys" => Some(view.query_values(name)).filter(|v| !v.is_empty()),
         "versionid" => version.map(one),
         // The tags a write sets, from `x-amz-tagging` (`k1=v1&k2=v2`).
-        "requestobjecttagkeys" => view.header("x-amz-tagging").map(|t| {
+        "RequestObjectTagKeys" => view.header("x-amz-tagging").map(|t| {
             form_urlencoded::parse(t.as_bytes())
                 .map(|(k, _)| k.into_owned())
                 .collect()

@@ -14,8 +14,8 @@ const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
-/// A request's labels: service, operation, decision, status.
-type Labels = (&'static str, String, &'static str, u16);
+/// A request's labels but its operation: service, decision, status.
+type Labels = (&'static str, &'static str, u16);
 
 #[derive(Debug, Default)]
 struct Latency {
@@ -28,7 +28,8 @@ struct Latency {
 /// The counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<Labels, u64>>,
+    /// By labels, then by operation: a request already counted allocates nothing.
+    requests: Mutex<BTreeMap<Labels, BTreeMap<String, u64>>>,
     latency: Mutex<BTreeMap<&'static str, Latency>>,
 }
 
@@ -38,11 +39,13 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP oxiam_requests_total Requests answered, by service, operation, decision and status.\n");
         out.push_str("# TYPE oxiam_requests_total counter\n");
-        for ((service, operation, decision, status), n) in lock(&self.requests).iter() {
-            let _ = writeln!(
-                out,
-                "oxiam_requests_total{{service=\"{service}\",operation=\"{operation}\",decision=\"{decision}\",status=\"{status}\"}} {n}"
-            );
+        for ((service, decision, status), operations) in lock(&self.requests).iter() {
+            for (operation, n) in operations {
+                let _ = writeln!(
+                    out,
+                    "oxiam_requests_total{{service=\"{service}\",operation=\"{operation}\",decision=\"{decision}\",status=\"{status}\"}} {n}"
+                );
+            }
         }
         out.push_str("# HELP oxiam_request_duration_seconds Time from a request's arrival to its answer.\n");
         out.push_str("# TYPE oxiam_request_duration_seconds histogram\n");
@@ -81,10 +84,16 @@ impl RecordSink for Metrics {
     fn record(&self, r: &RequestRecord) {
         let service = if r.service.is_empty() { "unknown" } else { r.service };
         let decision = r.decision().map_or("none", |v| v.outcome.as_str());
-        let operation = r.operation.clone().unwrap_or_else(|| "unknown".to_owned());
-        *lock(&self.requests)
-            .entry((service, operation, decision, r.status))
-            .or_default() += 1;
+        let operation = r.operation.as_deref().unwrap_or("unknown");
+        let mut requests = lock(&self.requests);
+        let operations = requests.entry((service, decision, r.status)).or_default();
+        match operations.get_mut(operation) {
+            Some(n) => *n += 1,
+            None => {
+                operations.insert(operation.to_owned(), 1);
+            }
+        }
+        drop(requests);
         let mut latency = lock(&self.latency);
         let l = latency.entry(service).or_default();
         if l.buckets.is_empty() {

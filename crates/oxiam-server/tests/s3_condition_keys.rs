@@ -636,18 +636,13 @@ async fn a_deny_on_each_key_blocks_only_where_it_holds(server: &TestServer) {
 /// cannot make it look younger.
 async fn an_old_presigned_url_is_refused_by_its_age(server: &TestServer) {
     let (key, secret) = user(server, "replayer").await;
-    server
-        .root_iam()
-        .put_user_policy()
-        .user_name("replayer")
-        .policy_name("fresh-only")
-        .policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
+    put_policy(
+        server,
+        "replayer",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
             {"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"NumericGreaterThan":{"s3:signatureAge":"60000"}}}]}"#,
-        )
-        .send()
-        .await
-        .unwrap();
+    )
+    .await;
     root(server, "PUT", "/replayed", "").await;
     let two_minutes_ago = SystemTime::now() - Duration::from_secs(120);
     let caller = (key.as_str(), secret.as_str());
@@ -688,18 +683,13 @@ async fn a_presigned_url_takes_no_added_headers(server: &TestServer) {
 /// A bucket that requires signed payloads refuses an upload whose payload is unsigned.
 async fn an_unsigned_payload_is_refused_where_signed_ones_are_required(server: &TestServer) {
     let (key, secret) = user(server, "uploader").await;
-    server
-        .root_iam()
-        .put_user_policy()
-        .user_name("uploader")
-        .policy_name("signed-only")
-        .policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
+    put_policy(
+        server,
+        "uploader",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
             {"Effect":"Deny","Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"s3:x-amz-content-sha256":"UNSIGNED-PAYLOAD"}}}]}"#,
-        )
-        .send()
-        .await
-        .unwrap();
+    )
+    .await;
     root(server, "PUT", "/signed", "").await;
     let caller = (key.as_str(), secret.as_str());
     let unsigned = [("x-amz-content-sha256".to_owned(), "UNSIGNED-PAYLOAD".to_owned())];
@@ -777,24 +767,7 @@ async fn post_form(
 /// `X-Amz-Date` of `time`.
 fn amz_date(time: SystemTime) -> String {
     let secs = time.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
-    let days = (secs / 86_400) as i64;
-    // The civil date of a day count (Howard Hinnant's `civil_from_days`).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let rem = secs % 86_400;
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    oxiam_sigv4::format_amz_date(i64::try_from(secs).unwrap())
 }
 
 /// A form upload's condition keys come from its form fields, which are what the object

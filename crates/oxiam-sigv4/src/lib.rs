@@ -49,6 +49,11 @@ pub fn parse_amz_date(value: &str) -> Option<i64> {
     date::parse_basic(value)
 }
 
+/// The `X-Amz-Date` value of a time in Unix seconds (`20150830T123600Z`).
+pub fn format_amz_date(t: i64) -> String {
+    date::format_basic(t)
+}
+
 /// Skew IAM/STS tolerate in either direction, and the cap on presigned validity (D4).
 const MAX_SKEW_SECS: i64 = 15 * 60;
 const TERMINATOR: &str = "aws4_request";
