@@ -433,8 +433,8 @@ impl Oxiam {
                     _ => Target::Nothing,
                 },
                 // An unknown key is the operation's error to report, after authorization.
-                Err(StoreError::NotFound) => Target::Nothing,
-                Err(e) => return Err(errors::internal(e)),
+                Err(StoreError::NotFound { .. }) => Target::Nothing,
+                Err(e) => return Err(errors::store(e)),
             };
             if let Target::Entity(_, name) = &plan.target {
                 plan.access.shown_as = Some(format!("user {name}"));
@@ -447,8 +447,8 @@ impl Oxiam {
                     Ok(entity) => entity,
                     // A missing entity is the operation's NoSuchEntity to report, after
                     // authorization.
-                    Err(StoreError::NotFound) => return Ok((plan.access, None)),
-                    Err(e) => return Err(errors::internal(e)),
+                    Err(StoreError::NotFound { .. }) => return Ok((plan.access, None)),
+                    Err(e) => return Err(errors::store(e)),
                 };
                 plan.access.resource = format!(
                     "arn:aws:iam::{}:{}{}{}",
@@ -467,8 +467,8 @@ impl Oxiam {
                     };
                     match tags {
                         Ok(tags) => plan.add_resource_tags(&tags),
-                        Err(StoreError::NotFound) => {}
-                        Err(e) => return Err(errors::internal(e)),
+                        Err(StoreError::NotFound { .. }) => {}
+                        Err(e) => return Err(errors::store(e)),
                     }
                 }
                 let access = self.add_boundary(plan, &entity).await?;
@@ -478,8 +478,8 @@ impl Oxiam {
                 if plan.wants_resource_tags() {
                     match self.store.get_policy(&principal.account_id, &arn).await {
                         Ok(policy) => plan.add_resource_tags(&policy.tags),
-                        Err(StoreError::NotFound) => {}
-                        Err(e) => return Err(errors::internal(e)),
+                        Err(StoreError::NotFound { .. }) => {}
+                        Err(e) => return Err(errors::store(e)),
                     }
                 }
                 Ok((plan.access, None))
@@ -494,8 +494,8 @@ impl Oxiam {
         if plan.boundary_from_target && matches!(entity.kind, EntityKind::User | EntityKind::Role) {
             match self.store.permissions_boundary(entity.kind, &entity.id).await {
                 Ok(Some((arn, _))) => plan.access.keys.push(("iam:PermissionsBoundary".to_owned(), vec![arn])),
-                Ok(None) | Err(StoreError::NotFound) => {}
-                Err(e) => return Err(errors::internal(e)),
+                Ok(None) | Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(errors::store(e)),
             }
         }
         Ok(plan.access)

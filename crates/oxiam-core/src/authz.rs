@@ -280,7 +280,7 @@ impl Oxiam {
             .store
             .identity_policies(kind, entity_id)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         // Documents are validated on write; one that no longer compiles is a fault to
         // report, never a statement to skip (skipping a Deny would widen access).
         let identity = stored
@@ -292,7 +292,7 @@ impl Oxiam {
             .store
             .permissions_boundary(kind, entity_id)
             .await
-            .map_err(errors::internal)?
+            .map_err(errors::store)?
         {
             Some((arn, document)) => {
                 Some(compile_stored(&StoredPolicy::Managed { arn, document }).map_err(policy_fault)?)
@@ -312,7 +312,7 @@ impl Oxiam {
                     .store
                     .get_role(&principal.account_id, role_name)
                     .await
-                    .map_err(errors::internal)?
+                    .map_err(errors::store)?
                     .tags;
                 tags.retain(|(k, _)| !session_tags.iter().any(|(s, _)| s.eq_ignore_ascii_case(k)));
                 tags.extend(session_tags.iter().cloned());
@@ -326,7 +326,7 @@ impl Oxiam {
                 self.store
                     .get_user(&principal.account_id, name)
                     .await
-                    .map_err(errors::internal)?
+                    .map_err(errors::store)?
                     .tags,
                 None,
             ),
@@ -372,11 +372,11 @@ impl Oxiam {
                         .store
                         .get_policy(&principal.account_id, arn)
                         .await
-                        .map_err(errors::internal)?;
+                        .map_err(errors::store)?;
                     self.store
                         .get_policy_version(&principal.account_id, arn, p.default_version)
                         .await
-                        .map_err(errors::internal)?
+                        .map_err(errors::store)?
                         .document
                 }
             };

@@ -2,7 +2,7 @@
 
 use oxiam_protocol::iam::errors;
 use oxiam_protocol::{ServiceError, common_errors};
-use oxiam_store::StoreError;
+use oxiam_store::{EntityKind, StoreError, Subject};
 
 /// `NoSuchEntity` for a user.
 pub fn no_such_user(name: &str) -> ServiceError {
@@ -37,22 +37,64 @@ pub fn not_implemented(what: &str) -> ServiceError {
     )
 }
 
-/// A database failure: logged here with its cause, reported to the client without it.
+/// The one conversion from what the store could not do to IAM's answer, worded as AWS
+/// words it for the subject the store names. A call needing other wording (a boundary
+/// policy that is "not attachable", a role STS may not reveal) matches its case first and
+/// passes the rest here.
+pub fn store(e: StoreError) -> ServiceError {
+    match e {
+        StoreError::NotFound { subject, name } => {
+            not_found(&subject, &name).unwrap_or_else(|| internal(StoreError::NotFound { subject, name }))
+        }
+        StoreError::Conflict { subject, name } => {
+            already_exists(&subject, &name).unwrap_or_else(|| internal(StoreError::Conflict { subject, name }))
+        }
+        StoreError::DeleteConflict(dependent) => delete_conflict(dependent),
+        e => internal(e),
+    }
+}
+
+fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
+    let message = match subject {
+        Subject::Entity(EntityKind::User) => return Some(no_such_user(name)),
+        Subject::Entity(EntityKind::Group) => return Some(no_such_group(name)),
+        Subject::Entity(EntityKind::Role) => return Some(no_such_role(name)),
+        Subject::Policy | Subject::Attachment => return Some(no_such_policy(name)),
+        Subject::AccessKey => return Some(no_such_access_key(name)),
+        Subject::PolicyVersion(version) => {
+            format!("Policy {name} version v{version} does not exist or is not attachable.")
+        }
+        Subject::InlinePolicy(kind) => format!("The {} policy with name {name} cannot be found.", kind.as_str()),
+        Subject::Membership { group } => format!("User {name} is not in group {group}."),
+        Subject::AccountAlias => format!("The account alias {name} cannot be found."),
+        // The account is the caller's own: its absence is the server's fault.
+        Subject::Account => return None,
+    };
+    Some(ServiceError::new(errors::NO_SUCH_ENTITY, message))
+}
+
+fn already_exists(subject: &Subject, name: &str) -> Option<ServiceError> {
+    let message = match subject {
+        Subject::Entity(EntityKind::User) => return Some(user_exists(name)),
+        Subject::Entity(EntityKind::Group) => format!("Group with name {name} already exists."),
+        Subject::Entity(EntityKind::Role) => format!("Role with name {name} already exists."),
+        Subject::Policy => format!("A policy called {name} already exists. Duplicate names are not allowed."),
+        Subject::AccountAlias => format!("The account alias {name} already exists."),
+        // Generated ids that collide, or rows only the server creates: its fault.
+        _ => return None,
+    };
+    Some(ServiceError::new(errors::ENTITY_ALREADY_EXISTS, message))
+}
+
+/// A failure of the server's own (the database, a row that must exist): the client reads
+/// ServiceFailure; the cause travels with the error, to be logged once with the request's
+/// record.
 pub fn internal(e: StoreError) -> ServiceError {
-    tracing::error!(error = %e, "storage failure");
     ServiceError::new(
         errors::SERVICE_FAILURE,
         "The request processing has failed because of an unknown error, exception or failure.",
     )
-}
-
-/// Maps the store's outcome for an operation on the user `name`.
-pub fn for_user(name: &str) -> impl FnOnce(StoreError) -> ServiceError + '_ {
-    move |e| match e {
-        StoreError::NotFound => no_such_user(name),
-        StoreError::Conflict => user_exists(name),
-        e => internal(e),
-    }
+    .with_cause(&e)
 }
 
 /// `DeleteConflict`, worded for what is still in the way.
@@ -100,4 +142,66 @@ pub fn user_name_required() -> ServiceError {
         oxiam_protocol::common_errors::VALIDATION_ERROR,
         "Must specify userName when calling with non-User credentials",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(e: StoreError) -> (&'static str, String) {
+        let e = store(e);
+        (e.kind.code, e.message)
+    }
+
+    #[test]
+    fn each_subject_is_worded_as_aws_words_it() {
+        let cases = [
+            (
+                StoreError::not_found(Subject::Entity(EntityKind::User), "bob"),
+                "NoSuchEntity",
+                "The user with name bob cannot be found.",
+            ),
+            (
+                StoreError::not_found(Subject::InlinePolicy(EntityKind::Role), "p"),
+                "NoSuchEntity",
+                "The role policy with name p cannot be found.",
+            ),
+            (
+                StoreError::not_found(Subject::PolicyVersion(3), "arn:aws:iam::123456789012:policy/p"),
+                "NoSuchEntity",
+                "Policy arn:aws:iam::123456789012:policy/p version v3 does not exist or is not attachable.",
+            ),
+            (
+                StoreError::not_found(Subject::Membership { group: "g".into() }, "bob"),
+                "NoSuchEntity",
+                "User bob is not in group g.",
+            ),
+            (
+                StoreError::conflict(Subject::Entity(EntityKind::Group), "g"),
+                "EntityAlreadyExists",
+                "Group with name g already exists.",
+            ),
+            (
+                StoreError::conflict(Subject::Policy, "p"),
+                "EntityAlreadyExists",
+                "A policy called p already exists. Duplicate names are not allowed.",
+            ),
+        ];
+        for (e, code, message) in cases {
+            assert_eq!(answer(e), (code, message.to_owned()));
+        }
+    }
+
+    #[test]
+    fn a_server_fault_keeps_its_cause_and_tells_the_client_nothing_of_it() {
+        // The account is the caller's own: its absence is no client's error.
+        let e = store(StoreError::not_found(Subject::Account, "123456789012"));
+        assert_eq!(e.kind.code, "ServiceFailure");
+        assert!(!e.message.contains("123456789012"), "{}", e.message);
+        assert_eq!(e.cause.as_deref(), Some("account 123456789012 not found"));
+        // A generated key id that collides is the server's to retry, not the caller's.
+        let e = store(StoreError::conflict(Subject::AccessKey, "AKIAEXAMPLE"));
+        assert_eq!(e.kind.code, "ServiceFailure");
+        assert!(e.cause.is_some());
+    }
 }

@@ -185,7 +185,7 @@ impl Oxiam {
                     };
                     match self.store.create_access_key(&row, ACCESS_KEYS_PER_USER).await {
                         // Another server sharing the database inserted the same key first.
-                        Err(oxiam_store::StoreError::Conflict) => {}
+                        Err(oxiam_store::StoreError::Conflict { .. }) => {}
                         other => other?,
                     }
                 }

@@ -41,6 +41,8 @@ pub struct RequestRecord {
     pub verdicts: Vec<Verdict>,
     /// The error code of a failed request (`AccessDenied`, `NoSuchEntity`, …).
     pub error_code: Option<String>,
+    /// For a server fault, what went wrong inside (never sent to the client).
+    pub fault: Option<std::sync::Arc<str>>,
     /// The HTTP status answered.
     pub status: u16,
     /// Microseconds from the request's arrival to its answer.

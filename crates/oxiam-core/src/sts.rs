@@ -167,8 +167,8 @@ impl Oxiam {
         let (account, name) = parse_role_arn(&input.role_arn).ok_or_else(|| denied("not a role ARN"))?;
         let role = match self.store.get_role(account, name).await {
             Ok(role) => role,
-            Err(StoreError::NotFound) => return Err(denied("no such role")),
-            Err(e) => return Err(errors::internal(e).into()),
+            Err(StoreError::NotFound { .. }) => return Err(denied("no such role")),
+            Err(e) => return Err(errors::store(e).into()),
         };
         let role_arn = ids::role_arn(&role.account_id, &role.path, &role.name);
         if role_arn != input.role_arn {
@@ -326,7 +326,7 @@ impl Oxiam {
                 expires_at,
             })
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         Ok(GetSessionTokenResponse {
             credentials: Some(Credentials {
                 access_key_id,
@@ -345,13 +345,13 @@ impl Oxiam {
             self.store
                 .find_session(id)
                 .await
-                .map_err(errors::internal)?
+                .map_err(errors::store)?
                 .map(|(s, _, _)| s.account_id)
         } else {
             self.store
                 .find_access_key(id)
                 .await
-                .map_err(errors::internal)?
+                .map_err(errors::store)?
                 .map(|k| k.key.account_id)
         };
         Ok(GetAccessKeyInfoResponse { account })
@@ -438,7 +438,7 @@ impl Oxiam {
                 expires_at,
             })
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         Ok(AssumeRoleResponse {
             credentials: Some(Credentials {
                 access_key_id,

@@ -98,6 +98,7 @@ mod eval;
 mod glob;
 mod json;
 mod parse;
+mod positions;
 mod principal;
 mod vars;
 
@@ -111,6 +112,7 @@ pub use eval::{
     Decision, EvalOptions, IgnoredStatement, PolicySet, Reason, Request, StatementRef, evaluate, evaluate_trust,
 };
 pub use parse::{PolicyError, parse};
+pub use positions::{Position, StatementSpan, statement_spans};
 pub use principal::{Principal, PrincipalKind};
 pub use vars::Unresolved;
 

@@ -17,6 +17,7 @@ mod generated {
 pub use generated::{iam, sts};
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A value the model marks `sensitive` (passwords, secret keys): never printed by `Debug`,
 /// so a logged request or response cannot leak it.
@@ -136,6 +137,9 @@ pub struct ServiceError {
     pub kind: ErrorKind,
     /// The human-readable `<Message>`.
     pub message: String,
+    /// For a server fault, what went wrong inside: logged once with the request's record,
+    /// never sent to the client.
+    pub cause: Option<Arc<str>>,
 }
 
 impl ServiceError {
@@ -144,7 +148,15 @@ impl ServiceError {
         Self {
             kind,
             message: message.into(),
+            cause: None,
         }
+    }
+
+    /// The same error, remembering what caused it (for the server's log only).
+    #[must_use]
+    pub fn with_cause(mut self, cause: &dyn fmt::Display) -> Self {
+        self.cause = Some(cause.to_string().into());
+        self
     }
 }
 

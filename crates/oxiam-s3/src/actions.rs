@@ -246,8 +246,22 @@ impl RequestView<'_> {
     }
 
     fn presigned(&self) -> bool {
-        !self.query_values("X-Amz-Signature").is_empty()
+        !self.query_values("X-Amz-Signature").is_empty() || !self.query_values("Signature").is_empty()
     }
+}
+
+/// Whether the request is signed with SigV2: an `AWS AKID:SIG` Authorization header, or a
+/// presigned query with `Signature` and `AWSAccessKeyId` (SigV4's is `X-Amz-Signature`).
+pub fn is_sigv2(headers: &HeaderMap, query: Option<&str>) -> bool {
+    let header = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS "));
+    let presigned = query.is_some_and(|q| {
+        let keys: Vec<_> = form_urlencoded::parse(q.as_bytes()).map(|(k, _)| k).collect();
+        keys.iter().any(|k| k == "Signature") && keys.iter().any(|k| k == "AWSAccessKeyId")
+    });
+    header || presigned
 }
 
 /// The keys of an action the catalogue does not know (`s3:<OperationName>` of an operation
@@ -284,13 +298,17 @@ fn bind(view: &RequestView<'_>, pattern: &str, version: Option<&str>, keys: &mut
     // `pattern` comes from the catalogue, in the reference's spelling: matched as written
     // (the table test in tests/s3_condition_keys.rs proves every key is bound).
     let values = match name {
-        // How the request was signed. SigV2 is refused before this (gate.rs).
+        // How the request was signed (SigV2 only where `--allow-sigv2` lets it in).
         "authType" => Some(one(match (view.op, view.presigned()) {
             ("PostObject", _) => "POST",
             (_, true) => "REST-QUERY-STRING",
             (_, false) => "REST-HEADER",
         })),
-        "signatureversion" => Some(one("AWS4-HMAC-SHA256")),
+        "signatureversion" => Some(one(if is_sigv2(view.headers, view.query) {
+            "AWS"
+        } else {
+            "AWS4-HMAC-SHA256"
+        })),
         // Only presigned requests carry their signature's age (the S3 API reference, "Amazon
         // S3 Signature Version 4 Authentication Specific Policy Keys"), from the signed
         // query's X-Amz-Date, never from a header the holder of the URL could add.

@@ -158,3 +158,39 @@ pub fn with_aws_message(mut e: S3Error) -> S3Error {
     }
     e
 }
+
+/// A SigV2 signature that is not the key's for this request.
+pub fn signature_does_not_match() -> S3Error {
+    with_message(
+        S3ErrorCode::SignatureDoesNotMatch,
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    )
+}
+
+/// A SigV2 request refused before its signature is checked, with S3's codes and texts.
+pub fn sigv2(refusal: &oxiam_sigv4::v2::V2Refusal, now: i64) -> S3Error {
+    use oxiam_sigv4::v2::V2Refusal;
+    match refusal {
+        V2Refusal::Malformed(why) => with_message(S3ErrorCode::InvalidArgument, *why),
+        V2Refusal::MissingDate => with_message(
+            S3ErrorCode::AccessDenied,
+            "AWS authentication requires a valid Date or x-amz-date header",
+        ),
+        V2Refusal::Skewed(request_time) => with_message(
+            S3ErrorCode::RequestTimeTooSkewed,
+            format!(
+                "The difference between the request time and the current time is too large. RequestTime: {request_time}, ServerTime: {}, MaxAllowedSkewMilliseconds: {}",
+                oxiam_sigv4::format_amz_date(now),
+                oxiam_sigv4::v2::MAX_SKEW_SECONDS * 1000
+            ),
+        ),
+        V2Refusal::Expired(expires) => with_message(
+            S3ErrorCode::AccessDenied,
+            format!(
+                "Request has expired. Expires: {}, ServerTime: {}",
+                oxiam_sigv4::format_amz_date(*expires),
+                oxiam_sigv4::format_amz_date(now)
+            ),
+        ),
+    }
+}

@@ -15,7 +15,8 @@ use http::HeaderMap;
 use oxiam_core::authz::{Access, Outcome, RequestFacts, ResourcePolicy, Verdict};
 use oxiam_core::record::RecordSlot;
 use oxiam_core::{AuthFailure, Clock, Oxiam, Principal};
-use oxiam_sigv4::AuthErrorKind;
+use oxiam_sigv4::v2::V2Refusal;
+use oxiam_sigv4::{AuthErrorKind, SignedRequest};
 use s3s::S3Result;
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
@@ -52,8 +53,47 @@ pub struct Caller {
 pub struct Gate {
     pub(crate) oxiam: Arc<Oxiam>,
     pub(crate) buckets: Arc<Buckets>,
-    /// The server's clock (session expiry, `aws:CurrentTime`).
+    /// The server's clock (session expiry, `aws:CurrentTime`, SigV2's date).
     pub(crate) clock: Clock,
+    /// Whether SigV2 signatures are accepted (`--allow-sigv2`); refused otherwise.
+    pub(crate) allow_sigv2: bool,
+}
+
+tokio::task_local! {
+    /// What oxiam's own SigV2 check ([`Gate::check_sigv2`]) found for the request being
+    /// served, read by [`S3Auth::get_secret_key`]: s3s compares SigV2 signatures itself,
+    /// in variable time, so it is only ever given the secret of a request already
+    /// verified in constant time.
+    static SIGV2: Result<(), SigV2Failure>;
+}
+
+/// Why oxiam refused a SigV2 request before s3s saw its signature.
+#[derive(Debug, Clone)]
+pub(crate) enum SigV2Failure {
+    /// SigV2 is off (the default).
+    NotAllowed,
+    /// Malformed, stale or expired.
+    Refused(V2Refusal),
+    /// No such active key.
+    UnknownKey,
+    /// The signature is not the key's for this request.
+    Mismatch,
+    /// Looking up the key failed.
+    Internal,
+}
+
+impl SigV2Failure {
+    fn to_s3_error(&self, now: i64) -> s3s::S3Error {
+        match self {
+            SigV2Failure::NotAllowed => errors::sigv2_refused(),
+            SigV2Failure::Refused(refusal) => errors::sigv2(refusal, now),
+            SigV2Failure::UnknownKey => errors::invalid_access_key_id(),
+            SigV2Failure::Mismatch => errors::signature_does_not_match(),
+            SigV2Failure::Internal => {
+                errors::internal("looking up an access key failed", &"see the error logged before")
+            }
+        }
+    }
 }
 
 /// The STS session token a request carries, in a header or in the (presigned) query.
@@ -91,20 +131,6 @@ fn check_xml_body_length(op: &str, method: &http::Method, headers: &HeaderMap) -
         None if headers.contains_key(http::header::TRANSFER_ENCODING) => Err(errors::missing_content_length()),
         None => Ok(()),
     }
-}
-
-/// Whether the request is signed with SigV2: an `AWS AKID:SIG` Authorization header, or a
-/// presigned query with `Signature` and `AWSAccessKeyId` (SigV4's is `X-Amz-Signature`).
-fn is_sigv2(headers: &HeaderMap, query: Option<&str>) -> bool {
-    let header = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("AWS "));
-    let presigned = query.is_some_and(|q| {
-        let keys: Vec<_> = form_urlencoded::parse(q.as_bytes()).map(|(k, _)| k).collect();
-        keys.iter().any(|k| k == "Signature") && keys.iter().any(|k| k == "AWSAccessKeyId")
-    });
-    header || presigned
 }
 
 /// The `x-amz-*` headers a SigV4 request sends that its signature does not cover
@@ -148,6 +174,9 @@ fn presigned_expires(query: Option<&str>) -> Option<u64> {
 #[async_trait::async_trait]
 impl S3Auth for Gate {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        if let Ok(Err(failure)) = SIGV2.try_with(Clone::clone) {
+            return Err(failure.to_s3_error(self.clock.now()));
+        }
         match self.oxiam.credentials(access_key).await {
             Ok(Some((secret, _))) => Ok(SecretKey::from(secret)),
             Ok(None) => Err(errors::invalid_access_key_id()),
@@ -157,6 +186,53 @@ impl S3Auth for Gate {
 }
 
 impl Gate {
+    /// oxiam's own check of a SigV2 request, before s3s sees it: off unless allowed; the
+    /// date within 15 minutes or the URL unexpired; the key known and active; the
+    /// signature verified in constant time. `None` for a request not signed with SigV2.
+    pub(crate) async fn check_sigv2<B>(&self, req: &http::Request<B>) -> Option<Result<(), SigV2Failure>> {
+        let headers: Vec<(&str, &[u8])> = req.headers().iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        let signed = SignedRequest {
+            method: req.method().as_str(),
+            raw_path: req.uri().path(),
+            raw_query: req.uri().query().unwrap_or(""),
+            headers: &headers,
+            body: b"",
+        };
+        let claim = match oxiam_sigv4::v2::parse_v2(&signed)? {
+            _ if !self.allow_sigv2 => return Some(Err(SigV2Failure::NotAllowed)),
+            Ok(claim) => claim,
+            Err(refusal) => return Some(Err(SigV2Failure::Refused(refusal))),
+        };
+        if let Err(refusal) = claim.check_time(&signed, self.clock.now()) {
+            return Some(Err(SigV2Failure::Refused(refusal)));
+        }
+        let secret = match self.oxiam.credentials(&claim.access_key_id).await {
+            Ok(Some((secret, _))) => secret,
+            Ok(None) => return Some(Err(SigV2Failure::UnknownKey)),
+            Err(e) => {
+                tracing::error!(error = %e, "looking up an access key failed");
+                return Some(Err(SigV2Failure::Internal));
+            }
+        };
+        Some(if claim.verify(&signed, &secret) {
+            Ok(())
+        } else {
+            Err(SigV2Failure::Mismatch)
+        })
+    }
+
+    /// Runs `serve` (s3s answering the request) with the SigV2 check's finding in reach
+    /// of [`S3Auth::get_secret_key`].
+    pub(crate) async fn with_sigv2<F: std::future::Future>(
+        checked: Option<Result<(), SigV2Failure>>,
+        serve: F,
+    ) -> F::Output {
+        match checked {
+            Some(checked) => SIGV2.scope(checked, serve).await,
+            None => serve.await,
+        }
+    }
+
     /// Allows or denies one access for `caller`, with the policy and owner of the bucket
     /// the resource lives in.
     pub async fn authorize(
@@ -305,7 +381,7 @@ impl Gate {
         let access_key = credentials.access_key.clone();
         let signed_with = credentials.secret_key.expose().to_owned();
         let query = cx.uri().query();
-        if is_sigv2(cx.headers(), query) {
+        if actions::is_sigv2(cx.headers(), query) && !self.allow_sigv2 {
             return Err(errors::sigv2_refused());
         }
         if presigned_expires(query).is_some_and(|seconds| seconds > MAX_PRESIGNED_SECONDS) {

@@ -90,10 +90,13 @@ pub struct S3Endpoint {
     /// The object store's directory and the buckets' metadata, for [`S3Endpoint::reset`].
     objects: PathBuf,
     buckets: Arc<buckets::Buckets>,
+    /// For the SigV2 check made before s3s sees a request.
+    gate: gate::Gate,
 }
 
 /// The S3 endpoint for `oxiam`, keeping its data under `root` (created if missing).
-pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock) -> Result<S3Endpoint, Error> {
+/// SigV2 signatures are refused unless `allow_sigv2`.
+pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock, allow_sigv2: bool) -> Result<S3Endpoint, Error> {
     let dir_err = |path: &PathBuf| {
         let path = path.clone();
         move |source| Error::DataDir { path, source }
@@ -110,6 +113,7 @@ pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock) -> Result<S3Endpo
         oxiam,
         buckets: buckets.clone(),
         clock,
+        allow_sigv2,
     };
     let store = store::Store {
         fs,
@@ -126,12 +130,14 @@ pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock) -> Result<S3Endpo
     // otherwise make the server hold 20 MB per request before anything is decided.
     config.xml_max_body_size = XML_MAX_BODY_BYTES;
     builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(config))));
+    let gate_for_sigv2 = gate.clone();
     builder.set_auth(gate.clone());
     builder.set_access(gate);
     Ok(S3Endpoint {
         service: builder.build(),
         objects,
         buckets,
+        gate: gate_for_sigv2,
     })
 }
 
@@ -173,7 +179,8 @@ impl S3Endpoint {
         if let Some(ip) = peer {
             req.extensions_mut().insert(gate::ClientIp(ip));
         }
-        let mut response = match self.service.call(req).await {
+        let sigv2 = self.gate.check_sigv2(&req).await;
+        let mut response = match gate::Gate::with_sigv2(sigv2, self.service.call(req)).await {
             Ok(response) => response,
             Err(error) => {
                 tracing::error!(?error, "the S3 service failed to answer");

@@ -50,6 +50,8 @@ pub struct ServerConfig {
     pub test_mode: bool,
     /// Whether denials are enforced, or only recorded (`--enforcement log`).
     pub enforcement: oxiam_core::Enforcement,
+    /// Whether S3 accepts SigV2 signatures (`--allow-sigv2`), held to AWS's rules.
+    pub allow_sigv2: bool,
     /// Where each request's record goes besides the log line, the metrics and the audit
     /// trail (a test's collector).
     pub sinks: Vec<Arc<dyn oxiam_core::record::RecordSink>>,
@@ -256,7 +258,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         source,
     })?;
     let oxiam = Arc::new(oxiam);
-    let s3 = oxiam_s3::service(oxiam.clone(), config.data_dir.join("s3"), clock.clone())?;
+    let s3 = oxiam_s3::service(
+        oxiam.clone(),
+        config.data_dir.join("s3"),
+        clock.clone(),
+        config.allow_sigv2,
+    )?;
     let usage_writer = tokio::spawn(write_usage_periodically(oxiam.clone()));
     let last_flush = oxiam.clone();
     let audit = match &config.audit_log {

@@ -362,6 +362,7 @@ async fn serve<P: Protocol>(
         Ok(r) => r,
         Err(e) => {
             record.error_code = Some(e.kind.code.to_owned());
+            record.fault.clone_from(&e.cause);
             let service = signed_service.unwrap_or(P::DEFAULT_SERVICE);
             return http_response(protocol.encode_error(service, &request_id, &e));
         }
@@ -380,6 +381,7 @@ async fn serve<P: Protocol>(
             Ok(executed) => protocol.encode(&request_id, &executed),
             Err(e) => {
                 record.error_code = Some(e.kind.code.to_owned());
+                record.fault.clone_from(&e.cause);
                 protocol.encode_error(service, &request_id, &e)
             }
         }
@@ -389,6 +391,7 @@ async fn serve<P: Protocol>(
     let encoded = outcome.unwrap_or_else(|_| {
         let e = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.");
         record.error_code = Some(e.kind.code.to_owned());
+        record.fault = Some("panicked while serving the request".into());
         protocol.encode_error(service, &request_id, &e)
     });
     http_response(encoded)

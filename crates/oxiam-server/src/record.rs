@@ -4,15 +4,12 @@
 
 use oxiam_core::record::{RecordSink, RequestRecord};
 
-/// One log line per request, at INFO: who, what, the deciding verdict and the answer.
-/// (The other verdicts, the time and the client's address are for the other sinks.)
-#[derive(Debug, Default)]
-pub struct LogSink;
-
-impl RecordSink for LogSink {
-    fn record(&self, r: &RequestRecord) {
+/// The request's line at `$level`, with the extra fields given (each ending in a comma).
+macro_rules! log_line {
+    ($level:ident, $r:expr $(, $($extra:tt)*)?) => {{
+        let r = $r;
         let decision = r.decision();
-        tracing::info!(
+        tracing::$level!(
             request_id = %r.request_id,
             service = %if r.service.is_empty() { "-" } else { r.service },
             operation = %r.operation.as_deref().unwrap_or("-"),
@@ -27,7 +24,24 @@ impl RecordSink for LogSink {
             error_code = %r.error_code.as_deref().unwrap_or("-"),
             status = r.status,
             latency_us = r.latency_us,
+            $($($extra)*)?
             "request"
         );
+    }};
+}
+
+/// One log line per request: who, what, the deciding verdict and the answer. At INFO,
+/// client errors included; at ERROR with its cause for a server fault, which is logged
+/// here and nowhere else. (The other verdicts, the time and the client's address are for
+/// the other sinks.)
+#[derive(Debug, Default)]
+pub struct LogSink;
+
+impl RecordSink for LogSink {
+    fn record(&self, r: &RequestRecord) {
+        match &r.fault {
+            Some(fault) => log_line!(error, r, fault = %fault,),
+            None => log_line!(info, r),
+        }
     }
 }

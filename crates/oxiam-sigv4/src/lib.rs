@@ -18,6 +18,7 @@ mod canonical;
 mod date;
 mod error;
 mod parse;
+pub mod v2;
 
 use std::fmt;
 

@@ -1,7 +1,7 @@
 //! The account itself: its alias, what it holds (for GetAccountSummary), and its
 //! credential report.
 
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, Subject};
 
 /// How many of each entity an account holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,7 +43,7 @@ impl Store {
             .bind(account_id)
             .execute(&mut *tx)
             .await
-            .map_err(StoreError::from_write)?;
+            .map_err(StoreError::on_write(Subject::AccountAlias, alias))?;
         tx.commit().await?;
         Ok(())
     }
@@ -67,7 +67,7 @@ impl Store {
             .await?;
         tx.commit().await?;
         if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
+            Err(StoreError::not_found(Subject::AccountAlias, alias))
         } else {
             Ok(())
         }

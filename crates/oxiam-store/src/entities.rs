@@ -3,7 +3,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, Subject};
 
 /// The principals and groups that policies attach to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,8 +79,9 @@ type Tx = crate::write::WriteTx;
 
 /// Takes the write lock on an entity's row for the rest of the transaction (a no-op
 /// UPDATE: PostgreSQL row-locks it, SQLite already holds the database write lock), so
-/// that quota checks on that entity are serialized. `NotFound` if the row is gone.
-pub(crate) async fn lock_entity(tx: &mut Tx, kind: EntityKind, id: &str) -> Result<(), StoreError> {
+/// that quota checks on that entity are serialized. `NotFound` (by `name`) if the row is
+/// gone.
+pub(crate) async fn lock_entity(tx: &mut Tx, kind: EntityKind, id: &str, name: &str) -> Result<(), StoreError> {
     let sql = format!(
         "UPDATE {t} SET name = name WHERE {c} = $1",
         t = kind.table(),
@@ -88,14 +89,14 @@ pub(crate) async fn lock_entity(tx: &mut Tx, kind: EntityKind, id: &str) -> Resu
     );
     let done = sqlx::query(AssertSqlSafe(sql)).bind(id).execute(&mut **tx).await?;
     if done.rows_affected() == 0 {
-        Err(StoreError::NotFound)
+        Err(StoreError::not_found(Subject::Entity(kind), name))
     } else {
         Ok(())
     }
 }
 
 /// Takes the write lock on a customer managed policy used as a boundary, so that it cannot
-/// be deleted before the transaction commits; `PolicyNotFound` if it is gone.
+/// be deleted before the transaction commits; `NotFound` if it is gone.
 pub(crate) async fn lock_customer_policy(tx: &mut Tx, account_id: &str, arn: &str) -> Result<(), StoreError> {
     let locked = sqlx::query("UPDATE policies SET name = name WHERE arn = $1 AND account_id = $2")
         .bind(arn)
@@ -103,7 +104,7 @@ pub(crate) async fn lock_customer_policy(tx: &mut Tx, account_id: &str, arn: &st
         .execute(&mut **tx)
         .await?;
     if locked.rows_affected() == 0 {
-        Err(StoreError::PolicyNotFound)
+        Err(StoreError::not_found(Subject::Policy, arn))
     } else {
         Ok(())
     }
@@ -178,8 +179,9 @@ impl Store {
             .bind(entity_id)
             .fetch_optional(&self.pool)
             .await?;
+        // Gone since it was resolved: named by its id, the only name known here.
         let Some((own_name,)) = own else {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::not_found(Subject::Entity(kind), entity_id));
         };
         holders.push((kind, entity_id.to_owned(), own_name));
         if kind == EntityKind::User {
@@ -252,7 +254,7 @@ impl Store {
             .bind(entity_id)
             .fetch_optional(&self.pool)
             .await?;
-        let (arn, document) = row.ok_or(StoreError::NotFound)?;
+        let (arn, document) = row.ok_or_else(|| StoreError::not_found(Subject::Entity(kind), entity_id))?;
         let found = arn.map(|arn| (arn, document));
         if let Some((cache, generation)) = cached {
             cache.boundaries.put(cache_key, generation, found.clone());
@@ -271,7 +273,7 @@ impl Store {
         customer_policy: bool,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        lock_entity(&mut tx, entity.kind, &entity.id).await?;
+        lock_entity(&mut tx, entity.kind, &entity.id, &entity.name).await?;
         if let (Some(arn), true) = (policy_arn, customer_policy) {
             lock_customer_policy(&mut tx, account_id, arn).await?;
         }
@@ -322,7 +324,7 @@ impl Store {
             .bind(name.to_ascii_lowercase())
             .fetch_optional(&self.pool)
             .await?;
-        let (id, name, path) = row.ok_or(StoreError::NotFound)?;
+        let (id, name, path) = row.ok_or_else(|| StoreError::not_found(Subject::Entity(kind), name))?;
         let found = EntityRef { kind, id, name, path };
         if let Some((cache, generation)) = cached {
             cache.entities.put(cache_key, generation, found.clone());
@@ -343,16 +345,9 @@ impl Store {
         quota: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        lock_entity(&mut tx, entity.kind, &entity.id).await?;
+        lock_entity(&mut tx, entity.kind, &entity.id, &entity.name).await?;
         if customer_policy {
-            let locked = sqlx::query("UPDATE policies SET name = name WHERE arn = $1 AND account_id = $2")
-                .bind(policy_arn)
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await?;
-            if locked.rows_affected() == 0 {
-                return Err(StoreError::PolicyNotFound);
-            }
+            lock_customer_policy(&mut tx, account_id, policy_arn).await?;
         }
         sqlx::query(
             "INSERT INTO attachments (account_id, entity_kind, entity_id, policy_arn, attached_at) \
@@ -389,7 +384,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::not_found(Subject::Attachment, policy_arn));
         }
         bump_policy_epoch_of(&mut tx, entity.kind, &entity.id).await?;
         tx.commit().await?;
@@ -457,7 +452,7 @@ impl Store {
         size_quota: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        lock_entity(&mut tx, entity.kind, &entity.id).await?;
+        lock_entity(&mut tx, entity.kind, &entity.id, &entity.name).await?;
         sqlx::query("DELETE FROM inline_policies WHERE entity_kind = $1 AND entity_id = $2 AND name_key = $3")
             .bind(entity.kind.as_str())
             .bind(entity.id.as_str())
@@ -501,7 +496,7 @@ impl Store {
         .bind(name.to_ascii_lowercase())
         .fetch_optional(&self.pool)
         .await?;
-        let (name, document) = row.ok_or(StoreError::NotFound)?;
+        let (name, document) = row.ok_or_else(|| StoreError::not_found(Subject::InlinePolicy(entity.kind), name))?;
         Ok(InlinePolicy { name, document })
     }
 
@@ -531,7 +526,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::not_found(Subject::InlinePolicy(entity.kind), name));
         }
         bump_policy_epoch_of(&mut tx, entity.kind, &entity.id).await?;
         tx.commit().await?;

@@ -1,7 +1,9 @@
 //! Groups and their members.
 
-use crate::entities::{EntityKind, bump_policy_epoch_of, dependents, lock_entity};
-use crate::{Page, Store, StoreError, UserRow};
+use crate::entities::{EntityKind, EntityRef, bump_policy_epoch_of, dependents, lock_entity};
+use crate::{Page, Store, StoreError, Subject, UserRow};
+
+const GROUP: Subject = Subject::Entity(EntityKind::Group);
 
 /// A group as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +54,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(StoreError::from_write)?;
+        .map_err(StoreError::on_write(GROUP, name))?;
         tx.commit().await?;
         Ok(GroupRow {
             account_id: account_id.to_owned(),
@@ -72,7 +74,7 @@ impl Store {
         .bind(name.to_ascii_lowercase())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(group_from).ok_or(StoreError::NotFound)
+        row.map(group_from).ok_or_else(|| StoreError::not_found(GROUP, name))
     }
 
     /// One page of the account's groups under `path_prefix`, by name.
@@ -140,14 +142,15 @@ impl Store {
     /// parallel additions of one user are counted one after the other.
     pub async fn add_user_to_group(
         &self,
-        group_id: &str,
-        user_id: &str,
+        group: &EntityRef,
+        user: &EntityRef,
         now: i64,
         quota: i64,
     ) -> Result<(), StoreError> {
+        let (group_id, user_id) = (group.id.as_str(), user.id.as_str());
         let mut tx = self.write_tx().await?;
-        lock_entity(&mut tx, EntityKind::Group, group_id).await?;
-        lock_entity(&mut tx, EntityKind::User, user_id).await?;
+        lock_entity(&mut tx, EntityKind::Group, group_id, &group.name).await?;
+        lock_entity(&mut tx, EntityKind::User, user_id, &user.name).await?;
         let (count, member): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN group_id = $2 THEN 1 ELSE 0 END), 0) FROM group_members WHERE user_id = $1",
         )
@@ -172,17 +175,18 @@ impl Store {
     }
 
     /// Removes a user from a group; `NotFound` if it was not a member.
-    pub async fn remove_user_from_group(&self, group_id: &str, user_id: &str) -> Result<(), StoreError> {
+    pub async fn remove_user_from_group(&self, group: &EntityRef, user: &EntityRef) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
-            .bind(group_id)
-            .bind(user_id)
+            .bind(group.id.as_str())
+            .bind(user.id.as_str())
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            let group = group.name.clone();
+            return Err(StoreError::not_found(Subject::Membership { group }, user.name.as_str()));
         }
-        bump_policy_epoch_of(&mut tx, EntityKind::User, user_id).await?;
+        bump_policy_epoch_of(&mut tx, EntityKind::User, &user.id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -205,10 +209,10 @@ impl Store {
             .bind(new_path.unwrap_or(&group.path))
             .execute(&mut *tx)
             .await
-            .map_err(StoreError::from_write)?;
+            .map_err(StoreError::on_write(GROUP, name))?;
         tx.commit().await?;
         if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
+            Err(StoreError::not_found(GROUP, group.name))
         } else {
             Ok(())
         }
@@ -218,7 +222,7 @@ impl Store {
     pub async fn delete_group(&self, account_id: &str, name: &str) -> Result<(), StoreError> {
         let group = self.get_group(account_id, name).await?;
         let mut tx = self.write_tx().await?;
-        lock_entity(&mut tx, EntityKind::Group, &group.group_id).await?;
+        lock_entity(&mut tx, EntityKind::Group, &group.group_id, &group.name).await?;
         if let Some(dependent) = dependents(&mut tx, EntityKind::Group, &group.group_id).await? {
             return Err(StoreError::DeleteConflict(dependent));
         }

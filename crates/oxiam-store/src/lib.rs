@@ -31,31 +31,80 @@ pub use users::{AccessKeyRow, KeyWithOwner, NewUser, Page, UserRow};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions as _};
+use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// What a [`StoreError::NotFound`] or [`StoreError::Conflict`] is about. With the error's
+/// `name` it is all the core needs to word AWS's message, once (`oxiam_core::errors`),
+/// instead of in a closure at every call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A user, group or role; the name is its name.
+    Entity(EntityKind),
+    /// A customer managed policy; the name is its ARN (its name, for a `Conflict`).
+    Policy,
+    /// A version of a managed policy; the name is the policy's ARN.
+    PolicyVersion(i64),
+    /// An access key or session credentials; the name is the key id.
+    AccessKey,
+    /// An inline policy of a user, group or role; the name is the policy's name.
+    InlinePolicy(EntityKind),
+    /// A managed policy attached to an entity; the name is the policy's ARN.
+    Attachment,
+    /// A user's membership of a group; the name is the user's name.
+    Membership {
+        /// The group's name.
+        group: String,
+    },
+    /// An account alias; the name is the alias.
+    AccountAlias,
+    /// An account; the name is its id.
+    Account,
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Entity(kind) => f.write_str(kind.as_str()),
+            Subject::Policy => f.write_str("policy"),
+            Subject::PolicyVersion(v) => write!(f, "version v{v} of policy"),
+            Subject::AccessKey => f.write_str("access key"),
+            Subject::InlinePolicy(kind) => write!(f, "inline policy of a {}", kind.as_str()),
+            Subject::Attachment => f.write_str("attached policy"),
+            Subject::Membership { group } => write!(f, "member of group {group}:"),
+            Subject::AccountAlias => f.write_str("account alias"),
+            Subject::Account => f.write_str("account"),
+        }
+    }
+}
 
 /// What the store could not do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A row with the same unique key (e.g. a name, regardless of case) exists.
-    #[error("an entity with this name already exists")]
-    Conflict,
+    #[error("{subject} {name} already exists")]
+    Conflict {
+        /// What kind of thing clashes.
+        subject: Subject,
+        /// The name (or ARN, or id) it was given.
+        name: String,
+    },
     /// The row to read, change or delete does not exist.
-    #[error("no such entity")]
-    NotFound,
+    #[error("{subject} {name} not found")]
+    NotFound {
+        /// What kind of thing is missing.
+        subject: Subject,
+        /// The name (or ARN, or id) it was asked for by.
+        name: String,
+    },
     /// A quota would be exceeded.
     #[error("limit exceeded")]
     LimitExceeded,
     /// The entity still has dependents (e.g. a user with access keys).
     #[error("entity has dependents: {0:?}")]
     DeleteConflict(Dependent),
-    /// A managed policy named by ARN does not exist in the account.
-    #[error("no such policy")]
-    PolicyNotFound,
-    /// The policy exists but the version named does not.
-    #[error("no such policy version")]
-    VersionNotFound,
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -76,9 +125,32 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    fn from_write(e: sqlx::Error) -> Self {
-        match e.as_database_error() {
-            Some(db) if db.is_unique_violation() => StoreError::Conflict,
+    /// `NotFound` for `subject` asked for by `name`.
+    pub fn not_found(subject: Subject, name: impl Into<String>) -> Self {
+        StoreError::NotFound {
+            subject,
+            name: name.into(),
+        }
+    }
+
+    /// `Conflict` for `subject` named `name`.
+    pub fn conflict(subject: Subject, name: impl Into<String>) -> Self {
+        StoreError::Conflict {
+            subject,
+            name: name.into(),
+        }
+    }
+
+    /// Whether this is a `NotFound`, whatever its subject.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, StoreError::NotFound { .. })
+    }
+
+    /// A failed insert or update: a unique violation is a `Conflict` on `subject`
+    /// `name`, anything else the database's own failure.
+    fn on_write(subject: Subject, name: &str) -> impl FnOnce(sqlx::Error) -> Self + '_ {
+        move |e| match e.as_database_error() {
+            Some(db) if db.is_unique_violation() => StoreError::conflict(subject, name),
             _ => StoreError::Database(e),
         }
     }
@@ -227,7 +299,8 @@ impl Store {
             .bind(account_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| r.0).ok_or(StoreError::NotFound)
+        row.map(|r| r.0)
+            .ok_or_else(|| StoreError::not_found(Subject::Account, account_id))
     }
 }
 

@@ -4,7 +4,7 @@
 use sqlx::Row as _;
 
 use crate::entities::Dependent;
-use crate::{Page, Store, StoreError};
+use crate::{Page, Store, StoreError, Subject};
 
 /// A customer managed policy as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +99,7 @@ async fn lock_policy(tx: &mut Tx, account_id: &str, arn: &str) -> Result<(String
         .execute(&mut **tx)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        return Err(StoreError::not_found(Subject::Policy, arn));
     }
     let row: (String, i64) = sqlx::query_as("SELECT policy_id, default_version FROM policies WHERE arn = $1")
         .bind(arn)
@@ -127,7 +127,7 @@ impl Store {
         .bind(new.created_at)
         .execute(&mut *tx)
         .await
-        .map_err(StoreError::from_write)?;
+        .map_err(StoreError::on_write(Subject::Policy, new.name))?;
         sqlx::query("INSERT INTO policy_versions (policy_id, version, document, created_at) VALUES ($1, 1, $2, $3)")
             .bind(new.policy_id)
             .bind(new.document)
@@ -159,7 +159,7 @@ impl Store {
             .bind(arn)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or(StoreError::NotFound)?;
+            .ok_or_else(|| StoreError::not_found(Subject::Policy, arn))?;
         let mut policy = policy_from(&row)?;
         policy.tags =
             sqlx::query_as("SELECT tag_key, tag_value FROM policy_tags WHERE policy_id = $1 ORDER BY position")
@@ -270,7 +270,8 @@ impl Store {
         .bind(version)
         .fetch_optional(&self.pool)
         .await?;
-        let (version, document, default, created_at) = row.ok_or(StoreError::NotFound)?;
+        let (version, document, default, created_at) =
+            row.ok_or_else(|| StoreError::not_found(Subject::PolicyVersion(version), arn))?;
         Ok(PolicyVersionRow {
             version,
             document,
@@ -319,7 +320,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         if exists.is_none() {
-            return Err(StoreError::VersionNotFound);
+            return Err(StoreError::not_found(Subject::PolicyVersion(version), arn));
         }
         sqlx::query("UPDATE policies SET default_version = $2, updated_at = $3 WHERE policy_id = $1")
             .bind(policy_id.as_str())
@@ -345,7 +346,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::VersionNotFound);
+            return Err(StoreError::not_found(Subject::PolicyVersion(version), arn));
         }
         tx.commit().await?;
         Ok(())

@@ -3,7 +3,9 @@
 use sqlx::Row as _;
 
 use crate::entities::{EntityKind, dependents, lock_entity};
-use crate::{Page, Store, StoreError};
+use crate::{Page, Store, StoreError, Subject};
+
+const ROLE: Subject = Subject::Entity(EntityKind::Role);
 
 /// A role as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +101,7 @@ impl Store {
         .bind(new.permissions_boundary.map(|b| b.arn))
         .execute(&mut *tx)
         .await
-        .map_err(StoreError::from_write)?;
+        .map_err(StoreError::on_write(ROLE, new.name))?;
         crate::tags::insert_tags(&mut tx, crate::TagOwner::Role, new.role_id, new.tags).await?;
         if let Some(boundary) = new.permissions_boundary {
             if boundary.customer {
@@ -119,7 +121,7 @@ impl Store {
             .bind(name.to_ascii_lowercase())
             .fetch_optional(&self.pool)
             .await?
-            .ok_or(StoreError::NotFound)?;
+            .ok_or_else(|| StoreError::not_found(ROLE, name))?;
         let mut role = role_from(&row)?;
         role.tags = sqlx::query_as("SELECT tag_key, tag_value FROM role_tags WHERE role_id = $1 ORDER BY position")
             .bind(role.role_id.as_str())
@@ -179,7 +181,7 @@ impl Store {
         .await?;
         tx.commit().await?;
         if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
+            Err(StoreError::not_found(ROLE, name))
         } else {
             Ok(())
         }
@@ -196,7 +198,7 @@ impl Store {
             .await?;
         tx.commit().await?;
         if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
+            Err(StoreError::not_found(ROLE, name))
         } else {
             Ok(())
         }
@@ -211,8 +213,8 @@ impl Store {
                 .bind(name.to_ascii_lowercase())
                 .fetch_optional(&mut *tx)
                 .await?;
-        let (role_id,) = found.ok_or(StoreError::NotFound)?;
-        lock_entity(&mut tx, EntityKind::Role, &role_id).await?;
+        let (role_id,) = found.ok_or_else(|| StoreError::not_found(ROLE, name))?;
+        lock_entity(&mut tx, EntityKind::Role, &role_id, name).await?;
         if let Some(dependent) = dependents(&mut tx, EntityKind::Role, &role_id).await? {
             return Err(StoreError::DeleteConflict(dependent));
         }

@@ -2,7 +2,7 @@
 
 use sqlx::Row as _;
 
-use crate::{RoleRow, Store, StoreError};
+use crate::{RoleRow, Store, StoreError, Subject};
 
 /// A role session as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,7 @@ impl Store {
         .bind(s.expires_at)
         .execute(&mut *tx)
         .await
-        .map_err(StoreError::from_write)?;
+        .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
         tx.commit().await?;
         Ok(())
     }
@@ -138,7 +138,7 @@ impl Store {
         .bind(s.transitive_tag_keys.join("\n"))
         .execute(&mut *tx)
         .await
-        .map_err(StoreError::from_write)?;
+        .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
         tx.commit().await?;
         Ok(())
     }

@@ -3,7 +3,7 @@
 use sqlx::AssertSqlSafe;
 
 use crate::entities::bump_policy_epoch;
-use crate::{Store, StoreError};
+use crate::{EntityKind, Store, StoreError, Subject};
 
 /// What carries tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,14 @@ pub enum TagOwner {
 }
 
 impl TagOwner {
+    fn subject(self) -> Subject {
+        match self {
+            TagOwner::User => Subject::Entity(EntityKind::User),
+            TagOwner::Role => Subject::Entity(EntityKind::Role),
+            TagOwner::Policy => Subject::Policy,
+        }
+    }
+
     fn tables(self) -> (&'static str, &'static str, &'static str) {
         match self {
             TagOwner::User => ("users", "user_tags", "user_id"),
@@ -70,7 +78,8 @@ impl Store {
             .rows_affected()
             == 0
         {
-            return Err(StoreError::NotFound);
+            // Gone since it was resolved: named by its id, the only name known here.
+            return Err(StoreError::not_found(owner.subject(), id));
         }
         let read = format!("SELECT tag_key, tag_value FROM {tag_table} WHERE {id_column} = $1 ORDER BY position");
         let mut tags: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(read)).bind(id).fetch_all(&mut *tx).await?;

@@ -1,6 +1,6 @@
 //! Users and their access keys (and the root's keys, which have no user).
 
-use crate::{Dependent, EntityKind, Store, StoreError};
+use crate::{Dependent, EntityKind, Store, StoreError, Subject};
 use sqlx::Row as _;
 
 /// A user as stored.
@@ -125,7 +125,7 @@ impl Store {
         .bind(new.permissions_boundary.map(|b| b.arn))
         .execute(&mut *tx)
         .await
-        .map_err(StoreError::from_write)?;
+        .map_err(StoreError::on_write(Subject::Entity(EntityKind::User), new.name))?;
         crate::tags::insert_tags(&mut tx, crate::TagOwner::User, new.user_id, new.tags).await?;
         if let Some(boundary) = new.permissions_boundary {
             if boundary.customer {
@@ -163,7 +163,9 @@ impl Store {
         .bind(name.to_ascii_lowercase())
         .fetch_all(&self.pool)
         .await?;
-        let first = rows.first().ok_or(StoreError::NotFound)?;
+        let first = rows
+            .first()
+            .ok_or_else(|| StoreError::not_found(Subject::Entity(EntityKind::User), name))?;
         let mut user = user_from(first)?;
         for row in &rows {
             let key: Option<String> = row.try_get(5)?;
@@ -228,7 +230,8 @@ impl Store {
                 .bind(name.to_ascii_lowercase())
                 .fetch_optional(&mut *tx)
                 .await?;
-        let (user_id, old_name, old_path) = current.ok_or(StoreError::NotFound)?;
+        let (user_id, old_name, old_path) =
+            current.ok_or_else(|| StoreError::not_found(Subject::Entity(EntityKind::User), name))?;
         let name = new_name.unwrap_or(&old_name);
         let path = new_path.unwrap_or(&old_path);
         sqlx::query("UPDATE users SET name = $1, name_key = $2, path = $3 WHERE user_id = $4")
@@ -238,7 +241,7 @@ impl Store {
             .bind(user_id.as_str())
             .execute(&mut *tx)
             .await
-            .map_err(StoreError::from_write)?;
+            .map_err(StoreError::on_write(Subject::Entity(EntityKind::User), name))?;
         tx.commit().await?;
         Ok(())
     }
@@ -254,8 +257,8 @@ impl Store {
                 .bind(name.to_ascii_lowercase())
                 .fetch_optional(&mut *tx)
                 .await?;
-        let (user_id, _) = found.ok_or(StoreError::NotFound)?;
-        crate::entities::lock_entity(&mut tx, EntityKind::User, &user_id).await?;
+        let (user_id, _) = found.ok_or_else(|| StoreError::not_found(Subject::Entity(EntityKind::User), name))?;
+        crate::entities::lock_entity(&mut tx, EntityKind::User, &user_id, name).await?;
         let (keys,): (i64,) = sqlx::query_as("SELECT access_key_count FROM users WHERE user_id = $1")
             .bind(user_id.as_str())
             .fetch_one(&mut *tx)
@@ -308,10 +311,14 @@ impl Store {
             }
             .fetch_optional(&mut *tx)
             .await?;
+            // The owner is gone: named by its id, the only name known here.
             return Err(if owner_exists.is_some() {
                 StoreError::LimitExceeded
             } else {
-                StoreError::NotFound
+                match key.user_id.as_deref() {
+                    Some(user_id) => StoreError::not_found(Subject::Entity(EntityKind::User), user_id),
+                    None => StoreError::not_found(Subject::Account, key.account_id.as_str()),
+                }
             });
         }
         self.insert_key(&mut tx, key).await?;
@@ -332,7 +339,7 @@ impl Store {
         .bind(key.created_at)
         .execute(&mut **tx)
         .await
-        .map_err(StoreError::from_write)?;
+        .map_err(StoreError::on_write(Subject::AccessKey, &key.access_key_id))?;
         Ok(())
     }
 
@@ -380,7 +387,7 @@ impl Store {
         .await?;
         tx.commit().await?;
         if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
+            Err(StoreError::not_found(Subject::AccessKey, access_key_id))
         } else {
             Ok(())
         }
@@ -403,7 +410,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::not_found(Subject::AccessKey, access_key_id));
         }
         match user_id {
             Some(user_id) => {
@@ -511,6 +518,8 @@ impl Store {
 
     /// A key by id (for GetAccessKeyLastUsed), with the name of the user that owns it.
     pub async fn get_access_key(&self, access_key_id: &str) -> Result<KeyWithOwner, StoreError> {
-        self.find_access_key(access_key_id).await?.ok_or(StoreError::NotFound)
+        self.find_access_key(access_key_id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Subject::AccessKey, access_key_id))
     }
 }

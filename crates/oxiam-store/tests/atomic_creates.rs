@@ -4,7 +4,7 @@
 //! The failure is injected where it happens in real life: the boundary names a customer
 //! managed policy that was deleted between the operation's checks and its write.
 
-use oxiam_store::{EntityKind, NewBoundary, NewPolicy, NewRole, NewUser, Store, StoreError};
+use oxiam_store::{EntityKind, NewBoundary, NewPolicy, NewRole, NewUser, Store, StoreError, Subject};
 use sqlx::Connection as _;
 use sqlx::Executor as _;
 
@@ -56,14 +56,29 @@ async fn a_failed_boundary_leaves_nothing_and_a_retry_succeeds(store: Store) {
             }),
         ))
         .await;
-    assert!(matches!(failed, Err(StoreError::PolicyNotFound)), "{failed:?}");
+    assert!(
+        matches!(
+            failed,
+            Err(StoreError::NotFound {
+                subject: Subject::Policy,
+                ..
+            })
+        ),
+        "{failed:?}"
+    );
     assert!(matches!(
         store.get_user(ACCOUNT, "alice").await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound {
+            subject: Subject::Entity(EntityKind::User),
+            ..
+        })
     ));
     assert!(matches!(
         store.find_entity(ACCOUNT, EntityKind::User, "alice").await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound {
+            subject: Subject::Entity(EntityKind::User),
+            ..
+        })
     ));
 
     // The retry, with a boundary that exists, is not EntityAlreadyExists.
@@ -108,10 +123,22 @@ async fn a_failed_boundary_leaves_nothing_and_a_retry_succeeds(store: Store) {
             }),
         ))
         .await;
-    assert!(matches!(failed, Err(StoreError::PolicyNotFound)), "{failed:?}");
+    assert!(
+        matches!(
+            failed,
+            Err(StoreError::NotFound {
+                subject: Subject::Policy,
+                ..
+            })
+        ),
+        "{failed:?}"
+    );
     assert!(matches!(
         store.get_role(ACCOUNT, "deployer").await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound {
+            subject: Subject::Entity(EntityKind::Role),
+            ..
+        })
     ));
     let created = store
         .create_role(role(

@@ -61,7 +61,7 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
     for task in tasks {
         match task.await.unwrap() {
             Ok(()) => created += 1,
-            Err(StoreError::Conflict) => conflicts += 1,
+            Err(StoreError::Conflict { .. }) => conflicts += 1,
             Err(e) => panic!("unexpected error: {e}"),
         }
     }
@@ -116,7 +116,7 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
     let err = store
         .create_access_key(&key_for_20(&user7_keys[0].access_key_id), 2)
         .await;
-    assert!(matches!(err, Err(StoreError::Conflict)), "{err:?}");
+    assert!(matches!(err, Err(StoreError::Conflict { .. })), "{err:?}");
     store
         .create_access_key(&key_for_20("AKIATWENTY0000000001"), 2)
         .await

@@ -1,7 +1,7 @@
 //! On SQLite the store answers repeated lookups from memory; a write must be visible to
 //! the next read all the same, and only one process may have the database open.
 
-use oxiam_store::{AccessKeyRow, EntityKind, NewUser, Store, StoreError};
+use oxiam_store::{AccessKeyRow, EntityKind, NewUser, Store, StoreError, Subject};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -105,11 +105,17 @@ async fn every_write_is_seen_by_the_next_lookup() {
     store.delete_user(ACCOUNT, "cached").await.unwrap();
     assert!(matches!(
         store.get_user(ACCOUNT, "cached").await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound {
+            subject: Subject::Entity(EntityKind::User),
+            ..
+        })
     ));
     assert!(matches!(
         store.find_entity(ACCOUNT, EntityKind::User, "cached").await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound {
+            subject: Subject::Entity(EntityKind::User),
+            ..
+        })
     ));
 }
 

@@ -170,6 +170,12 @@ struct ServeArgs {
     /// working application; never on a server anyone relies on).
     #[arg(long, env = "OXIAM_ENFORCEMENT", value_enum, default_value_t = EnforcementArg::Enforce)]
     enforcement: EnforcementArg,
+    /// Accept S3 requests signed with Signature Version 2 (old clients), held to AWS's
+    /// rules: a Date within 15 minutes, a presigned URL only until its Expires, the
+    /// signature compared in constant time. Off: SigV2 is refused, as in AWS regions that
+    /// take only SigV4.
+    #[arg(long, env = "OXIAM_ALLOW_SIGV2")]
+    allow_sigv2: bool,
     /// How the log is written: `text` for people, `json` (one object per line) for
     /// collectors.
     #[arg(long, env = "OXIAM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -251,6 +257,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             EnforcementArg::Enforce => oxiam_core::Enforcement::Enforce,
             EnforcementArg::Log => oxiam_core::Enforcement::Log,
         },
+        allow_sigv2: args.allow_sigv2,
         sinks: Vec::new(),
     };
     let audit_on_stdout = config.audit_log.as_deref() == Some(std::path::Path::new("-"));

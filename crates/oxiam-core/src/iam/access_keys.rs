@@ -31,7 +31,7 @@ impl Oxiam {
                     .store
                     .get_user(&caller.account_id, name)
                     .await
-                    .map_err(errors::for_user(name))?;
+                    .map_err(errors::store)?;
                 Ok(KeyOwner {
                     user_id: Some(user.user_id),
                     user_name: user.name,
@@ -75,8 +75,8 @@ impl Oxiam {
                     iam_errors::LIMIT_EXCEEDED,
                     format!("Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}"),
                 ),
-                StoreError::NotFound => errors::no_such_user(&owner.user_name),
-                e => errors::internal(e),
+                StoreError::NotFound { .. } => errors::no_such_user(&owner.user_name),
+                e => errors::store(e),
             })?;
         Ok(CreateAccessKeyResponse {
             access_key: AccessKey {
@@ -99,7 +99,7 @@ impl Oxiam {
             .store
             .list_access_keys(owner.user_id.as_deref(), &caller.account_id)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         // A user holds at most two keys, so paging is over an in-memory list; the marker is
         // the id of the last key shown.
         let start = match input.marker.as_deref() {
@@ -150,10 +150,7 @@ impl Oxiam {
                 input.status.as_str(),
             )
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => errors::no_such_access_key(&input.access_key_id),
-                e => errors::internal(e),
-            })
+            .map_err(errors::store)
     }
 
     pub(super) async fn delete_access_key(
@@ -165,10 +162,7 @@ impl Oxiam {
         self.store
             .delete_access_key(&caller.account_id, owner.user_id.as_deref(), &input.access_key_id)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => errors::no_such_access_key(&input.access_key_id),
-                e => errors::internal(e),
-            })
+            .map_err(errors::store)
     }
 
     pub(super) async fn get_access_key_last_used(
@@ -181,7 +175,7 @@ impl Oxiam {
             .store
             .find_access_key(&input.access_key_id)
             .await
-            .map_err(errors::internal)?
+            .map_err(errors::store)?
         {
             Some(found) if found.key.account_id == caller.account_id => found,
             _ => return Err(errors::no_such_access_key(&input.access_key_id)),

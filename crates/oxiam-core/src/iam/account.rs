@@ -7,7 +7,7 @@ use oxiam_protocol::iam::{
     ReportStateType, SummaryKeyType, errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
-use oxiam_store::{EntityRef, StoreError};
+use oxiam_store::EntityRef;
 
 use crate::{ACCESS_KEYS_PER_USER, Oxiam, Principal, documents, errors, ids};
 
@@ -67,13 +67,7 @@ impl Oxiam {
         self.store
             .set_account_alias(&caller.account_id, &input.account_alias)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict => ServiceError::new(
-                    iam_errors::ENTITY_ALREADY_EXISTS,
-                    format!("The account alias {} already exists.", input.account_alias),
-                ),
-                e => errors::internal(e),
-            })
+            .map_err(errors::store)
     }
 
     pub(super) async fn list_account_aliases(
@@ -85,7 +79,7 @@ impl Oxiam {
             .store
             .account_aliases(&caller.account_id)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         Ok(ListAccountAliasesResponse {
             account_aliases: aliases,
             is_truncated: Some(false),
@@ -101,13 +95,7 @@ impl Oxiam {
         self.store
             .delete_account_alias(&caller.account_id, &input.account_alias)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => ServiceError::new(
-                    iam_errors::NO_SUCH_ENTITY,
-                    format!("The account alias {} cannot be found.", input.account_alias),
-                ),
-                e => errors::internal(e),
-            })
+            .map_err(errors::store)
     }
 
     pub(super) async fn get_account_summary(
@@ -119,7 +107,7 @@ impl Oxiam {
             .store
             .account_counts(&caller.account_id)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         let entries: Vec<(SummaryKeyType, i64)> = vec![
             (K::Users, c.users),
             (K::UsersQuota, 5000),
@@ -181,7 +169,7 @@ impl Oxiam {
             .store
             .credential_report(&caller.account_id)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         if existing.is_some_and(|r| now - r.generated_at < REPORT_REUSE_SECONDS) {
             return Ok(GenerateCredentialReportResponse {
                 state: Some(ReportStateType::COMPLETE),
@@ -193,7 +181,7 @@ impl Oxiam {
         self.store
             .save_credential_report(&caller.account_id, now, &content)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         Ok(GenerateCredentialReportResponse {
             state: Some(ReportStateType::STARTED),
             description: Some("No report exists. Starting a new report generation task".to_owned()),
@@ -202,12 +190,12 @@ impl Oxiam {
 
     async fn credential_report_csv(&self, caller: &Principal) -> Result<String, ServiceError> {
         let account = &caller.account_id;
-        let created = self.store.account_created_at(account).await.map_err(errors::internal)?;
+        let created = self.store.account_created_at(account).await.map_err(errors::store)?;
         let root_keys = self
             .store
             .list_access_keys(None, account)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         let mut report = String::from(REPORT_HEADER);
         let mut root = vec![
             "<root_account>".to_owned(),
@@ -229,7 +217,7 @@ impl Oxiam {
                 .store
                 .users_with_keys(account, after.as_deref(), 1000)
                 .await
-                .map_err(errors::internal)?;
+                .map_err(errors::store)?;
             for (user, keys) in page.items {
                 let mut row = vec![
                     user.name.clone(),
@@ -263,7 +251,7 @@ impl Oxiam {
             .store
             .credential_report(&caller.account_id)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         let Some(report) = report else {
             return Err(ServiceError::new(
                 iam_errors::CREDENTIAL_REPORT_NOT_PRESENT,
@@ -288,7 +276,7 @@ impl Oxiam {
             .store
             .inline_policies(entity.kind, &entity.id)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         Ok(policies
             .into_iter()
             .map(|p| PolicyDetail {

@@ -5,7 +5,7 @@
 use oxiam_policy::PolicyKind;
 use oxiam_protocol::ServiceError;
 use oxiam_protocol::iam::{AttachedPolicy, errors as iam_errors};
-use oxiam_store::{EntityKind, EntityRef, StoreError};
+use oxiam_store::{EntityKind, EntityRef, StoreError, Subject};
 
 use super::policies::ManagedPolicy;
 use super::{page, page_size};
@@ -30,14 +30,6 @@ fn inline_quota(kind: EntityKind) -> i64 {
     }
 }
 
-fn no_such(kind: EntityKind, name: &str) -> ServiceError {
-    match kind {
-        EntityKind::User => errors::no_such_user(name),
-        EntityKind::Group => errors::no_such_group(name),
-        EntityKind::Role => errors::no_such_role(name),
-    }
-}
-
 impl Oxiam {
     /// The user, group or role `name` in the caller's account.
     pub(crate) async fn entity(
@@ -49,10 +41,7 @@ impl Oxiam {
         self.store
             .find_entity(&caller.account_id, kind, name)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => no_such(kind, name),
-                e => errors::internal(e),
-            })
+            .map_err(errors::store)
     }
 
     pub(super) async fn attach_policy(
@@ -108,9 +97,11 @@ impl Oxiam {
                         quota_name(kind)
                     ),
                 ),
-                StoreError::PolicyNotFound => not_attachable(),
-                StoreError::NotFound => no_such(kind, name),
-                e => errors::internal(e),
+                StoreError::NotFound {
+                    subject: Subject::Policy,
+                    ..
+                } => not_attachable(),
+                e => errors::store(e),
             })
     }
 
@@ -125,13 +116,7 @@ impl Oxiam {
         self.store
             .detach_policy(&entity, policy_arn)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => ServiceError::new(
-                    iam_errors::NO_SUCH_ENTITY,
-                    format!("Policy {policy_arn} was not found."),
-                ),
-                e => errors::internal(e),
-            })
+            .map_err(errors::store)
     }
 
     /// The managed policies attached to an entity (name and ARN), under `path_prefix`.
@@ -144,7 +129,7 @@ impl Oxiam {
             .store
             .attached_policies(entity.kind, &entity.id)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         let mut out = Vec::with_capacity(arns.len());
         for arn in arns {
             // A customer policy cannot be deleted while attached, so every ARN resolves.
@@ -219,8 +204,7 @@ impl Oxiam {
                         }
                     },
                 ),
-                StoreError::NotFound => no_such(kind, name),
-                e => errors::internal(e),
+                e => errors::store(e),
             })
     }
 
@@ -236,10 +220,7 @@ impl Oxiam {
             .store
             .get_inline_policy(&entity, policy_name)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => no_such_inline(kind, policy_name),
-                e => errors::internal(e),
-            })?;
+            .map_err(errors::store)?;
         Ok((entity, policy))
     }
 
@@ -256,7 +237,7 @@ impl Oxiam {
             .store
             .inline_policies(kind, &entity.id)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         let keyed = policies
             .into_iter()
             .map(|p| (p.name.to_ascii_lowercase(), p.name))
@@ -275,23 +256,8 @@ impl Oxiam {
         self.store
             .delete_inline_policy(&entity, policy_name)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => no_such_inline(kind, policy_name),
-                e => errors::internal(e),
-            })
+            .map_err(errors::store)
     }
-}
-
-fn no_such_inline(kind: EntityKind, policy: &str) -> ServiceError {
-    let kind = match kind {
-        EntityKind::User => "user",
-        EntityKind::Group => "group",
-        EntityKind::Role => "role",
-    };
-    ServiceError::new(
-        iam_errors::NO_SUCH_ENTITY,
-        format!("The {kind} policy with name {policy} cannot be found."),
-    )
 }
 
 /// The path of a policy ARN: `/service-role/` of `arn:aws:iam::aws:policy/service-role/X`.

@@ -126,7 +126,7 @@ impl Oxiam {
             EntityType::User => store
                 .list_users(account, "/", start, limit)
                 .await
-                .map_err(errors::internal)?
+                .map_err(errors::store)?
                 .items
                 .into_iter()
                 .map(|u| (key(&u.name), Entry::User(u)))
@@ -134,7 +134,7 @@ impl Oxiam {
             EntityType::Group => store
                 .list_groups(account, "/", start, limit)
                 .await
-                .map_err(errors::internal)?
+                .map_err(errors::store)?
                 .items
                 .into_iter()
                 .map(|g| (key(&g.name), Entry::Group(g)))
@@ -142,7 +142,7 @@ impl Oxiam {
             EntityType::Role => store
                 .list_roles(account, "/", start, limit)
                 .await
-                .map_err(errors::internal)?
+                .map_err(errors::store)?
                 .items
                 .into_iter()
                 .map(|r| (key(&r.name), Entry::Role(r)))
@@ -150,7 +150,7 @@ impl Oxiam {
             EntityType::LocalManagedPolicy => store
                 .list_policies(account, "/", false, start, limit)
                 .await
-                .map_err(errors::internal)?
+                .map_err(errors::store)?
                 .items
                 .into_iter()
                 .map(|p| (key(&p.name), Entry::Local(p)))
@@ -158,7 +158,7 @@ impl Oxiam {
             EntityType::AWSManagedPolicy => {
                 // Only the AWS managed policies the account uses (see docs/differences.md):
                 // a handful, sorted here.
-                let counts = store.attachment_counts(account).await.map_err(errors::internal)?;
+                let counts = store.attachment_counts(account).await.map_err(errors::store)?;
                 let mut used: Vec<(String, Entry)> = counts
                     .iter()
                     .filter_map(|(arn, count)| Some((oxiam_aws_policies::by_arn(arn)?, *count)))
@@ -183,18 +183,14 @@ impl Oxiam {
         // The listing carries no tags; the user's own row does.
         let full = match self.store.get_user(account, &user.name).await {
             Ok(full) => full,
-            Err(StoreError::NotFound) => return Ok(None),
-            Err(e) => return Err(errors::internal(e)),
+            Err(StoreError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(errors::store(e)),
         };
-        let groups = self
-            .store
-            .groups_for_user(&user.user_id)
-            .await
-            .map_err(errors::internal)?;
+        let groups = self.store.groups_for_user(&user.user_id).await.map_err(errors::store)?;
         let boundary = match self.store.permissions_boundary(EntityKind::User, &user.user_id).await {
             Ok(boundary) => boundary.map(|(arn, _)| arn),
-            Err(StoreError::NotFound) => return Ok(None),
-            Err(e) => return Err(errors::internal(e)),
+            Err(StoreError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(errors::store(e)),
         };
         Ok(Some(UserDetail {
             arn: Some(ids::user_arn(account, &user.path, &user.name)),
@@ -238,8 +234,8 @@ impl Oxiam {
         // The listing carries no tags or last use; the role's own row does.
         let full = match self.store.get_role(&caller.account_id, &role.name).await {
             Ok(full) => full,
-            Err(StoreError::NotFound) => return Ok(None),
-            Err(e) => return Err(errors::internal(e)),
+            Err(StoreError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(errors::store(e)),
         };
         let role = super::roles::role_of(&full, true);
         Ok(Some(RoleDetail {
@@ -265,8 +261,8 @@ impl Oxiam {
     ) -> Result<Option<ManagedPolicyDetail>, ServiceError> {
         let versions = match self.store.list_policy_versions(&caller.account_id, &p.arn).await {
             Ok(versions) => versions,
-            Err(StoreError::NotFound | StoreError::PolicyNotFound) => return Ok(None),
-            Err(e) => return Err(errors::internal(e)),
+            Err(StoreError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(errors::store(e)),
         };
         Ok(Some(ManagedPolicyDetail {
             policy_name: Some(p.name),

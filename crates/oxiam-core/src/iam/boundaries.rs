@@ -3,7 +3,7 @@
 
 use oxiam_protocol::ServiceError;
 use oxiam_protocol::iam::{AttachedPermissionsBoundary, PermissionsBoundaryAttachmentType, errors as iam_errors};
-use oxiam_store::{EntityKind, EntityRef, NewBoundary, StoreError};
+use oxiam_store::{EntityKind, EntityRef, NewBoundary, StoreError, Subject};
 
 use super::policies::ManagedPolicy;
 use crate::{Oxiam, Principal, errors};
@@ -55,12 +55,11 @@ impl Oxiam {
             .set_permissions_boundary(&caller.account_id, entity, arn, customer)
             .await
             .map_err(|e| match e {
-                StoreError::PolicyNotFound => not_attachable(arn.unwrap_or_default()),
-                StoreError::NotFound => match entity.kind {
-                    EntityKind::Role => errors::no_such_role(&entity.name),
-                    _ => errors::no_such_user(&entity.name),
-                },
-                e => errors::internal(e),
+                StoreError::NotFound {
+                    subject: Subject::Policy,
+                    ..
+                } => not_attachable(arn.unwrap_or_default()),
+                e => errors::store(e),
             })
     }
 
@@ -87,7 +86,7 @@ impl Oxiam {
             .store
             .permissions_boundary(kind, &entity.id)
             .await
-            .map_err(errors::internal)?
+            .map_err(errors::store)?
             .is_none()
         {
             return Err(ServiceError::new(
@@ -107,7 +106,7 @@ impl Oxiam {
             .store
             .permissions_boundary(kind, id)
             .await
-            .map_err(errors::internal)?
+            .map_err(errors::store)?
             .map(|(arn, _)| arn))
     }
 }

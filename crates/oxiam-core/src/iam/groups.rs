@@ -26,18 +26,6 @@ pub(crate) fn group_of(row: &GroupRow) -> Group {
     }
 }
 
-fn for_group(name: &str) -> impl FnOnce(StoreError) -> ServiceError + '_ {
-    move |e| match e {
-        StoreError::NotFound => errors::no_such_group(name),
-        StoreError::Conflict => ServiceError::new(
-            iam_errors::ENTITY_ALREADY_EXISTS,
-            format!("Group with name {name} already exists."),
-        ),
-        StoreError::DeleteConflict(d) => errors::delete_conflict(d),
-        e => errors::internal(e),
-    }
-}
-
 impl Oxiam {
     pub(super) async fn create_group(
         &self,
@@ -55,7 +43,7 @@ impl Oxiam {
                 now,
             )
             .await
-            .map_err(for_group(&input.group_name))?;
+            .map_err(errors::store)?;
         Ok(CreateGroupResponse { group: group_of(&row) })
     }
 
@@ -68,12 +56,8 @@ impl Oxiam {
             .store
             .get_group(&caller.account_id, &input.group_name)
             .await
-            .map_err(for_group(&input.group_name))?;
-        let members = self
-            .store
-            .group_members(&row.group_id)
-            .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
+        let members = self.store.group_members(&row.group_id).await.map_err(errors::store)?;
         let keyed = members
             .iter()
             .map(|u| (u.name.to_ascii_lowercase(), user_of(u, false)))
@@ -102,7 +86,7 @@ impl Oxiam {
                 page_size(input.max_items),
             )
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         Ok(ListGroupsResponse {
             groups: page.items.iter().map(group_of).collect(),
             is_truncated: Some(page.next_marker.is_some()),
@@ -116,7 +100,7 @@ impl Oxiam {
         input: ListGroupsForUserRequest,
     ) -> Result<ListGroupsForUserResponse, ServiceError> {
         let user = self.entity(caller, EntityKind::User, &input.user_name).await?;
-        let groups = self.store.groups_for_user(&user.id).await.map_err(errors::internal)?;
+        let groups = self.store.groups_for_user(&user.id).await.map_err(errors::store)?;
         let keyed = groups
             .iter()
             .map(|g| (g.name.to_ascii_lowercase(), group_of(g)))
@@ -138,15 +122,14 @@ impl Oxiam {
         let group = self.entity(caller, EntityKind::Group, &input.group_name).await?;
         let user = self.entity(caller, EntityKind::User, &input.user_name).await?;
         self.store
-            .add_user_to_group(&group.id, &user.id, now, GROUPS_PER_USER)
+            .add_user_to_group(&group, &user, now, GROUPS_PER_USER)
             .await
             .map_err(|e| match e {
                 StoreError::LimitExceeded => ServiceError::new(
                     iam_errors::LIMIT_EXCEEDED,
                     format!("Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}"),
                 ),
-                StoreError::NotFound => errors::no_such_user(&input.user_name),
-                e => errors::internal(e),
+                e => errors::store(e),
             })
     }
 
@@ -158,15 +141,9 @@ impl Oxiam {
         let group = self.entity(caller, EntityKind::Group, &input.group_name).await?;
         let user = self.entity(caller, EntityKind::User, &input.user_name).await?;
         self.store
-            .remove_user_from_group(&group.id, &user.id)
+            .remove_user_from_group(&group, &user)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => ServiceError::new(
-                    iam_errors::NO_SUCH_ENTITY,
-                    format!("User {} is not in group {}.", input.user_name, input.group_name),
-                ),
-                e => errors::internal(e),
-            })
+            .map_err(errors::store)
     }
 
     pub(super) async fn update_group(&self, caller: &Principal, input: UpdateGroupRequest) -> Result<(), ServiceError> {
@@ -178,18 +155,13 @@ impl Oxiam {
                 input.new_path.as_deref(),
             )
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict => {
-                    for_group(input.new_group_name.as_deref().unwrap_or(&input.group_name))(StoreError::Conflict)
-                }
-                e => for_group(&input.group_name)(e),
-            })
+            .map_err(errors::store)
     }
 
     pub(super) async fn delete_group(&self, caller: &Principal, input: DeleteGroupRequest) -> Result<(), ServiceError> {
         self.store
             .delete_group(&caller.account_id, &input.group_name)
             .await
-            .map_err(for_group(&input.group_name))
+            .map_err(errors::store)
     }
 }

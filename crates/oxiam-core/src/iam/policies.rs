@@ -101,8 +101,7 @@ impl Oxiam {
         }
         match self.store.get_policy(&caller.account_id, arn).await {
             Ok(p) => Ok(ManagedPolicy::Customer(p)),
-            Err(StoreError::NotFound) => Err(errors::no_such_policy(arn)),
-            Err(e) => Err(errors::internal(e)),
+            Err(e) => Err(errors::store(e)),
         }
     }
 
@@ -138,16 +137,7 @@ impl Oxiam {
                 tags: &tags,
             })
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict => ServiceError::new(
-                    iam_errors::ENTITY_ALREADY_EXISTS,
-                    format!(
-                        "A policy called {} already exists. Duplicate names are not allowed.",
-                        input.policy_name
-                    ),
-                ),
-                e => errors::internal(e),
-            })?;
+            .map_err(errors::store)?;
         Ok(CreatePolicyResponse {
             policy: Some(customer_policy(&row, true)),
         })
@@ -173,7 +163,7 @@ impl Oxiam {
             .store
             .attachment_counts(&caller.account_id)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         Ok(counts.into_iter().find(|(a, _)| a == arn).map_or(0, |(_, n)| n))
     }
 
@@ -192,7 +182,7 @@ impl Oxiam {
             .store
             .attachment_counts(&caller.account_id)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         let used = |count: i64| match input.policy_usage_filter {
             // No policy is used as a permissions boundary yet.
             Some(PolicyUsageType::PermissionsBoundary) => false,
@@ -218,7 +208,7 @@ impl Oxiam {
                     .store
                     .list_policies(&caller.account_id, prefix, only_attached, after.as_deref(), 1000)
                     .await
-                    .map_err(errors::internal)?;
+                    .map_err(errors::store)?;
                 for p in &page.items {
                     if used(p.attachment_count) {
                         all.push((
@@ -251,7 +241,7 @@ impl Oxiam {
         self.store
             .delete_policy(&caller.account_id, arn)
             .await
-            .map_err(|e| policy_error(e, arn))
+            .map_err(errors::store)
     }
 
     pub(super) async fn create_policy_version(
@@ -272,7 +262,7 @@ impl Oxiam {
                     iam_errors::LIMIT_EXCEEDED,
                     "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.",
                 ),
-                e => policy_error(e, arn),
+                e => errors::store(e),
             })?;
         Ok(CreatePolicyVersionResponse {
             policy_version: Some(PolicyVersion {
@@ -305,10 +295,7 @@ impl Oxiam {
                     .store
                     .get_policy_version(&caller.account_id, &p.arn, n)
                     .await
-                    .map_err(|e| match e {
-                        StoreError::NotFound => missing(),
-                        e => errors::internal(e),
-                    })?;
+                    .map_err(errors::store)?;
                 version_of(&v)
             }
         };
@@ -334,7 +321,7 @@ impl Oxiam {
                 .store
                 .list_policy_versions(&caller.account_id, &p.arn)
                 .await
-                .map_err(|e| policy_error(e, &p.arn))?
+                .map_err(errors::store)?
                 .iter()
                 .map(|v| PolicyVersion {
                     document: None,
@@ -369,10 +356,7 @@ impl Oxiam {
         self.store
             .set_default_policy_version(&caller.account_id, arn, n, now)
             .await
-            .map_err(|e| match e {
-                StoreError::VersionNotFound => no_such_version(arn, &input.version_id),
-                e => policy_error(e, arn),
-            })
+            .map_err(errors::store)
     }
 
     pub(super) async fn delete_policy_version(
@@ -385,10 +369,7 @@ impl Oxiam {
         self.store
             .delete_policy_version(&caller.account_id, arn, n)
             .await
-            .map_err(|e| match e {
-                StoreError::VersionNotFound => no_such_version(arn, &input.version_id),
-                e => policy_error(e, arn),
-            })
+            .map_err(errors::store)
     }
 
     pub(super) async fn list_entities_for_policy(
@@ -402,7 +383,7 @@ impl Oxiam {
             .store
             .policy_entities(&caller.account_id, &input.policy_arn)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         let wanted = |kind: EntityKind| match input.entity_filter {
             None => true,
             Some(EntityType::User) => kind == EntityKind::User,
@@ -530,12 +511,4 @@ fn no_such_version(arn: &str, version_id: &str) -> ServiceError {
         iam_errors::NO_SUCH_ENTITY,
         format!("Policy {arn} version {version_id} does not exist or is not attachable."),
     )
-}
-
-fn policy_error(e: StoreError, arn: &str) -> ServiceError {
-    match e {
-        StoreError::NotFound => errors::no_such_policy(arn),
-        StoreError::DeleteConflict(d) => errors::delete_conflict(d),
-        e => errors::internal(e),
-    }
 }

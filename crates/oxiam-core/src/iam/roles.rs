@@ -5,10 +5,9 @@ use oxiam_protocol::iam::{
     CreateRoleRequest, CreateRoleResponse, DeleteRoleRequest, GetRoleRequest, GetRoleResponse, ListRoleTagsRequest,
     ListRoleTagsResponse, ListRolesRequest, ListRolesResponse, Role, RoleLastUsed, UpdateAssumeRolePolicyRequest,
     UpdateRoleDescriptionRequest, UpdateRoleDescriptionResponse, UpdateRoleRequest, UpdateRoleResponse,
-    errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
-use oxiam_store::{NewRole, RoleRow, StoreError};
+use oxiam_store::{NewRole, RoleRow, StoreError, Subject};
 
 use super::{page_size, resume_after};
 use crate::{Oxiam, Principal, documents, errors, ids};
@@ -35,18 +34,6 @@ pub(crate) fn role_of(row: &RoleRow, full: bool) -> Role {
             region: row.last_used.as_ref().map(|(_, region)| region.clone()),
         }),
         source_role_template: None,
-    }
-}
-
-fn for_role(name: &str) -> impl FnOnce(StoreError) -> ServiceError + '_ {
-    move |e| match e {
-        StoreError::NotFound => errors::no_such_role(name),
-        StoreError::Conflict => ServiceError::new(
-            iam_errors::ENTITY_ALREADY_EXISTS,
-            format!("Role with name {name} already exists."),
-        ),
-        StoreError::DeleteConflict(d) => errors::delete_conflict(d),
-        e => errors::internal(e),
     }
 }
 
@@ -84,8 +71,14 @@ impl Oxiam {
             })
             .await
             .map_err(|e| match (e, boundary) {
-                (StoreError::PolicyNotFound, Some(b)) => super::boundaries::not_attachable(b.arn),
-                (e, _) => for_role(&input.role_name)(e),
+                (
+                    StoreError::NotFound {
+                        subject: Subject::Policy,
+                        ..
+                    },
+                    Some(b),
+                ) => super::boundaries::not_attachable(b.arn),
+                (e, _) => errors::store(e),
             })?;
         let row = RoleRow {
             permissions_boundary: input.permissions_boundary,
@@ -106,7 +99,7 @@ impl Oxiam {
             .store
             .get_role(&caller.account_id, &input.role_name)
             .await
-            .map_err(for_role(&input.role_name))?;
+            .map_err(errors::store)?;
         Ok(GetRoleResponse {
             role: role_of(&row, true),
         })
@@ -127,7 +120,7 @@ impl Oxiam {
                 page_size(input.max_items),
             )
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         Ok(ListRolesResponse {
             roles: page.items.iter().map(|r| role_of(r, false)).collect(),
             is_truncated: Some(page.next_marker.is_some()),
@@ -148,7 +141,7 @@ impl Oxiam {
                 input.max_session_duration.map(i64::from),
             )
             .await
-            .map_err(for_role(&input.role_name))?;
+            .map_err(errors::store)?;
         Ok(UpdateRoleResponse {})
     }
 
@@ -160,12 +153,12 @@ impl Oxiam {
         self.store
             .update_role(&caller.account_id, &input.role_name, Some(&input.description), None)
             .await
-            .map_err(for_role(&input.role_name))?;
+            .map_err(errors::store)?;
         let row = self
             .store
             .get_role(&caller.account_id, &input.role_name)
             .await
-            .map_err(for_role(&input.role_name))?;
+            .map_err(errors::store)?;
         Ok(UpdateRoleDescriptionResponse {
             role: Some(role_of(&row, true)),
         })
@@ -180,14 +173,14 @@ impl Oxiam {
         self.store
             .update_trust_policy(&caller.account_id, &input.role_name, &input.policy_document)
             .await
-            .map_err(for_role(&input.role_name))
+            .map_err(errors::store)
     }
 
     pub(super) async fn delete_role(&self, caller: &Principal, input: DeleteRoleRequest) -> Result<(), ServiceError> {
         self.store
             .delete_role(&caller.account_id, &input.role_name)
             .await
-            .map_err(for_role(&input.role_name))
+            .map_err(errors::store)
     }
 
     pub(super) async fn list_role_tags(
@@ -199,7 +192,7 @@ impl Oxiam {
             .store
             .get_role(&caller.account_id, &input.role_name)
             .await
-            .map_err(for_role(&input.role_name))?;
+            .map_err(errors::store)?;
         Ok(ListRoleTagsResponse {
             tags: crate::tags::to_tags(&row.tags).unwrap_or_default(),
             is_truncated: Some(false),

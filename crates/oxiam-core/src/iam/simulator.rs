@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 
-use oxiam_policy::{CompiledPolicy, Context, PolicyKind, PolicySet, Reason};
+use oxiam_catalogue::AccessLevel;
+use oxiam_policy::{CompiledPolicy, Context, Decision, PolicyKind, PolicySet, Reason, StatementRef};
 use oxiam_protocol::ServiceError;
 use oxiam_protocol::iam::{
     ContextEntry, EvaluationResult, GetContextKeysForCustomPolicyRequest, GetContextKeysForPolicyResponse,
     GetContextKeysForPrincipalPolicyRequest, PermissionsBoundaryDecisionDetail, PolicyEvaluationDecisionType,
-    PolicySourceType, SimulateCustomPolicyRequest, SimulatePolicyResponse, SimulatePrincipalPolicyRequest, Statement,
-    errors as iam_errors,
+    PolicySourceType, Position, ResourceSpecificResult, SimulateCustomPolicyRequest, SimulatePolicyResponse,
+    SimulatePrincipalPolicyRequest, Statement, errors as iam_errors,
 };
 use oxiam_store::{EntityKind, StoreError, StoredPolicy};
 
@@ -19,9 +20,16 @@ use crate::{Oxiam, Principal, errors};
 
 /// A policy taking part in a simulation, with how the result names its source.
 struct Source {
+    /// Compiled under an id unique in the simulation (a managed policy's ARN, an inline
+    /// policy's holder and name), by which a decision's statement finds its source.
     policy: Arc<CompiledPolicy>,
     parsed: oxiam_policy::Policy,
     kind: Option<PolicySourceType>,
+    /// How results name it, as AWS does: a managed policy by its name, an inline policy
+    /// as `user_<holder>_<policy>`, an input as `PolicyInputList.N`.
+    shown_as: String,
+    /// The text, for the matched statement's position.
+    document: String,
 }
 
 fn invalid(message: impl Into<String>) -> ServiceError {
@@ -47,6 +55,7 @@ fn is_user_arn(arn: &str) -> bool {
 
 fn source(
     id: String,
+    shown_as: String,
     document: &str,
     kind: PolicyKind,
     source_type: Option<PolicySourceType>,
@@ -57,7 +66,14 @@ fn source(
         policy: Arc::new(CompiledPolicy::compile(id, &parsed)),
         parsed,
         kind: source_type,
+        shown_as,
+        document: document.to_owned(),
     })
+}
+
+/// A managed policy's name: the last segment of its ARN.
+fn policy_name(arn: &str) -> String {
+    arn.rsplit('/').next().unwrap_or(arn).to_owned()
 }
 
 /// The request context of a simulation: the context entries as given (each value a
@@ -72,17 +88,75 @@ fn context(entries: &[ContextEntry]) -> Context {
     b.build()
 }
 
-/// The condition keys the policies use that the context does not supply.
-fn missing_keys(sources: &[&Source], context: &Context) -> Vec<String> {
+/// The condition keys the policies use that the context does not supply and that a
+/// request for `action` could carry: the global `aws:` keys, and the service's keys the
+/// catalogue lists for the action (all of them for an action it does not know).
+fn missing_keys(sources: &[&Source], context: &Context, action: &str) -> Vec<String> {
+    let catalogued = oxiam_catalogue::action_named(action);
     let mut missing: Vec<String> = Vec::new();
     for s in sources {
         for key in oxiam_policy::context_keys(&s.parsed) {
-            if !context.contains_key(&key) && !missing.iter().any(|m| m.eq_ignore_ascii_case(&key)) {
+            let global = key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"));
+            let applies = global || catalogued.is_none_or(|a| a.supports_key(&key));
+            if applies && !context.contains_key(&key) && !missing.iter().any(|m| m.eq_ignore_ascii_case(&key)) {
                 missing.push(key);
             }
         }
     }
     missing
+}
+
+/// A refusal AWS makes whatever the policies say, reported by the simulator (beyond AWS's,
+/// which would say "allowed"): AWS managed policies cannot be changed, and service-linked
+/// and `aws-reserved` roles only by their service. The name becomes the key of an
+/// `EvalDecisionDetails` entry.
+fn protection(action: &str, resource: &str) -> Option<&'static str> {
+    let (service, name) = action.split_once(':')?;
+    if !service.eq_ignore_ascii_case("iam") {
+        return None;
+    }
+    let level = oxiam_catalogue::action("iam", name)?.access_level;
+    if matches!(level, AccessLevel::List | AccessLevel::Read) {
+        return None;
+    }
+    if resource.starts_with(oxiam_aws_policies::ARN_PREFIX) {
+        return Some("Protection: AWS managed policy");
+    }
+    let role = resource.strip_prefix("arn:aws:iam::")?.split_once(":role/")?.1;
+    // What a service-linked role's own API, and the description, may still change.
+    const SERVICE_LINKED_WRITES: &[&str] = &["DeleteServiceLinkedRole", "UpdateRole", "UpdateRoleDescription"];
+    if role.starts_with("aws-service-role/") && !SERVICE_LINKED_WRITES.iter().any(|w| w.eq_ignore_ascii_case(name)) {
+        return Some("Protection: service-linked role");
+    }
+    role.starts_with("aws-reserved/")
+        .then_some("Protection: aws-reserved role")
+}
+
+fn decision_type(decision: &Decision) -> PolicyEvaluationDecisionType {
+    match decision.reason {
+        Reason::ExplicitDeny(_) => PolicyEvaluationDecisionType::ExplicitDeny,
+        _ if decision.allowed => PolicyEvaluationDecisionType::Allowed,
+        _ => PolicyEvaluationDecisionType::ImplicitDeny,
+    }
+}
+
+fn position(p: oxiam_policy::Position) -> Position {
+    Position {
+        line: i32::try_from(p.line).ok(),
+        column: i32::try_from(p.column).ok(),
+    }
+}
+
+/// The statement that decided, as the result names it, with where it sits in its document.
+fn matched_statement(sources: &[&Source], s: &StatementRef) -> Statement {
+    let source = sources.iter().find(|src| src.policy.id() == &*s.policy_id);
+    let span = source.and_then(|src| oxiam_policy::statement_spans(&src.document).get(s.index).copied());
+    Statement {
+        source_policy_id: Some(source.map_or_else(|| s.policy_id.to_string(), |src| src.shown_as.clone())),
+        source_policy_type: source.and_then(|src| src.kind),
+        start_position: span.map(|sp| position(sp.start)),
+        end_position: span.map(|sp| position(sp.end)),
+    }
 }
 
 struct Simulation<'a> {
@@ -108,6 +182,21 @@ impl Simulation<'_> {
             scps: &[],
             resource_must_allow: false,
         };
+        // Each kind of policy alone, for the decision details: what it says on its own,
+        // judged as if the resource were the caller's.
+        let identity_only = PolicySet {
+            identity: &identity,
+            ..PolicySet::default()
+        };
+        let resource_only = self.resource_policy.as_ref().map(|r| PolicySet {
+            resource: Some(r.policy.as_ref()),
+            ..PolicySet::default()
+        });
+        let boundary_policy = self.boundary.as_ref().map(|b| [b.policy.clone()]);
+        let boundary_only = boundary_policy.as_ref().map(|identity| PolicySet {
+            identity,
+            ..PolicySet::default()
+        });
         // The simulated caller belongs to the account its ARN names.
         let caller_account = arn_account(self.caller_arn).unwrap_or(self.account);
         let principal = if self.caller_arn.ends_with(":root") {
@@ -115,17 +204,15 @@ impl Simulation<'_> {
         } else {
             oxiam_policy::Principal::user(self.caller_arn, caller_account)
         };
-        // The boundary alone, to say whether it allows (PermissionsBoundaryDecisionDetail).
-        let boundary_only = self.boundary.as_ref().map(|b| [b.policy.clone()]);
         let sources: Vec<&Source> = self
             .identity
             .iter()
             .chain(self.boundary.as_ref())
             .chain(self.resource_policy.as_ref())
             .collect();
-        let missing = missing_keys(&sources, &self.context);
         let mut results = Vec::new();
         for action in self.actions {
+            let missing = missing_keys(&sources, &self.context, action);
             for resource in &self.resources {
                 // As AWS's simulator: `*` (no resource given) stands for every resource; a
                 // resource belongs to the account its ARN names, else to ResourceOwner,
@@ -139,47 +226,61 @@ impl Simulation<'_> {
                     .with_options(options)
                     .with_resource_account(owner);
                 let decision = oxiam_policy::evaluate(&request, &set);
-                let boundary_detail = boundary_only.as_ref().map(|identity| {
-                    let alone = PolicySet {
-                        identity,
-                        ..PolicySet::default()
-                    };
-                    let same_account = request.with_resource_account(caller_account);
-                    PermissionsBoundaryDecisionDetail {
-                        allowed_by_permissions_boundary: Some(oxiam_policy::evaluate(&same_account, &alone).allowed),
-                    }
+                let same_account = request.with_resource_account(caller_account);
+                let alone = |policies: &PolicySet<'_>| decision_type(&oxiam_policy::evaluate(&same_account, policies));
+                let boundary_detail = boundary_only.as_ref().map(|b| PermissionsBoundaryDecisionDetail {
+                    allowed_by_permissions_boundary: Some(alone(b) == PolicyEvaluationDecisionType::Allowed),
                 });
-                let (eval_decision, matched) = match &decision.reason {
-                    Reason::Allowed(s) => (PolicyEvaluationDecisionType::Allowed, Some(s)),
-                    Reason::ExplicitDeny(s) => (PolicyEvaluationDecisionType::ExplicitDeny, Some(s)),
-                    _ => (PolicyEvaluationDecisionType::ImplicitDeny, None),
+                let mut eval_decision = decision_type(&decision);
+                let mut matched_statements: Vec<Statement> = match &decision.reason {
+                    Reason::Allowed(s) | Reason::ExplicitDeny(s) => vec![matched_statement(&sources, s)],
+                    _ => Vec::new(),
                 };
-                let matched_statements = matched.map(|s| {
-                    let kind = sources
-                        .iter()
-                        .find(|src| src.policy.id() == &*s.policy_id)
-                        .and_then(|src| src.kind);
-                    vec![Statement {
-                        source_policy_id: Some(s.policy_id.to_string()),
-                        source_policy_type: kind,
-                        start_position: None,
-                        end_position: None,
+                // EvalDecisionDetails, as AWS fills it: each kind of policy's own say for a
+                // resource of another account; present but empty for one of the caller's
+                // own; absent for `*`.
+                let cross_account = owner != caller_account;
+                let mut details: Vec<(String, PolicyEvaluationDecisionType)> = Vec::new();
+                if cross_account {
+                    details.push(("IAM Policy".to_owned(), alone(&identity_only)));
+                    if let Some(r) = &resource_only {
+                        details.push(("Resource Policy".to_owned(), alone(r)));
+                    }
+                    if let Some(b) = &boundary_only {
+                        details.push(("Permissions Boundary Policy".to_owned(), alone(b)));
+                    }
+                }
+                if let Some(protection) = protection(action, resource) {
+                    if eval_decision == PolicyEvaluationDecisionType::Allowed {
+                        eval_decision = PolicyEvaluationDecisionType::ImplicitDeny;
+                        matched_statements.clear();
+                    }
+                    details.push((protection.to_owned(), PolicyEvaluationDecisionType::ImplicitDeny));
+                }
+                let any_resource = resource == "*";
+                let eval_decision_details = (!any_resource || !details.is_empty()).then(|| details.clone());
+                let resource_specific_results = (!any_resource).then(|| {
+                    vec![ResourceSpecificResult {
+                        eval_resource_name: resource.clone(),
+                        eval_resource_decision: eval_decision,
+                        matched_statements: Some(matched_statements.clone()),
+                        missing_context_values: Some(missing.clone()),
+                        // Only for another account's resource (or a protection), as AWS.
+                        eval_decision_details: (!details.is_empty()).then(|| details.clone()),
+                        permissions_boundary_decision_detail: boundary_detail.clone(),
                     }]
                 });
-                results.push((
-                    format!("{action}\n{resource}"),
-                    EvaluationResult {
-                        eval_action_name: action.clone(),
-                        eval_resource_name: Some(resource.clone()),
-                        eval_decision,
-                        matched_statements: Some(matched_statements.unwrap_or_default()),
-                        missing_context_values: Some(missing.clone()),
-                        organizations_decision_detail: None,
-                        permissions_boundary_decision_detail: boundary_detail,
-                        eval_decision_details: None,
-                        resource_specific_results: None,
-                    },
-                ));
+                results.push(EvaluationResult {
+                    eval_action_name: action.clone(),
+                    eval_resource_name: Some(resource.clone()),
+                    eval_decision,
+                    matched_statements: Some(matched_statements),
+                    missing_context_values: Some(missing.clone()),
+                    organizations_decision_detail: None,
+                    permissions_boundary_decision_detail: boundary_detail,
+                    eval_decision_details,
+                    resource_specific_results,
+                });
             }
         }
         // The simulator keeps the order of the request (actions, then resources); the
@@ -187,7 +288,7 @@ impl Simulation<'_> {
         let keyed = results
             .into_iter()
             .enumerate()
-            .map(|(i, (_, r))| (format!("{i:08}"), r))
+            .map(|(i, r)| (format!("{i:08}"), r))
             .collect();
         let (evaluation_results, truncated, marker) = super::page(keyed, marker, max_items)?;
         Ok(SimulatePolicyResponse {
@@ -224,8 +325,8 @@ impl Oxiam {
             .find_entity(&caller.account_id, kind, name)
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => no_such(),
-                e => errors::internal(e),
+                StoreError::NotFound { .. } => no_such(),
+                e => errors::store(e),
             })?;
         let stored = match kind {
             EntityKind::Group => {
@@ -233,12 +334,12 @@ impl Oxiam {
                     .store
                     .inline_policies(kind, &entity.id)
                     .await
-                    .map_err(errors::internal)?;
+                    .map_err(errors::store)?;
                 let attached = self
                     .store
                     .attached_policies(kind, &entity.id)
                     .await
-                    .map_err(errors::internal)?;
+                    .map_err(errors::store)?;
                 let mut out: Vec<StoredPolicy> = inline
                     .into_iter()
                     .map(|p| StoredPolicy::Inline {
@@ -261,7 +362,7 @@ impl Oxiam {
                 .store
                 .identity_policies(kind, &entity.id)
                 .await
-                .map_err(errors::internal)?,
+                .map_err(errors::store)?,
         };
         let mut sources = Vec::with_capacity(stored.len());
         for policy in stored {
@@ -273,11 +374,12 @@ impl Oxiam {
                 .store
                 .permissions_boundary(kind, &entity.id)
                 .await
-                .map_err(errors::internal)?
+                .map_err(errors::store)?
             {
                 Some((arn, _)) => {
                     let document = self.managed_document(caller, &arn).await?;
-                    Some(source(arn, &document, PolicyKind::Boundary, None)?)
+                    let shown_as = policy_name(&arn);
+                    Some(source(arn, shown_as, &document, PolicyKind::Boundary, None)?)
                 }
                 None => None,
             },
@@ -292,7 +394,7 @@ impl Oxiam {
                 .store
                 .get_policy_version(&caller.account_id, &p.arn, p.default_version)
                 .await
-                .map_err(errors::internal)?
+                .map_err(errors::store)?
                 .document),
         }
     }
@@ -300,14 +402,19 @@ impl Oxiam {
     async fn stored_source(&self, caller: &Principal, policy: StoredPolicy) -> Result<Source, ServiceError> {
         match policy {
             StoredPolicy::Inline {
-                holder, name, document, ..
+                holder,
+                holder_name,
+                name,
+                document,
             } => {
                 let kind = match holder {
                     EntityKind::User => PolicySourceType::User,
                     EntityKind::Group => PolicySourceType::Group,
                     EntityKind::Role => PolicySourceType::Role,
                 };
-                source(name, &document, PolicyKind::Identity, Some(kind))
+                let id = format!("{}/{holder_name}/{name}", holder.as_str());
+                let shown_as = format!("{}_{holder_name}_{name}", holder.as_str());
+                source(id, shown_as, &document, PolicyKind::Identity, Some(kind))
             }
             StoredPolicy::Managed { arn, document } => {
                 let document = match document {
@@ -319,7 +426,8 @@ impl Oxiam {
                 } else {
                     PolicySourceType::UserManaged
                 };
-                source(arn, &document, PolicyKind::Identity, Some(kind))
+                let shown_as = policy_name(&arn);
+                source(arn, shown_as, &document, PolicyKind::Identity, Some(kind))
             }
         }
     }
@@ -327,7 +435,10 @@ impl Oxiam {
     fn inputs(list: &[String], kind: PolicyKind, prefix: &str) -> Result<Vec<Source>, ServiceError> {
         list.iter()
             .enumerate()
-            .map(|(i, doc)| source(format!("{prefix}.{}", i + 1), doc, kind, None))
+            .map(|(i, doc)| {
+                let id = format!("{prefix}.{}", i + 1);
+                source(id.clone(), id, doc, kind, None)
+            })
             .collect()
     }
 
@@ -470,6 +581,7 @@ fn simulate(
 ) -> Result<SimulatePolicyResponse, ServiceError> {
     let resource_policy = match shared.resource_policy {
         Some(doc) => Some(source(
+            "ResourcePolicy".to_owned(),
             "ResourcePolicy".to_owned(),
             doc,
             PolicyKind::Resource,

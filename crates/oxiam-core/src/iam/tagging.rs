@@ -53,12 +53,13 @@ impl Oxiam {
                     iam_errors::LIMIT_EXCEEDED,
                     format!("The number of tags has reached the maximum limit of {TAGS_PER_RESOURCE}."),
                 ),
-                StoreError::NotFound => match owner {
+                // Gone since it was resolved, and named by its id: named here as asked.
+                StoreError::NotFound { .. } => match owner {
                     TagOwner::User => errors::no_such_user(name_or_arn),
                     TagOwner::Role => errors::no_such_role(name_or_arn),
                     TagOwner::Policy => errors::no_such_policy(name_or_arn),
                 },
-                e => errors::internal(e),
+                e => errors::store(e),
             })
     }
 
@@ -71,7 +72,7 @@ impl Oxiam {
             .store
             .get_user(&caller.account_id, &input.user_name)
             .await
-            .map_err(errors::for_user(&input.user_name))?;
+            .map_err(errors::store)?;
         Ok(ListUserTagsResponse {
             tags: crate::tags::to_tags(&user.tags).unwrap_or_default(),
             is_truncated: Some(false),

@@ -5,7 +5,7 @@ use oxiam_protocol::iam::{
     ListUsersResponse, UpdateUserRequest, User,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
-use oxiam_store::{NewUser, StoreError, UserRow};
+use oxiam_store::{NewUser, Subject, UserRow};
 
 use super::{page_size, resume_after};
 use crate::{Oxiam, Principal, PrincipalKind, errors, ids};
@@ -55,8 +55,14 @@ impl Oxiam {
             })
             .await
             .map_err(|e| match (e, boundary) {
-                (oxiam_store::StoreError::PolicyNotFound, Some(b)) => super::boundaries::not_attachable(b.arn),
-                (e, _) => errors::for_user(&input.user_name)(e),
+                (
+                    oxiam_store::StoreError::NotFound {
+                        subject: Subject::Policy,
+                        ..
+                    },
+                    Some(b),
+                ) => super::boundaries::not_attachable(b.arn),
+                (e, _) => errors::store(e),
             })?;
         let mut user = user_of(&row, true);
         user.permissions_boundary = super::boundaries::attached(input.permissions_boundary.clone());
@@ -78,7 +84,7 @@ impl Oxiam {
             .store
             .get_user(&caller.account_id, name)
             .await
-            .map_err(errors::for_user(name))?;
+            .map_err(errors::store)?;
         let mut user = user_of(&row, true);
         user.permissions_boundary =
             super::boundaries::attached(self.boundary_of(oxiam_store::EntityKind::User, &row.user_id).await?);
@@ -93,7 +99,7 @@ impl Oxiam {
             .store
             .account_created_at(&caller.account_id)
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         Ok(GetUserResponse {
             user: User {
                 path: String::new(),
@@ -123,7 +129,7 @@ impl Oxiam {
                 page_size(input.max_items),
             )
             .await
-            .map_err(errors::internal)?;
+            .map_err(errors::store)?;
         Ok(ListUsersResponse {
             // ListUsers does not return tags (AWS documents this; GetUser does).
             users: page.items.iter().map(|row| user_of(row, false)).collect(),
@@ -141,20 +147,13 @@ impl Oxiam {
                 input.new_path.as_deref(),
             )
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => errors::no_such_user(&input.user_name),
-                StoreError::Conflict => errors::user_exists(input.new_user_name.as_deref().unwrap_or(&input.user_name)),
-                e => errors::internal(e),
-            })
+            .map_err(errors::store)
     }
 
     pub(super) async fn delete_user(&self, caller: &Principal, input: DeleteUserRequest) -> Result<(), ServiceError> {
         self.store
             .delete_user(&caller.account_id, &input.user_name)
             .await
-            .map_err(|e| match e {
-                StoreError::DeleteConflict(dependent) => errors::delete_conflict(dependent),
-                e => errors::for_user(&input.user_name)(e),
-            })
+            .map_err(errors::store)
     }
 }

@@ -88,7 +88,19 @@ impl TestServer {
 
     /// A server with these connection limits.
     pub async fn start_with(backend: Backend, limits: oxiam_server::Limits) -> Self {
-        Self::start_configured(backend, limits, false, oxiam_core::Enforcement::Enforce).await
+        Self::start_configured(backend, limits, false, oxiam_core::Enforcement::Enforce, false).await
+    }
+
+    /// A server whose S3 accepts SigV2 signatures (`--allow-sigv2`).
+    pub async fn start_allowing_sigv2(backend: Backend) -> Self {
+        Self::start_configured(
+            backend,
+            oxiam_server::Limits::default(),
+            false,
+            oxiam_core::Enforcement::Enforce,
+            true,
+        )
+        .await
     }
 
     /// A server in test mode (`POST /_oxiam/reset` answered).
@@ -98,6 +110,7 @@ impl TestServer {
             oxiam_server::Limits::default(),
             true,
             oxiam_core::Enforcement::Enforce,
+            false,
         )
         .await
     }
@@ -109,6 +122,7 @@ impl TestServer {
             oxiam_server::Limits::default(),
             false,
             oxiam_core::Enforcement::Log,
+            false,
         )
         .await
     }
@@ -118,6 +132,7 @@ impl TestServer {
         limits: oxiam_server::Limits,
         test_mode: bool,
         enforcement: oxiam_core::Enforcement,
+        allow_sigv2: bool,
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let records = Arc::new(Records::default());
@@ -151,6 +166,7 @@ impl TestServer {
             audit_log: Some(dir.path().join("audit.jsonl")),
             test_mode,
             enforcement,
+            allow_sigv2,
             sinks: vec![records.clone()],
         })
         .await

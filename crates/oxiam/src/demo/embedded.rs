@@ -47,6 +47,7 @@ impl Embedded {
             audit_log: None,
             test_mode: false,
             enforcement: oxiam_core::Enforcement::Enforce,
+            allow_sigv2: false,
             sinks: Vec::new(),
         })
         .await
