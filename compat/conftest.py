@@ -101,8 +101,14 @@ def server(tmp_path_factory):
     """Starts one oxiam server for the session; at the end stops it with SIGTERM and
     asserts that it shut down gracefully (exit status 0)."""
     backend = os.environ.get("OXIAM_COMPAT_BACKEND", "sqlite")
+    yield from serve(tmp_path_factory, backend, _backend_args(backend))
+
+
+def serve(tmp_path_factory, backend, extra, scheme="http"):
+    """A generator for a fixture: starts `oxiam serve` with `extra` arguments on a free
+    port, yields its Server (endpoint by `scheme`, host `localhost` for https, which the
+    test certificate names), then stops it with SIGTERM and asserts a graceful exit."""
     binary = _oxiam_binary()
-    extra = _backend_args(backend)
     data_dir = tmp_path_factory.mktemp("oxiam-data")
     log_path = tmp_path_factory.mktemp("oxiam-log") / "oxiam.log"
     port = _free_port()
@@ -125,8 +131,9 @@ def server(tmp_path_factory):
         stderr=subprocess.STDOUT,
         env=env,
     )
+    host = "localhost" if scheme == "https" else "127.0.0.1"
     srv = Server(
-        endpoint=f"http://127.0.0.1:{port}",
+        endpoint=f"{scheme}://{host}:{port}",
         account_id=ACCOUNT_ID,
         root_key_id=root_key_id,
         root_secret=root_secret,

@@ -46,6 +46,11 @@ impl Access {
     }
 }
 
+/// A request extension the front door puts on a request that came over TLS
+/// (`aws:SecureTransport` is true for it, on every service).
+#[derive(Debug, Clone, Copy)]
+pub struct SecureTransport;
+
 /// What is true of the request itself, whatever the service: the global condition keys
 /// that do not come from the principal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,7 +285,7 @@ impl Oxiam {
             .store
             .identity_policies(kind, entity_id)
             .await
-            .map_err(errors::store)?;
+            .map_err(errors::internal)?;
         // Documents are validated on write; one that no longer compiles is a fault to
         // report, never a statement to skip (skipping a Deny would widen access).
         let identity = stored
@@ -292,7 +297,7 @@ impl Oxiam {
             .store
             .permissions_boundary(kind, entity_id)
             .await
-            .map_err(errors::store)?
+            .map_err(errors::internal)?
         {
             Some((arn, document)) => {
                 Some(compile_stored(&StoredPolicy::Managed { arn, document }).map_err(policy_fault)?)
@@ -312,7 +317,7 @@ impl Oxiam {
                     .store
                     .get_role(&principal.account_id, role_name)
                     .await
-                    .map_err(errors::store)?
+                    .map_err(errors::internal)?
                     .tags;
                 tags.retain(|(k, _)| !session_tags.iter().any(|(s, _)| s.eq_ignore_ascii_case(k)));
                 tags.extend(session_tags.iter().cloned());
@@ -326,7 +331,7 @@ impl Oxiam {
                 self.store
                     .get_user(&principal.account_id, name)
                     .await
-                    .map_err(errors::store)?
+                    .map_err(errors::internal)?
                     .tags,
                 None,
             ),
@@ -372,11 +377,11 @@ impl Oxiam {
                         .store
                         .get_policy(&principal.account_id, arn)
                         .await
-                        .map_err(errors::store)?;
+                        .map_err(errors::internal)?;
                     self.store
                         .get_policy_version(&principal.account_id, arn, p.default_version)
                         .await
-                        .map_err(errors::store)?
+                        .map_err(errors::internal)?
                         .document
                 }
             };
@@ -505,11 +510,11 @@ impl Oxiam {
 }
 
 fn policy_fault(detail: String) -> ServiceError {
-    tracing::error!(%detail, "a stored policy does not compile");
     ServiceError::new(
         oxiam_protocol::iam::errors::SERVICE_FAILURE,
         "A stored policy could not be evaluated.",
     )
+    .with_cause(&format_args!("a stored policy does not compile: {detail}"))
 }
 
 /// The global condition keys of a request, plus the action's own keys (which come last, so

@@ -226,6 +226,8 @@ pub struct RequestView<'a> {
     pub headers: &'a HeaderMap,
     /// Unix seconds now, by the server's clock (`s3:signatureAge`).
     pub now: i64,
+    /// Signed with SigV2 (verified before s3s saw it; `--allow-sigv2`).
+    pub sigv2: bool,
 }
 
 impl RequestView<'_> {
@@ -246,22 +248,10 @@ impl RequestView<'_> {
     }
 
     fn presigned(&self) -> bool {
-        !self.query_values("X-Amz-Signature").is_empty() || !self.query_values("Signature").is_empty()
+        !self
+            .query_values(if self.sigv2 { "Signature" } else { "X-Amz-Signature" })
+            .is_empty()
     }
-}
-
-/// Whether the request is signed with SigV2: an `AWS AKID:SIG` Authorization header, or a
-/// presigned query with `Signature` and `AWSAccessKeyId` (SigV4's is `X-Amz-Signature`).
-pub fn is_sigv2(headers: &HeaderMap, query: Option<&str>) -> bool {
-    let header = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("AWS "));
-    let presigned = query.is_some_and(|q| {
-        let keys: Vec<_> = form_urlencoded::parse(q.as_bytes()).map(|(k, _)| k).collect();
-        keys.iter().any(|k| k == "Signature") && keys.iter().any(|k| k == "AWSAccessKeyId")
-    });
-    header || presigned
 }
 
 /// The keys of an action the catalogue does not know (`s3:<OperationName>` of an operation
@@ -304,11 +294,7 @@ fn bind(view: &RequestView<'_>, pattern: &str, version: Option<&str>, keys: &mut
             (_, true) => "REST-QUERY-STRING",
             (_, false) => "REST-HEADER",
         })),
-        "signatureversion" => Some(one(if is_sigv2(view.headers, view.query) {
-            "AWS"
-        } else {
-            "AWS4-HMAC-SHA256"
-        })),
+        "signatureversion" => Some(one(if view.sigv2 { "AWS" } else { "AWS4-HMAC-SHA256" })),
         // Only presigned requests carry their signature's age (the S3 API reference, "Amazon
         // S3 Signature Version 4 Authentication Specific Policy Keys"), from the signed
         // query's X-Amz-Date, never from a header the holder of the URL could add.
@@ -773,6 +759,7 @@ mod tests {
             query,
             headers: &map,
             now: NOW,
+            sigv2: false,
         })
         .unwrap()
     }
@@ -917,6 +904,7 @@ mod tests {
             query: None,
             headers: &map,
             now: NOW,
+            sigv2: false,
         };
         assert_eq!(*plan(&view).unwrap_err().code(), s3s::S3ErrorCode::InvalidTag);
     }
@@ -1007,6 +995,7 @@ mod tests {
             query: None,
             headers: &map,
             now: NOW,
+            sigv2: false,
         };
         assert!(plan(&view).is_err());
     }

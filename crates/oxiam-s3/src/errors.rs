@@ -38,6 +38,11 @@ pub fn no_such_bucket() -> S3Error {
 /// Something failed inside oxiam: logged here, answered as S3's InternalError.
 pub fn internal(what: &str, error: &dyn std::fmt::Display) -> S3Error {
     tracing::error!(%error, "{what}");
+    server_fault()
+}
+
+/// S3's 500, for a fault already logged where it happened.
+pub fn server_fault() -> S3Error {
     with_message(
         S3ErrorCode::InternalError,
         "We encountered an internal error. Please try again.",

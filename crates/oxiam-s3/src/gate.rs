@@ -60,38 +60,57 @@ pub struct Gate {
 }
 
 tokio::task_local! {
-    /// What oxiam's own SigV2 check ([`Gate::check_sigv2`]) found for the request being
-    /// served, read by [`S3Auth::get_secret_key`]: s3s compares SigV2 signatures itself,
-    /// in variable time, so it is only ever given the secret of a request already
-    /// verified in constant time.
-    static SIGV2: Result<(), SigV2Failure>;
+    /// What oxiam's own look at the request's signature ([`Gate::check_signature`]) found,
+    /// read by [`S3Auth::get_secret_key`] when s3s asks for a key's secret. s3s compares
+    /// SigV2 signatures itself, in variable time and with no date check, so it is given a
+    /// secret only for the key of a SigV2 request oxiam has already verified, in constant
+    /// time, and for no key of a request oxiam refused.
+    static SIGNATURE: SignatureCheck;
 }
 
-/// Why oxiam refused a SigV2 request before s3s saw its signature.
+/// What oxiam found about a request's signature before s3s sees it.
 #[derive(Debug, Clone)]
-pub(crate) enum SigV2Failure {
+pub(crate) enum SignatureCheck {
+    /// Not SigV2 (SigV4, which s3s verifies, or no signature at all).
+    NotSigV2,
+    /// SigV2, verified for this access key.
+    SigV2(String),
+    /// Refused: s3s gets no secret for it.
+    Refused(SignatureRefusal),
+}
+
+/// Why oxiam refused a request's signature before s3s saw it.
+#[derive(Debug, Clone)]
+pub(crate) enum SignatureRefusal {
+    /// More than one `Authorization` header, or one that is not text: s3s and oxiam could
+    /// read different ones.
+    AuthorizationMalformed,
     /// SigV2 is off (the default).
-    NotAllowed,
-    /// Malformed, stale or expired.
-    Refused(V2Refusal),
+    SigV2NotAllowed,
+    /// SigV2, malformed, stale or expired.
+    SigV2(V2Refusal),
     /// No such active key.
     UnknownKey,
     /// The signature is not the key's for this request.
     Mismatch,
-    /// Looking up the key failed.
+    /// Looking up the key failed (logged where it happened).
     Internal,
+    /// The request reached s3s without going through [`Gate::check_signature`].
+    Unchecked,
 }
 
-impl SigV2Failure {
+impl SignatureRefusal {
     fn to_s3_error(&self, now: i64) -> s3s::S3Error {
         match self {
-            SigV2Failure::NotAllowed => errors::sigv2_refused(),
-            SigV2Failure::Refused(refusal) => errors::sigv2(refusal, now),
-            SigV2Failure::UnknownKey => errors::invalid_access_key_id(),
-            SigV2Failure::Mismatch => errors::signature_does_not_match(),
-            SigV2Failure::Internal => {
-                errors::internal("looking up an access key failed", &"see the error logged before")
-            }
+            SignatureRefusal::AuthorizationMalformed => errors::with_message(
+                s3s::S3ErrorCode::InvalidArgument,
+                "The Authorization header must be sent once, as text.",
+            ),
+            SignatureRefusal::SigV2NotAllowed => errors::sigv2_refused(),
+            SignatureRefusal::SigV2(refusal) => errors::sigv2(refusal, now),
+            SignatureRefusal::UnknownKey => errors::invalid_access_key_id(),
+            SignatureRefusal::Mismatch => errors::signature_does_not_match(),
+            SignatureRefusal::Internal | SignatureRefusal::Unchecked => errors::server_fault(),
         }
     }
 }
@@ -174,8 +193,16 @@ fn presigned_expires(query: Option<&str>) -> Option<u64> {
 #[async_trait::async_trait]
 impl S3Auth for Gate {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        if let Ok(Err(failure)) = SIGV2.try_with(Clone::clone) {
-            return Err(failure.to_s3_error(self.clock.now()));
+        // Outside the check's scope nothing is known of the request: no secret (fail closed).
+        match SIGNATURE
+            .try_with(Clone::clone)
+            .unwrap_or(SignatureCheck::Refused(SignatureRefusal::Unchecked))
+        {
+            SignatureCheck::Refused(refusal) => return Err(refusal.to_s3_error(self.clock.now())),
+            SignatureCheck::SigV2(verified) if verified != access_key => {
+                return Err(errors::signature_does_not_match());
+            }
+            SignatureCheck::SigV2(_) | SignatureCheck::NotSigV2 => {}
         }
         match self.oxiam.credentials(access_key).await {
             Ok(Some((secret, _))) => Ok(SecretKey::from(secret)),
@@ -186,10 +213,17 @@ impl S3Auth for Gate {
 }
 
 impl Gate {
-    /// oxiam's own check of a SigV2 request, before s3s sees it: off unless allowed; the
-    /// date within 15 minutes or the URL unexpired; the key known and active; the
-    /// signature verified in constant time. `None` for a request not signed with SigV2.
-    pub(crate) async fn check_sigv2<B>(&self, req: &http::Request<B>) -> Option<Result<(), SigV2Failure>> {
+    /// oxiam's own look at a request's signature, before s3s sees it: one `Authorization`
+    /// header at most, as text; SigV2 off unless allowed, and then the date within 15
+    /// minutes or the URL unexpired, the key known and active, the signature verified in
+    /// constant time.
+    pub(crate) async fn check_signature<B>(&self, req: &http::Request<B>) -> SignatureCheck {
+        let refused = SignatureCheck::Refused;
+        let mut authorizations = req.headers().get_all(http::header::AUTHORIZATION).iter();
+        let (first, second) = (authorizations.next(), authorizations.next());
+        if second.is_some() || first.is_some_and(|v| v.to_str().is_err()) {
+            return refused(SignatureRefusal::AuthorizationMalformed);
+        }
         let headers: Vec<(&str, &[u8])> = req.headers().iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
         let signed = SignedRequest {
             method: req.method().as_str(),
@@ -198,39 +232,39 @@ impl Gate {
             headers: &headers,
             body: b"",
         };
-        let claim = match oxiam_sigv4::v2::parse_v2(&signed)? {
-            _ if !self.allow_sigv2 => return Some(Err(SigV2Failure::NotAllowed)),
-            Ok(claim) => claim,
-            Err(refusal) => return Some(Err(SigV2Failure::Refused(refusal))),
+        let claim = match oxiam_sigv4::v2::parse_v2(&signed) {
+            None => return SignatureCheck::NotSigV2,
+            Some(_) if !self.allow_sigv2 => return refused(SignatureRefusal::SigV2NotAllowed),
+            Some(Ok(claim)) => claim,
+            Some(Err(refusal)) => return refused(SignatureRefusal::SigV2(refusal)),
         };
         if let Err(refusal) = claim.check_time(&signed, self.clock.now()) {
-            return Some(Err(SigV2Failure::Refused(refusal)));
+            return refused(SignatureRefusal::SigV2(refusal));
         }
         let secret = match self.oxiam.credentials(&claim.access_key_id).await {
             Ok(Some((secret, _))) => secret,
-            Ok(None) => return Some(Err(SigV2Failure::UnknownKey)),
+            Ok(None) => return refused(SignatureRefusal::UnknownKey),
             Err(e) => {
                 tracing::error!(error = %e, "looking up an access key failed");
-                return Some(Err(SigV2Failure::Internal));
+                return refused(SignatureRefusal::Internal);
             }
         };
-        Some(if claim.verify(&signed, &secret) {
-            Ok(())
+        if claim.verify(&signed, &secret) {
+            SignatureCheck::SigV2(claim.access_key_id)
         } else {
-            Err(SigV2Failure::Mismatch)
-        })
+            refused(SignatureRefusal::Mismatch)
+        }
     }
 
-    /// Runs `serve` (s3s answering the request) with the SigV2 check's finding in reach
-    /// of [`S3Auth::get_secret_key`].
-    pub(crate) async fn with_sigv2<F: std::future::Future>(
-        checked: Option<Result<(), SigV2Failure>>,
-        serve: F,
-    ) -> F::Output {
-        match checked {
-            Some(checked) => SIGV2.scope(checked, serve).await,
-            None => serve.await,
-        }
+    /// Runs `serve` (s3s answering the request) with the signature check's finding in
+    /// reach of [`S3Auth::get_secret_key`].
+    pub(crate) async fn with_signature_check<F: std::future::Future>(checked: SignatureCheck, serve: F) -> F::Output {
+        SIGNATURE.scope(checked, serve).await
+    }
+
+    /// Whether the request being served is signed with SigV2 (verified).
+    fn signed_with_sigv2() -> bool {
+        matches!(SIGNATURE.try_with(Clone::clone), Ok(SignatureCheck::SigV2(_)))
     }
 
     /// Allows or denies one access for `caller`, with the policy and owner of the bucket
@@ -320,7 +354,11 @@ impl Gate {
                 let message = e.message.replace(" on resource: \"arn:aws:s3:::*\"", "");
                 Err(errors::with_message(s3s::S3ErrorCode::AccessDenied, message))
             }
-            e => Err(errors::internal("authorization failed", &e)),
+            // The core's fault keeps its cause for the log, not in its Display.
+            e => Err(errors::internal(
+                "authorization failed",
+                &format_args!("{e} ({})", e.cause.as_deref().unwrap_or("no cause recorded")),
+            )),
         }
     }
 
@@ -342,6 +380,7 @@ impl Gate {
             query: caller.query.as_deref(),
             headers: form.unwrap_or(&caller.headers),
             now: caller.now,
+            sigv2: Self::signed_with_sigv2(),
         };
         let mut access = Access::new(action, actions::object_arn(bucket, key));
         access.keys = actions::condition_keys(&view, action, version);
@@ -374,6 +413,15 @@ impl Gate {
     /// [`S3Access::check`], filling the request's record as it learns who asks what.
     async fn check_request(&self, cx: &mut S3AccessContext<'_>, slot: Option<&RecordSlot>) -> S3Result<()> {
         let source_ip = cx.extensions_mut().get::<ClientIp>().map(|c| c.0);
+        let secure_transport = cx
+            .extensions_mut()
+            .get::<oxiam_core::authz::SecureTransport>()
+            .is_some();
+        // A signature refused before s3s saw it, which s3s may not even have asked about
+        // (it skips an Authorization header that is not text).
+        if let Ok(SignatureCheck::Refused(refusal)) = SIGNATURE.try_with(Clone::clone) {
+            return Err(refusal.to_s3_error(self.clock.now()));
+        }
         // Anonymous requests: oxiam has no anonymous principal.
         let Some(credentials) = cx.credentials() else {
             return Err(errors::access_denied());
@@ -381,7 +429,8 @@ impl Gate {
         let access_key = credentials.access_key.clone();
         let signed_with = credentials.secret_key.expose().to_owned();
         let query = cx.uri().query();
-        if actions::is_sigv2(cx.headers(), query) && !self.allow_sigv2 {
+        let sigv2 = Self::signed_with_sigv2();
+        if sigv2 && !self.allow_sigv2 {
             return Err(errors::sigv2_refused());
         }
         if presigned_expires(query).is_some_and(|seconds| seconds > MAX_PRESIGNED_SECONDS) {
@@ -434,7 +483,7 @@ impl Gate {
         let facts = RequestFacts {
             now,
             source_ip,
-            secure_transport: false,
+            secure_transport,
             region,
             user_agent: header_text(cx.headers(), http::header::USER_AGENT),
             referer: header_text(cx.headers(), http::header::REFERER),
@@ -445,6 +494,7 @@ impl Gate {
             query,
             headers: cx.headers(),
             now,
+            sigv2,
         };
         let plan = actions::plan(&view)?;
         let expected_owner = cx

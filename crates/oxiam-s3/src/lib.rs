@@ -90,7 +90,7 @@ pub struct S3Endpoint {
     /// The object store's directory and the buckets' metadata, for [`S3Endpoint::reset`].
     objects: PathBuf,
     buckets: Arc<buckets::Buckets>,
-    /// For the SigV2 check made before s3s sees a request.
+    /// For the signature check made before s3s sees a request.
     gate: gate::Gate,
 }
 
@@ -179,8 +179,8 @@ impl S3Endpoint {
         if let Some(ip) = peer {
             req.extensions_mut().insert(gate::ClientIp(ip));
         }
-        let sigv2 = self.gate.check_sigv2(&req).await;
-        let mut response = match gate::Gate::with_sigv2(sigv2, self.service.call(req)).await {
+        let checked = self.gate.check_signature(&req).await;
+        let mut response = match gate::Gate::with_signature_check(checked, self.service.call(req)).await {
             Ok(response) => response,
             Err(error) => {
                 tracing::error!(?error, "the S3 service failed to answer");

@@ -10,12 +10,14 @@ mod operations;
 mod pipeline;
 mod protocol;
 mod record;
+mod tls;
 
 pub use audit::AuditTrail;
 pub use listen::Limits;
 pub use metrics::Metrics;
 pub use oxiam_core::Clock;
 pub use record::LogSink;
+pub use tls::{TlsError, TlsFiles};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,6 +54,9 @@ pub struct ServerConfig {
     pub enforcement: oxiam_core::Enforcement,
     /// Whether S3 accepts SigV2 signatures (`--allow-sigv2`), held to AWS's rules.
     pub allow_sigv2: bool,
+    /// The certificate and key to speak TLS with (`--tls-cert`, `--tls-key`); plain
+    /// HTTP when `None`.
+    pub tls: Option<TlsFiles>,
     /// Where each request's record goes besides the log line, the metrics and the audit
     /// trail (a test's collector).
     pub sinks: Vec<Arc<dyn oxiam_core::record::RecordSink>>,
@@ -88,6 +93,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The TLS certificate or key could not be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The listening socket could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -243,6 +251,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     if config.enforcement == oxiam_core::Enforcement::Log {
         tracing::warn!("--enforcement log: denied requests go through, recorded as would-have-been denied");
     }
+    let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
     let clock = Clock::default();
     let booted = oxiam.bootstrap(&config.bootstrap, clock.now()).await?;
 
@@ -295,7 +304,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let (tx, rx) = oneshot::channel::<()>();
     let limits = config.limits;
     let task = tokio::spawn(async move {
-        listen::serve(listener, app, limits, async move {
+        listen::serve(listener, app, limits, tls, async move {
             let _ = rx.await;
         })
         .await;

@@ -23,9 +23,11 @@ use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use oxiam_core::authz::SecureTransport;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tower_service::Service as _;
 
 /// The limits of every connection. `oxiam serve` sets them from its options.
@@ -62,8 +64,15 @@ pub(crate) fn raise_open_file_limit() {
     }
 }
 
-/// Serves `app` on `listener` until `stop` resolves, then stops as [`Limits`] says.
-pub(crate) async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: impl Future<Output = ()>) {
+/// Serves `app` on `listener` (over TLS when given an acceptor) until `stop` resolves,
+/// then stops as [`Limits`] says.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    tls: Option<TlsAcceptor>,
+    stop: impl Future<Output = ()>,
+) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stopping_tx, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
@@ -96,8 +105,18 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, limits: Limits, st
                 }
                 let app = app.clone();
                 let stopping = stopping.clone();
+                let tls = tls.clone();
                 connections.spawn(async move {
-                    connection(tcp, peer, app, limits, stopping).await;
+                    match tls {
+                        None => connection(tcp, peer, app, limits, stopping, false).await,
+                        // The handshake is held to the header timeout too: a client that
+                        // starts one and stalls is a slowloris all the same.
+                        Some(acceptor) => match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
+                            Ok(Ok(stream)) => connection(stream, peer, app, limits, stopping, true).await,
+                            Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                        },
+                    }
                     drop(permit);
                 });
             }
@@ -117,16 +136,23 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, limits: Limits, st
 }
 
 /// One connection, HTTP/1.1, until the client leaves, a limit ends it, or the server stops.
-async fn connection(
-    tcp: tokio::net::TcpStream,
+/// `secure`: it came over TLS.
+async fn connection<S>(
+    stream: S,
     peer: SocketAddr,
     app: Router,
     limits: Limits,
     mut stopping: watch::Receiver<bool>,
-) {
+    secure: bool,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
         let mut request = request.map(|body| axum::body::Body::new(TimedBody::new(body, limits.body_timeout)));
         request.extensions_mut().insert(ConnectInfo(peer));
+        if secure {
+            request.extensions_mut().insert(SecureTransport);
+        }
         app.clone().call(request)
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -134,7 +160,7 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
-    let conn = builder.serve_connection(TokioIo::new(tcp), service);
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
         result = conn.as_mut() => {

@@ -87,6 +87,8 @@ pub(crate) fn router(app: App) -> Router {
 /// (SigV4 hashes the exact bytes before anything parses them).
 pub(crate) struct Received {
     pub(crate) peer: SocketAddr,
+    /// It came over TLS (`aws:SecureTransport`).
+    pub(crate) secure: bool,
     pub(crate) method: String,
     pub(crate) path: String,
     pub(crate) query: String,
@@ -146,6 +148,7 @@ async fn receive(peer: SocketAddr, request: http::Request<Body>) -> Result<Recei
     }
     Ok(Received {
         peer,
+        secure: parts.extensions.get::<oxiam_core::authz::SecureTransport>().is_some(),
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or("").to_owned(),
@@ -486,7 +489,7 @@ async fn authorize_and_execute<P: Protocol>(
     let facts = RequestFacts {
         now,
         source_ip: Some(received.peer.ip()),
-        secure_transport: false,
+        secure_transport: received.secure,
         region: caller.claim.region.clone(),
         user_agent: header_text(received, "user-agent"),
         referer: header_text(received, "referer"),

@@ -16,18 +16,27 @@ use crate::SignedRequest;
 /// How far a SigV2 request's date may be from the server's clock (S3: 15 minutes).
 pub const MAX_SKEW_SECONDS: i64 = 15 * 60;
 
-/// The query parameters that are part of the signed resource (the S3 guide's list, plus
-/// the `response-*` overrides); every other parameter (`prefix`, `max-keys`, …) is not
-/// signed. Sorted, as the resource lists them.
+/// The query parameters that are part of the signed resource: the S3 guide's list, the
+/// `response-*` overrides, and the sub-resources newer than the guide that clients sign
+/// (botocore's `HmacV1Auth`, and s3s, which compares the signature after oxiam). Every
+/// other parameter (`prefix`, `max-keys`, …) is not signed.
 const SUB_RESOURCES: &[&str] = &[
+    "accelerate",
     "acl",
+    "analytics",
+    "cors",
+    "defaultObjectAcl",
     "delete",
+    "inventory",
     "lifecycle",
     "location",
     "logging",
+    "metrics",
     "notification",
+    "object-lock",
     "partNumber",
     "policy",
+    "replication",
     "requestPayment",
     "response-cache-control",
     "response-content-disposition",
@@ -35,6 +44,11 @@ const SUB_RESOURCES: &[&str] = &[
     "response-content-language",
     "response-content-type",
     "response-expires",
+    "restore",
+    "select",
+    "select-type",
+    "storageClass",
+    "tagging",
     "torrent",
     "uploadId",
     "uploads",
@@ -93,43 +107,70 @@ pub enum V2Refusal {
 }
 
 /// The SigV2 claim of a request; `None` if it claims no SigV2 signature.
+///
+/// A request claims SigV2 as S3 (and s3s, which serves oxiam's S3) reads it: a `Signature`
+/// query parameter makes it a presigned URL, whatever its headers say; otherwise an
+/// `Authorization` header starting `AWS `. Anything that claims it and is not well formed
+/// (a missing `AWSAccessKeyId` or `Expires`, a parameter given twice, a second or
+/// undecodable `Authorization` header) is refused here, never passed on.
 pub fn parse_v2(req: &SignedRequest<'_>) -> Option<Result<V2Claim, V2Refusal>> {
-    if let Some(value) = header(req, "authorization") {
-        let rest = value.strip_prefix("AWS ")?;
-        let Some((access_key_id, signature)) = rest.split_once(':') else {
-            return Some(Err(V2Refusal::Malformed(
-                "Authorization header is invalid -- one and only one ' ' (space) required",
-            )));
-        };
-        if access_key_id.is_empty() || signature.is_empty() {
-            return Some(Err(V2Refusal::Malformed("Authorization header is invalid")));
+    let authorizations: Vec<&[u8]> = req
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| *v)
+        .collect();
+    let pairs: Vec<(String, String)> = query_pairs(req.raw_query).collect();
+    let param = |name: &str| -> Result<Option<&str>, V2Refusal> {
+        let mut found = pairs.iter().filter(|(n, _)| n == name);
+        match (found.next(), found.next()) {
+            (Some(_), Some(_)) => Err(V2Refusal::Malformed(
+                "a query parameter of the signature is given twice",
+            )),
+            (first, _) => Ok(first.map(|(_, v)| v.as_str())),
         }
-        return Some(Ok(V2Claim {
-            access_key_id: access_key_id.to_owned(),
-            signature: signature.to_owned(),
-            form: V2Form::Header,
-        }));
-    }
-    let (mut access_key_id, mut signature, mut expires) = (None, None, None);
-    for (name, value) in query_pairs(req.raw_query) {
-        match name.as_str() {
-            "AWSAccessKeyId" => access_key_id = Some(value),
-            "Signature" => signature = Some(value),
-            "Expires" => expires = Some(value),
-            _ => {}
-        }
-    }
-    let (access_key_id, signature) = (access_key_id?, signature?);
-    let Some(expires) = expires.and_then(|e| e.parse::<i64>().ok()) else {
-        return Some(Err(V2Refusal::Malformed(
-            "Invalid date (should be seconds since epoch)",
-        )));
     };
-    Some(Ok(V2Claim {
-        access_key_id,
-        signature,
-        form: V2Form::Presigned { expires },
-    }))
+    let presigned = pairs.iter().any(|(n, _)| n == "Signature");
+    let v2_header = authorizations
+        .iter()
+        .any(|v| v.strip_prefix(b"AWS ".as_slice()).is_some());
+    if !presigned && !v2_header {
+        return None;
+    }
+    Some((|| {
+        if authorizations.len() > 1 || authorizations.iter().any(|v| std::str::from_utf8(v).is_err()) {
+            return Err(V2Refusal::Malformed(
+                "the Authorization header is given twice or is not text",
+            ));
+        }
+        if presigned {
+            let (Some(access_key_id), Some(signature), Some(expires)) =
+                (param("AWSAccessKeyId")?, param("Signature")?, param("Expires")?)
+            else {
+                return Err(V2Refusal::Malformed(
+                    "a presigned URL needs AWSAccessKeyId, Expires and Signature",
+                ));
+            };
+            let expires = expires
+                .parse::<i64>()
+                .map_err(|_| V2Refusal::Malformed("Invalid date (should be seconds since epoch)"))?;
+            return Ok(V2Claim {
+                access_key_id: access_key_id.to_owned(),
+                signature: signature.to_owned(),
+                form: V2Form::Presigned { expires },
+            });
+        }
+        let value = header(req, "authorization").unwrap_or_default();
+        let rest = value.strip_prefix("AWS ").unwrap_or_default();
+        match rest.split_once(':') {
+            Some((access_key_id, signature)) if !access_key_id.is_empty() && !signature.is_empty() => Ok(V2Claim {
+                access_key_id: access_key_id.to_owned(),
+                signature: signature.to_owned(),
+                form: V2Form::Header,
+            }),
+            _ => Err(V2Refusal::Malformed("Authorization header is invalid")),
+        }
+    })())
 }
 
 impl V2Claim {
@@ -237,12 +278,15 @@ fn header<'a>(req: &SignedRequest<'a>, name: &str) -> Option<&'a str> {
         .and_then(|(_, v)| std::str::from_utf8(v).ok())
 }
 
-/// The query's parameters, percent-decoded (`+` stays `+`: S3's signers encode spaces as
-/// `%20`).
+/// The query's parameters, decoded as a form is (`+` is a space), as S3 and s3s read them.
 fn query_pairs(raw_query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     raw_query.split('&').filter(|p| !p.is_empty()).map(|pair| {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(&s.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        };
         (decode(name), decode(value))
     })
 }

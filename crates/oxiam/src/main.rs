@@ -176,6 +176,13 @@ struct ServeArgs {
     /// take only SigV4.
     #[arg(long, env = "OXIAM_ALLOW_SIGV2")]
     allow_sigv2: bool,
+    /// Speak TLS on the listening port with this certificate chain (PEM); requires
+    /// --tls-key. Requests over it carry `aws:SecureTransport` true.
+    #[arg(long, env = "OXIAM_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "OXIAM_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// How the log is written: `text` for people, `json` (one object per line) for
     /// collectors.
     #[arg(long, env = "OXIAM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -258,6 +265,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             EnforcementArg::Log => oxiam_core::Enforcement::Log,
         },
         allow_sigv2: args.allow_sigv2,
+        tls: args
+            .tls_cert
+            .zip(args.tls_key)
+            .map(|(cert, key)| oxiam_server::TlsFiles { cert, key }),
         sinks: Vec::new(),
     };
     let audit_on_stdout = config.audit_log.as_deref() == Some(std::path::Path::new("-"));

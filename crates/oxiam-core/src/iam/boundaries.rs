@@ -106,7 +106,8 @@ impl Oxiam {
             .store
             .permissions_boundary(kind, id)
             .await
-            .map_err(errors::store)?
+            // Read by id after the entity was found: its absence is a race, not the caller's.
+            .map_err(errors::internal)?
             .map(|(arn, _)| arn))
     }
 }

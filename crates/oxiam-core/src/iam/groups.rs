@@ -7,7 +7,7 @@ use oxiam_protocol::iam::{
     ListGroupsResponse, RemoveUserFromGroupRequest, UpdateGroupRequest, errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
-use oxiam_store::{EntityKind, GroupRow, StoreError};
+use oxiam_store::{EntityKind, GroupRow, StoreError, Subject};
 
 use super::users::user_of;
 use super::{page, page_size, resume_after};
@@ -143,7 +143,19 @@ impl Oxiam {
         self.store
             .remove_user_from_group(&group, &user)
             .await
-            .map_err(errors::store)
+            .map_err(|e| match e {
+                // Worded with the names as the caller gave them, as AWS echoes them.
+                StoreError::NotFound {
+                    subject: Subject::Membership { .. },
+                    ..
+                } => errors::store(StoreError::not_found(
+                    Subject::Membership {
+                        group: input.group_name.clone(),
+                    },
+                    input.user_name.as_str(),
+                )),
+                e => errors::store(e),
+            })
     }
 
     pub(super) async fn update_group(&self, caller: &Principal, input: UpdateGroupRequest) -> Result<(), ServiceError> {

@@ -28,8 +28,8 @@ struct Source {
     /// How results name it, as AWS does: a managed policy by its name, an inline policy
     /// as `user_<holder>_<policy>`, an input as `PolicyInputList.N`.
     shown_as: String,
-    /// The text, for the matched statement's position.
-    document: String,
+    /// Where each statement sits in the text (`MatchedStatements` positions).
+    spans: Vec<oxiam_policy::StatementSpan>,
 }
 
 fn invalid(message: impl Into<String>) -> ServiceError {
@@ -67,7 +67,7 @@ fn source(
         parsed,
         kind: source_type,
         shown_as,
-        document: document.to_owned(),
+        spans: oxiam_policy::statement_spans(document),
     })
 }
 
@@ -150,7 +150,7 @@ fn position(p: oxiam_policy::Position) -> Position {
 /// The statement that decided, as the result names it, with where it sits in its document.
 fn matched_statement(sources: &[&Source], s: &StatementRef) -> Statement {
     let source = sources.iter().find(|src| src.policy.id() == &*s.policy_id);
-    let span = source.and_then(|src| oxiam_policy::statement_spans(&src.document).get(s.index).copied());
+    let span = source.and_then(|src| src.spans.get(s.index).copied());
     Statement {
         source_policy_id: Some(source.map_or_else(|| s.policy_id.to_string(), |src| src.shown_as.clone())),
         source_policy_type: source.and_then(|src| src.kind),
@@ -237,8 +237,9 @@ impl Simulation<'_> {
                     _ => Vec::new(),
                 };
                 // EvalDecisionDetails, as AWS fills it: each kind of policy's own say for a
-                // resource of another account; present but empty for one of the caller's
-                // own; absent for `*`.
+                // resource of another account (`*` with another ResourceOwner included);
+                // present but empty for a named resource of the caller's own; absent for
+                // `*` in the caller's account.
                 let cross_account = owner != caller_account;
                 let mut details: Vec<(String, PolicyEvaluationDecisionType)> = Vec::new();
                 if cross_account {
@@ -362,7 +363,7 @@ impl Oxiam {
                 .store
                 .identity_policies(kind, &entity.id)
                 .await
-                .map_err(errors::store)?,
+                .map_err(errors::internal)?,
         };
         let mut sources = Vec::with_capacity(stored.len());
         for policy in stored {
@@ -374,12 +375,14 @@ impl Oxiam {
                 .store
                 .permissions_boundary(kind, &entity.id)
                 .await
-                .map_err(errors::store)?
+                .map_err(errors::internal)?
             {
                 Some((arn, _)) => {
                     let document = self.managed_document(caller, &arn).await?;
+                    // Its own id: the same policy may also be attached.
                     let shown_as = policy_name(&arn);
-                    Some(source(arn, shown_as, &document, PolicyKind::Boundary, None)?)
+                    let id = format!("boundary {arn}");
+                    Some(source(id, shown_as, &document, PolicyKind::Boundary, None)?)
                 }
                 None => None,
             },

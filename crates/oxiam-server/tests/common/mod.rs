@@ -13,6 +13,16 @@ use sqlx::Executor as _;
 pub mod raw;
 
 pub const ACCOUNT: &str = "123456789012";
+/// How a test server differs from the default one.
+#[derive(Default)]
+struct Options {
+    limits: oxiam_server::Limits,
+    test_mode: bool,
+    enforcement: oxiam_core::Enforcement,
+    allow_sigv2: bool,
+    tls: Option<oxiam_server::TlsFiles>,
+}
+
 pub const ROOT_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const ROOT_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
@@ -88,17 +98,24 @@ impl TestServer {
 
     /// A server with these connection limits.
     pub async fn start_with(backend: Backend, limits: oxiam_server::Limits) -> Self {
-        Self::start_configured(backend, limits, false, oxiam_core::Enforcement::Enforce, false).await
+        Self::start_configured(
+            backend,
+            Options {
+                limits,
+                ..Options::default()
+            },
+        )
+        .await
     }
 
     /// A server whose S3 accepts SigV2 signatures (`--allow-sigv2`).
     pub async fn start_allowing_sigv2(backend: Backend) -> Self {
         Self::start_configured(
             backend,
-            oxiam_server::Limits::default(),
-            false,
-            oxiam_core::Enforcement::Enforce,
-            true,
+            Options {
+                allow_sigv2: true,
+                ..Options::default()
+            },
         )
         .await
     }
@@ -107,33 +124,45 @@ impl TestServer {
     pub async fn start_in_test_mode(backend: Backend) -> Self {
         Self::start_configured(
             backend,
-            oxiam_server::Limits::default(),
-            true,
-            oxiam_core::Enforcement::Enforce,
-            false,
+            Options {
+                test_mode: true,
+                ..Options::default()
+            },
         )
         .await
     }
 
     /// A server that lets denials through, recording them (`--enforcement log`).
     pub async fn start_logging_denials(backend: Backend) -> Self {
+        let enforcement = oxiam_core::Enforcement::Log;
         Self::start_configured(
             backend,
-            oxiam_server::Limits::default(),
-            false,
-            oxiam_core::Enforcement::Log,
-            false,
+            Options {
+                enforcement,
+                ..Options::default()
+            },
         )
         .await
     }
 
-    async fn start_configured(
-        backend: Backend,
-        limits: oxiam_server::Limits,
-        test_mode: bool,
-        enforcement: oxiam_core::Enforcement,
-        allow_sigv2: bool,
-    ) -> Self {
+    /// A server speaking TLS with the test certificate (`tests/fixtures/tls`).
+    pub async fn start_with_tls(backend: Backend) -> Self {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+        let tls = oxiam_server::TlsFiles {
+            cert: fixtures.join("server.pem"),
+            key: fixtures.join("server.key"),
+        };
+        Self::start_configured(
+            backend,
+            Options {
+                tls: Some(tls),
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    async fn start_configured(backend: Backend, options: Options) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let records = Arc::new(Records::default());
         let (database_url, pg_database) = match backend {
@@ -162,11 +191,12 @@ impl TestServer {
                 account_id: Some(ACCOUNT.into()),
                 root_key: Some((ROOT_KEY.into(), ROOT_SECRET.into())),
             },
-            limits,
+            limits: options.limits,
             audit_log: Some(dir.path().join("audit.jsonl")),
-            test_mode,
-            enforcement,
-            allow_sigv2,
+            test_mode: options.test_mode,
+            enforcement: options.enforcement,
+            allow_sigv2: options.allow_sigv2,
+            tls: options.tls,
             sinks: vec![records.clone()],
         })
         .await
@@ -257,6 +287,32 @@ where
         aws_sdk_iam::error::SdkError::ServiceError(e) => e.err().message().unwrap_or("").to_owned(),
         other => format!("not a service error: {other:?}"),
     }
+}
+
+/// Each test `name(backend)` once per backend, for tests that start their own kind of
+/// server (the PostgreSQL ones skipped when no database is configured).
+#[macro_export]
+macro_rules! per_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::common::postgres_available() {
+                        super::$name($crate::common::Backend::Postgres).await;
+                    }
+                }
+            )*
+        }
+    };
 }
 
 /// Runs an async test body once per backend.

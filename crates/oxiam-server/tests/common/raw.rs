@@ -47,7 +47,46 @@ impl Reply {
 /// Sends one HTTP/1.1 request and reads the whole reply (the server closes after it).
 pub async fn send(server: &TestServer, method: &str, target: &str, headers: &[(String, String)], body: &str) -> Reply {
     let addr = server.server.as_ref().unwrap().local_addr;
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    exchange(stream, method, target, headers, body).await
+}
+
+/// [`send`] over TLS, trusting only the test CA (`tests/fixtures/tls/ca.pem`), to the
+/// server named `localhost`.
+pub async fn send_tls(
+    server: &TestServer,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &str,
+) -> Reply {
+    use rustls::pki_types::pem::PemObject as _;
+    let addr = server.server.as_ref().unwrap().local_addr;
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem");
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let stream = connector.connect(name, tcp).await.unwrap();
+    exchange(stream, method, target, headers, body).await
+}
+
+async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut stream: S,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &str,
+) -> Reply {
     let mut request = format!(
         "{method} {target} HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
@@ -59,7 +98,9 @@ pub async fn send(server: &TestServer, method: &str, target: &str, headers: &[(S
     request.push_str(body);
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
+    // A TLS peer that closes without close_notify is an error to rustls; the reply is
+    // whole by then all the same.
+    let _ = stream.read_to_end(&mut raw).await;
     let text = String::from_utf8(raw).unwrap();
     let status = text[9..12].parse().unwrap();
     let (head, body) = text
@@ -202,7 +243,7 @@ pub async fn s3_presigned(
 #[expect(clippy::too_many_arguments, reason = "a test helper behind the two above")]
 async fn s3_signed(
     server: &TestServer,
-    (key_id, secret): (&str, &str),
+    credentials: (&str, &str),
     (method, target): (&str, &str),
     extra_headers: &[(String, String)],
     added_headers: &[(String, String)],
@@ -210,58 +251,105 @@ async fn s3_signed(
     time: SystemTime,
     presigned: bool,
 ) -> Reply {
-    use aws_sigv4::http_request::{PayloadChecksumKind, PercentEncodingMode, UriPathNormalizationMode};
     let host = server.server.as_ref().unwrap().local_addr.to_string();
-    let identity: Identity = Credentials::new(key_id, secret, None, None, "test").into();
-    let mut settings = SigningSettings::default();
-    settings.percent_encoding_mode = PercentEncodingMode::Single;
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-    if presigned {
-        settings.signature_location = SignatureLocation::QueryParams;
-        settings.expires_in = Some(Duration::from_secs(300));
-        settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
-    }
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(time)
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    // A request may say its payload is unsigned; the signer then writes that header itself.
-    let unsigned = extra_headers
-        .iter()
-        .any(|(n, v)| n == "x-amz-content-sha256" && v == "UNSIGNED-PAYLOAD");
-    let mut headers = vec![("host".to_owned(), host.clone())];
-    headers.extend(
-        extra_headers
-            .iter()
-            .filter(|(n, _)| n != "x-amz-content-sha256")
-            .cloned(),
-    );
-    let uri = format!("http://{host}{target}");
-    let payload = if unsigned || presigned {
-        SignableBody::UnsignedPayload
-    } else {
-        SignableBody::Bytes(body.as_bytes())
+    let signing = S3Signing {
+        host: &host,
+        credentials,
+        time,
+        presigned,
     };
-    let signable = SignableRequest::new(
-        method,
-        &uri,
-        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        payload,
-    )
-    .unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    headers.extend(instructions.headers().map(|(n, v)| (n.to_owned(), v.to_owned())));
-    headers.extend(added_headers.iter().cloned());
-    let mut target = target.to_owned();
-    for (name, value) in instructions.params() {
-        let sep = if target.contains('?') { '&' } else { '?' };
-        target.push_str(&format!("{sep}{name}={}", url_encode(value)));
-    }
+    let (target, headers) = signing.sign((method, target), extra_headers, added_headers, body);
     send(server, method, &target, &headers, body).await
+}
+
+/// The path and query, and the headers, of a bodiless S3 request signed in its headers as
+/// the SDK signs one, now: for sending some other way ([`send_tls`]).
+pub fn s3_signed_parts(
+    server: &TestServer,
+    credentials: (&str, &str),
+    (method, target): (&str, &str),
+    time: SystemTime,
+) -> (String, Vec<(String, String)>) {
+    let host = server.server.as_ref().unwrap().local_addr.to_string();
+    let signing = S3Signing {
+        host: &host,
+        credentials,
+        time,
+        presigned: false,
+    };
+    signing.sign((method, target), &[], &[], "")
+}
+
+/// Who signs an S3 request, when, for which host, and where the signature goes.
+struct S3Signing<'a> {
+    host: &'a str,
+    credentials: (&'a str, &'a str),
+    time: SystemTime,
+    presigned: bool,
+}
+
+impl S3Signing<'_> {
+    fn sign(
+        &self,
+        (method, target): (&str, &str),
+        extra_headers: &[(String, String)],
+        added_headers: &[(String, String)],
+        body: &str,
+    ) -> (String, Vec<(String, String)>) {
+        let (key_id, secret) = self.credentials;
+        let (host, time, presigned) = (self.host.to_owned(), self.time, self.presigned);
+        use aws_sigv4::http_request::{PayloadChecksumKind, PercentEncodingMode, UriPathNormalizationMode};
+        let identity: Identity = Credentials::new(key_id, secret, None, None, "test").into();
+        let mut settings = SigningSettings::default();
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        if presigned {
+            settings.signature_location = SignatureLocation::QueryParams;
+            settings.expires_in = Some(Duration::from_secs(300));
+            settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
+        }
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("s3")
+            .time(time)
+            .settings(settings)
+            .build()
+            .unwrap()
+            .into();
+        // A request may say its payload is unsigned; the signer then writes that header itself.
+        let unsigned = extra_headers
+            .iter()
+            .any(|(n, v)| n == "x-amz-content-sha256" && v == "UNSIGNED-PAYLOAD");
+        let mut headers = vec![("host".to_owned(), host.clone())];
+        headers.extend(
+            extra_headers
+                .iter()
+                .filter(|(n, _)| n != "x-amz-content-sha256")
+                .cloned(),
+        );
+        let uri = format!("http://{host}{target}");
+        let payload = if unsigned || presigned {
+            SignableBody::UnsignedPayload
+        } else {
+            SignableBody::Bytes(body.as_bytes())
+        };
+        let signable = SignableRequest::new(
+            method,
+            &uri,
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            payload,
+        )
+        .unwrap();
+        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+        headers.extend(instructions.headers().map(|(n, v)| (n.to_owned(), v.to_owned())));
+        headers.extend(added_headers.iter().cloned());
+        let mut target = target.to_owned();
+        for (name, value) in instructions.params() {
+            let sep = if target.contains('?') { '&' } else { '?' };
+            target.push_str(&format!("{sep}{name}={}", url_encode(value)));
+        }
+        (target, headers)
+    }
 }
