@@ -285,6 +285,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         None => None,
     };
     let metrics = Arc::new(Metrics::default());
+    let connection_metrics = metrics.clone();
     let mut sinks: Vec<Arc<dyn oxiam_core::record::RecordSink>> = vec![Arc::new(LogSink), metrics.clone()];
     sinks.extend(config.sinks.iter().cloned());
     let app = pipeline::router(pipeline::App {
@@ -304,7 +305,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let (tx, rx) = oneshot::channel::<()>();
     let limits = config.limits;
     let task = tokio::spawn(async move {
-        listen::serve(listener, app, limits, tls, async move {
+        listen::serve(listener, app, limits, tls, connection_metrics, async move {
             let _ = rx.await;
         })
         .await;

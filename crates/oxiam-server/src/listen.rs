@@ -28,6 +28,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
+
+use crate::Metrics;
+use std::sync::atomic::Ordering;
 use tower_service::Service as _;
 
 /// The limits of every connection. `oxiam serve` sets them from its options.
@@ -71,6 +74,7 @@ pub(crate) async fn serve(
     app: Router,
     limits: Limits,
     tls: Option<TlsAcceptor>,
+    metrics: Arc<Metrics>,
     stop: impl Future<Output = ()>,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -94,9 +98,12 @@ pub(crate) async fn serve(
                 };
                 let Ok(permit) = permits.clone().try_acquire_owned() else {
                     tracing::warn!(%peer, limit = limits.max_connections, "connection refused: too many open");
+                    metrics.connections_refused.fetch_add(1, Ordering::Relaxed);
                     drop(tcp);
                     continue;
                 };
+                metrics.connections_open.fetch_add(1, Ordering::Relaxed);
+                let open = OpenConnection(metrics.clone());
                 // Responses go out in more than one write (headers, then a streamed S3
                 // body): without TCP_NODELAY, Nagle's algorithm holds the second one for the
                 // client's delayed ACK, ~40 ms per request.
@@ -118,6 +125,7 @@ pub(crate) async fn serve(
                         },
                     }
                     drop(permit);
+                    drop(open);
                 });
             }
         }
@@ -132,6 +140,16 @@ pub(crate) async fn serve(
         );
         connections.abort_all();
         while connections.join_next().await.is_some() {}
+    }
+}
+
+/// Counts a connection open for as long as it lives (its task may also be aborted at the
+/// end of a stop's grace period: the count still goes down).
+struct OpenConnection(Arc<Metrics>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.connections_open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -1,11 +1,14 @@
-//! Metrics, from the request records, in Prometheus's text format at `/_oxiam/metrics`:
-//! requests by service, operation, decision and status, and their latency by service.
+//! Metrics, in Prometheus's text format at `/_oxiam/metrics`: from the request records,
+//! requests by service, operation, decision and status, and their latency by service; from
+//! the front door, connections open and refused; from the store, its pool, its read cache
+//! and its group commits.
 //! Every label value is one oxiam chose (an operation of a service, never text a client
 //! sent), so the number of series is bounded.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use oxiam_core::record::{RecordSink, RequestRecord};
 
@@ -31,12 +34,68 @@ pub struct Metrics {
     /// By labels, then by operation: a request already counted allocates nothing.
     requests: Mutex<BTreeMap<Labels, BTreeMap<String, u64>>>,
     latency: Mutex<BTreeMap<&'static str, Latency>>,
+    /// Connections open now.
+    pub(crate) connections_open: AtomicU64,
+    /// Connections closed at once because the cap was reached.
+    pub(crate) connections_refused: AtomicU64,
 }
 
 impl Metrics {
-    /// Everything counted so far, in Prometheus's text exposition format.
-    pub fn render(&self) -> String {
+    /// Everything counted so far, and the store's state, in Prometheus's text exposition
+    /// format.
+    pub fn render(&self, store: &oxiam_store::StoreStats) -> String {
         let mut out = String::new();
+        let gauge = |out: &mut String, name: &str, kind: &str, help: &str, value: u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        };
+        gauge(
+            &mut out,
+            "oxiam_connections_open",
+            "gauge",
+            "Connections open now.",
+            self.connections_open.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut out,
+            "oxiam_connections_refused_total",
+            "counter",
+            "Connections closed at once: the cap on open connections was reached.",
+            self.connections_refused.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut out,
+            "oxiam_db_pool_connections",
+            "gauge",
+            "Database connections the pool holds.",
+            u64::from(store.pool_connections),
+        );
+        gauge(
+            &mut out,
+            "oxiam_db_pool_idle_connections",
+            "gauge",
+            "Database connections of the pool that are idle.",
+            store.pool_idle as u64,
+        );
+        if let Some((hits, misses)) = store.cache {
+            out.push_str("# HELP oxiam_read_cache_lookups_total Lookups of keys, users, entities and boundaries (SQLite): answered from memory (hit) or by a query (miss).\n");
+            out.push_str("# TYPE oxiam_read_cache_lookups_total counter\n");
+            let _ = writeln!(out, "oxiam_read_cache_lookups_total{{result=\"hit\"}} {hits}");
+            let _ = writeln!(out, "oxiam_read_cache_lookups_total{{result=\"miss\"}} {misses}");
+        }
+        if let Some(batches) = &store.batches {
+            out.push_str("# HELP oxiam_group_commit_writes Writes per group commit (SQLite: writes that arrive together share one transaction and one fsync).\n");
+            out.push_str("# TYPE oxiam_group_commit_writes histogram\n");
+            for (bound, n) in oxiam_store::BATCH_SIZE_BOUNDS.iter().zip(&batches.buckets) {
+                let _ = writeln!(out, "oxiam_group_commit_writes_bucket{{le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(
+                out,
+                "oxiam_group_commit_writes_bucket{{le=\"+Inf\"}} {}",
+                batches.batches
+            );
+            let _ = writeln!(out, "oxiam_group_commit_writes_sum {}", batches.writes);
+            let _ = writeln!(out, "oxiam_group_commit_writes_count {}", batches.batches);
+        }
         out.push_str("# HELP oxiam_requests_total Requests answered, by service, operation, decision and status.\n");
         out.push_str("# TYPE oxiam_requests_total counter\n");
         for ((service, decision, status), operations) in lock(&self.requests).iter() {
@@ -127,7 +186,26 @@ mod tests {
         metrics.record(&r);
         r.latency_us = 30_000;
         metrics.record(&r);
-        let text = metrics.render();
+        let store = oxiam_store::StoreStats {
+            pool_connections: 2,
+            pool_idle: 1,
+            cache: Some((5, 3)),
+            batches: Some(oxiam_store::BatchStats {
+                buckets: vec![1, 2, 2, 2, 2, 2, 2, 2],
+                batches: 2,
+                writes: 3,
+            }),
+        };
+        let text = metrics.render(&store);
+        for line in [
+            "oxiam_db_pool_connections 2",
+            r#"oxiam_read_cache_lookups_total{result="hit"} 5"#,
+            r#"oxiam_group_commit_writes_bucket{le="1"} 1"#,
+            r#"oxiam_group_commit_writes_bucket{le="+Inf"} 2"#,
+            "oxiam_group_commit_writes_sum 3",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
         assert!(
             text.contains(r#"oxiam_requests_total{service="iam",operation="GetUser",decision="none",status="200"} 2"#),
             "{text}"

@@ -39,7 +39,7 @@ pub(crate) async fn answer(app: &App, method: &Method, path: &str, client: std::
             "not ready: the database does not answer\n",
         ),
         Some("metrics") => {
-            let mut response = Response::new(Body::from(app.metrics.render()));
+            let mut response = Response::new(Body::from(app.metrics.render(&app.oxiam.store().stats())));
             response.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

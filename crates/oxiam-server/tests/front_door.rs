@@ -90,6 +90,15 @@ async fn connections_beyond_the_cap_are_closed_at_once_and_the_rest_served() {
         assert!(read_to_close(stream, Duration::from_secs(30)).await.is_some());
     }
     still_answers(&server).await;
+    // The metrics saw it: one refused; the eight held are gone, leaving the metrics
+    // request's own connection (and perhaps the last request's, still closing).
+    let (_, metrics) = get(&server, "GET", "/_oxiam/metrics").await;
+    assert!(metrics.contains("\noxiam_connections_refused_total 1\n"), "{metrics}");
+    let open: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("oxiam_connections_open ")?.parse().ok())
+        .unwrap();
+    assert!((1..=2).contains(&open), "{metrics}");
     server.stop().await;
 }
 

@@ -201,6 +201,32 @@ async fn every_request_has_one_record_with_its_decision(server: &TestServer) {
     }
     assert!(!metrics.contains("Drop"), "{metrics}");
     assert!(metrics.contains(r#"oxiam_request_duration_seconds_count{service="s3"}"#));
+    // The front door and the store: this very request's connection is open; the pool holds
+    // connections; on SQLite the read cache answered lookups and the writes above were
+    // group-committed.
+    let value = |name: &str| -> Option<u64> {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+    };
+    assert!(value("oxiam_connections_open").is_some_and(|n| n >= 1), "{metrics}");
+    assert!(value("oxiam_db_pool_connections").is_some_and(|n| n >= 1), "{metrics}");
+    if server.pg_database().is_none() {
+        assert!(
+            value(r#"oxiam_read_cache_lookups_total{result="hit"}"#).is_some_and(|n| n >= 1),
+            "{metrics}"
+        );
+        assert!(
+            value("oxiam_group_commit_writes_count").is_some_and(|n| n >= 1),
+            "{metrics}"
+        );
+        assert!(
+            value("oxiam_group_commit_writes_sum").is_some_and(|n| n >= 1),
+            "{metrics}"
+        );
+    } else {
+        assert!(!metrics.contains("oxiam_read_cache"), "PostgreSQL has no read cache");
+    }
 
     // The audit trail has each of them, once.
     let ids: Vec<String> = server.records.all()[before..]

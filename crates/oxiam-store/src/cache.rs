@@ -43,6 +43,18 @@ impl ReadCache {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// Lookups answered from memory, and lookups that went to the database, so far.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        [
+            self.keys.counts(),
+            self.users.counts(),
+            self.entities.counts(),
+            self.boundaries.counts(),
+        ]
+        .iter()
+        .fold((0, 0), |(h, m), (hits, misses)| (h + hits, m + misses))
+    }
+
     /// A commit ended: everything read before it may be stale.
     pub(crate) fn wrote(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -53,13 +65,23 @@ impl ReadCache {
 #[derive(Debug)]
 pub(crate) struct Cached<K, V> {
     entries: Mutex<HashMap<K, (u64, V)>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl<K, V> Default for Cached<K, V> {
     fn default() -> Self {
         Self {
             entries: Mutex::new(HashMap::new()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
+    }
+}
+
+impl<K, V> Cached<K, V> {
+    fn counts(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 }
 
@@ -75,10 +97,13 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        match self.lock().get(key) {
+        let found = match self.lock().get(key) {
             Some((read_at, value)) if *read_at == generation => Some(value.clone()),
             _ => None,
-        }
+        };
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
     }
 
     /// Keeps `value`, read by a query that began at `generation`.

@@ -156,6 +156,32 @@ impl StoreError {
     }
 }
 
+/// What the store has been doing, for the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Connections the pool holds.
+    pub pool_connections: u32,
+    /// Of those, how many are idle.
+    pub pool_idle: usize,
+    /// On SQLite: lookups answered from the read cache, and those that queried.
+    pub cache: Option<(u64, u64)>,
+    /// On SQLite: the group commits so far.
+    pub batches: Option<BatchStats>,
+}
+
+/// Group commits so far (SQLite).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchStats {
+    /// Commits of at most each of [`BATCH_SIZE_BOUNDS`] writes.
+    pub buckets: Vec<u64>,
+    /// Commits.
+    pub batches: u64,
+    /// Writes in them.
+    pub writes: u64,
+}
+
+pub use write::BATCH_SIZE_BOUNDS;
+
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -251,7 +277,17 @@ impl Store {
         Ok(())
     }
 
-    /// The database this store runs on.
+    /// The pool, the read cache and group commit, as they stand.
+    pub fn stats(&self) -> StoreStats {
+        StoreStats {
+            pool_connections: self.pool.size(),
+            pool_idle: self.pool.num_idle(),
+            cache: self.cache.as_ref().map(|c| c.counts()),
+            batches: self.group_commit.as_ref().map(|g| g.counts.snapshot()),
+        }
+    }
+
+    /// Which database this store runs on.
     pub fn backend(&self) -> Backend {
         self.backend
     }

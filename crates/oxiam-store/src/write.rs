@@ -14,6 +14,7 @@
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Transaction};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
@@ -64,11 +65,47 @@ pub(crate) struct Batch {
     next_savepoint: u64,
     /// Told of every commit, before its writes are acknowledged.
     cache: Option<Arc<ReadCache>>,
+    /// Every commit's size.
+    counts: Arc<BatchCounts>,
 }
 
 struct OpenBatch {
     tx: Transaction<'static, Any>,
     outcome: watch::Sender<Outcome>,
+    /// The writes that joined it.
+    writes: u64,
+}
+
+/// Upper bounds of the batch-size buckets (writes per commit).
+pub const BATCH_SIZE_BOUNDS: [u64; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
+
+/// How group commit has gone: batches committed and the writes in them (for the metrics).
+#[derive(Debug, Default)]
+pub(crate) struct BatchCounts {
+    /// Batches of at most each bound of [`BATCH_SIZE_BOUNDS`] writes.
+    buckets: [AtomicU64; BATCH_SIZE_BOUNDS.len()],
+    batches: AtomicU64,
+    writes: AtomicU64,
+}
+
+impl BatchCounts {
+    fn add(&self, writes: u64) {
+        for (bound, n) in BATCH_SIZE_BOUNDS.iter().zip(&self.buckets) {
+            if writes <= *bound {
+                n.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.writes.fetch_add(writes, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> crate::BatchStats {
+        crate::BatchStats {
+            buckets: self.buckets.iter().map(|n| n.load(Ordering::Relaxed)).collect(),
+            batches: self.batches.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// Group commit for one SQLite database: the batch, and the task that commits it.
@@ -76,6 +113,7 @@ struct OpenBatch {
 pub(crate) struct GroupCommit {
     batch: Arc<Mutex<Batch>>,
     committer: Arc<Notify>,
+    pub(crate) counts: Arc<BatchCounts>,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -87,14 +125,17 @@ impl std::fmt::Debug for GroupCommit {
 impl GroupCommit {
     /// Starts the committer task on the current tokio runtime.
     pub(crate) fn start(cache: Option<Arc<ReadCache>>) -> Self {
+        let counts = Arc::new(BatchCounts::default());
         let group = Self {
             batch: Arc::new(Mutex::new(Batch {
                 open: None,
                 unreleased: None,
                 next_savepoint: 0,
                 cache,
+                counts: counts.clone(),
             })),
             committer: Arc::default(),
+            counts,
         };
         let batch = Arc::downgrade(&group.batch);
         let committer = group.committer.clone();
@@ -122,12 +163,14 @@ impl GroupCommit {
             guard.open = Some(OpenBatch {
                 tx,
                 outcome: watch::channel(None).0,
+                writes: 0,
             });
         }
         let n = guard.next_savepoint;
         guard.next_savepoint += 1;
         guard.unreleased = Some(n);
         let open = guard.open.as_mut().expect("a batch is open");
+        open.writes += 1;
         if let Err(e) = savepoint(&mut open.tx, "SAVEPOINT", n).await {
             // The batch's connection is in an unknown state: end the batch here.
             guard.fail(&e);
@@ -148,7 +191,11 @@ impl Batch {
     async fn commit(&mut self) {
         self.undo_unreleased().await;
         let Some(open) = self.open.take() else { return };
+        let writes = open.writes;
         let outcome = open.tx.commit().await.map_err(|e| Arc::from(e.to_string()));
+        if outcome.is_ok() {
+            self.counts.add(writes);
+        }
         if let Some(cache) = &self.cache {
             cache.wrote();
         }
