@@ -106,8 +106,8 @@ def server(tmp_path_factory):
 
 def serve(tmp_path_factory, backend, extra, scheme="http"):
     """A generator for a fixture: starts `oxiam serve` with `extra` arguments on a free
-    port, yields its Server (endpoint by `scheme`, host `localhost` for https, which the
-    test certificate names), then stops it with SIGTERM and asserts a graceful exit."""
+    port of 127.0.0.1 (which the test certificate names, for https), yields its Server,
+    then stops it with SIGTERM and asserts a graceful exit."""
     binary = _oxiam_binary()
     data_dir = tmp_path_factory.mktemp("oxiam-data")
     log_path = tmp_path_factory.mktemp("oxiam-log") / "oxiam.log"
@@ -131,9 +131,8 @@ def serve(tmp_path_factory, backend, extra, scheme="http"):
         stderr=subprocess.STDOUT,
         env=env,
     )
-    host = "localhost" if scheme == "https" else "127.0.0.1"
     srv = Server(
-        endpoint=f"{scheme}://{host}:{port}",
+        endpoint=f"{scheme}://127.0.0.1:{port}",
         account_id=ACCOUNT_ID,
         root_key_id=root_key_id,
         root_secret=root_secret,
@@ -142,35 +141,43 @@ def serve(tmp_path_factory, backend, extra, scheme="http"):
         log_path=log_path,
         process=process,
     )
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        if process.poll() is not None:
-            log.close()
-            pytest.exit(
-                f"oxiam exited with status {process.returncode} during startup:\n{srv.log_tail()}",
-                returncode=3,
-            )
-        if _port_answers(port) and "oxiam is listening" in log_path.read_text(errors="replace"):
-            break
-        if time.monotonic() > deadline:
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                log.close()
+                pytest.exit(
+                    f"oxiam exited with status {process.returncode} during startup:\n{srv.log_tail()}",
+                    returncode=3,
+                )
+            if _port_answers(port) and "oxiam is listening" in log_path.read_text(errors="replace"):
+                break
+            if time.monotonic() > deadline:
+                process.kill()
+                process.wait()
+                log.close()
+                pytest.exit(f"oxiam did not listen within {STARTUP_TIMEOUT}s:\n{srv.log_tail()}", returncode=3)
+            time.sleep(0.05)
+
+        yield srv
+
+        process.send_signal(signal.SIGTERM)
+        try:
+            status = process.wait(timeout=SHUTDOWN_TIMEOUT)
+        except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
             log.close()
-            pytest.exit(f"oxiam did not listen within {STARTUP_TIMEOUT}s:\n{srv.log_tail()}", returncode=3)
-        time.sleep(0.05)
-
-    yield srv
-
-    process.send_signal(signal.SIGTERM)
-    try:
-        status = process.wait(timeout=SHUTDOWN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+            pytest.fail(f"oxiam did not stop within {SHUTDOWN_TIMEOUT}s of SIGTERM:\n{srv.log_tail()}")
         log.close()
-        pytest.fail(f"oxiam did not stop within {SHUTDOWN_TIMEOUT}s of SIGTERM:\n{srv.log_tail()}")
-    log.close()
-    assert status == 0, f"oxiam exited with status {status} after SIGTERM:\n{srv.log_tail()}"
+        assert status == 0, f"oxiam exited with status {status} after SIGTERM:\n{srv.log_tail()}"
+    finally:
+        # Whatever ended the session (a failure, Ctrl-C), no server is left behind.
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if not log.closed:
+            log.close()
 
 
 # --- clients -----------------------------------------------------------------------------

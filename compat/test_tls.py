@@ -44,7 +44,7 @@ def client(server, service, verify=CA, key=None):
 
 
 def test_boto3_over_tls_with_a_ca_bundle(tls_server):
-    assert tls_server.endpoint.startswith("https://localhost:")
+    assert tls_server.endpoint.startswith("https://127.0.0.1:")
     who = client(tls_server, "sts").get_caller_identity()
     assert who["Arn"] == f"arn:aws:iam::{tls_server.account_id}:root"
     iam = client(tls_server, "iam")

@@ -64,7 +64,10 @@ tokio::task_local! {
     /// read by [`S3Auth::get_secret_key`] when s3s asks for a key's secret. s3s compares
     /// SigV2 signatures itself, in variable time and with no date check, so it is given a
     /// secret only for the key of a SigV2 request oxiam has already verified, in constant
-    /// time, and for no key of a request oxiam refused.
+    /// time, and for no key of a request oxiam refused. The one exception is a browser
+    /// form (PostObject), whose signature is in the body s3s reads: s3s compares a SigV2
+    /// form's signature before the store refuses every SigV2 form, and what that compare
+    /// could reveal (the HMAC of a base64 policy) is no other request's signature.
     static SIGNATURE: SignatureCheck;
 }
 

@@ -114,6 +114,8 @@ pub struct RunningServer {
     pub account_id: String,
     /// A root key generated at this start, to show once.
     pub generated_root_key: Option<(String, String)>,
+    /// It speaks TLS.
+    tls: bool,
     clock: Clock,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
@@ -125,9 +127,10 @@ impl RunningServer {
         &self.clock
     }
 
-    /// The endpoint URL clients use: `http://127.0.0.1:PORT`.
+    /// The endpoint URL clients use: `http://127.0.0.1:PORT`, or `https://…` over TLS.
     pub fn endpoint_url(&self) -> String {
-        format!("http://{}", self.local_addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr)
     }
 
     /// Stops accepting, lets in-flight requests finish, and waits.
@@ -315,11 +318,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         }
         Ok(())
     });
-    tracing::info!(address = %local_addr, account_id = %booted.account_id, "oxiam is listening");
+    tracing::info!(address = %local_addr, account_id = %booted.account_id, tls = config.tls.is_some(), "oxiam is listening");
     Ok(RunningServer {
         local_addr,
         account_id: booted.account_id,
         generated_root_key: booted.generated_root_key,
+        tls: config.tls.is_some(),
         clock,
         shutdown: Some(tx),
         task,

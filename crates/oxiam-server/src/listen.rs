@@ -116,13 +116,21 @@ pub(crate) async fn serve(
                 connections.spawn(async move {
                     match tls {
                         None => connection(tcp, peer, app, limits, stopping, false).await,
-                        // The handshake is held to the header timeout too: a client that
-                        // starts one and stalls is a slowloris all the same.
-                        Some(acceptor) => match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
-                            Ok(Ok(stream)) => connection(stream, peer, app, limits, stopping, true).await,
-                            Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                        },
+                        // The handshake is held to the header timeout too (a client that
+                        // starts one and stalls is a slowloris all the same), and a stop
+                        // ends it at once, as it ends an idle connection.
+                        Some(acceptor) => {
+                            let mut stopped = stopping.clone();
+                            let handshake = tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp));
+                            tokio::select! {
+                                done = handshake => match done {
+                                    Ok(Ok(stream)) => connection(stream, peer, app, limits, stopping, true).await,
+                                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                                },
+                                () = async { drop(stopped.wait_for(|stopping| *stopping).await) } => {}
+                            }
+                        }
                     }
                     drop(permit);
                     drop(open);

@@ -49,7 +49,15 @@ pub(crate) fn acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, Tl
         .map_err(|e| fail(&files.cert, e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|e| fail(&files.key, format!("does not go with the certificate ({e})")))?;
+        .map_err(|e| match e {
+            rustls::Error::InconsistentKeys(_) => fail(&files.key, format!("does not go with the certificate ({e})")),
+            e => fail(
+                &files.key,
+                format!(
+                    "the key and certificate cannot be used ({e}); the key must be unencrypted RSA, ECDSA or Ed25519"
+                ),
+            ),
+        })?;
     // The front door speaks HTTP/1.1 only.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))

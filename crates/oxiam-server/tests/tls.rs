@@ -1,6 +1,7 @@
 //! TLS on the server's port (`--tls-cert`, `--tls-key`): IAM, STS and S3 answer over it,
-//! a plain-HTTP request gets no HTTP answer, and `aws:SecureTransport` is true over TLS
-//! (a Deny on it refuses exactly what it should, on IAM and on S3), false without.
+//! a plain-HTTP request gets no HTTP answer, `aws:SecureTransport` is true over TLS (a Deny
+//! on it refuses exactly what it should, on IAM and on S3), false without, and a stalled
+//! handshake does not hold a stop.
 
 mod common;
 
@@ -143,7 +144,20 @@ async fn s3_tls(server: &TestServer, credentials: (&str, &str), method: &str, ta
     send_tls(server, method, &target, &headers, "").await
 }
 
+/// A stop does not wait for a client that opened a connection and never began its
+/// handshake: it is closed at once, as an idle plain connection is, not after the header
+/// timeout (20 s here).
+async fn a_stop_does_not_wait_for_a_stalled_handshake(backend: Backend) {
+    let server = TestServer::start_with_tls(backend).await;
+    let addr = server.server.as_ref().unwrap().local_addr;
+    let _stalled = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(10), server.stop()).await;
+    assert!(stopped.is_ok(), "the stop waited on a handshake never begun");
+}
+
 per_backend!(
+    a_stop_does_not_wait_for_a_stalled_handshake,
     answers_over_tls_with_secure_transport,
     s3_over_tls_carries_secure_transport,
     without_tls_secure_transport_is_false
