@@ -51,6 +51,7 @@ pub(crate) fn acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, Tl
         .with_single_cert(chain, key)
         .map_err(|e| match e {
             rustls::Error::InconsistentKeys(_) => fail(&files.key, format!("does not go with the certificate ({e})")),
+            rustls::Error::InvalidCertificate(_) => fail(&files.cert, format!("not a usable certificate ({e})")),
             e => fail(
                 &files.key,
                 format!(

@@ -82,27 +82,36 @@ pub const BATCH_SIZE_BOUNDS: [u64; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
 /// How group commit has gone: batches committed and the writes in them (for the metrics).
 #[derive(Debug, Default)]
 pub(crate) struct BatchCounts {
-    /// Batches of at most each bound of [`BATCH_SIZE_BOUNDS`] writes.
-    buckets: [AtomicU64; BATCH_SIZE_BOUNDS.len()],
-    batches: AtomicU64,
+    /// Batches by size: of at most `BATCH_SIZE_BOUNDS[i]` writes and more than the bound
+    /// before (not cumulative: one increment per commit), then those larger than all.
+    sizes: [AtomicU64; BATCH_SIZE_BOUNDS.len() + 1],
     writes: AtomicU64,
 }
 
 impl BatchCounts {
     fn add(&self, writes: u64) {
-        for (bound, n) in BATCH_SIZE_BOUNDS.iter().zip(&self.buckets) {
-            if writes <= *bound {
-                n.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.batches.fetch_add(1, Ordering::Relaxed);
+        let size = BATCH_SIZE_BOUNDS
+            .iter()
+            .position(|bound| writes <= *bound)
+            .unwrap_or(BATCH_SIZE_BOUNDS.len());
+        self.sizes[size].fetch_add(1, Ordering::Relaxed);
         self.writes.fetch_add(writes, Ordering::Relaxed);
     }
 
+    /// Cumulative, as Prometheus reads a histogram, from one load of each size: a scrape
+    /// during a commit sees the commit in every bucket or in none.
     pub(crate) fn snapshot(&self) -> crate::BatchStats {
+        let mut total = 0;
+        let mut buckets = Vec::with_capacity(BATCH_SIZE_BOUNDS.len());
+        for (i, n) in self.sizes.iter().enumerate() {
+            total += n.load(Ordering::Relaxed);
+            if i < BATCH_SIZE_BOUNDS.len() {
+                buckets.push(total);
+            }
+        }
         crate::BatchStats {
-            buckets: self.buckets.iter().map(|n| n.load(Ordering::Relaxed)).collect(),
-            batches: self.batches.load(Ordering::Relaxed),
+            buckets,
+            batches: total,
             writes: self.writes.load(Ordering::Relaxed),
         }
     }
@@ -170,7 +179,6 @@ impl GroupCommit {
         guard.next_savepoint += 1;
         guard.unreleased = Some(n);
         let open = guard.open.as_mut().expect("a batch is open");
-        open.writes += 1;
         if let Err(e) = savepoint(&mut open.tx, "SAVEPOINT", n).await {
             // The batch's connection is in an unknown state: end the batch here.
             guard.fail(&e);
@@ -193,7 +201,8 @@ impl Batch {
         let Some(open) = self.open.take() else { return };
         let writes = open.writes;
         let outcome = open.tx.commit().await.map_err(|e| Arc::from(e.to_string()));
-        if outcome.is_ok() {
+        // A batch of writes that all failed commits nothing: not a group commit.
+        if outcome.is_ok() && writes > 0 {
             self.counts.add(writes);
         }
         if let Some(cache) = &self.cache {
@@ -265,6 +274,8 @@ impl WriteTx {
                 let n = *n;
                 let open = guard.open.as_mut().expect("a batch is open while a write holds it");
                 savepoint(&mut open.tx, "RELEASE", n).await?;
+                // Counted once released: a write rolled back is none of the batch's.
+                open.writes += 1;
                 let outcome = open.outcome.subscribe();
                 guard.unreleased = None;
                 outcome

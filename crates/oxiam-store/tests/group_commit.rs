@@ -176,3 +176,38 @@ async fn futures_outcomes<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<
     }
     out
 }
+
+/// The metrics' group commits count the writes that committed: a write that failed (and
+/// was rolled back) is in no batch, and a batch of nothing but it is no commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_sizes_count_only_committed_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    store.bootstrap_account(ACCOUNT, 0).await.unwrap();
+    let before = store.stats().batches.expect("SQLite counts its group commits");
+    let create = |name: &'static str, id: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .create_user(NewUser {
+                    account_id: ACCOUNT,
+                    user_id: id,
+                    name,
+                    path: "/",
+                    created_at: 0,
+                    tags: &[],
+                    permissions_boundary: None,
+                })
+                .await
+        }
+    };
+    create("first", "AIDABATCH000000000001").await.unwrap();
+    let conflict = create("FIRST", "AIDABATCH000000000002").await;
+    assert!(matches!(conflict, Err(StoreError::Conflict { .. })), "{conflict:?}");
+    create("second", "AIDABATCH000000000003").await.unwrap();
+    let after = store.stats().batches.unwrap();
+    assert_eq!(after.writes - before.writes, 2, "{before:?} → {after:?}");
+    assert_eq!(after.batches - before.batches, 2, "{before:?} → {after:?}");
+    // Cumulative: every batch of one write is under each bound.
+    assert!(after.buckets.iter().all(|n| *n == after.batches), "{after:?}");
+}
