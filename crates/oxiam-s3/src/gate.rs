@@ -422,9 +422,11 @@ impl Gate {
             .is_some();
         // A signature refused before s3s saw it, which s3s may not even have asked about
         // (it skips an Authorization header that is not text).
-        if let Ok(SignatureCheck::Refused(refusal)) = SIGNATURE.try_with(Clone::clone) {
-            return Err(refusal.to_s3_error(self.clock.now()));
-        }
+        let sigv2 = match SIGNATURE.try_with(Clone::clone) {
+            Ok(SignatureCheck::Refused(refusal)) => return Err(refusal.to_s3_error(self.clock.now())),
+            Ok(SignatureCheck::SigV2(_)) => true,
+            _ => false,
+        };
         // Anonymous requests: oxiam has no anonymous principal.
         let Some(credentials) = cx.credentials() else {
             return Err(errors::access_denied());
@@ -432,7 +434,6 @@ impl Gate {
         let access_key = credentials.access_key.clone();
         let signed_with = credentials.secret_key.expose().to_owned();
         let query = cx.uri().query();
-        let sigv2 = Self::signed_with_sigv2();
         if sigv2 && !self.allow_sigv2 {
             return Err(errors::sigv2_refused());
         }

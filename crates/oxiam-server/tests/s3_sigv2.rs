@@ -33,41 +33,48 @@ fn http_date(unix: i64) -> String {
         .unwrap()
 }
 
-/// A request signed with SigV2 in its `Authorization` header, dated `date`, sent.
-async fn v2_send(
-    server: &TestServer,
+/// The SigV2 signature `secret` makes of a request with these headers (no query).
+fn v2_signature(secret: &str, (method, path): (&str, &str), headers: &[(String, String)], form: V2Form) -> String {
+    let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+    let request = SignedRequest {
+        method,
+        raw_path: path,
+        raw_query: "",
+        headers: &pairs,
+        body: b"",
+    };
+    sign(secret, &string_to_sign(&request, form))
+}
+
+/// `headers` with a `Date` of `date` and the SigV2 `Authorization` header signing them.
+fn v2_signed(
     (key, secret): (&str, &str),
     (method, path): (&str, &str),
     mut headers: Vec<(String, String)>,
+    date: i64,
+) -> Vec<(String, String)> {
+    headers.push(("Date".to_owned(), http_date(date)));
+    let signature = v2_signature(secret, (method, path), &headers, V2Form::Header);
+    headers.push(("Authorization".to_owned(), format!("AWS {key}:{signature}")));
+    headers
+}
+
+/// A request signed with SigV2 in its `Authorization` header, dated `date`, sent.
+async fn v2_send(
+    server: &TestServer,
+    credentials: (&str, &str),
+    (method, path): (&str, &str),
+    headers: Vec<(String, String)>,
     body: &str,
     date: i64,
 ) -> Reply {
-    headers.push(("Date".to_owned(), http_date(date)));
-    let authorization = {
-        let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
-        let request = SignedRequest {
-            method,
-            raw_path: path,
-            raw_query: "",
-            headers: &pairs,
-            body: b"",
-        };
-        format!("AWS {key}:{}", sign(secret, &string_to_sign(&request, V2Form::Header)))
-    };
-    headers.push(("Authorization".to_owned(), authorization));
+    let headers = v2_signed(credentials, (method, path), headers, date);
     send(server, method, path, &headers, body).await
 }
 
 /// A GET presigned with SigV2, good until `expires`.
 fn v2_presigned(path: &str, (key, secret): (&str, &str), expires: i64) -> String {
-    let request = SignedRequest {
-        method: "GET",
-        raw_path: path,
-        raw_query: "",
-        headers: &[],
-        body: b"",
-    };
-    let signature = sign(secret, &string_to_sign(&request, V2Form::Presigned { expires }));
+    let signature = v2_signature(secret, ("GET", path), &[], V2Form::Presigned { expires });
     let signature = url_encode(&signature);
     format!("{path}?AWSAccessKeyId={key}&Expires={expires}&Signature={signature}")
 }
@@ -169,21 +176,7 @@ async fn held_to_aws_rules_when_allowed(backend: Backend) {
     );
 
     // A header added to a signed request: every x-amz-* header is signed in SigV2.
-    let date = now();
-    let mut headers = vec![("Date".to_owned(), http_date(date))];
-    let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
-    let signed = SignedRequest {
-        method: "GET",
-        raw_path: "/sigv2-bucket/greeting",
-        raw_query: "",
-        headers: &pairs,
-        body: b"",
-    };
-    let authorization = format!(
-        "AWS {ROOT_KEY}:{}",
-        sign(ROOT_SECRET, &string_to_sign(&signed, V2Form::Header))
-    );
-    headers.push(("Authorization".to_owned(), authorization));
+    let mut headers = v2_signed(ROOT, ("GET", "/sigv2-bucket/greeting"), Vec::new(), now());
     headers.push(("x-amz-security-token".to_owned(), "smuggled".to_owned()));
     let smuggled = send(&server, "GET", "/sigv2-bucket/greeting", &headers, "").await;
     assert_eq!((smuggled.status, smuggled.code()), (403, "SignatureDoesNotMatch"));
@@ -247,15 +240,7 @@ async fn v2_send_after(server: &TestServer, before: &[u8], date: i64) -> (u16, S
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let path = "/sigv2-bucket/greeting";
     let headers = [("Date".to_owned(), http_date(date))];
-    let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
-    let request = SignedRequest {
-        method: "GET",
-        raw_path: path,
-        raw_query: "",
-        headers: &pairs,
-        body: b"",
-    };
-    let signature = sign(ROOT_SECRET, &string_to_sign(&request, V2Form::Header));
+    let signature = v2_signature(ROOT_SECRET, ("GET", path), &headers, V2Form::Header);
     let mut raw = format!(
         "GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ndate: {}\r\nauthorization: ",
         http_date(date)
@@ -309,20 +294,21 @@ async fn a_second_authorization_header_smuggles_nothing(backend: Backend) {
 async fn the_query_signature_is_the_one_checked(backend: Backend) {
     let server = TestServer::start_allowing_sigv2(backend).await;
     make_bucket(&server).await;
-    let url = "/sigv2-bucket?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=9999999999&Signature=Zm9yZ2Vk";
-    let date = now();
-    let mut headers = vec![("Date".to_owned(), http_date(date))];
-    let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
-    let request = SignedRequest {
-        method: "GET",
-        raw_path: "/sigv2-bucket",
-        raw_query: "",
-        headers: &pairs,
-        body: b"",
-    };
-    let signature = sign(ROOT_SECRET, &string_to_sign(&request, V2Form::Header));
-    headers.push(("Authorization".to_owned(), format!("AWS {ROOT_KEY}:{signature}")));
-    let reply = send(&server, "GET", url, &headers, "").await;
+    // Mallory signs the header rightly with her own key; the query names the root's.
+    let iam = server.root_iam();
+    iam.create_user().user_name("mallory").send().await.unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("mallory")
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    let mallory = (key.access_key_id.as_str(), key.secret_access_key.as_str());
+    let url = format!("/sigv2-bucket?AWSAccessKeyId={ROOT_KEY}&Expires=9999999999&Signature=Zm9yZ2Vk");
+    let headers = v2_signed(mallory, ("GET", "/sigv2-bucket"), Vec::new(), now());
+    let reply = send(&server, "GET", &url, &headers, "").await;
     assert_eq!(
         (reply.status, reply.code()),
         (403, "SignatureDoesNotMatch"),
