@@ -7,6 +7,10 @@
 //! - At most `max_connections` are open; one more is accepted and closed at once (the
 //!   listen queue never fills with clients that cannot be served), while the requests of
 //!   those already open go on.
+//! - A response sent before its request's body was read to the end says
+//!   `Connection: close`, and the connection closes after it: the rest of that body (or a
+//!   body the client holds back for a `100 Continue` never sent) would otherwise be read as
+//!   the next request, and a client that reused the connection would find it closed under it.
 //! - Stopping closes the listener at once, lets in-flight requests finish, and after
 //!   `grace` drops whatever connections remain, whatever their clients are doing.
 
@@ -14,6 +18,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -174,12 +179,23 @@ async fn connection<S>(
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
-        let mut request = request.map(|body| axum::body::Body::new(TimedBody::new(body, limits.body_timeout)));
+        let read_to_end = Arc::new(AtomicBool::new(request.body().is_end_stream()));
+        let mut request =
+            request.map(|body| axum::body::Body::new(TimedBody::new(body, limits.body_timeout, read_to_end.clone())));
         request.extensions_mut().insert(ConnectInfo(peer));
         if secure {
             request.extensions_mut().insert(SecureTransport);
         }
-        app.clone().call(request)
+        let response = app.clone().call(request);
+        async move {
+            let mut response = response.await?;
+            if !read_to_end.load(Ordering::Acquire) {
+                response
+                    .headers_mut()
+                    .insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+            }
+            Ok::<_, std::convert::Infallible>(response)
+        }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -202,19 +218,22 @@ async fn connection<S>(
     }
 }
 
-/// A request body that fails when the client lets `timeout` pass without sending more.
+/// A request body that fails when the client lets `timeout` pass without sending more, and
+/// sets `read_to_end` once it has been read to its end.
 struct TimedBody {
     inner: Incoming,
     timeout: Duration,
     deadline: Pin<Box<tokio::time::Sleep>>,
+    read_to_end: Arc<AtomicBool>,
 }
 
 impl TimedBody {
-    fn new(inner: Incoming, timeout: Duration) -> Self {
+    fn new(inner: Incoming, timeout: Duration, read_to_end: Arc<AtomicBool>) -> Self {
         Self {
             inner,
             timeout,
             deadline: Box::pin(tokio::time::sleep(timeout)),
+            read_to_end,
         }
     }
 }
@@ -234,6 +253,9 @@ impl HttpBody for TimedBody {
             Poll::Ready(frame) => {
                 let next = tokio::time::Instant::now() + this.timeout;
                 this.deadline.as_mut().reset(next);
+                if frame.is_none() || this.inner.is_end_stream() {
+                    this.read_to_end.store(true, Ordering::Release);
+                }
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
             Poll::Pending => match this.deadline.as_mut().poll(cx) {

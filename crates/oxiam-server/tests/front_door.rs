@@ -254,3 +254,104 @@ async fn an_oversized_xml_body_is_refused_after_a_bounded_read() {
     assert!(!sent_all, "the whole 32 MB body was read");
     server.stop().await;
 }
+
+/// Reads one response from a connection kept open: its head (lower-cased) and body.
+async fn read_response(stream: &mut TcpStream) -> Option<(String, String)> {
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    while raw.len() < head_end + length {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&chunk[..n]);
+    }
+    Some((
+        head,
+        String::from_utf8_lossy(&raw[head_end..head_end + length]).into_owned(),
+    ))
+}
+
+/// An upload the server refuses before reading its body: botocore sends `Expect:
+/// 100-continue` and holds the body back until asked, or a client sends it all at once. The
+/// server answers without reading it, so the connection may not carry another request unless
+/// the body was drained; the answer must then say `Connection: close`, or the client puts
+/// the connection back in its pool and its next call finds it closed (a ConnectionClosedError
+/// in boto3). Either the answer says so and the connection closes, or the next request on
+/// it is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_sent_before_the_body_was_read_closes_the_connection_only_when_it_says_so() {
+    use common::raw::{s3_send, s3_signed_parts};
+    use std::time::SystemTime;
+
+    let server = TestServer::start(Backend::Sqlite).await;
+    let root = (common::ROOT_KEY, common::ROOT_SECRET);
+    let made = s3_send(&server, root, "PUT", "/uploads", &[], "", SystemTime::now()).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let iam = server.root_iam();
+    iam.create_user().user_name("nobody").send().await.unwrap();
+    let key = iam.create_access_key().user_name("nobody").send().await.unwrap();
+    let key = key.access_key().unwrap();
+    let nobody = (key.access_key_id(), key.secret_access_key());
+
+    for held_back in [true, false] {
+        let body = "hello";
+        let (target, headers) = s3_signed_parts(
+            &server,
+            nobody,
+            ("PUT", "/uploads/notes.txt"),
+            &[],
+            body,
+            SystemTime::now(),
+        );
+        let mut request = format!("PUT {target} HTTP/1.1\r\ncontent-length: {}\r\n", body.len());
+        for (name, value) in &headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if held_back {
+            request.push_str("expect: 100-continue\r\n\r\n");
+        } else {
+            request.push_str("\r\n");
+            request.push_str(body);
+        }
+        let mut stream = connect(&server).await;
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let (head, answer) = read_response(&mut stream).await.expect("the upload was answered");
+        assert!(head.starts_with("http/1.1 403"), "{head}{answer}");
+        assert!(answer.contains("<Code>AccessDenied</Code>"), "{answer}");
+        if head.lines().any(|line| line == "connection: close") {
+            let rest = read_to_close(&mut stream, Duration::from_secs(10)).await;
+            assert_eq!(rest.as_deref(), Some(""), "held back: {held_back}");
+        } else {
+            let host = server.server.as_ref().unwrap().local_addr;
+            stream
+                .write_all(format!("GET /_oxiam/health HTTP/1.1\r\nhost: {host}\r\n\r\n").as_bytes())
+                .await
+                .unwrap();
+            let next = read_response(&mut stream).await;
+            assert!(
+                next.as_ref().is_some_and(|(head, _)| head.starts_with("http/1.1 200")),
+                "held back: {held_back}: the connection was closed without a word: {next:?}"
+            );
+        }
+    }
+    server.stop().await;
+}

@@ -140,7 +140,8 @@ async fn without_tls_secure_transport_is_false(backend: Backend) {
 
 /// An S3 request signed as the SDK signs one, sent over TLS.
 async fn s3_tls(server: &TestServer, credentials: (&str, &str), method: &str, target: &str) -> Reply {
-    let (target, headers) = common::raw::s3_signed_parts(server, credentials, (method, target), SystemTime::now());
+    let (target, headers) =
+        common::raw::s3_signed_parts(server, credentials, (method, target), &[], "", SystemTime::now());
     send_tls(server, method, &target, &headers, "").await
 }
 

@@ -262,12 +262,15 @@ async fn s3_signed(
     send(server, method, &target, &headers, body).await
 }
 
-/// The path and query, and the headers, of a bodiless S3 request signed in its headers as
-/// the SDK signs one, now: for sending some other way ([`send_tls`]).
+/// The path and query, and the headers, of an S3 request with `body` signed in its headers
+/// as the SDK signs one, at `time`: for sending some other way ([`send_tls`], or a head
+/// written by hand).
 pub fn s3_signed_parts(
     server: &TestServer,
     credentials: (&str, &str),
     (method, target): (&str, &str),
+    extra_headers: &[(String, String)],
+    body: &str,
     time: SystemTime,
 ) -> (String, Vec<(String, String)>) {
     let host = server.server.as_ref().unwrap().local_addr.to_string();
@@ -277,7 +280,7 @@ pub fn s3_signed_parts(
         time,
         presigned: false,
     };
-    signing.sign((method, target), &[], &[], "")
+    signing.sign((method, target), extra_headers, &[], body)
 }
 
 /// Who signs an S3 request, when, for which host, and where the signature goes.
