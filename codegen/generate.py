@@ -12,8 +12,12 @@ What comes out, per service (`crates/oxiam-protocol/src/generated/<service>.rs`)
 - `decode`: AWS Query form pairs -> typed `Request`, checking the model's
   constraints (required, length, pattern, range, enum) with IAM's ValidationError texts;
 - `Response::write_result`: typed output -> XML inside the `{Op}Result` element;
+- `Request::audit_parameters` / `Response::audit_elements`: typed input / output -> the
+  JSON of an audit event's `requestParameters` / `responseElements`, members named as
+  CloudTrail names them and every member the model marks sensitive hidden;
 - the modeled errors, with their wire code and HTTP status.
-The hand-written runtime those call lives beside it (`query.rs`, `validate.rs`, `xml.rs`).
+The hand-written runtime those call lives beside it (`query.rs`, `validate.rs`, `xml.rs`,
+`json.rs`).
 """
 
 import hashlib
@@ -235,6 +239,7 @@ class Gen:
             self.emit_decoder(name)
         if is_output:
             self.emit_encoder(name)
+        self.emit_json(name)
 
     # ---- member reflection ----
     def member_arms(self, struct_name):
@@ -399,6 +404,61 @@ class Gen:
         self.w("}")
         self.w()
 
+    # ---- audit JSON ----
+    def json_value(self, shape_name, expr):
+        """Rust statements writing the value of shape `shape_name` at reference `expr`."""
+        s = self.shapes[shape_name]
+        t = s["type"]
+        if t == "structure":
+            return "(%s).write_json(out);" % expr
+        if t == "list":
+            inner = self.json_value(s["member"]["shape"], "item")
+            return "out.begin_array(); for item in (%s).iter() { %s } out.end_array();" % (expr, inner)
+        if t == "map":
+            key = "k.as_str()"
+            if self.shapes[s["key"]["shape"]].get("sensitive"):
+                raise ValueError("a sensitive map key cannot be hidden")
+            inner = self.json_value(s["value"]["shape"], "val")
+            return ("out.begin_object(); for (k, val) in (%s).iter() { out.key(%s); %s } out.end_object();"
+                    % (expr, key, inner))
+        if t == "string":
+            if s.get("sensitive"):
+                return "out.hidden();"
+            if "enum" in s:
+                return "out.string((%s).as_str());" % expr
+            return "out.string(%s);" % expr
+        if s.get("sensitive"):
+            return "out.hidden();"
+        if t in ("integer", "long"):
+            return "out.number(i64::from(*%s));" % expr
+        if t == "boolean":
+            return "out.boolean(*%s);" % expr
+        if t == "timestamp":
+            return "out.string(&(%s).to_iso8601());" % expr
+        if t == "blob":
+            return "out.bytes(%s);" % expr
+        raise ValueError(t)
+
+    def emit_json(self, name):
+        s = self.shapes[name]
+        tn = self.type_name(name)
+        required = set(s.get("required", []))
+        self.w("impl crate::json::ToJson for %s {" % tn)
+        self.w("    #[allow(unused_variables, reason = \"generated for every operation; some have no members\")]")
+        self.w("    fn write_json(&self, out: &mut crate::json::JsonWriter) {")
+        self.w("        out.begin_object();")
+        for mname, m in s["members"].items():
+            f = "self.%s" % snake(mname)
+            key = rust_str(camel_lower(mname))
+            if mname in required:
+                self.w("        out.key(%s); %s" % (key, self.json_value(m["shape"], "&" + f)))
+            else:
+                self.w("        if let Some(x) = &%s { out.key(%s); %s }" % (f, key, self.json_value(m["shape"], "x")))
+        self.w("        out.end_object();")
+        self.w("    }")
+        self.w("}")
+        self.w()
+
     def run(self):
         ops = sorted(self.ops.values(), key=lambda o: o["name"])
         self.root_inputs = set()
@@ -483,6 +543,17 @@ class Gen:
         self.w()
         # Member reflection: what authorization builds resources and condition keys from.
         self.w("impl Request {")
+        self.w("    /// The request's members as an audit event's `requestParameters` (JSON): `None`")
+        self.w("    /// when it has none. Members the model marks sensitive are hidden.")
+        self.w("    pub fn audit_parameters(&self) -> Option<String> {")
+        self.w("        match self {")
+        for o in ops:
+            if "input" in o:
+                self.w("            Self::%s(x) => crate::json::object_of(x)," % o["name"])
+            else:
+                self.w("            Self::%s => None," % o["name"])
+        self.w("        }")
+        self.w("    }")
         self.w("    /// The top-level member whose wire name is `name`, when it is set and holds a value")
         self.w("    /// authorization can read (text, numbers, flags, lists of text, tags). Members the")
         self.w("    /// model marks sensitive are never returned.")
@@ -549,6 +620,17 @@ class Gen:
             self.w("            Self::%s%s => Operation::%s," % (o["name"], pat, o["name"]))
         self.w("        }")
         self.w("    }")
+        self.w("    /// The response's members as an audit event's `responseElements` (JSON): `None`")
+        self.w("    /// when it has none. Members the model marks sensitive are hidden.")
+        self.w("    pub fn audit_elements(&self) -> Option<String> {")
+        self.w("        match self {")
+        for o in ops:
+            if "output" in o:
+                self.w("            Self::%s(x) => crate::json::object_of(x)," % o["name"])
+            else:
+                self.w("            Self::%s => None," % o["name"])
+        self.w("        }")
+        self.w("    }")
         self.w("    /// Writes the members of the `{Op}Result` element (nothing for output-less operations).")
         self.w("    pub fn write_result(&self, out: &mut crate::xml::XmlWriter) {")
         self.w("        use crate::xml::ToXml;")
@@ -609,6 +691,8 @@ class Gen:
             "use crate::validate::{Pattern, ValidationError, Violations};",
             "#[allow(unused_imports, reason = \"generated code imports what any operation may need\")]",
             "use crate::{Sensitive, Timestamp};",
+            "#[allow(unused_imports, reason = \"generated code imports what any operation may need\")]",
+            "use crate::json::ToJson as _;",
             "",
             "/// The API version every request names in `Version`.",
             "pub const API_VERSION: &str = %s;" % rust_str(self.meta["apiVersion"]),

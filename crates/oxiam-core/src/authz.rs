@@ -105,6 +105,33 @@ pub struct Verdict {
     pub decided_by: String,
     /// `false` for a denial let through by `--enforcement log`: it would have been refused.
     pub enforced: bool,
+    /// The statement that decided, when one did (an Allow, or a Deny).
+    pub statement: Option<DecidingStatement>,
+}
+
+/// The policy statement that decided an access, for the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecidingStatement {
+    /// The policy: a managed policy's ARN, or an inline policy as `user/NAME/POLICY`
+    /// (`group/…`, `role/…`), or the resource-based, boundary or session policy's id.
+    pub policy: String,
+    /// The statement's `Sid`, if it has one.
+    pub sid: Option<String>,
+    /// Its index in the policy's `Statement` list, from 0.
+    pub index: usize,
+    /// The condition keys its `Condition` block tested.
+    pub condition_keys: Vec<String>,
+}
+
+impl DecidingStatement {
+    fn of(s: &oxiam_policy::StatementRef) -> Self {
+        Self {
+            policy: s.policy_id.to_string(),
+            sid: s.sid.as_deref().map(str::to_owned),
+            index: s.index,
+            condition_keys: s.condition_keys.iter().map(|k| k.to_string()).collect(),
+        }
+    }
 }
 
 impl Verdict {
@@ -115,6 +142,7 @@ impl Verdict {
             outcome,
             decided_by: decided_by.into(),
             enforced: true,
+            statement: None,
         }
     }
 
@@ -130,9 +158,13 @@ impl Verdict {
             Some(sid) => format!("{}#{sid}", s.policy_id),
             None => format!("{} statement {}", s.policy_id, s.index + 1),
         };
+        let by = |outcome, s: &oxiam_policy::StatementRef| Self {
+            statement: Some(DecidingStatement::of(s)),
+            ..Self::new(access, outcome, statement(s))
+        };
         match &decision.reason {
-            Reason::Allowed(s) => Self::new(access, Outcome::Allowed, statement(s)),
-            Reason::ExplicitDeny(s) => Self::new(access, Outcome::ExplicitDeny, statement(s)),
+            Reason::Allowed(s) => by(Outcome::Allowed, s),
+            Reason::ExplicitDeny(s) => by(Outcome::ExplicitDeny, s),
             Reason::RootAccount => Self::new(access, Outcome::Allowed, "account root"),
             Reason::NoAllow { missing } => Self::new(
                 access,

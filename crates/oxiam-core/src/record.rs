@@ -28,6 +28,11 @@ pub struct RequestRecord {
     pub principal_id: Option<String>,
     /// The caller's account.
     pub account_id: Option<String>,
+    /// An IAM user caller's name (CloudTrail's `userIdentity.userName`).
+    pub user_name: Option<String>,
+    /// For a caller signing with temporary credentials: when they were issued, and the
+    /// role they are a session of (CloudTrail's `userIdentity.sessionContext`).
+    pub session_context: Option<SessionContext>,
     /// The access key the request was signed with (the one it claimed, if it failed
     /// authentication).
     pub access_key_id: Option<String>,
@@ -41,6 +46,15 @@ pub struct RequestRecord {
     pub verdicts: Vec<Verdict>,
     /// The error code of a failed request (`AccessDenied`, `NoSuchEntity`, …).
     pub error_code: Option<String>,
+    /// The message the caller was given with it.
+    pub error_message: Option<String>,
+    /// The request's parameters as a JSON object, values the model marks sensitive hidden
+    /// (CloudTrail's `requestParameters`); filled only while an audit trail is kept.
+    pub request_parameters: Option<String>,
+    /// The answer's elements as a JSON object, likewise hidden (`responseElements`); filled
+    /// only while an audit trail is kept, and only for requests that may change something
+    /// (CloudTrail leaves them out of read-only events).
+    pub response_elements: Option<String>,
     /// For a server fault, what went wrong inside (never sent to the client).
     pub fault: Option<std::sync::Arc<str>>,
     /// The HTTP status answered.
@@ -61,6 +75,26 @@ impl RequestRecord {
         self.principal_id = Some(principal.unique_id());
         self.account_id = Some(principal.account_id.clone());
         self.access_key_id = Some(access_key_id.to_owned());
+        self.user_name = principal.user_name().map(str::to_owned);
+        self.session_context = principal.session.as_ref().map(|session| SessionContext {
+            issued_at: session.issued_at,
+            issuer: match &principal.kind {
+                crate::PrincipalKind::AssumedRole { role_id, role_name, .. } => Some(SessionIssuer {
+                    principal_id: role_id.clone(),
+                    arn: principal.role_arn().unwrap_or_default(),
+                    account_id: principal.account_id.clone(),
+                    user_name: role_name.clone(),
+                }),
+                _ => None,
+            },
+        });
+    }
+
+    /// Notes how the request failed.
+    pub fn set_error(&mut self, error: &oxiam_protocol::ServiceError) {
+        self.error_code = Some(error.kind.code.to_owned());
+        self.error_message = Some(error.message.clone());
+        self.fault.clone_from(&error.cause);
     }
 
     /// The verdict that decided the request: the denial if one refused it, else the last
@@ -71,6 +105,29 @@ impl RequestRecord {
             .find(|v| v.outcome != Outcome::Allowed)
             .or_else(|| self.verdicts.last())
     }
+}
+
+/// What temporary credentials tell about the session that signed a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionContext {
+    /// Unix seconds when the credentials were issued (`attributes.creationDate`).
+    pub issued_at: i64,
+    /// The role of a role session (`sessionIssuer`); none for GetSessionToken's sessions,
+    /// which act as the user or root that asked.
+    pub issuer: Option<SessionIssuer>,
+}
+
+/// The role a session was issued for, as CloudTrail's `sessionIssuer` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionIssuer {
+    /// The role's id (`AROA…`).
+    pub principal_id: String,
+    /// The role's ARN.
+    pub arn: String,
+    /// The role's account.
+    pub account_id: String,
+    /// The role's name.
+    pub user_name: String,
 }
 
 /// Somewhere finished records go. Called on the request's task, after its answer is
@@ -118,6 +175,7 @@ mod tests {
             outcome,
             decided_by: "p#s".into(),
             enforced: true,
+            statement: None,
         }
     }
 

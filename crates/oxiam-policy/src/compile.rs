@@ -140,6 +140,9 @@ pub(crate) enum Applies {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CStatement {
     pub(crate) sid: Option<Arc<str>>,
+    /// The condition keys the statement tests, as first written, each once (for the
+    /// record of a decision: [`crate::StatementRef::condition_keys`]).
+    pub(crate) condition_keys: Arc<[Arc<str>]>,
     pub(crate) effect: Effect,
     not_action: bool,
     actions: Vec<ActionPattern>,
@@ -417,8 +420,15 @@ impl CompiledPolicy {
                     )
                 });
                 let (needs, needs_from) = needed_vars(s.resource.as_ref(), resources.as_ref().map_or(&[], |(_, p)| p));
+                let mut condition_keys: Vec<Arc<str>> = Vec::new();
+                for c in &s.conditions {
+                    if !condition_keys.iter().any(|k| k.eq_ignore_ascii_case(&c.key)) {
+                        condition_keys.push(Arc::from(c.key.as_str()));
+                    }
+                }
                 CStatement {
                     sid: s.sid.as_deref().map(Arc::from),
+                    condition_keys: condition_keys.into(),
                     effect: s.effect,
                     not_action: s.action.not,
                     actions: s.action.values.iter().map(|a| ActionPattern::compile(a)).collect(),

@@ -124,6 +124,9 @@ pub struct StatementRef {
     pub index: usize,
     /// The statement's `Sid`, if it has one.
     pub sid: Option<Arc<str>>,
+    /// The condition keys the statement's `Condition` block tests (each once, as first
+    /// written): the keys a decision by this statement evaluated.
+    pub condition_keys: Arc<[Arc<str>]>,
 }
 
 /// Why a request was allowed or denied.
@@ -269,6 +272,7 @@ pub(crate) fn statement_ref(p: &CompiledPolicy, index: u32) -> StatementRef {
         policy_id: p.id_arc().clone(),
         index: index as usize,
         sid: p.statements[index as usize].sid.clone(),
+        condition_keys: p.statements[index as usize].condition_keys.clone(),
     }
 }
 

@@ -4,8 +4,10 @@
 //! The request path uses this crate twice: [`query::QueryParams::parse`] then a service's
 //! `decode` turn a form body into a typed request, and [`encode_response`] /
 //! [`encode_error`] turn a typed response or an error into the XML envelope clients expect.
+//! The audit trail reads the same typed values as JSON ([`json`]), sensitive members hidden.
 //! Nothing here does I/O; `generated/` is written by `codegen/generate.py`.
 
+pub mod json;
 pub mod query;
 pub mod validate;
 pub mod xml;

@@ -132,3 +132,14 @@ impl<T: XmlText + ?Sized> XmlText for &T {
         (**self).write_text(out)
     }
 }
+
+/// The text of the first `<name>` element of a small XML document (an error's `Code` or
+/// `Message`), unescaped; `None` if there is none or its text cannot be unescaped.
+pub fn element_text(document: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = document.find(&open)? + open.len();
+    let end = start + document[start..].find(&format!("</{name}>"))?;
+    quick_xml::escape::unescape(&document[start..end])
+        .ok()
+        .map(|text| text.into_owned())
+}

@@ -402,7 +402,11 @@ impl S3Access for Gate {
         let slot = cx.extensions_mut().get::<RecordSlot>().cloned();
         if let Some(slot) = &slot {
             let op = cx.s3_op().name().to_owned();
-            slot.update(|r| r.operation = Some(op));
+            let parameters = request_parameters(cx.s3_path(), cx.headers());
+            slot.update(|r| {
+                r.operation = Some(op);
+                r.request_parameters = parameters;
+            });
         }
         let result = self.check_request(cx, slot.as_ref()).await;
         if let (Err(e), Some(slot)) = (&result, &slot) {
@@ -547,6 +551,28 @@ fn oxiam_protocol_access_denied() -> oxiam_core::ServiceError {
 /// A header's value as text, if present and valid UTF-8.
 fn header_text(headers: &http::HeaderMap, name: http::header::HeaderName) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// An S3 request's parameters as CloudTrail's data events name them (`bucketName`, `Host`,
+/// `key`), for the audit trail.
+fn request_parameters(path: &s3s::path::S3Path, headers: &HeaderMap) -> Option<String> {
+    let mut out = oxiam_protocol::json::JsonWriter::default();
+    out.begin_object();
+    if let Some(bucket) = path.get_bucket_name() {
+        out.key("bucketName");
+        out.string(bucket);
+    }
+    if let Some(host) = headers.get(http::header::HOST).and_then(|v| v.to_str().ok()) {
+        out.key("Host");
+        out.string(host);
+    }
+    if let Some(key) = path.get_object_key() {
+        out.key("key");
+        out.string(key);
+    }
+    out.end_object();
+    let json = out.finish();
+    (json != "{}").then_some(json)
 }
 
 #[cfg(test)]

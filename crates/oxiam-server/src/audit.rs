@@ -1,8 +1,12 @@
 //! The audit trail: every request as one line of JSON in a file, shaped like a CloudTrail
 //! record (`eventTime`, `eventSource`, `eventName`, `awsRegion`, `sourceIPAddress`,
-//! `userAgent`, `userIdentity`, `errorCode`, `requestID`, `eventID`, `readOnly`,
-//! `recipientAccountId`), with an `oxiam` section saying what authorization decided and by
-//! which statement, access by access.
+//! `userAgent`, `userIdentity` with its `sessionContext`, `requestParameters`,
+//! `responseElements`, `errorCode`, `errorMessage`, `requestID`, `eventID`, `readOnly`,
+//! `eventType`, `recipientAccountId`), with an `oxiam` section saying what authorization
+//! decided and by which statement (policy, Sid, index, the condition keys it tested),
+//! access by access. Parameters and elements are the generated wire layer's, with every
+//! value the service model marks sensitive (secret keys, passwords, private keys) written
+//! as CloudTrail writes it: `HIDDEN_DUE_TO_SECURITY_REASONS`.
 //!
 //! An event is written before its response is sent, and a request whose event cannot be
 //! written fails (500) rather than go unrecorded: an audit trail that can silently miss
@@ -21,6 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use oxiam_core::record::RequestRecord;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 /// The audit trail's file.
 #[derive(Debug)]
@@ -114,6 +119,12 @@ impl AuditTrail {
     }
 }
 
+/// Whether an operation of the Query protocol only reads: CloudTrail records no
+/// `responseElements` for those.
+pub(crate) fn read_only_operation(service: oxiam_core::Service, operation: &str) -> bool {
+    read_only(&format!("{}:{operation}", service.signing_name())).unwrap_or(false)
+}
+
 /// Whether an action only reads (its access level is List or Read), as CloudTrail's
 /// `readOnly` says.
 fn read_only(action: &str) -> Option<bool> {
@@ -137,12 +148,17 @@ pub struct Event<'r> {
     source_ip_address: Option<String>,
     user_agent: Option<&'r str>,
     user_identity: UserIdentity<'r>,
+    request_parameters: Option<Box<RawValue>>,
+    response_elements: Option<Box<RawValue>>,
     error_code: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'r str>,
     #[serde(rename = "requestID")]
     request_id: &'r str,
     #[serde(rename = "eventID")]
     event_id: String,
     read_only: Option<bool>,
+    event_type: &'static str,
     recipient_account_id: Option<&'r str>,
     oxiam: Oxiam<'r>,
 }
@@ -156,6 +172,39 @@ struct UserIdentity<'r> {
     arn: Option<&'r str>,
     account_id: Option<&'r str>,
     access_key_id: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_context: Option<SessionContext<'r>>,
+}
+
+/// How temporary credentials were issued (`userIdentity.sessionContext`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionContext<'r> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_issuer: Option<SessionIssuer<'r>>,
+    attributes: SessionAttributes,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionIssuer<'r> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    principal_id: &'r str,
+    arn: &'r str,
+    account_id: &'r str,
+    user_name: &'r str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionAttributes {
+    creation_date: String,
+    /// oxiam issues no session through MFA (yet): always `"false"`, as text, as CloudTrail
+    /// writes it.
+    mfa_authenticated: &'static str,
 }
 
 /// oxiam's own section: what authorization decided, and the answer.
@@ -176,8 +225,20 @@ struct Verdict<'r> {
     resource: &'r str,
     decision: &'static str,
     decided_by: &'r str,
+    /// The statement that decided, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statement: Option<Statement<'r>>,
     /// `false`: a denial `--enforcement log` let through.
     enforced: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Statement<'r> {
+    policy: &'r str,
+    sid: Option<&'r str>,
+    index: usize,
+    condition_keys: &'r [String],
 }
 
 impl<'r> Event<'r> {
@@ -198,11 +259,29 @@ impl<'r> Event<'r> {
                 arn: r.principal.as_deref(),
                 account_id: r.account_id.as_deref(),
                 access_key_id: r.access_key_id.as_deref(),
+                user_name: r.user_name.as_deref(),
+                session_context: r.session_context.as_ref().map(|s| SessionContext {
+                    session_issuer: s.issuer.as_ref().map(|i| SessionIssuer {
+                        kind: "Role",
+                        principal_id: &i.principal_id,
+                        arn: &i.arn,
+                        account_id: &i.account_id,
+                        user_name: &i.user_name,
+                    }),
+                    attributes: SessionAttributes {
+                        creation_date: oxiam_protocol::Timestamp(s.issued_at).to_iso8601(),
+                        mfa_authenticated: "false",
+                    },
+                }),
             },
+            request_parameters: raw_json(r.request_parameters.as_deref()),
+            response_elements: raw_json(r.response_elements.as_deref()),
             error_code: r.error_code.as_deref(),
+            error_message: r.error_message.as_deref(),
             request_id: &r.request_id,
             event_id: oxiam_core::ids::request_id(),
             read_only: decision.and_then(|v| read_only(&v.action)),
+            event_type: "AwsApiCall",
             recipient_account_id: r.account_id.as_deref(),
             oxiam: Oxiam {
                 decision: decision.map(|v| v.outcome.as_str()),
@@ -215,6 +294,12 @@ impl<'r> Event<'r> {
                         resource: &v.resource,
                         decision: v.outcome.as_str(),
                         decided_by: &v.decided_by,
+                        statement: v.statement.as_ref().map(|s| Statement {
+                            policy: &s.policy,
+                            sid: s.sid.as_deref(),
+                            index: s.index,
+                            condition_keys: &s.condition_keys,
+                        }),
                         enforced: v.enforced,
                     })
                     .collect(),
@@ -223,4 +308,10 @@ impl<'r> Event<'r> {
             },
         }
     }
+}
+
+/// JSON the wire layer wrote, embedded as it is (`None` if it is somehow not JSON: the
+/// event is still written, without it).
+fn raw_json(text: Option<&str>) -> Option<Box<RawValue>> {
+    RawValue::from_string(text?.to_owned()).ok()
 }

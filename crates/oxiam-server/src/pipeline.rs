@@ -327,26 +327,22 @@ async fn serve_s3(app: &App, mut request: http::Request<Body>, recorder: &mut Re
         .catch_unwind()
         .await
         .unwrap_or_else(|_| oxiam_s3::internal_error(&request_id));
-    // The S3 endpoint's errors are small XML documents held in memory: their code is read
-    // back for the record (a refusal by the gate has already set it). A HEAD's error has
-    // no body, and its record no code.
+    // The S3 endpoint's errors are small XML documents held in memory: their code and
+    // message are read back for the record (a refusal by the gate has already set the
+    // code). A HEAD's error has no body, and its record no code.
     if response.status().as_u16() >= 400 {
-        let code = response.body().bytes().and_then(|b| error_code(&b));
+        let body = response.body().bytes();
+        let text = body.as_deref().and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("");
+        let code = oxiam_protocol::xml::element_text(text, "Code");
+        let message = oxiam_protocol::xml::element_text(text, "Message");
         slot.update(|r| {
             if r.error_code.is_none() {
                 r.error_code = code;
             }
+            r.error_message = message;
         });
     }
     response.map(Body::new)
-}
-
-/// The `<Code>` of an XML error document.
-fn error_code(body: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(body).ok()?;
-    let start = text.find("<Code>")? + "<Code>".len();
-    let end = start + text[start..].find("</Code>")?;
-    Some(text[start..end].to_owned())
 }
 
 /// A request of a protocol the pipeline speaks itself: every stage after routing.
@@ -364,8 +360,7 @@ async fn serve<P: Protocol>(
     let received = match receive(peer, request).await {
         Ok(r) => r,
         Err(e) => {
-            record.error_code = Some(e.kind.code.to_owned());
-            record.fault.clone_from(&e.cause);
+            record.set_error(&e);
             let service = signed_service.unwrap_or(P::DEFAULT_SERVICE);
             return http_response(protocol.encode_error(service, &request_id, &e));
         }
@@ -381,10 +376,19 @@ async fn serve<P: Protocol>(
         record.service = service.signing_name();
         record.operation = protocol.operation(&parsed).map(str::to_owned);
         match run(protocol, app, &received, parsed, record).await {
-            Ok(executed) => protocol.encode(&request_id, &executed),
+            Ok(executed) => {
+                if app.audit.is_some()
+                    && !record
+                        .operation
+                        .as_deref()
+                        .is_some_and(|op| crate::audit::read_only_operation(service, op))
+                {
+                    record.response_elements = executed.audit_elements();
+                }
+                protocol.encode(&request_id, &executed)
+            }
             Err(e) => {
-                record.error_code = Some(e.kind.code.to_owned());
-                record.fault.clone_from(&e.cause);
+                record.set_error(&e);
                 protocol.encode_error(service, &request_id, &e)
             }
         }
@@ -392,9 +396,9 @@ async fn serve<P: Protocol>(
     .catch_unwind()
     .await;
     let encoded = outcome.unwrap_or_else(|_| {
-        let e = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.");
-        record.error_code = Some(e.kind.code.to_owned());
-        record.fault = Some("panicked while serving the request".into());
+        let e = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.")
+            .with_cause(&"panicked while serving the request");
+        record.set_error(&e);
         protocol.encode_error(service, &request_id, &e)
     });
     http_response(encoded)
@@ -429,7 +433,8 @@ async fn run<P: Protocol>(
     };
     record.set_caller(&caller.principal, &caller.claim.access_key_id);
     record.region = Some(caller.claim.region.clone());
-    let outcome = authorize_and_execute(protocol, oxiam, received, &caller, parsed, now, record).await;
+    let audited = app.audit.is_some();
+    let outcome = authorize_and_execute(protocol, oxiam, received, &caller, parsed, now, audited, record).await;
     // Last use is noted whatever the answer: the key was used.
     oxiam.record(&caller, now);
     outcome
@@ -475,7 +480,9 @@ fn header_text(received: &Received, name: &str) -> Option<String> {
         .and_then(|(_, v)| String::from_utf8(v.clone()).ok())
 }
 
-/// decode → authorize → execute, for an authenticated caller; each verdict is kept.
+/// decode → authorize → execute, for an authenticated caller; each verdict is kept, and
+/// when `audited`, the request's parameters.
+#[expect(clippy::too_many_arguments, reason = "the stage's inputs, each named")]
 async fn authorize_and_execute<P: Protocol>(
     protocol: &P,
     oxiam: &Oxiam,
@@ -483,6 +490,7 @@ async fn authorize_and_execute<P: Protocol>(
     caller: &Authenticated,
     parsed: P::Parsed,
     now: i64,
+    audited: bool,
     record: &mut RequestRecord,
 ) -> Result<Executed, ServiceError> {
     let principal = &caller.principal;
@@ -498,7 +506,11 @@ async fn authorize_and_execute<P: Protocol>(
         record.verdicts.extend(refusal.verdict.map(|v| *v));
         refusal.error
     };
-    match protocol.decode(parsed)? {
+    let decoded = protocol.decode(parsed)?;
+    if audited {
+        record.request_parameters = decoded.audit_parameters();
+    }
+    match decoded {
         Decoded::Iam(request) => {
             for access in oxiam.accesses(principal, &request).await? {
                 let verdict = oxiam

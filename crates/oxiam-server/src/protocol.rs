@@ -17,10 +17,30 @@ pub(crate) enum Decoded {
     Sts(sts::Request),
 }
 
+impl Decoded {
+    /// The request's parameters for the audit trail (JSON, sensitive values hidden).
+    pub(crate) fn audit_parameters(&self) -> Option<String> {
+        match self {
+            Decoded::Iam(request) => request.audit_parameters(),
+            Decoded::Sts(request) => request.audit_parameters(),
+        }
+    }
+}
+
 /// A typed answer of one of those services.
 pub(crate) enum Executed {
     Iam(iam::Response),
     Sts(sts::Response),
+}
+
+impl Executed {
+    /// The answer's elements for the audit trail (JSON, sensitive values hidden).
+    pub(crate) fn audit_elements(&self) -> Option<String> {
+        match self {
+            Executed::Iam(response) => response.audit_elements(),
+            Executed::Sts(response) => response.audit_elements(),
+        }
+    }
 }
 
 /// An answer on the wire.

@@ -273,9 +273,299 @@ async fn an_abandoned_request_is_recorded(server: &TestServer) {
     assert_eq!(trail.matches(abandoned[0].request_id.as_str()).count(), 1, "{trail}");
 }
 
+/// The audit event of a Query reply (its `<RequestId>`) or an S3 reply, read from the trail.
+fn event_of(server: &TestServer, reply: &Reply) -> serde_json::Value {
+    let id = record_of(server, reply).request_id;
+    let trail = std::fs::read_to_string(server.audit_path()).unwrap();
+    let mut events = trail
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|e| e["requestID"] == id.as_str());
+    let event = events.next().unwrap_or_else(|| panic!("no event of {id}"));
+    assert!(events.next().is_none(), "one event of {id}");
+    event
+}
+
+const GUARDED: &str = r#"{"Version":"2012-10-17","Statement":[
+    {"Sid":"Everything","Effect":"Allow","Action":"*","Resource":"*"},
+    {"Sid":"NoRedTeam","Effect":"Deny","Action":"iam:CreateUser","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"red"}}},
+    {"Sid":"NoSecrets","Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::audited/secret"},
+    {"Sid":"NotThatRole","Effect":"Deny","Action":"sts:AssumeRole","Resource":"arn:aws:iam::123456789012:role/forbidden"}]}"#;
+
+/// A user with `policy` inline (as `p`), or none, and its access key.
+async fn user_with(server: &TestServer, name: &str, policy: Option<&str>) -> (String, String) {
+    let iam = server.root_iam();
+    iam.create_user().user_name(name).send().await.unwrap();
+    if let Some(policy) = policy {
+        iam.put_user_policy()
+            .user_name(name)
+            .policy_name("p")
+            .policy_document(policy)
+            .send()
+            .await
+            .unwrap();
+    }
+    let key = iam.create_access_key().user_name(name).send().await.unwrap();
+    let key = key.access_key().unwrap();
+    (key.access_key_id().to_owned(), key.secret_access_key().to_owned())
+}
+
+/// The decision of an event, its deciding statement's policy, Sid, index and condition keys.
+fn decided(event: &serde_json::Value) -> (String, serde_json::Value) {
+    let decision = event["oxiam"]["decision"].as_str().unwrap_or("none").to_owned();
+    let verdicts = event["oxiam"]["verdicts"].as_array().unwrap();
+    let deciding = verdicts
+        .iter()
+        .find(|v| v["decision"] != "Allowed")
+        .or(verdicts.last())
+        .unwrap();
+    (decision, deciding["statement"].clone())
+}
+
+fn statement(sid: &str, index: u64, keys: &[&str]) -> serde_json::Value {
+    serde_json::json!({"policy": "user/guarded/p", "sid": sid, "index": index, "conditionKeys": keys})
+}
+
+/// The audit trail's event of an allowed, an implicitly denied and an explicitly denied
+/// request, on IAM, STS and S3: each names the statement that decided (policy, Sid, index,
+/// the condition keys it tested), carries the request's parameters and, for a write, the
+/// answer's elements, with every secret hidden; a role session's events name its role.
+async fn the_audit_trail_says_what_was_asked_and_what_decided(server: &TestServer) {
+    let guarded = user_with(server, "guarded", Some(GUARDED)).await;
+    let bare = user_with(server, "bare", None).await;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    for role in ["open", "forbidden"] {
+        let made = call(
+            server,
+            &iam(&format!(
+                "Action=CreateRole&RoleName={role}&AssumeRolePolicyDocument={}",
+                common::raw::url_encode(&trust)
+            )),
+            "iam",
+        )
+        .await;
+        assert_eq!(made.status, 200, "{}", made.body);
+    }
+    let hidden = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+    // IAM, allowed: a new key's secret is in the answer, and nowhere in the trail.
+    let reply = call_as(
+        server,
+        &guarded.0,
+        &guarded.1,
+        &iam("Action=CreateAccessKey&UserName=bare"),
+        "iam",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let event = event_of(server, &reply);
+    assert_eq!(decided(&event), ("Allowed".to_owned(), statement("Everything", 0, &[])));
+    assert_eq!(event["requestParameters"], serde_json::json!({"userName": "bare"}));
+    let new_key = &event["responseElements"]["accessKey"];
+    assert_eq!(new_key["secretAccessKey"], hidden, "{event}");
+    assert_eq!(new_key["userName"], "bare");
+    assert!(reply.body.contains(new_key["accessKeyId"].as_str().unwrap()));
+    let secret = oxiam_protocol::xml::element_text(&reply.body, "SecretAccessKey").unwrap();
+    assert!(!std::fs::read_to_string(server.audit_path()).unwrap().contains(&secret));
+    assert_eq!(event["userIdentity"]["userName"], "guarded");
+    assert_eq!(event["userIdentity"]["type"], "IAMUser");
+    assert!(event["userIdentity"].get("sessionContext").is_none(), "{event}");
+    assert_eq!(
+        (&event["readOnly"], &event["eventType"]),
+        (&serde_json::json!(false), &serde_json::json!("AwsApiCall"))
+    );
+
+    // A read: its parameters, no elements (as CloudTrail).
+    let reply = call_as(
+        server,
+        &guarded.0,
+        &guarded.1,
+        &iam("Action=GetUser&UserName=bare"),
+        "iam",
+    )
+    .await;
+    let event = event_of(server, &reply);
+    assert_eq!(event["requestParameters"], serde_json::json!({"userName": "bare"}));
+    assert_eq!(
+        (&event["responseElements"], &event["readOnly"]),
+        (&serde_json::Value::Null, &serde_json::json!(true))
+    );
+
+    // IAM, explicitly denied by a statement with a condition: the key it tested is named.
+    let red = iam("Action=CreateUser&UserName=red&Tags.member.1.Key=team&Tags.member.1.Value=red");
+    let reply = call_as(server, &guarded.0, &guarded.1, &red, "iam").await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    let event = event_of(server, &reply);
+    assert_eq!(
+        decided(&event),
+        (
+            "ExplicitDeny".to_owned(),
+            statement("NoRedTeam", 1, &["aws:RequestTag/team"])
+        )
+    );
+    assert_eq!(
+        event["requestParameters"],
+        serde_json::json!({"userName": "red", "tags": [{"key": "team", "value": "red"}]})
+    );
+    assert_eq!(event["responseElements"], serde_json::Value::Null);
+    assert_eq!(event["errorCode"], "AccessDenied");
+    assert_eq!(
+        event["errorMessage"].as_str(),
+        oxiam_protocol::xml::element_text(&reply.body, "Message").as_deref()
+    );
+
+    // IAM, implicitly denied: no statement decided.
+    let reply = call_as(server, &bare.0, &bare.1, &iam("Action=ListUsers"), "iam").await;
+    let event = event_of(server, &reply);
+    assert_eq!(decided(&event), ("ImplicitDeny".to_owned(), serde_json::Value::Null));
+    assert_eq!(event["requestParameters"], serde_json::Value::Null);
+
+    // STS, allowed: the session's secret is hidden; its key and the role are named.
+    let assume = |role: &str| {
+        format!(
+            "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::{ACCOUNT}:role/{role}&RoleSessionName=audited"
+        )
+    };
+    let reply = call_as(server, &guarded.0, &guarded.1, &assume("open"), "sts").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let event = event_of(server, &reply);
+    assert_eq!(decided(&event), ("Allowed".to_owned(), statement("Everything", 0, &[])));
+    assert_eq!(
+        event["requestParameters"],
+        serde_json::json!({"roleArn": format!("arn:aws:iam::{ACCOUNT}:role/open"), "roleSessionName": "audited"})
+    );
+    let credentials = &event["responseElements"]["credentials"];
+    assert_eq!(credentials["secretAccessKey"], hidden, "{event}");
+    let session_key = oxiam_protocol::xml::element_text(&reply.body, "AccessKeyId").unwrap();
+    let session_secret = oxiam_protocol::xml::element_text(&reply.body, "SecretAccessKey").unwrap();
+    let session_token = oxiam_protocol::xml::element_text(&reply.body, "SessionToken").unwrap();
+    assert_eq!(credentials["accessKeyId"], session_key.as_str());
+    assert!(
+        !std::fs::read_to_string(server.audit_path())
+            .unwrap()
+            .contains(&session_secret)
+    );
+
+    // STS, explicitly denied.
+    let reply = call_as(server, &guarded.0, &guarded.1, &assume("forbidden"), "sts").await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    let event = event_of(server, &reply);
+    assert_eq!(
+        decided(&event),
+        ("ExplicitDeny".to_owned(), statement("NotThatRole", 3, &[]))
+    );
+
+    // STS, implicitly denied: the trust policy names the account, and nothing of the
+    // caller's allows it.
+    let reply = call_as(server, &bare.0, &bare.1, &assume("open"), "sts").await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert_eq!(decided(&event_of(server, &reply)).0, "ImplicitDeny");
+
+    // A role session's requests name the role it is a session of, and when it began.
+    let session = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .endpoint_url(server.endpoint())
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                &session_key,
+                &session_secret,
+                Some(session_token),
+                None,
+                "test",
+            ))
+            .build(),
+    );
+    assert!(session.list_users().send().await.is_err(), "the role has no policy");
+    let trail = std::fs::read_to_string(server.audit_path()).unwrap();
+    let event: serde_json::Value = trail
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|e| e["userIdentity"]["accessKeyId"] == session_key.as_str())
+        .expect("the session's event");
+    assert_eq!(event["userIdentity"]["type"], "AssumedRole");
+    assert_eq!(
+        event["userIdentity"]["sessionContext"]["sessionIssuer"],
+        serde_json::json!({
+            "type": "Role",
+            "principalId": event["userIdentity"]["principalId"].as_str().unwrap().split(':').next().unwrap(),
+            "arn": format!("arn:aws:iam::{ACCOUNT}:role/open"),
+            "accountId": ACCOUNT,
+            "userName": "open",
+        })
+    );
+    let began = &event["userIdentity"]["sessionContext"]["attributes"];
+    assert_eq!(began["mfaAuthenticated"], "false");
+    assert!(
+        began["creationDate"].as_str().is_some_and(|d| d.ends_with('Z')),
+        "{event}"
+    );
+
+    // S3: allowed, explicitly denied, implicitly denied.
+    let root = (ROOT_KEY, ROOT_SECRET);
+    let now = SystemTime::now;
+    assert_eq!(
+        s3_send(server, root, "PUT", "/audited", &[], "", now()).await.status,
+        200
+    );
+    assert_eq!(
+        s3_send(server, root, "PUT", "/audited/secret", &[], "x", now())
+            .await
+            .status,
+        200
+    );
+    let reply = s3_send(
+        server,
+        (&guarded.0, &guarded.1),
+        "PUT",
+        "/audited/notes",
+        &[],
+        "y",
+        now(),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let event = event_of(server, &reply);
+    assert_eq!(decided(&event), ("Allowed".to_owned(), statement("Everything", 0, &[])));
+    assert_eq!(event["requestParameters"]["bucketName"], "audited");
+    assert_eq!(event["requestParameters"]["key"], "notes");
+    let reply = s3_send(
+        server,
+        (&guarded.0, &guarded.1),
+        "GET",
+        "/audited/secret",
+        &[],
+        "",
+        now(),
+    )
+    .await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    let event = event_of(server, &reply);
+    assert_eq!(
+        decided(&event),
+        ("ExplicitDeny".to_owned(), statement("NoSecrets", 2, &[]))
+    );
+    assert_eq!(
+        (&event["errorCode"], event["errorMessage"].as_str()),
+        (
+            &serde_json::json!("AccessDenied"),
+            oxiam_protocol::xml::element_text(&reply.body, "Message").as_deref()
+        )
+    );
+    let reply = s3_send(server, (&bare.0, &bare.1), "GET", "/audited/notes", &[], "", now()).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert_eq!(
+        decided(&event_of(server, &reply)),
+        ("ImplicitDeny".to_owned(), serde_json::Value::Null)
+    );
+}
+
 on_both_backends!(
     every_request_has_one_record_with_its_decision,
-    an_abandoned_request_is_recorded
+    an_abandoned_request_is_recorded,
+    the_audit_trail_says_what_was_asked_and_what_decided
 );
 
 /// `--enforcement log` lets a denied request through, and records it as what it would have
