@@ -156,6 +156,7 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
         resource: bound.arn,
         shown_as: bound.shown_as,
         keys: Vec::new(),
+        resource_is_prefix: false,
     };
     let mut resource_tag_prefixes = Vec::new();
     let mut boundary_from_target = false;

@@ -32,6 +32,10 @@ pub struct Access {
     /// The condition keys the action defines, with their values in this request
     /// (`iam:PolicyARN`, `s3:prefix`, `aws:RequestTag/team`, `aws:TagKeys`, …).
     pub keys: Vec<(String, Vec<String>)>,
+    /// `resource` is a prefix standing for every resource under it: the question is
+    /// whether the action may be allowed on some of them (`oxiam_policy::EvalOptions::
+    /// resource_prefix`), asked before the resources themselves are known.
+    pub resource_is_prefix: bool,
 }
 
 impl Access {
@@ -42,6 +46,7 @@ impl Access {
             resource: resource.into(),
             shown_as: None,
             keys: Vec::new(),
+            resource_is_prefix: false,
         }
     }
 }
@@ -522,6 +527,7 @@ impl Oxiam {
         if let Some(rp) = resource_policy {
             request = request.with_resource_account(rp.owner_account);
         }
+        request.options.resource_prefix = access.resource_is_prefix;
         let set = PolicySet {
             identity: &policies.identity,
             resource: resource.as_ref(),

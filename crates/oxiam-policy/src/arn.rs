@@ -148,6 +148,28 @@ impl ArnPattern {
         }
     }
 
+    /// Whether the pattern matches some resource whose ARN (or text) begins with `prefix`,
+    /// split into `split` if it is an ARN: "may any resource under this prefix match". A
+    /// pattern holding variables is taken to (it may, for some value of them).
+    pub(crate) fn matches_some_resource_under(&self, prefix: &str, split: Option<&[&str; 6]>) -> bool {
+        match self {
+            ArnPattern::Any => true,
+            ArnPattern::Plain(g) => g.matches_some_extension_of(prefix),
+            ArnPattern::Arn { prefix: head, resource } => {
+                let Some(parts) = split else {
+                    return false;
+                };
+                if !head.matches(prefix, parts) {
+                    return false;
+                }
+                match resource {
+                    ResourcePart::Glob(g) => g.matches_some_extension_of(parts[5]),
+                    ResourcePart::Template(_) => true,
+                }
+            }
+        }
+    }
+
     /// Like [`ArnPattern::matches`], but tells apart a pattern holding variables that matched
     /// `value` up to them: [`Hit::Maybe`] when its first five segments match and the
     /// resource part starts with its literal text, but the whole does not match (perhaps

@@ -72,6 +72,9 @@ pub(crate) struct Target<'a> {
     pub(crate) has_boundary: bool,
     /// The simulator's "every resource" (see [`crate::EvalOptions::any_resource`]).
     pub(crate) any_resource: bool,
+    /// The resource stands for every resource under it (see
+    /// [`crate::EvalOptions::resource_prefix`]).
+    pub(crate) resource_prefix: bool,
 }
 
 /// A policy variable without a default in a statement's `Resource`/`NotResource` element.
@@ -174,6 +177,9 @@ impl CStatement {
         if self.actions.iter().any(|p| p.matches(&t.action)) == self.not_action {
             return Applies::No;
         }
+        if t.resource_prefix {
+            return self.applies_under_prefix(t, scratch);
+        }
         // The simulator's "every resource" lets any Allow apply, but a Deny only where it
         // covers everything: a Deny of some resources does not deny the action as a whole.
         let every_resource = t.any_resource && self.effect == Effect::Allow;
@@ -208,6 +214,34 @@ impl CStatement {
             {
                 return self.ignored(var, why, t, scratch);
             }
+        }
+        let Some(strength) = self.principal_strength(t) else {
+            return Applies::No;
+        };
+        if !self.conditions.iter().all(|c| c.eval(t.context, scratch)) {
+            return Applies::No;
+        }
+        Applies::Yes(strength)
+    }
+
+    /// [`CStatement::applies`] when the request's resource stands for every resource that
+    /// begins with it ([`crate::EvalOptions::resource_prefix`]): an Allow applies if its
+    /// resource element may match one of them (a `NotResource` is taken to leave one); a
+    /// Deny only if its resource element is `*`, which denies them all. Variables are not
+    /// looked up: a pattern holding one may match.
+    #[cold]
+    #[inline(never)]
+    fn applies_under_prefix(&self, t: &Target<'_>, scratch: &mut Scratch) -> Applies {
+        let resource_applies = match (&self.resources, self.effect) {
+            (None, _) | (Some((true, _)), Effect::Allow) => true,
+            (Some((false, patterns)), Effect::Allow) => patterns
+                .iter()
+                .any(|p| p.matches_some_resource_under(t.resource, t.resource_arn.as_ref())),
+            (Some((false, patterns)), Effect::Deny) => patterns.iter().any(|p| matches!(p, ArnPattern::Any)),
+            (Some((true, _)), Effect::Deny) => false,
+        };
+        if !resource_applies {
+            return Applies::No;
         }
         let Some(strength) = self.principal_strength(t) else {
             return Applies::No;

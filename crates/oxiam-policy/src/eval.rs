@@ -37,6 +37,13 @@ pub struct EvalOptions {
     /// given. A real request always names its resource, and `*` then means the literal `*`
     /// that only `*` patterns match.
     pub any_resource: bool,
+    /// The request's resource stands for every resource that begins with it, so that the
+    /// answer is "may the action be allowed on some resource under this prefix" (default
+    /// `false`): an `Allow` applies where its resource element may match one of them, a
+    /// `Deny` only where its element is `*`. For a check before the resources are known
+    /// (S3 DeleteObjects, before its list of keys is read), each of which is then decided
+    /// on its own; never an answer by itself.
+    pub resource_prefix: bool,
 }
 
 impl Default for EvalOptions {
@@ -44,6 +51,7 @@ impl Default for EvalOptions {
         EvalOptions {
             root_full_access: true,
             any_resource: false,
+            resource_prefix: false,
         }
     }
 }
@@ -353,6 +361,7 @@ fn decide(request: &Request<'_>, policies: &PolicySet<'_>, scratch: &mut Scratch
         context: request.context,
         has_boundary: policies.boundary.is_some(),
         any_resource: request.options.any_resource && request.resource == "*",
+        resource_prefix: request.options.resource_prefix,
     };
 
     // 1. Explicit denies, gathering the allows on the way: SCPs (every non-empty level must

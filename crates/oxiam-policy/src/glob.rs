@@ -87,6 +87,17 @@ impl Glob {
         }
     }
 
+    /// Whether the pattern matches some text that begins with `prefix` (`prefix` itself,
+    /// or `prefix` followed by anything).
+    pub(crate) fn matches_some_extension_of(&self, prefix: &str) -> bool {
+        match self {
+            Glob::Any | Glob::Suffix(_) | Glob::Contains(_) => true,
+            Glob::Exact(s) => s.starts_with(prefix),
+            Glob::Prefix(p) => p.starts_with(prefix) || prefix.starts_with(&**p),
+            Glob::General(toks) => tokens_match_some_extension_of(toks, prefix),
+        }
+    }
+
     /// Whether the pattern matches all of `text`.
     #[inline]
     pub(crate) fn matches(&self, text: &str) -> bool {
@@ -101,6 +112,54 @@ impl Glob {
             Glob::General(toks) => match_tokens(toks, text),
         }
     }
+}
+
+/// Whether `pattern` can match some text beginning with `prefix`: the positions in the
+/// pattern reachable after reading `prefix` (a `*` may take any byte, or none) are not
+/// none; whatever follows a reachable position can always be matched by some text.
+fn tokens_match_some_extension_of(pattern: &[Tok], prefix: &str) -> bool {
+    // `reach[i]`: position `i` of the pattern (`pattern.len()`: its end) is reachable.
+    let closure = |reach: &mut Vec<bool>| {
+        for i in 0..pattern.len() {
+            if reach[i] && pattern[i] == Tok::Star {
+                reach[i + 1] = true;
+            }
+        }
+    };
+    let mut reach = vec![false; pattern.len() + 1];
+    reach[0] = true;
+    closure(&mut reach);
+    // Character by character: `?` takes one character, however many bytes it is.
+    let mut chars = prefix.char_indices().peekable();
+    while let Some((at, _)) = chars.next() {
+        let end = chars.peek().map_or(prefix.len(), |(next, _)| *next);
+        let bytes = &prefix.as_bytes()[at..end];
+        let mut next = vec![false; pattern.len() + 1];
+        for (i, tok) in pattern.iter().enumerate() {
+            if !reach[i] {
+                continue;
+            }
+            match *tok {
+                Tok::Star => next[i] = true,
+                Tok::Quest => next[i + 1] = true,
+                Tok::Lit(_) => {
+                    let literal = pattern[i..].iter().take(bytes.len()).map(|t| match t {
+                        Tok::Lit(l) => Some(*l),
+                        _ => None,
+                    });
+                    if literal.eq(bytes.iter().map(|b| Some(*b))) {
+                        next[i + bytes.len()] = true;
+                    }
+                }
+            }
+        }
+        closure(&mut next);
+        if !next.contains(&true) {
+            return false;
+        }
+        reach = next;
+    }
+    true
 }
 
 /// Byte-string equality that stays inline for the short strings policies are made of (a
@@ -284,6 +343,67 @@ mod tests {
         ];
         for (p, t, want) in cases {
             assert_eq!(Glob::new(p).matches(t), want, "{p:?} vs {t:?}");
+        }
+    }
+
+    #[test]
+    fn matching_some_extension() {
+        let cases = [
+            ("*", "b/", true),
+            ("b/tmp/*", "b/", true),
+            ("b/tmp/*", "c/", false),
+            ("b", "b/", false),
+            ("b/", "b/", true),
+            ("b/x", "b/", true),
+            ("b*", "b/", true),
+            ("bu*", "b/", false),
+            ("*/x", "b/", true),
+            ("a*b?d", "axxb", true),
+            ("a*b?d", "axxbcd", true),
+            ("a*b?d", "axxbcde", true),
+            ("a?c*", "aéc/", true),
+            ("a??c*", "aéc/", false),
+            ("b?/*", "bé/", true),
+            ("x*y", "x", true),
+            ("x?y", "xay/", false),
+        ];
+        for (p, prefix, want) in cases {
+            assert_eq!(
+                Glob::new(p).matches_some_extension_of(prefix),
+                want,
+                "{p:?} under {prefix:?}"
+            );
+        }
+    }
+
+    /// Every text over `alphabet` of at most `len` characters.
+    fn texts(alphabet: &[char], len: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..len {
+            last = last
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    proptest::proptest! {
+        /// Exactly right: a pattern matches some extension of a prefix if and only if it
+        /// matches the prefix followed by one of the texts short enough to fill the rest of
+        /// the pattern (each token of the pattern takes at most one character).
+        #[test]
+        fn some_extension_is_exactly_some_matching_text(
+            pattern in "[ab*?é/]{0,6}",
+            prefix in "[abé/]{0,5}",
+        ) {
+            let glob = Glob::new(&pattern);
+            let witnessed = texts(&['a', 'b', 'é', '/'], pattern.chars().count())
+                .iter()
+                .any(|tail| glob.matches(&format!("{prefix}{tail}")));
+            proptest::prop_assert_eq!(glob.matches_some_extension_of(&prefix), witnessed, "{:?} under {:?}", pattern, prefix);
         }
     }
 }

@@ -1021,3 +1021,61 @@ fn the_simulators_any_resource_matches_every_resource_element() {
     };
     assert!(evaluate(&literal.with_options(any), &set).allowed);
 }
+
+/// A prefix stands for every resource under it ("may the action be allowed on some object
+/// of bucket b"): an Allow counts where its resource element may match one of them, a Deny
+/// only where it denies them all. Each case: the identity policy's statements, whether the
+/// answer under `arn:aws:s3:::b/` is "may be allowed".
+#[test]
+fn a_prefix_stands_for_every_resource_under_it() {
+    let allow = |resource: &str| format!(r#"{{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"{resource}"}}"#);
+    let deny = |resource: &str| format!(r#"{{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"{resource}"}}"#);
+    let cases: Vec<(Vec<String>, bool)> = vec![
+        (vec![allow("arn:aws:s3:::b/tmp/*")], true),
+        (vec![allow("arn:aws:s3:::b/exact-key")], true),
+        (vec![allow("arn:aws:s3:::c/*")], false),
+        // The bucket is not under its own prefix.
+        (vec![allow("arn:aws:s3:::b")], false),
+        (vec![allow("arn:aws:s3:::bu*")], false),
+        (vec![allow("arn:aws:s3:::*/logs/*")], true),
+        (vec![allow("arn:aws:s3:::b/${aws:username}/*")], true),
+        (vec![allow("*")], true),
+        (
+            vec![r#"{"Effect":"Allow","Action":"s3:DeleteObject","NotResource":"arn:aws:s3:::b/keep/*"}"#.to_owned()],
+            true,
+        ),
+        // Another action allows nothing here.
+        (
+            vec![r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#.to_owned()],
+            false,
+        ),
+        // A Deny of some keys leaves the others; a Deny of all of them denies.
+        (vec![allow("arn:aws:s3:::b/*"), deny("arn:aws:s3:::b/keep/*")], true),
+        (vec![allow("arn:aws:s3:::b/*"), deny("*")], false),
+        // A condition is still a condition.
+        (
+            vec![r#"{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}"#.to_owned()],
+            false,
+        ),
+    ];
+    let user = Principal::user("arn:aws:iam::123456789012:user/u", "123456789012");
+    let ctx = Context::builder()
+        .set("aws:SecureTransport", false)
+        .set("aws:username", "u")
+        .build();
+    let under = EvalOptions {
+        resource_prefix: true,
+        ..EvalOptions::default()
+    };
+    for (statements, may) in cases {
+        let document = format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, statements.join(","));
+        let policy = compile("p", &document, PolicyKind::Identity).unwrap();
+        let identity = [Arc::new(policy)];
+        let set = PolicySet {
+            identity: &identity,
+            ..PolicySet::default()
+        };
+        let request = Request::new(user, "s3:DeleteObject", "arn:aws:s3:::b/", &ctx).with_options(under);
+        assert_eq!(evaluate(&request, &set).allowed, may, "{document}");
+    }
+}

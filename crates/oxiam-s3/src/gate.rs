@@ -271,7 +271,7 @@ impl Gate {
     }
 
     /// Allows or denies one access for `caller`, with the policy and owner of the bucket
-    /// the resource lives in.
+    /// the resource lives in; the verdict goes into the request's record.
     pub async fn authorize(
         &self,
         principal: &Principal,
@@ -279,18 +279,59 @@ impl Gate {
         check: &Check,
         slot: Option<&RecordSlot>,
     ) -> S3Result<()> {
-        let keep = |verdict: Verdict| {
-            if let Some(slot) = slot {
-                slot.update(|r| r.verdicts.push(verdict));
+        let (answer, verdict) = self.decide(principal, facts, check).await;
+        keep(slot, verdict);
+        answer
+    }
+
+    /// Whether `principal` may do one of `accesses` (each on a prefix standing for the
+    /// objects under it, `Access::resource_is_prefix`) in `bucket`: asked before an
+    /// operation whose keys are in its body reads that body, so that a caller who may do
+    /// nothing there cannot make the server read it. Each key is then decided on its own.
+    /// Only the verdict that answers goes into the record.
+    async fn may_act_on_some_object(
+        &self,
+        principal: &Principal,
+        facts: &RequestFacts,
+        bucket: &str,
+        accesses: Vec<Access>,
+        slot: Option<&RecordSlot>,
+    ) -> S3Result<()> {
+        let mut refused = (Err(errors::access_denied()), None);
+        for access in accesses {
+            let check = Check {
+                bucket: Some(bucket.to_owned()),
+                access,
+            };
+            let (answer, verdict) = self.decide(principal, facts, &check).await;
+            if answer.is_ok() {
+                keep(slot, verdict);
+                return answer;
             }
-        };
+            refused = (answer, verdict);
+        }
+        keep(slot, refused.1);
+        refused.0
+    }
+
+    /// [`Gate::authorize`]'s decision, and the verdict to record.
+    async fn decide(
+        &self,
+        principal: &Principal,
+        facts: &RequestFacts,
+        check: &Check,
+    ) -> (S3Result<()>, Option<Verdict>) {
         let meta = match &check.bucket {
             Some(bucket) => self
                 .buckets
                 .get(bucket)
                 .await
-                .map_err(|e| errors::internal("reading bucket metadata failed", &e))?,
-            None => None,
+                .map_err(|e| errors::internal("reading bucket metadata failed", &e)),
+            None => Ok(None),
+        };
+        let meta = match meta {
+            Ok(meta) => meta,
+            Err(e) => return (Err(e), None),
         };
         if let Some(meta) = &meta
             && meta.owner_account != principal.account_id
@@ -306,16 +347,8 @@ impl Gate {
             let denied = oxiam_protocol_access_denied();
             return match self.oxiam.refuse(verdict, denied) {
                 // `--enforcement log`: recorded, and let through.
-                Ok(verdict) => {
-                    keep(verdict);
-                    Ok(())
-                }
-                Err(refusal) => {
-                    if let Some(verdict) = refusal.verdict {
-                        keep(*verdict);
-                    }
-                    Err(errors::access_denied())
-                }
+                Ok(verdict) => (Ok(()), Some(verdict)),
+                Err(refusal) => (Err(errors::access_denied()), refusal.verdict.map(|v| *v)),
             };
         }
         let resource_policy = meta.as_ref().and_then(|m| {
@@ -334,35 +367,32 @@ impl Gate {
         }
         access.shown_as = Some(format!("\"{}\"", access.resource));
         let refusal = match self.oxiam.authorize(principal, &access, facts, resource_policy).await {
-            Ok(verdict) => {
-                keep(verdict);
-                return Ok(());
-            }
+            Ok(verdict) => return (Ok(()), Some(verdict)),
             Err(refusal) => refusal,
         };
-        if let Some(verdict) = refusal.verdict {
-            keep(*verdict);
-        }
-        match refusal.error {
+        let verdict = refusal.verdict.map(|v| *v);
+        let answer = match refusal.error {
             e if e.kind.code == "AccessDenied" => {
                 tracing::debug!(principal = %principal.arn(), action = %check.access.action, resource = %check.access.resource, "S3 access denied");
                 // S3 explains a denial only to callers of the bucket owner's account (S3
                 // User Guide, "Troubleshoot access denied (403 Forbidden) errors");
                 // others get the bare "Access Denied".
                 let same_account = meta.as_ref().is_none_or(|m| m.owner_account == principal.account_id);
-                if !same_account {
-                    return Err(errors::access_denied());
+                if same_account {
+                    // ListAllMyBuckets acts on no resource, and S3's message names none.
+                    let message = e.message.replace(" on resource: \"arn:aws:s3:::*\"", "");
+                    Err(errors::with_message(s3s::S3ErrorCode::AccessDenied, message))
+                } else {
+                    Err(errors::access_denied())
                 }
-                // ListAllMyBuckets acts on no resource, and S3's message names none.
-                let message = e.message.replace(" on resource: \"arn:aws:s3:::*\"", "");
-                Err(errors::with_message(s3s::S3ErrorCode::AccessDenied, message))
             }
             // The core's fault keeps its cause for the log, not in its Display.
             e => Err(errors::internal(
                 "authorization failed",
                 &format_args!("{e} ({})", e.cause.as_deref().unwrap_or("no cause recorded")),
             )),
-        }
+        };
+        (answer, verdict)
     }
 
     /// Authorizes `action` on one object (or `version`) of `bucket` for an operation whose
@@ -513,6 +543,22 @@ impl Gate {
         for check in &plan.checks {
             self.authorize(&principal, &facts, check, slot).await?;
         }
+        // DeleteObjects names its keys in its body: before s3s reads it, the caller must
+        // be one who may delete something in the bucket.
+        if let (Some((action, versioned)), "DeleteObjects", Some(bucket)) =
+            (plan.per_key, view.op, cx.s3_path().get_bucket_name())
+        {
+            let accesses = std::iter::once(action)
+                .chain(versioned)
+                .map(|action| Access {
+                    keys: actions::condition_keys(&view, action, None),
+                    resource_is_prefix: true,
+                    ..Access::new(action, format!("arn:aws:s3:::{bucket}/"))
+                })
+                .collect();
+            self.may_act_on_some_object(&principal, &facts, bucket, accesses, slot)
+                .await?;
+        }
         if let (Some(expected), Some(bucket)) = (expected_owner, cx.s3_path().get_bucket_name()) {
             let meta = self
                 .buckets
@@ -551,6 +597,13 @@ fn oxiam_protocol_access_denied() -> oxiam_core::ServiceError {
 /// A header's value as text, if present and valid UTF-8.
 fn header_text(headers: &http::HeaderMap, name: http::header::HeaderName) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// Puts `verdict` in the request's record.
+fn keep(slot: Option<&RecordSlot>, verdict: Option<Verdict>) {
+    if let (Some(slot), Some(verdict)) = (slot, verdict) {
+        slot.update(|r| r.verdicts.push(verdict));
+    }
 }
 
 /// An S3 request's parameters as CloudTrail's data events name them (`bucketName`, `Host`,

@@ -355,3 +355,88 @@ async fn a_refusal_sent_before_the_body_was_read_closes_the_connection_only_when
     }
     server.stop().await;
 }
+
+/// DeleteObjects names its keys in its body. Before that body is read, the caller must be
+/// one who may delete some object of the bucket: a user with no permission there, or with
+/// permission on another bucket only, is refused at once without the server waiting for a
+/// byte of it; a user who may delete some keys is heard out, and each key decided.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_objects_is_refused_before_the_body_to_whoever_may_delete_nothing_there() {
+    use common::raw::{s3_send, s3_signed_parts};
+    use std::time::SystemTime;
+
+    let server = TestServer::start(Backend::Sqlite).await;
+    let root = (common::ROOT_KEY, common::ROOT_SECRET);
+    for target in ["/big", "/big/tmp/a", "/big/keep/b"] {
+        let made = s3_send(&server, root, "PUT", target, &[], "", SystemTime::now()).await;
+        assert_eq!(made.status, 200, "{}", made.body);
+    }
+    let iam = server.root_iam();
+    let mut users = Vec::new();
+    for (name, resource) in [
+        ("nobody", None),
+        ("elsewhere", Some("arn:aws:s3:::other/*")),
+        ("tmp-only", Some("arn:aws:s3:::big/tmp/*")),
+    ] {
+        iam.create_user().user_name(name).send().await.unwrap();
+        if let Some(resource) = resource {
+            let policy = format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"{resource}"}}]}}"#
+            );
+            iam.put_user_policy()
+                .user_name(name)
+                .policy_name("p")
+                .policy_document(policy)
+                .send()
+                .await
+                .unwrap();
+        }
+        let key = iam.create_access_key().user_name(name).send().await.unwrap();
+        let key = key.access_key().unwrap();
+        users.push((name, key.access_key_id().to_owned(), key.secret_access_key().to_owned()));
+    }
+
+    let body = "<Delete><Object><Key>tmp/a</Key></Object><Object><Key>keep/b</Key></Object></Delete>";
+    for (name, key_id, secret) in &users {
+        let (target, headers) = s3_signed_parts(
+            &server,
+            (key_id, secret),
+            ("POST", "/big?delete"),
+            &[],
+            body,
+            SystemTime::now(),
+        );
+        let mut head = format!("POST {target} HTTP/1.1\r\ncontent-length: {}\r\n", body.len());
+        for (header, value) in &headers {
+            head.push_str(&format!("{header}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut stream = connect(&server).await;
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // The head alone: an answer now is an answer given before the body was read.
+        let mut first = [0u8; 64];
+        let early = tokio::time::timeout(Duration::from_secs(3), stream.read(&mut first)).await;
+        if *name == "tmp-only" {
+            assert!(early.is_err(), "{name} was answered before sending the keys");
+            stream.write_all(body.as_bytes()).await.unwrap();
+            let (head, answer) = read_response(&mut stream).await.expect("answered");
+            assert!(head.starts_with("http/1.1 200"), "{head}{answer}");
+            assert!(answer.contains("<Deleted><Key>tmp/a</Key></Deleted>"), "{answer}");
+            assert!(
+                answer.contains("<Error><Code>AccessDenied</Code><Key>keep/b</Key>"),
+                "{answer}"
+            );
+        } else {
+            let n = early
+                .unwrap_or_else(|_| panic!("{name} was not refused before the body"))
+                .unwrap();
+            let answer = String::from_utf8_lossy(&first[..n]).into_owned();
+            assert!(answer.starts_with("HTTP/1.1 403"), "{name}: {answer}");
+            let rest = read_to_close(&mut stream, Duration::from_secs(10))
+                .await
+                .unwrap_or_default();
+            assert!(rest.contains("<Code>AccessDenied</Code>"), "{name}: {answer}{rest}");
+        }
+    }
+    server.stop().await;
+}

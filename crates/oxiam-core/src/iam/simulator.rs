@@ -220,6 +220,7 @@ impl Simulation<'_> {
                 let options = oxiam_policy::EvalOptions {
                     root_full_access: false,
                     any_resource: true,
+                    ..oxiam_policy::EvalOptions::default()
                 };
                 let owner = arn_account(resource).or(self.resource_owner).unwrap_or(caller_account);
                 let request = oxiam_policy::Request::new(principal, action, resource, &self.context)
