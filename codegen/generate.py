@@ -409,6 +409,10 @@ class Gen:
         """Rust statements writing the value of shape `shape_name` at reference `expr`."""
         s = self.shapes[shape_name]
         t = s["type"]
+        # A value the model marks sensitive is hidden whole, whatever its shape (STS's
+        # TrustedIdentityPropagationContext is a structure).
+        if s.get("sensitive"):
+            return "out.hidden();"
         if t == "structure":
             return "(%s).write_json(out);" % expr
         if t == "list":
@@ -422,13 +426,9 @@ class Gen:
             return ("out.begin_object(); for (k, val) in (%s).iter() { out.key(%s); %s } out.end_object();"
                     % (expr, key, inner))
         if t == "string":
-            if s.get("sensitive"):
-                return "out.hidden();"
             if "enum" in s:
                 return "out.string((%s).as_str());" % expr
             return "out.string(%s);" % expr
-        if s.get("sensitive"):
-            return "out.hidden();"
         if t in ("integer", "long"):
             return "out.number(i64::from(*%s));" % expr
         if t == "boolean":

@@ -49,7 +49,8 @@ pub struct RequestRecord {
     /// The message the caller was given with it.
     pub error_message: Option<String>,
     /// The request's parameters as a JSON object, values the model marks sensitive hidden
-    /// (CloudTrail's `requestParameters`); filled only while an audit trail is kept.
+    /// (CloudTrail's `requestParameters`); for IAM and STS filled only while an audit trail
+    /// is kept, for S3 (bucket, host, key: cheap) always.
     pub request_parameters: Option<String>,
     /// The answer's elements as a JSON object, likewise hidden (`responseElements`); filled
     /// only while an audit trail is kept, and only for requests that may change something

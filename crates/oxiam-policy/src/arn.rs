@@ -148,10 +148,16 @@ impl ArnPattern {
         }
     }
 
-    /// Whether the pattern matches some resource whose ARN (or text) begins with `prefix`,
-    /// split into `split` if it is an ARN: "may any resource under this prefix match". A
-    /// pattern holding variables is taken to (it may, for some value of them).
-    pub(crate) fn matches_some_resource_under(&self, prefix: &str, split: Option<&[&str; 6]>) -> bool {
+    /// Whether the pattern, its variables given their values in `ctx`, matches some
+    /// resource whose ARN (or text) begins with `prefix`, split into `split` if it is an
+    /// ARN: "may any resource under this prefix match".
+    pub(crate) fn matches_some_resource_under(
+        &self,
+        prefix: &str,
+        split: Option<&[&str; 6]>,
+        ctx: &Context,
+        scratch: &mut Vec<Tok>,
+    ) -> bool {
         match self {
             ArnPattern::Any => true,
             ArnPattern::Plain(g) => g.matches_some_extension_of(prefix),
@@ -164,7 +170,7 @@ impl ArnPattern {
                 }
                 match resource {
                     ResourcePart::Glob(g) => g.matches_some_extension_of(parts[5]),
-                    ResourcePart::Template(_) => true,
+                    ResourcePart::Template(t) => t.matches_some_extension_of(ctx, parts[5], scratch),
                 }
             }
         }

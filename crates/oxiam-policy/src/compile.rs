@@ -225,31 +225,33 @@ impl CStatement {
     }
 
     /// [`CStatement::applies`] when the request's resource stands for every resource that
-    /// begins with it ([`crate::EvalOptions::resource_prefix`]): an Allow applies if its
-    /// resource element may match one of them (a `NotResource` is taken to leave one); a
-    /// Deny only if its resource element is `*`, which denies them all. Variables are not
-    /// looked up: a pattern holding one may match.
+    /// begins with it ([`crate::EvalOptions::resource_prefix`]). The answer may say "may be
+    /// allowed" where no resource is, never the other way: an Allow applies if its resource
+    /// element may match one of them (a `NotResource` is taken to leave one), whatever its
+    /// conditions (they may test keys only each resource supplies, `s3:versionid`, say);
+    /// a Deny only if it denies them all, unconditionally: its resource element is `*` and
+    /// it has no condition.
     #[cold]
     #[inline(never)]
     fn applies_under_prefix(&self, t: &Target<'_>, scratch: &mut Scratch) -> Applies {
         let resource_applies = match (&self.resources, self.effect) {
-            (None, _) | (Some((true, _)), Effect::Allow) => true,
-            (Some((false, patterns)), Effect::Allow) => patterns
-                .iter()
-                .any(|p| p.matches_some_resource_under(t.resource, t.resource_arn.as_ref())),
-            (Some((false, patterns)), Effect::Deny) => patterns.iter().any(|p| matches!(p, ArnPattern::Any)),
+            (None, Effect::Allow) | (Some((true, _)), Effect::Allow) => true,
+            (Some((false, patterns)), Effect::Allow) => patterns.iter().any(|p| {
+                p.matches_some_resource_under(t.resource, t.resource_arn.as_ref(), t.context, &mut scratch.toks)
+            }),
+            (None, Effect::Deny) => self.conditions.is_empty(),
+            (Some((false, patterns)), Effect::Deny) => {
+                self.conditions.is_empty() && patterns.iter().any(|p| matches!(p, ArnPattern::Any))
+            }
             (Some((true, _)), Effect::Deny) => false,
         };
         if !resource_applies {
             return Applies::No;
         }
-        let Some(strength) = self.principal_strength(t) else {
-            return Applies::No;
-        };
-        if !self.conditions.iter().all(|c| c.eval(t.context, scratch)) {
-            return Applies::No;
+        match self.principal_strength(t) {
+            Some(strength) => Applies::Yes(strength),
+            None => Applies::No,
         }
-        Applies::Yes(strength)
     }
 
     /// How strongly the principal element names the caller; `None` if it does not.

@@ -117,7 +117,7 @@ impl Glob {
 /// Whether `pattern` can match some text beginning with `prefix`: the positions in the
 /// pattern reachable after reading `prefix` (a `*` may take any byte, or none) are not
 /// none; whatever follows a reachable position can always be matched by some text.
-fn tokens_match_some_extension_of(pattern: &[Tok], prefix: &str) -> bool {
+pub(crate) fn tokens_match_some_extension_of(pattern: &[Tok], prefix: &str) -> bool {
     // `reach[i]`: position `i` of the pattern (`pattern.len()`: its end) is reachable.
     let closure = |reach: &mut Vec<bool>| {
         for i in 0..pattern.len() {

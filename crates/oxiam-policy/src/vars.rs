@@ -119,6 +119,13 @@ impl Template {
         }
     }
 
+    /// Whether the template, its variables given their values in `ctx`, matches some text
+    /// that begins with `prefix`; `false` if a variable has no value (the statement holding
+    /// it is then ignored, and allows nothing).
+    pub(crate) fn matches_some_extension_of(&self, ctx: &Context, prefix: &str, scratch: &mut Vec<Tok>) -> bool {
+        expand_tokens(&self.pieces, ctx, scratch) && crate::glob::tokens_match_some_extension_of(scratch, prefix)
+    }
+
     /// Whether `text` starts with the literal text before the first wildcard or variable:
     /// whether some values of the variables could make [`Template::like`] match.
     pub(crate) fn could_match(&self, text: &str) -> bool {

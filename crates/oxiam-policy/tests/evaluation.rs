@@ -1039,6 +1039,12 @@ fn a_prefix_stands_for_every_resource_under_it() {
         (vec![allow("arn:aws:s3:::bu*")], false),
         (vec![allow("arn:aws:s3:::*/logs/*")], true),
         (vec![allow("arn:aws:s3:::b/${aws:username}/*")], true),
+        // A variable has its value: the caller's own bucket is elsewhere.
+        (vec![allow("arn:aws:s3:::${aws:username}/*")], false),
+        (vec![allow("arn:aws:s3:::${aws:username}-b/*")], false),
+        (vec![allow("arn:aws:s3:::${aws:PrincipalTag/bucket}/*")], true),
+        // A variable without a value: the statement is ignored, and allows nothing.
+        (vec![allow("arn:aws:s3:::${aws:PrincipalTag/missing}/*")], false),
         (vec![allow("*")], true),
         (
             vec![r#"{"Effect":"Allow","Action":"s3:DeleteObject","NotResource":"arn:aws:s3:::b/keep/*"}"#.to_owned()],
@@ -1052,16 +1058,25 @@ fn a_prefix_stands_for_every_resource_under_it() {
         // A Deny of some keys leaves the others; a Deny of all of them denies.
         (vec![allow("arn:aws:s3:::b/*"), deny("arn:aws:s3:::b/keep/*")], true),
         (vec![allow("arn:aws:s3:::b/*"), deny("*")], false),
-        // A condition is still a condition.
+        // An Allow's conditions may test what each key supplies: it may allow.
         (
-            vec![r#"{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}"#.to_owned()],
-            false,
+            vec![r#"{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"s3:versionid":"v1"}}}"#.to_owned()],
+            true,
+        ),
+        // A conditional Deny of `*` may spare some keys; an unconditional one, none.
+        (
+            vec![
+                allow("arn:aws:s3:::b/*"),
+                r#"{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#.to_owned(),
+            ],
+            true,
         ),
     ];
     let user = Principal::user("arn:aws:iam::123456789012:user/u", "123456789012");
     let ctx = Context::builder()
         .set("aws:SecureTransport", false)
         .set("aws:username", "u")
+        .set("aws:PrincipalTag/bucket", "b")
         .build();
     let under = EvalOptions {
         resource_prefix: true,

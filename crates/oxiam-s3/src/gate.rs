@@ -297,21 +297,24 @@ impl Gate {
         accesses: Vec<Access>,
         slot: Option<&RecordSlot>,
     ) -> S3Result<()> {
-        let mut refused = (Err(errors::access_denied()), None);
+        // The first refusal answers if none allows (in `--enforcement log` mode, it is let
+        // through: what is asked is whether one is allowed, not whether one goes through).
+        let mut refused = None;
         for access in accesses {
             let check = Check {
                 bucket: Some(bucket.to_owned()),
                 access,
             };
             let (answer, verdict) = self.decide(principal, facts, &check).await;
-            if answer.is_ok() {
+            if answer.is_ok() && verdict.as_ref().is_none_or(|v| v.outcome == Outcome::Allowed) {
                 keep(slot, verdict);
                 return answer;
             }
-            refused = (answer, verdict);
+            refused.get_or_insert((answer, verdict));
         }
-        keep(slot, refused.1);
-        refused.0
+        let (answer, verdict) = refused.unwrap_or((Err(errors::access_denied()), None));
+        keep(slot, verdict);
+        answer
     }
 
     /// [`Gate::authorize`]'s decision, and the verdict to record.

@@ -10,7 +10,9 @@
 //! - A response sent before its request's body was read to the end says
 //!   `Connection: close`, and the connection closes after it: the rest of that body (or a
 //!   body the client holds back for a `100 Continue` never sent) would otherwise be read as
-//!   the next request, and a client that reused the connection would find it closed under it.
+//!   the next request, and hyper closes such a connection without a word, so that a client
+//!   that reused it would find it closed under it. (A response sent while the server stops
+//!   says so too: hyper writes that one itself.)
 //! - Stopping closes the listener at once, lets in-flight requests finish, and after
 //!   `grace` drops whatever connections remain, whatever their clients are doing.
 

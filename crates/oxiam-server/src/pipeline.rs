@@ -189,10 +189,7 @@ async fn handle(
         // own event tries the trail again.
         let trail_failing = app.audit.as_ref().is_some_and(|a| a.failing());
         let mut response = match route {
-            _ if trail_failing => {
-                recorder.record.error_code = Some(AUDIT_FAILED.to_owned());
-                audit_failure(route, &recorder.record)
-            }
+            _ if trail_failing => audit_failure(route, &mut recorder.record),
             Route::S3 => serve_s3(&app, request, &mut recorder).await,
             Route::AwsQuery(service) => serve(&AwsQuery, &app, request, service, &mut recorder.record).await,
         };
@@ -202,8 +199,7 @@ async fn handle(
             let event = recorder.settled(response.status().as_u16());
             if let Err(error) = audit.write(event) {
                 tracing::error!(%error, "a request failed: its audit event could not be written");
-                response = audit_failure(route, &recorder.record);
-                recorder.record.error_code = Some(AUDIT_FAILED.to_owned());
+                response = audit_failure(route, &mut recorder.record);
             }
         }
         recorder.finish(response.status().as_u16());
@@ -218,15 +214,16 @@ async fn handle(
 const AUDIT_FAILED: &str = "AuditTrailUnavailable";
 
 /// The 500 of a request whose audit event could not be written, in its protocol's envelope.
-fn audit_failure(route: Route, record: &RequestRecord) -> Response {
+/// Notes in `record` why.
+fn audit_failure(route: Route, record: &mut RequestRecord) -> Response {
+    const MESSAGE: &str = "The request could not be recorded in the audit trail.";
+    record.error_code = Some(AUDIT_FAILED.to_owned());
+    record.error_message = Some(MESSAGE.to_owned());
     match route {
         Route::S3 => oxiam_s3::internal_error(&record.request_id).map(Body::new),
         Route::AwsQuery(_) => {
             let service = AwsQuery::service_named(record.service).unwrap_or(<AwsQuery as Protocol>::DEFAULT_SERVICE);
-            let error = ServiceError::new(
-                common_errors::INTERNAL_FAILURE,
-                "The request could not be recorded in the audit trail.",
-            );
+            let error = ServiceError::new(common_errors::INTERNAL_FAILURE, MESSAGE);
             http_response(AwsQuery.encode_error(service, &record.request_id, &error))
         }
     }

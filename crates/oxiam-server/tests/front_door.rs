@@ -440,3 +440,30 @@ async fn deleting_objects_is_refused_before_the_body_to_whoever_may_delete_nothi
     }
     server.stop().await;
 }
+
+/// A request in flight when the server begins to stop is answered, and its answer says the
+/// connection closes (the stop closes it next), so that no client puts it back in its pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_given_while_stopping_says_the_connection_closes() {
+    let server = TestServer::start_with(Backend::Sqlite, limits(20, 20, 64, 10)).await;
+    let mut stream = connect(&server).await;
+    let body = "Action=ListUsers&Version=2010-05-08";
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body.as_bytes()[..7]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stopped = tokio::spawn(server.stop());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stream.write_all(&body.as_bytes()[7..]).await.unwrap();
+    let (head, answer) = read_response(&mut stream)
+        .await
+        .expect("the request in flight was answered");
+    assert!(head.lines().any(|line| line == "connection: close"), "{head}{answer}");
+    tokio::time::timeout(Duration::from_secs(30), stopped)
+        .await
+        .expect("the server stopped")
+        .unwrap();
+}
