@@ -25,7 +25,7 @@ step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo tests"
-cargo test --workspace
+cargo test --workspace --no-fail-fast
 
 step "compatibility suite (boto3, AWS CLI)"
 cargo build --bin oxiam

@@ -436,6 +436,11 @@ async fn deleting_objects_is_refused_before_the_body_to_whoever_may_delete_nothi
                 .await
                 .unwrap_or_default();
             assert!(rest.contains("<Code>AccessDenied</Code>"), "{name}: {answer}{rest}");
+            // The first action asked answers: DeleteObject, not DeleteObjectVersion.
+            assert!(
+                rest.contains("perform: s3:DeleteObject on resource: &quot;arn:aws:s3:::big/&quot;"),
+                "{name}: {rest}"
+            );
         }
     }
     server.stop().await;

@@ -638,6 +638,55 @@ async fn soft_mode_lets_denials_through_and_records_them(backend: common::Backen
     server.stop().await;
 }
 
+/// In soft mode, DeleteObjects' check before its body asks every action it may need: a
+/// caller allowed only `s3:DeleteObjectVersion` is recorded as allowed by it, not as a
+/// would-have-been denial of `s3:DeleteObject` (which the keys' own verdicts may still be).
+async fn soft_mode_asks_every_action_before_deleting_objects(backend: common::Backend) {
+    let server = TestServer::start_logging_denials(backend).await;
+    let root = (ROOT_KEY, ROOT_SECRET);
+    let now = SystemTime::now;
+    assert_eq!(
+        s3_send(&server, root, "PUT", "/versions", &[], "", now()).await.status,
+        200
+    );
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:DeleteObjectVersion","Resource":"arn:aws:s3:::versions/*"}]}"#;
+    let (key, secret) = user_with(&server, "versioner", Some(policy)).await;
+    let body = "<Delete><Object><Key>k</Key></Object></Delete>";
+    let reply = s3_send(&server, (&key, &secret), "POST", "/versions?delete", &[], body, now()).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let r = record_of(&server, &reply);
+    let first = &r.verdicts[0];
+    assert_eq!(
+        (
+            first.action.as_str(),
+            first.resource.as_str(),
+            first.outcome,
+            first.enforced
+        ),
+        (
+            "s3:DeleteObjectVersion",
+            "arn:aws:s3:::versions/",
+            Outcome::Allowed,
+            true
+        ),
+        "{:#?}",
+        r.verdicts
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_soft_mode_deleting_objects() {
+    soft_mode_asks_every_action_before_deleting_objects(common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_soft_mode_deleting_objects() {
+    if common::postgres_available() {
+        soft_mode_asks_every_action_before_deleting_objects(common::Backend::Postgres).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_soft_mode() {
     soft_mode_lets_denials_through_and_records_them(common::Backend::Sqlite).await;
