@@ -698,3 +698,31 @@ async fn postgres_soft_mode() {
         soft_mode_lets_denials_through_and_records_them(common::Backend::Postgres).await;
     }
 }
+
+/// Requests write their events in groups: under many at once, every event is written once,
+/// whole, on a line of its own, before its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_each_have_their_event_once() {
+    let server = TestServer::start(common::Backend::Sqlite).await;
+    let body = iam("Action=GetUser");
+    let replies = futures_util::future::join_all((0..300).map(|_| call(&server, &body, "iam"))).await;
+    let trail = std::fs::read_to_string(server.audit_path()).unwrap();
+    let events: Vec<serde_json::Value> = trail
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    for reply in &replies {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let id = record_of(&server, reply).request_id;
+        assert_eq!(
+            events.iter().filter(|e| e["requestID"] == id.as_str()).count(),
+            1,
+            "{id}"
+        );
+    }
+    let mut event_ids: Vec<&str> = events.iter().map(|e| e["eventID"].as_str().unwrap()).collect();
+    event_ids.sort_unstable();
+    event_ids.dedup();
+    assert_eq!(event_ids.len(), events.len(), "event ids are unique");
+    server.stop().await;
+}
