@@ -11,19 +11,17 @@
 //! An event is written before its response is sent, and a request whose event cannot be
 //! written fails (500) rather than go unrecorded: an audit trail that can silently miss
 //! events is not one. A write that already ran stays done, though, so after a failure the
-//! server refuses requests before they run until the trail takes an event again. Events
-//! are lines appended to a file (no buffer to lose, no thread to hand them to: measured
-//! cheaper than either), not synced to disk, written by the requests themselves in groups:
-//! a request whose line finds no write under way writes it, and with it every line queued
-//! while it wrote, in one write each time; the others wait for theirs without holding a
-//! thread (a thread blocked on a lock held across a write cost more than the write). A
-//! writer hands over after a few batches, so that its own answer is not held up.
+//! server refuses requests before they run until the trail takes an event again. Each
+//! event is one line written to a file opened for appending (no buffer to lose, no thread
+//! to hand it to: measured cheaper than either), under a lock so that lines never
+//! interleave, on the request's own thread (a slow disk slows the requests), and not
+//! synced to disk.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use oxiam_core::record::RequestRecord;
 use serde::Serialize;
@@ -32,34 +30,11 @@ use serde_json::value::RawValue;
 /// The audit trail's file.
 #[derive(Debug)]
 pub struct AuditTrail {
-    /// Held only by the request writing a batch (or an abandoned request's own line).
     file: Mutex<Trail>,
-    /// The lines waiting for a write, and whether one is under way.
-    group: Mutex<Group>,
-    /// Signalled when a batch is written or a writer hands over.
-    written: tokio::sync::Notify,
     /// Set when a write failed, cleared when one succeeds: while it is set, requests are
     /// refused before they run (see [`AuditTrail::failing`]).
     failing: AtomicBool,
 }
-
-/// Lines queued for the next write.
-#[derive(Debug, Default)]
-struct Group {
-    /// The lines, one after the other.
-    lines: Vec<u8>,
-    /// Where each queued line's outcome goes ([`WAITING`], then [`WRITTEN`] or [`FAILED`]).
-    outcomes: Vec<Arc<AtomicU8>>,
-    /// A request is writing a batch.
-    writing: bool,
-}
-
-const WAITING: u8 = 0;
-const WRITTEN: u8 = 1;
-const FAILED: u8 = 2;
-
-/// How many batches one request writes before it hands over to a waiting one.
-const BATCHES_PER_WRITER: usize = 4;
 
 #[derive(Debug)]
 struct Trail {
@@ -116,8 +91,6 @@ impl AuditTrail {
                 out,
                 broken_line: false,
             }),
-            group: Mutex::new(Group::default()),
-            written: tokio::sync::Notify::new(),
             failing: AtomicBool::new(false),
         }
     }
@@ -130,94 +103,20 @@ impl AuditTrail {
         self.failing.load(Ordering::Relaxed)
     }
 
-    /// Writes one request's event; returns once it is in the file (written, not synced),
-    /// or could not be.
-    pub async fn write(&self, record: &RequestRecord) -> std::io::Result<()> {
-        let line = Self::line(record)?;
-        let outcome = Arc::new(AtomicU8::new(WAITING));
-        let mut writer = {
-            let mut group = lock(&self.group);
-            group.lines.extend_from_slice(&line);
-            group.outcomes.push(outcome.clone());
-            !std::mem::replace(&mut group.writing, true)
-        };
-        loop {
-            if writer {
-                self.write_batches();
-            }
-            // Armed before the outcome is read: a batch written in between still wakes us.
-            let written = self.written.notified();
-            tokio::pin!(written);
-            written.as_mut().enable();
-            match outcome.load(Ordering::Acquire) {
-                WRITTEN => return Ok(()),
-                FAILED => return Err(std::io::Error::other("the audit trail could not be written")),
-                _ => {}
-            }
-            // A writer that handed over leaves the queue to whoever comes first.
-            writer = !std::mem::replace(&mut lock(&self.group).writing, true);
-            if !writer {
-                written.await;
-            }
-        }
-    }
-
-    /// Writes one request's event now, on its own: for a request abandoned before its
-    /// answer, whose record is written as it is dropped, where nothing can wait.
-    pub fn write_now(&self, record: &RequestRecord) -> std::io::Result<()> {
-        let line = Self::line(record)?;
-        self.write_lines(&line)
-    }
-
-    fn line(record: &RequestRecord) -> std::io::Result<Vec<u8>> {
+    /// Writes one request's event; returns once it is in the file (written, not synced).
+    pub fn write(&self, record: &RequestRecord) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(&Event::of(record)).map_err(std::io::Error::other)?;
         line.push(b'\n');
-        Ok(line)
-    }
-
-    /// Writes the queued lines, a batch at a time, then stops writing (hands over).
-    fn write_batches(&self) {
-        for _ in 0..BATCHES_PER_WRITER {
-            let (lines, outcomes) = {
-                let mut group = lock(&self.group);
-                if group.lines.is_empty() {
-                    break;
-                }
-                (std::mem::take(&mut group.lines), std::mem::take(&mut group.outcomes))
-            };
-            let outcome = match self.write_lines(&lines) {
-                Ok(()) => WRITTEN,
-                Err(_) => FAILED,
-            };
-            for waiting in &outcomes {
-                waiting.store(outcome, Ordering::Release);
-            }
-            self.written.notify_waiters();
-        }
-        // Lines still queued belong to requests now waiting: woken, one of them writes
-        // next (a line whose request was abandoned meanwhile waits for the next writer).
-        lock(&self.group).writing = false;
-        self.written.notify_waiters();
-    }
-
-    /// One write of whole lines.
-    fn write_lines(&self, lines: &[u8]) -> std::io::Result<()> {
-        let mut trail = lock(&self.file);
+        let mut trail = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let result = if trail.broken_line {
-            trail.out.write_all(b"\n").and_then(|()| trail.out.write_all(lines))
+            trail.out.write_all(b"\n").and_then(|()| trail.out.write_all(&line))
         } else {
-            trail.out.write_all(lines)
+            trail.out.write_all(&line)
         };
         trail.broken_line = result.is_err();
         self.failing.store(result.is_err(), Ordering::Relaxed);
         result
     }
-}
-
-/// A lock, whatever a panic elsewhere left in it (the trail's state stays consistent: each
-/// change under it is one assignment).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Whether an operation of the Query protocol only reads: CloudTrail records no

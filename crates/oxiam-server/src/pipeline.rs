@@ -197,7 +197,7 @@ async fn handle(
         // audited fails rather than go unrecorded.
         if let Some(audit) = &app.audit {
             let event = recorder.settled(response.status().as_u16());
-            if let Err(error) = audit.write(event).await {
+            if let Err(error) = audit.write(event) {
                 tracing::error!(%error, "a request failed: its audit event could not be written");
                 response = audit_failure(route, &mut recorder.record);
             }
@@ -300,7 +300,7 @@ impl Drop for Recorder {
             self.record.error_code.get_or_insert_with(|| ABANDONED.to_owned());
             self.settle(0);
             if let Some(audit) = &self.audit
-                && let Err(error) = audit.write_now(&self.record)
+                && let Err(error) = audit.write(&self.record)
             {
                 tracing::error!(%error, request_id = %self.record.request_id, "an abandoned request could not be audited");
             }
