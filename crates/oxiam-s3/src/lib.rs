@@ -18,6 +18,7 @@ pub mod actions;
 mod buckets;
 mod errors;
 mod gate;
+mod payload;
 mod store;
 
 use std::net::IpAddr;
@@ -175,7 +176,18 @@ impl S3Endpoint {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let mut req = req.map(Body::http_body_unsync);
+        // A body s3s will read whole is checked against its signed hash on the way.
+        let (mut req, mismatch) = match payload::signed_sha256(req.headers()) {
+            Some(expected) => {
+                let (parts, body) = req.into_parts();
+                let (checked, mismatch) = payload::Checked::new(Box::pin(body), expected);
+                (
+                    http::Request::from_parts(parts, Body::http_body_unsync(checked)),
+                    Some(mismatch),
+                )
+            }
+            None => (req.map(Body::http_body_unsync), None),
+        };
         if let Some(ip) = peer {
             req.extensions_mut().insert(gate::ClientIp(ip));
         }
@@ -187,12 +199,28 @@ impl S3Endpoint {
                 internal_error(request_id)
             }
         };
+        if response.status() == http::StatusCode::INTERNAL_SERVER_ERROR && mismatch.is_some_and(|m| m.found()) {
+            response = content_sha256_mismatch();
+        }
         // Every S3 answer names its request, as S3's `x-amz-request-id` does.
         if let Ok(id) = http::HeaderValue::from_str(request_id) {
             response.headers_mut().insert("x-amz-request-id", id);
         }
         response
     }
+}
+
+/// S3's answer to a body that is not what its `x-amz-content-sha256` says (400).
+fn content_sha256_mismatch() -> http::Response<Body> {
+    let mut response = http::Response::new(Body::from(Bytes::from_static(
+        b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>XAmzContentSHA256Mismatch</Code><Message>The provided 'x-amz-content-sha256' header does not match what was computed.</Message></Error>",
+    )));
+    *response.status_mut() = http::StatusCode::BAD_REQUEST;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/xml"),
+    );
+    response
 }
 
 /// S3's 500, for when s3s itself fails (or panics) and has no serializer left to ask.

@@ -392,3 +392,56 @@ async fn completing_with_a_missing_part_is_invalid(s: &TestServer) {
     let got = root.get_object().bucket("parts").key("k").send().await.unwrap();
     assert_eq!(&got.body.collect().await.unwrap().into_bytes()[..], b"hello");
 }
+
+/// A body s3s reads whole (DeleteObjects' list, a bucket policy) that is not what its signed
+/// `x-amz-content-sha256` says is refused as S3 refuses it (400), never a 500, and nothing
+/// it asked for is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_read_body_that_is_not_its_signed_hash_is_refused() {
+    use common::raw::{s3_send, s3_signed_parts, send};
+    use std::time::SystemTime;
+
+    let server = TestServer::start(common::Backend::Sqlite).await;
+    let root = (ROOT_KEY, ROOT_SECRET);
+    for target in ["/swapped", "/swapped/keep"] {
+        assert_eq!(
+            s3_send(&server, root, "PUT", target, &[], "", SystemTime::now())
+                .await
+                .status,
+            200
+        );
+    }
+    let signed = "<Delete><Object><Key>keep</Key></Object></Delete>";
+    let sent = "<Delete><Object><Key>nope</Key></Object></Delete>";
+    let policy =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}"#;
+    let other = policy.replace("Deny", "Ally");
+    for (method, target, signed, sent) in [
+        ("POST", "/swapped?delete", signed, sent),
+        ("PUT", "/swapped?policy", policy, other.as_str()),
+    ] {
+        assert_eq!(signed.len(), sent.len());
+        let (target, headers) = s3_signed_parts(&server, root, (method, target), &[], signed, SystemTime::now());
+        let reply = send(&server, method, &target, &headers, sent).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "XAmzContentSHA256Mismatch"),
+            "{method} {target}: {}",
+            reply.body
+        );
+    }
+    assert_eq!(
+        s3_send(&server, root, "GET", "/swapped/keep", &[], "", SystemTime::now())
+            .await
+            .status,
+        200
+    );
+    let policy = s3_send(&server, root, "GET", "/swapped?policy", &[], "", SystemTime::now()).await;
+    assert_eq!(
+        (policy.status, policy.code()),
+        (404, "NoSuchBucketPolicy"),
+        "{}",
+        policy.body
+    );
+    server.stop().await;
+}
