@@ -613,8 +613,9 @@ impl S3 for Store {
         self.fs.copy_object(req).await.map_err(with_aws_message)
     }
 
-    async fn list_objects(&self, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
+    async fn list_objects(&self, mut req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
         self.existing(&req.input.bucket).await?;
+        no_empty_delimiter(&mut req.input.delimiter);
         let marker = req.input.marker.clone();
         let url = wants_url_encoding(req.input.encoding_type.as_ref());
         let mut response = self.fs.list_objects(req).await.map_err(with_aws_message)?;
@@ -636,8 +637,12 @@ impl S3 for Store {
         Ok(response)
     }
 
-    async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+    async fn list_objects_v2(
+        &self,
+        mut req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
         self.existing(&req.input.bucket).await?;
+        no_empty_delimiter(&mut req.input.delimiter);
         let url = wants_url_encoding(req.input.encoding_type.as_ref());
         let mut response = self.fs.list_objects_v2(req).await.map_err(with_aws_message)?;
         let out = &mut response.output;
@@ -695,6 +700,14 @@ impl S3 for Store {
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         self.existing(&req.input.bucket).await?;
         self.fs.abort_multipart_upload(req).await.map_err(with_aws_message)
+    }
+}
+
+/// An empty `delimiter=` is no delimiter, as S3 reads it (rclone and s3fs send one with
+/// every listing); the object store would split every key at its first character.
+fn no_empty_delimiter(delimiter: &mut Option<String>) {
+    if delimiter.as_deref() == Some("") {
+        *delimiter = None;
     }
 }
 

@@ -445,3 +445,54 @@ async fn a_whole_read_body_that_is_not_its_signed_hash_is_refused() {
     );
     server.stop().await;
 }
+
+/// An empty `delimiter=` and an empty `prefix=` are none, as S3 reads them: rclone and
+/// s3fs send `?delimiter=&prefix=` with every listing, and must see every key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_delimiter_and_prefix_list_every_key() {
+    let server = TestServer::start(common::Backend::Sqlite).await;
+    let root = s3(&server, ROOT_KEY, ROOT_SECRET, None, "us-east-1");
+    root.create_bucket().bucket("flat").send().await.unwrap();
+    for key in ["a/1", "b/2", "c"] {
+        root.put_object()
+            .bucket("flat")
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let v2 = root
+        .list_objects_v2()
+        .bucket("flat")
+        .delimiter("")
+        .prefix("")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = v2.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["a/1", "b/2", "c"]);
+    assert!(v2.common_prefixes().is_empty(), "{:?}", v2.common_prefixes());
+    let v1 = root
+        .list_objects()
+        .bucket("flat")
+        .delimiter("")
+        .prefix("")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = v1.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["a/1", "b/2", "c"]);
+    assert!(v1.common_prefixes().is_empty(), "{:?}", v1.common_prefixes());
+    // A real delimiter still groups.
+    let grouped = root
+        .list_objects_v2()
+        .bucket("flat")
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    let prefixes: Vec<_> = grouped.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    assert_eq!(prefixes, ["a/", "b/"]);
+    server.stop().await;
+}
