@@ -52,6 +52,11 @@ impl Oxiam {
         };
         self.check_session_token(&principal, claim.security_token.as_deref(), now)?;
         oxiam_sigv4::verify(request, &claim, &secret, now, services).map_err(AuthFailure::Rejected)?;
+        let mut claim = claim;
+        if claim.region.is_empty() {
+            // Signed for no region (as some S3-compatible clients sign): the default one.
+            oxiam_sigv4::DEFAULT_REGION.clone_into(&mut claim.region);
+        }
         Ok(Authenticated { principal, claim })
     }
 

@@ -488,6 +488,12 @@ impl Gate {
         let authorization = cx.headers().get(http::header::AUTHORIZATION).map(|v| v.as_bytes());
         let (region, service) = oxiam_sigv4::credential_scope(authorization, query.unwrap_or(""))
             .map_or_else(|| ("us-east-1".to_owned(), "s3".to_owned()), |s| (s.region, s.service));
+        // Signed for no region (as some S3-compatible clients sign): the default one.
+        let region = if region.is_empty() {
+            oxiam_sigv4::DEFAULT_REGION.to_owned()
+        } else {
+            region
+        };
         if service != "s3" {
             return Err(errors::with_message(
                 s3s::S3ErrorCode::AuthorizationHeaderMalformed,

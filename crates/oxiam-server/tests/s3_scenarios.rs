@@ -496,3 +496,72 @@ async fn an_empty_delimiter_and_prefix_list_every_key() {
     assert_eq!(prefixes, ["a/", "b/"]);
     server.stop().await;
 }
+
+/// A client that signs with an empty region (as clients written for S3-compatible stores
+/// do; the SDKs refuse to) is heard on every service, as a request for the default region;
+/// the signature is still checked, over the scope as sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_signing_region_is_the_default_one() {
+    use aws_sigv4::http_request::SignatureLocation;
+    use common::raw::{s3_signed_parts_in, send, signed_post_in};
+    use std::time::SystemTime;
+
+    let server = TestServer::start(common::Backend::Sqlite).await;
+    let host = server.server.as_ref().unwrap().local_addr.to_string();
+    let query = |service: &str, body: &str, secret: &str| {
+        let (target, headers) = signed_post_in(
+            "",
+            &host,
+            body,
+            service,
+            (ROOT_KEY, secret),
+            SystemTime::now(),
+            SignatureLocation::Headers,
+        );
+        let server = &server;
+        let body = body.to_owned();
+        async move { send(server, "POST", &target, &headers, &body).await }
+    };
+    let made = query(
+        "iam",
+        "Action=CreateUser&UserName=regionless&Version=2010-05-08",
+        ROOT_SECRET,
+    )
+    .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let who = query("sts", "Action=GetCallerIdentity&Version=2011-06-15", ROOT_SECRET).await;
+    assert_eq!(who.status, 200, "{}", who.body);
+    let forged = query("iam", "Action=ListUsers&Version=2010-05-08", "not-the-secret").await;
+    assert_eq!(
+        (forged.status, forged.code()),
+        (403, "SignatureDoesNotMatch"),
+        "{}",
+        forged.body
+    );
+    let s3_request = |method: &'static str, target: &'static str, body: &'static str| {
+        let (target, headers) = s3_signed_parts_in(
+            "",
+            &server,
+            (ROOT_KEY, ROOT_SECRET),
+            (method, target),
+            body,
+            SystemTime::now(),
+            &[],
+        );
+        let server = &server;
+        async move { send(server, method, &target, &headers, body).await }
+    };
+    let bucket = s3_request("PUT", "/regionless", "").await;
+    assert_eq!(bucket.status, 200, "{}", bucket.body);
+    let put = s3_request("PUT", "/regionless/k", "x").await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let root = s3(&server, ROOT_KEY, ROOT_SECRET, None, "us-east-1");
+    let location = root.get_bucket_location().bucket("regionless").send().await.unwrap();
+    // us-east-1 is written as an empty constraint, as S3 writes it.
+    assert_eq!(
+        location.location_constraint().map_or("", |c| c.as_str()),
+        "",
+        "a bucket of the default region"
+    );
+    server.stop().await;
+}

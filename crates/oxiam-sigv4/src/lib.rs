@@ -191,10 +191,16 @@ fn check_time(claim: &Claim, now: i64) -> Result<(), AuthError> {
     Ok(())
 }
 
+/// The region a request signed with an empty one is taken to be for.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
 /// Region names look like `us-east-1`; custom endpoints use whatever the client is configured
-/// with (E1), so accept any short run of ASCII letters, digits and `-`.
+/// with (E1), so accept any short run of ASCII letters, digits and `-`. An empty region is
+/// accepted too, unlike AWS: clients written for S3-compatible stores (Ceph's, MinIO's) sign
+/// with one; the request is then for [`DEFAULT_REGION`] (the signature is still checked
+/// over the scope as sent).
 fn is_well_formed_region(region: &str) -> bool {
-    !region.is_empty() && region.len() <= 64 && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    region.len() <= 64 && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 fn check_scope(claim: &Claim, allowed_services: &[&str]) -> Result<(), AuthError> {

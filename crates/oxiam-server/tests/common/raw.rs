@@ -120,6 +120,19 @@ pub fn signed_post(
     time: SystemTime,
     location: SignatureLocation,
 ) -> (String, Vec<(String, String)>) {
+    signed_post_in("us-east-1", host, body, service, (key_id, secret), time, location)
+}
+
+/// [`signed_post`] for `region` (which the SDK would not let be empty).
+pub fn signed_post_in(
+    region: &str,
+    host: &str,
+    body: &str,
+    service: &str,
+    (key_id, secret): (&str, &str),
+    time: SystemTime,
+    location: SignatureLocation,
+) -> (String, Vec<(String, String)>) {
     let identity: Identity = Credentials::new(key_id, secret, None, None, "test").into();
     let mut settings = SigningSettings::default();
     settings.signature_location = location;
@@ -128,7 +141,7 @@ pub fn signed_post(
     }
     let params = v4::SigningParams::builder()
         .identity(&identity)
-        .region("us-east-1")
+        .region(region)
         .name(service)
         .time(time)
         .settings(settings)
@@ -254,6 +267,7 @@ async fn s3_signed(
     let host = server.server.as_ref().unwrap().local_addr.to_string();
     let signing = S3Signing {
         host: &host,
+        region: "us-east-1",
         credentials,
         time,
         presigned,
@@ -273,9 +287,31 @@ pub fn s3_signed_parts(
     body: &str,
     time: SystemTime,
 ) -> (String, Vec<(String, String)>) {
+    s3_signed_parts_in(
+        "us-east-1",
+        server,
+        credentials,
+        (method, target),
+        body,
+        time,
+        extra_headers,
+    )
+}
+
+/// [`s3_signed_parts`] for `region` (which the SDK would not let be empty).
+pub fn s3_signed_parts_in(
+    region: &str,
+    server: &TestServer,
+    credentials: (&str, &str),
+    (method, target): (&str, &str),
+    body: &str,
+    time: SystemTime,
+    extra_headers: &[(String, String)],
+) -> (String, Vec<(String, String)>) {
     let host = server.server.as_ref().unwrap().local_addr.to_string();
     let signing = S3Signing {
         host: &host,
+        region,
         credentials,
         time,
         presigned: false,
@@ -283,9 +319,10 @@ pub fn s3_signed_parts(
     signing.sign((method, target), extra_headers, &[], body)
 }
 
-/// Who signs an S3 request, when, for which host, and where the signature goes.
+/// Who signs an S3 request, when, for which host and region, and where the signature goes.
 struct S3Signing<'a> {
     host: &'a str,
+    region: &'a str,
     credentials: (&'a str, &'a str),
     time: SystemTime,
     presigned: bool,
@@ -314,7 +351,7 @@ impl S3Signing<'_> {
         }
         let params = v4::SigningParams::builder()
             .identity(&identity)
-            .region("us-east-1")
+            .region(self.region)
             .name("s3")
             .time(time)
             .settings(settings)
