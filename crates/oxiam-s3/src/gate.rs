@@ -88,6 +88,10 @@ pub(crate) enum SignatureRefusal {
     /// More than one `Authorization` header, or one that is not text: s3s and oxiam could
     /// read different ones.
     AuthorizationMalformed,
+    /// An `Authorization` header beside a signature in the query: s3s verifies the query's
+    /// and would leave the header unchecked, while oxiam would read the header's scope
+    /// and signed headers.
+    TwoMechanisms,
     /// SigV2 is off (the default).
     SigV2NotAllowed,
     /// SigV2, malformed, stale or expired.
@@ -109,6 +113,10 @@ impl SignatureRefusal {
                 s3s::S3ErrorCode::InvalidArgument,
                 "The Authorization header must be sent once, as text.",
             ),
+            SignatureRefusal::TwoMechanisms => errors::with_message(
+                s3s::S3ErrorCode::InvalidArgument,
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+            ),
             SignatureRefusal::SigV2NotAllowed => errors::sigv2_refused(),
             SignatureRefusal::SigV2(refusal) => errors::sigv2(refusal, now),
             SignatureRefusal::UnknownKey => errors::invalid_access_key_id(),
@@ -116,6 +124,16 @@ impl SignatureRefusal {
             SignatureRefusal::Internal | SignatureRefusal::Unchecked => errors::server_fault(),
         }
     }
+}
+
+/// Whether a query carries a signature (SigV4's presigned parameters, or SigV2's), in any
+/// case of the names.
+fn query_signs(query: &str) -> bool {
+    form_urlencoded::parse(query.as_bytes()).any(|(name, _)| {
+        ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "Signature"]
+            .iter()
+            .any(|signing| name.eq_ignore_ascii_case(signing))
+    })
 }
 
 /// The STS session token a request carries, in a header or in the (presigned) query.
@@ -226,6 +244,9 @@ impl Gate {
         let (first, second) = (authorizations.next(), authorizations.next());
         if second.is_some() || first.is_some_and(|v| v.to_str().is_err()) {
             return refused(SignatureRefusal::AuthorizationMalformed);
+        }
+        if first.is_some() && query_signs(req.uri().query().unwrap_or("")) {
+            return refused(SignatureRefusal::TwoMechanisms);
         }
         let headers: Vec<(&str, &[u8])> = req.headers().iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
         let signed = SignedRequest {

@@ -676,6 +676,21 @@ async fn a_presigned_url_takes_no_added_headers(server: &TestServer) {
     let added = s3_presigned(server, caller, put, &[], &acl, "x", now).await;
     assert_eq!((added.status, added.code()), (403, "AccessDenied"), "{}", added.body);
     assert!(added.message().contains("not signed: x-amz-acl"), "{}", added.body);
+    // Nor can it slip one past the check by naming it in an Authorization header beside the
+    // URL's own signature (s3s verifies the URL's, and would never read the header's):
+    // refused as S3 refuses two auth mechanisms.
+    let fake = format!(
+        "AWS4-HMAC-SHA256 Credential={key}/20261203/eu-west-1/s3/aws4_request, SignedHeaders=host;x-amz-acl, Signature={}",
+        "0".repeat(64)
+    );
+    let smuggled = [acl[0].clone(), ("authorization".to_owned(), fake)];
+    let added = s3_presigned(server, caller, put, &[], &smuggled, "x", now).await;
+    assert_eq!((added.status, added.code()), (400, "InvalidArgument"), "{}", added.body);
+    assert!(
+        added.message().starts_with("Only one auth mechanism allowed"),
+        "{}",
+        added.body
+    );
     let signed = s3_presigned(server, caller, put, &acl, &[], "x", now).await;
     assert_eq!(signed.status, 200, "{}", signed.body);
 }
