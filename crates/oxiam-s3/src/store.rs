@@ -193,7 +193,56 @@ fn wants_url_encoding(encoding: Option<&EncodingType>) -> bool {
     encoding.is_some_and(|e| e.as_str() == EncodingType::URL)
 }
 
+/// What a listing asked, kept to ask the object store about each object it lists.
+struct Asked {
+    bucket: String,
+    uri: http::Uri,
+    credentials: Option<s3s::auth::Credentials>,
+    region: Option<s3s::region::Region>,
+    service: Option<String>,
+}
+
+impl Asked {
+    fn of<T>(req: &S3Request<T>, bucket: &str) -> Self {
+        Self {
+            bucket: bucket.to_owned(),
+            uri: req.uri.clone(),
+            credentials: req.credentials.clone(),
+            region: req.region.clone(),
+            service: req.service.clone(),
+        }
+    }
+}
+
 impl Store {
+    /// Gives each listed object the ETag the object store keeps beside it (its listings
+    /// leave it out; sync tools compare it). An object gone since it was listed keeps none.
+    async fn with_etags(&self, asked: &Asked, contents: &mut Option<Vec<Object>>) {
+        for object in contents.iter_mut().flatten() {
+            let Some(key) = object.key.clone().filter(|_| object.e_tag.is_none()) else {
+                continue;
+            };
+            let head = S3Request {
+                input: HeadObjectInput {
+                    bucket: asked.bucket.clone(),
+                    key,
+                    ..HeadObjectInput::default()
+                },
+                method: http::Method::HEAD,
+                uri: asked.uri.clone(),
+                headers: http::HeaderMap::new(),
+                extensions: http::Extensions::new(),
+                credentials: asked.credentials.clone(),
+                region: asked.region.clone(),
+                service: asked.service.clone(),
+                trailing_headers: None,
+            };
+            if let Ok(found) = self.fs.head_object(head).await {
+                object.e_tag = found.output.e_tag;
+            }
+        }
+    }
+
     /// The bucket's metadata, or NoSuchBucket.
     async fn existing(&self, bucket: &str) -> S3Result<BucketMeta> {
         self.buckets
@@ -616,10 +665,12 @@ impl S3 for Store {
     async fn list_objects(&self, mut req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
         self.existing(&req.input.bucket).await?;
         no_empty_delimiter(&mut req.input.delimiter);
+        let asked = Asked::of(&req, &req.input.bucket);
         let marker = req.input.marker.clone();
         let url = wants_url_encoding(req.input.encoding_type.as_ref());
         let mut response = self.fs.list_objects(req).await.map_err(with_aws_message)?;
         let out = &mut response.output;
+        self.with_etags(&asked, &mut out.contents).await;
         out.marker = marker;
         // S3 gives NextMarker only with a delimiter; without one clients resume after the
         // last key.
@@ -643,9 +694,11 @@ impl S3 for Store {
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         self.existing(&req.input.bucket).await?;
         no_empty_delimiter(&mut req.input.delimiter);
+        let asked = Asked::of(&req, &req.input.bucket);
         let url = wants_url_encoding(req.input.encoding_type.as_ref());
         let mut response = self.fs.list_objects_v2(req).await.map_err(with_aws_message)?;
         let out = &mut response.output;
+        self.with_etags(&asked, &mut out.contents).await;
         standard_storage(&mut out.contents);
         if url {
             encode_listing(&mut out.contents, &mut out.common_prefixes);

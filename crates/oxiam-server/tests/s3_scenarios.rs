@@ -583,3 +583,42 @@ async fn an_empty_signing_region_is_the_default_one() {
     );
     server.stop().await;
 }
+
+/// Every listed object carries its ETag, the one its upload answered (sync tools compare
+/// them), in both listings and with a delimiter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listed_objects_carry_their_etags() {
+    let server = TestServer::start(common::Backend::Sqlite).await;
+    let root = s3(&server, ROOT_KEY, ROOT_SECRET, None, "us-east-1");
+    root.create_bucket().bucket("tagged").send().await.unwrap();
+    let mut uploaded = Vec::new();
+    for (key, body) in [("a/1", &b"one"[..]), ("b", &b"two"[..])] {
+        let put = root
+            .put_object()
+            .bucket("tagged")
+            .key(key)
+            .body(ByteStream::from_static(body))
+            .send()
+            .await
+            .unwrap();
+        uploaded.push((key.to_owned(), put.e_tag().unwrap().to_owned()));
+    }
+    let v2 = root.list_objects_v2().bucket("tagged").send().await.unwrap();
+    let listed: Vec<(String, String)> = v2
+        .contents()
+        .iter()
+        .map(|o| (o.key().unwrap().to_owned(), o.e_tag().unwrap_or("").to_owned()))
+        .collect();
+    assert_eq!(listed, uploaded);
+    let v1 = root.list_objects().bucket("tagged").prefix("a/").send().await.unwrap();
+    assert_eq!(v1.contents()[0].e_tag(), Some(uploaded[0].1.as_str()));
+    let grouped = root
+        .list_objects_v2()
+        .bucket("tagged")
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(grouped.contents()[0].e_tag(), Some(uploaded[1].1.as_str()));
+    server.stop().await;
+}
