@@ -32,16 +32,7 @@ pub(crate) fn signed_sha256(headers: &http::HeaderMap) -> Option<[u8; 32]> {
     if length > crate::XML_MAX_BODY_BYTES as u64 {
         return None;
     }
-    let text = headers.get("x-amz-content-sha256")?.as_bytes();
-    if text.len() != 64 {
-        return None;
-    }
-    let digit = |b: u8| char::from(b).to_digit(16);
-    let mut hash = [0u8; 32];
-    for (byte, pair) in hash.iter_mut().zip(text.chunks(2)) {
-        *byte = u8::try_from(digit(pair[0])? << 4 | digit(pair[1])?).ok()?;
-    }
-    Some(hash)
+    oxiam_sigv4::decode_hex_32(headers.get("x-amz-content-sha256")?.to_str().ok()?)
 }
 
 /// `inner`, hashed as it passes; at its end, [`Mismatch`] says whether it was `expected`.

@@ -122,17 +122,20 @@ impl AuditTrail {
 /// Whether an operation of the Query protocol only reads: CloudTrail records no
 /// `responseElements` for those.
 pub(crate) fn read_only_operation(service: oxiam_core::Service, operation: &str) -> bool {
-    read_only(&format!("{}:{operation}", service.signing_name())).unwrap_or(false)
+    oxiam_catalogue::action(service.signing_name(), operation).is_some_and(reads_only)
 }
 
 /// Whether an action only reads (its access level is List or Read), as CloudTrail's
 /// `readOnly` says.
 fn read_only(action: &str) -> Option<bool> {
-    let level = oxiam_catalogue::action_named(action)?.access_level;
-    Some(matches!(
-        level,
+    oxiam_catalogue::action_named(action).map(reads_only)
+}
+
+fn reads_only(action: &oxiam_catalogue::Action) -> bool {
+    matches!(
+        action.access_level,
         oxiam_catalogue::AccessLevel::List | oxiam_catalogue::AccessLevel::Read
-    ))
+    )
 }
 
 /// One request's event, as the audit trail writes it (borrowed from its record).

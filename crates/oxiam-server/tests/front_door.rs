@@ -306,11 +306,8 @@ async fn a_refusal_sent_before_the_body_was_read_closes_the_connection_only_when
     let root = (common::ROOT_KEY, common::ROOT_SECRET);
     let made = s3_send(&server, root, "PUT", "/uploads", &[], "", SystemTime::now()).await;
     assert_eq!(made.status, 200, "{}", made.body);
-    let iam = server.root_iam();
-    iam.create_user().user_name("nobody").send().await.unwrap();
-    let key = iam.create_access_key().user_name("nobody").send().await.unwrap();
-    let key = key.access_key().unwrap();
-    let nobody = (key.access_key_id(), key.secret_access_key());
+    let (key_id, secret) = server.user_with_inline_policy("nobody", None).await;
+    let nobody = (key_id.as_str(), secret.as_str());
 
     for held_back in [true, false] {
         let body = "hello";
@@ -371,29 +368,19 @@ async fn deleting_objects_is_refused_before_the_body_to_whoever_may_delete_nothi
         let made = s3_send(&server, root, "PUT", target, &[], "", SystemTime::now()).await;
         assert_eq!(made.status, 200, "{}", made.body);
     }
-    let iam = server.root_iam();
     let mut users = Vec::new();
     for (name, resource) in [
         ("nobody", None),
         ("elsewhere", Some("arn:aws:s3:::other/*")),
         ("tmp-only", Some("arn:aws:s3:::big/tmp/*")),
     ] {
-        iam.create_user().user_name(name).send().await.unwrap();
-        if let Some(resource) = resource {
-            let policy = format!(
+        let policy = resource.map(|resource| {
+            format!(
                 r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"{resource}"}}]}}"#
-            );
-            iam.put_user_policy()
-                .user_name(name)
-                .policy_name("p")
-                .policy_document(policy)
-                .send()
-                .await
-                .unwrap();
-        }
-        let key = iam.create_access_key().user_name(name).send().await.unwrap();
-        let key = key.access_key().unwrap();
-        users.push((name, key.access_key_id().to_owned(), key.secret_access_key().to_owned()));
+            )
+        });
+        let (key_id, secret) = server.user_with_inline_policy(name, policy.as_deref()).await;
+        users.push((name, key_id, secret));
     }
 
     let body = "<Delete><Object><Key>tmp/a</Key></Object><Object><Key>keep/b</Key></Object></Delete>";

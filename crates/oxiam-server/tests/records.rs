@@ -48,24 +48,7 @@ fn record_of(server: &TestServer, reply: &Reply) -> RequestRecord {
 }
 
 async fn user(server: &TestServer) -> (String, String) {
-    let iam_client = server.root_iam();
-    iam_client.create_user().user_name("recorded").send().await.unwrap();
-    iam_client
-        .put_user_policy()
-        .user_name("recorded")
-        .policy_name("p")
-        .policy_document(POLICY)
-        .send()
-        .await
-        .unwrap();
-    let key = iam_client
-        .create_access_key()
-        .user_name("recorded")
-        .send()
-        .await
-        .unwrap();
-    let key = key.access_key().unwrap();
-    (key.access_key_id().to_owned(), key.secret_access_key().to_owned())
+    server.user_with_inline_policy("recorded", Some(POLICY)).await
 }
 
 async fn every_request_has_one_record_with_its_decision(server: &TestServer) {
@@ -292,24 +275,6 @@ const GUARDED: &str = r#"{"Version":"2012-10-17","Statement":[
     {"Sid":"NoSecrets","Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::audited/secret"},
     {"Sid":"NotThatRole","Effect":"Deny","Action":"sts:AssumeRole","Resource":"arn:aws:iam::123456789012:role/forbidden"}]}"#;
 
-/// A user with `policy` inline (as `p`), or none, and its access key.
-async fn user_with(server: &TestServer, name: &str, policy: Option<&str>) -> (String, String) {
-    let iam = server.root_iam();
-    iam.create_user().user_name(name).send().await.unwrap();
-    if let Some(policy) = policy {
-        iam.put_user_policy()
-            .user_name(name)
-            .policy_name("p")
-            .policy_document(policy)
-            .send()
-            .await
-            .unwrap();
-    }
-    let key = iam.create_access_key().user_name(name).send().await.unwrap();
-    let key = key.access_key().unwrap();
-    (key.access_key_id().to_owned(), key.secret_access_key().to_owned())
-}
-
 /// The decision of an event, its deciding statement's policy, Sid, index and condition keys.
 fn decided(event: &serde_json::Value) -> (String, serde_json::Value) {
     let decision = event["oxiam"]["decision"].as_str().unwrap_or("none").to_owned();
@@ -331,8 +296,8 @@ fn statement(sid: &str, index: u64, keys: &[&str]) -> serde_json::Value {
 /// the condition keys it tested), carries the request's parameters and, for a write, the
 /// answer's elements, with every secret hidden; a role session's events name its role.
 async fn the_audit_trail_says_what_was_asked_and_what_decided(server: &TestServer) {
-    let guarded = user_with(server, "guarded", Some(GUARDED)).await;
-    let bare = user_with(server, "bare", None).await;
+    let guarded = server.user_with_inline_policy("guarded", Some(GUARDED)).await;
+    let bare = server.user_with_inline_policy("bare", None).await;
     let trust = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
     );
@@ -650,7 +615,7 @@ async fn soft_mode_asks_every_action_before_deleting_objects(backend: common::Ba
         200
     );
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:DeleteObjectVersion","Resource":"arn:aws:s3:::versions/*"}]}"#;
-    let (key, secret) = user_with(&server, "versioner", Some(policy)).await;
+    let (key, secret) = server.user_with_inline_policy("versioner", Some(policy)).await;
     let body = "<Delete><Object><Key>k</Key></Object></Delete>";
     let reply = s3_send(&server, (&key, &secret), "POST", "/versions?delete", &[], body, now()).await;
     assert_eq!(reply.status, 200, "{}", reply.body);

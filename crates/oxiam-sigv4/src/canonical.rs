@@ -263,8 +263,9 @@ pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     out
 }
 
-/// Decodes exactly 64 hex digits (either case) into 32 bytes.
-pub(crate) fn decode_signature(hex: &str) -> Option<[u8; 32]> {
+/// Decodes exactly 64 hex digits (either case) into 32 bytes: a signature, or a payload's
+/// SHA-256 as `x-amz-content-sha256` names it.
+pub fn decode_hex_32(hex: &str) -> Option<[u8; 32]> {
     let b = hex.as_bytes();
     if b.len() != 64 {
         return None;
@@ -404,12 +405,12 @@ mod tests {
     #[test]
     fn signature_hex() {
         let sig = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
-        let bytes = decode_signature(sig).expect("valid");
+        let bytes = decode_hex_32(sig).expect("valid");
         assert_eq!(hex_lower(&bytes), sig);
-        assert!(decode_signature(&sig.to_uppercase()).is_some());
-        assert!(decode_signature(&sig[1..]).is_none());
-        assert!(decode_signature(&sig.replace('5', "g")).is_none());
-        assert!(decode_signature(&"é".repeat(32)).is_none());
+        assert!(decode_hex_32(&sig.to_uppercase()).is_some());
+        assert!(decode_hex_32(&sig[1..]).is_none());
+        assert!(decode_hex_32(&sig.replace('5', "g")).is_none());
+        assert!(decode_hex_32(&"é".repeat(32)).is_none());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use crate::canonical::{PARAM_SECURITY_TOKEN, decode_signature, form_decode, normalize_signed_headers, query_pairs};
+use crate::canonical::{PARAM_SECURITY_TOKEN, decode_hex_32, form_decode, normalize_signed_headers, query_pairs};
 use crate::date::{format_basic, parse_basic, parse_http_date};
 use crate::{AuthError, Claim, SignedRequest};
 
@@ -106,7 +106,7 @@ fn finish(raw: RawClaim<'_>, algorithm: &str, algorithm_error: impl FnOnce() -> 
         presigned: raw.presigned,
         terminator: terminator.to_owned(),
         signed_headers,
-        signature: decode_signature(raw.signature),
+        signature: decode_hex_32(raw.signature),
         expires: raw.expires,
     })
 }

@@ -251,6 +251,24 @@ impl TestServer {
         self.sts_as(ROOT_KEY, ROOT_SECRET, "us-east-1")
     }
 
+    /// A new IAM user with `policy` inline (named `p`) if given, and its access key.
+    pub async fn user_with_inline_policy(&self, name: &str, policy: Option<&str>) -> (String, String) {
+        let iam = self.root_iam();
+        iam.create_user().user_name(name).send().await.unwrap();
+        if let Some(policy) = policy {
+            iam.put_user_policy()
+                .user_name(name)
+                .policy_name("p")
+                .policy_document(policy)
+                .send()
+                .await
+                .unwrap();
+        }
+        let key = iam.create_access_key().user_name(name).send().await.unwrap();
+        let key = key.access_key().unwrap();
+        (key.access_key_id().to_owned(), key.secret_access_key().to_owned())
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await.unwrap();
