@@ -11,6 +11,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use oxiam::demo::{self, Clients, Embedded, Scenario};
 use oxiam_server::{ServerConfig, start};
 
+/// mimalloc rather than the system's allocator: requests allocate and free many small
+/// buffers across worker threads, where glibc's arenas and consolidation cost measurably
+/// more (see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "oxiam",
