@@ -355,10 +355,12 @@ def delete_user_completely(iam, name):
 
 
 def delete_role_completely(iam, name):
-    """Deletes a role, detaching its managed policies and deleting its inline ones first if
-    they are in the way."""
+    """Deletes a role, taking it out of its instance profiles, detaching its managed policies
+    and deleting its inline ones first if they are in the way."""
 
     def clear():
+        for profile in iam.list_instance_profiles_for_role(RoleName=name)["InstanceProfiles"]:
+            iam.remove_role_from_instance_profile(InstanceProfileName=profile["InstanceProfileName"], RoleName=name)
         for policy in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
             iam.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
         for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:

@@ -10,7 +10,7 @@ from expect import fails
 @pytest.mark.parametrize(
     "operation,kwargs",
     [
-        ("CreateInstanceProfile", dict(InstanceProfileName="compat-profile")),
+        ("CreateServiceLinkedRole", dict(AWSServiceName="ec2.amazonaws.com")),
         ("CreateVirtualMFADevice", dict(VirtualMFADeviceName="compat-mfa")),
         ("ListSAMLProviders", dict()),
         ("ListServerCertificates", dict()),

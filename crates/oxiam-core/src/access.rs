@@ -79,6 +79,8 @@ enum Target {
     KeyOwner(String),
     /// A managed policy, by ARN.
     Policy(String),
+    /// An instance profile of the caller's account, by name.
+    InstanceProfile(String),
     /// Nothing to read: a new entity, `*`, or a resource named by its full ARN.
     Nothing,
 }
@@ -257,6 +259,21 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
         "user" => entity(EntityKind::User, "UserName"),
         "role" => entity(EntityKind::Role, "RoleName"),
         "group" => entity(EntityKind::Group, "GroupName"),
+        "instance-profile" => text(request, "InstanceProfileName").map(|name| {
+            if creating {
+                Bound {
+                    arn: ids::instance_profile_arn(account, path, name),
+                    shown_as: None,
+                    target: Target::Nothing,
+                }
+            } else {
+                Bound {
+                    arn: ids::instance_profile_arn(account, "/", name),
+                    shown_as: None,
+                    target: Target::InstanceProfile(name.to_owned()),
+                }
+            }
+        }),
         "policy" if creating => text(request, "PolicyName").map(|name| Bound {
             arn: ids::policy_arn(account, path, name),
             shown_as: None,
@@ -333,7 +350,7 @@ fn own_entity(principal: &Principal, arn: &str) -> Target {
 }
 
 /// The listings the reference gives no resource type (ListUsers, ListRoles, ListGroups,
-/// ListPolicies): IAM still names the path prefix they list under as their resource
+/// ListPolicies, ListInstanceProfiles): IAM still names the path prefix they list under as their resource
 /// (`…:user/` in its AccessDenied messages), and a policy on `…:user/*` allows them.
 fn listing_resource(principal: &Principal, request: &dyn Members) -> Option<Bound> {
     let kind = match request.operation() {
@@ -341,6 +358,7 @@ fn listing_resource(principal: &Principal, request: &dyn Members) -> Option<Boun
         "ListRoles" => "role",
         "ListGroups" => "group",
         "ListPolicies" => "policy",
+        "ListInstanceProfiles" => "instance-profile",
         _ => return None,
     };
     Some(Bound {
@@ -402,6 +420,18 @@ impl Oxiam {
             all.push(moved);
         } else {
             all.push(access);
+        }
+        if request.service() == "iam"
+            && request.operation() == "AddRoleToInstanceProfile"
+            && let Some(role_name) = text(request, "RoleName")
+        {
+            let pass = PassRoleToEc2 {
+                role_name,
+                associated_resource: format!("arn:aws:ec2:*:{}:instance/*", principal.account_id),
+            };
+            let (mut pass, _) = self.resolve(principal, &pass).await?;
+            pass.shown_as = None;
+            all.push(pass);
         }
         Ok(all)
     }
@@ -485,6 +515,19 @@ impl Oxiam {
                 }
                 Ok((plan.access, None))
             }
+            Target::InstanceProfile(name) => {
+                match self.store.get_instance_profile(&principal.account_id, &name).await {
+                    Ok(profile) => {
+                        plan.access.resource =
+                            ids::instance_profile_arn(&principal.account_id, &profile.path, &profile.name);
+                        plan.add_resource_tags(&profile.tags);
+                    }
+                    // The operation's NoSuchEntity, reported after authorization.
+                    Err(StoreError::NotFound { .. }) => {}
+                    Err(e) => return Err(errors::store(e)),
+                }
+                Ok((plan.access, None))
+            }
             Target::Nothing => Ok((plan.access, None)),
         }
     }
@@ -500,5 +543,35 @@ impl Oxiam {
             }
         }
         Ok(plan.access)
+    }
+}
+
+/// Handing a role to an instance profile (AddRoleToInstanceProfile) passes it to EC2: IAM
+/// authorizes that as `iam:PassRole` on the role too ("the caller of this operation must be
+/// granted the PassRole permission on the IAM role"), or whoever may fill profiles could
+/// give an instance any role. Its keys are what AWS documents for this case:
+/// `iam:PassedToService` is EC2, `iam:AssociatedResourceArn` any instance of the account.
+struct PassRoleToEc2<'r> {
+    role_name: &'r str,
+    associated_resource: String,
+}
+
+impl Members for PassRoleToEc2<'_> {
+    fn service(&self) -> &'static str {
+        "iam"
+    }
+    fn operation(&self) -> &'static str {
+        "PassRole"
+    }
+    fn member_names(&self) -> &'static [&'static str] {
+        &["RoleName", "PassedToService", "AssociatedResourceArn"]
+    }
+    fn member(&self, name: &str) -> Option<Member<'_>> {
+        match name {
+            "RoleName" => Some(Member::Text(self.role_name)),
+            "PassedToService" => Some(Member::Text("ec2.amazonaws.com")),
+            "AssociatedResourceArn" => Some(Member::Text(&self.associated_resource)),
+            _ => None,
+        }
     }
 }

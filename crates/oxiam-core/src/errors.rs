@@ -67,6 +67,7 @@ fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::InlinePolicy(kind) => format!("The {} policy with name {name} cannot be found.", kind.as_str()),
         Subject::Membership { group } => format!("User {name} is not in group {group}."),
         Subject::AccountAlias => format!("The account alias {name} cannot be found."),
+        Subject::InstanceProfile => return Some(no_such_instance_profile(name)),
         // The account is the caller's own: its absence is the server's fault.
         Subject::Account => return None,
     };
@@ -80,6 +81,7 @@ fn already_exists(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::Entity(EntityKind::Role) => format!("Role with name {name} already exists."),
         Subject::Policy => format!("A policy called {name} already exists. Duplicate names are not allowed."),
         Subject::AccountAlias => format!("The account alias {name} already exists."),
+        Subject::InstanceProfile => format!("Instance Profile {name} already exists."),
         // Generated ids that collide, or rows only the server creates: its fault.
         _ => return None,
     };
@@ -111,6 +113,7 @@ pub fn delete_conflict(dependent: oxiam_store::Dependent) -> ServiceError {
              The default version is deleted with the policy."
         }
         Dependent::DefaultVersion => "Cannot delete the default version of a policy.",
+        Dependent::InstanceProfileRoles => "Cannot delete entity, must remove roles from instance profile first.",
     };
     ServiceError::new(errors::DELETE_CONFLICT, message)
 }
@@ -118,6 +121,14 @@ pub fn delete_conflict(dependent: oxiam_store::Dependent) -> ServiceError {
 /// `NoSuchEntity` for a managed policy.
 pub fn no_such_policy(arn: &str) -> ServiceError {
     ServiceError::new(errors::NO_SUCH_ENTITY, format!("Policy {arn} was not found."))
+}
+
+/// `NoSuchEntity` for an instance profile.
+pub fn no_such_instance_profile(name: &str) -> ServiceError {
+    ServiceError::new(
+        errors::NO_SUCH_ENTITY,
+        format!("Instance Profile {name} cannot be found."),
+    )
 }
 
 /// `NoSuchEntity` for a role.

@@ -32,6 +32,11 @@ pub fn group_id() -> String {
     format!("AGPA{}", random_from(ID_ALPHABET, 17))
 }
 
+/// An instance profile id: `AIPA` and 17 characters.
+pub fn instance_profile_id() -> String {
+    format!("AIPA{}", random_from(ID_ALPHABET, 17))
+}
+
 /// A managed policy id: `ANPA` and 17 characters.
 pub fn policy_id() -> String {
     format!("ANPA{}", random_from(ID_ALPHABET, 17))
@@ -92,6 +97,11 @@ pub fn role_arn(account_id: &str, path: &str, name: &str) -> String {
 /// `arn:aws:iam::ACCOUNT:group/PATH/NAME`.
 pub fn group_arn(account_id: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account_id}:group{path}{name}")
+}
+
+/// `arn:aws:iam::ACCOUNT:instance-profile/PATH/NAME`.
+pub fn instance_profile_arn(account_id: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:instance-profile{path}{name}")
 }
 
 /// `arn:aws:iam::ACCOUNT:policy/PATH/NAME`.

@@ -52,6 +52,11 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
         "aws:ResourceTag/${TagKey}",
         "the policy does not exist before the request: its tags are aws:RequestTag",
     ),
+    (
+        "CreateInstanceProfile",
+        "aws:ResourceTag/${TagKey}",
+        "the instance profile does not exist before the request: its tags are aws:RequestTag",
+    ),
     // Keys from web identity and SAML providers: set only by AssumeRoleWithWebIdentity
     // and AssumeRoleWithSAML, which oxiam does not serve.
     (
@@ -244,6 +249,36 @@ fn role_requests() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Operations on one instance profile (`ip{N}`, holding role `r{N}` where the operation
+/// takes it out), whose setup creates the role and puts it in for RemoveRole….
+fn instance_profile_requests() -> Vec<(&'static str, bool, String)> {
+    vec![
+        (
+            "AddRoleToInstanceProfile",
+            false,
+            "InstanceProfileName=ip{N}&RoleName=r{N}".into(),
+        ),
+        ("DeleteInstanceProfile", false, "InstanceProfileName=ip{N}".into()),
+        ("GetInstanceProfile", false, "InstanceProfileName=ip{N}".into()),
+        ("ListInstanceProfileTags", false, "InstanceProfileName=ip{N}".into()),
+        (
+            "RemoveRoleFromInstanceProfile",
+            true,
+            "InstanceProfileName=ip{N}&RoleName=r{N}".into(),
+        ),
+        (
+            "TagInstanceProfile",
+            false,
+            "InstanceProfileName=ip{N}&Tags.member.1.Key=x&Tags.member.1.Value=y".into(),
+        ),
+        (
+            "UntagInstanceProfile",
+            false,
+            "InstanceProfileName=ip{N}&TagKeys.member.1=x".into(),
+        ),
+    ]
+}
+
 fn policy_requests() -> Vec<(&'static str, String)> {
     let arn = format!("arn:aws:iam::{ACCOUNT}:policy/p{{N}}");
     vec![
@@ -323,10 +358,29 @@ fn rows() -> Vec<Row> {
     for (op, rest) in policy_requests() {
         rows.push(iam_row(op, "aws:ResourceTag/team", &[policy_tagged()], &rest, tags));
     }
+    let role = format!("Action=CreateRole&RoleName=r{{N}}&AssumeRolePolicyDocument={}", trust());
+    let profile_tagged =
+        "Action=CreateInstanceProfile&InstanceProfileName=ip{N}&Tags.member.1.Key=team&Tags.member.1.Value={V}";
+    for (op, holding, rest) in instance_profile_requests() {
+        let mut setup = vec![profile_tagged.to_owned(), role.clone()];
+        if holding {
+            setup.push("Action=AddRoleToInstanceProfile&InstanceProfileName=ip{N}&RoleName=r{N}".to_owned());
+        }
+        rows.push(iam_row(op, "aws:ResourceTag/team", &setup, &rest, tags));
+    }
+    // ListInstanceProfilesForRole acts on the role.
+    for key in ["aws:ResourceTag/team", "iam:ResourceTag/team"] {
+        rows.push(iam_row(
+            "ListInstanceProfilesForRole",
+            key,
+            &[role_tagged()],
+            "RoleName=r{N}",
+            tags,
+        ));
+    }
 
     // Keys from the request itself.
     let user = "Action=CreateUser&UserName=u{N}".to_owned();
-    let role = format!("Action=CreateRole&RoleName=r{{N}}&AssumeRolePolicyDocument={}", trust());
     let group = "Action=CreateGroup&GroupName=g{N}".to_owned();
     let policy = format!("Action=CreatePolicy&PolicyName=p{{N}}&PolicyDocument={}", doc());
     let policy_arn = format!("arn:aws:iam::{ACCOUNT}:policy/p{{N}}");
@@ -347,6 +401,12 @@ fn rows() -> Vec<Row> {
             format!("PolicyName=p{{N}}&PolicyDocument={}", doc()),
         ),
         ("TagPolicy", vec![policy.clone()], format!("PolicyArn={policy_arn}")),
+        ("CreateInstanceProfile", vec![], "InstanceProfileName=ip{N}".to_owned()),
+        (
+            "TagInstanceProfile",
+            vec!["Action=CreateInstanceProfile&InstanceProfileName=ip{N}".to_owned()],
+            "InstanceProfileName=ip{N}".to_owned(),
+        ),
     ] {
         rows.push(iam_row(
             op,
@@ -367,6 +427,11 @@ fn rows() -> Vec<Row> {
         ("UntagUser", user.clone(), "UserName=u{N}".to_owned()),
         ("UntagRole", role.clone(), "RoleName=r{N}".to_owned()),
         ("UntagPolicy", policy.clone(), format!("PolicyArn={policy_arn}")),
+        (
+            "UntagInstanceProfile",
+            "Action=CreateInstanceProfile&InstanceProfileName=ip{N}".to_owned(),
+            "InstanceProfileName=ip{N}".to_owned(),
+        ),
     ] {
         rows.push(iam_row(
             op,

@@ -78,7 +78,7 @@ async fn every_operation_of_both_models_gets_a_protocol_answer() {
     // With valid input, operations oxiam lacks say so by name.
     for (body, service) in [
         (
-            "Action=CreateInstanceProfile&Version=2010-05-08&InstanceProfileName=p",
+            "Action=CreateServiceLinkedRole&Version=2010-05-08&AWSServiceName=ec2.amazonaws.com",
             "iam",
         ),
         ("Action=ListSAMLProviders&Version=2010-05-08", "iam"),

@@ -397,13 +397,13 @@ async fn signature_failures_get_aws_errors(s: &TestServer) {
 async fn unimplemented_operations_say_so(s: &TestServer) {
     let err = s
         .root_iam()
-        .create_instance_profile()
-        .instance_profile_name("p")
+        .create_service_linked_role()
+        .aws_service_name("ec2.amazonaws.com")
         .send()
         .await
         .unwrap_err();
     assert_eq!(code(&err), "NotImplemented");
-    assert!(message(&err).contains("CreateInstanceProfile"), "{}", message(&err));
+    assert!(message(&err).contains("CreateServiceLinkedRole"), "{}", message(&err));
     match &err {
         aws_sdk_iam::error::SdkError::ServiceError(e) => assert_eq!(e.raw().status().as_u16(), 501),
         other => panic!("{other:?}"),

@@ -18,6 +18,8 @@ pub struct AccountCounts {
     pub attachments: i64,
     /// Access keys of the root.
     pub root_access_keys: i64,
+    /// Instance profiles.
+    pub instance_profiles: i64,
 }
 
 /// A generated credential report.
@@ -75,18 +77,26 @@ impl Store {
 
     /// Counts what the account holds.
     pub async fn account_counts(&self, account_id: &str) -> Result<AccountCounts, StoreError> {
-        let (users, groups, roles, policies, attachments, root_access_keys): (i64, i64, i64, i64, i64, i64) =
-            sqlx::query_as(
-                "SELECT (SELECT COUNT(*) FROM users WHERE account_id = $1), \
+        let (users, groups, roles, policies, attachments, root_access_keys, instance_profiles): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM users WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM iam_groups WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM roles WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM policies WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM attachments WHERE account_id = $1), \
-                 (SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL)",
-            )
-            .bind(account_id)
-            .fetch_one(&self.pool)
-            .await?;
+                 (SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL), \
+                 (SELECT COUNT(*) FROM instance_profiles WHERE account_id = $1)",
+        )
+        .bind(account_id)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(AccountCounts {
             users,
             groups,
@@ -94,6 +104,7 @@ impl Store {
             policies,
             attachments,
             root_access_keys,
+            instance_profiles,
         })
     }
 
@@ -132,7 +143,7 @@ impl Store {
 
 impl Store {
     /// Wipes the account back to what a new database holds (`oxiam serve --test-mode`'s
-    /// reset): its users, groups, roles, customer managed policies and everything that hangs
+    /// reset): its users, groups, roles, instance profiles, customer managed policies and everything that hangs
     /// off them, sessions, the alias and the credential report go; the account stays, with
     /// its root's keys (only `keep_root_key` if given), which forget their last use. One
     /// transaction, which also moves the policy epoch so that no cached decision survives.
@@ -144,13 +155,23 @@ impl Store {
             sqlx::query(
                 "LOCK TABLE accounts, users, user_tags, access_keys, iam_groups, group_members, roles, role_tags, \
                  policies, policy_versions, policy_tags, attachments, inline_policies, sessions, user_sessions, \
-                 account_aliases, credential_reports IN EXCLUSIVE MODE",
+                 account_aliases, credential_reports, instance_profiles, instance_profile_roles, \
+                 instance_profile_tags IN EXCLUSIVE MODE",
             )
             .execute(&mut *tx)
             .await?;
         }
         let owned = |table: &str, id: &str| format!("SELECT {id} FROM {table} WHERE account_id = $1");
         let statements = [
+            format!(
+                "DELETE FROM instance_profile_roles WHERE instance_profile_id IN ({})",
+                owned("instance_profiles", "instance_profile_id")
+            ),
+            format!(
+                "DELETE FROM instance_profile_tags WHERE instance_profile_id IN ({})",
+                owned("instance_profiles", "instance_profile_id")
+            ),
+            "DELETE FROM instance_profiles WHERE account_id = $1".to_owned(),
             format!("DELETE FROM user_tags WHERE user_id IN ({})", owned("users", "user_id")),
             format!("DELETE FROM role_tags WHERE role_id IN ({})", owned("roles", "role_id")),
             format!(

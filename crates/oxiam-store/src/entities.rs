@@ -555,6 +555,15 @@ pub(crate) async fn dependents(tx: &mut Tx, kind: EntityKind, id: &str) -> Resul
     if inline > 0 {
         return Ok(Some(Dependent::InlinePolicies));
     }
+    if kind == EntityKind::Role {
+        let (profiles,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM instance_profile_roles WHERE role_id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+        if profiles > 0 {
+            return Ok(Some(Dependent::InstanceProfileRoles));
+        }
+    }
     let membership_column = match kind {
         EntityKind::User => Some("user_id"),
         EntityKind::Group => Some("group_id"),
@@ -587,4 +596,6 @@ pub enum Dependent {
     PolicyVersions,
     /// The version to delete is the policy's default.
     DefaultVersion,
+    /// A role is still in an instance profile, or a profile still holds a role.
+    InstanceProfileRoles,
 }

@@ -10,6 +10,7 @@ mod account;
 mod cache;
 mod entities;
 mod groups;
+mod instance_profiles;
 mod policies;
 mod roles;
 mod schema;
@@ -22,6 +23,7 @@ mod write;
 pub use account::{AccountCounts, CredentialReportRow};
 pub use entities::{Dependent, EntityKind, EntityRef, InlinePolicy, NewBoundary, StoredPolicy};
 pub use groups::GroupRow;
+pub use instance_profiles::{InstanceProfileRow, NewInstanceProfile};
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
 pub use roles::{NewRole, RoleRow};
 pub use sessions::{SessionRow, UserSessionRow};
@@ -60,6 +62,8 @@ pub enum Subject {
     },
     /// An account alias; the name is the alias.
     AccountAlias,
+    /// An instance profile; the name is its name.
+    InstanceProfile,
     /// An account; the name is its id.
     Account,
 }
@@ -75,6 +79,7 @@ impl fmt::Display for Subject {
             Subject::Attachment => f.write_str("attached policy"),
             Subject::Membership { group } => write!(f, "member of group {group}:"),
             Subject::AccountAlias => f.write_str("account alias"),
+            Subject::InstanceProfile => f.write_str("instance profile"),
             Subject::Account => f.write_str("account"),
         }
     }

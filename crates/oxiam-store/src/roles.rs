@@ -130,6 +130,17 @@ impl Store {
         Ok(role)
     }
 
+    /// The roles matching `condition` (SQL over `roles`, with `$1` bound to `id`), by name,
+    /// without their tags.
+    pub(crate) async fn roles_where(&self, condition: &'static str, id: &str) -> Result<Vec<RoleRow>, StoreError> {
+        let sql = format!("{ROLE_SELECT} WHERE {condition} ORDER BY name_key");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(role_from).collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// One page of the account's roles under `path_prefix`, by name.
     pub async fn list_roles(
         &self,

@@ -14,6 +14,8 @@ pub enum TagOwner {
     Role,
     /// A customer managed policy.
     Policy,
+    /// An instance profile.
+    InstanceProfile,
 }
 
 impl TagOwner {
@@ -22,6 +24,7 @@ impl TagOwner {
             TagOwner::User => Subject::Entity(EntityKind::User),
             TagOwner::Role => Subject::Entity(EntityKind::Role),
             TagOwner::Policy => Subject::Policy,
+            TagOwner::InstanceProfile => Subject::InstanceProfile,
         }
     }
 
@@ -30,6 +33,7 @@ impl TagOwner {
             TagOwner::User => ("users", "user_tags", "user_id"),
             TagOwner::Role => ("roles", "role_tags", "role_id"),
             TagOwner::Policy => ("policies", "policy_tags", "policy_id"),
+            TagOwner::InstanceProfile => ("instance_profiles", "instance_profile_tags", "instance_profile_id"),
         }
     }
 }
@@ -96,7 +100,7 @@ impl Store {
         let clear = format!("DELETE FROM {tag_table} WHERE {id_column} = $1");
         sqlx::query(AssertSqlSafe(clear)).bind(id).execute(&mut *tx).await?;
         insert_tags(&mut tx, owner, id, &tags).await?;
-        if owner != TagOwner::Policy {
+        if matches!(owner, TagOwner::User | TagOwner::Role) {
             bump_policy_epoch(&mut tx, account_id).await?;
         }
         tx.commit().await?;

@@ -146,7 +146,7 @@ impl Oxiam {
             (K::VersionsPerPolicyQuota, super::policies::VERSIONS_PER_POLICY),
             (K::GlobalEndpointTokenVersion, 1),
             (K::AssumeRolePolicySizeQuota, documents::TRUST_POLICY_SIZE_QUOTA),
-            (K::InstanceProfiles, 0),
+            (K::InstanceProfiles, c.instance_profiles),
             (K::InstanceProfilesQuota, 1000),
             (K::Providers, 0),
             (K::RolePolicySizeQuota, documents::ROLE_INLINE_SIZE_QUOTA),

@@ -245,7 +245,15 @@ impl Oxiam {
             arn: Some(role.arn),
             create_date: Some(role.create_date),
             assume_role_policy_document: role.assume_role_policy_document,
-            instance_profile_list: Some(Vec::new()),
+            instance_profile_list: Some(
+                self.store
+                    .instance_profiles_for_role(&entity.id)
+                    .await
+                    .map_err(errors::store)?
+                    .iter()
+                    .map(|p| super::instance_profiles::instance_profile_of(p, false))
+                    .collect(),
+            ),
             role_policy_list: Some(self.inline_details(&entity).await?),
             attached_managed_policies: Some(self.attached_policies(caller, &entity).await?),
             permissions_boundary: role.permissions_boundary,

@@ -7,6 +7,7 @@ mod attachments;
 mod authorization_details;
 mod boundaries;
 mod groups;
+mod instance_profiles;
 mod policies;
 mod roles;
 mod simulator;
@@ -29,6 +30,7 @@ const DEFAULT_MAX_ITEMS: usize = 100;
 /// Every IAM operation oxiam implements, sorted by name; the rest answer `NotImplemented`.
 /// A test sends each with real input and checks it is answered, and checks the others are not.
 pub const IMPLEMENTED: &[Operation] = &[
+    Operation::AddRoleToInstanceProfile,
     Operation::AddUserToGroup,
     Operation::AttachGroupPolicy,
     Operation::AttachRolePolicy,
@@ -36,6 +38,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::CreateAccessKey,
     Operation::CreateAccountAlias,
     Operation::CreateGroup,
+    Operation::CreateInstanceProfile,
     Operation::CreatePolicy,
     Operation::CreatePolicyVersion,
     Operation::CreateRole,
@@ -44,6 +47,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DeleteAccountAlias,
     Operation::DeleteGroup,
     Operation::DeleteGroupPolicy,
+    Operation::DeleteInstanceProfile,
     Operation::DeletePolicy,
     Operation::DeletePolicyVersion,
     Operation::DeleteRole,
@@ -64,6 +68,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetCredentialReport,
     Operation::GetGroup,
     Operation::GetGroupPolicy,
+    Operation::GetInstanceProfile,
     Operation::GetPolicy,
     Operation::GetPolicyVersion,
     Operation::GetRole,
@@ -79,6 +84,9 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListGroupPolicies,
     Operation::ListGroups,
     Operation::ListGroupsForUser,
+    Operation::ListInstanceProfileTags,
+    Operation::ListInstanceProfiles,
+    Operation::ListInstanceProfilesForRole,
     Operation::ListPolicies,
     Operation::ListPolicyTags,
     Operation::ListPolicyVersions,
@@ -93,13 +101,16 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::PutRolePolicy,
     Operation::PutUserPermissionsBoundary,
     Operation::PutUserPolicy,
+    Operation::RemoveRoleFromInstanceProfile,
     Operation::RemoveUserFromGroup,
     Operation::SetDefaultPolicyVersion,
     Operation::SimulateCustomPolicy,
     Operation::SimulatePrincipalPolicy,
+    Operation::TagInstanceProfile,
     Operation::TagPolicy,
     Operation::TagRole,
     Operation::TagUser,
+    Operation::UntagInstanceProfile,
     Operation::UntagPolicy,
     Operation::UntagRole,
     Operation::UntagUser,
@@ -159,6 +170,30 @@ impl Oxiam {
                 .map(|()| S::UpdateAssumeRolePolicy)?,
             R::DeleteRole(i) => self.delete_role(caller, i).await.map(|()| S::DeleteRole)?,
             R::ListRoleTags(i) => S::ListRoleTags(self.list_role_tags(caller, i).await?),
+            // instance profiles
+            R::CreateInstanceProfile(i) => {
+                S::CreateInstanceProfile(self.create_instance_profile(caller, i, now).await?)
+            }
+            R::GetInstanceProfile(i) => S::GetInstanceProfile(self.get_instance_profile(caller, i).await?),
+            R::ListInstanceProfiles(i) => S::ListInstanceProfiles(self.list_instance_profiles(caller, i).await?),
+            R::ListInstanceProfilesForRole(i) => {
+                S::ListInstanceProfilesForRole(self.list_instance_profiles_for_role(caller, i).await?)
+            }
+            R::AddRoleToInstanceProfile(i) => self
+                .add_role_to_instance_profile(caller, i, now)
+                .await
+                .map(|()| S::AddRoleToInstanceProfile)?,
+            R::RemoveRoleFromInstanceProfile(i) => self
+                .remove_role_from_instance_profile(caller, i)
+                .await
+                .map(|()| S::RemoveRoleFromInstanceProfile)?,
+            R::DeleteInstanceProfile(i) => self
+                .delete_instance_profile(caller, i)
+                .await
+                .map(|()| S::DeleteInstanceProfile)?,
+            R::ListInstanceProfileTags(i) => {
+                S::ListInstanceProfileTags(self.list_instance_profile_tags(caller, i).await?)
+            }
             // groups
             R::CreateGroup(i) => S::CreateGroup(self.create_group(caller, i, now).await?),
             R::GetGroup(i) => S::GetGroup(self.get_group(caller, i).await?),
@@ -377,6 +412,26 @@ impl Oxiam {
                 .change_tags(caller, TagOwner::Policy, &i.policy_arn, Vec::new(), i.tag_keys)
                 .await
                 .map(|()| S::UntagPolicy)?,
+            R::TagInstanceProfile(i) => self
+                .change_tags(
+                    caller,
+                    TagOwner::InstanceProfile,
+                    &i.instance_profile_name,
+                    i.tags,
+                    Vec::new(),
+                )
+                .await
+                .map(|()| S::TagInstanceProfile)?,
+            R::UntagInstanceProfile(i) => self
+                .change_tags(
+                    caller,
+                    TagOwner::InstanceProfile,
+                    &i.instance_profile_name,
+                    Vec::new(),
+                    i.tag_keys,
+                )
+                .await
+                .map(|()| S::UntagInstanceProfile)?,
             R::ListUserTags(i) => S::ListUserTags(self.list_user_tags(caller, i).await?),
             // the policy simulator
             R::SimulatePrincipalPolicy(i) => {
