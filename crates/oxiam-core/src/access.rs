@@ -81,6 +81,8 @@ enum Target {
     Policy(String),
     /// An instance profile of the caller's account, by name.
     InstanceProfile(String),
+    /// An OpenID Connect provider, by ARN.
+    OidcProvider(String),
     /// Nothing to read: a new entity, `*`, or a resource named by its full ARN.
     Nothing,
 }
@@ -274,6 +276,19 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
                 }
             }
         }),
+        // Created from its URL; else named by its ARN.
+        "oidc-provider" => match text(request, "Url") {
+            Some(url) => Some(Bound {
+                arn: crate::iam::oidc_provider_arn(account, url.strip_prefix("https://").unwrap_or(url)),
+                shown_as: None,
+                target: Target::Nothing,
+            }),
+            None => text(request, "OpenIDConnectProviderArn").map(|arn| Bound {
+                arn: arn.to_owned(),
+                shown_as: None,
+                target: Target::OidcProvider(arn.to_owned()),
+            }),
+        },
         "policy" if creating => text(request, "PolicyName").map(|name| Bound {
             arn: ids::policy_arn(account, path, name),
             shown_as: None,
@@ -522,6 +537,15 @@ impl Oxiam {
                             ids::instance_profile_arn(&principal.account_id, &profile.path, &profile.name);
                         plan.add_resource_tags(&profile.tags);
                     }
+                    // The operation's NoSuchEntity, reported after authorization.
+                    Err(StoreError::NotFound { .. }) => {}
+                    Err(e) => return Err(errors::store(e)),
+                }
+                Ok((plan.access, None))
+            }
+            Target::OidcProvider(arn) => {
+                match self.store.get_oidc_provider(&principal.account_id, &arn).await {
+                    Ok(provider) => plan.add_resource_tags(&provider.tags),
                     // The operation's NoSuchEntity, reported after authorization.
                     Err(StoreError::NotFound { .. }) => {}
                     Err(e) => return Err(errors::store(e)),

@@ -68,6 +68,7 @@ fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::Membership { group } => format!("User {name} is not in group {group}."),
         Subject::AccountAlias => format!("The account alias {name} cannot be found."),
         Subject::InstanceProfile => return Some(no_such_instance_profile(name)),
+        Subject::OidcProvider => return Some(no_such_oidc_provider(name)),
         // The account is the caller's own: its absence is the server's fault.
         Subject::Account => return None,
     };
@@ -82,6 +83,7 @@ fn already_exists(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::Policy => format!("A policy called {name} already exists. Duplicate names are not allowed."),
         Subject::AccountAlias => format!("The account alias {name} already exists."),
         Subject::InstanceProfile => format!("Instance Profile {name} already exists."),
+        Subject::OidcProvider => format!("Provider with url https://{name} already exists."),
         // Generated ids that collide, or rows only the server creates: its fault.
         _ => return None,
     };
@@ -128,6 +130,14 @@ pub fn no_such_instance_profile(name: &str) -> ServiceError {
     ServiceError::new(
         errors::NO_SUCH_ENTITY,
         format!("Instance Profile {name} cannot be found."),
+    )
+}
+
+/// `NoSuchEntity` for an OpenID Connect provider, by ARN.
+pub fn no_such_oidc_provider(arn: &str) -> ServiceError {
+    ServiceError::new(
+        errors::NO_SUCH_ENTITY,
+        format!("OpenIDConnect Provider not found for arn {arn}"),
     )
 }
 

@@ -53,6 +53,11 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
         "the policy does not exist before the request: its tags are aws:RequestTag",
     ),
     (
+        "CreateOpenIDConnectProvider",
+        "aws:ResourceTag/${TagKey}",
+        "the provider does not exist before the request: its tags are aws:RequestTag",
+    ),
+    (
         "CreateInstanceProfile",
         "aws:ResourceTag/${TagKey}",
         "the instance profile does not exist before the request: its tags are aws:RequestTag",
@@ -279,6 +284,27 @@ fn instance_profile_requests() -> Vec<(&'static str, bool, String)> {
     ]
 }
 
+/// Operations on one OIDC provider (`https://idp{N}.example.com`), after `Action=OP&`.
+fn oidc_provider_requests() -> Vec<(&'static str, String)> {
+    let on = format!("OpenIDConnectProviderArn=arn:aws:iam::{ACCOUNT}:oidc-provider/idp{{N}}.example.com");
+    vec![
+        ("AddClientIDToOpenIDConnectProvider", format!("{on}&ClientID=app")),
+        ("DeleteOpenIDConnectProvider", on.clone()),
+        ("GetOpenIDConnectProvider", on.clone()),
+        ("ListOpenIDConnectProviderTags", on.clone()),
+        ("RemoveClientIDFromOpenIDConnectProvider", format!("{on}&ClientID=app")),
+        (
+            "TagOpenIDConnectProvider",
+            format!("{on}&Tags.member.1.Key=x&Tags.member.1.Value=y"),
+        ),
+        ("UntagOpenIDConnectProvider", format!("{on}&TagKeys.member.1=x")),
+        (
+            "UpdateOpenIDConnectProviderThumbprint",
+            format!("{on}&ThumbprintList.member.1={}", "a".repeat(40)),
+        ),
+    ]
+}
+
 fn policy_requests() -> Vec<(&'static str, String)> {
     let arn = format!("arn:aws:iam::{ACCOUNT}:policy/p{{N}}");
     vec![
@@ -368,6 +394,16 @@ fn rows() -> Vec<Row> {
         }
         rows.push(iam_row(op, "aws:ResourceTag/team", &setup, &rest, tags));
     }
+    let provider_tagged = "Action=CreateOpenIDConnectProvider&Url=https://idp{N}.example.com&Tags.member.1.Key=team&Tags.member.1.Value={V}";
+    for (op, rest) in oidc_provider_requests() {
+        rows.push(iam_row(
+            op,
+            "aws:ResourceTag/team",
+            &[provider_tagged.to_owned()],
+            &rest,
+            tags,
+        ));
+    }
     // ListInstanceProfilesForRole acts on the role.
     for key in ["aws:ResourceTag/team", "iam:ResourceTag/team"] {
         rows.push(iam_row(
@@ -403,6 +439,16 @@ fn rows() -> Vec<Row> {
         ("TagPolicy", vec![policy.clone()], format!("PolicyArn={policy_arn}")),
         ("CreateInstanceProfile", vec![], "InstanceProfileName=ip{N}".to_owned()),
         (
+            "CreateOpenIDConnectProvider",
+            vec![],
+            "Url=https://idp{N}.example.com".to_owned(),
+        ),
+        (
+            "TagOpenIDConnectProvider",
+            vec!["Action=CreateOpenIDConnectProvider&Url=https://idp{N}.example.com".to_owned()],
+            format!("OpenIDConnectProviderArn=arn:aws:iam::{ACCOUNT}:oidc-provider/idp{{N}}.example.com"),
+        ),
+        (
             "TagInstanceProfile",
             vec!["Action=CreateInstanceProfile&InstanceProfileName=ip{N}".to_owned()],
             "InstanceProfileName=ip{N}".to_owned(),
@@ -427,6 +473,11 @@ fn rows() -> Vec<Row> {
         ("UntagUser", user.clone(), "UserName=u{N}".to_owned()),
         ("UntagRole", role.clone(), "RoleName=r{N}".to_owned()),
         ("UntagPolicy", policy.clone(), format!("PolicyArn={policy_arn}")),
+        (
+            "UntagOpenIDConnectProvider",
+            "Action=CreateOpenIDConnectProvider&Url=https://idp{N}.example.com".to_owned(),
+            format!("OpenIDConnectProviderArn=arn:aws:iam::{ACCOUNT}:oidc-provider/idp{{N}}.example.com"),
+        ),
         (
             "UntagInstanceProfile",
             "Action=CreateInstanceProfile&InstanceProfileName=ip{N}".to_owned(),

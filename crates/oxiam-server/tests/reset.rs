@@ -51,6 +51,25 @@ async fn populate(server: &TestServer) -> (String, String) {
         .send()
         .await
         .unwrap();
+    // A profile holding the role, and a tagged OIDC provider with a client id.
+    iam.create_instance_profile()
+        .instance_profile_name("ip")
+        .send()
+        .await
+        .unwrap();
+    iam.add_role_to_instance_profile()
+        .instance_profile_name("ip")
+        .role_name("r")
+        .send()
+        .await
+        .unwrap();
+    iam.create_open_id_connect_provider()
+        .url("https://idp.example.com")
+        .client_id_list("app")
+        .tags(aws_sdk_iam::types::Tag::builder().key("k").value("v").build().unwrap())
+        .send()
+        .await
+        .unwrap();
     let root = (ROOT_KEY, ROOT_SECRET);
     let now = SystemTime::now();
     assert_eq!(s3_send(server, root, "PUT", "/wiped", &[], "", now).await.status, 200);
@@ -70,6 +89,22 @@ async fn everything_is_gone_but_the_root(server: &TestServer, (key, secret): (&s
     assert!(iam.list_users().send().await.unwrap().users().is_empty());
     assert!(iam.list_roles().send().await.unwrap().roles().is_empty());
     assert!(iam.list_groups().send().await.unwrap().groups().is_empty());
+    assert!(
+        iam.list_instance_profiles()
+            .send()
+            .await
+            .unwrap()
+            .instance_profiles()
+            .is_empty()
+    );
+    assert!(
+        iam.list_open_id_connect_providers()
+            .send()
+            .await
+            .unwrap()
+            .open_id_connect_provider_list()
+            .is_empty()
+    );
     let local = iam
         .list_policies()
         .scope(aws_sdk_iam::types::PolicyScopeType::Local)

@@ -20,6 +20,8 @@ pub struct AccountCounts {
     pub root_access_keys: i64,
     /// Instance profiles.
     pub instance_profiles: i64,
+    /// Identity providers (OpenID Connect).
+    pub identity_providers: i64,
 }
 
 /// A generated credential report.
@@ -77,7 +79,8 @@ impl Store {
 
     /// Counts what the account holds.
     pub async fn account_counts(&self, account_id: &str) -> Result<AccountCounts, StoreError> {
-        let (users, groups, roles, policies, attachments, root_access_keys, instance_profiles): (
+        let (users, groups, roles, policies, attachments, root_access_keys, instance_profiles, identity_providers): (
+            i64,
             i64,
             i64,
             i64,
@@ -92,7 +95,8 @@ impl Store {
                  (SELECT COUNT(*) FROM policies WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM attachments WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL), \
-                 (SELECT COUNT(*) FROM instance_profiles WHERE account_id = $1)",
+                 (SELECT COUNT(*) FROM instance_profiles WHERE account_id = $1), \
+                 (SELECT COUNT(*) FROM oidc_providers WHERE account_id = $1)",
         )
         .bind(account_id)
         .fetch_one(&self.pool)
@@ -105,6 +109,7 @@ impl Store {
             attachments,
             root_access_keys,
             instance_profiles,
+            identity_providers,
         })
     }
 
@@ -143,7 +148,7 @@ impl Store {
 
 impl Store {
     /// Wipes the account back to what a new database holds (`oxiam serve --test-mode`'s
-    /// reset): its users, groups, roles, instance profiles, customer managed policies and everything that hangs
+    /// reset): its users, groups, roles, instance profiles, OIDC providers, customer managed policies and everything that hangs
     /// off them, sessions, the alias and the credential report go; the account stays, with
     /// its root's keys (only `keep_root_key` if given), which forget their last use. One
     /// transaction, which also moves the policy epoch so that no cached decision survives.
@@ -156,7 +161,8 @@ impl Store {
                 "LOCK TABLE accounts, users, user_tags, access_keys, iam_groups, group_members, roles, role_tags, \
                  policies, policy_versions, policy_tags, attachments, inline_policies, sessions, user_sessions, \
                  account_aliases, credential_reports, instance_profiles, instance_profile_roles, \
-                 instance_profile_tags IN EXCLUSIVE MODE",
+                 instance_profile_tags, oidc_providers, oidc_provider_client_ids, oidc_provider_thumbprints, \
+                 oidc_provider_tags IN EXCLUSIVE MODE",
             )
             .execute(&mut *tx)
             .await?;
@@ -172,6 +178,19 @@ impl Store {
                 owned("instance_profiles", "instance_profile_id")
             ),
             "DELETE FROM instance_profiles WHERE account_id = $1".to_owned(),
+            format!(
+                "DELETE FROM oidc_provider_client_ids WHERE arn IN ({})",
+                owned("oidc_providers", "arn")
+            ),
+            format!(
+                "DELETE FROM oidc_provider_thumbprints WHERE arn IN ({})",
+                owned("oidc_providers", "arn")
+            ),
+            format!(
+                "DELETE FROM oidc_provider_tags WHERE arn IN ({})",
+                owned("oidc_providers", "arn")
+            ),
+            "DELETE FROM oidc_providers WHERE account_id = $1".to_owned(),
             format!("DELETE FROM user_tags WHERE user_id IN ({})", owned("users", "user_id")),
             format!("DELETE FROM role_tags WHERE role_id IN ({})", owned("roles", "role_id")),
             format!(

@@ -11,6 +11,7 @@ mod cache;
 mod entities;
 mod groups;
 mod instance_profiles;
+mod oidc_providers;
 mod policies;
 mod roles;
 mod schema;
@@ -24,6 +25,7 @@ pub use account::{AccountCounts, CredentialReportRow};
 pub use entities::{Dependent, EntityKind, EntityRef, InlinePolicy, NewBoundary, StoredPolicy};
 pub use groups::GroupRow;
 pub use instance_profiles::{InstanceProfileRow, NewInstanceProfile};
+pub use oidc_providers::{NewOidcProvider, OidcProviderRow};
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
 pub use roles::{NewRole, RoleRow};
 pub use sessions::{SessionRow, UserSessionRow};
@@ -64,6 +66,8 @@ pub enum Subject {
     AccountAlias,
     /// An instance profile; the name is its name.
     InstanceProfile,
+    /// An OpenID Connect provider; the name is its ARN (its URL, for a `Conflict`).
+    OidcProvider,
     /// An account; the name is its id.
     Account,
 }
@@ -80,6 +84,7 @@ impl fmt::Display for Subject {
             Subject::Membership { group } => write!(f, "member of group {group}:"),
             Subject::AccountAlias => f.write_str("account alias"),
             Subject::InstanceProfile => f.write_str("instance profile"),
+            Subject::OidcProvider => f.write_str("OpenID Connect provider"),
             Subject::Account => f.write_str("account"),
         }
     }

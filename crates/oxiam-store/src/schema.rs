@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/0005_session_tags.sql")),
     (6, include_str!("migrations/0006_user_sessions.sql")),
     (7, include_str!("migrations/0007_instance_profiles.sql")),
+    (8, include_str!("migrations/0008_oidc_providers.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -16,6 +16,8 @@ pub enum TagOwner {
     Policy,
     /// An instance profile.
     InstanceProfile,
+    /// An OpenID Connect provider (by ARN).
+    OidcProvider,
 }
 
 impl TagOwner {
@@ -25,6 +27,7 @@ impl TagOwner {
             TagOwner::Role => Subject::Entity(EntityKind::Role),
             TagOwner::Policy => Subject::Policy,
             TagOwner::InstanceProfile => Subject::InstanceProfile,
+            TagOwner::OidcProvider => Subject::OidcProvider,
         }
     }
 
@@ -34,6 +37,7 @@ impl TagOwner {
             TagOwner::Role => ("roles", "role_tags", "role_id"),
             TagOwner::Policy => ("policies", "policy_tags", "policy_id"),
             TagOwner::InstanceProfile => ("instance_profiles", "instance_profile_tags", "instance_profile_id"),
+            TagOwner::OidcProvider => ("oidc_providers", "oidc_provider_tags", "arn"),
         }
     }
 }
@@ -74,7 +78,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (table, tag_table, id_column) = owner.tables();
         let mut tx = self.write_tx().await?;
-        let lock = format!("UPDATE {table} SET name = name WHERE {id_column} = $1");
+        let lock = format!("UPDATE {table} SET {id_column} = {id_column} WHERE {id_column} = $1");
         if sqlx::query(AssertSqlSafe(lock))
             .bind(id)
             .execute(&mut *tx)

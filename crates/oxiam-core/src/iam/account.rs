@@ -148,7 +148,7 @@ impl Oxiam {
             (K::AssumeRolePolicySizeQuota, documents::TRUST_POLICY_SIZE_QUOTA),
             (K::InstanceProfiles, c.instance_profiles),
             (K::InstanceProfilesQuota, 1000),
-            (K::Providers, 0),
+            (K::Providers, c.identity_providers),
             (K::RolePolicySizeQuota, documents::ROLE_INLINE_SIZE_QUOTA),
             (K::Roles, c.roles),
             (K::RolesQuota, 1000),

@@ -8,6 +8,7 @@ mod authorization_details;
 mod boundaries;
 mod groups;
 mod instance_profiles;
+mod oidc_providers;
 mod policies;
 mod roles;
 mod simulator;
@@ -24,12 +25,15 @@ use oxiam_store::{EntityKind, TagOwner};
 
 use crate::{Oxiam, Principal, errors};
 
+pub(crate) use oidc_providers::provider_arn as oidc_provider_arn;
+
 /// `MaxItems` when a request gives none, as in AWS.
 const DEFAULT_MAX_ITEMS: usize = 100;
 
 /// Every IAM operation oxiam implements, sorted by name; the rest answer `NotImplemented`.
 /// A test sends each with real input and checks it is answered, and checks the others are not.
 pub const IMPLEMENTED: &[Operation] = &[
+    Operation::AddClientIDToOpenIDConnectProvider,
     Operation::AddRoleToInstanceProfile,
     Operation::AddUserToGroup,
     Operation::AttachGroupPolicy,
@@ -39,6 +43,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::CreateAccountAlias,
     Operation::CreateGroup,
     Operation::CreateInstanceProfile,
+    Operation::CreateOpenIDConnectProvider,
     Operation::CreatePolicy,
     Operation::CreatePolicyVersion,
     Operation::CreateRole,
@@ -48,6 +53,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DeleteGroup,
     Operation::DeleteGroupPolicy,
     Operation::DeleteInstanceProfile,
+    Operation::DeleteOpenIDConnectProvider,
     Operation::DeletePolicy,
     Operation::DeletePolicyVersion,
     Operation::DeleteRole,
@@ -69,6 +75,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetGroup,
     Operation::GetGroupPolicy,
     Operation::GetInstanceProfile,
+    Operation::GetOpenIDConnectProvider,
     Operation::GetPolicy,
     Operation::GetPolicyVersion,
     Operation::GetRole,
@@ -87,6 +94,8 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListInstanceProfileTags,
     Operation::ListInstanceProfiles,
     Operation::ListInstanceProfilesForRole,
+    Operation::ListOpenIDConnectProviderTags,
+    Operation::ListOpenIDConnectProviders,
     Operation::ListPolicies,
     Operation::ListPolicyTags,
     Operation::ListPolicyVersions,
@@ -101,22 +110,26 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::PutRolePolicy,
     Operation::PutUserPermissionsBoundary,
     Operation::PutUserPolicy,
+    Operation::RemoveClientIDFromOpenIDConnectProvider,
     Operation::RemoveRoleFromInstanceProfile,
     Operation::RemoveUserFromGroup,
     Operation::SetDefaultPolicyVersion,
     Operation::SimulateCustomPolicy,
     Operation::SimulatePrincipalPolicy,
     Operation::TagInstanceProfile,
+    Operation::TagOpenIDConnectProvider,
     Operation::TagPolicy,
     Operation::TagRole,
     Operation::TagUser,
     Operation::UntagInstanceProfile,
+    Operation::UntagOpenIDConnectProvider,
     Operation::UntagPolicy,
     Operation::UntagRole,
     Operation::UntagUser,
     Operation::UpdateAccessKey,
     Operation::UpdateAssumeRolePolicy,
     Operation::UpdateGroup,
+    Operation::UpdateOpenIDConnectProviderThumbprint,
     Operation::UpdateRole,
     Operation::UpdateRoleDescription,
     Operation::UpdateUser,
@@ -194,6 +207,51 @@ impl Oxiam {
             R::ListInstanceProfileTags(i) => {
                 S::ListInstanceProfileTags(self.list_instance_profile_tags(caller, i).await?)
             }
+            // OpenID Connect providers
+            R::CreateOpenIDConnectProvider(i) => {
+                S::CreateOpenIDConnectProvider(self.create_oidc_provider(caller, i, now).await?)
+            }
+            R::GetOpenIDConnectProvider(i) => S::GetOpenIDConnectProvider(self.get_oidc_provider(caller, i).await?),
+            R::ListOpenIDConnectProviders(_) => S::ListOpenIDConnectProviders(self.list_oidc_providers(caller).await?),
+            R::DeleteOpenIDConnectProvider(i) => self
+                .delete_oidc_provider(caller, i)
+                .await
+                .map(|()| S::DeleteOpenIDConnectProvider)?,
+            R::AddClientIDToOpenIDConnectProvider(i) => self
+                .add_oidc_client_id(caller, i)
+                .await
+                .map(|()| S::AddClientIDToOpenIDConnectProvider)?,
+            R::RemoveClientIDFromOpenIDConnectProvider(i) => self
+                .remove_oidc_client_id(caller, i)
+                .await
+                .map(|()| S::RemoveClientIDFromOpenIDConnectProvider)?,
+            R::UpdateOpenIDConnectProviderThumbprint(i) => self
+                .update_oidc_thumbprints(caller, i)
+                .await
+                .map(|()| S::UpdateOpenIDConnectProviderThumbprint)?,
+            R::ListOpenIDConnectProviderTags(i) => {
+                S::ListOpenIDConnectProviderTags(self.list_oidc_provider_tags(caller, i).await?)
+            }
+            R::TagOpenIDConnectProvider(i) => self
+                .change_tags(
+                    caller,
+                    TagOwner::OidcProvider,
+                    &i.open_id_connect_provider_arn,
+                    i.tags,
+                    Vec::new(),
+                )
+                .await
+                .map(|()| S::TagOpenIDConnectProvider)?,
+            R::UntagOpenIDConnectProvider(i) => self
+                .change_tags(
+                    caller,
+                    TagOwner::OidcProvider,
+                    &i.open_id_connect_provider_arn,
+                    Vec::new(),
+                    i.tag_keys,
+                )
+                .await
+                .map(|()| S::UntagOpenIDConnectProvider)?,
             // groups
             R::CreateGroup(i) => S::CreateGroup(self.create_group(caller, i, now).await?),
             R::GetGroup(i) => S::GetGroup(self.get_group(caller, i).await?),

@@ -1,5 +1,5 @@
-//! Tag and Untag for users, roles, managed policies and instance profiles, and ListUserTags
-//! (ListRoleTags, ListPolicyTags and ListInstanceProfileTags live with their entities).
+//! Tag and Untag for users, roles, managed policies, instance profiles and OIDC providers,
+//! and ListUserTags (the other List…Tags live with their entities).
 
 use oxiam_protocol::ServiceError;
 use oxiam_protocol::iam::{ListUserTagsRequest, ListUserTagsResponse, Tag, errors as iam_errors};
@@ -8,7 +8,7 @@ use oxiam_store::{EntityKind, StoreError, TagOwner};
 use super::policies::ManagedPolicy;
 use crate::{Oxiam, Principal, errors};
 
-/// Tags one user, role, policy or instance profile may carry.
+/// Tags one user, role, policy, instance profile or OIDC provider may carry.
 const TAGS_PER_RESOURCE: usize = 50;
 
 impl Oxiam {
@@ -22,6 +22,12 @@ impl Oxiam {
         match owner {
             TagOwner::User => Ok(self.entity(caller, EntityKind::User, name_or_arn).await?.id),
             TagOwner::Role => Ok(self.entity(caller, EntityKind::Role, name_or_arn).await?.id),
+            TagOwner::OidcProvider => Ok(self
+                .store
+                .get_oidc_provider(&caller.account_id, name_or_arn)
+                .await
+                .map_err(errors::store)?
+                .arn),
             TagOwner::InstanceProfile => Ok(self
                 .store
                 .get_instance_profile(&caller.account_id, name_or_arn)
@@ -65,6 +71,7 @@ impl Oxiam {
                     TagOwner::Role => errors::no_such_role(name_or_arn),
                     TagOwner::Policy => errors::no_such_policy(name_or_arn),
                     TagOwner::InstanceProfile => errors::no_such_instance_profile(name_or_arn),
+                    TagOwner::OidcProvider => errors::no_such_oidc_provider(name_or_arn),
                 },
                 e => errors::store(e),
             })
