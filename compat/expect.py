@@ -165,7 +165,7 @@ ROLE_ID = re.compile(r"^AROA[A-Z2-7]{17}$")
 GROUP_ID = re.compile(r"^AGPA[A-Z2-7]{17}$")
 POLICY_ID = re.compile(r"^ANPA[A-Z2-7]{17}$")
 
-ROLE_FIELDS = {"Path", "RoleName", "RoleId", "Arn", "CreateDate", "AssumeRolePolicyDocument", "MaxSessionDuration"}
+ROLE_FIELDS = {"Path", "RoleName", "RoleId", "Arn", "CreateDate", "AssumeRolePolicyDocument"}
 GROUP_FIELDS = {"Path", "GroupName", "GroupId", "Arn", "CreateDate"}
 # ListPolicies' entries; GetPolicy and CreatePolicy add Description and Tags when set.
 POLICY_FIELDS = {
@@ -195,8 +195,11 @@ def check_role(role, *, account_id, name, trust, path="/", role_id=None, created
                max_session=3600, tags=None, last_used=None):
     """A Role structure. `trust` is the trust policy as a dict (boto3 decodes the URL-encoded
     JSON); `tags` None means no Tags member; `last_used` None means no RoleLastUsed member
-    (CreateRole, ListRoles), a dict means exactly that RoleLastUsed (GetRole)."""
+    (CreateRole, ListRoles), a dict means exactly that RoleLastUsed (GetRole); `max_session`
+    None means no MaxSessionDuration (CreateRole and UpdateRoleDescription answer without)."""
     fields = set(ROLE_FIELDS)
+    if max_session is not None:
+        fields.add("MaxSessionDuration")
     if description is not None:
         fields.add("Description")
     if tags is not None:
@@ -216,7 +219,8 @@ def check_role(role, *, account_id, name, trust, path="/", role_id=None, created
     else:
         assert role["CreateDate"] == created
     assert role["AssumeRolePolicyDocument"] == trust
-    assert role["MaxSessionDuration"] == max_session
+    if max_session is not None:
+        assert role["MaxSessionDuration"] == max_session
     if description is not None:
         assert role["Description"] == description
     if tags is not None:

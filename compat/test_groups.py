@@ -225,9 +225,10 @@ def test_remove_user_from_group(iam, new_group, new_user):
     assert ok(iam.list_groups_for_user(UserName=user))["Groups"] == []
 
 
-def test_remove_a_user_who_is_not_a_member_is_no_such_entity(iam, new_group, new_user):
+def test_remove_a_user_who_is_not_a_member_succeeds(iam, new_group, new_user):
     group, user = new_group()["GroupName"], new_user()["UserName"]
-    fails(iam.remove_user_from_group, GroupName=group, UserName=user, code="NoSuchEntity", status=404)
+    empty_ok(iam.remove_user_from_group(GroupName=group, UserName=user))
+    assert ok(iam.get_group(GroupName=group))["Users"] == []
 
 
 def test_remove_user_from_a_missing_group_is_no_such_entity(iam, new_user, unique_name):

@@ -692,7 +692,9 @@ def test_list_entities_for_an_unknown_policy_is_no_such_entity(iam, account_id, 
 def test_list_policy_tags(iam, new_policy):
     tags = [{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}]
     tagged, untagged = new_policy(Tags=tags), new_policy()
-    assert ok(iam.list_policy_tags(PolicyArn=tagged["Arn"])) == {"Tags": tags, "IsTruncated": False}
+    # Listed by key, as AWS lists them, not in the order given.
+    assert ok(iam.list_policy_tags(PolicyArn=tagged["Arn"])) == {"Tags": sorted(tags, key=lambda t: t["Key"]),
+                                                                 "IsTruncated": False}
     assert ok(iam.list_policy_tags(PolicyArn=untagged["Arn"])) == {"Tags": [], "IsTruncated": False}
 
 

@@ -471,6 +471,8 @@ def test_authorization_details_of_a_role(iam, account_id, estate):
         "RolePolicyList": [{"PolicyName": "inline-one", "PolicyDocument": INLINE}],
         "AttachedManagedPolicies": [{"PolicyName": "AmazonS3ReadOnlyAccess", "PolicyArn": S3_READ_ONLY}],
         "RoleLastUsed": {},
+        # Always sent, empty too, as AWS sends it.
+        "Tags": [],
     }
 
 

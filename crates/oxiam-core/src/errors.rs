@@ -65,7 +65,6 @@ fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
             format!("Policy {name} version v{version} does not exist or is not attachable.")
         }
         Subject::InlinePolicy(kind) => format!("The {} policy with name {name} cannot be found.", kind.as_str()),
-        Subject::Membership { group } => format!("User {name} is not in group {group}."),
         Subject::AccountAlias => format!("The account alias {name} cannot be found."),
         Subject::InstanceProfile => return Some(no_such_instance_profile(name)),
         Subject::OidcProvider => return Some(no_such_oidc_provider(name)),
@@ -191,11 +190,6 @@ mod tests {
                 StoreError::not_found(Subject::PolicyVersion(3), "arn:aws:iam::123456789012:policy/p"),
                 "NoSuchEntity",
                 "Policy arn:aws:iam::123456789012:policy/p version v3 does not exist or is not attachable.",
-            ),
-            (
-                StoreError::not_found(Subject::Membership { group: "g".into() }, "bob"),
-                "NoSuchEntity",
-                "User bob is not in group g.",
             ),
             (
                 StoreError::conflict(Subject::Entity(EntityKind::Group), "g"),

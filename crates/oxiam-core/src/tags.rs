@@ -1,4 +1,4 @@
-//! Tags on users, roles and policies.
+//! Tags on users, roles, policies, instance profiles and OIDC providers.
 
 use oxiam_protocol::ServiceError;
 use oxiam_protocol::iam::{Tag, errors};
@@ -13,6 +13,18 @@ pub fn pairs(tags: Option<Vec<Tag>>) -> Result<Vec<(String, String)>, ServiceErr
             errors::INVALID_INPUT,
             "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
         ));
+    }
+    Ok(tags.into_iter().map(|t| (t.key, t.value)).collect())
+}
+
+/// Checks a managed policy's tags as IAM does: there, keys differing in case are distinct
+/// tags (only the same key twice is refused).
+pub fn policy_pairs(tags: Option<Vec<Tag>>) -> Result<Vec<(String, String)>, ServiceError> {
+    let tags = tags.unwrap_or_default();
+    let mut keys: Vec<&str> = tags.iter().map(|t| t.key.as_str()).collect();
+    keys.sort_unstable();
+    if keys.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ServiceError::new(errors::INVALID_INPUT, "Duplicate tag keys found."));
     }
     Ok(tags.into_iter().map(|t| (t.key, t.value)).collect())
 }

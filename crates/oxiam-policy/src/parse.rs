@@ -56,6 +56,9 @@ impl std::fmt::Display for PolicyError {
 impl std::error::Error for PolicyError {}
 
 pub(crate) const SYNTAX: &str = "Syntax errors in policy.";
+/// What IAM answers for a trust policy that is not JSON at all (other kinds: [`SYNTAX`], as
+/// recorded for CreatePolicy).
+pub(crate) const INVALID_JSON: &str = "This policy contains invalid Json";
 pub(crate) const VERSION: &str = "Policy document must be version 2012-10-17 or greater.";
 pub(crate) const LEGACY: &str = "The policy failed legacy parsing";
 pub(crate) const SID_UNIQUE: &str = "Statement IDs (SID) in a single policy must be unique.";
@@ -151,8 +154,17 @@ struct Raw<'a> {
 /// The top level of a document: `Version`, `Id` and the statements (not yet checked).
 type TopLevel = (Option<Version>, Option<String>, Vec<Json>);
 
-fn syntax_pass(text: &str) -> Result<TopLevel, PolicyError> {
-    let doc = Json::parse(text).ok_or_else(|| PolicyError::new(SYNTAX))?;
+fn syntax_pass(text: &str, kind: PolicyKind) -> Result<TopLevel, PolicyError> {
+    let Some(doc) = Json::parse(text) else {
+        // A trust policy that is no JSON at all is "invalid Json"; JSON the policy grammar
+        // refuses (a key twice in one object), or any other kind of policy, a syntax error.
+        let is_json = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+        return fail(if kind == PolicyKind::Trust && !is_json {
+            INVALID_JSON
+        } else {
+            SYNTAX
+        });
+    };
     let Json::Obj(mut top) = doc else { return fail(SYNTAX) };
     if top
         .iter()
@@ -461,7 +473,7 @@ fn principal_value(p: &Json, kind: PolicyKind) -> Result<PrincipalValue, PolicyE
 /// (CreatePolicy, PutUserPolicy, CreateRole, …). Never panics.
 pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
     // 1. Syntax.
-    let (version, id, statement_values) = syntax_pass(text)?;
+    let (version, id, statement_values) = syntax_pass(text, kind)?;
     let raws: Vec<Raw<'_>> = statement_values
         .iter()
         .map(statement_syntax)

@@ -576,6 +576,34 @@ fn duplicate_keys_are_syntax_errors() {
     );
 }
 
+/// A trust policy that is no JSON is "invalid Json" (what IAM answers CreateRole and
+/// UpdateAssumeRolePolicy); an identity policy, a syntax error (recorded above).
+#[test]
+fn a_trust_policy_that_is_no_json_is_invalid_json() {
+    for text in [
+        r#"{"Version":"#,
+        "",
+        "not json",
+        r#"{"Version":"2012-10-17","Statement":[}"#,
+    ] {
+        assert_eq!(
+            parse(text, PolicyKind::Trust).unwrap_err().message,
+            "This policy contains invalid Json",
+            "{text}"
+        );
+        assert_eq!(
+            parse(text, PolicyKind::Identity).unwrap_err().message,
+            "Syntax errors in policy.",
+            "{text}"
+        );
+    }
+    let twice = r#"{"Version":"2012-10-17","Version":"2012-10-17","Statement":[]}"#;
+    assert_eq!(
+        parse(twice, PolicyKind::Trust).unwrap_err().message,
+        "Syntax errors in policy."
+    );
+}
+
 // AWS IAM User Guide, "IAM and AWS STS quotas": white space is not counted.
 #[test]
 fn size_ignores_whitespace() {

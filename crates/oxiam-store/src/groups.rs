@@ -174,7 +174,7 @@ impl Store {
         Ok(())
     }
 
-    /// Removes a user from a group; `NotFound` if it was not a member.
+    /// Removes a user from a group; removing a user who is not a member changes nothing.
     pub async fn remove_user_from_group(&self, group: &EntityRef, user: &EntityRef) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
@@ -182,11 +182,9 @@ impl Store {
             .bind(user.id.as_str())
             .execute(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            let group = group.name.clone();
-            return Err(StoreError::not_found(Subject::Membership { group }, user.name.as_str()));
+        if done.rows_affected() > 0 {
+            bump_policy_epoch_of(&mut tx, EntityKind::User, &user.id).await?;
         }
-        bump_policy_epoch_of(&mut tx, EntityKind::User, &user.id).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -57,11 +57,6 @@ pub enum Subject {
     InlinePolicy(EntityKind),
     /// A managed policy attached to an entity; the name is the policy's ARN.
     Attachment,
-    /// A user's membership of a group; the name is the user's name.
-    Membership {
-        /// The group's name.
-        group: String,
-    },
     /// An account alias; the name is the alias.
     AccountAlias,
     /// An instance profile; the name is its name.
@@ -81,7 +76,6 @@ impl fmt::Display for Subject {
             Subject::AccessKey => f.write_str("access key"),
             Subject::InlinePolicy(kind) => write!(f, "inline policy of a {}", kind.as_str()),
             Subject::Attachment => f.write_str("attached policy"),
-            Subject::Membership { group } => write!(f, "member of group {group}:"),
             Subject::AccountAlias => f.write_str("account alias"),
             Subject::InstanceProfile => f.write_str("instance profile"),
             Subject::OidcProvider => f.write_str("OpenID Connect provider"),

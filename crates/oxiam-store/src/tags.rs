@@ -31,6 +31,12 @@ impl TagOwner {
         }
     }
 
+    /// Whether two keys differing only in case name the same tag: yes everywhere but on
+    /// managed policies, where IAM keeps them apart.
+    fn keys_ignore_case(self) -> bool {
+        self != TagOwner::Policy
+    }
+
     fn tables(self) -> (&'static str, &'static str, &'static str) {
         match self {
             TagOwner::User => ("users", "user_tags", "user_id"),
@@ -91,13 +97,20 @@ impl Store {
         }
         let read = format!("SELECT tag_key, tag_value FROM {tag_table} WHERE {id_column} = $1 ORDER BY position");
         let mut tags: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(read)).bind(id).fetch_all(&mut *tx).await?;
+        let same_key = |a: &str, b: &str| {
+            if owner.keys_ignore_case() {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
         for (key, value) in add {
-            match tags.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            match tags.iter_mut().find(|(k, _)| same_key(k, key)) {
                 Some(existing) => *existing = (key.clone(), value.clone()),
                 None => tags.push((key.clone(), value.clone())),
             }
         }
-        tags.retain(|(k, _)| !remove.iter().any(|r| r.eq_ignore_ascii_case(k)));
+        tags.retain(|(k, _)| !remove.iter().any(|r| same_key(r, k)));
         if tags.len() > limit {
             return Err(StoreError::LimitExceeded);
         }

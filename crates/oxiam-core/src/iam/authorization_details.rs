@@ -198,11 +198,12 @@ impl Oxiam {
             user_name: Some(user.name),
             user_id: Some(user.user_id),
             create_date: Some(Timestamp(user.created_at)),
-            user_policy_list: Some(self.inline_details(&entity).await?),
+            // Left out when empty, while Tags is always there (empty too): as AWS answers.
+            user_policy_list: Some(self.inline_details(&entity).await?).filter(|list| !list.is_empty()),
             group_list: Some(groups.into_iter().map(|g| g.name).collect()),
             attached_managed_policies: Some(self.attached_policies(caller, &entity).await?),
             permissions_boundary: super::boundaries::attached(boundary),
-            tags: crate::tags::to_tags(&full.tags),
+            tags: Some(crate::tags::to_tags(&full.tags).unwrap_or_default()),
         }))
     }
 
@@ -257,7 +258,7 @@ impl Oxiam {
             role_policy_list: Some(self.inline_details(&entity).await?),
             attached_managed_policies: Some(self.attached_policies(caller, &entity).await?),
             permissions_boundary: role.permissions_boundary,
-            tags: role.tags,
+            tags: Some(role.tags.unwrap_or_default()),
             role_last_used: role.role_last_used,
         }))
     }

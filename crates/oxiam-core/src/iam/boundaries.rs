@@ -28,6 +28,13 @@ impl Oxiam {
     /// A boundary to set: the policy must be a managed policy that exists and is
     /// attachable. Whether it is a customer's decides if the write locks it.
     pub(super) async fn boundary<'a>(&self, caller: &Principal, arn: &'a str) -> Result<NewBoundary<'a>, ServiceError> {
+        // What is no policy ARN at all is refused as such, not looked up.
+        if !super::policies::is_policy_arn(arn) {
+            return Err(ServiceError::new(
+                iam_errors::INVALID_INPUT,
+                format!("Scope ARN: {arn} is not valid."),
+            ));
+        }
         let customer = match self
             .managed_policy(caller, arn)
             .await

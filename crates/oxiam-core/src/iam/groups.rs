@@ -7,7 +7,7 @@ use oxiam_protocol::iam::{
     ListGroupsResponse, RemoveUserFromGroupRequest, UpdateGroupRequest, errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
-use oxiam_store::{EntityKind, GroupRow, StoreError, Subject};
+use oxiam_store::{EntityKind, GroupRow, StoreError};
 
 use super::users::user_of;
 use super::{page, page_size, resume_after};
@@ -140,22 +140,11 @@ impl Oxiam {
     ) -> Result<(), ServiceError> {
         let group = self.entity(caller, EntityKind::Group, &input.group_name).await?;
         let user = self.entity(caller, EntityKind::User, &input.user_name).await?;
+        // A user who is not a member is removed without complaint, as AWS answers.
         self.store
             .remove_user_from_group(&group, &user)
             .await
-            .map_err(|e| match e {
-                // Worded with the names as the caller gave them, as AWS echoes them.
-                StoreError::NotFound {
-                    subject: Subject::Membership { .. },
-                    ..
-                } => errors::store(StoreError::not_found(
-                    Subject::Membership {
-                        group: input.group_name.clone(),
-                    },
-                    input.user_name.as_str(),
-                )),
-                e => errors::store(e),
-            })
+            .map_err(errors::store)
     }
 
     pub(super) async fn update_group(&self, caller: &Principal, input: UpdateGroupRequest) -> Result<(), ServiceError> {

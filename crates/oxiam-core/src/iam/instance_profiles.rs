@@ -199,20 +199,7 @@ impl Oxiam {
         input: ListInstanceProfileTagsRequest,
     ) -> Result<ListInstanceProfileTagsResponse, ServiceError> {
         let row = self.instance_profile(caller, &input.instance_profile_name).await?;
-        let keyed = row
-            .tags
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    oxiam_protocol::iam::Tag {
-                        key: k.clone(),
-                        value: v.clone(),
-                    },
-                )
-            })
-            .collect();
-        let (tags, truncated, marker) = page(keyed, input.marker.as_deref(), page_size(input.max_items))?;
+        let (tags, truncated, marker) = super::tag_page(&row.tags, input.marker.as_deref(), input.max_items)?;
         Ok(ListInstanceProfileTagsResponse {
             tags,
             is_truncated: Some(truncated),

@@ -544,6 +544,26 @@ fn invalid_marker() -> ServiceError {
     ServiceError::new(oxiam_protocol::iam::errors::INVALID_INPUT, "Invalid Marker.")
 }
 
+/// One page of an entity's tags, by key (List…Tags: ListPolicyTags, ListInstanceProfileTags,
+/// ListOpenIDConnectProviderTags).
+fn tag_page(
+    tags: &[(String, String)],
+    marker: Option<&str>,
+    max_items: Option<i32>,
+) -> Result<(Vec<oxiam_protocol::iam::Tag>, bool, Option<String>), ServiceError> {
+    let keyed = tags
+        .iter()
+        .map(|(key, value)| {
+            let tag = oxiam_protocol::iam::Tag {
+                key: key.clone(),
+                value: value.clone(),
+            };
+            (key.clone(), tag)
+        })
+        .collect();
+    page(keyed, marker, page_size(max_items))
+}
+
 /// One page of an in-memory listing: the items whose key sorts after the marker's key,
 /// whether more follow, and the marker for the next page. Sorting here (not trusting the
 /// caller's order) is what keeps each item on exactly one page. Used where the whole list

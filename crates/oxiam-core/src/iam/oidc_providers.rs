@@ -7,13 +7,12 @@ use oxiam_protocol::iam::{
     AddClientIDToOpenIDConnectProviderRequest, CreateOpenIDConnectProviderRequest, CreateOpenIDConnectProviderResponse,
     DeleteOpenIDConnectProviderRequest, GetOpenIDConnectProviderRequest, GetOpenIDConnectProviderResponse,
     ListOpenIDConnectProviderTagsRequest, ListOpenIDConnectProviderTagsResponse, ListOpenIDConnectProvidersResponse,
-    OpenIDConnectProviderListEntry, RemoveClientIDFromOpenIDConnectProviderRequest, Tag,
+    OpenIDConnectProviderListEntry, RemoveClientIDFromOpenIDConnectProviderRequest,
     UpdateOpenIDConnectProviderThumbprintRequest, errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
 use oxiam_store::{NewOidcProvider, StoreError};
 
-use super::{page, page_size};
 use crate::{Oxiam, Principal, errors};
 
 /// OIDC providers one account may hold (AWS's quota).
@@ -246,12 +245,7 @@ impl Oxiam {
             .get_oidc_provider(&caller.account_id, &input.open_id_connect_provider_arn)
             .await
             .map_err(errors::store)?;
-        let keyed = row
-            .tags
-            .into_iter()
-            .map(|(key, value)| (key.clone(), Tag { key, value }))
-            .collect();
-        let (tags, truncated, marker) = page(keyed, input.marker.as_deref(), page_size(input.max_items))?;
+        let (tags, truncated, marker) = super::tag_page(&row.tags, input.marker.as_deref(), input.max_items)?;
         Ok(ListOpenIDConnectProviderTagsResponse {
             tags,
             is_truncated: Some(truncated),

@@ -119,7 +119,7 @@ impl Oxiam {
         now: i64,
     ) -> Result<CreatePolicyResponse, ServiceError> {
         documents::validate_managed(&input.policy_document)?;
-        let tags = crate::tags::pairs(input.tags)?;
+        let tags = crate::tags::policy_pairs(input.tags)?;
         let path = input.path.as_deref().unwrap_or("/");
         let policy_id = ids::policy_id();
         let arn = ids::policy_arn(&caller.account_id, path, &input.policy_name);
@@ -457,20 +457,21 @@ impl Oxiam {
         caller: &Principal,
         input: ListPolicyTagsRequest,
     ) -> Result<ListPolicyTagsResponse, ServiceError> {
-        let tags = match self.managed_policy(caller, &input.policy_arn).await? {
+        let pairs = match self.managed_policy(caller, &input.policy_arn).await? {
             ManagedPolicy::Aws(_) => Vec::new(),
-            ManagedPolicy::Customer(p) => crate::tags::to_tags(&p.tags).unwrap_or_default(),
+            ManagedPolicy::Customer(p) => p.tags,
         };
+        let (tags, truncated, marker) = super::tag_page(&pairs, input.marker.as_deref(), input.max_items)?;
         Ok(ListPolicyTagsResponse {
             tags,
-            is_truncated: Some(false),
-            marker: None,
+            is_truncated: Some(truncated),
+            marker,
         })
     }
 }
 
 /// `arn:aws:iam::(aws|ACCOUNT):policy/PATH/NAME`, with the model's path and name alphabets.
-fn is_policy_arn(arn: &str) -> bool {
+pub(super) fn is_policy_arn(arn: &str) -> bool {
     let Some(rest) = arn.strip_prefix("arn:aws:iam::") else {
         return false;
     };

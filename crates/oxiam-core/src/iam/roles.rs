@@ -15,7 +15,8 @@ use crate::{Oxiam, Principal, documents, errors, ids};
 /// A role's sessions last an hour unless the role allows longer.
 const DEFAULT_MAX_SESSION_DURATION: i64 = 3600;
 
-/// `full`: GetRole's view (tags, last use); ListRoles leaves those out.
+/// `full`: GetRole's view (tags, last use, boundary); ListRoles leaves those out, as its
+/// API reference says ("does not return … PermissionsBoundary, RoleLastUsed, Tags").
 pub(crate) fn role_of(row: &RoleRow, full: bool) -> Role {
     Role {
         path: row.path.clone(),
@@ -27,13 +28,27 @@ pub(crate) fn role_of(row: &RoleRow, full: bool) -> Role {
         description: row.description.clone(),
         max_session_duration: Some(row.max_session_duration as i32),
         max_signin_session_duration: None,
-        permissions_boundary: super::boundaries::attached(row.permissions_boundary.clone()),
+        permissions_boundary: if full {
+            super::boundaries::attached(row.permissions_boundary.clone())
+        } else {
+            None
+        },
         tags: if full { crate::tags::to_tags(&row.tags) } else { None },
         role_last_used: full.then(|| RoleLastUsed {
             last_used_date: row.last_used.as_ref().map(|(at, _)| Timestamp(*at)),
             region: row.last_used.as_ref().map(|(_, region)| region.clone()),
         }),
         source_role_template: None,
+    }
+}
+
+/// A role as the answer to creating it or changing its description: AWS leaves out the
+/// session duration and last use there (GetRole has them).
+fn changed_role(row: &RoleRow) -> Role {
+    Role {
+        max_session_duration: None,
+        role_last_used: None,
+        ..role_of(row, true)
     }
 }
 
@@ -84,9 +99,9 @@ impl Oxiam {
             permissions_boundary: input.permissions_boundary,
             ..row
         };
-        let mut role = role_of(&row, true);
-        role.role_last_used = None;
-        Ok(CreateRoleResponse { role })
+        Ok(CreateRoleResponse {
+            role: changed_role(&row),
+        })
     }
 
     pub(super) async fn get_role(
@@ -160,7 +175,7 @@ impl Oxiam {
             .await
             .map_err(errors::store)?;
         Ok(UpdateRoleDescriptionResponse {
-            role: Some(role_of(&row, true)),
+            role: Some(changed_role(&row)),
         })
     }
 

@@ -55,7 +55,10 @@ impl Oxiam {
         add: Vec<Tag>,
         remove: Vec<String>,
     ) -> Result<(), ServiceError> {
-        let add = crate::tags::pairs(Some(add))?;
+        let add = match owner {
+            TagOwner::Policy => crate::tags::policy_pairs(Some(add))?,
+            _ => crate::tags::pairs(Some(add))?,
+        };
         let id = self.tag_owner_id(caller, owner, name_or_arn).await?;
         self.store
             .update_tags(&caller.account_id, owner, &id, &add, &remove, TAGS_PER_RESOURCE)
