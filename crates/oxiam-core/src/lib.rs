@@ -20,6 +20,7 @@ pub mod secrets;
 pub mod sts;
 mod tags;
 mod usage;
+pub mod web_identity;
 
 pub use authn::{AuthFailure, Authenticated};
 pub use clock::Clock;

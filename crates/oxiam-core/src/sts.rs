@@ -16,7 +16,7 @@ use crate::authz::{Access, Outcome, Refusal, RequestFacts, Verdict};
 use crate::{Oxiam, Principal, PrincipalKind, documents, errors, ids};
 
 /// Sessions last an hour unless the request asks otherwise.
-const DEFAULT_SESSION_SECONDS: i64 = 3600;
+pub(crate) const DEFAULT_SESSION_SECONDS: i64 = 3600;
 /// A role session that assumes another role gets at most an hour (role chaining).
 const CHAINED_SESSION_SECONDS: i64 = 3600;
 /// Session policies (inline document and ARNs) are packed into at most this much.
@@ -25,6 +25,7 @@ const SESSION_POLICY_SIZE_QUOTA: usize = 2048;
 /// Every STS operation oxiam implements, sorted by name; the rest answer `NotImplemented`.
 pub const IMPLEMENTED: &[Operation] = &[
     Operation::AssumeRole,
+    Operation::AssumeRoleWithWebIdentity,
     Operation::DecodeAuthorizationMessage,
     Operation::GetAccessKeyInfo,
     Operation::GetCallerIdentity,
@@ -40,7 +41,7 @@ pub(crate) fn token_digest(token: &str) -> String {
 }
 
 /// A fresh session token: 64 random bytes, base64 (AWS's are opaque base64 too).
-fn session_token() -> String {
+pub(crate) fn session_token() -> String {
     let mut bytes = [0u8; 64];
     getrandom::fill(&mut bytes).expect("the operating system's random source failed");
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -107,7 +108,7 @@ fn access_denied(caller: &Principal, action: &str, resource: &str) -> ServiceErr
 }
 
 /// `arn:aws:iam::ACCOUNT:role/PATH/NAME` → (account, name).
-fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
+pub(crate) fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
     let (account, resource) = rest.split_once(':')?;
     let path_and_name = resource.strip_prefix("role/")?;

@@ -4,6 +4,7 @@
 //! Each stage is a function in [`pipeline`]; this module only starts and stops the server.
 
 mod audit;
+mod issuer_keys;
 mod listen;
 mod metrics;
 mod operations;
@@ -298,6 +299,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         sinks: sinks.into(),
         metrics,
         audit,
+        issuer_keys: Arc::new(issuer_keys::IssuerKeyFetcher::default()),
         test_mode: config.test_mode.then(|| {
             Arc::new(pipeline::TestMode {
                 account_id: booted.account_id.clone(),

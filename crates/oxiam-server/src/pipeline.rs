@@ -40,6 +40,8 @@ pub(crate) struct App {
     pub(crate) metrics: Arc<crate::Metrics>,
     /// The audit trail, written before each answer is sent.
     pub(crate) audit: Option<Arc<crate::AuditTrail>>,
+    /// Web identity providers' signing keys (AssumeRoleWithWebIdentity).
+    pub(crate) issuer_keys: Arc<crate::issuer_keys::IssuerKeyFetcher>,
     /// What a reset goes back to, when the server runs in test mode.
     pub(crate) test_mode: Option<Arc<TestMode>>,
 }
@@ -411,6 +413,9 @@ async fn run<P: Protocol>(
 ) -> Result<Executed, ServiceError> {
     let oxiam = &app.oxiam;
     let now = record.time;
+    if record.service == "sts" && matches!(record.operation.as_deref(), Some(op) if UNSIGNED_OPERATIONS.contains(&op)) {
+        return run_unsigned(protocol, app, received, parsed, record).await;
+    }
     let caller = match authenticate::<P>(oxiam, received, now).await {
         Ok(caller) => caller,
         Err(e) => {
@@ -435,6 +440,59 @@ async fn run<P: Protocol>(
     // Last use is noted whatever the answer: the key was used.
     oxiam.record(&caller, now);
     outcome
+}
+
+/// The STS operations AWS takes unsigned: the token or assertion they carry is the
+/// credential (a signature, if any, is not what authenticates them).
+const UNSIGNED_OPERATIONS: &[&str] = &["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"];
+
+/// decode → decide → execute for an unsigned operation: the token it carries is checked,
+/// and the role's trust policy decides, in the operation itself.
+async fn run_unsigned<P: Protocol>(
+    protocol: &P,
+    app: &App,
+    received: &Received,
+    parsed: P::Parsed,
+    record: &mut RequestRecord,
+) -> Result<Executed, ServiceError> {
+    let now = record.time;
+    let facts = RequestFacts {
+        now,
+        source_ip: Some(received.peer.ip()),
+        secure_transport: received.secure,
+        region: oxiam_sigv4::DEFAULT_REGION.to_owned(),
+        user_agent: header_text(received, "user-agent"),
+        referer: header_text(received, "referer"),
+    };
+    let decoded = protocol.decode(parsed)?;
+    if app.audit.is_some() {
+        record.request_parameters = decoded.audit_parameters();
+    }
+    match decoded {
+        Decoded::Sts(oxiam_protocol::sts::Request::AssumeRoleWithWebIdentity(input)) => {
+            record.principal_type = Some("WebIdentityUser");
+            let outcome = app
+                .oxiam
+                .assume_role_with_web_identity(input, now, &facts, app.issuer_keys.as_ref())
+                .await;
+            match outcome {
+                Ok((response, verdict)) => {
+                    record.verdicts.push(verdict);
+                    Ok(Executed::Sts(oxiam_protocol::sts::Response::AssumeRoleWithWebIdentity(
+                        response,
+                    )))
+                }
+                Err(refusal) => {
+                    record.verdicts.extend(refusal.verdict.map(|v| *v));
+                    Err(refusal.error)
+                }
+            }
+        }
+        other => Err(oxiam_core::errors::not_implemented(&format!(
+            "the STS operation {}",
+            other.operation_name()
+        ))),
+    }
 }
 
 async fn authenticate<P: Protocol>(

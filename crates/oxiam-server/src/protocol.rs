@@ -25,6 +25,14 @@ impl Decoded {
             Decoded::Sts(request) => request.audit_parameters(),
         }
     }
+
+    /// The operation's name.
+    pub(crate) fn operation_name(&self) -> &'static str {
+        match self {
+            Decoded::Iam(request) => request.operation().name(),
+            Decoded::Sts(request) => request.operation().name(),
+        }
+    }
 }
 
 /// A typed answer of one of those services.

@@ -63,7 +63,7 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
         "the instance profile does not exist before the request: its tags are aws:RequestTag",
     ),
     // Keys from web identity and SAML providers: set only by AssumeRoleWithWebIdentity
-    // and AssumeRoleWithSAML, which oxiam does not serve.
+    // (tested on its own, below) and AssumeRoleWithSAML, which oxiam does not serve.
     (
         "AssumeRole",
         "accounts.google.com:aud",
@@ -113,6 +113,15 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
     ("AssumeRole", "saml:sub", "SAML federation is not served"),
     ("AssumeRole", "saml:sub_type", "SAML federation is not served"),
 ];
+
+/// Served operations whose keys this table cannot test (its rows are signed requests of a
+/// user), and where they are tested instead.
+const TESTED_ON_THEIR_OWN: &[(&str, &str)] = &[(
+    "AssumeRoleWithWebIdentity",
+    "unsigned; tests/web_identity.rs decides with the token's claims as PROVIDER:aud and \
+     PROVIDER:sub (and :amr); provider-specific claims (accounts.google.com:oaud, GitHub's \
+     and Buildkite's own) and request tags are not carried (docs/differences.md)",
+)];
 
 /// One key of one operation: the root sets up what the request acts on (`setup`), then the
 /// user sends `request`. In both, `{N}` is a fresh number and `{V}` the value under test;
@@ -688,7 +697,8 @@ fn every_key_of_every_served_operation_has_a_row() {
                 .any(|r| r.operation == op && oxiam_catalogue::key_matches(pattern, &r.key));
             let excused = NOT_CARRIED
                 .iter()
-                .any(|(o, k, _)| (*o == "*" || *o == op) && *k == pattern);
+                .any(|(o, k, _)| (*o == "*" || *o == op) && *k == pattern)
+                || TESTED_ON_THEIR_OWN.iter().any(|(o, _)| *o == op);
             if !tested && !excused {
                 missing.insert(format!("{service_name}:{op} {pattern}"));
             }

@@ -243,6 +243,17 @@ impl TestServer {
         aws_sdk_sts::Client::from_conf(config)
     }
 
+    /// An STS client signing with temporary credentials.
+    pub fn sts_as_session(&self, key: &str, secret: &str, token: &str) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(Credentials::new(key, secret, Some(token.to_owned()), None, "session"))
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
+    }
+
     pub fn root_iam(&self) -> aws_sdk_iam::Client {
         self.iam_as(ROOT_KEY, ROOT_SECRET, "us-east-1")
     }

@@ -1,0 +1,274 @@
+//! AssumeRoleWithWebIdentity: a role's credentials for whoever presents an OpenID Connect ID
+//! token that the role's account trusts. The call is unsigned, as on AWS: the token is the
+//! credential. It must name a provider the role's account registered (its `iss`), one of
+//! that provider's client ids (its `aud`), be within its times, and carry a signature the
+//! issuer's published keys verify; then the role's trust policy decides, with the provider
+//! as the `Federated` principal and the token's claims as `PROVIDER:aud`, `:sub` and `:amr`.
+//!
+//! Fetching the issuer's keys is I/O and lives at the edge ([`IssuerKeys`], implemented by
+//! the server); checking the token is `oxiam-jwt`'s.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use oxiam_jwt::{Error as TokenError, Key};
+use oxiam_policy::{Context, PolicyKind, PolicySet, Principal as EnginePrincipal, Value};
+use oxiam_protocol::sts::{
+    AssumeRoleWithWebIdentityRequest, AssumeRoleWithWebIdentityResponse, AssumedRoleUser, Credentials,
+    errors as sts_errors,
+};
+use oxiam_protocol::{Sensitive, ServiceError, Timestamp, common_errors};
+use oxiam_store::{SessionRow, StoreError};
+
+use crate::authz::{Access, Outcome, Refusal, RequestFacts, Verdict};
+use crate::sts::{DEFAULT_SESSION_SECONDS, parse_role_arn, session_token, token_digest};
+use crate::{Oxiam, errors, ids};
+
+/// How far in the future a token's `iat` or `nbf` may be (clock differences).
+const CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// Why an issuer's keys could not be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFetchError(pub String);
+
+/// Where an issuer's signing keys come from: the server fetches them over HTTPS from the
+/// issuer's discovery document, trusting its certificate by the provider's thumbprints.
+pub trait IssuerKeys: Send + Sync {
+    /// The keys of the issuer at `issuer_url` (`https://…`); `fresh` asks past any cache
+    /// (a token names a key the cached set lacks: the issuer may have rotated).
+    fn keys<'a>(
+        &'a self,
+        issuer_url: &'a str,
+        thumbprints: &'a [String],
+        fresh: bool,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Key>, KeyFetchError>> + Send + 'a>>;
+}
+
+fn invalid_token(message: impl Into<String>) -> Refusal {
+    ServiceError::new(sts_errors::INVALID_IDENTITY_TOKEN, message).into()
+}
+
+/// AWS's answer when the role is missing or its trust policy refuses the token.
+fn not_authorized() -> ServiceError {
+    ServiceError::new(
+        common_errors::ACCESS_DENIED,
+        "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+    )
+}
+
+impl Oxiam {
+    /// Checks the token, decides with the role's trust policy, and issues the session.
+    /// Returns the verdict of the trust policy along with the answer.
+    pub async fn assume_role_with_web_identity(
+        &self,
+        input: AssumeRoleWithWebIdentityRequest,
+        now: i64,
+        facts: &RequestFacts,
+        issuer_keys: &dyn IssuerKeys,
+    ) -> Result<(AssumeRoleWithWebIdentityResponse, Verdict), Refusal> {
+        if input.provider_id.is_some() || input.policy.is_some() || input.policy_arns.is_some() {
+            return Err(errors::not_implemented(
+                "ProviderId (OAuth 2.0 access tokens) and session policies on AssumeRoleWithWebIdentity",
+            )
+            .into());
+        }
+        let token = oxiam_jwt::decode(&input.web_identity_token.0).map_err(|_| {
+            invalid_token(
+                "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)",
+            )
+        })?;
+        let claims = &token.claims;
+        let assume = Access::new("sts:AssumeRoleWithWebIdentity", input.role_arn.clone());
+        let denied = |why: &str| Refusal {
+            verdict: Some(Box::new(Verdict::rule(&assume, Outcome::ImplicitDeny, why))),
+            error: not_authorized(),
+        };
+        let (account, role_name) = parse_role_arn(&input.role_arn).ok_or_else(|| denied("not a role ARN"))?;
+        // The token is checked before the role is looked at: a caller without a valid token
+        // of a registered provider learns nothing about the account's roles.
+        // The provider: the role's account must have registered the token's issuer.
+        let provider_url = claims.issuer.strip_prefix("https://").unwrap_or(&claims.issuer);
+        let provider_arn = crate::iam::oidc_provider_arn(account, provider_url);
+        let provider = match self.store.get_oidc_provider(account, &provider_arn).await {
+            Ok(provider) => provider,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(invalid_token(format!(
+                    "No OpenIDConnect provider found in your account for {}",
+                    claims.issuer
+                )));
+            }
+            Err(e) => return Err(errors::store(e).into()),
+        };
+        let Some(audience) = claims
+            .audiences
+            .iter()
+            .find(|aud| provider.client_ids.contains(aud))
+            .cloned()
+        else {
+            return Err(invalid_token("Incorrect token audience"));
+        };
+        let Some(expires_at) = claims.expires_at else {
+            return Err(invalid_token("The token has no expiration time (exp)."));
+        };
+        if expires_at <= now {
+            return Err(ServiceError::new(
+                sts_errors::EXPIRED_TOKEN,
+                format!("Token expired: current date/time {now} must be before the expiration date/time {expires_at}"),
+            )
+            .into());
+        }
+        if claims.not_before.is_some_and(|t| t > now + CLOCK_SKEW_SECONDS)
+            || claims.issued_at.is_some_and(|t| t > now + CLOCK_SKEW_SECONDS)
+        {
+            return Err(invalid_token(
+                "The token is not valid yet (nbf or iat is in the future).",
+            ));
+        }
+
+        // The signature, with the issuer's keys; a key id the cached keys lack is asked
+        // for again once, as issuers rotate keys.
+        let issuer_url = format!("https://{provider_url}");
+        let communication = |e: KeyFetchError| {
+            Refusal::from(
+                ServiceError::new(
+                    sts_errors::IDP_COMMUNICATION_ERROR,
+                    "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements",
+                )
+                .with_cause(&e.0),
+            )
+        };
+        let keys = issuer_keys
+            .keys(&issuer_url, &provider.thumbprints, false)
+            .await
+            .map_err(communication)?;
+        let checked = match token.verify(&keys) {
+            Err(TokenError::NoKey) => {
+                let keys = issuer_keys
+                    .keys(&issuer_url, &provider.thumbprints, true)
+                    .await
+                    .map_err(communication)?;
+                token.verify(&keys)
+            }
+            other => other,
+        };
+        if checked.is_err() {
+            return Err(invalid_token(
+                "The signature of the web identity token could not be verified.",
+            ));
+        }
+
+        let role = match self.store.get_role(account, role_name).await {
+            Ok(role) => role,
+            Err(StoreError::NotFound { .. }) => return Err(denied("no such role")),
+            Err(e) => return Err(errors::store(e).into()),
+        };
+        let role_arn = ids::role_arn(&role.account_id, &role.path, &role.name);
+        if role_arn != input.role_arn {
+            return Err(denied("no such role at that path"));
+        }
+
+        // The trust policy decides, with the provider as the principal.
+        let trust = oxiam_policy::compile(role_arn.clone(), &role.trust_policy, PolicyKind::Trust)
+            .map_err(|e| ServiceError::new(sts_errors::MALFORMED_POLICY_DOCUMENT, e.message))?;
+        let mut context = Context::builder()
+            .set("aws:CurrentTime", Value::date_epoch_seconds(facts.now))
+            .set("aws:EpochTime", facts.now)
+            .set("aws:SecureTransport", facts.secure_transport)
+            .set("aws:RequestedRegion", facts.region.as_str())
+            .set("aws:FederatedProvider", provider_arn.as_str())
+            .set("aws:ResourceAccount", role.account_id.as_str())
+            .set("aws:ViaAWSService", false)
+            .set_opt("aws:SourceIp", facts.source_ip)
+            .set_opt("aws:UserAgent", facts.user_agent.as_deref())
+            .set("sts:RoleSessionName", input.role_session_name.as_str())
+            .set(&format!("{provider_url}:aud"), audience.as_str())
+            .set_opt(&format!("{provider_url}:sub"), claims.subject.as_deref());
+        if !claims.amr.is_empty() {
+            context = context.set_all(&format!("{provider_url}:amr"), claims.amr.iter().map(String::as_str));
+        }
+        for (key, value) in &role.tags {
+            context = context
+                .set(&format!("aws:ResourceTag/{key}"), value.as_str())
+                .set(&format!("iam:ResourceTag/{key}"), value.as_str());
+        }
+        let context = context.build();
+        let request = oxiam_policy::Request::new(
+            EnginePrincipal::federated(&provider_arn),
+            &assume.action,
+            &assume.resource,
+            &context,
+        )
+        .with_resource_account(&role.account_id);
+        let set = PolicySet {
+            identity: &[],
+            resource: None,
+            boundary: None,
+            session: None,
+            scps: &[],
+            resource_must_allow: true,
+        };
+        let decision = oxiam_policy::evaluate_trust(&request, &trust, &set);
+        let verdict = Verdict::of(&assume, &decision);
+        if !decision.allowed {
+            return Err(Refusal {
+                verdict: Some(Box::new(verdict)),
+                error: not_authorized(),
+            });
+        }
+
+        let duration = input.duration_seconds.map_or(DEFAULT_SESSION_SECONDS, i64::from);
+        if duration > role.max_session_duration {
+            return Err(ServiceError::new(
+                common_errors::VALIDATION_ERROR,
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            )
+            .into());
+        }
+        let access_key_id = format!("ASIA{}", &ids::access_key_id()[4..]);
+        let secret = ids::secret_access_key();
+        let session_token = session_token();
+        let expires = now + duration;
+        self.store
+            .create_session(&SessionRow {
+                access_key_id: access_key_id.clone(),
+                account_id: role.account_id.clone(),
+                secret_sealed: self.secrets.seal(&access_key_id, &secret),
+                token_sha256: token_digest(&session_token),
+                role_id: role.role_id.clone(),
+                session_name: input.role_session_name.clone(),
+                session_policy: None,
+                session_policy_arns: Vec::new(),
+                chained: false,
+                session_tags: Vec::new(),
+                transitive_tag_keys: Vec::new(),
+                issued_at: now,
+                expires_at: expires,
+            })
+            .await
+            .map_err(errors::store)?;
+        let response = AssumeRoleWithWebIdentityResponse {
+            credentials: Some(Credentials {
+                access_key_id,
+                secret_access_key: Sensitive(secret),
+                session_token,
+                expiration: Timestamp(expires),
+            }),
+            subject_from_web_identity_token: claims.subject.clone(),
+            assumed_role_user: Some(AssumedRoleUser {
+                assumed_role_id: format!("{}:{}", role.role_id, input.role_session_name),
+                arn: format!(
+                    "arn:aws:sts::{}:assumed-role/{}/{}",
+                    role.account_id, role.name, input.role_session_name
+                ),
+            }),
+            packed_policy_size: None,
+            provider: Some(claims.issuer.clone()),
+            audience: Some(audience),
+            source_identity: None,
+            session_token_utilization: None,
+            session_token_size: None,
+            trusted_identity_propagation_context: None,
+        };
+        Ok((response, verdict))
+    }
+}
