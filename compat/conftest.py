@@ -11,9 +11,11 @@ import itertools
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -587,3 +589,45 @@ def pytest_runtest_makereport(item, call):
             return
         lines = [line for line in text.splitlines() if " INFO " not in line] or text.splitlines()
         report.sections.append(("oxiam server log (non-INFO lines while the test ran)", "\n".join(lines[-60:])))
+
+
+# --- the AWS CLI ---------------------------------------------------------------------------
+
+
+def _aws_binary():
+    here = Path(sys.executable).parent / "aws"
+    if here.exists():
+        return str(here)
+    found = shutil.which("aws")
+    if not found:
+        pytest.skip("the AWS CLI is not installed (compat/run.sh installs it into compat/.venv)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def aws(server):
+    """aws(*args, key=(id, secret), region=...) -> CompletedProcess of `aws ... --output json`."""
+    binary = _aws_binary()
+
+    def run(*args, key=None, region="us-east-1", check=True):
+        key_id, secret = key or (server.root_key_id, server.root_secret)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "AWS_ENDPOINT_URL": server.endpoint,
+            "AWS_ACCESS_KEY_ID": key_id,
+            "AWS_SECRET_ACCESS_KEY": secret,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_MAX_ATTEMPTS": "1",
+            "AWS_PAGER": "",
+        }
+        proc = subprocess.run(
+            [binary, *args, "--output", "json"], env=env, capture_output=True, text=True, timeout=60
+        )
+        if check:
+            assert proc.returncode == 0, (args, proc.returncode, proc.stderr)
+        return proc
+
+    return run

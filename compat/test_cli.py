@@ -3,58 +3,12 @@ with --output json, configured only through the environment."""
 
 import datetime
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
-import pytest
 
 import expect
 
 # The CLI prints timestamps as IAM sends them: ISO-8601 UTC in whole seconds.
 CLI_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-
-
-def _aws_binary():
-    here = Path(sys.executable).parent / "aws"
-    if here.exists():
-        return str(here)
-    found = shutil.which("aws")
-    if not found:
-        pytest.skip("the AWS CLI is not installed (compat/run.sh installs it into compat/.venv)")
-    return found
-
-
-@pytest.fixture(scope="module")
-def aws(server):
-    """aws(*args, key=(id, secret), region=...) -> CompletedProcess of `aws ... --output json`."""
-    binary = _aws_binary()
-
-    def run(*args, key=None, region="us-east-1", check=True):
-        key_id, secret = key or (server.root_key_id, server.root_secret)
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": os.environ.get("HOME", "/tmp"),
-            "AWS_ENDPOINT_URL": server.endpoint,
-            "AWS_ACCESS_KEY_ID": key_id,
-            "AWS_SECRET_ACCESS_KEY": secret,
-            "AWS_DEFAULT_REGION": region,
-            "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            "AWS_MAX_ATTEMPTS": "1",
-            "AWS_PAGER": "",
-        }
-        proc = subprocess.run(
-            [binary, *args, "--output", "json"], env=env, capture_output=True, text=True, timeout=60
-        )
-        if check:
-            assert proc.returncode == 0, (args, proc.returncode, proc.stderr)
-        return proc
-
-    return run
 
 
 def _json(proc):

@@ -98,7 +98,7 @@ def test_secure_transport_is_true_over_tls(tls_server):
 
 
 def test_the_cli_over_tls_with_a_ca_bundle(tls_server):
-    from test_cli import _aws_binary
+    from conftest import _aws_binary
 
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

@@ -365,8 +365,9 @@ fn own_entity(principal: &Principal, arn: &str) -> Target {
 }
 
 /// The listings the reference gives no resource type (ListUsers, ListRoles, ListGroups,
-/// ListPolicies, ListInstanceProfiles): IAM still names the path prefix they list under as their resource
-/// (`…:user/` in its AccessDenied messages), and a policy on `…:user/*` allows them.
+/// ListPolicies, ListInstanceProfiles): IAM still names the path prefix they list under as
+/// their resource (`…:user/` in its AccessDenied messages), and a policy on `…:user/*`
+/// allows them.
 fn listing_resource(principal: &Principal, request: &dyn Members) -> Option<Bound> {
     let kind = match request.operation() {
         "ListUsers" => "user",
