@@ -50,18 +50,18 @@ def user(iam, name: str, policy: dict | None) -> tuple[str, str]:
     return key["AccessKeyId"], key["SecretAccessKey"]
 
 
-def delete_objects(endpoint: str, credentials: tuple[str, str], size: int) -> str:
-    """One DeleteObjects announcing `size` bytes, sent as far as the server reads; its status line."""
-    url = f"{endpoint}/{BUCKET}?delete"
-    request = AWSRequest(method="POST", url=url, headers={"content-length": str(size)})
+def send_streamed(method: str, url: str, credentials: tuple[str, str], size: int, chunk: bytes) -> tuple[str, int]:
+    """One request announcing `size` bytes (`chunk` repeated), signed `UNSIGNED-PAYLOAD`,
+    sent as far as the server reads; its status and error code, and the bytes sent."""
+    request = AWSRequest(method=method, url=url, headers={"content-length": str(size)})
     UnsignedPayload(Credentials(*credentials), "s3", "us-east-1").add_auth(request)
     parts = urllib.parse.urlsplit(url)
-    head = f"POST {parts.path}?{parts.query} HTTP/1.1\r\nhost: {parts.netloc}\r\nconnection: close\r\n"
+    target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    head = f"{method} {target} HTTP/1.1\r\nhost: {parts.netloc}\r\nconnection: close\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in request.headers.items() if k.lower() != "host")
-    sock = socket.create_connection((parts.hostname, parts.port))
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=120)
     try:
         sock.sendall((head + "\r\n").encode())
-        chunk = b"<Delete>" + b" " * (64 * 1024 - 8)
         sent = 0
         try:
             while sent < size:
@@ -71,17 +71,21 @@ def delete_objects(endpoint: str, credentials: tuple[str, str], size: int) -> st
         except OSError:
             pass  # the server answered and closed before the whole body was sent
         answer = b""
-        while b"</Error>" not in answer and b"</DeleteResult>" not in answer:
-            more = sock.recv(4096)
-            if not more:
-                break
+        while more := sock.recv(4096):  # `connection: close`: the answer ends with the connection
             answer += more
         text = answer.decode(errors="replace")
         status = text.split("\r\n", 1)[0].removeprefix("HTTP/1.1 ")
         code = text.split("<Code>", 1)[1].split("</Code>", 1)[0] if "<Code>" in text else ""
-        return f"{status} {code}".strip() + f" after {sent // (1 << 20)} MiB sent"
+        return f"{status} {code}".strip(), sent
     finally:
         sock.close()
+
+
+def delete_objects(endpoint: str, credentials: tuple[str, str], size: int) -> str:
+    """One DeleteObjects announcing `size` bytes; its status line."""
+    chunk = b"<Delete>" + b" " * (64 * 1024 - 8)
+    answer, sent = send_streamed("POST", f"{endpoint}/{BUCKET}?delete", credentials, size, chunk)
+    return f"{answer} after {sent // (1 << 20)} MiB sent"
 
 
 def phase(endpoint: str, pid: int, label: str, credentials: tuple[str, str], size: int) -> None:

@@ -8,52 +8,19 @@ RSS). Phases, each reporting the server's RSS and its peak (VmHWM) after it:
     bench/rss_put_objects.py ENDPOINT PID     (run by bench/rss.sh)
 """
 import concurrent.futures
-import socket
 import sys
-import urllib.parse
 
 import boto3
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
-from rss_delete_objects import BUCKET, PARALLEL, ROOT, UnsignedPayload, rss, user
+from rss_delete_objects import BUCKET, PARALLEL, ROOT, rss, send_streamed, user
 
 SIZE = 32 << 20
 
 
 def put_object(endpoint: str, credentials: tuple[str, str], key: str) -> str:
-    """One PutObject of SIZE bytes, sent as far as the server reads; its status and code."""
-    url = f"{endpoint}/{BUCKET}/{key}"
-    request = AWSRequest(method="PUT", url=url, headers={"content-length": str(SIZE)})
-    UnsignedPayload(Credentials(*credentials), "s3", "us-east-1").add_auth(request)
-    parts = urllib.parse.urlsplit(url)
-    head = f"PUT {parts.path} HTTP/1.1\r\nhost: {parts.netloc}\r\nconnection: close\r\n"
-    head += "".join(f"{k}: {v}\r\n" for k, v in request.headers.items() if k.lower() != "host")
-    sock = socket.create_connection((parts.hostname, parts.port))
-    try:
-        sock.sendall((head + "\r\n").encode())
-        chunk = bytes(range(256)) * 256
-        sent = 0
-        try:
-            while sent < SIZE:
-                n = min(len(chunk), SIZE - sent)
-                sock.sendall(chunk[:n])
-                sent += n
-        except OSError:
-            pass  # answered and closed before the whole body was sent
-        answer = b""
-        while b"\r\n\r\n" not in answer or (b"<Error>" in answer and b"</Error>" not in answer):
-            more = sock.recv(4096)
-            if not more:
-                break
-            answer += more
-        text = answer.decode(errors="replace")
-        status = text.split("\r\n", 1)[0].removeprefix("HTTP/1.1 ")
-        code = text.split("<Code>", 1)[1].split("</Code>", 1)[0] if "<Code>" in text else ""
-        return f"{status} {code}".strip()
-    finally:
-        sock.close()
+    """One PutObject of SIZE bytes; its status and code."""
+    answer, _ = send_streamed("PUT", f"{endpoint}/{BUCKET}/{key}", credentials, SIZE, bytes(range(256)) * 256)
+    return answer
 
 
 def phase(endpoint: str, pid: int, label: str, credentials: tuple[str, str]) -> None:

@@ -377,12 +377,6 @@ impl Oxiam {
         let (role, _) = self.authorize_assume_role(caller, &request, &input, facts).await?;
         let chained = matches!(caller.kind, PrincipalKind::AssumedRole { .. });
         let duration = input.duration_seconds.map_or(DEFAULT_SESSION_SECONDS, i64::from);
-        if duration > role.max_session_duration {
-            return Err(ServiceError::new(
-                common_errors::VALIDATION_ERROR,
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-            ));
-        }
         if chained && duration > CHAINED_SESSION_SECONDS {
             return Err(ServiceError::new(
                 common_errors::VALIDATION_ERROR,
@@ -418,42 +412,22 @@ impl Oxiam {
             }
             None => None,
         };
-        let access_key_id = format!("ASIA{}", &ids::access_key_id()[4..]);
-        let secret = ids::secret_access_key();
-        let token = session_token();
-        let expires_at = now + duration;
-        self.store
-            .create_session(&SessionRow {
-                access_key_id: access_key_id.clone(),
-                account_id: role.account_id.clone(),
-                secret_sealed: self.secrets.seal(&access_key_id, &secret),
-                token_sha256: token_digest(&token),
-                role_id: role.role_id.clone(),
-                session_name: input.role_session_name.clone(),
+        let (credentials, assumed_role_user) = self
+            .issue_role_session(NewRoleSession {
+                role: &role,
+                session_name: &input.role_session_name,
+                duration,
                 session_policy: input.policy.clone(),
                 session_policy_arns: arns,
                 chained,
                 session_tags,
                 transitive_tag_keys,
-                issued_at: now,
-                expires_at,
+                now,
             })
-            .await
-            .map_err(errors::store)?;
+            .await?;
         Ok(AssumeRoleResponse {
-            credentials: Some(Credentials {
-                access_key_id,
-                secret_access_key: Sensitive(secret),
-                session_token: token,
-                expiration: Timestamp(expires_at),
-            }),
-            assumed_role_user: Some(AssumedRoleUser {
-                assumed_role_id: format!("{}:{}", role.role_id, input.role_session_name),
-                arn: format!(
-                    "arn:aws:sts::{}:assumed-role/{}/{}",
-                    role.account_id, role.name, input.role_session_name
-                ),
-            }),
+            credentials: Some(credentials),
+            assumed_role_user: Some(assumed_role_user),
             packed_policy_size: packed,
             source_identity: None,
             // The newer name of the same measure: how much of the session's room the
@@ -461,5 +435,72 @@ impl Oxiam {
             session_token_utilization: packed,
             session_token_size: None,
         })
+    }
+}
+
+/// A role session to issue (AssumeRole, AssumeRoleWithWebIdentity).
+pub(crate) struct NewRoleSession<'a> {
+    pub(crate) role: &'a RoleRow,
+    pub(crate) session_name: &'a str,
+    /// Seconds, checked against the role's maximum.
+    pub(crate) duration: i64,
+    pub(crate) session_policy: Option<String>,
+    pub(crate) session_policy_arns: Vec<String>,
+    pub(crate) chained: bool,
+    pub(crate) session_tags: Vec<(String, String)>,
+    pub(crate) transitive_tag_keys: Vec<String>,
+    pub(crate) now: i64,
+}
+
+impl Oxiam {
+    /// Stores a role session (an `ASIA…` key, its secret sealed, its token's digest) and
+    /// answers its credentials and the assumed-role user they act as.
+    pub(crate) async fn issue_role_session(
+        &self,
+        new: NewRoleSession<'_>,
+    ) -> Result<(Credentials, AssumedRoleUser), ServiceError> {
+        let role = new.role;
+        if new.duration > role.max_session_duration {
+            return Err(ServiceError::new(
+                common_errors::VALIDATION_ERROR,
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            ));
+        }
+        let access_key_id = format!("ASIA{}", &ids::access_key_id()[4..]);
+        let secret = ids::secret_access_key();
+        let token = session_token();
+        let expires_at = new.now + new.duration;
+        self.store
+            .create_session(&SessionRow {
+                access_key_id: access_key_id.clone(),
+                account_id: role.account_id.clone(),
+                secret_sealed: self.secrets.seal(&access_key_id, &secret),
+                token_sha256: token_digest(&token),
+                role_id: role.role_id.clone(),
+                session_name: new.session_name.to_owned(),
+                session_policy: new.session_policy,
+                session_policy_arns: new.session_policy_arns,
+                chained: new.chained,
+                session_tags: new.session_tags,
+                transitive_tag_keys: new.transitive_tag_keys,
+                issued_at: new.now,
+                expires_at,
+            })
+            .await
+            .map_err(errors::store)?;
+        let credentials = Credentials {
+            access_key_id,
+            secret_access_key: Sensitive(secret),
+            session_token: token,
+            expiration: Timestamp(expires_at),
+        };
+        let user = AssumedRoleUser {
+            assumed_role_id: format!("{}:{}", role.role_id, new.session_name),
+            arn: format!(
+                "arn:aws:sts::{}:assumed-role/{}/{}",
+                role.account_id, role.name, new.session_name
+            ),
+        };
+        Ok((credentials, user))
     }
 }

@@ -13,15 +13,12 @@ use std::pin::Pin;
 
 use oxiam_jwt::{Error as TokenError, Key};
 use oxiam_policy::{Context, PolicyKind, PolicySet, Principal as EnginePrincipal, Value};
-use oxiam_protocol::sts::{
-    AssumeRoleWithWebIdentityRequest, AssumeRoleWithWebIdentityResponse, AssumedRoleUser, Credentials,
-    errors as sts_errors,
-};
-use oxiam_protocol::{Sensitive, ServiceError, Timestamp, common_errors};
-use oxiam_store::{SessionRow, StoreError};
+use oxiam_protocol::sts::{AssumeRoleWithWebIdentityRequest, AssumeRoleWithWebIdentityResponse, errors as sts_errors};
+use oxiam_protocol::{ServiceError, common_errors};
+use oxiam_store::StoreError;
 
 use crate::authz::{Access, Outcome, Refusal, RequestFacts, Verdict};
-use crate::sts::{DEFAULT_SESSION_SECONDS, parse_role_arn, session_token, token_digest};
+use crate::sts::{DEFAULT_SESSION_SECONDS, NewRoleSession, parse_role_arn};
 use crate::{Oxiam, errors, ids};
 
 /// How far in the future a token's `iat` or `nbf` may be (clock differences).
@@ -216,51 +213,23 @@ impl Oxiam {
             });
         }
 
-        let duration = input.duration_seconds.map_or(DEFAULT_SESSION_SECONDS, i64::from);
-        if duration > role.max_session_duration {
-            return Err(ServiceError::new(
-                common_errors::VALIDATION_ERROR,
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-            )
-            .into());
-        }
-        let access_key_id = format!("ASIA{}", &ids::access_key_id()[4..]);
-        let secret = ids::secret_access_key();
-        let session_token = session_token();
-        let expires = now + duration;
-        self.store
-            .create_session(&SessionRow {
-                access_key_id: access_key_id.clone(),
-                account_id: role.account_id.clone(),
-                secret_sealed: self.secrets.seal(&access_key_id, &secret),
-                token_sha256: token_digest(&session_token),
-                role_id: role.role_id.clone(),
-                session_name: input.role_session_name.clone(),
+        let (credentials, assumed_role_user) = self
+            .issue_role_session(NewRoleSession {
+                role: &role,
+                session_name: &input.role_session_name,
+                duration: input.duration_seconds.map_or(DEFAULT_SESSION_SECONDS, i64::from),
                 session_policy: None,
                 session_policy_arns: Vec::new(),
                 chained: false,
                 session_tags: Vec::new(),
                 transitive_tag_keys: Vec::new(),
-                issued_at: now,
-                expires_at: expires,
+                now,
             })
-            .await
-            .map_err(errors::store)?;
+            .await?;
         let response = AssumeRoleWithWebIdentityResponse {
-            credentials: Some(Credentials {
-                access_key_id,
-                secret_access_key: Sensitive(secret),
-                session_token,
-                expiration: Timestamp(expires),
-            }),
+            credentials: Some(credentials),
             subject_from_web_identity_token: claims.subject.clone(),
-            assumed_role_user: Some(AssumedRoleUser {
-                assumed_role_id: format!("{}:{}", role.role_id, input.role_session_name),
-                arn: format!(
-                    "arn:aws:sts::{}:assumed-role/{}/{}",
-                    role.account_id, role.name, input.role_session_name
-                ),
-            }),
+            assumed_role_user: Some(assumed_role_user),
             packed_policy_size: None,
             provider: Some(claims.issuer.clone()),
             audience: Some(audience),

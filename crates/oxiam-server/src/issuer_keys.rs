@@ -1,9 +1,10 @@
 //! An OpenID Connect issuer's signing keys, fetched over HTTPS for AssumeRoleWithWebIdentity:
 //! the discovery document (`ISSUER/.well-known/openid-configuration`), then the key set at
 //! its `jwks_uri`. Kept for ten minutes per issuer; a token naming a key the kept set lacks
-//! asks again (the issuer may have rotated), but not within two seconds of the last fetch:
-//! the callers are unauthenticated, and a stream of made-up key ids must not turn oxiam
-//! into a stream of requests to the issuer.
+//! asks again (the issuer may have rotated), but not within two seconds of the last fetch,
+//! failed or not: the callers are unauthenticated, and a stream of made-up key ids, or of
+//! tokens naming an issuer that does not answer, must not turn oxiam into a stream of
+//! requests to the issuer.
 //!
 //! Whose certificate is trusted is AWS's documented rule: the SHA-1 thumbprint of the top
 //! certificate of the chain the server presents must be one the provider registered. That
@@ -38,10 +39,14 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The largest discovery document or key set read.
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 
+/// What one fetch of an issuer's keys came to.
+type Fetched = Result<Vec<Key>, KeyFetchError>;
+
 /// Fetches and keeps issuers' keys.
 #[derive(Default)]
 pub struct IssuerKeyFetcher {
-    kept: Mutex<HashMap<String, (Instant, Vec<Key>)>>,
+    /// Per issuer (and thumbprints): when it was last asked, and what came of it.
+    kept: Mutex<HashMap<String, (Instant, Fetched)>>,
 }
 
 impl IssuerKeys for IssuerKeyFetcher {
@@ -55,20 +60,24 @@ impl IssuerKeys for IssuerKeyFetcher {
             // Kept keys are per issuer and per set of thumbprints: keys fetched under one
             // provider's trust are not handed to another's.
             let kept_as = format!("{issuer_url} {}", thumbprints.join(","));
-            if let Some((at, keys)) = self.kept.lock().unwrap_or_else(|e| e.into_inner()).get(&kept_as) {
+            if let Some((at, outcome)) = self.kept.lock().unwrap_or_else(|e| e.into_inner()).get(&kept_as) {
                 let age = at.elapsed();
-                if age < MIN_REFETCH || (!fresh && age < KEEP_KEYS) {
-                    return Ok(keys.clone());
+                if age < MIN_REFETCH || (!fresh && outcome.is_ok() && age < KEEP_KEYS) {
+                    return outcome.clone();
                 }
             }
-            let keys = tokio::time::timeout(FETCH_TIMEOUT, fetch_keys(issuer_url, thumbprints))
+            let outcome = tokio::time::timeout(FETCH_TIMEOUT, fetch_keys(issuer_url, thumbprints))
                 .await
-                .map_err(|_| KeyFetchError(format!("{issuer_url} did not answer within {FETCH_TIMEOUT:?}")))??;
+                .unwrap_or_else(|_| {
+                    Err(KeyFetchError(format!(
+                        "{issuer_url} did not answer within {FETCH_TIMEOUT:?}"
+                    )))
+                });
             self.kept
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(kept_as, (Instant::now(), keys.clone()));
-            Ok(keys)
+                .insert(kept_as, (Instant::now(), outcome.clone()));
+            outcome
         })
     }
 }

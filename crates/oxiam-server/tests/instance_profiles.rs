@@ -16,6 +16,7 @@ on_both_backends!(
     bad_names_and_missing_profiles_are_refused,
     handing_a_role_to_a_profile_needs_pass_role,
     parallel_additions_leave_one_role,
+    the_account_quota_holds_under_parallel_creation,
 );
 
 async fn role(server: &TestServer, name: &str) {
@@ -412,4 +413,31 @@ async fn parallel_additions_leave_one_role(server: &TestServer) {
         .await
         .unwrap();
     assert_eq!(profile.instance_profile().unwrap().roles().len(), 1);
+}
+
+/// 1000 instance profiles per account, counted in the creating transaction: creations in
+/// parallel past the quota all fail, and the count stays at the quota.
+async fn the_account_quota_holds_under_parallel_creation(server: &TestServer) {
+    let iam = server.root_iam();
+    let create = |name: String| {
+        let iam = iam.clone();
+        async move { iam.create_instance_profile().instance_profile_name(name).send().await }
+    };
+    for batch in 0..10 {
+        let results = futures_util::future::join_all((0..100).map(|i| create(format!("p{batch}-{i}")))).await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+    }
+    let over = futures_util::future::join_all((0..8).map(|i| create(format!("over-{i}")))).await;
+    for e in over.iter().map(|r| r.as_ref().unwrap_err()) {
+        assert_eq!(code(e), "LimitExceeded");
+        assert_eq!(message(e), "Cannot exceed quota for InstanceProfilesPerAccount: 1000");
+    }
+    let summary = iam.get_account_summary().send().await.unwrap();
+    assert_eq!(
+        summary
+            .summary_map()
+            .unwrap()
+            .get(&aws_sdk_iam::types::SummaryKeyType::InstanceProfiles),
+        Some(&1000)
+    );
 }

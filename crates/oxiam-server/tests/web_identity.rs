@@ -26,6 +26,7 @@ on_both_backends!(
     tokens_the_role_must_not_take_are_refused,
     an_issuer_is_trusted_only_by_its_thumbprint,
     a_rotated_key_is_fetched_again,
+    an_issuer_that_stalls_or_floods_is_given_up_on,
 );
 
 const SUBJECT: &str = "repo:octo/app:ref:refs/heads/main";
@@ -93,6 +94,7 @@ struct Issuer {
     url: String,
     keys: Arc<Mutex<Vec<serde_json::Value>>>,
     fetches: Arc<Mutex<usize>>,
+    connections: Arc<Mutex<usize>>,
 }
 
 impl Issuer {
@@ -109,10 +111,13 @@ impl Issuer {
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let keys = Arc::new(Mutex::new(published.iter().map(|k| k.jwk()).collect::<Vec<_>>()));
         let fetches = Arc::new(Mutex::new(0));
+        let connections = Arc::new(Mutex::new(0));
         let (served_url, served_keys, counted) = (url.clone(), keys.clone(), fetches.clone());
+        let connected = connections.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else { return };
+                *connected.lock().unwrap() += 1;
                 let (acceptor, url, keys, counted) = (
                     acceptor.clone(),
                     served_url.clone(),
@@ -150,7 +155,12 @@ impl Issuer {
                 });
             }
         });
-        Issuer { url, keys, fetches }
+        Issuer {
+            url,
+            keys,
+            fetches,
+            connections,
+        }
     }
 
     /// The provider URL without `https://`: also the prefix of its condition keys.
@@ -197,8 +207,15 @@ async fn assume(
     role_arn: &str,
     token: &str,
 ) -> Result<aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityOutput, (String, String)> {
-    server
+    // Without the SDK's retries (it retries IDPCommunicationError), so that each call is one
+    // request and the issuer's connection count says what oxiam did.
+    let config = server
         .root_sts()
+        .config()
+        .to_builder()
+        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_sts::Client::from_conf(config)
         .assume_role_with_web_identity()
         .role_arn(role_arn)
         .role_session_name("ci-run")
@@ -312,6 +329,16 @@ async fn tokens_the_role_must_not_take_are_refused(server: &TestServer) {
         not_authorized
     );
 
+    // Issued in the future, or never expiring.
+    let mut future = issuer.claims();
+    future["iat"] = json!(time::OffsetDateTime::now_utc().unix_timestamp() + 3600);
+    let (code, _) = assume(server, &role_arn, &key.sign(&future)).await.unwrap_err();
+    assert_eq!(code, "InvalidIdentityToken");
+    let mut endless = issuer.claims();
+    endless.as_object_mut().unwrap().remove("exp");
+    let (code, _) = assume(server, &role_arn, &key.sign(&endless)).await.unwrap_err();
+    assert_eq!(code, "InvalidIdentityToken");
+
     // And the trusted token still works: nothing above left a trace.
     assume(server, &role_arn, &key.sign(&issuer.claims())).await.unwrap();
 }
@@ -336,6 +363,18 @@ async fn an_issuer_is_trusted_only_by_its_thumbprint(server: &TestServer) {
         .unwrap_err();
     assert_eq!(code, "IDPCommunicationError");
     assert_eq!(*chained.fetches.lock().unwrap(), 0, "no key set was fetched");
+    // A failure is remembered too: tokens sent right after it do not reach the issuer.
+    for _ in 0..3 {
+        let (code, _) = assume(server, &role_arn, &key.sign(&chained.claims()))
+            .await
+            .unwrap_err();
+        assert_eq!(code, "IDPCommunicationError");
+    }
+    assert_eq!(
+        *chained.connections.lock().unwrap(),
+        1,
+        "one connection for four tokens"
+    );
 
     // Registering the right thumbprint makes it reachable.
     let provider = format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{}", chained.host());
@@ -374,4 +413,43 @@ async fn a_rotated_key_is_fetched_again(server: &TestServer) {
         2,
         "an unknown key id fetched again once"
     );
+}
+
+async fn an_issuer_that_stalls_or_floods_is_given_up_on(server: &TestServer) {
+    let key = SigningKey::new("k1");
+    let ca = thumbprint(&certificates("ca.pem")[0]);
+    // A key set past the 256 KiB oxiam reads.
+    let flooding = Issuer::start("server-chain.pem", "server.key", &[&key]).await;
+    flooding
+        .keys
+        .lock()
+        .unwrap()
+        .push(json!({"kty": "oct", "k": "A".repeat(300 * 1024)}));
+    let role_arn = trust(server, &flooding, &ca, "flooded").await;
+    let (code, _) = assume(server, &role_arn, &key.sign(&flooding.claims()))
+        .await
+        .unwrap_err();
+    assert_eq!(code, "IDPCommunicationError");
+
+    // An issuer that takes the connection and never answers is given up on (the request
+    // answers at all only because the fetch has a time limit).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            held.push(tcp);
+        }
+    });
+    let stalled = Issuer {
+        url: format!("https://127.0.0.1:{port}"),
+        keys: Arc::default(),
+        fetches: Arc::default(),
+        connections: Arc::default(),
+    };
+    let role_arn = trust(server, &stalled, &ca, "stalled").await;
+    let (code, _) = assume(server, &role_arn, &key.sign(&stalled.claims()))
+        .await
+        .unwrap_err();
+    assert_eq!(code, "IDPCommunicationError");
 }

@@ -133,7 +133,12 @@ impl Store {
     /// Deletes a provider; deleting one that does not exist changes nothing.
     pub async fn delete_oidc_provider(&self, account_id: &str, arn: &str) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        if lock_provider(&mut tx, account_id, arn).await.is_ok() {
+        let found = match lock_provider(&mut tx, account_id, arn).await {
+            Ok(()) => true,
+            Err(StoreError::NotFound { .. }) => false,
+            Err(e) => return Err(e),
+        };
+        if found {
             for table in [
                 "oidc_provider_client_ids",
                 "oidc_provider_thumbprints",
