@@ -8,6 +8,7 @@
 //! PostObject) are authorized key by key by the operation, through [`Gate::authorize`]
 //! and the [`Caller`] that `check` leaves in the request's extensions.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -57,6 +58,9 @@ pub struct Gate {
     pub(crate) clock: Clock,
     /// Whether SigV2 signatures are accepted (`--allow-sigv2`); refused otherwise.
     pub(crate) allow_sigv2: bool,
+    /// Which hosts name a bucket (SigV2 signs the bucket of a virtual-hosted request as
+    /// if it were in the path).
+    pub(crate) hosts: crate::hosts::BucketHosts,
 }
 
 tokio::task_local! {
@@ -249,9 +253,15 @@ impl Gate {
             return refused(SignatureRefusal::TwoMechanisms);
         }
         let headers: Vec<(&str, &[u8])> = req.headers().iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        let host = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok());
+        // SigV2's resource is `/BUCKET/KEY` however the bucket is addressed.
+        let raw_path = match host.map(|h| self.hosts.addressing(h)) {
+            Some(crate::hosts::Addressing::Bucket(bucket)) => Cow::Owned(format!("/{bucket}{}", req.uri().path())),
+            _ => Cow::Borrowed(req.uri().path()),
+        };
         let signed = SignedRequest {
             method: req.method().as_str(),
-            raw_path: req.uri().path(),
+            raw_path: &raw_path,
             raw_query: req.uri().query().unwrap_or(""),
             headers: &headers,
             body: b"",

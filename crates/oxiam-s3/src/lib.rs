@@ -6,6 +6,8 @@
 //! `ROOT/buckets/<bucket>.json`.
 //!
 //! The request path, for every S3 operation:
+//! 0. the `Host` says whether the bucket is in it (`BUCKET.DOMAIN`, [`hosts`]) or in the
+//!    path; a request that names no bucket and cannot be ListBuckets is refused;
 //! 1. s3s verifies the signature with the secret `Oxiam::credentials` finds
 //!    (unknown or inactive key: InvalidAccessKeyId; bad signature: SignatureDoesNotMatch);
 //! 2. `gate` (one central `S3Access::check`) refuses session tokens (InvalidToken),
@@ -18,6 +20,7 @@ pub mod actions;
 mod buckets;
 mod errors;
 mod gate;
+pub mod hosts;
 mod payload;
 mod store;
 
@@ -29,6 +32,7 @@ use bytes::Bytes;
 use oxiam_core::{Clock, Oxiam};
 use s3s::service::{S3Service, S3ServiceBuilder};
 
+pub use hosts::BucketHosts;
 pub use s3s::Body;
 pub use store::{bucket_region, canonical_user_id, validate_policy};
 
@@ -95,9 +99,26 @@ pub struct S3Endpoint {
     gate: gate::Gate,
 }
 
+/// How the endpoint answers, besides where it keeps its data.
+#[derive(Debug, Clone)]
+pub struct S3Options {
+    /// Whether SigV2 signatures are accepted; refused otherwise.
+    pub allow_sigv2: bool,
+    /// The domains under which `BUCKET.DOMAIN` addresses a bucket.
+    pub hosts: BucketHosts,
+}
+
+impl Default for S3Options {
+    fn default() -> Self {
+        Self {
+            allow_sigv2: false,
+            hosts: BucketHosts::new(std::iter::empty::<&str>()).expect("no domain is always well formed"),
+        }
+    }
+}
+
 /// The S3 endpoint for `oxiam`, keeping its data under `root` (created if missing).
-/// SigV2 signatures are refused unless `allow_sigv2`.
-pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock, allow_sigv2: bool) -> Result<S3Endpoint, Error> {
+pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock, options: S3Options) -> Result<S3Endpoint, Error> {
     let dir_err = |path: &PathBuf| {
         let path = path.clone();
         move |source| Error::DataDir { path, source }
@@ -114,7 +135,8 @@ pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock, allow_sigv2: bool
         oxiam,
         buckets: buckets.clone(),
         clock,
-        allow_sigv2,
+        allow_sigv2: options.allow_sigv2,
+        hosts: options.hosts.clone(),
     };
     let store = store::Store {
         fs,
@@ -132,6 +154,7 @@ pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock, allow_sigv2: bool
     config.xml_max_body_size = XML_MAX_BODY_BYTES;
     builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(config))));
     let gate_for_sigv2 = gate.clone();
+    builder.set_host(options.hosts);
     builder.set_auth(gate.clone());
     builder.set_access(gate);
     Ok(S3Endpoint {
@@ -166,6 +189,15 @@ impl S3Endpoint {
         Ok(())
     }
 
+    /// Whether the request's `Host` names a bucket (`BUCKET.DOMAIN`): its path is then a
+    /// key, whatever it looks like.
+    pub fn names_bucket_in_host(&self, headers: &http::HeaderMap) -> bool {
+        headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|host| matches!(self.gate.hosts.addressing(host), hosts::Addressing::Bucket(_)))
+    }
+
     /// Answers one S3 request; `peer` is the client's address (`aws:SourceIp`) and
     /// `request_id` the id the answer names in `x-amz-request-id`.
     ///
@@ -176,6 +208,15 @@ impl S3Endpoint {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
+        let host = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok());
+        let query = req.uri().query().unwrap_or("");
+        if let Some(error) = self
+            .gate
+            .hosts
+            .misaddressed(req.method(), host, req.uri().path(), query)
+        {
+            return error_response(error, request_id);
+        }
         // A body s3s will read whole is checked against its signed hash on the way.
         let (mut req, mismatch) = match payload::signed_sha256(req.headers()) {
             Some(expected) => {
@@ -208,6 +249,21 @@ impl S3Endpoint {
         }
         response
     }
+}
+
+/// `error` as S3 writes it, naming its request.
+fn error_response(error: s3s::S3Error, request_id: &str) -> http::Response<Body> {
+    let mut response = match error.to_http_response() {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = ?e, "writing an S3 error failed");
+            return internal_error(request_id);
+        }
+    };
+    if let Ok(id) = http::HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amz-request-id", id);
+    }
+    response
 }
 
 /// S3's answer to a body that is not what its `x-amz-content-sha256` says (400).

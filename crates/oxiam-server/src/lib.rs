@@ -55,6 +55,9 @@ pub struct ServerConfig {
     pub enforcement: oxiam_core::Enforcement,
     /// Whether S3 accepts SigV2 signatures (`--allow-sigv2`), held to AWS's rules.
     pub allow_sigv2: bool,
+    /// The domains under which S3 reads `BUCKET.DOMAIN` as a bucket (`--s3-domain`), besides
+    /// `localhost`.
+    pub s3_domains: Vec<String>,
     /// The certificate and key to speak TLS with (`--tls-cert`, `--tls-key`); plain
     /// HTTP when `None`.
     pub tls: Option<TlsFiles>,
@@ -86,6 +89,9 @@ pub enum StartError {
     /// The S3 object store could not be set up.
     #[error(transparent)]
     S3(#[from] oxiam_s3::Error),
+    /// An S3 domain is not a domain name.
+    #[error("--s3-domain: {0}")]
+    S3Domain(#[from] oxiam_s3::hosts::BadDomain),
     /// The audit trail's file could not be opened.
     #[error("cannot open the audit trail {path}: {source}")]
     Audit {
@@ -235,6 +241,7 @@ async fn write_usage_periodically(oxiam: Arc<Oxiam>) {
 
 /// Opens the database, bootstraps the account, binds the port and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    let s3_hosts = oxiam_s3::BucketHosts::new(&config.s3_domains)?;
     std::fs::create_dir_all(&config.data_dir).map_err(io_err(&config.data_dir))?;
     let master_key = match config.master_key {
         Some(key) => key,
@@ -275,7 +282,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         oxiam.clone(),
         config.data_dir.join("s3"),
         clock.clone(),
-        config.allow_sigv2,
+        oxiam_s3::S3Options {
+            allow_sigv2: config.allow_sigv2,
+            hosts: s3_hosts,
+        },
     )?;
     let usage_writer = tokio::spawn(write_usage_periodically(oxiam.clone()));
     let last_flush = oxiam.clone();

@@ -1,5 +1,7 @@
 //! Endpoints for operators, unauthenticated, under `/_oxiam/`: no bucket name can contain
-//! `_`, so this path is never S3's, and it is never a Query request (those go to `/`).
+//! `_`, so this path is never S3's when the bucket is in the path (a host that names a
+//! bucket, `BUCKET.localhost`, makes it a key, and S3's), and it is never a Query request
+//! (those go to `/`).
 //!
 //! - `GET /_oxiam/health`: 200 while the process lives.
 //! - `GET /_oxiam/ready`: 200 once the database answers, 503 otherwise.

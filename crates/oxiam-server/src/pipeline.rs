@@ -168,9 +168,12 @@ async fn handle(
     // The operations endpoints (health, readiness, metrics, reset) are the one exception to
     // "one record per request": probes every few seconds are not requests of anyone's.
     // moto's reset path, exactly (`POST /moto-api/reset?uploads` is S3's, to a bucket).
+    // A host that names a bucket (`BUCKET.localhost`) makes any path one of its keys.
     let moto_reset =
         app.test_mode.is_some() && head.uri.path() == crate::operations::MOTO_RESET && head.uri.query().is_none();
-    if head.uri.path().starts_with(crate::operations::PREFIX) || moto_reset {
+    if (head.uri.path().starts_with(crate::operations::PREFIX) || moto_reset)
+        && !app.s3.names_bucket_in_host(&head.headers)
+    {
         return crate::operations::answer(&app, &head.method, head.uri.path(), peer.ip()).await;
     }
     let mut recorder = Recorder::new(

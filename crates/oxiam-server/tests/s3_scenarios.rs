@@ -622,3 +622,133 @@ async fn listed_objects_carry_their_etags() {
     assert_eq!(grouped.contents()[0].e_tag(), Some(uploaded[1].1.as_str()));
     server.stop().await;
 }
+
+/// Resolves every name to the loopback address, as `BUCKET.localhost` resolves on most
+/// systems (not in every container), so that the SDK can address buckets by host.
+#[derive(Debug, Clone)]
+struct Loopback;
+
+impl aws_smithy_runtime_api::client::dns::ResolveDns for Loopback {
+    fn resolve_dns<'a>(&'a self, _name: &'a str) -> aws_smithy_runtime_api::client::dns::DnsFuture<'a> {
+        aws_smithy_runtime_api::client::dns::DnsFuture::ready(Ok(vec![std::net::Ipv4Addr::LOCALHOST.into()]))
+    }
+}
+
+/// A client that addresses buckets by host (the SDKs' default), at `http://HOST:PORT`.
+fn s3_by_host(s: &TestServer, host: &str, (key, secret): (&str, &str)) -> aws_sdk_s3::Client {
+    use aws_smithy_http_client::tls;
+    let port = s.server.as_ref().unwrap().local_addr.port();
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .build_with_resolver(Loopback);
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(format!("http://{host}:{port}"))
+        .force_path_style(false)
+        .http_client(http)
+        .credentials_provider(Credentials::new(key, secret, None, None, "test"))
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// `BUCKET.localhost` and `BUCKET.DOMAIN` for each `--s3-domain` address the bucket, as the
+/// SDKs address it by default: every operation answers as it does path-style, and the
+/// bucket authorized is the host's, whatever the path looks like. A host that is none of
+/// the domains is read path-style, and a request it sends to no bucket that cannot be
+/// ListBuckets is refused rather than answered as ListBuckets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buckets_are_addressed_by_host_under_the_s3_domains() {
+    let server = TestServer::start_with_s3_domains(common::Backend::Sqlite, &["s3.oxiam.test"]).await;
+    for (domain, bucket) in [("localhost", "by-host"), ("s3.oxiam.test", "by-domain")] {
+        let root = s3_by_host(&server, domain, (ROOT_KEY, ROOT_SECRET));
+        root.create_bucket().bucket(bucket).send().await.unwrap();
+        root.head_bucket().bucket(bucket).send().await.unwrap();
+        root.put_object()
+            .bucket(bucket)
+            .key("dir/greeting")
+            .body(ByteStream::from_static(b"hello"))
+            .send()
+            .await
+            .unwrap();
+        let got = root
+            .get_object()
+            .bucket(bucket)
+            .key("dir/greeting")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(&got.body.collect().await.unwrap().into_bytes()[..], b"hello");
+        let listed = root.list_objects_v2().bucket(bucket).send().await.unwrap();
+        let keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
+        assert_eq!(keys, ["dir/greeting"], "{domain}");
+        // With the bucket in the host, the operators' paths are keys like any other.
+        root.put_object()
+            .bucket(bucket)
+            .key("_oxiam/health")
+            .body(ByteStream::from_static(b"mine"))
+            .send()
+            .await
+            .unwrap();
+        let got = root
+            .get_object()
+            .bucket(bucket)
+            .key("_oxiam/health")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(&got.body.collect().await.unwrap().into_bytes()[..], b"mine");
+        root.delete_object()
+            .bucket(bucket)
+            .key("_oxiam/health")
+            .send()
+            .await
+            .unwrap();
+        let missing = root.head_bucket().bucket("no-such-bucket").send().await.unwrap_err();
+        assert_eq!(missing.raw_response().map(|r| r.status().as_u16()), Some(404));
+        // The same bucket, path-style.
+        let by_path = s3(&server, ROOT_KEY, ROOT_SECRET, None, "us-east-1");
+        let listed = by_path.list_objects_v2().bucket(bucket).send().await.unwrap();
+        assert_eq!(listed.key_count(), Some(1));
+    }
+
+    // A user who may read `by-host/dir/*` only. Addressed by host to another bucket with a
+    // key that looks like that path, the request is for the other bucket: refused.
+    let reader = allow("s3:GetObject", "arn:aws:s3:::by-host/dir/*");
+    let reader = user_with(&server, "host-reader", &reader).await;
+    let reader = s3_by_host(&server, "localhost", (&reader.0, &reader.1));
+    reader
+        .get_object()
+        .bucket("by-host")
+        .key("dir/greeting")
+        .send()
+        .await
+        .unwrap();
+    let root = s3_by_host(&server, "localhost", (ROOT_KEY, ROOT_SECRET));
+    root.put_object()
+        .bucket("by-domain")
+        .key("by-host/dir/greeting")
+        .body(ByteStream::from_static(b"secret"))
+        .send()
+        .await
+        .unwrap();
+    let other = reader
+        .get_object()
+        .bucket("by-domain")
+        .key("by-host/dir/greeting")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&other), "AccessDenied");
+
+    // A host that is none of the domains: path-style only, and no bucket listing answers
+    // a request for a bucket's listing.
+    let elsewhere = s3_by_host(&server, "oxiam.internal", (ROOT_KEY, ROOT_SECRET));
+    let misaddressed = elsewhere.list_objects_v2().bucket("by-host").send().await.unwrap_err();
+    assert_eq!(s3_code(&misaddressed), "InvalidRequest", "{misaddressed:?}");
+    let head = elsewhere.head_bucket().bucket("by-host").send().await.unwrap_err();
+    assert_eq!(head.raw_response().map(|r| r.status().as_u16()), Some(400));
+    let buckets = elsewhere.list_buckets().send().await.unwrap();
+    assert_eq!(buckets.buckets().len(), 2);
+    server.stop().await;
+}

@@ -113,6 +113,16 @@ async fn held_to_aws_rules_when_allowed(backend: Backend) {
     assert_eq!(put.status, 200, "{}", put.body);
     let get = v2_send(&server, ROOT, ("GET", "/sigv2-bucket/greeting"), Vec::new(), "", now()).await;
     assert_eq!((get.status, get.body.as_str()), (200, "hello"));
+    // Addressed by host, the bucket is signed as if it were in the path; a signature of
+    // the path as sent (no bucket) is not this request's.
+    let port = server.server.as_ref().unwrap().local_addr.port();
+    let host = vec![("Host".to_owned(), format!("sigv2-bucket.localhost:{port}"))];
+    let by_host = v2_signed(ROOT, ("GET", "/sigv2-bucket/greeting"), host.clone(), now());
+    let get = send(&server, "GET", "/greeting", &by_host, "").await;
+    assert_eq!((get.status, get.body.as_str()), (200, "hello"));
+    let of_the_path = v2_signed(ROOT, ("GET", "/greeting"), host, now());
+    let get = send(&server, "GET", "/greeting", &of_the_path, "").await;
+    assert_eq!((get.status, get.code()), (403, "SignatureDoesNotMatch"), "{}", get.body);
 
     // Signed with another secret.
     let forged = v2_send(

@@ -182,6 +182,17 @@ struct ServeArgs {
     /// take only SigV4.
     #[arg(long, env = "OXIAM_ALLOW_SIGV2")]
     allow_sigv2: bool,
+    /// Address S3 buckets by host as well as by path: `BUCKET.DOMAIN` names the bucket
+    /// BUCKET (as the AWS SDK for JavaScript and s3cmd do by default). Repeatable, or
+    /// comma-separated in the variable. `localhost` is always one (`BUCKET.localhost`
+    /// resolves to the loopback address on most systems).
+    #[arg(
+        long = "s3-domain",
+        env = "OXIAM_S3_DOMAIN",
+        value_name = "DOMAIN",
+        value_delimiter = ','
+    )]
+    s3_domains: Vec<String>,
     /// Speak TLS on the listening port with this certificate chain (PEM); requires
     /// --tls-key. Requests over it carry `aws:SecureTransport` true.
     #[arg(long, env = "OXIAM_TLS_CERT", value_name = "FILE", requires = "tls_key")]
@@ -271,6 +282,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             EnforcementArg::Log => oxiam_core::Enforcement::Log,
         },
         allow_sigv2: args.allow_sigv2,
+        s3_domains: args.s3_domains,
         tls: args
             .tls_cert
             .zip(args.tls_key)

@@ -65,7 +65,13 @@ impl Harness {
             .await
             .unwrap();
         let oxiam = Arc::new(oxiam);
-        let s3 = oxiam_s3::service(oxiam.clone(), s3_root.to_owned(), oxiam_core::Clock::default(), false).unwrap();
+        let s3 = oxiam_s3::service(
+            oxiam.clone(),
+            s3_root.to_owned(),
+            oxiam_core::Clock::default(),
+            oxiam_s3::S3Options::default(),
+        )
+        .unwrap();
         let app = axum::Router::new().fallback(move |ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request| {
             let s3 = s3.clone();
             async move { s3.call(req, Some(peer.ip()), &oxiam_core::ids::request_id()).await }

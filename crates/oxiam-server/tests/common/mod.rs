@@ -20,6 +20,7 @@ struct Options {
     test_mode: bool,
     enforcement: oxiam_core::Enforcement,
     allow_sigv2: bool,
+    s3_domains: Vec<String>,
     tls: Option<oxiam_server::TlsFiles>,
 }
 
@@ -120,6 +121,20 @@ impl TestServer {
         .await
     }
 
+    /// A server whose S3 also reads `BUCKET.DOMAIN` as a bucket for `domains`, besides
+    /// `localhost` (`--s3-domain`); SigV2 is accepted, to try it by host too.
+    pub async fn start_with_s3_domains(backend: Backend, domains: &[&str]) -> Self {
+        Self::start_configured(
+            backend,
+            Options {
+                s3_domains: domains.iter().map(|d| (*d).to_owned()).collect(),
+                allow_sigv2: true,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
     /// A server in test mode (`POST /_oxiam/reset` answered).
     pub async fn start_in_test_mode(backend: Backend) -> Self {
         Self::start_configured(
@@ -196,6 +211,7 @@ impl TestServer {
             test_mode: options.test_mode,
             enforcement: options.enforcement,
             allow_sigv2: options.allow_sigv2,
+            s3_domains: options.s3_domains,
             tls: options.tls,
             sinks: vec![records.clone()],
         })

@@ -48,6 +48,7 @@ impl Embedded {
             test_mode: false,
             enforcement: oxiam_core::Enforcement::Enforce,
             allow_sigv2: false,
+            s3_domains: Vec::new(),
             tls: None,
             sinks: Vec::new(),
         })
