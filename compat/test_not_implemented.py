@@ -11,7 +11,7 @@ from expect import fails
     "operation,kwargs",
     [
         ("CreateServiceLinkedRole", dict(AWSServiceName="ec2.amazonaws.com")),
-        ("CreateVirtualMFADevice", dict(VirtualMFADeviceName="compat-mfa")),
+        ("ListSSHPublicKeys", dict()),
         ("ListSAMLProviders", dict()),
         ("ListServerCertificates", dict()),
     ],

@@ -83,6 +83,8 @@ enum Target {
     InstanceProfile(String),
     /// An OpenID Connect provider, by ARN.
     OidcProvider(String),
+    /// A virtual MFA device, by serial number.
+    MfaDevice(String),
     /// Nothing to read: a new entity, `*`, or a resource named by its full ARN.
     Nothing,
 }
@@ -287,6 +289,19 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
                 arn: arn.to_owned(),
                 shown_as: None,
                 target: Target::OidcProvider(arn.to_owned()),
+            }),
+        },
+        // Created from its name and path; else named by its serial number (its ARN).
+        "mfa" => match text(request, "VirtualMFADeviceName") {
+            Some(name) => Some(Bound {
+                arn: format!("arn:aws:iam::{account}:mfa{path}{name}"),
+                shown_as: None,
+                target: Target::Nothing,
+            }),
+            None => text(request, "SerialNumber").map(|serial| Bound {
+                arn: serial.to_owned(),
+                shown_as: None,
+                target: Target::MfaDevice(serial.to_owned()),
             }),
         },
         "policy" if creating => text(request, "PolicyName").map(|name| Bound {
@@ -550,6 +565,17 @@ impl Oxiam {
                     // The operation's NoSuchEntity, reported after authorization.
                     Err(StoreError::NotFound { .. }) => {}
                     Err(e) => return Err(errors::store(e)),
+                }
+                Ok((plan.access, None))
+            }
+            Target::MfaDevice(serial) => {
+                if plan.wants_resource_tags() {
+                    match self.store.get_mfa_device(&principal.account_id, &serial).await {
+                        Ok(device) => plan.add_resource_tags(&device.tags),
+                        // The operation's NoSuchEntity, reported after authorization.
+                        Err(StoreError::NotFound { .. }) => {}
+                        Err(e) => return Err(errors::store(e)),
+                    }
                 }
                 Ok((plan.access, None))
             }

@@ -101,6 +101,7 @@ impl Oxiam {
             access_key_id: key.access_key_id,
             policy_epoch,
             session: None,
+            mfa_at: None,
         };
         Ok(Some((secret, principal)))
     }
@@ -136,6 +137,7 @@ impl Oxiam {
                 expires_at: session.expires_at,
                 issued_by: SessionIssuer::AssumeRole,
             }),
+            mfa_at: session.mfa_at,
         };
         Ok(Some((secret, principal)))
     }
@@ -171,6 +173,7 @@ impl Oxiam {
                 expires_at: session.expires_at,
                 issued_by: SessionIssuer::GetSessionToken,
             }),
+            mfa_at: session.mfa_at,
         };
         Ok(Some((secret, principal)))
     }

@@ -484,11 +484,12 @@ impl Oxiam {
         }
         // Credentials from GetSessionToken without MFA may not call IAM, nor STS beyond
         // AssumeRole and GetCallerIdentity (IAM User Guide, "Comparing the AWS STS API
-        // operations"); oxiam has no MFA yet, so this holds for all of them.
-        if principal
-            .session
-            .as_ref()
-            .is_some_and(|s| s.issued_by == crate::SessionIssuer::GetSessionToken)
+        // operations"); with MFA they may.
+        if principal.mfa_at.is_none()
+            && principal
+                .session
+                .as_ref()
+                .is_some_and(|s| s.issued_by == crate::SessionIssuer::GetSessionToken)
         {
             let sts_allowed = access.action.eq_ignore_ascii_case("sts:AssumeRole");
             let action = access.action.to_ascii_lowercase();
@@ -584,12 +585,17 @@ fn request_context(
         .set("aws:RequestedRegion", facts.region.as_str())
         .set("aws:ViaAWSService", false)
         .set_opt("aws:SourceIp", facts.source_ip);
-    // Temporary credentials carry their issue time and whether MFA was used (never, yet);
-    // long-term keys carry neither key, as in AWS.
+    // Temporary credentials carry their issue time and whether MFA stood behind them;
+    // long-term keys carry neither key, as in AWS, unless the request itself proves a code
+    // (AssumeRole with SerialNumber and TokenCode). The age is only there with MFA.
     if let Some(session) = &principal.session {
-        b = b
-            .set("aws:TokenIssueTime", Value::date_epoch_seconds(session.issued_at))
-            .set("aws:MultiFactorAuthPresent", false);
+        b = b.set("aws:TokenIssueTime", Value::date_epoch_seconds(session.issued_at));
+    }
+    if principal.session.is_some() || principal.mfa_at.is_some() {
+        b = b.set("aws:MultiFactorAuthPresent", principal.mfa_at.is_some());
+    }
+    if let Some(at) = principal.mfa_at {
+        b = b.set("aws:MultiFactorAuthAge", (facts.now - at).max(0));
     }
     b = match &principal.kind {
         PrincipalKind::Root => b.set("aws:PrincipalType", "Account"),

@@ -68,6 +68,7 @@ fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::AccountAlias => format!("The account alias {name} cannot be found."),
         Subject::InstanceProfile => return Some(no_such_instance_profile(name)),
         Subject::OidcProvider => return Some(no_such_oidc_provider(name)),
+        Subject::MfaDevice => return Some(no_such_mfa_device(name)),
         // The account is the caller's own: its absence is the server's fault.
         Subject::Account => return None,
     };
@@ -83,6 +84,7 @@ fn already_exists(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::AccountAlias => format!("The account alias {name} already exists."),
         Subject::InstanceProfile => format!("Instance Profile {name} already exists."),
         Subject::OidcProvider => format!("Provider with url https://{name} already exists."),
+        Subject::MfaDevice => "MFADevice entity at the same path and name already exists.".to_owned(),
         // Generated ids that collide, or rows only the server creates: its fault.
         _ => return None,
     };
@@ -115,6 +117,7 @@ pub fn delete_conflict(dependent: oxiam_store::Dependent) -> ServiceError {
         }
         Dependent::DefaultVersion => "Cannot delete the default version of a policy.",
         Dependent::InstanceProfileRoles => "Cannot delete entity, must remove roles from instance profile first.",
+        Dependent::MfaDevices => "Cannot delete entity, must delete MFA device first.",
     };
     ServiceError::new(errors::DELETE_CONFLICT, message)
 }
@@ -137,6 +140,14 @@ pub fn no_such_oidc_provider(arn: &str) -> ServiceError {
     ServiceError::new(
         errors::NO_SUCH_ENTITY,
         format!("OpenIDConnect Provider not found for arn {arn}"),
+    )
+}
+
+/// `NoSuchEntity` for a virtual MFA device, by serial number.
+pub fn no_such_mfa_device(serial_number: &str) -> ServiceError {
+    ServiceError::new(
+        errors::NO_SUCH_ENTITY,
+        format!("VirtualMFADevice with serial number {serial_number} doesn't exist."),
     )
 }
 

@@ -19,6 +19,7 @@ pub mod record;
 pub mod secrets;
 pub mod sts;
 mod tags;
+pub mod totp;
 mod usage;
 pub mod web_identity;
 

@@ -16,6 +16,11 @@ pub struct Principal {
     pub policy_epoch: i64,
     /// For temporary credentials, the session they belong to.
     pub session: Option<Session>,
+    /// When the caller proved an MFA code: for temporary credentials, when their session
+    /// (or the session that assumed theirs) was issued with one; for an AssumeRole being
+    /// decided, the request's own code. `aws:MultiFactorAuthPresent` and
+    /// `aws:MultiFactorAuthAge` come from it.
+    pub mfa_at: Option<i64>,
 }
 
 /// What temporary credentials add to the identity they act as.

@@ -79,6 +79,7 @@ impl RequestRecord {
         self.user_name = principal.user_name().map(str::to_owned);
         self.session_context = principal.session.as_ref().map(|session| SessionContext {
             issued_at: session.issued_at,
+            mfa_authenticated: principal.mfa_at.is_some(),
             issuer: match &principal.kind {
                 crate::PrincipalKind::AssumedRole { role_id, role_name, .. } => Some(SessionIssuer {
                     principal_id: role_id.clone(),
@@ -116,6 +117,8 @@ pub struct SessionContext {
     /// The role of a role session (`sessionIssuer`); none for GetSessionToken's sessions,
     /// which act as the user or root that asked.
     pub issuer: Option<SessionIssuer>,
+    /// Whether an MFA code stood behind the session (`attributes.mfaAuthenticated`).
+    pub mfa_authenticated: bool,
 }
 
 /// The role a session was issued for, as CloudTrail's `sessionIssuer` names it.

@@ -1,4 +1,7 @@
-//! The STS operations oxiam implements: GetCallerIdentity, AssumeRole, GetAccessKeyInfo.
+//! The STS operations oxiam implements: GetCallerIdentity, AssumeRole (with MFA),
+//! GetSessionToken (with MFA), GetAccessKeyInfo.
+
+use std::borrow::Cow;
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -97,6 +100,19 @@ fn session_tags(caller: &Principal, input: &AssumeRoleRequest) -> Result<Session
     Ok((tags, transitive))
 }
 
+/// The caller as an AssumeRole that gives `SerialNumber` and `TokenCode` is decided: with
+/// MFA at `now` (`aws:MultiFactorAuthPresent` true, `aws:MultiFactorAuthAge` 0). The code
+/// itself is checked, and spent, before credentials are issued.
+fn with_claimed_mfa<'c>(caller: &'c Principal, input: &AssumeRoleRequest, now: i64) -> Cow<'c, Principal> {
+    if input.serial_number.is_some() && input.token_code.is_some() {
+        let mut claimed = caller.clone();
+        claimed.mfa_at = Some(now);
+        Cow::Owned(claimed)
+    } else {
+        Cow::Borrowed(caller)
+    }
+}
+
 fn access_denied(caller: &Principal, action: &str, resource: &str) -> ServiceError {
     ServiceError::new(
         common_errors::ACCESS_DENIED,
@@ -116,6 +132,29 @@ pub(crate) fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
 }
 
 impl Oxiam {
+    /// The time of a verified MFA code, when a request gives `SerialNumber` and
+    /// `TokenCode`; `None` when it gives neither. One without the other is refused as AWS
+    /// refuses a code it cannot check.
+    async fn verify_claimed_mfa(
+        &self,
+        caller: &Principal,
+        serial: Option<&str>,
+        code: Option<&str>,
+        now: i64,
+    ) -> Result<Option<i64>, ServiceError> {
+        match (serial, code) {
+            (None, None) => Ok(None),
+            (Some(serial), Some(code)) => self
+                .verify_mfa_code(caller, serial, code, now)
+                .await
+                .map(|()| Some(now)),
+            _ => Err(ServiceError::new(
+                common_errors::ACCESS_DENIED,
+                "MultiFactorAuthentication failed, unable to validate MFA code.",
+            )),
+        }
+    }
+
     /// Authorizes an STS request. AssumeRole is decided with the role's trust policy as
     /// the resource policy that must allow the caller; the rest like any other request.
     pub async fn authorize_sts(
@@ -125,10 +164,12 @@ impl Oxiam {
         facts: &RequestFacts,
     ) -> Result<Vec<Verdict>, Refusal> {
         match request {
-            Request::AssumeRole(input) => self
-                .authorize_assume_role(caller, request, input, facts)
-                .await
-                .map(|(_, verdicts)| verdicts),
+            Request::AssumeRole(input) => {
+                let caller = with_claimed_mfa(caller, input, facts.now);
+                self.authorize_assume_role(&caller, request, input, facts)
+                    .await
+                    .map(|(_, verdicts)| verdicts)
+            }
             other => {
                 let access = self.access(caller, other).await?;
                 Ok(vec![self.authorize(caller, &access, facts, None).await?])
@@ -292,11 +333,9 @@ impl Oxiam {
                 "Cannot call GetSessionToken with session credentials",
             ));
         }
-        if input.serial_number.is_some() || input.token_code.is_some() {
-            return Err(errors::not_implemented(
-                "MFA (SerialNumber, TokenCode) on GetSessionToken",
-            ));
-        }
+        let mfa_at = self
+            .verify_claimed_mfa(caller, input.serial_number.as_deref(), input.token_code.as_deref(), now)
+            .await?;
         let (default, max) = match caller.kind {
             PrincipalKind::Root => (3600, 3600),
             _ => (43_200, 129_600),
@@ -325,6 +364,7 @@ impl Oxiam {
                 token_sha256: token_digest(&token),
                 issued_at: now,
                 expires_at,
+                mfa_at,
             })
             .await
             .map_err(errors::store)?;
@@ -365,16 +405,21 @@ impl Oxiam {
         now: i64,
         facts: &RequestFacts,
     ) -> Result<AssumeRoleResponse, ServiceError> {
-        if input.serial_number.is_some() || input.source_identity.is_some() || input.provided_contexts.is_some() {
+        if input.source_identity.is_some() || input.provided_contexts.is_some() {
             return Err(errors::not_implemented(
-                "MFA, SourceIdentity and ProvidedContexts on AssumeRole",
+                "SourceIdentity and ProvidedContexts on AssumeRole",
             ));
         }
+        // The code is spent here, once; authorization only assumed it good.
+        let verified = self
+            .verify_claimed_mfa(caller, input.serial_number.as_deref(), input.token_code.as_deref(), now)
+            .await?;
         // Authorized again here, in the same call that issues the credentials, so the role
         // used is the one the decision was about.
         let (session_tags, transitive_tag_keys) = session_tags(caller, &input)?;
         let request = Request::AssumeRole(input.clone());
-        let (role, _) = self.authorize_assume_role(caller, &request, &input, facts).await?;
+        let claimed = with_claimed_mfa(caller, &input, now);
+        let (role, _) = self.authorize_assume_role(&claimed, &request, &input, facts).await?;
         let chained = matches!(caller.kind, PrincipalKind::AssumedRole { .. });
         let duration = input.duration_seconds.map_or(DEFAULT_SESSION_SECONDS, i64::from);
         if chained && duration > CHAINED_SESSION_SECONDS {
@@ -422,6 +467,9 @@ impl Oxiam {
                 chained,
                 session_tags,
                 transitive_tag_keys,
+                // A code of this request's, else the MFA behind the calling session (role
+                // chaining keeps it).
+                mfa_at: verified.or(caller.mfa_at),
                 now,
             })
             .await?;
@@ -449,6 +497,8 @@ pub(crate) struct NewRoleSession<'a> {
     pub(crate) chained: bool,
     pub(crate) session_tags: Vec<(String, String)>,
     pub(crate) transitive_tag_keys: Vec<String>,
+    /// When an MFA code stood behind the session.
+    pub(crate) mfa_at: Option<i64>,
     pub(crate) now: i64,
 }
 
@@ -485,6 +535,7 @@ impl Oxiam {
                 transitive_tag_keys: new.transitive_tag_keys,
                 issued_at: new.now,
                 expires_at,
+                mfa_at: new.mfa_at,
             })
             .await
             .map_err(errors::store)?;

@@ -223,6 +223,7 @@ impl Oxiam {
                 chained: false,
                 session_tags: Vec::new(),
                 transitive_tag_keys: Vec::new(),
+                mfa_at: None,
                 now,
             })
             .await?;

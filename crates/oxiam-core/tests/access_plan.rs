@@ -21,6 +21,7 @@ fn user(name: &str, path: &str) -> Principal {
         access_key_id: "AKIAEXAMPLE".into(),
         policy_epoch: 0,
         session: None,
+        mfa_at: None,
     }
 }
 

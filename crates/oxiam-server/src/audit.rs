@@ -274,7 +274,7 @@ impl<'r> Event<'r> {
                     }),
                     attributes: SessionAttributes {
                         creation_date: oxiam_protocol::Timestamp(s.issued_at).to_iso8601(),
-                        mfa_authenticated: "false",
+                        mfa_authenticated: if s.mfa_authenticated { "true" } else { "false" },
                     },
                 }),
             },

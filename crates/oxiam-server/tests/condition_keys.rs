@@ -62,6 +62,31 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
         "aws:ResourceTag/${TagKey}",
         "the instance profile does not exist before the request: its tags are aws:RequestTag",
     ),
+    (
+        "CreateVirtualMFADevice",
+        "aws:ResourceTag/${TagKey}",
+        "the device does not exist before the request: its tags are aws:RequestTag",
+    ),
+    (
+        "EnableMFADevice",
+        "iam:RegisterSecurityKey",
+        "set only when a FIDO security key is registered; oxiam has virtual (TOTP) MFA devices only",
+    ),
+    (
+        "EnableMFADevice",
+        "iam:FIDO-certification",
+        "set only when a FIDO security key is registered; oxiam has virtual (TOTP) MFA devices only",
+    ),
+    (
+        "EnableMFADevice",
+        "iam:FIDO-FIPS-140-2-certification",
+        "set only when a FIDO security key is registered; oxiam has virtual (TOTP) MFA devices only",
+    ),
+    (
+        "EnableMFADevice",
+        "iam:FIDO-FIPS-140-3-certification",
+        "set only when a FIDO security key is registered; oxiam has virtual (TOTP) MFA devices only",
+    ),
     // Keys from web identity and SAML providers: set only by AssumeRoleWithWebIdentity
     // (tested on its own, below) and AssumeRoleWithSAML, which oxiam does not serve.
     (
@@ -183,6 +208,13 @@ fn user_requests() -> Vec<(&'static str, String)> {
         ("DeleteUser", "UserName=u{N}".into()),
         ("DeleteUserPermissionsBoundary", "UserName=u{N}".into()),
         ("DeleteUserPolicy", "UserName=u{N}&PolicyName=inline".into()),
+        // The MFA operations act on the user; the device named is none, so that an allowed
+        // request answers NoSuchEntity (404), never a 403 of its own.
+        ("DeactivateMFADevice", format!("UserName=u{{N}}&{NO_DEVICE}")),
+        ("EnableMFADevice", format!("UserName=u{{N}}&{NO_DEVICE}&{TWO_CODES}")),
+        ("GetMFADevice", format!("UserName=u{{N}}&{NO_DEVICE}")),
+        ("ListMFADevices", "UserName=u{N}".into()),
+        ("ResyncMFADevice", format!("UserName=u{{N}}&{NO_DEVICE}&{TWO_CODES}")),
         ("DetachUserPolicy", format!("UserName=u{{N}}&PolicyArn={READ_ONLY}")),
         ("GetAccessKeyLastUsed", "AccessKeyId={K}".into()),
         (
@@ -290,6 +322,25 @@ fn instance_profile_requests() -> Vec<(&'static str, bool, String)> {
             false,
             "InstanceProfileName=ip{N}&TagKeys.member.1=x".into(),
         ),
+    ]
+}
+
+/// A serial number no device has.
+const NO_DEVICE: &str = "SerialNumber=arn:aws:iam::123456789012:mfa/no-such-device";
+/// Two authentication codes, of the right shape.
+const TWO_CODES: &str = "AuthenticationCode1=123456&AuthenticationCode2=234567";
+
+/// Operations on one virtual MFA device (`d{N}`), after `Action=OP&`.
+fn mfa_device_requests() -> Vec<(&'static str, String)> {
+    let on = format!("SerialNumber=arn:aws:iam::{ACCOUNT}:mfa/d{{N}}");
+    vec![
+        ("DeleteVirtualMFADevice", on.clone()),
+        ("ListMFADeviceTags", on.clone()),
+        (
+            "TagMFADevice",
+            format!("{on}&Tags.member.1.Key=x&Tags.member.1.Value=y"),
+        ),
+        ("UntagMFADevice", format!("{on}&TagKeys.member.1=x")),
     ]
 }
 
@@ -413,6 +464,17 @@ fn rows() -> Vec<Row> {
             tags,
         ));
     }
+    let device_tagged =
+        "Action=CreateVirtualMFADevice&VirtualMFADeviceName=d{N}&Tags.member.1.Key=team&Tags.member.1.Value={V}";
+    for (op, rest) in mfa_device_requests() {
+        rows.push(iam_row(
+            op,
+            "aws:ResourceTag/team",
+            &[device_tagged.to_owned()],
+            &rest,
+            tags,
+        ));
+    }
     // ListInstanceProfilesForRole acts on the role.
     for key in ["aws:ResourceTag/team", "iam:ResourceTag/team"] {
         rows.push(iam_row(
@@ -462,6 +524,12 @@ fn rows() -> Vec<Row> {
             vec!["Action=CreateInstanceProfile&InstanceProfileName=ip{N}".to_owned()],
             "InstanceProfileName=ip{N}".to_owned(),
         ),
+        ("CreateVirtualMFADevice", vec![], "VirtualMFADeviceName=d{N}".to_owned()),
+        (
+            "TagMFADevice",
+            vec!["Action=CreateVirtualMFADevice&VirtualMFADeviceName=d{N}".to_owned()],
+            format!("SerialNumber=arn:aws:iam::{ACCOUNT}:mfa/d{{N}}"),
+        ),
     ] {
         rows.push(iam_row(
             op,
@@ -491,6 +559,11 @@ fn rows() -> Vec<Row> {
             "UntagInstanceProfile",
             "Action=CreateInstanceProfile&InstanceProfileName=ip{N}".to_owned(),
             "InstanceProfileName=ip{N}".to_owned(),
+        ),
+        (
+            "UntagMFADevice",
+            "Action=CreateVirtualMFADevice&VirtualMFADeviceName=d{N}".to_owned(),
+            format!("SerialNumber=arn:aws:iam::{ACCOUNT}:mfa/d{{N}}"),
         ),
     ] {
         rows.push(iam_row(

@@ -22,6 +22,10 @@ pub struct AccountCounts {
     pub instance_profiles: i64,
     /// Identity providers (OpenID Connect).
     pub identity_providers: i64,
+    /// Virtual MFA devices.
+    pub mfa_devices: i64,
+    /// Virtual MFA devices enabled for a user.
+    pub mfa_devices_in_use: i64,
 }
 
 /// A generated credential report.
@@ -79,16 +83,19 @@ impl Store {
 
     /// Counts what the account holds.
     pub async fn account_counts(&self, account_id: &str) -> Result<AccountCounts, StoreError> {
-        let (users, groups, roles, policies, attachments, root_access_keys, instance_profiles, identity_providers): (
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-        ) = sqlx::query_as(
+        type Counts = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+        let (
+            users,
+            groups,
+            roles,
+            policies,
+            attachments,
+            root_access_keys,
+            instance_profiles,
+            identity_providers,
+            mfa_devices,
+            mfa_devices_in_use,
+        ): Counts = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM users WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM iam_groups WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM roles WHERE account_id = $1), \
@@ -96,7 +103,9 @@ impl Store {
                  (SELECT COUNT(*) FROM attachments WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL), \
                  (SELECT COUNT(*) FROM instance_profiles WHERE account_id = $1), \
-                 (SELECT COUNT(*) FROM oidc_providers WHERE account_id = $1)",
+                 (SELECT COUNT(*) FROM oidc_providers WHERE account_id = $1), \
+                 (SELECT COUNT(*) FROM mfa_devices WHERE account_id = $1), \
+                 (SELECT COUNT(*) FROM mfa_devices WHERE account_id = $1 AND user_id IS NOT NULL)",
         )
         .bind(account_id)
         .fetch_one(&self.pool)
@@ -110,6 +119,8 @@ impl Store {
             root_access_keys,
             instance_profiles,
             identity_providers,
+            mfa_devices,
+            mfa_devices_in_use,
         })
     }
 
@@ -148,7 +159,7 @@ impl Store {
 
 impl Store {
     /// Wipes the account back to what a new database holds (`oxiam serve --test-mode`'s
-    /// reset): its users, groups, roles, instance profiles, OIDC providers, customer managed policies and everything that hangs
+    /// reset): its users, groups, roles, instance profiles, OIDC providers, MFA devices, customer managed policies and everything that hangs
     /// off them, sessions, the alias and the credential report go; the account stays, with
     /// its root's keys (only `keep_root_key` if given), which forget their last use. One
     /// transaction, which also moves the policy epoch so that no cached decision survives.
@@ -162,7 +173,7 @@ impl Store {
                  policies, policy_versions, policy_tags, attachments, inline_policies, sessions, user_sessions, \
                  account_aliases, credential_reports, instance_profiles, instance_profile_roles, \
                  instance_profile_tags, oidc_providers, oidc_provider_client_ids, oidc_provider_thumbprints, \
-                 oidc_provider_tags IN EXCLUSIVE MODE",
+                 oidc_provider_tags, mfa_devices, mfa_device_tags IN EXCLUSIVE MODE",
             )
             .execute(&mut *tx)
             .await?;
@@ -191,6 +202,11 @@ impl Store {
                 owned("oidc_providers", "arn")
             ),
             "DELETE FROM oidc_providers WHERE account_id = $1".to_owned(),
+            format!(
+                "DELETE FROM mfa_device_tags WHERE serial_number IN ({})",
+                owned("mfa_devices", "serial_number")
+            ),
+            "DELETE FROM mfa_devices WHERE account_id = $1".to_owned(),
             format!("DELETE FROM user_tags WHERE user_id IN ({})", owned("users", "user_id")),
             format!("DELETE FROM role_tags WHERE role_id IN ({})", owned("roles", "role_id")),
             format!(

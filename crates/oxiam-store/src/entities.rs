@@ -564,6 +564,15 @@ pub(crate) async fn dependents(tx: &mut Tx, kind: EntityKind, id: &str) -> Resul
             return Ok(Some(Dependent::InstanceProfileRoles));
         }
     }
+    if kind == EntityKind::User {
+        let (devices,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mfa_devices WHERE user_id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+        if devices > 0 {
+            return Ok(Some(Dependent::MfaDevices));
+        }
+    }
     let membership_column = match kind {
         EntityKind::User => Some("user_id"),
         EntityKind::Group => Some("group_id"),
@@ -598,4 +607,6 @@ pub enum Dependent {
     DefaultVersion,
     /// A role is still in an instance profile, or a profile still holds a role.
     InstanceProfileRoles,
+    /// A user still has an MFA device enabled, or a device is still enabled for a user.
+    MfaDevices,
 }

@@ -11,6 +11,7 @@ mod cache;
 mod entities;
 mod groups;
 mod instance_profiles;
+mod mfa_devices;
 mod oidc_providers;
 mod policies;
 mod roles;
@@ -25,6 +26,7 @@ pub use account::{AccountCounts, CredentialReportRow};
 pub use entities::{Dependent, EntityKind, EntityRef, InlinePolicy, NewBoundary, StoredPolicy};
 pub use groups::GroupRow;
 pub use instance_profiles::{InstanceProfileRow, NewInstanceProfile};
+pub use mfa_devices::{AssignmentFilter, MfaDeviceRow, NewMfaDevice};
 pub use oidc_providers::{NewOidcProvider, OidcProviderRow};
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
 pub use roles::{NewRole, RoleRow};
@@ -63,6 +65,8 @@ pub enum Subject {
     InstanceProfile,
     /// An OpenID Connect provider; the name is its ARN (its URL, for a `Conflict`).
     OidcProvider,
+    /// A virtual MFA device; the name is its serial number (its name, for a `Conflict`).
+    MfaDevice,
     /// An account; the name is its id.
     Account,
 }
@@ -79,6 +83,7 @@ impl fmt::Display for Subject {
             Subject::AccountAlias => f.write_str("account alias"),
             Subject::InstanceProfile => f.write_str("instance profile"),
             Subject::OidcProvider => f.write_str("OpenID Connect provider"),
+            Subject::MfaDevice => f.write_str("virtual MFA device"),
             Subject::Account => f.write_str("account"),
         }
     }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("migrations/0006_user_sessions.sql")),
     (7, include_str!("migrations/0007_instance_profiles.sql")),
     (8, include_str!("migrations/0008_oidc_providers.sql")),
+    (9, include_str!("migrations/0009_mfa_devices.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -33,6 +33,9 @@ pub struct SessionRow {
     pub issued_at: i64,
     /// Expiry time.
     pub expires_at: i64,
+    /// When a verified MFA code stood behind the session (its own, or that of the session
+    /// that assumed it); `None`: no MFA.
+    pub mfa_at: Option<i64>,
 }
 
 /// Temporary credentials from GetSessionToken, as stored.
@@ -52,6 +55,8 @@ pub struct UserSessionRow {
     pub issued_at: i64,
     /// Expiry time.
     pub expires_at: i64,
+    /// When they were issued with a verified MFA code; `None`: without MFA.
+    pub mfa_at: Option<i64>,
 }
 
 impl Store {
@@ -60,7 +65,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO user_sessions (access_key_id, account_id, user_id, secret_sealed, token_sha256, issued_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             expires_at, mfa_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(s.access_key_id.as_str())
         .bind(s.account_id.as_str())
@@ -69,6 +74,7 @@ impl Store {
         .bind(s.token_sha256.as_str())
         .bind(s.issued_at)
         .bind(s.expires_at)
+        .bind(s.mfa_at)
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
@@ -84,7 +90,7 @@ impl Store {
     ) -> Result<Option<(UserSessionRow, Option<crate::UserRow>, i64)>, StoreError> {
         let row = sqlx::query(
             "SELECT s.access_key_id, s.account_id, s.user_id, s.secret_sealed, s.token_sha256, s.issued_at, \
-             s.expires_at, a.policy_epoch, u.name FROM user_sessions s JOIN accounts a ON a.account_id = s.account_id \
+             s.expires_at, a.policy_epoch, u.name, s.mfa_at FROM user_sessions s JOIN accounts a ON a.account_id = s.account_id \
              LEFT JOIN users u ON u.user_id = s.user_id WHERE s.access_key_id = $1",
         )
         .bind(access_key_id)
@@ -99,6 +105,7 @@ impl Store {
             token_sha256: row.try_get(4)?,
             issued_at: row.try_get(5)?,
             expires_at: row.try_get(6)?,
+            mfa_at: row.try_get(9)?,
         };
         let epoch: i64 = row.try_get(7)?;
         let user = match (&session.user_id, row.try_get::<Option<String>, _>(8)?) {
@@ -115,8 +122,8 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO sessions (access_key_id, account_id, secret_sealed, token_sha256, role_id, session_name, \
-             session_policy, session_policy_arns, chained, issued_at, expires_at, session_tags, transitive_tag_keys) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             session_policy, session_policy_arns, chained, issued_at, expires_at, session_tags, transitive_tag_keys, \
+             mfa_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(s.access_key_id.as_str())
         .bind(s.account_id.as_str())
@@ -136,6 +143,7 @@ impl Store {
                 .collect::<String>(),
         )
         .bind(s.transitive_tag_keys.join("\n"))
+        .bind(s.mfa_at)
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
@@ -148,7 +156,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.access_key_id, s.account_id, s.secret_sealed, s.token_sha256, s.role_id, s.session_name, \
              s.session_policy, s.session_policy_arns, s.chained, s.issued_at, s.expires_at, r.name, a.policy_epoch, \
-             s.session_tags, s.transitive_tag_keys \
+             s.session_tags, s.transitive_tag_keys, s.mfa_at \
              FROM sessions s JOIN roles r ON r.role_id = s.role_id JOIN accounts a ON a.account_id = s.account_id \
              WHERE s.access_key_id = $1",
         )
@@ -178,6 +186,7 @@ impl Store {
             transitive_tag_keys: lines(row.try_get(14)?),
             issued_at: row.try_get(9)?,
             expires_at: row.try_get(10)?,
+            mfa_at: row.try_get(15)?,
         };
         let epoch: i64 = row.try_get(12)?;
         let role = self.get_role(&account_id, &role_name).await?;

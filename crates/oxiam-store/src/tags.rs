@@ -18,6 +18,8 @@ pub enum TagOwner {
     InstanceProfile,
     /// An OpenID Connect provider (by ARN).
     OidcProvider,
+    /// A virtual MFA device (by serial number).
+    MfaDevice,
 }
 
 impl TagOwner {
@@ -28,6 +30,7 @@ impl TagOwner {
             TagOwner::Policy => Subject::Policy,
             TagOwner::InstanceProfile => Subject::InstanceProfile,
             TagOwner::OidcProvider => Subject::OidcProvider,
+            TagOwner::MfaDevice => Subject::MfaDevice,
         }
     }
 
@@ -44,6 +47,7 @@ impl TagOwner {
             TagOwner::Policy => ("policies", "policy_tags", "policy_id"),
             TagOwner::InstanceProfile => ("instance_profiles", "instance_profile_tags", "instance_profile_id"),
             TagOwner::OidcProvider => ("oidc_providers", "oidc_provider_tags", "arn"),
+            TagOwner::MfaDevice => ("mfa_devices", "mfa_device_tags", "serial_number"),
         }
     }
 }

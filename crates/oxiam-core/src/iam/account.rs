@@ -120,8 +120,8 @@ impl Oxiam {
             (K::GroupsPerUserQuota, super::groups::GROUPS_PER_USER),
             (K::SigningCertificatesPerUserQuota, 2),
             (K::AccessKeysPerUserQuota, ACCESS_KEYS_PER_USER),
-            (K::MFADevices, 0),
-            (K::MFADevicesInUse, 0),
+            (K::MFADevices, c.mfa_devices),
+            (K::MFADevicesInUse, c.mfa_devices_in_use),
             (K::AccountMFAEnabled, 0),
             (K::AccountAccessKeysPresent, i64::from(c.root_access_keys > 0)),
             (K::AccountPasswordPresent, 0),
@@ -196,6 +196,15 @@ impl Oxiam {
             .list_access_keys(None, account)
             .await
             .map_err(errors::store)?;
+        // mfa_active: the users with a device enabled (far fewer than users).
+        let with_mfa: std::collections::HashSet<String> = self
+            .store
+            .list_mfa_devices(account, oxiam_store::AssignmentFilter::Assigned, None)
+            .await
+            .map_err(errors::store)?
+            .into_iter()
+            .filter_map(|d| d.user.map(|(user_id, _)| user_id))
+            .collect();
         let mut report = String::from(REPORT_HEADER);
         let mut root = vec![
             "<root_account>".to_owned(),
@@ -228,7 +237,7 @@ impl Oxiam {
                     "N/A".to_owned(),
                     "N/A".to_owned(),
                     "N/A".to_owned(),
-                    "false".to_owned(),
+                    with_mfa.contains(&user.user_id).to_string(),
                 ];
                 row.extend(key_columns(&keys));
                 row.extend(["false", "N/A", "false", "N/A"].map(str::to_owned));

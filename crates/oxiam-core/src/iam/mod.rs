@@ -8,6 +8,7 @@ mod authorization_details;
 mod boundaries;
 mod groups;
 mod instance_profiles;
+mod mfa_devices;
 mod oidc_providers;
 mod policies;
 mod roles;
@@ -48,6 +49,8 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::CreatePolicyVersion,
     Operation::CreateRole,
     Operation::CreateUser,
+    Operation::CreateVirtualMFADevice,
+    Operation::DeactivateMFADevice,
     Operation::DeleteAccessKey,
     Operation::DeleteAccountAlias,
     Operation::DeleteGroup,
@@ -62,9 +65,11 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DeleteUser,
     Operation::DeleteUserPermissionsBoundary,
     Operation::DeleteUserPolicy,
+    Operation::DeleteVirtualMFADevice,
     Operation::DetachGroupPolicy,
     Operation::DetachRolePolicy,
     Operation::DetachUserPolicy,
+    Operation::EnableMFADevice,
     Operation::GenerateCredentialReport,
     Operation::GetAccessKeyLastUsed,
     Operation::GetAccountAuthorizationDetails,
@@ -75,6 +80,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetGroup,
     Operation::GetGroupPolicy,
     Operation::GetInstanceProfile,
+    Operation::GetMFADevice,
     Operation::GetOpenIDConnectProvider,
     Operation::GetPolicy,
     Operation::GetPolicyVersion,
@@ -94,6 +100,8 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListInstanceProfileTags,
     Operation::ListInstanceProfiles,
     Operation::ListInstanceProfilesForRole,
+    Operation::ListMFADeviceTags,
+    Operation::ListMFADevices,
     Operation::ListOpenIDConnectProviderTags,
     Operation::ListOpenIDConnectProviders,
     Operation::ListPolicies,
@@ -105,6 +113,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListUserPolicies,
     Operation::ListUserTags,
     Operation::ListUsers,
+    Operation::ListVirtualMFADevices,
     Operation::PutGroupPolicy,
     Operation::PutRolePermissionsBoundary,
     Operation::PutRolePolicy,
@@ -113,15 +122,18 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::RemoveClientIDFromOpenIDConnectProvider,
     Operation::RemoveRoleFromInstanceProfile,
     Operation::RemoveUserFromGroup,
+    Operation::ResyncMFADevice,
     Operation::SetDefaultPolicyVersion,
     Operation::SimulateCustomPolicy,
     Operation::SimulatePrincipalPolicy,
     Operation::TagInstanceProfile,
+    Operation::TagMFADevice,
     Operation::TagOpenIDConnectProvider,
     Operation::TagPolicy,
     Operation::TagRole,
     Operation::TagUser,
     Operation::UntagInstanceProfile,
+    Operation::UntagMFADevice,
     Operation::UntagOpenIDConnectProvider,
     Operation::UntagPolicy,
     Operation::UntagRole,
@@ -252,6 +264,38 @@ impl Oxiam {
                 )
                 .await
                 .map(|()| S::UntagOpenIDConnectProvider)?,
+            // virtual MFA devices
+            R::CreateVirtualMFADevice(i) => {
+                S::CreateVirtualMFADevice(self.create_virtual_mfa_device(caller, i, now).await?)
+            }
+            R::EnableMFADevice(i) => self
+                .enable_mfa_device(caller, i, now)
+                .await
+                .map(|()| S::EnableMFADevice)?,
+            R::ResyncMFADevice(i) => self
+                .resync_mfa_device(caller, i, now)
+                .await
+                .map(|()| S::ResyncMFADevice)?,
+            R::DeactivateMFADevice(i) => self
+                .deactivate_mfa_device(caller, i)
+                .await
+                .map(|()| S::DeactivateMFADevice)?,
+            R::DeleteVirtualMFADevice(i) => self
+                .delete_virtual_mfa_device(caller, i)
+                .await
+                .map(|()| S::DeleteVirtualMFADevice)?,
+            R::ListMFADevices(i) => S::ListMFADevices(self.list_mfa_devices(caller, i).await?),
+            R::ListVirtualMFADevices(i) => S::ListVirtualMFADevices(self.list_virtual_mfa_devices(caller, i).await?),
+            R::GetMFADevice(i) => S::GetMFADevice(self.get_mfa_device(caller, i).await?),
+            R::ListMFADeviceTags(i) => S::ListMFADeviceTags(self.list_mfa_device_tags(caller, i).await?),
+            R::TagMFADevice(i) => self
+                .change_tags(caller, TagOwner::MfaDevice, &i.serial_number, i.tags, Vec::new())
+                .await
+                .map(|()| S::TagMFADevice)?,
+            R::UntagMFADevice(i) => self
+                .change_tags(caller, TagOwner::MfaDevice, &i.serial_number, Vec::new(), i.tag_keys)
+                .await
+                .map(|()| S::UntagMFADevice)?,
             // groups
             R::CreateGroup(i) => S::CreateGroup(self.create_group(caller, i, now).await?),
             R::GetGroup(i) => S::GetGroup(self.get_group(caller, i).await?),

@@ -1,4 +1,5 @@
-//! Tag and Untag for users, roles, managed policies, instance profiles and OIDC providers,
+//! Tag and Untag for users, roles, managed policies, instance profiles, OIDC providers and
+//! virtual MFA devices,
 //! and ListUserTags (the other List…Tags live with their entities).
 
 use oxiam_protocol::ServiceError;
@@ -28,6 +29,12 @@ impl Oxiam {
                 .await
                 .map_err(errors::store)?
                 .arn),
+            TagOwner::MfaDevice => Ok(self
+                .store
+                .get_mfa_device(&caller.account_id, name_or_arn)
+                .await
+                .map_err(errors::store)?
+                .serial_number),
             TagOwner::InstanceProfile => Ok(self
                 .store
                 .get_instance_profile(&caller.account_id, name_or_arn)
@@ -75,6 +82,7 @@ impl Oxiam {
                     TagOwner::Policy => errors::no_such_policy(name_or_arn),
                     TagOwner::InstanceProfile => errors::no_such_instance_profile(name_or_arn),
                     TagOwner::OidcProvider => errors::no_such_oidc_provider(name_or_arn),
+                    TagOwner::MfaDevice => errors::no_such_mfa_device(name_or_arn),
                 },
                 e => errors::store(e),
             })
