@@ -118,6 +118,14 @@ async fn a_device_is_enabled_with_two_consecutive_codes_and_guards_a_role(s: &Te
         .send()
         .await
         .unwrap();
+    // The role may list roles, with MFA behind its session.
+    root.put_role_policy()
+        .role_name("guarded")
+        .policy_name("with-mfa")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}"#)
+        .send()
+        .await
+        .unwrap();
     let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/guarded");
     let (serial, seed) = new_device(s, "alice-phone").await;
     assert_eq!(serial, format!("arn:aws:iam::{ACCOUNT}:mfa/alice-phone"));
@@ -178,8 +186,9 @@ async fn a_device_is_enabled_with_two_consecutive_codes_and_guards_a_role(s: &Te
     let good = totp(&seed, now);
     let session = assume(Some(good.clone())).await.unwrap();
     let role_iam = iam_with(s, session.credentials().unwrap());
-    // The role has no permissions of its own, but its session carries MFA: refused for
-    // want of a policy, not of MFA.
+    // The session carries MFA: the role's policy that wants it allows; what no policy
+    // allows stays refused.
+    role_iam.list_roles().send().await.unwrap();
     let err = role_iam.list_users().send().await.unwrap_err();
     assert!(
         message(&err).contains("no identity-based policy allows"),
@@ -207,6 +216,23 @@ async fn a_device_is_enabled_with_two_consecutive_codes_and_guards_a_role(s: &Te
     let fresh = mfa_iam.get_user().send().await.unwrap_err();
     assert!(message(&fresh).contains("explicit deny"), "{}", message(&fresh));
     alice_iam.get_user().send().await.unwrap();
+    // The MFA session assumes the guarded role with no code of its own: role chaining
+    // keeps the MFA behind it.
+    let c = with_mfa.credentials().unwrap();
+    let chained = s
+        .sts_as_session(c.access_key_id(), c.secret_access_key(), c.session_token())
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("chained")
+        .send()
+        .await
+        .unwrap();
+    assert!(chained.assumed_role_user().unwrap().arn().ends_with("/guarded/chained"));
+    iam_with(s, chained.credentials().unwrap())
+        .list_roles()
+        .send()
+        .await
+        .unwrap();
     // Without MFA, GetSessionToken's credentials may not call IAM at all.
     let plain = alice_sts.get_session_token().send().await.unwrap();
     let denied = iam_with(s, plain.credentials().unwrap())
@@ -377,6 +403,44 @@ async fn devices_are_listed_counted_and_removed_in_order(s: &TestServer) {
     tagger
         .list_mfa_device_tags()
         .serial_number(&spare)
+        .send()
+        .await
+        .unwrap();
+
+    // A device whose clock runs 5 minutes ahead: found again by two of its codes, and its
+    // later codes taken at its own time; a code of the server's time is not.
+    let key = root.create_access_key().user_name("bob").send().await.unwrap();
+    let key = key.access_key().unwrap();
+    let ahead = current_step() + 10;
+    let resync = |first: String, second: String| {
+        root.resync_mfa_device()
+            .user_name("bob")
+            .serial_number(&serial)
+            .authentication_code1(first)
+            .authentication_code2(second)
+            .send()
+    };
+    let refused = resync(totp(&seed, ahead), totp(&seed, ahead + 2)).await.unwrap_err();
+    assert_eq!(code(&refused), "InvalidAuthenticationCode");
+    resync(totp(&seed, ahead), totp(&seed, ahead + 1)).await.unwrap();
+    let bob = s.sts_as(key.access_key_id(), key.secret_access_key(), "us-east-1");
+    let at_server_time = bob
+        .get_session_token()
+        .serial_number(&serial)
+        .token_code(totp(&seed, current_step()))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(sts_code(&at_server_time), "AccessDenied");
+    bob.get_session_token()
+        .serial_number(&serial)
+        .token_code(totp(&seed, ahead + 2))
+        .send()
+        .await
+        .unwrap();
+    root.delete_access_key()
+        .user_name("bob")
+        .access_key_id(key.access_key_id())
         .send()
         .await
         .unwrap();
