@@ -90,7 +90,9 @@ enum DemoScenario {
     Account,
     /// 6. Create a user and assume a role.
     AssumeRole,
-    /// All six, in order (each runs even if an earlier one failed).
+    /// Enable a virtual MFA device, then assume a role that requires MFA.
+    Mfa,
+    /// All seven, in order (each runs even if an earlier one failed).
     All,
 }
 
@@ -103,6 +105,7 @@ impl DemoScenario {
             DemoScenario::Roles => vec![Scenario::Roles],
             DemoScenario::Account => vec![Scenario::Account],
             DemoScenario::AssumeRole => vec![Scenario::AssumeRole],
+            DemoScenario::Mfa => vec![Scenario::Mfa],
             DemoScenario::All => Scenario::ALL.to_vec(),
         }
     }

@@ -371,6 +371,35 @@ async fn assume_role() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mfa() {
+    let s = setup().await;
+    let outcome = demo::mfa::run(&s.root).await.expect("the demo succeeds");
+
+    assert_eq!(outcome.denied.code, "AccessDenied");
+    assert_eq!(outcome.denied.action, "sts:AssumeRole");
+    assert!(
+        outcome.serial_number.contains(":mfa/demo-mfa-"),
+        "{}",
+        outcome.serial_number
+    );
+    assert!(outcome.qr_code_png_bytes > 100);
+    let role_name = outcome.role_arn.rsplit('/').next().unwrap();
+    assert!(
+        outcome
+            .assumed_role_arn
+            .ends_with(&format!(":assumed-role/{role_name}/demo-with-mfa")),
+        "{}",
+        outcome.assumed_role_arn
+    );
+    // Torn down: no user, no role, no device.
+    assert!(s.user_names().await.is_empty());
+    assert!(s.role_names().await.is_empty());
+    let devices = s.root.iam.list_virtual_mfa_devices().send().await.unwrap();
+    assert!(devices.virtual_mfa_devices().is_empty());
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_in_order_on_one_server() {
     let s = setup().await;
     let failures = demo::run_scenarios(&s.root, &Scenario::ALL).await;

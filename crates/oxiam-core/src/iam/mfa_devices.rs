@@ -473,15 +473,24 @@ fn device_in_use() -> ServiceError {
 mod tests {
     use super::*;
 
+    /// The PNG scans: decoded as an image and read by a QR decoder (rqrr), it gives the URI.
     #[test]
-    fn the_qr_code_is_a_png_of_the_uri() {
-        let png = qr_png(&otpauth_uri("phone", "123456789012", "JBSWY3DPEHPK3PXP"), 4);
-        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-        let decoder = png::Decoder::new(std::io::Cursor::new(&png));
-        let reader = decoder.read_info().unwrap();
-        let info = reader.info();
-        assert_eq!(info.width, info.height);
-        assert_eq!(info.width % 4, 0);
+    fn the_qr_code_scans_as_the_uri() {
+        let uri = otpauth_uri("phone", "123456789012", "JBSWY3DPEHPK3PXP");
+        let png = qr_png(&uri, 6);
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(&png));
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!(frame.width, frame.height);
+        let (width, height) = (frame.width as usize, frame.height as usize);
+        let stride = frame.line_size;
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * stride + x]);
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1);
+        let (_, content) = grids[0].decode().unwrap();
+        assert_eq!(content, uri);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! | [`roles`] | 4. manage roles |
 //! | [`account`] | 5. manage the account |
 //! | [`assume_role`] | 6. create a user and assume a role |
+//! | [`mfa`] | 7. enable a virtual MFA device, then use an MFA-protected role (not in the seed) |
 //!
 //! Every demo cleans up what it created, also when a step fails, and then returns the
 //! failing step's error as AWS (or oxiam) answered it.
@@ -34,6 +35,7 @@ pub mod assume_role;
 pub mod buckets;
 mod embedded;
 pub mod keys;
+pub mod mfa;
 pub mod permissions;
 pub mod policies;
 pub mod roles;
@@ -222,17 +224,20 @@ pub enum Scenario {
     Account,
     /// 6. Create a user and assume a role ([`assume_role`]).
     AssumeRole,
+    /// 7. Enable a virtual MFA device, then use an MFA-protected role ([`mfa`]).
+    Mfa,
 }
 
 impl Scenario {
     /// Every scenario, in the order `oxiam demo all` performs them.
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::Users,
         Scenario::Keys,
         Scenario::Policies,
         Scenario::Roles,
         Scenario::Account,
         Scenario::AssumeRole,
+        Scenario::Mfa,
     ];
 
     /// The name `oxiam demo` takes.
@@ -244,6 +249,7 @@ impl Scenario {
             Scenario::Roles => "roles",
             Scenario::Account => "account",
             Scenario::AssumeRole => "assume-role",
+            Scenario::Mfa => "mfa",
         }
     }
 
@@ -256,6 +262,7 @@ impl Scenario {
             Scenario::Roles => "Manage roles",
             Scenario::Account => "Manage the account",
             Scenario::AssumeRole => "Create a user and assume a role",
+            Scenario::Mfa => "Enable a virtual MFA device, then use an MFA-protected role",
         }
     }
 
@@ -269,6 +276,7 @@ impl Scenario {
             Scenario::Roles => roles::run(admin).await.map(drop),
             Scenario::Account => account::run(admin).await.map(drop),
             Scenario::AssumeRole => assume_role::run(admin).await.map(drop),
+            Scenario::Mfa => mfa::run(admin).await.map(drop),
         }
     }
 }
