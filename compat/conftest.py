@@ -186,7 +186,8 @@ def serve(tmp_path_factory, backend, extra, scheme="http"):
 
 
 
-# oxiam serves S3 path-style only (the bucket in the path, never in the host name).
+# The suite's S3 clients put the bucket in the path (oxiam also takes it in the host name,
+# BUCKET.localhost, which test_s3_clients.py tries with real clients).
 S3_PATH_STYLE = Config(s3={"addressing_style": "path"})
 
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The compatibility suite: boto3 and the AWS CLI (v1) against a real oxiam server, once on
-# the embedded SQLite database and once on PostgreSQL.
+# The compatibility suite: boto3, the AWS CLI (v1) and other S3 clients (rclone, s3cmd, the AWS
+# SDK for JavaScript v3) against a real oxiam server, once on the embedded SQLite database and
+# once on PostgreSQL.
 #
 #   compat/run.sh [pytest args...]      e.g. compat/run.sh -k access_key -x
 #
-# Needs target/debug/oxiam (cargo build --bin oxiam) and a PostgreSQL server reachable at
-# $OXIAM_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test), where a fresh
-# database is created for the run and dropped afterwards. OXIAM_COMPAT_BACKENDS="sqlite"
-# (or "postgres") runs one backend only.
+# Needs target/debug/oxiam (cargo build --bin oxiam), node and npm, and a PostgreSQL server
+# reachable at $OXIAM_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test), where
+# a fresh database is created for the run and dropped afterwards. OXIAM_COMPAT_BACKENDS="sqlite"
+# (or "postgres") runs one backend only. Installs what else it needs: the pinned Python clients
+# into compat/.venv, rclone with apt-get, the AWS SDK for JavaScript into compat/js/node_modules.
 set -euo pipefail
 cd "$(dirname "$0")"
 compat_dir=$(pwd)
@@ -31,6 +33,32 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "compat: installing requirements.txt into $venv" >&2
   "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r requirements.txt
   echo "$want" >"$stamp"
+fi
+
+# --- rclone, from Debian's packages, installed when missing ---------------------------------
+if ! command -v rclone >/dev/null; then
+  echo "compat: installing rclone with apt-get" >&2
+  as_root=()
+  [[ $(id -u) -eq 0 ]] || as_root=(sudo)
+  apt_install=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends rclone)
+  if ! "${apt_install[@]}" >/dev/null; then
+    echo "compat: apt-get install failed; running apt-get update first" >&2
+    "${as_root[@]}" apt-get update -q >/dev/null
+    "${apt_install[@]}" >/dev/null
+  fi
+fi
+
+# --- the AWS SDK for JavaScript: npm ci, again only when package-lock.json (or node) changes --
+if ! command -v npm >/dev/null; then
+  echo "compat: node and npm are missing: compat/js needs them (Debian: apt-get install nodejs npm)" >&2
+  exit 1
+fi
+js_stamp=$compat_dir/js/node_modules/.package-lock.stamp
+want=$( (sha256sum js/package-lock.json; node --version) | sha256sum | cut -d' ' -f1)
+if [[ ! -f $js_stamp || $(cat "$js_stamp") != "$want" ]]; then
+  echo "compat: installing compat/js/package-lock.json with npm ci" >&2
+  (cd js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" >"$js_stamp"
 fi
 
 # --- PostgreSQL: a fresh database for this run, dropped on exit ----------------------------
@@ -64,7 +92,7 @@ backends=${OXIAM_COMPAT_BACKENDS:-sqlite postgres}
 failed=()
 for backend in $backends; do
   echo
-  echo "== compat: boto3 + AWS CLI against oxiam on $backend"
+  echo "== compat: boto3, AWS CLI, rclone, s3cmd, AWS SDK for JavaScript against oxiam on $backend"
   status=0
   case $backend in
     sqlite)

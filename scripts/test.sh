@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test oxiam has, as CI does: formatting, lints, generated code freshness, the
 # Rust tests (unit, SigV4 vectors, end-to-end with the AWS SDK for Rust on SQLite and on
-# PostgreSQL), then the compatibility suite (boto3 and the AWS CLI, in a local venv).
+# PostgreSQL), then the compatibility suite (boto3, the AWS CLI and s3cmd in a local venv;
+# rclone from apt; the AWS SDK for JavaScript from npm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,6 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo tests"
 cargo test --workspace --no-fail-fast
 
-step "compatibility suite (boto3, AWS CLI)"
+step "compatibility suite (boto3, AWS CLI, rclone, s3cmd, AWS SDK for JavaScript)"
 cargo build --bin oxiam
 ./compat/run.sh

@@ -73,7 +73,8 @@ impl BucketHosts {
     /// How `host` (a `Host` header's value, with or without a port) addresses S3.
     pub fn addressing<'a>(&self, host: &'a str) -> Addressing<'a> {
         let name = host_name(host);
-        if name.parse::<std::net::IpAddr>().is_ok() || name.starts_with('[') {
+        let is_a_domain = self.domains.iter().any(|d| d.eq_ignore_ascii_case(name));
+        if is_a_domain || name.parse::<std::net::IpAddr>().is_ok() || name.starts_with('[') {
             return Addressing::Path;
         }
         for domain in &self.domains {

@@ -21,6 +21,7 @@ mod buckets;
 mod errors;
 mod gate;
 pub mod hosts;
+mod keys;
 mod payload;
 mod store;
 
@@ -71,6 +72,7 @@ pub const SERVED_OPERATIONS: &[&str] = &[
     "DeleteObjects",
     "GetBucketLocation",
     "GetBucketPolicy",
+    "GetBucketVersioning",
     "GetObject",
     "HeadBucket",
     "HeadObject",

@@ -14,6 +14,7 @@ use s3s_fs::FileSystem;
 use crate::buckets::{BucketMeta, Buckets};
 use crate::errors::{self, with_aws_message};
 use crate::gate::{Caller, Gate};
+use crate::keys;
 use std::sync::Arc;
 
 /// What S3 reports for an object stored without a Content-Type.
@@ -241,6 +242,23 @@ impl Store {
                 object.e_tag = found.output.e_tag;
             }
         }
+    }
+
+    /// Whether the object store can keep `key` in `bucket` now ([`keys`]).
+    fn check_writable(&self, bucket: &str, key: &str, multipart: bool) -> S3Result<()> {
+        keys::check_storable(bucket, key, multipart)?;
+        keys::check_fits_the_tree(&self.objects.join(bucket), key)
+    }
+
+    /// NoSuchKey for a key that names a folder of the store, not an object.
+    fn no_folder(&self, bucket: &str, key: &str) -> S3Result<()> {
+        if keys::is_a_folder(&self.objects.join(bucket), key) {
+            return Err(errors::with_message(
+                S3ErrorCode::NoSuchKey,
+                "The specified key does not exist.",
+            ));
+        }
+        Ok(())
     }
 
     /// The bucket's metadata, or NoSuchBucket.
@@ -507,6 +525,17 @@ impl S3 for Store {
         Ok(S3Response::new(PutBucketPolicyOutput {}))
     }
 
+    /// A bucket's versioning state: oxiam keeps one version of each object, so every bucket
+    /// is one whose versioning was never enabled, which S3 answers with an empty
+    /// configuration (no `Status`).
+    async fn get_bucket_versioning(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        self.existing(&req.input.bucket).await?;
+        Ok(S3Response::new(GetBucketVersioningOutput::default()))
+    }
+
     async fn get_bucket_policy(
         &self,
         req: S3Request<GetBucketPolicyInput>,
@@ -542,6 +571,7 @@ impl S3 for Store {
 
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
         self.existing(&req.input.bucket).await?;
+        self.check_writable(&req.input.bucket, &req.input.key, false)?;
         self.fs.put_object(req).await.map_err(with_aws_message)
     }
 
@@ -561,11 +591,13 @@ impl S3 for Store {
             .authorize_key(&caller, (action, &req.input.bucket, &req.input.key), None, Some(&form))
             .await?;
         self.existing(&req.input.bucket).await?;
+        self.check_writable(&req.input.bucket, &req.input.key, false)?;
         self.fs.post_object(req).await.map_err(with_aws_message)
     }
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
         self.existing(&req.input.bucket).await?;
+        self.no_folder(&req.input.bucket, &req.input.key)?;
         let mut out = self.fs.get_object(req).await.map_err(with_aws_message)?;
         out.output
             .content_type
@@ -575,6 +607,7 @@ impl S3 for Store {
 
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
         self.existing(&req.input.bucket).await?;
+        self.no_folder(&req.input.bucket, &req.input.key)?;
         let mut out = self.fs.head_object(req).await.map_err(with_aws_message)?;
         out.output
             .content_type
@@ -584,6 +617,10 @@ impl S3 for Store {
 
     async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
         self.existing(&req.input.bucket).await?;
+        // No object is there: deleting it succeeds, as deleting a missing key does.
+        if keys::is_a_folder(&self.objects.join(&req.input.bucket), &req.input.key) {
+            return Ok(S3Response::new(DeleteObjectOutput::default()));
+        }
         self.fs.delete_object(req).await.map_err(with_aws_message)
     }
 
@@ -638,12 +675,25 @@ impl S3 for Store {
                 }),
             }
         }
+        // A folder of the store is no object: reported deleted, as a missing key is.
+        let bucket_dir = self.objects.join(&bucket);
+        let (folders, allowed): (Vec<_>, Vec<_>) = allowed
+            .into_iter()
+            .partition(|o| keys::is_a_folder(&bucket_dir, &o.key));
         let mut response = if allowed.is_empty() {
             S3Response::new(DeleteObjectsOutput::default())
         } else {
             req.input.delete.objects = allowed;
             self.fs.delete_objects(req).await.map_err(with_aws_message)?
         };
+        if !folders.is_empty() {
+            let deleted = response.output.deleted.get_or_insert_with(Vec::new);
+            deleted.extend(folders.into_iter().map(|o| DeletedObject {
+                key: Some(o.key),
+                version_id: o.version_id,
+                ..DeletedObject::default()
+            }));
+        }
         let output = &mut response.output;
         if quiet {
             output.deleted = None;
@@ -655,10 +705,12 @@ impl S3 for Store {
     }
 
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
-        if let CopySource::Bucket { bucket, .. } = &req.input.copy_source {
+        if let CopySource::Bucket { bucket, key, .. } = &req.input.copy_source {
             self.existing(bucket).await?;
+            self.no_folder(bucket, key)?;
         }
         self.existing(&req.input.bucket).await?;
+        self.check_writable(&req.input.bucket, &req.input.key, false)?;
         self.fs.copy_object(req).await.map_err(with_aws_message)
     }
 
@@ -714,6 +766,7 @@ impl S3 for Store {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         self.existing(&req.input.bucket).await?;
+        self.check_writable(&req.input.bucket, &req.input.key, true)?;
         self.fs.create_multipart_upload(req).await.map_err(with_aws_message)
     }
 
@@ -743,6 +796,7 @@ impl S3 for Store {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         self.existing(&req.input.bucket).await?;
+        self.check_writable(&req.input.bucket, &req.input.key, true)?;
         self.check_parts(&req).await?;
         self.fs.complete_multipart_upload(req).await.map_err(with_aws_message)
     }

@@ -752,3 +752,70 @@ async fn buckets_are_addressed_by_host_under_the_s3_domains() {
     assert_eq!(buckets.buckets().len(), 2);
     server.stop().await;
 }
+
+/// What the object store cannot keep is refused before a byte is written, never half
+/// written and answered with a 500: a key too long for its side files, a key that is both
+/// an object and the folder of others, a folder marker. A folder is no object to read, and
+/// deleting it deletes nothing. Every bucket reads as never versioned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_the_object_store_cannot_keep_are_refused_whole() {
+    let server = TestServer::start(common::Backend::Sqlite).await;
+    let root = s3(&server, ROOT_KEY, ROOT_SECRET, None, "us-east-1");
+    root.create_bucket().bucket("test").send().await.unwrap();
+    let put = |key: String| {
+        root.put_object()
+            .bucket("test")
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+    };
+    put("dir/file".to_owned()).await.unwrap();
+    put("k".repeat(164)).await.unwrap();
+    let too_long = put("k".repeat(165)).await.unwrap_err();
+    assert_eq!(s3_code(&too_long), "KeyTooLongError");
+    for key in ["dir", "dir/file/under", "marker/", "a//b"] {
+        let refused = put(key.to_owned()).await.unwrap_err();
+        assert_eq!(s3_code(&refused), "InvalidArgument", "{key}: {refused:?}");
+    }
+    // Nothing of the refused keys was written.
+    let listed = root.list_objects_v2().bucket("test").send().await.unwrap();
+    let keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["dir/file".to_owned(), "k".repeat(164)]);
+    // The folder is no object.
+    for key in ["dir", "dir/"] {
+        let head = root.head_object().bucket("test").key(key).send().await.unwrap_err();
+        assert_eq!(head.raw_response().map(|r| r.status().as_u16()), Some(404), "{key}");
+        let get = root.get_object().bucket("test").key(key).send().await.unwrap_err();
+        assert_eq!(s3_code(&get), "NoSuchKey", "{key}");
+        root.delete_object().bucket("test").key(key).send().await.unwrap();
+    }
+    let batch = root
+        .delete_objects()
+        .bucket("test")
+        .delete(
+            Delete::builder()
+                .objects(ObjectIdentifier::builder().key("dir").build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(batch.deleted().len(), 1);
+    assert!(batch.errors().is_empty(), "{:?}", batch.errors());
+    let copy = root
+        .copy_object()
+        .bucket("test")
+        .key("copy")
+        .copy_source("test/dir")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&copy), "NoSuchKey");
+    // The object under the folder is untouched.
+    let got = root.get_object().bucket("test").key("dir/file").send().await.unwrap();
+    assert_eq!(&got.body.collect().await.unwrap().into_bytes()[..], b"x");
+    let versioning = root.get_bucket_versioning().bucket("test").send().await.unwrap();
+    assert!(versioning.status().is_none());
+    server.stop().await;
+}
