@@ -177,6 +177,12 @@ fn bases() -> Vec<(&'static str, &'static str, Setup, Request)> {
             Bucket,
             req("DELETE", "/bkt{N}?policy"),
         ),
+        (
+            "GetBucketVersioning",
+            "s3:GetBucketVersioning",
+            Bucket,
+            req("GET", "/bkt{N}?versioning"),
+        ),
         ("PutObject", "s3:PutObject", Bucket, req("PUT", "/bkt{N}/k").body("x")),
         ("GetObject", "s3:GetObject", Object, req("GET", "/bkt{N}/k")),
         (
