@@ -107,6 +107,12 @@ def fix_bare_classes(p):
     return "".join(out)
 
 
+# Shapes the audit trail hides although the model does not mark them sensitive: MFA
+# authentication codes (IAM's EnableMFADevice and ResyncMFADevice, STS's TokenCode), each
+# good until spent or stale, and a refused request spends none.
+HIDDEN_IN_AUDIT = {"authenticationCodeType", "tokenCodeType"}
+
+
 class Gen:
     def __init__(self, module, model):
         self.module = module
@@ -410,8 +416,9 @@ class Gen:
         s = self.shapes[shape_name]
         t = s["type"]
         # A value the model marks sensitive is hidden whole, whatever its shape (STS's
-        # TrustedIdentityPropagationContext is a structure).
-        if s.get("sensitive"):
+        # TrustedIdentityPropagationContext is a structure); so are the MFA codes, which the
+        # model does not mark, but which a refused request leaves unspent for a minute.
+        if s.get("sensitive") or shape_name in HIDDEN_IN_AUDIT:
             return "out.hidden();"
         if t == "structure":
             return "(%s).write_json(out);" % expr

@@ -294,7 +294,7 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
         // Created from its name and path; else named by its serial number (its ARN).
         "mfa" => match text(request, "VirtualMFADeviceName") {
             Some(name) => Some(Bound {
-                arn: format!("arn:aws:iam::{account}:mfa{path}{name}"),
+                arn: ids::mfa_serial_number(account, path, name),
                 shown_as: None,
                 target: Target::Nothing,
             }),
@@ -347,7 +347,11 @@ fn bind_caller(principal: &Principal, request: &dyn Members, resource_type: &str
             target: Target::KeyOwner(key_id.to_owned()),
         });
     }
-    required.then(|| match principal.user_name() {
+    // An operation about a user that names none acts on the caller ("IAM determines the
+    // user name implicitly based on the AWS access key ID signing the request"), whether
+    // or not the reference calls its user resource required (ListMFADevices does not).
+    let names_a_user = request.member_names().contains(&"UserName");
+    (required || names_a_user).then(|| match principal.user_name() {
         Some(name) => Bound {
             arn: principal.arn(),
             shown_as: Some(format!("user {name}")),

@@ -482,28 +482,35 @@ impl Oxiam {
         if access.action == "sts:GetCallerIdentity" || access.action == "sts:GetSessionToken" {
             return Ok(Verdict::new(access, Outcome::Allowed, "no permission required"));
         }
-        // Credentials from GetSessionToken without MFA may not call IAM, nor STS beyond
-        // AssumeRole and GetCallerIdentity (IAM User Guide, "Comparing the AWS STS API
-        // operations"); with MFA they may.
-        if principal.mfa_at.is_none()
-            && principal
-                .session
-                .as_ref()
-                .is_some_and(|s| s.issued_by == crate::SessionIssuer::GetSessionToken)
+        // Credentials from GetSessionToken may not call STS beyond AssumeRole and
+        // GetCallerIdentity, nor IAM unless they were issued with MFA (IAM User Guide,
+        // "Comparing the AWS STS API operations").
+        if principal
+            .session
+            .as_ref()
+            .is_some_and(|s| s.issued_by == crate::SessionIssuer::GetSessionToken)
         {
             let sts_allowed = access.action.eq_ignore_ascii_case("sts:AssumeRole");
             let action = access.action.to_ascii_lowercase();
-            if action.starts_with("iam:") || (action.starts_with("sts:") && !sts_allowed) {
-                return self.refuse(
-                    Verdict::new(
-                        access,
-                        Outcome::ImplicitDeny,
+            let iam_refused = action.starts_with("iam:") && principal.mfa_at.is_none();
+            if iam_refused || (action.starts_with("sts:") && !sts_allowed) {
+                let (rule, credentials) = if principal.mfa_at.is_none() {
+                    (
                         "credentials from GetSessionToken without MFA",
-                    ),
+                        "credentials from GetSessionToken that carry no MFA",
+                    )
+                } else {
+                    (
+                        "credentials from GetSessionToken call no STS operation but AssumeRole",
+                        "credentials from GetSessionToken",
+                    )
+                };
+                return self.refuse(
+                    Verdict::new(access, Outcome::ImplicitDeny, rule),
                     ServiceError::new(
                         common_errors::ACCESS_DENIED,
                         format!(
-                            "User: {} is not authorized to perform: {} with credentials from GetSessionToken that carry no MFA",
+                            "User: {} is not authorized to perform: {} with {credentials}",
                             principal.arn(),
                             access.action
                         ),

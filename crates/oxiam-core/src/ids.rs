@@ -104,6 +104,11 @@ pub fn instance_profile_arn(account_id: &str, path: &str, name: &str) -> String 
     format!("arn:aws:iam::{account_id}:instance-profile{path}{name}")
 }
 
+/// A virtual MFA device's serial number: `arn:aws:iam::ACCOUNT:mfa/PATH/NAME`.
+pub fn mfa_serial_number(account_id: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:mfa{path}{name}")
+}
+
 /// `arn:aws:iam::ACCOUNT:policy/PATH/NAME`.
 pub fn policy_arn(account_id: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account_id}:policy{path}{name}")

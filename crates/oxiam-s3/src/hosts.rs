@@ -134,7 +134,12 @@ fn is_list_buckets_parameter(key: &str) -> bool {
         "Signature",
         "Expires",
     ];
-    LIST_BUCKETS.contains(&key) || key.len() > 6 && key[..6].eq_ignore_ascii_case("x-amz-")
+    // Compared as bytes: the key is the client's, and need not split on a character boundary.
+    LIST_BUCKETS.contains(&key)
+        || key
+            .as_bytes()
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"x-amz-"))
 }
 
 /// A `Host` value without its port (an IPv6 literal keeps its brackets).
@@ -244,5 +249,9 @@ mod tests {
         assert!(!refused(&get, "photos.localhost", "/", "list-type=2"));
         assert!(!refused(&http::Method::HEAD, "127.0.0.1:9000", "/", ""));
         assert!(h.misaddressed(&get, None, "/", "list-type=2").is_none());
+        // A parameter that is not text cut at byte 6 is no panic (the check runs before
+        // the signature's).
+        assert!(refused(&get, "oxiam.internal", "/", "aaaaa%C3%A9"));
+        assert!(refused(&get, "oxiam.internal", "/", "%C3%A9%C3%A9%C3%A9"));
     }
 }

@@ -39,12 +39,20 @@ pub fn check_storable(bucket: &str, key: &str, multipart: bool) -> S3Result<()> 
     let side_file =
         SIDE_FILE_FIXED + base64_len(bucket.len()) + base64_len(key.len()) + if multipart { UPLOAD_SUFFIX } else { 0 };
     let longest_segment = key.split('/').map(str::len).max().unwrap_or(0);
-    if side_file > NAME_MAX || longest_segment > NAME_MAX {
+    if longest_segment > NAME_MAX {
+        return Err(refused(
+            S3ErrorCode::KeyTooLongError,
+            format!(
+                "Your key is too long for oxiam's object store: it keeps at most {NAME_MAX} bytes between two slashes."
+            ),
+        ));
+    }
+    if side_file > NAME_MAX {
         let room = NAME_MAX - SIDE_FILE_FIXED - base64_len(bucket.len()) - if multipart { UPLOAD_SUFFIX } else { 0 };
         return Err(refused(
             S3ErrorCode::KeyTooLongError,
             format!(
-                "Your key is too long for oxiam's object store: in this bucket it keeps keys of up to {} bytes{}, with at most 255 bytes between two slashes.",
+                "Your key is too long for oxiam's object store: in this bucket it keeps keys of up to {} bytes{}.",
                 room * 3 / 4,
                 if multipart { " for a multipart upload" } else { "" }
             ),
@@ -83,6 +91,9 @@ pub fn check_fits_the_tree(bucket_dir: &Path, key: &str) -> S3Result<()> {
                     ),
                 ));
             }
+            // The store leaves a folder behind when its last object is deleted: empty, it
+            // holds no key, and goes.
+            Ok(found) if last && found.is_dir() && remove_empty_tree(&path) => return Ok(()),
             Ok(found) if last && found.is_dir() => {
                 return Err(refused(
                     S3ErrorCode::InvalidArgument,
@@ -97,6 +108,22 @@ pub fn check_fits_the_tree(bucket_dir: &Path, key: &str) -> S3Result<()> {
         }
     }
     Ok(())
+}
+
+/// Removes `dir` and the folders under it if no file is among them; whether it did. A file
+/// written meanwhile makes the removal of its folder fail, and so keeps it.
+fn remove_empty_tree(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    for entry in entries {
+        let Ok(entry) = entry else { return false };
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if !is_dir || !remove_empty_tree(&entry.path()) {
+            return false;
+        }
+    }
+    std::fs::remove_dir(dir).is_ok()
 }
 
 /// Whether `key` names no object but a folder of the store (a key ending in `/`, or the
@@ -147,5 +174,10 @@ mod tests {
         assert!(is_a_folder(dir.path(), "dir/"));
         assert!(!is_a_folder(dir.path(), "dir/file"));
         assert!(!is_a_folder(dir.path(), "missing"));
+        // Emptied folders (the store leaves them) are no longer in the way.
+        std::fs::remove_file(dir.path().join("dir/file")).unwrap();
+        std::fs::create_dir_all(dir.path().join("dir/deeper/still")).unwrap();
+        assert!(check_fits_the_tree(dir.path(), "dir").is_ok());
+        assert!(!dir.path().join("dir").exists());
     }
 }

@@ -73,6 +73,7 @@ on_both_backends!(
     the_test_totp_is_rfc_6238,
     a_device_is_enabled_with_two_consecutive_codes_and_guards_a_role,
     devices_are_listed_counted_and_removed_in_order,
+    guessing_codes_blocks_the_device,
 );
 
 async fn the_test_totp_is_rfc_6238(_: &TestServer) {
@@ -106,7 +107,7 @@ async fn a_device_is_enabled_with_two_consecutive_codes_and_guards_a_role(s: &Te
     let lists_with_mfa = r#"{"Version":"2012-10-17","Statement":[
         {"Effect":"Allow","Action":"iam:ListUsers","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}},
         {"Effect":"Deny","Action":"iam:ListUsers","Resource":"*","Condition":{"NumericGreaterThan":{"aws:MultiFactorAuthAge":"3600"}}},
-        {"Effect":"Allow","Action":["sts:AssumeRole","iam:GetUser"],"Resource":"*"},
+        {"Effect":"Allow","Action":["sts:AssumeRole","iam:GetUser","sts:GetAccessKeyInfo"],"Resource":"*"},
         {"Effect":"Deny","Action":"iam:GetUser","Resource":"*","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"600"}}}]}"#;
     let (key, secret) = s.user_with_inline_policy("alice", Some(lists_with_mfa)).await;
     let trust = format!(
@@ -233,6 +234,23 @@ async fn a_device_is_enabled_with_two_consecutive_codes_and_guards_a_role(s: &Te
         .send()
         .await
         .unwrap();
+    // With MFA or not, GetSessionToken's credentials call no STS operation but AssumeRole
+    // and GetCallerIdentity.
+    let c = with_mfa.credentials().unwrap();
+    let mfa_sts = s.sts_as_session(c.access_key_id(), c.secret_access_key(), c.session_token());
+    let refused = mfa_sts
+        .get_access_key_info()
+        .access_key_id(&key)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(sts_code(&refused), "AccessDenied");
+    alice_sts
+        .get_access_key_info()
+        .access_key_id(&key)
+        .send()
+        .await
+        .unwrap();
     // Without MFA, GetSessionToken's credentials may not call IAM at all.
     let plain = alice_sts.get_session_token().send().await.unwrap();
     let denied = iam_with(s, plain.credentials().unwrap())
@@ -278,6 +296,9 @@ async fn a_device_is_enabled_with_two_consecutive_codes_and_guards_a_role(s: &Te
     };
     let audit = std::fs::read_to_string(s.audit_path()).unwrap();
     assert!(audit.contains("CreateVirtualMFADevice"));
+    // Nor are the codes, which a refused request leaves unspent for a minute.
+    assert!(audit.contains(r#""authenticationCode1":"HIDDEN_DUE_TO_SECURITY_REASONS""#));
+    assert!(audit.contains(r#""tokenCode":"HIDDEN_DUE_TO_SECURITY_REASONS""#));
     assert!(!audit.contains(&seed_base32), "the seed is in the audit trail");
     if s.pg_database().is_none() {
         let dir = s.audit_path().parent().unwrap().to_owned();
@@ -302,6 +323,15 @@ async fn devices_are_listed_counted_and_removed_in_order(s: &TestServer) {
         .await
         .unwrap_err();
     assert_eq!(code(&duplicate), "EntityAlreadyExists");
+    // A serial number over 256 characters would name a device no operation can take.
+    let too_long = root
+        .create_virtual_mfa_device()
+        .virtual_mfa_device_name("d".repeat(200))
+        .path(format!("/{}/", "p".repeat(40)))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&too_long), "ValidationError", "{too_long:?}");
     let now = current_step();
     root.enable_mfa_device()
         .user_name("bob")
@@ -314,6 +344,39 @@ async fn devices_are_listed_counted_and_removed_in_order(s: &TestServer) {
     let listed = root.list_mfa_devices().user_name("bob").send().await.unwrap();
     let serials: Vec<_> = listed.mfa_devices().iter().map(|d| d.serial_number()).collect();
     assert_eq!(serials, [serial.as_str()]);
+    // Bob lists his own devices without naming himself, under the policy AWS gives users to
+    // manage their own MFA (on user/${aws:username}).
+    let own = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"iam:ListMFADevices","Resource":"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"}}]}}"#
+    );
+    root.put_user_policy()
+        .user_name("bob")
+        .policy_name("own-mfa")
+        .policy_document(own)
+        .send()
+        .await
+        .unwrap();
+    let bob_key = root.create_access_key().user_name("bob").send().await.unwrap();
+    let bob_key = bob_key.access_key().unwrap();
+    let mine = s
+        .iam_as(bob_key.access_key_id(), bob_key.secret_access_key(), "us-east-1")
+        .list_mfa_devices()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.mfa_devices()[0].serial_number(), serial);
+    root.delete_access_key()
+        .user_name("bob")
+        .access_key_id(bob_key.access_key_id())
+        .send()
+        .await
+        .unwrap();
+    root.delete_user_policy()
+        .user_name("bob")
+        .policy_name("own-mfa")
+        .send()
+        .await
+        .unwrap();
     let assigned = root
         .list_virtual_mfa_devices()
         .assignment_status(aws_sdk_iam::types::AssignmentStatusType::Assigned)
@@ -468,5 +531,45 @@ async fn devices_are_listed_counted_and_removed_in_order(s: &TestServer) {
     assert_eq!(
         message(&gone),
         format!("VirtualMFADevice with serial number {serial} doesn't exist.")
+    );
+}
+
+/// Each code STS is given counts, before it is looked at: after five without a good one the
+/// device takes none, the right one included, so a 6-digit code cannot be guessed by
+/// sending enough requests, even in parallel. A good code starts the count again.
+async fn guessing_codes_blocks_the_device(s: &TestServer) {
+    let (key, secret) = s.user_with_inline_policy("carol", None).await;
+    let (serial, seed) = new_device(s, "carol-phone").await;
+    let now = current_step();
+    s.root_iam()
+        .enable_mfa_device()
+        .user_name("carol")
+        .serial_number(&serial)
+        .authentication_code1(totp(&seed, now - 2))
+        .authentication_code2(totp(&seed, now - 1))
+        .send()
+        .await
+        .unwrap();
+    let sts = s.sts_as(&key, &secret, "us-east-1");
+    let try_code = |code: String| sts.get_session_token().serial_number(&serial).token_code(code).send();
+    let wrong = |step: i64| {
+        format!(
+            "{:06}",
+            (totp(&seed, step).parse::<u32>().unwrap() + 500_000) % 1_000_000
+        )
+    };
+    for _ in 0..4 {
+        assert_eq!(sts_code(&try_code(wrong(now)).await.unwrap_err()), "AccessDenied");
+    }
+    try_code(totp(&seed, now)).await.unwrap();
+    // The count started again: five guesses sent at once, then the right code is refused.
+    let guesses: Vec<_> = (0..5).map(|_| try_code(wrong(now + 1))).collect();
+    for guess in futures_util::future::join_all(guesses).await {
+        assert_eq!(sts_code(&guess.unwrap_err()), "AccessDenied");
+    }
+    let blocked = try_code(totp(&seed, now + 1)).await.unwrap_err();
+    assert_eq!(
+        sts_message(&blocked),
+        "MultiFactorAuthentication failed with invalid MFA one time pass code."
     );
 }

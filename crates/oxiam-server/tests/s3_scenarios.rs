@@ -815,6 +815,14 @@ async fn keys_the_object_store_cannot_keep_are_refused_whole() {
     // The object under the folder is untouched.
     let got = root.get_object().bucket("test").key("dir/file").send().await.unwrap();
     assert_eq!(&got.body.collect().await.unwrap().into_bytes()[..], b"x");
+    // Once the folder's last object is gone, its name is free for an object.
+    root.delete_object()
+        .bucket("test")
+        .key("dir/file")
+        .send()
+        .await
+        .unwrap();
+    put("dir".to_owned()).await.unwrap();
     let versioning = root.get_bucket_versioning().bucket("test").send().await.unwrap();
     assert!(versioning.status().is_none());
     server.stop().await;

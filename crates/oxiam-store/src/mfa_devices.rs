@@ -175,7 +175,8 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let enabled = sqlx::query(
-            "UPDATE mfa_devices SET user_id = $3, enabled_at = $4, last_step = $5, drift_steps = 0 \
+            "UPDATE mfa_devices SET user_id = $3, enabled_at = $4, last_step = $5, drift_steps = 0, \
+             failed_attempts = 0, blocked_until = NULL \
              WHERE account_id = $1 AND serial_number = $2 AND user_id IS NULL",
         )
         .bind(account_id)
@@ -217,7 +218,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
-            "UPDATE mfa_devices SET user_id = NULL, enabled_at = NULL, last_step = NULL, drift_steps = 0 \
+            "UPDATE mfa_devices SET user_id = NULL, enabled_at = NULL, last_step = NULL, drift_steps = 0, \
+             failed_attempts = 0, blocked_until = NULL \
              WHERE account_id = $1 AND serial_number = $2 AND user_id = $3",
         )
         .bind(account_id)
@@ -258,27 +260,79 @@ impl Store {
         Ok(())
     }
 
-    /// Accepts a code of time step `step` for an enabled device if no code of that step or
-    /// a later one was accepted before, and records it (with `drift_steps`, after a resync).
-    /// `false` if the step was used already: a replayed code. Decided by one conditional
-    /// UPDATE, so two requests racing with the same code cannot both pass.
+    /// Accepts a code of time step `step` for the device enabled for `user_id` if no code
+    /// of that step or a later one was accepted before, and records it (with `drift_steps`,
+    /// after a resync), forgetting the codes tried before it. `false` if the step was used
+    /// already: a replayed code. Decided by one conditional UPDATE, so two requests racing
+    /// with the same code cannot both pass.
     pub async fn accept_mfa_step(
         &self,
         serial_number: &str,
+        user_id: &str,
         step: i64,
         drift_steps: Option<i64>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
-            "UPDATE mfa_devices SET last_step = $2, drift_steps = COALESCE($3, drift_steps) \
-             WHERE serial_number = $1 AND user_id IS NOT NULL AND (last_step IS NULL OR last_step < $2)",
+            "UPDATE mfa_devices SET last_step = $3, drift_steps = COALESCE($4, drift_steps), failed_attempts = 0 \
+             WHERE serial_number = $1 AND user_id = $2 AND (last_step IS NULL OR last_step < $3)",
         )
         .bind(serial_number)
+        .bind(user_id)
         .bind(step)
         .bind(drift_steps)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Counts one more code tried on the device enabled for `user_id`, unless it is blocked
+    /// at `now` or `max_attempts` were tried since the last good code: `false` then, and
+    /// the code must not be looked at. One conditional UPDATE, so parallel requests cannot
+    /// all slip in before the count moves.
+    pub async fn reserve_mfa_attempt(
+        &self,
+        serial_number: &str,
+        user_id: &str,
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE mfa_devices SET failed_attempts = failed_attempts + 1 \
+             WHERE serial_number = $1 AND user_id = $2 AND (blocked_until IS NULL OR blocked_until <= $3) \
+             AND failed_attempts < $4",
+        )
+        .bind(serial_number)
+        .bind(user_id)
+        .bind(now)
+        .bind(max_attempts)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Blocks the device until `until` once `max_attempts` codes were tried without a good
+    /// one, and starts the count again for when the block ends.
+    pub async fn block_mfa_device_if_exhausted(
+        &self,
+        serial_number: &str,
+        until: i64,
+        max_attempts: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE mfa_devices SET blocked_until = $2, failed_attempts = 0 \
+             WHERE serial_number = $1 AND failed_attempts >= $3",
+        )
+        .bind(serial_number)
+        .bind(until)
+        .bind(max_attempts)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

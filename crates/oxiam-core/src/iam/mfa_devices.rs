@@ -17,14 +17,33 @@ use oxiam_protocol::{ServiceError, Timestamp};
 use oxiam_store::{AssignmentFilter, MfaDeviceRow, NewMfaDevice, StoreError};
 
 use super::{page, page_size, tag_page};
-use crate::{Oxiam, Principal, PrincipalKind, errors, totp};
+use crate::{Oxiam, Principal, PrincipalKind, errors, ids, totp};
 
 /// MFA devices one user may have enabled (AWS's quota).
 const MFA_DEVICES_PER_USER: i64 = 8;
 
 /// How far back (in steps) the first of EnableMFADevice's two consecutive codes may be: a
-/// person types two codes, 30 s apart, and sends them.
+/// person types two codes, 30 s apart, and sends them. (One step ahead too, for a device
+/// whose clock runs a little fast.)
 const ENABLE_WINDOW_STEPS: i64 = 4;
+
+/// Codes STS may try on a device without a good one before it is blocked for
+/// [`BLOCK_SECONDS`]: a 6-digit code must not be guessed by sending enough requests (RFC
+/// 4226 section 7.3). With 3 steps checked per code, 5 tries every 5 minutes give a guesser
+/// about 1 chance in 230 a day.
+const ATTEMPTS_BEFORE_BLOCK: i64 = 5;
+
+/// How long a device whose codes were guessed at takes no code.
+const BLOCK_SECONDS: i64 = 300;
+
+/// The longest serial number (SerialNumber's length constraint everywhere it is taken).
+const MAX_SERIAL_LENGTH: usize = 256;
+
+/// STS's answer to a code that is not the device's, spent, or not tried.
+const INVALID_CODE: &str = "MultiFactorAuthentication failed with invalid MFA one time pass code.";
+
+/// STS's answer to a serial number that is not the caller's device.
+const UNABLE_TO_VALIDATE: &str = "MultiFactorAuthentication failed, unable to validate MFA code.";
 
 /// How far either way ResyncMFADevice looks for two consecutive codes: a device whose clock
 /// has drifted by up to ten minutes is found again.
@@ -32,11 +51,6 @@ const RESYNC_WINDOW_STEPS: i64 = 20;
 
 /// The issuer authenticator apps show beside the device's name.
 const ISSUER: &str = "oxiam";
-
-/// `arn:aws:iam::ACCOUNT:mfa/PATH/NAME`.
-fn serial_number(account_id: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account_id}:mfa{path}{name}")
-}
 
 fn invalid_code() -> ServiceError {
     ServiceError::new(
@@ -60,9 +74,10 @@ fn otpauth_uri(name: &str, account_id: &str, seed: &str) -> String {
 }
 
 /// A PNG of `text`'s QR code: black modules on white, with the standard four-module quiet
-/// zone, `scale` pixels per module, one bit per pixel.
-fn qr_png(text: &str, scale: usize) -> Vec<u8> {
-    let code = qrcode::QrCode::new(text.as_bytes()).expect("an otpauth URI fits in a QR code");
+/// zone, `scale` pixels per module, one bit per pixel; `None` if the text does not fit in
+/// a QR code.
+fn qr_png(text: &str, scale: usize) -> Option<Vec<u8>> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
     let width = code.width();
     let colors = code.to_colors();
     let quiet = 4;
@@ -88,7 +103,7 @@ fn qr_png(text: &str, scale: usize) -> Vec<u8> {
         .write_image_data(&pixels)
         .expect("the image data is exactly the header's size");
     writer.finish().expect("writing a PNG to memory cannot fail");
-    out
+    Some(out)
 }
 
 /// The first step `t` within `steps` at which `first` and `second` are the codes of `t` and
@@ -107,11 +122,7 @@ impl Oxiam {
             .ok()
             .and_then(|text| totp::from_base32(&text))
             .ok_or_else(|| {
-                ServiceError::new(
-                    oxiam_protocol::iam::errors::SERVICE_FAILURE,
-                    "The request processing has failed because of an unknown error, exception or failure.",
-                )
-                .with_cause(&format_args!("the seed of {} does not open", device.serial_number))
+                service_failure().with_cause(&format_args!("the seed of {} does not open", device.serial_number))
             })
     }
 
@@ -146,10 +157,23 @@ impl Oxiam {
         let path = input.path.as_deref().unwrap_or("/");
         let name = &input.virtual_mfa_device_name;
         let tags = crate::tags::pairs(input.tags)?;
-        let serial = serial_number(&caller.account_id, path, name);
+        let serial = ids::mfa_serial_number(&caller.account_id, path, name);
+        // Every operation that names the device takes a serial number of at most 256
+        // characters: a longer one would make a device nothing could enable or delete.
+        if serial.len() > MAX_SERIAL_LENGTH {
+            return Err(ServiceError::new(
+                oxiam_protocol::common_errors::VALIDATION_ERROR,
+                format!(
+                    "1 validation error detected: Value at 'virtualMFADeviceName' failed to satisfy constraint: the serial number it makes with the path, {serial}, must have length less than or equal to {MAX_SERIAL_LENGTH}"
+                ),
+            ));
+        }
         let mut seed = [0u8; totp::SEED_BYTES];
         getrandom::fill(&mut seed).expect("the operating system's random source failed");
         let seed = totp::base32(&seed);
+        // Made before anything is stored: a device is never kept without its QR code shown.
+        let qr = qr_png(&otpauth_uri(name, &caller.account_id, &seed), 6)
+            .ok_or_else(|| service_failure().with_cause(&"the otpauth URI does not fit in a QR code"))?;
         self.store
             .create_mfa_device(NewMfaDevice {
                 serial_number: &serial,
@@ -162,7 +186,6 @@ impl Oxiam {
             })
             .await
             .map_err(errors::store)?;
-        let qr = qr_png(&otpauth_uri(name, &caller.account_id, &seed), 6);
         Ok(CreateVirtualMFADeviceResponse {
             virtual_mfa_device: VirtualMFADevice {
                 serial_number: serial,
@@ -198,7 +221,7 @@ impl Oxiam {
         let current = totp::step_at(now);
         let first = consecutive(
             &seed,
-            current - ENABLE_WINDOW_STEPS..=current,
+            current - ENABLE_WINDOW_STEPS..=current + 1,
             &input.authentication_code1,
             &input.authentication_code2,
         )
@@ -239,10 +262,7 @@ impl Oxiam {
             .map_err(errors::store)?;
         match (user, &device.user) {
             (Some(user), Some((enabled_for, _))) if *enabled_for == user.0 => Ok((device, user)),
-            _ => Err(ServiceError::new(
-                iam_errors::NO_SUCH_ENTITY,
-                format!("MFA Device with serial number {serial} does not exist."),
-            )),
+            _ => Err(not_enabled(serial)),
         }
     }
 
@@ -252,7 +272,7 @@ impl Oxiam {
         input: ResyncMFADeviceRequest,
         now: i64,
     ) -> Result<(), ServiceError> {
-        let (device, _) = self
+        let (device, (user_id, _)) = self
             .enabled_device(caller, Some(&input.user_name), &input.serial_number)
             .await?;
         let seed = self.mfa_seed(&device)?;
@@ -266,7 +286,7 @@ impl Oxiam {
         .ok_or_else(invalid_code)?;
         let accepted = self
             .store
-            .accept_mfa_step(&device.serial_number, first + 1, Some(first + 1 - current))
+            .accept_mfa_step(&device.serial_number, &user_id, first + 1, Some(first + 1 - current))
             .await
             .map_err(errors::store)?;
         if accepted { Ok(()) } else { Err(invalid_code()) }
@@ -284,10 +304,7 @@ impl Oxiam {
             .deactivate_mfa_device(&caller.account_id, &device.serial_number, &user_id)
             .await
             .map_err(|e| match e {
-                StoreError::NotFound { .. } => ServiceError::new(
-                    iam_errors::NO_SUCH_ENTITY,
-                    format!("MFA Device with serial number {} does not exist.", input.serial_number),
-                ),
+                StoreError::NotFound { .. } => not_enabled(&input.serial_number),
                 e => errors::store(e),
             })
     }
@@ -427,7 +444,8 @@ impl Oxiam {
     /// Checks an MFA code that STS is given (GetSessionToken, AssumeRole) for the device
     /// `serial` enabled for `caller`, a user: the code of the current time step (after the
     /// device's drift) or of the one either side, not used before. Each accepted code is
-    /// spent. Any failure is AWS's one AccessDenied, whatever the reason.
+    /// spent; after [`ATTEMPTS_BEFORE_BLOCK`] codes without a good one the device takes
+    /// none for [`BLOCK_SECONDS`]. Any failure is AWS's AccessDenied, whatever the reason.
     pub(crate) async fn verify_mfa_code(
         &self,
         caller: &Principal,
@@ -437,32 +455,56 @@ impl Oxiam {
     ) -> Result<(), ServiceError> {
         let refused = |message: &str| ServiceError::new(oxiam_protocol::common_errors::ACCESS_DENIED, message);
         let PrincipalKind::User { user_id, .. } = &caller.kind else {
-            return Err(refused(
-                "MultiFactorAuthentication failed, unable to validate MFA code.",
-            ));
+            return Err(refused(UNABLE_TO_VALIDATE));
         };
         let device = match self.store.get_mfa_device(&caller.account_id, serial).await {
             Ok(device) if device.user.as_ref().is_some_and(|(id, _)| id == user_id) => device,
-            Ok(_) | Err(StoreError::NotFound { .. }) => {
-                return Err(refused(
-                    "MultiFactorAuthentication failed, unable to validate MFA code.",
-                ));
-            }
+            Ok(_) | Err(StoreError::NotFound { .. }) => return Err(refused(UNABLE_TO_VALIDATE)),
             Err(e) => return Err(errors::store(e)),
         };
-        let seed = self.mfa_seed(&device)?;
-        let current = totp::step_at(now) + device.drift_steps;
-        let invalid = || refused("MultiFactorAuthentication failed with invalid MFA one time pass code.");
-        let step = (current - 1..=current + 1)
-            .find(|&t| totp::is_code(&seed, t, code))
-            .ok_or_else(invalid)?;
-        let accepted = self
+        // Counted before the code is looked at, so that parallel guesses are counted too.
+        let may_try = self
             .store
-            .accept_mfa_step(&device.serial_number, step, None)
+            .reserve_mfa_attempt(&device.serial_number, user_id, now, ATTEMPTS_BEFORE_BLOCK)
             .await
             .map_err(errors::store)?;
-        if accepted { Ok(()) } else { Err(invalid()) }
+        if !may_try {
+            return Err(refused(INVALID_CODE).with_cause(&"the device is blocked after too many wrong codes"));
+        }
+        let seed = self.mfa_seed(&device)?;
+        let current = totp::step_at(now) + device.drift_steps;
+        let accepted = match (current - 1..=current + 1).find(|&t| totp::is_code(&seed, t, code)) {
+            Some(step) => self
+                .store
+                .accept_mfa_step(&device.serial_number, user_id, step, None)
+                .await
+                .map_err(errors::store)?,
+            None => false,
+        };
+        if accepted {
+            return Ok(());
+        }
+        self.store
+            .block_mfa_device_if_exhausted(&device.serial_number, now + BLOCK_SECONDS, ATTEMPTS_BEFORE_BLOCK)
+            .await
+            .map_err(errors::store)?;
+        Err(refused(INVALID_CODE))
     }
+}
+
+fn service_failure() -> ServiceError {
+    ServiceError::new(
+        iam_errors::SERVICE_FAILURE,
+        "The request processing has failed because of an unknown error, exception or failure.",
+    )
+}
+
+/// NoSuchEntity for a device that is not enabled for the user named (oxiam's wording).
+fn not_enabled(serial: &str) -> ServiceError {
+    ServiceError::new(
+        iam_errors::NO_SUCH_ENTITY,
+        format!("MFA Device with serial number {serial} does not exist."),
+    )
 }
 
 fn device_in_use() -> ServiceError {
@@ -477,7 +519,7 @@ mod tests {
     #[test]
     fn the_qr_code_scans_as_the_uri() {
         let uri = otpauth_uri("phone", "123456789012", "JBSWY3DPEHPK3PXP");
-        let png = qr_png(&uri, 6);
+        let png = qr_png(&uri, 6).unwrap();
         let mut decoder = png::Decoder::new(std::io::Cursor::new(&png));
         decoder.set_transformations(png::Transformations::EXPAND);
         let mut reader = decoder.read_info().unwrap();

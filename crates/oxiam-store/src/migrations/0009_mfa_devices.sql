@@ -1,7 +1,9 @@
 -- Virtual MFA devices, named by their serial number (their ARN): the TOTP seed, sealed like
 -- secret keys; the user a device is enabled for, if any; the latest time step whose code was
--- accepted (a code is good once: a replayed one is refused) and the clock drift found by a
--- resync, in steps. Conventions as in 0001.
+-- accepted (a code is good once: a replayed one is refused); the clock drift found by a
+-- resync, in steps; the codes tried since the last good one, and until when the device takes
+-- no more (guessing a 6-digit code must not be a matter of sending enough requests).
+-- Conventions as in 0001.
 
 CREATE TABLE mfa_devices (
     serial_number  TEXT PRIMARY KEY,
@@ -14,6 +16,8 @@ CREATE TABLE mfa_devices (
     enabled_at     BIGINT,
     last_step      BIGINT,
     drift_steps    BIGINT NOT NULL DEFAULT 0,
+    failed_attempts BIGINT NOT NULL DEFAULT 0,
+    blocked_until  BIGINT,
     UNIQUE (account_id, name)
 );
 CREATE INDEX mfa_devices_by_user ON mfa_devices (user_id);
