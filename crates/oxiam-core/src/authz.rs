@@ -549,9 +549,39 @@ impl Oxiam {
         if decision.allowed {
             return Ok(verdict);
         }
+        if verdict.outcome == Outcome::ImplicitDeny && self.users_may_change_their_password(principal, access).await? {
+            return Ok(Verdict::rule(
+                access,
+                Outcome::Allowed,
+                "the account's password policy lets users change their own password",
+            ));
+        }
         let shown = access.shown_as.as_deref().unwrap_or(&access.resource);
         let message = decision.denial_message(&arn, &access.action, shown).unwrap_or_default();
         self.refuse(verdict, ServiceError::new(common_errors::ACCESS_DENIED, message))
+    }
+}
+
+impl Oxiam {
+    /// Whether `access` is one that the account password policy's
+    /// `AllowUsersToChangePassword` grants every IAM user at the account level, where no
+    /// policy of theirs denies it: `iam:ChangePassword` on their own user and
+    /// `iam:GetAccountPasswordPolicy`.
+    async fn users_may_change_their_password(&self, principal: &Principal, access: &Access) -> Result<bool, Refusal> {
+        if !matches!(principal.kind, PrincipalKind::User { .. }) {
+            return Ok(false);
+        }
+        let own_password =
+            access.action.eq_ignore_ascii_case("iam:ChangePassword") && access.resource == principal.arn();
+        if !own_password && !access.action.eq_ignore_ascii_case("iam:GetAccountPasswordPolicy") {
+            return Ok(false);
+        }
+        let policy = self
+            .store
+            .password_policy(&principal.account_id)
+            .await
+            .map_err(crate::errors::store)?;
+        Ok(policy.is_some_and(|p| p.allow_change))
     }
 }
 

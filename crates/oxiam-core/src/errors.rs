@@ -69,6 +69,8 @@ fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::InstanceProfile => return Some(no_such_instance_profile(name)),
         Subject::OidcProvider => return Some(no_such_oidc_provider(name)),
         Subject::MfaDevice => return Some(no_such_mfa_device(name)),
+        Subject::LoginProfile => format!("Login Profile for User {name} cannot be found."),
+        Subject::PasswordPolicy => "The account policy with name PasswordPolicy cannot be found.".to_owned(),
         // The account is the caller's own: its absence is the server's fault.
         Subject::Account => return None,
     };
@@ -85,6 +87,7 @@ fn already_exists(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::InstanceProfile => format!("Instance Profile {name} already exists."),
         Subject::OidcProvider => format!("Provider with url https://{name} already exists."),
         Subject::MfaDevice => "MFADevice entity at the same path and name already exists.".to_owned(),
+        Subject::LoginProfile => format!("Login Profile for user {name} already exists."),
         // Generated ids that collide, or rows only the server creates: its fault.
         _ => return None,
     };
@@ -118,6 +121,7 @@ pub fn delete_conflict(dependent: oxiam_store::Dependent) -> ServiceError {
         Dependent::DefaultVersion => "Cannot delete the default version of a policy.",
         Dependent::InstanceProfileRoles => "Cannot delete entity, must remove roles from instance profile first.",
         Dependent::MfaDevices => "Cannot delete entity, must delete MFA device first.",
+        Dependent::LoginProfile => "Cannot delete entity, must delete login profile first.",
     };
     ServiceError::new(errors::DELETE_CONFLICT, message)
 }

@@ -14,6 +14,7 @@ mod documents;
 pub mod errors;
 pub mod iam;
 pub mod ids;
+pub mod passwords;
 mod principal;
 pub mod record;
 pub mod secrets;

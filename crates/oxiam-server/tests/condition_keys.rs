@@ -141,12 +141,19 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
 
 /// Served operations whose keys this table cannot test (its rows are signed requests of a
 /// user), and where they are tested instead.
-const TESTED_ON_THEIR_OWN: &[(&str, &str)] = &[(
-    "AssumeRoleWithWebIdentity",
-    "unsigned; tests/web_identity.rs decides with the token's claims as PROVIDER:aud and \
-     PROVIDER:sub (and :amr); provider-specific claims (accounts.google.com:oaud, GitHub's \
-     and Buildkite's own) and request tags are not carried (docs/differences.md)",
-)];
+const TESTED_ON_THEIR_OWN: &[(&str, &str)] = &[
+    (
+        "AssumeRoleWithWebIdentity",
+        "unsigned; tests/web_identity.rs decides with the token's claims as PROVIDER:aud and \
+         PROVIDER:sub (and :amr); provider-specific claims (accounts.google.com:oaud, GitHub's \
+         and Buildkite's own) and request tags are not carried (docs/differences.md)",
+    ),
+    (
+        "ChangePassword",
+        "acts on the caller's own user, not one the table sets up; tests/login_profiles.rs \
+         denies it on the caller's aws:ResourceTag and iam:ResourceTag",
+    ),
+];
 
 /// One key of one operation: the root sets up what the request acts on (`setup`), then the
 /// user sends `request`. In both, `{N}` is a fresh number and `{V}` the value under test;
@@ -208,6 +215,11 @@ fn user_requests() -> Vec<(&'static str, String)> {
         ("DeleteUser", "UserName=u{N}".into()),
         ("DeleteUserPermissionsBoundary", "UserName=u{N}".into()),
         ("DeleteUserPolicy", "UserName=u{N}&PolicyName=inline".into()),
+        // A password AWS's default policy takes; the others find no profile (404).
+        ("CreateLoginProfile", "UserName=u{N}&Password=Correct-Horse-1".into()),
+        ("GetLoginProfile", "UserName=u{N}".into()),
+        ("UpdateLoginProfile", "UserName=u{N}&PasswordResetRequired=true".into()),
+        ("DeleteLoginProfile", "UserName=u{N}".into()),
         // The MFA operations act on the user; the device named is none, so that an allowed
         // request answers NoSuchEntity (404), never a 403 of its own.
         ("DeactivateMFADevice", format!("UserName=u{{N}}&{NO_DEVICE}")),

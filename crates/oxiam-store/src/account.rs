@@ -173,7 +173,8 @@ impl Store {
                  policies, policy_versions, policy_tags, attachments, inline_policies, sessions, user_sessions, \
                  account_aliases, credential_reports, instance_profiles, instance_profile_roles, \
                  instance_profile_tags, oidc_providers, oidc_provider_client_ids, oidc_provider_thumbprints, \
-                 oidc_provider_tags, mfa_devices, mfa_device_tags IN EXCLUSIVE MODE",
+                 oidc_provider_tags, mfa_devices, mfa_device_tags, login_profiles, password_history, \
+                 password_policies IN EXCLUSIVE MODE",
             )
             .execute(&mut *tx)
             .await?;
@@ -207,6 +208,12 @@ impl Store {
                 owned("mfa_devices", "serial_number")
             ),
             "DELETE FROM mfa_devices WHERE account_id = $1".to_owned(),
+            format!(
+                "DELETE FROM password_history WHERE user_id IN ({})",
+                owned("users", "user_id")
+            ),
+            "DELETE FROM login_profiles WHERE account_id = $1".to_owned(),
+            "DELETE FROM password_policies WHERE account_id = $1".to_owned(),
             format!("DELETE FROM user_tags WHERE user_id IN ({})", owned("users", "user_id")),
             format!("DELETE FROM role_tags WHERE role_id IN ({})", owned("roles", "role_id")),
             format!(

@@ -565,6 +565,13 @@ pub(crate) async fn dependents(tx: &mut Tx, kind: EntityKind, id: &str) -> Resul
         }
     }
     if kind == EntityKind::User {
+        let (profiles,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_profiles WHERE user_id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+        if profiles > 0 {
+            return Ok(Some(Dependent::LoginProfile));
+        }
         let (devices,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mfa_devices WHERE user_id = $1")
             .bind(id)
             .fetch_one(&mut **tx)
@@ -609,4 +616,6 @@ pub enum Dependent {
     InstanceProfileRoles,
     /// A user still has an MFA device enabled, or a device is still enabled for a user.
     MfaDevices,
+    /// A user still has a login profile (a password).
+    LoginProfile,
 }

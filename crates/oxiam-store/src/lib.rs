@@ -11,6 +11,7 @@ mod cache;
 mod entities;
 mod groups;
 mod instance_profiles;
+mod login_profiles;
 mod mfa_devices;
 mod oidc_providers;
 mod policies;
@@ -26,6 +27,7 @@ pub use account::{AccountCounts, CredentialReportRow};
 pub use entities::{Dependent, EntityKind, EntityRef, InlinePolicy, NewBoundary, StoredPolicy};
 pub use groups::GroupRow;
 pub use instance_profiles::{InstanceProfileRow, NewInstanceProfile};
+pub use login_profiles::{LoginProfileRow, PasswordPolicyRow};
 pub use mfa_devices::{AssignmentFilter, MfaDeviceRow, NewMfaDevice};
 pub use oidc_providers::{NewOidcProvider, OidcProviderRow};
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
@@ -67,6 +69,10 @@ pub enum Subject {
     OidcProvider,
     /// A virtual MFA device; the name is its serial number (its name, for a `Conflict`).
     MfaDevice,
+    /// A user's login profile; the name is the user's name.
+    LoginProfile,
+    /// The account's password policy; the name is the account id.
+    PasswordPolicy,
     /// An account; the name is its id.
     Account,
 }
@@ -84,6 +90,8 @@ impl fmt::Display for Subject {
             Subject::InstanceProfile => f.write_str("instance profile"),
             Subject::OidcProvider => f.write_str("OpenID Connect provider"),
             Subject::MfaDevice => f.write_str("virtual MFA device"),
+            Subject::LoginProfile => f.write_str("login profile"),
+            Subject::PasswordPolicy => f.write_str("password policy"),
             Subject::Account => f.write_str("account"),
         }
     }

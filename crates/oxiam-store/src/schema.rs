@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("migrations/0007_instance_profiles.sql")),
     (8, include_str!("migrations/0008_oidc_providers.sql")),
     (9, include_str!("migrations/0009_mfa_devices.sql")),
+    (10, include_str!("migrations/0010_login_profiles.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

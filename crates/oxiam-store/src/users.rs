@@ -269,10 +269,12 @@ impl Store {
         if let Some(dependent) = crate::entities::dependents(&mut tx, EntityKind::User, &user_id).await? {
             return Err(StoreError::DeleteConflict(dependent));
         }
-        sqlx::query("DELETE FROM user_tags WHERE user_id = $1")
-            .bind(user_id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        for table in ["user_tags", "password_history"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE user_id = $1")))
+                .bind(user_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query("DELETE FROM users WHERE user_id = $1")
             .bind(user_id.as_str())
             .execute(&mut *tx)

@@ -205,6 +205,21 @@ impl Oxiam {
             .into_iter()
             .filter_map(|d| d.user.map(|(user_id, _)| user_id))
             .collect();
+        // The password columns: when each user's password was last set, and how long one
+        // lasts under the account's policy.
+        let passwords: std::collections::HashMap<String, i64> = self
+            .store
+            .login_profiles(account)
+            .await
+            .map_err(errors::store)?
+            .into_iter()
+            .collect();
+        let max_age_days = self
+            .store
+            .password_policy(account)
+            .await
+            .map_err(errors::store)?
+            .and_then(|p| p.max_age_days);
         let mut report = String::from(REPORT_HEADER);
         let mut root = vec![
             "<root_account>".to_owned(),
@@ -228,15 +243,19 @@ impl Oxiam {
                 .await
                 .map_err(errors::store)?;
             for (user, keys) in page.items {
+                let changed = passwords.get(&user.user_id).copied();
                 let mut row = vec![
                     user.name.clone(),
                     ids::user_arn(account, &user.path, &user.name),
                     report_time(user.created_at),
-                    // No login profiles yet: no password to report on.
-                    "false".to_owned(),
-                    "N/A".to_owned(),
-                    "N/A".to_owned(),
-                    "N/A".to_owned(),
+                    changed.is_some().to_string(),
+                    // oxiam has no console: a password is never used to sign in.
+                    changed.map_or("N/A", |_| "no_information").to_owned(),
+                    changed.map_or_else(|| "N/A".to_owned(), report_time),
+                    match (changed, max_age_days) {
+                        (Some(at), Some(days)) if days > 0 => report_time(at + days * 86_400),
+                        _ => "N/A".to_owned(),
+                    },
                     with_mfa.contains(&user.user_id).to_string(),
                 ];
                 row.extend(key_columns(&keys));

@@ -8,6 +8,7 @@ mod authorization_details;
 mod boundaries;
 mod groups;
 mod instance_profiles;
+mod login_profiles;
 mod mfa_devices;
 mod oidc_providers;
 mod policies;
@@ -40,10 +41,12 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::AttachGroupPolicy,
     Operation::AttachRolePolicy,
     Operation::AttachUserPolicy,
+    Operation::ChangePassword,
     Operation::CreateAccessKey,
     Operation::CreateAccountAlias,
     Operation::CreateGroup,
     Operation::CreateInstanceProfile,
+    Operation::CreateLoginProfile,
     Operation::CreateOpenIDConnectProvider,
     Operation::CreatePolicy,
     Operation::CreatePolicyVersion,
@@ -53,9 +56,11 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DeactivateMFADevice,
     Operation::DeleteAccessKey,
     Operation::DeleteAccountAlias,
+    Operation::DeleteAccountPasswordPolicy,
     Operation::DeleteGroup,
     Operation::DeleteGroupPolicy,
     Operation::DeleteInstanceProfile,
+    Operation::DeleteLoginProfile,
     Operation::DeleteOpenIDConnectProvider,
     Operation::DeletePolicy,
     Operation::DeletePolicyVersion,
@@ -73,6 +78,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GenerateCredentialReport,
     Operation::GetAccessKeyLastUsed,
     Operation::GetAccountAuthorizationDetails,
+    Operation::GetAccountPasswordPolicy,
     Operation::GetAccountSummary,
     Operation::GetContextKeysForCustomPolicy,
     Operation::GetContextKeysForPrincipalPolicy,
@@ -80,6 +86,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetGroup,
     Operation::GetGroupPolicy,
     Operation::GetInstanceProfile,
+    Operation::GetLoginProfile,
     Operation::GetMFADevice,
     Operation::GetOpenIDConnectProvider,
     Operation::GetPolicy,
@@ -139,8 +146,10 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::UntagRole,
     Operation::UntagUser,
     Operation::UpdateAccessKey,
+    Operation::UpdateAccountPasswordPolicy,
     Operation::UpdateAssumeRolePolicy,
     Operation::UpdateGroup,
+    Operation::UpdateLoginProfile,
     Operation::UpdateOpenIDConnectProviderThumbprint,
     Operation::UpdateRole,
     Operation::UpdateRoleDescription,
@@ -264,6 +273,27 @@ impl Oxiam {
                 )
                 .await
                 .map(|()| S::UntagOpenIDConnectProvider)?,
+            // login profiles and the password policy
+            R::CreateLoginProfile(i) => S::CreateLoginProfile(self.create_login_profile(caller, i, now).await?),
+            R::GetLoginProfile(i) => S::GetLoginProfile(self.get_login_profile(caller, i).await?),
+            R::UpdateLoginProfile(i) => self
+                .update_login_profile(caller, i, now)
+                .await
+                .map(|()| S::UpdateLoginProfile)?,
+            R::DeleteLoginProfile(i) => self
+                .delete_login_profile(caller, i)
+                .await
+                .map(|()| S::DeleteLoginProfile)?,
+            R::ChangePassword(i) => self.change_password(caller, i, now).await.map(|()| S::ChangePassword)?,
+            R::UpdateAccountPasswordPolicy(i) => self
+                .update_password_policy(caller, i)
+                .await
+                .map(|()| S::UpdateAccountPasswordPolicy)?,
+            R::GetAccountPasswordPolicy => S::GetAccountPasswordPolicy(self.get_password_policy(caller).await?),
+            R::DeleteAccountPasswordPolicy => self
+                .delete_password_policy(caller)
+                .await
+                .map(|()| S::DeleteAccountPasswordPolicy)?,
             // virtual MFA devices
             R::CreateVirtualMFADevice(i) => {
                 S::CreateVirtualMFADevice(self.create_virtual_mfa_device(caller, i, now).await?)
