@@ -549,7 +549,11 @@ impl Oxiam {
         if decision.allowed {
             return Ok(verdict);
         }
-        if verdict.outcome == Outcome::ImplicitDeny && self.users_may_change_their_password(principal, access).await? {
+        // The account's grant stands in for a missing Allow, never for a boundary's.
+        if verdict.outcome == Outcome::ImplicitDeny
+            && policies.boundary.is_none()
+            && self.users_may_change_their_password(principal, access).await?
+        {
             return Ok(Verdict::rule(
                 access,
                 Outcome::Allowed,
@@ -566,7 +570,8 @@ impl Oxiam {
     /// Whether `access` is one that the account password policy's
     /// `AllowUsersToChangePassword` grants every IAM user at the account level, where no
     /// policy of theirs denies it: `iam:ChangePassword` on their own user and
-    /// `iam:GetAccountPasswordPolicy`.
+    /// `iam:GetAccountPasswordPolicy`. (A user with a permissions boundary gets the grant
+    /// only through the boundary: AWS documents no interplay, and this one fails closed.)
     async fn users_may_change_their_password(&self, principal: &Principal, access: &Access) -> Result<bool, Refusal> {
         if !matches!(principal.kind, PrincipalKind::User { .. }) {
             return Ok(false);

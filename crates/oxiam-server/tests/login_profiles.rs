@@ -10,8 +10,90 @@ use common::{ACCOUNT, TestServer, code, message};
 
 on_both_backends!(
     passwords_follow_the_account_policy,
-    change_password_is_decided_on_the_callers_own_tags
+    change_password_is_decided_on_the_callers_own_tags,
+    change_password_resists_guessing_and_races,
 );
+
+/// ChangePassword counts wrong old passwords, before looking at them: after five (sent at
+/// once) the right one is refused too. Changes racing with the same old password: one
+/// wins, none overwrites it unseen. A permissions boundary is not bypassed by the
+/// account's AllowUsersToChangePassword.
+async fn change_password_resists_guessing_and_races(s: &TestServer) {
+    let root = s.root_iam();
+    root.update_account_password_policy()
+        .minimum_password_length(8)
+        .allow_users_to_change_password(true)
+        .send()
+        .await
+        .unwrap();
+    let mut clients = Vec::new();
+    for name in ["guessed", "raced"] {
+        let (key, secret) = s.user_with_inline_policy(name, None).await;
+        root.create_login_profile()
+            .user_name(name)
+            .password("Correct-Horse-1")
+            .send()
+            .await
+            .unwrap();
+        clients.push(s.iam_as(&key, &secret, "us-east-1"));
+    }
+    let (guessed, raced) = (&clients[0], &clients[1]);
+    let guesses: Vec<_> = (0..5)
+        .map(|i| {
+            guessed
+                .change_password()
+                .old_password(format!("Wrong-Guess-{i}"))
+                .new_password("Another-Horse-2")
+                .send()
+        })
+        .collect();
+    for guess in futures_util::future::join_all(guesses).await {
+        assert_eq!(code(&guess.unwrap_err()), "AccessDenied");
+    }
+    let blocked = guessed
+        .change_password()
+        .old_password("Correct-Horse-1")
+        .new_password("Another-Horse-2")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&blocked), "AccessDenied", "the right old password, while blocked");
+
+    let changes: Vec<_> = (0..4)
+        .map(|i| {
+            raced
+                .change_password()
+                .old_password("Correct-Horse-1")
+                .new_password(format!("Racing-Horse-{i}"))
+                .send()
+        })
+        .collect();
+    let won = futures_util::future::join_all(changes)
+        .await
+        .into_iter()
+        .filter(Result::is_ok)
+        .count();
+    assert_eq!(won, 1, "one change wins the race");
+
+    // A boundary that allows nothing of the kind.
+    let boundary = root
+        .create_policy()
+        .policy_name("only-s3")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap();
+    root.put_user_permissions_boundary()
+        .user_name("raced")
+        .permissions_boundary(boundary.arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let bounded = raced.get_account_password_policy().send().await.unwrap_err();
+    assert_eq!(code(&bounded), "AccessDenied");
+}
 
 /// ChangePassword acts on the caller's own user: a Deny on that user's tags (either key)
 /// refuses it to the tagged user only.

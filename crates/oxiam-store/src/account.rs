@@ -159,7 +159,7 @@ impl Store {
 
 impl Store {
     /// Wipes the account back to what a new database holds (`oxiam serve --test-mode`'s
-    /// reset): its users, groups, roles, instance profiles, OIDC providers, MFA devices, customer managed policies and everything that hangs
+    /// reset): its users (with their login profiles), the password policy, groups, roles, instance profiles, OIDC providers, MFA devices, customer managed policies and everything that hangs
     /// off them, sessions, the alias and the credential report go; the account stays, with
     /// its root's keys (only `keep_root_key` if given), which forget their last use. One
     /// transaction, which also moves the policy epoch so that no cached decision survives.

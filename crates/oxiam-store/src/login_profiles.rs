@@ -6,8 +6,8 @@ use crate::{EntityKind, Store, StoreError, Subject};
 
 const PROFILE: Subject = Subject::LoginProfile;
 
-/// A login profile as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A login profile as stored. (Its `Debug` leaves the hash out.)
+#[derive(Clone, PartialEq, Eq)]
 pub struct LoginProfileRow {
     /// The user's id.
     pub user_id: String,
@@ -20,6 +20,20 @@ pub struct LoginProfileRow {
     /// The password's argon2id hash (PHC string).
     pub password_hash: String,
 }
+
+impl std::fmt::Debug for LoginProfileRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginProfileRow")
+            .field("user_id", &self.user_id)
+            .field("created_at", &self.created_at)
+            .field("changed_at", &self.changed_at)
+            .field("reset_required", &self.reset_required)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The most earlier passwords kept per user: PasswordReusePrevention's largest value.
+const HISTORY_KEPT: i64 = 24;
 
 /// The account's password policy as stored; `None` members were not set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,11 +60,22 @@ pub struct PasswordPolicyRow {
 
 type Tx = crate::write::WriteTx;
 
-async fn record_history(tx: &mut Tx, user_id: &str, at: i64, hash: &str) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO password_history (user_id, changed_at, password_hash) VALUES ($1, $2, $3)")
+/// Adds a password to the user's history, numbered after the last (two set in one second
+/// still have an order), and forgets what falls out of the newest [`HISTORY_KEPT`].
+async fn record_history(tx: &mut Tx, user_id: &str, hash: &str) -> Result<(), StoreError> {
+    let (last,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM password_history WHERE user_id = $1")
         .bind(user_id)
-        .bind(at)
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO password_history (user_id, seq, password_hash) VALUES ($1, $2, $3)")
+        .bind(user_id)
+        .bind(last + 1)
         .bind(hash)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM password_history WHERE user_id = $1 AND seq <= $2")
+        .bind(user_id)
+        .bind(last + 1 - HISTORY_KEPT)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -80,7 +105,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(PROFILE, user_name))?;
-        record_history(&mut tx, user_id, profile.changed_at, &profile.password_hash).await?;
+        record_history(&mut tx, user_id, &profile.password_hash).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -107,19 +132,20 @@ impl Store {
     /// The hashes of the user's passwords, newest first, at most `count` (the current one
     /// included).
     pub async fn recent_password_hashes(&self, user_id: &str, count: i64) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY changed_at DESC LIMIT $2",
-        )
-        .bind(user_id)
-        .bind(count)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY seq DESC LIMIT $2")
+                .bind(user_id)
+                .bind(count)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.into_iter().map(|(h,)| h).collect())
     }
 
     /// Sets a new password (`Some((hash, at))`) and/or the reset flag of an existing
     /// profile; `NotFound` if the user has none. With `expected_hash`, only if the password
-    /// is still that one (ChangePassword: the old password was checked against it).
+    /// is still that one (ChangePassword checked the old password against it): `Conflict`
+    /// otherwise. One conditional UPDATE decides, so a change racing another (or an
+    /// administrator's reset) cannot overwrite it unseen.
     pub async fn update_login_profile(
         &self,
         (user_id, user_name): (&str, &str),
@@ -128,35 +154,91 @@ impl Store {
         expected_hash: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let current: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM login_profiles WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some((current,)) = current else {
-            return Err(StoreError::not_found(PROFILE, user_name));
+        let (hash, at) = password.map_or((None, None), |(h, at)| (Some(h), Some(at)));
+        let guard = if expected_hash.is_some() {
+            " AND password_hash = $5"
+        } else {
+            ""
         };
-        if expected_hash.is_some_and(|h| h != current) {
-            return Err(StoreError::Conflict {
-                subject: PROFILE,
-                name: user_name.to_owned(),
+        let sql = format!(
+            "UPDATE login_profiles SET password_hash = COALESCE($2, password_hash), \
+             changed_at = COALESCE($3, changed_at), reset_required = COALESCE($4, reset_required) \
+             WHERE user_id = $1{guard}"
+        );
+        let mut update = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .bind(hash)
+            .bind(at)
+            .bind(reset_required.map(i64::from));
+        if let Some(expected) = expected_hash {
+            update = update.bind(expected);
+        }
+        if update.execute(&mut *tx).await?.rows_affected() == 0 {
+            let exists: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM login_profiles WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match exists {
+                Some(_) => StoreError::Conflict {
+                    subject: PROFILE,
+                    name: user_name.to_owned(),
+                },
+                None => StoreError::not_found(PROFILE, user_name),
             });
         }
-        if let Some((hash, at)) = password {
-            sqlx::query("UPDATE login_profiles SET password_hash = $2, changed_at = $3 WHERE user_id = $1")
-                .bind(user_id)
-                .bind(hash)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            record_history(&mut tx, user_id, at, hash).await?;
+        if let Some(hash) = hash {
+            record_history(&mut tx, user_id, hash).await?;
         }
-        if let Some(reset) = reset_required {
-            sqlx::query("UPDATE login_profiles SET reset_required = $2 WHERE user_id = $1")
-                .bind(user_id)
-                .bind(i64::from(reset))
-                .execute(&mut *tx)
-                .await?;
-        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Counts one more old password ChangePassword is given for `user_id`, unless the
+    /// profile is blocked at `now` or `max_attempts` were given since the last right one:
+    /// `false` then, and the password must not be looked at. One conditional UPDATE, so
+    /// parallel guesses are all counted.
+    pub async fn reserve_password_attempt(
+        &self,
+        user_id: &str,
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE login_profiles SET failed_attempts = failed_attempts + 1 WHERE user_id = $1 \
+             AND (blocked_until IS NULL OR blocked_until <= $2) AND failed_attempts < $3",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(max_attempts)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// After a right old password: the count starts again. After a wrong one: the profile is
+    /// blocked until `until` once `max_attempts` were given.
+    pub async fn settle_password_attempt(
+        &self,
+        user_id: &str,
+        right: bool,
+        until: i64,
+        max_attempts: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let query = if right {
+            sqlx::query("UPDATE login_profiles SET failed_attempts = 0 WHERE user_id = $1").bind(user_id)
+        } else {
+            sqlx::query(
+                "UPDATE login_profiles SET blocked_until = $2, failed_attempts = 0 \
+                 WHERE user_id = $1 AND failed_attempts >= $3",
+            )
+            .bind(user_id)
+            .bind(until)
+            .bind(max_attempts)
+        };
+        query.execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -208,8 +290,8 @@ impl Store {
         }))
     }
 
-    /// Replaces the account's password policy whole, and moves the policy epoch (it decides
-    /// whether users may change their own password).
+    /// Replaces the account's password policy whole. (Whether users may change their own
+    /// password is read from it on each such request: nothing compiled depends on it.)
     pub async fn set_password_policy(&self, account_id: &str, policy: &PasswordPolicyRow) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM password_policies WHERE account_id = $1")
@@ -233,7 +315,6 @@ impl Store {
         .bind(policy.hard_expiry.map(i64::from))
         .execute(&mut *tx)
         .await?;
-        crate::entities::bump_policy_epoch(&mut tx, account_id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -248,7 +329,6 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found(Subject::PasswordPolicy, account_id));
         }
-        crate::entities::bump_policy_epoch(&mut tx, account_id).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -24,6 +24,40 @@ const DEFAULT_MINIMUM_LENGTH: i64 = 6;
 /// What AWS answers for a password that was used before (PasswordReusePrevention).
 const REUSED: &str = "Password does not conform to the account password policy.";
 
+/// Wrong old passwords ChangePassword takes before the profile takes none for
+/// [`BLOCK_SECONDS`]: with a user's access keys, one must not find its password by asking.
+const ATTEMPTS_BEFORE_BLOCK: i64 = 5;
+
+/// How long a profile whose password was guessed at takes no old password.
+const BLOCK_SECONDS: i64 = 300;
+
+/// Password hashes computed at once: each is ~20 ms of a core and 19 MiB, so they run off
+/// the request threads, one per core at most, and a flood of password requests waits its
+/// turn instead of stalling every other request.
+fn hashing() -> &'static tokio::sync::Semaphore {
+    static HASHING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    HASHING.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
+/// Runs `work` (hashing or verifying passwords) on a blocking thread, under [`hashing`].
+async fn off_the_request_threads<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ServiceError> {
+    let _permit = hashing().acquire().await.map_err(|e| service_failure(&e))?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| service_failure(&e))
+}
+
+fn service_failure(cause: &dyn std::fmt::Display) -> ServiceError {
+    ServiceError::new(
+        iam_errors::SERVICE_FAILURE,
+        "The request processing has failed because of an unknown error, exception or failure.",
+    )
+    .with_cause(cause)
+}
+
 fn violation(message: impl Into<String>) -> ServiceError {
     ServiceError::new(iam_errors::PASSWORD_POLICY_VIOLATION, message.into())
 }
@@ -54,7 +88,12 @@ impl Oxiam {
                 Ok((user.user_id, user.name))
             }
             (None, PrincipalKind::User { user_id, name, .. }) => Ok((user_id.clone(), name.clone())),
-            (None, _) => Err(errors::user_name_required()),
+            (None, PrincipalKind::AssumedRole { .. }) => Err(errors::user_name_required()),
+            // Only an AssumeRoot session may name no user as the root (not served).
+            (None, PrincipalKind::Root) => Err(ServiceError::new(
+                common_errors::VALIDATION_ERROR,
+                "1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null",
+            )),
         }
     }
 
@@ -63,7 +102,7 @@ impl Oxiam {
     async fn acceptable_password(
         &self,
         caller: &Principal,
-        user_id: Option<&str>,
+        user_id: &str,
         password: &str,
     ) -> Result<String, ServiceError> {
         let policy = self
@@ -74,17 +113,21 @@ impl Oxiam {
         if let Some(message) = passwords::violation(policy.as_ref(), password) {
             return Err(violation(message));
         }
-        if let (Some(user_id), Some(remembered)) = (user_id, policy.as_ref().and_then(|p| p.reuse_prevention)) {
-            let earlier = self
+        let earlier = match policy.as_ref().and_then(|p| p.reuse_prevention) {
+            Some(remembered) => self
                 .store
                 .recent_password_hashes(user_id, remembered)
                 .await
-                .map_err(errors::store)?;
-            if earlier.iter().any(|phc| passwords::verify(password, phc)) {
-                return Err(violation(REUSED));
-            }
-        }
-        Ok(passwords::hash(password))
+                .map_err(errors::store)?,
+            None => Vec::new(),
+        };
+        let password = password.to_owned();
+        let hashed = off_the_request_threads(move || {
+            let reused = earlier.iter().any(|phc| passwords::verify(&password, phc));
+            (!reused).then(|| passwords::hash(&password))
+        })
+        .await?;
+        hashed.ok_or_else(|| violation(REUSED))
     }
 
     pub(super) async fn create_login_profile(
@@ -99,13 +142,24 @@ impl Oxiam {
             ));
         }
         let (user_id, user_name) = self.password_user(caller, input.user_name.as_deref()).await?;
+        // A user with a profile already is told so before any hashing.
+        match self.store.get_login_profile(&user_id, &user_name).await {
+            Ok(_) => {
+                return Err(errors::store(oxiam_store::StoreError::Conflict {
+                    subject: oxiam_store::Subject::LoginProfile,
+                    name: user_name,
+                }));
+            }
+            Err(StoreError::NotFound { .. }) => {}
+            Err(e) => return Err(errors::store(e)),
+        }
         let Some(password) = input.password else {
             return Err(ServiceError::new(
                 common_errors::VALIDATION_ERROR,
                 "1 validation error detected: Value null at 'password' failed to satisfy constraint: Member must not be null",
             ));
         };
-        let password_hash = self.acceptable_password(caller, Some(&user_id), &password.0).await?;
+        let password_hash = self.acceptable_password(caller, &user_id, &password.0).await?;
         let row = LoginProfileRow {
             user_id: user_id.clone(),
             created_at: now,
@@ -156,7 +210,7 @@ impl Oxiam {
             .await
             .map_err(errors::store)?;
         let hash = match &input.password {
-            Some(password) => Some(self.acceptable_password(caller, Some(&user_id), &password.0).await?),
+            Some(password) => Some(self.acceptable_password(caller, &user_id, &password.0).await?),
             None => None,
         };
         self.store
@@ -201,15 +255,31 @@ impl Oxiam {
             .get_login_profile(user_id, name)
             .await
             .map_err(errors::store)?;
-        if !passwords::verify(&input.old_password.0, &current.password_hash) {
-            return Err(ServiceError::new(
+        let wrong_old = || {
+            ServiceError::new(
                 common_errors::ACCESS_DENIED,
                 "The old password is not the user's current password.",
-            ));
+            )
+        };
+        // Counted before the old password is looked at, so that parallel guesses count too.
+        let may_try = self
+            .store
+            .reserve_password_attempt(user_id, now, ATTEMPTS_BEFORE_BLOCK)
+            .await
+            .map_err(errors::store)?;
+        if !may_try {
+            return Err(wrong_old().with_cause(&"the login profile is blocked after too many wrong old passwords"));
         }
-        let hash = self
-            .acceptable_password(caller, Some(user_id), &input.new_password.0)
-            .await?;
+        let (old, phc) = (input.old_password.0.clone(), current.password_hash.clone());
+        let right = off_the_request_threads(move || passwords::verify(&old, &phc)).await?;
+        self.store
+            .settle_password_attempt(user_id, right, now + BLOCK_SECONDS, ATTEMPTS_BEFORE_BLOCK)
+            .await
+            .map_err(errors::store)?;
+        if !right {
+            return Err(wrong_old());
+        }
+        let hash = self.acceptable_password(caller, user_id, &input.new_password.0).await?;
         self.store
             .update_login_profile(
                 (user_id, name),
