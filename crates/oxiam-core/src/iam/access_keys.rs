@@ -9,7 +9,8 @@ use oxiam_protocol::{Sensitive, ServiceError, Timestamp};
 use oxiam_store::{AccessKeyRow, StoreError};
 
 use super::page_size;
-use crate::{ACCESS_KEYS_PER_USER, Oxiam, Principal, PrincipalKind, errors, ids};
+use super::users::UserOrRoot;
+use crate::{ACCESS_KEYS_PER_USER, Oxiam, Principal, errors, ids};
 
 /// Whose keys a request is about: a named user, else the caller (a user, or the root).
 struct KeyOwner {
@@ -25,28 +26,16 @@ fn status_of(stored: &str) -> StatusType {
 
 impl Oxiam {
     async fn key_owner(&self, caller: &Principal, user_name: Option<&str>) -> Result<KeyOwner, ServiceError> {
-        match (user_name, &caller.kind) {
-            (Some(name), _) => {
-                let user = self
-                    .store
-                    .get_user(&caller.account_id, name)
-                    .await
-                    .map_err(errors::store)?;
-                Ok(KeyOwner {
-                    user_id: Some(user.user_id),
-                    user_name: user.name,
-                })
-            }
-            (None, PrincipalKind::User { user_id, name, .. }) => Ok(KeyOwner {
-                user_id: Some(user_id.clone()),
-                user_name: name.clone(),
-            }),
-            (None, PrincipalKind::AssumedRole { .. }) => Err(errors::user_name_required()),
-            (None, PrincipalKind::Root) => Ok(KeyOwner {
+        Ok(match self.user_or_caller(caller, user_name).await? {
+            UserOrRoot::User(user_id, user_name) => KeyOwner {
+                user_id: Some(user_id),
+                user_name,
+            },
+            UserOrRoot::Root => KeyOwner {
                 user_id: None,
                 user_name: String::new(),
-            }),
-        }
+            },
+        })
     }
 
     pub(super) async fn create_access_key(

@@ -16,6 +16,7 @@ use oxiam_protocol::iam::{
 use oxiam_protocol::{ServiceError, Timestamp, common_errors};
 use oxiam_store::{LoginProfileRow, PasswordPolicyRow, StoreError};
 
+use super::users::UserOrRoot;
 use crate::{Oxiam, Principal, PrincipalKind, errors, passwords};
 
 /// The policy's minimum length when UpdateAccountPasswordPolicy gives none.
@@ -72,25 +73,16 @@ fn profile_of(user_name: String, row: &LoginProfileRow) -> LoginProfile {
 }
 
 impl Oxiam {
-    /// The user a request names, else the calling user: `(user_id, name)`.
+    /// The user a request names, else the calling user: `(user_id, name)`. (Only an
+    /// AssumeRoot session, not served, may name no user as the root.)
     async fn password_user(
         &self,
         caller: &Principal,
         user_name: Option<&str>,
     ) -> Result<(String, String), ServiceError> {
-        match (user_name, &caller.kind) {
-            (Some(name), _) => {
-                let user = self
-                    .store
-                    .get_user(&caller.account_id, name)
-                    .await
-                    .map_err(errors::store)?;
-                Ok((user.user_id, user.name))
-            }
-            (None, PrincipalKind::User { user_id, name, .. }) => Ok((user_id.clone(), name.clone())),
-            (None, PrincipalKind::AssumedRole { .. }) => Err(errors::user_name_required()),
-            // Only an AssumeRoot session may name no user as the root (not served).
-            (None, PrincipalKind::Root) => Err(ServiceError::new(
+        match self.user_or_caller(caller, user_name).await? {
+            UserOrRoot::User(id, name) => Ok((id, name)),
+            UserOrRoot::Root => Err(ServiceError::new(
                 common_errors::VALIDATION_ERROR,
                 "1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null",
             )),

@@ -16,6 +16,7 @@ use oxiam_protocol::iam::{
 use oxiam_protocol::{ServiceError, Timestamp};
 use oxiam_store::{AssignmentFilter, MfaDeviceRow, NewMfaDevice, StoreError};
 
+use super::users::UserOrRoot;
 use super::{page, page_size, tag_page};
 use crate::{Oxiam, Principal, PrincipalKind, errors, ids, totp};
 
@@ -133,19 +134,10 @@ impl Oxiam {
         caller: &Principal,
         user_name: Option<&str>,
     ) -> Result<Option<(String, String)>, ServiceError> {
-        match (user_name, &caller.kind) {
-            (Some(name), _) => {
-                let user = self
-                    .store
-                    .get_user(&caller.account_id, name)
-                    .await
-                    .map_err(errors::store)?;
-                Ok(Some((user.user_id, user.name)))
-            }
-            (None, PrincipalKind::User { user_id, name, .. }) => Ok(Some((user_id.clone(), name.clone()))),
-            (None, PrincipalKind::AssumedRole { .. }) => Err(errors::user_name_required()),
-            (None, PrincipalKind::Root) => Ok(None),
-        }
+        Ok(match self.user_or_caller(caller, user_name).await? {
+            UserOrRoot::User(id, name) => Some((id, name)),
+            UserOrRoot::Root => None,
+        })
     }
 
     pub(super) async fn create_virtual_mfa_device(

@@ -27,7 +27,38 @@ pub(crate) fn user_of(row: &UserRow, with_tags: bool) -> User {
     }
 }
 
+/// Whom an operation "on the user named, else on the caller" acts on (ListAccessKeys,
+/// ListMFADevices, GetLoginProfile, …): each operation decides what the root means.
+pub(super) enum UserOrRoot {
+    /// An IAM user: `(user_id, name)`.
+    User(String, String),
+    /// The account root, naming no user.
+    Root,
+}
+
 impl Oxiam {
+    /// The user a request names, else the calling user (or the root); a role session,
+    /// which is no user, must name one.
+    pub(super) async fn user_or_caller(
+        &self,
+        caller: &Principal,
+        user_name: Option<&str>,
+    ) -> Result<UserOrRoot, ServiceError> {
+        match (user_name, &caller.kind) {
+            (Some(name), _) => {
+                let user = self
+                    .store
+                    .get_user(&caller.account_id, name)
+                    .await
+                    .map_err(errors::store)?;
+                Ok(UserOrRoot::User(user.user_id, user.name))
+            }
+            (None, PrincipalKind::User { user_id, name, .. }) => Ok(UserOrRoot::User(user_id.clone(), name.clone())),
+            (None, PrincipalKind::AssumedRole { .. }) => Err(errors::user_name_required()),
+            (None, PrincipalKind::Root) => Ok(UserOrRoot::Root),
+        }
+    }
+
     pub(super) async fn create_user(
         &self,
         caller: &Principal,
