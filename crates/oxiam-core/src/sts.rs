@@ -150,7 +150,7 @@ impl Oxiam {
                 .map(|()| Some(now)),
             _ => Err(ServiceError::new(
                 common_errors::ACCESS_DENIED,
-                "MultiFactorAuthentication failed, unable to validate MFA code.",
+                crate::iam::MFA_UNABLE_TO_VALIDATE,
             )),
         }
     }

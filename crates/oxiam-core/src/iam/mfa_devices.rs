@@ -43,8 +43,9 @@ const MAX_SERIAL_LENGTH: usize = 256;
 /// STS's answer to a code that is not the device's, spent, or not tried.
 const INVALID_CODE: &str = "MultiFactorAuthentication failed with invalid MFA one time pass code.";
 
-/// STS's answer to a serial number that is not the caller's device.
-const UNABLE_TO_VALIDATE: &str = "MultiFactorAuthentication failed, unable to validate MFA code.";
+/// STS's answer to a serial number that is not the caller's device (or to a request that
+/// gives only one of SerialNumber and TokenCode).
+pub(crate) const UNABLE_TO_VALIDATE: &str = "MultiFactorAuthentication failed, unable to validate MFA code.";
 
 /// How far either way ResyncMFADevice looks for two consecutive codes: a device whose clock
 /// has drifted by up to ten minutes is found again.

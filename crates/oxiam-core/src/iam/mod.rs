@@ -27,6 +27,7 @@ use oxiam_store::{EntityKind, TagOwner};
 
 use crate::{Oxiam, Principal, errors};
 
+pub(crate) use mfa_devices::UNABLE_TO_VALIDATE as MFA_UNABLE_TO_VALIDATE;
 pub(crate) use oidc_providers::provider_arn as oidc_provider_arn;
 
 /// `MaxItems` when a request gives none, as in AWS.
