@@ -779,8 +779,9 @@ impl S3 for Store {
         &self,
         req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
-        if let CopySource::Bucket { bucket, .. } = &req.input.copy_source {
+        if let CopySource::Bucket { bucket, key, .. } = &req.input.copy_source {
             self.existing(bucket).await?;
+            self.no_folder(bucket, key)?;
         }
         self.existing(&req.input.bucket).await?;
         self.fs.upload_part_copy(req).await.map_err(with_aws_message)

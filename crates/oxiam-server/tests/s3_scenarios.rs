@@ -812,6 +812,24 @@ async fn keys_the_object_store_cannot_keep_are_refused_whole() {
         .await
         .unwrap_err();
     assert_eq!(s3_code(&copy), "NoSuchKey");
+    let upload = root
+        .create_multipart_upload()
+        .bucket("test")
+        .key("assembled")
+        .send()
+        .await
+        .unwrap();
+    let part_copy = root
+        .upload_part_copy()
+        .bucket("test")
+        .key("assembled")
+        .upload_id(upload.upload_id().unwrap())
+        .part_number(1)
+        .copy_source("test/dir")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&part_copy), "NoSuchKey");
     // The object under the folder is untouched.
     let got = root.get_object().bucket("test").key("dir/file").send().await.unwrap();
     assert_eq!(&got.body.collect().await.unwrap().into_bytes()[..], b"x");
