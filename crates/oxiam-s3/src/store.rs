@@ -717,11 +717,13 @@ impl S3 for Store {
     async fn list_objects(&self, mut req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
         self.existing(&req.input.bucket).await?;
         no_empty_delimiter(&mut req.input.delimiter);
+        let asked_max = at_most_a_page(&mut req.input.max_keys)?;
         let asked = Asked::of(&req, &req.input.bucket);
         let marker = req.input.marker.clone();
         let url = wants_url_encoding(req.input.encoding_type.as_ref());
         let mut response = self.fs.list_objects(req).await.map_err(with_aws_message)?;
         let out = &mut response.output;
+        out.max_keys = Some(asked_max);
         self.with_etags(&asked, &mut out.contents).await;
         out.marker = marker;
         // S3 gives NextMarker only with a delimiter; without one clients resume after the
@@ -746,10 +748,12 @@ impl S3 for Store {
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         self.existing(&req.input.bucket).await?;
         no_empty_delimiter(&mut req.input.delimiter);
+        let asked_max = at_most_a_page(&mut req.input.max_keys)?;
         let asked = Asked::of(&req, &req.input.bucket);
         let url = wants_url_encoding(req.input.encoding_type.as_ref());
         let mut response = self.fs.list_objects_v2(req).await.map_err(with_aws_message)?;
         let out = &mut response.output;
+        out.max_keys = Some(asked_max);
         self.with_etags(&asked, &mut out.contents).await;
         standard_storage(&mut out.contents);
         if url {
@@ -809,6 +813,26 @@ impl S3 for Store {
         self.existing(&req.input.bucket).await?;
         self.fs.abort_multipart_upload(req).await.map_err(with_aws_message)
     }
+}
+
+/// The most keys one listing page holds, whatever MaxKeys asks.
+const MAX_KEYS_PER_PAGE: i32 = 1000;
+
+/// S3's reading of a listing's MaxKeys: a negative one is refused; the page holds at most
+/// [`MAX_KEYS_PER_PAGE`] keys (the store is asked for no more), and the answer's MaxKeys
+/// says what was asked (1,000 when nothing was), as S3's does.
+fn at_most_a_page(max_keys: &mut Option<i32>) -> S3Result<i32> {
+    let asked = max_keys.unwrap_or(MAX_KEYS_PER_PAGE);
+    if asked < 0 {
+        let mut e = errors::with_message(
+            S3ErrorCode::InvalidArgument,
+            "Argument maxKeys must be an integer between 0 and 2147483647",
+        );
+        e.set_status_code(http::StatusCode::BAD_REQUEST);
+        return Err(e);
+    }
+    *max_keys = Some(asked.min(MAX_KEYS_PER_PAGE));
+    Ok(asked)
 }
 
 /// An empty `delimiter=` is no delimiter, as S3 reads it (rclone and s3fs send one with

@@ -845,3 +845,58 @@ async fn keys_the_object_store_cannot_keep_are_refused_whole() {
     assert!(versioning.status().is_none());
     server.stop().await;
 }
+
+/// A listing page holds at most 1,000 keys whatever MaxKeys asks (the answer's MaxKeys says
+/// what was asked), and the rest follows from the continuation token or marker; a negative
+/// MaxKeys is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_page_holds_at_most_1000_keys() {
+    let server = TestServer::start(common::Backend::Sqlite).await;
+    let root = s3(&server, ROOT_KEY, ROOT_SECRET, None, "us-east-1");
+    root.create_bucket().bucket("many").send().await.unwrap();
+    let puts: Vec<_> = (0..1002)
+        .map(|i| {
+            root.put_object()
+                .bucket("many")
+                .key(format!("k{i:04}"))
+                .body(ByteStream::from_static(b"x"))
+                .send()
+        })
+        .collect();
+    for put in futures_util::future::join_all(puts).await {
+        put.unwrap();
+    }
+    let first = root
+        .list_objects_v2()
+        .bucket("many")
+        .max_keys(5000)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.contents().len(), first.max_keys(), first.is_truncated()),
+        (1000, Some(5000), Some(true))
+    );
+    let rest = root
+        .list_objects_v2()
+        .bucket("many")
+        .continuation_token(first.next_continuation_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (rest.contents().len(), rest.max_keys(), rest.is_truncated()),
+        (2, Some(1000), Some(false))
+    );
+    let v1 = root.list_objects().bucket("many").max_keys(1001).send().await.unwrap();
+    assert_eq!((v1.contents().len(), v1.is_truncated()), (1000, Some(true)));
+    let negative = root
+        .list_objects_v2()
+        .bucket("many")
+        .max_keys(-1)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&negative), "InvalidArgument");
+    server.stop().await;
+}
