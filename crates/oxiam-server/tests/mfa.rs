@@ -7,7 +7,6 @@ mod common;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
 use common::{ACCOUNT, TestServer, code, message};
 
 /// RFC 6238 with SHA-1, 6 digits, 30 s steps: the code of `step` for `seed`.
@@ -51,30 +50,38 @@ fn sts_message<E: aws_sdk_sts::error::ProvideErrorMetadata, R>(e: &aws_sdk_sts::
     e.as_service_error().and_then(|e| e.message()).unwrap_or("").to_owned()
 }
 
-fn iam_with(s: &TestServer, c: &aws_sdk_sts::types::Credentials) -> aws_sdk_iam::Client {
-    let creds = Credentials::new(
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token().to_owned()),
-        None,
-        "session",
-    );
-    aws_sdk_iam::Client::from_conf(
-        aws_sdk_iam::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(s.endpoint())
-            .credentials_provider(creds)
-            .build(),
-    )
-}
-
 on_both_backends!(
     the_test_totp_is_rfc_6238,
     a_device_is_enabled_with_two_consecutive_codes_and_guards_a_role,
     devices_are_listed_counted_and_removed_in_order,
     guessing_codes_blocks_the_device,
+    a_user_has_at_most_8_devices,
 );
+
+/// AWS's quota of MFA devices per user: the ninth is refused, and stays unassigned.
+async fn a_user_has_at_most_8_devices(s: &TestServer) {
+    let root = s.root_iam();
+    root.create_user().user_name("gadgets").send().await.unwrap();
+    let now = current_step();
+    for i in 0..9 {
+        let (serial, seed) = new_device(s, &format!("gadget-{i}")).await;
+        let enabled = root
+            .enable_mfa_device()
+            .user_name("gadgets")
+            .serial_number(&serial)
+            .authentication_code1(totp(&seed, now - 1))
+            .authentication_code2(totp(&seed, now))
+            .send()
+            .await;
+        if i < 8 {
+            enabled.unwrap();
+        } else {
+            assert_eq!(code(&enabled.unwrap_err()), "LimitExceeded");
+        }
+    }
+    let listed = root.list_mfa_devices().user_name("gadgets").send().await.unwrap();
+    assert_eq!(listed.mfa_devices().len(), 8);
+}
 
 async fn the_test_totp_is_rfc_6238(_: &TestServer) {
     // RFC 6238 appendix B (SHA-1): the last six digits of its eight.
@@ -186,7 +193,7 @@ async fn a_device_is_enabled_with_two_consecutive_codes_and_guards_a_role(s: &Te
     }
     let good = totp(&seed, now);
     let session = assume(Some(good.clone())).await.unwrap();
-    let role_iam = iam_with(s, session.credentials().unwrap());
+    let role_iam = s.iam_as_session(session.credentials().unwrap());
     // The session carries MFA: the role's policy that wants it allows; what no policy
     // allows stays refused.
     role_iam.list_roles().send().await.unwrap();
@@ -209,7 +216,7 @@ async fn a_device_is_enabled_with_two_consecutive_codes_and_guards_a_role(s: &Te
         .send()
         .await
         .unwrap();
-    let mfa_iam = iam_with(s, with_mfa.credentials().unwrap());
+    let mfa_iam = s.iam_as_session(with_mfa.credentials().unwrap());
     let users = mfa_iam.list_users().send().await.unwrap();
     assert!(users.users().iter().any(|u| u.user_name() == "alice"));
     // aws:MultiFactorAuthAge is there, and a few seconds: the Deny on a fresh MFA applies;
@@ -229,7 +236,7 @@ async fn a_device_is_enabled_with_two_consecutive_codes_and_guards_a_role(s: &Te
         .await
         .unwrap();
     assert!(chained.assumed_role_user().unwrap().arn().ends_with("/guarded/chained"));
-    iam_with(s, chained.credentials().unwrap())
+    s.iam_as_session(chained.credentials().unwrap())
         .list_roles()
         .send()
         .await
@@ -253,7 +260,8 @@ async fn a_device_is_enabled_with_two_consecutive_codes_and_guards_a_role(s: &Te
         .unwrap();
     // Without MFA, GetSessionToken's credentials may not call IAM at all.
     let plain = alice_sts.get_session_token().send().await.unwrap();
-    let denied = iam_with(s, plain.credentials().unwrap())
+    let denied = s
+        .iam_as_session(plain.credentials().unwrap())
         .list_users()
         .send()
         .await

@@ -193,56 +193,6 @@ impl Store {
         Ok(())
     }
 
-    /// Counts one more old password ChangePassword is given for `user_id`, unless the
-    /// profile is blocked at `now` or `max_attempts` were given since the last right one:
-    /// `false` then, and the password must not be looked at. One conditional UPDATE, so
-    /// parallel guesses are all counted.
-    pub async fn reserve_password_attempt(
-        &self,
-        user_id: &str,
-        now: i64,
-        max_attempts: i64,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
-            "UPDATE login_profiles SET failed_attempts = failed_attempts + 1 WHERE user_id = $1 \
-             AND (blocked_until IS NULL OR blocked_until <= $2) AND failed_attempts < $3",
-        )
-        .bind(user_id)
-        .bind(now)
-        .bind(max_attempts)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// After a right old password: the count starts again. After a wrong one: the profile is
-    /// blocked until `until` once `max_attempts` were given.
-    pub async fn settle_password_attempt(
-        &self,
-        user_id: &str,
-        right: bool,
-        until: i64,
-        max_attempts: i64,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
-        let query = if right {
-            sqlx::query("UPDATE login_profiles SET failed_attempts = 0 WHERE user_id = $1").bind(user_id)
-        } else {
-            sqlx::query(
-                "UPDATE login_profiles SET blocked_until = $2, failed_attempts = 0 \
-                 WHERE user_id = $1 AND failed_attempts >= $3",
-            )
-            .bind(user_id)
-            .bind(until)
-            .bind(max_attempts)
-        };
-        query.execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Deletes a user's login profile; `NotFound` if it has none.
     pub async fn delete_login_profile(&self, user_id: &str, user_name: &str) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;

@@ -14,9 +14,10 @@ use oxiam_protocol::iam::{
     UpdateAccountPasswordPolicyRequest, UpdateLoginProfileRequest, errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp, common_errors};
-use oxiam_store::{LoginProfileRow, PasswordPolicyRow, StoreError};
+use oxiam_store::{Guarded, LoginProfileRow, PasswordPolicyRow, StoreError};
 
 use super::users::UserOrRoot;
+use super::{BLOCK_SECONDS, GUESSES_BEFORE_BLOCK};
 use crate::{Oxiam, Principal, PrincipalKind, errors, passwords};
 
 /// The policy's minimum length when UpdateAccountPasswordPolicy gives none.
@@ -24,13 +25,6 @@ const DEFAULT_MINIMUM_LENGTH: i64 = 6;
 
 /// What AWS answers for a password that was used before (PasswordReusePrevention).
 const REUSED: &str = "Password does not conform to the account password policy.";
-
-/// Wrong old passwords ChangePassword takes before the profile takes none for
-/// [`BLOCK_SECONDS`]: with a user's access keys, one must not find its password by asking.
-const ATTEMPTS_BEFORE_BLOCK: i64 = 5;
-
-/// How long a profile whose password was guessed at takes no old password.
-const BLOCK_SECONDS: i64 = 300;
 
 /// Password hashes computed at once: each is ~20 ms of a core and 19 MiB, so they run off
 /// the request threads, one per core at most, and a flood of password requests waits its
@@ -254,9 +248,10 @@ impl Oxiam {
             )
         };
         // Counted before the old password is looked at, so that parallel guesses count too.
+        let guarded = Guarded::LoginProfile(user_id);
         let may_try = self
             .store
-            .reserve_password_attempt(user_id, now, ATTEMPTS_BEFORE_BLOCK)
+            .reserve_guess(guarded, now, GUESSES_BEFORE_BLOCK)
             .await
             .map_err(errors::store)?;
         if !may_try {
@@ -264,10 +259,14 @@ impl Oxiam {
         }
         let (old, phc) = (input.old_password.0.clone(), current.password_hash.clone());
         let right = off_the_request_threads(move || passwords::verify(&old, &phc)).await?;
-        self.store
-            .settle_password_attempt(user_id, right, now + BLOCK_SECONDS, ATTEMPTS_BEFORE_BLOCK)
-            .await
-            .map_err(errors::store)?;
+        let settled = if right {
+            self.store.right_guess(guarded).await
+        } else {
+            self.store
+                .wrong_guess(guarded, now + BLOCK_SECONDS, GUESSES_BEFORE_BLOCK)
+                .await
+        };
+        settled.map_err(errors::store)?;
         if !right {
             return Err(wrong_old());
         }

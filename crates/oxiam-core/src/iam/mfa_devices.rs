@@ -14,10 +14,10 @@ use oxiam_protocol::iam::{
     errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
-use oxiam_store::{AssignmentFilter, MfaDeviceRow, NewMfaDevice, StoreError};
+use oxiam_store::{AssignmentFilter, Guarded, MfaDeviceRow, NewMfaDevice, StoreError};
 
 use super::users::UserOrRoot;
-use super::{page, page_size, tag_page};
+use super::{BLOCK_SECONDS, GUESSES_BEFORE_BLOCK, page, page_size, tag_page};
 use crate::{Oxiam, Principal, PrincipalKind, errors, ids, totp};
 
 /// MFA devices one user may have enabled (AWS's quota).
@@ -27,15 +27,6 @@ const MFA_DEVICES_PER_USER: i64 = 8;
 /// person types two codes, 30 s apart, and sends them. (One step ahead too, for a device
 /// whose clock runs a little fast.)
 const ENABLE_WINDOW_STEPS: i64 = 4;
-
-/// Codes STS may try on a device without a good one before it is blocked for
-/// [`BLOCK_SECONDS`]: a 6-digit code must not be guessed by sending enough requests (RFC
-/// 4226 section 7.3). With 3 steps checked per code, 5 tries every 5 minutes give a guesser
-/// about 1 chance in 230 a day.
-const ATTEMPTS_BEFORE_BLOCK: i64 = 5;
-
-/// How long a device whose codes were guessed at takes no code.
-const BLOCK_SECONDS: i64 = 300;
 
 /// The longest serial number (SerialNumber's length constraint everywhere it is taken).
 const MAX_SERIAL_LENGTH: usize = 256;
@@ -437,7 +428,7 @@ impl Oxiam {
     /// Checks an MFA code that STS is given (GetSessionToken, AssumeRole) for the device
     /// `serial` enabled for `caller`, a user: the code of the current time step (after the
     /// device's drift) or of the one either side, not used before. Each accepted code is
-    /// spent; after [`ATTEMPTS_BEFORE_BLOCK`] codes without a good one the device takes
+    /// spent; after [`GUESSES_BEFORE_BLOCK`] codes without a good one the device takes
     /// none for [`BLOCK_SECONDS`]. Any failure is AWS's AccessDenied, whatever the reason.
     pub(crate) async fn verify_mfa_code(
         &self,
@@ -456,9 +447,10 @@ impl Oxiam {
             Err(e) => return Err(errors::store(e)),
         };
         // Counted before the code is looked at, so that parallel guesses are counted too.
+        let guarded = Guarded::MfaDevice(&device.serial_number);
         let may_try = self
             .store
-            .reserve_mfa_attempt(&device.serial_number, user_id, now, ATTEMPTS_BEFORE_BLOCK)
+            .reserve_guess(guarded, now, GUESSES_BEFORE_BLOCK)
             .await
             .map_err(errors::store)?;
         if !may_try {
@@ -477,8 +469,9 @@ impl Oxiam {
         if accepted {
             return Ok(());
         }
+        // (A good code starts the count again in the update that spends it.)
         self.store
-            .block_mfa_device_if_exhausted(&device.serial_number, now + BLOCK_SECONDS, ATTEMPTS_BEFORE_BLOCK)
+            .wrong_guess(guarded, now + BLOCK_SECONDS, GUESSES_BEFORE_BLOCK)
             .await
             .map_err(errors::store)?;
         Err(refused(INVALID_CODE))

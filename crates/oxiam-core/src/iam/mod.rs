@@ -30,6 +30,15 @@ use crate::{Oxiam, Principal, errors};
 pub(crate) use mfa_devices::UNABLE_TO_VALIDATE as MFA_UNABLE_TO_VALIDATE;
 pub(crate) use oidc_providers::provider_arn as oidc_provider_arn;
 
+/// Wrong guesses at a secret (an MFA code in STS, an old password in ChangePassword) taken
+/// before the device or profile takes none for [`BLOCK_SECONDS`]: a 6-digit code or a
+/// password must not be found by asking enough (RFC 4226 section 7.3). With 3 time steps
+/// checked per code, 5 tries every 5 minutes give a guesser about 1 chance in 230 a day.
+const GUESSES_BEFORE_BLOCK: i64 = 5;
+
+/// How long a device or profile that was guessed at takes no guess.
+const BLOCK_SECONDS: i64 = 300;
+
 /// `MaxItems` when a request gives none, as in AWS.
 const DEFAULT_MAX_ITEMS: usize = 100;
 

@@ -259,6 +259,23 @@ impl TestServer {
         aws_sdk_sts::Client::from_conf(config)
     }
 
+    /// An IAM client signing with temporary credentials STS gave.
+    pub fn iam_as_session(&self, c: &aws_sdk_sts::types::Credentials) -> aws_sdk_iam::Client {
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_owned()),
+                None,
+                "session",
+            ))
+            .build();
+        aws_sdk_iam::Client::from_conf(config)
+    }
+
     /// An STS client signing with temporary credentials.
     pub fn sts_as_session(&self, key: &str, secret: &str, token: &str) -> aws_sdk_sts::Client {
         let config = aws_sdk_sts::Config::builder()
