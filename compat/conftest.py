@@ -341,12 +341,18 @@ def _delete_clearing_first_if_needed(delete, clear):
 
 
 def delete_user_completely(iam, name):
-    """Deletes a user, first (if they are in the way) its access keys, attached and inline
-    policies and group memberships; a user that is already gone is fine."""
+    """Deletes a user, first (if they are in the way) its access keys, SSH public keys,
+    service-specific credentials, attached and inline policies and group memberships (what
+    Terraform's force_destroy clears); a user that is already gone is fine."""
 
     def clear():
         for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
             iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+        for key in iam.list_ssh_public_keys(UserName=name)["SSHPublicKeys"]:
+            iam.delete_ssh_public_key(UserName=name, SSHPublicKeyId=key["SSHPublicKeyId"])
+        for c in iam.list_service_specific_credentials(UserName=name)["ServiceSpecificCredentials"]:
+            iam.delete_service_specific_credential(UserName=name,
+                                                   ServiceSpecificCredentialId=c["ServiceSpecificCredentialId"])
         for policy in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
             iam.detach_user_policy(UserName=name, PolicyArn=policy["PolicyArn"])
         for policy_name in iam.list_user_policies(UserName=name)["PolicyNames"]:

@@ -11,7 +11,7 @@ from expect import fails
     "operation,kwargs",
     [
         ("CreateServiceLinkedRole", dict(AWSServiceName="ec2.amazonaws.com")),
-        ("ListSSHPublicKeys", dict()),
+        ("ListSigningCertificates", dict()),
         ("ListSAMLProviders", dict()),
         ("ListServerCertificates", dict()),
     ],

@@ -100,6 +100,9 @@ pub struct Plan {
     /// Whether the action supports `iam:PermissionsBoundary` but the request gives none: the
     /// target's current boundary is the key's value.
     boundary_from_target: bool,
+    /// The service-specific credential whose service is `iam:ServiceSpecificCredentialServiceName`,
+    /// when the request names a credential rather than a service (Reset, Update, Delete).
+    credential_service_of: Option<String>,
 }
 
 impl Plan {
@@ -135,9 +138,12 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
     // A resource named by its own member (UserName, RoleName, PolicyArn, …) first; then a
     // member holding an ARN, in the model's order of members (SimulatePrincipalPolicy's
     // PolicySourceArn before its CallerArn); then the caller, where the action needs a user.
-    let bound = resource_types
-        .iter()
-        .find_map(|r| bind_named(principal, request, r.name))
+    let bound = all_users(principal, request)
+        .or_else(|| {
+            resource_types
+                .iter()
+                .find_map(|r| bind_named(principal, request, r.name))
+        })
         .or_else(|| {
             request
                 .member_names()
@@ -166,6 +172,7 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
     };
     let mut resource_tag_prefixes = Vec::new();
     let mut boundary_from_target = false;
+    let mut credential_service_of = None;
     if let Some(entry) = entry {
         for &pattern in entry.all_condition_keys() {
             // Patterns are `PREFIX${TagKey}`: compare the prefix, no allocation per request.
@@ -195,6 +202,8 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
                 access.keys.push((pattern.to_owned(), values));
             } else if pattern.eq_ignore_ascii_case("iam:PermissionsBoundary") {
                 boundary_from_target = true;
+            } else if pattern.eq_ignore_ascii_case("iam:ServiceSpecificCredentialServiceName") {
+                credential_service_of = text(request, "ServiceSpecificCredentialId").map(str::to_owned);
             }
         }
     }
@@ -203,8 +212,16 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
         target: bound.target,
         resource_tag_prefixes,
         boundary_from_target,
+        credential_service_of,
     }
 }
+
+/// Keys named after a member that carries another name: `iam:ServiceSpecificCredential…`
+/// keys read CreateServiceSpecificCredential's `ServiceName` and `CredentialAgeDays`.
+const KEY_MEMBERS: &[(&str, &str)] = &[
+    ("ServiceSpecificCredentialServiceName", "ServiceName"),
+    ("ServiceSpecificCredentialAgeDays", "CredentialAgeDays"),
+];
 
 /// Whether a catalogue key is the tag-key pattern `prefix${…}` (regardless of case).
 fn is_tag_pattern(pattern: &str, prefix: &str) -> bool {
@@ -221,6 +238,10 @@ fn member_key(request: &dyn Members, service: &str, pattern: &str) -> Option<Vec
     if !prefix.eq_ignore_ascii_case(service) || name.contains(['/', '$', '<']) {
         return None;
     }
+    let name = KEY_MEMBERS
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map_or(name, |(_, member)| member);
     let member = request.member_names().iter().find(|m| m.eq_ignore_ascii_case(name))?;
     Some(match request.member(member)? {
         Member::Text(t) => vec![t.to_owned()],
@@ -236,6 +257,17 @@ fn text<'r>(request: &'r dyn Members, name: &str) -> Option<&'r str> {
         Some(Member::Text(t)) => Some(t),
         _ => None,
     }
+}
+
+/// A request about every user of the account (ListServiceSpecificCredentials with
+/// `AllUsers`) is authorized on all of them, `user/*`: a permission on one's own user does
+/// not reach everyone's.
+fn all_users(principal: &Principal, request: &dyn Members) -> Option<Bound> {
+    matches!(request.member("AllUsers"), Some(Member::Flag(true))).then(|| Bound {
+        arn: format!("arn:aws:iam::{}:user/*", principal.account_id),
+        shown_as: None,
+        target: Target::Nothing,
+    })
 }
 
 /// The resource of type `resource_type` the request names by its own member, if any.
@@ -482,6 +514,21 @@ impl Oxiam {
         // paths, tags or boundaries apart, so the lookups would be wasted.
         if matches!(principal.kind, PrincipalKind::Root) {
             return Ok((plan.access, None));
+        }
+        if let Some(credential_id) = plan.credential_service_of.take() {
+            match self
+                .store
+                .get_service_credential(&principal.account_id, &credential_id)
+                .await
+            {
+                Ok(credential) => plan.access.keys.push((
+                    "iam:ServiceSpecificCredentialServiceName".to_owned(),
+                    vec![credential.service_name],
+                )),
+                // The operation's NoSuchEntity, reported after authorization.
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(errors::store(e)),
+            }
         }
         if let Target::KeyOwner(key_id) = &plan.target {
             plan.target = match self.store.get_access_key(key_id).await {

@@ -71,6 +71,8 @@ fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::MfaDevice => return Some(no_such_mfa_device(name)),
         Subject::LoginProfile => format!("Login Profile for User {name} cannot be found."),
         Subject::PasswordPolicy => "The account policy with name PasswordPolicy cannot be found.".to_owned(),
+        Subject::SshPublicKey => format!("The Public Key with id {name} cannot be found."),
+        Subject::ServiceCredential => format!("No such credential {name} exists"),
         // The account is the caller's own: its absence is the server's fault.
         Subject::Account => return None,
     };
@@ -98,11 +100,17 @@ fn already_exists(subject: &Subject, name: &str) -> Option<ServiceError> {
 /// ServiceFailure; the cause travels with the error, to be logged once with the request's
 /// record.
 pub fn internal(e: StoreError) -> ServiceError {
+    service_failure(&e)
+}
+
+/// ServiceFailure, for any fault of the server's own (a stored secret that does not open, a
+/// task that did not finish): the cause travels with the error, as with [`internal`].
+pub fn service_failure(cause: &dyn std::fmt::Display) -> ServiceError {
     ServiceError::new(
         errors::SERVICE_FAILURE,
         "The request processing has failed because of an unknown error, exception or failure.",
     )
-    .with_cause(&e)
+    .with_cause(cause)
 }
 
 /// `DeleteConflict`, worded for what is still in the way.
@@ -122,6 +130,8 @@ pub fn delete_conflict(dependent: oxiam_store::Dependent) -> ServiceError {
         Dependent::InstanceProfileRoles => "Cannot delete entity, must remove roles from instance profile first.",
         Dependent::MfaDevices => "Cannot delete entity, must delete MFA device first.",
         Dependent::LoginProfile => "Cannot delete entity, must delete login profile first.",
+        // AWS's words when SSH public keys or service-specific credentials remain.
+        Dependent::ReferencedObjects => "Cannot delete entity, must remove referenced objects first.",
     };
     ServiceError::new(errors::DELETE_CONFLICT, message)
 }

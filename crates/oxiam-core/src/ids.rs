@@ -52,6 +52,25 @@ pub fn secret_access_key() -> String {
     random_from(SECRET_ALPHABET, 40)
 }
 
+/// An SSH public key id: `APKA` and 16 characters, 20 in all.
+pub fn ssh_public_key_id() -> String {
+    format!("APKA{}", random_from(ID_ALPHABET, 16))
+}
+
+/// A service-specific credential id: `ACCA` and 17 characters.
+pub fn service_credential_id() -> String {
+    format!("ACCA{}", random_from(ID_ALPHABET, 17))
+}
+
+/// A service-specific password (CodeCommit's, Keyspaces'): 32 random bytes in base64, 44
+/// characters, as in AWS's examples.
+pub fn service_password() -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 /// A 12-digit account id (never starting with 0, so it survives being read as a number).
 pub fn account_id() -> String {
     let mut bytes = [0u8; 12];

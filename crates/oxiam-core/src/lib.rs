@@ -18,6 +18,7 @@ pub mod passwords;
 mod principal;
 pub mod record;
 pub mod secrets;
+pub mod ssh_keys;
 pub mod sts;
 mod tags;
 pub mod totp;

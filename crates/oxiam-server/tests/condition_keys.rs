@@ -157,7 +157,8 @@ const TESTED_ON_THEIR_OWN: &[(&str, &str)] = &[
 
 /// One key of one operation: the root sets up what the request acts on (`setup`), then the
 /// user sends `request`. In both, `{N}` is a fresh number and `{V}` the value under test;
-/// `{K}` is the first access key id a setup response returned.
+/// `{K}` is the first access key id a setup response returned, `{C}` the last
+/// service-specific credential id.
 struct Row {
     service: &'static str,
     operation: &'static str,
@@ -228,6 +229,36 @@ fn user_requests() -> Vec<(&'static str, String)> {
         ("ListMFADevices", "UserName=u{N}".into()),
         ("ResyncMFADevice", format!("UserName=u{{N}}&{NO_DEVICE}&{TWO_CODES}")),
         ("DetachUserPolicy", format!("UserName=u{{N}}&PolicyArn={READ_ONLY}")),
+        // SSH keys and service-specific credentials: the key or credential named is none,
+        // so that an allowed request answers NoSuchEntity (404).
+        (
+            "UploadSSHPublicKey",
+            format!("UserName=u{{N}}&SSHPublicKeyBody={}", url(SSH_KEY)),
+        ),
+        ("GetSSHPublicKey", format!("UserName=u{{N}}&{NO_SSH_KEY}&Encoding=SSH")),
+        ("ListSSHPublicKeys", "UserName=u{N}".into()),
+        (
+            "UpdateSSHPublicKey",
+            format!("UserName=u{{N}}&{NO_SSH_KEY}&Status=Inactive"),
+        ),
+        ("DeleteSSHPublicKey", format!("UserName=u{{N}}&{NO_SSH_KEY}")),
+        (
+            "CreateServiceSpecificCredential",
+            "UserName=u{N}&ServiceName=codecommit.amazonaws.com".into(),
+        ),
+        ("ListServiceSpecificCredentials", "UserName=u{N}".into()),
+        (
+            "ResetServiceSpecificCredential",
+            format!("UserName=u{{N}}&{NO_CREDENTIAL}"),
+        ),
+        (
+            "UpdateServiceSpecificCredential",
+            format!("UserName=u{{N}}&{NO_CREDENTIAL}&Status=Inactive"),
+        ),
+        (
+            "DeleteServiceSpecificCredential",
+            format!("UserName=u{{N}}&{NO_CREDENTIAL}"),
+        ),
         ("GetAccessKeyLastUsed", "AccessKeyId={K}".into()),
         (
             "GetContextKeysForPrincipalPolicy",
@@ -336,6 +367,12 @@ fn instance_profile_requests() -> Vec<(&'static str, bool, String)> {
         ),
     ]
 }
+
+/// An SSH public key (`ssh-keygen`'s), and an id no key has.
+const SSH_KEY: &str = include_str!("../../oxiam-core/tests/fixtures/ssh/ed25519.pub");
+const NO_SSH_KEY: &str = "SSHPublicKeyId=APKANOSUCHKEYEXAMPLE";
+/// A service-specific credential id no credential has.
+const NO_CREDENTIAL: &str = "ServiceSpecificCredentialId=ACCANOSUCHCREDENTIAL7";
 
 /// A serial number no device has.
 const NO_DEVICE: &str = "SerialNumber=arn:aws:iam::123456789012:mfa/no-such-device";
@@ -586,6 +623,46 @@ fn rows() -> Vec<Row> {
             ("admin", "team"),
         ));
     }
+    // A service-specific credential's service: named by Create, read from the credential
+    // (`{C}`) by the others.
+    let services = ("codecommit.amazonaws.com", "cassandra.amazonaws.com");
+    rows.push(iam_row(
+        "CreateServiceSpecificCredential",
+        "iam:ServiceSpecificCredentialServiceName",
+        std::slice::from_ref(&user),
+        "UserName=u{N}&ServiceName={V}",
+        services,
+    ));
+    rows.push(iam_row(
+        "CreateServiceSpecificCredential",
+        "iam:ServiceSpecificCredentialAgeDays",
+        std::slice::from_ref(&user),
+        "UserName=u{N}&ServiceName=bedrock.amazonaws.com&CredentialAgeDays={V}",
+        ("30", "60"),
+    ));
+    let credential = "Action=CreateServiceSpecificCredential&UserName=u{N}&ServiceName={V}".to_owned();
+    for (op, rest) in [
+        (
+            "ResetServiceSpecificCredential",
+            "UserName=u{N}&ServiceSpecificCredentialId={C}",
+        ),
+        (
+            "UpdateServiceSpecificCredential",
+            "UserName=u{N}&ServiceSpecificCredentialId={C}&Status=Inactive",
+        ),
+        (
+            "DeleteServiceSpecificCredential",
+            "UserName=u{N}&ServiceSpecificCredentialId={C}",
+        ),
+    ] {
+        rows.push(iam_row(
+            op,
+            "iam:ServiceSpecificCredentialServiceName",
+            &[user.clone(), credential.clone()],
+            rest,
+            services,
+        ));
+    }
     for (op, setup, rest) in [
         ("AttachUserPolicy", user.clone(), "UserName=u{N}"),
         ("DetachUserPolicy", user.clone(), "UserName=u{N}"),
@@ -716,6 +793,7 @@ async fn run(server: &TestServer, caller: (&str, &str), row: &Row, value: &str) 
     let n = SERIAL.fetch_add(1, Ordering::Relaxed).to_string();
     let encoded = url(value);
     let mut key_id = "AKIAIOSFODNN7NOTREAL".to_owned();
+    let mut credential_id = "ACCANOSUCHCREDENTIAL7".to_owned();
     for step in &row.setup {
         let reply = root(server, &step.replace("{N}", &n).replace("{V}", &encoded)).await;
         assert_eq!(
@@ -731,12 +809,21 @@ async fn run(server: &TestServer, caller: (&str, &str), row: &Row, value: &str) 
         {
             key_id = id.to_owned();
         }
+        if let Some(id) = reply
+            .body
+            .split("<ServiceSpecificCredentialId>")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+        {
+            credential_id = id.to_owned();
+        }
     }
     let request = row
         .request
         .replace("{N}", &n)
         .replace("{V}", &encoded)
-        .replace("{K}", &key_id);
+        .replace("{K}", &key_id)
+        .replace("{C}", &credential_id);
     call_as(server, caller.0, caller.1, &request, row.service).await
 }
 

@@ -174,7 +174,7 @@ impl Store {
                  account_aliases, credential_reports, instance_profiles, instance_profile_roles, \
                  instance_profile_tags, oidc_providers, oidc_provider_client_ids, oidc_provider_thumbprints, \
                  oidc_provider_tags, mfa_devices, mfa_device_tags, login_profiles, password_history, \
-                 password_policies IN EXCLUSIVE MODE",
+                 password_policies, ssh_public_keys, service_credentials IN EXCLUSIVE MODE",
             )
             .execute(&mut *tx)
             .await?;
@@ -214,6 +214,8 @@ impl Store {
             ),
             "DELETE FROM login_profiles WHERE account_id = $1".to_owned(),
             "DELETE FROM password_policies WHERE account_id = $1".to_owned(),
+            "DELETE FROM ssh_public_keys WHERE account_id = $1".to_owned(),
+            "DELETE FROM service_credentials WHERE account_id = $1".to_owned(),
             format!("DELETE FROM user_tags WHERE user_id IN ({})", owned("users", "user_id")),
             format!("DELETE FROM role_tags WHERE role_id IN ({})", owned("roles", "role_id")),
             format!(

@@ -579,6 +579,13 @@ pub(crate) async fn dependents(tx: &mut Tx, kind: EntityKind, id: &str) -> Resul
         if devices > 0 {
             return Ok(Some(Dependent::MfaDevices));
         }
+        for table in ["ssh_public_keys", "service_credentials"] {
+            let sql = format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1");
+            let (held,): (i64,) = sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await?;
+            if held > 0 {
+                return Ok(Some(Dependent::ReferencedObjects));
+            }
+        }
     }
     let membership_column = match kind {
         EntityKind::User => Some("user_id"),
@@ -618,4 +625,6 @@ pub enum Dependent {
     MfaDevices,
     /// A user still has a login profile (a password).
     LoginProfile,
+    /// A user still has SSH public keys or service-specific credentials.
+    ReferencedObjects,
 }

@@ -21,6 +21,7 @@ mod schema;
 mod sessions;
 mod tags;
 mod usage;
+mod user_credentials;
 mod users;
 mod write;
 
@@ -37,6 +38,7 @@ pub use roles::{NewRole, RoleRow};
 pub use sessions::{SessionRow, UserSessionRow};
 pub use tags::TagOwner;
 pub use usage::{KeyUse, RoleUse};
+pub use user_credentials::{ServiceCredentialRow, SshPublicKeyRow};
 pub use users::{AccessKeyRow, KeyWithOwner, NewUser, Page, UserRow};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -77,6 +79,10 @@ pub enum Subject {
     PasswordPolicy,
     /// An account; the name is its id.
     Account,
+    /// A user's SSH public key; the name is its id (its fingerprint, for a `Conflict`).
+    SshPublicKey,
+    /// A service-specific credential; the name is its id.
+    ServiceCredential,
 }
 
 impl fmt::Display for Subject {
@@ -95,6 +101,8 @@ impl fmt::Display for Subject {
             Subject::LoginProfile => f.write_str("login profile"),
             Subject::PasswordPolicy => f.write_str("password policy"),
             Subject::Account => f.write_str("account"),
+            Subject::SshPublicKey => f.write_str("SSH public key"),
+            Subject::ServiceCredential => f.write_str("service-specific credential"),
         }
     }
 }

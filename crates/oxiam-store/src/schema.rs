@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("migrations/0008_oidc_providers.sql")),
     (9, include_str!("migrations/0009_mfa_devices.sql")),
     (10, include_str!("migrations/0010_login_profiles.sql")),
+    (11, include_str!("migrations/0011_ssh_keys_service_credentials.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -41,16 +41,10 @@ fn hashing() -> &'static tokio::sync::Semaphore {
 async fn off_the_request_threads<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ServiceError> {
-    let _permit = hashing().acquire().await.map_err(|e| service_failure(&e))?;
-    tokio::task::spawn_blocking(work).await.map_err(|e| service_failure(&e))
-}
-
-fn service_failure(cause: &dyn std::fmt::Display) -> ServiceError {
-    ServiceError::new(
-        iam_errors::SERVICE_FAILURE,
-        "The request processing has failed because of an unknown error, exception or failure.",
-    )
-    .with_cause(cause)
+    let _permit = hashing().acquire().await.map_err(|e| errors::service_failure(&e))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| errors::service_failure(&e))
 }
 
 fn violation(message: impl Into<String>) -> ServiceError {

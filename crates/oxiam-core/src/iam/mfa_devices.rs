@@ -114,9 +114,7 @@ impl Oxiam {
             .open(&device.serial_number, &device.seed_sealed)
             .ok()
             .and_then(|text| totp::from_base32(&text))
-            .ok_or_else(|| {
-                service_failure().with_cause(&format_args!("the seed of {} does not open", device.serial_number))
-            })
+            .ok_or_else(|| errors::service_failure(&format_args!("the seed of {} does not open", device.serial_number)))
     }
 
     /// The user a request names, else the calling user: `(user_id, name)`, or `None` for the
@@ -157,7 +155,7 @@ impl Oxiam {
         let seed = totp::base32(&seed);
         // Made before anything is stored: a device is never kept without its QR code shown.
         let qr = qr_png(&otpauth_uri(name, &caller.account_id, &seed), 6)
-            .ok_or_else(|| service_failure().with_cause(&"the otpauth URI does not fit in a QR code"))?;
+            .ok_or_else(|| errors::service_failure(&"the otpauth URI does not fit in a QR code"))?;
         self.store
             .create_mfa_device(NewMfaDevice {
                 serial_number: &serial,
@@ -476,13 +474,6 @@ impl Oxiam {
             .map_err(errors::store)?;
         Err(refused(INVALID_CODE))
     }
-}
-
-fn service_failure() -> ServiceError {
-    ServiceError::new(
-        iam_errors::SERVICE_FAILURE,
-        "The request processing has failed because of an unknown error, exception or failure.",
-    )
 }
 
 /// NoSuchEntity for a device that is not enabled for the user named (oxiam's wording).

@@ -13,7 +13,9 @@ mod mfa_devices;
 mod oidc_providers;
 mod policies;
 mod roles;
+mod service_credentials;
 mod simulator;
+mod ssh_public_keys;
 mod tagging;
 mod users;
 
@@ -61,6 +63,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::CreatePolicy,
     Operation::CreatePolicyVersion,
     Operation::CreateRole,
+    Operation::CreateServiceSpecificCredential,
     Operation::CreateUser,
     Operation::CreateVirtualMFADevice,
     Operation::DeactivateMFADevice,
@@ -77,6 +80,8 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DeleteRole,
     Operation::DeleteRolePermissionsBoundary,
     Operation::DeleteRolePolicy,
+    Operation::DeleteSSHPublicKey,
+    Operation::DeleteServiceSpecificCredential,
     Operation::DeleteUser,
     Operation::DeleteUserPermissionsBoundary,
     Operation::DeleteUserPolicy,
@@ -103,6 +108,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetPolicyVersion,
     Operation::GetRole,
     Operation::GetRolePolicy,
+    Operation::GetSSHPublicKey,
     Operation::GetUser,
     Operation::GetUserPolicy,
     Operation::ListAccessKeys,
@@ -127,6 +133,8 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListRolePolicies,
     Operation::ListRoleTags,
     Operation::ListRoles,
+    Operation::ListSSHPublicKeys,
+    Operation::ListServiceSpecificCredentials,
     Operation::ListUserPolicies,
     Operation::ListUserTags,
     Operation::ListUsers,
@@ -139,6 +147,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::RemoveClientIDFromOpenIDConnectProvider,
     Operation::RemoveRoleFromInstanceProfile,
     Operation::RemoveUserFromGroup,
+    Operation::ResetServiceSpecificCredential,
     Operation::ResyncMFADevice,
     Operation::SetDefaultPolicyVersion,
     Operation::SimulateCustomPolicy,
@@ -163,7 +172,10 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::UpdateOpenIDConnectProviderThumbprint,
     Operation::UpdateRole,
     Operation::UpdateRoleDescription,
+    Operation::UpdateSSHPublicKey,
+    Operation::UpdateServiceSpecificCredential,
     Operation::UpdateUser,
+    Operation::UploadSSHPublicKey,
 ];
 
 impl Oxiam {
@@ -304,6 +316,35 @@ impl Oxiam {
                 .delete_password_policy(caller)
                 .await
                 .map(|()| S::DeleteAccountPasswordPolicy)?,
+            // SSH public keys and service-specific credentials
+            R::UploadSSHPublicKey(i) => S::UploadSSHPublicKey(self.upload_ssh_public_key(caller, i, now).await?),
+            R::GetSSHPublicKey(i) => S::GetSSHPublicKey(self.get_ssh_public_key(caller, i).await?),
+            R::ListSSHPublicKeys(i) => S::ListSSHPublicKeys(self.list_ssh_public_keys(caller, i).await?),
+            R::UpdateSSHPublicKey(i) => self
+                .update_ssh_public_key(caller, i)
+                .await
+                .map(|()| S::UpdateSSHPublicKey)?,
+            R::DeleteSSHPublicKey(i) => self
+                .delete_ssh_public_key(caller, i)
+                .await
+                .map(|()| S::DeleteSSHPublicKey)?,
+            R::CreateServiceSpecificCredential(i) => {
+                S::CreateServiceSpecificCredential(self.create_service_specific_credential(caller, i, now).await?)
+            }
+            R::ListServiceSpecificCredentials(i) => {
+                S::ListServiceSpecificCredentials(self.list_service_specific_credentials(caller, i, now).await?)
+            }
+            R::ResetServiceSpecificCredential(i) => {
+                S::ResetServiceSpecificCredential(self.reset_service_specific_credential(caller, i, now).await?)
+            }
+            R::UpdateServiceSpecificCredential(i) => self
+                .update_service_specific_credential(caller, i)
+                .await
+                .map(|()| S::UpdateServiceSpecificCredential)?,
+            R::DeleteServiceSpecificCredential(i) => self
+                .delete_service_specific_credential(caller, i)
+                .await
+                .map(|()| S::DeleteServiceSpecificCredential)?,
             // virtual MFA devices
             R::CreateVirtualMFADevice(i) => {
                 S::CreateVirtualMFADevice(self.create_virtual_mfa_device(caller, i, now).await?)
