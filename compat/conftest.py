@@ -342,7 +342,7 @@ def _delete_clearing_first_if_needed(delete, clear):
 
 def delete_user_completely(iam, name):
     """Deletes a user, first (if they are in the way) its access keys, SSH public keys,
-    service-specific credentials, attached and inline policies and group memberships (what
+    signing certificates, service-specific credentials, attached and inline policies and group memberships (what
     Terraform's force_destroy clears); a user that is already gone is fine."""
 
     def clear():
@@ -350,6 +350,8 @@ def delete_user_completely(iam, name):
             iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
         for key in iam.list_ssh_public_keys(UserName=name)["SSHPublicKeys"]:
             iam.delete_ssh_public_key(UserName=name, SSHPublicKeyId=key["SSHPublicKeyId"])
+        for cert in iam.list_signing_certificates(UserName=name)["Certificates"]:
+            iam.delete_signing_certificate(UserName=name, CertificateId=cert["CertificateId"])
         for c in iam.list_service_specific_credentials(UserName=name)["ServiceSpecificCredentials"]:
             iam.delete_service_specific_credential(UserName=name,
                                                    ServiceSpecificCredentialId=c["ServiceSpecificCredentialId"])

@@ -11,9 +11,7 @@ from expect import fails
     "operation,kwargs",
     [
         ("CreateServiceLinkedRole", dict(AWSServiceName="ec2.amazonaws.com")),
-        ("ListSigningCertificates", dict()),
         ("ListSAMLProviders", dict()),
-        ("ListServerCertificates", dict()),
     ],
 )
 def test_unimplemented_iam_operation_is_not_implemented(iam, operation, kwargs):

@@ -85,6 +85,8 @@ enum Target {
     OidcProvider(String),
     /// A virtual MFA device, by serial number.
     MfaDevice(String),
+    /// A server certificate of the caller's account, by name.
+    ServerCertificate(String),
     /// Nothing to read: a new entity, `*`, or a resource named by its full ARN.
     Nothing,
 }
@@ -336,6 +338,22 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
                 target: Target::MfaDevice(serial.to_owned()),
             }),
         },
+        // Uploaded at its path; else named by its name alone.
+        "server-certificate" => text(request, "ServerCertificateName").map(|name| {
+            if creating {
+                Bound {
+                    arn: format!("arn:aws:iam::{account}:server-certificate{path}{name}"),
+                    shown_as: None,
+                    target: Target::Nothing,
+                }
+            } else {
+                Bound {
+                    arn: format!("arn:aws:iam::{account}:server-certificate/{name}"),
+                    shown_as: None,
+                    target: Target::ServerCertificate(name.to_owned()),
+                }
+            }
+        }),
         "policy" if creating => text(request, "PolicyName").map(|name| Bound {
             arn: ids::policy_arn(account, path, name),
             shown_as: None,
@@ -450,8 +468,8 @@ impl Oxiam {
     }
 
     /// Every access a request needs, all of which must be allowed: the one [`Oxiam::access`]
-    /// plans and, for a rename or a move (UpdateUser, UpdateGroup with `NewUserName`,
-    /// `NewGroupName` or `NewPath`), the same action on where the entity goes. IAM requires
+    /// plans and, for a rename or a move (UpdateUser, UpdateGroup, UpdateServerCertificate
+    /// with a new name or `NewPath`), the same action on where it goes. IAM requires
     /// permission "on both the source object and the target object" (UpdateUser's API
     /// reference), or a user allowed to manage itself could move itself under any path.
     pub async fn accesses(
@@ -460,7 +478,8 @@ impl Oxiam {
         request: &(dyn Members + Sync),
     ) -> Result<Vec<Access>, ServiceError> {
         let (access, entity) = self.resolve(principal, request).await?;
-        let destination = entity.and_then(|entity| {
+        let destination = server_certificate_destination(principal, request, &access.resource).or_else(|| {
+            let entity = entity?;
             let noun = match entity.kind {
                 EntityKind::User => "User",
                 EntityKind::Group => "Group",
@@ -630,6 +649,21 @@ impl Oxiam {
                 }
                 Ok((plan.access, None))
             }
+            Target::ServerCertificate(name) => {
+                match self.store.get_server_certificate(&principal.account_id, &name).await {
+                    Ok(certificate) => {
+                        plan.access.resource = format!(
+                            "arn:aws:iam::{}:server-certificate{}{}",
+                            principal.account_id, certificate.path, certificate.name
+                        );
+                        plan.add_resource_tags(&certificate.tags);
+                    }
+                    // The operation's NoSuchEntity, reported after authorization.
+                    Err(StoreError::NotFound { .. }) => {}
+                    Err(e) => return Err(errors::store(e)),
+                }
+                Ok((plan.access, None))
+            }
             Target::Nothing => Ok((plan.access, None)),
         }
     }
@@ -646,6 +680,23 @@ impl Oxiam {
         }
         Ok(plan.access)
     }
+}
+
+/// Where UpdateServerCertificate moves a certificate (from its resolved ARN `resource`), if
+/// it is given a new name or path.
+fn server_certificate_destination(principal: &Principal, request: &dyn Members, resource: &str) -> Option<String> {
+    let new_name = text(request, "NewServerCertificateName");
+    let new_path = text(request, "NewPath");
+    if request.operation() != "UpdateServerCertificate" || (new_name.is_none() && new_path.is_none()) {
+        return None;
+    }
+    let prefix = format!("arn:aws:iam::{}:server-certificate", principal.account_id);
+    let (path, name) = resource.strip_prefix(&prefix)?.rsplit_once('/')?;
+    Some(format!(
+        "{prefix}{}{}",
+        new_path.unwrap_or(&format!("{path}/")),
+        new_name.unwrap_or(name)
+    ))
 }
 
 /// Handing a role to an instance profile (AddRoleToInstanceProfile) passes it to EC2: IAM

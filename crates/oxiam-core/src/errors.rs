@@ -73,6 +73,8 @@ fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::PasswordPolicy => "The account policy with name PasswordPolicy cannot be found.".to_owned(),
         Subject::SshPublicKey => format!("The Public Key with id {name} cannot be found."),
         Subject::ServiceCredential => format!("No such credential {name} exists"),
+        Subject::SigningCertificate => format!("The Certificate with id {name} cannot be found."),
+        Subject::ServerCertificate => format!("The Server Certificate with name {name} cannot be found."),
         // The account is the caller's own: its absence is the server's fault.
         Subject::Account => return None,
     };
@@ -90,6 +92,7 @@ fn already_exists(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::OidcProvider => format!("Provider with url https://{name} already exists."),
         Subject::MfaDevice => "MFADevice entity at the same path and name already exists.".to_owned(),
         Subject::LoginProfile => format!("Login Profile for user {name} already exists."),
+        Subject::ServerCertificate => format!("The Server Certificate with name {name} already exists."),
         // Generated ids that collide, or rows only the server creates: its fault.
         _ => return None,
     };
@@ -132,6 +135,7 @@ pub fn delete_conflict(dependent: oxiam_store::Dependent) -> ServiceError {
         Dependent::LoginProfile => "Cannot delete entity, must delete login profile first.",
         // AWS's words when SSH public keys or service-specific credentials remain.
         Dependent::ReferencedObjects => "Cannot delete entity, must remove referenced objects first.",
+        Dependent::Certificates => "Cannot delete entity, must delete certificates first.",
     };
     ServiceError::new(errors::DELETE_CONFLICT, message)
 }

@@ -57,6 +57,11 @@ pub fn ssh_public_key_id() -> String {
     format!("APKA{}", random_from(ID_ALPHABET, 16))
 }
 
+/// A server certificate id: `ASCA` and 17 characters.
+pub fn server_certificate_id() -> String {
+    format!("ASCA{}", random_from(ID_ALPHABET, 17))
+}
+
 /// A service-specific credential id: `ACCA` and 17 characters.
 pub fn service_credential_id() -> String {
     format!("ACCA{}", random_from(ID_ALPHABET, 17))

@@ -10,6 +10,7 @@ pub mod access;
 mod authn;
 pub mod authz;
 mod clock;
+mod der;
 mod documents;
 pub mod errors;
 pub mod iam;
@@ -24,6 +25,7 @@ mod tags;
 pub mod totp;
 mod usage;
 pub mod web_identity;
+pub mod x509;
 
 pub use authn::{AuthFailure, Authenticated};
 pub use clock::Clock;

@@ -8,6 +8,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use md5::Digest as _;
 
+use crate::der::{
+    self, BIT_STRING, DerReader, INTEGER, Malformed, NULL, OBJECT_IDENTIFIER, SEQUENCE, der, signed_bytes,
+};
+
 /// The shortest RSA modulus IAM takes, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
 
@@ -113,10 +117,13 @@ impl PublicKey {
 
     /// A PEM body: an X.509 SubjectPublicKeyInfo (`PUBLIC KEY`) or a PKCS #1 RSA key.
     fn from_pem(body: &str) -> Result<Self, KeyError> {
-        let (label, der) = pem_decode(body).ok_or(KeyError::Unrecognized)?;
-        let algorithm = match label {
-            "PUBLIC KEY" => from_subject_public_key_info(&der)?,
-            "RSA PUBLIC KEY" => rsa_from_pkcs1(&der)?,
+        let blocks = der::pem_blocks(body).ok_or(KeyError::Unrecognized)?;
+        let [(label, der)] = blocks.as_slice() else {
+            return Err(KeyError::Unrecognized);
+        };
+        let algorithm = match *label {
+            "PUBLIC KEY" => from_subject_public_key_info(der)?,
+            "RSA PUBLIC KEY" => rsa_from_pkcs1(der)?,
             _ => return Err(KeyError::Unrecognized),
         };
         Self::checked(algorithm)
@@ -145,15 +152,7 @@ impl PublicKey {
 
     /// The key as PEM: an X.509 SubjectPublicKeyInfo (`BEGIN PUBLIC KEY`), lines of 64.
     pub fn pem(&self) -> String {
-        let der = subject_public_key_info(&self.algorithm);
-        let encoded = STANDARD.encode(der);
-        let mut out = String::from("-----BEGIN PUBLIC KEY-----\n");
-        for line in encoded.as_bytes().chunks(64) {
-            out.push_str(std::str::from_utf8(line).unwrap_or_default());
-            out.push('\n');
-        }
-        out.push_str("-----END PUBLIC KEY-----\n");
-        out
+        der::pem_encode("PUBLIC KEY", &subject_public_key_info(&self.algorithm))
     }
 }
 
@@ -171,31 +170,6 @@ impl<'a> WireReader<'a> {
         self.0 = rest;
         Ok(value)
     }
-}
-
-/// A positive integer (an SSH `mpint` or a DER INTEGER, the same two's-complement
-/// big-endian bytes), without its leading zeros; negative, zero or badly padded: Invalid.
-fn positive_integer(bytes: &[u8]) -> Result<&[u8], KeyError> {
-    match bytes {
-        [] => Err(KeyError::Invalid),
-        [first, ..] if first & 0x80 != 0 => Err(KeyError::Invalid),
-        // A leading zero is only there to keep the next byte's high bit from reading as a sign.
-        [0, next, ..] if next & 0x80 == 0 => Err(KeyError::Invalid),
-        [0] => Err(KeyError::Invalid),
-        [0, rest @ ..] => Ok(rest),
-        _ => Ok(bytes),
-    }
-}
-
-/// How a positive integer (without leading zeros) is written as an SSH `mpint` or a DER
-/// INTEGER's content: a zero byte in front when the high bit is set.
-fn signed_bytes(magnitude: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(magnitude.len() + 1);
-    if magnitude.first().is_some_and(|b| b & 0x80 != 0) {
-        out.push(0);
-    }
-    out.extend_from_slice(magnitude);
-    out
 }
 
 fn bit_length(magnitude: &[u8]) -> usize {
@@ -225,79 +199,19 @@ fn wire_encoding(algorithm: &Algorithm) -> Vec<u8> {
     out
 }
 
-// DER, as little of it as SubjectPublicKeyInfo and PKCS #1 need (X.690).
-
-const SEQUENCE: u8 = 0x30;
-const INTEGER: u8 = 0x02;
-const BIT_STRING: u8 = 0x03;
-const NULL: u8 = 0x05;
-const OBJECT_IDENTIFIER: u8 = 0x06;
-
 /// rsaEncryption, 1.2.840.113549.1.1.1 (RFC 8017), as DER content.
-const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+pub(crate) const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 /// id-Ed25519, 1.3.101.112 (RFC 8410), as DER content.
 const ID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 
-/// Reads DER elements (definite lengths, minimally encoded) one after another.
-struct DerReader<'a>(&'a [u8]);
-
-impl<'a> DerReader<'a> {
-    /// The content of the next element, which must carry `tag`.
-    fn element(&mut self, tag: u8) -> Result<&'a [u8], KeyError> {
-        let (&found, rest) = self.0.split_first().ok_or(KeyError::Invalid)?;
-        let (&first, mut rest) = rest.split_first().ok_or(KeyError::Invalid)?;
-        if found != tag {
-            return Err(KeyError::Invalid);
-        }
-        let length = if first < 0x80 {
-            usize::from(first)
-        } else {
-            let count = usize::from(first & 0x7f);
-            if count == 0 || count > 4 || count > rest.len() {
-                return Err(KeyError::Invalid);
-            }
-            let (bytes, after) = rest.split_at(count);
-            rest = after;
-            let length = bytes.iter().fold(0usize, |n, &b| (n << 8) | usize::from(b));
-            // DER writes a length in as few bytes as it takes, and short ones in one.
-            if length < 0x80 || bytes[0] == 0 {
-                return Err(KeyError::Invalid);
-            }
-            length
-        };
-        if length > rest.len() {
-            return Err(KeyError::Invalid);
-        }
-        let (content, after) = rest.split_at(length);
-        self.0 = after;
-        Ok(content)
-    }
-
-    fn finish(&self) -> Result<(), KeyError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(KeyError::Invalid)
-        }
+impl From<Malformed> for KeyError {
+    fn from(_: Malformed) -> Self {
+        KeyError::Invalid
     }
 }
 
-/// `(label, DER)` of a single PEM block, or `None` if `text` is not one.
-fn pem_decode(text: &str) -> Option<(&str, Vec<u8>)> {
-    let mut lines = text.lines().map(str::trim);
-    let label = lines.next()?.strip_prefix("-----BEGIN ")?.strip_suffix("-----")?;
-    let mut encoded = String::new();
-    for line in lines.by_ref() {
-        if let Some(end) = line.strip_prefix("-----END ") {
-            if end.strip_suffix("-----")? != label {
-                return None;
-            }
-            let der = STANDARD.decode(encoded).ok()?;
-            return lines.all(str::is_empty).then_some((label, der));
-        }
-        encoded.push_str(line);
-    }
-    None
+fn positive_integer(bytes: &[u8]) -> Result<&[u8], KeyError> {
+    Ok(der::positive_integer(bytes)?)
 }
 
 fn from_subject_public_key_info(der: &[u8]) -> Result<Algorithm, KeyError> {
@@ -338,22 +252,6 @@ fn rsa_from_pkcs1(der: &[u8]) -> Result<Algorithm, KeyError> {
     let exponent = positive_integer(key.element(INTEGER)?)?.to_vec();
     key.finish()?;
     Ok(Algorithm::Rsa { modulus, exponent })
-}
-
-/// A DER element: `tag`, its length, `content`.
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let length = content.len();
-    if length < 0x80 {
-        out.push(u8::try_from(length).expect("checked below 0x80"));
-    } else {
-        let bytes = length.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | u8::try_from(bytes.len() - skip).expect("a usize has at most 8 bytes"));
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 fn subject_public_key_info(algorithm: &Algorithm) -> Vec<u8> {

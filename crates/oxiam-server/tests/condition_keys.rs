@@ -68,6 +68,11 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
         "the device does not exist before the request: its tags are aws:RequestTag",
     ),
     (
+        "UploadServerCertificate",
+        "aws:ResourceTag/${TagKey}",
+        "the certificate does not exist before the request: its tags are aws:RequestTag",
+    ),
+    (
         "EnableMFADevice",
         "iam:RegisterSecurityKey",
         "set only when a FIDO security key is registered; oxiam has virtual (TOTP) MFA devices only",
@@ -167,6 +172,8 @@ struct Row {
     request: String,
     matching: &'static str,
     other: &'static str,
+    /// What the root removes after the request (what counts against an account quota).
+    cleanup: Vec<String>,
 }
 
 fn url(value: &str) -> String {
@@ -259,6 +266,18 @@ fn user_requests() -> Vec<(&'static str, String)> {
             "DeleteServiceSpecificCredential",
             format!("UserName=u{{N}}&{NO_CREDENTIAL}"),
         ),
+        // Signing certificates: one certificate (held once in the account: an allowed upload
+        // after the first answers DuplicateCertificate, 409), and an id no certificate has.
+        (
+            "UploadSigningCertificate",
+            format!("UserName=u{{N}}&CertificateBody={}", url(CERTIFICATE)),
+        ),
+        ("ListSigningCertificates", "UserName=u{N}".into()),
+        (
+            "UpdateSigningCertificate",
+            format!("UserName=u{{N}}&{NO_CERTIFICATE}&Status=Inactive"),
+        ),
+        ("DeleteSigningCertificate", format!("UserName=u{{N}}&{NO_CERTIFICATE}")),
         ("GetAccessKeyLastUsed", "AccessKeyId={K}".into()),
         (
             "GetContextKeysForPrincipalPolicy",
@@ -371,6 +390,39 @@ fn instance_profile_requests() -> Vec<(&'static str, bool, String)> {
 /// An SSH public key (`ssh-keygen`'s), and an id no key has.
 const SSH_KEY: &str = include_str!("../../oxiam-core/tests/fixtures/ssh/ed25519.pub");
 const NO_SSH_KEY: &str = "SSHPublicKeyId=APKANOSUCHKEYEXAMPLE";
+/// A certificate and its key (Python's `cryptography`'s), and an id no certificate has.
+const CERTIFICATE: &str = include_str!("../../oxiam-core/tests/fixtures/x509/valid.pem");
+const CERTIFICATE_KEY: &str = include_str!("../../oxiam-core/tests/fixtures/x509/valid.pkcs8.key");
+const NO_CERTIFICATE: &str = "CertificateId=NOSUCHCERTIFICATEIDEXAMPLE7777777";
+
+/// Uploads server certificate `sc{N}` (after `Action=UploadServerCertificate&`).
+fn server_certificate() -> String {
+    format!(
+        "ServerCertificateName=sc{{N}}&CertificateBody={}&PrivateKey={}",
+        url(CERTIFICATE),
+        url(CERTIFICATE_KEY)
+    )
+}
+
+/// Operations on one server certificate (`sc{N}`), after `Action=OP&`.
+fn server_certificate_requests() -> Vec<(&'static str, String)> {
+    let on = "ServerCertificateName=sc{N}";
+    vec![
+        ("GetServerCertificate", on.to_owned()),
+        ("DeleteServerCertificate", on.to_owned()),
+        (
+            "UpdateServerCertificate",
+            format!("{on}&NewServerCertificateName=sc{{N}}b"),
+        ),
+        ("ListServerCertificateTags", on.to_owned()),
+        (
+            "TagServerCertificate",
+            format!("{on}&Tags.member.1.Key=x&Tags.member.1.Value=y"),
+        ),
+        ("UntagServerCertificate", format!("{on}&TagKeys.member.1=x")),
+    ]
+}
+
 /// A service-specific credential id no credential has.
 const NO_CREDENTIAL: &str = "ServiceSpecificCredentialId=ACCANOSUCHCREDENTIAL7";
 
@@ -452,6 +504,18 @@ fn iam_row(
         request: format!("Action={operation}&Version=2010-05-08&{rest}"),
         matching: values.0,
         other: values.1,
+        cleanup: Vec::new(),
+    }
+}
+
+/// Server certificate `sc{N}` (or `sc{N}b`, renamed) goes after the request: the table
+/// uploads more than the account's quota of 20.
+fn removing_server_certificate(row: Row) -> Row {
+    Row {
+        cleanup: ["sc{N}", "sc{N}b"]
+            .map(|name| format!("Action=DeleteServerCertificate&ServerCertificateName={name}"))
+            .to_vec(),
+        ..row
     }
 }
 
@@ -524,6 +588,19 @@ fn rows() -> Vec<Row> {
             tags,
         ));
     }
+    let certificate_tagged = format!(
+        "Action=UploadServerCertificate&{}&Tags.member.1.Key=team&Tags.member.1.Value={{V}}",
+        server_certificate()
+    );
+    for (op, rest) in server_certificate_requests() {
+        rows.push(iam_row(
+            op,
+            "aws:ResourceTag/team",
+            std::slice::from_ref(&certificate_tagged),
+            &rest,
+            tags,
+        ));
+    }
     // ListInstanceProfilesForRole acts on the role.
     for key in ["aws:ResourceTag/team", "iam:ResourceTag/team"] {
         rows.push(iam_row(
@@ -574,6 +651,12 @@ fn rows() -> Vec<Row> {
             "InstanceProfileName=ip{N}".to_owned(),
         ),
         ("CreateVirtualMFADevice", vec![], "VirtualMFADeviceName=d{N}".to_owned()),
+        ("UploadServerCertificate", vec![], server_certificate()),
+        (
+            "TagServerCertificate",
+            vec![format!("Action=UploadServerCertificate&{}", server_certificate())],
+            "ServerCertificateName=sc{N}".to_owned(),
+        ),
         (
             "TagMFADevice",
             vec!["Action=CreateVirtualMFADevice&VirtualMFADeviceName=d{N}".to_owned()],
@@ -613,6 +696,11 @@ fn rows() -> Vec<Row> {
             "UntagMFADevice",
             "Action=CreateVirtualMFADevice&VirtualMFADeviceName=d{N}".to_owned(),
             format!("SerialNumber=arn:aws:iam::{ACCOUNT}:mfa/d{{N}}"),
+        ),
+        (
+            "UntagServerCertificate",
+            format!("Action=UploadServerCertificate&{}", server_certificate()),
+            "ServerCertificateName=sc{N}".to_owned(),
         ),
     ] {
         rows.push(iam_row(
@@ -717,6 +805,7 @@ fn rows() -> Vec<Row> {
         ),
         matching: values.0,
         other: values.1,
+        cleanup: Vec::new(),
     };
     for key in ["aws:ResourceTag/team", "iam:ResourceTag/team"] {
         rows.push(assume(key, role_tagged(), "DurationSeconds=900", tags));
@@ -757,7 +846,15 @@ fn rows() -> Vec<Row> {
         ("admin", "team"),
     ));
     rows.push(assume("aws:RequestTag/team", role.clone(), tag_value, tags));
-    rows
+    rows.into_iter()
+        .map(|row| {
+            if row.operation.contains("ServerCertificate") {
+                removing_server_certificate(row)
+            } else {
+                row
+            }
+        })
+        .collect()
 }
 
 /// The deny under test: everything is allowed but `action` when `key` is `value`.
@@ -824,7 +921,11 @@ async fn run(server: &TestServer, caller: (&str, &str), row: &Row, value: &str) 
         .replace("{V}", &encoded)
         .replace("{K}", &key_id)
         .replace("{C}", &credential_id);
-    call_as(server, caller.0, caller.1, &request, row.service).await
+    let reply = call_as(server, caller.0, caller.1, &request, row.service).await;
+    for step in &row.cleanup {
+        root(server, &step.replace("{N}", &n)).await;
+    }
+    reply
 }
 
 /// A user whose only policy is `document`, and its access key.

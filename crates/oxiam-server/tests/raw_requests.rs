@@ -87,7 +87,6 @@ async fn every_operation_of_both_models_gets_a_protocol_answer() {
             "iam",
         ),
         ("Action=ListSAMLProviders&Version=2010-05-08", "iam"),
-        ("Action=ListSigningCertificates&Version=2010-05-08", "iam"),
         ("Action=GetFederationToken&Version=2011-06-15&Name=federated", "sts"),
     ] {
         let reply = call(&server, body, service).await;

@@ -26,6 +26,10 @@ pub struct AccountCounts {
     pub mfa_devices: i64,
     /// Virtual MFA devices enabled for a user.
     pub mfa_devices_in_use: i64,
+    /// Server certificates.
+    pub server_certificates: i64,
+    /// Signing certificates of the root.
+    pub root_signing_certificates: i64,
 }
 
 /// A generated credential report.
@@ -83,7 +87,7 @@ impl Store {
 
     /// Counts what the account holds.
     pub async fn account_counts(&self, account_id: &str) -> Result<AccountCounts, StoreError> {
-        type Counts = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+        type Counts = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
         let (
             users,
             groups,
@@ -95,6 +99,8 @@ impl Store {
             identity_providers,
             mfa_devices,
             mfa_devices_in_use,
+            server_certificates,
+            root_signing_certificates,
         ): Counts = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM users WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM iam_groups WHERE account_id = $1), \
@@ -105,7 +111,9 @@ impl Store {
                  (SELECT COUNT(*) FROM instance_profiles WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM oidc_providers WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM mfa_devices WHERE account_id = $1), \
-                 (SELECT COUNT(*) FROM mfa_devices WHERE account_id = $1 AND user_id IS NOT NULL)",
+                 (SELECT COUNT(*) FROM mfa_devices WHERE account_id = $1 AND user_id IS NOT NULL), \
+                 (SELECT COUNT(*) FROM server_certificates WHERE account_id = $1), \
+                 (SELECT COUNT(*) FROM signing_certificates WHERE account_id = $1 AND owner_id = $1)",
         )
         .bind(account_id)
         .fetch_one(&self.pool)
@@ -121,6 +129,8 @@ impl Store {
             identity_providers,
             mfa_devices,
             mfa_devices_in_use,
+            server_certificates,
+            root_signing_certificates,
         })
     }
 
@@ -174,7 +184,8 @@ impl Store {
                  account_aliases, credential_reports, instance_profiles, instance_profile_roles, \
                  instance_profile_tags, oidc_providers, oidc_provider_client_ids, oidc_provider_thumbprints, \
                  oidc_provider_tags, mfa_devices, mfa_device_tags, login_profiles, password_history, \
-                 password_policies, ssh_public_keys, service_credentials IN EXCLUSIVE MODE",
+                 password_policies, ssh_public_keys, service_credentials, signing_certificates, \
+                 server_certificates, server_certificate_tags IN EXCLUSIVE MODE",
             )
             .execute(&mut *tx)
             .await?;
@@ -216,6 +227,12 @@ impl Store {
             "DELETE FROM password_policies WHERE account_id = $1".to_owned(),
             "DELETE FROM ssh_public_keys WHERE account_id = $1".to_owned(),
             "DELETE FROM service_credentials WHERE account_id = $1".to_owned(),
+            "DELETE FROM signing_certificates WHERE account_id = $1".to_owned(),
+            format!(
+                "DELETE FROM server_certificate_tags WHERE server_certificate_id IN ({})",
+                owned("server_certificates", "server_certificate_id")
+            ),
+            "DELETE FROM server_certificates WHERE account_id = $1".to_owned(),
             format!("DELETE FROM user_tags WHERE user_id IN ({})", owned("users", "user_id")),
             format!("DELETE FROM role_tags WHERE role_id IN ({})", owned("roles", "role_id")),
             format!(

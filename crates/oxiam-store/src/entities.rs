@@ -579,6 +579,13 @@ pub(crate) async fn dependents(tx: &mut Tx, kind: EntityKind, id: &str) -> Resul
         if devices > 0 {
             return Ok(Some(Dependent::MfaDevices));
         }
+        let (certificates,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM signing_certificates WHERE owner_id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+        if certificates > 0 {
+            return Ok(Some(Dependent::Certificates));
+        }
         for table in ["ssh_public_keys", "service_credentials"] {
             let sql = format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1");
             let (held,): (i64,) = sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await?;
@@ -627,4 +634,6 @@ pub enum Dependent {
     LoginProfile,
     /// A user still has SSH public keys or service-specific credentials.
     ReferencedObjects,
+    /// A user still has signing certificates.
+    Certificates,
 }

@@ -8,6 +8,7 @@
 
 mod account;
 mod cache;
+mod certificates;
 mod entities;
 mod groups;
 mod guesses;
@@ -26,6 +27,7 @@ mod users;
 mod write;
 
 pub use account::{AccountCounts, CredentialReportRow};
+pub use certificates::{ServerCertificateRow, SigningCertificateRow};
 pub use entities::{Dependent, EntityKind, EntityRef, InlinePolicy, NewBoundary, StoredPolicy};
 pub use groups::GroupRow;
 pub use guesses::Guarded;
@@ -83,6 +85,10 @@ pub enum Subject {
     SshPublicKey,
     /// A service-specific credential; the name is its id.
     ServiceCredential,
+    /// A signing certificate; the name is its id.
+    SigningCertificate,
+    /// A server certificate; the name is its name.
+    ServerCertificate,
 }
 
 impl fmt::Display for Subject {
@@ -103,6 +109,8 @@ impl fmt::Display for Subject {
             Subject::Account => f.write_str("account"),
             Subject::SshPublicKey => f.write_str("SSH public key"),
             Subject::ServiceCredential => f.write_str("service-specific credential"),
+            Subject::SigningCertificate => f.write_str("signing certificate"),
+            Subject::ServerCertificate => f.write_str("server certificate"),
         }
     }
 }

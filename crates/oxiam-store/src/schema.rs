@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("migrations/0009_mfa_devices.sql")),
     (10, include_str!("migrations/0010_login_profiles.sql")),
     (11, include_str!("migrations/0011_ssh_keys_service_credentials.sql")),
+    (12, include_str!("migrations/0012_certificates.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -1,4 +1,5 @@
-//! Tags of users, roles and managed policies, changed after creation.
+//! Tags of users, roles, managed policies and the rest that carries tags, changed after
+//! creation.
 
 use sqlx::AssertSqlSafe;
 
@@ -20,6 +21,8 @@ pub enum TagOwner {
     OidcProvider,
     /// A virtual MFA device (by serial number).
     MfaDevice,
+    /// A server certificate.
+    ServerCertificate,
 }
 
 impl TagOwner {
@@ -31,6 +34,7 @@ impl TagOwner {
             TagOwner::InstanceProfile => Subject::InstanceProfile,
             TagOwner::OidcProvider => Subject::OidcProvider,
             TagOwner::MfaDevice => Subject::MfaDevice,
+            TagOwner::ServerCertificate => Subject::ServerCertificate,
         }
     }
 
@@ -48,6 +52,11 @@ impl TagOwner {
             TagOwner::InstanceProfile => ("instance_profiles", "instance_profile_tags", "instance_profile_id"),
             TagOwner::OidcProvider => ("oidc_providers", "oidc_provider_tags", "arn"),
             TagOwner::MfaDevice => ("mfa_devices", "mfa_device_tags", "serial_number"),
+            TagOwner::ServerCertificate => (
+                "server_certificates",
+                "server_certificate_tags",
+                "server_certificate_id",
+            ),
         }
     }
 }

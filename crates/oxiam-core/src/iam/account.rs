@@ -51,6 +51,22 @@ fn key_columns(keys: &[oxiam_store::AccessKeyRow]) -> Vec<String> {
     out
 }
 
+/// The four signing-certificate columns of one report row, for up to two certificates in
+/// upload order (as the access keys' columns, a certificate's date whatever its status).
+fn certificate_columns(certificates: Option<&Vec<oxiam_store::SigningCertificateRow>>) -> Vec<String> {
+    let mut out = Vec::with_capacity(4);
+    for i in 0..2 {
+        match certificates.and_then(|c| c.get(i)) {
+            Some(c) => {
+                out.push(c.active.to_string());
+                out.push(report_time(c.uploaded_at));
+            }
+            None => out.extend(["false".to_owned(), "N/A".to_owned()]),
+        }
+    }
+    out
+}
+
 impl Oxiam {
     pub(super) async fn create_account_alias(
         &self,
@@ -113,7 +129,7 @@ impl Oxiam {
             (K::UsersQuota, 5000),
             (K::Groups, c.groups),
             (K::GroupsQuota, 300),
-            (K::ServerCertificates, 0),
+            (K::ServerCertificates, c.server_certificates),
             (K::ServerCertificatesQuota, 20),
             (K::UserPolicySizeQuota, documents::USER_INLINE_SIZE_QUOTA),
             (K::GroupPolicySizeQuota, documents::GROUP_INLINE_SIZE_QUOTA),
@@ -125,7 +141,10 @@ impl Oxiam {
             (K::AccountMFAEnabled, 0),
             (K::AccountAccessKeysPresent, i64::from(c.root_access_keys > 0)),
             (K::AccountPasswordPresent, 0),
-            (K::AccountSigningCertificatesPresent, 0),
+            (
+                K::AccountSigningCertificatesPresent,
+                i64::from(c.root_signing_certificates > 0),
+            ),
             (
                 K::AttachedPoliciesPerGroupQuota,
                 super::attachments::ATTACHED_POLICIES_PER_ENTITY,
@@ -220,6 +239,17 @@ impl Oxiam {
             .await
             .map_err(errors::store)?
             .and_then(|p| p.max_age_days);
+        // The signing certificates, by owner (the root's under the account's id).
+        let mut certificates: std::collections::HashMap<String, Vec<oxiam_store::SigningCertificateRow>> =
+            std::collections::HashMap::new();
+        for c in self
+            .store
+            .account_signing_certificates(account)
+            .await
+            .map_err(errors::store)?
+        {
+            certificates.entry(c.owner_id.clone()).or_default().push(c);
+        }
         let mut report = String::from(REPORT_HEADER);
         let mut root = vec![
             "<root_account>".to_owned(),
@@ -232,7 +262,7 @@ impl Oxiam {
             "false".to_owned(),
         ];
         root.extend(key_columns(&root_keys));
-        root.extend(["false", "N/A", "false", "N/A"].map(str::to_owned));
+        root.extend(certificate_columns(certificates.get(account)));
         push_line(&mut report, &root);
         // A page at a time: a million users make a report of about 150 MB, read once.
         let mut after: Option<String> = None;
@@ -259,7 +289,7 @@ impl Oxiam {
                     with_mfa.contains(&user.user_id).to_string(),
                 ];
                 row.extend(key_columns(&keys));
-                row.extend(["false", "N/A", "false", "N/A"].map(str::to_owned));
+                row.extend(certificate_columns(certificates.get(&user.user_id)));
                 push_line(&mut report, &row);
             }
             match page.next_marker.and_then(|m| oxiam_store::marker::decode(&m)) {

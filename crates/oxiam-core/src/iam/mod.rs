@@ -6,6 +6,7 @@ mod account;
 mod attachments;
 mod authorization_details;
 mod boundaries;
+mod certificates;
 mod groups;
 mod instance_profiles;
 mod login_profiles;
@@ -81,7 +82,9 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DeleteRolePermissionsBoundary,
     Operation::DeleteRolePolicy,
     Operation::DeleteSSHPublicKey,
+    Operation::DeleteServerCertificate,
     Operation::DeleteServiceSpecificCredential,
+    Operation::DeleteSigningCertificate,
     Operation::DeleteUser,
     Operation::DeleteUserPermissionsBoundary,
     Operation::DeleteUserPolicy,
@@ -109,6 +112,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetRole,
     Operation::GetRolePolicy,
     Operation::GetSSHPublicKey,
+    Operation::GetServerCertificate,
     Operation::GetUser,
     Operation::GetUserPolicy,
     Operation::ListAccessKeys,
@@ -134,7 +138,10 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListRoleTags,
     Operation::ListRoles,
     Operation::ListSSHPublicKeys,
+    Operation::ListServerCertificateTags,
+    Operation::ListServerCertificates,
     Operation::ListServiceSpecificCredentials,
+    Operation::ListSigningCertificates,
     Operation::ListUserPolicies,
     Operation::ListUserTags,
     Operation::ListUsers,
@@ -157,12 +164,14 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::TagOpenIDConnectProvider,
     Operation::TagPolicy,
     Operation::TagRole,
+    Operation::TagServerCertificate,
     Operation::TagUser,
     Operation::UntagInstanceProfile,
     Operation::UntagMFADevice,
     Operation::UntagOpenIDConnectProvider,
     Operation::UntagPolicy,
     Operation::UntagRole,
+    Operation::UntagServerCertificate,
     Operation::UntagUser,
     Operation::UpdateAccessKey,
     Operation::UpdateAccountPasswordPolicy,
@@ -173,9 +182,13 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::UpdateRole,
     Operation::UpdateRoleDescription,
     Operation::UpdateSSHPublicKey,
+    Operation::UpdateServerCertificate,
     Operation::UpdateServiceSpecificCredential,
+    Operation::UpdateSigningCertificate,
     Operation::UpdateUser,
     Operation::UploadSSHPublicKey,
+    Operation::UploadServerCertificate,
+    Operation::UploadSigningCertificate,
 ];
 
 impl Oxiam {
@@ -345,6 +358,57 @@ impl Oxiam {
                 .delete_service_specific_credential(caller, i)
                 .await
                 .map(|()| S::DeleteServiceSpecificCredential)?,
+            // certificates
+            R::UploadSigningCertificate(i) => {
+                S::UploadSigningCertificate(self.upload_signing_certificate(caller, i, now).await?)
+            }
+            R::ListSigningCertificates(i) => {
+                S::ListSigningCertificates(self.list_signing_certificates(caller, i).await?)
+            }
+            R::UpdateSigningCertificate(i) => self
+                .update_signing_certificate(caller, i)
+                .await
+                .map(|()| S::UpdateSigningCertificate)?,
+            R::DeleteSigningCertificate(i) => self
+                .delete_signing_certificate(caller, i)
+                .await
+                .map(|()| S::DeleteSigningCertificate)?,
+            R::UploadServerCertificate(i) => {
+                S::UploadServerCertificate(self.upload_server_certificate(caller, i, now).await?)
+            }
+            R::GetServerCertificate(i) => S::GetServerCertificate(self.get_server_certificate(caller, i).await?),
+            R::ListServerCertificates(i) => S::ListServerCertificates(self.list_server_certificates(caller, i).await?),
+            R::UpdateServerCertificate(i) => self
+                .update_server_certificate(caller, i)
+                .await
+                .map(|()| S::UpdateServerCertificate)?,
+            R::DeleteServerCertificate(i) => self
+                .delete_server_certificate(caller, i)
+                .await
+                .map(|()| S::DeleteServerCertificate)?,
+            R::ListServerCertificateTags(i) => {
+                S::ListServerCertificateTags(self.list_server_certificate_tags(caller, i).await?)
+            }
+            R::TagServerCertificate(i) => self
+                .change_tags(
+                    caller,
+                    TagOwner::ServerCertificate,
+                    &i.server_certificate_name,
+                    i.tags,
+                    Vec::new(),
+                )
+                .await
+                .map(|()| S::TagServerCertificate)?,
+            R::UntagServerCertificate(i) => self
+                .change_tags(
+                    caller,
+                    TagOwner::ServerCertificate,
+                    &i.server_certificate_name,
+                    Vec::new(),
+                    i.tag_keys,
+                )
+                .await
+                .map(|()| S::UntagServerCertificate)?,
             // virtual MFA devices
             R::CreateVirtualMFADevice(i) => {
                 S::CreateVirtualMFADevice(self.create_virtual_mfa_device(caller, i, now).await?)

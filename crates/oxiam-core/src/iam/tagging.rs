@@ -1,5 +1,5 @@
-//! Tag and Untag for users, roles, managed policies, instance profiles, OIDC providers and
-//! virtual MFA devices,
+//! Tag and Untag for users, roles, managed policies, instance profiles, OIDC providers,
+//! virtual MFA devices and server certificates,
 //! and ListUserTags (the other List…Tags live with their entities).
 
 use oxiam_protocol::ServiceError;
@@ -9,7 +9,8 @@ use oxiam_store::{EntityKind, StoreError, TagOwner};
 use super::policies::ManagedPolicy;
 use crate::{Oxiam, Principal, errors};
 
-/// Tags one user, role, policy, instance profile or OIDC provider may carry.
+/// Tags one user, role, policy, instance profile, OIDC provider, device or server
+/// certificate may carry.
 const TAGS_PER_RESOURCE: usize = 50;
 
 impl Oxiam {
@@ -41,6 +42,12 @@ impl Oxiam {
                 .await
                 .map_err(errors::store)?
                 .instance_profile_id),
+            TagOwner::ServerCertificate => Ok(self
+                .store
+                .get_server_certificate(&caller.account_id, name_or_arn)
+                .await
+                .map_err(errors::store)?
+                .server_certificate_id),
             TagOwner::Policy => match self.managed_policy(caller, name_or_arn).await? {
                 ManagedPolicy::Customer(p) => Ok(p.policy_id),
                 ManagedPolicy::Aws(_) => Err(ServiceError::new(
@@ -83,6 +90,10 @@ impl Oxiam {
                     TagOwner::InstanceProfile => errors::no_such_instance_profile(name_or_arn),
                     TagOwner::OidcProvider => errors::no_such_oidc_provider(name_or_arn),
                     TagOwner::MfaDevice => errors::no_such_mfa_device(name_or_arn),
+                    TagOwner::ServerCertificate => errors::store(StoreError::not_found(
+                        oxiam_store::Subject::ServerCertificate,
+                        name_or_arn,
+                    )),
                 },
                 e => errors::store(e),
             })
