@@ -534,18 +534,22 @@ impl Oxiam {
         if matches!(principal.kind, PrincipalKind::Root) {
             return Ok((plan.access, None));
         }
-        if let Some(credential_id) = plan.credential_service_of.take() {
+        if let (Some(credential_id), Target::Entity(EntityKind::User, user_name)) =
+            (plan.credential_service_of.take(), &plan.target)
+        {
             match self
                 .store
                 .get_service_credential(&principal.account_id, &credential_id)
                 .await
             {
-                Ok(credential) => plan.access.keys.push((
+                // Only the acted-on user's own: another's credential is the operation's
+                // NoSuchEntity, as a missing one is, and authorizing it differently would tell
+                // whether it exists.
+                Ok(credential) if credential.user_name.eq_ignore_ascii_case(user_name) => plan.access.keys.push((
                     "iam:ServiceSpecificCredentialServiceName".to_owned(),
                     vec![credential.service_name],
                 )),
-                // The operation's NoSuchEntity, reported after authorization.
-                Err(StoreError::NotFound { .. }) => {}
+                Ok(_) | Err(StoreError::NotFound { .. }) => {}
                 Err(e) => return Err(errors::store(e)),
             }
         }

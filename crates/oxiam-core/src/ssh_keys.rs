@@ -97,7 +97,7 @@ impl PublicKey {
     }
 
     /// Rejects what no one should upload: an RSA modulus out of bounds, an even modulus,
-    /// an exponent of 1 or an even one.
+    /// an exponent of 1, an even one, or one not below the modulus.
     fn checked(algorithm: Algorithm) -> Result<Self, KeyError> {
         if let Algorithm::Rsa { modulus, exponent } = &algorithm {
             let bits = bit_length(modulus);
@@ -106,7 +106,8 @@ impl PublicKey {
                 || !odd(modulus)
                 || !odd(exponent)
                 || exponent.as_slice() == [1]
-                || exponent.len() > modulus.len()
+                // Both without leading zeros: the longer is the larger, else byte by byte.
+                || (exponent.len(), exponent.as_slice()) >= (modulus.len(), modulus.as_slice())
             {
                 return Err(KeyError::Invalid);
             }

@@ -106,8 +106,14 @@ impl Certificate {
         certificate.finish()?;
 
         let mut fields = DerReader(tbs_content);
-        // [0] EXPLICIT Version DEFAULT v1.
-        fields.optional(0xa0)?;
+        // [0] EXPLICIT Version DEFAULT v1: v1, v2 or v3 (0, 1, 2).
+        if let Some(version) = fields.optional(0xa0)? {
+            let mut version = DerReader(version);
+            if !matches!(version.element(INTEGER)?, [0..=2]) {
+                return Err(Malformed);
+            }
+            version.finish()?;
+        }
         fields.element(INTEGER)?;
         // The signed copy of the signature algorithm, which the unsigned one must repeat
         // (RFC 5280 section 4.1.1.2): else the unsigned one could be changed unseen.
@@ -221,8 +227,10 @@ fn certificate_key(info: &[u8]) -> Result<CertificateKey, Malformed> {
     Ok(if oid == RSA_ENCRYPTION {
         let mut outer = DerReader(key);
         let mut fields = DerReader(outer.element(SEQUENCE)?);
+        outer.finish()?;
         let modulus = der::positive_integer(fields.element(INTEGER)?)?;
         der::positive_integer(fields.element(INTEGER)?)?;
+        fields.finish()?;
         CertificateKey::Rsa {
             pkcs1: key.to_vec(),
             bits: modulus.len() * 8 - modulus.first().map_or(0, |b| b.leading_zeros() as usize),
@@ -294,7 +302,15 @@ fn time(reader: &mut DerReader<'_>) -> Result<i64, Malformed> {
     };
     let field = |i: usize| number(rest + 2 * i..rest + 2 * i + 2);
     let (month, day, hour, minute, second) = (field(0)?, field(1)?, field(2)?, field(3)?, field(4)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(Malformed),
+    };
+    if !(1..=days_in_month).contains(&day) || hour > 23 || minute > 59 || second > 59 {
         return Err(Malformed);
     }
     Ok(days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second)
@@ -309,4 +325,32 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> Result<i64, Malformed> {
+        time(&mut DerReader(&der::der(UTC_TIME, text.as_bytes())))
+    }
+
+    #[test]
+    fn times_are_read_on_the_calendar() {
+        assert_eq!(utc("700101000000Z"), Ok(0));
+        assert_eq!(utc("000301000000Z"), Ok(951_868_800));
+        assert_eq!(utc("240229235959Z"), Ok(1_709_251_199), "2024 is a leap year");
+        for bad in [
+            "230229000000Z",
+            "240231000000Z",
+            "240431000000Z",
+            "241301000000Z",
+            "240101240000Z",
+            "2401010000Z",
+        ] {
+            assert_eq!(utc(bad), Err(Malformed), "{bad}");
+        }
+        let generalized = time(&mut DerReader(&der::der(GENERALIZED_TIME, b"21250101123045Z")));
+        assert_eq!(generalized, Ok(4_891_408_245));
+    }
 }

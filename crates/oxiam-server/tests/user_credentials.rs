@@ -16,6 +16,7 @@ on_both_backends!(
     service_specific_credentials_for_each_kind_of_service,
     service_specific_credentials_hold_their_quota_under_parallel_requests,
     listing_every_users_credentials_needs_permission_on_every_user,
+    another_users_credential_is_no_credential,
 );
 
 fn fixture(name: &str) -> String {
@@ -519,4 +520,76 @@ async fn listing_every_users_credentials_needs_permission_on_every_user(s: &Test
         .await
         .unwrap_err();
     assert_eq!(code(&e), "InvalidInput");
+}
+
+/// A Deny on `iam:ServiceSpecificCredentialServiceName` reads the service of the named
+/// user's own credential only: another user's credential id is answered as a missing one
+/// (NoSuchEntity), so a caller learns nothing of it. And login names are the account's:
+/// user `dev+1` does not get user `dev`'s second name.
+async fn another_users_credential_is_no_credential(s: &TestServer) {
+    let root = s.root_iam();
+    for user in ["dev", "dev+1"] {
+        root.create_user().user_name(user).send().await.unwrap();
+    }
+    let mut names = Vec::new();
+    for user in ["dev", "dev", "dev+1"] {
+        let made = root
+            .create_service_specific_credential()
+            .user_name(user)
+            .service_name("codecommit.amazonaws.com")
+            .send()
+            .await
+            .unwrap();
+        names.push(
+            made.service_specific_credential()
+                .unwrap()
+                .service_user_name()
+                .to_owned(),
+        );
+    }
+    assert_eq!(
+        names,
+        [
+            format!("dev-at-{ACCOUNT}"),
+            format!("dev+1-at-{ACCOUNT}"),
+            format!("dev+1+1-at-{ACCOUNT}")
+        ]
+    );
+    let victims = root
+        .list_service_specific_credentials()
+        .user_name("dev")
+        .send()
+        .await
+        .unwrap();
+    let victim = victims.service_specific_credentials()[0].service_specific_credential_id();
+
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:ResetServiceSpecificCredential","Resource":"*","Condition":{"StringEquals":{"iam:ServiceSpecificCredentialServiceName":"codecommit.amazonaws.com"}}}]}"#;
+    let (key, secret) = s.user_with_inline_policy("prober", Some(policy)).await;
+    let prober = s.iam_as(&key, &secret, "us-east-1");
+    let e = prober
+        .reset_service_specific_credential()
+        .service_specific_credential_id(victim)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "NoSuchEntity", "{}", message(&e));
+    // Its own codecommit credential is what the Deny is about.
+    let own = root
+        .create_service_specific_credential()
+        .user_name("prober")
+        .service_name("codecommit.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    let own = own
+        .service_specific_credential()
+        .unwrap()
+        .service_specific_credential_id();
+    let e = prober
+        .reset_service_specific_credential()
+        .service_specific_credential_id(own)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDenied");
 }

@@ -110,12 +110,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         match user_name {
             Some(name) => lock_entity(&mut tx, EntityKind::User, &certificate.owner_id, name).await?,
-            None => {
-                sqlx::query("UPDATE accounts SET account_id = account_id WHERE account_id = $1")
-                    .bind(account_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            None => crate::entities::lock_account(&mut tx, account_id).await?,
         }
         let (held,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM signing_certificates WHERE owner_id = $1")
             .bind(&certificate.owner_id)
@@ -154,18 +149,21 @@ impl Store {
         Ok(rows.into_iter().map(signing_row).collect())
     }
 
-    /// Every signing certificate of the account, by owner and oldest first (the credential
-    /// report's columns).
-    pub async fn account_signing_certificates(
-        &self,
-        account_id: &str,
-    ) -> Result<Vec<SigningCertificateRow>, StoreError> {
-        let sql = format!("{SIGNING_SELECT} WHERE account_id = $1 ORDER BY owner_id, uploaded_at, certificate_id");
-        let rows: Vec<SigningTuple> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(account_id)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(signing_row).collect())
+    /// Every signing certificate of the account as the credential report shows it: `(owner
+    /// id, active, upload time)`, by owner and oldest first (no bodies: an account may hold
+    /// many).
+    pub async fn account_signing_certificates(&self, account_id: &str) -> Result<Vec<(String, bool, i64)>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT owner_id, active, uploaded_at FROM signing_certificates WHERE account_id = $1 \
+             ORDER BY owner_id, uploaded_at, certificate_id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(owner, active, at)| (owner, active != 0, at))
+            .collect())
     }
 
     /// Sets one of an owner's certificates Active or Inactive; `NotFound` if it has none
@@ -215,13 +213,7 @@ impl Store {
         quota: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let locked = sqlx::query("UPDATE accounts SET account_id = account_id WHERE account_id = $1")
-            .bind(&certificate.account_id)
-            .execute(&mut *tx)
-            .await?;
-        if locked.rows_affected() == 0 {
-            return Err(StoreError::not_found(Subject::Account, &certificate.account_id));
-        }
+        crate::entities::lock_account(&mut tx, &certificate.account_id).await?;
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM server_certificates WHERE account_id = $1")
             .bind(&certificate.account_id)
             .fetch_one(&mut *tx)

@@ -95,6 +95,22 @@ pub(crate) async fn lock_entity(tx: &mut Tx, kind: EntityKind, id: &str, name: &
     }
 }
 
+/// Takes the write lock on an account's row (what account-wide quotas are counted under);
+/// `NotFound` if there is no such account. The statement sets a column no other table
+/// refers to: setting the key itself would make SQLite check every table that refers to
+/// accounts, under the one writer's lock.
+pub(crate) async fn lock_account(tx: &mut Tx, account_id: &str) -> Result<(), StoreError> {
+    let locked = sqlx::query("UPDATE accounts SET created_at = created_at WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    if locked.rows_affected() == 0 {
+        Err(StoreError::not_found(Subject::Account, account_id))
+    } else {
+        Ok(())
+    }
+}
+
 /// Takes the write lock on a customer managed policy used as a boundary, so that it cannot
 /// be deleted before the transaction commits; `NotFound` if it is gone.
 pub(crate) async fn lock_customer_policy(tx: &mut Tx, account_id: &str, arn: &str) -> Result<(), StoreError> {

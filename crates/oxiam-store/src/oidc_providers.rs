@@ -51,13 +51,7 @@ impl Store {
     /// parallel creations are counted one after the other.
     pub async fn create_oidc_provider(&self, new: NewOidcProvider<'_>, quota: i64) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let locked = sqlx::query("UPDATE accounts SET account_id = account_id WHERE account_id = $1")
-            .bind(new.account_id)
-            .execute(&mut *tx)
-            .await?;
-        if locked.rows_affected() == 0 {
-            return Err(StoreError::not_found(Subject::Account, new.account_id));
-        }
+        crate::entities::lock_account(&mut tx, new.account_id).await?;
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oidc_providers WHERE account_id = $1")
             .bind(new.account_id)
             .fetch_one(&mut *tx)

@@ -185,10 +185,11 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a service-specific credential whose login name is `login_name(n)`, `n` being
-    /// how many the user holds for the service already (`alice-at-…`, then
-    /// `alice+1-at-…`): `LimitExceeded` if that is `quota`, `NotFound` if the user is gone.
-    /// Returns the login name given.
+    /// Stores a service-specific credential whose login name is the first `login_name(n)`,
+    /// `n` = 0, 1, …, no one in the account holds for the service (`alice-at-…`, then
+    /// `alice+1-at-…`): `LimitExceeded` if the user holds `quota` for the service already,
+    /// `NotFound` if the user is gone, `Conflict` if another user's credential took the
+    /// name meanwhile. Returns the login name given.
     pub async fn add_service_credential(
         &self,
         user_name: &str,
@@ -199,21 +200,23 @@ impl Store {
     ) -> Result<String, StoreError> {
         let mut tx = self.write_tx().await?;
         lock_entity(&mut tx, EntityKind::User, &credential.user_id, user_name).await?;
-        let taken: Vec<(String,)> =
-            sqlx::query_as("SELECT login_name FROM service_credentials WHERE user_id = $1 AND service_name = $2")
-                .bind(&credential.user_id)
-                .bind(&credential.service_name)
-                .fetch_all(&mut *tx)
-                .await?;
-        let held = i64::try_from(taken.len()).unwrap_or(i64::MAX);
-        if held >= quota {
+        let taken: Vec<(String, String)> = sqlx::query_as(
+            "SELECT user_id, login_name FROM service_credentials WHERE account_id = $1 AND service_name = $2",
+        )
+        .bind(account_id)
+        .bind(&credential.service_name)
+        .fetch_all(&mut *tx)
+        .await?;
+        let held = taken.iter().filter(|(user, _)| *user == credential.user_id).count();
+        if i64::try_from(held).unwrap_or(i64::MAX) >= quota {
             return Err(StoreError::LimitExceeded);
         }
-        // The first name not taken: after a deletion, the freed one.
-        let name = (0..=held)
+        // The first name no one holds (after a deletion, the freed one): of taken + 1
+        // candidates, one is free.
+        let name = (0..=i64::try_from(taken.len()).unwrap_or(i64::MAX))
             .map(&login_name)
-            .find(|n| !taken.iter().any(|(t,)| t == n))
-            .unwrap_or_else(|| login_name(held));
+            .find(|n| !taken.iter().any(|(_, t)| t == n))
+            .unwrap_or_else(|| login_name(0));
         sqlx::query(
             "INSERT INTO service_credentials (credential_id, user_id, account_id, service_name, login_name, \
              secret_sealed, active, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -228,7 +231,8 @@ impl Store {
         .bind(credential.created_at)
         .bind(credential.expires_at)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(StoreError::on_write(Subject::ServiceCredential, &name))?;
         tx.commit().await?;
         Ok(name)
     }

@@ -53,13 +53,13 @@ fn key_columns(keys: &[oxiam_store::AccessKeyRow]) -> Vec<String> {
 
 /// The four signing-certificate columns of one report row, for up to two certificates in
 /// upload order (as the access keys' columns, a certificate's date whatever its status).
-fn certificate_columns(certificates: Option<&Vec<oxiam_store::SigningCertificateRow>>) -> Vec<String> {
+fn certificate_columns(certificates: Option<&Vec<(bool, i64)>>) -> Vec<String> {
     let mut out = Vec::with_capacity(4);
     for i in 0..2 {
         match certificates.and_then(|c| c.get(i)) {
-            Some(c) => {
-                out.push(c.active.to_string());
-                out.push(report_time(c.uploaded_at));
+            Some(&(active, uploaded_at)) => {
+                out.push(active.to_string());
+                out.push(report_time(uploaded_at));
             }
             None => out.extend(["false".to_owned(), "N/A".to_owned()]),
         }
@@ -240,15 +240,14 @@ impl Oxiam {
             .map_err(errors::store)?
             .and_then(|p| p.max_age_days);
         // The signing certificates, by owner (the root's under the account's id).
-        let mut certificates: std::collections::HashMap<String, Vec<oxiam_store::SigningCertificateRow>> =
-            std::collections::HashMap::new();
-        for c in self
+        let mut certificates: std::collections::HashMap<String, Vec<(bool, i64)>> = std::collections::HashMap::new();
+        for (owner, active, uploaded_at) in self
             .store
             .account_signing_certificates(account)
             .await
             .map_err(errors::store)?
         {
-            certificates.entry(c.owner_id.clone()).or_default().push(c);
+            certificates.entry(owner).or_default().push((active, uploaded_at));
         }
         let mut report = String::from(REPORT_HEADER);
         let mut root = vec![

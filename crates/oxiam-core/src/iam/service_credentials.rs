@@ -209,6 +209,12 @@ impl Oxiam {
                         "Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: {CREDENTIALS_PER_SERVICE}"
                     ),
                 ),
+                // Another user's credential took the same name in the meantime.
+                StoreError::Conflict { .. } => ServiceError::new(
+                    iam_errors::CONCURRENT_MODIFICATION,
+                    "The request was rejected because multiple requests to change this object were submitted \
+                     simultaneously. Wait a few minutes and submit your request again.",
+                ),
                 e => errors::store(e),
             })?;
         Ok(CreateServiceSpecificCredentialResponse {

@@ -14,6 +14,7 @@ CREATE TABLE ssh_public_keys (
     uploaded_at  BIGINT NOT NULL,
     UNIQUE (user_id, fingerprint)
 );
+CREATE INDEX ssh_public_keys_by_account ON ssh_public_keys (account_id);
 
 CREATE TABLE service_credentials (
     credential_id  TEXT PRIMARY KEY,
@@ -25,7 +26,9 @@ CREATE TABLE service_credentials (
     secret_sealed  TEXT NOT NULL,
     active         BIGINT NOT NULL,
     created_at     BIGINT NOT NULL,
-    expires_at     BIGINT
+    expires_at     BIGINT,
+    -- A login name is the account's for the service, whoever holds it (user names may
+    -- hold `+`: `dev+1-at-…` is user dev's second or user dev+1's first).
+    UNIQUE (account_id, service_name, login_name)
 );
 CREATE INDEX service_credentials_by_user ON service_credentials (user_id, service_name);
-CREATE INDEX service_credentials_by_account ON service_credentials (account_id, service_name);
