@@ -19,8 +19,9 @@ step "generated code is fresh"
 python3 codegen/generate.py
 python3 codegen/gen-catalogue.py
 python3 scripts/gen-aws-managed-policies.py
+python3 codegen/gen-service-linked-roles.py
 git diff --exit-code -- crates/oxiam-protocol/src/generated crates/oxiam-catalogue/src/generated.rs crates/oxiam-aws-policies \
-  || { echo "generated files differ from the committed ones: run codegen/generate.py, codegen/gen-catalogue.py and scripts/gen-aws-managed-policies.py" >&2; exit 1; }
+  || { echo "generated files differ from the committed ones: run codegen/generate.py, codegen/gen-catalogue.py, scripts/gen-aws-managed-policies.py and codegen/gen-service-linked-roles.py" >&2; exit 1; }
 
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
