@@ -10,7 +10,6 @@ from expect import fails
 @pytest.mark.parametrize(
     "operation,kwargs",
     [
-        ("CreateServiceLinkedRole", dict(AWSServiceName="ec2.amazonaws.com")),
         ("ListSAMLProviders", dict()),
     ],
 )

@@ -295,7 +295,7 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
     };
     match resource_type {
         "user" => entity(EntityKind::User, "UserName"),
-        "role" => entity(EntityKind::Role, "RoleName"),
+        "role" => entity(EntityKind::Role, "RoleName").or_else(|| service_linked_role(account, request)),
         "group" => entity(EntityKind::Group, "GroupName"),
         "instance-profile" => text(request, "InstanceProfileName").map(|name| {
             if creating {
@@ -366,6 +366,27 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
         }),
         _ => None,
     }
+}
+
+/// The service-linked role a request names without a `RoleName`: the one
+/// CreateServiceLinkedRole would create (its name from the catalogue, with the suffix), or
+/// the one a deletion task was about (`task/aws-service-role/SERVICE/NAME/ID`). AWS's own
+/// policies grant iam:CreateServiceLinkedRole on exactly that ARN.
+fn service_linked_role(account: &str, request: &dyn Members) -> Option<Bound> {
+    let path = crate::iam::SERVICE_ROLE_PATH;
+    let arn = if let Some(principal) = text(request, "AWSServiceName") {
+        let name = crate::iam::service_linked_role_name(principal, text(request, "CustomSuffix")).unwrap_or_default();
+        format!("arn:aws:iam::{account}:role{path}{principal}/{name}")
+    } else {
+        let task = text(request, "DeletionTaskId")?.strip_prefix("task")?;
+        let (role, _) = task.strip_prefix(path)?.rsplit_once('/')?;
+        format!("arn:aws:iam::{account}:role{path}{role}")
+    };
+    Some(Bound {
+        arn,
+        shown_as: None,
+        target: Target::Nothing,
+    })
 }
 
 /// An ARN of `resource_type` (from `RoleArn`, `PolicySourceArn`, …): the resource, by its

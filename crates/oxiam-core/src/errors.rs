@@ -75,6 +75,7 @@ fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::ServiceCredential => format!("No such credential {name} exists"),
         Subject::SigningCertificate => format!("The Certificate with id {name} cannot be found."),
         Subject::ServerCertificate => format!("The Server Certificate with name {name} cannot be found."),
+        Subject::ServiceLinkedRoleDeletion => format!("The deletion task {name} cannot be found."),
         // The account is the caller's own: its absence is the server's fault.
         Subject::Account => return None,
     };

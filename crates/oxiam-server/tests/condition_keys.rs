@@ -68,6 +68,26 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
         "the device does not exist before the request: its tags are aws:RequestTag",
     ),
     (
+        "CreateServiceLinkedRole",
+        "aws:ResourceTag/${TagKey}",
+        "the role does not exist before the request",
+    ),
+    (
+        "CreateServiceLinkedRole",
+        "iam:ResourceTag/${TagKey}",
+        "the role does not exist before the request",
+    ),
+    (
+        "GetServiceLinkedRoleDeletionStatus",
+        "aws:ResourceTag/${TagKey}",
+        "the role is gone once its deletion task exists (oxiam deletes at once)",
+    ),
+    (
+        "GetServiceLinkedRoleDeletionStatus",
+        "iam:ResourceTag/${TagKey}",
+        "the role is gone once its deletion task exists (oxiam deletes at once)",
+    ),
+    (
         "UploadServerCertificate",
         "aws:ResourceTag/${TagKey}",
         "the certificate does not exist before the request: its tags are aws:RequestTag",
@@ -598,6 +618,29 @@ fn rows() -> Vec<Row> {
             "aws:ResourceTag/team",
             std::slice::from_ref(&certificate_tagged),
             &rest,
+            tags,
+        ));
+    }
+    // A service-linked role (AutoScaling's takes a suffix, so each row makes its own): its
+    // service, named by the request; its tags, read when it is deleted.
+    rows.push(iam_row(
+        "CreateServiceLinkedRole",
+        "iam:AWSServiceName",
+        &[],
+        "AWSServiceName={V}&CustomSuffix=k{N}",
+        ("autoscaling.amazonaws.com", "lexv2.amazonaws.com"),
+    ));
+    let linked_role = "AWSServiceRoleForAutoScaling_k{N}";
+    let linked_tagged = [
+        "Action=CreateServiceLinkedRole&AWSServiceName=autoscaling.amazonaws.com&CustomSuffix=k{N}".to_owned(),
+        format!("Action=TagRole&RoleName={linked_role}&Tags.member.1.Key=team&Tags.member.1.Value={{V}}"),
+    ];
+    for key in ["aws:ResourceTag/team", "iam:ResourceTag/team"] {
+        rows.push(iam_row(
+            "DeleteServiceLinkedRole",
+            key,
+            &linked_tagged,
+            &format!("RoleName={linked_role}"),
             tags,
         ));
     }

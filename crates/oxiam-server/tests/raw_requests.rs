@@ -82,10 +82,6 @@ async fn every_operation_of_both_models_gets_a_protocol_answer() {
 
     // With valid input, operations oxiam lacks say so by name.
     for (body, service) in [
-        (
-            "Action=CreateServiceLinkedRole&Version=2010-05-08&AWSServiceName=ec2.amazonaws.com",
-            "iam",
-        ),
         ("Action=ListSAMLProviders&Version=2010-05-08", "iam"),
         ("Action=GetFederationToken&Version=2011-06-15&Name=federated", "sts"),
     ] {

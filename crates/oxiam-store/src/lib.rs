@@ -89,6 +89,8 @@ pub enum Subject {
     SigningCertificate,
     /// A server certificate; the name is its name.
     ServerCertificate,
+    /// The deletion task of a service-linked role; the name is its id.
+    ServiceLinkedRoleDeletion,
 }
 
 impl fmt::Display for Subject {
@@ -111,6 +113,7 @@ impl fmt::Display for Subject {
             Subject::ServiceCredential => f.write_str("service-specific credential"),
             Subject::SigningCertificate => f.write_str("signing certificate"),
             Subject::ServerCertificate => f.write_str("server certificate"),
+            Subject::ServiceLinkedRoleDeletion => f.write_str("service-linked role deletion task"),
         }
     }
 }

@@ -57,6 +57,8 @@ pub struct NewRole<'a> {
     pub tags: &'a [(String, String)],
     /// The permissions boundary, set in the same transaction.
     pub permissions_boundary: Option<crate::NewBoundary<'a>>,
+    /// AWS managed policies (ARNs) attached in the same write (a service-linked role's).
+    pub attached_policies: &'a [&'a str],
 }
 
 const ROLE_SELECT: &str = "SELECT account_id, role_id, name, path, trust_policy, description, max_session_duration, \
@@ -103,10 +105,25 @@ impl Store {
         .await
         .map_err(StoreError::on_write(ROLE, new.name))?;
         crate::tags::insert_tags(&mut tx, crate::TagOwner::Role, new.role_id, new.tags).await?;
-        if let Some(boundary) = new.permissions_boundary {
-            if boundary.customer {
-                crate::entities::lock_customer_policy(&mut tx, new.account_id, boundary.arn).await?;
-            }
+        for policy_arn in new.attached_policies {
+            sqlx::query(
+                "INSERT INTO attachments (account_id, entity_kind, entity_id, policy_arn, attached_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(new.account_id)
+            .bind(EntityKind::Role.as_str())
+            .bind(new.role_id)
+            .bind(*policy_arn)
+            .bind(new.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(boundary) = new.permissions_boundary
+            && boundary.customer
+        {
+            crate::entities::lock_customer_policy(&mut tx, new.account_id, boundary.arn).await?;
+        }
+        if new.permissions_boundary.is_some() || !new.attached_policies.is_empty() {
             crate::entities::bump_policy_epoch(&mut tx, new.account_id).await?;
         }
         tx.commit().await?;
@@ -217,6 +234,46 @@ impl Store {
 
     /// Deletes a role with no attached or inline policies left.
     pub async fn delete_role(&self, account_id: &str, name: &str) -> Result<(), StoreError> {
+        self.delete_role_recording(account_id, name, None).await
+    }
+
+    /// Deletes a service-linked role with the policies AWS attached to it, and records the
+    /// deletion task `task_id` as done, in one write; `DeleteConflict` if anything else
+    /// still refers to it (an instance profile).
+    pub async fn delete_service_linked_role(
+        &self,
+        account_id: &str,
+        name: &str,
+        task_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.delete_role_recording(account_id, name, Some((task_id, now))).await
+    }
+
+    /// GetServiceLinkedRoleDeletionStatus: the status of one of the account's deletion
+    /// tasks, if there is such a task.
+    pub async fn service_linked_role_deletion(
+        &self,
+        account_id: &str,
+        task_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM service_linked_role_deletions WHERE account_id = $1 AND task_id = $2")
+                .bind(account_id)
+                .bind(task_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(status,)| status))
+    }
+
+    /// Deletes a role; with a deletion task (a service-linked role's), its attached policies
+    /// go with it and the task is recorded as done.
+    async fn delete_role_recording(
+        &self,
+        account_id: &str,
+        name: &str,
+        task: Option<(&str, i64)>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let found: Option<(String,)> =
             sqlx::query_as("SELECT role_id FROM roles WHERE account_id = $1 AND name_key = $2")
@@ -226,6 +283,23 @@ impl Store {
                 .await?;
         let (role_id,) = found.ok_or_else(|| StoreError::not_found(ROLE, name))?;
         lock_entity(&mut tx, EntityKind::Role, &role_id, name).await?;
+        if let Some((task_id, now)) = task {
+            sqlx::query("DELETE FROM attachments WHERE entity_kind = $1 AND entity_id = $2")
+                .bind(EntityKind::Role.as_str())
+                .bind(role_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO service_linked_role_deletions (task_id, account_id, status, created_at) \
+                 VALUES ($1, $2, 'SUCCEEDED', $3)",
+            )
+            .bind(task_id)
+            .bind(account_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            crate::entities::bump_policy_epoch(&mut tx, account_id).await?;
+        }
         if let Some(dependent) = dependents(&mut tx, EntityKind::Role, &role_id).await? {
             return Err(StoreError::DeleteConflict(dependent));
         }

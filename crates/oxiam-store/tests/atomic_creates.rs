@@ -103,6 +103,7 @@ async fn a_failed_boundary_leaves_nothing_and_a_retry_succeeds(store: Store) {
 
     // The same for a role.
     let role = |id: &'static str, boundary| NewRole {
+        attached_policies: &[],
         account_id: ACCOUNT,
         role_id: id,
         name: "deployer",

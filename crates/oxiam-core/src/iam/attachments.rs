@@ -76,6 +76,13 @@ impl Oxiam {
                     format!("Policy {policy_arn} is not attachable."),
                 ));
             }
+            // A service-linked role's policy is attached by AWS to that role alone.
+            ManagedPolicy::Aws(p) if p.path == super::SERVICE_ROLE_PATH => {
+                return Err(ServiceError::new(
+                    iam_errors::POLICY_NOT_ATTACHABLE,
+                    "Cannot attach a Service Role Policy to a Customer Role.",
+                ));
+            }
             ManagedPolicy::Aws(_) => false,
             ManagedPolicy::Customer(_) => true,
         };

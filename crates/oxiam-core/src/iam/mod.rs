@@ -15,6 +15,7 @@ mod oidc_providers;
 mod policies;
 mod roles;
 mod service_credentials;
+mod service_linked_roles;
 mod simulator;
 mod ssh_public_keys;
 mod tagging;
@@ -32,6 +33,7 @@ use crate::{Oxiam, Principal, errors};
 
 pub(crate) use mfa_devices::UNABLE_TO_VALIDATE as MFA_UNABLE_TO_VALIDATE;
 pub(crate) use oidc_providers::provider_arn as oidc_provider_arn;
+pub(crate) use service_linked_roles::{SERVICE_ROLE_PATH, role_name as service_linked_role_name};
 
 /// Wrong guesses at a secret (an MFA code in STS, an old password in ChangePassword) taken
 /// before the device or profile takes none for [`BLOCK_SECONDS`]: a 6-digit code or a
@@ -64,6 +66,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::CreatePolicy,
     Operation::CreatePolicyVersion,
     Operation::CreateRole,
+    Operation::CreateServiceLinkedRole,
     Operation::CreateServiceSpecificCredential,
     Operation::CreateUser,
     Operation::CreateVirtualMFADevice,
@@ -83,6 +86,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DeleteRolePolicy,
     Operation::DeleteSSHPublicKey,
     Operation::DeleteServerCertificate,
+    Operation::DeleteServiceLinkedRole,
     Operation::DeleteServiceSpecificCredential,
     Operation::DeleteSigningCertificate,
     Operation::DeleteUser,
@@ -113,6 +117,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetRolePolicy,
     Operation::GetSSHPublicKey,
     Operation::GetServerCertificate,
+    Operation::GetServiceLinkedRoleDeletionStatus,
     Operation::GetUser,
     Operation::GetUserPolicy,
     Operation::ListAccessKeys,
@@ -197,6 +202,9 @@ impl Oxiam {
         use EntityKind::{Group, Role, User};
         use Request as R;
         use Response as S;
+        if let Some(role_name) = service_linked_roles::protected_role_change(&request) {
+            self.refuse_service_linked_role(caller, role_name).await?;
+        }
         Ok(match request {
             // users and keys
             R::CreateUser(i) => S::CreateUser(self.create_user(caller, i, now).await?),
@@ -358,6 +366,16 @@ impl Oxiam {
                 .delete_service_specific_credential(caller, i)
                 .await
                 .map(|()| S::DeleteServiceSpecificCredential)?,
+            // service-linked roles
+            R::CreateServiceLinkedRole(i) => {
+                S::CreateServiceLinkedRole(self.create_service_linked_role(caller, i, now).await?)
+            }
+            R::DeleteServiceLinkedRole(i) => {
+                S::DeleteServiceLinkedRole(self.delete_service_linked_role(caller, i, now).await?)
+            }
+            R::GetServiceLinkedRoleDeletionStatus(i) => {
+                S::GetServiceLinkedRoleDeletionStatus(self.get_service_linked_role_deletion_status(caller, i).await?)
+            }
             // certificates
             R::UploadSigningCertificate(i) => {
                 S::UploadSigningCertificate(self.upload_signing_certificate(caller, i, now).await?)

@@ -59,6 +59,16 @@ impl Oxiam {
         input: CreateRoleRequest,
         now: i64,
     ) -> Result<CreateRoleResponse, ServiceError> {
+        if input
+            .path
+            .as_deref()
+            .is_some_and(|p| p.starts_with(super::SERVICE_ROLE_PATH))
+        {
+            return Err(ServiceError::new(
+                oxiam_protocol::iam::errors::INVALID_INPUT,
+                "Path prefix '/aws-service-role/' can only be used for AWS Service linked Roles",
+            ));
+        }
         // The boundary must name an attachable managed policy; it is set in the same write
         // as the role, so a failure leaves no role behind.
         let boundary = match input.permissions_boundary.as_deref() {
@@ -83,6 +93,7 @@ impl Oxiam {
                 created_at: now,
                 tags: &tags,
                 permissions_boundary: boundary,
+                attached_policies: &[],
             })
             .await
             .map_err(|e| match (e, boundary) {
