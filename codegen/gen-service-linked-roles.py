@@ -49,6 +49,13 @@ OUTPUT = os.path.join(ROOT, "crates", "oxiam-aws-policies", "src", "service_link
 POLICY_ARN_PREFIX = "arn:aws:iam::aws:policy/"
 # An exact role ARN in a policy document: principal and name, no wildcard in either.
 ROLE_ARN = re.compile(r'arn:aws:iam::\*:role/aws-service-role/([a-z0-9.-]+\.amazonaws\.com)/([\w+=,.@-]+)"')
+# What a row may hold, whatever its source: the path and ARN oxiam builds from them must
+# split back the same way.
+PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com")
+ROLE_NAME = re.compile(r"AWSServiceRoleFor[\w+=,.@-]{1,47}")
+# Attached policies LocalStack names that AWS's current managed policies do not hold: the
+# role is made without them. Any other missing policy fails the generation.
+UNPACKAGED_POLICIES = {"aws-service-role/AmazonLexBotPolicy"}
 
 
 def fail(message):
@@ -114,8 +121,9 @@ def build():
     policies = packaged_policies()
     roles = {}
     for row in extract["roles"]:
-        # Only policies oxiam packages can be attached; LocalStack's lex.amazonaws.com names one
-        # (AmazonLexBotPolicy) that AWS's current list does not hold: that role is made without it.
+        missing = [p for p in row["policies"] if p not in policies and p not in UNPACKAGED_POLICIES]
+        if missing:
+            fail(f"{row['principal']} attaches {missing}, which the packaged AWS managed policies do not hold")
         attached = [p for p in row["policies"] if p in policies]
         roles[row["principal"]] = (row["role_name"], attached, row["suffix_allowed"])
     taken = {name for name, _, _ in roles.values()}
@@ -133,6 +141,9 @@ def build():
             continue
         taken.add(name)
         roles[principal] = (name, [], False)
+    for principal, (name, _, _) in roles.items():
+        if not PRINCIPAL.fullmatch(principal) or not ROLE_NAME.fullmatch(name):
+            fail(f"unexpected service principal or role name: {principal!r} {name!r}")
     return extract["source"], roles
 
 

@@ -87,6 +87,8 @@ enum Target {
     MfaDevice(String),
     /// A server certificate of the caller's account, by name.
     ServerCertificate(String),
+    /// A SAML provider, by ARN.
+    SamlProvider(String),
     /// Nothing to read: a new entity, `*`, or a resource named by its full ARN.
     Nothing,
 }
@@ -336,6 +338,19 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
                 arn: serial.to_owned(),
                 shown_as: None,
                 target: Target::MfaDevice(serial.to_owned()),
+            }),
+        },
+        // Created from its name; else named by its ARN.
+        "saml-provider" => match text(request, "Name") {
+            Some(name) => Some(Bound {
+                arn: crate::iam::saml_provider_arn(account, name),
+                shown_as: None,
+                target: Target::Nothing,
+            }),
+            None => text(request, "SAMLProviderArn").map(|arn| Bound {
+                arn: arn.to_owned(),
+                shown_as: None,
+                target: Target::SamlProvider(arn.to_owned()),
             }),
         },
         // Uploaded at its path; else named by its name alone.
@@ -667,6 +682,17 @@ impl Oxiam {
                 if plan.wants_resource_tags() {
                     match self.store.get_mfa_device(&principal.account_id, &serial).await {
                         Ok(device) => plan.add_resource_tags(&device.tags),
+                        // The operation's NoSuchEntity, reported after authorization.
+                        Err(StoreError::NotFound { .. }) => {}
+                        Err(e) => return Err(errors::store(e)),
+                    }
+                }
+                Ok((plan.access, None))
+            }
+            Target::SamlProvider(arn) => {
+                if plan.wants_resource_tags() {
+                    match self.store.get_saml_provider(&principal.account_id, &arn).await {
+                        Ok(provider) => plan.add_resource_tags(&provider.tags),
                         // The operation's NoSuchEntity, reported after authorization.
                         Err(StoreError::NotFound { .. }) => {}
                         Err(e) => return Err(errors::store(e)),

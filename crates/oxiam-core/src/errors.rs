@@ -76,6 +76,7 @@ fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::SigningCertificate => format!("The Certificate with id {name} cannot be found."),
         Subject::ServerCertificate => format!("The Server Certificate with name {name} cannot be found."),
         Subject::ServiceLinkedRoleDeletion => format!("The deletion task {name} cannot be found."),
+        Subject::SamlProvider => format!("Manifest not found for arn {name}"),
         // The account is the caller's own: its absence is the server's fault.
         Subject::Account => return None,
     };
@@ -94,6 +95,7 @@ fn already_exists(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::MfaDevice => "MFADevice entity at the same path and name already exists.".to_owned(),
         Subject::LoginProfile => format!("Login Profile for user {name} already exists."),
         Subject::ServerCertificate => format!("The Server Certificate with name {name} already exists."),
+        Subject::SamlProvider => format!("SAMLProvider {name} already exists."),
         // Generated ids that collide, or rows only the server creates: its fault.
         _ => return None,
     };

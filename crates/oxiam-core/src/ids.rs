@@ -62,6 +62,21 @@ pub fn server_certificate_id() -> String {
     format!("ASCA{}", random_from(ID_ALPHABET, 17))
 }
 
+/// A SAML provider's id (`SAMLProviderUUID`): `SAMLSP` and 16 upper-case letters and
+/// digits, 22 in all, as AWS's.
+pub fn saml_provider_uuid() -> String {
+    const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    // 36 symbols: rejection would be unbiased; the modulo's bias (256 = 7 * 36 + 4) is
+    // harmless for an identifier that guards nothing.
+    let tail: String = bytes
+        .iter()
+        .map(|b| char::from(ALPHANUMERIC[usize::from(*b) % ALPHANUMERIC.len()]))
+        .collect();
+    format!("SAMLSP{tail}")
+}
+
 /// A service-specific credential id: `ACCA` and 17 characters.
 pub fn service_credential_id() -> String {
     format!("ACCA{}", random_from(ID_ALPHABET, 17))

@@ -85,6 +85,11 @@ impl Certificate {
             .collect()
     }
 
+    /// A certificate from its DER, if it is one.
+    pub fn from_der_bytes(der: Vec<u8>) -> Option<Certificate> {
+        Certificate::from_der(der).ok()
+    }
+
     /// A certificate from its DER.
     fn from_der(der: Vec<u8>) -> Result<Certificate, Malformed> {
         let mut outer = DerReader(&der);

@@ -68,6 +68,11 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
         "the device does not exist before the request: its tags are aws:RequestTag",
     ),
     (
+        "CreateSAMLProvider",
+        "aws:ResourceTag/${TagKey}",
+        "the provider does not exist before the request: its tags are aws:RequestTag",
+    ),
+    (
         "CreateServiceLinkedRole",
         "aws:ResourceTag/${TagKey}",
         "the role does not exist before the request",
@@ -410,6 +415,33 @@ fn instance_profile_requests() -> Vec<(&'static str, bool, String)> {
 /// An SSH public key (`ssh-keygen`'s), and an id no key has.
 const SSH_KEY: &str = include_str!("../../oxiam-core/tests/fixtures/ssh/ed25519.pub");
 const NO_SSH_KEY: &str = "SSHPublicKeyId=APKANOSUCHKEYEXAMPLE";
+/// An identity provider's SAML metadata.
+const SAML_METADATA: &str = include_str!("../../oxiam-core/tests/fixtures/saml/idp.xml");
+
+/// Operations on one SAML provider (`sp{N}`), after `Action=OP&`.
+fn saml_provider_requests() -> Vec<(&'static str, String)> {
+    let on = format!("SAMLProviderArn=arn:aws:iam::{ACCOUNT}:saml-provider/sp{{N}}");
+    vec![
+        ("GetSAMLProvider", on.clone()),
+        (
+            "UpdateSAMLProvider",
+            format!("{on}&SAMLMetadataDocument={}", url(SAML_METADATA)),
+        ),
+        ("DeleteSAMLProvider", on.clone()),
+        ("ListSAMLProviderTags", on.clone()),
+        (
+            "TagSAMLProvider",
+            format!("{on}&Tags.member.1.Key=x&Tags.member.1.Value=y"),
+        ),
+        ("UntagSAMLProvider", format!("{on}&TagKeys.member.1=x")),
+    ]
+}
+
+/// Creates SAML provider `sp{N}` (after `Action=CreateSAMLProvider&`).
+fn saml_provider() -> String {
+    format!("Name=sp{{N}}&SAMLMetadataDocument={}", url(SAML_METADATA))
+}
+
 /// A certificate and its key (Python's `cryptography`'s), and an id no certificate has.
 const CERTIFICATE: &str = include_str!("../../oxiam-core/tests/fixtures/x509/valid.pem");
 const CERTIFICATE_KEY: &str = include_str!("../../oxiam-core/tests/fixtures/x509/valid.pkcs8.key");
@@ -608,6 +640,19 @@ fn rows() -> Vec<Row> {
             tags,
         ));
     }
+    let saml_tagged = format!(
+        "Action=CreateSAMLProvider&{}&Tags.member.1.Key=team&Tags.member.1.Value={{V}}",
+        saml_provider()
+    );
+    for (op, rest) in saml_provider_requests() {
+        rows.push(iam_row(
+            op,
+            "aws:ResourceTag/team",
+            std::slice::from_ref(&saml_tagged),
+            &rest,
+            tags,
+        ));
+    }
     let certificate_tagged = format!(
         "Action=UploadServerCertificate&{}&Tags.member.1.Key=team&Tags.member.1.Value={{V}}",
         server_certificate()
@@ -695,6 +740,12 @@ fn rows() -> Vec<Row> {
         ),
         ("CreateVirtualMFADevice", vec![], "VirtualMFADeviceName=d{N}".to_owned()),
         ("UploadServerCertificate", vec![], server_certificate()),
+        ("CreateSAMLProvider", vec![], saml_provider()),
+        (
+            "TagSAMLProvider",
+            vec![format!("Action=CreateSAMLProvider&{}", saml_provider())],
+            format!("SAMLProviderArn=arn:aws:iam::{ACCOUNT}:saml-provider/sp{{N}}"),
+        ),
         (
             "TagServerCertificate",
             vec![format!("Action=UploadServerCertificate&{}", server_certificate())],
@@ -744,6 +795,11 @@ fn rows() -> Vec<Row> {
             "UntagServerCertificate",
             format!("Action=UploadServerCertificate&{}", server_certificate()),
             "ServerCertificateName=sc{N}".to_owned(),
+        ),
+        (
+            "UntagSAMLProvider",
+            format!("Action=CreateSAMLProvider&{}", saml_provider()),
+            format!("SAMLProviderArn=arn:aws:iam::{ACCOUNT}:saml-provider/sp{{N}}"),
         ),
     ] {
         rows.push(iam_row(

@@ -397,13 +397,17 @@ async fn signature_failures_get_aws_errors(s: &TestServer) {
 async fn unimplemented_operations_say_so(s: &TestServer) {
     let err = s
         .root_iam()
-        .create_service_linked_role()
-        .aws_service_name("ec2.amazonaws.com")
+        .set_security_token_service_preferences()
+        .global_endpoint_token_version(aws_sdk_iam::types::GlobalEndpointTokenVersion::V2Token)
         .send()
         .await
         .unwrap_err();
     assert_eq!(code(&err), "NotImplemented");
-    assert!(message(&err).contains("CreateServiceLinkedRole"), "{}", message(&err));
+    assert!(
+        message(&err).contains("SetSecurityTokenServicePreferences"),
+        "{}",
+        message(&err)
+    );
     match &err {
         aws_sdk_iam::error::SdkError::ServiceError(e) => assert_eq!(e.raw().status().as_u16(), 501),
         other => panic!("{other:?}"),

@@ -185,7 +185,8 @@ impl Store {
                  instance_profile_tags, oidc_providers, oidc_provider_client_ids, oidc_provider_thumbprints, \
                  oidc_provider_tags, mfa_devices, mfa_device_tags, login_profiles, password_history, \
                  password_policies, ssh_public_keys, service_credentials, signing_certificates, \
-                 server_certificates, server_certificate_tags, service_linked_role_deletions IN EXCLUSIVE MODE",
+                 server_certificates, server_certificate_tags, service_linked_role_deletions, saml_providers, \
+                 saml_provider_tags IN EXCLUSIVE MODE",
             )
             .execute(&mut *tx)
             .await?;
@@ -234,6 +235,11 @@ impl Store {
             ),
             "DELETE FROM server_certificates WHERE account_id = $1".to_owned(),
             "DELETE FROM service_linked_role_deletions WHERE account_id = $1".to_owned(),
+            format!(
+                "DELETE FROM saml_provider_tags WHERE arn IN ({})",
+                owned("saml_providers", "arn")
+            ),
+            "DELETE FROM saml_providers WHERE account_id = $1".to_owned(),
             format!("DELETE FROM user_tags WHERE user_id IN ({})", owned("users", "user_id")),
             format!("DELETE FROM role_tags WHERE role_id IN ({})", owned("roles", "role_id")),
             format!(

@@ -18,6 +18,7 @@ mod mfa_devices;
 mod oidc_providers;
 mod policies;
 mod roles;
+mod saml_providers;
 mod schema;
 mod sessions;
 mod tags;
@@ -37,6 +38,7 @@ pub use mfa_devices::{AssignmentFilter, MfaDeviceRow, NewMfaDevice};
 pub use oidc_providers::{NewOidcProvider, OidcProviderRow};
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
 pub use roles::{NewRole, RoleRow};
+pub use saml_providers::SamlProviderRow;
 pub use sessions::{SessionRow, UserSessionRow};
 pub use tags::TagOwner;
 pub use usage::{KeyUse, RoleUse};
@@ -91,6 +93,8 @@ pub enum Subject {
     ServerCertificate,
     /// The deletion task of a service-linked role; the name is its id.
     ServiceLinkedRoleDeletion,
+    /// A SAML provider; the name is its ARN (its name, for a `Conflict`).
+    SamlProvider,
 }
 
 impl fmt::Display for Subject {
@@ -114,6 +118,7 @@ impl fmt::Display for Subject {
             Subject::SigningCertificate => f.write_str("signing certificate"),
             Subject::ServerCertificate => f.write_str("server certificate"),
             Subject::ServiceLinkedRoleDeletion => f.write_str("service-linked role deletion task"),
+            Subject::SamlProvider => f.write_str("SAML provider"),
         }
     }
 }

@@ -59,6 +59,8 @@ pub struct NewRole<'a> {
     pub permissions_boundary: Option<crate::NewBoundary<'a>>,
     /// AWS managed policies (ARNs) attached in the same write (a service-linked role's).
     pub attached_policies: &'a [&'a str],
+    /// Whether CreateServiceLinkedRole makes it (then only AWS may change it).
+    pub service_linked: bool,
 }
 
 const ROLE_SELECT: &str = "SELECT account_id, role_id, name, path, trust_policy, description, max_session_duration, \
@@ -89,7 +91,8 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO roles (role_id, account_id, name, name_key, path, trust_policy, description, \
-             max_session_duration, created_at, permissions_boundary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             max_session_duration, created_at, permissions_boundary, service_linked) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(new.role_id)
         .bind(new.account_id)
@@ -101,6 +104,7 @@ impl Store {
         .bind(new.max_session_duration)
         .bind(new.created_at)
         .bind(new.permissions_boundary.map(|b| b.arn))
+        .bind(i64::from(new.service_linked))
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(ROLE, new.name))?;
@@ -250,6 +254,18 @@ impl Store {
         self.delete_role_recording(account_id, name, Some((task_id, now))).await
     }
 
+    /// Whether a role of the account (by name, regardless of case) was made by
+    /// CreateServiceLinkedRole: `(its name, service-linked)`, or `None` if there is none.
+    pub async fn service_linked(&self, account_id: &str, name: &str) -> Result<Option<(String, bool)>, StoreError> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT name, service_linked FROM roles WHERE account_id = $1 AND name_key = $2")
+                .bind(account_id)
+                .bind(name.to_ascii_lowercase())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(name, linked)| (name, linked != 0)))
+    }
+
     /// GetServiceLinkedRoleDeletionStatus: the status of one of the account's deletion
     /// tasks, if there is such a task.
     pub async fn service_linked_role_deletion(
@@ -275,14 +291,18 @@ impl Store {
         task: Option<(&str, i64)>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let found: Option<(String,)> =
-            sqlx::query_as("SELECT role_id FROM roles WHERE account_id = $1 AND name_key = $2")
+        let found: Option<(String, i64)> =
+            sqlx::query_as("SELECT role_id, service_linked FROM roles WHERE account_id = $1 AND name_key = $2")
                 .bind(account_id)
                 .bind(name.to_ascii_lowercase())
                 .fetch_optional(&mut *tx)
                 .await?;
-        let (role_id,) = found.ok_or_else(|| StoreError::not_found(ROLE, name))?;
+        let (role_id, service_linked) = found.ok_or_else(|| StoreError::not_found(ROLE, name))?;
         lock_entity(&mut tx, EntityKind::Role, &role_id, name).await?;
+        // (A role swapped in under the name since the caller looked is not the one asked for.)
+        if task.is_some() && service_linked == 0 {
+            return Err(StoreError::not_found(ROLE, name));
+        }
         if let Some((task_id, now)) = task {
             sqlx::query("DELETE FROM attachments WHERE entity_kind = $1 AND entity_id = $2")
                 .bind(EntityKind::Role.as_str())

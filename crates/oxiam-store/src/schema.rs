@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("migrations/0011_ssh_keys_service_credentials.sql")),
     (12, include_str!("migrations/0012_certificates.sql")),
     (13, include_str!("migrations/0013_service_linked_roles.sql")),
+    (14, include_str!("migrations/0014_saml_providers.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -23,6 +23,8 @@ pub enum TagOwner {
     MfaDevice,
     /// A server certificate.
     ServerCertificate,
+    /// A SAML provider (by ARN).
+    SamlProvider,
 }
 
 impl TagOwner {
@@ -35,6 +37,7 @@ impl TagOwner {
             TagOwner::OidcProvider => Subject::OidcProvider,
             TagOwner::MfaDevice => Subject::MfaDevice,
             TagOwner::ServerCertificate => Subject::ServerCertificate,
+            TagOwner::SamlProvider => Subject::SamlProvider,
         }
     }
 
@@ -52,6 +55,7 @@ impl TagOwner {
             TagOwner::InstanceProfile => ("instance_profiles", "instance_profile_tags", "instance_profile_id"),
             TagOwner::OidcProvider => ("oidc_providers", "oidc_provider_tags", "arn"),
             TagOwner::MfaDevice => ("mfa_devices", "mfa_device_tags", "serial_number"),
+            TagOwner::SamlProvider => ("saml_providers", "saml_provider_tags", "arn"),
             TagOwner::ServerCertificate => (
                 "server_certificates",
                 "server_certificate_tags",

@@ -1,5 +1,6 @@
 //! A create with parts (tags, a permissions boundary) is one write: when a part fails, nothing
-//! of the entity is left behind and a retry succeeds, on SQLite and on PostgreSQL.
+//! of the entity is left behind and a retry succeeds, on SQLite and on PostgreSQL. And a
+//! role is service-linked only when made so.
 //!
 //! The failure is injected where it happens in real life: the boundary names a customer
 //! managed policy that was deleted between the operation's checks and its write.
@@ -104,6 +105,7 @@ async fn a_failed_boundary_leaves_nothing_and_a_retry_succeeds(store: Store) {
     // The same for a role.
     let role = |id: &'static str, boundary| NewRole {
         attached_policies: &[],
+        service_linked: false,
         account_id: ACCOUNT,
         role_id: id,
         name: "deployer",
@@ -155,13 +157,76 @@ async fn a_failed_boundary_leaves_nothing_and_a_retry_succeeds(store: Store) {
     assert_eq!(created.tags, tags);
 }
 
+/// Only a role made service-linked is one: a role under `/aws-service-role/` that CreateRole
+/// once allowed is not protected, and a service-linked deletion does not take it.
+async fn only_a_role_made_service_linked_is_one(store: &Store) {
+    let role = |id: &'static str, name: &'static str, service_linked| NewRole {
+        attached_policies: &[],
+        service_linked,
+        account_id: ACCOUNT,
+        role_id: id,
+        name,
+        path: "/aws-service-role/example.amazonaws.com/",
+        trust_policy: "{}",
+        description: None,
+        max_session_duration: 3600,
+        created_at: 1,
+        tags: &[],
+        permissions_boundary: None,
+    };
+    store
+        .create_role(role("AROAEXAMPLE000000011", "planted", false))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.service_linked(ACCOUNT, "PLANTED").await.unwrap(),
+        Some(("planted".to_owned(), false))
+    );
+    let refused = store
+        .delete_service_linked_role(ACCOUNT, "planted", "task/aws-service-role/x/planted/1", 2)
+        .await;
+    assert!(matches!(refused, Err(StoreError::NotFound { .. })), "{refused:?}");
+    assert!(store.get_role(ACCOUNT, "planted").await.is_ok());
+    assert_eq!(
+        store
+            .service_linked_role_deletion(ACCOUNT, "task/aws-service-role/x/planted/1")
+            .await
+            .unwrap(),
+        None
+    );
+
+    store
+        .create_role(role("AROAEXAMPLE000000012", "linked", true))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.service_linked(ACCOUNT, "linked").await.unwrap(),
+        Some(("linked".to_owned(), true))
+    );
+    let task = "task/aws-service-role/example.amazonaws.com/linked/2";
+    store
+        .delete_service_linked_role(ACCOUNT, "linked", task, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .service_linked_role_deletion(ACCOUNT, task)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("SUCCEEDED")
+    );
+    assert!(store.get_role(ACCOUNT, "linked").await.is_err());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&format!("sqlite://{}?mode=rwc", dir.path().join("oxiam.db").display()))
         .await
         .unwrap();
-    a_failed_boundary_leaves_nothing_and_a_retry_succeeds(store).await;
+    a_failed_boundary_leaves_nothing_and_a_retry_succeeds(store.clone()).await;
+    only_a_role_made_service_linked_is_one(&store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,6 +250,7 @@ async fn postgres() {
     let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
     let store = Store::open(&url).await.unwrap();
     a_failed_boundary_leaves_nothing_and_a_retry_succeeds(store.clone()).await;
+    only_a_role_made_service_linked_is_one(&store).await;
     drop(store);
     admin
         .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))

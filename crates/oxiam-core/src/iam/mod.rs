@@ -14,6 +14,7 @@ mod mfa_devices;
 mod oidc_providers;
 mod policies;
 mod roles;
+mod saml_providers;
 mod service_credentials;
 mod service_linked_roles;
 mod simulator;
@@ -33,6 +34,7 @@ use crate::{Oxiam, Principal, errors};
 
 pub(crate) use mfa_devices::UNABLE_TO_VALIDATE as MFA_UNABLE_TO_VALIDATE;
 pub(crate) use oidc_providers::provider_arn as oidc_provider_arn;
+pub(crate) use saml_providers::provider_arn as saml_provider_arn;
 pub(crate) use service_linked_roles::{SERVICE_ROLE_PATH, role_name as service_linked_role_name};
 
 /// Wrong guesses at a secret (an MFA code in STS, an old password in ChangePassword) taken
@@ -66,6 +68,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::CreatePolicy,
     Operation::CreatePolicyVersion,
     Operation::CreateRole,
+    Operation::CreateSAMLProvider,
     Operation::CreateServiceLinkedRole,
     Operation::CreateServiceSpecificCredential,
     Operation::CreateUser,
@@ -84,6 +87,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DeleteRole,
     Operation::DeleteRolePermissionsBoundary,
     Operation::DeleteRolePolicy,
+    Operation::DeleteSAMLProvider,
     Operation::DeleteSSHPublicKey,
     Operation::DeleteServerCertificate,
     Operation::DeleteServiceLinkedRole,
@@ -115,6 +119,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetPolicyVersion,
     Operation::GetRole,
     Operation::GetRolePolicy,
+    Operation::GetSAMLProvider,
     Operation::GetSSHPublicKey,
     Operation::GetServerCertificate,
     Operation::GetServiceLinkedRoleDeletionStatus,
@@ -142,6 +147,8 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListRolePolicies,
     Operation::ListRoleTags,
     Operation::ListRoles,
+    Operation::ListSAMLProviderTags,
+    Operation::ListSAMLProviders,
     Operation::ListSSHPublicKeys,
     Operation::ListServerCertificateTags,
     Operation::ListServerCertificates,
@@ -169,6 +176,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::TagOpenIDConnectProvider,
     Operation::TagPolicy,
     Operation::TagRole,
+    Operation::TagSAMLProvider,
     Operation::TagServerCertificate,
     Operation::TagUser,
     Operation::UntagInstanceProfile,
@@ -176,6 +184,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::UntagOpenIDConnectProvider,
     Operation::UntagPolicy,
     Operation::UntagRole,
+    Operation::UntagSAMLProvider,
     Operation::UntagServerCertificate,
     Operation::UntagUser,
     Operation::UpdateAccessKey,
@@ -186,6 +195,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::UpdateOpenIDConnectProviderThumbprint,
     Operation::UpdateRole,
     Operation::UpdateRoleDescription,
+    Operation::UpdateSAMLProvider,
     Operation::UpdateSSHPublicKey,
     Operation::UpdateServerCertificate,
     Operation::UpdateServiceSpecificCredential,
@@ -366,6 +376,30 @@ impl Oxiam {
                 .delete_service_specific_credential(caller, i)
                 .await
                 .map(|()| S::DeleteServiceSpecificCredential)?,
+            // SAML providers
+            R::CreateSAMLProvider(i) => S::CreateSAMLProvider(self.create_saml_provider(caller, i, now).await?),
+            R::GetSAMLProvider(i) => S::GetSAMLProvider(self.get_saml_provider(caller, i).await?),
+            R::ListSAMLProviders(_) => S::ListSAMLProviders(self.list_saml_providers(caller).await?),
+            R::UpdateSAMLProvider(i) => S::UpdateSAMLProvider(self.update_saml_provider(caller, i, now).await?),
+            R::DeleteSAMLProvider(i) => self
+                .delete_saml_provider(caller, i)
+                .await
+                .map(|()| S::DeleteSAMLProvider)?,
+            R::ListSAMLProviderTags(i) => S::ListSAMLProviderTags(self.list_saml_provider_tags(caller, i).await?),
+            R::TagSAMLProvider(i) => self
+                .change_tags(caller, TagOwner::SamlProvider, &i.saml_provider_arn, i.tags, Vec::new())
+                .await
+                .map(|()| S::TagSAMLProvider)?,
+            R::UntagSAMLProvider(i) => self
+                .change_tags(
+                    caller,
+                    TagOwner::SamlProvider,
+                    &i.saml_provider_arn,
+                    Vec::new(),
+                    i.tag_keys,
+                )
+                .await
+                .map(|()| S::UntagSAMLProvider)?,
             // service-linked roles
             R::CreateServiceLinkedRole(i) => {
                 S::CreateServiceLinkedRole(self.create_service_linked_role(caller, i, now).await?)

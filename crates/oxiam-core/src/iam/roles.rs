@@ -94,6 +94,7 @@ impl Oxiam {
                 tags: &tags,
                 permissions_boundary: boundary,
                 attached_policies: &[],
+                service_linked: false,
             })
             .await
             .map_err(|e| match (e, boundary) {

@@ -67,8 +67,9 @@ pub(crate) fn role_name(principal: &str, suffix: Option<&str>) -> Option<String>
 }
 
 impl Oxiam {
-    /// Refuses a change only AWS may make when `role_name` is a service-linked role (a role
-    /// that does not exist is the operation's to report).
+    /// Refuses a change only AWS may make when `role_name` was made by CreateServiceLinkedRole
+    /// (not merely a role under its path, as CreateRole once allowed; a role that does not
+    /// exist is the operation's to report).
     pub(super) async fn refuse_service_linked_role(
         &self,
         caller: &Principal,
@@ -129,6 +130,7 @@ impl Oxiam {
                 tags: &[],
                 permissions_boundary: None,
                 attached_policies: known.attached_policies,
+                service_linked: true,
             })
             .await
             .map_err(|e| match e {
@@ -153,11 +155,17 @@ impl Oxiam {
             .find_entity(&caller.account_id, EntityKind::Role, &input.role_name)
             .await
             .map_err(errors::store)?;
-        let Some(principal) = role
+        let linked = self
+            .store
+            .service_linked(&caller.account_id, &role.name)
+            .await
+            .map_err(errors::store)?
+            .is_some_and(|(_, linked)| linked);
+        let principal = role
             .path
             .strip_prefix(SERVICE_ROLE_PATH)
-            .and_then(|rest| rest.strip_suffix('/'))
-        else {
+            .and_then(|rest| rest.strip_suffix('/'));
+        let (true, Some(principal)) = (linked, principal) else {
             return Err(invalid_input(format!(
                 "Role {} is not a service-linked role: delete it with DeleteRole.",
                 role.name

@@ -123,8 +123,16 @@ fn protection(action: &str, resource: &str) -> Option<&'static str> {
         return Some("Protection: AWS managed policy");
     }
     let role = resource.strip_prefix("arn:aws:iam::")?.split_once(":role/")?.1;
-    // What a service-linked role's own API, and the description, may still change.
-    const SERVICE_LINKED_WRITES: &[&str] = &["DeleteServiceLinkedRole", "UpdateRole", "UpdateRoleDescription"];
+    // What a service-linked role's own API, its description and its tags may still change
+    // (as the server decides: `iam/service_linked_roles.rs`).
+    const SERVICE_LINKED_WRITES: &[&str] = &[
+        "CreateServiceLinkedRole",
+        "DeleteServiceLinkedRole",
+        "UpdateRole",
+        "UpdateRoleDescription",
+        "TagRole",
+        "UntagRole",
+    ];
     if role.starts_with("aws-service-role/") && !SERVICE_LINKED_WRITES.iter().any(|w| w.eq_ignore_ascii_case(name)) {
         return Some("Protection: service-linked role");
     }

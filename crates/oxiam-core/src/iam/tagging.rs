@@ -42,6 +42,12 @@ impl Oxiam {
                 .await
                 .map_err(errors::store)?
                 .instance_profile_id),
+            TagOwner::SamlProvider => Ok(self
+                .store
+                .get_saml_provider(&caller.account_id, name_or_arn)
+                .await
+                .map_err(errors::store)?
+                .arn),
             TagOwner::ServerCertificate => Ok(self
                 .store
                 .get_server_certificate(&caller.account_id, name_or_arn)
@@ -90,6 +96,9 @@ impl Oxiam {
                     TagOwner::InstanceProfile => errors::no_such_instance_profile(name_or_arn),
                     TagOwner::OidcProvider => errors::no_such_oidc_provider(name_or_arn),
                     TagOwner::MfaDevice => errors::no_such_mfa_device(name_or_arn),
+                    TagOwner::SamlProvider => {
+                        errors::store(StoreError::not_found(oxiam_store::Subject::SamlProvider, name_or_arn))
+                    }
                     TagOwner::ServerCertificate => errors::store(StoreError::not_found(
                         oxiam_store::Subject::ServerCertificate,
                         name_or_arn,
