@@ -44,7 +44,32 @@ on_both_backends!(
     inline_policies_and_groups,
     account_alias_summary_report_and_details,
     authorization_details_page_across_sections,
+    the_token_version_is_the_accounts_preference,
 );
+
+/// SetSecurityTokenServicePreferences sets what GetAccountSummary reports as the global
+/// endpoint's token version (1 by default).
+async fn the_token_version_is_the_accounts_preference(s: &TestServer) {
+    use aws_sdk_iam::types::GlobalEndpointTokenVersion;
+    let iam = s.root_iam();
+    let version = || async {
+        let summary = iam.get_account_summary().send().await.unwrap();
+        summary.summary_map().unwrap()[&SummaryKeyType::GlobalEndpointTokenVersion]
+    };
+    assert_eq!(version().await, 1);
+    iam.set_security_token_service_preferences()
+        .global_endpoint_token_version(GlobalEndpointTokenVersion::V2Token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(version().await, 2);
+    iam.set_security_token_service_preferences()
+        .global_endpoint_token_version(GlobalEndpointTokenVersion::V1Token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(version().await, 1);
+}
 
 async fn policy_versions_roll_back_as_scenario_three_does(s: &TestServer) {
     let iam = s.root_iam();

@@ -395,19 +395,9 @@ async fn signature_failures_get_aws_errors(s: &TestServer) {
 }
 
 async fn unimplemented_operations_say_so(s: &TestServer) {
-    let err = s
-        .root_iam()
-        .set_security_token_service_preferences()
-        .global_endpoint_token_version(aws_sdk_iam::types::GlobalEndpointTokenVersion::V2Token)
-        .send()
-        .await
-        .unwrap_err();
+    let err = s.root_iam().list_organizations_features().send().await.unwrap_err();
     assert_eq!(code(&err), "NotImplemented");
-    assert!(
-        message(&err).contains("SetSecurityTokenServicePreferences"),
-        "{}",
-        message(&err)
-    );
+    assert!(message(&err).contains("ListOrganizationsFeatures"), "{}", message(&err));
     match &err {
         aws_sdk_iam::error::SdkError::ServiceError(e) => assert_eq!(e.raw().status().as_u16(), 501),
         other => panic!("{other:?}"),

@@ -30,6 +30,8 @@ pub struct AccountCounts {
     pub server_certificates: i64,
     /// Signing certificates of the root.
     pub root_signing_certificates: i64,
+    /// The version of the global STS endpoint's session tokens (1 or 2).
+    pub global_endpoint_token_version: i64,
 }
 
 /// A generated credential report.
@@ -87,7 +89,7 @@ impl Store {
 
     /// Counts what the account holds.
     pub async fn account_counts(&self, account_id: &str) -> Result<AccountCounts, StoreError> {
-        type Counts = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+        type Counts = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
         let (
             users,
             groups,
@@ -101,6 +103,7 @@ impl Store {
             mfa_devices_in_use,
             server_certificates,
             root_signing_certificates,
+            global_endpoint_token_version,
         ): Counts = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM users WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM iam_groups WHERE account_id = $1), \
@@ -113,7 +116,8 @@ impl Store {
                  (SELECT COUNT(*) FROM mfa_devices WHERE account_id = $1), \
                  (SELECT COUNT(*) FROM mfa_devices WHERE account_id = $1 AND user_id IS NOT NULL), \
                  (SELECT COUNT(*) FROM server_certificates WHERE account_id = $1), \
-                 (SELECT COUNT(*) FROM signing_certificates WHERE account_id = $1 AND owner_id = $1)",
+                 (SELECT COUNT(*) FROM signing_certificates WHERE account_id = $1 AND owner_id = $1), \
+                 (SELECT global_endpoint_token_version FROM accounts WHERE account_id = $1)",
         )
         .bind(account_id)
         .fetch_one(&self.pool)
@@ -131,7 +135,21 @@ impl Store {
             mfa_devices_in_use,
             server_certificates,
             root_signing_certificates,
+            global_endpoint_token_version,
         })
+    }
+
+    /// SetSecurityTokenServicePreferences: the version (1 or 2) of the session tokens the
+    /// account's global STS endpoint issues.
+    pub async fn set_global_endpoint_token_version(&self, account_id: &str, version: i64) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE accounts SET global_endpoint_token_version = $2 WHERE account_id = $1")
+            .bind(account_id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Stores a freshly generated credential report, replacing the previous one.
@@ -278,7 +296,7 @@ impl Store {
             "DELETE FROM credential_reports WHERE account_id = $1".to_owned(),
             "UPDATE accounts SET root_access_key_count = \
              (SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL), \
-             policy_epoch = policy_epoch + 1 WHERE account_id = $1"
+             policy_epoch = policy_epoch + 1, global_endpoint_token_version = 1 WHERE account_id = $1"
                 .to_owned(),
         ];
         for sql in statements {

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("migrations/0012_certificates.sql")),
     (13, include_str!("migrations/0013_service_linked_roles.sql")),
     (14, include_str!("migrations/0014_saml_providers.sql")),
+    (15, include_str!("migrations/0015_token_preferences.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -3,8 +3,9 @@
 
 use oxiam_protocol::iam::{
     CreateAccountAliasRequest, DeleteAccountAliasRequest, GenerateCredentialReportResponse, GetAccountSummaryResponse,
-    GetCredentialReportResponse, ListAccountAliasesRequest, ListAccountAliasesResponse, PolicyDetail, ReportFormatType,
-    ReportStateType, SummaryKeyType, errors as iam_errors,
+    GetCredentialReportResponse, GlobalEndpointTokenVersion, ListAccountAliasesRequest, ListAccountAliasesResponse,
+    PolicyDetail, ReportFormatType, ReportStateType, SetSecurityTokenServicePreferencesRequest, SummaryKeyType,
+    errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
 use oxiam_store::EntityRef;
@@ -114,6 +115,23 @@ impl Oxiam {
             .map_err(errors::store)
     }
 
+    /// Records the token version; oxiam's session tokens are valid in every region either
+    /// way, so it changes only what GetAccountSummary says.
+    pub(super) async fn set_security_token_service_preferences(
+        &self,
+        caller: &Principal,
+        input: SetSecurityTokenServicePreferencesRequest,
+    ) -> Result<(), ServiceError> {
+        let version = match input.global_endpoint_token_version {
+            GlobalEndpointTokenVersion::V1Token => 1,
+            GlobalEndpointTokenVersion::V2Token => 2,
+        };
+        self.store
+            .set_global_endpoint_token_version(&caller.account_id, version)
+            .await
+            .map_err(errors::store)
+    }
+
     pub(super) async fn get_account_summary(
         &self,
         caller: &Principal,
@@ -163,7 +181,7 @@ impl Oxiam {
             (K::PolicyVersionsInUse, c.attachments),
             (K::PolicyVersionsInUseQuota, 10000),
             (K::VersionsPerPolicyQuota, super::policies::VERSIONS_PER_POLICY),
-            (K::GlobalEndpointTokenVersion, 1),
+            (K::GlobalEndpointTokenVersion, c.global_endpoint_token_version),
             (K::AssumeRolePolicySizeQuota, documents::TRUST_POLICY_SIZE_QUOTA),
             (K::InstanceProfiles, c.instance_profiles),
             (K::InstanceProfilesQuota, 1000),

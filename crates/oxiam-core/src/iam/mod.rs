@@ -169,6 +169,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ResetServiceSpecificCredential,
     Operation::ResyncMFADevice,
     Operation::SetDefaultPolicyVersion,
+    Operation::SetSecurityTokenServicePreferences,
     Operation::SimulateCustomPolicy,
     Operation::SimulatePrincipalPolicy,
     Operation::TagInstanceProfile,
@@ -376,6 +377,10 @@ impl Oxiam {
                 .delete_service_specific_credential(caller, i)
                 .await
                 .map(|()| S::DeleteServiceSpecificCredential)?,
+            R::SetSecurityTokenServicePreferences(i) => self
+                .set_security_token_service_preferences(caller, i)
+                .await
+                .map(|()| S::SetSecurityTokenServicePreferences)?,
             // SAML providers
             R::CreateSAMLProvider(i) => S::CreateSAMLProvider(self.create_saml_provider(caller, i, now).await?),
             R::GetSAMLProvider(i) => S::GetSAMLProvider(self.get_saml_provider(caller, i).await?),
