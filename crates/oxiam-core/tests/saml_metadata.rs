@@ -72,6 +72,69 @@ fn no_dtd_is_taken() {
     assert_eq!(parse(entity), Err(MetadataError::Unparsable));
 }
 
+#[test]
+fn xml_is_read_as_xml() {
+    // XML's own entities and character references, and CDATA, are text like any other.
+    let named = fixture().replace("NameIDFormat>urn", "NameIDFormat>AT&amp;T urn");
+    assert!(parse(&named).is_ok());
+    let wrapped = fixture().replacen("<ds:X509Certificate>\n", "<ds:X509Certificate>&#13;\n", 1);
+    assert_eq!(parse(&wrapped).unwrap().signing_certificates.len(), 1);
+    let cdata = fixture()
+        .replacen("<ds:X509Certificate>", "<ds:X509Certificate><![CDATA[", 1)
+        .replacen("</ds:X509Certificate>", "]]></ds:X509Certificate>", 1);
+    assert_eq!(parse(&cdata).unwrap().signing_certificates.len(), 1);
+}
+
+#[test]
+fn what_is_not_one_well_formed_document_is_refused() {
+    let doc = fixture();
+    let root_end = "</md:EntityDescriptor>";
+    for bad in [
+        format!("junk{doc}"),
+        format!("{doc}<md:EntityDescriptor entityID=\"y\"/>"),
+        format!("{doc}trailing text"),
+        format!("{doc}<!DOCTYPE x>"),
+        doc.replacen(root_end, "", 1),
+        // Certificates must be certificates: no text or element beside the base64.
+        doc.replacen("</ds:X509Certificate>", "<![CDATA[junk]]></ds:X509Certificate>", 1),
+        doc.replacen("</ds:X509Certificate>", "<ds:X509Certificate/></ds:X509Certificate>", 1),
+        // An entity no DTD defined.
+        doc.replace("NameIDFormat>urn", "NameIDFormat>&custom; urn"),
+    ] {
+        assert_eq!(parse(&bad), Err(MetadataError::Unparsable), "{bad}");
+    }
+    // Comments and processing instructions around the root are fine.
+    assert!(parse(&format!("<!-- exported -->{doc}<?done?>\n")).is_ok());
+}
+
+#[test]
+fn nesting_is_bounded() {
+    let deep = format!(
+        "<EntityDescriptor entityID=\"x\"><IDPSSODescriptor>{}{}</IDPSSODescriptor></EntityDescriptor>",
+        "<a>".repeat(100_000),
+        "</a>".repeat(100_000)
+    );
+    assert_eq!(parse(&deep), Err(MetadataError::Unparsable));
+}
+
+#[test]
+fn the_described_entity_is_the_one_checked() {
+    // An identity provider in a second entity does not make the first one a provider.
+    let certificate: String = fixture()
+        .split("<ds:X509Certificate>")
+        .nth(1)
+        .and_then(|rest| rest.split("</ds:X509Certificate>").next())
+        .unwrap()
+        .to_owned();
+    let two = format!(
+        r#"<EntitiesDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata"><EntityDescriptor entityID="sp"><SPSSODescriptor/></EntityDescriptor><EntityDescriptor entityID="idp"><IDPSSODescriptor><KeyDescriptor><KeyInfo><X509Data><X509Certificate>{certificate}</X509Certificate></X509Data></KeyInfo></KeyDescriptor></IDPSSODescriptor></EntityDescriptor></EntitiesDescriptor>"#
+    );
+    assert_eq!(parse(&two), Err(MetadataError::NoIssuer));
+    // A prefixed attribute is not SAML's `entityID`.
+    let prefixed = fixture().replacen("entityID=", "xmlns:x=\"urn:x\" x:entityID=\"evil\" entityID=", 1);
+    assert_eq!(parse(&prefixed).unwrap().entity_id, "https://idp.example.com/saml");
+}
+
 proptest! {
     /// Whatever arrives, parsing answers (never panics).
     #[test]
