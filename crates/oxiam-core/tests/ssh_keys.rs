@@ -106,6 +106,31 @@ fn truncated_or_padded_keys_are_invalid() {
     assert_eq!(PublicKey::parse(&format!("ssh-rsa {padded}")), Err(KeyError::Invalid));
 }
 
+#[test]
+fn an_rsa_exponent_must_be_below_the_modulus() {
+    // The fixture's own modulus as its exponent too (odd, as long as the modulus).
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let body = fixture("rsa2048.pub");
+    let blob = engine
+        .decode(body.split_whitespace().nth(1).expect("a blob"))
+        .expect("base64");
+    let field = |at: usize| {
+        let length = u32::from_be_bytes(blob[at..at + 4].try_into().unwrap()) as usize;
+        (&blob[at + 4..at + 4 + length], at + 4 + length)
+    };
+    let (name, next) = field(0);
+    let (_, next) = field(next);
+    let (modulus, _) = field(next);
+    let mut forged = Vec::new();
+    for part in [name, modulus, modulus] {
+        forged.extend_from_slice(&u32::try_from(part.len()).unwrap().to_be_bytes());
+        forged.extend_from_slice(part);
+    }
+    let forged = format!("ssh-rsa {}", engine.encode(forged));
+    assert_eq!(PublicKey::parse(&forged), Err(KeyError::Invalid));
+}
+
 proptest! {
     /// Whatever arrives, parsing answers (never panics), and what it takes round-trips.
     #[test]

@@ -13,7 +13,57 @@ on_both_backends!(
     a_service_linked_role_is_awss_to_change,
     a_service_linked_role_is_deleted_by_a_task,
     creating_one_is_authorized_on_the_roles_arn,
+    a_role_merely_under_the_path_is_not_protected,
 );
+
+/// A role CreateRole put under `/aws-service-role/` before oxiam refused that path (planted
+/// here straight into the database, as an older oxiam would have left it) is an ordinary
+/// role: its administrator can still change and delete it, and DeleteServiceLinkedRole does
+/// not take it.
+async fn a_role_merely_under_the_path_is_not_protected(s: &TestServer) {
+    use sqlx::{Connection as _, Executor as _};
+    let insert = format!(
+        "INSERT INTO roles (role_id, account_id, name, name_key, path, trust_policy, max_session_duration, created_at) \
+         VALUES ('AROAPLANTEDEXAMPLE001', '{ACCOUNT}', 'planted', 'planted', '/aws-service-role/{ELB}/', '{{}}', 3600, 0)"
+    );
+    match s.pg_database() {
+        Some(database) => {
+            let base = common::postgres_base();
+            let url = format!("{}/{database}", &base[..base.rfind('/').unwrap()]);
+            let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+            db.execute(sqlx::AssertSqlSafe(insert)).await.unwrap();
+        }
+        None => {
+            let file = s.audit_path().parent().unwrap().join("oxiam.db");
+            let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display()))
+                .await
+                .unwrap();
+            db.execute(sqlx::AssertSqlSafe(insert)).await.unwrap();
+        }
+    }
+    let root = s.root_iam();
+    let e = root
+        .delete_service_linked_role()
+        .role_name("planted")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidInput");
+    root.put_role_policy()
+        .role_name("planted")
+        .policy_name("deny-all")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    root.delete_role_policy()
+        .role_name("planted")
+        .policy_name("deny-all")
+        .send()
+        .await
+        .unwrap();
+    root.delete_role().role_name("planted").send().await.unwrap();
+}
 
 const ELB: &str = "elasticloadbalancing.amazonaws.com";
 

@@ -137,7 +137,16 @@ async fn ssh_public_keys_as_codecommit_takes_them(s: &TestServer) {
         fingerprint_of("ed25519")
     );
 
-    // Status, listing.
+    // Status, listing. Expired is a status read, never set.
+    let e = root
+        .update_ssh_public_key()
+        .user_name("coder")
+        .ssh_public_key_id(&id)
+        .status(StatusType::Expired)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidInput");
     root.update_ssh_public_key()
         .user_name("coder")
         .ssh_public_key_id(&id)

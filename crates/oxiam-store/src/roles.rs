@@ -255,15 +255,20 @@ impl Store {
     }
 
     /// Whether a role of the account (by name, regardless of case) was made by
-    /// CreateServiceLinkedRole: `(its name, service-linked)`, or `None` if there is none.
-    pub async fn service_linked(&self, account_id: &str, name: &str) -> Result<Option<(String, bool)>, StoreError> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT name, service_linked FROM roles WHERE account_id = $1 AND name_key = $2")
+    /// CreateServiceLinkedRole: `(its name, its path, service-linked)`, or `None` if there
+    /// is none.
+    pub async fn service_linked(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<Option<(String, String, bool)>, StoreError> {
+        let row: Option<(String, String, i64)> =
+            sqlx::query_as("SELECT name, path, service_linked FROM roles WHERE account_id = $1 AND name_key = $2")
                 .bind(account_id)
                 .bind(name.to_ascii_lowercase())
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(name, linked)| (name, linked != 0)))
+        Ok(row.map(|(name, path, linked)| (name, path, linked != 0)))
     }
 
     /// GetServiceLinkedRoleDeletionStatus: the status of one of the account's deletion

@@ -180,7 +180,11 @@ async fn only_a_role_made_service_linked_is_one(store: &Store) {
         .unwrap();
     assert_eq!(
         store.service_linked(ACCOUNT, "PLANTED").await.unwrap(),
-        Some(("planted".to_owned(), false))
+        Some((
+            "planted".to_owned(),
+            "/aws-service-role/example.amazonaws.com/".to_owned(),
+            false
+        ))
     );
     let refused = store
         .delete_service_linked_role(ACCOUNT, "planted", "task/aws-service-role/x/planted/1", 2)
@@ -201,7 +205,11 @@ async fn only_a_role_made_service_linked_is_one(store: &Store) {
         .unwrap();
     assert_eq!(
         store.service_linked(ACCOUNT, "linked").await.unwrap(),
-        Some(("linked".to_owned(), true))
+        Some((
+            "linked".to_owned(),
+            "/aws-service-role/example.amazonaws.com/".to_owned(),
+            true
+        ))
     );
     let task = "task/aws-service-role/example.amazonaws.com/linked/2";
     store

@@ -23,7 +23,7 @@ use oxiam_store::{ServerCertificateRow, SigningCertificateRow, StoreError};
 use sha1::Digest as _;
 
 use super::users::UserOrRoot;
-use super::{page, page_size, tag_page};
+use super::{page, page_size, settable_active, status_of, tag_page};
 use crate::x509::{Certificate, CertificateKey, PrivateKeyError};
 use crate::{Oxiam, Principal, errors, ids, totp};
 
@@ -43,25 +43,6 @@ fn malformed(message: impl Into<String>) -> ServiceError {
 /// AWS's answer to a server certificate body that is not one PEM certificate.
 fn unparsable() -> ServiceError {
     malformed("Unable to parse certificate. Please ensure the certificate is in PEM format.")
-}
-
-fn status(active: bool) -> StatusType {
-    if active {
-        StatusType::Active
-    } else {
-        StatusType::Inactive
-    }
-}
-
-fn active_from(status: StatusType) -> Result<bool, ServiceError> {
-    match status {
-        StatusType::Active => Ok(true),
-        StatusType::Inactive => Ok(false),
-        StatusType::Expired => Err(ServiceError::new(
-            iam_errors::INVALID_INPUT,
-            "Status Expired cannot be set.",
-        )),
-    }
 }
 
 /// A signing certificate's id: the SHA-1 digest of its DER in base32, 32 characters (the
@@ -192,7 +173,7 @@ impl Oxiam {
                     user_name: user_name.clone(),
                     certificate_id: row.certificate_id,
                     certificate_body: row.body,
-                    status: status(row.active),
+                    status: status_of(row.active),
                     upload_date: Some(Timestamp(row.uploaded_at)),
                 };
                 (key, certificate)
@@ -211,7 +192,7 @@ impl Oxiam {
         caller: &Principal,
         input: UpdateSigningCertificateRequest,
     ) -> Result<(), ServiceError> {
-        let active = active_from(input.status)?;
+        let active = settable_active(input.status)?;
         let (owner_id, _) = self.certificate_owner(caller, input.user_name.as_deref()).await?;
         self.store
             .set_signing_certificate_active(&owner_id, &input.certificate_id, active)

@@ -775,6 +775,30 @@ impl Oxiam {
 }
 
 /// `MaxItems`, defaulted.
+/// A credential's status as the API shows it (SSH keys, signing certificates): Active or
+/// Inactive.
+fn status_of(active: bool) -> oxiam_protocol::iam::StatusType {
+    if active {
+        oxiam_protocol::iam::StatusType::Active
+    } else {
+        oxiam_protocol::iam::StatusType::Inactive
+    }
+}
+
+/// Whether an Update… operation's `Status` makes a credential active: `Expired` is a status
+/// only read (a key past its expiry), never set.
+fn settable_active(status: oxiam_protocol::iam::StatusType) -> Result<bool, ServiceError> {
+    use oxiam_protocol::iam::StatusType;
+    match status {
+        StatusType::Active => Ok(true),
+        StatusType::Inactive => Ok(false),
+        StatusType::Expired => Err(ServiceError::new(
+            oxiam_protocol::iam::errors::INVALID_INPUT,
+            "Status Expired cannot be set.",
+        )),
+    }
+}
+
 fn page_size(max_items: Option<i32>) -> usize {
     max_items.map_or(DEFAULT_MAX_ITEMS, |n| n.max(1) as usize)
 }

@@ -312,16 +312,7 @@ impl Oxiam {
         caller: &Principal,
         input: UpdateServiceSpecificCredentialRequest,
     ) -> Result<(), ServiceError> {
-        let active = match input.status {
-            StatusType::Active => true,
-            StatusType::Inactive => false,
-            StatusType::Expired => {
-                return Err(ServiceError::new(
-                    iam_errors::INVALID_INPUT,
-                    "Status Expired cannot be set.",
-                ));
-            }
-        };
+        let active = super::settable_active(input.status)?;
         let row = self
             .owned_credential(
                 caller,

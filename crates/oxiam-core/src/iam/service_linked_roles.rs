@@ -13,7 +13,7 @@ use oxiam_protocol::iam::{
     DeleteServiceLinkedRoleResponse, DeletionTaskStatusType, GetServiceLinkedRoleDeletionStatusRequest,
     GetServiceLinkedRoleDeletionStatusResponse, Request, errors as iam_errors,
 };
-use oxiam_store::{EntityKind, NewRole, StoreError, Subject};
+use oxiam_store::{NewRole, StoreError, Subject};
 
 use crate::{Oxiam, Principal, errors, ids};
 
@@ -75,13 +75,9 @@ impl Oxiam {
         caller: &Principal,
         role_name: &str,
     ) -> Result<(), ServiceError> {
-        match self
-            .store
-            .find_entity(&caller.account_id, EntityKind::Role, role_name)
-            .await
-        {
-            Ok(role) if role.path.starts_with(SERVICE_ROLE_PATH) => Err(protected(&role.name)),
-            Ok(_) | Err(StoreError::NotFound { .. }) => Ok(()),
+        match self.store.service_linked(&caller.account_id, role_name).await {
+            Ok(Some((name, _, true))) => Err(protected(&name)),
+            Ok(_) => Ok(()),
             Err(e) => Err(errors::store(e)),
         }
     }
@@ -150,30 +146,23 @@ impl Oxiam {
         input: DeleteServiceLinkedRoleRequest,
         now: i64,
     ) -> Result<DeleteServiceLinkedRoleResponse, ServiceError> {
-        let role = self
+        let (name, path, linked) = self
             .store
-            .find_entity(&caller.account_id, EntityKind::Role, &input.role_name)
-            .await
-            .map_err(errors::store)?;
-        let linked = self
-            .store
-            .service_linked(&caller.account_id, &role.name)
+            .service_linked(&caller.account_id, &input.role_name)
             .await
             .map_err(errors::store)?
-            .is_some_and(|(_, linked)| linked);
-        let principal = role
-            .path
+            .ok_or_else(|| errors::no_such_role(&input.role_name))?;
+        let principal = path
             .strip_prefix(SERVICE_ROLE_PATH)
             .and_then(|rest| rest.strip_suffix('/'));
         let (true, Some(principal)) = (linked, principal) else {
             return Err(invalid_input(format!(
-                "Role {} is not a service-linked role: delete it with DeleteRole.",
-                role.name
+                "Role {name} is not a service-linked role: delete it with DeleteRole."
             )));
         };
-        let task_id = format!("task{SERVICE_ROLE_PATH}{principal}/{}/{}", role.name, ids::request_id());
+        let task_id = format!("task{SERVICE_ROLE_PATH}{principal}/{}/{}", name, ids::request_id());
         self.store
-            .delete_service_linked_role(&caller.account_id, &role.name, &task_id, now)
+            .delete_service_linked_role(&caller.account_id, &name, &task_id, now)
             .await
             .map_err(errors::store)?;
         Ok(DeleteServiceLinkedRoleResponse {

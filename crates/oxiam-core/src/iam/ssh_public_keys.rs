@@ -15,7 +15,7 @@ use oxiam_protocol::{ServiceError, Timestamp};
 use oxiam_store::{SshPublicKeyRow, StoreError};
 
 use super::users::UserOrRoot;
-use super::{page, page_size};
+use super::{page, page_size, settable_active, status_of};
 use crate::ssh_keys::{KeyError, PublicKey};
 use crate::{Oxiam, Principal, errors, ids};
 
@@ -37,14 +37,6 @@ fn key_error(error: KeyError) -> ServiceError {
                 crate::ssh_keys::MAX_RSA_BITS
             ),
         ),
-    }
-}
-
-fn status(active: bool) -> StatusType {
-    if active {
-        StatusType::Active
-    } else {
-        StatusType::Inactive
     }
 }
 
@@ -134,7 +126,7 @@ impl Oxiam {
                 ssh_public_key_id: row.key_id,
                 fingerprint: row.fingerprint,
                 ssh_public_key_body: body,
-                status: status(row.active),
+                status: status_of(row.active),
                 upload_date: Some(Timestamp(row.uploaded_at)),
             }),
         })
@@ -161,7 +153,7 @@ impl Oxiam {
                 let entry = SSHPublicKeyMetadata {
                     user_name: user_name.clone(),
                     ssh_public_key_id: row.key_id.clone(),
-                    status: status(row.active),
+                    status: status_of(row.active),
                     upload_date: Timestamp(row.uploaded_at),
                 };
                 (row.key_id, entry)
@@ -180,16 +172,7 @@ impl Oxiam {
         caller: &Principal,
         input: UpdateSSHPublicKeyRequest,
     ) -> Result<(), ServiceError> {
-        let active = match input.status {
-            StatusType::Active => true,
-            StatusType::Inactive => false,
-            StatusType::Expired => {
-                return Err(ServiceError::new(
-                    iam_errors::INVALID_INPUT,
-                    "Status Expired cannot be set.",
-                ));
-            }
-        };
+        let active = settable_active(input.status)?;
         let (user_id, _) = self.ssh_key_owner(caller, &input.user_name).await?;
         self.store
             .set_ssh_public_key_active(&user_id, &input.ssh_public_key_id, active)

@@ -70,7 +70,7 @@ impl Records {
 
 /// The PostgreSQL server tests create their databases on (`OXIAM_TEST_POSTGRES_URL`, which
 /// `scripts/test.sh` sets, starting PostgreSQL if it is down).
-fn postgres_base() -> String {
+pub fn postgres_base() -> String {
     std::env::var("OXIAM_TEST_POSTGRES_URL").expect("OXIAM_TEST_POSTGRES_URL is set (see postgres_available)")
 }
 
