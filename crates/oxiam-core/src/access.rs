@@ -369,6 +369,12 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
                 }
             }
         }),
+        // GetFederationToken's federated user, by its name.
+        "federated-user" => text(request, "Name").map(|name| Bound {
+            arn: ids::federated_user_arn(account, name),
+            shown_as: None,
+            target: Target::Nothing,
+        }),
         "policy" if creating => text(request, "PolicyName").map(|name| Bound {
             arn: ids::policy_arn(account, path, name),
             shown_as: None,

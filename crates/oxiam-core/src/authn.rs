@@ -4,7 +4,7 @@
 use oxiam_sigv4::{AuthError, Claim, SignedRequest};
 use oxiam_store::KeyWithOwner;
 
-use crate::{Oxiam, Principal, PrincipalKind, Session, SessionIssuer};
+use crate::{IssuingUser, Oxiam, Principal, PrincipalKind, Session, SessionIssuer};
 
 /// A request whose signature checked out.
 #[derive(Debug, Clone)]
@@ -142,7 +142,8 @@ impl Oxiam {
         Ok(Some((secret, principal)))
     }
 
-    /// Credentials from GetSessionToken: they act as the user (or root) that asked.
+    /// Credentials from GetSessionToken, which act as the user (or root) that asked, or from
+    /// GetFederationToken, which act as a federated user limited by its session policies.
     async fn user_session_credentials(
         &self,
         access_key_id: &str,
@@ -154,13 +155,30 @@ impl Oxiam {
             tracing::error!(access_key_id = %session.access_key_id, "stored session secret does not open");
             return Ok(None);
         };
-        let kind = match user {
-            None => PrincipalKind::Root,
-            Some(u) => PrincipalKind::User {
-                user_id: u.user_id,
-                name: u.name,
-                path: u.path,
-            },
+        let (kind, issued_by) = match (session.federation, user) {
+            (None, None) => (PrincipalKind::Root, SessionIssuer::GetSessionToken),
+            (None, Some(u)) => (
+                PrincipalKind::User {
+                    user_id: u.user_id,
+                    name: u.name,
+                    path: u.path,
+                },
+                SessionIssuer::GetSessionToken,
+            ),
+            (Some(federation), user) => (
+                PrincipalKind::FederatedUser {
+                    name: federation.name,
+                    issuer: user.map(|u| IssuingUser {
+                        user_id: u.user_id,
+                        name: u.name,
+                        path: u.path,
+                    }),
+                    session_policy: federation.session_policy,
+                    session_policy_arns: federation.session_policy_arns,
+                    session_tags: federation.session_tags,
+                },
+                SessionIssuer::GetFederationToken,
+            ),
         };
         let principal = Principal {
             account_id: session.account_id,
@@ -171,7 +189,7 @@ impl Oxiam {
                 token_sha256: session.token_sha256,
                 issued_at: session.issued_at,
                 expires_at: session.expires_at,
-                issued_by: SessionIssuer::GetSessionToken,
+                issued_by,
             }),
             mfa_at: session.mfa_at,
         };

@@ -265,6 +265,13 @@ pub(crate) struct PolicyCache {
 
 const CACHE_LIMIT: usize = 10_000;
 
+/// What the account root may do, as a policy: the identity side of the root's federated
+/// users, whose session policies then say what they may do.
+static ROOT_FULL_ACCESS: std::sync::LazyLock<Arc<CompiledPolicy>> = std::sync::LazyLock::new(|| {
+    let document = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    Arc::new(oxiam_policy::compile("root", document, PolicyKind::Identity).expect("a valid policy"))
+});
+
 impl PolicyCache {
     /// Forgets every compiled set.
     pub(crate) fn clear(&self) {
@@ -298,9 +305,10 @@ impl Oxiam {
     /// The principal's compiled identity policies and boundary, from the cache when its
     /// epoch is current.
     async fn principal_policies(&self, principal: &Principal) -> Result<Arc<PrincipalPolicies>, ServiceError> {
-        // Users are cached by user id; role sessions by access key, since each session
-        // carries its own session policies.
-        let (kind, entity_id, cache_key) = match &principal.kind {
+        // Users are cached by user id; sessions by access key, since each session carries
+        // its own session policies. The entity whose policies apply: the user, the role, the
+        // user behind a federated-user session; none for the root (nor its federated users).
+        let (entity, cache_key) = match &principal.kind {
             PrincipalKind::Root => {
                 return Ok(Arc::new(PrincipalPolicies {
                     epoch: principal.policy_epoch,
@@ -310,36 +318,23 @@ impl Oxiam {
                     tags: Vec::new(),
                 }));
             }
-            PrincipalKind::User { user_id, .. } => (EntityKind::User, user_id, user_id),
-            PrincipalKind::AssumedRole { role_id, .. } => (EntityKind::Role, role_id, &principal.access_key_id),
+            PrincipalKind::User { user_id, .. } => (Some((EntityKind::User, user_id)), user_id),
+            PrincipalKind::AssumedRole { role_id, .. } => (Some((EntityKind::Role, role_id)), &principal.access_key_id),
+            PrincipalKind::FederatedUser { issuer, .. } => (
+                issuer.as_ref().map(|u| (EntityKind::User, &u.user_id)),
+                &principal.access_key_id,
+            ),
         };
         if let Some(hit) = self.policy_cache.sets.read().expect("policy cache lock").get(cache_key)
             && hit.epoch == principal.policy_epoch
         {
             return Ok(hit.clone());
         }
-        let stored = self
-            .store
-            .identity_policies(kind, entity_id)
-            .await
-            .map_err(errors::internal)?;
-        // Documents are validated on write; one that no longer compiles is a fault to
-        // report, never a statement to skip (skipping a Deny would widen access).
-        let identity = stored
-            .iter()
-            .map(compile_stored)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(policy_fault)?;
-        let boundary = match self
-            .store
-            .permissions_boundary(kind, entity_id)
-            .await
-            .map_err(errors::internal)?
-        {
-            Some((arn, document)) => {
-                Some(compile_stored(&StoredPolicy::Managed { arn, document }).map_err(policy_fault)?)
-            }
-            None => None,
+        let (identity, boundary) = match entity {
+            Some((kind, entity_id)) => self.entity_policies(kind, entity_id).await?,
+            // The root's federated users: the root may do anything, so their session
+            // policies alone say what they may do.
+            None => (vec![ROOT_FULL_ACCESS.clone()], None),
         };
         let (tags, session) = match &principal.kind {
             PrincipalKind::AssumedRole {
@@ -372,6 +367,34 @@ impl Oxiam {
                     .tags,
                 None,
             ),
+            PrincipalKind::FederatedUser {
+                issuer,
+                session_policy,
+                session_policy_arns,
+                session_tags,
+                ..
+            } => {
+                // Session tags win over the user's tags of the same key (case-insensitive).
+                let mut tags = match issuer {
+                    Some(user) => {
+                        self.store
+                            .get_user(&principal.account_id, &user.name)
+                            .await
+                            .map_err(errors::internal)?
+                            .tags
+                    }
+                    None => Vec::new(),
+                };
+                tags.retain(|(k, _)| !session_tags.iter().any(|(s, _)| s.eq_ignore_ascii_case(k)));
+                tags.extend(session_tags.iter().cloned());
+                // No session policy: `None`, which the engine reads for a federated user
+                // as no permissions at all.
+                (
+                    tags,
+                    self.session_policies(principal, session_policy.as_deref(), session_policy_arns)
+                        .await?,
+                )
+            }
             PrincipalKind::Root => (Vec::new(), None),
         };
         let set = Arc::new(PrincipalPolicies {
@@ -389,8 +412,40 @@ impl Oxiam {
         Ok(set)
     }
 
+    /// A user's or role's compiled identity policies (its groups' too) and boundary.
+    async fn entity_policies(
+        &self,
+        kind: EntityKind,
+        entity_id: &str,
+    ) -> Result<(Vec<Arc<CompiledPolicy>>, Option<Arc<CompiledPolicy>>), ServiceError> {
+        let stored = self
+            .store
+            .identity_policies(kind, entity_id)
+            .await
+            .map_err(errors::internal)?;
+        // Documents are validated on write; one that no longer compiles is a fault to
+        // report, never a statement to skip (skipping a Deny would widen access).
+        let identity = stored
+            .iter()
+            .map(compile_stored)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(policy_fault)?;
+        let boundary = match self
+            .store
+            .permissions_boundary(kind, entity_id)
+            .await
+            .map_err(errors::internal)?
+        {
+            Some((arn, document)) => {
+                Some(compile_stored(&StoredPolicy::Managed { arn, document }).map_err(policy_fault)?)
+            }
+            None => None,
+        };
+        Ok((identity, boundary))
+    }
+
     /// A session's policies, compiled (`None` when it has none: then only the role's
-    /// policies apply).
+    /// policies apply; a federated user has none at all).
     async fn session_policies(
         &self,
         principal: &Principal,
@@ -431,17 +486,21 @@ impl Oxiam {
     }
 
     /// The engine's view of a principal.
+    /// `issuer_arn` is [`Principal::session_issuer_arn`].
     pub(crate) fn engine_principal<'a>(
         principal: &'a Principal,
         arn: &'a str,
-        role_arn: Option<&'a str>,
+        issuer_arn: Option<&'a str>,
     ) -> oxiam_policy::Principal<'a> {
-        match (&principal.kind, role_arn) {
+        match (&principal.kind, issuer_arn) {
             (PrincipalKind::User { user_id, .. }, _) => {
                 oxiam_policy::Principal::user(arn, &principal.account_id).with_unique_id(user_id)
             }
             (PrincipalKind::AssumedRole { role_id, .. }, Some(role_arn)) => {
                 oxiam_policy::Principal::assumed_role(arn, role_arn, &principal.account_id).with_unique_id(role_id)
+            }
+            (PrincipalKind::FederatedUser { .. }, issuer_arn) => {
+                oxiam_policy::Principal::federated_user(arn, issuer_arn, &principal.account_id)
             }
             _ => oxiam_policy::Principal::root(arn, &principal.account_id),
         }
@@ -482,48 +541,13 @@ impl Oxiam {
         if access.action == "sts:GetCallerIdentity" || access.action == "sts:GetSessionToken" {
             return Ok(Verdict::new(access, Outcome::Allowed, "no permission required"));
         }
-        // Credentials from GetSessionToken may not call STS beyond AssumeRole and
-        // GetCallerIdentity, nor IAM unless they were issued with MFA (IAM User Guide,
-        // "Comparing the AWS STS API operations").
-        if principal
-            .session
-            .as_ref()
-            .is_some_and(|s| s.issued_by == crate::SessionIssuer::GetSessionToken)
-        {
-            let sts_allowed = access.action.eq_ignore_ascii_case("sts:AssumeRole");
-            let action = access.action.to_ascii_lowercase();
-            let iam_refused = action.starts_with("iam:") && principal.mfa_at.is_none();
-            if iam_refused || (action.starts_with("sts:") && !sts_allowed) {
-                let (rule, credentials) = if principal.mfa_at.is_none() {
-                    (
-                        "credentials from GetSessionToken without MFA",
-                        "credentials from GetSessionToken that carry no MFA",
-                    )
-                } else {
-                    (
-                        "credentials from GetSessionToken call no STS operation but AssumeRole",
-                        "credentials from GetSessionToken",
-                    )
-                };
-                return self.refuse(
-                    Verdict::new(access, Outcome::ImplicitDeny, rule),
-                    ServiceError::new(
-                        common_errors::ACCESS_DENIED,
-                        format!(
-                            "User: {} is not authorized to perform: {} with {credentials}",
-                            principal.arn(),
-                            access.action
-                        ),
-                    ),
-                );
-            }
-        }
+        self.within_credential_limits(principal, access)?;
         let policies = self.principal_policies(principal).await?;
         let resource_account = resource_policy.map(|rp| rp.owner_account);
         let context = request_context(principal, facts, access, &policies.tags, resource_account);
         let arn = principal.arn();
-        let role_arn = principal.role_arn();
-        let engine_principal = Self::engine_principal(principal, &arn, role_arn.as_deref());
+        let issuer_arn = principal.session_issuer_arn();
+        let engine_principal = Self::engine_principal(principal, &arn, issuer_arn.as_deref());
         let resource = match resource_policy {
             Some(rp) => Some(
                 oxiam_policy::compile("resource", rp.document, PolicyKind::Resource)
@@ -567,6 +591,52 @@ impl Oxiam {
 }
 
 impl Oxiam {
+    /// What temporary credentials may call at all, whatever their policies say (IAM User
+    /// Guide, "Comparing AWS STS credentials"): GetSessionToken's call no STS operation but
+    /// AssumeRole (and GetCallerIdentity), and IAM only when issued with MFA; a federated
+    /// user's call no IAM operation and no STS operation but GetCallerIdentity. Every
+    /// decision about a signed caller passes here, role trust decisions included.
+    pub(crate) fn within_credential_limits(&self, principal: &Principal, access: &Access) -> Result<(), Refusal> {
+        let Some(session) = &principal.session else {
+            return Ok(());
+        };
+        let action = access.action.to_ascii_lowercase();
+        let (iam, sts) = (action.starts_with("iam:"), action.starts_with("sts:"));
+        let refused = match session.issued_by {
+            crate::SessionIssuer::AssumeRole => None,
+            crate::SessionIssuer::GetSessionToken if principal.mfa_at.is_none() => {
+                ((iam || sts) && action != "sts:assumerole").then_some((
+                    "credentials from GetSessionToken without MFA",
+                    "credentials from GetSessionToken that carry no MFA",
+                ))
+            }
+            crate::SessionIssuer::GetSessionToken => (sts && action != "sts:assumerole").then_some((
+                "credentials from GetSessionToken call no STS operation but AssumeRole",
+                "credentials from GetSessionToken",
+            )),
+            crate::SessionIssuer::GetFederationToken => (iam || sts).then_some((
+                "federated users call no IAM or STS operation but GetCallerIdentity",
+                "credentials from GetFederationToken",
+            )),
+        };
+        match refused {
+            None => Ok(()),
+            Some((rule, credentials)) => self
+                .refuse(
+                    Verdict::new(access, Outcome::ImplicitDeny, rule),
+                    ServiceError::new(
+                        common_errors::ACCESS_DENIED,
+                        format!(
+                            "User: {} is not authorized to perform: {} with {credentials}",
+                            principal.arn(),
+                            access.action
+                        ),
+                    ),
+                )
+                .map(|_| ()),
+        }
+    }
+
     /// Whether `access` is one that the account password policy's
     /// `AllowUsersToChangePassword` grants every IAM user at the account level, where no
     /// policy of theirs denies it: `iam:ChangePassword` on their own user and
@@ -646,6 +716,8 @@ fn request_context(
         PrincipalKind::AssumedRole { .. } => b
             .set("aws:PrincipalType", "AssumedRole")
             .set_opt("aws:PrincipalArn", principal.role_arn()),
+        // aws:PrincipalArn is the federated user's own (`…:federated-user/NAME`).
+        PrincipalKind::FederatedUser { .. } => b.set("aws:PrincipalType", "FederatedUser"),
     };
     for (key, value) in tags {
         b = b.set(&format!("aws:PrincipalTag/{key}"), value.as_str());

@@ -168,6 +168,11 @@ pub fn root_arn(account_id: &str) -> String {
     format!("arn:aws:iam::{account_id}:root")
 }
 
+/// `arn:aws:sts::ACCOUNT:federated-user/NAME`: a GetFederationToken session.
+pub fn federated_user_arn(account_id: &str, name: &str) -> String {
+    format!("arn:aws:sts::{account_id}:federated-user/{name}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,7 +31,7 @@ pub mod x509;
 pub use authn::{AuthFailure, Authenticated};
 pub use clock::Clock;
 pub use oxiam_protocol::{ServiceError, common_errors};
-pub use principal::{Principal, PrincipalKind, Session, SessionIssuer};
+pub use principal::{IssuingUser, Principal, PrincipalKind, Session, SessionIssuer};
 pub use secrets::SecretBox;
 
 use oxiam_store::Store;

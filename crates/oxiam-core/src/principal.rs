@@ -43,6 +43,8 @@ pub enum SessionIssuer {
     AssumeRole,
     /// GetSessionToken: the session acts as the user (or root) that asked for it.
     GetSessionToken,
+    /// GetFederationToken: a federated-user session.
+    GetFederationToken,
 }
 
 /// The identities that can sign requests.
@@ -78,6 +80,31 @@ pub enum PrincipalKind {
         /// The session tags that pass on to sessions this one assumes.
         transitive_tag_keys: Vec<String>,
     },
+    /// A federated-user session (temporary credentials from GetFederationToken): what the
+    /// user (or root) that asked may do, limited by the session policies.
+    FederatedUser {
+        /// The federated user's name (`Name`).
+        name: String,
+        /// The IAM user that asked for the session; `None` for the account root.
+        issuer: Option<IssuingUser>,
+        /// The inline session policy, if the session was given one.
+        session_policy: Option<String>,
+        /// Managed session policy ARNs.
+        session_policy_arns: Vec<String>,
+        /// Session tags (`aws:PrincipalTag/…`, over the issuing user's own tags).
+        session_tags: Vec<(String, String)>,
+    },
+}
+
+/// The IAM user behind a federated-user session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuingUser {
+    /// `AIDA…`
+    pub user_id: String,
+    /// The user's name.
+    pub name: String,
+    /// The user's path.
+    pub path: String,
 }
 
 impl Principal {
@@ -96,6 +123,21 @@ impl Principal {
                     self.account_id
                 )
             }
+            PrincipalKind::FederatedUser { name, .. } => ids::federated_user_arn(&self.account_id, name),
+        }
+    }
+
+    /// For a session, the identity that issued it: the role of a role session, the IAM user
+    /// (or root) behind a federated-user session. A resource policy naming it grants the
+    /// session what the session's own policies allow.
+    pub fn session_issuer_arn(&self) -> Option<String> {
+        match &self.kind {
+            PrincipalKind::AssumedRole { .. } => self.role_arn(),
+            PrincipalKind::FederatedUser { issuer, .. } => Some(match issuer {
+                Some(user) => ids::user_arn(&self.account_id, &user.path, &user.name),
+                None => ids::root_arn(&self.account_id),
+            }),
+            _ => None,
         }
     }
 
@@ -110,7 +152,8 @@ impl Principal {
     }
 
     /// The caller's unique id: the account id for root, the user id for a user,
-    /// `ROLEID:SESSION` for a role session (as `aws:userid` and GetCallerIdentity show it).
+    /// `ROLEID:SESSION` for a role session, `ACCOUNT:NAME` for a federated user (as
+    /// `aws:userid` and GetCallerIdentity show it).
     pub fn unique_id(&self) -> String {
         match &self.kind {
             PrincipalKind::Root => self.account_id.clone(),
@@ -118,6 +161,7 @@ impl Principal {
             PrincipalKind::AssumedRole {
                 role_id, session_name, ..
             } => format!("{role_id}:{session_name}"),
+            PrincipalKind::FederatedUser { name, .. } => format!("{}:{name}", self.account_id),
         }
     }
 

@@ -72,6 +72,7 @@ impl RequestRecord {
             crate::PrincipalKind::Root => "Root",
             crate::PrincipalKind::User { .. } => "IAMUser",
             crate::PrincipalKind::AssumedRole { .. } => "AssumedRole",
+            crate::PrincipalKind::FederatedUser { .. } => "FederatedUser",
         });
         self.principal_id = Some(principal.unique_id());
         self.account_id = Some(principal.account_id.clone());
@@ -82,10 +83,21 @@ impl RequestRecord {
             mfa_authenticated: principal.mfa_at.is_some(),
             issuer: match &principal.kind {
                 crate::PrincipalKind::AssumedRole { role_id, role_name, .. } => Some(SessionIssuer {
+                    kind: "Role",
                     principal_id: role_id.clone(),
                     arn: principal.role_arn().unwrap_or_default(),
                     account_id: principal.account_id.clone(),
                     user_name: role_name.clone(),
+                }),
+                // CloudTrail names the IAM user behind a federated-user session (or the root).
+                crate::PrincipalKind::FederatedUser { issuer, .. } => Some(SessionIssuer {
+                    kind: if issuer.is_some() { "IAMUser" } else { "Root" },
+                    principal_id: issuer
+                        .as_ref()
+                        .map_or_else(|| principal.account_id.clone(), |u| u.user_id.clone()),
+                    arn: principal.session_issuer_arn().unwrap_or_default(),
+                    account_id: principal.account_id.clone(),
+                    user_name: issuer.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
                 }),
                 _ => None,
             },
@@ -121,16 +133,19 @@ pub struct SessionContext {
     pub mfa_authenticated: bool,
 }
 
-/// The role a session was issued for, as CloudTrail's `sessionIssuer` names it.
+/// The identity a session was issued for, as CloudTrail's `sessionIssuer` names it: the
+/// role of a role session, the IAM user (or root) behind a federated-user session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionIssuer {
-    /// The role's id (`AROA…`).
+    /// CloudTrail's `type`: `Role`, `IAMUser` or `Root`.
+    pub kind: &'static str,
+    /// The role's or user's id (`AROA…`, `AIDA…`; the account id for the root).
     pub principal_id: String,
-    /// The role's ARN.
+    /// Its ARN.
     pub arn: String,
-    /// The role's account.
+    /// Its account.
     pub account_id: String,
-    /// The role's name.
+    /// Its name (empty for the root).
     pub user_name: String,
 }
 

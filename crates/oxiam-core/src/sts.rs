@@ -8,12 +8,13 @@ use sha2::{Digest, Sha256};
 
 use oxiam_policy::{Context, PolicyKind, PolicySet};
 use oxiam_protocol::sts::{
-    AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials, GetAccessKeyInfoRequest,
-    GetAccessKeyInfoResponse, GetCallerIdentityResponse, GetSessionTokenRequest, GetSessionTokenResponse, Operation,
-    Request, Response, errors as sts_errors,
+    AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials, FederatedUser, GetAccessKeyInfoRequest,
+    GetAccessKeyInfoResponse, GetCallerIdentityResponse, GetFederationTokenRequest, GetFederationTokenResponse,
+    GetSessionTokenRequest, GetSessionTokenResponse, Operation, PolicyDescriptorType, Request, Response, Tag,
+    errors as sts_errors,
 };
 use oxiam_protocol::{Sensitive, ServiceError, Timestamp, common_errors};
-use oxiam_store::{RoleRow, SessionRow, StoreError, UserSessionRow};
+use oxiam_store::{Federation, RoleRow, SessionRow, StoreError, UserSessionRow};
 
 use crate::authz::{Access, Outcome, Refusal, RequestFacts, Verdict};
 use crate::{Oxiam, Principal, PrincipalKind, documents, errors, ids};
@@ -32,6 +33,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DecodeAuthorizationMessage,
     Operation::GetAccessKeyInfo,
     Operation::GetCallerIdentity,
+    Operation::GetFederationToken,
     Operation::GetSessionToken,
 ];
 
@@ -55,9 +57,13 @@ type SessionTags = (Vec<(String, String)>, Vec<String>);
 
 /// The session's tags and transitive keys: the caller's transitive tags (role chaining)
 /// first, which the request may not override, then the request's tags.
-fn session_tags(caller: &Principal, input: &AssumeRoleRequest) -> Result<SessionTags, ServiceError> {
+fn session_tags(
+    caller: &Principal,
+    tags: Option<&[Tag]>,
+    transitive_tag_keys: Option<&[String]>,
+) -> Result<SessionTags, ServiceError> {
     let invalid = |message: String| ServiceError::new(common_errors::VALIDATION_ERROR, message);
-    let requested = crate::tags::pairs(input.tags.as_ref().map(|tags| {
+    let requested = crate::tags::pairs(tags.map(|tags| {
         tags.iter()
             .map(|t| oxiam_protocol::iam::Tag {
                 key: t.key.clone(),
@@ -65,7 +71,7 @@ fn session_tags(caller: &Principal, input: &AssumeRoleRequest) -> Result<Session
             })
             .collect()
     }))?;
-    let requested_keys = input.transitive_tag_keys.clone().unwrap_or_default();
+    let requested_keys = transitive_tag_keys.map(<[String]>::to_vec).unwrap_or_default();
     for key in &requested_keys {
         if !requested.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
             return Err(invalid(format!(
@@ -170,9 +176,28 @@ impl Oxiam {
                     .await
                     .map(|(_, verdicts)| verdicts)
             }
+            // Refused for temporary credentials before any policy is read, as AWS does.
+            Request::GetFederationToken(input) if caller.session.is_some() => Err(Refusal {
+                verdict: Some(Box::new(Verdict::rule(
+                    &Access::new(
+                        "sts:GetFederationToken",
+                        ids::federated_user_arn(&caller.account_id, &input.name),
+                    ),
+                    Outcome::ImplicitDeny,
+                    "temporary credentials ask for no federation token",
+                ))),
+                error: federation_from_session(),
+            }),
             other => {
                 let access = self.access(caller, other).await?;
-                Ok(vec![self.authorize(caller, &access, facts, None).await?])
+                let mut verdicts = vec![self.authorize(caller, &access, facts, None).await?];
+                // A federated user's session tags need sts:TagSession too.
+                if let Request::GetFederationToken(input) = other
+                    && input.tags.as_ref().is_some_and(|t| !t.is_empty())
+                {
+                    verdicts.push(self.authorize(caller, &tag_session(&access), facts, None).await?);
+                }
+                Ok(verdicts)
             }
         }
     }
@@ -187,6 +212,7 @@ impl Oxiam {
         facts: &RequestFacts,
     ) -> Result<(RoleRow, Vec<Verdict>), Refusal> {
         let assume = Access::new("sts:AssumeRole", input.role_arn.clone());
+        self.within_credential_limits(caller, &assume)?;
         // The same answer whether the role is missing or does not trust the caller; the
         // record says which.
         let denied = |why: &str| Refusal {
@@ -236,18 +262,7 @@ impl Oxiam {
         // Passing session tags is its own permission, sts:TagSession, which the trust
         // policy must grant too (with the tags as aws:RequestTag/… and aws:TagKeys).
         if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
-            // The same request's keys, those the catalogue lists for sts:TagSession.
-            let tag_session = oxiam_catalogue::service("sts").expect("sts is served");
-            let tag_action = tag_session
-                .action("TagSession")
-                .expect("sts:TagSession is in the catalogue");
-            let mut tag_access = Access::new("sts:TagSession", input.role_arn.clone());
-            tag_access.keys = access
-                .keys
-                .iter()
-                .filter(|(key, _)| tag_action.supports_key(key))
-                .cloned()
-                .collect();
+            let tag_access = tag_session(&access);
             let decision = self
                 .evaluate_with_trust(caller, &tag_access, facts, &trust, &role.account_id)
                 .await?;
@@ -272,8 +287,8 @@ impl Oxiam {
         let (identity, boundary, session, context): (_, _, _, Context) =
             self.caller_policies(caller, access, facts).await?;
         let arn = caller.arn();
-        let role_arn = caller.role_arn();
-        let principal = Self::engine_principal(caller, &arn, role_arn.as_deref());
+        let issuer_arn = caller.session_issuer_arn();
+        let principal = Self::engine_principal(caller, &arn, issuer_arn.as_deref());
         let request = oxiam_policy::Request::new(principal, &access.action, &access.resource, &context)
             .with_resource_account(role_account);
         let set = PolicySet {
@@ -306,6 +321,9 @@ impl Oxiam {
             Request::GetSessionToken(input) => {
                 Ok(Response::GetSessionToken(self.session_token(caller, input, now).await?))
             }
+            Request::GetFederationToken(input) => Ok(Response::GetFederationToken(
+                self.federation_token(caller, input, now).await?,
+            )),
             // oxiam's AccessDenied messages are never encoded, so no message it could be
             // asked to decode was issued by it.
             Request::DecodeAuthorizationMessage(_) => Err(ServiceError::new(
@@ -365,6 +383,7 @@ impl Oxiam {
                 issued_at: now,
                 expires_at,
                 mfa_at,
+                federation: None,
             })
             .await
             .map_err(errors::store)?;
@@ -377,6 +396,119 @@ impl Oxiam {
             }),
             session_token_utilization: None,
             session_token_size: None,
+        })
+    }
+
+    /// GetFederationToken: temporary credentials of a federated user, who may do what both
+    /// the calling user (or root) and the session policies allow — nothing without a
+    /// session policy — for 900 s to 36 h (the root: to 1 h), 12 h by default (the root: 1 h).
+    async fn federation_token(
+        &self,
+        caller: &Principal,
+        input: GetFederationTokenRequest,
+        now: i64,
+    ) -> Result<GetFederationTokenResponse, ServiceError> {
+        let issuer = match &caller.kind {
+            _ if caller.session.is_some() => return Err(federation_from_session()),
+            PrincipalKind::Root => None,
+            PrincipalKind::User { user_id, .. } => Some(user_id.clone()),
+            PrincipalKind::AssumedRole { .. } | PrincipalKind::FederatedUser { .. } => {
+                return Err(federation_from_session());
+            }
+        };
+        let (default, max) = match caller.kind {
+            PrincipalKind::Root => (3600, 3600),
+            _ => (43_200, 129_600),
+        };
+        let duration = input.duration_seconds.map_or(default, i64::from);
+        if duration > max {
+            return Err(ServiceError::new(
+                common_errors::VALIDATION_ERROR,
+                format!("The requested DurationSeconds exceeds the {max} seconds allowed for these credentials."),
+            ));
+        }
+        let (session_tags, _) = session_tags(caller, input.tags.as_deref(), None)?;
+        let passed = self.passed_policies(caller, input.policy, input.policy_arns).await?;
+        let access_key_id = format!("ASIA{}", &ids::access_key_id()[4..]);
+        let secret = ids::secret_access_key();
+        let token = session_token();
+        let expires_at = now + duration;
+        self.store
+            .create_user_session(&UserSessionRow {
+                access_key_id: access_key_id.clone(),
+                account_id: caller.account_id.clone(),
+                user_id: issuer,
+                secret_sealed: self.secrets.seal(&access_key_id, &secret),
+                token_sha256: token_digest(&token),
+                issued_at: now,
+                expires_at,
+                mfa_at: None,
+                federation: Some(Federation {
+                    name: input.name.clone(),
+                    session_policy: passed.inline,
+                    session_policy_arns: passed.arns,
+                    session_tags,
+                }),
+            })
+            .await
+            .map_err(errors::store)?;
+        Ok(GetFederationTokenResponse {
+            credentials: Some(Credentials {
+                access_key_id,
+                secret_access_key: Sensitive(secret),
+                session_token: token,
+                expiration: Timestamp(expires_at),
+            }),
+            federated_user: Some(FederatedUser {
+                federated_user_id: format!("{}:{}", caller.account_id, input.name),
+                arn: ids::federated_user_arn(&caller.account_id, &input.name),
+            }),
+            packed_policy_size: passed.packed_percent,
+            session_token_utilization: passed.packed_percent,
+            session_token_size: None,
+        })
+    }
+
+    /// The session policies a request passes (`Policy`, `PolicyArns`): the document
+    /// checked, each ARN an existing managed policy, and together within the packed room.
+    async fn passed_policies(
+        &self,
+        caller: &Principal,
+        policy: Option<String>,
+        policy_arns: Option<Vec<PolicyDescriptorType>>,
+    ) -> Result<PassedPolicies, ServiceError> {
+        let arns: Vec<String> = policy_arns
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| p.arn)
+            .collect();
+        for arn in &arns {
+            self.managed_policy(caller, arn).await.map_err(|_| {
+                ServiceError::new(
+                    common_errors::VALIDATION_ERROR,
+                    format!("Policy {arn} does not exist or is not attachable."),
+                )
+            })?;
+        }
+        let packed_percent = match &policy {
+            Some(doc) => {
+                documents::validate_session(doc)?;
+                let size = oxiam_policy::size_without_whitespace(doc) + arns.iter().map(String::len).sum::<usize>();
+                let percent = size * 100 / SESSION_POLICY_SIZE_QUOTA;
+                if size > SESSION_POLICY_SIZE_QUOTA {
+                    return Err(ServiceError::new(
+                        sts_errors::PACKED_POLICY_TOO_LARGE,
+                        format!("Packed policy consumes {percent}% of allotted space, please use smaller policy."),
+                    ));
+                }
+                Some(percent as i32)
+            }
+            None => None,
+        };
+        Ok(PassedPolicies {
+            inline: policy,
+            arns,
+            packed_percent,
         })
     }
 
@@ -416,7 +548,8 @@ impl Oxiam {
             .await?;
         // Authorized again here, in the same call that issues the credentials, so the role
         // used is the one the decision was about.
-        let (session_tags, transitive_tag_keys) = session_tags(caller, &input)?;
+        let (session_tags, transitive_tag_keys) =
+            session_tags(caller, input.tags.as_deref(), input.transitive_tag_keys.as_deref())?;
         let request = Request::AssumeRole(input.clone());
         let claimed = with_claimed_mfa(caller, &input, now);
         let (role, _) = self.authorize_assume_role(&claimed, &request, &input, facts).await?;
@@ -428,42 +561,17 @@ impl Oxiam {
                 "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
             ));
         }
-        let arns: Vec<String> = input
-            .policy_arns
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|p| p.arn)
-            .collect();
-        for arn in &arns {
-            self.managed_policy(caller, arn).await.map_err(|_| {
-                ServiceError::new(
-                    common_errors::VALIDATION_ERROR,
-                    format!("Policy {arn} does not exist or is not attachable."),
-                )
-            })?;
-        }
-        let packed = match &input.policy {
-            Some(doc) => {
-                documents::validate_session(doc)?;
-                let size = oxiam_policy::size_without_whitespace(doc) + arns.iter().map(String::len).sum::<usize>();
-                let percent = size * 100 / SESSION_POLICY_SIZE_QUOTA;
-                if size > SESSION_POLICY_SIZE_QUOTA {
-                    return Err(ServiceError::new(
-                        sts_errors::PACKED_POLICY_TOO_LARGE,
-                        format!("Packed policy consumes {percent}% of allotted space, please use smaller policy."),
-                    ));
-                }
-                Some(percent as i32)
-            }
-            None => None,
-        };
+        let passed = self
+            .passed_policies(caller, input.policy.clone(), input.policy_arns.clone())
+            .await?;
+        let packed = passed.packed_percent;
         let (credentials, assumed_role_user) = self
             .issue_role_session(NewRoleSession {
                 role: &role,
                 session_name: &input.role_session_name,
                 duration,
-                session_policy: input.policy.clone(),
-                session_policy_arns: arns,
+                session_policy: passed.inline,
+                session_policy_arns: passed.arns,
                 chained,
                 session_tags,
                 transitive_tag_keys,
@@ -484,6 +592,38 @@ impl Oxiam {
             session_token_size: None,
         })
     }
+}
+
+/// Passing session tags is its own permission, sts:TagSession, on the same resource (the
+/// role, the federated user), with those of the request's keys the catalogue lists for it
+/// (the tags as `aws:RequestTag/…`, `aws:TagKeys`, `sts:TransitiveTagKeys`).
+fn tag_session(access: &Access) -> Access {
+    let sts = oxiam_catalogue::service("sts").expect("sts is served");
+    let action = sts.action("TagSession").expect("sts:TagSession is in the catalogue");
+    let mut tag_access = Access::new("sts:TagSession", access.resource.clone());
+    tag_access.keys = access
+        .keys
+        .iter()
+        .filter(|(key, _)| action.supports_key(key))
+        .cloned()
+        .collect();
+    tag_access
+}
+
+/// Session policies as a request passed them, checked.
+struct PassedPolicies {
+    inline: Option<String>,
+    arns: Vec<String>,
+    /// How much of the packed room they take, in percent (with an inline document).
+    packed_percent: Option<i32>,
+}
+
+/// AWS's answer to GetFederationToken called with temporary credentials.
+fn federation_from_session() -> ServiceError {
+    ServiceError::new(
+        common_errors::ACCESS_DENIED,
+        "Cannot call GetFederationToken with session credentials",
+    )
 }
 
 /// A role session to issue (AssumeRole, AssumeRoleWithWebIdentity).

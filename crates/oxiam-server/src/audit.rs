@@ -266,7 +266,7 @@ impl<'r> Event<'r> {
                 user_name: r.user_name.as_deref(),
                 session_context: r.session_context.as_ref().map(|s| SessionContext {
                     session_issuer: s.issuer.as_ref().map(|i| SessionIssuer {
-                        kind: "Role",
+                        kind: i.kind,
                         principal_id: &i.principal_id,
                         arn: &i.arn,
                         account_id: &i.account_id,

@@ -945,6 +945,23 @@ fn rows() -> Vec<Row> {
         ("admin", "team"),
     ));
     rows.push(assume("aws:RequestTag/team", role.clone(), tag_value, tags));
+    // STS: GetFederationToken's session tags.
+    let federation = |key: &str, rest: &str, values: (&'static str, &'static str)| Row {
+        service: "sts",
+        operation: "GetFederationToken",
+        key: key.to_owned(),
+        setup: Vec::new(),
+        request: format!("Action=GetFederationToken&Version=2011-06-15&Name=f{{N}}&{rest}"),
+        matching: values.0,
+        other: values.1,
+        cleanup: Vec::new(),
+    };
+    rows.push(federation("aws:RequestTag/team", tag_value, tags));
+    rows.push(federation(
+        "aws:TagKeys",
+        "Tags.member.1.Key={V}&Tags.member.1.Value=v",
+        ("admin", "team"),
+    ));
     rows.into_iter()
         .map(|row| {
             if row.operation.contains("ServerCertificate") {

@@ -39,7 +39,7 @@ pub use oidc_providers::{NewOidcProvider, OidcProviderRow};
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
 pub use roles::{NewRole, RoleRow};
 pub use saml_providers::SamlProviderRow;
-pub use sessions::{SessionRow, UserSessionRow};
+pub use sessions::{Federation, SessionRow, UserSessionRow};
 pub use tags::TagOwner;
 pub use usage::{KeyUse, RoleUse};
 pub use user_credentials::{ServiceCredentialRow, SshPublicKeyRow};

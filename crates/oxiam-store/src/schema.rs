@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("migrations/0013_service_linked_roles.sql")),
     (14, include_str!("migrations/0014_saml_providers.sql")),
     (15, include_str!("migrations/0015_token_preferences.sql")),
+    (16, include_str!("migrations/0016_federated_sessions.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

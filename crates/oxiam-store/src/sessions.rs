@@ -1,4 +1,5 @@
-//! Temporary credentials of role sessions.
+//! Temporary credentials: role sessions, and user sessions (GetSessionToken's, and the
+//! federated-user sessions of GetFederationToken).
 
 use sqlx::Row as _;
 
@@ -57,6 +58,40 @@ pub struct UserSessionRow {
     pub expires_at: i64,
     /// When they were issued with a verified MFA code; `None`: without MFA.
     pub mfa_at: Option<i64>,
+    /// For a federated-user session (GetFederationToken), what it adds; `None` for
+    /// GetSessionToken's credentials, which act as the user itself.
+    pub federation: Option<Federation>,
+}
+
+/// What a federated-user session adds to the user (or root) that asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Federation {
+    /// The federated user's name (`Name`).
+    pub name: String,
+    /// The inline session policy.
+    pub session_policy: Option<String>,
+    /// Managed session policy ARNs.
+    pub session_policy_arns: Vec<String>,
+    /// Session tags, in the order given.
+    pub session_tags: Vec<(String, String)>,
+}
+
+/// The non-empty lines of a stored list.
+fn lines(text: &str) -> Vec<String> {
+    text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+/// Tags as stored: a `key<TAB>value` line each (neither may hold a tab or a line break:
+/// tag validation refuses them).
+fn encode_tags(tags: &[(String, String)]) -> String {
+    tags.iter().map(|(k, v)| format!("{k}\t{v}\n")).collect()
+}
+
+fn decode_tags(text: &str) -> Vec<(String, String)> {
+    lines(text)
+        .into_iter()
+        .filter_map(|l| l.split_once('\t').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect()
 }
 
 impl Store {
@@ -65,7 +100,8 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO user_sessions (access_key_id, account_id, user_id, secret_sealed, token_sha256, issued_at, \
-             expires_at, mfa_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             expires_at, mfa_at, federated_name, session_policy, session_policy_arns, session_tags) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(s.access_key_id.as_str())
         .bind(s.account_id.as_str())
@@ -75,6 +111,18 @@ impl Store {
         .bind(s.issued_at)
         .bind(s.expires_at)
         .bind(s.mfa_at)
+        .bind(s.federation.as_ref().map(|f| f.name.as_str()))
+        .bind(s.federation.as_ref().and_then(|f| f.session_policy.as_deref()))
+        .bind(
+            s.federation
+                .as_ref()
+                .map_or_else(String::new, |f| f.session_policy_arns.join("\n")),
+        )
+        .bind(
+            s.federation
+                .as_ref()
+                .map_or_else(String::new, |f| encode_tags(&f.session_tags)),
+        )
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
@@ -82,7 +130,7 @@ impl Store {
         Ok(())
     }
 
-    /// GetSessionToken credentials with the user they act as (`None` user: the root) and
+    /// GetSessionToken and GetFederationToken credentials with the user they act as (`None` user: the root) and
     /// the account's policy epoch; `None` if unknown or if the user is gone.
     pub async fn find_user_session(
         &self,
@@ -90,7 +138,8 @@ impl Store {
     ) -> Result<Option<(UserSessionRow, Option<crate::UserRow>, i64)>, StoreError> {
         let row = sqlx::query(
             "SELECT s.access_key_id, s.account_id, s.user_id, s.secret_sealed, s.token_sha256, s.issued_at, \
-             s.expires_at, a.policy_epoch, u.name, s.mfa_at FROM user_sessions s JOIN accounts a ON a.account_id = s.account_id \
+             s.expires_at, a.policy_epoch, u.name, s.mfa_at, s.federated_name, s.session_policy, \
+             s.session_policy_arns, s.session_tags FROM user_sessions s JOIN accounts a ON a.account_id = s.account_id \
              LEFT JOIN users u ON u.user_id = s.user_id WHERE s.access_key_id = $1",
         )
         .bind(access_key_id)
@@ -106,6 +155,15 @@ impl Store {
             issued_at: row.try_get(5)?,
             expires_at: row.try_get(6)?,
             mfa_at: row.try_get(9)?,
+            federation: match row.try_get::<Option<String>, _>(10)? {
+                Some(name) => Some(Federation {
+                    name,
+                    session_policy: row.try_get(11)?,
+                    session_policy_arns: lines(&row.try_get::<String, _>(12)?),
+                    session_tags: decode_tags(&row.try_get::<String, _>(13)?),
+                }),
+                None => None,
+            },
         };
         let epoch: i64 = row.try_get(7)?;
         let user = match (&session.user_id, row.try_get::<Option<String>, _>(8)?) {
@@ -136,12 +194,7 @@ impl Store {
         .bind(i64::from(s.chained))
         .bind(s.issued_at)
         .bind(s.expires_at)
-        .bind(
-            s.session_tags
-                .iter()
-                .map(|(k, v)| format!("{k}\t{v}\n"))
-                .collect::<String>(),
-        )
+        .bind(encode_tags(&s.session_tags))
         .bind(s.transitive_tag_keys.join("\n"))
         .bind(s.mfa_at)
         .execute(&mut *tx)
@@ -164,8 +217,6 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let lines =
-            |text: String| -> Vec<String> { text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect() };
         let account_id: String = row.try_get(1)?;
         let role_name: String = row.try_get(11)?;
         let chained: i64 = row.try_get(8)?;
@@ -177,13 +228,10 @@ impl Store {
             role_id: row.try_get(4)?,
             session_name: row.try_get(5)?,
             session_policy: row.try_get(6)?,
-            session_policy_arns: lines(row.try_get(7)?),
+            session_policy_arns: lines(&row.try_get::<String, _>(7)?),
             chained: chained != 0,
-            session_tags: lines(row.try_get(13)?)
-                .into_iter()
-                .filter_map(|l| l.split_once('\t').map(|(k, v)| (k.to_owned(), v.to_owned())))
-                .collect(),
-            transitive_tag_keys: lines(row.try_get(14)?),
+            session_tags: decode_tags(&row.try_get::<String, _>(13)?),
+            transitive_tag_keys: lines(&row.try_get::<String, _>(14)?),
             issued_at: row.try_get(9)?,
             expires_at: row.try_get(10)?,
             mfa_at: row.try_get(15)?,

@@ -54,7 +54,9 @@ impl Oxiam {
                 Ok(UserOrRoot::User(user.user_id, user.name))
             }
             (None, PrincipalKind::User { user_id, name, .. }) => Ok(UserOrRoot::User(user_id.clone(), name.clone())),
-            (None, PrincipalKind::AssumedRole { .. }) => Err(errors::user_name_required()),
+            (None, PrincipalKind::AssumedRole { .. } | PrincipalKind::FederatedUser { .. }) => {
+                Err(errors::user_name_required())
+            }
             (None, PrincipalKind::Root) => Ok(UserOrRoot::Root),
         }
     }
@@ -109,7 +111,9 @@ impl Oxiam {
             (Some(name), _) => name.as_str(),
             (None, PrincipalKind::User { name, .. }) => name.as_str(),
             (None, PrincipalKind::Root) => return self.get_root_user(caller).await,
-            (None, PrincipalKind::AssumedRole { .. }) => return Err(errors::user_name_required()),
+            (None, PrincipalKind::AssumedRole { .. } | PrincipalKind::FederatedUser { .. }) => {
+                return Err(errors::user_name_required());
+            }
         };
         let row = self
             .store
