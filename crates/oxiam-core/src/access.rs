@@ -369,6 +369,12 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
                 }
             }
         }),
+        // AssumeRoot's member account, by its id or its root user's ARN.
+        "root-user" => text(request, "TargetPrincipal").map(|target| Bound {
+            arn: ids::root_arn(crate::sts::root_target(target).unwrap_or(target)),
+            shown_as: None,
+            target: Target::Nothing,
+        }),
         // GetFederationToken's federated user, by its name.
         "federated-user" => text(request, "Name").map(|name| Bound {
             arn: ids::federated_user_arn(account, name),

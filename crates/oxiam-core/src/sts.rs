@@ -30,6 +30,7 @@ const SESSION_POLICY_SIZE_QUOTA: usize = 2048;
 pub const IMPLEMENTED: &[Operation] = &[
     Operation::AssumeRole,
     Operation::AssumeRoleWithWebIdentity,
+    Operation::AssumeRoot,
     Operation::DecodeAuthorizationMessage,
     Operation::GetAccessKeyInfo,
     Operation::GetCallerIdentity,
@@ -176,6 +177,14 @@ impl Oxiam {
                     .await
                     .map(|(_, verdicts)| verdicts)
             }
+            // sts:TaskPolicyArn is a member inside a structure, which the planner does not read.
+            Request::AssumeRoot(input) => {
+                let mut access = self.access(caller, request).await?;
+                if let Some(arn) = &input.task_policy_arn.arn {
+                    access.keys.push(("sts:TaskPolicyArn".to_owned(), vec![arn.clone()]));
+                }
+                Ok(vec![self.authorize(caller, &access, facts, None).await?])
+            }
             // Refused for temporary credentials before any policy is read, as AWS does.
             Request::GetFederationToken(input) if caller.session.is_some() => Err(Refusal {
                 verdict: Some(Box::new(Verdict::rule(
@@ -321,6 +330,7 @@ impl Oxiam {
             Request::GetSessionToken(input) => {
                 Ok(Response::GetSessionToken(self.session_token(caller, input, now).await?))
             }
+            Request::AssumeRoot(input) => Err(assume_root(caller, &input)),
             Request::GetFederationToken(input) => Ok(Response::GetFederationToken(
                 self.federation_token(caller, input, now).await?,
             )),
@@ -608,6 +618,60 @@ fn tag_session(access: &Access) -> Access {
         .cloned()
         .collect();
     tag_access
+}
+
+/// The AWS managed policies an AssumeRoot session may be scoped to (STS API reference).
+const ROOT_TASK_POLICIES: &[&str] = &[
+    "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials",
+    "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword",
+    "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials",
+    "arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy",
+    "arn:aws:iam::aws:policy/root-task/SQSUnlockQueuePolicy",
+];
+
+/// AssumeRoot's `TargetPrincipal`, an account id or that account's root user ARN, as the
+/// account id; `None` for anything else.
+pub(crate) fn root_target(target: &str) -> Option<&str> {
+    let account = target
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|rest| rest.strip_suffix(":root"))
+        .unwrap_or(target);
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+/// AssumeRoot, once authorized: the input checked, then refused. AWS issues a member
+/// account's root session only to its organization's management account (or the IAM
+/// delegated administrator) with centralized root access enabled; oxiam serves no AWS
+/// Organizations yet, so no account is ever another's member.
+fn assume_root(caller: &Principal, input: &oxiam_protocol::sts::AssumeRootRequest) -> ServiceError {
+    let invalid = |message: String| ServiceError::new(common_errors::VALIDATION_ERROR, message);
+    let Some(target) = root_target(&input.target_principal) else {
+        return invalid(format!(
+            "TargetPrincipal {} is neither an account id nor an account's root user ARN.",
+            input.target_principal
+        ));
+    };
+    let task = input.task_policy_arn.arn.as_deref().unwrap_or_default();
+    if !ROOT_TASK_POLICIES.contains(&task) {
+        return invalid(format!(
+            "TaskPolicyArn {task} is not one of the root task policies: {}.",
+            ROOT_TASK_POLICIES.join(", ")
+        ));
+    }
+    if matches!(caller.kind, PrincipalKind::Root) {
+        return ServiceError::new(
+            common_errors::ACCESS_DENIED,
+            "Root user credentials cannot call AssumeRoot.",
+        );
+    }
+    ServiceError::new(
+        common_errors::ACCESS_DENIED,
+        format!(
+            "Account {target} is not a member account of an organization that {} manages with centralized root \
+             access: oxiam serves no AWS Organizations yet, so AssumeRoot issues no session.",
+            caller.account_id
+        ),
+    )
 }
 
 /// Session policies as a request passed them, checked.

@@ -173,6 +173,12 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
 /// user), and where they are tested instead.
 const TESTED_ON_THEIR_OWN: &[(&str, &str)] = &[
     (
+        "AssumeRoot",
+        "refused after authorization whatever the key (no account is a member of an \
+         organization yet); tests/assume_root.rs denies it on sts:TaskPolicyArn and tells the \
+         explicit deny from that refusal",
+    ),
+    (
         "AssumeRoleWithWebIdentity",
         "unsigned; tests/web_identity.rs decides with the token's claims as PROVIDER:aud and \
          PROVIDER:sub (and :amr); provider-specific claims (accounts.google.com:oaud, GitHub's \
