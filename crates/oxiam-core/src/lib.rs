@@ -18,6 +18,7 @@ pub mod ids;
 pub mod passwords;
 mod principal;
 pub mod record;
+pub mod saml;
 pub mod saml_metadata;
 pub mod secrets;
 pub mod ssh_keys;

@@ -29,6 +29,7 @@ const SESSION_POLICY_SIZE_QUOTA: usize = 2048;
 /// Every STS operation oxiam implements, sorted by name; the rest answer `NotImplemented`.
 pub const IMPLEMENTED: &[Operation] = &[
     Operation::AssumeRole,
+    Operation::AssumeRoleWithSAML,
     Operation::AssumeRoleWithWebIdentity,
     Operation::AssumeRoot,
     Operation::DecodeAuthorizationMessage,
@@ -54,7 +55,7 @@ pub(crate) fn session_token() -> String {
 }
 
 /// Session tags in order, and the keys of those that are transitive.
-type SessionTags = (Vec<(String, String)>, Vec<String>);
+pub(crate) type SessionTags = (Vec<(String, String)>, Vec<String>);
 
 /// The session's tags and transitive keys: the caller's transitive tags (role chaining)
 /// first, which the request may not override, then the request's tags.
@@ -438,7 +439,9 @@ impl Oxiam {
             ));
         }
         let (session_tags, _) = session_tags(caller, input.tags.as_deref(), None)?;
-        let passed = self.passed_policies(caller, input.policy, input.policy_arns).await?;
+        let passed = self
+            .passed_policies(&caller.account_id, input.policy, input.policy_arns)
+            .await?;
         let access_key_id = format!("ASIA{}", &ids::access_key_id()[4..]);
         let secret = ids::secret_access_key();
         let token = session_token();
@@ -481,9 +484,9 @@ impl Oxiam {
 
     /// The session policies a request passes (`Policy`, `PolicyArns`): the document
     /// checked, each ARN an existing managed policy, and together within the packed room.
-    async fn passed_policies(
+    pub(crate) async fn passed_policies(
         &self,
-        caller: &Principal,
+        account_id: &str,
         policy: Option<String>,
         policy_arns: Option<Vec<PolicyDescriptorType>>,
     ) -> Result<PassedPolicies, ServiceError> {
@@ -493,7 +496,7 @@ impl Oxiam {
             .filter_map(|p| p.arn)
             .collect();
         for arn in &arns {
-            self.managed_policy(caller, arn).await.map_err(|_| {
+            self.managed_policy_in(account_id, arn).await.map_err(|_| {
                 ServiceError::new(
                     common_errors::VALIDATION_ERROR,
                     format!("Policy {arn} does not exist or is not attachable."),
@@ -572,7 +575,7 @@ impl Oxiam {
             ));
         }
         let passed = self
-            .passed_policies(caller, input.policy.clone(), input.policy_arns.clone())
+            .passed_policies(&caller.account_id, input.policy.clone(), input.policy_arns.clone())
             .await?;
         let packed = passed.packed_percent;
         let (credentials, assumed_role_user) = self
@@ -675,11 +678,11 @@ fn assume_root(caller: &Principal, input: &oxiam_protocol::sts::AssumeRootReques
 }
 
 /// Session policies as a request passed them, checked.
-struct PassedPolicies {
-    inline: Option<String>,
-    arns: Vec<String>,
+pub(crate) struct PassedPolicies {
+    pub(crate) inline: Option<String>,
+    pub(crate) arns: Vec<String>,
     /// How much of the packed room they take, in percent (with an inline document).
-    packed_percent: Option<i32>,
+    pub(crate) packed_percent: Option<i32>,
 }
 
 /// AWS's answer to GetFederationToken called with temporary credentials.

@@ -491,6 +491,21 @@ async fn run_unsigned<P: Protocol>(
                 }
             }
         }
+        Decoded::Sts(oxiam_protocol::sts::Request::AssumeRoleWithSAML(input)) => {
+            record.principal_type = Some("SAMLUser");
+            match app.oxiam.assume_role_with_saml(input, now, &facts).await {
+                Ok((response, verdicts)) => {
+                    record.verdicts.extend(verdicts);
+                    Ok(Executed::Sts(oxiam_protocol::sts::Response::AssumeRoleWithSAML(
+                        response,
+                    )))
+                }
+                Err(refusal) => {
+                    record.verdicts.extend(refusal.verdict.map(|v| *v));
+                    Err(refusal.error)
+                }
+            }
+        }
         other => Err(oxiam_core::errors::not_implemented(&format!(
             "the STS operation {}",
             other.operation_name()

@@ -117,8 +117,8 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
         "iam:FIDO-FIPS-140-3-certification",
         "set only when a FIDO security key is registered; oxiam has virtual (TOTP) MFA devices only",
     ),
-    // Keys from web identity and SAML providers: set only by AssumeRoleWithWebIdentity
-    // (tested on its own, below) and AssumeRoleWithSAML, which oxiam does not serve.
+    // Keys from web identity and SAML providers: set only by AssumeRoleWithWebIdentity and
+    // AssumeRoleWithSAML (each tested on its own, below).
     (
         "AssumeRole",
         "accounts.google.com:aud",
@@ -164,14 +164,33 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
         "www.amazon.com:user_id",
         "web identity federation is not served",
     ),
-    ("AssumeRole", "saml:namequalifier", "SAML federation is not served"),
-    ("AssumeRole", "saml:sub", "SAML federation is not served"),
-    ("AssumeRole", "saml:sub_type", "SAML federation is not served"),
+    (
+        "AssumeRole",
+        "saml:namequalifier",
+        "set by AssumeRoleWithSAML (tested on its own); a SAML session does not carry it on",
+    ),
+    (
+        "AssumeRole",
+        "saml:sub",
+        "set by AssumeRoleWithSAML (tested on its own); a SAML session does not carry it on",
+    ),
+    (
+        "AssumeRole",
+        "saml:sub_type",
+        "set by AssumeRoleWithSAML (tested on its own); a SAML session does not carry it on",
+    ),
 ];
 
 /// Served operations whose keys this table cannot test (its rows are signed requests of a
 /// user), and where they are tested instead.
 const TESTED_ON_THEIR_OWN: &[(&str, &str)] = &[
+    (
+        "AssumeRoleWithSAML",
+        "unsigned; tests/saml_federation.rs decides with the assertion as saml:aud, saml:sub, \
+         saml:sub_type and an eduPerson key, and its PrincipalTag attributes as session tags \
+         (sts:TagSession); every saml:* key is set from the assertion as the IAM User Guide's \
+         table says (oxiam-core/src/saml.rs)",
+    ),
     (
         "AssumeRoot",
         "refused after authorization whatever the key (no account is a member of an \

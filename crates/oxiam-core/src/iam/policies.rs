@@ -88,6 +88,11 @@ impl Oxiam {
     /// Finds a managed policy by ARN: AWS managed ones in the catalogue, customer managed
     /// ones in the caller's account.
     pub(crate) async fn managed_policy(&self, caller: &Principal, arn: &str) -> Result<ManagedPolicy, ServiceError> {
+        self.managed_policy_in(&caller.account_id, arn).await
+    }
+
+    /// A managed policy `account_id` can use: its own, or an AWS managed one.
+    pub(crate) async fn managed_policy_in(&self, account_id: &str, arn: &str) -> Result<ManagedPolicy, ServiceError> {
         if !is_policy_arn(arn) {
             return Err(ServiceError::new(
                 iam_errors::INVALID_INPUT,
@@ -99,7 +104,7 @@ impl Oxiam {
                 .map(ManagedPolicy::Aws)
                 .ok_or_else(|| errors::no_such_policy(arn));
         }
-        match self.store.get_policy(&caller.account_id, arn).await {
+        match self.store.get_policy(account_id, arn).await {
             Ok(p) => Ok(ManagedPolicy::Customer(p)),
             Err(e) => Err(errors::store(e)),
         }
