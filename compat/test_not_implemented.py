@@ -22,7 +22,7 @@ def test_unimplemented_iam_operation_is_not_implemented(iam, operation, kwargs):
 @pytest.mark.parametrize(
     "operation,kwargs",
     [
-        ("GetFederationToken", dict(Name="compat-fed")),
+        ("GetDelegatedAccessToken", dict(TradeInToken="compat-token")),
     ],
 )
 def test_unimplemented_sts_operation_is_not_implemented(sts, operation, kwargs):
