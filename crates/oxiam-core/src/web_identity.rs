@@ -63,11 +63,10 @@ impl Oxiam {
         facts: &RequestFacts,
         issuer_keys: &dyn IssuerKeys,
     ) -> Result<(AssumeRoleWithWebIdentityResponse, Verdict), Refusal> {
-        if input.provider_id.is_some() || input.policy.is_some() || input.policy_arns.is_some() {
-            return Err(errors::not_implemented(
-                "ProviderId (OAuth 2.0 access tokens) and session policies on AssumeRoleWithWebIdentity",
-            )
-            .into());
+        if input.provider_id.is_some() {
+            return Err(
+                errors::not_implemented("ProviderId (OAuth 2.0 access tokens) on AssumeRoleWithWebIdentity").into(),
+            );
         }
         let token = oxiam_jwt::decode(&input.web_identity_token.0).map_err(|_| {
             invalid_token(
@@ -213,13 +212,16 @@ impl Oxiam {
             });
         }
 
+        let passed = self
+            .passed_policies(&role.account_id, input.policy.clone(), input.policy_arns.clone())
+            .await?;
         let (credentials, assumed_role_user) = self
             .issue_role_session(NewRoleSession {
                 role: &role,
                 session_name: &input.role_session_name,
                 duration: input.duration_seconds.map_or(DEFAULT_SESSION_SECONDS, i64::from),
-                session_policy: None,
-                session_policy_arns: Vec::new(),
+                session_policy: passed.inline,
+                session_policy_arns: passed.arns,
                 chained: false,
                 session_tags: Vec::new(),
                 transitive_tag_keys: Vec::new(),
@@ -231,11 +233,11 @@ impl Oxiam {
             credentials: Some(credentials),
             subject_from_web_identity_token: claims.subject.clone(),
             assumed_role_user: Some(assumed_role_user),
-            packed_policy_size: None,
+            packed_policy_size: passed.packed_percent,
             provider: Some(claims.issuer.clone()),
             audience: Some(audience),
             source_identity: None,
-            session_token_utilization: None,
+            session_token_utilization: passed.packed_percent,
             session_token_size: None,
             trusted_identity_propagation_context: None,
         };

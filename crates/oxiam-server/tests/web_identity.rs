@@ -245,6 +245,34 @@ async fn a_token_the_role_trusts_gets_a_session(server: &TestServer) {
     let sts = server.sts_as_session(c.access_key_id(), c.secret_access_key(), c.session_token());
     let who = sts.get_caller_identity().send().await.unwrap();
     assert_eq!(who.arn(), Some(user.arn()));
+
+    // A session policy limits the session to what both it and the role allow.
+    server
+        .root_iam()
+        .put_role_policy()
+        .role_name("ci")
+        .policy_name("lists")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListRoles","iam:ListUsers"],"Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let limited = server
+        .root_sts()
+        .assume_role_with_web_identity()
+        .role_arn(&role_arn)
+        .role_session_name("limited")
+        .web_identity_token(key.sign(&issuer.claims()))
+        .policy(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(limited.session_token_utilization().is_some_and(|p| p > 0));
+    let iam = server.iam_as_session(limited.credentials().unwrap());
+    iam.list_roles().send().await.unwrap();
+    assert_eq!(
+        common::code(&iam.list_users().send().await.unwrap_err()),
+        "AccessDenied"
+    );
 }
 
 async fn tokens_the_role_must_not_take_are_refused(server: &TestServer) {
