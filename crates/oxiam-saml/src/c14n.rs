@@ -15,30 +15,94 @@
 //! - text escapes `&`, `<`, `>` and CR; attribute values escape `&`, `<`, `"`, TAB, LF, CR;
 //! - processing instructions stay, comments go (the tree has none).
 
+use std::collections::HashMap;
+
 use crate::xml::{Document, Node, NodeId, XML_NAMESPACE};
+
+/// At most this many prefixes in an InclusiveNamespaces `PrefixList` are looked at (IdPs
+/// send a handful; each one costs a lookup per element).
+pub const MAX_INCLUSIVE_PREFIXES: usize = 32;
+
+/// Namespace bindings as a walk enters and leaves elements: what is in scope, and what the
+/// written ancestors declared. Each lookup costs the same whatever the depth or the number
+/// of declarations around (a document full of them costs no more per element).
+#[derive(Default)]
+struct Scopes<'d> {
+    /// Prefix (`None`: the default namespace) → its URIs, innermost last ("" undeclares).
+    in_scope: HashMap<Option<&'d str>, Vec<&'d str>>,
+    /// The same for what written ancestors declared.
+    rendered: HashMap<Option<&'d str>, Vec<String>>,
+}
+
+impl<'d> Scopes<'d> {
+    fn bound(&self, prefix: Option<&str>) -> Option<&'d str> {
+        if prefix == Some("xml") {
+            return Some(XML_NAMESPACE);
+        }
+        self.in_scope
+            .get(&prefix)
+            .and_then(|uris| uris.last().copied())
+            .filter(|uri| !uri.is_empty())
+    }
+
+    fn enter(&mut self, declarations: &'d [(Option<String>, String)]) {
+        for (prefix, uri) in declarations {
+            self.in_scope.entry(prefix.as_deref()).or_default().push(uri);
+        }
+    }
+
+    fn leave(&mut self, declarations: &'d [(Option<String>, String)]) {
+        for (prefix, _) in declarations {
+            if let Some(uris) = self.in_scope.get_mut(&prefix.as_deref()) {
+                uris.pop();
+            }
+        }
+    }
+}
 
 /// The canonical form of `apex` and its descendants, leaving out `excluded` and its
 /// descendants (an enveloped signature), with `inclusive_prefixes` treated as Canonical XML
-/// treats every namespace (`#default` for the default namespace).
-pub fn canonicalize(doc: &Document, apex: NodeId, excluded: Option<NodeId>, inclusive_prefixes: &[String]) -> Vec<u8> {
-    let inclusive: Vec<Option<&str>> = inclusive_prefixes
-        .iter()
-        .map(|p| if p == "#default" { None } else { Some(p.as_str()) })
-        .collect();
+/// treats every namespace (`#default` for the default namespace; the first
+/// [`MAX_INCLUSIVE_PREFIXES`] distinct ones).
+pub fn canonicalize<'d>(
+    doc: &'d Document,
+    apex: NodeId,
+    excluded: Option<NodeId>,
+    inclusive_prefixes: &'d [String],
+) -> Vec<u8> {
+    let mut inclusive: Vec<Option<&'d str>> = Vec::new();
+    for p in inclusive_prefixes {
+        let p = if p == "#default" { None } else { Some(p.as_str()) };
+        if p != Some("xml") && !inclusive.contains(&p) && inclusive.len() < MAX_INCLUSIVE_PREFIXES {
+            inclusive.push(p);
+        }
+    }
+    let mut scopes = Scopes::default();
+    // What the apex's ancestors put in scope, outermost first.
+    let mut ancestors = Vec::new();
+    let mut at = doc.element(apex).and_then(|e| e.parent);
+    while let Some(id) = at {
+        ancestors.push(id);
+        at = doc.element(id).and_then(|e| e.parent);
+    }
+    for &id in ancestors.iter().rev() {
+        if let Some(e) = doc.element(id) {
+            scopes.enter(&e.declarations);
+        }
+    }
+    // Nothing is written yet: the default namespace counts as written undeclared ("").
+    scopes.rendered.insert(None, vec![String::new()]);
     let mut out = Vec::with_capacity(4096);
-    // What the written ancestors declared, innermost last: the default namespace is
-    // written as undeclared ("") before anything is.
-    let mut rendered: Vec<(Option<String>, String)> = vec![(None, String::new())];
-    write(doc, apex, excluded, &inclusive, &mut rendered, &mut out);
+    write(doc, apex, excluded, &inclusive, &mut scopes, &mut out);
     out
 }
 
-fn write(
-    doc: &Document,
+fn write<'d>(
+    doc: &'d Document,
     id: NodeId,
     excluded: Option<NodeId>,
-    inclusive: &[Option<&str>],
-    rendered: &mut Vec<(Option<String>, String)>,
+    inclusive: &[Option<&'d str>],
+    scopes: &mut Scopes<'d>,
     out: &mut Vec<u8>,
 ) {
     match doc.node(id) {
@@ -53,13 +117,15 @@ fn write(
             out.extend_from_slice(b"?>");
         }
         Node::Element(element) => {
+            scopes.enter(&element.declarations);
             let name = element.qualified_name();
             out.push(b'<');
             out.extend_from_slice(name.as_bytes());
 
             // The prefixes this element must have bound: the ones it visibly utilizes,
-            // then the inclusive ones in scope.
-            let mut wanted: Vec<Option<&str>> = vec![element.prefix.as_deref()];
+            // then the inclusive ones in scope (Canonical XML writes only namespaces in
+            // scope, and a default undeclared only to undo an ancestor's).
+            let mut wanted: Vec<Option<&'d str>> = vec![element.prefix.as_deref()];
             for attribute in &element.attributes {
                 if let Some(p) = attribute.prefix.as_deref()
                     && p != "xml"
@@ -67,30 +133,16 @@ fn write(
                     wanted.push(Some(p));
                 }
             }
-            for &p in inclusive {
-                if p == Some("xml") {
-                    continue;
-                }
-                // Canonical XML writes only namespaces in scope (a default undeclared
-                // only to undo an ancestor's).
-                if doc.lookup(id, p).is_some() || p.is_none() {
-                    wanted.push(p);
-                }
-            }
-            let mut declarations: Vec<(Option<&str>, &str)> = Vec::new();
+            wanted.extend(inclusive.iter().filter(|p| p.is_none() || scopes.bound(**p).is_some()));
+            let mut declarations: Vec<(Option<&'d str>, &'d str)> = Vec::new();
             for p in wanted {
                 if declarations.iter().any(|(q, _)| *q == p) {
                     continue;
                 }
-                let uri = doc.lookup(id, p).unwrap_or("");
-                let current = rendered
-                    .iter()
-                    .rev()
-                    .find(|(q, _)| q.as_deref() == p)
-                    .map(|(_, u)| u.as_str());
-                let already = match current {
+                let uri = scopes.bound(p).unwrap_or("");
+                let already = match scopes.rendered.get(&p).and_then(|v| v.last()) {
                     Some(current) => current == uri,
-                    // Never written: an unbound default needs no `xmlns=""`.
+                    // Never written: an unbound prefix or default needs no declaration.
                     None => uri.is_empty(),
                 };
                 if !already {
@@ -99,7 +151,6 @@ fn write(
             }
             // The default namespace (no local name) first, then by prefix.
             declarations.sort_by(|a, b| a.0.unwrap_or("").cmp(b.0.unwrap_or("")));
-            let mark = rendered.len();
             for (prefix, uri) in &declarations {
                 match prefix {
                     Some(p) => {
@@ -111,14 +162,14 @@ fn write(
                 out.extend_from_slice(b"=\"");
                 escape_attribute(uri, out);
                 out.push(b'"');
-                rendered.push((prefix.map(str::to_owned), (*uri).to_owned()));
+                scopes.rendered.entry(*prefix).or_default().push((*uri).to_owned());
             }
 
             let mut attributes: Vec<_> = element.attributes.iter().collect();
             attributes.sort_by(|a, b| {
-                let ns = |x: &crate::xml::Attribute| match x.prefix.as_deref() {
-                    Some("xml") => XML_NAMESPACE.to_owned(),
-                    _ => x.namespace.clone().unwrap_or_default(),
+                let ns = |x: &'d crate::xml::Attribute| match x.prefix.as_deref() {
+                    Some("xml") => XML_NAMESPACE,
+                    _ => x.namespace.as_deref().unwrap_or(""),
                 };
                 (ns(a), &a.local).cmp(&(ns(b), &b.local))
             });
@@ -132,10 +183,15 @@ fn write(
             out.push(b'>');
             for &child in &element.children {
                 if Some(child) != excluded {
-                    write(doc, child, excluded, inclusive, rendered, out);
+                    write(doc, child, excluded, inclusive, scopes, out);
                 }
             }
-            rendered.truncate(mark);
+            for (prefix, _) in &declarations {
+                if let Some(uris) = scopes.rendered.get_mut(prefix) {
+                    uris.pop();
+                }
+            }
+            scopes.leave(&element.declarations);
             out.extend_from_slice(b"</");
             out.extend_from_slice(name.as_bytes());
             out.push(b'>');

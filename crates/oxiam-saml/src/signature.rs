@@ -80,7 +80,7 @@ pub fn verify(doc: &Document, id: NodeId, keys: &[RsaPublicKey]) -> Result<(), S
         _ => return Err(Malformed),
     };
     let info = only_elements(doc, signed_info)?;
-    let [(method_c14n, c14n_e), (_, method_e), (reference, reference_e)] = info.as_slice() else {
+    let [(method_c14n, c14n_e), (method, method_e), (reference, reference_e)] = info.as_slice() else {
         return Err(Malformed);
     };
     if !c14n_e.is(DSIG, "CanonicalizationMethod")
@@ -90,6 +90,7 @@ pub fn verify(doc: &Document, id: NodeId, keys: &[RsaPublicKey]) -> Result<(), S
         return Err(Malformed);
     }
     let info_prefixes = exclusive_c14n(doc, *method_c14n)?;
+    empty(doc, *method)?;
     let verification: &'static signature::RsaParameters = match algorithm(method_e)? {
         "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" => {
             &signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
@@ -109,7 +110,7 @@ pub fn verify(doc: &Document, id: NodeId, keys: &[RsaPublicKey]) -> Result<(), S
     let reference_parts = only_elements(doc, *reference)?;
     let [
         (transforms, transforms_e),
-        (_, digest_method_e),
+        (digest_method, digest_method_e),
         (digest_value, digest_value_e),
     ] = reference_parts.as_slice()
     else {
@@ -121,17 +122,16 @@ pub fn verify(doc: &Document, id: NodeId, keys: &[RsaPublicKey]) -> Result<(), S
     {
         return Err(Malformed);
     }
+    empty(doc, *digest_method)?;
     let steps = only_elements(doc, *transforms)?;
     let [(_, enveloped_e), (exclusive, exclusive_e)] = steps.as_slice() else {
         return Err(UnsupportedAlgorithm);
     };
-    if !enveloped_e.is(DSIG, "Transform")
-        || algorithm(enveloped_e)? != ENVELOPED
-        || !exclusive_e.is(DSIG, "Transform")
-        || !only_elements(doc, steps[0].0)?.is_empty()
+    if !enveloped_e.is(DSIG, "Transform") || algorithm(enveloped_e)? != ENVELOPED || !exclusive_e.is(DSIG, "Transform")
     {
         return Err(UnsupportedAlgorithm);
     }
+    empty(doc, steps[0].0)?;
     let reference_prefixes = exclusive_c14n(doc, *exclusive)?;
     let digest_algorithm: &'static digest::Algorithm = match algorithm(digest_method_e)? {
         "http://www.w3.org/2001/04/xmlenc#sha256" => &digest::SHA256,
@@ -153,6 +153,16 @@ pub fn verify(doc: &Document, id: NodeId, keys: &[RsaPublicKey]) -> Result<(), S
             .is_ok()
     });
     if verified { Ok(()) } else { Err(BadSignature) }
+}
+
+/// An algorithm element holds nothing: whatever an attacker put there would be
+/// canonicalized, at a cost, before any key is tried.
+fn empty(doc: &Document, id: NodeId) -> Result<(), SignatureError> {
+    if only_elements(doc, id)?.is_empty() {
+        Ok(())
+    } else {
+        Err(SignatureError::Malformed)
+    }
 }
 
 /// The element children of `id`, which must hold nothing else but white space.
@@ -177,12 +187,16 @@ fn exclusive_c14n(doc: &Document, id: NodeId) -> Result<Vec<String>, SignatureEr
     let children = only_elements(doc, id)?;
     match children.as_slice() {
         [] => Ok(Vec::new()),
-        [(_, inclusive)] if inclusive.is(EXC_C14N, "InclusiveNamespaces") => Ok(inclusive
-            .attribute("PrefixList")
-            .unwrap_or("")
-            .split_ascii_whitespace()
-            .map(str::to_owned)
-            .collect()),
+        [(inclusive_id, inclusive)]
+            if inclusive.is(EXC_C14N, "InclusiveNamespaces") && empty(doc, *inclusive_id).is_ok() =>
+        {
+            Ok(inclusive
+                .attribute("PrefixList")
+                .unwrap_or("")
+                .split_ascii_whitespace()
+                .map(str::to_owned)
+                .collect())
+        }
         _ => Err(SignatureError::Malformed),
     }
 }

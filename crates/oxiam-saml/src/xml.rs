@@ -19,6 +19,11 @@ pub const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
 const MAX_DEPTH: usize = 48;
 /// How many nodes a document may have.
 const MAX_NODES: usize = 20_000;
+/// How many attributes and namespace declarations one element may have (SAML's carry a
+/// handful; each costs a duplicate check against the others).
+const MAX_ATTRIBUTES: usize = 64;
+/// The namespace the `xmlns` prefix stands for, which nothing may be bound to.
+const XMLNS_NAMESPACE: &str = "http://www.w3.org/2000/xmlns/";
 
 /// A node's index in its [`Document`].
 pub type NodeId = usize;
@@ -82,6 +87,10 @@ pub struct Document {
 impl Document {
     /// Reads a document.
     pub fn parse(text: &str) -> Result<Document, NotWellFormed> {
+        // Only XML's characters, anywhere (no NUL, no other C0 control, no U+FFFE/U+FFFF).
+        if !text.chars().all(is_xml_char) {
+            return Err(NotWellFormed);
+        }
         let text = normalize_line_ends(text);
         let mut reader = quick_xml::Reader::from_str(&text);
         reader.config_mut().check_comments = true;
@@ -89,8 +98,14 @@ impl Document {
         // Open elements, innermost last.
         let mut open: Vec<NodeId> = Vec::new();
         let mut root = None;
+        let mut first = true;
         loop {
             let event = reader.read_event().map_err(|_| NotWellFormed)?;
+            // The XML declaration comes first or not at all.
+            if matches!(event, Event::Decl(_)) && !first {
+                return Err(NotWellFormed);
+            }
+            first = false;
             if nodes.len() > MAX_NODES {
                 return Err(NotWellFormed);
             }
@@ -119,6 +134,9 @@ impl Document {
                 }
                 Event::Text(t) => {
                     let t = t.decode().map_err(|_| NotWellFormed)?;
+                    if t.contains("]]>") {
+                        return Err(NotWellFormed);
+                    }
                     push_text(&mut nodes, &open, &t)?;
                 }
                 Event::CData(c) => {
@@ -131,7 +149,8 @@ impl Document {
                 // XML's own entities and character references; nothing a DTD could define.
                 Event::GeneralRef(reference) => {
                     let resolved = match reference.resolve_char_ref().map_err(|_| NotWellFormed)? {
-                        Some(c) => c.to_string(),
+                        Some(c) if is_xml_char(c) => c.to_string(),
+                        Some(_) => return Err(NotWellFormed),
                         None => {
                             let name = reference.decode().map_err(|_| NotWellFormed)?;
                             quick_xml::escape::resolve_predefined_entity(&name)
@@ -282,6 +301,12 @@ fn qualified<'a>(prefix: Option<&str>, local: &'a str) -> Cow<'a, str> {
     }
 }
 
+/// XML 1.0's `Char`: TAB, LF, CR, and the rest of Unicode but the other C0 controls,
+/// surrogates and U+FFFE/U+FFFF.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
 /// XML 1.0 §2.11: CR LF and a lone CR read as LF.
 fn normalize_line_ends(text: &str) -> Cow<'_, str> {
     if !text.contains('\r') {
@@ -336,14 +361,24 @@ fn element(nodes: &[Node], parent: Option<NodeId>, start: &BytesStart<'_>) -> Re
     let (prefix, local) = split_name(start.name().as_ref())?;
     let mut declarations: Vec<(Option<String>, String)> = Vec::new();
     let mut attributes = Vec::new();
-    for attribute in start.attributes() {
+    for (n, attribute) in start.attributes().enumerate() {
         let attribute = attribute.map_err(|_| NotWellFormed)?;
+        if n >= MAX_ATTRIBUTES || attribute.value.contains(&b'<') {
+            return Err(NotWellFormed);
+        }
         let value = attribute
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|_| NotWellFormed)?
             .into_owned();
+        // (A character reference may stand for anything: what it stands for must be XML's.)
+        if !value.chars().all(is_xml_char) {
+            return Err(NotWellFormed);
+        }
         let key = attribute.key.as_ref();
         if key == b"xmlns" {
+            if value == XML_NAMESPACE || value == XMLNS_NAMESPACE {
+                return Err(NotWellFormed);
+            }
             declarations.push((None, value));
         } else if let Some(declared) = key.strip_prefix(b"xmlns:") {
             let declared = std::str::from_utf8(declared).map_err(|_| NotWellFormed)?;
@@ -352,7 +387,13 @@ fn element(nodes: &[Node], parent: Option<NodeId>, start: &BytesStart<'_>) -> Re
             let bad = match declared {
                 "xml" => value != XML_NAMESPACE,
                 "xmlns" => true,
-                _ => value.is_empty() || value == XML_NAMESPACE || declared.contains(':'),
+                _ => {
+                    value.is_empty()
+                        || value == XML_NAMESPACE
+                        || value == XMLNS_NAMESPACE
+                        || declared.is_empty()
+                        || declared.contains(':')
+                }
             };
             if bad {
                 return Err(NotWellFormed);
@@ -446,6 +487,15 @@ mod tests {
             "<a>&custom;</a>",
             "<a xmlns:xmlns='u'/>",
             "<a xmlns:p=''/>",
+            "<a>\u{1}</a>",
+            "<a>&#1;</a>",
+            "<a>&#xFFFE;</a>",
+            "<a x='&#0;'/>",
+            "<a>]]></a>",
+            "<a x='<'/>",
+            "<a><?xml version='1.0'?></a>",
+            "<a xmlns='http://www.w3.org/XML/1998/namespace'/>",
+            "<a xmlns:p='http://www.w3.org/2000/xmlns/'/>",
         ] {
             assert_eq!(Document::parse(bad), Err(NotWellFormed), "{bad}");
         }
