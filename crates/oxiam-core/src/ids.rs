@@ -47,6 +47,11 @@ pub fn access_key_id() -> String {
     format!("AKIA{}", random_from(ID_ALPHABET, 16))
 }
 
+/// A SAML provider's private key id: 26 of `[A-Z2-7]` (AWS's are 22 to 64 of `[A-Z0-9]`).
+pub fn saml_private_key_id() -> String {
+    random_from(ID_ALPHABET, 26)
+}
+
 /// A secret access key: 40 characters.
 pub fn secret_access_key() -> String {
     random_from(SECRET_ALPHABET, 40)

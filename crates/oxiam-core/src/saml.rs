@@ -319,10 +319,27 @@ impl Oxiam {
                 _ => None,
             })
             .collect();
-        let assertion = match oxiam_saml::read(&xml, &keys) {
+        // The provider's private keys decrypt an encrypted assertion.
+        let mut decryption = Vec::new();
+        for key in &provider.private_keys {
+            let pem = self.secrets.open(&key.key_id, &key.key_sealed).map_err(|_| {
+                errors::service_failure(&format_args!("a private key of {} does not open", provider.arn))
+            })?;
+            let key = crate::iam::saml_private_key_pkcs8(&pem)
+                .and_then(|der| oxiam_saml::DecryptionKey::from_pkcs8(&der))
+                .ok_or_else(|| {
+                    errors::service_failure(&format_args!("a private key of {} does not read", provider.arn))
+                })?;
+            decryption.push(key);
+        }
+        let assertion = match oxiam_saml::read_with(&xml, &keys, &decryption) {
             Ok(assertion) => assertion,
-            Err(ResponseError::Encrypted) => {
-                return Err(errors::not_implemented("encrypted SAML assertions").into());
+            Err(e @ (ResponseError::Encrypted | ResponseError::Decryption(_))) => {
+                return Err(invalid(
+                    "Failed to decrypt the encrypted assertion with the SAML provider's private keys.",
+                )
+                .with_cause(&format_args!("{e}"))
+                .into());
             }
             Err(e @ ResponseError::Status(_)) => {
                 return Err(invalid("The SAML response's status is not Success.")
@@ -334,6 +351,9 @@ impl Oxiam {
             }
             Err(e) => return Err(signature_invalid(&e).into()),
         };
+        if provider.assertion_encryption_mode == "Required" && !assertion.encrypted {
+            return Err(invalid("The SAML provider requires encrypted assertions.").into());
+        }
         if assertion.issuer != metadata.entity_id {
             return Err(invalid("Issuer not present in specified provider").into());
         }

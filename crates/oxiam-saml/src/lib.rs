@@ -11,9 +11,11 @@
 //! canonicalization, signxml's signatures: `tests/fixtures/generate.py`).
 
 pub mod c14n;
+pub mod encryption;
 pub mod response;
 pub mod signature;
 pub mod xml;
 
-pub use response::{Assertion, Confirmation, ResponseError, Signed, read};
+pub use encryption::{DecryptionError, DecryptionKey};
+pub use response::{Assertion, Confirmation, ResponseError, Signed, read, read_with};
 pub use signature::{RsaPublicKey, SignatureError};

@@ -11,6 +11,7 @@
 //! Times are read as Unix seconds; what they must be, like the audience and the recipient,
 //! is the caller's to decide (`oxiam-core`, as AWS documents it).
 
+use crate::encryption::{self, DecryptionError, DecryptionKey};
 use crate::signature::{self, DSIG, RsaPublicKey, SignatureError};
 use crate::xml::{Document, Element, NodeId};
 
@@ -32,9 +33,12 @@ pub enum ResponseError {
     /// The response's status is not success (its status code).
     #[error("the response's status is {0}")]
     Status(String),
-    /// The assertion is encrypted.
+    /// The assertion is encrypted, and no key to decrypt it was given.
     #[error("the assertion is encrypted")]
     Encrypted,
+    /// The assertion is encrypted, and does not decrypt with the keys given.
+    #[error("the assertion does not decrypt: {0}")]
+    Decryption(DecryptionError),
     /// Neither the response nor its assertion is signed.
     #[error("neither the response nor the assertion is signed")]
     Unsigned,
@@ -75,6 +79,8 @@ pub struct Confirmation {
 pub struct Assertion {
     /// Which signatures were checked.
     pub signed: Signed,
+    /// Whether it came encrypted.
+    pub encrypted: bool,
     /// The assertion's `Issuer`.
     pub issuer: String,
     /// Its `IssueInstant`.
@@ -108,8 +114,16 @@ impl Assertion {
     }
 }
 
-/// Reads a response (its XML, not base64) and checks its signatures with `keys`.
+/// Reads a response (its XML, not base64) and checks its signatures with `keys`; an
+/// encrypted assertion is refused.
 pub fn read(xml: &str, keys: &[RsaPublicKey]) -> Result<Assertion, ResponseError> {
+    read_with(xml, keys, &[])
+}
+
+/// Reads a response, checks its signatures with `keys`, and decrypts an encrypted assertion
+/// with `decryption` (which the response's signature, or the decrypted assertion's own,
+/// must then cover).
+pub fn read_with(xml: &str, keys: &[RsaPublicKey], decryption: &[DecryptionKey]) -> Result<Assertion, ResponseError> {
     let doc = Document::parse(xml).map_err(|_| ResponseError::NotWellFormed)?;
     let response = doc.root();
     let response_e = doc.element(response).expect("the root is an element");
@@ -129,14 +143,24 @@ pub fn read(xml: &str, keys: &[RsaPublicKey]) -> Result<Assertion, ResponseError
     if ids.windows(2).any(|w| w[0] == w[1]) {
         return Err(ResponseError::Wrapping("two elements have the same ID"));
     }
-    if doc.elements().any(|(_, e)| e.is(ASSERTION, "EncryptedAssertion")) {
-        return Err(ResponseError::Encrypted);
-    }
+    let encrypted: Vec<NodeId> = doc
+        .elements()
+        .filter(|(_, e)| e.is(ASSERTION, "EncryptedAssertion"))
+        .map(|(id, _)| id)
+        .collect();
     let assertions: Vec<NodeId> = doc
         .elements()
         .filter(|(_, e)| e.is(ASSERTION, "Assertion"))
         .map(|(id, _)| id)
         .collect();
+    match (assertions.len(), encrypted.as_slice()) {
+        (_, []) => {}
+        (0, [one]) if doc.element(*one).and_then(|e| e.parent) == Some(response) => {
+            return read_encrypted(&doc, response, *one, keys, decryption);
+        }
+        (0, [_]) => return Err(ResponseError::Wrapping("the assertion is not the response's own")),
+        _ => return Err(ResponseError::Wrapping("more than one assertion")),
+    }
     let assertion = match assertions.as_slice() {
         [] => return Err(ResponseError::Malformed("no assertion")),
         [one] if doc.element(*one).and_then(|e| e.parent) == Some(response) => *one,
@@ -164,10 +188,71 @@ pub fn read(xml: &str, keys: &[RsaPublicKey]) -> Result<Assertion, ResponseError
     if assertion_signed {
         signature::verify(&doc, assertion, keys).map_err(ResponseError::Signature)?;
     }
-    read_assertion(&doc, assertion, signed)
+    read_assertion(&doc, assertion, signed, false)
 }
 
-fn read_assertion(doc: &Document, assertion: NodeId, signed: Signed) -> Result<Assertion, ResponseError> {
+/// The one assertion of a response whose `EncryptedAssertion` is `encrypted`: the response's
+/// signature (which covers the encrypted form) checked first, then the decrypted assertion,
+/// read as a document of its own, with its own signature if it has one.
+fn read_encrypted(
+    doc: &Document,
+    response: NodeId,
+    encrypted: NodeId,
+    keys: &[RsaPublicKey],
+    decryption: &[DecryptionKey],
+) -> Result<Assertion, ResponseError> {
+    if doc
+        .elements()
+        .any(|(_, e)| e.is(DSIG, "Signature") && e.parent != Some(response))
+    {
+        return Err(ResponseError::Wrapping("a signature where none belongs"));
+    }
+    let response_signed = signature::has_signature(doc, response);
+    if response_signed {
+        signature::verify(doc, response, keys).map_err(ResponseError::Signature)?;
+    }
+    if decryption.is_empty() {
+        return Err(ResponseError::Encrypted);
+    }
+    let plaintext = encryption::decrypt(doc, encrypted, decryption).map_err(ResponseError::Decryption)?;
+    let inner =
+        Document::parse(&plaintext).map_err(|_| ResponseError::Malformed("the decrypted assertion is not XML"))?;
+    let assertion = inner.root();
+    if !inner.element(assertion).is_some_and(|e| e.is(ASSERTION, "Assertion")) {
+        return Err(ResponseError::Malformed("what was encrypted is not an assertion"));
+    }
+    let mut ids: Vec<&str> = inner.elements().filter_map(|(_, e)| e.attribute("ID")).collect();
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ResponseError::Wrapping("two elements have the same ID"));
+    }
+    if inner.elements().any(|(id, e)| {
+        (id != assertion && (e.is(ASSERTION, "Assertion") || e.is(ASSERTION, "EncryptedAssertion")))
+            || (e.is(DSIG, "Signature") && e.parent != Some(assertion))
+    }) {
+        return Err(ResponseError::Wrapping(
+            "the decrypted assertion holds another, or a stray signature",
+        ));
+    }
+    let assertion_signed = signature::has_signature(&inner, assertion);
+    let signed = match (response_signed, assertion_signed) {
+        (false, false) => return Err(ResponseError::Unsigned),
+        (true, false) => Signed::Response,
+        (false, true) => Signed::Assertion,
+        (true, true) => Signed::Both,
+    };
+    if assertion_signed {
+        signature::verify(&inner, assertion, keys).map_err(ResponseError::Signature)?;
+    }
+    read_assertion(&inner, assertion, signed, true)
+}
+
+fn read_assertion(
+    doc: &Document,
+    assertion: NodeId,
+    signed: Signed,
+    encrypted: bool,
+) -> Result<Assertion, ResponseError> {
     use ResponseError::Malformed;
     let element = doc.element(assertion).expect("an element");
     if element.attribute("Version") != Some("2.0") {
@@ -230,6 +315,7 @@ fn read_assertion(doc: &Document, assertion: NodeId, signed: Signed) -> Result<A
 
     Ok(Assertion {
         signed,
+        encrypted,
         issuer,
         issue_instant,
         name_id,

@@ -179,6 +179,90 @@ fn mint(c: &Claims, signer: &RsaKeyPair) -> String {
     )
 }
 
+/// `response` with its assertion encrypted for `recipient_key` (a PKCS #8 PEM): AES-256-GCM
+/// content, the key wrapped with RSA-OAEP (MGF1-SHA-1), the EncryptedKey in the KeyInfo.
+fn encrypt_assertion(response: &str, recipient_key: &str) -> String {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, PrivateDecryptingKey};
+    let start = response.find("<saml:Assertion").unwrap();
+    let end = response.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
+    // Standalone: the assertion declares the namespace it had from the response.
+    let plaintext = response[start..end].replacen(
+        "<saml:Assertion",
+        "<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\"",
+        1,
+    );
+    let mut content_key = [0u8; 32];
+    let mut iv = [0u8; 12];
+    aws_lc_rs::rand::fill(&mut content_key).unwrap();
+    aws_lc_rs::rand::fill(&mut iv).unwrap();
+    let sealing = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &content_key).unwrap());
+    let mut sealed = plaintext.into_bytes();
+    sealing
+        .seal_in_place_append_tag(Nonce::assume_unique_for_key(iv), Aad::empty(), &mut sealed)
+        .unwrap();
+    let body: String = recipient_key.lines().filter(|l| !l.starts_with("-----")).collect();
+    let private = PrivateDecryptingKey::from_pkcs8(&STANDARD.decode(body).unwrap()).unwrap();
+    let public = OaepPublicEncryptingKey::new(private.public_key()).unwrap();
+    let mut wrapped = vec![0u8; public.ciphertext_size()];
+    let wrapped = public
+        .encrypt(&OAEP_SHA1_MGF1SHA1, &content_key, &mut wrapped, None)
+        .unwrap()
+        .to_vec();
+    let encrypted = format!(
+        r#"<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#aes256-gcm"/><ds:KeyInfo xmlns:ds="{DSIG}"><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/><xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAssertion>"#,
+        STANDARD.encode(&wrapped),
+        STANDARD.encode([iv.as_slice(), &sealed].concat())
+    );
+    format!("{}{encrypted}{}", &response[..start], &response[end..])
+}
+
+async fn an_encrypted_assertion_is_decrypted_with_the_providers_key(s: &TestServer) {
+    use aws_sdk_iam::types::AssertionEncryptionModeType;
+    let service_provider = fixture("encrypted/sp.key.pem");
+    s.root_iam()
+        .create_saml_provider()
+        .name("ExampleIdP")
+        .saml_metadata_document(fixture("keys/metadata.xml"))
+        .add_private_key(&service_provider)
+        .assertion_encryption_mode(AssertionEncryptionModeType::Required)
+        .send()
+        .await
+        .unwrap();
+    setup(s, "SamlRole", "").await;
+    let idp = key_pair("idp");
+    let claims = Claims::for_role("SamlRole");
+    let plain = mint(&claims, &idp);
+    let out = assume(s, "SamlRole", &encrypt_assertion(&plain, &service_provider))
+        .await
+        .unwrap();
+    assert_eq!(out.subject(), Some("alice@example.test"));
+    // Required: a plain assertion is refused, as is one for another key.
+    assert_eq!(
+        assume(s, "SamlRole", &plain).await.unwrap_err().0,
+        "InvalidIdentityToken"
+    );
+    let other = fixture("encrypted/other_sp.key.pem");
+    assert_eq!(
+        assume(s, "SamlRole", &encrypt_assertion(&plain, &other))
+            .await
+            .unwrap_err()
+            .0,
+        "InvalidIdentityToken"
+    );
+    // Encrypted after a change: the signature inside no longer holds.
+    let changed = plain.replace("alice@example.test</saml:NameID>", "admin@example.test</saml:NameID>");
+    assert_eq!(
+        assume(s, "SamlRole", &encrypt_assertion(&changed, &service_provider))
+            .await
+            .unwrap_err(),
+        (
+            "InvalidIdentityToken".to_owned(),
+            "Response signature invalid".to_owned()
+        )
+    );
+}
+
 async fn setup(s: &TestServer, role: &str, trust_condition: &str) {
     let iam = s.root_iam();
     if iam
@@ -228,6 +312,7 @@ async fn assume(
 }
 
 on_both_backends!(
+    an_encrypted_assertion_is_decrypted_with_the_providers_key,
     a_signed_response_assumes_the_role,
     responses_that_are_not_good_are_refused,
     the_trust_policy_decides_on_the_assertion,

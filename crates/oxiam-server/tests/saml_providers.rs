@@ -8,7 +8,97 @@ mod common;
 use aws_sdk_iam::types::{AssertionEncryptionModeType, Tag};
 use common::{ACCOUNT, TestServer, code, message};
 
-on_both_backends!(a_saml_provider_lives_and_dies_as_on_aws);
+on_both_backends!(
+    a_saml_provider_lives_and_dies_as_on_aws,
+    private_keys_are_two_at_most_and_required_needs_one
+);
+
+fn key(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../oxiam-saml/tests/fixtures/keys/{name}.key.pem",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+async fn private_keys_are_two_at_most_and_required_needs_one(s: &TestServer) {
+    let root = s.root_iam();
+    let arn = root
+        .create_saml_provider()
+        .name("encrypting")
+        .saml_metadata_document(metadata())
+        .add_private_key(key("idp"))
+        .assertion_encryption_mode(AssertionEncryptionModeType::Required)
+        .send()
+        .await
+        .unwrap()
+        .saml_provider_arn
+        .unwrap();
+    let got = root.get_saml_provider().saml_provider_arn(&arn).send().await.unwrap();
+    assert_eq!(
+        got.assertion_encryption_mode(),
+        Some(&AssertionEncryptionModeType::Required)
+    );
+    let keys = got.private_key_list();
+    assert_eq!(keys.len(), 1);
+    let first = keys[0].key_id().unwrap().to_owned();
+    assert!(
+        (22..=64).contains(&first.len()) && first.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
+        "{first}"
+    );
+    assert!(keys[0].timestamp().is_some());
+
+    let update = || root.update_saml_provider().saml_provider_arn(&arn);
+    update().add_private_key(key("attacker")).send().await.unwrap();
+    assert_eq!(
+        root.get_saml_provider()
+            .saml_provider_arn(&arn)
+            .send()
+            .await
+            .unwrap()
+            .private_key_list()
+            .len(),
+        2
+    );
+    // A third is one too many; nothing is kept of the refused request.
+    let e = update()
+        .add_private_key(key("idp"))
+        .saml_metadata_document(metadata().replace("idp.example.com/sso", "idp.example.com/refused"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "LimitExceeded");
+    let got = root.get_saml_provider().saml_provider_arn(&arn).send().await.unwrap();
+    assert!(!got.saml_metadata_document().unwrap().contains("refused"));
+    let e = update()
+        .remove_private_key("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "NoSuchEntity");
+    update().remove_private_key(&first).send().await.unwrap();
+    let left = root.get_saml_provider().saml_provider_arn(&arn).send().await.unwrap();
+    assert_eq!(left.private_key_list().len(), 1);
+    // Required keeps its last key.
+    let last = left.private_key_list()[0].key_id().unwrap().to_owned();
+    let e = update().remove_private_key(&last).send().await.unwrap_err();
+    assert_eq!(
+        message(&e),
+        "Failed to set assertion encryption mode to Required because no private key is present."
+    );
+    update()
+        .remove_private_key(&last)
+        .assertion_encryption_mode(AssertionEncryptionModeType::Allowed)
+        .send()
+        .await
+        .unwrap();
+    let got = root.get_saml_provider().saml_provider_arn(&arn).send().await.unwrap();
+    assert!(got.private_key_list().is_empty());
+    assert_eq!(
+        got.assertion_encryption_mode(),
+        Some(&AssertionEncryptionModeType::Allowed)
+    );
+}
 
 fn metadata() -> String {
     let path = format!(
@@ -111,7 +201,7 @@ async fn a_saml_provider_lives_and_dies_as_on_aws(s: &TestServer) {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&e), "NotImplemented");
+    assert_eq!(code(&e), "InvalidInput", "not a private key");
 
     // Updates: new metadata, or nothing (refused).
     root.update_saml_provider()

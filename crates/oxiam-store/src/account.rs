@@ -204,7 +204,7 @@ impl Store {
                  oidc_provider_tags, mfa_devices, mfa_device_tags, login_profiles, password_history, \
                  password_policies, ssh_public_keys, service_credentials, signing_certificates, \
                  server_certificates, server_certificate_tags, service_linked_role_deletions, saml_providers, \
-                 saml_provider_tags IN EXCLUSIVE MODE",
+                 saml_provider_tags, saml_provider_keys IN EXCLUSIVE MODE",
             )
             .execute(&mut *tx)
             .await?;
@@ -255,6 +255,10 @@ impl Store {
             "DELETE FROM service_linked_role_deletions WHERE account_id = $1".to_owned(),
             format!(
                 "DELETE FROM saml_provider_tags WHERE arn IN ({})",
+                owned("saml_providers", "arn")
+            ),
+            format!(
+                "DELETE FROM saml_provider_keys WHERE arn IN ({})",
                 owned("saml_providers", "arn")
             ),
             "DELETE FROM saml_providers WHERE account_id = $1".to_owned(),

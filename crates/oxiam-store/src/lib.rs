@@ -38,7 +38,7 @@ pub use mfa_devices::{AssignmentFilter, MfaDeviceRow, NewMfaDevice};
 pub use oidc_providers::{NewOidcProvider, OidcProviderRow};
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
 pub use roles::{NewRole, RoleRow};
-pub use saml_providers::SamlProviderRow;
+pub use saml_providers::{SamlKeyRefusal, SamlPrivateKeyRow, SamlProviderChange, SamlProviderRow};
 pub use sessions::{Federation, SessionRow, UserSessionRow};
 pub use tags::TagOwner;
 pub use usage::{KeyUse, RoleUse};
