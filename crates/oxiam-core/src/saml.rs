@@ -161,48 +161,15 @@ fn is_session_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
 }
 
-/// A session tag's key or value as STS takes them (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`).
-fn is_tag_text(text: &str) -> bool {
-    text.chars()
-        .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
-}
-
 /// The session tags the assertion passes (`PrincipalTag:KEY` attributes, one value each) and
 /// the keys it marks transitive.
 fn session_tags(assertion: &Assertion) -> Result<SessionTags, ServiceError> {
-    let mut tags: Vec<(String, String)> = Vec::new();
-    for (name, values) in &assertion.attributes {
-        let Some(key) = name.strip_prefix(PRINCIPAL_TAG) else {
-            continue;
-        };
-        let [value] = values.as_slice() else {
-            return Err(invalid(format!("The session tag {key} must have exactly one value.")));
-        };
-        if key.is_empty() || key.chars().count() > 128 || !is_tag_text(key) {
-            return Err(invalid(format!("The session tag key {key} is not valid.")));
-        }
-        if value.chars().count() > 256 || !is_tag_text(value) {
-            return Err(invalid(format!("The value of session tag {key} is not valid.")));
-        }
-        if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-            return Err(invalid(
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
-            ));
-        }
-        tags.push((key.to_owned(), value.clone()));
-    }
-    if tags.len() > 50 {
-        return Err(invalid("An assertion may pass at most 50 session tags."));
-    }
-    let transitive = assertion.attribute(TRANSITIVE_TAG_KEYS).to_vec();
-    for key in &transitive {
-        if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-            return Err(invalid(format!(
-                "Transitive tag key {key} is not among the session tags."
-            )));
-        }
-    }
-    Ok((tags, transitive))
+    let tags = assertion
+        .attributes
+        .iter()
+        .filter_map(|(name, values)| Some((name.strip_prefix(PRINCIPAL_TAG)?.to_owned(), values.clone())))
+        .collect();
+    crate::sts::federated_session_tags(tags, assertion.attribute(TRANSITIVE_TAG_KEYS).to_vec())
 }
 
 /// AWS's NameQualifier: base64 of the SHA-1 of the issuer, the account id, `/` and the

@@ -108,6 +108,53 @@ fn session_tags(
     Ok((tags, transitive))
 }
 
+/// A session tag's key or value as STS takes them (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`).
+fn is_tag_text(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
+}
+
+/// Session tags an identity provider passes (SAML `PrincipalTag:` attributes, a web identity
+/// token's `principal_tags`): one value each, STS's characters and lengths, 50 at most,
+/// keys unique regardless of case, transitive keys among them. Refused as the provider's
+/// token is (`InvalidIdentityToken`).
+pub(crate) fn federated_session_tags(
+    tags: Vec<(String, Vec<String>)>,
+    transitive: Vec<String>,
+) -> Result<SessionTags, ServiceError> {
+    let invalid = |message: String| ServiceError::new(sts_errors::INVALID_IDENTITY_TOKEN, message);
+    let mut checked: Vec<(String, String)> = Vec::new();
+    for (key, values) in tags {
+        let [value] = values.as_slice() else {
+            return Err(invalid(format!("The session tag {key} must have exactly one value.")));
+        };
+        if key.is_empty() || key.chars().count() > 128 || !is_tag_text(&key) {
+            return Err(invalid(format!("The session tag key {key} is not valid.")));
+        }
+        if value.chars().count() > 256 || !is_tag_text(value) {
+            return Err(invalid(format!("The value of session tag {key} is not valid.")));
+        }
+        if checked.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+            return Err(invalid(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.".to_owned(),
+            ));
+        }
+        let value = value.clone();
+        checked.push((key, value));
+    }
+    if checked.len() > 50 {
+        return Err(invalid("At most 50 session tags may be passed.".to_owned()));
+    }
+    for key in &transitive {
+        if !checked.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            return Err(invalid(format!(
+                "Transitive tag key {key} is not among the session tags."
+            )));
+        }
+    }
+    Ok((checked, transitive))
+}
+
 /// The caller as an AssumeRole that gives `SerialNumber` and `TokenCode` is decided: with
 /// MFA at `now` (`aws:MultiFactorAuthPresent` true, `aws:MultiFactorAuthAge` 0). The code
 /// itself is checked, and spent, before credentials are issued.

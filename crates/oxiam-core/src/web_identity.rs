@@ -62,7 +62,7 @@ impl Oxiam {
         now: i64,
         facts: &RequestFacts,
         issuer_keys: &dyn IssuerKeys,
-    ) -> Result<(AssumeRoleWithWebIdentityResponse, Verdict), Refusal> {
+    ) -> Result<(AssumeRoleWithWebIdentityResponse, Vec<Verdict>), Refusal> {
         if input.provider_id.is_some() {
             return Err(
                 errors::not_implemented("ProviderId (OAuth 2.0 access tokens) on AssumeRoleWithWebIdentity").into(),
@@ -153,6 +153,12 @@ impl Oxiam {
             ));
         }
 
+        // Session tags the issuer passes (the `https://aws.amazon.com/tags` claim).
+        let (tags, transitive_tag_keys) = match &claims.session_tags {
+            Some(t) => crate::sts::federated_session_tags(t.principal_tags.clone(), t.transitive_tag_keys.clone())?,
+            None => (Vec::new(), Vec::new()),
+        };
+
         let role = match self.store.get_role(account, role_name).await {
             Ok(role) => role,
             Err(StoreError::NotFound { .. }) => return Err(denied("no such role")),
@@ -187,14 +193,16 @@ impl Oxiam {
                 .set(&format!("aws:ResourceTag/{key}"), value.as_str())
                 .set(&format!("iam:ResourceTag/{key}"), value.as_str());
         }
+        if !tags.is_empty() {
+            for (key, value) in &tags {
+                context = context.set(&format!("aws:RequestTag/{key}"), value.as_str());
+            }
+            context = context.set_all("aws:TagKeys", tags.iter().map(|(k, _)| k.as_str()));
+        }
+        if !transitive_tag_keys.is_empty() {
+            context = context.set_all("sts:TransitiveTagKeys", transitive_tag_keys.iter().map(String::as_str));
+        }
         let context = context.build();
-        let request = oxiam_policy::Request::new(
-            EnginePrincipal::federated(&provider_arn),
-            &assume.action,
-            &assume.resource,
-            &context,
-        )
-        .with_resource_account(&role.account_id);
         let set = PolicySet {
             identity: &[],
             resource: None,
@@ -203,13 +211,35 @@ impl Oxiam {
             scps: &[],
             resource_must_allow: true,
         };
-        let decision = oxiam_policy::evaluate_trust(&request, &trust, &set);
-        let verdict = Verdict::of(&assume, &decision);
-        if !decision.allowed {
+        let decide = |action: &Access| {
+            let request = oxiam_policy::Request::new(
+                EnginePrincipal::federated(&provider_arn),
+                &action.action,
+                &action.resource,
+                &context,
+            )
+            .with_resource_account(&role.account_id);
+            let decision = oxiam_policy::evaluate_trust(&request, &trust, &set);
+            (decision.allowed, Verdict::of(action, &decision))
+        };
+        let (allowed, verdict) = decide(&assume);
+        if !allowed {
             return Err(Refusal {
                 verdict: Some(Box::new(verdict)),
                 error: not_authorized(),
             });
+        }
+        let mut verdicts = vec![verdict];
+        // Session tags from the token need sts:TagSession in the trust policy too.
+        if !tags.is_empty() {
+            let (tag_allowed, tag_verdict) = decide(&Access::new("sts:TagSession", input.role_arn.clone()));
+            if !tag_allowed {
+                return Err(Refusal {
+                    verdict: Some(Box::new(tag_verdict)),
+                    error: not_authorized(),
+                });
+            }
+            verdicts.push(tag_verdict);
         }
 
         let passed = self
@@ -223,8 +253,8 @@ impl Oxiam {
                 session_policy: passed.inline,
                 session_policy_arns: passed.arns,
                 chained: false,
-                session_tags: Vec::new(),
-                transitive_tag_keys: Vec::new(),
+                session_tags: tags,
+                transitive_tag_keys,
                 mfa_at: None,
                 now,
             })
@@ -241,6 +271,6 @@ impl Oxiam {
             session_token_size: None,
             trusted_identity_propagation_context: None,
         };
-        Ok((response, verdict))
+        Ok((response, verdicts))
     }
 }

@@ -39,6 +39,43 @@ pub struct Claims {
     pub issued_at: Option<i64>,
     /// `amr`: how the subject authenticated.
     pub amr: Vec<String>,
+    /// `https://aws.amazon.com/tags`: the session tags the issuer passes, each key with its
+    /// values as given (AWS takes exactly one), and the keys it marks transitive.
+    pub session_tags: Option<SessionTagsClaim>,
+}
+
+/// The session tags a token passes (IAM User Guide, "Passing session tags using
+/// AssumeRoleWithWebIdentity").
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionTagsClaim {
+    /// `principal_tags`: key → values, by key.
+    pub principal_tags: Vec<(String, Vec<String>)>,
+    /// `transitive_tag_keys`.
+    pub transitive_tag_keys: Vec<String>,
+}
+
+/// The name of the claim that carries session tags.
+const TAGS_CLAIM: &str = "https://aws.amazon.com/tags";
+
+fn session_tags(claims: &Map<String, Value>) -> Result<Option<SessionTagsClaim>, Error> {
+    let Some(value) = claims.get(TAGS_CLAIM) else {
+        return Ok(None);
+    };
+    let Value::Object(tags) = value else {
+        return Err(Error::Malformed("the tags claim is not an object"));
+    };
+    let principal_tags = match tags.get("principal_tags") {
+        None => Vec::new(),
+        Some(Value::Object(map)) => map
+            .keys()
+            .map(|key| Ok((key.clone(), strings(map, key)?)))
+            .collect::<Result<Vec<_>, Error>>()?,
+        Some(_) => return Err(Error::Malformed("principal_tags is not an object")),
+    };
+    Ok(Some(SessionTagsClaim {
+        principal_tags,
+        transitive_tag_keys: strings(tags, "transitive_tag_keys")?,
+    }))
 }
 
 /// A decoded token, its signature not yet checked.
@@ -182,6 +219,7 @@ pub fn decode(token: &str) -> Result<Token, Error> {
             not_before: numeric_date(&claims, "nbf")?,
             issued_at: numeric_date(&claims, "iat")?,
             amr: strings(&claims, "amr")?,
+            session_tags: session_tags(&claims)?,
         },
         signing_input: format!("{header}.{payload}"),
         signature: base64url(signature, "the signature is not base64url")?,

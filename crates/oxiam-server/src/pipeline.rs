@@ -479,8 +479,8 @@ async fn run_unsigned<P: Protocol>(
                 .assume_role_with_web_identity(input, now, &facts, app.issuer_keys.as_ref())
                 .await;
             match outcome {
-                Ok((response, verdict)) => {
-                    record.verdicts.push(verdict);
+                Ok((response, verdicts)) => {
+                    record.verdicts.extend(verdicts);
                     Ok(Executed::Sts(oxiam_protocol::sts::Response::AssumeRoleWithWebIdentity(
                         response,
                     )))

@@ -200,8 +200,9 @@ const TESTED_ON_THEIR_OWN: &[(&str, &str)] = &[
     (
         "AssumeRoleWithWebIdentity",
         "unsigned; tests/web_identity.rs decides with the token's claims as PROVIDER:aud and \
-         PROVIDER:sub (and :amr); provider-specific claims (accounts.google.com:oaud, GitHub's \
-         and Buildkite's own) and request tags are not carried (docs/differences.md)",
+         PROVIDER:sub (and :amr), and with its tags claim as aws:RequestTag (sts:TagSession); \
+         provider-specific claims (accounts.google.com:oaud, GitHub's and Buildkite's own) \
+         are not carried (docs/differences.md)",
     ),
     (
         "ChangePassword",

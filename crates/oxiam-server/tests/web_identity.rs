@@ -23,6 +23,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 on_both_backends!(
     a_token_the_role_trusts_gets_a_session,
+    the_tokens_tags_claim_passes_session_tags,
     tokens_the_role_must_not_take_are_refused,
     an_issuer_is_trusted_only_by_its_thumbprint,
     a_rotated_key_is_fetched_again,
@@ -273,6 +274,58 @@ async fn a_token_the_role_trusts_gets_a_session(server: &TestServer) {
         common::code(&iam.list_users().send().await.unwrap_err()),
         "AccessDenied"
     );
+}
+
+/// The `https://aws.amazon.com/tags` claim passes session tags: they need sts:TagSession in
+/// the trust policy, decide as `aws:PrincipalTag/…`, and must each have one value.
+async fn the_tokens_tags_claim_passes_session_tags(server: &TestServer) {
+    let key = SigningKey::new("k1");
+    let issuer = Issuer::start("server-chain.pem", "server.key", &[&key]).await;
+    let ca = &certificates("ca.pem")[0];
+    let role_arn = trust(server, &issuer, &thumbprint(ca), "tagged").await;
+    let iam = server.root_iam();
+    iam.put_role_policy()
+        .role_name("tagged")
+        .policy_name("red-only")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"red"}}}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let tagged = |team: serde_json::Value| {
+        let mut claims = issuer.claims();
+        claims["https://aws.amazon.com/tags"] =
+            json!({"principal_tags": {"team": team}, "transitive_tag_keys": ["team"]});
+        key.sign(&claims)
+    };
+    // Without sts:TagSession in the trust policy: refused.
+    let (code, _) = assume(server, &role_arn, &tagged(json!(["red"]))).await.unwrap_err();
+    assert_eq!(code, "AccessDenied");
+    let provider = format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{}", issuer.host());
+    iam.update_assume_role_policy()
+        .role_name("tagged")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Federated": provider},
+                "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for (team, allowed) in [("red", true), ("blue", false)] {
+        let answer = assume(server, &role_arn, &tagged(json!([team]))).await.unwrap();
+        let listed = server
+            .iam_as_session(answer.credentials().unwrap())
+            .list_roles()
+            .send()
+            .await;
+        assert_eq!(listed.is_ok(), allowed, "{team}");
+    }
+    // One value per tag.
+    let (code, _) = assume(server, &role_arn, &tagged(json!(["red", "blue"])))
+        .await
+        .unwrap_err();
+    assert_eq!(code, "InvalidIdentityToken");
 }
 
 async fn tokens_the_role_must_not_take_are_refused(server: &TestServer) {
