@@ -224,6 +224,9 @@ fn addressed_to_aws(a: &Assertion) -> Result<String, ServiceError> {
             "The SubjectConfirmationData must have both NotOnOrAfter and Recipient.",
         ));
     };
+    if confirmation.method.as_deref() != Some("urn:oasis:names:tc:SAML:2.0:cm:bearer") {
+        return Err(invalid("The SubjectConfirmation method must be bearer."));
+    }
     if !is_aws_sign_in(recipient) {
         return Err(invalid(format!("Invalid recipient: {recipient}")));
     }
@@ -301,12 +304,10 @@ impl Oxiam {
         }
         let assertion = match oxiam_saml::read_with(&xml, &keys, &decryption) {
             Ok(assertion) => assertion,
-            Err(e @ (ResponseError::Encrypted | ResponseError::Decryption(_))) => {
-                return Err(invalid(
-                    "Failed to decrypt the encrypted assertion with the SAML provider's private keys.",
-                )
-                .with_cause(&format_args!("{e}"))
-                .into());
+            // One answer for everything from decryption on (the record keeps which): AES-CBC's
+            // padding must not become an oracle on a captured assertion.
+            Err(e @ (ResponseError::Encrypted | ResponseError::Decryption(_) | ResponseError::InEncrypted(_))) => {
+                return Err(signature_invalid(&e).into());
             }
             Err(e @ ResponseError::Status(_)) => {
                 return Err(invalid("The SAML response's status is not Success.")

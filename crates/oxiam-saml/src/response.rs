@@ -39,6 +39,12 @@ pub enum ResponseError {
     /// The assertion is encrypted, and does not decrypt with the keys given.
     #[error("the assertion does not decrypt: {0}")]
     Decryption(DecryptionError),
+    /// Whatever went wrong from decrypting an encrypted assertion on (it did not decrypt,
+    /// or not to one assertion, or not to a signed one). Callers answer all of these
+    /// alike: telling them apart would let an attacker use AES-CBC's padding as an oracle
+    /// on a captured assertion.
+    #[error("the encrypted assertion: {0}")]
+    InEncrypted(Box<ResponseError>),
     /// Neither the response nor its assertion is signed.
     #[error("neither the response nor the assertion is signed")]
     Unsigned,
@@ -214,11 +220,40 @@ fn read_encrypted(
     if decryption.is_empty() {
         return Err(ResponseError::Encrypted);
     }
+    decrypted(doc, encrypted, keys, decryption, response_signed).map_err(|e| ResponseError::InEncrypted(Box::new(e)))
+}
+
+/// The encrypted assertion decrypted, read and checked.
+fn decrypted(
+    doc: &Document,
+    encrypted: NodeId,
+    keys: &[RsaPublicKey],
+    decryption: &[DecryptionKey],
+    response_signed: bool,
+) -> Result<Assertion, ResponseError> {
     let plaintext = encryption::decrypt(doc, encrypted, decryption).map_err(ResponseError::Decryption)?;
+    // The plaintext is read where it was: encryptors write the element alone, leaving out
+    // the namespaces it had from the response (XML Encryption §4.1, "in context"). An
+    // element around it declares them again, so prefixes resolve, and canonicalize, as
+    // they did when the assertion was signed.
+    let mut context = String::from("<context");
+    for (prefix, uri) in doc.in_scope(encrypted) {
+        let uri = uri.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
+        match prefix {
+            Some(p) => context.push_str(&format!(" xmlns:{p}=\"{uri}\"")),
+            None => context.push_str(&format!(" xmlns=\"{uri}\"")),
+        }
+    }
+    context.push('>');
+    context.push_str(&plaintext);
+    context.push_str("</context>");
     let inner =
-        Document::parse(&plaintext).map_err(|_| ResponseError::Malformed("the decrypted assertion is not XML"))?;
-    let assertion = inner.root();
-    if !inner.element(assertion).is_some_and(|e| e.is(ASSERTION, "Assertion")) {
+        Document::parse(&context).map_err(|_| ResponseError::Malformed("the decrypted assertion is not XML"))?;
+    let elements: Vec<(NodeId, &Element)> = inner.child_elements(inner.root()).collect();
+    let [(assertion, assertion_e)] = elements[..] else {
+        return Err(ResponseError::Malformed("what was encrypted is not one element"));
+    };
+    if inner.has_mixed_content(inner.root()) || !assertion_e.is(ASSERTION, "Assertion") {
         return Err(ResponseError::Malformed("what was encrypted is not an assertion"));
     }
     let mut ids: Vec<&str> = inner.elements().filter_map(|(_, e)| e.attribute("ID")).collect();

@@ -267,6 +267,26 @@ impl Document {
     }
 }
 
+impl Document {
+    /// Every namespace binding in scope at `id` (its own declarations and its ancestors',
+    /// innermost first wins), as (prefix, URI); a default namespace undeclared is left out.
+    pub fn in_scope(&self, id: NodeId) -> Vec<(Option<&str>, &str)> {
+        let mut bound: Vec<(Option<&str>, &str)> = Vec::new();
+        let mut at = Some(id);
+        while let Some(current) = at {
+            let Some(e) = self.element(current) else { break };
+            for (prefix, uri) in &e.declarations {
+                if !bound.iter().any(|(p, _)| *p == prefix.as_deref()) {
+                    bound.push((prefix.as_deref(), uri));
+                }
+            }
+            at = e.parent;
+        }
+        bound.retain(|(_, uri)| !uri.is_empty());
+        bound
+    }
+}
+
 impl Element {
     /// Whether the element is `local` in `namespace`.
     pub fn is(&self, namespace: &str, local: &str) -> bool {

@@ -18,7 +18,7 @@ fn class(error: &ResponseError) -> &'static str {
         ResponseError::NotWellFormed | ResponseError::Malformed(_) => "malformed",
         ResponseError::Status(_) => "status_not_success",
         ResponseError::Encrypted => "encrypted",
-        ResponseError::Decryption(_) => "decryption",
+        ResponseError::Decryption(_) | ResponseError::InEncrypted(_) => "decryption",
         ResponseError::Unsigned => "unsigned",
         ResponseError::Wrapping(_) => "wrapping",
         ResponseError::Signature(SignatureError::Unsigned) => "unsigned",

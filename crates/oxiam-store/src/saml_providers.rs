@@ -231,6 +231,8 @@ impl Store {
     /// Deletes a provider and its tags; `NotFound` if there is none.
     pub async fn delete_saml_provider(&self, account_id: &str, arn: &str) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
+        // After any key change in flight (which holds the same lock): no key outlives it.
+        crate::entities::lock_account(&mut tx, account_id).await?;
         let done = sqlx::query("DELETE FROM saml_providers WHERE account_id = $1 AND arn = $2")
             .bind(account_id)
             .bind(arn)
