@@ -76,7 +76,112 @@ on_both_backends!(
     federated_users_call_no_iam_and_no_sts_but_get_caller_identity,
     who_may_ask_and_for_how_long,
     session_tags_need_tag_session_and_decide,
+    the_users_boundary_group_denies_and_later_changes_bind_its_federated_users,
 );
+
+/// What limits the user limits its federated users, now and as it changes: its
+/// permissions boundary, a Deny of its group's, a policy removed after the token was issued.
+async fn the_users_boundary_group_denies_and_later_changes_bind_its_federated_users(s: &TestServer) {
+    let root = root_s3(s);
+    root.create_bucket().bucket("bound").send().await.unwrap();
+    let everything = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let (key, secret) = s.user_with_inline_policy("broker", Some(everything)).await;
+    let iam = s.root_iam();
+    let put = |c: &aws_sdk_sts::types::Credentials, key: &'static str| {
+        s3(s, c)
+            .put_object()
+            .bucket("bound")
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+    };
+    let token = || async {
+        s.sts_as(&key, &secret, "us-east-1")
+            .get_federation_token()
+            .name("fed")
+            .policy(everything)
+            .send()
+            .await
+            .unwrap()
+            .credentials
+            .unwrap()
+    };
+    let creds = token().await;
+    put(&creds, "a").await.unwrap();
+
+    // A boundary that allows only reads: the federated user may no longer put.
+    let boundary = iam
+        .create_policy()
+        .policy_name("read-only-boundary")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*","sts:GetFederationToken"],"Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap()
+        .arn
+        .unwrap();
+    iam.put_user_permissions_boundary()
+        .user_name("broker")
+        .permissions_boundary(&boundary)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        s3_code(&put(&creds, "b").await.unwrap_err()),
+        "AccessDenied",
+        "the boundary binds"
+    );
+    iam.delete_user_permissions_boundary()
+        .user_name("broker")
+        .send()
+        .await
+        .unwrap();
+    put(&creds, "c").await.unwrap();
+
+    // A Deny of the user's group.
+    iam.create_group().group_name("no-puts").send().await.unwrap();
+    iam.put_group_policy()
+        .group_name("no-puts")
+        .policy_name("deny")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:PutObject","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    iam.add_user_to_group()
+        .group_name("no-puts")
+        .user_name("broker")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        s3_code(&put(&creds, "d").await.unwrap_err()),
+        "AccessDenied",
+        "the group's Deny binds"
+    );
+    iam.remove_user_from_group()
+        .group_name("no-puts")
+        .user_name("broker")
+        .send()
+        .await
+        .unwrap();
+
+    // The user's own policy removed after the token was issued.
+    put(&creds, "e").await.unwrap();
+    iam.delete_user_policy()
+        .user_name("broker")
+        .policy_name("p")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        s3_code(&put(&creds, "f").await.unwrap_err()),
+        "AccessDenied",
+        "a later change binds"
+    );
+}
 
 async fn a_federated_user_may_do_what_both_the_user_and_the_session_policy_allow(s: &TestServer) {
     root_s3(s).create_bucket().bucket("drop").send().await.unwrap();
