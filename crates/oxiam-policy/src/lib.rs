@@ -147,6 +147,27 @@ pub fn size_without_whitespace(json: &str) -> usize {
     json.chars().filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\r')).count()
 }
 
+/// Whether `policy` has an Allow statement whose actions reach some action of `service` (its
+/// prefix: `s3`, `iam`), whatever its resources and conditions: what
+/// ListPoliciesGrantingServiceAccess lists. A `NotAction` statement reaches the service
+/// unless it leaves all of it out (`*`, or `SERVICE:*` with a service part matching it).
+pub fn allows_service(policy: &Policy, service: &str) -> bool {
+    let service = service.to_ascii_lowercase();
+    let prefix = format!("{service}:");
+    policy.statements.iter().filter(|s| s.effect == Effect::Allow).any(|s| {
+        let mut patterns = s.action.values.iter().map(|v| v.to_ascii_lowercase());
+        if s.action.not {
+            !patterns.any(|p| {
+                p == "*"
+                    || p.split_once(':')
+                        .is_some_and(|(svc, action)| action == "*" && glob::Glob::new(svc).matches(&service))
+            })
+        } else {
+            patterns.any(|p| glob::Glob::new(&p).matches_some_extension_of(&prefix))
+        }
+    })
+}
+
 /// The context keys a policy refers to, for the policy simulator: every condition key, then
 /// every key used as a policy variable (in resources and condition values), each once
 /// (compared case-insensitively), as first written.
@@ -181,4 +202,45 @@ pub fn context_keys(policy: &Policy) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod allows_service_tests {
+    use super::*;
+
+    fn allows(document: &str, service: &str) -> bool {
+        allows_service(&parse(document, PolicyKind::Identity).unwrap(), service)
+    }
+
+    #[test]
+    fn an_allow_reaching_the_service_grants_it() {
+        let doc = |effect: &str, element: &str, actions: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"{effect}","{element}":{actions},"Resource":"*"}}]}}"#
+            )
+        };
+        assert!(allows(&doc("Allow", "Action", r#""s3:GetObject""#), "s3"));
+        assert!(
+            allows(&doc("Allow", "Action", r#""S3:Get*""#), "s3"),
+            "case-insensitive"
+        );
+        assert!(allows(&doc("Allow", "Action", r#""*""#), "ec2"));
+        assert!(allows(&doc("Allow", "Action", r#""ec2:*Instances""#), "ec2"));
+        assert!(
+            !allows(&doc("Allow", "Action", r#""ec2:Describe*""#), "ec"),
+            "another service's prefix"
+        );
+        assert!(!allows(&doc("Allow", "Action", r#""s3:GetObject""#), "iam"));
+        assert!(
+            !allows(&doc("Deny", "Action", r#""s3:*""#), "s3"),
+            "a Deny grants nothing"
+        );
+        assert!(allows(&doc("Allow", "NotAction", r#""iam:*""#), "s3"));
+        assert!(!allows(&doc("Allow", "NotAction", r#""iam:*""#), "iam"));
+        assert!(
+            allows(&doc("Allow", "NotAction", r#""iam:CreateUser""#), "iam"),
+            "only some of it left out"
+        );
+        assert!(!allows(&doc("Allow", "NotAction", r#""*""#), "s3"));
+    }
 }

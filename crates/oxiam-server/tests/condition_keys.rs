@@ -339,6 +339,10 @@ fn user_requests() -> Vec<(&'static str, String)> {
         ("ListAccessKeys", "UserName=u{N}".into()),
         ("ListAttachedUserPolicies", "UserName=u{N}".into()),
         ("ListGroupsForUser", "UserName=u{N}".into()),
+        (
+            "ListPoliciesGrantingServiceAccess",
+            format!("Arn=arn:aws:iam::{ACCOUNT}:user/u{{N}}&ServiceNamespaces.member.1=s3"),
+        ),
         ("ListUserPolicies", "UserName=u{N}".into()),
         ("ListUserTags", "UserName=u{N}".into()),
         (
@@ -380,6 +384,10 @@ fn role_requests() -> Vec<(&'static str, String)> {
         ("GetRole", "RoleName=r{N}".into()),
         ("GetRolePolicy", "RoleName=r{N}&PolicyName=inline".into()),
         ("ListAttachedRolePolicies", "RoleName=r{N}".into()),
+        (
+            "ListPoliciesGrantingServiceAccess",
+            format!("Arn=arn:aws:iam::{ACCOUNT}:role/r{{N}}&ServiceNamespaces.member.1=s3"),
+        ),
         ("ListRolePolicies", "RoleName=r{N}".into()),
         ("ListRoleTags", "RoleName=r{N}".into()),
         (

@@ -15,6 +15,7 @@ mod oidc_providers;
 mod policies;
 mod roles;
 mod saml_providers;
+mod service_access;
 mod service_credentials;
 mod service_linked_roles;
 mod simulator;
@@ -143,6 +144,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListOpenIDConnectProviderTags,
     Operation::ListOpenIDConnectProviders,
     Operation::ListPolicies,
+    Operation::ListPoliciesGrantingServiceAccess,
     Operation::ListPolicyTags,
     Operation::ListPolicyVersions,
     Operation::ListRolePolicies,
@@ -247,6 +249,9 @@ impl Oxiam {
                 .map(|()| S::DeletePolicyVersion)?,
             R::ListEntitiesForPolicy(i) => S::ListEntitiesForPolicy(self.list_entities_for_policy(caller, i).await?),
             R::ListPolicyTags(i) => S::ListPolicyTags(self.list_policy_tags(caller, i).await?),
+            R::ListPoliciesGrantingServiceAccess(i) => {
+                S::ListPoliciesGrantingServiceAccess(self.list_policies_granting_service_access(caller, i).await?)
+            }
             // roles
             R::CreateRole(i) => S::CreateRole(self.create_role(caller, i, now).await?),
             R::GetRole(i) => S::GetRole(self.get_role(caller, i).await?),

@@ -316,7 +316,42 @@ impl Oxiam {
         caller: &Principal,
         arn: &str,
     ) -> Result<(Vec<Source>, Option<Source>), ServiceError> {
-        let no_such = || ServiceError::new(iam_errors::NO_SUCH_ENTITY, format!("PolicySourceArn {arn} not found"));
+        let no_such = ServiceError::new(iam_errors::NO_SUCH_ENTITY, format!("PolicySourceArn {arn} not found"));
+        let (kind, entity, stored) = self.policies_of(caller, arn, no_such).await?;
+        let mut sources = Vec::with_capacity(stored.len());
+        for policy in stored {
+            sources.push(self.stored_source(caller, policy).await?);
+        }
+        let boundary = match kind {
+            EntityKind::Group => None,
+            _ => match self
+                .store
+                .permissions_boundary(kind, &entity.id)
+                .await
+                .map_err(errors::internal)?
+            {
+                Some((arn, _)) => {
+                    let document = self.managed_document(caller, &arn).await?;
+                    // Its own id: the same policy may also be attached.
+                    let shown_as = policy_name(&arn);
+                    let id = format!("boundary {arn}");
+                    Some(source(id, shown_as, &document, PolicyKind::Boundary, None)?)
+                }
+                None => None,
+            },
+        };
+        Ok((sources, boundary))
+    }
+
+    /// The identity policies of the user, group or role `arn` names (a user's groups'
+    /// too), managed ones with their documents; `no_such` if the account has no such entity.
+    pub(super) async fn policies_of(
+        &self,
+        caller: &Principal,
+        arn: &str,
+        no_such: ServiceError,
+    ) -> Result<(EntityKind, oxiam_store::EntityRef, Vec<StoredPolicy>), ServiceError> {
+        let no_such = || no_such.clone();
         let resource = arn
             .strip_prefix(&format!("arn:aws:iam::{}:", caller.account_id))
             .ok_or_else(|| invalid(format!("Invalid ARN: {arn}")))?;
@@ -374,29 +409,7 @@ impl Oxiam {
                 .await
                 .map_err(errors::internal)?,
         };
-        let mut sources = Vec::with_capacity(stored.len());
-        for policy in stored {
-            sources.push(self.stored_source(caller, policy).await?);
-        }
-        let boundary = match kind {
-            EntityKind::Group => None,
-            _ => match self
-                .store
-                .permissions_boundary(kind, &entity.id)
-                .await
-                .map_err(errors::internal)?
-            {
-                Some((arn, _)) => {
-                    let document = self.managed_document(caller, &arn).await?;
-                    // Its own id: the same policy may also be attached.
-                    let shown_as = policy_name(&arn);
-                    let id = format!("boundary {arn}");
-                    Some(source(id, shown_as, &document, PolicyKind::Boundary, None)?)
-                }
-                None => None,
-            },
-        };
-        Ok((sources, boundary))
+        Ok((kind, entity, stored))
     }
 
     async fn managed_document(&self, caller: &Principal, arn: &str) -> Result<String, ServiceError> {
