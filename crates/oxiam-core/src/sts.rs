@@ -575,11 +575,16 @@ impl Oxiam {
     async fn access_key_info(&self, input: GetAccessKeyInfoRequest) -> Result<GetAccessKeyInfoResponse, ServiceError> {
         let id = &input.access_key_id;
         let account = if id.starts_with("ASIA") {
-            self.store
-                .find_session(id)
-                .await
-                .map_err(errors::store)?
-                .map(|(s, _, _)| s.account_id)
+            // A role session's, else GetSessionToken's or GetFederationToken's.
+            match self.store.find_session(id).await.map_err(errors::store)? {
+                Some((s, _, _)) => Some(s.account_id),
+                None => self
+                    .store
+                    .find_user_session(id)
+                    .await
+                    .map_err(errors::store)?
+                    .map(|(s, _, _)| s.account_id),
+            }
         } else {
             self.store
                 .find_access_key(id)

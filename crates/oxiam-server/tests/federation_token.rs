@@ -204,6 +204,15 @@ async fn a_federated_user_may_do_what_both_the_user_and_the_session_policy_allow
 
     let me = session_sts(s, creds).get_caller_identity().send().await.unwrap();
     assert_eq!(me.arn(), Some(federated.arn()));
+    // Its key's account is known, as every key oxiam issued is.
+    let info = s
+        .root_sts()
+        .get_access_key_info()
+        .access_key_id(creds.access_key_id())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.account(), Some(ACCOUNT));
     assert_eq!(me.user_id(), Some(federated.federated_user_id()));
     assert_eq!(me.account(), Some(ACCOUNT));
 

@@ -47,10 +47,17 @@ fn crates() -> Vec<String> {
 /// `oxiam-protocol`), no source holds an XML document. The exceptions say why.
 #[test]
 fn no_source_builds_xml_by_hand() {
-    const EXCEPTIONS: &[(&str, &str)] = &[(
-        "crates/oxiam-s3/src/lib.rs",
-        "the last-resort 500 when s3s itself fails, which has no serializer left to ask",
-    )];
+    const EXCEPTIONS: &[(&str, &str)] = &[
+        (
+            "crates/oxiam-s3/src/lib.rs",
+            "the last-resort 500 when s3s itself fails, which has no serializer left to ask",
+        ),
+        (
+            "crates/oxiam-saml/src/response.rs",
+            "no answer: a decrypted assertion is parsed inside an element that declares the \
+             namespaces in scope where it was encrypted (XML Encryption's \"in context\")",
+        ),
+    ];
     let mut found = Vec::new();
     for name in crates() {
         if name == "oxiam-protocol" || name == "oxiam-bench" {
