@@ -13,6 +13,7 @@ mod clock;
 mod der;
 mod documents;
 pub mod errors;
+mod federation;
 pub mod iam;
 pub mod ids;
 pub mod passwords;

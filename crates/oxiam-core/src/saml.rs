@@ -11,16 +11,16 @@
 use aws_lc_rs::digest;
 use base64::Engine as _;
 
-use oxiam_policy::{Context, PolicyKind, PolicySet, Principal as EnginePrincipal, Value};
 use oxiam_protocol::sts::{AssumeRoleWithSAMLRequest, AssumeRoleWithSAMLResponse, errors as sts_errors};
 use oxiam_protocol::{ServiceError, common_errors};
 use oxiam_saml::{Assertion, ResponseError, RsaPublicKey};
 use oxiam_store::StoreError;
 
 use crate::authz::{Access, Outcome, Refusal, RequestFacts, Verdict};
+use crate::federation::FederatedRequest;
 use crate::sts::{DEFAULT_SESSION_SECONDS, NewRoleSession, SessionTags, parse_role_arn};
 use crate::x509::CertificateKey;
-use crate::{Oxiam, errors, ids};
+use crate::{Oxiam, errors};
 
 /// How far clocks may differ: a response issued, or valid from, this far in the future is
 /// taken; one issued this long ago is no longer redeemed (AWS: "Token must be redeemed
@@ -355,98 +355,40 @@ impl Oxiam {
         }
         let (tags, transitive_tag_keys) = session_tags(&assertion)?;
 
-        let role = match self.store.get_role(account, role_name).await {
-            Ok(role) => role,
-            Err(StoreError::NotFound { .. }) => return Err(denied("no such role")),
-            Err(e) => return Err(errors::store(e).into()),
-        };
-        let role_arn = ids::role_arn(&role.account_id, &role.path, &role.name);
-        if role_arn != input.role_arn {
-            return Err(denied("no such role at that path"));
-        }
-
-        // The trust policy decides, with the provider as the principal.
-        let trust = oxiam_policy::compile(role_arn.clone(), &role.trust_policy, PolicyKind::Trust)
-            .map_err(|e| ServiceError::new(sts_errors::MALFORMED_POLICY_DOCUMENT, e.message))?;
         let (_, provider_name) = parse_provider_arn(&provider.arn).expect("a stored provider's ARN");
         let qualifier = name_qualifier(&assertion.issuer, account, provider_name);
         let sub_type = subject_type(assertion.name_id_format.as_deref());
-        let mut context = Context::builder()
-            .set("aws:CurrentTime", Value::date_epoch_seconds(facts.now))
-            .set("aws:EpochTime", facts.now)
-            .set("aws:SecureTransport", facts.secure_transport)
-            .set("aws:RequestedRegion", facts.region.as_str())
-            .set("aws:FederatedProvider", provider.arn.as_str())
-            .set("aws:ResourceAccount", role.account_id.as_str())
-            .set("aws:ViaAWSService", false)
-            .set_opt("aws:SourceIp", facts.source_ip)
-            .set_opt("aws:UserAgent", facts.user_agent.as_deref())
-            .set("sts:RoleSessionName", session_name.as_str())
-            .set("saml:aud", recipient.as_str())
-            .set("saml:iss", assertion.issuer.as_str())
-            .set("saml:sub", subject.as_str())
-            .set("saml:sub_type", sub_type.as_str())
-            .set("saml:namequalifier", qualifier.as_str())
-            .set("saml:doc", format!("{account}/{provider_name}").as_str());
-        for (attribute, key) in ATTRIBUTE_KEYS {
-            let values = assertion.attribute(attribute);
-            if !values.is_empty() {
-                context = context.set_all(key, values.iter().map(String::as_str));
-            }
-        }
-        for (key, value) in &role.tags {
-            context = context
-                .set(&format!("aws:ResourceTag/{key}"), value.as_str())
-                .set(&format!("iam:ResourceTag/{key}"), value.as_str());
-        }
-        if !tags.is_empty() {
-            for (key, value) in &tags {
-                context = context.set(&format!("aws:RequestTag/{key}"), value.as_str());
-            }
-            context = context.set_all("aws:TagKeys", tags.iter().map(|(k, _)| k.as_str()));
-        }
-        if !transitive_tag_keys.is_empty() {
-            context = context.set_all("sts:TransitiveTagKeys", transitive_tag_keys.iter().map(String::as_str));
-        }
-        let context = context.build();
-        let set = PolicySet {
-            identity: &[],
-            resource: None,
-            boundary: None,
-            session: None,
-            scps: &[],
-            resource_must_allow: true,
-        };
-        let decide = |action: &Access| {
-            let request = oxiam_policy::Request::new(
-                EnginePrincipal::federated(&provider.arn),
-                &action.action,
-                &action.resource,
-                &context,
+        let (role, verdicts) = self
+            .federated_trust(
+                FederatedRequest {
+                    assume: &assume,
+                    account,
+                    role_name,
+                    provider_arn: &provider.arn,
+                    session_name: &session_name,
+                    tags: &tags,
+                    transitive_tag_keys: &transitive_tag_keys,
+                    not_authorized,
+                },
+                facts,
+                |mut context| {
+                    context = context
+                        .set("saml:aud", recipient.as_str())
+                        .set("saml:iss", assertion.issuer.as_str())
+                        .set("saml:sub", subject.as_str())
+                        .set("saml:sub_type", sub_type.as_str())
+                        .set("saml:namequalifier", qualifier.as_str())
+                        .set("saml:doc", format!("{account}/{provider_name}").as_str());
+                    for (attribute, key) in ATTRIBUTE_KEYS {
+                        let values = assertion.attribute(attribute);
+                        if !values.is_empty() {
+                            context = context.set_all(key, values.iter().map(String::as_str));
+                        }
+                    }
+                    context
+                },
             )
-            .with_resource_account(&role.account_id);
-            let decision = oxiam_policy::evaluate_trust(&request, &trust, &set);
-            (decision.allowed, Verdict::of(action, &decision))
-        };
-        let (allowed, verdict) = decide(&assume);
-        let mut verdicts = vec![verdict];
-        // Session tags from the assertion need sts:TagSession in the trust policy too.
-        if allowed && !tags.is_empty() {
-            let (tag_allowed, tag_verdict) = decide(&Access::new("sts:TagSession", input.role_arn.clone()));
-            verdicts.push(tag_verdict);
-            if !tag_allowed {
-                return Err(Refusal {
-                    verdict: verdicts.pop().map(Box::new),
-                    error: not_authorized(),
-                });
-            }
-        }
-        if !allowed {
-            return Err(Refusal {
-                verdict: verdicts.pop().map(Box::new),
-                error: not_authorized(),
-            });
-        }
+            .await?;
 
         // The session lasts as asked, within the role's maximum, and ends no later than
         // the assertion's SessionNotOnOrAfter.

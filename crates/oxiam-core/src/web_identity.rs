@@ -12,14 +12,14 @@ use std::future::Future;
 use std::pin::Pin;
 
 use oxiam_jwt::{Error as TokenError, Key};
-use oxiam_policy::{Context, PolicyKind, PolicySet, Principal as EnginePrincipal, Value};
 use oxiam_protocol::sts::{AssumeRoleWithWebIdentityRequest, AssumeRoleWithWebIdentityResponse, errors as sts_errors};
 use oxiam_protocol::{ServiceError, common_errors};
 use oxiam_store::StoreError;
 
 use crate::authz::{Access, Outcome, Refusal, RequestFacts, Verdict};
+use crate::federation::FederatedRequest;
 use crate::sts::{DEFAULT_SESSION_SECONDS, NewRoleSession, parse_role_arn};
-use crate::{Oxiam, errors, ids};
+use crate::{Oxiam, errors};
 
 /// How far in the future a token's `iat` or `nbf` may be (clock differences).
 const CLOCK_SKEW_SECONDS: i64 = 300;
@@ -159,88 +159,31 @@ impl Oxiam {
             None => (Vec::new(), Vec::new()),
         };
 
-        let role = match self.store.get_role(account, role_name).await {
-            Ok(role) => role,
-            Err(StoreError::NotFound { .. }) => return Err(denied("no such role")),
-            Err(e) => return Err(errors::store(e).into()),
-        };
-        let role_arn = ids::role_arn(&role.account_id, &role.path, &role.name);
-        if role_arn != input.role_arn {
-            return Err(denied("no such role at that path"));
-        }
-
-        // The trust policy decides, with the provider as the principal.
-        let trust = oxiam_policy::compile(role_arn.clone(), &role.trust_policy, PolicyKind::Trust)
-            .map_err(|e| ServiceError::new(sts_errors::MALFORMED_POLICY_DOCUMENT, e.message))?;
-        let mut context = Context::builder()
-            .set("aws:CurrentTime", Value::date_epoch_seconds(facts.now))
-            .set("aws:EpochTime", facts.now)
-            .set("aws:SecureTransport", facts.secure_transport)
-            .set("aws:RequestedRegion", facts.region.as_str())
-            .set("aws:FederatedProvider", provider_arn.as_str())
-            .set("aws:ResourceAccount", role.account_id.as_str())
-            .set("aws:ViaAWSService", false)
-            .set_opt("aws:SourceIp", facts.source_ip)
-            .set_opt("aws:UserAgent", facts.user_agent.as_deref())
-            .set("sts:RoleSessionName", input.role_session_name.as_str())
-            .set(&format!("{provider_url}:aud"), audience.as_str())
-            .set_opt(&format!("{provider_url}:sub"), claims.subject.as_deref());
-        if !claims.amr.is_empty() {
-            context = context.set_all(&format!("{provider_url}:amr"), claims.amr.iter().map(String::as_str));
-        }
-        for (key, value) in &role.tags {
-            context = context
-                .set(&format!("aws:ResourceTag/{key}"), value.as_str())
-                .set(&format!("iam:ResourceTag/{key}"), value.as_str());
-        }
-        if !tags.is_empty() {
-            for (key, value) in &tags {
-                context = context.set(&format!("aws:RequestTag/{key}"), value.as_str());
-            }
-            context = context.set_all("aws:TagKeys", tags.iter().map(|(k, _)| k.as_str()));
-        }
-        if !transitive_tag_keys.is_empty() {
-            context = context.set_all("sts:TransitiveTagKeys", transitive_tag_keys.iter().map(String::as_str));
-        }
-        let context = context.build();
-        let set = PolicySet {
-            identity: &[],
-            resource: None,
-            boundary: None,
-            session: None,
-            scps: &[],
-            resource_must_allow: true,
-        };
-        let decide = |action: &Access| {
-            let request = oxiam_policy::Request::new(
-                EnginePrincipal::federated(&provider_arn),
-                &action.action,
-                &action.resource,
-                &context,
+        let (role, verdicts) = self
+            .federated_trust(
+                FederatedRequest {
+                    assume: &assume,
+                    account,
+                    role_name,
+                    provider_arn: &provider_arn,
+                    session_name: &input.role_session_name,
+                    tags: &tags,
+                    transitive_tag_keys: &transitive_tag_keys,
+                    not_authorized,
+                },
+                facts,
+                |context| {
+                    let context = context
+                        .set(&format!("{provider_url}:aud"), audience.as_str())
+                        .set_opt(&format!("{provider_url}:sub"), claims.subject.as_deref());
+                    if claims.amr.is_empty() {
+                        context
+                    } else {
+                        context.set_all(&format!("{provider_url}:amr"), claims.amr.iter().map(String::as_str))
+                    }
+                },
             )
-            .with_resource_account(&role.account_id);
-            let decision = oxiam_policy::evaluate_trust(&request, &trust, &set);
-            (decision.allowed, Verdict::of(action, &decision))
-        };
-        let (allowed, verdict) = decide(&assume);
-        if !allowed {
-            return Err(Refusal {
-                verdict: Some(Box::new(verdict)),
-                error: not_authorized(),
-            });
-        }
-        let mut verdicts = vec![verdict];
-        // Session tags from the token need sts:TagSession in the trust policy too.
-        if !tags.is_empty() {
-            let (tag_allowed, tag_verdict) = decide(&Access::new("sts:TagSession", input.role_arn.clone()));
-            if !tag_allowed {
-                return Err(Refusal {
-                    verdict: Some(Box::new(tag_verdict)),
-                    error: not_authorized(),
-                });
-            }
-            verdicts.push(tag_verdict);
-        }
+            .await?;
 
         let passed = self
             .passed_policies(&role.account_id, input.policy.clone(), input.policy_arns.clone())
