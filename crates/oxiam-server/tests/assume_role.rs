@@ -377,21 +377,7 @@ async fn temporary_credentials_expire(s: &TestServer) {
     );
 
     // S3 reads the same clock: the session is over there too, and S3 says so its own way.
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(s.endpoint())
-            .force_path_style(true)
-            .credentials_provider(Credentials::new(
-                creds.access_key_id(),
-                creds.secret_access_key(),
-                Some(creds.session_token().to_owned()),
-                None,
-                "session",
-            ))
-            .build(),
-    );
+    let s3 = s.s3_as_session(creds);
     let err = s3.list_buckets().send().await.unwrap_err();
     let aws_sdk_s3::error::SdkError::ServiceError(service_error) = &err else {
         panic!("{err:?}");

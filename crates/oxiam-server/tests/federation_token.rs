@@ -5,7 +5,6 @@
 
 mod common;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sts::types::Tag;
 use common::{ACCOUNT, ROOT_KEY, ROOT_SECRET, TestServer, code};
@@ -17,33 +16,27 @@ const BROKER: &str = r#"{"Version":"2012-10-17","Statement":[
 const PUT_AND_DELETE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject"],"Resource":"*"}]}"#;
 
 fn s3(s: &TestServer, c: &aws_sdk_sts::types::Credentials) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(s.endpoint())
-            .force_path_style(true)
-            .credentials_provider(Credentials::new(
-                c.access_key_id(),
-                c.secret_access_key(),
-                Some(c.session_token().to_owned()),
-                None,
-                "federated",
-            ))
-            .build(),
-    )
+    s.s3_as_session(c)
 }
 
 fn root_s3(s: &TestServer) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(s.endpoint())
-            .force_path_style(true)
-            .credentials_provider(Credentials::new(ROOT_KEY, ROOT_SECRET, None, None, "root"))
-            .build(),
-    )
+    s.s3_as(ROOT_KEY, ROOT_SECRET, None)
+}
+
+/// Puts a one-byte object.
+async fn put(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<(), aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::put_object::PutObjectError>> {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .map(|_| ())
 }
 
 fn session_sts(s: &TestServer, c: &aws_sdk_sts::types::Credentials) -> aws_sdk_sts::Client {
@@ -87,14 +80,7 @@ async fn the_users_boundary_group_denies_and_later_changes_bind_its_federated_us
     let everything = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     let (key, secret) = s.user_with_inline_policy("broker", Some(everything)).await;
     let iam = s.root_iam();
-    let put = |c: &aws_sdk_sts::types::Credentials, key: &'static str| {
-        s3(s, c)
-            .put_object()
-            .bucket("bound")
-            .key(key)
-            .body(ByteStream::from_static(b"x"))
-            .send()
-    };
+    let federated = |c: &aws_sdk_sts::types::Credentials| s3(s, c);
     let token = || async {
         s.sts_as(&key, &secret, "us-east-1")
             .get_federation_token()
@@ -107,7 +93,7 @@ async fn the_users_boundary_group_denies_and_later_changes_bind_its_federated_us
             .unwrap()
     };
     let creds = token().await;
-    put(&creds, "a").await.unwrap();
+    put(&federated(&creds), "bound", "a").await.unwrap();
 
     // A boundary that allows only reads: the federated user may no longer put.
     let boundary = iam
@@ -128,7 +114,7 @@ async fn the_users_boundary_group_denies_and_later_changes_bind_its_federated_us
         .await
         .unwrap();
     assert_eq!(
-        s3_code(&put(&creds, "b").await.unwrap_err()),
+        s3_code(&put(&federated(&creds), "bound", "b").await.unwrap_err()),
         "AccessDenied",
         "the boundary binds"
     );
@@ -137,7 +123,7 @@ async fn the_users_boundary_group_denies_and_later_changes_bind_its_federated_us
         .send()
         .await
         .unwrap();
-    put(&creds, "c").await.unwrap();
+    put(&federated(&creds), "bound", "c").await.unwrap();
 
     // A Deny of the user's group.
     iam.create_group().group_name("no-puts").send().await.unwrap();
@@ -157,7 +143,7 @@ async fn the_users_boundary_group_denies_and_later_changes_bind_its_federated_us
         .await
         .unwrap();
     assert_eq!(
-        s3_code(&put(&creds, "d").await.unwrap_err()),
+        s3_code(&put(&federated(&creds), "bound", "d").await.unwrap_err()),
         "AccessDenied",
         "the group's Deny binds"
     );
@@ -169,7 +155,7 @@ async fn the_users_boundary_group_denies_and_later_changes_bind_its_federated_us
         .unwrap();
 
     // The user's own policy removed after the token was issued.
-    put(&creds, "e").await.unwrap();
+    put(&federated(&creds), "bound", "e").await.unwrap();
     iam.delete_user_policy()
         .user_name("broker")
         .policy_name("p")
@@ -177,7 +163,7 @@ async fn the_users_boundary_group_denies_and_later_changes_bind_its_federated_us
         .await
         .unwrap();
     assert_eq!(
-        s3_code(&put(&creds, "f").await.unwrap_err()),
+        s3_code(&put(&federated(&creds), "bound", "f").await.unwrap_err()),
         "AccessDenied",
         "a later change binds"
     );
@@ -218,14 +204,7 @@ async fn a_federated_user_may_do_what_both_the_user_and_the_session_policy_allow
 
     let bucket = s3(s, creds);
     // Both allow put; only the user allows get; only the session policy allows delete.
-    bucket
-        .put_object()
-        .bucket("drop")
-        .key("k")
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await
-        .unwrap();
+    put(&bucket, "drop", "k").await.unwrap();
     let err = bucket.get_object().bucket("drop").key("k").send().await.unwrap_err();
     assert_eq!(s3_code(&err), "AccessDenied", "the session policy does not allow get");
     let err = bucket.delete_object().bucket("drop").key("k").send().await.unwrap_err();
@@ -253,13 +232,7 @@ async fn a_federated_user_may_do_what_both_the_user_and_the_session_policy_allow
 async fn without_a_session_policy_only_a_resource_policy_naming_the_federated_user_grants(s: &TestServer) {
     let root = root_s3(s);
     root.create_bucket().bucket("shared").send().await.unwrap();
-    root.put_object()
-        .bucket("shared")
-        .key("k")
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await
-        .unwrap();
+    put(&root, "shared", "k").await.unwrap();
     let (key, secret) = s.user_with_inline_policy("broker", Some(BROKER)).await;
     let sts = s.sts_as(&key, &secret, "us-east-1");
     let bare = sts.get_federation_token().name("dave").send().await.unwrap();
@@ -437,14 +410,7 @@ async fn who_may_ask_and_for_how_long(s: &TestServer) {
     // The root's federated user may do what its session policy allows, and no more.
     root_s3(s).create_bucket().bucket("rooted").send().await.unwrap();
     let bucket = s3(s, out.credentials().unwrap());
-    bucket
-        .put_object()
-        .bucket("rooted")
-        .key("k")
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await
-        .unwrap();
+    put(&bucket, "rooted", "k").await.unwrap();
     let err = bucket.get_object().bucket("rooted").key("k").send().await.unwrap_err();
     assert_eq!(s3_code(&err), "AccessDenied");
 
@@ -513,21 +479,7 @@ async fn session_tags_need_tag_session_and_decide(s: &TestServer) {
         .unwrap();
     root_s3(s).create_bucket().bucket("teams").send().await.unwrap();
     let bucket = s3(s, out.credentials().unwrap());
-    bucket
-        .put_object()
-        .bucket("teams")
-        .key("red/a")
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await
-        .unwrap();
-    let err = bucket
-        .put_object()
-        .bucket("teams")
-        .key("blue/a")
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await
-        .unwrap_err();
+    put(&bucket, "teams", "red/a").await.unwrap();
+    let err = put(&bucket, "teams", "blue/a").await.unwrap_err();
     assert_eq!(s3_code(&err), "AccessDenied");
 }

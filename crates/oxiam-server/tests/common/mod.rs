@@ -287,6 +287,23 @@ impl TestServer {
         aws_sdk_sts::Client::from_conf(config)
     }
 
+    /// An S3 client (path-style, us-east-1) signing with a key, and a session token if given.
+    pub fn s3_as(&self, key: &str, secret: &str, token: Option<&str>) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .force_path_style(true)
+            .credentials_provider(Credentials::new(key, secret, token.map(str::to_owned), None, "test"))
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// An S3 client signing with temporary credentials STS gave.
+    pub fn s3_as_session(&self, c: &aws_sdk_sts::types::Credentials) -> aws_sdk_s3::Client {
+        self.s3_as(c.access_key_id(), c.secret_access_key(), Some(c.session_token()))
+    }
+
     pub fn root_iam(&self) -> aws_sdk_iam::Client {
         self.iam_as(ROOT_KEY, ROOT_SECRET, "us-east-1")
     }
