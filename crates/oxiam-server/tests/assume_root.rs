@@ -63,6 +63,13 @@ async fn authorized_on_the_member_root_then_refused_without_organizations(s: &Te
         assert!(message.contains("serves no AWS Organizations"), "{message}");
     }
 
+    // The root user may not (AWS: management or delegated administrator credentials).
+    let (code, message) = assume_root(&s.root_sts(), MEMBER, AUDIT, None).await;
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("AccessDenied", "Root user credentials cannot call AssumeRoot.")
+    );
+
     // Input AWS refuses.
     for (target, task, duration) in [
         ("not-an-account", AUDIT, None),

@@ -65,6 +65,9 @@ struct Claims {
     lasts: i64,
     session_not_on_or_after: Option<i64>,
     attributes: Vec<(String, String)>,
+    /// The SubjectConfirmation's method, and how many there are.
+    confirmation_method: String,
+    confirmations: usize,
 }
 
 impl Claims {
@@ -80,6 +83,8 @@ impl Claims {
             lasts: 300,
             session_not_on_or_after: None,
             attributes: Vec::new(),
+            confirmation_method: "urn:oasis:names:tc:SAML:2.0:cm:bearer".to_owned(),
+            confirmations: 1,
         }
     }
 }
@@ -122,9 +127,7 @@ fn mint(c: &Claims, signer: &RsaKeyPair) -> String {
     <saml:Issuer>{issuer}</saml:Issuer>
     <saml:Subject>
       <saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">{name_id}</saml:NameID>
-      <saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
-        <saml:SubjectConfirmationData NotOnOrAfter="{until}" Recipient="{recipient}"/>
-      </saml:SubjectConfirmation>
+      {confirmations}
     </saml:Subject>
     <saml:Conditions NotBefore="{from}" NotOnOrAfter="{until}">
       <saml:AudienceRestriction><saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction>
@@ -133,6 +136,13 @@ fn mint(c: &Claims, signer: &RsaKeyPair) -> String {
     <saml:AttributeStatement>{attributes}</saml:AttributeStatement>
   </saml:Assertion>
 </samlp:Response>"#,
+        confirmations = format!(
+            r#"<saml:SubjectConfirmation Method="{}"><saml:SubjectConfirmationData NotOnOrAfter="{}" Recipient="{}"/></saml:SubjectConfirmation>"#,
+            c.confirmation_method,
+            iso(c.issued + c.lasts),
+            c.recipient
+        )
+        .repeat(c.confirmations),
         issued = c.issued,
         at = iso(c.issued),
         from = iso(c.issued - 60),
@@ -321,7 +331,90 @@ on_both_backends!(
     responses_that_are_not_good_are_refused,
     the_trust_policy_decides_on_the_assertion,
     principal_tags_become_session_tags,
+    the_assertions_shape_is_checked,
 );
+
+/// What AWS requires of an assertion besides its signature, each tried once: a bearer
+/// confirmation, one of them, a session not already over, a SessionDuration in range, tags
+/// AWS takes, and a provider of the role's own account.
+async fn the_assertions_shape_is_checked(s: &TestServer) {
+    setup(s, "SamlRole", "").await;
+    let idp = key_pair("idp");
+    let good = Claims::for_role("SamlRole");
+    assume(s, "SamlRole", &mint(&good, &idp)).await.unwrap();
+    let invalid = |message: &str| ("InvalidIdentityToken".to_owned(), message.to_owned());
+    let tag = |key: &str, value: &str| {
+        (
+            format!("https://aws.amazon.com/SAML/Attributes/{key}"),
+            value.to_owned(),
+        )
+    };
+    for (claims, refusal) in [
+        (
+            Claims {
+                confirmation_method: "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key".to_owned(),
+                ..good.clone()
+            },
+            invalid("The SubjectConfirmation method must be bearer."),
+        ),
+        (
+            Claims {
+                confirmations: 2,
+                ..good.clone()
+            },
+            invalid("The SAML assertion must have exactly one SubjectConfirmation."),
+        ),
+        (
+            Claims {
+                session_not_on_or_after: Some(now() - 1),
+                ..good.clone()
+            },
+            ("ExpiredTokenException".to_owned(), "Response has expired".to_owned()),
+        ),
+        (
+            Claims {
+                attributes: vec![tag("SessionDuration", "60")],
+                ..good.clone()
+            },
+            invalid("SessionDuration in AuthnResponse must be from 900 to 43200 seconds."),
+        ),
+        (
+            Claims {
+                attributes: vec![tag("PrincipalTag:team", "red"), tag("PrincipalTag:TEAM", "blue")],
+                ..good.clone()
+            },
+            invalid("Duplicate tag keys found. Please note that Tag keys are case insensitive."),
+        ),
+        (
+            Claims {
+                attributes: vec![tag("PrincipalTag:team", "red"), tag("TransitiveTagKeys", "project")],
+                ..good.clone()
+            },
+            invalid("Transitive tag key project is not among the session tags."),
+        ),
+    ] {
+        assert_eq!(assume(s, "SamlRole", &mint(&claims, &idp)).await.unwrap_err(), refusal);
+    }
+    // A provider of another account, paired with the role in the assertion: not the role's.
+    let foreign = "arn:aws:iam::210987654321:saml-provider/ExampleIdP";
+    let claims = Claims {
+        roles: vec![format!("{},{foreign}", role_arn("SamlRole"))],
+        ..good.clone()
+    };
+    let err = s
+        .root_sts()
+        .assume_role_with_saml()
+        .role_arn(role_arn("SamlRole"))
+        .principal_arn(foreign)
+        .saml_assertion(STANDARD.encode(mint(&claims, &idp)))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.as_service_error().and_then(|e| e.meta().message()),
+        Some("Specified provider doesn't exist.")
+    );
+}
 
 async fn a_signed_response_assumes_the_role(s: &TestServer) {
     setup(s, "SamlRole", "").await;
