@@ -61,12 +61,14 @@ impl DecryptionKey {
 pub fn decrypt(doc: &Document, encrypted_assertion: NodeId, keys: &[DecryptionKey]) -> Result<String, DecryptionError> {
     use DecryptionError::{Malformed, NoKey, UnsupportedAlgorithm};
     let children: Vec<(NodeId, &Element)> = doc.child_elements(encrypted_assertion).collect();
-    let mut data = children.iter().filter(|(_, e)| e.is(XENC, "EncryptedData"));
-    let (data, data_e) = data.next().ok_or(Malformed)?;
+    // One EncryptedData, beside nothing but the keys it may be wrapped for.
+    let data: Vec<&(NodeId, &Element)> = children.iter().filter(|(_, e)| e.is(XENC, "EncryptedData")).collect();
+    let [(data, data_e)] = data[..] else {
+        return Err(Malformed);
+    };
     if children
         .iter()
         .any(|(_, e)| !e.is(XENC, "EncryptedData") && !e.is(XENC, "EncryptedKey"))
-        || children.iter().filter(|(_, e)| e.is(XENC, "EncryptedData")).count() != 1
     {
         return Err(Malformed);
     }

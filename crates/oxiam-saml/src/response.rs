@@ -67,6 +67,28 @@ pub enum Signed {
     Both,
 }
 
+impl Signed {
+    /// Which of the two carry a signature; `Unsigned` if neither does.
+    fn of(response: bool, assertion: bool) -> Result<Signed, ResponseError> {
+        match (response, assertion) {
+            (false, false) => Err(ResponseError::Unsigned),
+            (true, false) => Ok(Signed::Response),
+            (false, true) => Ok(Signed::Assertion),
+            (true, true) => Ok(Signed::Both),
+        }
+    }
+}
+
+/// No two elements share an `ID`: a reference could mean either.
+fn unique_ids(doc: &Document) -> Result<(), ResponseError> {
+    let mut ids: Vec<&str> = doc.elements().filter_map(|(_, e)| e.attribute("ID")).collect();
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ResponseError::Wrapping("two elements have the same ID"));
+    }
+    Ok(())
+}
+
 /// A subject confirmation's data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Confirmation {
@@ -144,11 +166,7 @@ pub fn read_with(xml: &str, keys: &[RsaPublicKey], decryption: &[DecryptionKey])
         return Err(ResponseError::Status(status.to_owned()));
     }
 
-    let mut ids: Vec<&str> = doc.elements().filter_map(|(_, e)| e.attribute("ID")).collect();
-    ids.sort_unstable();
-    if ids.windows(2).any(|w| w[0] == w[1]) {
-        return Err(ResponseError::Wrapping("two elements have the same ID"));
-    }
+    unique_ids(&doc)?;
     let encrypted: Vec<NodeId> = doc
         .elements()
         .filter(|(_, e)| e.is(ASSERTION, "EncryptedAssertion"))
@@ -182,12 +200,7 @@ pub fn read_with(xml: &str, keys: &[RsaPublicKey], decryption: &[DecryptionKey])
 
     let response_signed = signature::has_signature(&doc, response);
     let assertion_signed = signature::has_signature(&doc, assertion);
-    let signed = match (response_signed, assertion_signed) {
-        (false, false) => return Err(ResponseError::Unsigned),
-        (true, false) => Signed::Response,
-        (false, true) => Signed::Assertion,
-        (true, true) => Signed::Both,
-    };
+    let signed = Signed::of(response_signed, assertion_signed)?;
     if response_signed {
         signature::verify(&doc, response, keys).map_err(ResponseError::Signature)?;
     }
@@ -256,11 +269,7 @@ fn decrypted(
     if inner.has_mixed_content(inner.root()) || !assertion_e.is(ASSERTION, "Assertion") {
         return Err(ResponseError::Malformed("what was encrypted is not an assertion"));
     }
-    let mut ids: Vec<&str> = inner.elements().filter_map(|(_, e)| e.attribute("ID")).collect();
-    ids.sort_unstable();
-    if ids.windows(2).any(|w| w[0] == w[1]) {
-        return Err(ResponseError::Wrapping("two elements have the same ID"));
-    }
+    unique_ids(&inner)?;
     if inner.elements().any(|(id, e)| {
         (id != assertion && (e.is(ASSERTION, "Assertion") || e.is(ASSERTION, "EncryptedAssertion")))
             || (e.is(DSIG, "Signature") && e.parent != Some(assertion))
@@ -270,12 +279,7 @@ fn decrypted(
         ));
     }
     let assertion_signed = signature::has_signature(&inner, assertion);
-    let signed = match (response_signed, assertion_signed) {
-        (false, false) => return Err(ResponseError::Unsigned),
-        (true, false) => Signed::Response,
-        (false, true) => Signed::Assertion,
-        (true, true) => Signed::Both,
-    };
+    let signed = Signed::of(response_signed, assertion_signed)?;
     if assertion_signed {
         signature::verify(&inner, assertion, keys).map_err(ResponseError::Signature)?;
     }

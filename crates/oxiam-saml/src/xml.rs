@@ -247,24 +247,6 @@ impl Document {
         }
         Some(out)
     }
-
-    /// The namespace URI `prefix` (`None`: the default namespace) is bound to at `id`, as
-    /// the element and its ancestors declare it; `None` if unbound (or the default
-    /// namespace undeclared).
-    pub fn lookup(&self, id: NodeId, prefix: Option<&str>) -> Option<&str> {
-        if prefix == Some("xml") {
-            return Some(XML_NAMESPACE);
-        }
-        let mut at = Some(id);
-        while let Some(current) = at {
-            let e = self.element(current)?;
-            if let Some((_, uri)) = e.declarations.iter().find(|(p, _)| p.as_deref() == prefix) {
-                return (!uri.is_empty()).then_some(uri.as_str());
-            }
-            at = e.parent;
-        }
-        None
-    }
 }
 
 impl Document {
@@ -530,7 +512,7 @@ mod tests {
         assert_eq!(be.namespace.as_deref(), Some("u"));
         assert_eq!(be.attributes[0].namespace.as_deref(), Some("u"));
         assert_eq!(be.attributes[1].namespace, None);
-        assert_eq!(doc.lookup(b, None), Some("d"));
+        assert!(doc.in_scope(b).contains(&(None, "d")));
         let (_, ce) = doc.child_elements(doc.root()).nth(1).unwrap();
         assert_eq!(ce.namespace, None);
     }
