@@ -77,7 +77,7 @@ pub fn decrypt(doc: &Document, encrypted_assertion: NodeId, keys: &[DecryptionKe
     }
     let content_method = algorithm(doc, *data)?;
     // The content key: wrapped in the data's KeyInfo, or beside the data.
-    let key_info = child(doc, *data, DSIG, "KeyInfo");
+    let key_info = doc.child(*data, DSIG, "KeyInfo");
     let wrapped: Vec<NodeId> = key_info
         .into_iter()
         .flat_map(|k| {
@@ -129,7 +129,9 @@ enum Content {
 }
 
 fn algorithm(doc: &Document, data: NodeId) -> Result<Content, DecryptionError> {
-    let method = child(doc, data, XENC, "EncryptionMethod").ok_or(DecryptionError::Malformed)?;
+    let method = doc
+        .child(data, XENC, "EncryptionMethod")
+        .ok_or(DecryptionError::Malformed)?;
     let uri = doc
         .element(method)
         .and_then(|e| e.attribute("Algorithm"))
@@ -146,16 +148,20 @@ fn algorithm(doc: &Document, data: NodeId) -> Result<Content, DecryptionError> {
 
 /// The RSA-OAEP variant an `EncryptedKey` is wrapped with.
 fn key_transport(doc: &Document, encrypted_key: NodeId) -> Result<&'static OaepAlgorithm, DecryptionError> {
-    let method = child(doc, encrypted_key, XENC, "EncryptionMethod").ok_or(DecryptionError::Malformed)?;
+    let method = doc
+        .child(encrypted_key, XENC, "EncryptionMethod")
+        .ok_or(DecryptionError::Malformed)?;
     let method_e = doc.element(method).ok_or(DecryptionError::Malformed)?;
-    let digest = child(doc, method, DSIG, "DigestMethod")
+    let digest = doc
+        .child(method, DSIG, "DigestMethod")
         .and_then(|d| doc.element(d)?.attribute("Algorithm"))
         .unwrap_or("http://www.w3.org/2000/09/xmldsig#sha1");
-    let mgf = child(doc, method, XENC11, "MGF")
+    let mgf = doc
+        .child(method, XENC11, "MGF")
         .and_then(|m| doc.element(m)?.attribute("Algorithm"))
         .unwrap_or("http://www.w3.org/2009/xmlenc11#mgf1sha1");
     // A label (OAEPparams) is not something IdPs send; one would change the padding.
-    if child(doc, method, XENC, "OAEPparams").is_some() {
+    if doc.child(method, XENC, "OAEPparams").is_some() {
         return Err(DecryptionError::UnsupportedAlgorithm);
     }
     let sha1 = "http://www.w3.org/2000/09/xmldsig#sha1";
@@ -215,16 +221,10 @@ fn decrypt_content(method: Content, key: &[u8], ciphertext: &[u8]) -> Result<Vec
     }
 }
 
-fn child(doc: &Document, id: NodeId, namespace: &str, local: &str) -> Option<NodeId> {
-    doc.child_elements(id)
-        .find(|(_, e)| e.is(namespace, local))
-        .map(|(c, _)| c)
-}
-
 /// `CipherData/CipherValue`, base64.
 fn cipher_value(doc: &Document, id: NodeId) -> Result<Vec<u8>, DecryptionError> {
-    let data = child(doc, id, XENC, "CipherData").ok_or(DecryptionError::Malformed)?;
-    let value = child(doc, data, XENC, "CipherValue").ok_or(DecryptionError::Malformed)?;
+    let data = doc.child(id, XENC, "CipherData").ok_or(DecryptionError::Malformed)?;
+    let value = doc.child(data, XENC, "CipherValue").ok_or(DecryptionError::Malformed)?;
     let text = doc.text(value).ok_or(DecryptionError::Malformed)?;
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD

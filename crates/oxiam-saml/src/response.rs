@@ -158,8 +158,9 @@ pub fn read_with(xml: &str, keys: &[RsaPublicKey], decryption: &[DecryptionKey])
     if !response_e.is(PROTOCOL, "Response") {
         return Err(ResponseError::Malformed("not a SAML 2.0 Response"));
     }
-    let status = child(&doc, response, PROTOCOL, "Status")
-        .and_then(|s| child(&doc, s, PROTOCOL, "StatusCode"))
+    let status = doc
+        .child(response, PROTOCOL, "Status")
+        .and_then(|s| doc.child(s, PROTOCOL, "StatusCode"))
         .and_then(|c| doc.element(c)?.attribute("Value"))
         .ok_or(ResponseError::Malformed("no status code"))?;
     if status != SUCCESS {
@@ -366,13 +367,6 @@ fn read_assertion(
         session_not_on_or_after,
         attributes,
     })
-}
-
-/// The first child `local` of the SAML protocol or assertion namespace `namespace`.
-fn child(doc: &Document, id: NodeId, namespace: &str, local: &str) -> Option<NodeId> {
-    doc.child_elements(id)
-        .find(|(_, e)| e.is(namespace, local))
-        .map(|(c, _)| c)
 }
 
 /// The children `local` in the assertion namespace.

@@ -222,6 +222,13 @@ impl Document {
             .filter_map(|&c| self.element(c).map(|e| (c, e)))
     }
 
+    /// The first child element of `id` that is `local` in `namespace`.
+    pub fn child(&self, id: NodeId, namespace: &str, local: &str) -> Option<NodeId> {
+        self.child_elements(id)
+            .find(|(_, e)| e.is(namespace, local))
+            .map(|(c, _)| c)
+    }
+
     /// Whether `id` has anything but elements and white space among its children.
     pub fn has_mixed_content(&self, id: NodeId) -> bool {
         self.element(id).is_some_and(|e| {
