@@ -412,46 +412,28 @@ impl Oxiam {
         let mfa_at = self
             .verify_claimed_mfa(caller, input.serial_number.as_deref(), input.token_code.as_deref(), now)
             .await?;
-        let (default, max) = match caller.kind {
-            PrincipalKind::Root => (3600, 3600),
-            _ => (43_200, 129_600),
-        };
-        let duration = input.duration_seconds.map_or(default, i64::from);
-        if duration > max {
-            return Err(ServiceError::new(
-                common_errors::VALIDATION_ERROR,
-                format!("The requested DurationSeconds exceeds the {max} seconds allowed for these credentials."),
-            ));
-        }
-        let access_key_id = format!("ASIA{}", &ids::access_key_id()[4..]);
-        let secret = ids::secret_access_key();
-        let token = session_token();
-        let expires_at = now + duration;
+        let duration = long_term_caller_seconds(caller, input.duration_seconds)?;
+        let issued = self.temporary_credentials(now, duration);
         let user_id = match &caller.kind {
             PrincipalKind::User { user_id, .. } => Some(user_id.clone()),
             _ => None,
         };
         self.store
             .create_user_session(&UserSessionRow {
-                access_key_id: access_key_id.clone(),
+                access_key_id: issued.credentials.access_key_id.clone(),
                 account_id: caller.account_id.clone(),
                 user_id,
-                secret_sealed: self.secrets.seal(&access_key_id, &secret),
-                token_sha256: token_digest(&token),
+                secret_sealed: issued.secret_sealed,
+                token_sha256: issued.token_sha256,
                 issued_at: now,
-                expires_at,
+                expires_at: issued.credentials.expiration.0,
                 mfa_at,
                 federation: None,
             })
             .await
             .map_err(errors::store)?;
         Ok(GetSessionTokenResponse {
-            credentials: Some(Credentials {
-                access_key_id,
-                secret_access_key: Sensitive(secret),
-                session_token: token,
-                expiration: Timestamp(expires_at),
-            }),
+            credentials: Some(issued.credentials),
             session_token_utilization: None,
             session_token_size: None,
         })
@@ -474,34 +456,21 @@ impl Oxiam {
                 return Err(federation_from_session());
             }
         };
-        let (default, max) = match caller.kind {
-            PrincipalKind::Root => (3600, 3600),
-            _ => (43_200, 129_600),
-        };
-        let duration = input.duration_seconds.map_or(default, i64::from);
-        if duration > max {
-            return Err(ServiceError::new(
-                common_errors::VALIDATION_ERROR,
-                format!("The requested DurationSeconds exceeds the {max} seconds allowed for these credentials."),
-            ));
-        }
+        let duration = long_term_caller_seconds(caller, input.duration_seconds)?;
         let (session_tags, _) = session_tags(caller, input.tags.as_deref(), None)?;
         let passed = self
             .passed_policies(&caller.account_id, input.policy, input.policy_arns)
             .await?;
-        let access_key_id = format!("ASIA{}", &ids::access_key_id()[4..]);
-        let secret = ids::secret_access_key();
-        let token = session_token();
-        let expires_at = now + duration;
+        let issued = self.temporary_credentials(now, duration);
         self.store
             .create_user_session(&UserSessionRow {
-                access_key_id: access_key_id.clone(),
+                access_key_id: issued.credentials.access_key_id.clone(),
                 account_id: caller.account_id.clone(),
                 user_id: issuer,
-                secret_sealed: self.secrets.seal(&access_key_id, &secret),
-                token_sha256: token_digest(&token),
+                secret_sealed: issued.secret_sealed,
+                token_sha256: issued.token_sha256,
                 issued_at: now,
-                expires_at,
+                expires_at: issued.credentials.expiration.0,
                 mfa_at: None,
                 federation: Some(Federation {
                     name: input.name.clone(),
@@ -513,12 +482,7 @@ impl Oxiam {
             .await
             .map_err(errors::store)?;
         Ok(GetFederationTokenResponse {
-            credentials: Some(Credentials {
-                access_key_id,
-                secret_access_key: Sensitive(secret),
-                session_token: token,
-                expiration: Timestamp(expires_at),
-            }),
+            credentials: Some(issued.credentials),
             federated_user: Some(FederatedUser {
                 federated_user_id: format!("{}:{}", caller.account_id, input.name),
                 arn: ids::federated_user_arn(&caller.account_id, &input.name),
@@ -729,6 +693,52 @@ fn assume_root(caller: &Principal, input: &oxiam_protocol::sts::AssumeRootReques
     )
 }
 
+/// How long GetSessionToken's or GetFederationToken's credentials last: 900 s to 36 h, 12 h
+/// by default, for a user; an hour at most, and by default, for the root.
+fn long_term_caller_seconds(caller: &Principal, requested: Option<i32>) -> Result<i64, ServiceError> {
+    let (default, max) = match caller.kind {
+        PrincipalKind::Root => (3600, 3600),
+        _ => (43_200, 129_600),
+    };
+    let duration = requested.map_or(default, i64::from);
+    if duration > max {
+        return Err(ServiceError::new(
+            common_errors::VALIDATION_ERROR,
+            format!("The requested DurationSeconds exceeds the {max} seconds allowed for these credentials."),
+        ));
+    }
+    Ok(duration)
+}
+
+/// New temporary credentials, as given to the caller, and what is stored of them.
+struct IssuedCredentials {
+    credentials: Credentials,
+    /// The secret, sealed.
+    secret_sealed: String,
+    /// Lower-case hex SHA-256 of the session token.
+    token_sha256: String,
+}
+
+impl Oxiam {
+    /// An `ASIA…` key, its secret and a session token, expiring `duration` seconds after
+    /// `now`: every STS call that issues credentials makes them here.
+    fn temporary_credentials(&self, now: i64, duration: i64) -> IssuedCredentials {
+        let access_key_id = format!("ASIA{}", &ids::access_key_id()[4..]);
+        let secret = ids::secret_access_key();
+        let token = session_token();
+        IssuedCredentials {
+            secret_sealed: self.secrets.seal(&access_key_id, &secret),
+            token_sha256: token_digest(&token),
+            credentials: Credentials {
+                access_key_id,
+                secret_access_key: Sensitive(secret),
+                session_token: token,
+                expiration: Timestamp(now + duration),
+            },
+        }
+    }
+}
+
 /// Session policies as a request passed them, checked.
 pub(crate) struct PassedPolicies {
     pub(crate) inline: Option<String>,
@@ -775,16 +785,13 @@ impl Oxiam {
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
             ));
         }
-        let access_key_id = format!("ASIA{}", &ids::access_key_id()[4..]);
-        let secret = ids::secret_access_key();
-        let token = session_token();
-        let expires_at = new.now + new.duration;
+        let issued = self.temporary_credentials(new.now, new.duration);
         self.store
             .create_session(&SessionRow {
-                access_key_id: access_key_id.clone(),
+                access_key_id: issued.credentials.access_key_id.clone(),
                 account_id: role.account_id.clone(),
-                secret_sealed: self.secrets.seal(&access_key_id, &secret),
-                token_sha256: token_digest(&token),
+                secret_sealed: issued.secret_sealed,
+                token_sha256: issued.token_sha256,
                 role_id: role.role_id.clone(),
                 session_name: new.session_name.to_owned(),
                 session_policy: new.session_policy,
@@ -793,17 +800,11 @@ impl Oxiam {
                 session_tags: new.session_tags,
                 transitive_tag_keys: new.transitive_tag_keys,
                 issued_at: new.now,
-                expires_at,
+                expires_at: issued.credentials.expiration.0,
                 mfa_at: new.mfa_at,
             })
             .await
             .map_err(errors::store)?;
-        let credentials = Credentials {
-            access_key_id,
-            secret_access_key: Sensitive(secret),
-            session_token: token,
-            expiration: Timestamp(expires_at),
-        };
         let user = AssumedRoleUser {
             assumed_role_id: format!("{}:{}", role.role_id, new.session_name),
             arn: format!(
@@ -811,6 +812,6 @@ impl Oxiam {
                 role.account_id, role.name, new.session_name
             ),
         };
-        Ok((credentials, user))
+        Ok((issued.credentials, user))
     }
 }
