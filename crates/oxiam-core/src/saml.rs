@@ -295,11 +295,9 @@ impl Oxiam {
             let pem = self.secrets.open(&key.key_id, &key.key_sealed).map_err(|_| {
                 errors::service_failure(&format_args!("a private key of {} does not open", provider.arn))
             })?;
-            let key = crate::iam::saml_private_key_pkcs8(&pem)
-                .and_then(|der| oxiam_saml::DecryptionKey::from_pkcs8(&der))
-                .ok_or_else(|| {
-                    errors::service_failure(&format_args!("a private key of {} does not read", provider.arn))
-                })?;
+            let key = crate::iam::saml_decryption_key(&pem).ok_or_else(|| {
+                errors::service_failure(&format_args!("a private key of {} does not read", provider.arn))
+            })?;
             decryption.push(key);
         }
         let assertion = match oxiam_saml::read_with(&xml, &keys, &decryption) {

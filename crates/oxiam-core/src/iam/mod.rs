@@ -35,7 +35,7 @@ use crate::{Oxiam, Principal, errors};
 
 pub(crate) use mfa_devices::UNABLE_TO_VALIDATE as MFA_UNABLE_TO_VALIDATE;
 pub(crate) use oidc_providers::provider_arn as oidc_provider_arn;
-pub(crate) use saml_providers::private_key_pkcs8 as saml_private_key_pkcs8;
+pub(crate) use saml_providers::decryption_key as saml_decryption_key;
 pub(crate) use saml_providers::provider_arn as saml_provider_arn;
 pub(crate) use service_linked_roles::{SERVICE_ROLE_PATH, role_name as service_linked_role_name};
 

@@ -29,8 +29,8 @@ const PROVIDERS_PER_ACCOUNT: i64 = 100;
 const KEYS_PER_PROVIDER: i64 = 2;
 
 /// A private key as AddPrivateKey takes it: one unencrypted RSA key (2,048 to 8,192 bits) in
-/// PEM, PKCS #8 or PKCS #1; its PKCS #8 DER.
-pub(crate) fn private_key_pkcs8(pem: &str) -> Option<Vec<u8>> {
+/// PEM, PKCS #8 or PKCS #1, ready to decrypt assertions.
+pub(crate) fn decryption_key(pem: &str) -> Option<oxiam_saml::DecryptionKey> {
     let blocks = crate::der::pem_blocks(pem)?;
     let [(label, der)] = blocks.as_slice() else {
         return None;
@@ -51,12 +51,12 @@ pub(crate) fn private_key_pkcs8(pem: &str) -> Option<Vec<u8>> {
         }
         _ => return None,
     };
-    oxiam_saml::DecryptionKey::from_pkcs8(&pkcs8).map(|_| pkcs8)
+    oxiam_saml::DecryptionKey::from_pkcs8(&pkcs8)
 }
 
 /// A key to add, checked and sealed.
 fn new_key(oxiam: &Oxiam, pem: &str, now: i64) -> Result<SamlPrivateKeyRow, ServiceError> {
-    if private_key_pkcs8(pem).is_none() {
+    if decryption_key(pem).is_none() {
         return Err(ServiceError::new(
             iam_errors::INVALID_INPUT,
             "The private key must be one unencrypted RSA private key of 2048 to 8192 bits in PEM.",
