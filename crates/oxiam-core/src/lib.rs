@@ -141,15 +141,16 @@ impl Oxiam {
         &self.store
     }
 
-    /// Wipes the account back to a new database's state, keeping the account and its root
-    /// key (the configured one if `config` names one): for test suites, between tests. Uses
+    /// Wipes the database back to a new one's state: every account but the bootstrap
+    /// account (`account_id`) goes, and that one keeps only itself and its root key (the
+    /// configured one if `config` names one): for test suites, between tests. Uses
     /// noted but not yet written are dropped, and no compiled policy set survives.
     pub async fn reset(&self, account_id: &str, config: &BootstrapConfig) -> Result<(), oxiam_store::StoreError> {
         // No batch of last uses may land on keys the reset is about to delete.
         let _no_writes_meanwhile = self.usage.writing.lock().await;
         drop(self.usage.take());
         let keep = config.root_key.as_ref().map(|(id, _)| id.as_str());
-        self.store.reset_account(account_id, keep).await?;
+        self.store.reset_accounts(account_id, keep).await?;
         self.policy_cache.clear();
         Ok(())
     }
@@ -204,6 +205,81 @@ impl Oxiam {
             account_id,
             generated_root_key,
         })
+    }
+}
+
+/// An account made by [`Oxiam::create_account`], with its root's key (shown once).
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// The account's id.
+    pub account_id: String,
+    /// The root's access key id.
+    pub access_key_id: String,
+    /// The root's secret access key: returned here only, never stored in clear.
+    pub secret_access_key: oxiam_protocol::Sensitive<String>,
+}
+
+/// Why an account could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateAccountError {
+    /// The requested id is not 12 digits.
+    #[error("the account id {0:?} is not 12 digits")]
+    BadAccountId(String),
+    /// The requested id is taken.
+    #[error("the account {0} already exists")]
+    Exists(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(oxiam_store::StoreError),
+}
+
+impl Oxiam {
+    /// Creates an account beside the bootstrap one, with one root access key (an
+    /// operator's `oxiam account create`): `account_id`, or a random unused one.
+    pub async fn create_account(&self, account_id: Option<&str>, now: i64) -> Result<NewAccount, CreateAccountError> {
+        if let Some(id) = account_id
+            && !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(CreateAccountError::BadAccountId(id.to_owned()));
+        }
+        // A random id that happens to be taken is drawn again; a requested one is refused.
+        for _ in 0..8 {
+            let candidate = account_id.map_or_else(ids::account_id, str::to_owned);
+            let (key_id, secret) = (ids::access_key_id(), ids::secret_access_key());
+            let root_key = oxiam_store::AccessKeyRow {
+                access_key_id: key_id.clone(),
+                account_id: candidate.clone(),
+                user_id: None,
+                secret_sealed: self.secrets.seal(&key_id, &secret),
+                status: "Active".to_owned(),
+                created_at: now,
+                last_used: None,
+            };
+            match self.store.create_account(&candidate, now, &root_key).await {
+                Ok(()) => {
+                    return Ok(NewAccount {
+                        account_id: candidate,
+                        access_key_id: key_id,
+                        secret_access_key: oxiam_protocol::Sensitive(secret),
+                    });
+                }
+                Err(oxiam_store::StoreError::Conflict {
+                    subject: oxiam_store::Subject::Account,
+                    ..
+                }) if account_id.is_none() => continue,
+                Err(oxiam_store::StoreError::Conflict {
+                    subject: oxiam_store::Subject::Account,
+                    ..
+                }) => return Err(CreateAccountError::Exists(candidate)),
+                Err(e) => return Err(CreateAccountError::Store(e)),
+            }
+        }
+        Err(CreateAccountError::Store(oxiam_store::StoreError::LimitExceeded))
+    }
+
+    /// Every account the database holds, the bootstrap account first.
+    pub async fn accounts(&self) -> Result<Vec<oxiam_store::AccountRow>, oxiam_store::StoreError> {
+        self.store.accounts().await
     }
 }
 

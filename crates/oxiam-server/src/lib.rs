@@ -21,7 +21,7 @@ pub use record::LogSink;
 pub use tls::{TlsError, TlsFiles};
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use oxiam_core::{BootstrapConfig, Oxiam, SecretBox};
@@ -239,23 +239,37 @@ async fn write_usage_periodically(oxiam: Arc<Oxiam>) {
     }
 }
 
+/// Opens the services over the data directory's database (or `database_url`), with the
+/// master key given or kept in the data directory: what `start` serves, and what the
+/// operator's commands (`oxiam account`) use with the server stopped. On SQLite the
+/// database's lock file keeps a second process out while one has it open.
+pub async fn open(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    master_key: Option<[u8; 32]>,
+) -> Result<Oxiam, StartError> {
+    std::fs::create_dir_all(data_dir).map_err(io_err(data_dir))?;
+    let master_key = match master_key {
+        Some(key) => key,
+        None => load_master_key(data_dir)?,
+    };
+    let url = match database_url {
+        Some(url) => url.to_owned(),
+        None => format!("sqlite://{}?mode=rwc", data_dir.join("oxiam.db").display()),
+    };
+    let store = Store::open(&url).await?;
+    if database_url.is_none() {
+        private_files(data_dir);
+    }
+    Ok(Oxiam::new(store, SecretBox::new(&master_key)))
+}
+
 /// Opens the database, bootstraps the account, binds the port and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let s3_hosts = oxiam_s3::BucketHosts::new(&config.s3_domains)?;
-    std::fs::create_dir_all(&config.data_dir).map_err(io_err(&config.data_dir))?;
-    let master_key = match config.master_key {
-        Some(key) => key,
-        None => load_master_key(&config.data_dir)?,
-    };
-    let url = match &config.database_url {
-        Some(url) => url.clone(),
-        None => format!("sqlite://{}?mode=rwc", config.data_dir.join("oxiam.db").display()),
-    };
-    let store = Store::open(&url).await?;
-    if config.database_url.is_none() {
-        private_files(&config.data_dir);
-    }
-    let oxiam = Oxiam::new(store, SecretBox::new(&master_key)).with_enforcement(config.enforcement);
+    let oxiam = open(&config.data_dir, config.database_url.as_deref(), config.master_key)
+        .await?
+        .with_enforcement(config.enforcement);
     if config.test_mode {
         tracing::warn!("--test-mode: POST /_oxiam/reset wipes every user, key, policy and bucket, without credentials");
     }

@@ -34,6 +34,18 @@ pub struct AccountCounts {
     pub global_endpoint_token_version: i64,
 }
 
+/// An account the database holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRow {
+    /// Its 12-digit id.
+    pub account_id: String,
+    /// When it was created.
+    pub created_at: i64,
+    /// How it came to be: `bootstrap` (a server's first start) or `operator`
+    /// (`oxiam account create`).
+    pub origin: String,
+}
+
 /// A generated credential report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialReportRow {
@@ -44,6 +56,47 @@ pub struct CredentialReportRow {
 }
 
 impl Store {
+    /// Creates an account with its root's first access key, in one transaction;
+    /// `Conflict` if the account id or the key id is taken.
+    pub async fn create_account(
+        &self,
+        account_id: &str,
+        now: i64,
+        root_key: &crate::AccessKeyRow,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO accounts (account_id, created_at, origin, root_access_key_count) \
+             VALUES ($1, $2, 'operator', 1)",
+        )
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::on_write(Subject::Account, account_id))?;
+        self.insert_key(&mut tx, root_key).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every account, the bootstrap account first, then by creation.
+    pub async fn accounts(&self) -> Result<Vec<AccountRow>, StoreError> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT account_id, created_at, origin FROM accounts \
+             ORDER BY CASE WHEN origin = 'bootstrap' THEN 0 ELSE 1 END, created_at, account_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(account_id, created_at, origin)| AccountRow {
+                account_id,
+                created_at,
+                origin,
+            })
+            .collect())
+    }
+
     /// Sets the account's alias, replacing any other (an account has at most one);
     /// `Conflict` if another account uses it.
     pub async fn set_account_alias(&self, account_id: &str, alias: &str) -> Result<(), StoreError> {
@@ -186,12 +239,13 @@ impl Store {
 }
 
 impl Store {
-    /// Wipes the account back to what a new database holds (`oxiam serve --test-mode`'s
-    /// reset): its users (with their login profiles), the password policy, groups, roles, instance profiles, OIDC providers, MFA devices, customer managed policies and everything that hangs
+    /// Wipes the database back to what a new one holds (`oxiam serve --test-mode`'s
+    /// reset): every account but the bootstrap account goes, with all it holds and its
+    /// keys; of the bootstrap account, its users (with their login profiles), the password policy, groups, roles, instance profiles, OIDC providers, MFA devices, customer managed policies and everything that hangs
     /// off them, sessions, the alias and the credential report go; the account stays, with
     /// its root's keys (only `keep_root_key` if given), which forget their last use. One
     /// transaction, which also moves the policy epoch so that no cached decision survives.
-    pub async fn reset_account(&self, account_id: &str, keep_root_key: Option<&str>) -> Result<(), StoreError> {
+    pub async fn reset_accounts(&self, bootstrap_account: &str, keep_root_key: Option<&str>) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         // Other servers on the same PostgreSQL write meanwhile: their writes wait for the
         // reset, instead of landing between its deletions (SQLite's one writer is this one).
@@ -209,110 +263,129 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let owned = |table: &str, id: &str| format!("SELECT {id} FROM {table} WHERE account_id = $1");
-        let statements = [
-            format!(
-                "DELETE FROM instance_profile_roles WHERE instance_profile_id IN ({})",
-                owned("instance_profiles", "instance_profile_id")
-            ),
-            format!(
-                "DELETE FROM instance_profile_tags WHERE instance_profile_id IN ({})",
-                owned("instance_profiles", "instance_profile_id")
-            ),
-            "DELETE FROM instance_profiles WHERE account_id = $1".to_owned(),
-            format!(
-                "DELETE FROM oidc_provider_client_ids WHERE arn IN ({})",
-                owned("oidc_providers", "arn")
-            ),
-            format!(
-                "DELETE FROM oidc_provider_thumbprints WHERE arn IN ({})",
-                owned("oidc_providers", "arn")
-            ),
-            format!(
-                "DELETE FROM oidc_provider_tags WHERE arn IN ({})",
-                owned("oidc_providers", "arn")
-            ),
-            "DELETE FROM oidc_providers WHERE account_id = $1".to_owned(),
-            format!(
-                "DELETE FROM mfa_device_tags WHERE serial_number IN ({})",
-                owned("mfa_devices", "serial_number")
-            ),
-            "DELETE FROM mfa_devices WHERE account_id = $1".to_owned(),
-            format!(
-                "DELETE FROM password_history WHERE user_id IN ({})",
-                owned("users", "user_id")
-            ),
-            "DELETE FROM login_profiles WHERE account_id = $1".to_owned(),
-            "DELETE FROM password_policies WHERE account_id = $1".to_owned(),
-            "DELETE FROM ssh_public_keys WHERE account_id = $1".to_owned(),
-            "DELETE FROM service_credentials WHERE account_id = $1".to_owned(),
-            "DELETE FROM signing_certificates WHERE account_id = $1".to_owned(),
-            format!(
-                "DELETE FROM server_certificate_tags WHERE server_certificate_id IN ({})",
-                owned("server_certificates", "server_certificate_id")
-            ),
-            "DELETE FROM server_certificates WHERE account_id = $1".to_owned(),
-            "DELETE FROM service_linked_role_deletions WHERE account_id = $1".to_owned(),
-            format!(
-                "DELETE FROM saml_provider_tags WHERE arn IN ({})",
-                owned("saml_providers", "arn")
-            ),
-            format!(
-                "DELETE FROM saml_provider_keys WHERE arn IN ({})",
-                owned("saml_providers", "arn")
-            ),
-            "DELETE FROM saml_providers WHERE account_id = $1".to_owned(),
-            format!("DELETE FROM user_tags WHERE user_id IN ({})", owned("users", "user_id")),
-            format!("DELETE FROM role_tags WHERE role_id IN ({})", owned("roles", "role_id")),
-            format!(
-                "DELETE FROM policy_tags WHERE policy_id IN ({})",
-                owned("policies", "policy_id")
-            ),
-            format!(
-                "DELETE FROM policy_versions WHERE policy_id IN ({})",
-                owned("policies", "policy_id")
-            ),
-            format!(
-                "DELETE FROM group_members WHERE group_id IN ({})",
-                owned("iam_groups", "group_id")
-            ),
-            format!(
-                "DELETE FROM inline_policies WHERE entity_id IN ({}) OR entity_id IN ({}) OR entity_id IN ({})",
-                owned("users", "user_id"),
-                owned("roles", "role_id"),
-                owned("iam_groups", "group_id")
-            ),
-            "DELETE FROM attachments WHERE account_id = $1".to_owned(),
-            // (A NULL `keep_root_key` keeps every root key: `x <> x` is false.)
-            "DELETE FROM access_keys WHERE account_id = $1 \
-             AND (user_id IS NOT NULL OR access_key_id <> COALESCE($2, access_key_id))"
-                .to_owned(),
-            "UPDATE access_keys SET status = 'Active', last_used_at = NULL, last_used_service = NULL, \
-             last_used_region = NULL WHERE account_id = $1"
-                .to_owned(),
-            "DELETE FROM sessions WHERE account_id = $1".to_owned(),
-            "DELETE FROM user_sessions WHERE account_id = $1".to_owned(),
-            "DELETE FROM users WHERE account_id = $1".to_owned(),
-            "DELETE FROM roles WHERE account_id = $1".to_owned(),
-            "DELETE FROM iam_groups WHERE account_id = $1".to_owned(),
-            "DELETE FROM policies WHERE account_id = $1".to_owned(),
-            "DELETE FROM account_aliases WHERE account_id = $1".to_owned(),
-            "DELETE FROM credential_reports WHERE account_id = $1".to_owned(),
-            "UPDATE accounts SET root_access_key_count = \
-             (SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL), \
-             policy_epoch = policy_epoch + 1, global_endpoint_token_version = 1 WHERE account_id = $1"
-                .to_owned(),
-        ];
-        for sql in statements {
-            // Only the key deletion names a second parameter.
-            let second = sql.contains("$2");
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account_id);
-            if second {
-                query = query.bind(keep_root_key);
+        let accounts: Vec<(String,)> = sqlx::query_as("SELECT account_id FROM accounts")
+            .fetch_all(&mut *tx)
+            .await?;
+        for (account_id,) in &accounts {
+            let keep = account_id == bootstrap_account;
+            for sql in account_wipe() {
+                // Only the key deletion names a second parameter.
+                let second = sql.contains("$2");
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account_id);
+                if second {
+                    query = query.bind(keep_root_key);
+                }
+                query.execute(&mut *tx).await?;
             }
-            query.execute(&mut *tx).await?;
+            if !keep {
+                for sql in [
+                    "DELETE FROM access_keys WHERE account_id = $1",
+                    "DELETE FROM accounts WHERE account_id = $1",
+                ] {
+                    sqlx::query(sql).bind(account_id).execute(&mut *tx).await?;
+                }
+            }
         }
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The statements that empty one account (`$1`) but for its root keys (only `$2`, if
+/// not NULL, stays) and its row, in an order no foreign key objects to.
+fn account_wipe() -> Vec<String> {
+    let owned = |table: &str, id: &str| format!("SELECT {id} FROM {table} WHERE account_id = $1");
+    vec![
+        format!(
+            "DELETE FROM instance_profile_roles WHERE instance_profile_id IN ({})",
+            owned("instance_profiles", "instance_profile_id")
+        ),
+        format!(
+            "DELETE FROM instance_profile_tags WHERE instance_profile_id IN ({})",
+            owned("instance_profiles", "instance_profile_id")
+        ),
+        "DELETE FROM instance_profiles WHERE account_id = $1".to_owned(),
+        format!(
+            "DELETE FROM oidc_provider_client_ids WHERE arn IN ({})",
+            owned("oidc_providers", "arn")
+        ),
+        format!(
+            "DELETE FROM oidc_provider_thumbprints WHERE arn IN ({})",
+            owned("oidc_providers", "arn")
+        ),
+        format!(
+            "DELETE FROM oidc_provider_tags WHERE arn IN ({})",
+            owned("oidc_providers", "arn")
+        ),
+        "DELETE FROM oidc_providers WHERE account_id = $1".to_owned(),
+        format!(
+            "DELETE FROM mfa_device_tags WHERE serial_number IN ({})",
+            owned("mfa_devices", "serial_number")
+        ),
+        "DELETE FROM mfa_devices WHERE account_id = $1".to_owned(),
+        format!(
+            "DELETE FROM password_history WHERE user_id IN ({})",
+            owned("users", "user_id")
+        ),
+        "DELETE FROM login_profiles WHERE account_id = $1".to_owned(),
+        "DELETE FROM password_policies WHERE account_id = $1".to_owned(),
+        "DELETE FROM ssh_public_keys WHERE account_id = $1".to_owned(),
+        "DELETE FROM service_credentials WHERE account_id = $1".to_owned(),
+        "DELETE FROM signing_certificates WHERE account_id = $1".to_owned(),
+        format!(
+            "DELETE FROM server_certificate_tags WHERE server_certificate_id IN ({})",
+            owned("server_certificates", "server_certificate_id")
+        ),
+        "DELETE FROM server_certificates WHERE account_id = $1".to_owned(),
+        "DELETE FROM service_linked_role_deletions WHERE account_id = $1".to_owned(),
+        format!(
+            "DELETE FROM saml_provider_tags WHERE arn IN ({})",
+            owned("saml_providers", "arn")
+        ),
+        format!(
+            "DELETE FROM saml_provider_keys WHERE arn IN ({})",
+            owned("saml_providers", "arn")
+        ),
+        "DELETE FROM saml_providers WHERE account_id = $1".to_owned(),
+        format!("DELETE FROM user_tags WHERE user_id IN ({})", owned("users", "user_id")),
+        format!("DELETE FROM role_tags WHERE role_id IN ({})", owned("roles", "role_id")),
+        format!(
+            "DELETE FROM policy_tags WHERE policy_id IN ({})",
+            owned("policies", "policy_id")
+        ),
+        format!(
+            "DELETE FROM policy_versions WHERE policy_id IN ({})",
+            owned("policies", "policy_id")
+        ),
+        format!(
+            "DELETE FROM group_members WHERE group_id IN ({})",
+            owned("iam_groups", "group_id")
+        ),
+        format!(
+            "DELETE FROM inline_policies WHERE entity_id IN ({}) OR entity_id IN ({}) OR entity_id IN ({})",
+            owned("users", "user_id"),
+            owned("roles", "role_id"),
+            owned("iam_groups", "group_id")
+        ),
+        "DELETE FROM attachments WHERE account_id = $1".to_owned(),
+        // (A NULL `keep_root_key` keeps every root key: `x <> x` is false.)
+        "DELETE FROM access_keys WHERE account_id = $1 \
+             AND (user_id IS NOT NULL OR access_key_id <> COALESCE($2, access_key_id))"
+            .to_owned(),
+        "UPDATE access_keys SET status = 'Active', last_used_at = NULL, last_used_service = NULL, \
+             last_used_region = NULL WHERE account_id = $1"
+            .to_owned(),
+        "DELETE FROM sessions WHERE account_id = $1".to_owned(),
+        "DELETE FROM user_sessions WHERE account_id = $1".to_owned(),
+        "DELETE FROM users WHERE account_id = $1".to_owned(),
+        "DELETE FROM roles WHERE account_id = $1".to_owned(),
+        "DELETE FROM iam_groups WHERE account_id = $1".to_owned(),
+        "DELETE FROM policies WHERE account_id = $1".to_owned(),
+        "DELETE FROM account_aliases WHERE account_id = $1".to_owned(),
+        "DELETE FROM credential_reports WHERE account_id = $1".to_owned(),
+        "UPDATE accounts SET root_access_key_count = \
+             (SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL), \
+             policy_epoch = policy_epoch + 1, global_endpoint_token_version = 1 WHERE account_id = $1"
+            .to_owned(),
+    ]
 }

@@ -27,7 +27,7 @@ mod user_credentials;
 mod users;
 mod write;
 
-pub use account::{AccountCounts, CredentialReportRow};
+pub use account::{AccountCounts, AccountRow, CredentialReportRow};
 pub use certificates::{ServerCertificateRow, SigningCertificateRow};
 pub use entities::{Dependent, EntityKind, EntityRef, InlinePolicy, NewBoundary, StoredPolicy};
 pub use groups::GroupRow;
@@ -345,9 +345,10 @@ impl Store {
         }
     }
 
-    /// Returns the database's account, creating `candidate` if there is none yet; the
-    /// flag says whether it was created now. Servers starting together on one PostgreSQL
-    /// serialize on an advisory lock, so exactly one account is created.
+    /// Returns the database's bootstrap account (the one a server makes at its first
+    /// start), creating `candidate` if there is none yet; the flag says whether it was
+    /// created now. Servers starting together on one PostgreSQL serialize on an advisory
+    /// lock, so exactly one is created.
     pub async fn bootstrap_account(&self, candidate: &str, now: i64) -> Result<(String, bool), StoreError> {
         let mut tx = self.write_tx().await?;
         if self.backend == Backend::Postgres {
@@ -355,15 +356,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let existing: Option<(String,)> =
-            sqlx::query_as("SELECT account_id FROM accounts ORDER BY created_at, account_id LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await?;
+        let existing: Option<(String,)> = sqlx::query_as("SELECT account_id FROM accounts WHERE origin = 'bootstrap'")
+            .fetch_optional(&mut *tx)
+            .await?;
         if let Some((account_id,)) = existing {
             tx.commit().await?;
             return Ok((account_id, false));
         }
-        sqlx::query("INSERT INTO accounts (account_id, created_at) VALUES ($1, $2)")
+        sqlx::query("INSERT INTO accounts (account_id, created_at, origin) VALUES ($1, $2, 'bootstrap')")
             .bind(candidate)
             .bind(now)
             .execute(&mut *tx)

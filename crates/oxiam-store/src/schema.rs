@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("migrations/0015_token_preferences.sql")),
     (16, include_str!("migrations/0016_federated_sessions.sql")),
     (17, include_str!("migrations/0017_saml_private_keys.sql")),
+    (18, include_str!("migrations/0018_account_origin.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -328,7 +328,11 @@ impl Store {
         Ok(())
     }
 
-    async fn insert_key(&self, tx: &mut crate::write::WriteTx, key: &AccessKeyRow) -> Result<(), StoreError> {
+    pub(crate) async fn insert_key(
+        &self,
+        tx: &mut crate::write::WriteTx,
+        key: &AccessKeyRow,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO access_keys (access_key_id, account_id, user_id, secret_sealed, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",

@@ -1,5 +1,6 @@
 //! The `oxiam` command.
 
+mod account_cmd;
 mod audit_filter;
 mod policy_eval;
 
@@ -46,6 +47,9 @@ enum Command {
     /// Print the events of an audit trail (`serve --audit-log`) that match: by caller,
     /// action, decision and time. Exits 0 when some matched, 1 when none did.
     Audit(audit_filter::AuditArgs),
+    /// Create and list accounts beside the bootstrap one, on a stopped server's database.
+    #[command(subcommand)]
+    Account(account_cmd::AccountCommand),
 }
 
 #[derive(Subcommand)]
@@ -412,7 +416,7 @@ fn main() -> ExitCode {
         // dump of it: each request already has its one line, with its error code, and a
         // server fault is logged by oxiam where it happens.
         Command::Serve(_) => "info,sqlx=warn,s3s=off,s3s_fs=warn",
-        Command::Demo(_) => "warn,sqlx=warn,s3s=off",
+        Command::Demo(_) | Command::Account(_) => "warn,sqlx=warn,s3s=off",
         Command::Policy(_) | Command::Audit(_) => "warn",
     };
     if let Command::Audit(args) = &cli.command {
@@ -455,6 +459,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Demo(args) => demo(args).await,
+            Command::Account(command) => account_cmd::run(command).await,
             Command::Policy(_) | Command::Audit(_) => unreachable!("answered before the runtime starts"),
         }
     });

@@ -528,3 +528,98 @@ async fn the_audit_trail_filters() {
     std::fs::write(&trail, "not json\n").unwrap();
     assert_eq!(matching(&[]).await.0, Some(2), "a file that is not a trail is an error");
 }
+
+/// `oxiam account create` on a stopped server's data directory makes an account whose root
+/// key the server then accepts; `--json` prints exactly one object; a taken id, and a
+/// database a running server holds, are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_made_by_the_operator_are_served() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap().to_owned();
+    let (served, _address, _log) = serve(data.path(), &[]).await;
+    // The running server holds the database: the command must not write beside it.
+    let busy = oxiam(&["account", "create", "--data-dir", &dir], &[]).await;
+    assert!(!busy.status.success(), "{}", text(&busy.stdout));
+    stop(served).await;
+
+    let made = oxiam(
+        &[
+            "account",
+            "create",
+            "--account-id",
+            "210987654321",
+            "--json",
+            "--data-dir",
+            &dir,
+        ],
+        &[],
+    )
+    .await;
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let object: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    let object = object.as_object().unwrap();
+    assert_eq!(
+        object.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["AccessKeyId", "AccountId", "SecretAccessKey"]
+    );
+    assert_eq!(object["AccountId"], "210987654321");
+    let again = oxiam(
+        &["account", "create", "--account-id", "210987654321", "--data-dir", &dir],
+        &[],
+    )
+    .await;
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("already exists"),
+        "{}",
+        text(&again.stderr)
+    );
+    let listed = oxiam(&["account", "list", "--json", "--data-dir", &dir], &[]).await;
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let ids: Vec<_> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["AccountId"].as_str().unwrap().to_owned(),
+                a["Bootstrap"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [("123456789012".to_owned(), true), ("210987654321".to_owned(), false)]
+    );
+
+    let (served, address_again, _log) = serve(data.path(), &[]).await;
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(format!("http://{address_again}"))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new(
+                object["AccessKeyId"].as_str().unwrap(),
+                object["SecretAccessKey"].as_str().unwrap(),
+                None,
+                None,
+                "test",
+            ),
+        ))
+        .build();
+    let who = aws_sdk_sts::Client::new(&config)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(who.arn(), Some("arn:aws:iam::210987654321:root"));
+    // The bootstrap account is still the one the server starts with.
+    let root = aws_sdk_sts::Client::new(&root_config(&address_again))
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(root.account(), Some("123456789012"));
+    stop(served).await;
+}

@@ -22,6 +22,8 @@ struct Options {
     allow_sigv2: bool,
     s3_domains: Vec<String>,
     tls: Option<oxiam_server::TlsFiles>,
+    /// Accounts made beside the bootstrap one before the server starts.
+    accounts: Vec<String>,
 }
 
 pub const ROOT_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -39,6 +41,8 @@ pub struct TestServer {
     pg_database: Option<String>,
     /// Every request's record, as the server's sinks get it.
     pub records: Arc<Records>,
+    /// The accounts made beside the bootstrap one (`start_with_accounts`), with their root keys.
+    pub accounts: Vec<oxiam_core::NewAccount>,
 }
 
 /// A record sink that keeps what it gets.
@@ -177,6 +181,20 @@ impl TestServer {
         .await
     }
 
+    /// A server whose database holds these accounts besides the bootstrap one, made as
+    /// `oxiam account create` makes them: on the database, before the server starts.
+    pub async fn start_with_accounts(backend: Backend, ids: &[&str], test_mode: bool) -> Self {
+        Self::start_configured(
+            backend,
+            Options {
+                accounts: ids.iter().map(|id| id.to_string()).collect(),
+                test_mode,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
     async fn start_configured(backend: Backend, options: Options) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let records = Arc::new(Records::default());
@@ -197,15 +215,30 @@ impl TestServer {
                 (Some(url), Some(name))
             }
         };
+        let bootstrap = BootstrapConfig {
+            account_id: Some(ACCOUNT.into()),
+            root_key: Some((ROOT_KEY.into(), ROOT_SECRET.into())),
+        };
+        let mut accounts = Vec::new();
+        if !options.accounts.is_empty() {
+            let oxiam = oxiam_server::open(dir.path(), database_url.as_deref(), None)
+                .await
+                .unwrap();
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64;
+            oxiam.bootstrap(&bootstrap, now).await.unwrap();
+            for id in &options.accounts {
+                accounts.push(oxiam.create_account(Some(id), now).await.unwrap());
+            }
+        }
         let server = oxiam_server::start(ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_owned(),
             database_url,
             master_key: None,
-            bootstrap: BootstrapConfig {
-                account_id: Some(ACCOUNT.into()),
-                root_key: Some((ROOT_KEY.into(), ROOT_SECRET.into())),
-            },
+            bootstrap,
             limits: options.limits,
             audit_log: Some(dir.path().join("audit.jsonl")),
             test_mode: options.test_mode,
@@ -222,6 +255,7 @@ impl TestServer {
             _dir: dir,
             pg_database,
             records,
+            accounts,
         }
     }
 

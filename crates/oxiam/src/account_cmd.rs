@@ -1,0 +1,132 @@
+//! `oxiam account`: accounts beside the bootstrap one, each with its own root key, made
+//! and listed by an operator on the server's database while the server is stopped (on
+//! SQLite the database's lock file refuses a second process).
+
+use std::path::PathBuf;
+
+#[derive(clap::Subcommand)]
+pub enum AccountCommand {
+    /// Create an account with a root access key, and print them once (the secret cannot be
+    /// read back). On a database with no account yet, the bootstrap account is made first,
+    /// as `oxiam serve` would.
+    Create(CreateArgs),
+    /// List the accounts, the bootstrap account first.
+    List(ListArgs),
+}
+
+/// Where the database is: the options of `oxiam serve` that say so.
+#[derive(clap::Args)]
+pub struct DatabaseArgs {
+    /// The data directory of the (stopped) server: its embedded database and master key.
+    #[arg(long, default_value = "oxiam-data")]
+    data_dir: PathBuf,
+    /// The server's PostgreSQL database (postgres://…) instead of the embedded one.
+    #[arg(long, env = "OXIAM_DATABASE_URL")]
+    database_url: Option<String>,
+    /// The master key sealing secrets at rest, as 64 hex digits (the server's; read from
+    /// the data directory if unset).
+    #[arg(
+        long = "master-key-from-env",
+        env = "OXIAM_MASTER_KEY",
+        hide_env_values = true,
+        hide = true
+    )]
+    master_key: Option<String>,
+    /// Print JSON: one object for `create`, an array for `list`.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct CreateArgs {
+    /// The new account's id (12 digits; random if unset).
+    #[arg(long)]
+    account_id: Option<String>,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+#[derive(clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+impl AccountCommand {
+    fn database(&self) -> &DatabaseArgs {
+        match self {
+            AccountCommand::Create(args) => &args.database,
+            AccountCommand::List(args) => &args.database,
+        }
+    }
+}
+
+pub async fn run(command: AccountCommand) -> Result<(), String> {
+    let database = command.database();
+    let master_key = match &database.master_key {
+        Some(hex) => Some(crate::parse_master_key(hex).ok_or("OXIAM_MASTER_KEY must be 64 hex digits (32 bytes)")?),
+        None => None,
+    };
+    let oxiam = oxiam_server::open(&database.data_dir, database.database_url.as_deref(), master_key)
+        .await
+        .map_err(|e| e.to_string())?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    match &command {
+        AccountCommand::Create(args) => {
+            // The first account of a database is the bootstrap account, whoever makes it.
+            let booted = oxiam
+                .bootstrap(&oxiam_core::BootstrapConfig::default(), now)
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some((id, _)) = &booted.generated_root_key {
+                eprintln!(
+                    "The database held no account: created the bootstrap account {} (root key {id}; \
+                     its secret is not shown: make a new root key with the server's OXIAM_ROOT_* variables).",
+                    booted.account_id
+                );
+            }
+            let made = oxiam
+                .create_account(args.account_id.as_deref(), now)
+                .await
+                .map_err(|e| e.to_string())?;
+            if database.json {
+                let object = serde_json::json!({
+                    "AccountId": made.account_id,
+                    "AccessKeyId": made.access_key_id,
+                    "SecretAccessKey": made.secret_access_key.0,
+                });
+                println!("{object}");
+            } else {
+                println!(
+                    "Created account {} with a root access key:\n  AWS_ACCESS_KEY_ID={}\n  AWS_SECRET_ACCESS_KEY={}\n\
+                     Keep it now; oxiam will not show the secret again.",
+                    made.account_id, made.access_key_id, made.secret_access_key.0
+                );
+            }
+        }
+        AccountCommand::List(_) => {
+            let accounts = oxiam.accounts().await.map_err(|e| e.to_string())?;
+            if database.json {
+                let list: Vec<_> = accounts
+                    .iter()
+                    .map(|a| {
+                        serde_json::json!({
+                            "AccountId": a.account_id,
+                            "CreatedAt": a.created_at,
+                            "Bootstrap": a.origin == "bootstrap",
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(list));
+            } else {
+                for a in &accounts {
+                    let how = if a.origin == "bootstrap" { " (bootstrap)" } else { "" };
+                    println!("{}{how}", a.account_id);
+                }
+            }
+        }
+    }
+    Ok(())
+}
