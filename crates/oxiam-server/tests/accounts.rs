@@ -188,42 +188,64 @@ async fn another_accounts_bucket_is_reached_only_through_its_policy_and_the_call
     s.stop().await;
 }
 
-async fn neither_account_sees_the_others_entities(backend: Backend) {
-    let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
-    let mine = s.root_iam();
-    mine.create_user().user_name("alice").send().await.unwrap();
-    mine.create_group().group_name("admins").send().await.unwrap();
-    mine.create_role()
-        .role_name("app")
+/// This account's user (in a group, with a key and the policy attached), role, customer
+/// managed policy (its ARN returned), instance profile, alias, MFA device and credential
+/// report, each named `marker-…`.
+async fn populate(iam: &aws_sdk_iam::Client) -> String {
+    iam.create_user().user_name("marker-user").send().await.unwrap();
+    iam.create_access_key().user_name("marker-user").send().await.unwrap();
+    iam.create_group().group_name("marker-group").send().await.unwrap();
+    iam.add_user_to_group()
+        .group_name("marker-group")
+        .user_name("marker-user")
+        .send()
+        .await
+        .unwrap();
+    iam.create_role()
+        .role_name("marker-role")
         .assume_role_policy_document(
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
         )
         .send()
         .await
         .unwrap();
-    let policy = mine
+    let policy = iam
         .create_policy()
-        .policy_name("local")
+        .policy_name("marker-policy")
         .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
         .send()
         .await
         .unwrap();
     let policy_arn = policy.policy().unwrap().arn().unwrap().to_owned();
-    mine.create_instance_profile()
-        .instance_profile_name("web")
+    iam.attach_user_policy()
+        .user_name("marker-user")
+        .policy_arn(&policy_arn)
         .send()
         .await
         .unwrap();
-    mine.create_account_alias()
-        .account_alias("first-one")
+    iam.create_instance_profile()
+        .instance_profile_name("marker-profile")
         .send()
         .await
         .unwrap();
-    mine.create_virtual_mfa_device()
-        .virtual_mfa_device_name("phone")
+    iam.create_account_alias()
+        .account_alias("marker-alias")
         .send()
         .await
         .unwrap();
+    iam.create_virtual_mfa_device()
+        .virtual_mfa_device_name("marker-phone")
+        .send()
+        .await
+        .unwrap();
+    iam.generate_credential_report().send().await.unwrap();
+    policy_arn
+}
+
+async fn neither_account_sees_the_others_entities(backend: Backend) {
+    let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
+    let mine = s.root_iam();
+    let policy_arn = populate(&mine).await;
 
     let (key, secret) = other_root(&s);
     let theirs = s.iam_as(&key, &secret, "us-east-1");
@@ -275,20 +297,85 @@ async fn neither_account_sees_the_others_entities(backend: Backend) {
     assert_eq!(summary.get(&aws_sdk_iam::types::SummaryKeyType::Roles), Some(&0));
 
     // Named directly, the other account's entities are missing, not forbidden.
-    let err = theirs.get_user().user_name("alice").send().await.unwrap_err();
+    let err = theirs.get_user().user_name("marker-user").send().await.unwrap_err();
     assert_eq!(code(&err), "NoSuchEntity");
-    let err = theirs.get_role().role_name("app").send().await.unwrap_err();
+    let err = theirs.get_role().role_name("marker-role").send().await.unwrap_err();
     assert_eq!(code(&err), "NoSuchEntity");
     let err = theirs.get_policy().policy_arn(&policy_arn).send().await.unwrap_err();
     assert_eq!(code(&err), "NoSuchEntity");
     // The same names are free in the other account.
-    theirs.create_user().user_name("alice").send().await.unwrap();
+    theirs.create_user().user_name("marker-user").send().await.unwrap();
     let users = mine.list_users().send().await.unwrap();
     assert_eq!(users.users().len(), 1);
     assert_eq!(
         users.users()[0].arn(),
-        format!("arn:aws:iam::{ACCOUNT}:user/alice").as_str()
+        format!("arn:aws:iam::{ACCOUNT}:user/marker-user").as_str()
     );
+    s.stop().await;
+}
+
+/// Every IAM operation that reads (List…, Get…, Simulate…, Generate…), asked by the other
+/// account's root naming this account's entities (by name, by ARN): none answers with
+/// anything of this account, and each answers as for a missing thing or with the other
+/// account's own (empty) state.
+async fn no_reading_operation_crosses_accounts(backend: Backend) {
+    let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
+    let mine = s.root_iam();
+    let policy_arn = populate(&mine).await;
+
+    let (key, secret) = other_root(&s);
+    let arn = |kind: &str, name: &str| common::raw::url_encode(&format!("arn:aws:iam::{ACCOUNT}:{kind}/{name}"));
+    let names = [
+        "UserName=marker-user".to_owned(),
+        "GroupName=marker-group".to_owned(),
+        "RoleName=marker-role".to_owned(),
+        "InstanceProfileName=marker-profile".to_owned(),
+        format!("PolicyArn={}", common::raw::url_encode(&policy_arn)),
+        format!("PolicySourceArn={}", arn("user", "marker-user")),
+        format!("Arn={}", arn("role", "marker-role")),
+        "VersionId=v1".to_owned(),
+        "PolicyName=marker-policy".to_owned(),
+        "ActionNames.member.1=s3%3AGetObject".to_owned(),
+        "EntityFilter=User".to_owned(),
+    ];
+    let mut answered = 0;
+    let mut missing = 0;
+    for op in oxiam_core::iam::IMPLEMENTED {
+        let op = op.name();
+        if !["List", "Get", "Simulate", "Generate"]
+            .iter()
+            .any(|p| op.starts_with(p))
+        {
+            continue;
+        }
+        // Each name alone, so an operation never sees a member it does not take.
+        for name in std::iter::once("").chain(names.iter().map(String::as_str)) {
+            let body = format!("Action={op}&Version=2010-05-08&{name}");
+            let reply = common::raw::call_as(&s, &key, &secret, &body, "iam").await;
+            // An error may quote what was asked for; anything else of this account is a leak.
+            let asked = name.split_once('=').map_or(String::new(), |(_, v)| {
+                percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned()
+            });
+            let shown = if asked.is_empty() {
+                reply.body.clone()
+            } else {
+                reply.body.replace(&asked, "")
+            };
+            assert!(
+                !shown.contains(ACCOUNT) && !shown.contains("marker-"),
+                "{op} {name} showed the other account's: {}",
+                reply.body
+            );
+            match reply.status {
+                200 => answered += 1,
+                404 => missing += 1,
+                _ => {}
+            }
+        }
+    }
+    // Not a walk of refusals only: many answered, and many found nothing of that name.
+    assert!(answered > 40, "{answered} answered");
+    assert!(missing > 30, "{missing} missing");
     s.stop().await;
 }
 
@@ -310,5 +397,6 @@ per_backend!(
     a_role_in_another_account_is_assumed_only_when_both_sides_allow,
     another_accounts_bucket_is_reached_only_through_its_policy_and_the_callers,
     neither_account_sees_the_others_entities,
+    no_reading_operation_crosses_accounts,
     reset_removes_every_account_but_the_bootstrap_one,
 );
