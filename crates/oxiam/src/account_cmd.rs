@@ -7,8 +7,8 @@ use std::path::PathBuf;
 #[derive(clap::Subcommand)]
 pub enum AccountCommand {
     /// Create an account with a root access key, and print them once (the secret cannot be
-    /// read back). On a database with no account yet, the bootstrap account is made first,
-    /// as `oxiam serve` would.
+    /// read back). The database must hold its bootstrap account already: start `oxiam
+    /// serve` on it once first.
     Create(CreateArgs),
     /// List the accounts, the bootstrap account first.
     List(ListArgs),
@@ -75,16 +75,14 @@ pub async fn run(command: AccountCommand) -> Result<(), String> {
         .map_or(0, |d| d.as_secs() as i64);
     match &command {
         AccountCommand::Create(args) => {
-            // The first account of a database is the bootstrap account, whoever makes it.
-            let booted = oxiam
-                .bootstrap(&oxiam_core::BootstrapConfig::default(), now)
-                .await
-                .map_err(|e| e.to_string())?;
-            if let Some((id, _)) = &booted.generated_root_key {
-                eprintln!(
-                    "The database held no account: created the bootstrap account {} (root key {id}; \
-                     its secret is not shown: make a new root key with the server's OXIAM_ROOT_* variables).",
-                    booted.account_id
+            // The bootstrap account is the server's to make, with its OXIAM_* variables: made
+            // here, it would get a random id and a root key nobody was shown.
+            let existing = oxiam.accounts().await.map_err(|e| e.to_string())?;
+            if !existing.iter().any(|a| a.origin == "bootstrap") {
+                return Err(
+                    "the database holds no account yet: start `oxiam serve` on it once first, \
+                            which makes the bootstrap account"
+                        .to_owned(),
                 );
             }
             let made = oxiam

@@ -536,6 +536,14 @@ async fn the_audit_trail_filters() {
 async fn accounts_made_by_the_operator_are_served() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap().to_owned();
+    // A new database's first account is the server's to make (with its OXIAM_* variables).
+    let first = oxiam(&["account", "create", "--data-dir", &dir], &[]).await;
+    assert!(!first.status.success());
+    assert!(
+        text(&first.stderr).contains("start `oxiam serve`"),
+        "{}",
+        text(&first.stderr)
+    );
     let (served, _address, _log) = serve(data.path(), &[]).await;
     // The running server holds the database: the command must not write beside it.
     let busy = oxiam(&["account", "create", "--data-dir", &dir], &[]).await;

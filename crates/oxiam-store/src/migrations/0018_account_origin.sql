@@ -4,3 +4,6 @@
 -- bootstrap account (a server served exactly one). Conventions as in 0001.
 
 ALTER TABLE accounts ADD COLUMN origin TEXT NOT NULL DEFAULT 'bootstrap';
+
+-- At most one bootstrap account, whatever a later INSERT forgets to say.
+CREATE UNIQUE INDEX accounts_one_bootstrap ON accounts (origin) WHERE origin = 'bootstrap';
