@@ -23,6 +23,20 @@ fn s3_code<E: aws_sdk_s3::error::ProvideErrorMetadata, R>(e: &aws_sdk_s3::error:
     e.as_service_error().and_then(|e| e.code()).unwrap_or("").to_owned()
 }
 
+async fn assume(
+    sts: &aws_sdk_sts::Client,
+    role_arn: &str,
+) -> Result<
+    aws_sdk_sts::operation::assume_role::AssumeRoleOutput,
+    aws_sdk_sts::error::SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>,
+> {
+    sts.assume_role()
+        .role_arn(role_arn)
+        .role_session_name("release")
+        .send()
+        .await
+}
+
 async fn a_role_in_another_account_is_assumed_only_when_both_sides_allow(backend: Backend) {
     let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
     let (key, secret) = other_root(&s);
@@ -53,13 +67,7 @@ async fn a_role_in_another_account_is_assumed_only_when_both_sides_allow(backend
     let may = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
     let (ci_key, ci_secret) = s.user_with_inline_policy("ci", Some(may)).await;
     let ci = s.sts_as(&ci_key, &ci_secret, "us-east-1");
-    let out = ci
-        .assume_role()
-        .role_arn(&deploy)
-        .role_session_name("release")
-        .send()
-        .await
-        .unwrap();
+    let out = assume(&ci, &deploy).await.unwrap();
     let session = out.credentials().unwrap();
     let as_role = s.sts_as_session(
         session.access_key_id(),
@@ -76,24 +84,13 @@ async fn a_role_in_another_account_is_assumed_only_when_both_sides_allow(backend
     // The trust policy trusts the caller's account, but the caller's own account does
     // not allow it: across accounts, the identity side must allow too.
     let (no_key, no_secret) = s.user_with_inline_policy("nobody", None).await;
-    let err = s
-        .sts_as(&no_key, &no_secret, "us-east-1")
-        .assume_role()
-        .role_arn(&deploy)
-        .role_session_name("release")
-        .send()
+    let err = assume(&s.sts_as(&no_key, &no_secret, "us-east-1"), &deploy)
         .await
         .unwrap_err();
     assert_eq!(sts_code(&err), "AccessDenied");
 
     // The caller may, but the role does not trust its account.
-    let err = ci
-        .assume_role()
-        .role_arn(&closed)
-        .role_session_name("release")
-        .send()
-        .await
-        .unwrap_err();
+    let err = assume(&ci, &closed).await.unwrap_err();
     assert_eq!(sts_code(&err), "AccessDenied");
 
     // An explicit Deny on the caller's side wins over the other account's trust.
@@ -107,13 +104,7 @@ async fn a_role_in_another_account_is_assumed_only_when_both_sides_allow(backend
         .send()
         .await
         .unwrap();
-    let err = ci
-        .assume_role()
-        .role_arn(&deploy)
-        .role_session_name("release")
-        .send()
-        .await
-        .unwrap_err();
+    let err = assume(&ci, &deploy).await.unwrap_err();
     assert_eq!(sts_code(&err), "AccessDenied");
     s.stop().await;
 }

@@ -2,8 +2,6 @@
 //! and listed by an operator on the server's database while the server is stopped (on
 //! SQLite the database's lock file refuses a second process).
 
-use std::path::PathBuf;
-
 #[derive(clap::Subcommand)]
 pub enum AccountCommand {
     /// Create an account with a root access key, and print them once (the secret cannot be
@@ -14,24 +12,11 @@ pub enum AccountCommand {
     List(ListArgs),
 }
 
-/// Where the database is: the options of `oxiam serve` that say so.
+/// Where the (stopped) server's database is, as `oxiam serve` is told, and how to print.
 #[derive(clap::Args)]
 pub struct DatabaseArgs {
-    /// The data directory of the (stopped) server: its embedded database and master key.
-    #[arg(long, default_value = "oxiam-data")]
-    data_dir: PathBuf,
-    /// The server's PostgreSQL database (postgres://…) instead of the embedded one.
-    #[arg(long, env = "OXIAM_DATABASE_URL")]
-    database_url: Option<String>,
-    /// The master key sealing secrets at rest, as 64 hex digits (the server's; read from
-    /// the data directory if unset).
-    #[arg(
-        long = "master-key-from-env",
-        env = "OXIAM_MASTER_KEY",
-        hide_env_values = true,
-        hide = true
-    )]
-    master_key: Option<String>,
+    #[command(flatten)]
+    store: crate::StoreArgs,
     /// Print JSON: one object for `create`, an array for `list`.
     #[arg(long)]
     json: bool,
@@ -63,11 +48,8 @@ impl AccountCommand {
 
 pub async fn run(command: AccountCommand) -> Result<(), String> {
     let database = command.database();
-    let master_key = match &database.master_key {
-        Some(hex) => Some(crate::parse_master_key(hex).ok_or("OXIAM_MASTER_KEY must be 64 hex digits (32 bytes)")?),
-        None => None,
-    };
-    let oxiam = oxiam_server::open(&database.data_dir, database.database_url.as_deref(), master_key)
+    let store = &database.store;
+    let oxiam = oxiam_server::open(&store.data_dir, store.database_url.as_deref(), store.master_key()?)
         .await
         .map_err(|e| e.to_string())?;
     let now = std::time::SystemTime::now()

@@ -120,12 +120,8 @@ struct ServeArgs {
     /// The address to listen on (port 0 picks a free one; the log says which).
     #[arg(long, default_value = "127.0.0.1:7345")]
     listen: SocketAddr,
-    /// The data directory: the embedded database and the master key live here.
-    #[arg(long, default_value = "oxiam-data")]
-    data_dir: PathBuf,
-    /// Use this PostgreSQL database (postgres://…) instead of the embedded one.
-    #[arg(long, env = "OXIAM_DATABASE_URL")]
-    database_url: Option<String>,
+    #[command(flatten)]
+    store: StoreArgs,
     /// The account id of a new database (12 digits; random if unset).
     #[arg(long, env = "OXIAM_ACCOUNT_ID", hide_env_values = true)]
     account_id: Option<String>,
@@ -145,15 +141,6 @@ struct ServeArgs {
         hide = true
     )]
     root_secret_access_key: Option<String>,
-    /// The 32-byte master key sealing secrets at rest, as 64 hex digits (replicas sharing
-    /// one PostgreSQL must share it); read from or created in the data directory if unset.
-    #[arg(
-        long = "master-key-from-env",
-        env = "OXIAM_MASTER_KEY",
-        hide_env_values = true,
-        hide = true
-    )]
-    master_key: Option<String>,
     /// Seconds a connection may take to send a request's head, or stay idle between
     /// requests, before it is closed.
     #[arg(long, env = "OXIAM_HEADER_TIMEOUT", default_value_t = 20, value_name = "SECONDS")]
@@ -227,6 +214,39 @@ enum LogFormat {
     Json,
 }
 
+/// Where the server's state is: the options `serve` and `account` share.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// The data directory: the embedded database and the master key live here.
+    #[arg(long, default_value = "oxiam-data")]
+    data_dir: PathBuf,
+    /// Use this PostgreSQL database (postgres://…) instead of the embedded one.
+    #[arg(long, env = "OXIAM_DATABASE_URL")]
+    database_url: Option<String>,
+    /// The 32-byte master key sealing secrets at rest, as 64 hex digits (replicas sharing
+    /// one PostgreSQL must share it); read from or created in the data directory if unset.
+    #[arg(
+        long = "master-key-from-env",
+        env = "OXIAM_MASTER_KEY",
+        hide_env_values = true,
+        hide = true
+    )]
+    master_key: Option<String>,
+}
+
+impl StoreArgs {
+    /// The master key given in the environment, if one is.
+    fn master_key(&self) -> Result<Option<[u8; 32]>, String> {
+        match &self.master_key {
+            Some(hex) => match parse_master_key(hex) {
+                Some(key) => Ok(Some(key)),
+                None => Err("OXIAM_MASTER_KEY must be 64 hex digits (32 bytes)".to_owned()),
+            },
+            None => Ok(None),
+        }
+    }
+}
+
 fn parse_master_key(hex: &str) -> Option<[u8; 32]> {
     let hex = hex.trim();
     if hex.len() != 64 {
@@ -263,14 +283,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     // Whatever the server writes (the database, its WAL, S3 objects) is for its owner only.
     #[cfg(unix)]
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
-    let master_key = match &args.master_key {
-        Some(hex) => Some(parse_master_key(hex).ok_or("OXIAM_MASTER_KEY must be 64 hex digits (32 bytes)")?),
-        None => None,
-    };
+    let master_key = args.store.master_key()?;
     let config = ServerConfig {
         listen: args.listen,
-        data_dir: args.data_dir,
-        database_url: args.database_url,
+        data_dir: args.store.data_dir,
+        database_url: args.store.database_url,
         master_key,
         bootstrap: oxiam_core::BootstrapConfig {
             account_id: args.account_id,
