@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates oxiam's IAM and STS wire layer from the vendored botocore service models.
+"""Generates oxiam's IAM, STS and Organizations wire layer from the vendored botocore models.
 
 Run from the repository root: `python3 codegen/generate.py` (then `cargo fmt`).
 CI regenerates and fails on any difference, so the output must depend only on the
@@ -9,9 +9,12 @@ What comes out, per service (`crates/oxiam-protocol/src/generated/<service>.rs`)
 - one Rust type per model shape reachable from an operation (structures, enums);
 - `Operation`: every operation, with its wire name;
 - `Request` / `Response`: one variant per operation, with the typed input / output;
-- `decode`: AWS Query form pairs -> typed `Request`, checking the model's
+- `decode`: the request's member tree -> typed `Request`, checking the model's
   constraints (required, length, pattern, range, enum) with IAM's ValidationError texts;
-- `Response::write_result`: typed output -> XML inside the `{Op}Result` element;
+  AWS Query form pairs make that tree, and so does an awsJson body
+  (`QueryParams::from_json`), so one decoder template serves both protocols;
+- `Response::write_result` (Query): typed output -> XML inside the `{Op}Result` element;
+  `Response::write_body` (awsJson): typed output -> the JSON body, members by wire name;
 - `Request::audit_parameters` / `Response::audit_elements`: typed input / output -> the
   JSON of an audit event's `requestParameters` / `responseElements`, members named as
   CloudTrail names them and every member the model marks sensitive hidden;
@@ -30,9 +33,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "crates", "oxiam-protocol", "src", "generated")
 
 SERVICES = [
-    # (module, model file, extra per-service settings)
+    # (module, model file); the model's `protocol` says how requests and answers travel.
     ("iam", "iam-2010-05-08.json"),
     ("sts", "sts-2011-06-15.json"),
+    ("organizations", "organizations-2016-11-28.json"),
 ]
 
 RUST_KEYWORDS = {"type", "match", "ref", "self", "static", "struct", "enum", "fn", "mod", "use", "where", "move", "box", "in", "loop", "impl", "trait", "crate", "super", "async", "await", "dyn"}
@@ -124,6 +128,8 @@ class Gen:
         self.output_shapes = set()
         self.patterns = {}  # pattern text -> const index
         self.out = []
+        # "query" (XML answers) or "json" (awsJson1_1: JSON answers, X-Amz-Target).
+        self.protocol = self.meta["protocol"]
 
     def w(self, line=""):
         self.out.append(line)
@@ -186,6 +192,9 @@ class Gen:
         for v in s["enum"]:
             # Keep the value's own capitals ("UsersQuota", "AWSManagedPolicy"); "text/csv" -> "TextCsv".
             vn = "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", v))
+            if self.protocol == "json" and v.upper() == v:
+                # SCREAMING_SNAKE values ("SERVICE_CONTROL_POLICY") -> "ServiceControlPolicy".
+                vn = "".join(p[:1].upper() + p[1:].lower() for p in re.split(r"[^A-Za-z0-9]+", v))
             if not vn or vn[0].isdigit():
                 vn = "V" + vn
             while vn in used:
@@ -244,7 +253,10 @@ class Gen:
         if is_input:
             self.emit_decoder(name)
         if is_output:
-            self.emit_encoder(name)
+            if self.protocol == "json":
+                self.emit_wire_json(name)
+            else:
+                self.emit_encoder(name)
         self.emit_json(name)
 
     # ---- member reflection ----
@@ -317,6 +329,8 @@ class Gen:
             return "q.integer(%s, %s, v).map(|x| { %s x })" % (key, path, check)
         if t == "boolean":
             return "q.boolean(%s, %s, v)" % (key, path)
+        if t == "timestamp" and self.protocol == "json":
+            return "q.timestamp(%s, %s, v)" % (key, path)
         # No IAM or STS input carries a blob or a timestamp; fail loudly if a model update adds one.
         raise ValueError("cannot decode %s members of type %s" % (shape_name, t))
 
@@ -461,6 +475,58 @@ class Gen:
                 self.w("        out.key(%s); %s" % (key, self.json_value(m["shape"], "&" + f)))
             else:
                 self.w("        if let Some(x) = &%s { out.key(%s); %s }" % (f, key, self.json_value(m["shape"], "x")))
+        self.w("        out.end_object();")
+        self.w("    }")
+        self.w("}")
+        self.w()
+
+    # ---- awsJson answers ----
+    def wire_json_value(self, shape_name, expr):
+        """Rust statements writing the value of shape `shape_name` at reference `expr` as the
+        awsJson protocol does: the real value (an answer is the caller's own data), members by
+        their model names, timestamps as epoch seconds."""
+        s = self.shapes[shape_name]
+        t = s["type"]
+        if t == "structure":
+            return "(%s).write_wire_json(out);" % expr
+        if t == "list":
+            inner = self.wire_json_value(s["member"]["shape"], "item")
+            return "out.begin_array(); for item in (%s).iter() { %s } out.end_array();" % (expr, inner)
+        if t == "map":
+            inner = self.wire_json_value(s["value"]["shape"], "val")
+            return ("out.begin_object(); for (k, val) in (%s).iter() { out.key(k.as_str()); %s } out.end_object();"
+                    % (expr, inner))
+        if t == "string":
+            if "enum" in s:
+                return "out.string((%s).as_str());" % expr
+            if s.get("sensitive"):
+                return "out.string(&(%s).0);" % expr
+            return "out.string(%s);" % expr
+        if t in ("integer", "long"):
+            return "out.number(i64::from(*%s));" % expr
+        if t == "boolean":
+            return "out.boolean(*%s);" % expr
+        if t == "timestamp":
+            return "out.number((%s).0);" % expr
+        if t == "blob":
+            return "out.bytes(%s);" % expr
+        raise ValueError(t)
+
+    def emit_wire_json(self, name):
+        s = self.shapes[name]
+        tn = self.type_name(name)
+        required = set(s.get("required", []))
+        self.w("impl crate::json::ToWireJson for %s {" % tn)
+        self.w("    #[allow(unused_variables, reason = \"generated for every operation; some have no members\")]")
+        self.w("    fn write_wire_json(&self, out: &mut crate::json::JsonWriter) {")
+        self.w("        out.begin_object();")
+        for mname, m in s["members"].items():
+            f = "self.%s" % snake(mname)
+            key = rust_str(mname)
+            if mname in required:
+                self.w("        out.key(%s); %s" % (key, self.wire_json_value(m["shape"], "&" + f)))
+            else:
+                self.w("        if let Some(x) = &%s { out.key(%s); %s }" % (f, key, self.wire_json_value(m["shape"], "x")))
         self.w("        out.end_object();")
         self.w("    }")
         self.w("}")
@@ -638,17 +704,31 @@ class Gen:
                 self.w("            Self::%s => None," % o["name"])
         self.w("        }")
         self.w("    }")
-        self.w("    /// Writes the members of the `{Op}Result` element (nothing for output-less operations).")
-        self.w("    pub fn write_result(&self, out: &mut crate::xml::XmlWriter) {")
-        self.w("        use crate::xml::ToXml;")
-        self.w("        match self {")
-        for o in ops:
-            if "output" in o:
-                self.w("            Self::%s(x) => x.write_xml(out)," % o["name"])
-            else:
-                self.w("            Self::%s => {}" % o["name"])
-        self.w("        }")
-        self.w("    }")
+        if self.protocol == "json":
+            self.w("    /// The answer's JSON body (`{}` for output-less operations).")
+            self.w("    pub fn write_body(&self) -> String {")
+            self.w("        let mut out = crate::json::JsonWriter::default();")
+            self.w("        match self {")
+            for o in ops:
+                if "output" in o:
+                    self.w("            Self::%s(x) => crate::json::ToWireJson::write_wire_json(x, &mut out)," % o["name"])
+                else:
+                    self.w("            Self::%s => { out.begin_object(); out.end_object(); }" % o["name"])
+            self.w("        }")
+            self.w("        out.finish()")
+            self.w("    }")
+        else:
+            self.w("    /// Writes the members of the `{Op}Result` element (nothing for output-less operations).")
+            self.w("    pub fn write_result(&self, out: &mut crate::xml::XmlWriter) {")
+            self.w("        use crate::xml::ToXml;")
+            self.w("        match self {")
+            for o in ops:
+                if "output" in o:
+                    self.w("            Self::%s(x) => x.write_xml(out)," % o["name"])
+                else:
+                    self.w("            Self::%s => {}" % o["name"])
+            self.w("        }")
+            self.w("    }")
         self.w("}")
         self.w()
 
@@ -660,7 +740,8 @@ class Gen:
             s = self.shapes[n]
             e = s.get("error", {})
             code = e.get("code", n)
-            status = e.get("httpStatusCode", 400 if e.get("senderFault", True) else 500)
+            # awsJson errors carry no `error` trait: 400, or 500 for a server `fault`.
+            status = e.get("httpStatusCode", 500 if s.get("fault") else 400 if e.get("senderFault", True) else 500)
             sender = "true" if e.get("senderFault", "httpStatusCode" not in e or status < 500) else "false"
             const = re.sub(r"_exception$", "", snake(n)).upper()
             self.w("    /// `%s` (HTTP %d)" % (code, status))
@@ -691,7 +772,7 @@ class Gen:
             "// @generated by codegen/generate.py from models/%s. Do not edit by hand." % SOURCE[self.module],
             "// input sha256: %s" % INPUT_SHA256[self.module],
             "// generator sha256: %s" % GENERATOR_SHA256,
-            "//! The %s wire layer (API version %s, xmlns `%s`)." % (self.meta["serviceId"], self.meta["apiVersion"], self.meta.get("xmlNamespace", "")),
+            "//! The %s wire layer (API version %s, %s)." % (self.meta["serviceId"], self.meta["apiVersion"], "awsJson %s" % self.meta["jsonVersion"] if self.protocol == "json" else "xmlns `%s`" % self.meta.get("xmlNamespace", "")),
             "#![allow(clippy::all, missing_docs, non_camel_case_types, reason = \"generated code, proven fresh by CI\")]",
             "",
             "use crate::query::QueryParams;",
@@ -701,10 +782,22 @@ class Gen:
             "#[allow(unused_imports, reason = \"generated code imports what any operation may need\")]",
             "use crate::json::ToJson as _;",
             "",
-            "/// The API version every request names in `Version`.",
+            "/// The API version of the model.",
             "pub const API_VERSION: &str = %s;" % rust_str(self.meta["apiVersion"]),
-            "/// The XML namespace of every response.",
-            "pub const XML_NAMESPACE: &str = %s;" % rust_str(self.meta.get("xmlNamespace", "https://%s.amazonaws.com/doc/%s/" % (self.meta["endpointPrefix"], self.meta["apiVersion"]))),
+        ]
+        if self.protocol == "json":
+            header += [
+                "/// What `X-Amz-Target` starts with, before `.` and the operation's name.",
+                "pub const TARGET_PREFIX: &str = %s;" % rust_str(self.meta["targetPrefix"]),
+                "/// The content type of requests and answers: `application/x-amz-json-` and this.",
+                "pub const JSON_VERSION: &str = %s;" % rust_str(self.meta["jsonVersion"]),
+            ]
+        else:
+            header += [
+                "/// The XML namespace of every response.",
+                "pub const XML_NAMESPACE: &str = %s;" % rust_str(self.meta.get("xmlNamespace", "https://%s.amazonaws.com/doc/%s/" % (self.meta["endpointPrefix"], self.meta["apiVersion"]))),
+            ]
+        header += [
             "/// The SigV4 signing name of the service.",
             "pub const SIGNING_NAME: &str = %s;" % rust_str(self.meta.get("signingName", self.meta["endpointPrefix"])),
             "",

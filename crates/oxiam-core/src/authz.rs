@@ -250,10 +250,33 @@ pub struct ResourcePolicy<'a> {
 #[derive(Debug)]
 pub(crate) struct PrincipalPolicies {
     epoch: i64,
-    identity: Vec<Arc<CompiledPolicy>>,
-    boundary: Option<Arc<CompiledPolicy>>,
-    session: Option<Vec<Arc<CompiledPolicy>>>,
+    pub(crate) identity: Vec<Arc<CompiledPolicy>>,
+    pub(crate) boundary: Option<Arc<CompiledPolicy>>,
+    pub(crate) session: Option<Vec<Arc<CompiledPolicy>>>,
     tags: Vec<(String, String)>,
+    /// The organization of the principal's account, if it is in one.
+    org: Option<OrgView>,
+}
+
+impl PrincipalPolicies {
+    /// The SCPs that govern the principal, one slice per level (none if exempt).
+    pub(crate) fn scp_levels(&self) -> Vec<&[Arc<CompiledPolicy>]> {
+        self.org.iter().flat_map(|o| o.scps.iter().map(Vec::as_slice)).collect()
+    }
+}
+
+/// An account's organization, as authorization reads it. Every change to an organization
+/// bumps the policy epoch of each of its accounts, so a view is as fresh as the cache entry
+/// that holds it.
+#[derive(Debug)]
+struct OrgView {
+    /// `aws:PrincipalOrgID` (or `aws:ResourceOrgID`).
+    org_id: String,
+    /// `aws:PrincipalOrgPaths` (or `aws:ResourceOrgPaths`): the account's path.
+    paths: Vec<String>,
+    /// The SCPs on the path from the root to the account, one level per node; empty when
+    /// they do not apply (the management account, SCPs disabled).
+    scps: Vec<Vec<Arc<CompiledPolicy>>>,
 }
 
 /// Compiled policy sets by principal id. Bounded: cleared when it grows past `CACHE_LIMIT`
@@ -308,16 +331,9 @@ impl Oxiam {
         // Users are cached by user id; sessions by access key, since each session carries
         // its own session policies. The entity whose policies apply: the user, the role, the
         // user behind a federated-user session; none for the root (nor its federated users).
+        // The root has no policies of its own but its organization's, cached by account.
         let (entity, cache_key) = match &principal.kind {
-            PrincipalKind::Root => {
-                return Ok(Arc::new(PrincipalPolicies {
-                    epoch: principal.policy_epoch,
-                    identity: Vec::new(),
-                    boundary: None,
-                    session: None,
-                    tags: Vec::new(),
-                }));
-            }
+            PrincipalKind::Root => (None, &principal.account_id),
             PrincipalKind::User { user_id, .. } => (Some((EntityKind::User, user_id)), user_id),
             PrincipalKind::AssumedRole { role_id, .. } => (Some((EntityKind::Role, role_id)), &principal.access_key_id),
             PrincipalKind::FederatedUser { issuer, .. } => (
@@ -330,11 +346,12 @@ impl Oxiam {
         {
             return Ok(hit.clone());
         }
-        let (identity, boundary) = match entity {
-            Some((kind, entity_id)) => self.entity_policies(kind, entity_id).await?,
+        let (identity, boundary) = match (entity, &principal.kind) {
+            (Some((kind, entity_id)), _) => self.entity_policies(kind, entity_id).await?,
+            (None, PrincipalKind::Root) => (Vec::new(), None),
             // The root's federated users: the root may do anything, so their session
             // policies alone say what they may do.
-            None => (vec![ROOT_FULL_ACCESS.clone()], None),
+            (None, _) => (vec![ROOT_FULL_ACCESS.clone()], None),
         };
         let (tags, session) = match &principal.kind {
             PrincipalKind::AssumedRole {
@@ -403,6 +420,7 @@ impl Oxiam {
             boundary,
             session,
             tags,
+            org: self.org_view(principal).await?,
         });
         let mut sets = self.policy_cache.sets.write().expect("policy cache lock");
         if sets.len() >= CACHE_LIMIT {
@@ -410,6 +428,40 @@ impl Oxiam {
         }
         sets.insert(cache_key.clone(), set.clone());
         Ok(set)
+    }
+
+    /// The principal's organization, with the SCPs that govern it compiled: none for the
+    /// management account, nor for a service-linked role (SCPs do not restrict either).
+    async fn org_view(&self, principal: &Principal) -> Result<Option<OrgView>, ServiceError> {
+        let Some(state) = self.organization(&principal.account_id).await? else {
+            return Ok(None);
+        };
+        let service_linked = matches!(&principal.kind,
+            PrincipalKind::AssumedRole { role_path, .. } if role_path.starts_with("/aws-service-role/"));
+        let exempt = state.management_account_id == principal.account_id || service_linked;
+        let levels = if exempt {
+            None
+        } else {
+            state.levels(&principal.account_id, crate::organizations::state::SCP)
+        };
+        let mut scps = Vec::new();
+        for level in levels.unwrap_or_default() {
+            let compiled = level
+                .iter()
+                .map(|p| {
+                    let arn = state.policy_arn(p);
+                    oxiam_policy::compile(arn.clone(), p.content, PolicyKind::Scp)
+                        .map(Arc::new)
+                        .map_err(|e| policy_fault(format!("{arn}: {}", e.message)))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            scps.push(compiled);
+        }
+        Ok(Some(OrgView {
+            org_id: state.id.clone(),
+            paths: vec![state.path_of(&principal.account_id)],
+            scps,
+        }))
     }
 
     /// A user's or role's compiled identity policies (its groups' too) and boundary.
@@ -513,18 +565,10 @@ impl Oxiam {
         principal: &Principal,
         access: &Access,
         facts: &RequestFacts,
-    ) -> Result<
-        (
-            Vec<Arc<CompiledPolicy>>,
-            Option<Arc<CompiledPolicy>>,
-            Option<Vec<Arc<CompiledPolicy>>>,
-            Context,
-        ),
-        ServiceError,
-    > {
+    ) -> Result<(Arc<PrincipalPolicies>, Context), ServiceError> {
         let p = self.principal_policies(principal).await?;
-        let context = request_context(principal, facts, access, &p.tags, None);
-        Ok((p.identity.clone(), p.boundary.clone(), p.session.clone(), context))
+        let context = request_context(principal, facts, access, &p, None);
+        Ok((p, context))
     }
 
     /// Allows or denies `access` for `principal`, given the request's facts and the
@@ -544,7 +588,15 @@ impl Oxiam {
         self.within_credential_limits(principal, access)?;
         let policies = self.principal_policies(principal).await?;
         let resource_account = resource_policy.map(|rp| rp.owner_account);
-        let context = request_context(principal, facts, access, &policies.tags, resource_account);
+        let mut context = request_context(principal, facts, access, &policies, resource_account);
+        // aws:ResourceOrgID and aws:ResourceOrgPaths of another account's resource.
+        let owner = resource_account.or_else(|| arn_account(&access.resource));
+        if let Some(owner) = owner.filter(|o| *o != principal.account_id)
+            && let Some(state) = self.organization(owner).await?
+        {
+            context.insert("aws:ResourceOrgID", vec![Value::from(state.id.as_str())]);
+            context.insert("aws:ResourceOrgPaths", vec![Value::from(state.path_of(owner))]);
+        }
         let arn = principal.arn();
         let issuer_arn = principal.session_issuer_arn();
         let engine_principal = Self::engine_principal(principal, &arn, issuer_arn.as_deref());
@@ -565,7 +617,7 @@ impl Oxiam {
             resource: resource.as_ref(),
             boundary: policies.boundary.as_deref(),
             session: policies.session.as_deref(),
-            scps: &[],
+            scps: &policies.scp_levels(),
             resource_must_allow: false,
         };
         let decision = oxiam_policy::evaluate(&request, &set);
@@ -585,7 +637,14 @@ impl Oxiam {
             ));
         }
         let shown = access.shown_as.as_deref().unwrap_or(&access.resource);
-        let message = decision.denial_message(&arn, &access.action, shown).unwrap_or_default();
+        let mut message = decision.denial_message(&arn, &access.action, shown).unwrap_or_default();
+        // Since 2026 AWS names the SCP that denied, within the organization.
+        if let oxiam_policy::Reason::ExplicitDeny(statement) = &decision.reason
+            && statement.kind == PolicyKind::Scp
+        {
+            message.push_str(": ");
+            message.push_str(&statement.policy_id);
+        }
         self.refuse(verdict, ServiceError::new(common_errors::ACCESS_DENIED, message))
     }
 }
@@ -670,22 +729,25 @@ fn policy_fault(detail: String) -> ServiceError {
 
 /// The global condition keys of a request, plus the action's own keys (which come last, so
 /// a service that knows better — S3 naming its bucket's owner — has the final word).
+/// The account in an ARN (IAM's, STS's; S3 ARNs carry none).
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':')
+        .nth(4)
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn request_context(
     principal: &Principal,
     facts: &RequestFacts,
     access: &Access,
-    tags: &[(String, String)],
+    policies: &PrincipalPolicies,
     resource_owner: Option<&str>,
 ) -> Context {
     // aws:ResourceAccount: the owner of the resource policy's resource, else the account in
-    // the resource's ARN (IAM's, STS's); S3 ARNs carry none and S3 supplies it itself.
-    let arn_account = access
-        .resource
-        .split(':')
-        .nth(4)
-        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+    // the resource's ARN (IAM's, STS's); S3 supplies it itself.
+    let owner = resource_owner.or_else(|| arn_account(&access.resource));
     let mut b = Context::builder()
-        .set_opt("aws:ResourceAccount", resource_owner.or(arn_account))
+        .set_opt("aws:ResourceAccount", owner)
         .set_opt("aws:UserAgent", facts.user_agent.as_deref())
         .set_opt("aws:Referer", facts.referer.as_deref())
         .set("aws:CurrentTime", Value::date_epoch_seconds(facts.now))
@@ -719,8 +781,20 @@ fn request_context(
         // aws:PrincipalArn is the federated user's own (`…:federated-user/NAME`).
         PrincipalKind::FederatedUser { .. } => b.set("aws:PrincipalType", "FederatedUser"),
     };
-    for (key, value) in tags {
+    for (key, value) in &policies.tags {
         b = b.set(&format!("aws:PrincipalTag/{key}"), value.as_str());
+    }
+    // The organization keys: the principal's, and the resource's when it is in the same
+    // account (another account's are added by the caller, which looks its organization up).
+    if let Some(org) = &policies.org {
+        b = b
+            .set("aws:PrincipalOrgID", org.org_id.as_str())
+            .set_all("aws:PrincipalOrgPaths", org.paths.iter().map(String::as_str));
+        if owner.is_none_or(|o| o == principal.account_id) {
+            b = b
+                .set("aws:ResourceOrgID", org.org_id.as_str())
+                .set_all("aws:ResourceOrgPaths", org.paths.iter().map(String::as_str));
+        }
     }
     for (key, values) in &access.keys {
         b = b.set_all(key, values.iter().map(String::as_str));

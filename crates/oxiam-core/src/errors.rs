@@ -77,8 +77,9 @@ fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::ServerCertificate => format!("The Server Certificate with name {name} cannot be found."),
         Subject::ServiceLinkedRoleDeletion => format!("The deletion task {name} cannot be found."),
         Subject::SamlProvider => format!("Manifest not found for arn {name}"),
-        // The account is the caller's own: its absence is the server's fault.
-        Subject::Account => return None,
+        // The account is the caller's own: its absence is the server's fault. Organizations
+        // word their own absences (`organizations`).
+        Subject::Account | Subject::Organization | Subject::OrganizationMember => return None,
     };
     Some(ServiceError::new(errors::NO_SUCH_ENTITY, message))
 }

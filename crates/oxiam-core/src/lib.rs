@@ -16,6 +16,7 @@ pub mod errors;
 mod federation;
 pub mod iam;
 pub mod ids;
+pub mod organizations;
 pub mod passwords;
 mod principal;
 pub mod record;
@@ -41,13 +42,15 @@ use oxiam_store::Store;
 /// How many access keys one user (or the root) may hold, as in AWS.
 pub const ACCESS_KEYS_PER_USER: i64 = 2;
 
-/// The services oxiam answers on its Query endpoint.
+/// The services oxiam answers besides S3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
-    /// IAM, API version 2010-05-08.
+    /// IAM, API version 2010-05-08 (AWS Query).
     Iam,
-    /// STS, API version 2011-06-15.
+    /// STS, API version 2011-06-15 (AWS Query).
     Sts,
+    /// AWS Organizations, API version 2016-11-28 (awsJson 1.1).
+    Organizations,
 }
 
 impl Service {
@@ -56,6 +59,7 @@ impl Service {
         match self {
             Service::Iam => "iam",
             Service::Sts => "sts",
+            Service::Organizations => "organizations",
         }
     }
 }

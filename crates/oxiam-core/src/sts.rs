@@ -341,19 +341,18 @@ impl Oxiam {
         trust: &oxiam_policy::CompiledPolicy,
         role_account: &str,
     ) -> Result<oxiam_policy::Decision, ServiceError> {
-        let (identity, boundary, session, context): (_, _, _, Context) =
-            self.caller_policies(caller, access, facts).await?;
+        let (policies, context): (_, Context) = self.caller_policies(caller, access, facts).await?;
         let arn = caller.arn();
         let issuer_arn = caller.session_issuer_arn();
         let principal = Self::engine_principal(caller, &arn, issuer_arn.as_deref());
         let request = oxiam_policy::Request::new(principal, &access.action, &access.resource, &context)
             .with_resource_account(role_account);
         let set = PolicySet {
-            identity: &identity,
+            identity: &policies.identity,
             resource: None,
-            boundary: boundary.as_deref(),
-            session: session.as_deref(),
-            scps: &[],
+            boundary: policies.boundary.as_deref(),
+            session: policies.session.as_deref(),
+            scps: &policies.scp_levels(),
             resource_must_allow: true,
         };
         Ok(oxiam_policy::evaluate_trust(&request, trust, &set))

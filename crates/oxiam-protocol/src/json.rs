@@ -1,9 +1,10 @@
 //! A minimal streaming JSON writer for the audit trail's `requestParameters` and
-//! `responseElements`: objects, arrays, escaped strings, numbers and booleans, written in
-//! the order given (model order), nothing else.
+//! `responseElements`, and for the answers of awsJson services: objects, arrays, escaped
+//! strings, numbers and booleans, written in the order given (model order), nothing else.
 //!
-//! The generated `ToJson` of every request and response structure calls it; what the model
-//! marks sensitive is written as [`HIDDEN`], never as its value.
+//! The generated `ToJson` of every request and response structure calls it for the audit
+//! trail, where what the model marks sensitive is written as [`HIDDEN`], never as its value;
+//! the generated `ToWireJson` of awsJson answers calls it for the body.
 
 use base64::Engine as _;
 
@@ -14,6 +15,13 @@ pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
 pub trait ToJson {
     /// Appends the structure as one object.
     fn write_json(&self, out: &mut JsonWriter);
+}
+
+/// A structure written as the awsJson protocol's answers write it: members by their model
+/// names, real values (the caller's own data), timestamps as epoch seconds.
+pub trait ToWireJson {
+    /// Appends the structure as one object.
+    fn write_wire_json(&self, out: &mut JsonWriter);
 }
 
 /// The JSON object of `value`, or `None` if it has no members set (CloudTrail writes

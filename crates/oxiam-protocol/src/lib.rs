@@ -14,9 +14,10 @@ pub mod xml;
 
 mod generated {
     pub mod iam;
+    pub mod organizations;
     pub mod sts;
 }
-pub use generated::{iam, sts};
+pub use generated::{iam, organizations, sts};
 
 use std::fmt;
 use std::sync::Arc;
@@ -118,6 +119,12 @@ pub mod common_errors {
         status: 400,
         sender: true,
     };
+    /// An awsJson body is not a JSON object, or a member is given twice.
+    pub const SERIALIZATION: ErrorKind = ErrorKind {
+        code: "SerializationException",
+        status: 400,
+        sender: true,
+    };
     /// The operation exists in the model but oxiam does not implement it yet.
     pub const NOT_IMPLEMENTED: ErrorKind = ErrorKind {
         code: "NotImplemented",
@@ -142,6 +149,10 @@ pub struct ServiceError {
     /// For a server fault, what went wrong inside: logged once with the request's record,
     /// never sent to the client.
     pub cause: Option<Arc<str>>,
+    /// The `Reason` some awsJson errors carry beside their message (Organizations'
+    /// `ConstraintViolationException`, `InvalidInputException`, …): a value of the model's
+    /// enum for that error.
+    pub reason: Option<&'static str>,
 }
 
 impl ServiceError {
@@ -151,7 +162,15 @@ impl ServiceError {
             kind,
             message: message.into(),
             cause: None,
+            reason: None,
         }
+    }
+
+    /// The same error, with the `Reason` an awsJson error carries.
+    #[must_use]
+    pub fn with_reason(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
     }
 
     /// The same error, remembering what caused it (for the server's log only).
@@ -201,6 +220,23 @@ pub fn encode_response(
     out.scalar("RequestId", request_id);
     out.end("ResponseMetadata");
     out.end(&response);
+    out.finish()
+}
+
+/// An awsJson error body: `{"__type":"Code","Message":"…"}`, with `Reason` when the error
+/// carries one. botocore and the Rust SDK read the code from `__type`.
+pub fn encode_json_error(error: &ServiceError) -> String {
+    let mut out = json::JsonWriter::default();
+    out.begin_object();
+    out.key("__type");
+    out.string(error.kind.code);
+    out.key("Message");
+    out.string(&error.message);
+    if let Some(reason) = error.reason {
+        out.key("Reason");
+        out.string(reason);
+    }
+    out.end_object();
     out.finish()
 }
 

@@ -1,5 +1,9 @@
 //! AWS Query form pairs: `Action=CreateUser&Tags.member.1.Key=team`, decoded into a map the
 //! generated decoders read by wire key.
+//!
+//! An awsJson body is read into the same map ([`QueryParams::from_json`]): a member of a
+//! structure is `Outer.Inner`, a list's items `List.member.N`, as a form would name them; so
+//! one generated decoder, with its constraint checks and their messages, serves both.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -45,6 +49,51 @@ impl QueryParams {
                         format!("The parameter {key} is given more than once."),
                     ));
                 }
+            }
+        }
+        Ok(Self { pairs })
+    }
+
+    /// Reads an awsJson body: one JSON object, flattened into the keys a form would use.
+    /// `null` is an absent member and `[]` an explicitly empty list (`Key=` in a form). A
+    /// body that is not an object, or names one member twice (`{"A.B":1,"A":{"B":2}}`
+    /// included), is a `SerializationException`.
+    pub fn from_json(body: &[u8]) -> Result<Self, ServiceError> {
+        let malformed = |why: &str| ServiceError::new(common_errors::SERIALIZATION, why.to_owned());
+        // An empty body is an operation without members.
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|_| malformed("The request body is not valid JSON."))?;
+        let serde_json::Value::Object(members) = value else {
+            return Err(malformed("The request body must be a JSON object."));
+        };
+        let mut pairs = BTreeMap::new();
+        let mut pending: Vec<(String, serde_json::Value)> = members.into_iter().collect();
+        while let Some((key, value)) = pending.pop() {
+            let text = match value {
+                serde_json::Value::Null => continue,
+                serde_json::Value::Bool(b) => b.to_string(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Array(items) if items.is_empty() => String::new(),
+                serde_json::Value::Array(items) => {
+                    pending.extend(
+                        items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, v)| (format!("{key}.member.{}", i + 1), v)),
+                    );
+                    continue;
+                }
+                serde_json::Value::Object(inner) => {
+                    pending.extend(inner.into_iter().map(|(k, v)| (join(&key, &k), v)));
+                    continue;
+                }
+            };
+            if pairs.insert(key.clone(), text).is_some() {
+                return Err(malformed(&format!("The member {key} is given more than once.")));
             }
         }
         Ok(Self { pairs })
@@ -105,6 +154,21 @@ impl QueryParams {
             "false" => Some(false),
             _ => {
                 v.malformed(path, raw, "Member must be a boolean");
+                None
+            }
+        }
+    }
+
+    /// A timestamp as awsJson sends one: seconds since the epoch, maybe with a fraction
+    /// (which is dropped).
+    pub(crate) fn timestamp(&self, key: &str, path: &str, v: &mut Violations) -> Option<crate::Timestamp> {
+        let raw = self.get(key)?;
+        match raw.trim().parse::<f64>() {
+            Ok(seconds) if seconds.is_finite() && seconds.abs() < 1e15 => {
+                Some(crate::Timestamp(seconds.floor() as i64))
+            }
+            _ => {
+                v.malformed(path, raw, "Member must be a timestamp in seconds since the epoch");
                 None
             }
         }

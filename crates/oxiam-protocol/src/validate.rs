@@ -11,6 +11,30 @@ use regex::Regex;
 pub struct ValidationError {
     /// The full message, starting `N validation error(s) detected: `.
     pub message: String,
+    /// The kind of the first constraint broken (services that name it, as Organizations'
+    /// `Reason` does, answer with it).
+    pub first: Option<Constraint>,
+}
+
+/// A kind of model constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// A required member is absent.
+    Required,
+    /// Too short.
+    MinLength,
+    /// Too long.
+    MaxLength,
+    /// Does not match the pattern.
+    Pattern,
+    /// Too small.
+    MinValue,
+    /// Too large.
+    MaxValue,
+    /// Not one of the enum's values.
+    Enum,
+    /// Not a value of the member's type at all (a number, a boolean, a timestamp).
+    Malformed,
 }
 
 /// A model pattern, compiled on first use.
@@ -88,6 +112,7 @@ impl<T> Measured for Vec<T> {
 #[derive(Debug, Default)]
 pub struct Violations {
     messages: Vec<String>,
+    first: Option<Constraint>,
 }
 
 /// Joins a member onto a message path: `join_path("tags.1.member", "key")`.
@@ -100,7 +125,8 @@ pub fn join_path(path: &str, member: &str) -> String {
 }
 
 impl Violations {
-    fn push(&mut self, value: Option<&str>, path: &str, constraint: &str) {
+    fn push(&mut self, kind: Constraint, value: Option<&str>, path: &str, constraint: &str) {
+        self.first.get_or_insert(kind);
         let value = match value {
             Some(v) => format!("Value {v}"),
             None => "Value null".to_owned(),
@@ -120,7 +146,7 @@ impl Violations {
 
     /// A required member is absent.
     pub fn missing(&mut self, path: &str) {
-        self.push(None, path, "Member must not be null");
+        self.push(Constraint::Required, None, path, "Member must not be null");
     }
 
     pub(crate) fn length(&mut self, path: &str, value: &dyn Measured, min: usize, max: usize, sensitive: bool) {
@@ -128,6 +154,7 @@ impl Violations {
         let shown = Self::shown(value.describe(), sensitive);
         if n < min {
             self.push(
+                Constraint::MinLength,
                 Some(&shown),
                 path,
                 &format!("Member must have length greater than or equal to {min}"),
@@ -135,6 +162,7 @@ impl Violations {
         }
         if n > max {
             self.push(
+                Constraint::MaxLength,
                 Some(&shown),
                 path,
                 &format!("Member must have length less than or equal to {max}"),
@@ -149,13 +177,14 @@ impl Violations {
                 "Member must satisfy regular expression pattern: {}",
                 pattern.model_text()
             );
-            self.push(Some(&shown), path, &constraint);
+            self.push(Constraint::Pattern, Some(&shown), path, &constraint);
         }
     }
 
     pub(crate) fn range(&mut self, path: &str, value: i64, min: i64, max: i64) {
         if value < min {
             self.push(
+                Constraint::MinValue,
                 Some(&format!("'{value}'")),
                 path,
                 &format!("Member must have value greater than or equal to {min}"),
@@ -163,6 +192,7 @@ impl Violations {
         }
         if value > max {
             self.push(
+                Constraint::MaxValue,
                 Some(&format!("'{value}'")),
                 path,
                 &format!("Member must have value less than or equal to {max}"),
@@ -172,6 +202,7 @@ impl Violations {
 
     pub(crate) fn not_in_enum(&mut self, path: &str, value: &str, values: &[&str]) {
         self.push(
+            Constraint::Enum,
             Some(&format!("'{value}'")),
             path,
             &format!("Member must satisfy enum value set: [{}]", values.join(", ")),
@@ -179,21 +210,25 @@ impl Violations {
     }
 
     pub(crate) fn malformed(&mut self, path: &str, value: &str, constraint: &str) {
-        self.push(Some(&format!("'{value}'")), path, constraint);
+        self.push(Constraint::Malformed, Some(&format!("'{value}'")), path, constraint);
     }
 
     /// The decoded value if nothing was broken, else every violation in one error.
     pub fn finish<T>(self, decoded: Option<T>) -> Result<T, ValidationError> {
+        let first = self.first;
         match (self.messages.len(), decoded) {
             (0, Some(value)) => Ok(value),
             (0, None) => Err(ValidationError {
                 message: "1 validation error detected: the request is empty".to_owned(),
+                first,
             }),
             (1, _) => Err(ValidationError {
                 message: format!("1 validation error detected: {}", self.messages[0]),
+                first,
             }),
             (n, _) => Err(ValidationError {
                 message: format!("{n} validation errors detected: {}", self.messages.join("; ")),
+                first,
             }),
         }
     }

@@ -22,7 +22,7 @@ use oxiam_protocol::{ServiceError, common_errors};
 use oxiam_sigv4::SignedRequest;
 use tracing::Instrument as _;
 
-use crate::protocol::{AwsQuery, Decoded, Encoded, Executed, Protocol};
+use crate::protocol::{AwsJson, AwsQuery, Decoded, Encoded, Executed, Protocol};
 
 /// The largest request body oxiam reads (IAM's largest inputs, policy documents, are
 /// far smaller).
@@ -68,11 +68,14 @@ enum Route {
     /// signing name of a service oxiam does not serve comes here too, and authentication
     /// refuses its credential scope in IAM's words, as IAM's endpoint would.
     AwsQuery(Option<Service>),
+    /// The awsJson protocol (Organizations), named by the signing name.
+    AwsJson,
 }
 
 fn route(head: &http::request::Parts) -> Route {
     match signing_name(head).as_deref() {
         Some("s3") => Route::S3,
+        Some(name) if AwsJson::service_named(name).is_some() => Route::AwsJson,
         // A signing name of a service oxiam does not serve comes to the Query protocol,
         // whose authentication refuses its credential scope in IAM's words.
         Some(name) => Route::AwsQuery(AwsQuery::service_named(name)),
@@ -197,6 +200,16 @@ async fn handle(
             _ if trail_failing => audit_failure(route, &mut recorder.record),
             Route::S3 => serve_s3(&app, request, &mut recorder).await,
             Route::AwsQuery(service) => serve(&AwsQuery, &app, request, service, &mut recorder.record).await,
+            Route::AwsJson => {
+                serve(
+                    &AwsJson,
+                    &app,
+                    request,
+                    Some(Service::Organizations),
+                    &mut recorder.record,
+                )
+                .await
+            }
         };
         // The audit event is written before the answer goes out; a request that cannot be
         // audited fails rather than go unrecorded.
@@ -230,6 +243,10 @@ fn audit_failure(route: Route, record: &mut RequestRecord) -> Response {
             let service = AwsQuery::service_named(record.service).unwrap_or(<AwsQuery as Protocol>::DEFAULT_SERVICE);
             let error = ServiceError::new(common_errors::INTERNAL_FAILURE, MESSAGE);
             http_response(AwsQuery.encode_error(service, &record.request_id, &error))
+        }
+        Route::AwsJson => {
+            let error = ServiceError::new(common_errors::INTERNAL_FAILURE, MESSAGE);
+            http_response(AwsJson.encode_error(Service::Organizations, &record.request_id, &error))
         }
     }
 }
@@ -601,6 +618,18 @@ async fn authorize_and_execute<P: Protocol>(
                 .map_err(|r| keep(record, r))?;
             record.verdicts.extend(verdicts);
             Ok(Executed::Sts(oxiam.execute_sts(principal, request, now, &facts).await?))
+        }
+        Decoded::Organizations(request) => {
+            for access in oxiam.organizations_accesses(principal, &request).await? {
+                let verdict = oxiam
+                    .authorize(principal, &access, &facts, None)
+                    .await
+                    .map_err(|r| keep(record, r))?;
+                record.verdicts.push(verdict);
+            }
+            Ok(Executed::Organizations(
+                oxiam.execute_organizations(principal, request, now).await?,
+            ))
         }
     }
 }

@@ -2,12 +2,16 @@
 //! answer or an error goes back. The pipeline picks one per request, from the signing name,
 //! and names none itself. S3 speaks its REST protocol through s3s and is not one of these.
 //!
-//! A new protocol (awsJson1_1 for Organizations, restJson1 for Access Analyzer) is one more
-//! implementation of [`Protocol`] over its generated operations.
+//! Two are here: [`AwsQuery`] (IAM, STS) and [`AwsJson`] (Organizations). A new protocol
+//! (restJson1 for Access Analyzer) is one more implementation of [`Protocol`] over its
+//! generated operations.
 
 use oxiam_core::Service;
 use oxiam_protocol::query::QueryParams;
-use oxiam_protocol::{ServiceError, common_errors, encode_error, encode_response, iam, sts};
+use oxiam_protocol::validate::{Constraint, ValidationError};
+use oxiam_protocol::{
+    ServiceError, common_errors, encode_error, encode_json_error, encode_response, iam, organizations, sts,
+};
 
 use crate::pipeline::Received;
 
@@ -15,6 +19,7 @@ use crate::pipeline::Received;
 pub(crate) enum Decoded {
     Iam(iam::Request),
     Sts(sts::Request),
+    Organizations(organizations::Request),
 }
 
 impl Decoded {
@@ -23,6 +28,7 @@ impl Decoded {
         match self {
             Decoded::Iam(request) => request.audit_parameters(),
             Decoded::Sts(request) => request.audit_parameters(),
+            Decoded::Organizations(request) => request.audit_parameters(),
         }
     }
 
@@ -31,6 +37,7 @@ impl Decoded {
         match self {
             Decoded::Iam(request) => request.operation().name(),
             Decoded::Sts(request) => request.operation().name(),
+            Decoded::Organizations(request) => request.operation().name(),
         }
     }
 }
@@ -39,6 +46,7 @@ impl Decoded {
 pub(crate) enum Executed {
     Iam(iam::Response),
     Sts(sts::Response),
+    Organizations(organizations::Response),
 }
 
 impl Executed {
@@ -47,6 +55,7 @@ impl Executed {
         match self {
             Executed::Iam(response) => response.audit_elements(),
             Executed::Sts(response) => response.audit_elements(),
+            Executed::Organizations(response) => response.audit_elements(),
         }
     }
 }
@@ -177,6 +186,7 @@ impl Protocol for AwsQuery {
         match parsed.service {
             Service::Iam => iam::Operation::from_action(action).map(|op| op.name()),
             Service::Sts => sts::Operation::from_action(action).map(|op| op.name()),
+            Service::Organizations => None,
         }
     }
 
@@ -189,6 +199,7 @@ impl Protocol for AwsQuery {
         let version = match parsed.service {
             Service::Iam => iam::API_VERSION,
             Service::Sts => sts::API_VERSION,
+            Service::Organizations => return Err(unknown_operation()),
         };
         let asked_version = params.get("Version").unwrap_or(version);
         let unknown = || {
@@ -209,6 +220,7 @@ impl Protocol for AwsQuery {
                 let op = sts::Operation::from_action(action).ok_or_else(unknown)?;
                 Decoded::Sts(sts::decode(op, &params)?)
             }
+            Service::Organizations => return Err(unknown_operation()),
         })
     }
 
@@ -226,19 +238,146 @@ impl Protocol for AwsQuery {
                     response.write_result(w)
                 })
             }
+            Executed::Organizations(_) => {
+                let e = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.")
+                    .with_cause(&"an awsJson answer reached the Query encoder");
+                return self.encode_error(Service::Iam, request_id, &e);
+            }
         };
         Self::encoded(200, request_id, body)
     }
 
     fn encode_error(&self, service: Service, request_id: &str, error: &ServiceError) -> Encoded {
         let namespace = match service {
-            Service::Iam => iam::XML_NAMESPACE,
             Service::Sts => sts::XML_NAMESPACE,
+            Service::Iam | Service::Organizations => iam::XML_NAMESPACE,
         };
         Self::encoded(
             error.kind.status,
             request_id,
             encode_error(namespace, error, request_id),
         )
+    }
+}
+
+/// A request that names no operation of the service.
+fn unknown_operation() -> ServiceError {
+    ServiceError::new(
+        oxiam_protocol::ErrorKind {
+            code: "UnknownOperationException",
+            status: 400,
+            sender: true,
+        },
+        "The requested operation is not recognized by the service.",
+    )
+}
+
+/// The awsJson 1.1 protocol of Organizations: `POST /` with `X-Amz-Target:
+/// AWSOrganizationsV20161128.{Operation}` and a JSON body; JSON answers, and errors as
+/// `{"__type","Message"}` (with `Reason` where the model's error has one).
+pub(crate) struct AwsJson;
+
+/// An awsJson request, parsed: the operation its target names, and its members (or why
+/// they could not be read).
+pub(crate) struct JsonRequest {
+    operation: Option<organizations::Operation>,
+    params: Result<QueryParams, ServiceError>,
+}
+
+impl AwsJson {
+    /// The service a signing name is, if it is one of this protocol's.
+    pub(crate) fn service_named(signing_name: &str) -> Option<Service> {
+        (signing_name == organizations::SIGNING_NAME).then_some(Service::Organizations)
+    }
+
+    fn encoded(status: u16, request_id: &str, body: String) -> Encoded {
+        Encoded {
+            status,
+            content_type: "application/x-amz-json-1.1",
+            headers: vec![("x-amzn-RequestId", request_id.to_owned())],
+            body,
+        }
+    }
+
+    /// A model constraint broken: Organizations answers `InvalidInputException`, its
+    /// `Reason` saying which kind of constraint.
+    fn invalid_input(e: ValidationError) -> ServiceError {
+        let reason = match e.first {
+            Some(Constraint::Required) => "INPUT_REQUIRED",
+            Some(Constraint::MinLength) => "MIN_LENGTH_EXCEEDED",
+            Some(Constraint::MaxLength) => "MAX_LENGTH_EXCEEDED",
+            Some(Constraint::MinValue) => "MIN_VALUE_EXCEEDED",
+            Some(Constraint::MaxValue) => "MAX_VALUE_EXCEEDED",
+            Some(Constraint::Enum) => "INVALID_ENUM",
+            Some(Constraint::Pattern | Constraint::Malformed) | None => "INVALID_PATTERN",
+        };
+        ServiceError::new(organizations::errors::INVALID_INPUT, e.message).with_reason(reason)
+    }
+}
+
+impl Protocol for AwsJson {
+    type Parsed = JsonRequest;
+
+    const SIGNING_NAMES: &'static [&'static str] = &[organizations::SIGNING_NAME];
+
+    const DEFAULT_SERVICE: Service = Service::Organizations;
+
+    fn parse(&self, _signed_service: Option<Service>, received: &Received) -> JsonRequest {
+        let operation = received
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target"))
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+            .and_then(|target| target.strip_prefix(organizations::TARGET_PREFIX)?.strip_prefix('.'))
+            .and_then(organizations::Operation::from_action);
+        JsonRequest {
+            operation,
+            params: QueryParams::from_json(&received.body),
+        }
+    }
+
+    fn service(&self, _parsed: &JsonRequest) -> Service {
+        Service::Organizations
+    }
+
+    fn operation(&self, parsed: &JsonRequest) -> Option<&'static str> {
+        parsed.operation.map(organizations::Operation::name)
+    }
+
+    fn decode(&self, parsed: JsonRequest) -> Result<Decoded, ServiceError> {
+        let op = parsed.operation.ok_or_else(unknown_operation)?;
+        let params = parsed.params?;
+        organizations::decode(op, &params)
+            .map(Decoded::Organizations)
+            .map_err(Self::invalid_input)
+    }
+
+    fn encode(&self, request_id: &str, executed: &Executed) -> Encoded {
+        match executed {
+            Executed::Organizations(response) => Self::encoded(200, request_id, response.write_body()),
+            Executed::Iam(_) | Executed::Sts(_) => {
+                let e = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.")
+                    .with_cause(&"a Query answer reached the awsJson encoder");
+                self.encode_error(Service::Organizations, request_id, &e)
+            }
+        }
+    }
+
+    fn encode_error(&self, _service: Service, request_id: &str, error: &ServiceError) -> Encoded {
+        // Authentication speaks IAM's codes; JSON services name the same failures so.
+        let renamed = match error.kind.code {
+            "InvalidClientTokenId" => Some("UnrecognizedClientException"),
+            "SignatureDoesNotMatch" => Some("InvalidSignatureException"),
+            _ => None,
+        };
+        let body = match renamed {
+            Some(code) => {
+                let mut e = error.clone();
+                e.kind.code = code;
+                encode_json_error(&e)
+            }
+            None => encode_json_error(error),
+        };
+        Self::encoded(error.kind.status, request_id, body)
     }
 }

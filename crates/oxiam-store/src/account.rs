@@ -258,10 +258,19 @@ impl Store {
                  oidc_provider_tags, mfa_devices, mfa_device_tags, login_profiles, password_history, \
                  password_policies, ssh_public_keys, service_credentials, signing_certificates, \
                  server_certificates, server_certificate_tags, service_linked_role_deletions, saml_providers, \
-                 saml_provider_tags, saml_provider_keys IN EXCLUSIVE MODE",
+                 saml_provider_tags, saml_provider_keys, organizations, organization_members, \
+                 organization_invitations IN EXCLUSIVE MODE",
             )
             .execute(&mut *tx)
             .await?;
+        }
+        // Organizations first: their rows name accounts about to go.
+        for sql in [
+            "DELETE FROM organization_invitations",
+            "DELETE FROM organization_members",
+            "DELETE FROM organizations",
+        ] {
+            sqlx::query(sql).execute(&mut *tx).await?;
         }
         let accounts: Vec<(String,)> = sqlx::query_as("SELECT account_id FROM accounts")
             .fetch_all(&mut *tx)

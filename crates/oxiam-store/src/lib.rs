@@ -16,6 +16,7 @@ mod instance_profiles;
 mod login_profiles;
 mod mfa_devices;
 mod oidc_providers;
+mod organizations;
 mod policies;
 mod roles;
 mod saml_providers;
@@ -36,6 +37,7 @@ pub use instance_profiles::{InstanceProfileRow, NewInstanceProfile};
 pub use login_profiles::{LoginProfileRow, PasswordPolicyRow};
 pub use mfa_devices::{AssignmentFilter, MfaDeviceRow, NewMfaDevice};
 pub use oidc_providers::{NewOidcProvider, OidcProviderRow};
+pub use organizations::{CreatedAccount, OrganizationRow, OrganizationWrite};
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
 pub use roles::{NewRole, RoleRow};
 pub use saml_providers::{SamlKeyRefusal, SamlPrivateKeyRow, SamlProviderChange, SamlProviderRow};
@@ -95,6 +97,10 @@ pub enum Subject {
     ServiceLinkedRoleDeletion,
     /// A SAML provider; the name is its ARN (its name, for a `Conflict`).
     SamlProvider,
+    /// An organization; the name is its id.
+    Organization,
+    /// An account's membership of an organization; the name is the account's id.
+    OrganizationMember,
 }
 
 impl fmt::Display for Subject {
@@ -119,6 +125,8 @@ impl fmt::Display for Subject {
             Subject::ServerCertificate => f.write_str("server certificate"),
             Subject::ServiceLinkedRoleDeletion => f.write_str("service-linked role deletion task"),
             Subject::SamlProvider => f.write_str("SAML provider"),
+            Subject::Organization => f.write_str("organization"),
+            Subject::OrganizationMember => f.write_str("member of an organization"),
         }
     }
 }

