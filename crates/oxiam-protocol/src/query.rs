@@ -297,6 +297,28 @@ mod tests {
     }
 
     #[test]
+    fn a_json_body_reads_as_the_keys_a_form_would_use() {
+        let q = QueryParams::from_json(
+            br#"{"Target":{"Id":"123456789012","Type":"ACCOUNT"},"Tags":[{"Key":"a","Value":"1"},{"Key":"b","Value":""}],"TagKeys":[],"MaxResults":5,"Flag":true,"Gone":null}"#,
+        )
+        .unwrap();
+        assert_eq!(q.get("Target.Id"), Some("123456789012"));
+        assert_eq!(q.get("Tags.member.2.Key"), Some("b"));
+        assert_eq!(q.get("Tags.member.2.Value"), Some(""));
+        assert_eq!(q.get("TagKeys"), Some(""));
+        assert_eq!(q.get("MaxResults"), Some("5"));
+        assert_eq!(q.get("Flag"), Some("true"));
+        assert!(!q.has_prefix("Gone"));
+        assert_eq!(QueryParams::from_json(b" \n").unwrap(), QueryParams::default());
+        for bad in [&b"[]"[..], b"\"x\"", b"{", br#"{"A.B":1,"A":{"B":2}}"#] {
+            assert_eq!(
+                QueryParams::from_json(bad).unwrap_err().kind.code,
+                "SerializationException"
+            );
+        }
+    }
+
+    #[test]
     fn prefixes_respect_the_dot_boundary() {
         let q = QueryParams::parse(&["TagKeys.member.1=a"]).unwrap();
         assert!(q.has_prefix("TagKeys"));

@@ -364,10 +364,12 @@ impl Protocol for AwsJson {
     }
 
     fn encode_error(&self, _service: Service, request_id: &str, error: &ServiceError) -> Encoded {
-        // Authentication speaks IAM's codes; JSON services name the same failures so.
+        // Authentication and authorization speak IAM's codes; JSON services name the same
+        // failures so.
         let renamed = match error.kind.code {
             "InvalidClientTokenId" => Some("UnrecognizedClientException"),
             "SignatureDoesNotMatch" => Some("InvalidSignatureException"),
+            "AccessDenied" => Some("AccessDeniedException"),
             _ => None,
         };
         let body = match renamed {

@@ -338,6 +338,27 @@ impl TestServer {
         self.s3_as(c.access_key_id(), c.secret_access_key(), Some(c.session_token()))
     }
 
+    /// An Organizations client signing with a key, and a session token if given.
+    pub fn organizations_as(&self, key: &str, secret: &str, token: Option<&str>) -> aws_sdk_organizations::Client {
+        let config = aws_sdk_organizations::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(Credentials::new(key, secret, token.map(str::to_owned), None, "test"))
+            .build();
+        aws_sdk_organizations::Client::from_conf(config)
+    }
+
+    /// An Organizations client signing with temporary credentials STS gave.
+    pub fn organizations_as_session(&self, c: &aws_sdk_sts::types::Credentials) -> aws_sdk_organizations::Client {
+        self.organizations_as(c.access_key_id(), c.secret_access_key(), Some(c.session_token()))
+    }
+
+    /// The bootstrap account's root, on Organizations.
+    pub fn root_organizations(&self) -> aws_sdk_organizations::Client {
+        self.organizations_as(ROOT_KEY, ROOT_SECRET, None)
+    }
+
     pub fn root_iam(&self) -> aws_sdk_iam::Client {
         self.iam_as(ROOT_KEY, ROOT_SECRET, "us-east-1")
     }

@@ -129,9 +129,49 @@ pub fn signed_post_in(
     host: &str,
     body: &str,
     service: &str,
+    credentials: (&str, &str),
+    time: SystemTime,
+    location: SignatureLocation,
+) -> (String, Vec<(String, String)>) {
+    let form = [(
+        "content-type".to_owned(),
+        "application/x-www-form-urlencoded".to_owned(),
+    )];
+    signed_post_with(region, host, body, service, credentials, time, location, &form)
+}
+
+/// An awsJson 1.1 POST of `body` to `target` (`AWSOrganizationsV20161128.ListRoots`), signed
+/// now for `service` with `key_id`/`secret`.
+pub async fn call_json(server: &TestServer, (key_id, secret): (&str, &str), target: &str, body: &str) -> Reply {
+    let host = server.server.as_ref().unwrap().local_addr.to_string();
+    let headers = [
+        ("content-type".to_owned(), "application/x-amz-json-1.1".to_owned()),
+        ("x-amz-target".to_owned(), target.to_owned()),
+    ];
+    let (uri, headers) = signed_post_with(
+        "us-east-1",
+        &host,
+        body,
+        "organizations",
+        (key_id, secret),
+        SystemTime::now(),
+        SignatureLocation::Headers,
+        &headers,
+    );
+    send(server, "POST", &uri, &headers, body).await
+}
+
+/// A POST with `headers` (signed too), signed as the SDK signs it.
+#[expect(clippy::too_many_arguments, reason = "the signature's inputs, each named")]
+fn signed_post_with(
+    region: &str,
+    host: &str,
+    body: &str,
+    service: &str,
     (key_id, secret): (&str, &str),
     time: SystemTime,
     location: SignatureLocation,
+    extra: &[(String, String)],
 ) -> (String, Vec<(String, String)>) {
     let identity: Identity = Credentials::new(key_id, secret, None, None, "test").into();
     let mut settings = SigningSettings::default();
@@ -148,13 +188,8 @@ pub fn signed_post_in(
         .build()
         .unwrap()
         .into();
-    let mut headers = vec![
-        ("host".to_owned(), host.to_owned()),
-        (
-            "content-type".to_owned(),
-            "application/x-www-form-urlencoded".to_owned(),
-        ),
-    ];
+    let mut headers = vec![("host".to_owned(), host.to_owned())];
+    headers.extend(extra.iter().cloned());
     let uri = format!("http://{host}/");
     let signable = SignableRequest::new(
         "POST",

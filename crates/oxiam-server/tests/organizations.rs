@@ -1,0 +1,676 @@
+//! AWS Organizations with the AWS SDK for Rust, on a real server and both backends: an
+//! organization, a member account made by CreateAccount and entered through its
+//! OrganizationAccountAccessRole, OUs and SCPs, and the denials SCPs cause on the very next
+//! request; the management account exempt; members kept out of the management operations;
+//! an existing account invited and governed; the organization condition keys; each IAM
+//! condition key of Organizations' actions denying; and the wire protocol's edges.
+
+mod common;
+
+use aws_sdk_organizations::types::{ChildType, CreateAccountState, HandshakeParty, HandshakePartyType, PolicyType};
+use common::raw::call_json;
+use common::{ACCOUNT, Backend, ROOT_KEY, ROOT_SECRET, TestServer};
+
+const ADMIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+const DENY_DELETE_BUCKET: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"}]}"#;
+const OTHER: &str = "210987654321";
+
+fn org_code<E: aws_sdk_organizations::error::ProvideErrorMetadata, R>(
+    e: &aws_sdk_organizations::error::SdkError<E, R>,
+) -> String {
+    e.as_service_error().and_then(|e| e.code()).unwrap_or("").to_owned()
+}
+
+fn org_message<E: aws_sdk_organizations::error::ProvideErrorMetadata, R>(
+    e: &aws_sdk_organizations::error::SdkError<E, R>,
+) -> String {
+    e.as_service_error().and_then(|e| e.message()).unwrap_or("").to_owned()
+}
+
+fn s3_code<E: aws_sdk_s3::error::ProvideErrorMetadata, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String {
+    e.as_service_error().and_then(|e| e.code()).unwrap_or("").to_owned()
+}
+
+fn s3_message<E: aws_sdk_s3::error::ProvideErrorMetadata, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String {
+    e.as_service_error().and_then(|e| e.message()).unwrap_or("").to_owned()
+}
+
+/// An organization of the bootstrap account with one member made by CreateAccount:
+/// (organization id, root id, member account id).
+async fn organization_with_member(s: &TestServer) -> (String, String, String) {
+    let orgs = s.root_organizations();
+    let org = orgs.create_organization().send().await.unwrap();
+    let org = org.organization().unwrap();
+    assert_eq!(org.master_account_id(), Some(ACCOUNT));
+    let org_id = org.id().unwrap().to_owned();
+    let roots = orgs.list_roots().send().await.unwrap();
+    let root_id = roots.roots()[0].id().unwrap().to_owned();
+    let asked = orgs
+        .create_account()
+        .email("member@example.com")
+        .account_name("member")
+        .send()
+        .await
+        .unwrap();
+    let asked = asked.create_account_status().unwrap();
+    assert_eq!(asked.state(), Some(&CreateAccountState::InProgress));
+    let done = orgs
+        .describe_create_account_status()
+        .create_account_request_id(asked.id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let done = done.create_account_status().unwrap();
+    assert_eq!(done.state(), Some(&CreateAccountState::Succeeded));
+    (org_id, root_id, done.account_id().unwrap().to_owned())
+}
+
+/// Credentials inside `member`, through its OrganizationAccountAccessRole, assumed by an
+/// administrator of the management account (a root may not assume roles).
+async fn member_session(s: &TestServer, member: &str) -> aws_sdk_sts::types::Credentials {
+    let (key, secret) = s.user_with_inline_policy("operator", Some(ADMIN)).await;
+    let assumed = s
+        .sts_as(&key, &secret, "us-east-1")
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{member}:role/OrganizationAccountAccessRole"))
+        .role_session_name("operator")
+        .send()
+        .await
+        .unwrap();
+    assumed.credentials().unwrap().clone()
+}
+
+async fn an_scp_denies_a_member_on_the_next_request_and_the_management_account_is_exempt(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (org_id, root_id, member) = organization_with_member(&s).await;
+    let orgs = s.root_organizations();
+    let ou = orgs
+        .create_organizational_unit()
+        .parent_id(&root_id)
+        .name("production")
+        .send()
+        .await
+        .unwrap();
+    let ou_id = ou.organizational_unit().unwrap().id().unwrap().to_owned();
+    orgs.move_account()
+        .account_id(&member)
+        .source_parent_id(&root_id)
+        .destination_parent_id(&ou_id)
+        .send()
+        .await
+        .unwrap();
+    let described = orgs.describe_account().account_id(&member).send().await.unwrap();
+    assert_eq!(
+        described.account().unwrap().paths(),
+        [format!("{org_id}/{root_id}/{ou_id}/{member}/")]
+    );
+
+    let session = member_session(&s, &member).await;
+    let s3 = s.s3_as_session(&session);
+    for bucket in ["member-kept", "member-freed"] {
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
+    }
+    let policy = orgs
+        .create_policy()
+        .name("NoBucketDeletion")
+        .description("")
+        .r#type(PolicyType::ServiceControlPolicy)
+        .content(DENY_DELETE_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    let summary = policy.policy().unwrap().policy_summary().unwrap();
+    let (policy_id, policy_arn) = (summary.id().unwrap().to_owned(), summary.arn().unwrap().to_owned());
+    assert_eq!(
+        policy_arn,
+        format!("arn:aws:organizations::{ACCOUNT}:policy/{org_id}/service_control_policy/{policy_id}")
+    );
+    orgs.attach_policy()
+        .policy_id(&policy_id)
+        .target_id(&ou_id)
+        .send()
+        .await
+        .unwrap();
+
+    // The very next request of the member's administrator is refused, naming the SCP.
+    let err = s3.delete_bucket().bucket("member-kept").send().await.unwrap_err();
+    assert_eq!(s3_code(&err), "AccessDenied");
+    assert!(
+        s3_message(&err).ends_with(&format!(
+            "with an explicit deny in a service control policy: {policy_arn}"
+        )),
+        "{}",
+        s3_message(&err)
+    );
+    // The management account is not restricted, even with the SCP on the root.
+    orgs.attach_policy()
+        .policy_id(&policy_id)
+        .target_id(&root_id)
+        .send()
+        .await
+        .unwrap();
+    let root_s3 = s.s3_as(ROOT_KEY, ROOT_SECRET, None);
+    root_s3
+        .create_bucket()
+        .bucket("management-bucket")
+        .send()
+        .await
+        .unwrap();
+    root_s3
+        .delete_bucket()
+        .bucket("management-bucket")
+        .send()
+        .await
+        .unwrap();
+    // Detached from both levels: the next request goes through.
+    for target in [&root_id, &ou_id] {
+        orgs.detach_policy()
+            .policy_id(&policy_id)
+            .target_id(target)
+            .send()
+            .await
+            .unwrap();
+    }
+    s3.delete_bucket().bucket("member-freed").send().await.unwrap();
+
+    // A level with no Allow denies too: FullAWSAccess replaced by an SCP allowing only S3.
+    let s3_only = orgs
+        .create_policy()
+        .name("S3Only")
+        .description("only S3")
+        .r#type(PolicyType::ServiceControlPolicy)
+        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let s3_only = s3_only
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    orgs.attach_policy()
+        .policy_id(&s3_only)
+        .target_id(&member)
+        .send()
+        .await
+        .unwrap();
+    orgs.detach_policy()
+        .policy_id("p-FullAWSAccess")
+        .target_id(&member)
+        .send()
+        .await
+        .unwrap();
+    let iam = s.iam_as_session(&session);
+    let err = iam.create_user().user_name("nobody").send().await.unwrap_err();
+    assert_eq!(common::code(&err), "AccessDenied");
+    assert!(
+        common::message(&err).ends_with("because no service control policy allows the iam:CreateUser action")
+            || common::message(&err).ends_with("with an explicit deny in a service control policy"),
+        "{}",
+        common::message(&err)
+    );
+    s3.delete_bucket().bucket("member-kept").send().await.unwrap();
+    s.stop().await;
+}
+
+async fn members_are_kept_out_of_management_and_outsiders_see_no_organization(backend: Backend) {
+    let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
+    let other = &s.accounts[0];
+    let outsider = s.organizations_as(&other.access_key_id, &other.secret_access_key.0, None);
+    let err = outsider.describe_organization().send().await.unwrap_err();
+    assert_eq!(org_code(&err), "AWSOrganizationsNotInUseException");
+
+    let (org_id, root_id, member) = organization_with_member(&s).await;
+    let session = member_session(&s, &member).await;
+    let inside = s.organizations_as_session(&session);
+    let described = inside.describe_organization().send().await.unwrap();
+    assert_eq!(described.organization().unwrap().id(), Some(org_id.as_str()));
+    // Allowed by its IAM policy, refused by Organizations.
+    for err in [
+        org_code(&inside.list_accounts().send().await.unwrap_err()),
+        org_code(&inside.list_roots().send().await.unwrap_err()),
+        org_code(
+            &inside
+                .create_organizational_unit()
+                .parent_id(&root_id)
+                .name("mine")
+                .send()
+                .await
+                .unwrap_err(),
+        ),
+    ] {
+        assert_eq!(err, "AccessDeniedException");
+    }
+    let err = s.root_organizations().create_organization().send().await.unwrap_err();
+    assert_eq!(org_code(&err), "AlreadyInOrganizationException");
+
+    // An existing account is invited, accepts, and is governed from then on.
+    let orgs = s.root_organizations();
+    let invited = orgs
+        .invite_account_to_organization()
+        .target(
+            HandshakeParty::builder()
+                .id(OTHER)
+                .r#type(HandshakePartyType::Account)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let handshake_id = invited.handshake().unwrap().id().unwrap().to_owned();
+    let pending = outsider.list_handshakes_for_account().send().await.unwrap();
+    assert_eq!(pending.handshakes()[0].id(), Some(handshake_id.as_str()));
+    outsider
+        .accept_handshake()
+        .handshake_id(&handshake_id)
+        .send()
+        .await
+        .unwrap();
+    let accounts = orgs.list_accounts().send().await.unwrap();
+    let ids: Vec<&str> = accounts.accounts().iter().filter_map(|a| a.id()).collect();
+    assert_eq!(ids, [ACCOUNT, member.as_str(), OTHER]);
+    // Paged one at a time, the same three.
+    let mut paged = Vec::new();
+    let mut token = None;
+    loop {
+        let page = orgs
+            .list_accounts()
+            .max_results(1)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        paged.extend(page.accounts().iter().filter_map(|a| a.id().map(str::to_owned)));
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(paged, ids);
+
+    let deny_users = orgs
+        .create_policy()
+        .name("NoUsers")
+        .description("")
+        .r#type(PolicyType::ServiceControlPolicy)
+        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let deny_users = deny_users
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    orgs.attach_policy()
+        .policy_id(&deny_users)
+        .target_id(OTHER)
+        .send()
+        .await
+        .unwrap();
+    // SCPs restrict a member account's root too.
+    let other_iam = s.iam_as(&other.access_key_id, &other.secret_access_key.0, "us-east-1");
+    let err = other_iam.create_user().user_name("blocked").send().await.unwrap_err();
+    assert_eq!(common::code(&err), "AccessDenied");
+    assert!(
+        common::message(&err).contains("service control policy"),
+        "{}",
+        common::message(&err)
+    );
+    // Once it leaves, the organization no longer governs it.
+    orgs.remove_account_from_organization()
+        .account_id(OTHER)
+        .send()
+        .await
+        .unwrap();
+    other_iam.create_user().user_name("free").send().await.unwrap();
+    let err = outsider.describe_organization().send().await.unwrap_err();
+    assert_eq!(org_code(&err), "AWSOrganizationsNotInUseException");
+    let err = orgs
+        .remove_account_from_organization()
+        .account_id(ACCOUNT)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(org_code(&err), "MasterCannotLeaveOrganizationException");
+    s.stop().await;
+}
+
+async fn organization_condition_keys_decide_across_accounts(backend: Backend) {
+    let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
+    let (org_id, root_id, member) = organization_with_member(&s).await;
+    let root_s3 = s.s3_as(ROOT_KEY, ROOT_SECRET, None);
+    root_s3.create_bucket().bucket("org-shared").send().await.unwrap();
+    // The bucket owner grants its whole organization, and nobody else.
+    let grant = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"arn:aws:s3:::org-shared","Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"{org_id}"}}}}}}]}}"#
+    );
+    root_s3
+        .put_bucket_policy()
+        .bucket("org-shared")
+        .policy(grant)
+        .send()
+        .await
+        .unwrap();
+    let session = member_session(&s, &member).await;
+    s.s3_as_session(&session)
+        .list_objects_v2()
+        .bucket("org-shared")
+        .send()
+        .await
+        .unwrap();
+    let other = &s.accounts[0];
+    let outsider_s3 = s.s3_as(&other.access_key_id, &other.secret_access_key.0, None);
+    let err = outsider_s3
+        .list_objects_v2()
+        .bucket("org-shared")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&err), "AccessDenied");
+
+    // aws:PrincipalOrgPaths: a Deny on the OU's subtree, in the member's own role policy.
+    let orgs = s.root_organizations();
+    let ou = orgs
+        .create_organizational_unit()
+        .parent_id(&root_id)
+        .name("sandbox")
+        .send()
+        .await
+        .unwrap();
+    let ou_id = ou.organizational_unit().unwrap().id().unwrap().to_owned();
+    let member_iam = s.iam_as_session(&session);
+    member_iam
+        .put_role_policy()
+        .role_name("OrganizationAccountAccessRole")
+        .policy_name("sandboxed")
+        .policy_document(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"iam:CreateGroup","Resource":"*","Condition":{{"ForAnyValue:StringLike":{{"aws:PrincipalOrgPaths":"{org_id}/{root_id}/{ou_id}/*"}}}}}}]}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    member_iam.create_group().group_name("before").send().await.unwrap();
+    orgs.move_account()
+        .account_id(&member)
+        .source_parent_id(&root_id)
+        .destination_parent_id(&ou_id)
+        .send()
+        .await
+        .unwrap();
+    let err = member_iam.create_group().group_name("after").send().await.unwrap_err();
+    assert_eq!(common::code(&err), "AccessDenied");
+    assert!(
+        common::message(&err).contains("explicit deny in an identity-based policy"),
+        "{}",
+        common::message(&err)
+    );
+    s.stop().await;
+}
+
+async fn each_condition_key_of_organizations_actions_can_deny(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (_, root_id, _) = organization_with_member(&s).await;
+    let orgs = s.root_organizations();
+    let tagged = orgs
+        .create_policy()
+        .name("Tagged")
+        .description("")
+        .r#type(PolicyType::ServiceControlPolicy)
+        .content(DENY_DELETE_BUCKET)
+        .tags(
+            aws_sdk_organizations::types::Tag::builder()
+                .key("locked")
+                .value("yes")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let tagged = tagged
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let deny = |condition: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"organizations:*","Resource":"*"}},{{"Effect":"Deny","Action":"organizations:*","Resource":"*","Condition":{condition}}}]}}"#
+        )
+    };
+    let cases = [
+        (
+            "policy-type",
+            r#"{"StringEquals":{"organizations:PolicyType":"SERVICE_CONTROL_POLICY"}}"#,
+        ),
+        ("request-tag", r#"{"StringEquals":{"aws:RequestTag/team":"red"}}"#),
+        ("tag-keys", r#"{"ForAnyValue:StringEquals":{"aws:TagKeys":["team"]}}"#),
+        ("resource-tag", r#"{"StringEquals":{"aws:ResourceTag/locked":"yes"}}"#),
+    ];
+    for (name, condition) in cases {
+        let (key, secret) = s.user_with_inline_policy(name, Some(&deny(condition))).await;
+        let orgs = s.organizations_as(&key, &secret, None);
+        let team = aws_sdk_organizations::types::Tag::builder()
+            .key("team")
+            .value("red")
+            .build()
+            .unwrap();
+        let refused = match name {
+            "policy-type" => org_code(
+                &orgs
+                    .attach_policy()
+                    .policy_id(&tagged)
+                    .target_id(&root_id)
+                    .send()
+                    .await
+                    .unwrap_err(),
+            ),
+            "request-tag" | "tag-keys" => org_code(
+                &orgs
+                    .create_organizational_unit()
+                    .parent_id(&root_id)
+                    .name(name)
+                    .tags(team)
+                    .send()
+                    .await
+                    .unwrap_err(),
+            ),
+            _ => org_code(&orgs.describe_policy().policy_id(&tagged).send().await.unwrap_err()),
+        };
+        assert_eq!(refused, "AccessDeniedException", "{name}");
+        // Without what the condition tests, the same user is allowed.
+        orgs.list_roots().send().await.unwrap();
+    }
+    s.stop().await;
+}
+
+async fn organizations_rules_answer_in_aws_errors(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let orgs = s.root_organizations();
+    let err = orgs.list_roots().send().await.unwrap_err();
+    assert_eq!(org_code(&err), "AWSOrganizationsNotInUseException");
+    assert_eq!(org_message(&err), "Your account is not a member of an organization.");
+    let (_, root_id, member) = organization_with_member(&s).await;
+    let err = orgs
+        .describe_account()
+        .account_id("not-an-id")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(org_code(&err), "InvalidInputException");
+    let err = orgs
+        .describe_account()
+        .account_id("999999999999")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(org_code(&err), "AccountNotFoundException");
+    let err = orgs
+        .detach_policy()
+        .policy_id("p-FullAWSAccess")
+        .target_id(&member)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(org_code(&err), "ConstraintViolationException");
+    let err = orgs
+        .create_policy()
+        .name("WithPrincipal")
+        .description("")
+        .r#type(PolicyType::ServiceControlPolicy)
+        .content(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(org_code(&err), "MalformedPolicyDocumentException");
+    let err = orgs
+        .enable_policy_type()
+        .root_id(&root_id)
+        .policy_type(PolicyType::ServiceControlPolicy)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(org_code(&err), "PolicyTypeAlreadyEnabledException");
+    let children = orgs
+        .list_children()
+        .parent_id(&root_id)
+        .child_type(ChildType::Account)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(children.children().len(), 2);
+    let err = orgs.delete_organization().send().await.unwrap_err();
+    assert_eq!(org_code(&err), "OrganizationNotEmptyException");
+    orgs.remove_account_from_organization()
+        .account_id(&member)
+        .send()
+        .await
+        .unwrap();
+    orgs.delete_organization().send().await.unwrap();
+    let err = orgs.describe_organization().send().await.unwrap_err();
+    assert_eq!(org_code(&err), "AWSOrganizationsNotInUseException");
+    s.stop().await;
+}
+
+per_backend!(
+    an_scp_denies_a_member_on_the_next_request_and_the_management_account_is_exempt,
+    members_are_kept_out_of_management_and_outsiders_see_no_organization,
+    organization_condition_keys_decide_across_accounts,
+    each_condition_key_of_organizations_actions_can_deny,
+    organizations_rules_answer_in_aws_errors,
+);
+
+/// Every operation of the model gets an awsJson answer: one of AWS's errors in its JSON
+/// shape, or NotImplemented naming it; never a server fault.
+#[tokio::test]
+async fn every_organizations_operation_gets_a_json_answer() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    for op in oxiam_protocol::organizations::Operation::ALL {
+        let target = format!("AWSOrganizationsV20161128.{}", op.name());
+        let reply = call_json(&s, (ROOT_KEY, ROOT_SECRET), &target, "{}").await;
+        let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        let implemented = oxiam_core::organizations::IMPLEMENTED.contains(op);
+        let code = body["__type"].as_str().unwrap_or("");
+        // In name order: the organization made by CreateOrganization is gone with
+        // DeleteOrganization, and the operations after it find none; an account's own
+        // invitations are listed outside any organization.
+        match reply.status {
+            501 => {
+                assert!(!implemented, "{}: {}", op.name(), reply.body);
+                assert_eq!(code, "NotImplemented");
+                assert!(body["Message"].as_str().unwrap().contains(op.name()));
+            }
+            200 => assert!(
+                ["CreateOrganization", "DeleteOrganization", "ListHandshakesForAccount"].contains(&op.name()),
+                "{}",
+                reply.body
+            ),
+            // A member the model requires is missing, or there is no organization.
+            400 => assert!(
+                code == "InvalidInputException" || (implemented && code == "AWSOrganizationsNotInUseException"),
+                "{}: {}",
+                op.name(),
+                reply.body
+            ),
+            other => panic!("{}: {other} {}", op.name(), reply.body),
+        }
+        assert_eq!(reply.header("content-type"), Some("application/x-amz-json-1.1"));
+    }
+    s.stop().await;
+}
+
+/// What a client can send wrong, and what an attacker might: each answered in JSON, 400.
+#[tokio::test]
+async fn the_json_front_door_refuses_what_is_not_a_request() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let target = "AWSOrganizationsV20161128.DescribeAccount";
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    for (body, code) in [
+        ("not json", "SerializationException"),
+        ("[1]", "SerializationException"),
+        (deep.as_str(), "SerializationException"),
+        (r#"{"AccountId":{"x":1},"AccountId.x":2}"#, "SerializationException"),
+        (r#"{}"#, "InvalidInputException"),
+    ] {
+        let reply = call_json(&s, (ROOT_KEY, ROOT_SECRET), target, body).await;
+        let parsed: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        assert_eq!(
+            (reply.status, parsed["__type"].as_str().unwrap()),
+            (400, code),
+            "{body:.40}"
+        );
+    }
+    let reply = call_json(
+        &s,
+        (ROOT_KEY, ROOT_SECRET),
+        "AWSOrganizationsV20161128.NoSuchThing",
+        "{}",
+    )
+    .await;
+    assert!(reply.body.contains("UnknownOperationException"), "{}", reply.body);
+    let reply = call_json(&s, (ROOT_KEY, "wrong-secret"), target, "{}").await;
+    assert_eq!(reply.status, 403);
+    assert!(reply.body.contains("InvalidSignatureException"), "{}", reply.body);
+    let reply = call_json(&s, ("AKIANOSUCHKEY0000000", "x"), target, "{}").await;
+    assert!(reply.body.contains("UnrecognizedClientException"), "{}", reply.body);
+    s.stop().await;
+}
+
+/// AWS's wording on a constraint the model states: the Reason names which.
+#[tokio::test]
+async fn a_broken_model_constraint_says_which_in_its_reason() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let reply = call_json(
+        &s,
+        (ROOT_KEY, ROOT_SECRET),
+        "AWSOrganizationsV20161128.DescribeAccount",
+        r#"{"AccountId":"12"}"#,
+    )
+    .await;
+    let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(body["__type"], "InvalidInputException");
+    assert_eq!(body["Reason"], "INVALID_PATTERN");
+    let reply = call_json(
+        &s,
+        (ROOT_KEY, ROOT_SECRET),
+        "AWSOrganizationsV20161128.DescribeAccount",
+        "{}",
+    )
+    .await;
+    let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(body["Reason"], "INPUT_REQUIRED");
+    s.stop().await;
+}
