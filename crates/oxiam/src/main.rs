@@ -96,6 +96,9 @@ enum DemoScenario {
     AssumeRole,
     /// Enable a virtual MFA device, then assume a role that requires MFA.
     Mfa,
+    /// Create an organization and a member account, enter it, and show an SCP deny its own
+    /// administrator (not part of `all`).
+    Organization,
     /// All seven, in order (each runs even if an earlier one failed).
     All,
 }
@@ -110,6 +113,7 @@ impl DemoScenario {
             DemoScenario::Account => vec![Scenario::Account],
             DemoScenario::AssumeRole => vec![Scenario::AssumeRole],
             DemoScenario::Mfa => vec![Scenario::Mfa],
+            DemoScenario::Organization => vec![Scenario::Organization],
             DemoScenario::All => Scenario::ALL.to_vec(),
         }
     }

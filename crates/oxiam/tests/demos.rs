@@ -371,6 +371,42 @@ async fn assume_role() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organization() {
+    let s = setup().await;
+    let outcome = demo::organization::run(&s.root).await.expect("the demo succeeds");
+
+    assert_eq!(outcome.denied.code, "AccessDenied");
+    assert_eq!(outcome.denied.action, "s3:DeleteBucket");
+    assert!(
+        outcome.denied.message.ends_with(&format!(
+            "with an explicit deny in a service control policy: {}",
+            outcome.scp_arn
+        )),
+        "{}",
+        outcome.denied.message
+    );
+    assert!(
+        outcome.member_admin_arn.starts_with(&format!(
+            "arn:aws:sts::{}:assumed-role/OrganizationAccountAccessRole/",
+            outcome.member_account_id
+        )),
+        "{}",
+        outcome.member_admin_arn
+    );
+    assert!(outcome.organization_id.starts_with("o-"));
+
+    // Torn down: no organization, no user; the account is in none and can make another.
+    let err = s.root.organizations.describe_organization().send().await.unwrap_err();
+    assert_eq!(
+        err.as_service_error()
+            .and_then(|e| aws_sdk_organizations::error::ProvideErrorMetadata::code(e)),
+        Some("AWSOrganizationsNotInUseException")
+    );
+    assert!(s.user_names().await.is_empty());
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mfa() {
     let s = setup().await;
     let outcome = demo::mfa::run(&s.root).await.expect("the demo succeeds");

@@ -13,6 +13,7 @@
 //! | [`account`] | 5. manage the account |
 //! | [`assume_role`] | 6. create a user and assume a role |
 //! | [`mfa`] | 7. enable a virtual MFA device, then use an MFA-protected role (not in the seed) |
+//! | [`organization`] | an organization, a member account and an SCP (not in the seed, nor in `all`) |
 //!
 //! Every demo cleans up what it created, also when a step fails, and then returns the
 //! failing step's error as AWS (or oxiam) answered it.
@@ -36,6 +37,7 @@ pub mod buckets;
 mod embedded;
 pub mod keys;
 pub mod mfa;
+pub mod organization;
 pub mod permissions;
 pub mod policies;
 pub mod roles;
@@ -158,6 +160,8 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// S3, with path-style addressing when the endpoint is not AWS's (it is usually an IP).
     pub s3: aws_sdk_s3::Client,
+    /// AWS Organizations.
+    pub organizations: aws_sdk_organizations::Client,
     config: SdkConfig,
 }
 
@@ -172,6 +176,7 @@ impl Clients {
             iam: aws_sdk_iam::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            organizations: aws_sdk_organizations::Client::new(config),
             config: config.clone(),
         }
     }
@@ -226,6 +231,9 @@ pub enum Scenario {
     AssumeRole,
     /// 7. Enable a virtual MFA device, then use an MFA-protected role ([`mfa`]).
     Mfa,
+    /// An organization, a member account and an SCP ([`organization`]). Not in
+    /// [`Scenario::ALL`]: against AWS it would create an account that cannot simply go.
+    Organization,
 }
 
 impl Scenario {
@@ -250,6 +258,7 @@ impl Scenario {
             Scenario::Account => "account",
             Scenario::AssumeRole => "assume-role",
             Scenario::Mfa => "mfa",
+            Scenario::Organization => "organization",
         }
     }
 
@@ -263,6 +272,7 @@ impl Scenario {
             Scenario::Account => "Manage the account",
             Scenario::AssumeRole => "Create a user and assume a role",
             Scenario::Mfa => "Enable a virtual MFA device, then use an MFA-protected role",
+            Scenario::Organization => "An organization, a member account, and an SCP that denies",
         }
     }
 
@@ -277,6 +287,7 @@ impl Scenario {
             Scenario::Account => account::run(admin).await.map(drop),
             Scenario::AssumeRole => assume_role::run(admin).await.map(drop),
             Scenario::Mfa => mfa::run(admin).await.map(drop),
+            Scenario::Organization => organization::run(admin).await.map(drop),
         }
     }
 }
