@@ -188,6 +188,7 @@ fn kind_name(kind: PolicyKind) -> &'static str {
         PolicyKind::Boundary => "permissions boundary",
         PolicyKind::Session => "session",
         PolicyKind::Scp => "service control",
+        PolicyKind::Rcp => "resource control",
     }
 }
 
@@ -277,6 +278,49 @@ struct OrgView {
     /// The SCPs on the path from the root to the account, one level per node; empty when
     /// they do not apply (the management account, SCPs disabled).
     scps: Vec<Vec<Arc<CompiledPolicy>>>,
+    /// The RCPs on the same path, which govern the account's resources; empty when they
+    /// do not apply (the management account's resources, RCPs disabled).
+    rcps: Vec<Vec<Arc<CompiledPolicy>>>,
+}
+
+/// The services of oxiam whose resources RCPs govern (AWS Organizations User Guide,
+/// "Resource control policies": S3 and STS among them, IAM not).
+fn governed_by_rcps(action: &str) -> bool {
+    let service = action.split(':').next().unwrap_or("");
+    service.eq_ignore_ascii_case("s3") || service.eq_ignore_ascii_case("sts")
+}
+
+/// The policies of `policy_type` governing `account_id`, compiled, one level per node from
+/// the root down; none when the type is off, the account is not a member, or it is the
+/// management account (which neither SCPs nor RCPs restrict).
+pub(crate) fn compiled_levels(
+    state: &crate::organizations::state::OrgState,
+    account_id: &str,
+    policy_type: &str,
+) -> Result<Vec<Vec<Arc<CompiledPolicy>>>, ServiceError> {
+    use crate::organizations::state::SCP;
+    if state.management_account_id == account_id {
+        return Ok(Vec::new());
+    }
+    let kind = if policy_type == SCP {
+        PolicyKind::Scp
+    } else {
+        PolicyKind::Rcp
+    };
+    let mut compiled_levels = Vec::new();
+    for level in state.levels(account_id, policy_type).unwrap_or_default() {
+        let compiled = level
+            .iter()
+            .map(|p| {
+                let arn = state.policy_arn(p);
+                oxiam_policy::compile(arn.clone(), p.content, kind)
+                    .map(Arc::new)
+                    .map_err(|e| policy_fault(format!("{arn}: {}", e.message)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        compiled_levels.push(compiled);
+    }
+    Ok(compiled_levels)
 }
 
 /// Compiled policy sets by principal id. Bounded: cleared when it grows past `CACHE_LIMIT`
@@ -430,37 +474,39 @@ impl Oxiam {
         Ok(set)
     }
 
+    /// The organization of the account owning the resource of `access`, when that is another
+    /// account than the principal's and it is in one: (owner, organization).
+    pub(crate) async fn foreign_organization(
+        &self,
+        principal: &Principal,
+        access: &Access,
+        resource_account: Option<&str>,
+    ) -> Result<Option<(String, crate::organizations::state::OrgState)>, ServiceError> {
+        match resource_owner(access, resource_account) {
+            Some(owner) if owner != principal.account_id => {
+                Ok(self.organization(owner).await?.map(|state| (owner.to_owned(), state)))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The principal's organization, with the SCPs that govern it compiled: none for the
     /// management account, nor for a service-linked role (SCPs do not restrict either).
     async fn org_view(&self, principal: &Principal) -> Result<Option<OrgView>, ServiceError> {
         let Some(state) = self.organization(&principal.account_id).await? else {
             return Ok(None);
         };
-        let service_linked = matches!(&principal.kind,
-            PrincipalKind::AssumedRole { role_path, .. } if role_path.starts_with("/aws-service-role/"));
-        let exempt = state.management_account_id == principal.account_id || service_linked;
-        let levels = if exempt {
-            None
+        use crate::organizations::state::{RCP, SCP};
+        let scps = if principal.is_service_linked() {
+            Vec::new()
         } else {
-            state.levels(&principal.account_id, crate::organizations::state::SCP)
+            compiled_levels(&state, &principal.account_id, SCP)?
         };
-        let mut scps = Vec::new();
-        for level in levels.unwrap_or_default() {
-            let compiled = level
-                .iter()
-                .map(|p| {
-                    let arn = state.policy_arn(p);
-                    oxiam_policy::compile(arn.clone(), p.content, PolicyKind::Scp)
-                        .map(Arc::new)
-                        .map_err(|e| policy_fault(format!("{arn}: {}", e.message)))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            scps.push(compiled);
-        }
         Ok(Some(OrgView {
             org_id: state.id.clone(),
             paths: vec![state.path_of(&principal.account_id)],
             scps,
+            rcps: compiled_levels(&state, &principal.account_id, RCP)?,
         }))
     }
 
@@ -589,14 +635,16 @@ impl Oxiam {
         let policies = self.principal_policies(principal).await?;
         let resource_account = resource_policy.map(|rp| rp.owner_account);
         let mut context = request_context(principal, facts, access, &policies, resource_account);
-        // aws:ResourceOrgID and aws:ResourceOrgPaths of another account's resource.
-        let owner = resource_account.or_else(|| arn_account(&access.resource));
-        if let Some(owner) = owner.filter(|o| *o != principal.account_id)
-            && let Some(state) = self.organization(owner).await?
-        {
+        let foreign = self.foreign_organization(principal, access, resource_account).await?;
+        if let Some((owner, state)) = &foreign {
             context.insert("aws:ResourceOrgID", vec![Value::from(state.id.as_str())]);
             context.insert("aws:ResourceOrgPaths", vec![Value::from(state.path_of(owner))]);
         }
+        let foreign_rcps = match &foreign {
+            Some((owner, state)) => compiled_levels(state, owner, crate::organizations::state::RCP)?,
+            None => Vec::new(),
+        };
+        let rcps = rcp_levels(principal, access, &policies, resource_account, &foreign_rcps);
         let arn = principal.arn();
         let issuer_arn = principal.session_issuer_arn();
         let engine_principal = Self::engine_principal(principal, &arn, issuer_arn.as_deref());
@@ -618,6 +666,7 @@ impl Oxiam {
             boundary: policies.boundary.as_deref(),
             session: policies.session.as_deref(),
             scps: &policies.scp_levels(),
+            rcps: &rcps,
             resource_must_allow: false,
         };
         let decision = oxiam_policy::evaluate(&request, &set);
@@ -638,9 +687,9 @@ impl Oxiam {
         }
         let shown = access.shown_as.as_deref().unwrap_or(&access.resource);
         let mut message = decision.denial_message(&arn, &access.action, shown).unwrap_or_default();
-        // Since 2026 AWS names the SCP that denied, within the organization.
+        // Since 2026 AWS names the SCP (or RCP) that denied, within the organization.
         if let oxiam_policy::Reason::ExplicitDeny(statement) = &decision.reason
-            && statement.kind == PolicyKind::Scp
+            && matches!(statement.kind, PolicyKind::Scp | PolicyKind::Rcp)
         {
             message.push_str(": ");
             message.push_str(&statement.policy_id);
@@ -729,6 +778,43 @@ fn policy_fault(detail: String) -> ServiceError {
 
 /// The global condition keys of a request, plus the action's own keys (which come last, so
 /// a service that knows better — S3 naming its bucket's owner — has the final word).
+/// The account that owns the resource of `access`: the resource policy's owner, else the
+/// `aws:ResourceAccount` the request carries (S3's), else the account in its ARN.
+fn resource_owner<'a>(access: &'a Access, resource_account: Option<&'a str>) -> Option<&'a str> {
+    resource_account
+        .or_else(|| {
+            access
+                .keys
+                .iter()
+                .find(|(k, _)| k == "aws:ResourceAccount")
+                .and_then(|(_, v)| v.first().map(String::as_str))
+        })
+        .or_else(|| arn_account(&access.resource))
+}
+
+/// The RCP levels that govern the resource of `access`: its owner's (the principal's own
+/// from the cached view, another account's as given), for the services RCPs apply to, never
+/// for a service-linked role.
+pub(crate) fn rcp_levels<'a>(
+    principal: &Principal,
+    access: &Access,
+    policies: &'a PrincipalPolicies,
+    resource_account: Option<&str>,
+    foreign: &'a [Vec<Arc<CompiledPolicy>>],
+) -> Vec<&'a [Arc<CompiledPolicy>]> {
+    if !governed_by_rcps(&access.action) || principal.is_service_linked() {
+        return Vec::new();
+    }
+    match resource_owner(access, resource_account) {
+        Some(owner) if owner != principal.account_id => foreign.iter().map(Vec::as_slice).collect(),
+        _ => policies
+            .org
+            .iter()
+            .flat_map(|o| o.rcps.iter().map(Vec::as_slice))
+            .collect(),
+    }
+}
+
 /// The account in an ARN (IAM's, STS's; S3 ARNs carry none).
 fn arn_account(arn: &str) -> Option<&str> {
     arn.split(':')

@@ -92,6 +92,7 @@ impl Oxiam {
             boundary: None,
             session: None,
             scps: &[],
+            rcps: &[],
             resource_must_allow: true,
         };
         let decide = |action: &Access| {

@@ -127,6 +127,12 @@ impl Principal {
         }
     }
 
+    /// Whether the caller is a session of a service-linked role (its path is
+    /// `/aws-service-role/…`): neither SCPs nor RCPs restrict those.
+    pub fn is_service_linked(&self) -> bool {
+        matches!(&self.kind, PrincipalKind::AssumedRole { role_path, .. } if role_path.starts_with("/aws-service-role/"))
+    }
+
     /// For a session, the identity that issued it: the role of a role session, the IAM user
     /// (or root) behind a federated-user session. A resource policy naming it grants the
     /// session what the session's own policies allow.

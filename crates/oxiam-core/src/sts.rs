@@ -342,6 +342,12 @@ impl Oxiam {
         role_account: &str,
     ) -> Result<oxiam_policy::Decision, ServiceError> {
         let (policies, context): (_, Context) = self.caller_policies(caller, access, facts).await?;
+        // The role's account's RCPs govern sts:AssumeRole on its roles.
+        let foreign_rcps = match self.foreign_organization(caller, access, Some(role_account)).await? {
+            Some((owner, state)) => crate::authz::compiled_levels(&state, &owner, crate::organizations::state::RCP)?,
+            None => Vec::new(),
+        };
+        let rcps = crate::authz::rcp_levels(caller, access, &policies, Some(role_account), &foreign_rcps);
         let arn = caller.arn();
         let issuer_arn = caller.session_issuer_arn();
         let principal = Self::engine_principal(caller, &arn, issuer_arn.as_deref());
@@ -353,6 +359,7 @@ impl Oxiam {
             boundary: policies.boundary.as_deref(),
             session: policies.session.as_deref(),
             scps: &policies.scp_levels(),
+            rcps: &rcps,
             resource_must_allow: true,
         };
         Ok(oxiam_policy::evaluate_trust(&request, trust, &set))

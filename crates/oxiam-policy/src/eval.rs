@@ -116,6 +116,9 @@ pub struct PolicySet<'a> {
     /// Service control policies, one slice per level of the organization (root, each OU, the
     /// account); each level must allow. Empty: no Organizations. An empty level is skipped.
     pub scps: &'a [&'a [Arc<CompiledPolicy>]],
+    /// Resource control policies of the resource's account, one slice per level as for
+    /// SCPs; each level must allow (`RCPFullAWSAccess`, attached everywhere, always does).
+    pub rcps: &'a [&'a [Arc<CompiledPolicy>]],
     /// The resource-based policy must itself allow the caller (role trust policies, KMS key
     /// policies): an identity-based allow alone is not enough.
     pub resource_must_allow: bool,
@@ -219,6 +222,7 @@ impl PolicyKind {
             PolicyKind::Boundary => "a permissions boundary",
             PolicyKind::Session => "a session policy",
             PolicyKind::Scp => "a service control policy",
+            PolicyKind::Rcp => "a resource control policy",
         }
     }
 }
@@ -257,6 +261,9 @@ impl Decision {
                 missing: PolicyKind::Scp,
             } => format!("{head} with an explicit deny in a service control policy"),
             Reason::NoAllow {
+                missing: PolicyKind::Rcp,
+            } => format!("{head} with an explicit deny in a resource control policy"),
+            Reason::NoAllow {
                 missing: PolicyKind::Trust,
             } => head,
             Reason::NoAllow { missing } => {
@@ -266,6 +273,7 @@ impl Decision {
                     PolicyKind::Boundary => "permissions boundary",
                     PolicyKind::Session => "session policy",
                     PolicyKind::Scp => "service control policy",
+                    PolicyKind::Rcp => "resource control policy",
                 };
                 format!("{head} because no {what} allows the {action} action")
             }
@@ -374,6 +382,13 @@ fn decide(request: &Request<'_>, policies: &PolicySet<'_>, scratch: &mut Scratch
             Ok(allow) => scp_missing |= !level.is_empty() && allow.is_none(),
         }
     }
+    let mut rcp_missing = false;
+    for level in policies.rcps {
+        match scan_all(level, &t, scratch) {
+            Err(s) => return deny(s),
+            Ok(allow) => rcp_missing |= !level.is_empty() && allow.is_none(),
+        }
+    }
     let mut resource_allow = None;
     if let Some(r) = policies.resource {
         let found = r.scan(&t, scratch, AllowMode::Strongest);
@@ -407,9 +422,12 @@ fn decide(request: &Request<'_>, policies: &PolicySet<'_>, scratch: &mut Scratch
         }
     }
 
-    // 2. SCPs.
+    // 2. SCPs, then RCPs.
     if scp_missing {
         return Decision::no_allow(PolicyKind::Scp);
+    }
+    if rcp_missing {
+        return Decision::no_allow(PolicyKind::Rcp);
     }
 
     let resource_kind = match policies.resource {

@@ -133,6 +133,9 @@ pub enum PolicyKind {
     Session,
     /// An AWS Organizations service control policy. No principal.
     Scp,
+    /// An AWS Organizations resource control policy: resource-based (`Principal` required),
+    /// applied to every request for the resources of the accounts it governs.
+    Rcp,
 }
 
 /// Parses, validates and compiles `json` in one step.

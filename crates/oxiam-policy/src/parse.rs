@@ -457,7 +457,7 @@ fn principal_value(p: &Json, kind: PolicyKind) -> Result<PrincipalValue, PolicyE
                             !value.is_empty() && (value == "*" || !value.contains(['*', '?']))
                         }
                     };
-                    if !ok && matches!(kind, PolicyKind::Resource | PolicyKind::Trust) {
+                    if !ok && matches!(kind, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Rcp) {
                         return Err(invalid_principal(ty.as_str(), value));
                     }
                 }
@@ -502,7 +502,7 @@ pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
                     None => {}
                 }
             }
-            PolicyKind::Resource => {}
+            PolicyKind::Resource | PolicyKind::Rcp => {}
         }
     }
 
@@ -595,7 +595,7 @@ pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
     // 10. Principals and trust actions.
     let mut statements = Vec::with_capacity(raws.len());
     for raw in raws {
-        if matches!(kind, PolicyKind::Resource | PolicyKind::Trust) && raw.principal.is_none() {
+        if matches!(kind, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Rcp) && raw.principal.is_none() {
             return fail(PRINCIPAL_REQUIRED);
         }
         let principal = match raw.principal {

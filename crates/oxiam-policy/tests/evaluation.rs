@@ -599,6 +599,7 @@ fn service_control_policies() {
     let set = PolicySet {
         identity: &ids,
         scps: &levels,
+        rcps: &[],
         ..PolicySet::default()
     };
     assert!(run(user(), "s3:GetObject", BUCKET_OBJ, &set).allowed);
@@ -615,6 +616,7 @@ fn service_control_policies() {
     let set = PolicySet {
         identity: &ids,
         scps: &levels,
+        rcps: &[],
         ..PolicySet::default()
     };
     assert!(run(user(), "s3:GetObject", BUCKET_OBJ, &set).allowed);
@@ -628,6 +630,42 @@ fn service_control_policies() {
     assert_eq!(
         denied_by(&run(root, "iam:CreateUser", "*", &set)),
         Some(PolicyKind::Scp)
+    );
+}
+
+// Organizations User Guide, "RCP evaluation": the resource owner's RCPs apply to every
+// caller, whoever it is and whatever its own account allows; a Deny in any of them denies,
+// read as an explicit deny in a resource control policy.
+#[test]
+fn resource_control_policies() {
+    let ids = [pol(PolicyKind::Identity, "id", json!([allow("*", "*")]))];
+    let mut full = allow("*", "*");
+    full["Principal"] = json!("*");
+    let mut no_deletes = deny("s3:DeleteObject", "*");
+    no_deletes["Principal"] = json!("*");
+    let root_level = [pol(PolicyKind::Rcp, "RCPFullAWSAccess", json!([full.clone()]))];
+    let account_level = [
+        pol(PolicyKind::Rcp, "RCPFullAWSAccess", json!([full])),
+        pol(PolicyKind::Rcp, "no-deletes", json!([no_deletes])),
+    ];
+    let levels: [&[Arc<CompiledPolicy>]; 2] = [&root_level, &account_level];
+    let set = PolicySet {
+        identity: &ids,
+        rcps: &levels,
+        ..PolicySet::default()
+    };
+    assert!(run(user(), "s3:GetObject", BUCKET_OBJ, &set).allowed);
+    let d = run(user(), "s3:DeleteObject", BUCKET_OBJ, &set);
+    assert_eq!(denied_by(&d), Some(PolicyKind::Rcp));
+    assert!(
+        d.denial_message(USER, "s3:DeleteObject", BUCKET_OBJ)
+            .unwrap()
+            .ends_with("with an explicit deny in a resource control policy")
+    );
+    let root = Principal::root("arn:aws:iam::111122223333:root", ACCT);
+    assert_eq!(
+        denied_by(&run(root, "s3:DeleteObject", BUCKET_OBJ, &set)),
+        Some(PolicyKind::Rcp)
     );
 }
 

@@ -203,6 +203,7 @@ fn decide(d: &Docs, r: &Req) -> oxiam_policy::Decision {
         boundary: boundary.as_deref(),
         session: session.as_deref(),
         scps: &scp_refs,
+        rcps: &[],
         resource_must_allow: false,
     };
     evaluate(&request, &set)

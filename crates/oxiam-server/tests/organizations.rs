@@ -416,6 +416,135 @@ async fn organization_condition_keys_decide_across_accounts(backend: Backend) {
     s.stop().await;
 }
 
+async fn an_rcp_keeps_outsiders_from_a_members_data_whatever_the_bucket_allows(backend: Backend) {
+    let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
+    let (org_id, root_id, member) = organization_with_member(&s).await;
+    let orgs = s.root_organizations();
+    let enabled = orgs
+        .enable_policy_type()
+        .root_id(&root_id)
+        .policy_type(PolicyType::ResourceControlPolicy)
+        .send()
+        .await
+        .unwrap();
+    let types: Vec<&PolicyType> = enabled
+        .root()
+        .unwrap()
+        .policy_types()
+        .iter()
+        .filter_map(|t| t.r#type())
+        .collect();
+    assert_eq!(
+        types,
+        [&PolicyType::ServiceControlPolicy, &PolicyType::ResourceControlPolicy]
+    );
+
+    let session = member_session(&s, &member).await;
+    let s3 = s.s3_as_session(&session);
+    s3.create_bucket().bucket("perimeter").send().await.unwrap();
+    s3.put_object()
+        .bucket("perimeter")
+        .key("report")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"numbers"))
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_policy()
+        .bucket("perimeter")
+        .policy(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::perimeter/*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let other = &s.accounts[0];
+    let outsider = s.s3_as(&other.access_key_id, &other.secret_access_key.0, None);
+    outsider
+        .get_object()
+        .bucket("perimeter")
+        .key("report")
+        .send()
+        .await
+        .unwrap();
+
+    let perimeter = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{{"StringNotEqualsIfExists":{{"aws:PrincipalOrgID":"{org_id}"}}}}}}]}}"#
+    );
+    let rcp = orgs
+        .create_policy()
+        .name("DataPerimeter")
+        .description("")
+        .r#type(PolicyType::ResourceControlPolicy)
+        .content(perimeter)
+        .send()
+        .await
+        .unwrap();
+    let summary = rcp.policy().unwrap().policy_summary().unwrap();
+    let (rcp_id, rcp_arn) = (summary.id().unwrap().to_owned(), summary.arn().unwrap().to_owned());
+    orgs.attach_policy()
+        .policy_id(&rcp_id)
+        .target_id(&member)
+        .send()
+        .await
+        .unwrap();
+    let err = outsider
+        .get_object()
+        .bucket("perimeter")
+        .key("report")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&err), "AccessDenied");
+    // A caller outside the organization is told no more (as AWS tells it); the record
+    // says which policy decided.
+    assert_eq!(s3_message(&err), "Access Denied");
+    let refused = s
+        .records
+        .all()
+        .into_iter()
+        .rev()
+        .find(|r| r.operation.as_deref() == Some("GetObject"))
+        .unwrap();
+    let deciding = refused.verdicts.last().unwrap().statement.clone().unwrap();
+    assert_eq!(deciding.policy, rcp_arn);
+    assert_eq!(deciding.condition_keys, ["aws:PrincipalOrgID"]);
+    // Inside the organization, the same object is read.
+    s3.get_object().bucket("perimeter").key("report").send().await.unwrap();
+
+    // RCPs are Deny-only and name the service; RCPFullAWSAccess stays.
+    let err = orgs
+        .create_policy()
+        .name("Grants")
+        .description("")
+        .r#type(PolicyType::ResourceControlPolicy)
+        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(org_code(&err), "MalformedPolicyDocumentException");
+    let err = orgs
+        .detach_policy()
+        .policy_id("p-RCPFullAWSAccess")
+        .target_id(&member)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(org_code(&err), "InvalidInputException");
+    // Disabled, the RCP is detached everywhere: the outsider reads again.
+    orgs.disable_policy_type()
+        .root_id(&root_id)
+        .policy_type(PolicyType::ResourceControlPolicy)
+        .send()
+        .await
+        .unwrap();
+    outsider
+        .get_object()
+        .bucket("perimeter")
+        .key("report")
+        .send()
+        .await
+        .unwrap();
+    s.stop().await;
+}
+
 async fn each_condition_key_of_organizations_actions_can_deny(backend: Backend) {
     let s = TestServer::start(backend).await;
     let (_, root_id, _) = organization_with_member(&s).await;
@@ -569,6 +698,7 @@ per_backend!(
     an_scp_denies_a_member_on_the_next_request_and_the_management_account_is_exempt,
     members_are_kept_out_of_management_and_outsiders_see_no_organization,
     organization_condition_keys_decide_across_accounts,
+    an_rcp_keeps_outsiders_from_a_members_data_whatever_the_bucket_allows,
     each_condition_key_of_organizations_actions_can_deny,
     organizations_rules_answer_in_aws_errors,
 );

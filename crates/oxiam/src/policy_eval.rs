@@ -148,6 +148,7 @@ pub fn run(args: &EvalArgs) -> Result<bool, String> {
         boundary: boundary.as_deref(),
         session: (!session.is_empty()).then_some(&session[..]),
         scps: &[],
+        rcps: &[],
         resource_must_allow: false,
     };
     let decision = match (&resource_policy, args.trust) {
@@ -169,6 +170,7 @@ pub fn run(args: &EvalArgs) -> Result<bool, String> {
                 PolicyKind::Boundary => "permissions boundary",
                 PolicyKind::Session => "session policy",
                 PolicyKind::Scp => "service control policy",
+                PolicyKind::Rcp => "resource control policy",
             };
             println!("ImplicitDeny: no {kind} allows {}", args.action)
         }

@@ -188,6 +188,7 @@ impl Simulation<'_> {
             boundary: self.boundary.as_ref().map(|s| s.policy.as_ref()),
             session: None,
             scps: &[],
+            rcps: &[],
             resource_must_allow: false,
         };
         // Each kind of policy alone, for the decision details: what it says on its own,
