@@ -844,6 +844,8 @@ fn request_context(
         .set("aws:userid", principal.unique_id())
         .set("aws:RequestedRegion", facts.region.as_str())
         .set("aws:ViaAWSService", false)
+        // Only a service principal (`cloudtrail.amazonaws.com`) calling directly is one.
+        .set("aws:PrincipalIsAWSService", false)
         .set_opt("aws:SourceIp", facts.source_ip);
     // Temporary credentials carry their issue time and whether MFA stood behind them;
     // long-term keys carry neither key, as in AWS, unless the request itself proves a code

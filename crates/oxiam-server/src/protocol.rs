@@ -372,14 +372,15 @@ impl Protocol for AwsJson {
             "AccessDenied" => Some("AccessDeniedException"),
             _ => None,
         };
-        let body = match renamed {
+        // The model gives its errors no status but 400 (500 for a server fault).
+        let (body, status) = match renamed {
             Some(code) => {
                 let mut e = error.clone();
                 e.kind.code = code;
-                encode_json_error(&e)
+                (encode_json_error(&e), 400)
             }
-            None => encode_json_error(error),
+            None => (encode_json_error(error), error.kind.status),
         };
-        Self::encoded(error.kind.status, request_id, body)
+        Self::encoded(status, request_id, body)
     }
 }

@@ -772,7 +772,7 @@ async fn the_json_front_door_refuses_what_is_not_a_request() {
     .await;
     assert!(reply.body.contains("UnknownOperationException"), "{}", reply.body);
     let reply = call_json(&s, (ROOT_KEY, "wrong-secret"), target, "{}").await;
-    assert_eq!(reply.status, 403);
+    assert_eq!(reply.status, 400);
     assert!(reply.body.contains("InvalidSignatureException"), "{}", reply.body);
     let reply = call_json(&s, ("AKIANOSUCHKEY0000000", "x"), target, "{}").await;
     assert!(reply.body.contains("UnrecognizedClientException"), "{}", reply.body);

@@ -34,7 +34,9 @@ pub struct CreatedAccount {
     pub inline_policy: (String, String),
 }
 
-/// What one change to an organization writes, besides its document.
+/// What one change to an organization writes, besides its document. An invitation stays
+/// for as long as its organization (an accepted one is listed, and answers that it is
+/// accepted).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrganizationWrite {
     /// The new document; `None` deletes the organization.
@@ -164,12 +166,6 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(StoreError::on_write(Subject::OrganizationMember, account_id))?;
-            sqlx::query("DELETE FROM organization_invitations WHERE account_id = $1 AND org_id = $2")
-                .bind(account_id)
-                .bind(org_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::from)?;
         }
         for (handshake_id, account_id) in &write.invited {
             sqlx::query("INSERT INTO organization_invitations (handshake_id, org_id, account_id) VALUES ($1, $2, $3)")

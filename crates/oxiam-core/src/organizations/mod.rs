@@ -185,6 +185,7 @@ impl Oxiam {
             Request::CreateOrganization(i) => return self.create_organization(account, i, now).await,
             Request::AcceptHandshake(i) => return self.accept_handshake(account, &i.handshake_id, now).await,
             Request::ListHandshakesForAccount(i) => return self.handshakes_for_account(account, i).await,
+            Request::DescribeHandshake(i) => return self.describe_handshake(account, &i.handshake_id).await,
             _ => {}
         }
         let row = self
@@ -198,10 +199,16 @@ impl Oxiam {
         if management_only(op) && !is_management {
             return Err(not_permitted());
         }
-        if let Some(answer) = read(&stored_state(&row)?, account, &request)? {
+        if let Some(answer) = read(&stored_state(&row)?, &request)? {
             return Ok(answer);
         }
         if let Request::InviteAccountToOrganization(i) = &request {
+            if i.target.r#type != org::HandshakePartyType::Account {
+                return Err(invalid_input(
+                    "INVALID_PARTY_TYPE_TARGET",
+                    "oxiam invites accounts by id: the target's Type must be ACCOUNT.",
+                ));
+            }
             self.check_invitee(&i.target.id.0).await?;
         }
         let caller_account = account.to_owned();
@@ -236,7 +243,7 @@ impl Oxiam {
             Err(StoreError::Conflict { .. }) => {
                 return Err(error(
                     org_errors::ALREADY_IN_ORGANIZATION,
-                    "The provided account is already a member of an organization.",
+                    "The AWS account is already a member of an organization.",
                 ));
             }
             Err(e) => return Err(errors::internal(e)),
@@ -311,6 +318,28 @@ impl Oxiam {
             .with_reason("ALREADY_IN_AN_ORGANIZATION"));
         }
         Ok(())
+    }
+
+    /// DescribeHandshake, by the invited account (in no organization yet, or in this one) or
+    /// the management account.
+    async fn describe_handshake(&self, account: &str, handshake_id: &str) -> Result<Response, ServiceError> {
+        let not_found = || {
+            error(
+                org_errors::HANDSHAKE_NOT_FOUND,
+                "We can't find a handshake with the HandshakeId that you specified.",
+            )
+        };
+        let row = self
+            .store
+            .organization_inviting(handshake_id)
+            .await
+            .map_err(errors::internal)?
+            .ok_or_else(not_found)?;
+        let state = stored_state(&row)?;
+        let invitation = state.invitation(handshake_id, account)?;
+        Ok(Response::DescribeHandshake(org::DescribeHandshakeResponse {
+            handshake: Some(state.handshake(invitation, &root_email(&state.management_account_id))),
+        }))
     }
 
     async fn handshakes_for_account(
@@ -427,7 +456,7 @@ impl Oxiam {
 }
 
 /// Answers a request that only reads; `None` for one that changes the organization.
-fn read(state: &OrgState, caller: &str, request: &Request) -> Result<Option<Response>, ServiceError> {
+fn read(state: &OrgState, request: &Request) -> Result<Option<Response>, ServiceError> {
     use Request as R;
     use Response as S;
     Ok(Some(match request {
@@ -587,12 +616,6 @@ fn read(state: &OrgState, caller: &str, request: &Request) -> Result<Option<Resp
                 next_token,
             })
         }
-        R::DescribeHandshake(i) => {
-            let invitation = state.invitation(&i.handshake_id, caller)?;
-            S::DescribeHandshake(org::DescribeHandshakeResponse {
-                handshake: Some(state.handshake(invitation, &root_email(&state.management_account_id))),
-            })
-        }
         R::ListHandshakesForOrganization(i) => {
             let management_email = root_email(&state.management_account_id);
             let handshakes = state
@@ -726,12 +749,7 @@ fn change(
             S::UntagResource
         }
         R::InviteAccountToOrganization(i) => {
-            if i.target.r#type != org::HandshakePartyType::Account {
-                return Err(invalid_input(
-                    "INVALID_PARTY_TYPE_TARGET",
-                    "oxiam invites accounts by id: the target's Type must be ACCOUNT.",
-                ));
-            }
+            // (An account by id: `execute_organizations` checked the target first.)
             let invitation = state.invite(
                 &i.target.id.0,
                 i.notes.as_ref().map(|n| n.0.as_str()),

@@ -234,7 +234,7 @@ fn aws_managed(policy_id: &str) -> Option<(&'static str, &'static str, &'static 
         RCP_FULL_AWS_ACCESS => Some((
             RCP_FULL_AWS_ACCESS,
             "RCPFullAWSAccess",
-            "Allows access to every resource",
+            "Allows access to every resource.",
             RCP,
             RCP_FULL_AWS_ACCESS_CONTENT,
         )),
