@@ -3,6 +3,7 @@
 //!
 //! Each stage is a function in [`pipeline`]; this module only starts and stops the server.
 
+mod admin;
 mod audit;
 mod issuer_keys;
 mod listen;

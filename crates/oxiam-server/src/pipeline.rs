@@ -70,6 +70,8 @@ enum Route {
     AwsQuery(Option<Service>),
     /// The awsJson protocol (Organizations), named by the signing name.
     AwsJson,
+    /// The operator's accounts endpoint (`admin.rs`), named by its path.
+    Admin,
 }
 
 fn route(head: &http::request::Parts) -> Route {
@@ -175,6 +177,7 @@ async fn handle(
     let moto_reset =
         app.test_mode.is_some() && head.uri.path() == crate::operations::MOTO_RESET && head.uri.query().is_none();
     if (head.uri.path().starts_with(crate::operations::PREFIX) || moto_reset)
+        && head.uri.path() != crate::admin::PATH
         && !app.s3.names_bucket_in_host(&head.headers)
     {
         return crate::operations::answer(&app, &head.method, head.uri.path(), peer.ip()).await;
@@ -190,7 +193,13 @@ async fn handle(
         },
     );
     let span = tracing::info_span!("request", id = %recorder.record.request_id);
-    let route = route(&head);
+    // The accounts endpoint is named by its path, as the other operations endpoints are
+    // (a host naming a bucket makes the path a key: S3's).
+    let route = if head.uri.path() == crate::admin::PATH && !app.s3.names_bucket_in_host(&head.headers) {
+        Route::Admin
+    } else {
+        route(&head)
+    };
     let request = http::Request::from_parts(head, body);
     async {
         // While the trail cannot be written, nothing runs: the request is refused, and its
@@ -210,6 +219,7 @@ async fn handle(
                 )
                 .await
             }
+            Route::Admin => serve_admin(&app, request, &mut recorder.record).await,
         };
         // The audit event is written before the answer goes out; a request that cannot be
         // audited fails rather than go unrecorded.
@@ -247,6 +257,10 @@ fn audit_failure(route: Route, record: &mut RequestRecord) -> Response {
         Route::AwsJson => {
             let error = ServiceError::new(common_errors::INTERNAL_FAILURE, MESSAGE);
             http_response(AwsJson.encode_error(Service::Organizations, &record.request_id, &error))
+        }
+        Route::Admin => {
+            let error = ServiceError::new(common_errors::INTERNAL_FAILURE, MESSAGE);
+            http_response(crate::admin::error(&record.request_id, &error))
         }
     }
 }
@@ -423,6 +437,44 @@ async fn serve<P: Protocol>(
     http_response(encoded)
 }
 
+/// receive → authenticate → execute for the operator's accounts endpoint, which decides
+/// for itself who may call it (the bootstrap account's root alone).
+async fn serve_admin(app: &App, request: http::Request<Body>, record: &mut RequestRecord) -> Response {
+    record.service = crate::admin::SIGNING_NAME;
+    let request_id = record.request_id.clone();
+    let peer = record
+        .source_ip
+        .map_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)), |ip| SocketAddr::new(ip, 0));
+    let now = record.time;
+    let outcome = match receive(peer, request).await {
+        Err(e) => Err(e),
+        Ok(received) => {
+            record.user_agent = header_text(&received, "user-agent");
+            record.operation = crate::admin::operation(&received).map(str::to_owned);
+            match authenticate_for(&app.oxiam, &received, now, &[crate::admin::SIGNING_NAME]).await {
+                Err(e) => Err(e),
+                Ok(caller) => {
+                    record.set_caller(&caller.principal, &caller.claim.access_key_id);
+                    record.region = Some(caller.claim.region.clone());
+                    let answer = crate::admin::execute(&app.oxiam, &caller.principal, &received, now).await;
+                    app.oxiam.record(&caller, now);
+                    answer
+                }
+            }
+        }
+    };
+    match outcome {
+        Ok(mut answer) => {
+            answer.headers.push(("x-amzn-RequestId", request_id));
+            http_response(answer)
+        }
+        Err(e) => {
+            record.set_error(&e);
+            http_response(crate::admin::error(&request_id, &e))
+        }
+    }
+}
+
 /// authenticate → decode → authorize → execute, filling the record as each stage learns.
 async fn run<P: Protocol>(
     protocol: &P,
@@ -535,6 +587,16 @@ async fn authenticate<P: Protocol>(
     received: &Received,
     now: i64,
 ) -> Result<Authenticated, ServiceError> {
+    authenticate_for(oxiam, received, now, P::SIGNING_NAMES).await
+}
+
+/// Authenticates a request signed for one of `signing_names`.
+async fn authenticate_for(
+    oxiam: &Oxiam,
+    received: &Received,
+    now: i64,
+    signing_names: &[&str],
+) -> Result<Authenticated, ServiceError> {
     let headers: Vec<(&str, &[u8])> = received
         .headers
         .iter()
@@ -547,7 +609,7 @@ async fn authenticate<P: Protocol>(
         headers: &headers,
         body: &received.body,
     };
-    match oxiam.authenticate(&signed, now, P::SIGNING_NAMES).await {
+    match oxiam.authenticate(&signed, now, signing_names).await {
         Ok(caller) => Ok(caller),
         Err(AuthFailure::Rejected(e)) => Err(ServiceError::new(
             oxiam_protocol::ErrorKind {

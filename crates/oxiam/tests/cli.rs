@@ -631,3 +631,100 @@ async fn accounts_made_by_the_operator_are_served() {
     assert_eq!(root.account(), Some("123456789012"));
     stop(served).await;
 }
+
+/// `oxiam account … --endpoint-url` asks a running server, signed as the bootstrap
+/// account's root: the account it makes is served at once; anyone else is refused, an
+/// unsigned request and another account's root included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_are_made_by_a_running_server_for_the_bootstrap_root_alone() {
+    let data = tempfile::tempdir().unwrap();
+    let (served, address, _log) = serve(data.path(), &[]).await;
+    let endpoint = format!("http://{address}");
+    let root = [
+        ("AWS_ACCESS_KEY_ID", Embedded::ROOT_ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", Embedded::ROOT_SECRET_ACCESS_KEY),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let made = oxiam(&["account", "create", "--json", "--endpoint-url", &endpoint], &root).await;
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let object: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    let (id, key, secret) = (
+        object["AccountId"].as_str().unwrap(),
+        object["AccessKeyId"].as_str().unwrap(),
+        object["SecretAccessKey"].as_str().unwrap(),
+    );
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&endpoint)
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new(key, secret, None, None, "test"),
+        ))
+        .build();
+    let who = aws_sdk_sts::Client::new(&config)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(who.account(), Some(id));
+    let listed = oxiam(&["account", "list", "--json", "--endpoint-url", &endpoint], &root).await;
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["AccountId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["123456789012", id]);
+
+    // The new account's own root may not make accounts; nor may a wrong secret.
+    let other = [
+        ("AWS_ACCESS_KEY_ID", key),
+        ("AWS_SECRET_ACCESS_KEY", secret),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let refused = oxiam(&["account", "create", "--endpoint-url", &endpoint], &other).await;
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("AccessDenied"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let forged = [
+        ("AWS_ACCESS_KEY_ID", Embedded::ROOT_ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", "not-the-secret"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let refused = oxiam(&["account", "list", "--endpoint-url", &endpoint], &forged).await;
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("SignatureDoesNotMatch"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let unsigned = {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let request = format!(
+            "POST /_oxiam/accounts HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        answer
+    };
+    assert!(unsigned.starts_with("HTTP/1.1 403"), "{unsigned}");
+    assert!(unsigned.contains("MissingAuthenticationToken"), "{unsigned}");
+    let taken = oxiam(
+        &["account", "create", "--account-id", id, "--endpoint-url", &endpoint],
+        &root,
+    )
+    .await;
+    assert!(
+        text(&taken.stderr).contains("already exists"),
+        "{}",
+        text(&taken.stderr)
+    );
+    stop(served).await;
+}
