@@ -666,8 +666,8 @@ pub(crate) fn root_target(target: &str) -> Option<&str> {
 
 /// AssumeRoot, once authorized: the input checked, then refused. AWS issues a member
 /// account's root session only to its organization's management account (or the IAM
-/// delegated administrator) with centralized root access enabled; oxiam serves no AWS
-/// Organizations yet, so no account is ever another's member.
+/// delegated administrator) with centralized root access enabled; oxiam does not issue
+/// root sessions yet, whatever the organization has enabled.
 fn assume_root(caller: &Principal, input: &oxiam_protocol::sts::AssumeRootRequest) -> ServiceError {
     let invalid = |message: String| ServiceError::new(common_errors::VALIDATION_ERROR, message);
     let Some(target) = root_target(&input.target_principal) else {
@@ -692,8 +692,8 @@ fn assume_root(caller: &Principal, input: &oxiam_protocol::sts::AssumeRootReques
     ServiceError::new(
         common_errors::ACCESS_DENIED,
         format!(
-            "Account {target} is not a member account of an organization that {} manages with centralized root \
-             access: oxiam serves no AWS Organizations yet, so AssumeRoot issues no session.",
+            "Account {target} gets no root session from {}: oxiam does not issue root sessions yet, \
+             whatever centralized root access the organization has enabled.",
             caller.account_id
         ),
     )

@@ -1,7 +1,6 @@
 //! End to end: STS AssumeRoot with the AWS SDK for Rust. It is authorized as AWS documents it
 //! (`sts:AssumeRoot` on the member account's root user, with `sts:TaskPolicyArn`), its input
-//! checked, and then refused: oxiam serves no AWS Organizations yet, so no account is a
-//! member account of the caller's organization.
+//! checked, and then refused: oxiam does not issue root sessions yet.
 
 mod common;
 
@@ -56,11 +55,11 @@ async fn authorized_on_the_member_root_then_refused_without_organizations(s: &Te
     let (code, message) = assume_root(&sts, MEMBER, UNLOCK, None).await;
     assert_eq!(code, "AccessDenied");
     assert!(message.contains("with an explicit deny"), "{message}");
-    // The other task is allowed, and refused for want of an organization.
+    // The other task is allowed, and refused: no root session is issued.
     for target in [MEMBER.to_owned(), format!("arn:aws:iam::{MEMBER}:root")] {
         let (code, message) = assume_root(&sts, &target, AUDIT, Some(900)).await;
         assert_eq!(code, "AccessDenied");
-        assert!(message.contains("serves no AWS Organizations"), "{message}");
+        assert!(message.contains("does not issue root sessions yet"), "{message}");
     }
 
     // The root user may not (AWS: management or delegated administrator credentials).

@@ -694,7 +694,71 @@ async fn organizations_rules_answer_in_aws_errors(backend: Backend) {
     s.stop().await;
 }
 
+async fn centralized_root_access_needs_the_organization_and_trusted_access(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let iam = s.root_iam();
+    let err = iam.list_organizations_features().send().await.unwrap_err();
+    assert_eq!(common::code(&err), "OrganizationNotFoundException");
+    let (org_id, _, member) = organization_with_member(&s).await;
+    let err = iam.enable_organizations_root_sessions().send().await.unwrap_err();
+    assert_eq!(common::code(&err), "ServiceAccessNotEnabledException");
+    let orgs = s.root_organizations();
+    orgs.enable_aws_service_access()
+        .service_principal("iam.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    let listed = orgs.list_aws_service_access_for_organization().send().await.unwrap();
+    assert_eq!(
+        listed.enabled_service_principals()[0].service_principal(),
+        Some("iam.amazonaws.com")
+    );
+    let enabled = iam.enable_organizations_root_sessions().send().await.unwrap();
+    assert_eq!(enabled.organization_id(), Some(org_id.as_str()));
+    let enabled = iam
+        .enable_organizations_root_credentials_management()
+        .send()
+        .await
+        .unwrap();
+    use aws_sdk_iam::types::FeatureType;
+    assert_eq!(
+        enabled.enabled_features(),
+        [FeatureType::RootSessions, FeatureType::RootCredentialsManagement]
+    );
+    // A member account may not turn them on or off, whatever its IAM policies say.
+    let session = member_session(&s, &member).await;
+    let err = s
+        .iam_as_session(&session)
+        .enable_organizations_root_sessions()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(common::code(&err), "CallerIsNotManagementAccountException");
+    let err = s
+        .iam_as_session(&session)
+        .list_organizations_features()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        common::code(&err),
+        "AccountNotManagementOrDelegatedAdministratorException"
+    );
+    let disabled = iam.disable_organizations_root_sessions().send().await.unwrap();
+    assert_eq!(disabled.enabled_features(), [FeatureType::RootCredentialsManagement]);
+    // Without IAM's trusted access, the features go with it.
+    orgs.disable_aws_service_access()
+        .service_principal("iam.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    let err = iam.list_organizations_features().send().await.unwrap_err();
+    assert_eq!(common::code(&err), "ServiceAccessNotEnabledException");
+    s.stop().await;
+}
+
 per_backend!(
+    centralized_root_access_needs_the_organization_and_trusted_access,
     an_scp_denies_a_member_on_the_next_request_and_the_management_account_is_exempt,
     members_are_kept_out_of_management_and_outsiders_see_no_organization,
     organization_condition_keys_decide_across_accounts,

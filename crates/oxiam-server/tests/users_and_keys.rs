@@ -395,9 +395,18 @@ async fn signature_failures_get_aws_errors(s: &TestServer) {
 }
 
 async fn unimplemented_operations_say_so(s: &TestServer) {
-    let err = s.root_iam().list_organizations_features().send().await.unwrap_err();
+    let err = s
+        .root_iam()
+        .get_outbound_web_identity_federation_info()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "NotImplemented");
-    assert!(message(&err).contains("ListOrganizationsFeatures"), "{}", message(&err));
+    assert!(
+        message(&err).contains("GetOutboundWebIdentityFederationInfo"),
+        "{}",
+        message(&err)
+    );
     match &err {
         aws_sdk_iam::error::SdkError::ServiceError(e) => assert_eq!(e.raw().status().as_u16(), 501),
         other => panic!("{other:?}"),

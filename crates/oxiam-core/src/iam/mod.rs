@@ -12,6 +12,7 @@ mod instance_profiles;
 mod login_profiles;
 mod mfa_devices;
 mod oidc_providers;
+mod organizations_features;
 mod policies;
 mod roles;
 mod saml_providers;
@@ -102,7 +103,11 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DetachGroupPolicy,
     Operation::DetachRolePolicy,
     Operation::DetachUserPolicy,
+    Operation::DisableOrganizationsRootCredentialsManagement,
+    Operation::DisableOrganizationsRootSessions,
     Operation::EnableMFADevice,
+    Operation::EnableOrganizationsRootCredentialsManagement,
+    Operation::EnableOrganizationsRootSessions,
     Operation::GenerateCredentialReport,
     Operation::GetAccessKeyLastUsed,
     Operation::GetAccountAuthorizationDetails,
@@ -142,6 +147,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListMFADeviceTags,
     Operation::ListMFADevices,
     Operation::ListOpenIDConnectProviderTags,
+    Operation::ListOrganizationsFeatures,
     Operation::ListOpenIDConnectProviders,
     Operation::ListPolicies,
     Operation::ListPoliciesGrantingServiceAccess,
@@ -770,6 +776,12 @@ impl Oxiam {
             R::GetAccountAuthorizationDetails(i) => {
                 S::GetAccountAuthorizationDetails(self.get_account_authorization_details(caller, i).await?)
             }
+            // the organization's centralized root access
+            R::ListOrganizationsFeatures(_)
+            | R::EnableOrganizationsRootCredentialsManagement(_)
+            | R::DisableOrganizationsRootCredentialsManagement(_)
+            | R::EnableOrganizationsRootSessions(_)
+            | R::DisableOrganizationsRootSessions(_) => self.root_access_features(caller, request.operation()).await?,
             other => {
                 return Err(errors::not_implemented(&format!(
                     "the IAM operation {}",

@@ -36,10 +36,13 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DescribeOrganizationalUnit,
     Operation::DescribePolicy,
     Operation::DetachPolicy,
+    Operation::DisableAWSServiceAccess,
     Operation::DisablePolicyType,
+    Operation::EnableAWSServiceAccess,
     Operation::EnablePolicyType,
     Operation::InviteAccountToOrganization,
     Operation::LeaveOrganization,
+    Operation::ListAWSServiceAccessForOrganization,
     Operation::ListAccounts,
     Operation::ListAccountsForParent,
     Operation::ListChildren,
@@ -65,7 +68,7 @@ pub const IMPLEMENTED: &[Operation] = &[
 pub const ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
 
 /// A change to an organization failed: in the store, or by Organizations' rules.
-enum Failure {
+pub(crate) enum Failure {
     Store(StoreError),
     Refused(ServiceError),
 }
@@ -83,6 +86,7 @@ impl From<ServiceError> for Failure {
 }
 
 impl Failure {
+    /// The answer, in Organizations' words.
     fn into_error(self) -> ServiceError {
         match self {
             Failure::Refused(e) => e,
@@ -616,6 +620,21 @@ fn read(state: &OrgState, request: &Request) -> Result<Option<Response>, Service
                 next_token,
             })
         }
+        R::ListAWSServiceAccessForOrganization(i) => {
+            let enabled = state
+                .service_access
+                .iter()
+                .map(|(principal, at)| org::EnabledServicePrincipal {
+                    service_principal: Some(principal.clone()),
+                    date_enabled: Some(oxiam_protocol::Timestamp(*at)),
+                })
+                .collect();
+            let (enabled, next_token) = page(enabled, i.next_token.as_deref(), i.max_results)?;
+            S::ListAWSServiceAccessForOrganization(org::ListAWSServiceAccessForOrganizationResponse {
+                enabled_service_principals: Some(enabled),
+                next_token,
+            })
+        }
         R::ListHandshakesForOrganization(i) => {
             let management_email = root_email(&state.management_account_id);
             let handshakes = state
@@ -762,6 +781,14 @@ fn change(
             S::InviteAccountToOrganization(org::InviteAccountToOrganizationResponse {
                 handshake: Some(state.handshake(&invitation, &root_email(&state.management_account_id))),
             })
+        }
+        R::EnableAWSServiceAccess(i) => {
+            state.enable_service_access(&i.service_principal, now);
+            S::EnableAWSServiceAccess
+        }
+        R::DisableAWSServiceAccess(i) => {
+            state.disable_service_access(&i.service_principal);
+            S::DisableAWSServiceAccess
         }
         R::RemoveAccountFromOrganization(i) => {
             state.remove_account(&i.account_id)?;

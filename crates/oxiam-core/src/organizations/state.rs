@@ -63,7 +63,17 @@ pub struct OrgState {
     pub create_account_statuses: Vec<CreateStatus>,
     /// Invitations sent.
     pub handshakes: Vec<Invitation>,
+    /// The services given trusted access (`iam.amazonaws.com`, …), with when.
+    #[serde(default)]
+    pub service_access: Vec<(String, i64)>,
+    /// IAM's centralized root access features enabled (`RootCredentialsManagement`,
+    /// `RootSessions`), in the order enabled.
+    #[serde(default)]
+    pub iam_features: Vec<String>,
 }
+
+/// IAM's service principal, whose trusted access IAM's organization features need.
+pub const IAM_SERVICE_PRINCIPAL: &str = "iam.amazonaws.com";
 
 /// An organizational unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,6 +294,8 @@ impl OrgState {
             tags: Vec::new(),
             create_account_statuses: Vec::new(),
             handshakes: Vec::new(),
+            service_access: Vec::new(),
+            iam_features: Vec::new(),
         };
         if feature_set == "ALL" {
             state.enable_type(SCP);
@@ -660,6 +672,26 @@ impl OrgState {
         for policy_id in managed {
             self.attach_unchecked(policy_id, target_id);
         }
+    }
+
+    /// EnableAWSServiceAccess (again: no change).
+    pub fn enable_service_access(&mut self, service_principal: &str, now: i64) {
+        if !self.service_access_enabled(service_principal) {
+            self.service_access.push((service_principal.to_owned(), now));
+        }
+    }
+
+    /// DisableAWSServiceAccess: for IAM, its organization features go too.
+    pub fn disable_service_access(&mut self, service_principal: &str) {
+        self.service_access.retain(|(s, _)| s != service_principal);
+        if service_principal == IAM_SERVICE_PRINCIPAL {
+            self.iam_features.clear();
+        }
+    }
+
+    /// Whether a service has trusted access.
+    pub fn service_access_enabled(&self, service_principal: &str) -> bool {
+        self.service_access.iter().any(|(s, _)| s == service_principal)
     }
 
     /// Forgets a node's attachments and tags (it is leaving or being deleted).
