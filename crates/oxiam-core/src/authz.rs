@@ -283,6 +283,26 @@ struct OrgView {
     rcps: Vec<Vec<Arc<CompiledPolicy>>>,
 }
 
+/// The organization of a resource's account when that is not the caller's: its keys and the
+/// RCPs governing the resource.
+pub(crate) struct ResourceOrganization {
+    org_id: String,
+    paths: Vec<String>,
+    rcps: Vec<Vec<Arc<CompiledPolicy>>>,
+}
+
+impl ResourceOrganization {
+    /// Sets `aws:ResourceOrgID` and `aws:ResourceOrgPaths` in `context`; the RCPs.
+    pub(crate) fn enter(self, context: &mut Context) -> Vec<Vec<Arc<CompiledPolicy>>> {
+        context.insert("aws:ResourceOrgID", vec![Value::from(self.org_id.as_str())]);
+        context.insert(
+            "aws:ResourceOrgPaths",
+            self.paths.iter().map(|p| Value::from(p.as_str())).collect(),
+        );
+        self.rcps
+    }
+}
+
 /// The services of oxiam whose resources RCPs govern (AWS Organizations User Guide,
 /// "Resource control policies": S3 and STS among them, IAM not).
 fn governed_by_rcps(action: &str) -> bool {
@@ -302,10 +322,11 @@ pub(crate) fn compiled_levels(
     if state.management_account_id == account_id {
         return Ok(Vec::new());
     }
-    let kind = if policy_type == SCP {
-        PolicyKind::Scp
-    } else {
-        PolicyKind::Rcp
+    let kind = match policy_type {
+        SCP => PolicyKind::Scp,
+        crate::organizations::state::RCP => PolicyKind::Rcp,
+        // Other policy types are kept, not enforced.
+        _ => return Ok(Vec::new()),
     };
     let mut compiled_levels = Vec::new();
     for level in state.levels(account_id, policy_type).unwrap_or_default() {
@@ -481,13 +502,27 @@ impl Oxiam {
         principal: &Principal,
         access: &Access,
         resource_account: Option<&str>,
-    ) -> Result<Option<(String, crate::organizations::state::OrgState)>, ServiceError> {
+    ) -> Result<Option<ResourceOrganization>, ServiceError> {
         match resource_owner(access, resource_account) {
-            Some(owner) if owner != principal.account_id => {
-                Ok(self.organization(owner).await?.map(|state| (owner.to_owned(), state)))
-            }
+            Some(owner) if owner != principal.account_id => self.resource_organization(owner).await,
             _ => Ok(None),
         }
+    }
+
+    /// The organization of the account `owner`, with the RCPs governing its resources
+    /// compiled, if it is in one.
+    pub(crate) async fn resource_organization(
+        &self,
+        owner: &str,
+    ) -> Result<Option<ResourceOrganization>, ServiceError> {
+        let Some(state) = self.organization(owner).await? else {
+            return Ok(None);
+        };
+        Ok(Some(ResourceOrganization {
+            org_id: state.id.clone(),
+            paths: vec![state.org_path_of_account(owner)],
+            rcps: compiled_levels(&state, owner, crate::organizations::state::RCP)?,
+        }))
     }
 
     /// The principal's organization, with the SCPs that govern it compiled: none for the
@@ -504,7 +539,7 @@ impl Oxiam {
         };
         Ok(Some(OrgView {
             org_id: state.id.clone(),
-            paths: vec![state.path_of(&principal.account_id)],
+            paths: vec![state.org_path_of_account(&principal.account_id)],
             scps,
             rcps: compiled_levels(&state, &principal.account_id, RCP)?,
         }))
@@ -636,14 +671,7 @@ impl Oxiam {
         let resource_account = resource_policy.map(|rp| rp.owner_account);
         let mut context = request_context(principal, facts, access, &policies, resource_account);
         let foreign = self.foreign_organization(principal, access, resource_account).await?;
-        if let Some((owner, state)) = &foreign {
-            context.insert("aws:ResourceOrgID", vec![Value::from(state.id.as_str())]);
-            context.insert("aws:ResourceOrgPaths", vec![Value::from(state.path_of(owner))]);
-        }
-        let foreign_rcps = match &foreign {
-            Some((owner, state)) => compiled_levels(state, owner, crate::organizations::state::RCP)?,
-            None => Vec::new(),
-        };
+        let foreign_rcps = foreign.map(|f| f.enter(&mut context)).unwrap_or_default();
         let rcps = rcp_levels(principal, access, &policies, resource_account, &foreign_rcps);
         let arn = principal.arn();
         let issuer_arn = principal.session_issuer_arn();
@@ -776,8 +804,6 @@ fn policy_fault(detail: String) -> ServiceError {
     .with_cause(&format_args!("a stored policy does not compile: {detail}"))
 }
 
-/// The global condition keys of a request, plus the action's own keys (which come last, so
-/// a service that knows better — S3 naming its bucket's owner — has the final word).
 /// The account that owns the resource of `access`: the resource policy's owner, else the
 /// `aws:ResourceAccount` the request carries (S3's), else the account in its ARN.
 fn resource_owner<'a>(access: &'a Access, resource_account: Option<&'a str>) -> Option<&'a str> {
@@ -822,6 +848,8 @@ fn arn_account(arn: &str) -> Option<&str> {
         .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// The global condition keys of a request, plus the action's own keys (which come last, so
+/// a service that knows better — S3 naming its bucket's owner — has the final word).
 fn request_context(
     principal: &Principal,
     facts: &RequestFacts,
@@ -831,7 +859,8 @@ fn request_context(
 ) -> Context {
     // aws:ResourceAccount: the owner of the resource policy's resource, else the account in
     // the resource's ARN (IAM's, STS's); S3 supplies it itself.
-    let owner = resource_owner.or_else(|| arn_account(&access.resource));
+    let resource_account = resource_owner;
+    let owner = resource_account.or_else(|| arn_account(&access.resource));
     let mut b = Context::builder()
         .set_opt("aws:ResourceAccount", owner)
         .set_opt("aws:UserAgent", facts.user_agent.as_deref())
@@ -878,7 +907,7 @@ fn request_context(
         b = b
             .set("aws:PrincipalOrgID", org.org_id.as_str())
             .set_all("aws:PrincipalOrgPaths", org.paths.iter().map(String::as_str));
-        if owner.is_none_or(|o| o == principal.account_id) {
+        if self::resource_owner(access, resource_account).is_none_or(|o| o == principal.account_id) {
             b = b
                 .set("aws:ResourceOrgID", org.org_id.as_str())
                 .set_all("aws:ResourceOrgPaths", org.paths.iter().map(String::as_str));

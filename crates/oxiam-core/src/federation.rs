@@ -85,14 +85,20 @@ impl Oxiam {
                 request.transitive_tag_keys.iter().map(String::as_str),
             );
         }
-        let context = context.build();
+        let mut context = context.build();
+        // The role's organization: its keys, and its RCPs on the federated AssumeRole*.
+        let rcp_levels = match self.resource_organization(&role.account_id).await? {
+            Some(org) => org.enter(&mut context),
+            None => Vec::new(),
+        };
+        let rcps: Vec<&[std::sync::Arc<oxiam_policy::CompiledPolicy>]> = rcp_levels.iter().map(Vec::as_slice).collect();
         let set = PolicySet {
             identity: &[],
             resource: None,
             boundary: None,
             session: None,
             scps: &[],
-            rcps: &[],
+            rcps: &rcps,
             resource_must_allow: true,
         };
         let decide = |action: &Access| {

@@ -341,12 +341,10 @@ impl Oxiam {
         trust: &oxiam_policy::CompiledPolicy,
         role_account: &str,
     ) -> Result<oxiam_policy::Decision, ServiceError> {
-        let (policies, context): (_, Context) = self.caller_policies(caller, access, facts).await?;
-        // The role's account's RCPs govern sts:AssumeRole on its roles.
-        let foreign_rcps = match self.foreign_organization(caller, access, Some(role_account)).await? {
-            Some((owner, state)) => crate::authz::compiled_levels(&state, &owner, crate::organizations::state::RCP)?,
-            None => Vec::new(),
-        };
+        let (policies, mut context): (_, Context) = self.caller_policies(caller, access, facts).await?;
+        // Another account's role: its organization's keys, and its RCPs on sts:AssumeRole.
+        let foreign = self.foreign_organization(caller, access, Some(role_account)).await?;
+        let foreign_rcps = foreign.map(|f| f.enter(&mut context)).unwrap_or_default();
         let rcps = crate::authz::rcp_levels(caller, access, &policies, Some(role_account), &foreign_rcps);
         let arn = caller.arn();
         let issuer_arn = caller.session_issuer_arn();

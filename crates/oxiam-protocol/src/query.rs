@@ -17,6 +17,11 @@ pub struct QueryParams {
     pairs: BTreeMap<String, String>,
 }
 
+/// How much key text an awsJson body may flatten into, per byte of the body: far more than
+/// any model's request needs (a tag, `{"Key":"k","Value":"v"}`, flattens to about its own
+/// length), far less than a long name repeated over a long list would.
+pub const KEY_BYTES_PER_BODY_BYTE: usize = 8;
+
 /// Joins a member name onto a wire key: `join("Tags.member.1", "Key")`.
 pub fn join(key: &str, member: &str) -> String {
     if key.is_empty() {
@@ -56,8 +61,11 @@ impl QueryParams {
 
     /// Reads an awsJson body: one JSON object, flattened into the keys a form would use.
     /// `null` is an absent member and `[]` an explicitly empty list (`Key=` in a form). A
-    /// body that is not an object, or names one member twice (`{"A.B":1,"A":{"B":2}}`
-    /// included), is a `SerializationException`.
+    /// body that is not an object, names a member with anything but 1 to 64 ASCII letters
+    /// and digits (as every model member is named: no `.` to collide with a nested key), or
+    /// would flatten into more key text than [`KEY_BYTES_PER_BODY_BYTE`] times its own
+    /// length (a long name over many list items: this runs before authentication), is a
+    /// `SerializationException`.
     pub fn from_json(body: &[u8]) -> Result<Self, ServiceError> {
         let malformed = |why: &str| ServiceError::new(common_errors::SERIALIZATION, why.to_owned());
         // An empty body is an operation without members.
@@ -69,8 +77,27 @@ impl QueryParams {
         let serde_json::Value::Object(members) = value else {
             return Err(malformed("The request body must be a JSON object."));
         };
+        let mut budget = body.len().saturating_mul(KEY_BYTES_PER_BODY_BYTE).saturating_add(4096);
+        let mut spend = |key: &str| -> Result<(), ServiceError> {
+            budget = budget
+                .checked_sub(key.len())
+                .ok_or_else(|| malformed("The request body holds too many members."))?;
+            Ok(())
+        };
+        let member_name = |name: &str| -> Result<(), ServiceError> {
+            if (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Ok(())
+            } else {
+                Err(malformed("A member name is not one of the model's."))
+            }
+        };
         let mut pairs = BTreeMap::new();
-        let mut pending: Vec<(String, serde_json::Value)> = members.into_iter().collect();
+        let mut pending: Vec<(String, serde_json::Value)> = Vec::with_capacity(members.len());
+        for (name, value) in members {
+            member_name(&name)?;
+            spend(&name)?;
+            pending.push((name, value));
+        }
         while let Some((key, value)) = pending.pop() {
             let text = match value {
                 serde_json::Value::Null => continue,
@@ -79,16 +106,20 @@ impl QueryParams {
                 serde_json::Value::String(s) => s,
                 serde_json::Value::Array(items) if items.is_empty() => String::new(),
                 serde_json::Value::Array(items) => {
-                    pending.extend(
-                        items
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, v)| (format!("{key}.member.{}", i + 1), v)),
-                    );
+                    for (i, item) in items.into_iter().enumerate() {
+                        let item_key = format!("{key}.member.{}", i + 1);
+                        spend(&item_key)?;
+                        pending.push((item_key, item));
+                    }
                     continue;
                 }
                 serde_json::Value::Object(inner) => {
-                    pending.extend(inner.into_iter().map(|(k, v)| (join(&key, &k), v)));
+                    for (name, item) in inner {
+                        member_name(&name)?;
+                        let item_key = join(&key, &name);
+                        spend(&item_key)?;
+                        pending.push((item_key, item));
+                    }
                     continue;
                 }
             };
@@ -310,7 +341,20 @@ mod tests {
         assert_eq!(q.get("Flag"), Some("true"));
         assert!(!q.has_prefix("Gone"));
         assert_eq!(QueryParams::from_json(b" \n").unwrap(), QueryParams::default());
-        for bad in [&b"[]"[..], b"\"x\"", b"{", br#"{"A.B":1,"A":{"B":2}}"#] {
+        let long_name_over_a_long_list = format!(
+            r#"{{"{}":{{"{}":[{}0]}}}}"#,
+            "A".repeat(64),
+            "B".repeat(64),
+            "0,".repeat(50_000)
+        );
+        for bad in [
+            &b"[]"[..],
+            b"\"x\"",
+            b"{",
+            br#"{"A.B":1,"A":{"B":2}}"#,
+            br#"{"A":{"":1}}"#,
+            long_name_over_a_long_list.as_bytes(),
+        ] {
             assert_eq!(
                 QueryParams::from_json(bad).unwrap_err().kind.code,
                 "SerializationException"

@@ -260,6 +260,28 @@ impl Protocol for AwsQuery {
     }
 }
 
+/// The headers a request's signature says it covers: `SignedHeaders=` in its
+/// `Authorization` header, else `X-Amz-SignedHeaders` in its query (presigned). Read here
+/// only to refuse what is not covered; authentication verifies the signature itself.
+fn signed_headers(received: &Received) -> impl Iterator<Item = &str> {
+    let from_header = received
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+        .and_then(|v| v.split("SignedHeaders=").nth(1))
+        .and_then(|v| v.split([',', ' ']).next());
+    let from_query = received
+        .query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("X-Amz-SignedHeaders="));
+    from_header
+        .or(from_query)
+        .unwrap_or("")
+        .split([';'])
+        .flat_map(|h| h.split("%3B").flat_map(|h| h.split("%3b")))
+}
+
 /// A request that names no operation of the service.
 fn unknown_operation() -> ServiceError {
     ServiceError::new(
@@ -282,6 +304,9 @@ pub(crate) struct AwsJson;
 pub(crate) struct JsonRequest {
     operation: Option<organizations::Operation>,
     params: Result<QueryParams, ServiceError>,
+    /// Whether the signature covers `X-Amz-Target`: it names the operation, so a
+    /// signature that does not could be replayed as any other operation.
+    target_signed: bool,
 }
 
 impl AwsJson {
@@ -333,6 +358,7 @@ impl Protocol for AwsJson {
         JsonRequest {
             operation,
             params: QueryParams::from_json(&received.body),
+            target_signed: signed_headers(received).any(|h| h.eq_ignore_ascii_case("x-amz-target")),
         }
     }
 
@@ -345,6 +371,16 @@ impl Protocol for AwsJson {
     }
 
     fn decode(&self, parsed: JsonRequest) -> Result<Decoded, ServiceError> {
+        if !parsed.target_signed {
+            return Err(ServiceError::new(
+                oxiam_protocol::ErrorKind {
+                    code: "IncompleteSignatureException",
+                    status: 400,
+                    sender: true,
+                },
+                "The request signature does not cover the X-Amz-Target header, which names the operation.",
+            ));
+        }
         let op = parsed.operation.ok_or_else(unknown_operation)?;
         let params = parsed.params?;
         organizations::decode(op, &params)

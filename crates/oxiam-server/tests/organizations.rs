@@ -344,6 +344,125 @@ async fn members_are_kept_out_of_management_and_outsiders_see_no_organization(ba
     s.stop().await;
 }
 
+/// The data perimeter of AWS's SCP examples: a member may assume roles only inside its
+/// organization (`aws:ResourceOrgID` of the role's account), and `aws:PrincipalOrgPaths`
+/// is the path of the account's parent, matched exactly.
+async fn an_scp_keeps_assumed_roles_inside_the_organization(backend: Backend) {
+    let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
+    let (org_id, root_id, member) = organization_with_member(&s).await;
+    let orgs = s.root_organizations();
+    let second = orgs
+        .create_account()
+        .email("second@example.com")
+        .account_name("second")
+        .send()
+        .await
+        .unwrap();
+    let second = orgs
+        .describe_create_account_status()
+        .create_account_request_id(second.create_account_status().unwrap().id().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_owned();
+    let session = member_session(&s, &member).await;
+    let member_sts = s.sts_as_session(
+        session.access_key_id(),
+        session.secret_access_key(),
+        session.session_token(),
+    );
+    // A role outside the organization that trusts the member account.
+    let other = &s.accounts[0];
+    s.iam_as(&other.access_key_id, &other.secret_access_key.0, "us-east-1")
+        .create_role()
+        .role_name("outside")
+        .assume_role_policy_document(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{member}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    let perimeter = orgs
+        .create_policy()
+        .name("RolesInside")
+        .description("")
+        .r#type(PolicyType::ServiceControlPolicy)
+        .content(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"sts:AssumeRole","Resource":"*","Condition":{{"StringNotEqualsIfExists":{{"aws:ResourceOrgID":"{org_id}"}}}}}},{{"Effect":"Deny","Action":"iam:CreateGroup","Resource":"*","Condition":{{"StringEquals":{{"aws:PrincipalOrgPaths":"{org_id}/{root_id}/"}}}}}}]}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    let perimeter = perimeter
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    orgs.attach_policy()
+        .policy_id(&perimeter)
+        .target_id(&member)
+        .send()
+        .await
+        .unwrap();
+    let assume = |role_arn: String| {
+        let sts = member_sts.clone();
+        async move {
+            sts.assume_role()
+                .role_arn(role_arn)
+                .role_session_name("hop")
+                .send()
+                .await
+        }
+    };
+    // What decided each AssumeRole, from its record (AssumeRole's denial reads the same
+    // whatever denied it, as AWS's does).
+    let deciding_policy = || {
+        let record = s
+            .records
+            .all()
+            .into_iter()
+            .rev()
+            .find(|r| r.operation.as_deref() == Some("AssumeRole"))
+            .unwrap();
+        record
+            .verdicts
+            .iter()
+            .filter_map(|v| v.statement.as_ref().map(|st| st.policy.clone()))
+            .next_back()
+            .unwrap_or_default()
+    };
+    // Inside: a role of another member account, which trusts the management account only:
+    // its trust policy refuses, the SCP lets it be.
+    assume(format!("arn:aws:iam::{second}:role/OrganizationAccountAccessRole"))
+        .await
+        .unwrap_err();
+    assert!(!deciding_policy().contains(&perimeter), "{}", deciding_policy());
+    // Outside: the trust policy allows, the SCP refuses.
+    assume(format!("arn:aws:iam::{OTHER}:role/outside")).await.unwrap_err();
+    assert!(deciding_policy().ends_with(&perimeter), "{}", deciding_policy());
+    // The member sits directly under the root: its path is the root's, exactly.
+    let err = s
+        .iam_as_session(&session)
+        .create_group()
+        .group_name("blocked")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        common::message(&err).contains("service control policy"),
+        "{}",
+        common::message(&err)
+    );
+    s.stop().await;
+}
+
 async fn organization_condition_keys_decide_across_accounts(backend: Backend) {
     let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
     let (org_id, root_id, member) = organization_with_member(&s).await;
@@ -762,6 +881,7 @@ per_backend!(
     an_scp_denies_a_member_on_the_next_request_and_the_management_account_is_exempt,
     members_are_kept_out_of_management_and_outsiders_see_no_organization,
     organization_condition_keys_decide_across_accounts,
+    an_scp_keeps_assumed_roles_inside_the_organization,
     an_rcp_keeps_outsiders_from_a_members_data_whatever_the_bucket_allows,
     each_condition_key_of_organizations_actions_can_deny,
     organizations_rules_answer_in_aws_errors,
@@ -817,6 +937,7 @@ async fn the_json_front_door_refuses_what_is_not_a_request() {
         ("[1]", "SerializationException"),
         (deep.as_str(), "SerializationException"),
         (r#"{"AccountId":{"x":1},"AccountId.x":2}"#, "SerializationException"),
+        (r#"{"AccountId":"123456789012","":1}"#, "SerializationException"),
         (r#"{}"#, "InvalidInputException"),
     ] {
         let reply = call_json(&s, (ROOT_KEY, ROOT_SECRET), target, body).await;
@@ -827,6 +948,18 @@ async fn the_json_front_door_refuses_what_is_not_a_request() {
             "{body:.40}"
         );
     }
+    // A signature that does not cover the operation's name could be replayed as another.
+    let reply = common::raw::call_json_signing_target(
+        &s,
+        (ROOT_KEY, ROOT_SECRET),
+        "AWSOrganizationsV20161128.CreateOrganization",
+        "{}",
+        false,
+    )
+    .await;
+    assert!(reply.body.contains("IncompleteSignatureException"), "{}", reply.body);
+    let err = s.root_organizations().describe_organization().send().await.unwrap_err();
+    assert_eq!(org_code(&err), "AWSOrganizationsNotInUseException");
     let reply = call_json(
         &s,
         (ROOT_KEY, ROOT_SECRET),

@@ -39,8 +39,10 @@ pub struct CreatedAccount {
 /// accepted).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrganizationWrite {
-    /// The new document; `None` deletes the organization.
+    /// The new document (`None`: unchanged).
     pub state: Option<String>,
+    /// The organization goes, with its memberships and invitations.
+    pub delete: bool,
     /// Existing accounts that join (an accepted invitation).
     pub joined: Vec<String>,
     /// Accounts made now, which join.
@@ -194,7 +196,7 @@ impl Store {
         .await
         .map_err(StoreError::from)?;
         match &write.state {
-            Some(state) => {
+            Some(state) if !write.delete => {
                 sqlx::query("UPDATE organizations SET state = $2 WHERE org_id = $1")
                     .bind(org_id)
                     .bind(state)
@@ -202,7 +204,8 @@ impl Store {
                     .await
                     .map_err(StoreError::from)?;
             }
-            None => {
+            None if !write.delete => {}
+            _ => {
                 for sql in [
                     "DELETE FROM organization_invitations WHERE org_id = $1",
                     "DELETE FROM organization_members WHERE org_id = $1",

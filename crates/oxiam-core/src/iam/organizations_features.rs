@@ -8,8 +8,8 @@ use oxiam_protocol::ServiceError;
 use oxiam_protocol::iam::{self as iam, FeatureType, Operation, Response, errors};
 use oxiam_store::OrganizationWrite;
 
-use crate::organizations::Failure;
 use crate::organizations::state::{IAM_SERVICE_PRINCIPAL, OrgState};
+use crate::organizations::{Failure, stored_state};
 use crate::{Oxiam, Principal};
 
 /// What a request does to the features: nothing (the listing), or turn one on or off.
@@ -84,12 +84,7 @@ impl Oxiam {
             .organization_of(&caller.account_id)
             .await
             .map_err(crate::errors::internal)?
-            .ok_or_else(|| {
-                ServiceError::new(
-                    errors::ORGANIZATION_NOT_FOUND,
-                    "The request was rejected because no organization is associated with your account.",
-                )
-            })?;
+            .ok_or_else(organization_not_found)?;
         let check = |state: &OrgState| -> Result<(), ServiceError> {
             if state.feature_set != "ALL" {
                 return Err(ServiceError::new(
@@ -126,14 +121,13 @@ impl Oxiam {
             (state.id.clone(), enabled)
         };
         let Some((feature, enable)) = change else {
-            let state = OrgState::from_json(&row.state).map_err(|e| crate::errors::service_failure(&e))?;
+            let state = stored_state(&row)?;
             check(&state)?;
             return Ok(features(&state));
         };
         self.store
             .change_organization(&row.org_id, |row| {
-                let mut state = OrgState::from_json(&row.state)
-                    .map_err(|e| Failure::Refused(crate::errors::service_failure(&e)))?;
+                let mut state = stored_state(&row)?;
                 check(&state).map_err(Failure::Refused)?;
                 let name = feature.as_str();
                 let present = state.iam_features.iter().any(|f| f == name);
@@ -151,8 +145,16 @@ impl Oxiam {
             })
             .await
             .map_err(|failure| match failure {
-                Failure::Refused(e) => e,
-                Failure::Store(e) => crate::errors::internal(e),
+                // Deleted meanwhile: no organization, in IAM's words.
+                Failure::Store(oxiam_store::StoreError::NotFound { .. }) => organization_not_found(),
+                other => other.into_error(),
             })
     }
+}
+
+fn organization_not_found() -> ServiceError {
+    ServiceError::new(
+        errors::ORGANIZATION_NOT_FOUND,
+        "The request was rejected because no organization is associated with your account.",
+    )
 }

@@ -87,7 +87,7 @@ impl From<ServiceError> for Failure {
 
 impl Failure {
     /// The answer, in Organizations' words.
-    fn into_error(self) -> ServiceError {
+    pub(crate) fn into_error(self) -> ServiceError {
         match self {
             Failure::Refused(e) => e,
             Failure::Store(StoreError::NotFound {
@@ -116,7 +116,7 @@ pub fn root_email(account_id: &str) -> String {
     format!("root-{account_id}@oxiam.invalid")
 }
 
-fn stored_state(row: &OrganizationRow) -> Result<OrgState, ServiceError> {
+pub(crate) fn stored_state(row: &OrganizationRow) -> Result<OrgState, ServiceError> {
     OrgState::from_json(&row.state).map_err(|e| errors::service_failure(&e))
 }
 
@@ -221,7 +221,7 @@ impl Oxiam {
                 let mut state = stored_state(&row)?;
                 let mut write = OrganizationWrite::default();
                 let answer = change(&mut state, &caller_account, request, now, &mut write)?;
-                if write.state.is_none() && !matches!(answer, Response::DeleteOrganization) {
+                if !write.delete {
                     write.state = Some(state.to_json());
                 }
                 Ok::<_, Failure>((write, answer))
@@ -424,12 +424,17 @@ impl Oxiam {
                 "OrganizationalUnitId",
                 "RootId",
                 "ResourceId",
+                "SourceParentId",
                 "DestinationParentId",
             ] {
                 if let Some(id) = text(member) {
-                    let arn = state
-                        .node_arn(&id)
-                        .or_else(|| state.policy(&id).map(|p| state.policy_arn(&p)));
+                    // A policy named as the resource to tag: its type is the key's value too.
+                    let arn = state.node_arn(&id).or_else(|| {
+                        state.policy(&id).map(|p| {
+                            policy_type.get_or_insert_with(|| p.policy_type.to_owned());
+                            state.policy_arn(&p)
+                        })
+                    });
                     if let Some(arn) = arn {
                         resources.push((arn, state.tags_of(&id).to_vec()));
                     }
@@ -666,6 +671,7 @@ fn change(
     Ok(match request {
         R::DeleteOrganization => {
             state.check_deletable()?;
+            write.delete = true;
             write.left.push(state.management_account_id.clone());
             S::DeleteOrganization
         }

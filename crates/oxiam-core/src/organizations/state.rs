@@ -449,6 +449,15 @@ impl OrgState {
         path
     }
 
+    /// What `aws:PrincipalOrgPaths` and `aws:ResourceOrgPaths` hold for an account: the path
+    /// of its parent (`o-…/r-…/ou-…/`), as AWS's examples match it with `StringEquals`.
+    pub fn org_path_of_account(&self, account_id: &str) -> String {
+        match self.parent_of(account_id) {
+            Some(parent) => self.path_of(parent),
+            None => format!("{}/{}/", self.id, self.root_id),
+        }
+    }
+
     /// Whether a policy type is enabled in the root.
     pub fn type_enabled(&self, policy_type: &str) -> bool {
         self.enabled_policy_types.iter().any(|t| t == policy_type)
@@ -898,9 +907,13 @@ impl OrgState {
         })
     }
 
-    /// Whether an account may join: it is not a member yet, and the quota has room.
-    fn check_room(&self) -> Result<(), ServiceError> {
-        let pending = self.handshakes.iter().filter(|h| h.state == "OPEN").count();
+    /// Whether an account may join: the quota has room, counting the invitations still open.
+    fn check_room(&self, now: i64) -> Result<(), ServiceError> {
+        let pending = self
+            .handshakes
+            .iter()
+            .filter(|h| h.state == "OPEN" && h.expires_at > now)
+            .count();
         if self.accounts.len() + pending >= ACCOUNT_LIMIT {
             return Err(constraint(
                 "ACCOUNT_NUMBER_LIMIT_EXCEEDED",
@@ -932,7 +945,7 @@ impl OrgState {
         if self.accounts.iter().any(|a| a.email.eq_ignore_ascii_case(email)) {
             status.state = "FAILED".to_owned();
             status.failure_reason = Some("EMAIL_ALREADY_EXISTS".to_owned());
-        } else if self.check_room().is_err() {
+        } else if self.check_room(now).is_err() {
             status.state = "FAILED".to_owned();
             status.failure_reason = Some("ACCOUNT_LIMIT_EXCEEDED".to_owned());
         } else {
@@ -980,7 +993,7 @@ impl OrgState {
                 "A handshake with the same action and target already exists.",
             ));
         }
-        self.check_room()?;
+        self.check_room(now)?;
         let invitation = Invitation {
             id: random_id("h-", 8),
             account_id: account_id.to_owned(),
@@ -1450,6 +1463,15 @@ mod tests {
         assert_eq!(
             state.path_of("222222222222"),
             format!("{}/{}/{ou_id}/222222222222/", state.id, state.root_id)
+        );
+        // The condition keys' path ends at the account's parent, as AWS's examples match it.
+        assert_eq!(
+            state.org_path_of_account("222222222222"),
+            format!("{}/{}/{ou_id}/", state.id, state.root_id)
+        );
+        assert_eq!(
+            state.org_path_of_account("111111111111"),
+            format!("{}/{}/", state.id, state.root_id)
         );
     }
 

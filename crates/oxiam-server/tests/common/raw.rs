@@ -142,13 +142,26 @@ pub fn signed_post_in(
 
 /// An awsJson 1.1 POST of `body` to `target` (`AWSOrganizationsV20161128.ListRoots`), signed
 /// now for `service` with `key_id`/`secret`.
-pub async fn call_json(server: &TestServer, (key_id, secret): (&str, &str), target: &str, body: &str) -> Reply {
+pub async fn call_json(server: &TestServer, credentials: (&str, &str), target: &str, body: &str) -> Reply {
+    call_json_signing_target(server, credentials, target, body, true).await
+}
+
+/// [`call_json`], with `X-Amz-Target` left out of the signature when `sign_target` is false
+/// (sent all the same).
+pub async fn call_json_signing_target(
+    server: &TestServer,
+    (key_id, secret): (&str, &str),
+    target: &str,
+    body: &str,
+    sign_target: bool,
+) -> Reply {
     let host = server.server.as_ref().unwrap().local_addr.to_string();
-    let headers = [
-        ("content-type".to_owned(), "application/x-amz-json-1.1".to_owned()),
-        ("x-amz-target".to_owned(), target.to_owned()),
-    ];
-    let (uri, headers) = signed_post_with(
+    let mut headers = vec![("content-type".to_owned(), "application/x-amz-json-1.1".to_owned())];
+    let target_header = ("x-amz-target".to_owned(), target.to_owned());
+    if sign_target {
+        headers.push(target_header.clone());
+    }
+    let (uri, mut headers) = signed_post_with(
         "us-east-1",
         &host,
         body,
@@ -158,6 +171,9 @@ pub async fn call_json(server: &TestServer, (key_id, secret): (&str, &str), targ
         SignatureLocation::Headers,
         &headers,
     );
+    if !sign_target {
+        headers.push(target_header);
+    }
     send(server, "POST", &uri, &headers, body).await
 }
 
