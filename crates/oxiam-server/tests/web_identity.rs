@@ -28,6 +28,7 @@ on_both_backends!(
     an_issuer_is_trusted_only_by_its_thumbprint,
     a_rotated_key_is_fetched_again,
     an_issuer_that_stalls_or_floods_is_given_up_on,
+    an_rcp_on_the_roles_account_refuses_the_token,
 );
 
 const SUBJECT: &str = "repo:octo/app:ref:refs/heads/main";
@@ -173,6 +174,100 @@ impl Issuer {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         json!({"iss": self.url, "sub": SUBJECT, "aud": AUDIENCE, "iat": now, "nbf": now - 5, "exp": now + 600})
     }
+}
+
+/// The resource control policies of the role's account govern AssumeRoleWithWebIdentity
+/// too: a member account's role, trusted and allowed, is refused once an RCP denies it.
+async fn an_rcp_on_the_roles_account_refuses_the_token(server: &TestServer) {
+    use aws_sdk_organizations::types::PolicyType;
+    let orgs = server.root_organizations();
+    orgs.create_organization().send().await.unwrap();
+    let root_id = orgs.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_owned();
+    let asked = orgs
+        .create_account()
+        .email("federated@example.com")
+        .account_name("federated")
+        .send()
+        .await
+        .unwrap();
+    let member = orgs
+        .describe_create_account_status()
+        .create_account_request_id(asked.create_account_status().unwrap().id().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_owned();
+    let admin = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let (key_id, secret) = server.user_with_inline_policy("operator", Some(admin)).await;
+    let entered = server
+        .sts_as(&key_id, &secret, "us-east-1")
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{member}:role/OrganizationAccountAccessRole"))
+        .role_session_name("operator")
+        .send()
+        .await
+        .unwrap();
+    let member_iam = server.iam_as_session(entered.credentials().unwrap());
+
+    let key = SigningKey::new("k1");
+    let issuer = Issuer::start("server-chain.pem", "server.key", &[&key]).await;
+    member_iam
+        .create_open_id_connect_provider()
+        .url(&issuer.url)
+        .client_id_list(AUDIENCE)
+        .thumbprint_list(thumbprint(&certificates("ca.pem")[0]))
+        .send()
+        .await
+        .unwrap();
+    let provider = format!("arn:aws:iam::{member}:oidc-provider/{}", issuer.host());
+    let trust = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Federated": provider},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+    }]});
+    member_iam
+        .create_role()
+        .role_name("ci")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    let role_arn = format!("arn:aws:iam::{member}:role/ci");
+    assume(server, &role_arn, &key.sign(&issuer.claims())).await.unwrap();
+
+    orgs.enable_policy_type()
+        .root_id(&root_id)
+        .policy_type(PolicyType::ResourceControlPolicy)
+        .send()
+        .await
+        .unwrap();
+    let rcp = orgs
+        .create_policy()
+        .name("NoFederation")
+        .description("")
+        .r#type(PolicyType::ResourceControlPolicy)
+        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRoleWithWebIdentity","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let rcp = rcp.policy().unwrap().policy_summary().unwrap().id().unwrap().to_owned();
+    orgs.attach_policy()
+        .policy_id(&rcp)
+        .target_id(&member)
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = assume(server, &role_arn, &key.sign(&issuer.claims()))
+        .await
+        .unwrap_err();
+    assert_eq!(code, "AccessDenied");
 }
 
 /// The provider for `issuer` (with `thumbprint`) and a role trusting its tokens for
