@@ -161,10 +161,6 @@ fn tag_pairs(tags: &Option<Vec<org::Tag>>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn policy_type(t: org::PolicyType) -> &'static str {
-    t.as_str()
-}
-
 impl Oxiam {
     /// The organization `account_id` belongs to, read.
     pub async fn organization(&self, account_id: &str) -> Result<Option<OrgState>, ServiceError> {
@@ -263,12 +259,7 @@ impl Oxiam {
             .organization_inviting(handshake_id)
             .await
             .map_err(errors::internal)?
-            .ok_or_else(|| {
-                error(
-                    org_errors::HANDSHAKE_NOT_FOUND,
-                    "We can't find a handshake with the HandshakeId that you specified.",
-                )
-            })?;
+            .ok_or_else(state::handshake_not_found)?;
         let email = root_email(account);
         self.store
             .change_organization(&row.org_id, |row| {
@@ -289,11 +280,7 @@ impl Oxiam {
             })
             .await
             .map_err(|failure| match failure {
-                Failure::Store(StoreError::Conflict { .. }) => error(
-                    org_errors::HANDSHAKE_CONSTRAINT_VIOLATION,
-                    "The account is already a member of an organization.",
-                )
-                .with_reason("ALREADY_IN_AN_ORGANIZATION"),
+                Failure::Store(StoreError::Conflict { .. }) => state::already_in_an_organization(),
                 other => other.into_error(),
             })
     }
@@ -315,11 +302,7 @@ impl Oxiam {
             .map_err(errors::internal)?
             .is_some()
         {
-            return Err(error(
-                org_errors::HANDSHAKE_CONSTRAINT_VIOLATION,
-                "The account is already a member of an organization.",
-            )
-            .with_reason("ALREADY_IN_AN_ORGANIZATION"));
+            return Err(state::already_in_an_organization());
         }
         Ok(())
     }
@@ -327,18 +310,12 @@ impl Oxiam {
     /// DescribeHandshake, by the invited account (in no organization yet, or in this one) or
     /// the management account.
     async fn describe_handshake(&self, account: &str, handshake_id: &str) -> Result<Response, ServiceError> {
-        let not_found = || {
-            error(
-                org_errors::HANDSHAKE_NOT_FOUND,
-                "We can't find a handshake with the HandshakeId that you specified.",
-            )
-        };
         let row = self
             .store
             .organization_inviting(handshake_id)
             .await
             .map_err(errors::internal)?
-            .ok_or_else(not_found)?;
+            .ok_or_else(state::handshake_not_found)?;
         let state = stored_state(&row)?;
         let invitation = state.invitation(handshake_id, account)?;
         Ok(Response::DescribeHandshake(org::DescribeHandshakeResponse {
@@ -572,7 +549,7 @@ fn read(state: &OrgState, request: &Request) -> Result<Option<Response>, Service
             policy: Some(state.full_policy(&state.find_policy(&i.policy_id)?)),
         }),
         R::ListPolicies(i) => {
-            let wanted = policy_type(i.filter);
+            let wanted = i.filter.as_str();
             let managed = [state::FULL_AWS_ACCESS, state::RCP_FULL_AWS_ACCESS]
                 .into_iter()
                 .filter_map(|id| state.policy(id));
@@ -596,7 +573,7 @@ fn read(state: &OrgState, request: &Request) -> Result<Option<Response>, Service
                 ));
             }
             let policies = state
-                .attached(&i.target_id, policy_type(i.filter))
+                .attached(&i.target_id, i.filter.as_str())
                 .iter()
                 .map(|p| state.summary(p))
                 .collect();
@@ -727,16 +704,16 @@ fn change(
             S::MoveAccount
         }
         R::EnablePolicyType(i) => S::EnablePolicyType(org::EnablePolicyTypeResponse {
-            root: Some(state.enable_policy_type(&i.root_id, policy_type(i.policy_type))?),
+            root: Some(state.enable_policy_type(&i.root_id, i.policy_type.as_str())?),
         }),
         R::DisablePolicyType(i) => S::DisablePolicyType(org::DisablePolicyTypeResponse {
-            root: Some(state.disable_policy_type(&i.root_id, policy_type(i.policy_type))?),
+            root: Some(state.disable_policy_type(&i.root_id, i.policy_type.as_str())?),
         }),
         R::CreatePolicy(i) => {
             let created = state.create_policy(
                 &i.name,
                 &i.description,
-                policy_type(i.r#type),
+                i.r#type.as_str(),
                 &i.content,
                 &tag_pairs(&i.tags),
             )?;

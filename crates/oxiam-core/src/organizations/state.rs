@@ -192,6 +192,23 @@ fn constraint(reason: &'static str, message: &str) -> ServiceError {
     error(errors::CONSTRAINT_VIOLATION, message).with_reason(reason)
 }
 
+/// HandshakeNotFoundException.
+pub fn handshake_not_found() -> ServiceError {
+    error(
+        errors::HANDSHAKE_NOT_FOUND,
+        "We can't find a handshake with the HandshakeId that you specified.",
+    )
+}
+
+/// HandshakeConstraintViolationException for an account that belongs to an organization.
+pub fn already_in_an_organization() -> ServiceError {
+    error(
+        errors::HANDSHAKE_CONSTRAINT_VIOLATION,
+        "The account is already a member of an organization.",
+    )
+    .with_reason("ALREADY_IN_AN_ORGANIZATION")
+}
+
 /// An `InvalidInputException` with its reason.
 pub fn invalid_input(reason: &'static str, message: &str) -> ServiceError {
     error(errors::INVALID_INPUT, message).with_reason(reason)
@@ -1012,12 +1029,7 @@ impl OrgState {
         self.handshakes
             .iter()
             .find(|h| h.id == handshake_id && (h.account_id == account_id || account_id == self.management_account_id))
-            .ok_or_else(|| {
-                error(
-                    errors::HANDSHAKE_NOT_FOUND,
-                    "We can't find a handshake with the HandshakeId that you specified.",
-                )
-            })
+            .ok_or_else(handshake_not_found)
     }
 
     /// AcceptHandshake, by the invited account: it joins under the root.
