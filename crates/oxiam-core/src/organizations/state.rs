@@ -239,6 +239,15 @@ fn limits(policy_type: &str) -> Option<(usize, usize)> {
     }
 }
 
+/// How many customer policies of a type an organization may hold (Organizations quotas:
+/// 10,000 SCPs, 2,000 RCPs; the other types, 10,000).
+fn policies_per_organization(policy_type: &str) -> usize {
+    match policy_type {
+        RCP => 2_000,
+        _ => 10_000,
+    }
+}
+
 /// The AWS managed policy of a type, attached wherever the type is enabled.
 fn managed_policy_of(policy_type: &str) -> Option<&'static str> {
     match policy_type {
@@ -1105,6 +1114,14 @@ impl OrgState {
         tags: &[(String, String)],
     ) -> Result<OrgPolicy, ServiceError> {
         check_content(policy_type, content)?;
+        if self.policies.iter().filter(|p| p.policy_type == policy_type).count()
+            >= policies_per_organization(policy_type)
+        {
+            return Err(constraint(
+                "POLICY_NUMBER_LIMIT_EXCEEDED",
+                "You attempted to exceed the number of policies that you can have in an organization.",
+            ));
+        }
         if self
             .policies
             .iter()
@@ -1582,6 +1599,19 @@ mod tests {
             check_content(SCP, &huge).unwrap_err().reason,
             Some("POLICY_CONTENT_LIMIT_EXCEEDED")
         );
+    }
+
+    #[test]
+    fn an_organization_holds_at_most_2000_rcps() {
+        let mut state = organization();
+        let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}"#;
+        for i in 0..2_000 {
+            state.create_policy(&format!("r{i}"), "", RCP, deny, &[]).unwrap();
+        }
+        let err = state.create_policy("one-more", "", RCP, deny, &[]).unwrap_err();
+        assert_eq!(err.reason, Some("POLICY_NUMBER_LIMIT_EXCEEDED"));
+        // Another type has its own count.
+        state.create_policy("scp", "", SCP, SCP_DENY_DELETE, &[]).unwrap();
     }
 
     #[test]
