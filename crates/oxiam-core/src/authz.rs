@@ -496,7 +496,7 @@ impl Oxiam {
     }
 
     /// The organization of the account owning the resource of `access`, when that is another
-    /// account than the principal's and it is in one: (owner, organization).
+    /// account than the principal's and it is in one.
     pub(crate) async fn foreign_organization(
         &self,
         principal: &Principal,
@@ -855,11 +855,10 @@ fn request_context(
     facts: &RequestFacts,
     access: &Access,
     policies: &PrincipalPolicies,
-    resource_owner: Option<&str>,
+    resource_account: Option<&str>,
 ) -> Context {
     // aws:ResourceAccount: the owner of the resource policy's resource, else the account in
     // the resource's ARN (IAM's, STS's); S3 supplies it itself.
-    let resource_account = resource_owner;
     let owner = resource_account.or_else(|| arn_account(&access.resource));
     let mut b = Context::builder()
         .set_opt("aws:ResourceAccount", owner)
@@ -907,7 +906,7 @@ fn request_context(
         b = b
             .set("aws:PrincipalOrgID", org.org_id.as_str())
             .set_all("aws:PrincipalOrgPaths", org.paths.iter().map(String::as_str));
-        if self::resource_owner(access, resource_account).is_none_or(|o| o == principal.account_id) {
+        if resource_owner(access, resource_account).is_none_or(|o| o == principal.account_id) {
             b = b
                 .set("aws:ResourceOrgID", org.org_id.as_str())
                 .set_all("aws:ResourceOrgPaths", org.paths.iter().map(String::as_str));
