@@ -184,8 +184,10 @@ impl Oxiam {
         match request {
             Request::CreateOrganization(i) => return self.create_organization(account, i, now).await,
             Request::AcceptHandshake(i) => return self.accept_handshake(account, &i.handshake_id, now).await,
-            Request::ListHandshakesForAccount(i) => return self.handshakes_for_account(account, i).await,
-            Request::DescribeHandshake(i) => return self.describe_handshake(account, &i.handshake_id).await,
+            Request::ListHandshakesForAccount(i) => return self.handshakes_for_account(account, i, now).await,
+            Request::DescribeHandshake(i) => {
+                return self.describe_handshake(account, &i.handshake_id, now).await;
+            }
             _ => {}
         }
         let row = self
@@ -199,7 +201,7 @@ impl Oxiam {
         if management_only(op) && !is_management {
             return Err(not_permitted());
         }
-        if let Some(answer) = read(&stored_state(&row)?, &request)? {
+        if let Some(answer) = read(&stored_state(&row)?, &request, now)? {
             return Ok(answer);
         }
         if let Request::InviteAccountToOrganization(i) = &request {
@@ -265,7 +267,7 @@ impl Oxiam {
             .change_organization(&row.org_id, |row| {
                 let mut state = stored_state(&row)?;
                 let invitation = state.accept(handshake_id, account, &email, now)?;
-                let handshake = state.handshake(&invitation, &root_email(&state.management_account_id));
+                let handshake = state.handshake(&invitation, now);
                 let write = OrganizationWrite {
                     state: Some(state.to_json()),
                     joined: vec![account.to_owned()],
@@ -309,7 +311,7 @@ impl Oxiam {
 
     /// DescribeHandshake, by the invited account (in no organization yet, or in this one) or
     /// the management account.
-    async fn describe_handshake(&self, account: &str, handshake_id: &str) -> Result<Response, ServiceError> {
+    async fn describe_handshake(&self, account: &str, handshake_id: &str, now: i64) -> Result<Response, ServiceError> {
         let row = self
             .store
             .organization_inviting(handshake_id)
@@ -319,7 +321,7 @@ impl Oxiam {
         let state = stored_state(&row)?;
         let invitation = state.invitation(handshake_id, account)?;
         Ok(Response::DescribeHandshake(org::DescribeHandshakeResponse {
-            handshake: Some(state.handshake(invitation, &root_email(&state.management_account_id))),
+            handshake: Some(state.handshake(invitation, now)),
         }))
     }
 
@@ -327,6 +329,7 @@ impl Oxiam {
         &self,
         account: &str,
         input: org::ListHandshakesForAccountRequest,
+        now: i64,
     ) -> Result<Response, ServiceError> {
         let mut handshakes = Vec::new();
         for row in self
@@ -336,13 +339,12 @@ impl Oxiam {
             .map_err(errors::internal)?
         {
             let state = stored_state(&row)?;
-            let management_email = root_email(&state.management_account_id);
             handshakes.extend(
                 state
                     .handshakes
                     .iter()
                     .filter(|h| h.account_id == account)
-                    .map(|h| state.handshake(h, &management_email)),
+                    .map(|h| state.handshake(h, now)),
             );
         }
         let (handshakes, next_token) = page(handshakes, input.next_token.as_deref(), input.max_results)?;
@@ -442,7 +444,7 @@ impl Oxiam {
 }
 
 /// Answers a request that only reads; `None` for one that changes the organization.
-fn read(state: &OrgState, request: &Request) -> Result<Option<Response>, ServiceError> {
+fn read(state: &OrgState, request: &Request, now: i64) -> Result<Option<Response>, ServiceError> {
     use Request as R;
     use Response as S;
     Ok(Some(match request {
@@ -618,12 +620,7 @@ fn read(state: &OrgState, request: &Request) -> Result<Option<Response>, Service
             })
         }
         R::ListHandshakesForOrganization(i) => {
-            let management_email = root_email(&state.management_account_id);
-            let handshakes = state
-                .handshakes
-                .iter()
-                .map(|h| state.handshake(h, &management_email))
-                .collect();
+            let handshakes = state.handshakes.iter().map(|h| state.handshake(h, now)).collect();
             let (handshakes, next_token) = page(handshakes, i.next_token.as_deref(), i.max_results)?;
             S::ListHandshakesForOrganization(org::ListHandshakesForOrganizationResponse {
                 handshakes: Some(handshakes),
@@ -762,7 +759,7 @@ fn change(
                 .invited
                 .push((invitation.id.clone(), invitation.account_id.clone()));
             S::InviteAccountToOrganization(org::InviteAccountToOrganizationResponse {
-                handshake: Some(state.handshake(&invitation, &root_email(&state.management_account_id))),
+                handshake: Some(state.handshake(&invitation, now)),
             })
         }
         R::EnableAWSServiceAccess(i) => {

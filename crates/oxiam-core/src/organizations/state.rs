@@ -628,8 +628,11 @@ impl OrgState {
         }
     }
 
-    /// The `Handshake` structure of an invitation.
-    pub fn handshake(&self, invitation: &Invitation, management_email: &str) -> org::Handshake {
+    /// The `Handshake` structure of an invitation as of `now` (one left open past its expiry
+    /// reads `EXPIRED`).
+    pub fn handshake(&self, invitation: &Invitation, now: i64) -> org::Handshake {
+        let management_email = super::root_email(&self.management_account_id);
+        let management_email = management_email.as_str();
         let resource = |kind: org::HandshakeResourceType, value: &str| org::HandshakeResource {
             value: Some(oxiam_protocol::Sensitive(value.to_owned())),
             r#type: Some(kind),
@@ -665,7 +668,11 @@ impl OrgState {
                     r#type: org::HandshakePartyType::Account,
                 },
             ]),
-            state: org::HandshakeState::from_wire(&invitation.state),
+            state: if invitation.state == "OPEN" && invitation.expires_at <= now {
+                Some(org::HandshakeState::Expired)
+            } else {
+                org::HandshakeState::from_wire(&invitation.state)
+            },
             requested_timestamp: Some(oxiam_protocol::Timestamp(invitation.requested_at)),
             expiration_timestamp: Some(oxiam_protocol::Timestamp(invitation.expires_at)),
             action: Some(org::ActionType::Invite),
@@ -1612,6 +1619,26 @@ mod tests {
         assert_eq!(err.reason, Some("POLICY_NUMBER_LIMIT_EXCEEDED"));
         // Another type has its own count.
         state.create_policy("scp", "", SCP, SCP_DENY_DELETE, &[]).unwrap();
+    }
+
+    #[test]
+    fn an_invitation_left_open_expires_and_frees_its_place() {
+        let mut state = organization();
+        let sent = state.invite("444444444444", None, &[], 10).unwrap();
+        let open = state.handshake(&sent, 11);
+        assert_eq!(open.state, Some(org::HandshakeState::Open));
+        let later = 10 + INVITATION_SECONDS;
+        assert_eq!(state.handshake(&sent, later).state, Some(org::HandshakeState::Expired));
+        assert_eq!(
+            state
+                .accept(&sent.id, "444444444444", "x@example.com", later)
+                .unwrap_err()
+                .kind
+                .code,
+            "InvalidHandshakeTransitionException"
+        );
+        // Invited again once the first lapsed: no DuplicateHandshake.
+        state.invite("444444444444", None, &[], later).unwrap();
     }
 
     #[test]
