@@ -254,7 +254,7 @@ class Gen:
             self.emit_decoder(name)
         if is_output:
             if self.protocol == "json":
-                self.emit_wire_json(name)
+                self.emit_json(name, wire=True)
             else:
                 self.emit_encoder(name)
         self.emit_json(name)
@@ -424,76 +424,29 @@ class Gen:
         self.w("}")
         self.w()
 
-    # ---- audit JSON ----
-    def json_value(self, shape_name, expr):
-        """Rust statements writing the value of shape `shape_name` at reference `expr`."""
+    # ---- JSON: the audit trail's, and awsJson answers ----
+    def json_value(self, shape_name, expr, wire=False):
+        """Rust statements writing the value of shape `shape_name` at reference `expr`.
+
+        For the audit trail (`wire` false): members named as CloudTrail names them, what the
+        model marks sensitive (and the MFA codes, which it does not mark, but which a refused
+        request leaves unspent for a minute) hidden whole, whatever its shape (STS's
+        TrustedIdentityPropagationContext is a structure), timestamps in ISO 8601.
+        For an awsJson answer (`wire` true): the real value (an answer is the caller's own
+        data), members by their model names, timestamps as epoch seconds."""
         s = self.shapes[shape_name]
         t = s["type"]
-        # A value the model marks sensitive is hidden whole, whatever its shape (STS's
-        # TrustedIdentityPropagationContext is a structure); so are the MFA codes, which the
-        # model does not mark, but which a refused request leaves unspent for a minute.
-        if s.get("sensitive") or shape_name in HIDDEN_IN_AUDIT:
+        if not wire and (s.get("sensitive") or shape_name in HIDDEN_IN_AUDIT):
             return "out.hidden();"
         if t == "structure":
-            return "(%s).write_json(out);" % expr
+            return "(%s).%s(out);" % (expr, "write_wire_json" if wire else "write_json")
         if t == "list":
-            inner = self.json_value(s["member"]["shape"], "item")
+            inner = self.json_value(s["member"]["shape"], "item", wire)
             return "out.begin_array(); for item in (%s).iter() { %s } out.end_array();" % (expr, inner)
         if t == "map":
-            key = "k.as_str()"
-            if self.shapes[s["key"]["shape"]].get("sensitive"):
+            if not wire and self.shapes[s["key"]["shape"]].get("sensitive"):
                 raise ValueError("a sensitive map key cannot be hidden")
-            inner = self.json_value(s["value"]["shape"], "val")
-            return ("out.begin_object(); for (k, val) in (%s).iter() { out.key(%s); %s } out.end_object();"
-                    % (expr, key, inner))
-        if t == "string":
-            if "enum" in s:
-                return "out.string((%s).as_str());" % expr
-            return "out.string(%s);" % expr
-        if t in ("integer", "long"):
-            return "out.number(i64::from(*%s));" % expr
-        if t == "boolean":
-            return "out.boolean(*%s);" % expr
-        if t == "timestamp":
-            return "out.string(&(%s).to_iso8601());" % expr
-        if t == "blob":
-            return "out.bytes(%s);" % expr
-        raise ValueError(t)
-
-    def emit_json(self, name):
-        s = self.shapes[name]
-        tn = self.type_name(name)
-        required = set(s.get("required", []))
-        self.w("impl crate::json::ToJson for %s {" % tn)
-        self.w("    #[allow(unused_variables, reason = \"generated for every operation; some have no members\")]")
-        self.w("    fn write_json(&self, out: &mut crate::json::JsonWriter) {")
-        self.w("        out.begin_object();")
-        for mname, m in s["members"].items():
-            f = "self.%s" % snake(mname)
-            key = rust_str(camel_lower(mname))
-            if mname in required:
-                self.w("        out.key(%s); %s" % (key, self.json_value(m["shape"], "&" + f)))
-            else:
-                self.w("        if let Some(x) = &%s { out.key(%s); %s }" % (f, key, self.json_value(m["shape"], "x")))
-        self.w("        out.end_object();")
-        self.w("    }")
-        self.w("}")
-        self.w()
-
-    # ---- awsJson answers ----
-    def wire_json_value(self, shape_name, expr):
-        """Rust statements writing the value of shape `shape_name` at reference `expr` as the
-        awsJson protocol does: the real value (an answer is the caller's own data), members by
-        their model names, timestamps as epoch seconds."""
-        s = self.shapes[shape_name]
-        t = s["type"]
-        if t == "structure":
-            return "(%s).write_wire_json(out);" % expr
-        if t == "list":
-            inner = self.wire_json_value(s["member"]["shape"], "item")
-            return "out.begin_array(); for item in (%s).iter() { %s } out.end_array();" % (expr, inner)
-        if t == "map":
-            inner = self.wire_json_value(s["value"]["shape"], "val")
+            inner = self.json_value(s["value"]["shape"], "val", wire)
             return ("out.begin_object(); for (k, val) in (%s).iter() { out.key(k.as_str()); %s } out.end_object();"
                     % (expr, inner))
         if t == "string":
@@ -507,26 +460,28 @@ class Gen:
         if t == "boolean":
             return "out.boolean(*%s);" % expr
         if t == "timestamp":
-            return "out.number((%s).0);" % expr
+            return ("out.number((%s).0);" if wire else "out.string(&(%s).to_iso8601());") % expr
         if t == "blob":
             return "out.bytes(%s);" % expr
         raise ValueError(t)
 
-    def emit_wire_json(self, name):
+    def emit_json(self, name, wire=False):
+        """`ToJson` (the audit trail's) or, with `wire`, `ToWireJson` (awsJson answers)."""
         s = self.shapes[name]
         tn = self.type_name(name)
         required = set(s.get("required", []))
-        self.w("impl crate::json::ToWireJson for %s {" % tn)
+        trait, method = ("ToWireJson", "write_wire_json") if wire else ("ToJson", "write_json")
+        self.w("impl crate::json::%s for %s {" % (trait, tn))
         self.w("    #[allow(unused_variables, reason = \"generated for every operation; some have no members\")]")
-        self.w("    fn write_wire_json(&self, out: &mut crate::json::JsonWriter) {")
+        self.w("    fn %s(&self, out: &mut crate::json::JsonWriter) {" % method)
         self.w("        out.begin_object();")
         for mname, m in s["members"].items():
             f = "self.%s" % snake(mname)
-            key = rust_str(mname)
+            key = rust_str(mname if wire else camel_lower(mname))
             if mname in required:
-                self.w("        out.key(%s); %s" % (key, self.wire_json_value(m["shape"], "&" + f)))
+                self.w("        out.key(%s); %s" % (key, self.json_value(m["shape"], "&" + f, wire)))
             else:
-                self.w("        if let Some(x) = &%s { out.key(%s); %s }" % (f, key, self.wire_json_value(m["shape"], "x")))
+                self.w("        if let Some(x) = &%s { out.key(%s); %s }" % (f, key, self.json_value(m["shape"], "x", wire)))
         self.w("        out.end_object();")
         self.w("    }")
         self.w("}")

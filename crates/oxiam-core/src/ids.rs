@@ -17,6 +17,14 @@ fn random_from(alphabet: &[u8], len: usize) -> String {
         .collect()
 }
 
+/// The characters of AWS Organizations' ids (`o-…`, `r-…`, `ou-…`, `p-…`): lower-case base32.
+const ORGANIZATIONS_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
+
+/// An Organizations id: `prefix` and `len` lower-case letters and digits (`o-` and 10, …).
+pub fn organizations_id(prefix: &str, len: usize) -> String {
+    format!("{prefix}{}", random_from(ORGANIZATIONS_ALPHABET, len))
+}
+
 /// A user id: `AIDA` and 17 characters, 21 in all.
 pub fn user_id() -> String {
     format!("AIDA{}", random_from(ID_ALPHABET, 17))

@@ -7,11 +7,10 @@
 
 mod common;
 
-use aws_sdk_organizations::types::{ChildType, CreateAccountState, HandshakeParty, HandshakePartyType, PolicyType};
+use aws_sdk_organizations::types::{ChildType, HandshakeParty, HandshakePartyType, PolicyType};
 use common::raw::call_json;
 use common::{ACCOUNT, Backend, ROOT_KEY, ROOT_SECRET, TestServer};
 
-const ADMIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 const DENY_DELETE_BUCKET: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"}]}"#;
 const OTHER: &str = "210987654321";
@@ -46,39 +45,8 @@ async fn organization_with_member(s: &TestServer) -> (String, String, String) {
     let org_id = org.id().unwrap().to_owned();
     let roots = orgs.list_roots().send().await.unwrap();
     let root_id = roots.roots()[0].id().unwrap().to_owned();
-    let asked = orgs
-        .create_account()
-        .email("member@example.com")
-        .account_name("member")
-        .send()
-        .await
-        .unwrap();
-    let asked = asked.create_account_status().unwrap();
-    assert_eq!(asked.state(), Some(&CreateAccountState::InProgress));
-    let done = orgs
-        .describe_create_account_status()
-        .create_account_request_id(asked.id().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let done = done.create_account_status().unwrap();
-    assert_eq!(done.state(), Some(&CreateAccountState::Succeeded));
-    (org_id, root_id, done.account_id().unwrap().to_owned())
-}
-
-/// Credentials inside `member`, through its OrganizationAccountAccessRole, assumed by an
-/// administrator of the management account (a root may not assume roles).
-async fn member_session(s: &TestServer, member: &str) -> aws_sdk_sts::types::Credentials {
-    let (key, secret) = s.user_with_inline_policy("operator", Some(ADMIN)).await;
-    let assumed = s
-        .sts_as(&key, &secret, "us-east-1")
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{member}:role/OrganizationAccountAccessRole"))
-        .role_session_name("operator")
-        .send()
-        .await
-        .unwrap();
-    assumed.credentials().unwrap().clone()
+    let member = s.create_member_account("member@example.com", "member").await;
+    (org_id, root_id, member)
 }
 
 async fn an_scp_denies_a_member_on_the_next_request_and_the_management_account_is_exempt(backend: Backend) {
@@ -106,7 +74,7 @@ async fn an_scp_denies_a_member_on_the_next_request_and_the_management_account_i
         [format!("{org_id}/{root_id}/{ou_id}/{member}/")]
     );
 
-    let session = member_session(&s, &member).await;
+    let session = s.enter_member_account(&member).await;
     let s3 = s.s3_as_session(&session);
     for bucket in ["member-kept", "member-freed"] {
         s3.create_bucket().bucket(bucket).send().await.unwrap();
@@ -225,7 +193,7 @@ async fn members_are_kept_out_of_management_and_outsiders_see_no_organization(ba
     assert_eq!(org_code(&err), "AWSOrganizationsNotInUseException");
 
     let (org_id, root_id, member) = organization_with_member(&s).await;
-    let session = member_session(&s, &member).await;
+    let session = s.enter_member_account(&member).await;
     let inside = s.organizations_as_session(&session);
     let described = inside.describe_organization().send().await.unwrap();
     assert_eq!(described.organization().unwrap().id(), Some(org_id.as_str()));
@@ -351,25 +319,8 @@ async fn an_scp_keeps_assumed_roles_inside_the_organization(backend: Backend) {
     let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
     let (org_id, root_id, member) = organization_with_member(&s).await;
     let orgs = s.root_organizations();
-    let second = orgs
-        .create_account()
-        .email("second@example.com")
-        .account_name("second")
-        .send()
-        .await
-        .unwrap();
-    let second = orgs
-        .describe_create_account_status()
-        .create_account_request_id(second.create_account_status().unwrap().id().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .create_account_status()
-        .unwrap()
-        .account_id()
-        .unwrap()
-        .to_owned();
-    let session = member_session(&s, &member).await;
+    let second = s.create_member_account("second@example.com", "second").await;
+    let session = s.enter_member_account(&member).await;
     let member_sts = s.sts_as_session(
         session.access_key_id(),
         session.secret_access_key(),
@@ -479,7 +430,7 @@ async fn organization_condition_keys_decide_across_accounts(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let session = member_session(&s, &member).await;
+    let session = s.enter_member_account(&member).await;
     s.s3_as_session(&session)
         .list_objects_v2()
         .bucket("org-shared")
@@ -558,7 +509,7 @@ async fn an_rcp_keeps_outsiders_from_a_members_data_whatever_the_bucket_allows(b
         [&PolicyType::ServiceControlPolicy, &PolicyType::ResourceControlPolicy]
     );
 
-    let session = member_session(&s, &member).await;
+    let session = s.enter_member_account(&member).await;
     let s3 = s.s3_as_session(&session);
     s3.create_bucket().bucket("perimeter").send().await.unwrap();
     s3.put_object()
@@ -740,6 +691,21 @@ async fn each_condition_key_of_organizations_actions_can_deny(backend: Backend) 
         // Without what the condition tests, the same user is allowed.
         orgs.list_roots().send().await.unwrap();
     }
+    // aws:PrincipalIsAWSService is in every signed request, false for an IAM principal: a
+    // Deny on its being false refuses everything, what the condition does not test included.
+    let (key, secret) = s
+        .user_with_inline_policy(
+            "not-a-service",
+            Some(&deny(r#"{"Bool":{"aws:PrincipalIsAWSService":"false"}}"#)),
+        )
+        .await;
+    let err = s
+        .organizations_as(&key, &secret, None)
+        .list_roots()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(org_code(&err), "AccessDeniedException");
     s.stop().await;
 }
 
@@ -845,7 +811,7 @@ async fn centralized_root_access_needs_the_organization_and_trusted_access(backe
         [FeatureType::RootSessions, FeatureType::RootCredentialsManagement]
     );
     // A member account may not turn them on or off, whatever its IAM policies say.
-    let session = member_session(&s, &member).await;
+    let session = s.enter_member_account(&member).await;
     let err = s
         .iam_as_session(&session)
         .enable_organizations_root_sessions()

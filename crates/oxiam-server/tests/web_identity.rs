@@ -186,35 +186,9 @@ async fn an_rcp_on_the_roles_account_refuses_the_token(server: &TestServer) {
         .id()
         .unwrap()
         .to_owned();
-    let asked = orgs
-        .create_account()
-        .email("federated@example.com")
-        .account_name("federated")
-        .send()
-        .await
-        .unwrap();
-    let member = orgs
-        .describe_create_account_status()
-        .create_account_request_id(asked.create_account_status().unwrap().id().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .create_account_status()
-        .unwrap()
-        .account_id()
-        .unwrap()
-        .to_owned();
-    let admin = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-    let (key_id, secret) = server.user_with_inline_policy("operator", Some(admin)).await;
-    let entered = server
-        .sts_as(&key_id, &secret, "us-east-1")
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{member}:role/OrganizationAccountAccessRole"))
-        .role_session_name("operator")
-        .send()
-        .await
-        .unwrap();
-    let member_iam = server.iam_as_session(entered.credentials().unwrap());
+    let member = server.create_member_account("federated@example.com", "federated").await;
+    let entered = server.enter_member_account(&member).await;
+    let member_iam = server.iam_as_session(&entered);
 
     let key = SigningKey::new("k1");
     let issuer = Issuer::start("server-chain.pem", "server.key", &[&key]).await;

@@ -30,8 +30,9 @@ pub struct CreatedAccount {
     pub role_name: String,
     /// Who may assume it: the management account.
     pub trust_policy: String,
-    /// The role's inline policy: its name and document.
-    pub inline_policy: (String, String),
+    /// The role's inline policy: its name, its document, and the document's size as IAM's
+    /// quotas count it.
+    pub inline_policy: (String, String, i64),
 }
 
 /// What one change to an organization writes, besides its document. An invitation stays
@@ -258,8 +259,7 @@ async fn create_member_account(tx: &mut crate::write::WriteTx, account: &Created
     .bind(account.created_at)
     .execute(&mut **tx)
     .await?;
-    let (name, document) = &account.inline_policy;
-    let size = document.chars().filter(|c| !c.is_whitespace()).count() as i64;
+    let (name, document, size) = &account.inline_policy;
     sqlx::query(
         "INSERT INTO inline_policies (entity_kind, entity_id, name, name_key, document, size) \
          VALUES ('role', $1, $2, $3, $4, $5)",

@@ -691,6 +691,23 @@ async fn accounts_are_made_by_a_running_server_for_the_bootstrap_root_alone() {
         "{}",
         text(&refused.stderr)
     );
+    // Nor the bootstrap root's own temporary credentials: only its long-term key.
+    let root_sts = aws_sdk_sts::Client::new(&root_config(&address));
+    let session = root_sts.get_session_token().send().await.unwrap();
+    let session = session.credentials().unwrap();
+    let temporary = [
+        ("AWS_ACCESS_KEY_ID", session.access_key_id()),
+        ("AWS_SECRET_ACCESS_KEY", session.secret_access_key()),
+        ("AWS_SESSION_TOKEN", session.session_token()),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let refused = oxiam(&["account", "create", "--endpoint-url", &endpoint], &temporary).await;
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("AccessDenied"),
+        "{}",
+        text(&refused.stderr)
+    );
     let forged = [
         ("AWS_ACCESS_KEY_ID", Embedded::ROOT_ACCESS_KEY_ID),
         ("AWS_SECRET_ACCESS_KEY", "not-the-secret"),

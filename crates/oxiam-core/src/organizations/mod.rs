@@ -64,6 +64,10 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::UpdatePolicy,
 ];
 
+/// The inline policy of the role CreateAccount makes: full administrative permissions.
+const ADMINISTRATOR_ACCESS: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
 /// The role CreateAccount makes in the new account unless the request names another.
 pub const ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
 
@@ -290,12 +294,15 @@ impl Oxiam {
     /// An account can be invited if oxiam holds it and it belongs to no organization (it
     /// could join another meanwhile: accepting then fails, in the store).
     async fn check_invitee(&self, account_id: &str) -> Result<(), ServiceError> {
-        let accounts = self.store.accounts().await.map_err(errors::internal)?;
-        if !accounts.iter().any(|a| a.account_id == account_id) {
-            return Err(error(
-                org_errors::ACCOUNT_NOT_FOUND,
-                "You specified an account that doesn't exist.",
-            ));
+        match self.store.account_created_at(account_id).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound { .. }) => {
+                return Err(error(
+                    org_errors::ACCOUNT_NOT_FOUND,
+                    "You specified an account that doesn't exist.",
+                ));
+            }
+            Err(e) => return Err(errors::internal(e)),
         }
         if self
             .store
@@ -671,7 +678,8 @@ fn change(
                     ),
                     inline_policy: (
                         "AdministratorAccess".to_owned(),
-                        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#.to_owned(),
+                        ADMINISTRATOR_ACCESS.to_owned(),
+                        oxiam_policy::size_without_whitespace(ADMINISTRATOR_ACCESS) as i64,
                     ),
                 });
             }

@@ -214,16 +214,6 @@ pub fn invalid_input(reason: &'static str, message: &str) -> ServiceError {
     error(errors::INVALID_INPUT, message).with_reason(reason)
 }
 
-/// `o-` and 10 characters, and the like: AWS's organization ids are lower-case letters and
-/// digits.
-fn random_id(prefix: &str, len: usize) -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let mut bytes = vec![0u8; len];
-    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-    let tail: String = bytes.iter().map(|b| ALPHABET[*b as usize & 31] as char).collect();
-    format!("{prefix}{tail}")
-}
-
 /// The lower-case policy type as ARNs write it: `service_control_policy`.
 fn type_segment(policy_type: &str) -> String {
     policy_type.to_ascii_lowercase()
@@ -299,9 +289,9 @@ impl OrgState {
     /// A new organization with its root, managed by `management_account_id`; with all
     /// features, SCPs are enabled and `FullAWSAccess` attached to the root and the account.
     pub fn new(management_account_id: &str, email: &str, feature_set: &str, now: i64) -> OrgState {
-        let root_id = random_id("r-", 4);
+        let root_id = crate::ids::organizations_id("r-", 4);
         let mut state = OrgState {
-            id: random_id("o-", 10),
+            id: crate::ids::organizations_id("o-", 10),
             management_account_id: management_account_id.to_owned(),
             feature_set: feature_set.to_owned(),
             root_id: root_id.clone(),
@@ -824,7 +814,7 @@ impl OrgState {
         }
         let suffix = self.root_id.trim_start_matches("r-").to_owned();
         let ou = Ou {
-            id: random_id(&format!("ou-{suffix}-"), 8),
+            id: crate::ids::organizations_id(&format!("ou-{suffix}-"), 8),
             name: name.to_owned(),
             parent_id: parent_id.to_owned(),
         };
@@ -968,7 +958,7 @@ impl OrgState {
         now: i64,
     ) -> Result<CreateStatus, ServiceError> {
         let mut status = CreateStatus {
-            id: random_id("car-", 8),
+            id: crate::ids::organizations_id("car-", 8),
             account_name: name.to_owned(),
             state: "SUCCEEDED".to_owned(),
             requested_at: now,
@@ -1028,7 +1018,7 @@ impl OrgState {
         }
         self.check_room(now)?;
         let invitation = Invitation {
-            id: random_id("h-", 8),
+            id: crate::ids::organizations_id("h-", 8),
             account_id: account_id.to_owned(),
             state: "OPEN".to_owned(),
             requested_at: now,
@@ -1140,7 +1130,7 @@ impl OrgState {
             ));
         }
         let policy = OrgPolicy {
-            id: random_id("p-", 8),
+            id: crate::ids::organizations_id("p-", 8),
             name: name.to_owned(),
             description: description.to_owned(),
             policy_type: policy_type.to_owned(),
@@ -1598,6 +1588,11 @@ mod tests {
         assert!(check_content(RCP, &allow).is_err());
         let every_action = with_principal.replace("s3:*", "*");
         assert!(check_content(RCP, &every_action).is_err());
+        let not_action = with_principal.replace("\"Action\"", "\"NotAction\"");
+        assert!(check_content(RCP, &not_action).is_err());
+        let named_principal = with_principal.replace("\"Principal\":\"*\"", "\"Principal\":{\"AWS\":\"111111111111\"}");
+        assert!(check_content(RCP, &named_principal).is_err());
+        assert!(check_content(RCP, &named_principal.replace("Deny", "Allow")).is_err());
         let huge = format!(
             r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{}","Effect":"Deny","Action":"s3:*","Resource":"*"}}]}}"#,
             "a".repeat(10_240)

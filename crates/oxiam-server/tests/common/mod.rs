@@ -359,6 +359,47 @@ impl TestServer {
         self.organizations_as(ROOT_KEY, ROOT_SECRET, None)
     }
 
+    /// A member account made by CreateAccount in the bootstrap account's organization: its
+    /// id. AWS answers while the account is being made, and says how it ended after.
+    pub async fn create_member_account(&self, email: &str, name: &str) -> String {
+        use aws_sdk_organizations::types::CreateAccountState;
+        let orgs = self.root_organizations();
+        let asked = orgs
+            .create_account()
+            .email(email)
+            .account_name(name)
+            .send()
+            .await
+            .unwrap();
+        let asked = asked.create_account_status().unwrap();
+        assert_eq!(asked.state(), Some(&CreateAccountState::InProgress));
+        let done = orgs
+            .describe_create_account_status()
+            .create_account_request_id(asked.id().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let done = done.create_account_status().unwrap();
+        assert_eq!(done.state(), Some(&CreateAccountState::Succeeded));
+        done.account_id().unwrap().to_owned()
+    }
+
+    /// Credentials inside `member`, through its OrganizationAccountAccessRole, assumed by a
+    /// new administrator `operator` of the bootstrap account (a root may not assume roles).
+    pub async fn enter_member_account(&self, member: &str) -> aws_sdk_sts::types::Credentials {
+        let admin = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        let (key, secret) = self.user_with_inline_policy("operator", Some(admin)).await;
+        let assumed = self
+            .sts_as(&key, &secret, "us-east-1")
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{member}:role/OrganizationAccountAccessRole"))
+            .role_session_name("operator")
+            .send()
+            .await
+            .unwrap();
+        assumed.credentials().unwrap().clone()
+    }
+
     pub fn root_iam(&self) -> aws_sdk_iam::Client {
         self.iam_as(ROOT_KEY, ROOT_SECRET, "us-east-1")
     }
