@@ -224,8 +224,14 @@ async fn handle(
         // The audit event is written before the answer goes out; a request that cannot be
         // audited fails rather than go unrecorded.
         if let Some(audit) = &app.audit {
-            let event = recorder.settled(response.status().as_u16());
-            if let Err(error) = audit.write(event) {
+            let queued = audit.enqueue(recorder.settled(response.status().as_u16()));
+            // Queued, the event will be written even if this request is abandoned now.
+            recorder.audited = queued.is_ok();
+            let written = match queued {
+                Ok(queued) => queued.written().await,
+                Err(error) => Err(error),
+            };
+            if let Err(error) = written {
                 tracing::error!(%error, "a request failed: its audit event could not be written");
                 response = audit_failure(route, &mut recorder.record);
             }
@@ -275,6 +281,8 @@ struct Recorder {
     sinks: Arc<[Arc<dyn RecordSink>]>,
     /// Written before the answer; here for a request abandoned before it.
     audit: Option<Arc<crate::AuditTrail>>,
+    /// Whether the request's event is in the trail's hands (written, or to be).
+    audited: bool,
     started: Instant,
     sent: bool,
 }
@@ -289,6 +297,7 @@ impl Recorder {
             slot: None,
             sinks,
             audit,
+            audited: false,
             started: Instant::now(),
             sent: false,
         }
@@ -336,6 +345,7 @@ impl Drop for Recorder {
             self.record.error_code.get_or_insert_with(|| ABANDONED.to_owned());
             self.settle(0);
             if let Some(audit) = &self.audit
+                && !self.audited
                 && let Err(error) = audit.write(&self.record)
             {
                 tracing::error!(%error, request_id = %self.record.request_id, "an abandoned request could not be audited");
