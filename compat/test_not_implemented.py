@@ -10,7 +10,7 @@ from expect import fails
 @pytest.mark.parametrize(
     "operation,kwargs",
     [
-        ("GetOutboundWebIdentityFederationInfo", dict()),
+        ("ListDelegationRequests", dict()),
     ],
 )
 def test_unimplemented_iam_operation_is_not_implemented(iam, operation, kwargs):

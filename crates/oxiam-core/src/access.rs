@@ -225,6 +225,8 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
 const KEY_MEMBERS: &[(&str, &str)] = &[
     ("ServiceSpecificCredentialServiceName", "ServiceName"),
     ("ServiceSpecificCredentialAgeDays", "CredentialAgeDays"),
+    // GetWebIdentityToken's audiences.
+    ("IdentityTokenAudience", "Audience"),
 ];
 
 /// Whether a catalogue key is the tag-key pattern `prefix${…}` (regardless of case).

@@ -266,6 +266,9 @@ impl PrincipalPolicies {
     }
 }
 
+/// A principal's tags, and its organization's id with the account's paths in it.
+pub(crate) type PrincipalClaims = (Vec<(String, String)>, Option<(String, Vec<String>)>);
+
 /// An account's organization, as authorization reads it. Every change to an organization
 /// bumps the policy epoch of each of its accounts, so a view is as fresh as the cache entry
 /// that holds it.
@@ -390,6 +393,16 @@ fn compile_stored(policy: &StoredPolicy) -> Result<Arc<CompiledPolicy>, String> 
 }
 
 impl Oxiam {
+    /// What a web identity token says of its principal besides its name: the tags
+    /// `aws:PrincipalTag/…` reads, and the organization's id and the account's path in it.
+    pub(crate) async fn principal_claims(&self, principal: &Principal) -> Result<PrincipalClaims, ServiceError> {
+        let policies = self.principal_policies(principal).await?;
+        Ok((
+            policies.tags.clone(),
+            policies.org.as_ref().map(|o| (o.org_id.clone(), o.paths.clone())),
+        ))
+    }
+
     /// The principal's compiled identity policies and boundary, from the cache when its
     /// epoch is current.
     async fn principal_policies(&self, principal: &Principal) -> Result<Arc<PrincipalPolicies>, ServiceError> {

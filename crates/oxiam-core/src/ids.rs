@@ -120,6 +120,11 @@ pub fn account_id() -> String {
 
 /// A request id in AWS's form (a UUID, version 4). One per request: one allocation.
 pub fn request_id() -> String {
+    uuid()
+}
+
+/// A random UUID (version 4), lower-case.
+pub fn uuid() -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).expect("the operating system's random source failed");

@@ -17,6 +17,7 @@ mod federation;
 pub mod iam;
 pub mod ids;
 pub mod organizations;
+pub mod outbound_federation;
 pub mod passwords;
 mod principal;
 pub mod record;
@@ -72,7 +73,12 @@ pub struct Oxiam {
     policy_cache: std::sync::Arc<authz::PolicyCache>,
     usage: std::sync::Arc<usage::UsageLog>,
     enforcement: Enforcement,
+    /// The URL clients reach this server by (`--public-url`): issuers' URLs start with it.
+    public_url: String,
 }
+
+/// The public URL of services not told theirs (the embedded server, tools).
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:7345";
 
 /// Whether authorization's denials are enforced.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -126,7 +132,15 @@ impl Oxiam {
             policy_cache: Default::default(),
             usage: Default::default(),
             enforcement: Enforcement::Enforce,
+            public_url: DEFAULT_PUBLIC_URL.to_owned(),
         }
+    }
+
+    /// The same services, reached at `url` (no trailing `/`): the base of the issuer URLs
+    /// outbound identity federation hands out.
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = url.trim_end_matches('/').to_owned();
+        self
     }
 
     /// The same services, with denials enforced or only recorded.

@@ -37,6 +37,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetCallerIdentity,
     Operation::GetFederationToken,
     Operation::GetSessionToken,
+    Operation::GetWebIdentityToken,
 ];
 
 /// Lower-case hex SHA-256 of a session token: what is stored and compared.
@@ -65,14 +66,7 @@ fn session_tags(
     transitive_tag_keys: Option<&[String]>,
 ) -> Result<SessionTags, ServiceError> {
     let invalid = |message: String| ServiceError::new(common_errors::VALIDATION_ERROR, message);
-    let requested = crate::tags::pairs(tags.map(|tags| {
-        tags.iter()
-            .map(|t| oxiam_protocol::iam::Tag {
-                key: t.key.clone(),
-                value: t.value.clone(),
-            })
-            .collect()
-    }))?;
+    let requested = crate::tags::pairs(iam_tags(tags))?;
     let requested_keys = transitive_tag_keys.map(<[String]>::to_vec).unwrap_or_default();
     for key in &requested_keys {
         if !requested.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
@@ -106,6 +100,18 @@ fn session_tags(
     }
     transitive.extend(requested_keys);
     Ok((tags, transitive))
+}
+
+/// STS's tags as IAM's (the same two members), to be checked alike.
+pub(crate) fn iam_tags(tags: Option<&[Tag]>) -> Option<Vec<oxiam_protocol::iam::Tag>> {
+    tags.map(|tags| {
+        tags.iter()
+            .map(|t| oxiam_protocol::iam::Tag {
+                key: t.key.clone(),
+                value: t.value.clone(),
+            })
+            .collect()
+    })
 }
 
 /// A session tag's key or value as STS takes them (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`).
@@ -232,6 +238,38 @@ impl Oxiam {
                     access.keys.push(("sts:TaskPolicyArn".to_owned(), vec![arn.clone()]));
                 }
                 Ok(vec![self.authorize(caller, &access, facts, None).await?])
+            }
+            // A federated user's session gets no token, before any policy is read.
+            Request::GetWebIdentityToken(_) if !crate::outbound_federation::takes_tokens(caller) => Err(Refusal {
+                verdict: Some(Box::new(Verdict::rule(
+                    &Access::new("sts:GetWebIdentityToken", self_session(&caller.account_id)),
+                    Outcome::ImplicitDeny,
+                    "a federated user's session takes no web identity token",
+                ))),
+                error: ServiceError::new(
+                    common_errors::ACCESS_DENIED,
+                    "GetWebIdentityToken does not support federated user sessions",
+                ),
+            }),
+            // Authorized on the caller's own session, `arn:aws:sts::ACCOUNT:self`, with the
+            // token's lifetime as sts:DurationSeconds even when defaulted; tags need
+            // sts:TagGetWebIdentityToken too.
+            Request::GetWebIdentityToken(input) => {
+                let mut access = self.access(caller, request).await?;
+                access.resource = self_session(&caller.account_id);
+                access.shown_as = None;
+                if input.duration_seconds.is_none() {
+                    access.keys.push((
+                        "sts:DurationSeconds".to_owned(),
+                        vec![crate::outbound_federation::DEFAULT_TOKEN_SECONDS.to_string()],
+                    ));
+                }
+                let mut verdicts = vec![self.authorize(caller, &access, facts, None).await?];
+                if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+                    let tagging = tagging_access(&access, "TagGetWebIdentityToken");
+                    verdicts.push(self.authorize(caller, &tagging, facts, None).await?);
+                }
+                Ok(verdicts)
             }
             // Refused for temporary credentials before any policy is read, as AWS does.
             Request::GetFederationToken(input) if caller.session.is_some() => Err(Refusal {
@@ -385,6 +423,9 @@ impl Oxiam {
             Request::AssumeRoot(input) => Err(assume_root(caller, &input)),
             Request::GetFederationToken(input) => Ok(Response::GetFederationToken(
                 self.federation_token(caller, input, now).await?,
+            )),
+            Request::GetWebIdentityToken(input) => Ok(Response::GetWebIdentityToken(
+                self.get_web_identity_token(caller, input, facts).await?,
             )),
             // oxiam's AccessDenied messages are never encoded, so no message it could be
             // asked to decode was issued by it.
@@ -627,17 +668,29 @@ impl Oxiam {
     }
 }
 
+/// The caller's own session as a resource, `arn:aws:sts::ACCOUNT:self` (the catalogue's
+/// `self-session`): what GetWebIdentityToken is authorized on.
+fn self_session(account_id: &str) -> String {
+    format!("arn:aws:sts::{account_id}:self")
+}
+
 /// Passing session tags is its own permission, sts:TagSession, on the same resource (the
 /// role, the federated user), with those of the request's keys the catalogue lists for it
 /// (the tags as `aws:RequestTag/…`, `aws:TagKeys`, `sts:TransitiveTagKeys`).
 fn tag_session(access: &Access) -> Access {
+    tagging_access(access, "TagSession")
+}
+
+/// `access`'s tagging twin: the STS action `action` (sts:TagSession,
+/// sts:TagGetWebIdentityToken) on the same resource, with the keys the catalogue lists for it.
+fn tagging_access(access: &Access, action: &str) -> Access {
     let sts = oxiam_catalogue::service("sts").expect("sts is served");
-    let action = sts.action("TagSession").expect("sts:TagSession is in the catalogue");
-    let mut tag_access = Access::new("sts:TagSession", access.resource.clone());
+    let entry = sts.action(action).expect("the tagging action is in the catalogue");
+    let mut tag_access = Access::new(format!("sts:{action}"), access.resource.clone());
     tag_access.keys = access
         .keys
         .iter()
-        .filter(|(key, _)| action.supports_key(key))
+        .filter(|(key, _)| entry.supports_key(key))
         .cloned()
         .collect();
     tag_access

@@ -6,6 +6,8 @@
 //! accepted, RS256 and ES256; anything else, `none` and the HMAC family included, is refused
 //! before a key is looked at, so a token cannot choose a weaker check than the key's own.
 
+pub mod issuing;
+
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

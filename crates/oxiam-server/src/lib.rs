@@ -62,6 +62,10 @@ pub struct ServerConfig {
     /// The certificate and key to speak TLS with (`--tls-cert`, `--tls-key`); plain
     /// HTTP when `None`.
     pub tls: Option<TlsFiles>,
+    /// The URL clients reach the server by (`--public-url`), which the issuer URLs of
+    /// outbound identity federation start with; `None`: the listening address, with the
+    /// scheme it speaks (loopback for an unspecified address).
+    pub public_url: Option<String>,
     /// Where each request's record goes besides the log line, the metrics and the audit
     /// trail (a test's collector).
     pub sinks: Vec<Arc<dyn oxiam_core::record::RecordSink>>,
@@ -265,6 +269,18 @@ pub async fn open(
     Ok(Oxiam::new(store, SecretBox::new(&master_key)))
 }
 
+/// The URL of a server listening on `addr`: an unspecified address (all interfaces) is
+/// reached on loopback.
+fn default_public_url(addr: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    let ip = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::IpAddr::from([127, 0, 0, 1]),
+        ip if ip.is_unspecified() => std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("{scheme}://{}", SocketAddr::new(ip, addr.port()))
+}
+
 /// Opens the database, bootstraps the account, binds the port and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let s3_hosts = oxiam_s3::BucketHosts::new(&config.s3_domains)?;
@@ -292,7 +308,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         addr: config.listen,
         source,
     })?;
-    let oxiam = Arc::new(oxiam);
+    let public_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => default_public_url(local_addr, tls.is_some()),
+    };
+    let oxiam = Arc::new(oxiam.with_public_url(&public_url));
     let s3 = oxiam_s3::service(
         oxiam.clone(),
         config.data_dir.join("s3"),

@@ -9,6 +9,9 @@
 //! - `POST /_oxiam/reset` (and moto's `POST /moto-api/reset`): back to a new database's
 //!   state, keeping the account and its root key, for test suites between tests; answered
 //!   only by a server started with `--test-mode`, 403 otherwise.
+//! - `GET /_oxiam/oidc/ISSUER_ID/.well-known/openid-configuration` and `…/jwks.json`: the
+//!   discovery document and key set of an account's web identity token issuer (outbound
+//!   identity federation), which verifiers of its tokens fetch.
 
 use crate::pipeline::App;
 use axum::body::Body;
@@ -40,6 +43,7 @@ pub(crate) async fn answer(app: &App, method: &Method, path: &str, client: std::
             StatusCode::SERVICE_UNAVAILABLE,
             "not ready: the database does not answer\n",
         ),
+        Some(rest) if rest.starts_with("oidc/") => issuer(app, &rest["oidc/".len()..]).await,
         Some("metrics") => {
             let mut response = Response::new(Body::from(app.metrics.render(&app.oxiam.store().stats())));
             response.headers_mut().insert(
@@ -49,6 +53,34 @@ pub(crate) async fn answer(app: &App, method: &Method, path: &str, client: std::
             response
         }
         _ => plain(StatusCode::NOT_FOUND, "no such endpoint\n"),
+    }
+}
+
+/// An issuer's discovery document or key set (`ISSUER_ID/.well-known/…`), as JSON.
+async fn issuer(app: &App, path: &str) -> Response {
+    use oxiam_core::outbound_federation::IssuerDocument;
+    let Some((issuer_id, document)) = path
+        .split_once('/')
+        .and_then(|(id, document)| Some((id, IssuerDocument::named(document)?)))
+    else {
+        return plain(StatusCode::NOT_FOUND, "no such endpoint\n");
+    };
+    match app.oxiam.issuer_document(issuer_id, document).await {
+        Ok(Some(json)) => {
+            let mut response = Response::new(Body::from(json.to_string()));
+            response
+                .headers_mut()
+                .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        Ok(None) => plain(StatusCode::NOT_FOUND, "no such issuer\n"),
+        Err(e) => {
+            tracing::error!(error = ?e.cause, "an issuer's document could not be read");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the issuer's document could not be read\n",
+            )
+        }
     }
 }
 

@@ -205,6 +205,13 @@ const TESTED_ON_THEIR_OWN: &[(&str, &str)] = &[
          are not carried (docs/differences.md)",
     ),
     (
+        "GetWebIdentityToken",
+        "needs the account's issuer enabled; tests/outbound_federation.rs denies it on \
+         sts:IdentityTokenAudience, sts:DurationSeconds (also when defaulted), \
+         sts:SigningAlgorithm, aws:RequestTag and aws:TagKeys, and sts:TagGetWebIdentityToken \
+         on aws:RequestTag",
+    ),
+    (
         "ChangePassword",
         "acts on the caller's own user, not one the table sets up; tests/login_profiles.rs \
          denies it on the caller's aws:ResourceTag and iam:ResourceTag",

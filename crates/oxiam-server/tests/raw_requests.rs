@@ -86,7 +86,7 @@ async fn every_operation_of_both_models_gets_a_protocol_answer() {
 
     // With valid input, operations oxiam lacks say so by name.
     for (body, service) in [
-        ("Action=GetOutboundWebIdentityFederationInfo&Version=2010-05-08", "iam"),
+        ("Action=ListDelegationRequests&Version=2010-05-08", "iam"),
         ("Action=GetScopedCredentials&Version=2011-06-15", "sts"),
     ] {
         let reply = call(&server, body, service).await;

@@ -70,6 +70,7 @@ async fn populate(server: &TestServer) -> (String, String) {
         .send()
         .await
         .unwrap();
+    iam.enable_outbound_web_identity_federation().send().await.unwrap();
     let root = (ROOT_KEY, ROOT_SECRET);
     let now = SystemTime::now();
     assert_eq!(s3_send(server, root, "PUT", "/wiped", &[], "", now).await.status, 200);
@@ -120,6 +121,12 @@ async fn everything_is_gone_but_the_root(server: &TestServer, (key, secret): (&s
             .account_aliases()
             .is_empty()
     );
+    let err = iam
+        .get_outbound_web_identity_federation_info()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "FeatureDisabled");
     // The user's key is gone; the root's still works, on IAM, STS and S3.
     let reply = common::raw::call_as(server, key, secret, "Action=ListUsers&Version=2010-05-08", "iam").await;
     assert_eq!(reply.code(), "InvalidClientTokenId", "{}", reply.body);

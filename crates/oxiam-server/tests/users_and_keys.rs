@@ -395,18 +395,9 @@ async fn signature_failures_get_aws_errors(s: &TestServer) {
 }
 
 async fn unimplemented_operations_say_so(s: &TestServer) {
-    let err = s
-        .root_iam()
-        .get_outbound_web_identity_federation_info()
-        .send()
-        .await
-        .unwrap_err();
+    let err = s.root_iam().list_delegation_requests().send().await.unwrap_err();
     assert_eq!(code(&err), "NotImplemented");
-    assert!(
-        message(&err).contains("GetOutboundWebIdentityFederationInfo"),
-        "{}",
-        message(&err)
-    );
+    assert!(message(&err).contains("ListDelegationRequests"), "{}", message(&err));
     match &err {
         aws_sdk_iam::error::SdkError::ServiceError(e) => assert_eq!(e.raw().status().as_u16(), 501),
         other => panic!("{other:?}"),

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("migrations/0017_saml_private_keys.sql")),
     (18, include_str!("migrations/0018_account_origin.sql")),
     (19, include_str!("migrations/0019_organizations.sql")),
+    (20, include_str!("migrations/0020_outbound_federation.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

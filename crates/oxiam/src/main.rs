@@ -36,7 +36,9 @@ enum Command {
     /// Environment: OXIAM_DATABASE_URL, OXIAM_ACCOUNT_ID, OXIAM_ROOT_ACCESS_KEY_ID,
     /// OXIAM_ROOT_SECRET_ACCESS_KEY, OXIAM_MASTER_KEY (64 hex digits), OXIAM_HEADER_TIMEOUT,
     /// OXIAM_BODY_TIMEOUT, OXIAM_MAX_CONNECTIONS, OXIAM_SHUTDOWN_GRACE, OXIAM_AUDIT_LOG,
-    /// OXIAM_LOG_FORMAT, OXIAM_TEST_MODE, OXIAM_ENFORCEMENT, OXIAM_LOG (log filter).
+    /// OXIAM_LOG_FORMAT, OXIAM_TEST_MODE, OXIAM_ENFORCEMENT, OXIAM_ALLOW_SIGV2,
+    /// OXIAM_S3_DOMAIN, OXIAM_TLS_CERT, OXIAM_TLS_KEY, OXIAM_PUBLIC_URL, OXIAM_LOG (log
+    /// filter).
     Serve(ServeArgs),
     /// Perform one of the seed's scenarios (or all of them) with the AWS SDK for Rust,
     /// printing each step; on an embedded oxiam unless told where to go.
@@ -198,6 +200,12 @@ struct ServeArgs {
     /// The private key (PEM) of --tls-cert.
     #[arg(long, env = "OXIAM_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// The URL clients reach this server by, when it is not the listening address (a load
+    /// balancer, a host name). The issuer URLs of outbound identity federation
+    /// (EnableOutboundWebIdentityFederation) start with it: `URL/_oxiam/oidc/ID`. Replicas
+    /// of one database must be given the same. Default: `http(s)://` the listening address.
+    #[arg(long, env = "OXIAM_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
     /// How the log is written: `text` for people, `json` (one object per line) for
     /// collectors.
     #[arg(long, env = "OXIAM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -315,6 +323,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .tls_cert
             .zip(args.tls_key)
             .map(|(cert, key)| oxiam_server::TlsFiles { cert, key }),
+        public_url: args.public_url,
         sinks: Vec::new(),
     };
     let audit_on_stdout = config.audit_log.as_deref() == Some(std::path::Path::new("-"));

@@ -745,3 +745,39 @@ async fn accounts_are_made_by_a_running_server_for_the_bootstrap_root_alone() {
     );
     stop(served).await;
 }
+
+/// `oxiam serve --help` names every `OXIAM_*` variable the server's source reads (the
+/// build's own `OXIAM_GIT_REVISION` aside), so that none goes undocumented.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_help_names_every_variable_the_server_reads() {
+    let out = oxiam(&["serve", "--help"], &[]).await;
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(help.contains("IAM, STS and S3"), "{help}");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut sources = vec![root.join("oxiam/src/main.rs")];
+    for dir in ["oxiam-server/src", "oxiam-core/src", "oxiam-store/src"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                sources.push(path);
+            }
+        }
+    }
+    let mut named = std::collections::BTreeSet::new();
+    for source in sources {
+        let text = std::fs::read_to_string(&source).unwrap();
+        for piece in text.split("\"OXIAM_").skip(1) {
+            let name: String = piece
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if piece[name.len()..].starts_with('"') && name != "GIT_REVISION" {
+                named.insert(format!("OXIAM_{name}"));
+            }
+        }
+    }
+    assert!(named.len() >= 19, "{named:?}");
+    let missing: Vec<&String> = named.iter().filter(|n| !help.contains(n.as_str())).collect();
+    assert!(missing.is_empty(), "not in `oxiam serve --help`: {missing:?}");
+}

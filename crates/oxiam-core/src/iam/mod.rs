@@ -105,9 +105,11 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DetachUserPolicy,
     Operation::DisableOrganizationsRootCredentialsManagement,
     Operation::DisableOrganizationsRootSessions,
+    Operation::DisableOutboundWebIdentityFederation,
     Operation::EnableMFADevice,
     Operation::EnableOrganizationsRootCredentialsManagement,
     Operation::EnableOrganizationsRootSessions,
+    Operation::EnableOutboundWebIdentityFederation,
     Operation::GenerateCredentialReport,
     Operation::GetAccessKeyLastUsed,
     Operation::GetAccountAuthorizationDetails,
@@ -122,6 +124,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetLoginProfile,
     Operation::GetMFADevice,
     Operation::GetOpenIDConnectProvider,
+    Operation::GetOutboundWebIdentityFederationInfo,
     Operation::GetPolicy,
     Operation::GetPolicyVersion,
     Operation::GetRole,
@@ -782,6 +785,17 @@ impl Oxiam {
             | R::DisableOrganizationsRootCredentialsManagement(_)
             | R::EnableOrganizationsRootSessions(_)
             | R::DisableOrganizationsRootSessions(_) => self.root_access_features(caller, request.operation()).await?,
+            // outbound identity federation
+            R::EnableOutboundWebIdentityFederation => {
+                S::EnableOutboundWebIdentityFederation(self.enable_outbound_web_identity_federation(caller, now).await?)
+            }
+            R::DisableOutboundWebIdentityFederation => self
+                .disable_outbound_web_identity_federation(caller)
+                .await
+                .map(|()| S::DisableOutboundWebIdentityFederation)?,
+            R::GetOutboundWebIdentityFederationInfo => {
+                S::GetOutboundWebIdentityFederationInfo(self.get_outbound_web_identity_federation_info(caller).await?)
+            }
             other => {
                 return Err(errors::not_implemented(&format!(
                     "the IAM operation {}",

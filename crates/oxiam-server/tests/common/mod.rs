@@ -43,6 +43,22 @@ pub struct TestServer {
     pub records: Arc<Records>,
     /// The accounts made beside the bootstrap one (`start_with_accounts`), with their root keys.
     pub accounts: Vec<oxiam_core::NewAccount>,
+    /// The SDK clients' HTTP client: one that trusts the test CA, for a server speaking TLS.
+    http: aws_smithy_runtime_api::client::http::SharedHttpClient,
+}
+
+/// An HTTP client for the SDKs that trusts the test CA (`tests/fixtures/tls/ca.pem`).
+fn trusting_the_test_ca() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    let ca = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem")).unwrap();
+    let context = tls::TlsContext::builder()
+        .with_trust_store(tls::TrustStore::empty().with_pem_certificate(ca))
+        .build()
+        .unwrap();
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
 }
 
 /// A record sink that keeps what it gets.
@@ -233,6 +249,7 @@ impl TestServer {
                 accounts.push(oxiam.create_account(Some(id), now).await.unwrap());
             }
         }
+        let http = trusting_the_test_ca();
         let server = oxiam_server::start(ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_owned(),
@@ -246,6 +263,7 @@ impl TestServer {
             allow_sigv2: options.allow_sigv2,
             s3_domains: options.s3_domains,
             tls: options.tls,
+            public_url: None,
             sinks: vec![records.clone()],
         })
         .await
@@ -256,6 +274,7 @@ impl TestServer {
             pg_database,
             records,
             accounts,
+            http,
         }
     }
 
@@ -278,6 +297,7 @@ impl TestServer {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .endpoint_url(self.endpoint())
+            .http_client(self.http.clone())
             .credentials_provider(Credentials::new(key, secret, None, None, "test"))
             .build();
         aws_sdk_iam::Client::from_conf(config)
@@ -288,6 +308,7 @@ impl TestServer {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .endpoint_url(self.endpoint())
+            .http_client(self.http.clone())
             .credentials_provider(Credentials::new(key, secret, None, None, "test"))
             .build();
         aws_sdk_sts::Client::from_conf(config)
@@ -299,6 +320,7 @@ impl TestServer {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(self.endpoint())
+            .http_client(self.http.clone())
             .credentials_provider(Credentials::new(
                 c.access_key_id(),
                 c.secret_access_key(),
@@ -316,6 +338,7 @@ impl TestServer {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(self.endpoint())
+            .http_client(self.http.clone())
             .credentials_provider(Credentials::new(key, secret, Some(token.to_owned()), None, "session"))
             .build();
         aws_sdk_sts::Client::from_conf(config)
@@ -327,6 +350,7 @@ impl TestServer {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(self.endpoint())
+            .http_client(self.http.clone())
             .force_path_style(true)
             .credentials_provider(Credentials::new(key, secret, token.map(str::to_owned), None, "test"))
             .build();
@@ -344,6 +368,7 @@ impl TestServer {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(self.endpoint())
+            .http_client(self.http.clone())
             .credentials_provider(Credentials::new(key, secret, token.map(str::to_owned), None, "test"))
             .build();
         aws_sdk_organizations::Client::from_conf(config)

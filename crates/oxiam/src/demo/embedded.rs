@@ -50,6 +50,7 @@ impl Embedded {
             allow_sigv2: false,
             s3_domains: Vec::new(),
             tls: None,
+            public_url: None,
             sinks: Vec::new(),
         })
         .await
