@@ -39,6 +39,13 @@ SERVICES = [
     ("organizations", "organizations-2016-11-28.json"),
 ]
 
+# Enum values AWS writes otherwise than its model lists them, as recorded from real AWS:
+# (shape, the model's value) -> the value on the wire. The variant keeps the model's name.
+WIRE_VALUES = {
+    # The API reference and the model say `PermissionsBoundaryPolicy`; responses say `Policy`.
+    ("PermissionsBoundaryAttachmentType", "PermissionsBoundaryPolicy"): "Policy",
+}
+
 RUST_KEYWORDS = {"type", "match", "ref", "self", "static", "struct", "enum", "fn", "mod", "use", "where", "move", "box", "in", "loop", "impl", "trait", "crate", "super", "async", "await", "dyn"}
 
 # The one model pattern that Rust's regex crate cannot express (a lookahead).
@@ -189,9 +196,10 @@ class Gen:
         tn = self.type_name(name)
         variants = []
         used = set()
-        for v in s["enum"]:
+        for model_value in s["enum"]:
+            v = WIRE_VALUES.get((name, model_value), model_value)
             # Keep the value's own capitals ("UsersQuota", "AWSManagedPolicy"); "text/csv" -> "TextCsv".
-            vn = "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", v))
+            vn = "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", model_value))
             if self.protocol == "json" and v.upper() == v:
                 # SCREAMING_SNAKE values ("SERVICE_CONTROL_POLICY") -> "ServiceControlPolicy".
                 vn = "".join(p[:1].upper() + p[1:].lower() for p in re.split(r"[^A-Za-z0-9]+", v))

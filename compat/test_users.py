@@ -152,7 +152,8 @@ def test_create_user_with_permissions_boundary_sets_it(iam, unique_name):
     boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess"
     created = iam.create_user(UserName=name, PermissionsBoundary=boundary)["User"]
     try:
-        expected = {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": boundary}
+        # `Policy`, as AWS writes it (its API reference and model say `PermissionsBoundaryPolicy`).
+        expected = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
         assert created["PermissionsBoundary"] == expected
         assert iam.get_user(UserName=name)["User"]["PermissionsBoundary"] == expected
     finally:

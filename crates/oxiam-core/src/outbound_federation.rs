@@ -20,7 +20,7 @@ use oxiam_protocol::iam::{
 use oxiam_protocol::sts::{
     GetWebIdentityTokenRequest, GetWebIdentityTokenResponse, WebIdentityTokenSubjectModeType, errors as sts_errors,
 };
-use oxiam_protocol::{ErrorKind, Sensitive, ServiceError, Timestamp, common_errors};
+use oxiam_protocol::{Sensitive, ServiceError, Timestamp, common_errors};
 use oxiam_store::OutboundFederationRow;
 use serde_json::{Map, Value, json};
 
@@ -38,13 +38,6 @@ const PAYLOAD_QUOTA: usize = 14_984;
 
 /// The namespace of AWS's own claims.
 const AWS_CLAIMS: &str = "https://sts.amazonaws.com/";
-
-/// STS's code for a parameter it refuses after the model's checks.
-const INVALID_PARAMETER_VALUE: ErrorKind = ErrorKind {
-    code: "InvalidParameterValue",
-    status: 400,
-    sender: true,
-};
 
 /// The two documents an issuer publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,7 +181,7 @@ impl Oxiam {
             ));
         }
         let request_tags = crate::tags::pairs(crate::sts::iam_tags(input.tags.as_deref()))
-            .map_err(|e| ServiceError::new(INVALID_PARAMETER_VALUE, e.message))?;
+            .map_err(|e| ServiceError::new(crate::sts::INVALID_PARAMETER_VALUE, e.message))?;
         let duration = input.duration_seconds.map_or(DEFAULT_TOKEN_SECONDS, i64::from);
         let expires_at = now + duration;
         if let Some(session) = &caller.session

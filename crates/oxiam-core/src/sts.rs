@@ -55,6 +55,14 @@ pub(crate) fn session_token() -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// STS's code for a parameter it refuses after the model's checks (transitive tags,
+/// duplicate tag keys).
+pub(crate) const INVALID_PARAMETER_VALUE: oxiam_protocol::ErrorKind = oxiam_protocol::ErrorKind {
+    code: "InvalidParameterValue",
+    status: 400,
+    sender: true,
+};
+
 /// Session tags in order, and the keys of those that are transitive.
 pub(crate) type SessionTags = (Vec<(String, String)>, Vec<String>);
 
@@ -65,15 +73,16 @@ fn session_tags(
     tags: Option<&[Tag]>,
     transitive_tag_keys: Option<&[String]>,
 ) -> Result<SessionTags, ServiceError> {
-    let invalid = |message: String| ServiceError::new(common_errors::VALIDATION_ERROR, message);
-    let requested = crate::tags::pairs(iam_tags(tags))?;
+    let invalid = |message: &str| ServiceError::new(INVALID_PARAMETER_VALUE, message);
+    let requested = crate::tags::pairs(iam_tags(tags)).map_err(|e| invalid(&e.message))?;
     let requested_keys = transitive_tag_keys.map(<[String]>::to_vec).unwrap_or_default();
-    for key in &requested_keys {
-        if !requested.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-            return Err(invalid(format!(
-                "Transitive tag key {key} is not among the session tags."
-            )));
-        }
+    if requested_keys
+        .iter()
+        .any(|key| !requested.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)))
+    {
+        return Err(invalid(
+            "The specified transitive tag key must be included in the requested tags.",
+        ));
     }
     let (mut tags, mut transitive) = match &caller.kind {
         PrincipalKind::AssumedRole {
@@ -92,9 +101,9 @@ fn session_tags(
     };
     for (key, value) in requested {
         if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key)) {
-            return Err(invalid(format!(
-                "The session tag {key} is a transitive tag of the calling session and cannot be overridden."
-            )));
+            return Err(invalid(
+                "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.",
+            ));
         }
         tags.push((key, value));
     }
@@ -185,6 +194,29 @@ fn access_denied(caller: &Principal, action: &str, resource: &str) -> ServiceErr
 }
 
 /// `arn:aws:iam::ACCOUNT:role/PATH/NAME` → (account, name).
+/// Whether `arn` has a role ARN's shape, `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`, in
+/// any partition, with a 12-digit account and a name.
+fn is_role_arn(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    !partition.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource
+            .strip_prefix("role/")
+            .and_then(|p| p.rsplit('/').next())
+            .is_some_and(|name| !name.is_empty())
+}
+
 pub(crate) fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
     let (account, resource) = rest.split_once(':')?;
@@ -225,6 +257,10 @@ impl Oxiam {
         facts: &RequestFacts,
     ) -> Result<Vec<Verdict>, Refusal> {
         match request {
+            // A RoleArn that is no role ARN at all is refused before any authorization.
+            Request::AssumeRole(input) if !is_role_arn(&input.role_arn) => {
+                Err(ServiceError::new(common_errors::VALIDATION_ERROR, "Request ARN is invalid").into())
+            }
             Request::AssumeRole(input) => {
                 let caller = with_claimed_mfa(caller, input, facts.now);
                 self.authorize_assume_role(&caller, request, input, facts)
@@ -533,7 +569,8 @@ impl Oxiam {
                 arn: ids::federated_user_arn(&caller.account_id, &input.name),
             }),
             packed_policy_size: passed.packed_percent,
-            session_token_utilization: passed.packed_percent,
+            // Not sent: AWS's answers carry PackedPolicySize alone (recorded).
+            session_token_utilization: None,
             session_token_size: None,
         })
     }
@@ -660,9 +697,9 @@ impl Oxiam {
             assumed_role_user: Some(assumed_role_user),
             packed_policy_size: packed,
             source_identity: None,
-            // The newer name of the same measure: how much of the session's room the
-            // session policies take, in percent.
-            session_token_utilization: packed,
+            // Not sent: AWS's answers carry PackedPolicySize alone (recorded), though the
+            // model has this newer name of the same measure.
+            session_token_utilization: None,
             session_token_size: None,
         })
     }

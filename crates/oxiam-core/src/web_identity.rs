@@ -210,7 +210,8 @@ impl Oxiam {
             provider: Some(claims.issuer.clone()),
             audience: Some(audience),
             source_identity: None,
-            session_token_utilization: passed.packed_percent,
+            // Not sent, as AWS's answers show (PackedPolicySize alone).
+            session_token_utilization: None,
             session_token_size: None,
             trusted_identity_propagation_context: None,
         };
