@@ -851,7 +851,92 @@ per_backend!(
     an_rcp_keeps_outsiders_from_a_members_data_whatever_the_bucket_allows,
     each_condition_key_of_organizations_actions_can_deny,
     organizations_rules_answer_in_aws_errors,
+    tags_given_to_what_is_created_need_tag_resource,
 );
+
+/// Tags given to what a request creates are a tagging: a caller allowed to create OUs and
+/// policies but not organizations:TagResource creates them untagged only; allowed it (for
+/// those tags only), tagged too.
+async fn tags_given_to_what_is_created_need_tag_resource(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (_, root_id, _) = organization_with_member(&s).await;
+    let create_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["organizations:CreateOrganizationalUnit","organizations:CreatePolicy"],"Resource":"*"}]}"#;
+    let (key, secret) = s.user_with_inline_policy("creator", Some(create_only)).await;
+    let orgs = s.organizations_as(&key, &secret, None);
+    let tag = |value: &str| {
+        aws_sdk_organizations::types::Tag::builder()
+            .key("team")
+            .value(value)
+            .build()
+            .unwrap()
+    };
+    orgs.create_organizational_unit()
+        .parent_id(&root_id)
+        .name("untagged")
+        .send()
+        .await
+        .unwrap();
+    let err = orgs
+        .create_organizational_unit()
+        .parent_id(&root_id)
+        .name("tagged")
+        .tags(tag("red"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(org_code(&err), "AccessDeniedException");
+    assert!(
+        org_message(&err).contains("organizations:TagResource"),
+        "{}",
+        org_message(&err)
+    );
+    let err = orgs
+        .create_policy()
+        .name("tagged")
+        .description("")
+        .r#type(PolicyType::ServiceControlPolicy)
+        .content(DENY_DELETE_BUCKET)
+        .tags(tag("red"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        org_message(&err).contains("organizations:TagResource"),
+        "{}",
+        org_message(&err)
+    );
+
+    let tag_red_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"organizations:TagResource","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"red"}}}]}"#;
+    s.root_iam()
+        .put_user_policy()
+        .user_name("creator")
+        .policy_name("tagging")
+        .policy_document(tag_red_only)
+        .send()
+        .await
+        .unwrap();
+    orgs.create_organizational_unit()
+        .parent_id(&root_id)
+        .name("tagged")
+        .tags(tag("red"))
+        .send()
+        .await
+        .unwrap();
+    let err = orgs
+        .create_organizational_unit()
+        .parent_id(&root_id)
+        .name("blue")
+        .tags(tag("blue"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        org_message(&err).contains("organizations:TagResource"),
+        "{}",
+        org_message(&err)
+    );
+    s.stop().await;
+}
 
 /// Every operation of the model gets an awsJson answer: one of AWS's errors in its JSON
 /// shape, or NotImplemented naming it; never a server fault.

@@ -436,7 +436,7 @@ impl Oxiam {
         if resources.is_empty() {
             resources.push(("*".to_owned(), Vec::new()));
         }
-        Ok(resources
+        let mut accesses: Vec<Access> = resources
             .into_iter()
             .map(|(arn, tags)| {
                 let mut access = Access::new(action.clone(), arn);
@@ -446,7 +446,22 @@ impl Oxiam {
                     .extend(tags.into_iter().map(|(k, v)| (format!("aws:ResourceTag/{k}"), vec![v])));
                 access
             })
-            .collect())
+            .collect();
+        // Tags given to what a request creates (CreateAccount, CreateOrganizationalUnit,
+        // CreatePolicy, an invitation's handshake) are a tagging too: organizations:TagResource,
+        // on what does not exist yet (`*`), with the tags as its request keys.
+        if request.operation() != Operation::TagResource
+            && matches!(request.member("Tags"), Some(Member::Tags(tags)) if !tags.is_empty())
+        {
+            let mut tagging = Access::new("organizations:TagResource", "*");
+            tagging.keys = keys
+                .iter()
+                .filter(|(k, _)| k.starts_with("aws:RequestTag/") || k == "aws:TagKeys")
+                .cloned()
+                .collect();
+            accesses.push(tagging);
+        }
+        Ok(accesses)
     }
 }
 
