@@ -358,7 +358,7 @@ const CACHE_LIMIT: usize = 10_000;
 
 /// What the account root may do, as a policy: the identity side of the root's federated
 /// users, whose session policies then say what they may do.
-static ROOT_FULL_ACCESS: std::sync::LazyLock<Arc<CompiledPolicy>> = std::sync::LazyLock::new(|| {
+pub(crate) static ROOT_FULL_ACCESS: std::sync::LazyLock<Arc<CompiledPolicy>> = std::sync::LazyLock::new(|| {
     let document = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     Arc::new(oxiam_policy::compile("root", document, PolicyKind::Identity).expect("a valid policy"))
 });

@@ -852,7 +852,92 @@ per_backend!(
     each_condition_key_of_organizations_actions_can_deny,
     organizations_rules_answer_in_aws_errors,
     tags_given_to_what_is_created_need_tag_resource,
+    the_simulator_applies_the_organizations_scps,
 );
+
+/// SimulatePrincipalPolicy judges a member account's principal with its SCPs, as the
+/// server does, and says so in OrganizationsDecisionDetail: a Deny in an SCP denies what
+/// the user's own policy allows; the management account is exempt; SimulateCustomPolicy,
+/// which simulates no principal of an account, carries no organization detail.
+async fn the_simulator_applies_the_organizations_scps(backend: Backend) {
+    use aws_sdk_iam::types::PolicyEvaluationDecisionType as D;
+    let s = TestServer::start(backend).await;
+    let (_, _, member) = organization_with_member(&s).await;
+    let orgs = s.root_organizations();
+    let policy = orgs
+        .create_policy()
+        .name("NoBucketDeletion")
+        .description("")
+        .r#type(PolicyType::ServiceControlPolicy)
+        .content(DENY_DELETE_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    let policy_id = policy
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    orgs.attach_policy()
+        .policy_id(&policy_id)
+        .target_id(&member)
+        .send()
+        .await
+        .unwrap();
+
+    let admin = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let member_iam = s.iam_as_session(&s.enter_member_account(&member).await);
+    for iam in [&member_iam, &s.root_iam()] {
+        iam.create_user().user_name("simulated").send().await.unwrap();
+        iam.put_user_policy()
+            .user_name("simulated")
+            .policy_name("admin")
+            .policy_document(admin)
+            .send()
+            .await
+            .unwrap();
+    }
+    let simulate = |iam: aws_sdk_iam::Client, account: String| async move {
+        let out = iam
+            .simulate_principal_policy()
+            .policy_source_arn(format!("arn:aws:iam::{account}:user/simulated"))
+            .action_names("s3:DeleteBucket")
+            .action_names("s3:ListBucket")
+            .send()
+            .await
+            .unwrap();
+        out.evaluation_results()
+            .iter()
+            .map(|r| {
+                (
+                    r.eval_decision().clone(),
+                    r.organizations_decision_detail().map(|d| d.allowed_by_organizations()),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        simulate(member_iam.clone(), member.clone()).await,
+        [(D::ExplicitDeny, Some(false)), (D::Allowed, Some(true))]
+    );
+    assert_eq!(
+        simulate(s.root_iam(), ACCOUNT.to_owned()).await,
+        [(D::Allowed, Some(true)), (D::Allowed, Some(true))],
+        "the management account is exempt"
+    );
+    let custom = member_iam
+        .simulate_custom_policy()
+        .policy_input_list(admin)
+        .action_names("s3:DeleteBucket")
+        .send()
+        .await
+        .unwrap();
+    assert!(custom.evaluation_results()[0].organizations_decision_detail().is_none());
+    s.stop().await;
+}
 
 /// Tags given to what a request creates are a tagging: a caller allowed to create OUs and
 /// policies but not organizations:TagResource creates them untagged only; allowed it (for

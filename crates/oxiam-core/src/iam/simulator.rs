@@ -9,9 +9,9 @@ use oxiam_policy::{CompiledPolicy, Context, Decision, PolicyKind, PolicySet, Rea
 use oxiam_protocol::ServiceError;
 use oxiam_protocol::iam::{
     ContextEntry, EvaluationResult, GetContextKeysForCustomPolicyRequest, GetContextKeysForPolicyResponse,
-    GetContextKeysForPrincipalPolicyRequest, PermissionsBoundaryDecisionDetail, PolicyEvaluationDecisionType,
-    PolicySourceType, Position, ResourceSpecificResult, SimulateCustomPolicyRequest, SimulatePolicyResponse,
-    SimulatePrincipalPolicyRequest, Statement, errors as iam_errors,
+    GetContextKeysForPrincipalPolicyRequest, OrganizationsDecisionDetail, PermissionsBoundaryDecisionDetail,
+    PolicyEvaluationDecisionType, PolicySourceType, Position, ResourceSpecificResult, SimulateCustomPolicyRequest,
+    SimulatePolicyResponse, SimulatePrincipalPolicyRequest, Statement, errors as iam_errors,
 };
 use oxiam_store::{EntityKind, StoreError, StoredPolicy};
 
@@ -171,6 +171,9 @@ struct Simulation<'a> {
     identity: Vec<Source>,
     boundary: Option<Source>,
     resource_policy: Option<Source>,
+    /// The SCPs governing the simulated principal's account, a level per node, when the
+    /// account is in an organization (none for its management account).
+    organization: Option<ScpLevels>,
     caller_arn: &'a str,
     account: &'a str,
     resource_owner: Option<&'a str>,
@@ -182,12 +185,13 @@ struct Simulation<'a> {
 impl Simulation<'_> {
     fn run(&self, max_items: usize, marker: Option<&str>) -> Result<SimulatePolicyResponse, ServiceError> {
         let identity: Vec<Arc<CompiledPolicy>> = self.identity.iter().map(|s| s.policy.clone()).collect();
+        let scps: Vec<&[Arc<CompiledPolicy>]> = self.organization.iter().flatten().map(Vec::as_slice).collect();
         let set = PolicySet {
             identity: &identity,
             resource: self.resource_policy.as_ref().map(|s| s.policy.as_ref()),
             boundary: self.boundary.as_ref().map(|s| s.policy.as_ref()),
             session: None,
-            scps: &[],
+            scps: &scps,
             rcps: &[],
             resource_must_allow: false,
         };
@@ -201,6 +205,13 @@ impl Simulation<'_> {
             resource: Some(r.policy.as_ref()),
             ..PolicySet::default()
         });
+        // The SCPs alone: what they let an identity allowed everything do.
+        let everything = [crate::authz::ROOT_FULL_ACCESS.clone()];
+        let organization_only = PolicySet {
+            identity: &everything,
+            scps: &scps,
+            ..PolicySet::default()
+        };
         let boundary_policy = self.boundary.as_ref().map(|b| [b.policy.clone()]);
         let boundary_only = boundary_policy.as_ref().map(|identity| PolicySet {
             identity,
@@ -287,7 +298,11 @@ impl Simulation<'_> {
                     eval_decision,
                     matched_statements: Some(matched_statements),
                     missing_context_values: Some(missing.clone()),
-                    organizations_decision_detail: None,
+                    organizations_decision_detail: self.organization.as_ref().map(|_| OrganizationsDecisionDetail {
+                        allowed_by_organizations: Some(
+                            alone(&organization_only) == PolicyEvaluationDecisionType::Allowed,
+                        ),
+                    }),
                     permissions_boundary_decision_detail: boundary_detail,
                     eval_decision_details,
                     resource_specific_results,
@@ -494,12 +509,23 @@ impl Oxiam {
             .caller_arn
             .clone()
             .unwrap_or_else(|| input.policy_source_arn.clone());
+        // The principal is of the caller's account: its organization's SCPs apply, as
+        // AWS's simulator applies them (OrganizationsDecisionDetail).
+        let organization = match self.organization(&caller.account_id).await? {
+            Some(state) => Some(crate::authz::compiled_levels(
+                &state,
+                &caller.account_id,
+                crate::organizations::state::SCP,
+            )?),
+            None => None,
+        };
         simulate(
             identity,
             boundary,
             &caller_arn,
             &caller.account_id,
             Shared {
+                organization,
                 resource_policy: input.resource_policy.as_deref(),
                 resource_owner: input.resource_owner.as_deref(),
                 actions: &input.action_names,
@@ -549,6 +575,7 @@ impl Oxiam {
             &caller_arn,
             &caller.account_id,
             Shared {
+                organization: None,
                 resource_policy: input.resource_policy.as_deref(),
                 resource_owner: input.resource_owner.as_deref(),
                 actions: &input.action_names,
@@ -587,8 +614,14 @@ impl Oxiam {
     }
 }
 
+/// SCPs, one level per node of the organization from the root down.
+type ScpLevels = Vec<Vec<Arc<CompiledPolicy>>>;
+
 /// What SimulatePrincipalPolicy and SimulateCustomPolicy share.
 struct Shared<'a> {
+    /// The simulated principal's organization's SCPs (SimulatePrincipalPolicy only: a
+    /// custom policy belongs to no principal of an account).
+    organization: Option<ScpLevels>,
     resource_policy: Option<&'a str>,
     resource_owner: Option<&'a str>,
     actions: &'a [String],
@@ -619,6 +652,7 @@ fn simulate(
         identity,
         boundary,
         resource_policy,
+        organization: shared.organization,
         caller_arn,
         account,
         // `ResourceOwner` is an account ARN (`arn:aws:iam::ACCOUNT:root`): its account part.
