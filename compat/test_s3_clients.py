@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import make_client
+from conftest import make_client, make_resource
 
 COMPAT = Path(__file__).resolve().parent
 JS_DIR = COMPAT / "js"
@@ -599,3 +599,19 @@ def test_boto3_signing_with_an_empty_region(server, s3, new_bucket):
         forged.get_object(Bucket=bucket, Key="k")
     assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"no region"
+
+
+def test_boto3_cleans_a_bucket_up_by_its_object_versions(s3, new_bucket, server):
+    """Test suites empty buckets by listing versions (boto3's `object_versions.delete()`):
+    a bucket oxiam keeps is never versioned, so each object is its one `null` version."""
+    bucket = new_bucket()
+    for key in ["a", "b/c", "d"]:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    listed = s3.list_object_versions(Bucket=bucket, MaxKeys=2)
+    assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in listed["Versions"]] == [
+        ("a", "null", True), ("b/c", "null", True)]
+    assert listed["IsTruncated"] is True
+    assert (listed["NextKeyMarker"], listed["NextVersionIdMarker"]) == ("b/c", "null")
+    resource = make_resource(server, "s3", server.root_key_id, server.root_secret)
+    resource.Bucket(bucket).object_versions.delete()
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0

@@ -77,6 +77,7 @@ pub const SERVED_OPERATIONS: &[&str] = &[
     "HeadBucket",
     "HeadObject",
     "ListBuckets",
+    "ListObjectVersions",
     "ListObjects",
     "ListObjectsV2",
     "ListParts",

@@ -765,6 +765,93 @@ impl S3 for Store {
         Ok(response)
     }
 
+    /// A bucket oxiam keeps is never versioned (GetBucketVersioning says so): each object
+    /// is its only version, `null`, the latest, and there are no delete markers. So the
+    /// listing is ListObjects' (prefix, delimiter, paging, URL encoding alike), with the
+    /// key marker as its marker: after the `null` version of a key come the keys after it.
+    async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        let asked = req.input;
+        if asked.version_id_marker.is_some() && asked.key_marker.is_none() {
+            return Err(errors::with_message(
+                S3ErrorCode::InvalidArgument,
+                "A version-id marker cannot be specified without a key marker.",
+            ));
+        }
+        let listing = S3Request {
+            input: ListObjectsInput {
+                bucket: asked.bucket.clone(),
+                delimiter: asked.delimiter.clone(),
+                encoding_type: asked.encoding_type.clone(),
+                marker: asked.key_marker.clone(),
+                max_keys: asked.max_keys,
+                prefix: asked.prefix.clone(),
+                ..ListObjectsInput::default()
+            },
+            method: req.method,
+            uri: req.uri,
+            headers: req.headers,
+            extensions: http::Extensions::new(),
+            credentials: req.credentials,
+            region: req.region,
+            service: req.service,
+            trailing_headers: None,
+        };
+        let listed = self.list_objects(listing).await?.output;
+        let truncated = listed.is_truncated.unwrap_or(false);
+        // Where the next page starts: the last key or common prefix of this one.
+        let last_key = listed
+            .contents
+            .iter()
+            .flatten()
+            .filter_map(|o| o.key.clone())
+            .next_back();
+        let last_prefix = listed
+            .common_prefixes
+            .iter()
+            .flatten()
+            .filter_map(|p| p.prefix.clone())
+            .next_back();
+        let next_key_marker = truncated
+            .then(|| last_key.into_iter().chain(last_prefix).max())
+            .flatten();
+        let versions = listed.contents.map(|objects| {
+            objects
+                .into_iter()
+                .map(|o| ObjectVersion {
+                    e_tag: o.e_tag,
+                    is_latest: Some(true),
+                    key: o.key,
+                    last_modified: o.last_modified,
+                    owner: o.owner,
+                    size: o.size,
+                    storage_class: Some(ObjectVersionStorageClass::from_static(
+                        ObjectVersionStorageClass::STANDARD,
+                    )),
+                    version_id: Some("null".to_owned()),
+                    ..ObjectVersion::default()
+                })
+                .collect()
+        });
+        Ok(S3Response::new(ListObjectVersionsOutput {
+            common_prefixes: listed.common_prefixes,
+            delimiter: listed.delimiter,
+            encoding_type: listed.encoding_type,
+            is_truncated: Some(truncated),
+            key_marker: asked.key_marker,
+            max_keys: listed.max_keys,
+            name: Some(asked.bucket),
+            next_version_id_marker: next_key_marker.as_ref().map(|_| "null".to_owned()),
+            next_key_marker,
+            prefix: listed.prefix,
+            version_id_marker: asked.version_id_marker,
+            versions,
+            ..ListObjectVersionsOutput::default()
+        }))
+    }
+
     async fn create_multipart_upload(
         &self,
         req: S3Request<CreateMultipartUploadInput>,

@@ -154,6 +154,12 @@ fn bases() -> Vec<(&'static str, &'static str, Setup, Request)> {
         ),
         ("ListObjects", "s3:ListBucket", Bucket, req("GET", "/bkt{N}")),
         (
+            "ListObjectVersions",
+            "s3:ListBucketVersions",
+            Bucket,
+            req("GET", "/bkt{N}?versions"),
+        ),
+        (
             "ListObjectsV2",
             "s3:ListBucket",
             Bucket,

@@ -76,7 +76,89 @@ on_both_backends!(
     assume_role_to_list_buckets,
     bucket_policies_and_presigned_urls,
     completing_with_a_missing_part_is_invalid,
+    object_versions_of_a_bucket_never_versioned,
 );
+
+/// ListObjectVersions on a bucket that was never versioned (none oxiam keeps is): each
+/// object once, version `null`, the latest; pages by key marker, prefixes by delimiter;
+/// authorized as s3:ListBucketVersions, not s3:ListBucket.
+async fn object_versions_of_a_bucket_never_versioned(s: &TestServer) {
+    let root = s3(s, ROOT_KEY, ROOT_SECRET, None, "us-east-1");
+    let bucket = "versions";
+    root.create_bucket().bucket(bucket).send().await.unwrap();
+    for key in ["a", "b/c", "d"] {
+        root.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let page = root
+        .list_object_versions()
+        .bucket(bucket)
+        .max_keys(2)
+        .send()
+        .await
+        .unwrap();
+    let listed: Vec<(&str, &str, bool)> = page
+        .versions()
+        .iter()
+        .map(|v| (v.key().unwrap(), v.version_id().unwrap(), v.is_latest().unwrap()))
+        .collect();
+    assert_eq!(listed, [("a", "null", true), ("b/c", "null", true)]);
+    assert!(page.versions()[0].e_tag().is_some() && page.versions()[0].size() == Some(1));
+    assert!(page.delete_markers().is_empty());
+    assert_eq!(page.is_truncated(), Some(true));
+    assert_eq!(
+        (page.next_key_marker(), page.next_version_id_marker()),
+        (Some("b/c"), Some("null"))
+    );
+    let rest = root
+        .list_object_versions()
+        .bucket(bucket)
+        .key_marker("b/c")
+        .version_id_marker("null")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = rest.versions().iter().map(|v| v.key().unwrap()).collect();
+    assert_eq!(keys, ["d"]);
+    assert_eq!(rest.is_truncated(), Some(false));
+    let folded = root
+        .list_object_versions()
+        .bucket(bucket)
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = folded.versions().iter().map(|v| v.key().unwrap()).collect();
+    assert_eq!(keys, ["a", "d"]);
+    assert_eq!(folded.common_prefixes()[0].prefix(), Some("b/"));
+
+    let err = root
+        .list_object_versions()
+        .bucket(bucket)
+        .version_id_marker("null")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&err), "InvalidArgument");
+    let err = root
+        .list_object_versions()
+        .bucket("no-such-bucket")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&err), "NoSuchBucket");
+    // s3:ListBucket is not s3:ListBucketVersions.
+    let (key, secret) = user_with(s, "lister", &allow("s3:ListBucket", "arn:aws:s3:::versions")).await;
+    let lister = s3(s, &key, &secret, None, "us-east-1");
+    lister.list_objects_v2().bucket(bucket).send().await.unwrap();
+    let err = lister.list_object_versions().bucket(bucket).send().await.unwrap_err();
+    assert_eq!(s3_code(&err), "AccessDenied");
+}
 
 async fn users_with_different_permissions(s: &TestServer) {
     let admin = s3(s, ROOT_KEY, ROOT_SECRET, None, "eu-west-1");
