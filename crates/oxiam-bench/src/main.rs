@@ -6,6 +6,7 @@
 //! successful request. `report` prints result files side by side with throughput ratios.
 
 mod client;
+mod floor;
 mod ops;
 mod runner;
 
@@ -36,6 +37,15 @@ enum Cmd {
     Startup(StartupArgs),
     /// Print result files (from `run --out`) as one markdown table, with throughput ratios.
     Report(ReportArgs),
+    /// Serve the HTTP floor: the same stack answering every request with a fixed body.
+    Floor(FloorArgs),
+}
+
+#[derive(Args)]
+struct FloorArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:7346")]
+    listen: std::net::SocketAddr,
 }
 
 #[derive(Args)]
@@ -132,6 +142,7 @@ fn main() {
             Cmd::Run(args) => run(args).await,
             Cmd::Startup(args) => startup(args).await,
             Cmd::Report(args) => report(args),
+            Cmd::Floor(args) => floor::serve(args.listen).await.map_err(Error::from),
         }
     });
     if let Err(error) = result {
