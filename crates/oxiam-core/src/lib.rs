@@ -75,6 +75,10 @@ pub struct Oxiam {
     enforcement: Enforcement,
     /// The URL clients reach this server by (`--public-url`): issuers' URLs start with it.
     public_url: String,
+    /// Issuers' published documents, which never change once made (outbound identity
+    /// federation's keys are not rotated): the unauthenticated endpoint that serves them
+    /// must not unseal and check two private keys per request.
+    issuer_documents: std::sync::Arc<outbound_federation::PublishedDocuments>,
 }
 
 /// The public URL of services not told theirs (the embedded server, tools).
@@ -133,6 +137,7 @@ impl Oxiam {
             usage: Default::default(),
             enforcement: Enforcement::Enforce,
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
+            issuer_documents: Default::default(),
         }
     }
 
@@ -170,6 +175,7 @@ impl Oxiam {
         let keep = config.root_key.as_ref().map(|(id, _)| id.as_str());
         self.store.reset_accounts(account_id, keep).await?;
         self.policy_cache.clear();
+        self.issuer_documents.clear();
         Ok(())
     }
 

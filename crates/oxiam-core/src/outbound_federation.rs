@@ -23,6 +23,8 @@ use oxiam_protocol::sts::{
 use oxiam_protocol::{Sensitive, ServiceError, Timestamp, common_errors};
 use oxiam_store::OutboundFederationRow;
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::authz::RequestFacts;
 use crate::{Oxiam, Principal, PrincipalKind, SessionIssuer, errors, ids};
@@ -39,8 +41,25 @@ const PAYLOAD_QUOTA: usize = 14_984;
 /// The namespace of AWS's own claims.
 const AWS_CLAIMS: &str = "https://sts.amazonaws.com/";
 
+/// Issuers' documents as published, by issuer id and document. Bounded by the number of
+/// accounts that enabled outbound federation; emptied by a reset (another replica's
+/// reset leaves this one's until it restarts: it then publishes the keys of an issuer that
+/// is gone, whose tokens no longer name any account).
+#[derive(Debug, Default)]
+pub(crate) struct PublishedDocuments(Mutex<HashMap<(String, IssuerDocument), Value>>);
+
+impl PublishedDocuments {
+    fn lock(&self) -> MutexGuard<'_, HashMap<(String, IssuerDocument), Value>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
 /// The two documents an issuer publishes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IssuerDocument {
     /// `.well-known/openid-configuration`.
     Discovery,
@@ -265,6 +284,10 @@ impl Oxiam {
         issuer_id: &str,
         document: IssuerDocument,
     ) -> Result<Option<Value>, ServiceError> {
+        let key = (issuer_id.to_owned(), document);
+        if let Some(published) = self.issuer_documents.lock().get(&key) {
+            return Ok(Some(published.clone()));
+        }
         let Some(row) = self
             .store
             .outbound_federation_by_issuer(issuer_id)
@@ -274,7 +297,7 @@ impl Oxiam {
             return Ok(None);
         };
         let issuer = self.issuer_url(&row.issuer_id);
-        Ok(Some(match document {
+        let published = match document {
             IssuerDocument::Discovery => json!({
                 "issuer": issuer,
                 "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
@@ -287,7 +310,9 @@ impl Oxiam {
                 .signing_keys(&row)?
                 .key_set()
                 .map_err(|e| errors::service_failure(&e))?,
-        }))
+        };
+        self.issuer_documents.lock().insert(key, published.clone());
+        Ok(Some(published))
     }
 
     /// An account's signing keys, unsealed.

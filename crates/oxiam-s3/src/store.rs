@@ -780,11 +780,13 @@ impl S3 for Store {
                 "A version-id marker cannot be specified without a key marker.",
             ));
         }
+        // Listed unencoded, so that the next page's marker is the greatest key as stored
+        // (URL encoding does not keep the order), then encoded here if asked.
+        let url = wants_url_encoding(asked.encoding_type.as_ref());
         let listing = S3Request {
             input: ListObjectsInput {
                 bucket: asked.bucket.clone(),
                 delimiter: asked.delimiter.clone(),
-                encoding_type: asked.encoding_type.clone(),
                 marker: asked.key_marker.clone(),
                 max_keys: asked.max_keys,
                 prefix: asked.prefix.clone(),
@@ -799,7 +801,7 @@ impl S3 for Store {
             service: req.service,
             trailing_headers: None,
         };
-        let listed = self.list_objects(listing).await?.output;
+        let mut listed = self.list_objects(listing).await?.output;
         let truncated = listed.is_truncated.unwrap_or(false);
         // Where the next page starts: the last key or common prefix of this one.
         let last_key = listed
@@ -814,9 +816,21 @@ impl S3 for Store {
             .flatten()
             .filter_map(|p| p.prefix.clone())
             .next_back();
-        let next_key_marker = truncated
+        let mut next_key_marker = truncated
             .then(|| last_key.into_iter().chain(last_prefix).max())
             .flatten();
+        let mut key_marker = asked.key_marker;
+        if url {
+            encode_listing(&mut listed.contents, &mut listed.common_prefixes);
+            for text in [
+                &mut listed.prefix,
+                &mut listed.delimiter,
+                &mut key_marker,
+                &mut next_key_marker,
+            ] {
+                url_encode(text);
+            }
+        }
         let versions = listed.contents.map(|objects| {
             objects
                 .into_iter()
@@ -838,9 +852,9 @@ impl S3 for Store {
         Ok(S3Response::new(ListObjectVersionsOutput {
             common_prefixes: listed.common_prefixes,
             delimiter: listed.delimiter,
-            encoding_type: listed.encoding_type,
+            encoding_type: asked.encoding_type,
             is_truncated: Some(truncated),
-            key_marker: asked.key_marker,
+            key_marker,
             max_keys: listed.max_keys,
             name: Some(asked.bucket),
             next_version_id_marker: next_key_marker.as_ref().map(|_| "null".to_owned()),

@@ -46,6 +46,11 @@ pub struct AuditTrail {
     failing: AtomicBool,
     /// The group being gathered, if one is: taken by its leader when it writes.
     gathering: Mutex<Option<Arc<Group>>>,
+    /// Held across a write and the `failing` flag it sets: two groups written at once (one
+    /// gathered while the last was being written) must not interleave where a write is
+    /// not appended whole (a pipe, a full disk's short write), nor race on the flag.
+    /// Taken once per group, not per event.
+    writing: Mutex<()>,
 }
 
 /// Events written together: one write for all, each member woken once it is done.
@@ -135,6 +140,7 @@ impl AuditTrail {
             out,
             failing: AtomicBool::new(false),
             gathering: Mutex::new(None),
+            writing: Mutex::new(()),
         }
     }
 
@@ -150,11 +156,18 @@ impl AuditTrail {
     /// not synced). For a request abandoned before its answer, with no task left to wait.
     pub fn write(&self, record: &RequestRecord) -> std::io::Result<()> {
         let mut line = Vec::with_capacity(2048);
-        if self.failing() {
-            line.push(b'\n');
-        }
         Self::append_event(&mut line, record)?;
-        let result = self.out.write_line(&line);
+        self.write_lines(line)
+    }
+
+    /// Writes whole lines, after a newline if the last write failed (it may have left part
+    /// of a line); records whether this one failed.
+    fn write_lines(&self, mut lines: Vec<u8>) -> std::io::Result<()> {
+        let _one_writer = lock(&self.writing);
+        if self.failing() {
+            lines.insert(0, b'\n');
+        }
+        let result = self.out.write_line(&lines);
         self.failing.store(result.is_err(), Ordering::Relaxed);
         result
     }
@@ -190,28 +203,26 @@ impl AuditTrail {
         Ok(())
     }
 
-    /// Closes `group` to newcomers and writes it; wakes its members.
-    fn write_group(&self, group: &Arc<Group>) {
+    /// Closes `group` to newcomers and writes it; wakes its members. Returns how the write
+    /// went (each member gets it too).
+    fn write_group(&self, group: &Arc<Group>) -> std::io::Result<()> {
         {
             let mut gathering = lock(&self.gathering);
             if gathering.as_ref().is_some_and(|g| Arc::ptr_eq(g, group)) {
                 *gathering = None;
             }
         }
-        let mut lines = std::mem::take(&mut lock(&group.state).lines);
-        if self.failing() {
-            lines.insert(0, b'\n');
-        }
-        let result = self.out.write_line(&lines);
-        self.failing.store(result.is_err(), Ordering::Relaxed);
+        let lines = std::mem::take(&mut lock(&group.state).lines);
+        let result = self.write_lines(lines);
         let waiting = {
             let mut state = lock(&group.state);
-            state.written = Some(result.map_err(|e| (e.kind(), e.to_string())));
+            state.written = Some(result.as_ref().copied().map_err(|e| (e.kind(), e.to_string())));
             std::mem::take(&mut state.waiting)
         };
         for waker in waiting {
             waker.wake();
         }
+        result
     }
 }
 
@@ -223,7 +234,8 @@ impl Queued {
             // Let the other requests ready to run reach their events and join the group.
             tokio::task::yield_now().await;
             self.leads = false;
-            self.trail.write_group(&self.group);
+            // The outcome reaches this request as a member's does, just below.
+            let _ = self.trail.write_group(&self.group);
         }
         MemberOf(&self.group).await
     }
@@ -233,8 +245,11 @@ impl Drop for Queued {
     /// A leader dropped before it wrote (its request abandoned) writes its group now: the
     /// members wait for it, and every event in it is to be written.
     fn drop(&mut self) {
-        if self.leads {
-            self.trail.write_group(&self.group);
+        if self.leads
+            && let Err(error) = self.trail.write_group(&self.group)
+        {
+            // No request is left to answer with it: the log says so.
+            tracing::error!(%error, "an abandoned request's group of audit events could not be written");
         }
     }
 }

@@ -68,9 +68,13 @@ async fn issuer(app: &App, path: &str) -> Response {
     match app.oxiam.issuer_document(issuer_id, document).await {
         Ok(Some(json)) => {
             let mut response = Response::new(Body::from(json.to_string()));
-            response
-                .headers_mut()
-                .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            let headers = response.headers_mut();
+            headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            // An issuer's documents never change once made.
+            headers.insert(
+                http::header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            );
             response
         }
         Ok(None) => plain(StatusCode::NOT_FOUND, "no such issuer\n"),

@@ -928,6 +928,22 @@ async fn the_simulator_applies_the_organizations_scps(backend: Backend) {
         [(D::Allowed, Some(true)), (D::Allowed, Some(true))],
         "the management account is exempt"
     );
+    // A service-linked role is exempt from SCPs, in the simulator as on requests.
+    let linked = member_iam
+        .create_service_linked_role()
+        .aws_service_name("autoscaling.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    let simulated = member_iam
+        .simulate_principal_policy()
+        .policy_source_arn(linked.role().unwrap().arn())
+        .action_names("s3:DeleteBucket")
+        .send()
+        .await
+        .unwrap();
+    let detail = simulated.evaluation_results()[0].organizations_decision_detail();
+    assert_eq!(detail.map(|d| d.allowed_by_organizations()), Some(true));
     let custom = member_iam
         .simulate_custom_policy()
         .policy_input_list(admin)

@@ -8,6 +8,19 @@ use std::time::SystemTime;
 use common::raw::{Reply, call, s3_send, send};
 use common::{Backend, ROOT_KEY, ROOT_SECRET, TestServer, code};
 
+/// The path of the account's issuer key set.
+async fn issuer_keys(server: &TestServer) -> String {
+    let info = server
+        .root_iam()
+        .get_outbound_web_identity_federation_info()
+        .send()
+        .await
+        .unwrap();
+    let issuer = info.issuer_identifier().unwrap();
+    let path = &issuer[issuer.find("/_oxiam/").unwrap()..];
+    format!("{path}/.well-known/jwks.json")
+}
+
 async fn post(server: &TestServer, path: &str) -> Reply {
     send(server, "POST", path, &[("host".to_owned(), "x".to_owned())], "").await
 }
@@ -71,6 +84,11 @@ async fn populate(server: &TestServer) -> (String, String) {
         .await
         .unwrap();
     iam.enable_outbound_web_identity_federation().send().await.unwrap();
+    // Published (and kept by the server) before the reset.
+    assert_eq!(
+        send(server, "GET", &issuer_keys(server).await, &[], "").await.status,
+        200
+    );
     let root = (ROOT_KEY, ROOT_SECRET);
     let now = SystemTime::now();
     assert_eq!(s3_send(server, root, "PUT", "/wiped", &[], "", now).await.status, 200);
@@ -148,6 +166,7 @@ async fn everything_is_gone_but_the_root(server: &TestServer, (key, secret): (&s
 async fn a_reset_keeps_only_the_account_and_its_root_key(backend: Backend) {
     let server = TestServer::start_in_test_mode(backend).await;
     let (key, secret) = populate(&server).await;
+    let published = issuer_keys(&server).await;
     // A second root key goes; the configured one stays.
     let extra = server.root_iam().create_access_key().send().await.unwrap();
     let extra = extra.access_key().unwrap().clone();
@@ -165,6 +184,8 @@ async fn a_reset_keeps_only_the_account_and_its_root_key(backend: Backend) {
     let reply = post(&server, "/_oxiam/reset").await;
     assert_eq!((reply.status, reply.body.as_str()), (200, "reset\n"));
     everything_is_gone_but_the_root(&server, (&key, &secret)).await;
+    // The issuer's published keys went with it (the server kept none).
+    assert_eq!(send(&server, "GET", &published, &[], "").await.status, 404);
     let reply = common::raw::call_as(
         &server,
         extra.access_key_id(),

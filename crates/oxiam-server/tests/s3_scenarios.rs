@@ -137,6 +137,40 @@ async fn object_versions_of_a_bucket_never_versioned(s: &TestServer) {
     assert_eq!(keys, ["a", "d"]);
     assert_eq!(folded.common_prefixes()[0].prefix(), Some("b/"));
 
+    // URL-encoded keys do not sort as the keys do ("a%2Fb" < "a.c" but "a.c" < "a/b"): the
+    // next page starts after the greatest key as stored, written encoded.
+    let encoded = "encoded";
+    root.create_bucket().bucket(encoded).send().await.unwrap();
+    for key in ["a.c", "a/b", "z"] {
+        root.put_object()
+            .bucket(encoded)
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let page = root
+        .list_object_versions()
+        .bucket(encoded)
+        .max_keys(2)
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = page.versions().iter().map(|v| v.key().unwrap()).collect();
+    assert_eq!(keys, ["a.c", "a%2Fb"]);
+    assert_eq!(page.next_key_marker(), Some("a%2Fb"));
+    let rest = root
+        .list_object_versions()
+        .bucket(encoded)
+        .key_marker("a/b")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = rest.versions().iter().map(|v| v.key().unwrap()).collect();
+    assert_eq!(keys, ["z"]);
+
     let err = root
         .list_object_versions()
         .bucket(bucket)

@@ -511,7 +511,10 @@ impl Oxiam {
             .unwrap_or_else(|| input.policy_source_arn.clone());
         // The principal is of the caller's account: its organization's SCPs apply, as
         // AWS's simulator applies them (OrganizationsDecisionDetail).
+        // Service-linked roles are exempt, as the server exempts them.
+        let service_linked = input.policy_source_arn.contains(":role/aws-service-role/");
         let organization = match self.organization(&caller.account_id).await? {
+            Some(_) if service_linked => Some(Vec::new()),
             Some(state) => Some(crate::authz::compiled_levels(
                 &state,
                 &caller.account_id,
