@@ -746,21 +746,29 @@ impl Oxiam {
     /// user's call no IAM operation and no STS operation but GetCallerIdentity. Every
     /// decision about a signed caller passes here, role trust decisions included.
     pub(crate) fn within_credential_limits(&self, principal: &Principal, access: &Access) -> Result<(), Refusal> {
+        /// STS actions (lower-case) GetSessionToken's credentials may ask for.
+        const SESSION_TOKEN_STS_ACTIONS: &[&str] = &[
+            "sts:assumerole",
+            "sts:getwebidentitytoken",
+            "sts:taggetwebidentitytoken",
+        ];
         let Some(session) = &principal.session else {
             return Ok(());
         };
         let action = access.action.to_ascii_lowercase();
         let (iam, sts) = (action.starts_with("iam:"), action.starts_with("sts:"));
+        // The STS calls GetSessionToken's credentials may make, MFA or not (GetCallerIdentity
+        // needs no permission at all): STS API reference, GetSessionToken.
+        let session_token_may = SESSION_TOKEN_STS_ACTIONS.contains(&action.as_str());
         let refused = match session.issued_by {
             crate::SessionIssuer::AssumeRole => None,
-            crate::SessionIssuer::GetSessionToken if principal.mfa_at.is_none() => {
-                ((iam || sts) && action != "sts:assumerole").then_some((
+            crate::SessionIssuer::GetSessionToken if principal.mfa_at.is_none() => ((iam || sts) && !session_token_may)
+                .then_some((
                     "credentials from GetSessionToken without MFA",
                     "credentials from GetSessionToken that carry no MFA",
-                ))
-            }
-            crate::SessionIssuer::GetSessionToken => (sts && action != "sts:assumerole").then_some((
-                "credentials from GetSessionToken call no STS operation but AssumeRole",
+                )),
+            crate::SessionIssuer::GetSessionToken => (sts && !session_token_may).then_some((
+                "credentials from GetSessionToken call no STS operation but AssumeRole and GetWebIdentityToken",
                 "credentials from GetSessionToken",
             )),
             crate::SessionIssuer::GetFederationToken => (iam || sts).then_some((

@@ -454,6 +454,39 @@ async fn sessions_get_tokens_that_end_with_them(backend: Backend) {
         err.message(),
         Some("GetWebIdentityToken does not support federated user sessions")
     );
+
+    // A GetSessionToken session acts as its user, and its tokens end with it too.
+    let session = operator.get_session_token().duration_seconds(900).send().await.unwrap();
+    let c = session.credentials().unwrap();
+    let as_user = server.sts_as_session(c.access_key_id(), c.secret_access_key(), c.session_token());
+    let got = ask(&as_user, "a", "RS256").send().await.unwrap();
+    let (_, claims) = parts(got.web_identity_token().unwrap());
+    assert_eq!(claims["sub"], format!("arn:aws:iam::{ACCOUNT}:user/operator"));
+    let err = ask(&as_user, "a", "RS256")
+        .duration_seconds(3600)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "SessionDurationEscalationException");
+
+    // A permissions boundary that leaves sts:GetWebIdentityToken out refuses it to an
+    // administrator.
+    let boundary = iam
+        .create_policy()
+        .policy_name("iam-only")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    iam.put_user_permissions_boundary()
+        .user_name("operator")
+        .permissions_boundary(boundary.policy().unwrap().arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let err = ask(&operator, "a", "RS256").send().await.unwrap_err();
+    assert_eq!(code(&err), "AccessDenied");
+    assert!(err.message().unwrap().contains("permissions boundary"), "{err:?}");
     server.stop().await;
 }
 
