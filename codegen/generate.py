@@ -39,6 +39,10 @@ SERVICES = [
     ("organizations", "organizations-2016-11-28.json"),
 ]
 
+# Members whose value IAM leaves out of a ValidationError's text (`Value at 'tags.1.member.key'
+# failed to satisfy constraint: …`, as recorded from real AWS): (module, shape).
+VALUES_LEFT_OUT = {("iam", "tagKeyType"), ("iam", "tagValueType")}
+
 # Enum values AWS writes otherwise than its model lists them, as recorded from real AWS:
 # (shape, the model's value) -> the value on the wire. The variant keeps the model's name.
 WIRE_VALUES = {
@@ -316,24 +320,24 @@ class Gen:
             return "%s::decode(q, %s, %s, v)" % (self.type_name(shape_name), key, path)
         if t == "list":
             inner = self.value_expr(s["member"]["shape"], "k", "p")
-            check = self.constraint_call(s, "&items", path)
+            check = self.constraint_call(shape_name, "&items", path)
             return ("q.list(%s, %s, v, |q, k, p, v| %s).map(|items| { %s items })"
                     % (key, path, inner, check))
         if t == "map":
             kexpr = self.value_expr(s["key"]["shape"], "k", "p")
             vexpr = self.value_expr(s["value"]["shape"], "k", "p")
-            check = self.constraint_call(s, "&entries", path)
+            check = self.constraint_call(shape_name, "&entries", path)
             return ("q.map(%s, %s, v, |q, k, p, v| %s, |q, k, p, v| %s).map(|entries| { %s entries })"
                     % (key, path, kexpr, vexpr, check))
         if t == "string":
             if "enum" in s:
                 tn = self.type_name(shape_name)
                 return "q.enumeration(%s, %s, v, %s::VALUES, %s::from_wire)" % (key, path, tn, tn)
-            check = self.constraint_call(s, "&x", path)
+            check = self.constraint_call(shape_name, "&x", path)
             conv = "Sensitive(x)" if s.get("sensitive") else "x"
             return "q.string(%s, %s, v).map(|x| { %s %s })" % (key, path, check, conv)
         if t == "integer" or t == "long":
-            check = self.constraint_call(s, "&x", path)
+            check = self.constraint_call(shape_name, "&x", path)
             return "q.integer(%s, %s, v).map(|x| { %s x })" % (key, path, check)
         if t == "boolean":
             return "q.boolean(%s, %s, v)" % (key, path)
@@ -342,15 +346,21 @@ class Gen:
         # No IAM or STS input carries a blob or a timestamp; fail loudly if a model update adds one.
         raise ValueError("cannot decode %s members of type %s" % (shape_name, t))
 
-    def constraint_call(self, s, value_expr, path_expr):
+    def constraint_call(self, shape_name, value_expr, path_expr):
         parts = []
+        s = self.shapes[shape_name]
         t = s["type"]
-        sensitive = "true" if s.get("sensitive") else "false"
+        if (self.module, shape_name) in VALUES_LEFT_OUT:
+            shown = "crate::validate::Shown::Omitted"
+        elif s.get("sensitive"):
+            shown = "crate::validate::Shown::Redacted"
+        else:
+            shown = "crate::validate::Shown::Value"
         if t in ("string", "list", "map"):
             if "min" in s or "max" in s:
-                parts.append("v.length(%s, %s, %s, %s, %s);" % (path_expr, value_expr, s.get("min", 0), s.get("max", "usize::MAX"), sensitive))
+                parts.append("v.length(%s, %s, %s, %s, %s);" % (path_expr, value_expr, s.get("min", 0), s.get("max", "usize::MAX"), shown))
             if t == "string" and "pattern" in s:
-                parts.append("v.pattern(%s, %s, &PATTERNS[%d], %s);" % (path_expr, value_expr, self.pattern_index(s["pattern"]), sensitive))
+                parts.append("v.pattern(%s, %s, &PATTERNS[%d], %s);" % (path_expr, value_expr, self.pattern_index(s["pattern"]), shown))
         if t in ("integer", "long"):
             if "min" in s or "max" in s:
                 parts.append("v.range(%s, i64::from(*%s), %s, %s);" % (path_expr, value_expr, s.get("min", "i64::MIN"), s.get("max", "i64::MAX")))

@@ -124,38 +124,53 @@ pub fn join_path(path: &str, member: &str) -> String {
     }
 }
 
+/// How a broken member's value is written in its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// As given, quoted: `Value 'x' at …`.
+    Value,
+    /// A value the model marks sensitive: `Value '*** Sensitive Data Redacted ***' at …`.
+    Redacted,
+    /// Left out, as IAM writes tag keys and values: `Value at …`.
+    Omitted,
+}
+
+impl Shown {
+    fn text(self, value: impl FnOnce() -> String) -> Option<String> {
+        match self {
+            Shown::Value => Some(value()),
+            Shown::Redacted => Some("'*** Sensitive Data Redacted ***'".to_owned()),
+            Shown::Omitted => None,
+        }
+    }
+}
+
 impl Violations {
+    /// Records one broken constraint; `value` is how the value is written, `None` to
+    /// leave it out.
     fn push(&mut self, kind: Constraint, value: Option<&str>, path: &str, constraint: &str) {
         self.first.get_or_insert(kind);
         let value = match value {
             Some(v) => format!("Value {v}"),
-            None => "Value null".to_owned(),
+            None => "Value".to_owned(),
         };
         self.messages.push(format!(
             "{value} at '{path}' failed to satisfy constraint: {constraint}"
         ));
     }
 
-    fn shown(value: String, sensitive: bool) -> String {
-        if sensitive {
-            "'*** Sensitive Data Redacted ***'".to_owned()
-        } else {
-            value
-        }
-    }
-
     /// A required member is absent.
     pub fn missing(&mut self, path: &str) {
-        self.push(Constraint::Required, None, path, "Member must not be null");
+        self.push(Constraint::Required, Some("null"), path, "Member must not be null");
     }
 
-    pub(crate) fn length(&mut self, path: &str, value: &dyn Measured, min: usize, max: usize, sensitive: bool) {
+    pub(crate) fn length(&mut self, path: &str, value: &dyn Measured, min: usize, max: usize, shown: Shown) {
         let n = value.measure();
-        let shown = Self::shown(value.describe(), sensitive);
+        let shown = shown.text(|| value.describe());
         if n < min {
             self.push(
                 Constraint::MinLength,
-                Some(&shown),
+                shown.as_deref(),
                 path,
                 &format!("Member must have length greater than or equal to {min}"),
             );
@@ -163,21 +178,21 @@ impl Violations {
         if n > max {
             self.push(
                 Constraint::MaxLength,
-                Some(&shown),
+                shown.as_deref(),
                 path,
                 &format!("Member must have length less than or equal to {max}"),
             );
         }
     }
 
-    pub(crate) fn pattern(&mut self, path: &str, value: &str, pattern: &Pattern, sensitive: bool) {
+    pub(crate) fn pattern(&mut self, path: &str, value: &str, pattern: &Pattern, shown: Shown) {
         if !pattern.matches(value) {
-            let shown = Self::shown(format!("'{value}'"), sensitive);
+            let shown = shown.text(|| format!("'{value}'"));
             let constraint = format!(
                 "Member must satisfy regular expression pattern: {}",
                 pattern.model_text()
             );
-            self.push(Constraint::Pattern, Some(&shown), path, &constraint);
+            self.push(Constraint::Pattern, shown.as_deref(), path, &constraint);
         }
     }
 

@@ -107,6 +107,35 @@ async fn every_operation_of_both_models_gets_a_protocol_answer() {
     server.stop().await;
 }
 
+/// ValidationError texts as IAM writes them: a broken value is quoted, except a tag key's
+/// or value's, which IAM leaves out (`Value at 'tags.1.member.key' …`).
+#[tokio::test]
+async fn validation_messages_quote_values_but_not_tags() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let long_key = "k".repeat(129);
+    for (body, message) in [
+        (
+            format!(
+                "Action=TagUser&UserName=carol&Tags.member.1.Key={long_key}&Tags.member.1.Value=v&Version=2010-05-08"
+            ),
+            "1 validation error detected: Value at 'tags.1.member.key' failed to satisfy constraint: \
+             Member must have length less than or equal to 128"
+                .to_owned(),
+        ),
+        (
+            "Action=CreateUser&UserName=carol%21&Version=2010-05-08".to_owned(),
+            "1 validation error detected: Value 'carol!' at 'userName' failed to satisfy constraint: \
+             Member must satisfy regular expression pattern: [\\w+=,.@-]+"
+                .to_owned(),
+        ),
+    ] {
+        let reply = call(&server, &body, "iam").await;
+        assert_eq!((reply.status, reply.code()), (400, "ValidationError"), "{}", reply.body);
+        assert_eq!(reply.message(), message);
+    }
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn wrong_action_version_and_service_are_invalid_actions() {
     let server = TestServer::start(Backend::Sqlite).await;
