@@ -193,7 +193,6 @@ fn access_denied(caller: &Principal, action: &str, resource: &str) -> ServiceErr
     )
 }
 
-/// `arn:aws:iam::ACCOUNT:role/PATH/NAME` → (account, name).
 /// Whether `arn` has a role ARN's shape, `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`, in
 /// any partition, with a 12-digit account and a name.
 fn is_role_arn(arn: &str) -> bool {
@@ -217,6 +216,7 @@ fn is_role_arn(arn: &str) -> bool {
             .is_some_and(|name| !name.is_empty())
 }
 
+/// `arn:aws:iam::ACCOUNT:role/PATH/NAME` → (account, name).
 pub(crate) fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
     let (account, resource) = rest.split_once(':')?;
