@@ -18,9 +18,10 @@
 //! disk. The first request with an event to write leads a group: it yields once to the
 //! scheduler, so that the other requests ready on the workers reach their own events and
 //! join it, then writes the whole group with one `write(2)` (the syscall was most of the
-//! trail's cost) and wakes each member, once. Lines never interleave: a group is one write
-//! to a file opened `O_APPEND`, which the kernel appends whole; standard output, maybe a
-//! pipe, is written under its own lock. A group's leader dropped before it wrote (its
+//! trail's cost) and wakes each member, once. Lines never interleave: every write (a
+//! group's, or an abandoned request's own) takes one lock, once per group, so lines stay
+//! whole where a write is not appended whole (a pipe, a short write on a full disk). A
+//! group's leader dropped before it wrote (its
 //! client gone) writes the group as it is dropped, so no member waits for nothing.
 
 use std::fs::{File, OpenOptions};
