@@ -853,7 +853,66 @@ per_backend!(
     organizations_rules_answer_in_aws_errors,
     tags_given_to_what_is_created_need_tag_resource,
     the_simulator_applies_the_organizations_scps,
+    an_scp_denies_web_identity_tokens_to_a_member,
 );
+
+/// An SCP denying sts:GetWebIdentityToken refuses a member account's administrator its
+/// tokens (the account's own policies allow them), naming the SCP.
+async fn an_scp_denies_web_identity_tokens_to_a_member(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (_, _, member) = organization_with_member(&s).await;
+    let inside = s.enter_member_account(&member).await;
+    s.iam_as_session(&inside)
+        .enable_outbound_web_identity_federation()
+        .send()
+        .await
+        .unwrap();
+    let member_sts = s.sts_as_session(
+        inside.access_key_id(),
+        inside.secret_access_key(),
+        inside.session_token(),
+    );
+    let token = || {
+        member_sts
+            .get_web_identity_token()
+            .audience("a")
+            .signing_algorithm("RS256")
+            .send()
+    };
+    token().await.unwrap();
+    let orgs = s.root_organizations();
+    let deny =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sts:GetWebIdentityToken","Resource":"*"}]}"#;
+    let policy = orgs
+        .create_policy()
+        .name("NoTokens")
+        .description("")
+        .r#type(PolicyType::ServiceControlPolicy)
+        .content(deny)
+        .send()
+        .await
+        .unwrap();
+    let policy_id = policy
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    orgs.attach_policy()
+        .policy_id(&policy_id)
+        .target_id(&member)
+        .send()
+        .await
+        .unwrap();
+    let err = token().await.unwrap_err();
+    let err = err.into_service_error();
+    assert_eq!(err.meta().code(), Some("AccessDenied"));
+    let message = err.meta().message().unwrap_or("");
+    assert!(message.contains("service control policy"), "{message}");
+    s.stop().await;
+}
 
 /// SimulatePrincipalPolicy judges a member account's principal with its SCPs, as the
 /// server does, and says so in OrganizationsDecisionDetail: a Deny in an SCP denies what
