@@ -82,6 +82,9 @@ def test_token_requests_are_checked_and_authorized(iam, client_for, user_with_ke
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:GetWebIdentityToken",
                                                 "Resource": "*"}]}))
     fails(sts.get_web_identity_token, Audience=["a"], SigningAlgorithm="HS256", code="ValidationError", status=400)
+    # No session of oxiam's has an origin identity to name (the Rust SDK predates SubjectMode).
+    fails(sts.get_web_identity_token, Audience=["a"], SigningAlgorithm="RS256", SubjectMode="OriginIdentity",
+          code="ValidationError", status=400)
     # Tags need sts:TagGetWebIdentityToken too.
     fails(sts.get_web_identity_token, Audience=["a"], SigningAlgorithm="RS256",
           Tags=[{"Key": "k", "Value": "v"}], code="AccessDenied", status=403)

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::authz::RequestFacts;
-use crate::{Oxiam, Principal, PrincipalKind, SessionIssuer, errors, ids};
+use crate::{Oxiam, Principal, PrincipalKind, errors, ids};
 
 /// Where issuers live on the server: `PUBLIC_URL` + this + the issuer's id.
 pub const ISSUER_PATH: &str = "/_oxiam/oidc/";
@@ -353,8 +353,4 @@ fn tag_object(tags: &[(String, String)]) -> Value {
 /// Whether a caller may get tokens at all: a federated user's session may not.
 pub(crate) fn takes_tokens(caller: &Principal) -> bool {
     !matches!(caller.kind, PrincipalKind::FederatedUser { .. })
-        && caller
-            .session
-            .as_ref()
-            .is_none_or(|s| s.issued_by != SessionIssuer::GetFederationToken)
 }

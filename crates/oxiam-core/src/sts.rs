@@ -196,15 +196,7 @@ fn access_denied(caller: &Principal, action: &str, resource: &str) -> ServiceErr
 /// Whether `arn` has a role ARN's shape, `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`, in
 /// any partition, with a 12-digit account and a name.
 fn is_role_arn(arn: &str) -> bool {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some(["arn", partition, "iam", "", account, resource]) = oxiam_policy::split_arn(arn) else {
         return false;
     };
     !partition.is_empty()

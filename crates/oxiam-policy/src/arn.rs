@@ -17,7 +17,7 @@ use crate::vars::Template;
 
 /// Splits an ARN into its six parts (`arn`, partition, service, region, account, resource) at
 /// the first five colons; `None` if it has fewer than five colons.
-pub(crate) fn split_arn(s: &str) -> Option<[&str; 6]> {
+pub fn split_arn(s: &str) -> Option<[&str; 6]> {
     // A plain byte loop: cheaper than five `split_once` calls on these short strings.
     let mut cuts = [0usize; 5];
     let mut n = 0;

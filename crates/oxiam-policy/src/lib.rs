@@ -90,6 +90,7 @@
 #![warn(missing_docs)]
 
 mod arn;
+pub use arn::split_arn;
 mod ast;
 mod compile;
 mod condition;

@@ -35,6 +35,40 @@ fn s3_message<E: aws_sdk_s3::error::ProvideErrorMetadata, R>(e: &aws_sdk_s3::err
     e.as_service_error().and_then(|e| e.message()).unwrap_or("").to_owned()
 }
 
+/// A new policy of `kind`, attached to `target`: its id.
+async fn attached_policy(
+    orgs: &aws_sdk_organizations::Client,
+    kind: PolicyType,
+    name: &str,
+    content: impl Into<String>,
+    target: &str,
+) -> String {
+    let created = orgs
+        .create_policy()
+        .name(name)
+        .description("")
+        .r#type(kind)
+        .content(content)
+        .send()
+        .await
+        .unwrap();
+    let id = created
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    orgs.attach_policy()
+        .policy_id(&id)
+        .target_id(target)
+        .send()
+        .await
+        .unwrap();
+    id
+}
+
 /// An organization of the bootstrap account with one member made by CreateAccount:
 /// (organization id, root id, member account id).
 async fn organization_with_member(s: &TestServer) -> (String, String, String) {
@@ -143,29 +177,14 @@ async fn an_scp_denies_a_member_on_the_next_request_and_the_management_account_i
     s3.delete_bucket().bucket("member-freed").send().await.unwrap();
 
     // A level with no Allow denies too: FullAWSAccess replaced by an SCP allowing only S3.
-    let s3_only = orgs
-        .create_policy()
-        .name("S3Only")
-        .description("only S3")
-        .r#type(PolicyType::ServiceControlPolicy)
-        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
-        .send()
-        .await
-        .unwrap();
-    let s3_only = s3_only
-        .policy()
-        .unwrap()
-        .policy_summary()
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
-    orgs.attach_policy()
-        .policy_id(&s3_only)
-        .target_id(&member)
-        .send()
-        .await
-        .unwrap();
+    attached_policy(
+        &orgs,
+        PolicyType::ServiceControlPolicy,
+        "S3Only",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        &member,
+    )
+    .await;
     orgs.detach_policy()
         .policy_id("p-FullAWSAccess")
         .target_id(&member)
@@ -261,29 +280,14 @@ async fn members_are_kept_out_of_management_and_outsiders_see_no_organization(ba
     }
     assert_eq!(paged, ids);
 
-    let deny_users = orgs
-        .create_policy()
-        .name("NoUsers")
-        .description("")
-        .r#type(PolicyType::ServiceControlPolicy)
-        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}]}"#)
-        .send()
-        .await
-        .unwrap();
-    let deny_users = deny_users
-        .policy()
-        .unwrap()
-        .policy_summary()
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
-    orgs.attach_policy()
-        .policy_id(&deny_users)
-        .target_id(OTHER)
-        .send()
-        .await
-        .unwrap();
+    attached_policy(
+        &orgs,
+        PolicyType::ServiceControlPolicy,
+        "NoUsers",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}]}"#,
+        OTHER,
+    )
+    .await;
     // SCPs restrict a member account's root too.
     let other_iam = s.iam_as(&other.access_key_id, &other.secret_access_key.0, "us-east-1");
     let err = other_iam.create_user().user_name("blocked").send().await.unwrap_err();
@@ -337,31 +341,9 @@ async fn an_scp_keeps_assumed_roles_inside_the_organization(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let perimeter = orgs
-        .create_policy()
-        .name("RolesInside")
-        .description("")
-        .r#type(PolicyType::ServiceControlPolicy)
-        .content(format!(
+    let perimeter = attached_policy(&orgs, PolicyType::ServiceControlPolicy, "RolesInside", format!(
             r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"sts:AssumeRole","Resource":"*","Condition":{{"StringNotEqualsIfExists":{{"aws:ResourceOrgID":"{org_id}"}}}}}},{{"Effect":"Deny","Action":"iam:CreateGroup","Resource":"*","Condition":{{"StringEquals":{{"aws:PrincipalOrgPaths":"{org_id}/{root_id}/"}}}}}}]}}"#
-        ))
-        .send()
-        .await
-        .unwrap();
-    let perimeter = perimeter
-        .policy()
-        .unwrap()
-        .policy_summary()
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
-    orgs.attach_policy()
-        .policy_id(&perimeter)
-        .target_id(&member)
-        .send()
-        .await
-        .unwrap();
+        ), &member).await;
     let assume = |role_arn: String| {
         let sts = member_sts.clone();
         async move {
@@ -883,29 +865,7 @@ async fn an_scp_denies_web_identity_tokens_to_a_member(backend: Backend) {
     let orgs = s.root_organizations();
     let deny =
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sts:GetWebIdentityToken","Resource":"*"}]}"#;
-    let policy = orgs
-        .create_policy()
-        .name("NoTokens")
-        .description("")
-        .r#type(PolicyType::ServiceControlPolicy)
-        .content(deny)
-        .send()
-        .await
-        .unwrap();
-    let policy_id = policy
-        .policy()
-        .unwrap()
-        .policy_summary()
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
-    orgs.attach_policy()
-        .policy_id(&policy_id)
-        .target_id(&member)
-        .send()
-        .await
-        .unwrap();
+    attached_policy(&orgs, PolicyType::ServiceControlPolicy, "NoTokens", deny, &member).await;
     let err = token().await.unwrap_err();
     let err = err.into_service_error();
     assert_eq!(err.meta().code(), Some("AccessDenied"));
@@ -923,29 +883,14 @@ async fn the_simulator_applies_the_organizations_scps(backend: Backend) {
     let s = TestServer::start(backend).await;
     let (_, _, member) = organization_with_member(&s).await;
     let orgs = s.root_organizations();
-    let policy = orgs
-        .create_policy()
-        .name("NoBucketDeletion")
-        .description("")
-        .r#type(PolicyType::ServiceControlPolicy)
-        .content(DENY_DELETE_BUCKET)
-        .send()
-        .await
-        .unwrap();
-    let policy_id = policy
-        .policy()
-        .unwrap()
-        .policy_summary()
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
-    orgs.attach_policy()
-        .policy_id(&policy_id)
-        .target_id(&member)
-        .send()
-        .await
-        .unwrap();
+    attached_policy(
+        &orgs,
+        PolicyType::ServiceControlPolicy,
+        "NoBucketDeletion",
+        DENY_DELETE_BUCKET,
+        &member,
+    )
+    .await;
 
     let admin = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     let member_iam = s.iam_as_session(&s.enter_member_account(&member).await);

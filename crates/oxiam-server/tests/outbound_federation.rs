@@ -157,6 +157,8 @@ async fn the_feature_is_off_until_enabled_and_keeps_its_issuer(backend: Backend)
     // An issuer no account has is not found.
     let unknown = format!("{prefix}00000000-0000-4000-8000-000000000000");
     assert_eq!(fetch(&server, &unknown, "jwks.json").await.0, 404);
+    // Nor is a document an issuer does not publish.
+    assert_eq!(fetch(&server, &issuer, "other.json").await.0, 404);
     server.stop().await;
 }
 

@@ -79,22 +79,32 @@ on_both_backends!(
     object_versions_of_a_bucket_never_versioned,
 );
 
+/// A new bucket holding a one-byte object under each of `keys`.
+async fn bucket_holding(s3: &aws_sdk_s3::Client, bucket: &str, keys: &[&str]) {
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    for key in keys {
+        s3.put_object()
+            .bucket(bucket)
+            .key(*key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// The keys a ListObjectVersions page lists, in order.
+fn version_keys(page: &aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput) -> Vec<&str> {
+    page.versions().iter().map(|v| v.key().unwrap()).collect()
+}
+
 /// ListObjectVersions on a bucket that was never versioned (none oxiam keeps is): each
 /// object once, version `null`, the latest; pages by key marker, prefixes by delimiter;
 /// authorized as s3:ListBucketVersions, not s3:ListBucket.
 async fn object_versions_of_a_bucket_never_versioned(s: &TestServer) {
     let root = s3(s, ROOT_KEY, ROOT_SECRET, None, "us-east-1");
     let bucket = "versions";
-    root.create_bucket().bucket(bucket).send().await.unwrap();
-    for key in ["a", "b/c", "d"] {
-        root.put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(ByteStream::from_static(b"x"))
-            .send()
-            .await
-            .unwrap();
-    }
+    bucket_holding(&root, bucket, &["a", "b/c", "d"]).await;
     let page = root
         .list_object_versions()
         .bucket(bucket)
@@ -123,7 +133,7 @@ async fn object_versions_of_a_bucket_never_versioned(s: &TestServer) {
         .send()
         .await
         .unwrap();
-    let keys: Vec<&str> = rest.versions().iter().map(|v| v.key().unwrap()).collect();
+    let keys = version_keys(&rest);
     assert_eq!(keys, ["d"]);
     assert_eq!(rest.is_truncated(), Some(false));
     let folded = root
@@ -133,23 +143,14 @@ async fn object_versions_of_a_bucket_never_versioned(s: &TestServer) {
         .send()
         .await
         .unwrap();
-    let keys: Vec<&str> = folded.versions().iter().map(|v| v.key().unwrap()).collect();
+    let keys = version_keys(&folded);
     assert_eq!(keys, ["a", "d"]);
     assert_eq!(folded.common_prefixes()[0].prefix(), Some("b/"));
 
     // URL-encoded keys do not sort as the keys do ("a%2Fb" < "a.c" but "a.c" < "a/b"): the
     // next page starts after the greatest key as stored, written encoded.
     let encoded = "encoded";
-    root.create_bucket().bucket(encoded).send().await.unwrap();
-    for key in ["a.c", "a/b", "z"] {
-        root.put_object()
-            .bucket(encoded)
-            .key(key)
-            .body(ByteStream::from_static(b"x"))
-            .send()
-            .await
-            .unwrap();
-    }
+    bucket_holding(&root, encoded, &["a.c", "a/b", "z"]).await;
     let page = root
         .list_object_versions()
         .bucket(encoded)
@@ -158,7 +159,7 @@ async fn object_versions_of_a_bucket_never_versioned(s: &TestServer) {
         .send()
         .await
         .unwrap();
-    let keys: Vec<&str> = page.versions().iter().map(|v| v.key().unwrap()).collect();
+    let keys = version_keys(&page);
     assert_eq!(keys, ["a.c", "a%2Fb"]);
     assert_eq!(page.next_key_marker(), Some("a%2Fb"));
     let rest = root
@@ -168,7 +169,7 @@ async fn object_versions_of_a_bucket_never_versioned(s: &TestServer) {
         .send()
         .await
         .unwrap();
-    let keys: Vec<&str> = rest.versions().iter().map(|v| v.key().unwrap()).collect();
+    let keys = version_keys(&rest);
     assert_eq!(keys, ["z"]);
 
     let err = root
