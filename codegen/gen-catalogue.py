@@ -84,6 +84,7 @@ def fetch():
     def member(path):
         return json.load(tar.extractfile(f"package/{path}"))
 
+    titles = member("data/serviceNames.json")
     services = {}
     for name in sorted(member("data/services.json")):
         actions = member(f"data/actions/{name}.json")
@@ -103,6 +104,7 @@ def fetch():
             },
             "resources": {r["key"]: {"arn": r["arn"], "keys": r.get("conditionKeys", [])} for r in resources.values()},
             "keys": {k["key"]: k["type"] for k in keys.values()},
+            "title": titles[name],
         }
     os.makedirs(MODEL_DIR, exist_ok=True)
     source = {"package": PACKAGE, "version": PACKAGE_VERSION, "integrity": PACKAGE_SHA512}
@@ -128,7 +130,8 @@ def compact_json(source, services):
             f"{one(name)}:{{\n"
             f'  "actions":{table(svc["actions"], 3)},\n'
             f'  "keys":{table(svc["keys"], 3)},\n'
-            f'  "resources":{table(svc["resources"], 3)}}}'
+            f'  "resources":{table(svc["resources"], 3)},\n'
+            f'  "title":{one(svc["title"])}}}'
         )
     return f'{{"source":{one(source)},\n"services":{{\n' + ",\n".join(parts) + "}}\n"
 
@@ -163,7 +166,7 @@ def generate():
     src = model["source"]
     w(f"//! The served services' part of AWS's Service Authorization Reference ({src['package']} {src['version']}).")
     w("")
-    w("use crate::{AccessLevel, Action, ActionResource, ConditionKey, KeyType, ResourceType, Service};")
+    w("use crate::{AccessLevel, Action, ActionResource, ConditionKey, KeyType, ResourceType, Service, ServiceName};")
     w("")
     w("/// The services oxiam serves, sorted by name.")
     w("pub(crate) static SERVICES: &[Service] = &[")
@@ -221,6 +224,12 @@ def generate():
             w("            ConditionKey { name: %s, key_type: KeyType::%s }," % (rust_str(kname), KEY_TYPES[t]))
         w("        ],")
         w("    },")
+    w("];")
+    w("")
+    w("/// Every service of the reference, sorted by prefix.")
+    w("pub(crate) static SERVICE_NAMES: &[ServiceName] = &[")
+    for name in sorted(model["services"]):
+        w(f"    ServiceName {{ prefix: {rust_str(name)}, title: {rust_str(model['services'][name]['title'])} }},")
     w("];")
     with open(OUT_RS, "w", encoding="utf-8") as f:
         f.write("\n".join(out) + "\n")

@@ -31,6 +31,15 @@ pub struct Service {
     pub condition_keys: &'static [ConditionKey],
 }
 
+/// A service of the reference, served or not: its prefix and its title.
+#[derive(Debug)]
+pub struct ServiceName {
+    /// The service prefix: `ec2`, `s3`, `iam`.
+    pub prefix: &'static str,
+    /// The reference's title for it: `Amazon S3`, `AWS Identity and Access Management (IAM)`.
+    pub title: &'static str,
+}
+
 /// An action a policy can name, e.g. `iam:AttachUserPolicy` (without the service prefix).
 #[derive(Debug)]
 pub struct Action {
@@ -140,6 +149,12 @@ impl KeyType {
 /// Every served service, sorted by name.
 pub fn services() -> &'static [Service] {
     generated::SERVICES
+}
+
+/// Every service of the reference (not only the served ones), sorted by prefix: what a
+/// policy may name, and what access advisor reports on.
+pub fn service_names() -> &'static [ServiceName] {
+    generated::SERVICE_NAMES
 }
 
 /// A served service by its prefix (`iam`, `s3`, `sts`), regardless of case.

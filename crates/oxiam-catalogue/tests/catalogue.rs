@@ -114,3 +114,16 @@ fn every_actions_full_key_list_is_the_union_of_its_parts() {
         }
     }
 }
+
+#[test]
+fn every_service_of_the_reference_is_named_in_prefix_order() {
+    let names = oxiam_catalogue::service_names();
+    assert!(names.len() > 400, "the whole reference, not only the served services");
+    assert!(names.windows(2).all(|w| w[0].prefix < w[1].prefix));
+    let title = |prefix: &str| names.iter().find(|n| n.prefix == prefix).map(|n| n.title);
+    assert_eq!(title("s3"), Some("Amazon S3"));
+    assert_eq!(title("ec2"), Some("Amazon EC2"));
+    for served in oxiam_catalogue::services() {
+        assert!(title(served.name).is_some(), "{}", served.name);
+    }
+}
