@@ -465,13 +465,15 @@ fn bind_caller(principal: &Principal, request: &dyn Members, resource_type: &str
     })
 }
 
-/// The user, role or group of the caller's account an ARN names, so that its tags are read.
+/// The user, role, group or managed policy of the caller's account an ARN names, so that
+/// its tags are read (GenerateServiceLastAccessedDetails' `Arn` may name any of them).
 fn own_entity(principal: &Principal, arn: &str) -> Target {
     let own = format!("arn:aws:iam::{}:", principal.account_id);
     let Some(rest) = arn.strip_prefix(&own) else {
         return Target::Nothing;
     };
     let kind = match rest.split('/').next() {
+        Some("policy") => return Target::Policy(arn.to_owned()),
         Some("user") => EntityKind::User,
         Some("role") => EntityKind::Role,
         Some("group") => EntityKind::Group,

@@ -674,6 +674,8 @@ impl Oxiam {
         facts: &RequestFacts,
         resource_policy: Option<ResourcePolicy<'_>>,
     ) -> Result<Verdict, Refusal> {
+        // Access advisor counts attempts, allowed or not.
+        self.record_attempt(principal, &access.action, facts);
         // AWS answers GetCallerIdentity and GetSessionToken for any authenticated caller,
         // whatever its policies ("no permissions are required", STS API reference).
         if access.action == "sts:GetCallerIdentity" || access.action == "sts:GetSessionToken" {

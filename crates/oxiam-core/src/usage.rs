@@ -1,7 +1,8 @@
-//! Last use of keys and roles, written in batches.
+//! Last use of keys, roles and services, written in batches.
 //!
 //! Every authenticated request records when its key (or its role, for a role session) was
-//! last used. Writing that row on every request would turn each read-only call into a
+//! last used, and every action it asked for, when its user or role last attempted that
+//! service and action (access advisor). Writing that row on every request would turn each read-only call into a
 //! durable write — one fsync per GetUser on SQLite. Instead the uses are kept here, one
 //! entry per key and per role (the newest wins), and written together by
 //! [`Oxiam::flush_usage`]: periodically by the server, and before anything that reads the
@@ -29,6 +30,8 @@ pub(crate) struct Pending {
     keys: HashMap<String, (i64, String, String)>,
     /// role id → (time, region)
     roles: HashMap<String, (i64, String)>,
+    /// (entity id, service, action or "") → (account, time, region)
+    services: HashMap<(String, String, String), (String, i64, String)>,
 }
 
 impl UsageLog {
@@ -64,6 +67,31 @@ impl UsageLog {
         }
     }
 
+    /// The user or role `entity_id` attempted `action` of `service` (`""` for the service
+    /// as a whole).
+    pub(crate) fn service_used(
+        &self,
+        entity_id: &str,
+        account_id: &str,
+        service: &str,
+        action: &str,
+        at: i64,
+        region: &str,
+    ) {
+        let mut pending = self.lock();
+        let key = (entity_id.to_owned(), service.to_owned(), action.to_owned());
+        match pending.services.get_mut(&key) {
+            Some(entry) if entry.1 > at => {}
+            Some(entry) if entry.1 == at && entry.2 == region => {}
+            Some(entry) => *entry = (account_id.to_owned(), at, region.to_owned()),
+            None => {
+                pending
+                    .services
+                    .insert(key, (account_id.to_owned(), at, region.to_owned()));
+            }
+        }
+    }
+
     pub(crate) fn take(&self) -> Pending {
         std::mem::take(&mut *self.lock())
     }
@@ -76,6 +104,9 @@ impl UsageLog {
         }
         for (id, (at, region)) in failed.roles {
             pending.roles.entry(id).or_insert((at, region));
+        }
+        for (key, used) in failed.services {
+            pending.services.entry(key).or_insert(used);
         }
     }
 }
@@ -95,7 +126,7 @@ impl Oxiam {
     async fn write_usage(&self) -> Result<(), oxiam_store::StoreError> {
         let _one_at_a_time = self.usage.writing.lock().await;
         let pending = self.usage.take();
-        if pending.keys.is_empty() && pending.roles.is_empty() {
+        if pending.keys.is_empty() && pending.roles.is_empty() && pending.services.is_empty() {
             return Ok(());
         }
         // Sorted, so that servers sharing a database lock rows in the same order.
@@ -120,8 +151,23 @@ impl Oxiam {
             })
             .collect();
         roles.sort_by_key(|u| u.role_id);
-        let written = self.store.record_uses(&keys, &roles).await;
-        drop((keys, roles));
+        let mut services: Vec<_> = pending
+            .services
+            .iter()
+            .map(
+                |((entity_id, service, action), (account_id, at, region))| oxiam_store::ServiceUse {
+                    entity_id,
+                    account_id,
+                    service,
+                    action,
+                    at: *at,
+                    region,
+                },
+            )
+            .collect();
+        services.sort_by_key(|u| (u.entity_id, u.service, u.action));
+        let written = self.store.record_uses(&keys, &roles, &services).await;
+        drop((keys, roles, services));
         if written.is_err() {
             self.usage.restore(pending);
         }
@@ -133,6 +179,63 @@ impl Oxiam {
     pub(crate) async fn flush_usage_before_read(&self) {
         if let Err(e) = self.flush_usage().await {
             tracing::warn!(error = %e, "could not write key and role last use");
+        }
+    }
+}
+
+/// The action of `service` (a lower-case prefix) named `name`, if access advisor reports it
+/// on its own. Of the served services AWS tracks IAM's actions but `iam:PassRole` (which is
+/// no API call), all of STS's and Organizations', and S3's management actions only — those
+/// CloudTrail records as management events: not the object-level ones, nor the three
+/// bucket listings it records as data events.
+pub(crate) fn tracked_action(service: &str, name: &str) -> Option<&'static oxiam_catalogue::Action> {
+    /// S3's actions on a bucket that CloudTrail counts as data events.
+    const S3_DATA_LISTINGS: &[&str] = &["ListBucket", "ListBucketMultipartUploads", "ListBucketVersions"];
+    let action = oxiam_catalogue::action(service, name)?;
+    let tracked = match service {
+        "iam" => action.name != "PassRole",
+        "sts" | "organizations" => true,
+        "s3" => {
+            !S3_DATA_LISTINGS.contains(&action.name)
+                && !action.resource_types.iter().any(|r| r.name.starts_with("object"))
+        }
+        _ => false,
+    };
+    tracked.then_some(action)
+}
+
+impl Oxiam {
+    /// Records that `principal` attempted `action` (`s3:GetObject`), for access advisor: a
+    /// user's attempt counts for the user, a role session's for its role, a federated user's
+    /// for the IAM user that asked for it. The root is no entity a report is about.
+    pub(crate) fn record_attempt(
+        &self,
+        principal: &crate::Principal,
+        action: &str,
+        facts: &crate::authz::RequestFacts,
+    ) {
+        use crate::PrincipalKind;
+        let entity_id = match &principal.kind {
+            PrincipalKind::User { user_id, .. } => user_id,
+            PrincipalKind::AssumedRole { role_id, .. } => role_id,
+            PrincipalKind::FederatedUser {
+                issuer: Some(issuer), ..
+            } => &issuer.user_id,
+            _ => return,
+        };
+        let Some((service, name)) = action.split_once(':') else {
+            return;
+        };
+        let service = service.to_ascii_lowercase();
+        // IAM documents that it never tracks iam:PassRole, not even as the service's use.
+        if service == "iam" && name.eq_ignore_ascii_case("PassRole") {
+            return;
+        }
+        let (account, at, region) = (&principal.account_id, facts.now, facts.region.as_str());
+        self.usage.service_used(entity_id, account, &service, "", at, region);
+        if let Some(tracked) = tracked_action(&service, name) {
+            self.usage
+                .service_used(entity_id, account, &service, tracked.name, at, region);
         }
     }
 }

@@ -172,6 +172,21 @@ pub fn allows_service(policy: &Policy, service: &str) -> bool {
     })
 }
 
+/// Whether `policy` has an Allow statement whose actions match `action` (`s3:CreateBucket`,
+/// compared regardless of case), whatever its resources and conditions: the actions access
+/// advisor reports on. A `NotAction` statement allows every action it does not match.
+pub fn allows_action(policy: &Policy, action: &str) -> bool {
+    let action = action.to_ascii_lowercase();
+    policy.statements.iter().filter(|s| s.effect == Effect::Allow).any(|s| {
+        let matched = s
+            .action
+            .values
+            .iter()
+            .any(|p| glob::Glob::new(&p.to_ascii_lowercase()).matches(&action));
+        matched != s.action.not
+    })
+}
+
 /// The context keys a policy refers to, for the policy simulator: every condition key, then
 /// every key used as a policy variable (in resources and condition values), each once
 /// (compared case-insensitively), as first written.
@@ -214,6 +229,37 @@ mod allows_service_tests {
 
     fn allows(document: &str, service: &str) -> bool {
         allows_service(&parse(document, PolicyKind::Identity).unwrap(), service)
+    }
+
+    #[test]
+    fn an_allow_matching_the_action_grants_it() {
+        let doc = |effect: &str, element: &str, actions: &str| {
+            let json = format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"{effect}","{element}":{actions},"Resource":"*"}}]}}"#
+            );
+            parse(&json, PolicyKind::Identity).unwrap()
+        };
+        assert!(allows_action(
+            &doc("Allow", "Action", r#""s3:Create*""#),
+            "s3:CreateBucket"
+        ));
+        assert!(allows_action(
+            &doc("Allow", "Action", r#""S3:CREATEBUCKET""#),
+            "s3:createbucket"
+        ));
+        assert!(!allows_action(
+            &doc("Allow", "Action", r#""s3:Create*""#),
+            "s3:DeleteBucket"
+        ));
+        assert!(!allows_action(&doc("Deny", "Action", r#""*""#), "s3:CreateBucket"));
+        assert!(allows_action(
+            &doc("Allow", "NotAction", r#""iam:*""#),
+            "s3:CreateBucket"
+        ));
+        assert!(!allows_action(
+            &doc("Allow", "NotAction", r#""s3:Create*""#),
+            "s3:CreateBucket"
+        ));
     }
 
     #[test]

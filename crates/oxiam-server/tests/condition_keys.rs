@@ -341,6 +341,10 @@ fn user_requests() -> Vec<(&'static str, String)> {
             "GetContextKeysForPrincipalPolicy",
             format!("PolicySourceArn=arn:aws:iam::{ACCOUNT}:user/u{{N}}"),
         ),
+        (
+            "GenerateServiceLastAccessedDetails",
+            format!("Arn=arn:aws:iam::{ACCOUNT}:user/u{{N}}"),
+        ),
         ("GetUser", "UserName=u{N}".into()),
         ("GetUserPolicy", "UserName=u{N}&PolicyName=inline".into()),
         ("ListAccessKeys", "UserName=u{N}".into()),
@@ -387,6 +391,10 @@ fn role_requests() -> Vec<(&'static str, String)> {
         (
             "GetContextKeysForPrincipalPolicy",
             format!("PolicySourceArn=arn:aws:iam::{ACCOUNT}:role/r{{N}}"),
+        ),
+        (
+            "GenerateServiceLastAccessedDetails",
+            format!("Arn=arn:aws:iam::{ACCOUNT}:role/r{{N}}"),
         ),
         ("GetRole", "RoleName=r{N}".into()),
         ("GetRolePolicy", "RoleName=r{N}&PolicyName=inline".into()),
@@ -568,6 +576,7 @@ fn policy_requests() -> Vec<(&'static str, String)> {
         ),
         ("DeletePolicy", format!("PolicyArn={arn}")),
         ("DeletePolicyVersion", format!("PolicyArn={arn}&VersionId=v9")),
+        ("GenerateServiceLastAccessedDetails", format!("Arn={arn}")),
         ("GetPolicy", format!("PolicyArn={arn}")),
         ("GetPolicyVersion", format!("PolicyArn={arn}&VersionId=v1")),
         ("ListEntitiesForPolicy", format!("PolicyArn={arn}")),

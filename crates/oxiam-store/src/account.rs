@@ -259,7 +259,7 @@ impl Store {
                  password_policies, ssh_public_keys, service_credentials, signing_certificates, \
                  server_certificates, server_certificate_tags, service_linked_role_deletions, saml_providers, \
                  saml_provider_tags, saml_provider_keys, organizations, organization_members, \
-                 organization_invitations, outbound_federation IN EXCLUSIVE MODE",
+                 organization_invitations, outbound_federation, service_last_accessed, access_reports IN EXCLUSIVE MODE",
             )
             .execute(&mut *tx)
             .await?;
@@ -357,6 +357,8 @@ fn account_wipe() -> Vec<String> {
         ),
         "DELETE FROM saml_providers WHERE account_id = $1".to_owned(),
         "DELETE FROM outbound_federation WHERE account_id = $1".to_owned(),
+        "DELETE FROM service_last_accessed WHERE account_id = $1".to_owned(),
+        "DELETE FROM access_reports WHERE account_id = $1".to_owned(),
         format!("DELETE FROM user_tags WHERE user_id IN ({})", owned("users", "user_id")),
         format!("DELETE FROM role_tags WHERE role_id IN ({})", owned("roles", "role_id")),
         format!(

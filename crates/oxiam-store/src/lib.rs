@@ -45,7 +45,7 @@ pub use roles::{NewRole, RoleRow};
 pub use saml_providers::{SamlKeyRefusal, SamlPrivateKeyRow, SamlProviderChange, SamlProviderRow};
 pub use sessions::{Federation, SessionRow, UserSessionRow};
 pub use tags::TagOwner;
-pub use usage::{KeyUse, RoleUse};
+pub use usage::{AccessReportRow, KeyUse, RoleUse, ServiceUse, ServiceUseRow};
 pub use user_credentials::{ServiceCredentialRow, SshPublicKeyRow};
 pub use users::{AccessKeyRow, KeyWithOwner, NewUser, Page, UserRow};
 

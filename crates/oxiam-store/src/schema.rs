@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("migrations/0018_account_origin.sql")),
     (19, include_str!("migrations/0019_organizations.sql")),
     (20, include_str!("migrations/0020_outbound_federation.sql")),
+    (21, include_str!("migrations/0021_access_advisor.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -4,6 +4,9 @@
 //!
 //! The failure is injected where it happens in real life: the boundary names a customer
 //! managed policy that was deleted between the operation's checks and its write.
+//!
+//! A batch of recorded uses is one write too, and a use whose account is gone (a test-mode
+//! reset removed it after the request) is skipped rather than failing the batch forever.
 
 use oxiam_store::{EntityKind, NewBoundary, NewPolicy, NewRole, NewUser, Store, StoreError, Subject};
 use sqlx::Connection as _;
@@ -227,6 +230,38 @@ async fn only_a_role_made_service_linked_is_one(store: &Store) {
     assert!(store.get_role(ACCOUNT, "linked").await.is_err());
 }
 
+async fn a_use_of_an_account_gone_does_not_fail_its_batch(store: &Store) {
+    use oxiam_store::ServiceUse;
+    let (account, _) = store.bootstrap_account(ACCOUNT, 0).await.unwrap();
+    let used = |account_id, at| ServiceUse {
+        entity_id: "AIDAEXAMPLE000000009",
+        account_id,
+        service: "s3",
+        action: "",
+        at,
+        region: "us-east-1",
+    };
+    store
+        .record_uses(&[], &[], &[used("999999999999", 5), used(&account, 5)])
+        .await
+        .unwrap();
+    let uses = store.service_uses(&account, &["AIDAEXAMPLE000000009"]).await.unwrap();
+    assert_eq!(uses.len(), 1);
+    assert_eq!(uses[0].at, 5);
+    assert!(
+        store
+            .service_uses("999999999999", &["AIDAEXAMPLE000000009"])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // An older use never overwrites a newer one (servers flush independently).
+    store.record_uses(&[], &[], &[used(&account, 3)]).await.unwrap();
+    store.record_uses(&[], &[], &[used(&account, 8)]).await.unwrap();
+    let uses = store.service_uses(&account, &["AIDAEXAMPLE000000009"]).await.unwrap();
+    assert_eq!(uses[0].at, 8);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite() {
     let dir = tempfile::tempdir().unwrap();
@@ -235,6 +270,7 @@ async fn sqlite() {
         .unwrap();
     a_failed_boundary_leaves_nothing_and_a_retry_succeeds(store.clone()).await;
     only_a_role_made_service_linked_is_one(&store).await;
+    a_use_of_an_account_gone_does_not_fail_its_batch(&store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,6 +295,7 @@ async fn postgres() {
     let store = Store::open(&url).await.unwrap();
     a_failed_boundary_leaves_nothing_and_a_retry_succeeds(store.clone()).await;
     only_a_role_made_service_linked_is_one(&store).await;
+    a_use_of_an_account_gone_does_not_fail_its_batch(&store).await;
     drop(store);
     admin
         .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))

@@ -1,6 +1,7 @@
 //! The IAM operations oxiam implements (what each is authorized on comes from the action
 //! catalogue: see `crate::access`). Every other operation of the model answers `NotImplemented`.
 
+mod access_advisor;
 mod access_keys;
 mod account;
 mod attachments;
@@ -111,6 +112,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::EnableOrganizationsRootSessions,
     Operation::EnableOutboundWebIdentityFederation,
     Operation::GenerateCredentialReport,
+    Operation::GenerateServiceLastAccessedDetails,
     Operation::GetAccessKeyLastUsed,
     Operation::GetAccountAuthorizationDetails,
     Operation::GetAccountPasswordPolicy,
@@ -132,6 +134,8 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetSAMLProvider,
     Operation::GetSSHPublicKey,
     Operation::GetServerCertificate,
+    Operation::GetServiceLastAccessedDetails,
+    Operation::GetServiceLastAccessedDetailsWithEntities,
     Operation::GetServiceLinkedRoleDeletionStatus,
     Operation::GetUser,
     Operation::GetUserPolicy,
@@ -258,6 +262,15 @@ impl Oxiam {
                 .map(|()| S::DeletePolicyVersion)?,
             R::ListEntitiesForPolicy(i) => S::ListEntitiesForPolicy(self.list_entities_for_policy(caller, i).await?),
             R::ListPolicyTags(i) => S::ListPolicyTags(self.list_policy_tags(caller, i).await?),
+            R::GenerateServiceLastAccessedDetails(i) => S::GenerateServiceLastAccessedDetails(
+                self.generate_service_last_accessed_details(caller, i, now).await?,
+            ),
+            R::GetServiceLastAccessedDetails(i) => {
+                S::GetServiceLastAccessedDetails(self.get_service_last_accessed_details(caller, i).await?)
+            }
+            R::GetServiceLastAccessedDetailsWithEntities(i) => S::GetServiceLastAccessedDetailsWithEntities(
+                self.get_service_last_accessed_details_with_entities(caller, i).await?,
+            ),
             R::ListPoliciesGrantingServiceAccess(i) => {
                 S::ListPoliciesGrantingServiceAccess(self.list_policies_granting_service_access(caller, i).await?)
             }

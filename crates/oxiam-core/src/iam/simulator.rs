@@ -428,7 +428,7 @@ impl Oxiam {
         Ok((kind, entity, stored))
     }
 
-    async fn managed_document(&self, caller: &Principal, arn: &str) -> Result<String, ServiceError> {
+    pub(super) async fn managed_document(&self, caller: &Principal, arn: &str) -> Result<String, ServiceError> {
         match self.managed_policy(caller, arn).await? {
             super::policies::ManagedPolicy::Aws(p) => Ok(p.document.to_owned()),
             super::policies::ManagedPolicy::Customer(p) => Ok(self
