@@ -301,6 +301,12 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
         "user" => entity(EntityKind::User, "UserName"),
         "role" => entity(EntityKind::Role, "RoleName").or_else(|| service_linked_role(account, request)),
         "group" => entity(EntityKind::Group, "GroupName"),
+        // GenerateOrganizationsAccessReport: the report on an organization entity's path.
+        "access-report" => text(request, "EntityPath").map(|path| Bound {
+            arn: format!("arn:aws:iam::{account}:access-report/{path}"),
+            shown_as: None,
+            target: Target::Nothing,
+        }),
         "instance-profile" => text(request, "InstanceProfileName").map(|name| {
             if creating {
                 Bound {

@@ -335,6 +335,9 @@ impl Oxiam {
         facts: &RequestFacts,
     ) -> Result<(RoleRow, Vec<Verdict>), Refusal> {
         let assume = Access::new("sts:AssumeRole", input.role_arn.clone());
+        // Decided here rather than by `authorize` (the trust policy has its say): access
+        // advisor counts the attempt all the same, allowed or not.
+        self.record_attempt(caller, &assume.action, facts);
         self.within_credential_limits(caller, &assume)?;
         // The same answer whether the role is missing or does not trust the caller; the
         // record says which.
@@ -386,6 +389,7 @@ impl Oxiam {
         // policy must grant too (with the tags as aws:RequestTag/… and aws:TagKeys).
         if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
             let tag_access = tag_session(&access);
+            self.record_attempt(caller, &tag_access.action, facts);
             let decision = self
                 .evaluate_with_trust(caller, &tag_access, facts, &trust, &role.account_id)
                 .await?;

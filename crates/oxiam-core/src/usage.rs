@@ -207,7 +207,8 @@ pub(crate) fn tracked_action(service: &str, name: &str) -> Option<&'static oxiam
 impl Oxiam {
     /// Records that `principal` attempted `action` (`s3:GetObject`), for access advisor: a
     /// user's attempt counts for the user, a role session's for its role, a federated user's
-    /// for the IAM user that asked for it. The root is no entity a report is about.
+    /// for the IAM user that asked for it, the root's for the account (which only an
+    /// organizations access report counts: no entity report is about the root).
     pub(crate) fn record_attempt(
         &self,
         principal: &crate::Principal,
@@ -221,7 +222,7 @@ impl Oxiam {
             PrincipalKind::FederatedUser {
                 issuer: Some(issuer), ..
             } => &issuer.user_id,
-            _ => return,
+            PrincipalKind::Root | PrincipalKind::FederatedUser { issuer: None, .. } => &principal.account_id,
         };
         let Some((service, name)) = action.split_once(':') else {
             return;

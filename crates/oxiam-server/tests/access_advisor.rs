@@ -204,6 +204,14 @@ async fn group_role_and_policy_reports_cover_the_members_sessions_and_holders(s:
         .unwrap();
     s.s3_as_session(&session).list_buckets().send().await.unwrap();
 
+    // AssumeRole is decided with the role's trust policy, not by `authorize`: an attempt
+    // of STS all the same.
+    let job = generate(&root, &user_arn("active"), Granularity::ServiceLevel).await;
+    let sts = services(&root, &job).await;
+    let sts = service(&sts, "sts");
+    assert_eq!(sts.last_authenticated_region.as_deref(), Some("us-west-2"));
+    assert_eq!(sts.total_authenticated_entities, Some(1));
+
     // The group: its members' attempts; the one who attempted first in WithEntities.
     let job = generate(
         &root,

@@ -212,6 +212,11 @@ const TESTED_ON_THEIR_OWN: &[(&str, &str)] = &[
          on aws:RequestTag",
     ),
     (
+        "GenerateOrganizationsAccessReport",
+        "needs an organization whose management account asks; \
+         tests/organizations_access_report.rs denies it on iam:OrganizationsPolicyId",
+    ),
+    (
         "ChangePassword",
         "acts on the caller's own user, not one the table sets up; tests/login_profiles.rs \
          denies it on the caller's aws:ResourceTag and iam:ResourceTag",

@@ -9,7 +9,7 @@ mod common;
 
 use aws_sdk_organizations::types::{ChildType, HandshakeParty, HandshakePartyType, PolicyType};
 use common::raw::call_json;
-use common::{ACCOUNT, Backend, ROOT_KEY, ROOT_SECRET, TestServer};
+use common::{ACCOUNT, Backend, ROOT_KEY, ROOT_SECRET, TestServer, attached_policy};
 
 const DENY_DELETE_BUCKET: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"}]}"#;
@@ -35,73 +35,11 @@ fn s3_message<E: aws_sdk_s3::error::ProvideErrorMetadata, R>(e: &aws_sdk_s3::err
     e.as_service_error().and_then(|e| e.message()).unwrap_or("").to_owned()
 }
 
-/// A new policy of `kind`, attached to `target`: its id.
-async fn attached_policy(
-    orgs: &aws_sdk_organizations::Client,
-    kind: PolicyType,
-    name: &str,
-    content: impl Into<String>,
-    target: &str,
-) -> String {
-    let created = orgs
-        .create_policy()
-        .name(name)
-        .description("")
-        .r#type(kind)
-        .content(content)
-        .send()
-        .await
-        .unwrap();
-    let id = created
-        .policy()
-        .unwrap()
-        .policy_summary()
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
-    orgs.attach_policy()
-        .policy_id(&id)
-        .target_id(target)
-        .send()
-        .await
-        .unwrap();
-    id
-}
-
-/// An organization of the bootstrap account with one member made by CreateAccount:
-/// (organization id, root id, member account id).
-async fn organization_with_member(s: &TestServer) -> (String, String, String) {
-    let orgs = s.root_organizations();
-    let org = orgs.create_organization().send().await.unwrap();
-    let org = org.organization().unwrap();
-    assert_eq!(org.master_account_id(), Some(ACCOUNT));
-    let org_id = org.id().unwrap().to_owned();
-    let roots = orgs.list_roots().send().await.unwrap();
-    let root_id = roots.roots()[0].id().unwrap().to_owned();
-    let member = s.create_member_account("member@example.com", "member").await;
-    (org_id, root_id, member)
-}
-
 async fn an_scp_denies_a_member_on_the_next_request_and_the_management_account_is_exempt(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let (org_id, root_id, member) = organization_with_member(&s).await;
+    let (org_id, root_id, member) = s.organization_with_member().await;
     let orgs = s.root_organizations();
-    let ou = orgs
-        .create_organizational_unit()
-        .parent_id(&root_id)
-        .name("production")
-        .send()
-        .await
-        .unwrap();
-    let ou_id = ou.organizational_unit().unwrap().id().unwrap().to_owned();
-    orgs.move_account()
-        .account_id(&member)
-        .source_parent_id(&root_id)
-        .destination_parent_id(&ou_id)
-        .send()
-        .await
-        .unwrap();
+    let ou_id = s.move_into_new_ou(&root_id, &member, "production").await;
     let described = orgs.describe_account().account_id(&member).send().await.unwrap();
     assert_eq!(
         described.account().unwrap().paths(),
@@ -211,7 +149,7 @@ async fn members_are_kept_out_of_management_and_outsiders_see_no_organization(ba
     let err = outsider.describe_organization().send().await.unwrap_err();
     assert_eq!(org_code(&err), "AWSOrganizationsNotInUseException");
 
-    let (org_id, root_id, member) = organization_with_member(&s).await;
+    let (org_id, root_id, member) = s.organization_with_member().await;
     let session = s.enter_member_account(&member).await;
     let inside = s.organizations_as_session(&session);
     let described = inside.describe_organization().send().await.unwrap();
@@ -321,7 +259,7 @@ async fn members_are_kept_out_of_management_and_outsiders_see_no_organization(ba
 /// is the path of the account's parent, matched exactly.
 async fn an_scp_keeps_assumed_roles_inside_the_organization(backend: Backend) {
     let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
-    let (org_id, root_id, member) = organization_with_member(&s).await;
+    let (org_id, root_id, member) = s.organization_with_member().await;
     let orgs = s.root_organizations();
     let second = s.create_member_account("second@example.com", "second").await;
     let session = s.enter_member_account(&member).await;
@@ -398,7 +336,7 @@ async fn an_scp_keeps_assumed_roles_inside_the_organization(backend: Backend) {
 
 async fn organization_condition_keys_decide_across_accounts(backend: Backend) {
     let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
-    let (org_id, root_id, member) = organization_with_member(&s).await;
+    let (org_id, root_id, member) = s.organization_with_member().await;
     let root_s3 = s.s3_as(ROOT_KEY, ROOT_SECRET, None);
     root_s3.create_bucket().bucket("org-shared").send().await.unwrap();
     // The bucket owner grants its whole organization, and nobody else.
@@ -470,7 +408,7 @@ async fn organization_condition_keys_decide_across_accounts(backend: Backend) {
 
 async fn an_rcp_keeps_outsiders_from_a_members_data_whatever_the_bucket_allows(backend: Backend) {
     let s = TestServer::start_with_accounts(backend, &[OTHER], false).await;
-    let (org_id, root_id, member) = organization_with_member(&s).await;
+    let (org_id, root_id, member) = s.organization_with_member().await;
     let orgs = s.root_organizations();
     let enabled = orgs
         .enable_policy_type()
@@ -599,7 +537,7 @@ async fn an_rcp_keeps_outsiders_from_a_members_data_whatever_the_bucket_allows(b
 
 async fn each_condition_key_of_organizations_actions_can_deny(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let (_, root_id, _) = organization_with_member(&s).await;
+    let (_, root_id, _) = s.organization_with_member().await;
     let orgs = s.root_organizations();
     let tagged = orgs
         .create_policy()
@@ -697,7 +635,7 @@ async fn organizations_rules_answer_in_aws_errors(backend: Backend) {
     let err = orgs.list_roots().send().await.unwrap_err();
     assert_eq!(org_code(&err), "AWSOrganizationsNotInUseException");
     assert_eq!(org_message(&err), "Your account is not a member of an organization.");
-    let (_, root_id, member) = organization_with_member(&s).await;
+    let (_, root_id, member) = s.organization_with_member().await;
     let err = orgs
         .describe_account()
         .account_id("not-an-id")
@@ -766,7 +704,7 @@ async fn centralized_root_access_needs_the_organization_and_trusted_access(backe
     let iam = s.root_iam();
     let err = iam.list_organizations_features().send().await.unwrap_err();
     assert_eq!(common::code(&err), "OrganizationNotFoundException");
-    let (org_id, _, member) = organization_with_member(&s).await;
+    let (org_id, _, member) = s.organization_with_member().await;
     let err = iam.enable_organizations_root_sessions().send().await.unwrap_err();
     assert_eq!(common::code(&err), "ServiceAccessNotEnabledException");
     let orgs = s.root_organizations();
@@ -842,7 +780,7 @@ per_backend!(
 /// tokens (the account's own policies allow them), naming the SCP.
 async fn an_scp_denies_web_identity_tokens_to_a_member(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let (_, _, member) = organization_with_member(&s).await;
+    let (_, _, member) = s.organization_with_member().await;
     let inside = s.enter_member_account(&member).await;
     s.iam_as_session(&inside)
         .enable_outbound_web_identity_federation()
@@ -881,7 +819,7 @@ async fn an_scp_denies_web_identity_tokens_to_a_member(backend: Backend) {
 async fn the_simulator_applies_the_organizations_scps(backend: Backend) {
     use aws_sdk_iam::types::PolicyEvaluationDecisionType as D;
     let s = TestServer::start(backend).await;
-    let (_, _, member) = organization_with_member(&s).await;
+    let (_, _, member) = s.organization_with_member().await;
     let orgs = s.root_organizations();
     attached_policy(
         &orgs,
@@ -964,7 +902,7 @@ async fn the_simulator_applies_the_organizations_scps(backend: Backend) {
 /// those tags only), tagged too.
 async fn tags_given_to_what_is_created_need_tag_resource(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let (_, root_id, _) = organization_with_member(&s).await;
+    let (_, root_id, _) = s.organization_with_member().await;
     let create_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["organizations:CreateOrganizationalUnit","organizations:CreatePolicy"],"Resource":"*"}]}"#;
     let (key, secret) = s.user_with_inline_policy("creator", Some(create_only)).await;
     let orgs = s.organizations_as(&key, &secret, None);

@@ -46,7 +46,9 @@ pub struct ServiceUse<'a> {
 /// When an entity last attempted a service (or one of its actions), as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceUseRow {
-    /// The user's or role's id.
+    /// The account.
+    pub account_id: String,
+    /// The user's or role's id (the account's id for its root).
     pub entity_id: String,
     /// The service prefix.
     pub service: String,
@@ -56,6 +58,27 @@ pub struct ServiceUseRow {
     pub at: i64,
     /// The region.
     pub region: String,
+}
+
+type UseTuple = (String, String, String, String, i64, String);
+
+fn use_row((account_id, entity_id, service, action, at, region): UseTuple) -> ServiceUseRow {
+    ServiceUseRow {
+        account_id,
+        entity_id,
+        service,
+        action,
+        at,
+        region,
+    }
+}
+
+/// `$first, $first+1, …`: `count` numbered parameters.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An access advisor report as stored: who may read it, and what it says.
@@ -137,28 +160,35 @@ impl Store {
         // In chunks: a group or a policy may reach many entities, and a statement's
         // parameters are bounded (SQLite's 32,766).
         for chunk in entity_ids.chunks(500) {
-            let placeholders = (0..chunk.len())
-                .map(|i| format!("${}", i + 2))
-                .collect::<Vec<_>>()
-                .join(", ");
             let sql = format!(
-                "SELECT entity_id, service, action, last_at, region FROM service_last_accessed \
-                 WHERE account_id = $1 AND entity_id IN ({placeholders})"
+                "SELECT account_id, entity_id, service, action, last_at, region FROM service_last_accessed \
+                 WHERE account_id = $1 AND entity_id IN ({})",
+                placeholders(2, chunk.len())
             );
-            let mut query =
-                sqlx::query_as::<_, (String, String, String, i64, String)>(sqlx::AssertSqlSafe(sql)).bind(account_id);
+            let mut query = sqlx::query_as::<_, UseTuple>(sqlx::AssertSqlSafe(sql)).bind(account_id);
             for id in chunk {
                 query = query.bind(*id);
             }
-            for (entity_id, service, action, at, region) in query.fetch_all(&self.pool).await? {
-                out.push(ServiceUseRow {
-                    entity_id,
-                    service,
-                    action,
-                    at,
-                    region,
-                });
+            out.extend(query.fetch_all(&self.pool).await?.into_iter().map(use_row));
+        }
+        Ok(out)
+    }
+
+    /// Every recorded use of a service as a whole (not per action) in the given accounts, by
+    /// any of their users, roles or roots (an organizations access report).
+    pub async fn account_service_uses(&self, account_ids: &[&str]) -> Result<Vec<ServiceUseRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in account_ids.chunks(500) {
+            let sql = format!(
+                "SELECT account_id, entity_id, service, action, last_at, region FROM service_last_accessed \
+                 WHERE action = '' AND account_id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, UseTuple>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
             }
+            out.extend(query.fetch_all(&self.pool).await?.into_iter().map(use_row));
         }
         Ok(out)
     }

@@ -35,9 +35,19 @@ use crate::{Oxiam, Principal, errors, ids};
 /// after 30 days so that the table does not grow without bound (docs/differences.md).
 const REPORT_LIFETIME_SECONDS: i64 = 30 * 24 * 3600;
 
-/// A report as stored (`access_reports.report`).
+/// A report as stored (`access_reports.report`): a job id answers only the Get of its kind.
 #[derive(Debug, Serialize, Deserialize)]
-struct Report {
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(super) enum StoredReport {
+    /// GenerateServiceLastAccessedDetails'.
+    Services(Report),
+    /// GenerateOrganizationsAccessReport's.
+    Organizations(super::organizations_access_report::OrgReport),
+}
+
+/// A service last accessed report.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct Report {
     /// Generated at `ACTION_LEVEL`.
     action_level: bool,
     /// The users and roles the report covers.
@@ -93,6 +103,17 @@ impl Oxiam {
             .await
             .map_err(errors::store)?;
         let report = report(granularity, &policies, entities, &uses);
+        let job_id = self.store_report(caller, StoredReport::Services(report), now).await?;
+        Ok(GenerateServiceLastAccessedDetailsResponse { job_id: Some(job_id) })
+    }
+
+    /// Stores a generated report for `caller` to read; answers its job id.
+    pub(super) async fn store_report(
+        &self,
+        caller: &Principal,
+        report: StoredReport,
+        now: i64,
+    ) -> Result<String, ServiceError> {
         let row = AccessReportRow {
             job_id: ids::uuid(),
             account_id: caller.account_id.clone(),
@@ -105,9 +126,7 @@ impl Oxiam {
             .insert_access_report(&row, now - REPORT_LIFETIME_SECONDS)
             .await
             .map_err(errors::store)?;
-        Ok(GenerateServiceLastAccessedDetailsResponse {
-            job_id: Some(row.job_id),
-        })
+        Ok(row.job_id)
     }
 
     pub(super) async fn get_service_last_accessed_details(
@@ -115,7 +134,7 @@ impl Oxiam {
         caller: &Principal,
         input: GetServiceLastAccessedDetailsRequest,
     ) -> Result<GetServiceLastAccessedDetailsResponse, ServiceError> {
-        let (row, report) = self.read_report(caller, &input.job_id).await?;
+        let (row, report) = self.read_service_report(caller, &input.job_id).await?;
         let keyed = report
             .services
             .iter()
@@ -144,7 +163,7 @@ impl Oxiam {
         caller: &Principal,
         input: GetServiceLastAccessedDetailsWithEntitiesRequest,
     ) -> Result<GetServiceLastAccessedDetailsWithEntitiesResponse, ServiceError> {
-        let (row, report) = self.read_report(caller, &input.job_id).await?;
+        let (row, report) = self.read_service_report(caller, &input.job_id).await?;
         let unsupported = || {
             ServiceError::new(
                 iam_errors::INVALID_INPUT,
@@ -206,18 +225,32 @@ impl Oxiam {
     }
 
     /// The report `job_id`, if the caller generated it.
-    async fn read_report(&self, caller: &Principal, job_id: &str) -> Result<(AccessReportRow, Report), ServiceError> {
-        let no_such = || ServiceError::new(iam_errors::NO_SUCH_ENTITY, format!("Job {job_id} does not exist."));
+    pub(super) async fn read_report(
+        &self,
+        caller: &Principal,
+        job_id: &str,
+    ) -> Result<(AccessReportRow, StoredReport), ServiceError> {
         let row = self
             .store
             .access_report(&caller.account_id, job_id)
             .await
             .map_err(errors::store)?
             .filter(|row| row.owner == caller.arn())
-            .ok_or_else(no_such)?;
+            .ok_or_else(|| no_such_job(job_id))?;
         let report = serde_json::from_str(&row.report)
             .map_err(|e| errors::service_failure(&format_args!("access report {job_id} does not read: {e}")))?;
         Ok((row, report))
+    }
+
+    async fn read_service_report(
+        &self,
+        caller: &Principal,
+        job_id: &str,
+    ) -> Result<(AccessReportRow, Report), ServiceError> {
+        match self.read_report(caller, job_id).await? {
+            (row, StoredReport::Services(report)) => Ok((row, report)),
+            _ => Err(no_such_job(job_id)),
+        }
     }
 
     /// The permissions policies of the user, group, role or managed policy `arn` names, and
@@ -336,6 +369,11 @@ impl Oxiam {
         }
         Ok(())
     }
+}
+
+/// An unknown job, one another principal generated, or one of the other kind.
+pub(super) fn no_such_job(job_id: &str) -> ServiceError {
+    ServiceError::new(iam_errors::NO_SUCH_ENTITY, format!("Job {job_id} does not exist."))
 }
 
 /// A stored document, parsed (documents are validated on write: one that no longer parses

@@ -13,6 +13,7 @@ mod instance_profiles;
 mod login_profiles;
 mod mfa_devices;
 mod oidc_providers;
+mod organizations_access_report;
 mod organizations_features;
 mod policies;
 mod roles;
@@ -112,6 +113,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::EnableOrganizationsRootSessions,
     Operation::EnableOutboundWebIdentityFederation,
     Operation::GenerateCredentialReport,
+    Operation::GenerateOrganizationsAccessReport,
     Operation::GenerateServiceLastAccessedDetails,
     Operation::GetAccessKeyLastUsed,
     Operation::GetAccountAuthorizationDetails,
@@ -126,6 +128,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetLoginProfile,
     Operation::GetMFADevice,
     Operation::GetOpenIDConnectProvider,
+    Operation::GetOrganizationsAccessReport,
     Operation::GetOutboundWebIdentityFederationInfo,
     Operation::GetPolicy,
     Operation::GetPolicyVersion,
@@ -262,6 +265,12 @@ impl Oxiam {
                 .map(|()| S::DeletePolicyVersion)?,
             R::ListEntitiesForPolicy(i) => S::ListEntitiesForPolicy(self.list_entities_for_policy(caller, i).await?),
             R::ListPolicyTags(i) => S::ListPolicyTags(self.list_policy_tags(caller, i).await?),
+            R::GenerateOrganizationsAccessReport(i) => {
+                S::GenerateOrganizationsAccessReport(self.generate_organizations_access_report(caller, i, now).await?)
+            }
+            R::GetOrganizationsAccessReport(i) => {
+                S::GetOrganizationsAccessReport(self.get_organizations_access_report(caller, i).await?)
+            }
             R::GenerateServiceLastAccessedDetails(i) => S::GenerateServiceLastAccessedDetails(
                 self.generate_service_last_accessed_details(caller, i, now).await?,
             ),

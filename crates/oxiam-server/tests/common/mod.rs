@@ -409,6 +409,41 @@ impl TestServer {
         done.account_id().unwrap().to_owned()
     }
 
+    /// An organization of the bootstrap account with one member made by CreateAccount:
+    /// (organization id, root id, member account id).
+    pub async fn organization_with_member(&self) -> (String, String, String) {
+        let orgs = self.root_organizations();
+        let org = orgs.create_organization().send().await.unwrap();
+        let org = org.organization().unwrap();
+        assert_eq!(org.master_account_id(), Some(ACCOUNT));
+        let org_id = org.id().unwrap().to_owned();
+        let roots = orgs.list_roots().send().await.unwrap();
+        let root_id = roots.roots()[0].id().unwrap().to_owned();
+        let member = self.create_member_account("member@example.com", "member").await;
+        (org_id, root_id, member)
+    }
+
+    /// A new OU `name` under the root, with `member` moved into it from the root: its id.
+    pub async fn move_into_new_ou(&self, root_id: &str, member: &str, name: &str) -> String {
+        let orgs = self.root_organizations();
+        let ou = orgs
+            .create_organizational_unit()
+            .parent_id(root_id)
+            .name(name)
+            .send()
+            .await
+            .unwrap();
+        let ou_id = ou.organizational_unit().unwrap().id().unwrap().to_owned();
+        orgs.move_account()
+            .account_id(member)
+            .source_parent_id(root_id)
+            .destination_parent_id(&ou_id)
+            .send()
+            .await
+            .unwrap();
+        ou_id
+    }
+
     /// Credentials inside `member`, through its OrganizationAccountAccessRole, assumed by a
     /// new administrator `operator` of the bootstrap account (a root may not assume roles).
     pub async fn enter_member_account(&self, member: &str) -> aws_sdk_sts::types::Credentials {
@@ -463,6 +498,40 @@ impl TestServer {
                 .unwrap();
         }
     }
+}
+
+/// A new Organizations policy of `kind`, attached to `target`: its id.
+pub async fn attached_policy(
+    orgs: &aws_sdk_organizations::Client,
+    kind: aws_sdk_organizations::types::PolicyType,
+    name: &str,
+    content: impl Into<String>,
+    target: &str,
+) -> String {
+    let created = orgs
+        .create_policy()
+        .name(name)
+        .description("")
+        .r#type(kind)
+        .content(content)
+        .send()
+        .await
+        .unwrap();
+    let id = created
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    orgs.attach_policy()
+        .policy_id(&id)
+        .target_id(target)
+        .send()
+        .await
+        .unwrap();
+    id
 }
 
 /// The error code of an SDK error, for assertions.
