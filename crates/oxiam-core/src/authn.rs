@@ -156,7 +156,10 @@ impl Oxiam {
             return Ok(None);
         };
         let (kind, issued_by) = match (session.federation, user) {
-            (None, None) => (PrincipalKind::Root, SessionIssuer::GetSessionToken),
+            (None, None) => match session.root_task_policy {
+                Some(task_policy_arn) => (PrincipalKind::Root, SessionIssuer::AssumeRoot { task_policy_arn }),
+                None => (PrincipalKind::Root, SessionIssuer::GetSessionToken),
+            },
             (None, Some(u)) => (
                 PrincipalKind::User {
                     user_id: u.user_id,

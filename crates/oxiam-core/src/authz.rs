@@ -410,7 +410,13 @@ impl Oxiam {
         // its own session policies. The entity whose policies apply: the user, the role, the
         // user behind a federated-user session; none for the root (nor its federated users).
         // The root has no policies of its own but its organization's, cached by account.
+        // A root session (AssumeRoot) is limited by its task policy: its own entry.
+        let root_task = principal.session.as_ref().and_then(|s| match &s.issued_by {
+            crate::SessionIssuer::AssumeRoot { task_policy_arn } => Some(task_policy_arn),
+            _ => None,
+        });
         let (entity, cache_key) = match &principal.kind {
+            PrincipalKind::Root if root_task.is_some() => (None, &principal.access_key_id),
             PrincipalKind::Root => (None, &principal.account_id),
             PrincipalKind::User { user_id, .. } => (Some((EntityKind::User, user_id)), user_id),
             PrincipalKind::AssumedRole { role_id, .. } => (Some((EntityKind::Role, role_id)), &principal.access_key_id),
@@ -426,7 +432,13 @@ impl Oxiam {
         }
         let (identity, boundary) = match (entity, &principal.kind) {
             (Some((kind, entity_id)), _) => self.entity_policies(kind, entity_id).await?,
-            (None, PrincipalKind::Root) => (Vec::new(), None),
+            // A root session's task policy is a list of Deny statements (everything but the
+            // task): the root keeps its full access but for what they deny, which is how an
+            // identity policy of the root acts in the engine.
+            (None, PrincipalKind::Root) => match root_task {
+                Some(task) => (vec![root_task_policy(task)?], None),
+                None => (Vec::new(), None),
+            },
             // The root's federated users: the root may do anything, so their session
             // policies alone say what they may do.
             (None, _) => (vec![ROOT_FULL_ACCESS.clone()], None),
@@ -763,7 +775,8 @@ impl Oxiam {
         // needs no permission at all): STS API reference, GetSessionToken.
         let session_token_may = SESSION_TOKEN_STS_ACTIONS.contains(&action.as_str());
         let refused = match session.issued_by {
-            crate::SessionIssuer::AssumeRole => None,
+            // A root session's limits are its task policy, which the engine applies.
+            crate::SessionIssuer::AssumeRole | crate::SessionIssuer::AssumeRoot { .. } => None,
             crate::SessionIssuer::GetSessionToken if principal.mfa_at.is_none() => ((iam || sts) && !session_token_may)
                 .then_some((
                     "credentials from GetSessionToken without MFA",
@@ -817,6 +830,14 @@ impl Oxiam {
             .map_err(crate::errors::store)?;
         Ok(policy.is_some_and(|p| p.allow_change))
     }
+}
+
+/// A root task policy (an AWS managed policy), compiled as the root session's own policy.
+fn root_task_policy(arn: &str) -> Result<Arc<CompiledPolicy>, ServiceError> {
+    let policy = oxiam_aws_policies::by_arn(arn).ok_or_else(|| policy_fault(format!("{arn} is not built in")))?;
+    oxiam_policy::compile(arn, policy.document, PolicyKind::Identity)
+        .map(Arc::new)
+        .map_err(|e| policy_fault(e.message))
 }
 
 fn policy_fault(detail: String) -> ServiceError {

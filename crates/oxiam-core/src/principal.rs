@@ -37,7 +37,7 @@ pub struct Session {
 }
 
 /// The STS call that issued temporary credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionIssuer {
     /// AssumeRole: the session is a role session.
     AssumeRole,
@@ -45,6 +45,12 @@ pub enum SessionIssuer {
     GetSessionToken,
     /// GetFederationToken: a federated-user session.
     GetFederationToken,
+    /// AssumeRoot: a member account's root session, which may do only what its root task
+    /// policy allows (within the organization's SCPs).
+    AssumeRoot {
+        /// The root task policy (`arn:aws:iam::aws:policy/root-task/…`).
+        task_policy_arn: String,
+    },
 }
 
 /// The identities that can sign requests.

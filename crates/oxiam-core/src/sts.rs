@@ -452,7 +452,7 @@ impl Oxiam {
             Request::GetSessionToken(input) => {
                 Ok(Response::GetSessionToken(self.session_token(caller, input, now).await?))
             }
-            Request::AssumeRoot(input) => Err(assume_root(caller, &input)),
+            Request::AssumeRoot(input) => Ok(Response::AssumeRoot(self.assume_root(caller, input, now).await?)),
             Request::GetFederationToken(input) => Ok(Response::GetFederationToken(
                 self.federation_token(caller, input, now).await?,
             )),
@@ -506,6 +506,7 @@ impl Oxiam {
                 expires_at: issued.credentials.expiration.0,
                 mfa_at,
                 federation: None,
+                root_task_policy: None,
             })
             .await
             .map_err(errors::store)?;
@@ -555,6 +556,7 @@ impl Oxiam {
                     session_policy_arns: passed.arns,
                     session_tags,
                 }),
+                root_task_policy: None,
             })
             .await
             .map_err(errors::store)?;
@@ -729,14 +731,12 @@ fn tagging_access(access: &Access, action: &str) -> Access {
     tag_access
 }
 
-/// The AWS managed policies an AssumeRoot session may be scoped to (STS API reference).
-const ROOT_TASK_POLICIES: &[&str] = &[
-    "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials",
-    "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword",
-    "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials",
-    "arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy",
-    "arn:aws:iam::aws:policy/root-task/SQSUnlockQueuePolicy",
-];
+/// Where AWS keeps the managed policies an AssumeRoot session may be scoped to (STS API
+/// reference); the catalogue of AWS managed policies says which exist.
+const ROOT_TASK_POLICY_PREFIX: &str = "arn:aws:iam::aws:policy/root-task/";
+
+/// How long a root session lasts at most, and by default (STS API reference, AssumeRoot).
+const ROOT_SESSION_SECONDS: i64 = 900;
 
 /// AssumeRoot's `TargetPrincipal`, an account id or that account's root user ARN, as the
 /// account id; `None` for anything else.
@@ -748,39 +748,81 @@ pub(crate) fn root_target(target: &str) -> Option<&str> {
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
-/// AssumeRoot, once authorized: the input checked, then refused. AWS issues a member
-/// account's root session only to its organization's management account (or the IAM
-/// delegated administrator) with centralized root access enabled; oxiam does not issue
-/// root sessions yet, whatever the organization has enabled.
-fn assume_root(caller: &Principal, input: &oxiam_protocol::sts::AssumeRootRequest) -> ServiceError {
-    let invalid = |message: String| ServiceError::new(common_errors::VALIDATION_ERROR, message);
-    let Some(target) = root_target(&input.target_principal) else {
-        return invalid(format!(
-            "TargetPrincipal {} is neither an account id nor an account's root user ARN.",
-            input.target_principal
-        ));
-    };
-    let task = input.task_policy_arn.arn.as_deref().unwrap_or_default();
-    if !ROOT_TASK_POLICIES.contains(&task) {
-        return invalid(format!(
-            "TaskPolicyArn {task} is not one of the root task policies: {}.",
-            ROOT_TASK_POLICIES.join(", ")
-        ));
+impl Oxiam {
+    /// AssumeRoot, once authorized: a member account's root session, limited to one root
+    /// task policy, for at most 15 minutes. AWS issues one only to a principal of the
+    /// organization's management account (or IAM's delegated administrator, which oxiam does
+    /// not have) with root sessions enabled (IAM EnableOrganizationsRootSessions), for a
+    /// member account; never to root credentials.
+    async fn assume_root(
+        &self,
+        caller: &Principal,
+        input: oxiam_protocol::sts::AssumeRootRequest,
+        now: i64,
+    ) -> Result<oxiam_protocol::sts::AssumeRootResponse, ServiceError> {
+        let invalid = |message: String| ServiceError::new(common_errors::VALIDATION_ERROR, message);
+        let Some(target) = root_target(&input.target_principal) else {
+            return Err(invalid(format!(
+                "TargetPrincipal {} is neither an account id nor an account's root user ARN.",
+                input.target_principal
+            )));
+        };
+        let task = input.task_policy_arn.arn.as_deref().unwrap_or_default();
+        if !task.starts_with(ROOT_TASK_POLICY_PREFIX) || oxiam_aws_policies::by_arn(task).is_none() {
+            return Err(invalid(format!(
+                "TaskPolicyArn {task} is not a root task policy (arn:aws:iam::aws:policy/root-task/…)."
+            )));
+        }
+        let denied = |message: String| ServiceError::new(common_errors::ACCESS_DENIED, message);
+        if matches!(caller.kind, PrincipalKind::Root) {
+            return Err(denied("Root user credentials cannot call AssumeRoot.".to_owned()));
+        }
+        let organization = self
+            .organization(&caller.account_id)
+            .await?
+            .filter(|o| o.management_account_id == caller.account_id)
+            .ok_or_else(|| {
+                denied(format!(
+                    "Account {} is not the management account of an organization: it cannot start root sessions.",
+                    caller.account_id
+                ))
+            })?;
+        if !organization.iam_features.iter().any(|f| f == "RootSessions") {
+            return Err(denied(format!(
+                "Root sessions are not enabled in organization {} (IAM EnableOrganizationsRootSessions).",
+                organization.id
+            )));
+        }
+        if target == organization.management_account_id || organization.member(target).is_none() {
+            return Err(denied(format!(
+                "Account {target} is not a member account of organization {}.",
+                organization.id
+            )));
+        }
+        let duration = input.duration_seconds.map_or(ROOT_SESSION_SECONDS, i64::from);
+        let issued = self.temporary_credentials(now, duration);
+        self.store
+            .create_user_session(&UserSessionRow {
+                access_key_id: issued.credentials.access_key_id.clone(),
+                account_id: target.to_owned(),
+                user_id: None,
+                secret_sealed: issued.secret_sealed,
+                token_sha256: issued.token_sha256,
+                issued_at: now,
+                expires_at: issued.credentials.expiration.0,
+                mfa_at: None,
+                federation: None,
+                root_task_policy: Some(task.to_owned()),
+            })
+            .await
+            .map_err(errors::store)?;
+        Ok(oxiam_protocol::sts::AssumeRootResponse {
+            credentials: Some(issued.credentials),
+            source_identity: None,
+            session_token_utilization: None,
+            session_token_size: None,
+        })
     }
-    if matches!(caller.kind, PrincipalKind::Root) {
-        return ServiceError::new(
-            common_errors::ACCESS_DENIED,
-            "Root user credentials cannot call AssumeRoot.",
-        );
-    }
-    ServiceError::new(
-        common_errors::ACCESS_DENIED,
-        format!(
-            "Account {target} gets no root session from {}: oxiam does not issue root sessions yet, \
-             whatever centralized root access the organization has enabled.",
-            caller.account_id
-        ),
-    )
 }
 
 /// How long GetSessionToken's or GetFederationToken's credentials last: 900 s to 36 h, 12 h

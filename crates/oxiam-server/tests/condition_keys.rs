@@ -193,9 +193,9 @@ const TESTED_ON_THEIR_OWN: &[(&str, &str)] = &[
     ),
     (
         "AssumeRoot",
-        "refused after authorization whatever the key (no account is a member of an \
-         organization yet); tests/assume_root.rs denies it on sts:TaskPolicyArn and tells the \
-         explicit deny from that refusal",
+        "issued only inside an organization with root sessions enabled; \
+         tests/assume_root.rs denies it on sts:TaskPolicyArn and tells the explicit deny from \
+         the refusal outside an organization",
     ),
     (
         "AssumeRoleWithWebIdentity",

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("migrations/0019_organizations.sql")),
     (20, include_str!("migrations/0020_outbound_federation.sql")),
     (21, include_str!("migrations/0021_access_advisor.sql")),
+    (22, include_str!("migrations/0022_root_sessions.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

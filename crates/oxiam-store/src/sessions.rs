@@ -61,6 +61,8 @@ pub struct UserSessionRow {
     /// For a federated-user session (GetFederationToken), what it adds; `None` for
     /// GetSessionToken's credentials, which act as the user itself.
     pub federation: Option<Federation>,
+    /// For a root session (AssumeRoot, no user), the root task policy that limits it.
+    pub root_task_policy: Option<String>,
 }
 
 /// What a federated-user session adds to the user (or root) that asked for it.
@@ -100,8 +102,8 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO user_sessions (access_key_id, account_id, user_id, secret_sealed, token_sha256, issued_at, \
-             expires_at, mfa_at, federated_name, session_policy, session_policy_arns, session_tags) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             expires_at, mfa_at, federated_name, session_policy, session_policy_arns, session_tags, \
+             root_task_policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(s.access_key_id.as_str())
         .bind(s.account_id.as_str())
@@ -123,6 +125,7 @@ impl Store {
                 .as_ref()
                 .map_or_else(String::new, |f| encode_tags(&f.session_tags)),
         )
+        .bind(s.root_task_policy.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
@@ -139,7 +142,8 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.access_key_id, s.account_id, s.user_id, s.secret_sealed, s.token_sha256, s.issued_at, \
              s.expires_at, a.policy_epoch, u.name, s.mfa_at, s.federated_name, s.session_policy, \
-             s.session_policy_arns, s.session_tags FROM user_sessions s JOIN accounts a ON a.account_id = s.account_id \
+             s.session_policy_arns, s.session_tags, s.root_task_policy FROM user_sessions s \
+             JOIN accounts a ON a.account_id = s.account_id \
              LEFT JOIN users u ON u.user_id = s.user_id WHERE s.access_key_id = $1",
         )
         .bind(access_key_id)
@@ -164,6 +168,7 @@ impl Store {
                 }),
                 None => None,
             },
+            root_task_policy: row.try_get(14)?,
         };
         let epoch: i64 = row.try_get(7)?;
         let user = match (&session.user_id, row.try_get::<Option<String>, _>(8)?) {
