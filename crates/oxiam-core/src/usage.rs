@@ -30,8 +30,20 @@ pub(crate) struct Pending {
     keys: HashMap<String, (i64, String, String)>,
     /// role id → (time, region)
     roles: HashMap<String, (i64, String)>,
-    /// (entity id, service, action or "") → (account, time, region)
-    services: HashMap<(String, String, String), (String, i64, String)>,
+    /// `ENTITY\nSERVICE\nACTION` (ACTION empty for the service as a whole) → the note.
+    services: HashMap<String, ServiceNote>,
+}
+
+/// When a user or role (or root) last attempted a service or one of its tracked actions.
+#[derive(Debug)]
+struct ServiceNote {
+    entity_id: String,
+    account_id: String,
+    service: String,
+    /// Empty for the service as a whole.
+    action: String,
+    at: i64,
+    region: String,
 }
 
 impl UsageLog {
@@ -67,27 +79,45 @@ impl UsageLog {
         }
     }
 
-    /// The user or role `entity_id` attempted `action` of `service` (`""` for the service
-    /// as a whole).
+    /// The user or role `entity_id` (the account's id for its root) attempted `service`,
+    /// and the tracked `action` of it if any. One lock, and no allocation when the note is
+    /// already there (the common case: the same caller again within the flush interval).
     pub(crate) fn service_used(
         &self,
         entity_id: &str,
         account_id: &str,
         service: &str,
-        action: &str,
+        action: Option<&str>,
         at: i64,
         region: &str,
     ) {
+        let mut key = String::with_capacity(entity_id.len() + service.len() + 40);
+        key.push_str(entity_id);
+        key.push('\n');
+        key.push_str(service);
+        key.push('\n');
+        let whole_service = key.len();
         let mut pending = self.lock();
-        let key = (entity_id.to_owned(), service.to_owned(), action.to_owned());
-        match pending.services.get_mut(&key) {
-            Some(entry) if entry.1 > at => {}
-            Some(entry) if entry.1 == at && entry.2 == region => {}
-            Some(entry) => *entry = (account_id.to_owned(), at, region.to_owned()),
-            None => {
-                pending
-                    .services
-                    .insert(key, (account_id.to_owned(), at, region.to_owned()));
+        for name in std::iter::once("").chain(action) {
+            key.truncate(whole_service);
+            key.push_str(name);
+            match pending.services.get_mut(key.as_str()) {
+                Some(note) if note.at > at || (note.at == at && note.region == region) => {}
+                Some(note) => {
+                    note.at = at;
+                    note.region = region.to_owned();
+                }
+                None => {
+                    let note = ServiceNote {
+                        entity_id: entity_id.to_owned(),
+                        account_id: account_id.to_owned(),
+                        service: service.to_owned(),
+                        action: name.to_owned(),
+                        at,
+                        region: region.to_owned(),
+                    };
+                    pending.services.insert(key.clone(), note);
+                }
             }
         }
     }
@@ -105,8 +135,8 @@ impl UsageLog {
         for (id, (at, region)) in failed.roles {
             pending.roles.entry(id).or_insert((at, region));
         }
-        for (key, used) in failed.services {
-            pending.services.entry(key).or_insert(used);
+        for (key, note) in failed.services {
+            pending.services.entry(key).or_insert(note);
         }
     }
 }
@@ -153,17 +183,15 @@ impl Oxiam {
         roles.sort_by_key(|u| u.role_id);
         let mut services: Vec<_> = pending
             .services
-            .iter()
-            .map(
-                |((entity_id, service, action), (account_id, at, region))| oxiam_store::ServiceUse {
-                    entity_id,
-                    account_id,
-                    service,
-                    action,
-                    at: *at,
-                    region,
-                },
-            )
+            .values()
+            .map(|note| oxiam_store::ServiceUse {
+                entity_id: &note.entity_id,
+                account_id: &note.account_id,
+                service: &note.service,
+                action: &note.action,
+                at: note.at,
+                region: &note.region,
+            })
             .collect();
         services.sort_by_key(|u| (u.entity_id, u.service, u.action));
         let written = self.store.record_uses(&keys, &roles, &services).await;
@@ -227,16 +255,19 @@ impl Oxiam {
         let Some((service, name)) = action.split_once(':') else {
             return;
         };
-        let service = service.to_ascii_lowercase();
+        // Actions oxiam authorizes are spelled in lower case but for tests and odd callers.
+        let service: std::borrow::Cow<'_, str> = if service.bytes().any(|b| b.is_ascii_uppercase()) {
+            service.to_ascii_lowercase().into()
+        } else {
+            service.into()
+        };
         // IAM documents that it never tracks iam:PassRole, not even as the service's use.
         if service == "iam" && name.eq_ignore_ascii_case("PassRole") {
             return;
         }
+        let tracked = tracked_action(&service, name).map(|a| a.name);
         let (account, at, region) = (&principal.account_id, facts.now, facts.region.as_str());
-        self.usage.service_used(entity_id, account, &service, "", at, region);
-        if let Some(tracked) = tracked_action(&service, name) {
-            self.usage
-                .service_used(entity_id, account, &service, tracked.name, at, region);
-        }
+        self.usage
+            .service_used(entity_id, account, &service, tracked, at, region);
     }
 }

@@ -318,6 +318,50 @@ async fn a_report_is_read_only_by_whoever_generated_it(s: &TestServer) {
     let own = generate(&auditor, &user_arn("auditor"), Granularity::ServiceLevel).await;
     let report = services(&auditor, &own).await;
     assert!(service(&report, "iam").last_authenticated.is_some());
+
+    // A role session's report is that session's: another session of the same role, under
+    // the same session name, gets NoSuchEntity.
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    root.create_role()
+        .role_name("advisor")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    root.put_role_policy()
+        .role_name("advisor")
+        .policy_name("advisor")
+        .policy_document(&advisor)
+        .send()
+        .await
+        .unwrap();
+    let assumer = allow(r#""sts:AssumeRole""#);
+    let (key, secret) = s.user_with_inline_policy("assumer", Some(&assumer)).await;
+    let sts = s.sts_as(&key, &secret, "us-east-1");
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let credentials = sts
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/advisor"))
+            .role_session_name("same-name")
+            .send()
+            .await
+            .unwrap()
+            .credentials
+            .unwrap();
+        sessions.push(s.iam_as_session(&credentials));
+    }
+    let job = generate(&sessions[0], &user_arn("auditor"), Granularity::ServiceLevel).await;
+    services(&sessions[0], &job).await;
+    let err = sessions[1]
+        .get_service_last_accessed_details()
+        .job_id(&job)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "NoSuchEntity");
     // A user whose policies do not allow Generate on the subject is refused before anything.
     let (key, secret) = s.user_with_inline_policy("nobody", None).await;
     let err = s
@@ -444,6 +488,45 @@ async fn bad_subjects_and_jobs_get_aws_errors(s: &TestServer) {
         .get_service_last_accessed_details()
         .job_id(&job)
         .marker("not-a-marker")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidInput");
+    // A marker is good only for the job and the listing it came from.
+    let marker = root
+        .get_service_last_accessed_details()
+        .job_id(&job)
+        .max_items(1)
+        .send()
+        .await
+        .unwrap()
+        .marker
+        .unwrap();
+    let other_job = generate(
+        &root,
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        Granularity::ServiceLevel,
+    )
+    .await;
+    let err = root
+        .get_service_last_accessed_details()
+        .job_id(&other_job)
+        .marker(&marker)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (code(&err), message(&err)),
+        (
+            "InvalidInput".into(),
+            "The marker passed in the request was invalid.".into()
+        )
+    );
+    let err = root
+        .get_service_last_accessed_details_with_entities()
+        .job_id(&job)
+        .service_namespace("s3")
+        .marker(&marker)
         .send()
         .await
         .unwrap_err();

@@ -194,8 +194,13 @@ impl Store {
     }
 
     /// Stores a generated report, and forgets the account's reports generated before
-    /// `forget_before` (AWS keeps them for a limited time too).
-    pub async fn insert_access_report(&self, report: &AccessReportRow, forget_before: i64) -> Result<(), StoreError> {
+    /// `forget_before` and those beyond its latest `keep`.
+    pub async fn insert_access_report(
+        &self,
+        report: &AccessReportRow,
+        forget_before: i64,
+        keep: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM access_reports WHERE account_id = $1 AND created_at < $2")
             .bind(&report.account_id)
@@ -210,6 +215,15 @@ impl Store {
         .bind(&report.owner)
         .bind(report.created_at)
         .bind(&report.report)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM access_reports WHERE account_id = $1 AND job_id NOT IN \
+             (SELECT job_id FROM access_reports WHERE account_id = $1 \
+              ORDER BY created_at DESC, job_id DESC LIMIT $2)",
+        )
+        .bind(&report.account_id)
+        .bind(keep)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -260,6 +260,26 @@ async fn a_use_of_an_account_gone_does_not_fail_its_batch(store: &Store) {
     store.record_uses(&[], &[], &[used(&account, 8)]).await.unwrap();
     let uses = store.service_uses(&account, &["AIDAEXAMPLE000000009"]).await.unwrap();
     assert_eq!(uses[0].at, 8);
+
+    // Access reports: the oldest beyond the latest `keep`, and those too old, are forgotten.
+    let report = |job: &str, at| oxiam_store::AccessReportRow {
+        job_id: job.to_owned(),
+        account_id: account.clone(),
+        owner: "owner".to_owned(),
+        created_at: at,
+        report: "{}".to_owned(),
+    };
+    for (job, at) in [("a", 10), ("b", 11), ("c", 12), ("d", 13)] {
+        store.insert_access_report(&report(job, at), 0, 3).await.unwrap();
+    }
+    let kept = |job| store.access_report(&account, job);
+    assert!(kept("a").await.unwrap().is_none(), "beyond the latest three");
+    for job in ["b", "c", "d"] {
+        assert!(kept(job).await.unwrap().is_some(), "{job}");
+    }
+    store.insert_access_report(&report("e", 20), 12, 3).await.unwrap();
+    assert!(kept("b").await.unwrap().is_none(), "older than the lifetime");
+    assert!(kept("c").await.unwrap().is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

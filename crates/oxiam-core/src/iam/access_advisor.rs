@@ -32,8 +32,12 @@ use serde::{Deserialize, Serialize};
 use crate::{Oxiam, Principal, errors, ids};
 
 /// How long a generated report can be read. AWS documents no limit; oxiam forgets a report
-/// after 30 days so that the table does not grow without bound (docs/differences.md).
+/// after 30 days, and an account's oldest beyond its latest [`REPORTS_KEPT`], so that a
+/// principal generating in a loop (a read action, in ReadOnlyAccess) cannot fill the disk.
 const REPORT_LIFETIME_SECONDS: i64 = 30 * 24 * 3600;
+
+/// How many reports an account keeps at most (see [`REPORT_LIFETIME_SECONDS`]).
+const REPORTS_KEPT: i64 = 1000;
 
 /// A report as stored (`access_reports.report`): a job id answers only the Get of its kind.
 #[derive(Debug, Serialize, Deserialize)]
@@ -117,13 +121,13 @@ impl Oxiam {
         let row = AccessReportRow {
             job_id: ids::uuid(),
             account_id: caller.account_id.clone(),
-            owner: caller.arn(),
+            owner: report_owner(caller),
             created_at: now,
             report: serde_json::to_string(&report)
                 .map_err(|e| errors::service_failure(&format_args!("an access report: {e}")))?,
         };
         self.store
-            .insert_access_report(&row, now - REPORT_LIFETIME_SECONDS)
+            .insert_access_report(&row, now - REPORT_LIFETIME_SECONDS, REPORTS_KEPT)
             .await
             .map_err(errors::store)?;
         Ok(row.job_id)
@@ -133,15 +137,21 @@ impl Oxiam {
         &self,
         caller: &Principal,
         input: GetServiceLastAccessedDetailsRequest,
+        now: i64,
     ) -> Result<GetServiceLastAccessedDetailsResponse, ServiceError> {
-        let (row, report) = self.read_service_report(caller, &input.job_id).await?;
-        let keyed = report
+        let (row, report) = self.read_service_report(caller, &input.job_id, now).await?;
+        let rows = report
             .services
             .iter()
-            .map(|s| (s.namespace.clone(), service_last_accessed(&report, s)))
+            .map(|s| service_last_accessed(&report, s))
             .collect();
-        let (services, truncated, marker) =
-            super::page(keyed, input.marker.as_deref(), super::page_size(input.max_items))?;
+        let (services, truncated, marker) = job_page(
+            &input.job_id,
+            "services",
+            rows,
+            input.marker.as_deref(),
+            input.max_items,
+        )?;
         Ok(GetServiceLastAccessedDetailsResponse {
             job_status: JobStatusType::COMPLETED,
             job_type: Some(if report.action_level {
@@ -162,8 +172,9 @@ impl Oxiam {
         &self,
         caller: &Principal,
         input: GetServiceLastAccessedDetailsWithEntitiesRequest,
+        now: i64,
     ) -> Result<GetServiceLastAccessedDetailsWithEntitiesResponse, ServiceError> {
-        let (row, report) = self.read_service_report(caller, &input.job_id).await?;
+        let (row, report) = self.read_service_report(caller, &input.job_id, now).await?;
         let unsupported = || {
             ServiceError::new(
                 iam_errors::INVALID_INPUT,
@@ -189,12 +200,11 @@ impl Oxiam {
                 .cmp(&a.1.unwrap_or(i64::MIN))
                 .then_with(|| report.entities[a.0].arn.cmp(&report.entities[b.0].arn))
         });
-        let keyed = ordered
+        let rows = ordered
             .into_iter()
-            .enumerate()
-            .map(|(position, (entity, at))| {
+            .map(|(entity, at)| {
                 let e = &report.entities[entity];
-                let details = EntityDetails {
+                EntityDetails {
                     entity_info: EntityInfo {
                         arn: e.arn.clone(),
                         name: e.name.clone(),
@@ -207,12 +217,12 @@ impl Oxiam {
                         path: Some(e.path.clone()),
                     },
                     last_authenticated: at.map(Timestamp),
-                };
-                (format!("{position:08}"), details)
+                }
             })
             .collect();
+        let listing = format!("entities/{}", input.service_namespace);
         let (entities, truncated, marker) =
-            super::page(keyed, input.marker.as_deref(), super::page_size(input.max_items))?;
+            job_page(&input.job_id, &listing, rows, input.marker.as_deref(), input.max_items)?;
         Ok(GetServiceLastAccessedDetailsWithEntitiesResponse {
             job_status: JobStatusType::COMPLETED,
             job_creation_date: Timestamp(row.created_at),
@@ -229,13 +239,14 @@ impl Oxiam {
         &self,
         caller: &Principal,
         job_id: &str,
+        now: i64,
     ) -> Result<(AccessReportRow, StoredReport), ServiceError> {
         let row = self
             .store
             .access_report(&caller.account_id, job_id)
             .await
             .map_err(errors::store)?
-            .filter(|row| row.owner == caller.arn())
+            .filter(|row| row.owner == report_owner(caller) && row.created_at >= now - REPORT_LIFETIME_SECONDS)
             .ok_or_else(|| no_such_job(job_id))?;
         let report = serde_json::from_str(&row.report)
             .map_err(|e| errors::service_failure(&format_args!("access report {job_id} does not read: {e}")))?;
@@ -246,8 +257,9 @@ impl Oxiam {
         &self,
         caller: &Principal,
         job_id: &str,
+        now: i64,
     ) -> Result<(AccessReportRow, Report), ServiceError> {
-        match self.read_report(caller, job_id).await? {
+        match self.read_report(caller, job_id, now).await? {
             (row, StoredReport::Services(report)) => Ok((row, report)),
             _ => Err(no_such_job(job_id)),
         }
@@ -369,6 +381,49 @@ impl Oxiam {
         }
         Ok(())
     }
+}
+
+/// Who may read a report: the one that generated it, as AWS tells them apart — a user
+/// whichever of its keys it signs with (or its GetSessionToken credentials), a role session
+/// (or a federated user's, or a root session's) only that very session, never another of the
+/// same role and name; the root. Ids, not names: a user or role deleted and made again under
+/// the same name is someone else.
+fn report_owner(caller: &Principal) -> String {
+    use crate::{PrincipalKind, SessionIssuer};
+    let issued_by = caller.session.as_ref().map(|s| &s.issued_by);
+    match (&caller.kind, issued_by) {
+        (PrincipalKind::User { user_id, .. }, _) => user_id.clone(),
+        (PrincipalKind::Root, None | Some(SessionIssuer::GetSessionToken)) => format!("{}:root", caller.account_id),
+        _ => format!("session:{}", caller.access_key_id),
+    }
+}
+
+/// One page of a report's rows, in the order given (`keyed` by position). A marker names
+/// the job (and the order) it was issued for: one from another job, or another listing of
+/// this one, is refused as AWS refuses it.
+pub(super) fn job_page<T>(
+    job_id: &str,
+    listing: &str,
+    rows: Vec<T>,
+    marker: Option<&str>,
+    max_items: Option<i32>,
+) -> Result<(Vec<T>, bool, Option<String>), ServiceError> {
+    let tag = format!("{job_id}/{listing}/");
+    if let Some(marker) = marker {
+        let resumes = oxiam_store::marker::decode(marker).ok_or_else(super::invalid_marker)?;
+        if !resumes.starts_with(&tag) {
+            return Err(ServiceError::new(
+                iam_errors::INVALID_INPUT,
+                "The marker passed in the request was invalid.",
+            ));
+        }
+    }
+    let keyed = rows
+        .into_iter()
+        .enumerate()
+        .map(|(position, row)| (format!("{tag}{position:08}"), row))
+        .collect();
+    super::page(keyed, marker, super::page_size(max_items))
 }
 
 /// An unknown job, one another principal generated, or one of the other kind.

@@ -269,16 +269,17 @@ impl Oxiam {
                 S::GenerateOrganizationsAccessReport(self.generate_organizations_access_report(caller, i, now).await?)
             }
             R::GetOrganizationsAccessReport(i) => {
-                S::GetOrganizationsAccessReport(self.get_organizations_access_report(caller, i).await?)
+                S::GetOrganizationsAccessReport(self.get_organizations_access_report(caller, i, now).await?)
             }
             R::GenerateServiceLastAccessedDetails(i) => S::GenerateServiceLastAccessedDetails(
                 self.generate_service_last_accessed_details(caller, i, now).await?,
             ),
             R::GetServiceLastAccessedDetails(i) => {
-                S::GetServiceLastAccessedDetails(self.get_service_last_accessed_details(caller, i).await?)
+                S::GetServiceLastAccessedDetails(self.get_service_last_accessed_details(caller, i, now).await?)
             }
             R::GetServiceLastAccessedDetailsWithEntities(i) => S::GetServiceLastAccessedDetailsWithEntities(
-                self.get_service_last_accessed_details_with_entities(caller, i).await?,
+                self.get_service_last_accessed_details_with_entities(caller, i, now)
+                    .await?,
             ),
             R::ListPoliciesGrantingServiceAccess(i) => {
                 S::ListPoliciesGrantingServiceAccess(self.list_policies_granting_service_access(caller, i).await?)

@@ -21,7 +21,7 @@ use oxiam_protocol::iam::{
 use oxiam_protocol::{ServiceError, Timestamp, common_errors};
 use serde::{Deserialize, Serialize};
 
-use super::access_advisor::{StoredReport, no_such_job};
+use super::access_advisor::{StoredReport, job_page, no_such_job};
 use crate::organizations::state::OrgState;
 use crate::{Oxiam, Principal, errors};
 
@@ -130,7 +130,11 @@ impl Oxiam {
                 let last = uses
                     .iter()
                     .max_by(|a, b| a.at.cmp(&b.at).then_with(|| b.account_id.cmp(&a.account_id)))
-                    .map(|u| (u.at, u.region.clone(), state.path_of(&u.account_id)));
+                    .map(|u| {
+                        // AWS writes an entity path without the trailing `/` of org paths.
+                        let path = state.path_of(&u.account_id);
+                        (u.at, u.region.clone(), path.trim_end_matches('/').to_owned())
+                    });
                 OrgService {
                     namespace: s.prefix.to_owned(),
                     name: s.title.to_owned(),
@@ -149,13 +153,15 @@ impl Oxiam {
         &self,
         caller: &Principal,
         input: GetOrganizationsAccessReportRequest,
+        now: i64,
     ) -> Result<GetOrganizationsAccessReportResponse, ServiceError> {
-        let (row, StoredReport::Organizations(report)) = self.read_report(caller, &input.job_id).await? else {
+        let (row, StoredReport::Organizations(report)) = self.read_report(caller, &input.job_id, now).await? else {
             return Err(no_such_job(&input.job_id));
         };
         let mut ordered: Vec<&OrgService> = report.services.iter().collect();
         let by_time = |s: &&OrgService| s.last.as_ref().map(|l| l.0);
-        match input.sort_key.unwrap_or(SortKeyType::SERVICENAMESPACEASCENDING) {
+        let sort_key = input.sort_key.unwrap_or(SortKeyType::SERVICENAMESPACEASCENDING);
+        match sort_key {
             SortKeyType::SERVICENAMESPACEASCENDING => {}
             SortKeyType::SERVICENAMESPACEDESCENDING => ordered.reverse(),
             // Services never attempted come last either way; ties by namespace.
@@ -166,23 +172,24 @@ impl Oxiam {
                 ordered.sort_by_key(|s| (by_time(s).is_none(), std::cmp::Reverse(by_time(s))));
             }
         }
-        let keyed = ordered
+        let rows = ordered
             .iter()
-            .enumerate()
-            .map(|(position, s)| {
-                let detail = AccessDetail {
-                    service_name: s.name.clone(),
-                    service_namespace: s.namespace.clone(),
-                    region: s.last.as_ref().map(|l| l.1.clone()),
-                    entity_path: s.last.as_ref().map(|l| l.2.clone()),
-                    last_authenticated_time: s.last.as_ref().map(|l| Timestamp(l.0)),
-                    total_authenticated_entities: s.last.as_ref().map(|_| s.accounts as i32),
-                };
-                (format!("{position:08}"), detail)
+            .map(|s| AccessDetail {
+                service_name: s.name.clone(),
+                service_namespace: s.namespace.clone(),
+                region: s.last.as_ref().map(|l| l.1.clone()),
+                entity_path: s.last.as_ref().map(|l| l.2.clone()),
+                last_authenticated_time: s.last.as_ref().map(|l| Timestamp(l.0)),
+                total_authenticated_entities: s.last.as_ref().map(|_| s.accounts as i32),
             })
             .collect();
-        let (details, truncated, marker) =
-            super::page(keyed, input.marker.as_deref(), super::page_size(input.max_items))?;
+        let (details, truncated, marker) = job_page(
+            &input.job_id,
+            sort_key.as_str(),
+            rows,
+            input.marker.as_deref(),
+            input.max_items,
+        )?;
         let accessed = report.services.iter().filter(|s| s.last.is_some()).count();
         Ok(GetOrganizationsAccessReportResponse {
             job_status: JobStatusType::COMPLETED,
@@ -201,7 +208,9 @@ impl Oxiam {
 /// The root, OU or account an `EntityPath` (`o-…/r-…[/ou-…]…[/ACCOUNT]`) names in `state`,
 /// when the path is exactly its place in the organization.
 fn entity_of_path(state: &OrgState, path: &str) -> Result<String, ServiceError> {
-    let mut parts = path.trim_end_matches('/').split('/');
+    // Exactly as written: the request was authorized on this path's ARN, so a variant of it
+    // (a trailing `/`) must not name the same entity.
+    let mut parts = path.split('/');
     let organization = parts.next().unwrap_or_default();
     if organization != state.id {
         return Err(ServiceError::new(

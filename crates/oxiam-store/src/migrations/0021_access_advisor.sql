@@ -2,8 +2,9 @@
 -- service_last_accessed: when each user or role last attempted an action of a service, and
 -- from which region; one row per (entity, service) with action '' for the service as a
 -- whole, and one per tracked action. Written in batches with the keys' last use (never per
--- request); an older time never overwrites a newer one. Rows of a deleted entity are
--- read by nobody (reports start from the entities that exist) and go with the account.
+-- request); an older time never overwrites a newer one. The account's root is noted under
+-- the account's id. Rows of a deleted user or role stay: service reports start from the
+-- entities that exist, and organizations reports count every attempt made in an account.
 -- access_reports: a report as generated (a snapshot, as AWS's are), readable only by the
 -- principal that generated it. Conventions as in 0001.
 
