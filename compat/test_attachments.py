@@ -238,6 +238,18 @@ def test_attach_an_invalid_policy_arn_is_invalid_input(entity):
           status=400, message=f"ARN {arn} is not valid.")
 
 
+def test_attach_or_detach_a_policy_arn_of_another_partition_or_service_is_a_validation_error(entity):
+    # Since 2024 IAM checks an ARN passed for an IAM resource before anything else: AWS's
+    # notice to accounts, and real answers ("api error ValidationError: Invalid ARN
+    # partition" attaching arn:aws:iam::aws:policy/… in the China partition,
+    # pulumi/pulumi-aws-apigateway#347).
+    for arn, message in (("arn:aws-cn:iam::aws:policy/ReadOnlyAccess", "Invalid ARN partition"),
+                         ("arn:aws:s3:::aws:policy/ReadOnlyAccess", "Invalid service in ARN")):
+        for verb in ("attach", "detach"):
+            fails(entity.method(verb + "_{kind}_policy"), **{entity.key: entity.name}, PolicyArn=arn,
+                  code="ValidationError", status=400, message=message)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_attach_to_a_missing_entity_is_no_such_entity(missing, kind):
     gone = missing(kind)

@@ -145,6 +145,19 @@ pub fn delete_conflict(dependent: oxiam_store::Dependent) -> ServiceError {
 }
 
 /// `NoSuchEntity` for a managed policy.
+/// IAM's check of an ARN passed as a parameter for an IAM resource, before anything else
+/// about it: since 2024 IAM refuses another partition or another service with a
+/// ValidationError ("Invalid ARN partition", "Invalid service in ARN", as real answers read).
+/// Text that is no ARN at all is left to the operation's own check.
+pub fn iam_arn_scope(arn: &str) -> Result<(), ServiceError> {
+    let validation = |message: &str| ServiceError::new(oxiam_protocol::common_errors::VALIDATION_ERROR, message);
+    match oxiam_policy::split_arn(arn) {
+        Some([_, partition, ..]) if partition != "aws" => Err(validation("Invalid ARN partition")),
+        Some([_, _, service, ..]) if service != "iam" => Err(validation("Invalid service in ARN")),
+        _ => Ok(()),
+    }
+}
+
 pub fn no_such_policy(arn: &str) -> ServiceError {
     ServiceError::new(errors::NO_SUCH_ENTITY, format!("Policy {arn} was not found."))
 }

@@ -268,16 +268,10 @@ impl Oxiam {
     /// The permissions policies of the user, group, role or managed policy `arn` names, and
     /// the users and roles a report on it covers.
     async fn report_subject(&self, caller: &Principal, arn: &str) -> Result<(Vec<Policy>, Vec<Entity>), ServiceError> {
-        let validation = |message: &str| ServiceError::new(VALIDATION_ERROR, message);
-        let Some([_, partition, service, _, account, resource]) = oxiam_policy::split_arn(arn) else {
-            return Err(validation("Invalid ARN"));
+        errors::iam_arn_scope(arn)?;
+        let Some([_, _, _, _, account, resource]) = oxiam_policy::split_arn(arn) else {
+            return Err(ServiceError::new(VALIDATION_ERROR, "Invalid ARN"));
         };
-        if partition != "aws" {
-            return Err(validation("Invalid ARN partition"));
-        }
-        if service != "iam" {
-            return Err(validation("Invalid service in ARN"));
-        }
         let no_such = || ServiceError::new(iam_errors::NO_SUCH_ENTITY, format!("ARN {arn} does not exist."));
         let unsupported = || {
             ServiceError::new(

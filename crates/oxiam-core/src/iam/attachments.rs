@@ -52,6 +52,7 @@ impl Oxiam {
         policy_arn: &str,
         now: i64,
     ) -> Result<(), ServiceError> {
+        errors::iam_arn_scope(policy_arn)?;
         let entity = self.entity(caller, kind, name).await?;
         let not_attachable = || {
             ServiceError::new(
@@ -64,7 +65,7 @@ impl Oxiam {
             .await
             // A malformed ARN is InvalidInput; a well-formed one that names nothing is not attachable.
             .map_err(|e| {
-                if e.kind == iam_errors::INVALID_INPUT {
+                if e.kind == iam_errors::INVALID_INPUT || e.kind == oxiam_protocol::common_errors::VALIDATION_ERROR {
                     e
                 } else {
                     not_attachable()
@@ -119,6 +120,7 @@ impl Oxiam {
         name: &str,
         policy_arn: &str,
     ) -> Result<(), ServiceError> {
+        errors::iam_arn_scope(policy_arn)?;
         let entity = self.entity(caller, kind, name).await?;
         self.store
             .detach_policy(&entity, policy_arn)

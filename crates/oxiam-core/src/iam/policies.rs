@@ -93,6 +93,7 @@ impl Oxiam {
 
     /// A managed policy `account_id` can use: its own, or an AWS managed one.
     pub(crate) async fn managed_policy_in(&self, account_id: &str, arn: &str) -> Result<ManagedPolicy, ServiceError> {
+        errors::iam_arn_scope(arn)?;
         if !is_policy_arn(arn) {
             return Err(ServiceError::new(
                 iam_errors::INVALID_INPUT,
