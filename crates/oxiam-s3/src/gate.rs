@@ -155,6 +155,9 @@ fn session_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
 /// The longest a presigned URL may be valid: seven days, as in S3.
 const MAX_PRESIGNED_SECONDS: u64 = 604_800;
 
+/// The actions on a bucket's policy, which the bucket owner's root may always take.
+const BUCKET_POLICY_ACTIONS: &[&str] = &["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"];
+
 /// Operations whose bodies are streamed to the object store rather than read whole.
 const STREAMED_BODIES: &[&str] = &["PutObject", "UploadPart", "PostObject", "WriteGetObjectResponse"];
 
@@ -385,7 +388,14 @@ impl Gate {
                 Err(refusal) => (Err(errors::access_denied()), refusal.verdict.map(|v| *v)),
             };
         }
-        let resource_policy = meta.as_ref().and_then(|m| {
+        // The bucket owner's root may always read, replace or delete the bucket policy, even
+        // one that denies it (S3 API reference, Get/Put/DeleteBucketPolicy): the way out of a
+        // policy that locks everyone out. Its own limits still hold (a root session's task
+        // policy, the organization's SCPs).
+        let owner_root_on_policy = matches!(principal.kind, oxiam_core::PrincipalKind::Root)
+            && meta.as_ref().is_some_and(|m| m.owner_account == principal.account_id)
+            && BUCKET_POLICY_ACTIONS.contains(&check.access.action.as_str());
+        let resource_policy = meta.as_ref().filter(|_| !owner_root_on_policy).and_then(|m| {
             m.policy.as_deref().map(|document| ResourcePolicy {
                 document,
                 owner_account: &m.owner_account,

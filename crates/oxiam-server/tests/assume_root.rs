@@ -204,10 +204,41 @@ async fn a_root_session_does_only_its_task_and_the_member_root_keeps_its_access(
     member_s3
         .put_bucket_policy()
         .bucket("locked-out")
-        .policy(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::locked-out/*"}]}"#)
+        .policy(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::locked-out","arn:aws:s3:::locked-out/*"]}]}"#)
         .send()
         .await
         .unwrap();
+    // Locked out: even the owner's root, but for the bucket policy itself (S3 API reference:
+    // the owner's root may always get, put and delete it).
+    let err = member_s3.list_objects_v2().bucket("locked-out").send().await.unwrap_err();
+    assert_eq!(err.as_service_error().and_then(|e| e.meta().code()), Some("AccessDenied"));
+    member_s3.get_bucket_policy().bucket("locked-out").send().await.unwrap();
+    // That is the root's alone: an administrator of the account stays denied.
+    member_root.create_user().user_name("bucket-admin").send().await.unwrap();
+    member_root
+        .put_user_policy()
+        .user_name("bucket-admin")
+        .policy_name("admin")
+        .policy_document(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    let key = member_root
+        .create_access_key()
+        .user_name("bucket-admin")
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    let err = s
+        .s3_as(key.access_key_id(), key.secret_access_key(), None)
+        .get_bucket_policy()
+        .bucket("locked-out")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.as_service_error().and_then(|e| e.meta().code()), Some("AccessDenied"));
     let unlocker = s.s3_as_session(&unlock);
     unlocker
         .delete_bucket_policy()
