@@ -3,6 +3,7 @@
 mod account_cmd;
 mod audit_filter;
 mod policy_eval;
+mod policy_lint;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +60,10 @@ enum PolicyCommand {
     /// Decide whether a request would be allowed, from policy files, and say why.
     /// Exits 0 when allowed, 2 when denied.
     Eval(policy_eval::EvalArgs),
+    /// Check policy files as IAM Access Analyzer's ValidatePolicy does: errors, security
+    /// warnings, warnings and suggestions, each with its place in the file. Exits 0 when
+    /// nothing is at or above --fail-on, 1 when something is, 2 when a file cannot be read.
+    Lint(policy_lint::LintArgs),
 }
 
 #[derive(clap::Args)]
@@ -453,6 +458,16 @@ fn main() -> ExitCode {
         return match audit_filter::run(args) {
             Ok(0) => ExitCode::from(1),
             Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("oxiam: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    if let Command::Policy(PolicyCommand::Lint(args)) = &cli.command {
+        return match policy_lint::run(args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
             Err(e) => {
                 eprintln!("oxiam: {e}");
                 ExitCode::from(2)

@@ -1,0 +1,317 @@
+//! Every check, from a table: a policy that triggers it and a near miss that does not. The
+//! near miss differs as little as possible, so that a check firing on everything, or on
+//! nothing, fails here.
+
+use oxiam_lint::{Finding, FindingType, PathElement, PolicyType, validate};
+
+struct Case {
+    code: &'static str,
+    policy_type: PolicyType,
+    triggers: &'static str,
+    near_miss: &'static str,
+}
+
+const ID: PolicyType = PolicyType::Identity;
+const RES: PolicyType = PolicyType::Resource;
+
+const CASES: &[Case] = &[
+    Case {
+        code: "JSON_SYNTAX_ERROR",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "MISSING_VERSION",
+        policy_type: ID,
+        triggers: r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "INVALID_VERSION",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-18","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "VARIABLE_UNSUPPORTED_IN_VERSION",
+        policy_type: ID,
+        triggers: r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${aws:username}/*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${aws:username}/*"}]}"#,
+    },
+    Case {
+        code: "MISSING_STATEMENT",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17"}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[]}"#,
+    },
+    Case {
+        code: "MISSING_EFFECT",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Action":"s3:GetObject","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "INVALID_EFFECT",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Denys","Action":"s3:GetObject","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "MISSING_ACTION",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "MISSING_RESOURCE",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject","NotResource":"arn:aws:s3:::b/*"}]}"#,
+    },
+    Case {
+        code: "UNSUPPORTED_ELEMENT_COMBINATION",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject","NotAction":"s3:PutObject","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":"s3:PutObject","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "INVALID_SERVICE_IN_ACTION",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s4:GetObject","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "INVALID_ACTION",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:DescribeInstances","ec2:Frobnicate*"],"Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:DescribeInstances","ec2:Describe*"],"Resource":"*"}]}"#,
+    },
+    Case {
+        code: "INVALID_SERVICE",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"s4:prefix":"a"}}}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringEquals":{"s3:prefix":"a"}}}]}"#,
+    },
+    Case {
+        code: "INVALID_SERVICE_CONDITION_KEY",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringEquals":{"s3:prefixes":"a"}}}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringEquals":{"s3:prefix":"a"}}}]}"#,
+    },
+    Case {
+        code: "INVALID_CONDITION_KEY_FORMAT",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringEquals":{"prefix":"a"}}}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringEquals":{"s3:prefix":"a"}}}]}"#,
+    },
+    Case {
+        code: "UNSUPPORTED_ACTION_FOR_CONDITION_KEY",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListBucket","s3:GetObject"],"Resource":"*","Condition":{"StringEquals":{"s3:prefix":"a"}}}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListBucket","s3:ListBucketVersions"],"Resource":"*","Condition":{"StringEquals":{"s3:prefix":"a"}}}]}"#,
+    },
+    Case {
+        code: "TYPE_MISMATCH",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"DateGreaterThan":{"s3:prefix":"2020-01-01"}}}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringLike":{"s3:prefix":"2020-*"}}}]}"#,
+    },
+    Case {
+        code: "OXIAM_IF_EXISTS_ON_ALWAYS_PRESENT_KEY",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"BoolIfExists":{"aws:SecureTransport":"false"}}}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#,
+    },
+    Case {
+        code: "EMPTY_OBJECT_CONDITION",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{}}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "OXIAM_RESOURCE_MATCHES_NO_RESOURCE_TYPE",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*"}]}"#,
+    },
+    Case {
+        code: "OXIAM_ALLOW_WITH_NOT_ACTION",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":"iam:*","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "OXIAM_ALLOW_WITH_NOT_RESOURCE",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::secret/*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject","NotResource":"arn:aws:s3:::secret/*"}]}"#,
+    },
+    Case {
+        code: "PASS_ROLE_WITH_STAR_IN_RESOURCE",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::123456789012:role/app"}]}"#,
+    },
+    Case {
+        code: "PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "REDUNDANT_ACTION",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:GetCredentialReport"],"Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:*CredentialReport"],"Resource":"*"}]}"#,
+    },
+    Case {
+        code: "REDUNDANT_STATEMENT",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "EMPTY_SID_VALUE",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Sid":"","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "UNIQUE_SIDS_REQUIRED",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Sid":"A","Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Sid":"B","Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}"#,
+    },
+    Case {
+        code: "UNIQUE_SIDS_RECOMMENDED",
+        policy_type: RES,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},{"Sid":"A","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},{"Sid":"B","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+    },
+    Case {
+        code: "OXIAM_PUBLIC_ACCESS",
+        policy_type: RES,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abcdefghij"}}}]}"#,
+    },
+];
+
+fn codes(findings: &[Finding]) -> Vec<&'static str> {
+    findings.iter().map(|f| f.issue_code).collect()
+}
+
+#[test]
+fn each_check_fires_on_its_case_and_not_on_the_near_miss() {
+    let mut failures = Vec::new();
+    for case in CASES {
+        let hit = validate(case.triggers, case.policy_type);
+        if !codes(&hit).contains(&case.code) {
+            failures.push(format!("{}: not found in {:?}", case.code, codes(&hit)));
+        }
+        let miss = validate(case.near_miss, case.policy_type);
+        if codes(&miss).contains(&case.code) {
+            failures.push(format!("{}: also on the near miss ({:?})", case.code, codes(&miss)));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn a_clean_policy_has_no_finding() {
+    let clean = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "List", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::reports",
+     "Condition": {"StringLike": {"s3:prefix": "2026/*"}}},
+    {"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": "arn:aws:s3:::reports/2026/*"}
+  ]
+}"#;
+    assert_eq!(validate(clean, PolicyType::Identity), Vec::new());
+}
+
+#[test]
+fn a_finding_locates_the_text_it_is_about() {
+    // Line 1-based, column and offset 0-based, the span covering the quoted value.
+    let doc = "{\n \"Version\": \"2012-10-17\",\n \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:GetObject\", \"s3:Frob\"], \"Resource\": \"*\"}]\n}";
+    let findings = validate(doc, PolicyType::Identity);
+    let invalid = findings.iter().find(|f| f.issue_code == "INVALID_ACTION").unwrap();
+    assert_eq!(invalid.finding_type, FindingType::Error);
+    assert_eq!(invalid.details, "The action s3:Frob does not exist.");
+    assert_eq!(
+        invalid.learn_more_link,
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html#access-analyzer-reference-policy-checks-error-invalid-action"
+    );
+    let location = &invalid.locations[0];
+    assert_eq!(
+        location.path,
+        [
+            PathElement::Value("Statement".into()),
+            PathElement::Index(0),
+            PathElement::Value("Action".into()),
+            PathElement::Index(1),
+        ]
+    );
+    let (start, end) = (location.span.start, location.span.end);
+    assert_eq!((start.line, end.line), (3, 3));
+    let chars: Vec<char> = doc.chars().collect();
+    let text: String = chars[start.offset as usize..end.offset as usize].iter().collect();
+    assert_eq!(text, "\"s3:Frob\"");
+    let line_start = doc.split('\n').take(2).map(|l| l.chars().count() + 1).sum::<usize>();
+    assert_eq!(start.column as usize, start.offset as usize - line_start);
+}
+
+#[test]
+fn the_unsupported_key_finding_names_each_action_and_the_condition() {
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListBucket","s3:GetObject","s3:PutObject"],"Resource":"*","Condition":{"StringEquals":{"s3:prefix":"a"}}}]}"#;
+    let findings = validate(doc, PolicyType::Identity);
+    let f = findings
+        .iter()
+        .find(|f| f.issue_code == "UNSUPPORTED_ACTION_FOR_CONDITION_KEY")
+        .unwrap();
+    assert!(f.details.starts_with(
+        "The following actions: s3:GetObject, s3:PutObject are not supported by the condition key s3:prefix."
+    ));
+    assert_eq!(f.locations.len(), 3, "each action, then the condition");
+    assert_eq!(
+        f.locations[2].path.last(),
+        Some(&PathElement::Value("s3:prefix".into()))
+    );
+}
+
+#[test]
+fn size_quotas_count_without_whitespace() {
+    let actions: Vec<String> = (0..400).map(|i| format!("\"s3:GetObject{i:04}\"")).collect();
+    let doc = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{}],"Resource":"*"}}]}}"#,
+        actions.join(",")
+    );
+    assert!(codes(&validate(&doc, PolicyType::Identity)).contains(&"POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA"));
+    assert!(codes(&validate(&doc, PolicyType::ServiceControl)).contains(&"POLICY_SIZE_EXCEEDS_SCP_QUOTA"));
+    let small = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let padded = small.replace(',', &format!(",{}", " ".repeat(7000)));
+    assert!(
+        !codes(&validate(&padded, PolicyType::Identity))
+            .iter()
+            .any(|c| c.starts_with("POLICY_SIZE"))
+    );
+}
+
+proptest::proptest! {
+    /// No document, however broken, panics the checks.
+    #[test]
+    fn never_panics(doc in "\\PC{0,200}") {
+        let _ = validate(&doc, PolicyType::Identity);
+    }
+
+    /// Nor does any well-formed JSON of a policy's shape with arbitrary strings in it.
+    #[test]
+    fn never_panics_on_policy_shapes(action in "\\PC{0,30}", resource in "\\PC{0,40}", key in "\\PC{0,20}", op in "\\PC{0,20}") {
+        let doc = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": [action], "Resource": resource,
+                           "Condition": {op: {key: "v"}}}]
+        });
+        let _ = validate(&doc.to_string(), PolicyType::Identity);
+    }
+}

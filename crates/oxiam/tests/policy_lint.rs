@@ -1,0 +1,96 @@
+//! `oxiam policy lint` as a command: the findings of each file in the three formats, and exit
+//! codes that fit CI (0 clean, 1 a finding at or above --fail-on, 2 a file that cannot be read).
+
+use std::process::{Command, Output};
+
+fn lint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_oxiam"))
+        .args(["policy", "lint"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+const CLEAN: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+const SUGGESTION_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+const BROKEN: &str = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:Frob\", \"Resource\": \"*\"}]\n}\n";
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = file(&dir, "clean.json", CLEAN);
+    let suggestion = file(&dir, "suggestion.json", SUGGESTION_ONLY);
+    let out = lint(&[&clean]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty());
+    // A suggestion prints, and fails only when suggestions are asked to.
+    let out = lint(&[&suggestion]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("SUGGESTION EMPTY_SID_VALUE"));
+    assert_eq!(lint(&["--fail-on", "suggestion", &suggestion]).status.code(), Some(1));
+    // An unreadable file is no finding: 2.
+    let out = lint(&[&clean, "/no/such/policy.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/policy.json"));
+}
+
+#[test]
+fn text_names_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = file(&dir, "broken.json", BROKEN);
+    let out = lint(&[&broken]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Line 3; the action's opening quote is the 47th character of it.
+    assert!(
+        stdout.contains(&format!(
+            "{broken}:3:47: ERROR INVALID_ACTION: The action s3:Frob does not exist."
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn json_is_validate_policy_findings_and_sarif_is_sarif() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = file(&dir, "broken.json", BROKEN);
+    let out = lint(&["--format", "json", &broken]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let finding = report[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["issueCode"] == "INVALID_ACTION")
+        .unwrap();
+    assert_eq!(finding["findingType"], "ERROR");
+    let location = &finding["locations"][0];
+    assert_eq!(
+        location["path"],
+        serde_json::json!([{"value": "Statement"}, {"index": 0}, {"value": "Action"}])
+    );
+    assert_eq!(
+        location["span"]["start"],
+        serde_json::json!({"line": 3, "column": 46, "offset": 75})
+    );
+    let offset = location["span"]["start"]["offset"].as_u64().unwrap() as usize;
+    assert_eq!(&BROKEN[offset..offset + 9], "\"s3:Frob\"");
+
+    let out = lint(&["--format", "sarif", &broken]);
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "INVALID_ACTION");
+    assert_eq!(result["level"], "error");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startColumn"], 47,
+        "SARIF columns count from 1"
+    );
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "INVALID_ACTION"));
+}
