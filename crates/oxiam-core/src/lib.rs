@@ -73,6 +73,7 @@ pub struct Oxiam {
     policy_cache: std::sync::Arc<authz::PolicyCache>,
     usage: std::sync::Arc<usage::UsageLog>,
     enforcement: Enforcement,
+    lint_policies: LintPolicies,
     /// The URL clients reach this server by (`--public-url`): issuers' URLs start with it.
     public_url: String,
     /// Issuers' published documents, which never change once made (outbound identity
@@ -93,6 +94,19 @@ pub enum Enforcement {
     /// Denied requests go through, each recorded as "would have been denied" with its
     /// reason: for writing least-privilege policies against a working application.
     Log,
+}
+
+/// Whether identity policies written (CreatePolicy, CreatePolicyVersion, Put…Policy) are
+/// checked as IAM Access Analyzer's ValidatePolicy checks them (`serve --lint-policies`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LintPolicies {
+    /// Not checked (the default: IAM does not check them either).
+    #[default]
+    Off,
+    /// Checked; the findings are logged and recorded with the request, and the write goes on.
+    Warn,
+    /// Checked; a finding of type ERROR refuses the write with MalformedPolicyDocument.
+    Deny,
 }
 
 /// What to do when the store holds no account yet, and which root key to make sure of.
@@ -136,6 +150,7 @@ impl Oxiam {
             policy_cache: Default::default(),
             usage: Default::default(),
             enforcement: Enforcement::Enforce,
+            lint_policies: LintPolicies::Off,
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
             issuer_documents: Default::default(),
         }
@@ -157,6 +172,17 @@ impl Oxiam {
     /// Whether denials are enforced.
     pub fn enforcement(&self) -> Enforcement {
         self.enforcement
+    }
+
+    /// Checks identity policies on write (`--lint-policies`).
+    pub fn with_lint_policies(mut self, lint_policies: LintPolicies) -> Self {
+        self.lint_policies = lint_policies;
+        self
+    }
+
+    /// Whether identity policies are checked on write.
+    pub fn lint_policies(&self) -> LintPolicies {
+        self.lint_policies
     }
 
     /// The store the services run on.

@@ -56,6 +56,9 @@ pub struct RequestRecord {
     /// only while an audit trail is kept, and only for requests that may change something
     /// (CloudTrail leaves them out of read-only events).
     pub response_elements: Option<String>,
+    /// What `--lint-policies` found in the identity policy the request writes, if it was
+    /// checked: `TYPE CODE: details` each (the audit trail's `oxiam.policyFindings`).
+    pub policy_findings: Vec<String>,
     /// For a server fault, what went wrong inside (never sent to the client).
     pub fault: Option<std::sync::Arc<str>>,
     /// The HTTP status answered.

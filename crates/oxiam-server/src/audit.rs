@@ -371,6 +371,9 @@ struct Oxiam<'r> {
     decision: Option<&'static str>,
     decided_by: Option<&'r str>,
     verdicts: Vec<Verdict<'r>>,
+    /// What `--lint-policies` found in the identity policy the request writes.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    policy_findings: &'r [String],
     http_status: u16,
     latency_micros: u64,
 }
@@ -460,6 +463,7 @@ impl<'r> Event<'r> {
                         enforced: v.enforced,
                     })
                     .collect(),
+                policy_findings: &r.policy_findings,
                 http_status: r.status,
                 latency_micros: r.latency_us,
             },

@@ -54,6 +54,8 @@ pub struct ServerConfig {
     pub test_mode: bool,
     /// Whether denials are enforced, or only recorded (`--enforcement log`).
     pub enforcement: oxiam_core::Enforcement,
+    /// Whether identity policies written are checked (`--lint-policies`).
+    pub lint_policies: oxiam_core::LintPolicies,
     /// Whether S3 accepts SigV2 signatures (`--allow-sigv2`), held to AWS's rules.
     pub allow_sigv2: bool,
     /// The domains under which S3 reads `BUCKET.DOMAIN` as a bucket (`--s3-domain`), besides
@@ -286,7 +288,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let s3_hosts = oxiam_s3::BucketHosts::new(&config.s3_domains)?;
     let oxiam = open(&config.data_dir, config.database_url.as_deref(), config.master_key)
         .await?
-        .with_enforcement(config.enforcement);
+        .with_enforcement(config.enforcement)
+        .with_lint_policies(config.lint_policies);
     if config.test_mode {
         tracing::warn!("--test-mode: POST /_oxiam/reset wipes every user, key, policy and bucket, without credentials");
     }

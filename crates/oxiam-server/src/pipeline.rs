@@ -642,6 +642,50 @@ fn header_text(received: &Received, name: &str) -> Option<String> {
         .and_then(|(_, v)| String::from_utf8(v.clone()).ok())
 }
 
+/// `--lint-policies`: the identity policy an authorized request writes, checked as IAM Access
+/// Analyzer's ValidatePolicy checks it before it is executed. The findings go with the
+/// request's record (the log and the audit trail); under `deny` an ERROR refuses the write.
+/// A document IAM itself refuses is left to the operation, so that IAM's own error (and
+/// message) answers it.
+fn lint_written_policy(
+    mode: oxiam_core::LintPolicies,
+    request: &oxiam_protocol::iam::Request,
+    record: &mut RequestRecord,
+) -> Result<(), ServiceError> {
+    use oxiam_protocol::iam::Request as R;
+    if mode == oxiam_core::LintPolicies::Off {
+        return Ok(());
+    }
+    let document = match request {
+        R::CreatePolicy(i) => &i.policy_document,
+        R::CreatePolicyVersion(i) => &i.policy_document,
+        R::PutUserPolicy(i) => &i.policy_document,
+        R::PutGroupPolicy(i) => &i.policy_document,
+        R::PutRolePolicy(i) => &i.policy_document,
+        _ => return Ok(()),
+    };
+    if oxiam_policy::parse(document, oxiam_policy::PolicyKind::Identity).is_err() {
+        return Ok(());
+    }
+    let findings = oxiam_lint::validate(document, oxiam_lint::PolicyType::Identity);
+    for f in &findings {
+        tracing::warn!(request_id = %record.request_id, issue_code = f.issue_code, finding_type = f.finding_type.as_str(), details = %f.details, "policy finding");
+        record
+            .policy_findings
+            .push(format!("{} {}: {}", f.finding_type.as_str(), f.issue_code, f.details));
+    }
+    match findings
+        .iter()
+        .find(|f| f.finding_type == oxiam_lint::FindingType::Error)
+    {
+        Some(error) if mode == oxiam_core::LintPolicies::Deny => Err(ServiceError::new(
+            oxiam_protocol::iam::errors::MALFORMED_POLICY_DOCUMENT,
+            format!("{}: {}", error.issue_code, error.details),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// decode → authorize → execute, for an authenticated caller; each verdict is kept, and
 /// when `audited`, the request's parameters.
 #[expect(clippy::too_many_arguments, reason = "the stage's inputs, each named")]
@@ -681,6 +725,7 @@ async fn authorize_and_execute<P: Protocol>(
                     .map_err(|r| keep(record, r))?;
                 record.verdicts.push(verdict);
             }
+            lint_written_policy(oxiam.lint_policies(), &request, record)?;
             Ok(Executed::Iam(oxiam.execute_iam(principal, request, now).await?))
         }
         Decoded::Sts(request) => {

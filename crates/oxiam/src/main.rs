@@ -38,8 +38,8 @@ enum Command {
     /// OXIAM_ROOT_SECRET_ACCESS_KEY, OXIAM_MASTER_KEY (64 hex digits), OXIAM_HEADER_TIMEOUT,
     /// OXIAM_BODY_TIMEOUT, OXIAM_MAX_CONNECTIONS, OXIAM_SHUTDOWN_GRACE, OXIAM_AUDIT_LOG,
     /// OXIAM_LOG_FORMAT, OXIAM_TEST_MODE, OXIAM_ENFORCEMENT, OXIAM_ALLOW_SIGV2,
-    /// OXIAM_S3_DOMAIN, OXIAM_TLS_CERT, OXIAM_TLS_KEY, OXIAM_PUBLIC_URL, OXIAM_LOG (log
-    /// filter).
+    /// OXIAM_S3_DOMAIN, OXIAM_TLS_CERT, OXIAM_TLS_KEY, OXIAM_PUBLIC_URL,
+    /// OXIAM_LINT_POLICIES, OXIAM_LOG (log filter).
     Serve(ServeArgs),
     /// Perform one of the seed's scenarios (or all of them) with the AWS SDK for Rust,
     /// printing each step; on an embedded oxiam unless told where to go.
@@ -181,6 +181,12 @@ struct ServeArgs {
     /// working application; never on a server anyone relies on).
     #[arg(long, env = "OXIAM_ENFORCEMENT", value_enum, default_value_t = EnforcementArg::Enforce)]
     enforcement: EnforcementArg,
+    /// Check each identity policy written (CreatePolicy, CreatePolicyVersion, Put…Policy)
+    /// as `oxiam policy lint` does: `warn` logs the findings and records them in the audit
+    /// trail; `deny` also refuses a policy with an ERROR finding (MalformedPolicyDocument,
+    /// with the finding). `off`: as IAM, no such check.
+    #[arg(long, env = "OXIAM_LINT_POLICIES", value_enum, default_value_t = LintPoliciesArg::Off)]
+    lint_policies: LintPoliciesArg,
     /// Accept S3 requests signed with Signature Version 2 (old clients), held to AWS's
     /// rules: a Date within 15 minutes, a presigned URL only until its Expires, the
     /// signature compared in constant time. Off: SigV2 is refused, as in AWS regions that
@@ -222,6 +228,14 @@ struct ServeArgs {
 enum EnforcementArg {
     Enforce,
     Log,
+}
+
+/// Whether identity policies written are checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LintPoliciesArg {
+    Off,
+    Warn,
+    Deny,
 }
 
 /// The log's format.
@@ -321,6 +335,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         enforcement: match args.enforcement {
             EnforcementArg::Enforce => oxiam_core::Enforcement::Enforce,
             EnforcementArg::Log => oxiam_core::Enforcement::Log,
+        },
+        lint_policies: match args.lint_policies {
+            LintPoliciesArg::Off => oxiam_core::LintPolicies::Off,
+            LintPoliciesArg::Warn => oxiam_core::LintPolicies::Warn,
+            LintPoliciesArg::Deny => oxiam_core::LintPolicies::Deny,
         },
         allow_sigv2: args.allow_sigv2,
         s3_domains: args.s3_domains,

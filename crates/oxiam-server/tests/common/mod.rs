@@ -19,6 +19,7 @@ struct Options {
     limits: oxiam_server::Limits,
     test_mode: bool,
     enforcement: oxiam_core::Enforcement,
+    lint_policies: oxiam_core::LintPolicies,
     allow_sigv2: bool,
     s3_domains: Vec<String>,
     tls: Option<oxiam_server::TlsFiles>,
@@ -181,6 +182,17 @@ impl TestServer {
     }
 
     /// A server speaking TLS with the test certificate (`tests/fixtures/tls`).
+    pub async fn start_linting_policies(backend: Backend, lint_policies: oxiam_core::LintPolicies) -> Self {
+        Self::start_configured(
+            backend,
+            Options {
+                lint_policies,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
     pub async fn start_with_tls(backend: Backend) -> Self {
         let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
         let tls = oxiam_server::TlsFiles {
@@ -260,6 +272,7 @@ impl TestServer {
             audit_log: Some(dir.path().join("audit.jsonl")),
             test_mode: options.test_mode,
             enforcement: options.enforcement,
+            lint_policies: options.lint_policies,
             allow_sigv2: options.allow_sigv2,
             s3_domains: options.s3_domains,
             tls: options.tls,

@@ -47,6 +47,7 @@ impl Embedded {
             audit_log: None,
             test_mode: false,
             enforcement: oxiam_core::Enforcement::Enforce,
+            lint_policies: oxiam_core::LintPolicies::Off,
             allow_sigv2: false,
             s3_domains: Vec::new(),
             tls: None,
