@@ -3,8 +3,8 @@
 //! code, a message, a link to AWS's description of the check, and where in the document it is
 //! (a path of keys and indexes, and the span of the text).
 //!
-//! Where Access Analyzer has a check, its issue code, finding type and message are used (see
-//! `CHECKS`); the few checks it does not have (an ARN that can match none of an action's
+//! Where Access Analyzer has a check, its issue code, finding type and message are used (the
+//! table in docs/policy-lint.md); the few checks it does not have (an ARN that can match none of an action's
 //! resource types, Allow with NotAction or NotResource, IfExists on a key every request
 //! carries, a resource policy open to everyone) carry codes of oxiam's own, listed in
 //! docs/policy-lint.md. Everything is decided from the document and AWS's Service
@@ -125,7 +125,8 @@ pub struct Finding {
 }
 
 /// Checks `document` as a policy of `policy_type`, against the Service Authorization
-/// Reference. Findings come in document order within each check, checks in a fixed order.
+/// Reference. Findings about the whole document (Version) come first, then each statement's
+/// in document order, then the size.
 pub fn validate(document: &str, policy_type: PolicyType) -> Vec<Finding> {
     let mut out = Findings::default();
     let root = match json::parse(document) {
@@ -204,17 +205,20 @@ impl Path {
     }
 }
 
-/// The keys every request carries, whatever the service: `…IfExists` on them tests nothing
-/// (the IAM User Guide's global condition keys marked "always included in the request
-/// context").
-const ALWAYS_PRESENT_KEYS: &[&str] = &[
-    "aws:CurrentTime",
-    "aws:EpochTime",
-    "aws:PrincipalAccount",
-    "aws:PrincipalArn",
-    "aws:PrincipalType",
-    "aws:SecureTransport",
-    "aws:ViaAWSService",
+/// The keys every request carries, signed or anonymous, whatever the service: `…IfExists` on
+/// them tests nothing (the IAM User Guide's global condition keys "always included in the
+/// request context"; the principal keys are not, for anonymous requests).
+const ALWAYS_PRESENT_KEYS: &[&str] = &["aws:CurrentTime", "aws:EpochTime", "aws:SecureTransport"];
+
+/// Keys the IAM User Guide calls cross-service: set on the credentials of a role an AWS
+/// service uses, and available in requests to every service, whatever the action lists.
+const CROSS_SERVICE_KEYS: &[&str] = &[
+    "ec2:RoleDelivery",
+    "ec2:SourceInstanceARN",
+    "glue:CredentialIssuingService",
+    "glue:RoleAssumedBy",
+    "lambda:SourceFunctionArn",
+    "ssm:SourceInstanceARN",
 ];
 
 /// The largest identity policy (a managed policy), in characters without whitespace.
@@ -560,18 +564,11 @@ impl<'a> Doc<'a> {
             *reachable_types
                 .entry((service.prefix.as_str(), type_name))
                 .or_insert_with(|| {
+                    // A type the service does not define (none in today's extract) is given
+                    // the benefit of the doubt.
                     let formats: Vec<&str> = match service.resources.get(type_name) {
-                        Some(t) => vec![t.pattern.as_str()],
-                        // A name with `*` stands for several types of the service.
-                        None => {
-                            let wanted = type_name.to_ascii_lowercase();
-                            service
-                                .resources
-                                .iter()
-                                .filter(|(name, _)| wildcard::matches(&wanted, &name.to_ascii_lowercase()))
-                                .map(|(_, t)| t.pattern.as_str())
-                                .collect()
-                        }
+                        Some(t) => t.patterns.iter().map(String::as_str).collect(),
+                        None => Vec::new(),
                     };
                     formats.is_empty()
                         || formats
@@ -621,8 +618,16 @@ impl<'a> Doc<'a> {
                     continue;
                 };
                 let key_type = self.key_type(key);
+                // Identity providers' keys (`token.actions.githubusercontent.com:sub`,
+                // `oidc.eks.….amazonaws.com/id/…:aud`) name no service: any provider may be one.
+                let provider = prefix.contains(['.', '/']);
                 if !prefix.eq_ignore_ascii_case("aws") {
                     match self.reference.service(prefix) {
+                        // The reference lists some keys under another service (`saml:aud` and
+                        // the big providers' keys under STS, `ec2:osuser` under EC2 Instance
+                        // Connect): known all the same.
+                        _ if key_type.is_some() => self.check_key_support(key, &location, actions, out),
+                        _ if provider => {}
                         None => {
                             out.push(
                                 "INVALID_SERVICE",
@@ -641,7 +646,7 @@ impl<'a> Doc<'a> {
                             );
                             continue;
                         }
-                        Some(_) => self.check_key_support(key, &location, actions, out),
+                        Some(_) => {}
                     }
                 }
                 let Some(operator) = operator else { continue };
@@ -684,11 +689,19 @@ impl<'a> Doc<'a> {
     /// A service condition key some of the statement's actions do not support: for them the
     /// condition is never true (or, negated, always).
     fn check_key_support(&self, key: &str, location: &Location, actions: &[ActionEntry<'a>], out: &mut Findings) {
+        if CROSS_SERVICE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+            return;
+        }
         let supports = |action: &reference::Action| action.keys.iter().any(|k| key_pattern_matches(k, key));
+        // Asked once per distinct entry: a list repeating `ec2:*` costs one scan, not many.
+        let mut answered: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
         let mut unsupported = Vec::new();
         for entry in actions {
             let Some(matched) = &entry.matched else { continue };
-            if !matched.is_empty() && !matched.iter().any(|(_, a)| supports(a)) {
+            let fails = *answered
+                .entry(entry.text.to_ascii_lowercase())
+                .or_insert_with(|| !matched.is_empty() && !matched.iter().any(|(_, a)| supports(a)));
+            if fails {
                 unsupported.push(entry);
             }
         }
@@ -711,16 +724,12 @@ impl<'a> Doc<'a> {
         );
     }
 
-    /// The reference's type of a condition key: a service's own, or a global tag key as the
-    /// services list it (`aws:RequestTag/${TagKey}`).
+    /// The reference's type of a condition key, as whichever service lists it: its own
+    /// service first (most keys), else any (the global tag keys, `saml:aud` under STS).
     fn key_type(&self, key: &str) -> Option<String> {
         let (prefix, _) = key.split_once(':')?;
-        let services: Box<dyn Iterator<Item = &Service>> = if prefix.eq_ignore_ascii_case("aws") {
-            Box::new(self.reference.services())
-        } else {
-            Box::new(self.reference.service(prefix).into_iter())
-        };
-        for service in services {
+        let own = self.reference.service(prefix).into_iter();
+        for service in own.chain(self.reference.services()) {
             if let Some((_, t)) = service.keys.iter().find(|(k, _)| key_pattern_matches(k, key)) {
                 return Some(t.clone());
             }
@@ -728,15 +737,30 @@ impl<'a> Doc<'a> {
         None
     }
 
-    /// Entries of an `Action` list that another entry of it already covers.
+    /// Entries of an `Action` list whose actions another entry of it already matches, judged
+    /// on the actions the reference lists (exact for today's actions). Of two entries matching
+    /// the same actions, the later one is the redundant one, never both.
     fn check_redundant_actions(&self, actions: &[ActionEntry<'a>], out: &mut Findings) {
+        // Each entry's actions as a set of (service, action) names; `None` for `*`.
+        let sets: Vec<Option<std::collections::HashSet<(&str, &str)>>> = actions
+            .iter()
+            .map(|e| {
+                e.matched
+                    .as_ref()
+                    .map(|m| m.iter().map(|(s, a)| (s.prefix.as_str(), a.name.as_str())).collect())
+            })
+            .collect();
         for (i, entry) in actions.iter().enumerate() {
-            let covered_by = actions.iter().enumerate().find(|(j, other)| {
+            let Some(mine) = &sets[i] else { continue };
+            if mine.is_empty() {
+                continue;
+            }
+            let covered_by = actions.iter().enumerate().find(|(j, _)| {
                 *j != i
-                    && other.text.len() != entry.text.len()
-                    && covers(&other.text, &entry.text)
-                    // Two identical entries: the second is the redundant one.
-                    || (*j < i && other.text.eq_ignore_ascii_case(&entry.text))
+                    && match &sets[*j] {
+                        None => true,
+                        Some(theirs) => mine.is_subset(theirs) && (mine.len() < theirs.len() || *j < i),
+                    }
             });
             if let Some((_, other)) = covered_by {
                 out.push(
@@ -757,7 +781,8 @@ impl<'a> Doc<'a> {
     /// an Allow with no condition (oxiam's own check; Access Analyzer answers it with
     /// CheckNoPublicAccess).
     fn check_public(&self, s: &Stmt<'a>, out: &mut Findings) {
-        if self.policy_type != PolicyType::Resource || !s.allow || s.node.member("Condition").is_some() {
+        let conditioned = s.node.member("Condition").is_some_and(|(_, c)| !c.members().is_empty());
+        if self.policy_type != PolicyType::Resource || !s.allow || conditioned {
             return;
         }
         let Some((_, principal)) = s.node.member("Principal") else {
@@ -888,38 +913,15 @@ pub(crate) fn variables_as_wildcards(text: &str) -> String {
 /// Whether the reference's key `pattern` (`aws:RequestTag/${TagKey}`, or the odd
 /// `secretsmanager:ResourceTag/tag-key`) names `key`, regardless of case.
 fn key_pattern_matches(pattern: &str, key: &str) -> bool {
+    // `glacier:ResourceTag/` (a trailing `/`) stands for any tag key too.
     let placeholder = pattern
         .find(['$', '<'])
-        .or_else(|| pattern.strip_suffix("tag-key").map(str::len));
+        .or_else(|| pattern.strip_suffix("tag-key").map(str::len))
+        .or_else(|| pattern.ends_with('/').then_some(pattern.len()));
     match placeholder {
         Some(cut) => key.len() > cut && key.is_char_boundary(cut) && key[..cut].eq_ignore_ascii_case(&pattern[..cut]),
         None => pattern.eq_ignore_ascii_case(key),
     }
-}
-
-/// Whether every action `narrow` matches, `wide` matches too, judged on the patterns: `wide`
-/// matches `narrow` read as text (its wildcards as literal characters a `*` can absorb).
-fn covers(wide: &str, narrow: &str) -> bool {
-    let (wide, narrow) = (wide.to_ascii_lowercase(), narrow.to_ascii_lowercase());
-    if wide == "*" {
-        return true;
-    }
-    // A `?` in the narrow entry is covered only by a `*` or `?` of the wide one; treating it
-    // as a literal keeps the answer on the safe side (no false "redundant").
-    !narrow.contains('?')
-        && wildcard::matches(&wide, &narrow.replace('*', "\u{0}"))
-            .then_some(())
-            .is_some()
-        && wide_absorbs_stars(&wide, &narrow)
-}
-
-/// A `*` of the narrow entry is covered only where the wide one has a `*` to absorb it.
-fn wide_absorbs_stars(wide: &str, narrow: &str) -> bool {
-    if !narrow.contains('*') {
-        return true;
-    }
-    // Replace each `*` of `narrow` by a character `wide` can only match with a `*`.
-    wildcard::matches(wide, &narrow.replace('*', "\u{1}"))
 }
 
 /// The operator family for a key type, as Access Analyzer names it in TYPE_MISMATCH.

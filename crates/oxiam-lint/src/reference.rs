@@ -24,10 +24,12 @@ static REFERENCE: LazyLock<Reference> = LazyLock::new(|| {
                     .resources
                     .into_iter()
                     .map(|(name, r)| {
-                        let pattern = arn_format_as_pattern(&r.arn);
+                        // A few types give two formats in one field, `", "` between them
+                        // (API Gateway's `/apis/…` and `/restapis/…` stages).
+                        let patterns = r.arn.split(", ").map(arn_format_as_pattern).collect();
                         let resource = ResourceType {
                             arn: r.arn,
-                            pattern,
+                            patterns,
                             keys: r.keys,
                         };
                         (name, resource)
@@ -104,8 +106,8 @@ pub struct Service {
 pub struct ResourceType {
     /// Its ARN format: `arn:${Partition}:s3:::${BucketName}/${ObjectName}`.
     pub arn: String,
-    /// The format as a lower-case wildcard pattern (placeholders as `*`).
-    pub pattern: String,
+    /// Each of its formats as a lower-case wildcard pattern (placeholders as `*`).
+    pub patterns: Vec<String>,
     /// The condition keys that describe it.
     pub keys: Vec<String>,
 }

@@ -315,3 +315,75 @@ proptest::proptest! {
         let _ = validate(&doc.to_string(), PolicyType::Identity);
     }
 }
+
+#[test]
+fn trust_policies_of_identity_providers_are_not_errors() {
+    // Keys the reference lists under another service (saml:, the OIDC providers under STS),
+    // and providers it does not list at all (EKS clusters' issuers).
+    for (action, condition) in [
+        (
+            "sts:AssumeRoleWithWebIdentity",
+            r#"{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:o/r:*"}}"#,
+        ),
+        (
+            "sts:AssumeRoleWithSAML",
+            r#"{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}"#,
+        ),
+        (
+            "sts:AssumeRoleWithWebIdentity",
+            r#"{"StringEquals":{"oidc.eks.us-east-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:ns:sa"}}"#,
+        ),
+    ] {
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::123456789012:oidc-provider/x"}},"Action":"{action}","Condition":{condition}}}]}}"#
+        );
+        let errors: Vec<_> = validate(&doc, PolicyType::Resource)
+            .into_iter()
+            .filter(|f| f.finding_type == FindingType::Error)
+            .collect();
+        assert!(errors.is_empty(), "{condition}: {errors:#?}");
+    }
+    // A provider's key the reference knows is still checked against the actions, as AWS's
+    // answer for a Cognito trust policy with sts:TagSession shows.
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":["sts:AssumeRoleWithWebIdentity","sts:TagSession"],"Condition":{"StringEquals":{"cognito-identity.amazonaws.com:aud":"us-east-1:x"}}}]}"#;
+    let findings = validate(doc, PolicyType::Resource);
+    let unsupported = findings
+        .iter()
+        .find(|f| f.issue_code == "UNSUPPORTED_ACTION_FOR_CONDITION_KEY")
+        .expect("sts:TagSession does not support the key");
+    assert!(
+        unsupported
+            .details
+            .starts_with("The following actions: sts:TagSession are not supported")
+    );
+}
+
+#[test]
+fn redundant_actions_are_judged_on_what_they_match() {
+    let codes_for = |actions: &str| {
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":{actions},"Resource":"*"}}]}}"#
+        );
+        validate(&doc, PolicyType::Identity)
+            .into_iter()
+            .filter(|f| f.issue_code == "REDUNDANT_ACTION")
+            .map(|f| f.locations[0].path.last().cloned())
+            .collect::<Vec<_>>()
+    };
+    // `s3:GetObject?*` matches less than `s3:GetObject*` (not GetObject itself).
+    assert_eq!(
+        codes_for(r#"["s3:GetObject*","s3:GetObject?*"]"#),
+        [Some(PathElement::Index(1))]
+    );
+    // Two entries matching the same actions: only the later one is redundant.
+    assert_eq!(codes_for(r#"["s3:Get*","s3:Get**"]"#), [Some(PathElement::Index(1))]);
+    assert_eq!(codes_for(r#"["iam:Get*","iam:*CredentialReport"]"#), []);
+}
+
+#[test]
+fn cross_service_keys_and_two_format_resources_are_not_flagged() {
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"ArnEquals":{"lambda:SourceFunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:f"}}}]}"#;
+    assert!(!codes(&validate(doc, PolicyType::Identity)).contains(&"UNSUPPORTED_ACTION_FOR_CONDITION_KEY"));
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"apigateway:SetWebACL","Resource":"arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages/prod"}]}"#;
+    assert!(!codes(&validate(doc, PolicyType::Identity)).contains(&"OXIAM_RESOURCE_MATCHES_NO_RESOURCE_TYPE"));
+}
