@@ -12,7 +12,7 @@
 
 pub mod json;
 pub mod reference;
-mod wildcard;
+pub mod wildcard;
 
 use json::{Node, Span};
 use reference::{Reference, Service};

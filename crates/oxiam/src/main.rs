@@ -4,6 +4,7 @@ mod account_cmd;
 mod audit_filter;
 mod policy_eval;
 mod policy_lint;
+mod policy_suggest;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -64,6 +65,10 @@ enum PolicyCommand {
     /// warnings, warnings and suggestions, each with its place in the file. Exits 0 when
     /// nothing is at or above --fail-on, 1 when something is, 2 when a file cannot be read.
     Lint(policy_lint::LintArgs),
+    /// Write the least-privilege identity policy for what a principal did, from an audit
+    /// trail (`serve --audit-log`; with `--enforcement log`, an application's whole run).
+    /// With --verify, exits 1 when the suggestion would refuse a recorded request.
+    Suggest(policy_suggest::SuggestArgs),
 }
 
 #[derive(clap::Args)]
@@ -477,6 +482,16 @@ fn main() -> ExitCode {
         return match audit_filter::run(args) {
             Ok(0) => ExitCode::from(1),
             Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("oxiam: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    if let Command::Policy(PolicyCommand::Suggest(args)) = &cli.command {
+        return match policy_suggest::run(args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
             Err(e) => {
                 eprintln!("oxiam: {e}");
                 ExitCode::from(2)

@@ -781,3 +781,137 @@ async fn serve_help_names_every_variable_the_server_reads() {
     let missing: Vec<&String> = named.iter().filter(|n| !help.contains(n.as_str())).collect();
     assert!(missing.is_empty(), "not in `oxiam serve --help`: {missing:?}");
 }
+
+/// The soft-mode workflow: an application runs as a user with no policy under
+/// `--enforcement log`, its requests recorded; `oxiam policy suggest --verify` reads the trail
+/// and writes the least-privilege policy; under `enforce`, a user holding only that policy
+/// makes the same requests, and nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggest_writes_the_policy_an_application_needs() {
+    let data = tempfile::tempdir().unwrap();
+    let audit = data.path().join("audit.jsonl");
+    let audit_arg = audit.to_str().unwrap().to_owned();
+    let (served, address, _log) = serve(data.path(), &["--enforcement", "log", "--audit-log", &audit_arg]).await;
+    let root = root_config(&address);
+    let iam = aws_sdk_iam::Client::new(&root);
+    iam.create_user().user_name("app").send().await.unwrap();
+    let key = user_key(&iam, "app").await;
+    // What the application does.
+    run_the_application(&config_of(&address, &key), "app-data").await;
+    stop(served).await;
+
+    let policy_file = data.path().join("app-policy.json");
+    let out = oxiam(
+        &[
+            "policy",
+            "suggest",
+            "--audit-log",
+            &audit_arg,
+            "--principal",
+            "arn:aws:iam::123456789012:user/app",
+            "--out",
+            policy_file.to_str().unwrap(),
+            "--verify",
+        ],
+        &[],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let verified = stderr
+        .lines()
+        .find(|l| l.starts_with("verify: "))
+        .expect("a verify line");
+    let counts: Vec<&str> = verified
+        .split_whitespace()
+        .filter(|w| w.parse::<u32>().is_ok())
+        .collect();
+    assert!(
+        counts.len() == 2 && counts[0] == counts[1] && counts[0] != "0",
+        "{stderr}"
+    );
+    let policy: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&policy_file).unwrap()).unwrap();
+    let granted: Vec<(String, serde_json::Value)> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["Action"].to_string(), s["Resource"].clone()))
+        .collect();
+    assert_eq!(
+        granted,
+        [
+            (
+                "\"iam:GetUser\"".to_owned(),
+                serde_json::json!("arn:aws:iam::123456789012:user/app")
+            ),
+            (
+                "\"s3:CreateBucket\"".to_owned(),
+                serde_json::json!("arn:aws:s3:::app-data")
+            ),
+            (
+                "\"s3:PutObject\"".to_owned(),
+                serde_json::json!("arn:aws:s3:::app-data/report.csv")
+            ),
+        ]
+    );
+    assert!(std::fs::metadata(format!("{}.keys.txt", policy_file.display())).is_ok());
+    // Enforced, a user with only the suggestion does the same, and is refused the rest.
+    let (served, address, _log) = serve(data.path(), &[]).await;
+    let iam = aws_sdk_iam::Client::new(&root_config(&address));
+    iam.create_user().user_name("app2").send().await.unwrap();
+    iam.put_user_policy()
+        .user_name("app2")
+        .policy_name("suggested")
+        .policy_document(
+            std::fs::read_to_string(&policy_file)
+                .unwrap()
+                .replace("user/app\"", "user/app2\"")
+                .replace("app-data", "app-data-2"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let key = user_key(&iam, "app2").await;
+    let s3 = run_the_application(&config_of(&address, &key), "app-data-2").await;
+    let refused = s3.get_object().bucket("app-data-2").key("report.csv").send().await;
+    assert!(refused.is_err(), "GetObject was never recorded, so never suggested");
+    stop(served).await;
+}
+
+/// A new access key of `user`.
+async fn user_key(iam: &aws_sdk_iam::Client, user: &str) -> aws_sdk_iam::types::AccessKey {
+    iam.create_access_key()
+        .user_name(user)
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap()
+}
+
+/// The application of the suggest test: a bucket of its own, an object in it, and who it is.
+async fn run_the_application(app: &aws_config::SdkConfig, bucket: &str) -> aws_sdk_s3::Client {
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(app).force_path_style(true).build());
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    s3.put_object()
+        .bucket(bucket)
+        .key("report.csv")
+        .body(b"a,b".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    aws_sdk_iam::Client::new(app).get_user().send().await.unwrap();
+    s3
+}
+
+/// An SDK configuration for `address`, signing with a user's access key.
+fn config_of(address: &str, key: &aws_sdk_iam::types::AccessKey) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(format!("http://{address}"))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new(key.access_key_id(), key.secret_access_key(), None, None, "t"),
+        ))
+        .build()
+}

@@ -1,0 +1,214 @@
+//! `oxiam policy suggest`: the least-privilege identity policy for what a principal did, read
+//! from an audit trail (`serve --audit-log`). Every action the principal attempted (allowed,
+//! denied, or let through by `--enforcement log`) on the resources it named, one statement per
+//! service and resource set; `--verify` runs each recorded request through the engine against
+//! the suggestion.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use oxiam_policy::{Context, PolicyKind, PolicySet, Principal, Request};
+use serde_json::{Value, json};
+
+/// The arguments of `oxiam policy suggest`.
+#[derive(clap::Args, Debug)]
+pub struct SuggestArgs {
+    /// The audit trail to read (`-`: standard input).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: PathBuf,
+    /// Whose requests: a user's or role's ARN, or a role session's
+    /// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`); `*` and `?` match any characters
+    /// (`arn:aws:sts::123456789012:assumed-role/app/*`). A role's ARN takes every session of it.
+    #[arg(long, value_name = "ARN")]
+    pub principal: String,
+    /// Only requests at or after this time (`2026-12-03T10:00:00Z`).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Write the policy here (and the condition keys seen to FILE.keys.txt) instead of
+    /// printing it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Check that the suggestion allows every recorded request, with the policy engine.
+    #[arg(long)]
+    pub verify: bool,
+}
+
+/// One request's authorization, as recorded.
+struct Attempt {
+    action: String,
+    resource: String,
+}
+
+/// Reads the trail, prints (or writes) the suggestion; `Ok(false)` when `--verify` found a
+/// recorded request the suggestion does not allow.
+pub fn run(args: &SuggestArgs) -> Result<bool, String> {
+    let reader: Box<dyn BufRead> = if args.audit_log.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(&args.audit_log).map_err(|e| format!("{}: {e}", args.audit_log.display()))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut attempts = Vec::new();
+    let mut keys_seen: BTreeSet<String> = BTreeSet::new();
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| format!("{}: {e}", args.audit_log.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event: Value = serde_json::from_str(&line)
+            .map_err(|e| format!("{} line {}: not an audit event: {e}", args.audit_log.display(), n + 1))?;
+        if !is_of(&event, &args.principal) || args.since.as_deref().is_some_and(|since| !at_or_after(&event, since)) {
+            continue;
+        }
+        for verdict in event["oxiam"]["verdicts"].as_array().into_iter().flatten() {
+            let (Some(action), Some(resource)) = (verdict["action"].as_str(), verdict["resource"].as_str()) else {
+                continue;
+            };
+            attempts.push(Attempt {
+                action: action.to_owned(),
+                resource: resource.to_owned(),
+            });
+            for key in verdict["statement"]["conditionKeys"].as_array().into_iter().flatten() {
+                keys_seen.extend(key.as_str().map(str::to_owned));
+            }
+        }
+    }
+    if attempts.is_empty() {
+        return Err(format!(
+            "no request of {} in {}",
+            args.principal,
+            args.audit_log.display()
+        ));
+    }
+    let policy = suggestion(&attempts);
+    let text = serde_json::to_string_pretty(&policy).unwrap_or_default() + "\n";
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut keys_file = path.clone().into_os_string();
+            keys_file.push(".keys.txt");
+            let mut keys = String::from(
+                "# Condition keys the statements that decided these requests tested: consider them for\n\
+                 # Condition elements of the suggested policy (JSON has no comments).\n",
+            );
+            for key in &keys_seen {
+                keys.push_str(key);
+                keys.push('\n');
+            }
+            std::fs::write(&keys_file, keys).map_err(|e| format!("{}: {e}", PathBuf::from(&keys_file).display()))?;
+        }
+        None => print!("{text}"),
+    }
+    if !args.verify {
+        return Ok(true);
+    }
+    let compiled = oxiam_policy::compile("suggested", &text, PolicyKind::Identity)
+        .map_err(|e| format!("the suggestion does not parse: {}", e.message))?;
+    let identity = vec![Arc::new(compiled)];
+    let set = PolicySet {
+        identity: &identity,
+        ..PolicySet::default()
+    };
+    let principal = Principal::user("arn:aws:iam::000000000000:user/suggested", "000000000000");
+    let context = Context::new();
+    let refused: Vec<&Attempt> = attempts
+        .iter()
+        .filter(|a| !oxiam_policy::evaluate(&Request::new(principal, &a.action, &a.resource, &context), &set).allowed)
+        .collect();
+    eprintln!(
+        "verify: {} of {} recorded requests allowed by the suggestion",
+        attempts.len() - refused.len(),
+        attempts.len()
+    );
+    for a in &refused {
+        eprintln!("verify: not allowed: {} on {}", a.action, a.resource);
+    }
+    Ok(refused.is_empty())
+}
+
+/// Whether an event is a request of the principal the pattern names: its caller's ARN, or
+/// (for a role session) the role's.
+fn is_of(event: &Value, pattern: &str) -> bool {
+    let identity = &event["userIdentity"];
+    [
+        identity["arn"].as_str(),
+        identity["sessionContext"]["sessionIssuer"]["arn"].as_str(),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|arn| oxiam_lint::wildcard::matches(pattern, arn))
+}
+
+/// Whether the event happened at or after `since` (both ISO 8601 in UTC, as the trail writes
+/// them: comparing the text compares the times).
+fn at_or_after(event: &Value, since: &str) -> bool {
+    event["eventTime"].as_str().is_some_and(|t| t >= since)
+}
+
+/// The policy: per service, one statement per set of resources its actions were asked on,
+/// each resource exactly as requested (the catalogue's resource types need no more).
+fn suggestion(attempts: &[Attempt]) -> Value {
+    // service → action → resources
+    let mut by_service: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for a in attempts {
+        let service = a.action.split(':').next().unwrap_or_default().to_ascii_lowercase();
+        by_service
+            .entry(service)
+            .or_default()
+            .entry(canonical_action(&a.action))
+            .or_default()
+            .insert(a.resource.clone());
+    }
+    let mut statements = Vec::new();
+    for (service, actions) in by_service {
+        // Actions asked on the same resources share a statement.
+        let mut by_resources: BTreeMap<BTreeSet<String>, Vec<String>> = BTreeMap::new();
+        for (action, resources) in actions {
+            by_resources.entry(resources).or_default().push(action);
+        }
+        for (n, (resources, actions)) in by_resources.into_iter().enumerate() {
+            let sid: String = service
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
+                })
+                .collect();
+            statements.push(json!({
+                "Sid": format!("{sid}{}", n + 1),
+                "Effect": "Allow",
+                "Action": one_or_many(actions),
+                "Resource": one_or_many(resources.into_iter().collect()),
+            }));
+        }
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// `s3:getobject` as the Service Authorization Reference spells it (`s3:GetObject`), where
+/// it knows the action.
+fn canonical_action(action: &str) -> String {
+    let Some((prefix, name)) = action.split_once(':') else {
+        return action.to_owned();
+    };
+    let lower = name.to_ascii_lowercase();
+    oxiam_lint::reference::reference()
+        .service(prefix)
+        .and_then(|s| s.actions.iter().find(|a| a.lower == lower))
+        .map_or_else(
+            || action.to_owned(),
+            |a| format!("{}:{}", prefix.to_ascii_lowercase(), a.name),
+        )
+}
+
+fn one_or_many(mut items: Vec<String>) -> Value {
+    if items.len() == 1 {
+        Value::String(items.remove(0))
+    } else {
+        json!(items)
+    }
+}
