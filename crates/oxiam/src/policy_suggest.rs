@@ -159,7 +159,7 @@ fn suggestion(attempts: &[Attempt]) -> Value {
             .or_default()
             .entry(canonical_action(&a.action))
             .or_default()
-            .insert(a.resource.clone());
+            .insert(literal_resource(&a.resource));
     }
     let mut statements = Vec::new();
     for (service, actions) in by_service {
@@ -205,10 +205,67 @@ fn canonical_action(action: &str) -> String {
         )
 }
 
+/// A recorded resource as a policy names exactly it: `*`, `?` and `$` in it (an S3 key may
+/// hold them) written as the policy variables `${*}`, `${?}` and `${$}` (Version 2012-10-17),
+/// so that an object named `report*` grants that object, not every `report…`. A resource
+/// that is `*` itself (an action on no resource) stays the wildcard.
+fn literal_resource(resource: &str) -> String {
+    if resource == "*" {
+        return resource.to_owned();
+    }
+    let mut out = String::with_capacity(resource.len());
+    for c in resource.chars() {
+        match c {
+            '*' | '?' | '$' => {
+                out.push_str("${");
+                out.push(c);
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn one_or_many(mut items: Vec<String>) -> Value {
     if items.len() == 1 {
         Value::String(items.remove(0))
     } else {
         json!(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A recorded object named with wildcard characters is granted alone: the suggestion
+    /// allows it, and not its look-alikes.
+    #[test]
+    fn recorded_wildcard_characters_stay_literal() {
+        let recorded = [Attempt {
+            action: "s3:getobject".to_owned(),
+            resource: "arn:aws:s3:::b/report*?$.csv".to_owned(),
+        }];
+        let policy = suggestion(&recorded);
+        assert_eq!(
+            policy["Statement"][0]["Resource"],
+            "arn:aws:s3:::b/report${*}${?}${$}.csv"
+        );
+        assert_eq!(policy["Statement"][0]["Action"], "s3:GetObject");
+        let compiled = oxiam_policy::compile("s", &policy.to_string(), PolicyKind::Identity).unwrap();
+        let identity = vec![Arc::new(compiled)];
+        let set = PolicySet {
+            identity: &identity,
+            ..PolicySet::default()
+        };
+        let principal = Principal::user("arn:aws:iam::000000000000:user/u", "000000000000");
+        let context = Context::new();
+        let allowed = |resource: &str| {
+            oxiam_policy::evaluate(&Request::new(principal, "s3:GetObject", resource, &context), &set).allowed
+        };
+        assert!(allowed("arn:aws:s3:::b/report*?$.csv"));
+        assert!(!allowed("arn:aws:s3:::b/report-secret?$.csv"));
+        assert!(!allowed("arn:aws:s3:::b/report*x$.csv"));
     }
 }
