@@ -11,7 +11,7 @@ mod authn;
 pub mod authz;
 mod clock;
 mod der;
-mod documents;
+pub mod documents;
 pub mod errors;
 mod federation;
 pub mod iam;

@@ -125,8 +125,8 @@ pub struct Finding {
 }
 
 /// Checks `document` as a policy of `policy_type`, against the Service Authorization
-/// Reference. Findings about the whole document (Version) come first, then each statement's
-/// in document order, then the size.
+/// Reference. Findings about the whole document (Version, size) come first, then each
+/// statement's in document order, [`MAX_FINDINGS`] at most.
 pub fn validate(document: &str, policy_type: PolicyType) -> Vec<Finding> {
     let mut out = Findings::default();
     let root = match json::parse(document) {
@@ -149,17 +149,26 @@ pub fn validate(document: &str, policy_type: PolicyType) -> Vec<Finding> {
         policy_type,
         reference: reference::reference(),
     };
+    // The document's own findings first: the cap on findings must not crowd them out.
     doc.check_version(&mut out);
-    doc.check_statements(&mut out);
     doc.check_size(document, &mut out);
+    doc.check_statements(&mut out);
     out.0
 }
+
+/// At most this many findings per document: past it, a hostile document would only make the
+/// answer (and the server's audit line) larger, not more useful.
+pub const MAX_FINDINGS: usize = 100;
 
 #[derive(Default)]
 struct Findings(Vec<Finding>);
 
 impl Findings {
-    fn push(&mut self, code: &'static str, finding_type: FindingType, details: String, locations: Vec<Location>) {
+    fn push(&mut self, code: &'static str, finding_type: FindingType, details: String, mut locations: Vec<Location>) {
+        if self.0.len() >= MAX_FINDINGS {
+            return;
+        }
+        locations.truncate(MAX_FINDINGS);
         let learn_more_link = if code.starts_with("OXIAM_") {
             // oxiam's own checks are described in its repository, not by AWS.
             format!("docs/policy-lint.md#{}", code.to_ascii_lowercase())
@@ -692,16 +701,18 @@ impl<'a> Doc<'a> {
         if CROSS_SERVICE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
             return;
         }
-        let supports = |action: &reference::Action| action.keys.iter().any(|k| key_pattern_matches(k, key));
-        // Asked once per distinct entry: a list repeating `ec2:*` costs one scan, not many.
-        let mut answered: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+        // Each action of the reference is asked once per key, however many entries match it
+        // (many wildcards over one service cost one scan of its actions, not one each).
+        let mut answered: std::collections::HashMap<*const reference::Action, bool> = std::collections::HashMap::new();
+        let mut supports = |action: &reference::Action| {
+            *answered
+                .entry(action as *const _)
+                .or_insert_with(|| action.keys.iter().any(|k| key_pattern_matches(k, key)))
+        };
         let mut unsupported = Vec::new();
         for entry in actions {
             let Some(matched) = &entry.matched else { continue };
-            let fails = *answered
-                .entry(entry.text.to_ascii_lowercase())
-                .or_insert_with(|| !matched.is_empty() && !matched.iter().any(|(_, a)| supports(a)));
-            if fails {
+            if !matched.is_empty() && !matched.iter().any(|(_, a)| supports(a)) {
                 unsupported.push(entry);
             }
         }

@@ -387,3 +387,23 @@ fn cross_service_keys_and_two_format_resources_are_not_flagged() {
     let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"apigateway:SetWebACL","Resource":"arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages/prod"}]}"#;
     assert!(!codes(&validate(doc, PolicyType::Identity)).contains(&"OXIAM_RESOURCE_MATCHES_NO_RESOURCE_TYPE"));
 }
+
+#[test]
+fn a_hostile_document_is_answered_quickly_and_briefly() {
+    // Many wildcards over one big service, each condition key unsupported by all of them:
+    // each action is asked once per key, and the findings are capped.
+    let actions: Vec<String> = (0..255)
+        .map(|i| format!("\"ec2:{}*\"", ["Describe", "Create", "Delete"][i % 3]))
+        .collect();
+    let keys: Vec<String> = (0..200)
+        .map(|i| format!("\"s3:ExistingObjectTag/k{i}\":\"v\""))
+        .collect();
+    let doc = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{}],"Resource":"*","Condition":{{"StringEquals":{{{}}}}}}}]}}"#,
+        actions.join(","),
+        keys.join(",")
+    );
+    let findings = validate(&doc, PolicyType::Identity);
+    assert_eq!(findings.len(), oxiam_lint::MAX_FINDINGS);
+    assert!(findings.iter().all(|f| f.locations.len() <= oxiam_lint::MAX_FINDINGS));
+}

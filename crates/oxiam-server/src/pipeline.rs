@@ -656,23 +656,35 @@ fn lint_written_policy(
     if mode == oxiam_core::LintPolicies::Off {
         return Ok(());
     }
-    let document = match request {
-        R::CreatePolicy(i) => &i.policy_document,
-        R::CreatePolicyVersion(i) => &i.policy_document,
-        R::PutUserPolicy(i) => &i.policy_document,
-        R::PutGroupPolicy(i) => &i.policy_document,
-        R::PutRolePolicy(i) => &i.policy_document,
+    use oxiam_core::documents::{
+        GROUP_INLINE_SIZE_QUOTA, MANAGED_POLICY_SIZE_QUOTA, ROLE_INLINE_SIZE_QUOTA, USER_INLINE_SIZE_QUOTA,
+    };
+    // Each document with the most IAM stores of it in one piece.
+    let (document, quota) = match request {
+        R::CreatePolicy(i) => (&i.policy_document, MANAGED_POLICY_SIZE_QUOTA),
+        // An AWS managed policy gets IAM's AccessDenied, whatever its new version says.
+        R::CreatePolicyVersion(i) if !i.policy_arn.starts_with("arn:aws:iam::aws:") => {
+            (&i.policy_document, MANAGED_POLICY_SIZE_QUOTA)
+        }
+        R::PutUserPolicy(i) => (&i.policy_document, USER_INLINE_SIZE_QUOTA),
+        R::PutGroupPolicy(i) => (&i.policy_document, GROUP_INLINE_SIZE_QUOTA),
+        R::PutRolePolicy(i) => (&i.policy_document, ROLE_INLINE_SIZE_QUOTA),
         _ => return Ok(()),
     };
-    // Larger than any identity policy IAM keeps (a role's inline policies, 10,240 characters
-    // without whitespace), or not a policy IAM accepts: IAM's own answer comes first, and the
-    // checks (quadratic in places) never run on more than IAM would store.
-    if oxiam_policy::size_without_whitespace(document) > 10_240
+    // Larger than IAM keeps, or not a policy IAM accepts: IAM's own answer comes first (its
+    // LimitExceeded, its MalformedPolicyDocument text), and the checks never run on more than
+    // IAM would store.
+    if oxiam_policy::size_without_whitespace(document) as i64 > quota
         || oxiam_policy::parse(document, oxiam_policy::PolicyKind::Identity).is_err()
     {
         return Ok(());
     }
-    let findings = oxiam_lint::validate(document, oxiam_lint::PolicyType::Identity);
+    // Milliseconds at worst for what IAM stores, but off the async worker all the same.
+    let validate = || oxiam_lint::validate(document, oxiam_lint::PolicyType::Identity);
+    let findings = match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(validate),
+        _ => validate(),
+    };
     for f in &findings {
         tracing::warn!(request_id = %record.request_id, issue_code = f.issue_code, finding_type = f.finding_type.as_str(), details = %f.details, "policy finding");
         record

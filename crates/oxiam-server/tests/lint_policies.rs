@@ -77,6 +77,21 @@ async fn deny_refuses_an_error_finding_and_keeps_the_rest(backend: Backend) {
         .send()
         .await
         .unwrap();
+    // Too big for a managed policy (but not for a role's inline one), with an error in it:
+    // IAM's own LimitExceeded answers.
+    let actions: Vec<String> = (0..400).map(|i| format!("\"s3:GetObjekt{i:04}\"")).collect();
+    let big = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{}],"Resource":"*"}}]}}"#,
+        actions.join(",")
+    );
+    let err = iam
+        .create_policy()
+        .policy_name("big")
+        .policy_document(big)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "LimitExceeded", "{}", message(&err));
     // A document IAM itself refuses gets IAM's own answer, not a finding's.
     let err = iam
         .create_policy()

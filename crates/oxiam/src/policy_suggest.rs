@@ -23,7 +23,8 @@ pub struct SuggestArgs {
     /// (`arn:aws:sts::123456789012:assumed-role/app/*`). A role's ARN takes every session of it.
     #[arg(long, value_name = "ARN")]
     pub principal: String,
-    /// Only requests at or after this time (`2026-12-03T10:00:00Z`).
+    /// Only requests at or after this time, in UTC as the trail writes it
+    /// (`2026-12-03T10:00:00Z`).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
     /// Write the policy here (and the condition keys seen to FILE.keys.txt) instead of
@@ -50,6 +51,14 @@ pub fn run(args: &SuggestArgs) -> Result<bool, String> {
         let file = std::fs::File::open(&args.audit_log).map_err(|e| format!("{}: {e}", args.audit_log.display()))?;
         Box::new(std::io::BufReader::new(file))
     };
+    // The trail's own form, `YYYY-MM-DDTHH:MM:SSZ`: compared as text, it compares as time.
+    if let Some(since) = &args.since
+        && !is_trail_time(since)
+    {
+        return Err(format!(
+            "--since {since}: write the time as the trail does, e.g. 2026-12-03T10:00:00Z"
+        ));
+    }
     let mut attempts = Vec::new();
     let mut keys_seen: BTreeSet<String> = BTreeSet::new();
     for (n, line) in reader.lines().enumerate() {
@@ -57,8 +66,15 @@ pub fn run(args: &SuggestArgs) -> Result<bool, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let event: Value = serde_json::from_str(&line)
-            .map_err(|e| format!("{} line {}: not an audit event: {e}", args.audit_log.display(), n + 1))?;
+        // A line cut short (a trail whose disk filled up) is passed over, and said so.
+        let Ok(event) = serde_json::from_str::<Value>(&line) else {
+            eprintln!(
+                "oxiam: {} line {}: not an audit event, skipped",
+                args.audit_log.display(),
+                n + 1
+            );
+            continue;
+        };
         if !is_of(&event, &args.principal) || args.since.as_deref().is_some_and(|since| !at_or_after(&event, since)) {
             continue;
         }
@@ -66,6 +82,11 @@ pub fn run(args: &SuggestArgs) -> Result<bool, String> {
             let (Some(action), Some(resource)) = (verdict["action"].as_str(), verdict["resource"].as_str()) else {
                 continue;
             };
+            // What the principal did: what was allowed, and what `--enforcement log` let
+            // through; not what it was refused (it did without it).
+            if verdict["decision"] != "Allowed" && verdict["enforced"] != false {
+                continue;
+            }
             attempts.push(Attempt {
                 action: action.to_owned(),
                 resource: resource.to_owned(),
@@ -139,6 +160,19 @@ fn is_of(event: &Value, pattern: &str) -> bool {
     .into_iter()
     .flatten()
     .any(|arn| oxiam_lint::wildcard::matches(pattern, arn))
+}
+
+/// Whether `text` is a time as the trail writes them: `YYYY-MM-DDTHH:MM:SSZ`.
+fn is_trail_time(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 20
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
 }
 
 /// Whether the event happened at or after `since` (both ISO 8601 in UTC, as the trail writes
