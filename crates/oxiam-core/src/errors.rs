@@ -144,7 +144,6 @@ pub fn delete_conflict(dependent: oxiam_store::Dependent) -> ServiceError {
     ServiceError::new(errors::DELETE_CONFLICT, message)
 }
 
-/// `NoSuchEntity` for a managed policy.
 /// IAM's check of an ARN passed as a parameter for an IAM resource, before anything else
 /// about it: since 2024 IAM refuses another partition or another service with a
 /// ValidationError ("Invalid ARN partition", "Invalid service in ARN", as real answers read).
@@ -158,6 +157,7 @@ pub fn iam_arn_scope(arn: &str) -> Result<(), ServiceError> {
     }
 }
 
+/// `NoSuchEntity` for a managed policy.
 pub fn no_such_policy(arn: &str) -> ServiceError {
     ServiceError::new(errors::NO_SUCH_ENTITY, format!("Policy {arn} was not found."))
 }

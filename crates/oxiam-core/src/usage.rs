@@ -1,9 +1,9 @@
 //! Last use of keys, roles and services, written in batches.
 //!
 //! Every authenticated request records when its key (or its role, for a role session) was
-//! last used, and every action it asked for, when its user or role last attempted that
-//! service and action (access advisor). Writing that row on every request would turn each read-only call into a
-//! durable write — one fsync per GetUser on SQLite. Instead the uses are kept here, one
+//! last used, and, for each action it asked for, when its user or role last attempted that
+//! service and action (access advisor). Writing those rows on every request would turn each
+//! read-only call into a durable write — one fsync per GetUser on SQLite. Instead the uses are kept here, one
 //! entry per key and per role (the newest wins), and written together by
 //! [`Oxiam::flush_usage`]: periodically by the server, and before anything that reads the
 //! last-use columns (GetAccessKeyLastUsed, GetRole, the credential report,
@@ -80,8 +80,9 @@ impl UsageLog {
     }
 
     /// The user or role `entity_id` (the account's id for its root) attempted `service`,
-    /// and the tracked `action` of it if any. One lock, and no allocation when the note is
-    /// already there (the common case: the same caller again within the flush interval).
+    /// and the tracked `action` of it if any. One lock, and past the key's one allocation
+    /// none when the note is already there (the common case: the same caller again within
+    /// the flush interval).
     pub(crate) fn service_used(
         &self,
         entity_id: &str,
