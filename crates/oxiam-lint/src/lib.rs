@@ -139,7 +139,11 @@ pub fn validate(document: &str, policy_type: PolicyType) -> Vec<Finding> {
                     "Fix the JSON syntax error at index {} line {} column {}: {}.",
                     e.at.offset, e.at.line, e.at.column, e.message
                 ),
-                Vec::new(),
+                // Where the parser stopped: an empty path, a span of nothing.
+                vec![Location {
+                    path: Vec::new(),
+                    span: Span { start: e.at, end: e.at },
+                }],
             );
             return out.0;
         }
@@ -825,12 +829,12 @@ impl<'a> Doc<'a> {
             let Some((_, node)) = s.node.member(element) else {
                 continue;
             };
-            if let Some(found) = first_string_with(node, "${") {
+            if let Some((path, found)) = first_string_with(node, s.path.key(element), "${") {
                 out.push(
                     "VARIABLE_UNSUPPORTED_IN_VERSION",
                     FindingType::Error,
                     "To include variables in your policy, use the policy version 2012-10-17 or later.".to_owned(),
-                    vec![s.path.key(element).at(found)],
+                    vec![path.at(found)],
                 );
             }
         }
@@ -890,12 +894,17 @@ fn same_value(a: &Node, b: &Node) -> bool {
     }
 }
 
-/// The first string under `node` containing `needle`.
-fn first_string_with<'n>(node: &'n Node, needle: &str) -> Option<&'n Node> {
+/// The first string under `node` (at `path`) containing `needle`, with its own path.
+fn first_string_with<'n>(node: &'n Node, path: Path, needle: &str) -> Option<(Path, &'n Node)> {
     match &node.value {
-        json::Value::String(s) if s.contains(needle) => Some(node),
-        json::Value::Array(items) => items.iter().find_map(|n| first_string_with(n, needle)),
-        json::Value::Object(members) => members.iter().find_map(|(_, _, n)| first_string_with(n, needle)),
+        json::Value::String(s) if s.contains(needle) => Some((path, node)),
+        json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, n)| first_string_with(n, path.index(Some(i)), needle)),
+        json::Value::Object(members) => members
+            .iter()
+            .find_map(|(k, _, n)| first_string_with(n, path.key(k), needle)),
         _ => None,
     }
 }

@@ -407,3 +407,26 @@ fn a_hostile_document_is_answered_quickly_and_briefly() {
     assert_eq!(findings.len(), oxiam_lint::MAX_FINDINGS);
     assert!(findings.iter().all(|f| f.locations.len() <= oxiam_lint::MAX_FINDINGS));
 }
+
+#[test]
+fn locations_of_variables_and_syntax_errors() {
+    let doc = r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":["arn:aws:s3:::a/*","arn:aws:s3:::b/${aws:username}/*"]}]}"#;
+    let findings = validate(doc, PolicyType::Identity);
+    let f = findings
+        .iter()
+        .find(|f| f.issue_code == "VARIABLE_UNSUPPORTED_IN_VERSION")
+        .unwrap();
+    assert_eq!(
+        f.locations[0].path.last(),
+        Some(&PathElement::Index(1)),
+        "the path ends where the span is"
+    );
+    let start = f.locations[0].span.start.offset as usize;
+    assert!(doc[start..].starts_with("\"arn:aws:s3:::b/"));
+
+    let broken = "{\"Version\": \"2012-10-17\",\n \"Statement\": [}";
+    let findings = validate(broken, PolicyType::Identity);
+    assert_eq!(findings[0].issue_code, "JSON_SYNTAX_ERROR");
+    let at = findings[0].locations[0].span.start;
+    assert_eq!((at.line, at.column), (2, 15), "where the parser stopped");
+}

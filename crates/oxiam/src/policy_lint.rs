@@ -82,17 +82,26 @@ pub fn run(args: &LintArgs) -> Result<bool, String> {
         LintPolicyType::Scp => PolicyType::ServiceControl,
         LintPolicyType::Rcp => PolicyType::ResourceControl,
     };
+    // Every file that reads is checked and printed; the ones that do not are said at the end
+    // (and make the exit code 2).
     let mut results = Vec::new();
+    let mut unreadable = Vec::new();
     for file in &args.files {
-        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        results.push((file.display().to_string(), oxiam_lint::validate(&text, policy_type)));
+        match std::fs::read_to_string(file) {
+            Ok(text) => results.push((file.display().to_string(), oxiam_lint::validate(&text, policy_type))),
+            Err(e) => unreadable.push(format!("{}: {e}", file.display())),
+        }
     }
     let out = match args.format {
         LintFormat::Text => text(&results),
         LintFormat::Json => serde_json::to_string_pretty(&json_report(&results)).unwrap_or_default() + "\n",
         LintFormat::Sarif => serde_json::to_string_pretty(&sarif(&results)).unwrap_or_default() + "\n",
     };
-    print!("{out}");
+    // A reader that went away (`| head`) is no failure of the lint.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
+    if !unreadable.is_empty() {
+        return Err(unreadable.join("\noxiam: "));
+    }
     let threshold = args.fail_on.threshold();
     Ok(!results
         .iter()

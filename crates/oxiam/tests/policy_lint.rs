@@ -34,10 +34,11 @@ fn exit_codes_follow_fail_on() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("SUGGESTION EMPTY_SID_VALUE"));
     assert_eq!(lint(&["--fail-on", "suggestion", &suggestion]).status.code(), Some(1));
-    // An unreadable file is no finding: 2.
-    let out = lint(&[&clean, "/no/such/policy.json"]);
+    // An unreadable file is no finding: 2, after the others' findings.
+    let out = lint(&["/no/such/policy.json", &suggestion]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/policy.json"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("EMPTY_SID_VALUE"));
 }
 
 #[test]
