@@ -8,7 +8,7 @@ mod common;
 
 use aws_sdk_organizations::types::{HandshakeParty, HandshakePartyType};
 use aws_sdk_sts::types::{Credentials, PolicyDescriptorType};
-use common::{ACCOUNT, Backend, TestServer, code};
+use common::{ACCOUNT, Backend, ROOT_KEY, ROOT_SECRET, TestServer, code};
 
 const OTHER: &str = "210987654321";
 const AUDIT: &str = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials";
@@ -222,6 +222,15 @@ async fn a_root_session_does_only_its_task_and_the_member_root_keeps_its_access(
         .unwrap_err();
     assert_eq!(s3_code(&err), "AccessDenied");
     member_s3.get_bucket_policy().bucket("locked-out").send().await.unwrap();
+    // The owner's root only: another account's root (the management account's) is not.
+    let err = s
+        .s3_as(ROOT_KEY, ROOT_SECRET, None)
+        .delete_bucket_policy()
+        .bucket("locked-out")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&err), "AccessDenied");
     // That is the root's alone: an administrator of the account stays denied.
     member_root
         .create_user()

@@ -2,7 +2,7 @@
 //! they are (one JSON object per line), for people who would rather not write jq.
 
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -71,7 +71,7 @@ impl AuditArgs {
 
 /// Whether `time` is written as the trail writes times (`2026-12-03T10:00:00Z`), so that
 /// comparing them as text compares the times.
-fn is_trail_time(time: &str) -> bool {
+pub(crate) fn is_trail_time(time: &str) -> bool {
     let b = time.as_bytes();
     b.len() == 20
         && b.iter().enumerate().all(|(i, c)| match i {
@@ -92,37 +92,44 @@ pub fn run(args: &AuditArgs) -> Result<usize, String> {
             ));
         }
     }
-    let input: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
+    let mut out = std::io::stdout().lock();
+    let mut matched = 0;
+    read_trail(&args.file, |event, line| {
+        if args.keeps(event) {
+            matched += 1;
+            writeln!(out, "{line}").map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })?;
+    Ok(matched)
+}
+
+/// Each event of an audit trail (`-`: standard input), with its line, in order. A line the
+/// server could not finish (a full disk) is skipped, and said; a file of nothing but such
+/// lines is no trail.
+pub(crate) fn read_trail(file: &Path, mut each: impl FnMut(&Value, &str) -> Result<(), String>) -> Result<(), String> {
+    let input: Box<dyn BufRead> = if file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        let file = std::fs::File::open(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
-        Box::new(std::io::BufReader::new(file))
+        let opened = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        Box::new(std::io::BufReader::new(opened))
     };
-    let mut out = std::io::stdout().lock();
-    let (mut matched, mut read, mut skipped) = (0, 0, 0);
+    let (mut read, mut skipped) = (0, 0);
     for (n, line) in input.lines().enumerate() {
-        let line = line.map_err(|e| format!("{}: {e}", args.file.display()))?;
+        let line = line.map_err(|e| format!("{}: {e}", file.display()))?;
         if line.trim().is_empty() {
             continue;
         }
-        // A line the server could not finish (a full disk) is skipped, and said.
         let Ok(event) = serde_json::from_str::<Value>(&line) else {
-            eprintln!(
-                "oxiam: {} line {}: not an audit event, skipped",
-                args.file.display(),
-                n + 1
-            );
+            eprintln!("oxiam: {} line {}: not an audit event, skipped", file.display(), n + 1);
             skipped += 1;
             continue;
         };
         read += 1;
-        if args.keeps(&event) {
-            matched += 1;
-            writeln!(out, "{line}").map_err(|e| e.to_string())?;
-        }
+        each(&event, &line)?;
     }
     if read == 0 && skipped > 0 {
-        return Err(format!("{}: not an audit trail", args.file.display()));
+        return Err(format!("{}: not an audit trail", file.display()));
     }
-    Ok(matched)
+    Ok(())
 }

@@ -5,7 +5,6 @@
 //! the suggestion.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -45,15 +44,9 @@ struct Attempt {
 /// Reads the trail, prints (or writes) the suggestion; `Ok(false)` when `--verify` found a
 /// recorded request the suggestion does not allow.
 pub fn run(args: &SuggestArgs) -> Result<bool, String> {
-    let reader: Box<dyn BufRead> = if args.audit_log.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let file = std::fs::File::open(&args.audit_log).map_err(|e| format!("{}: {e}", args.audit_log.display()))?;
-        Box::new(std::io::BufReader::new(file))
-    };
     // The trail's own form, `YYYY-MM-DDTHH:MM:SSZ`: compared as text, it compares as time.
     if let Some(since) = &args.since
-        && !is_trail_time(since)
+        && !crate::audit_filter::is_trail_time(since)
     {
         return Err(format!(
             "--since {since}: write the time as the trail does, e.g. 2026-12-03T10:00:00Z"
@@ -61,22 +54,9 @@ pub fn run(args: &SuggestArgs) -> Result<bool, String> {
     }
     let mut attempts = Vec::new();
     let mut keys_seen: BTreeSet<String> = BTreeSet::new();
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| format!("{}: {e}", args.audit_log.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        // A line cut short (a trail whose disk filled up) is passed over, and said so.
-        let Ok(event) = serde_json::from_str::<Value>(&line) else {
-            eprintln!(
-                "oxiam: {} line {}: not an audit event, skipped",
-                args.audit_log.display(),
-                n + 1
-            );
-            continue;
-        };
-        if !is_of(&event, &args.principal) || args.since.as_deref().is_some_and(|since| !at_or_after(&event, since)) {
-            continue;
+    crate::audit_filter::read_trail(&args.audit_log, |event, _| {
+        if !is_of(event, &args.principal) || args.since.as_deref().is_some_and(|since| !at_or_after(event, since)) {
+            return Ok(());
         }
         for verdict in event["oxiam"]["verdicts"].as_array().into_iter().flatten() {
             let (Some(action), Some(resource)) = (verdict["action"].as_str(), verdict["resource"].as_str()) else {
@@ -95,7 +75,8 @@ pub fn run(args: &SuggestArgs) -> Result<bool, String> {
                 keys_seen.extend(key.as_str().map(str::to_owned));
             }
         }
-    }
+        Ok(())
+    })?;
     if attempts.is_empty() {
         return Err(format!(
             "no request of {} in {}",
@@ -160,19 +141,6 @@ fn is_of(event: &Value, pattern: &str) -> bool {
     .into_iter()
     .flatten()
     .any(|arn| oxiam_lint::wildcard::matches(pattern, arn))
-}
-
-/// Whether `text` is a time as the trail writes them: `YYYY-MM-DDTHH:MM:SSZ`.
-fn is_trail_time(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.len() == 20
-        && b.iter().enumerate().all(|(i, c)| match i {
-            4 | 7 => *c == b'-',
-            10 => *c == b'T',
-            13 | 16 => *c == b':',
-            19 => *c == b'Z',
-            _ => c.is_ascii_digit(),
-        })
 }
 
 /// Whether the event happened at or after `since` (both ISO 8601 in UTC, as the trail writes

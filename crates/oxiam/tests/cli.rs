@@ -817,6 +817,22 @@ async fn suggest_writes_the_policy_an_application_needs() {
     )
     .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // A time the trail's text cannot be compared with is refused, not misread.
+    let refused = oxiam(
+        &[
+            "policy",
+            "suggest",
+            "--audit-log",
+            &audit_arg,
+            "--principal",
+            "arn:aws:iam::123456789012:user/app",
+            "--since",
+            "2026-12-03 10:00:00",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
     let stderr = text(&out.stderr);
     let verified = stderr
         .lines()
