@@ -80,6 +80,8 @@ fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
         // The account is the caller's own: its absence is the server's fault. Organizations
         // word their own absences (`organizations`).
         Subject::Account | Subject::Organization | Subject::OrganizationMember => return None,
+        // S3 words its own (oxiam-s3).
+        Subject::S3Bucket | Subject::S3Object | Subject::S3Upload => return None,
     };
     Some(ServiceError::new(errors::NO_SUCH_ENTITY, message))
 }

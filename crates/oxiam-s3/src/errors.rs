@@ -35,6 +35,117 @@ pub fn no_such_bucket() -> S3Error {
     with_message(S3ErrorCode::NoSuchBucket, "The specified bucket does not exist")
 }
 
+/// The key (or the version asked for) does not exist.
+pub fn no_such_key() -> S3Error {
+    with_message(S3ErrorCode::NoSuchKey, "The specified key does not exist.")
+}
+
+/// The version id names no version of the key.
+pub fn no_such_version() -> S3Error {
+    with_message(S3ErrorCode::NoSuchVersion, "The specified version does not exist.")
+}
+
+/// The multipart upload is not in progress (never started, completed or aborted).
+pub fn no_such_upload() -> S3Error {
+    with_message(
+        S3ErrorCode::NoSuchUpload,
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+    )
+}
+
+/// A condition of the request (If-Match, If-None-Match, …) did not hold.
+pub fn precondition_failed() -> S3Error {
+    with_message(
+        S3ErrorCode::PreconditionFailed,
+        "At least one of the pre-conditions you specified did not hold",
+    )
+}
+
+/// An XML body S3 would not accept.
+pub fn malformed_xml() -> S3Error {
+    with_message(
+        S3ErrorCode::MalformedXML,
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    )
+}
+
+/// What S3 answers for a delete marker: as a missing key when read as the current
+/// version, MethodNotAllowed (405) when asked for by its version id; both say
+/// `x-amz-delete-marker: true` (and the marker's version id).
+pub fn delete_marker(marker: &oxiam_store::ObjectRow, by_version: bool) -> S3Error {
+    let mut e = if by_version {
+        let mut e = with_message(
+            S3ErrorCode::MethodNotAllowed,
+            "The specified method is not allowed against this resource.",
+        );
+        e.set_status_code(http::StatusCode::METHOD_NOT_ALLOWED);
+        e
+    } else {
+        no_such_key()
+    };
+    let mut headers = http::HeaderMap::new();
+    headers.insert("x-amz-delete-marker", http::HeaderValue::from_static("true"));
+    if let Ok(version) = http::HeaderValue::from_str(&marker.version_id) {
+        headers.insert("x-amz-version-id", version);
+    }
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(marker.modified_ms).unwrap_or(0));
+    let mut date = Vec::new();
+    if s3s::dto::Timestamp::from(at)
+        .format(s3s::dto::TimestampFormat::HttpDate, &mut date)
+        .is_ok()
+        && let Ok(date) = http::HeaderValue::from_bytes(&date)
+    {
+        headers.insert(http::header::LAST_MODIFIED, date);
+    }
+    e.set_headers(headers);
+    e
+}
+
+/// 304 for a read whose If-None-Match or If-Modified-Since held: no body, the object's
+/// ETag and Last-Modified in headers.
+pub fn not_modified(row: &oxiam_store::ObjectRow) -> S3Error {
+    let mut e = S3Error::new(S3ErrorCode::NotModified);
+    e.set_status_code(http::StatusCode::NOT_MODIFIED);
+    let mut headers = http::HeaderMap::new();
+    if let Ok(etag) = http::HeaderValue::from_str(&format!("\"{}\"", row.etag)) {
+        headers.insert(http::header::ETAG, etag);
+    }
+    e.set_headers(headers);
+    e
+}
+
+/// A request body that failed while it was read: one that is not what its signed
+/// `x-amz-content-sha256` says is S3's XAmzContentSHA256Mismatch; anything else (the
+/// client stopped short, a chunk's signature was wrong) is the client's error too.
+pub fn body_failed(e: &(dyn std::error::Error + 'static)) -> S3Error {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        let text = err.to_string();
+        if text.contains("Sha256Mismatch") {
+            let mut mismatch = with_message(
+                S3ErrorCode::Custom("XAmzContentSHA256Mismatch".into()),
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            );
+            mismatch.set_status_code(http::StatusCode::BAD_REQUEST);
+            return mismatch;
+        }
+        if text.contains("SignatureDoesNotMatch") || text.contains("signature") {
+            return with_message(
+                S3ErrorCode::SignatureDoesNotMatch,
+                "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+            );
+        }
+        source = err.source();
+    }
+    tracing::debug!(error = %e, "an S3 request body failed");
+    let mut incomplete = with_message(
+        S3ErrorCode::IncompleteBody,
+        "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+    );
+    incomplete.set_status_code(http::StatusCode::BAD_REQUEST);
+    incomplete
+}
+
 /// Something failed inside oxiam: logged here, answered as S3's InternalError.
 pub fn internal(what: &str, error: &dyn std::fmt::Display) -> S3Error {
     tracing::error!(%error, "{what}");
@@ -80,8 +191,19 @@ pub fn headers_not_signed(names: &[String]) -> S3Error {
     )
 }
 
-/// Tags that repeat a key (regardless of case: condition keys are matched regardless of
-/// case, so `team` and `Team` would be one key with two values).
+/// An `x-amz-tagging` header that repeats a key (regardless of case: condition keys are
+/// matched regardless of case, so a policy would see only one of `team` and `Team`), in
+/// S3's words for a header.
+pub fn duplicate_tag_keys_in_header() -> S3Error {
+    let mut e = with_message(
+        S3ErrorCode::InvalidArgument,
+        "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.",
+    );
+    e.set_status_code(http::StatusCode::BAD_REQUEST);
+    e
+}
+
+/// A tag set that repeats a key, in S3's words for a body.
 pub fn duplicate_tag_keys() -> S3Error {
     with_message(
         S3ErrorCode::InvalidTag,
@@ -113,54 +235,6 @@ pub fn missing_content_length() -> S3Error {
         "You must provide the Content-Length HTTP header.",
     );
     e.set_status_code(http::StatusCode::LENGTH_REQUIRED);
-    e
-}
-
-/// Whether an error came from a body whose SHA-256 is not the signed
-/// `x-amz-content-sha256` (s3s notices while the object store reads the body).
-fn is_content_sha256_mismatch(e: &S3Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = e.source().map(|s| s as _);
-    while let Some(err) = source {
-        if err.to_string().contains("Sha256Mismatch") {
-            return true;
-        }
-        source = err.source();
-    }
-    false
-}
-
-/// Gives an error from the file store S3's message for its code when it has none, and
-/// S3's own error where the store saw a body that does not match its signed hash.
-pub fn with_aws_message(mut e: S3Error) -> S3Error {
-    if is_content_sha256_mismatch(&e) {
-        let mut mismatch = with_message(
-            S3ErrorCode::Custom("XAmzContentSHA256Mismatch".into()),
-            "The provided 'x-amz-content-sha256' header does not match what was computed.",
-        );
-        mismatch.set_status_code(http::StatusCode::BAD_REQUEST);
-        return mismatch;
-    }
-    if e.message().is_none() {
-        let message = match e.code() {
-            S3ErrorCode::NoSuchKey => "The specified key does not exist.",
-            S3ErrorCode::NoSuchBucket => "The specified bucket does not exist",
-            S3ErrorCode::NoSuchUpload => {
-                "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
-            }
-            S3ErrorCode::InvalidPart => {
-                "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
-            }
-            S3ErrorCode::InvalidPartOrder => {
-                "The list of parts was not in ascending order. The parts list must be specified in order by part number."
-            }
-            S3ErrorCode::PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
-            S3ErrorCode::InvalidRange => "The requested range is not satisfiable",
-            S3ErrorCode::BadDigest => "The Content-MD5 you specified did not match what we received.",
-            S3ErrorCode::InternalError => "We encountered an internal error. Please try again.",
-            _ => return e,
-        };
-        e.set_message(message);
-    }
     e
 }
 

@@ -465,7 +465,94 @@ impl Gate {
             bucket: Some(bucket.to_owned()),
             access,
         };
-        self.authorize(&caller.principal, &caller.facts, &check, caller.slot.as_ref())
+        let tagged = self.with_existing_tags(&check).await?;
+        self.authorize(
+            &caller.principal,
+            &caller.facts,
+            tagged.as_ref().unwrap_or(&check),
+            caller.slot.as_ref(),
+        )
+        .await
+    }
+}
+
+impl Gate {
+    /// `check` with the object's tags as `s3:ExistingObjectTag/…`, for an action on an
+    /// object that AWS lists the key for (the version the request names, else the
+    /// current one); `None` when there are none to add (no such object, no tags).
+    async fn with_existing_tags(&self, check: &Check) -> S3Result<Option<Check>> {
+        let Some(bucket) = &check.bucket else {
+            return Ok(None);
+        };
+        let Some(key) = check
+            .access
+            .resource
+            .strip_prefix("arn:aws:s3:::")
+            .and_then(|r| r.strip_prefix(bucket.as_str()))
+            .and_then(|r| r.strip_prefix('/'))
+        else {
+            return Ok(None);
+        };
+        let lists_the_key = oxiam_catalogue::action_named(&check.access.action)
+            .is_some_and(|a| a.all_condition_keys().contains(&"s3:ExistingObjectTag/<key>"));
+        if !lists_the_key {
+            return Ok(None);
+        }
+        let version = check
+            .access
+            .keys
+            .iter()
+            .find(|(k, _)| k == "s3:versionid")
+            .and_then(|(_, v)| v.first())
+            .map(String::as_str);
+        let found = self
+            .oxiam
+            .store()
+            .s3_object(bucket, key, version)
+            .await
+            .map_err(|e| errors::internal("reading an object's tags failed", &e))?;
+        let Some(object) = found.filter(|o| !o.delete_marker) else {
+            return Ok(None);
+        };
+        let tags = crate::attributes::tags_from_row(&object.tags);
+        if tags.is_empty() {
+            return Ok(None);
+        }
+        let mut tagged = check.clone();
+        tagged.access.keys.extend(
+            tags.into_iter()
+                .map(|(k, v)| (format!("s3:ExistingObjectTag/{k}"), vec![v])),
+        );
+        Ok(Some(tagged))
+    }
+
+    /// Authorizes PutObjectTagging once its body is read (the gate only asked whether the
+    /// caller may tag the object at all), with the object's tags as
+    /// `s3:ExistingObjectTag/…` and the body's as `s3:RequestObjectTag/…` and
+    /// `s3:RequestObjectTagKeys` (S3 reads them there): an `x-amz-tagging` header sent
+    /// beside the body is not read, so it can neither dodge nor trip a condition.
+    pub async fn authorize_body_tags(
+        &self,
+        caller: &Caller,
+        (bucket, key): (&str, &str),
+        version: Option<&str>,
+        tags: &[(String, String)],
+    ) -> S3Result<()> {
+        let action = if version.is_some() {
+            "s3:PutObjectVersionTagging"
+        } else {
+            "s3:PutObjectTagging"
+        };
+        let encoded: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .finish();
+        let mut headers = caller.headers.clone();
+        headers.remove("x-amz-tagging");
+        if !encoded.is_empty() {
+            let value = http::HeaderValue::from_str(&encoded).map_err(|_| errors::access_denied())?;
+            headers.insert("x-amz-tagging", value);
+        }
+        self.authorize_key(caller, (action, bucket, key), version, Some(&headers))
             .await
     }
 }
@@ -591,19 +678,30 @@ impl Gate {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         for check in &plan.checks {
-            self.authorize(&principal, &facts, check, slot).await?;
+            let tagged = self.with_existing_tags(check).await?;
+            self.authorize(&principal, &facts, tagged.as_ref().unwrap_or(check), slot)
+                .await?;
         }
-        // DeleteObjects names its keys in its body: before s3s reads it, the caller must
-        // be one who may delete something in the bucket.
-        if let (Some((action, versioned)), "DeleteObjects", Some(bucket)) =
-            (plan.per_key, view.op, cx.s3_path().get_bucket_name())
-        {
+        // DeleteObjects names its keys in its body, PutObjectTagging its tags (which its
+        // condition keys are read from): before s3s reads the body, the caller must be one
+        // who may delete something in the bucket, or tag the object at all. The operation
+        // then decides with what the body says.
+        let body_decides = match (view.op, cx.s3_path()) {
+            ("DeleteObjects", s3s::path::S3Path::Bucket { bucket }) => {
+                Some((bucket.as_ref(), format!("arn:aws:s3:::{bucket}/")))
+            }
+            ("PutObjectTagging", s3s::path::S3Path::Object { bucket, key }) => {
+                Some((bucket.as_ref(), actions::object_arn(bucket, key)))
+            }
+            _ => None,
+        };
+        if let (Some((action, versioned)), Some((bucket, under))) = (plan.per_key, body_decides) {
             let accesses = std::iter::once(action)
                 .chain(versioned)
                 .map(|action| Access {
                     keys: actions::condition_keys(&view, action, None),
                     resource_is_prefix: true,
-                    ..Access::new(action, format!("arn:aws:s3:::{bucket}/"))
+                    ..Access::new(action, under.clone())
                 })
                 .collect();
             self.may_act_on_some_object(&principal, &facts, bucket, accesses, slot)

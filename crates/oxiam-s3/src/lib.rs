@@ -1,9 +1,10 @@
 //! oxiam's S3-compatible endpoint.
 //!
 //! [s3s](https://docs.rs/s3s/0.14.1) speaks the S3 REST protocol and verifies SigV4 (header,
-//! presigned and streaming) with the secrets the IAM core holds. Objects are files under
-//! `ROOT/objects` (kept by `s3s-fs`); each bucket's owner account, region and policy are in
-//! `ROOT/buckets/<bucket>.json`.
+//! presigned and streaming) with the secrets the IAM core holds. Buckets, object versions
+//! and multipart uploads are rows of the database (shared by every server on it); the
+//! bytes are blob files under the S3 directory ([`blobs`]), which servers sharing a
+//! database share too.
 //!
 //! The request path, for every S3 operation:
 //! 0. the `Host` says whether the bucket is in it (`BUCKET.DOMAIN`, [`hosts`]) or in the
@@ -14,19 +15,24 @@
 //!    records the key's use, maps the operation to its IAM action(s), resource ARN(s) and
 //!    condition keys ([`actions`]) and asks `Oxiam::authorize`, with the bucket's policy
 //!    and owner; any denial is S3's 403 AccessDenied;
-//! 3. the operation runs on the bucket metadata and the file store.
+//! 3. the operation runs on the rows and the blobs: `store.rs` (buckets), `objects.rs`,
+//!    `listing.rs`, `multipart.rs`.
 
 pub mod actions;
+mod attributes;
+mod blobs;
 mod buckets;
 mod errors;
 mod gate;
 pub mod hosts;
-mod keys;
+mod listing;
+mod multipart;
+mod objects;
 mod payload;
 mod store;
 
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -48,14 +54,6 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
-    /// The object store refused its root.
-    #[error("cannot open the S3 object store at {path}: {message}")]
-    ObjectStore {
-        /// The directory.
-        path: PathBuf,
-        /// Why.
-        message: String,
-    },
 }
 
 /// The S3 operations oxiam answers itself; every other operation s3s routes is still
@@ -68,22 +66,30 @@ pub const SERVED_OPERATIONS: &[&str] = &[
     "CreateMultipartUpload",
     "DeleteBucket",
     "DeleteBucketPolicy",
+    "DeleteBucketTagging",
     "DeleteObject",
+    "DeleteObjectTagging",
     "DeleteObjects",
     "GetBucketLocation",
     "GetBucketPolicy",
+    "GetBucketTagging",
     "GetBucketVersioning",
     "GetObject",
+    "GetObjectTagging",
     "HeadBucket",
     "HeadObject",
     "ListBuckets",
+    "ListMultipartUploads",
     "ListObjectVersions",
     "ListObjects",
     "ListObjectsV2",
     "ListParts",
     "PostObject",
     "PutBucketPolicy",
+    "PutBucketTagging",
+    "PutBucketVersioning",
     "PutObject",
+    "PutObjectTagging",
     "UploadPart",
     "UploadPartCopy",
 ];
@@ -95,9 +101,9 @@ pub const XML_MAX_BODY_BYTES: usize = 4 << 20;
 #[derive(Debug, Clone)]
 pub struct S3Endpoint {
     service: S3Service,
-    /// The object store's directory and the buckets' metadata, for [`S3Endpoint::reset`].
-    objects: PathBuf,
-    buckets: Arc<buckets::Buckets>,
+    /// The rows and the blobs, for [`S3Endpoint::reset`].
+    oxiam: Arc<Oxiam>,
+    blobs: Arc<blobs::Blobs>,
     /// For the signature check made before s3s sees a request.
     gate: gate::Gate,
 }
@@ -120,31 +126,25 @@ impl Default for S3Options {
     }
 }
 
-/// The S3 endpoint for `oxiam`, keeping its data under `root` (created if missing).
-pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock, options: S3Options) -> Result<S3Endpoint, Error> {
-    let dir_err = |path: &PathBuf| {
-        let path = path.clone();
-        move |source| Error::DataDir { path, source }
-    };
-    let objects = root.join("objects");
-    std::fs::create_dir_all(&objects).map_err(dir_err(&objects))?;
-    let bucket_dir = root.join("buckets");
-    let buckets = Arc::new(buckets::Buckets::open(&bucket_dir).map_err(dir_err(&bucket_dir))?);
-    let fs = s3s_fs::FileSystem::new(&objects).map_err(|e| Error::ObjectStore {
-        path: objects.clone(),
-        message: format!("{e:?}"),
-    })?;
+/// The S3 endpoint for `oxiam`, keeping the objects' bytes under `root` (created if
+/// missing; servers sharing a database must share it).
+pub fn service(oxiam: Arc<Oxiam>, root: &Path, clock: Clock, options: S3Options) -> Result<S3Endpoint, Error> {
+    // On SQLite this server is the only one (it holds the database's lock), so the S3
+    // directory is its alone; on PostgreSQL replicas share it.
+    let exclusive = oxiam.store().backend() == oxiam_store::Backend::Sqlite;
+    let blobs = Arc::new(blobs::Blobs::open(root, exclusive).map_err(|source| Error::DataDir {
+        path: root.to_owned(),
+        source,
+    })?);
     let gate = gate::Gate {
-        oxiam,
-        buckets: buckets.clone(),
+        oxiam: oxiam.clone(),
+        buckets: Arc::new(buckets::Buckets::new(oxiam.clone())),
         clock,
         allow_sigv2: options.allow_sigv2,
         hosts: options.hosts.clone(),
     };
     let store = store::Store {
-        fs,
-        objects: objects.clone(),
-        buckets: buckets.clone(),
+        blobs: blobs.clone(),
         gate: gate.clone(),
     };
     let mut builder = S3ServiceBuilder::new(store);
@@ -162,34 +162,22 @@ pub fn service(oxiam: Arc<Oxiam>, root: PathBuf, clock: Clock, options: S3Option
     builder.set_access(gate);
     Ok(S3Endpoint {
         service: builder.build(),
-        objects,
-        buckets,
+        oxiam,
+        blobs,
         gate: gate_for_sigv2,
     })
 }
 
 impl S3Endpoint {
-    /// Deletes every bucket and object (`oxiam serve --test-mode`'s reset), holding the
-    /// buckets' lock so that no bucket is created or deleted meanwhile.
+    /// Deletes every bucket, object and upload (`oxiam serve --test-mode`'s reset): the
+    /// rows first, so that no request finds a row whose blob is gone, then the blobs.
     pub async fn reset(&self) -> std::io::Result<()> {
-        let _no_bucket_changes = self.buckets.lock().await;
-        for dir in [self.objects.as_path(), self.buckets.dir()] {
-            let mut entries = tokio::fs::read_dir(dir).await?;
-            while let Some(entry) = entries.next_entry().await? {
-                let path = entry.path();
-                let removed = match entry.file_type().await {
-                    Ok(kind) if kind.is_dir() => tokio::fs::remove_dir_all(&path).await,
-                    Ok(_) => tokio::fs::remove_file(&path).await,
-                    Err(e) => Err(e),
-                };
-                // A file an upload in flight renamed or removed meanwhile is gone anyway.
-                match removed {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                }
-            }
-        }
-        Ok(())
+        self.oxiam
+            .store()
+            .s3_reset()
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        self.blobs.clear().await
     }
 
     /// Whether the request's `Host` names a bucket (`BUCKET.DOMAIN`): its path is then a
@@ -213,6 +201,10 @@ impl S3Endpoint {
     {
         let host = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok());
         let query = req.uri().query().unwrap_or("");
+        let bucket_in_host = self.names_bucket_in_host(req.headers());
+        let tagging_a_bucket = req.method() == http::Method::PUT
+            && form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "tagging")
+            && names_no_key(req.uri().path(), bucket_in_host);
         if let Some(error) = self
             .gate
             .hosts
@@ -246,12 +238,26 @@ impl S3Endpoint {
         if response.status() == http::StatusCode::INTERNAL_SERVER_ERROR && mismatch.is_some_and(|m| m.found()) {
             response = content_sha256_mismatch();
         }
+        // S3 answers PutBucketTagging 204; s3s writes its 200 whatever the operation says.
+        if tagging_a_bucket && response.status() == http::StatusCode::OK {
+            *response.status_mut() = http::StatusCode::NO_CONTENT;
+        }
         // Every S3 answer names its request, as S3's `x-amz-request-id` does.
         if let Ok(id) = http::HeaderValue::from_str(request_id) {
             response.headers_mut().insert("x-amz-request-id", id);
         }
         response
     }
+}
+
+/// Whether a request's path names a bucket alone (no key): `/BUCKET` or `/BUCKET/` by
+/// path, `/` with the bucket in the host.
+fn names_no_key(path: &str, bucket_in_host: bool) -> bool {
+    let rest = path.trim_start_matches('/');
+    if bucket_in_host {
+        return rest.is_empty();
+    }
+    rest.split_once('/').is_none_or(|(_, key)| key.is_empty())
 }
 
 /// `error` as S3 writes it, naming its request.

@@ -3,7 +3,7 @@
 //! s3s notices a mismatch there too, but answers it as its own 500 (InternalError). The
 //! check here sees the same bytes pass and remembers, so that the endpoint answers S3's
 //! `XAmzContentSHA256Mismatch` (400) instead. Uploads (PutObject, UploadPart) are larger and
-//! their mismatch reaches oxiam's handlers with its cause (`errors::with_aws_message`):
+//! their mismatch reaches oxiam's handlers with its cause (`errors::body_failed`):
 //! only bodies up to [`crate::XML_MAX_BODY_BYTES`] are hashed a second time.
 
 use std::pin::Pin;

@@ -61,6 +61,9 @@ pub struct ServerConfig {
     /// The domains under which S3 reads `BUCKET.DOMAIN` as a bucket (`--s3-domain`), besides
     /// `localhost`.
     pub s3_domains: Vec<String>,
+    /// Where S3 objects' bytes are kept (`--s3-dir`); `None`: `DATA_DIR/s3`. Servers
+    /// sharing a PostgreSQL database must share this directory too.
+    pub s3_dir: Option<PathBuf>,
     /// The certificate and key to speak TLS with (`--tls-cert`, `--tls-key`); plain
     /// HTTP when `None`.
     pub tls: Option<TlsFiles>,
@@ -318,7 +321,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let oxiam = Arc::new(oxiam.with_public_url(&public_url));
     let s3 = oxiam_s3::service(
         oxiam.clone(),
-        config.data_dir.join("s3"),
+        &config.s3_dir.clone().unwrap_or_else(|| config.data_dir.join("s3")),
         clock.clone(),
         oxiam_s3::S3Options {
             allow_sigv2: config.allow_sigv2,

@@ -20,6 +20,7 @@ mod organizations;
 mod outbound_federation;
 mod policies;
 mod roles;
+mod s3;
 mod saml_providers;
 mod schema;
 mod sessions;
@@ -42,6 +43,7 @@ pub use organizations::{CreatedAccount, OrganizationRow, OrganizationWrite};
 pub use outbound_federation::OutboundFederationRow;
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
 pub use roles::{NewRole, RoleRow};
+pub use s3::{BucketDeletion, BucketRow, ObjectRow, PartRow, S3Write, UploadRow, Versioning};
 pub use saml_providers::{SamlKeyRefusal, SamlPrivateKeyRow, SamlProviderChange, SamlProviderRow};
 pub use sessions::{Federation, SessionRow, UserSessionRow};
 pub use tags::TagOwner;
@@ -103,6 +105,12 @@ pub enum Subject {
     Organization,
     /// An account's membership of an organization; the name is the account's id.
     OrganizationMember,
+    /// An S3 bucket; the name is its name.
+    S3Bucket,
+    /// An S3 object (a `Conflict`: one exists where none was to be); the name is its key.
+    S3Object,
+    /// An S3 multipart upload in progress; the name is its id.
+    S3Upload,
 }
 
 impl fmt::Display for Subject {
@@ -129,6 +137,9 @@ impl fmt::Display for Subject {
             Subject::SamlProvider => f.write_str("SAML provider"),
             Subject::Organization => f.write_str("organization"),
             Subject::OrganizationMember => f.write_str("member of an organization"),
+            Subject::S3Bucket => f.write_str("bucket"),
+            Subject::S3Object => f.write_str("object"),
+            Subject::S3Upload => f.write_str("multipart upload"),
         }
     }
 }

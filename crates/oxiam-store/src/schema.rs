@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("migrations/0020_outbound_federation.sql")),
     (21, include_str!("migrations/0021_access_advisor.sql")),
     (22, include_str!("migrations/0022_root_sessions.sql")),
+    (23, include_str!("migrations/0023_s3.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

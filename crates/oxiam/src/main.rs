@@ -209,6 +209,11 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     s3_domains: Vec<String>,
+    /// Keep S3 objects' bytes in this directory (default: DATA_DIR/s3). Buckets and object
+    /// metadata are in the database; servers sharing a PostgreSQL database must also share
+    /// this directory (a volume every replica mounts).
+    #[arg(long, env = "OXIAM_S3_DIR", value_name = "DIR")]
+    s3_dir: Option<PathBuf>,
     /// Speak TLS on the listening port with this certificate chain (PEM); requires
     /// --tls-key. Requests over it carry `aws:SecureTransport` true.
     #[arg(long, env = "OXIAM_TLS_CERT", value_name = "FILE", requires = "tls_key")]
@@ -348,6 +353,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         },
         allow_sigv2: args.allow_sigv2,
         s3_domains: args.s3_domains,
+        s3_dir: args.s3_dir,
         tls: args
             .tls_cert
             .zip(args.tls_key)
@@ -474,7 +480,7 @@ fn main() -> ExitCode {
         // s3s logs every S3 error answer at ERROR (an AccessDenied, a NoSuchKey) with a debug
         // dump of it: each request already has its one line, with its error code, and a
         // server fault is logged by oxiam where it happens.
-        Command::Serve(_) => "info,sqlx=warn,s3s=off,s3s_fs=warn",
+        Command::Serve(_) => "info,sqlx=warn,s3s=off",
         Command::Demo(_) | Command::Account(_) => "warn,sqlx=warn,s3s=off",
         Command::Policy(_) | Command::Audit(_) => "warn",
     };

@@ -48,8 +48,15 @@ impl Harness {
         h
     }
 
-    /// An oxiam whose database is in `db_dir`, serving S3 data from `s3_root` (two
-    /// harnesses on one `s3_root` are two accounts sharing one bucket namespace).
+    /// A second account in the same database (its buckets share the namespace): its id
+    /// and an S3 client for its root.
+    pub async fn second_account(&self, account: &str) -> (String, aws_sdk_s3::Client) {
+        let made = self.oxiam.create_account(Some(account), now()).await.unwrap();
+        let client = self.client(&made.access_key_id, &made.secret_access_key.0, None, "us-east-1");
+        (made.account_id, client)
+    }
+
+    /// An oxiam whose database is in `db_dir`, serving S3 data from `s3_root`.
     pub async fn start_with(db_dir: &Path, s3_root: &Path, account: &str, key: &str, secret: &str) -> Self {
         let url = format!("sqlite://{}?mode=rwc", db_dir.join(format!("{account}.db")).display());
         let store = oxiam_store::Store::open(&url).await.unwrap();
@@ -67,7 +74,7 @@ impl Harness {
         let oxiam = Arc::new(oxiam);
         let s3 = oxiam_s3::service(
             oxiam.clone(),
-            s3_root.to_owned(),
+            s3_root,
             oxiam_core::Clock::default(),
             oxiam_s3::S3Options::default(),
         )

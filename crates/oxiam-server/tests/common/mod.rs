@@ -275,6 +275,7 @@ impl TestServer {
             lint_policies: options.lint_policies,
             allow_sigv2: options.allow_sigv2,
             s3_domains: options.s3_domains,
+            s3_dir: None,
             tls: options.tls,
             public_url: None,
             sinks: vec![records.clone()],

@@ -50,6 +50,7 @@ impl Embedded {
             lint_policies: oxiam_core::LintPolicies::Off,
             allow_sigv2: false,
             s3_domains: Vec::new(),
+            s3_dir: None,
             tls: None,
             public_url: None,
             sinks: Vec::new(),
