@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The compatibility suite: boto3, the AWS CLI (v1) and other S3 clients (rclone, s3cmd, the AWS
-# SDK for JavaScript v3) against a real oxiam server, once on the embedded SQLite database and
-# once on PostgreSQL.
+# SDK for JavaScript v3, s3fs with pandas) against a real oxiam server, once on the embedded
+# SQLite database and once on PostgreSQL.
 #
 #   compat/run.sh [pytest args...]      e.g. compat/run.sh -k access_key -x
 #
@@ -9,7 +9,8 @@
 # reachable at $OXIAM_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test), where
 # a fresh database is created for the run and dropped afterwards. OXIAM_COMPAT_BACKENDS="sqlite"
 # (or "postgres") runs one backend only. Installs what else it needs: the pinned Python clients
-# into compat/.venv, rclone with apt-get, the AWS SDK for JavaScript into compat/js/node_modules.
+# into compat/.venv, s3fs and pandas into compat/.venv-s3fs, rclone with apt-get, the AWS SDK
+# for JavaScript into compat/js/node_modules.
 set -euo pipefail
 cd "$(dirname "$0")"
 compat_dir=$(pwd)
@@ -21,19 +22,27 @@ if [[ ! -x "$OXIAM_BIN" ]]; then
   exit 1
 fi
 
-# --- the virtualenv, reinstalled only when requirements.txt (or the Python) changes ---------
+# --- the virtualenvs, each reinstalled only when its requirements file (or the Python) changes -
+# compat/.venv runs the suite. s3fs pins aiobotocore, which pins a botocore older than the
+# boto3 of requirements.txt, so s3fs and pandas live apart, in compat/.venv-s3fs:
+# test_s3_clients.py runs compat/s3fs_client.py with that virtualenv's python.
+ensure_venv() {
+  local venv=$1 requirements=$2
+  local stamp=$venv/.requirements.stamp want
+  if [[ ! -x $venv/bin/python ]]; then
+    echo "compat: creating $venv" >&2
+    python3 -m venv "$venv"
+  fi
+  want=$( (sha256sum "$requirements"; "$venv/bin/python" --version) | sha256sum | cut -d' ' -f1)
+  if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+    echo "compat: installing $requirements into $venv" >&2
+    "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$requirements"
+    echo "$want" >"$stamp"
+  fi
+}
 venv=$compat_dir/.venv
-stamp=$venv/.requirements.stamp
-if [[ ! -x $venv/bin/python ]]; then
-  echo "compat: creating $venv" >&2
-  python3 -m venv "$venv"
-fi
-want=$( (sha256sum requirements.txt; "$venv/bin/python" --version) | sha256sum | cut -d' ' -f1)
-if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
-  echo "compat: installing requirements.txt into $venv" >&2
-  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r requirements.txt
-  echo "$want" >"$stamp"
-fi
+ensure_venv "$venv" requirements.txt
+ensure_venv "$compat_dir/.venv-s3fs" requirements-s3fs.txt
 
 # --- rclone, from Debian's packages, installed when missing ---------------------------------
 if ! command -v rclone >/dev/null; then
@@ -92,7 +101,7 @@ backends=${OXIAM_COMPAT_BACKENDS:-sqlite postgres}
 failed=()
 for backend in $backends; do
   echo
-  echo "== compat: boto3, AWS CLI, rclone, s3cmd, AWS SDK for JavaScript against oxiam on $backend"
+  echo "== compat: boto3, AWS CLI, rclone, s3cmd, AWS SDK for JavaScript, s3fs against oxiam on $backend"
   status=0
   case $backend in
     sqlite)

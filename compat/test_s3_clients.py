@@ -6,6 +6,9 @@
 - s3cmd (PyPI), path-style and virtual-hosted (`%(bucket)s.localhost:PORT`);
 - the AWS SDK for JavaScript v3 (compat/js, installed by `npm ci`), with its default
   virtual-hosted addressing (Host: BUCKET.localhost:PORT) and with forcePathStyle;
+- s3fs (fsspec) with pandas, from a virtualenv of their own (compat/.venv-s3fs, since s3fs's
+  aiobotocore pins a botocore older than the suite's boto3), running compat/s3fs_client.py:
+  ls, find, glob, reads, writes, pandas' CSVs through s3:// URLs, rm recursive;
 - boto3 signing with an empty region, as clients written for S3-compatible stores do.
 
 Each client runs in a clean environment (no AWS_* variables of the caller's: rclone 1.60
@@ -23,6 +26,7 @@ process only) that relays to the server.
 
 import base64
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -43,6 +47,7 @@ from conftest import make_client, make_resource
 
 COMPAT = Path(__file__).resolve().parent
 JS_DIR = COMPAT / "js"
+S3FS_VENV = COMPAT / ".venv-s3fs"
 TIMEOUT = 90
 MiB = 1024 * 1024
 
@@ -571,6 +576,141 @@ def test_aws_sdk_for_javascript_put_get_list_delete(style, node_sdk, server, s3,
         "js/buffer.bin": body,
         "js/stream.txt": stream_text.encode(),
         odd: odd_body,
+    }
+
+
+# --- s3fs (fsspec) and pandas, from compat/.venv-s3fs ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def s3fs_python():
+    """The python of compat/.venv-s3fs, where s3fs and pandas live apart from the suite (s3fs's
+    aiobotocore pins a botocore older than the suite's boto3)."""
+    python = S3FS_VENV / "bin" / "python"
+    if not python.exists():
+        pytest.skip("compat/.venv-s3fs is missing (compat/run.sh creates it from requirements-s3fs.txt)")
+    return python
+
+
+def test_s3fs_and_pandas_find_glob_ls_read_write_rm(s3fs_python, server, s3, new_bucket, bucket_name, tmp_path):
+    """compat/s3fs_client.py, run with s3fs and pandas: ls, find, glob, exists/isdir, info, du,
+    reads (whole, ranged, seeking), writes (pipe, text, a two-part multipart upload, a
+    server-side copy), pandas reading and writing CSVs through s3:// URLs, rm recursive of a
+    folder and of a whole bucket that s3fs made."""
+    bucket = new_bucket()
+    big = secrets.token_bytes(3 * MiB)
+    tree = {
+        "top.txt": b"top\n",
+        "data/a.csv": b"x,y\n1,2\n3,4\n",
+        "data/b.csv": b"x,y\n5,6\n",
+        "data/note.txt": b"note\n",
+        "data/ünï+cødé&=.txt": b"odd characters\n",
+        "data/sub/c d.txt": b"a key with a space\n",
+        "data/sub/deeper/e.csv": b"e\n1\n",
+        "data/big.bin": big,
+    }
+    for key, body in tree.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    made = bucket_name("made")  # s3fs creates it, and removes it
+    env = clean_env(
+        tmp_path,
+        OXIAM_ENDPOINT=server.endpoint,
+        OXIAM_KEY_ID=server.root_key_id,
+        OXIAM_SECRET=server.root_secret,
+        OXIAM_BUCKET=bucket,
+        OXIAM_NEW_BUCKET=made,
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+
+    mark = log_mark(server)
+    proc = subprocess.run(
+        [str(s3fs_python), str(COMPAT / "s3fs_client.py")], env=env, capture_output=True, text=True, timeout=TIMEOUT
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert_no_server_faults(server, mark, "the s3fs script")
+    out = json.loads(proc.stdout)
+
+    def paths(*keys):
+        return [f"{bucket}/{key}" for key in keys]
+
+    odd = "data/ünï+cødé&=.txt"
+    # Listings: exact, sorted as s3fs sorts them; never the bucket itself, never empty.
+    assert out["ls"] == paths("data", "top.txt")
+    assert out["ls_detail"] == [[f"{bucket}/data", "directory", 0], [f"{bucket}/top.txt", "file", 4]]
+    assert out["ls_data"] == paths("data/a.csv", "data/b.csv", "data/big.bin", "data/note.txt", "data/sub", odd)
+    assert out["ls_sub"] == paths("data/sub/c d.txt", "data/sub/deeper")
+    every_file = sorted(tree)
+    assert out["find"] == paths(*every_file)
+    assert out["find_withdirs"] == paths(*sorted(every_file + ["data", "data/sub", "data/sub/deeper"]))
+    assert out["find_data"] == paths(*[k for k in every_file if k.startswith("data/")])
+    assert out["find_maxdepth_2"] == paths(
+        "data/a.csv", "data/b.csv", "data/big.bin", "data/note.txt", odd, "top.txt")
+    assert out["find_prefix"] == paths("data/sub/c d.txt", "data/sub/deeper/e.csv")
+    assert out["glob_top"] == paths("data", "top.txt")
+    assert out["glob_csv"] == paths("data/a.csv", "data/b.csv", "data/sub/deeper/e.csv")
+    assert out["glob_data_txt"] == paths("data/note.txt", odd)
+    assert out["glob_sub"] == paths("data/sub/c d.txt", "data/sub/deeper")
+    assert out["glob_chars"] == paths("data/a.csv", "data/b.csv")
+    assert out["exists"] == {
+        "top.txt": True, "data": True, "data/sub": True, "data/sub/c d.txt": True, "missing": False, "data/su": False}
+    assert out["isdir"] == {"data": True, "data/sub": True, "top.txt": False, "missing": False}
+    assert out["isfile"] == {"data": False, "top.txt": True, "missing": False}
+    assert out["info"] == {
+        "name": f"{bucket}/data/a.csv", "type": "file", "size": 12, "ETag": f'"{md5(tree["data/a.csv"])}"'}
+    assert out["du"] == sum(map(len, tree.values()))
+    assert bucket in out["buckets"]
+
+    # Reads.
+    assert {k: base64.b64decode(v) for k, v in out["cat"].items()} == {
+        k: tree[k] for k in ["top.txt", "data/sub/c d.txt", odd]}
+    assert base64.b64decode(out["cat_range"]) == big[1_000_000:1_000_100]
+    start = 2 * MiB + 5
+    assert out["open_seek_read"] == {"tell": start + 300_000, "md5": md5(big[start : start + 300_000])}
+    assert out["open_text"] == tree["data/sub/c d.txt"].decode()
+    assert base64.b64decode(out["fsspec_open"]) == tree["top.txt"]
+    assert {k: base64.b64decode(v) for k, v in out["cat_many"].items()} == {
+        f"{bucket}/data/a.csv": tree["data/a.csv"], f"{bucket}/top.txt": tree["top.txt"]}
+
+    # Writes (the multipart upload in two parts of 5 MiB and the rest).
+    written_big = bytes(range(256)) * (6 * MiB // 256) + b"tail"
+    assert out["written_find"] == paths(
+        "written/big.bin", "written/copy of top.txt", "written/pipe.bin", "written/text.txt")
+    etag = s3.head_object(Bucket=bucket, Key="written/big.bin")["ETag"]
+    assert out["written_big_info"] == {"size": len(written_big), "ETag": etag}
+    assert out["written_big_info"]["ETag"].endswith('-2"'), out["written_big_info"]
+    assert out["written_big_roundtrip"] is True
+
+    # pandas.
+    assert out["pandas_roundtrip"] == {
+        "id": [1, 2, 3], "name": ["alpha", "beta, with a comma", "ünï"], "value": [0.5, -1.25, 1e6]}
+    assert out["pandas_equal"] is True
+    assert out["pandas_read"] == {"columns": ["x", "y"], "rows": [[1, 2], [3, 4]]}
+    assert out["pandas_gzip_equal"] is True
+
+    # rm: a folder recursively, then a list of files.
+    assert out["find_after_rm_data"] == paths(
+        "frames/out.csv", "frames/out.csv.gz", "top.txt",
+        "written/big.bin", "written/copy of top.txt", "written/pipe.bin", "written/text.txt")
+    assert out["exists_after_rm"] is False
+    assert out["find_after_rm_files"] == paths(
+        "frames/out.csv", "top.txt", "written/big.bin", "written/copy of top.txt", "written/text.txt")
+
+    # A bucket of s3fs's own. Naming us-east-1 as the LocationConstraint is refused, as S3 refuses it.
+    assert out["mkdir_us_east_1"] == [
+        "OSError", errno.EINVAL, "The specified location-constraint is not valid"]
+    assert out["new_bucket_find"] == [f"{made}/x/y.txt", f"{made}/z.txt"]
+    assert out["new_bucket_listed"] is True
+    assert out["new_bucket_exists_after_rm"] is False
+    assert out["new_bucket_listed_after_rm"] is False
+    assert bucket_is_gone(s3, made)
+
+    # What s3fs and pandas left, read with boto3.
+    assert bucket_contents(s3, bucket) == {
+        "frames/out.csv": 'id,name,value\n1,alpha,0.5\n2,"beta, with a comma",-1.25\n3,ünï,1000000.0\n'.encode(),
+        "top.txt": tree["top.txt"],
+        "written/big.bin": written_big,
+        "written/copy of top.txt": tree["top.txt"],
+        "written/text.txt": "written through a text file: ünïcødé\n".encode(),
     }
 
 
