@@ -28,8 +28,16 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
     ("*", "s3:AccessPointTag/${TagKey}", "access points are not served"),
     ("*", "s3:DataAccessPointAccount", "access points are not served"),
     ("*", "s3:DataAccessPointArn", "access points are not served"),
-    ("*", "s3:BucketTag/${TagKey}", "buckets keep no tags yet"),
-    ("*", "aws:ResourceTag/${TagKey}", "buckets and objects keep no tags yet"),
+    (
+        "*",
+        "s3:BucketTag/${TagKey}",
+        "bucket tags are kept (PutBucketTagging) but not yet carried into authorization",
+    ),
+    (
+        "*",
+        "aws:ResourceTag/${TagKey}",
+        "bucket tags are kept but not yet carried into authorization; objects have s3:ExistingObjectTag",
+    ),
     (
         "*",
         "s3:object-lock-remaining-retention-days",
