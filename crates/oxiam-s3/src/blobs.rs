@@ -239,6 +239,52 @@ impl Blobs {
         }
     }
 
+    /// Removes the blobs no row names (`named` holds the names rows had when asked) whose
+    /// files were last changed before `before` (the server's start): what a crash left
+    /// between a blob's rename and its row's commit, or between a commit and the removal
+    /// of the blobs it freed. A blob this server writes, renames or links is changed after
+    /// its start (a hard link changes the file's ctime), so none of its writes in flight
+    /// is taken for garbage. Returns how many were removed.
+    pub async fn sweep(
+        &self,
+        named: &std::collections::HashSet<String>,
+        before: std::time::SystemTime,
+    ) -> io::Result<usize> {
+        use std::os::unix::fs::MetadataExt as _;
+        let before = before
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let mut removed = 0;
+        let mut dirs = tokio::fs::read_dir(&self.blobs).await?;
+        while let Some(dir) = dirs.next_entry().await? {
+            if !dir.file_type().await?.is_dir() {
+                continue;
+            }
+            let mut files = tokio::fs::read_dir(dir.path()).await?;
+            while let Some(file) = files.next_entry().await? {
+                let Some(name) = file.file_name().to_str().map(str::to_owned) else {
+                    continue;
+                };
+                if !well_formed(&name) || named.contains(&name) {
+                    continue;
+                }
+                let changed = match file.metadata().await {
+                    Ok(meta) => meta.ctime(),
+                    Err(_) => continue,
+                };
+                // Whole seconds: a file changed in the second the server started is kept.
+                if changed < before {
+                    match tokio::fs::remove_file(file.path()).await {
+                        Ok(()) => removed += 1,
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     /// Removes every blob (test mode's reset, after the rows are gone).
     pub async fn clear(&self) -> io::Result<()> {
         let mut entries = tokio::fs::read_dir(&self.blobs).await?;
@@ -380,6 +426,22 @@ mod tests {
             .map(|e| e.path())
             .collect();
         assert_eq!(left, std::slice::from_ref(&only.tmp));
+    }
+
+    #[tokio::test]
+    async fn a_sweep_removes_only_unnamed_blobs_changed_before_its_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::open(dir.path(), true).unwrap();
+        let named = blobs.write(body(&[b"kept"]), |_| {}).await.unwrap().blob;
+        let orphan = blobs.write(body(&[b"lost"]), |_| {}).await.unwrap().blob;
+        let names = std::collections::HashSet::from([named.clone()]);
+        // Files changed after the sweep's time are a server's writes in flight: kept.
+        let started = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        assert_eq!(blobs.sweep(&names, started).await.unwrap(), 0);
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(2);
+        assert_eq!(blobs.sweep(&names, later).await.unwrap(), 1);
+        assert!(blobs.read(&orphan, 0, 4).await.is_err());
+        assert_eq!(read_all(&blobs, &named, 0, 4).await, b"kept");
     }
 
     #[tokio::test]

@@ -136,6 +136,23 @@ pub fn service(oxiam: Arc<Oxiam>, root: &Path, clock: Clock, options: S3Options)
         path: root.to_owned(),
         source,
     })?);
+    if exclusive {
+        // What a crash of the server before left unnamed: swept in the background, so that
+        // a large store does not slow the start.
+        let (blobs, oxiam) = (blobs.clone(), oxiam.clone());
+        let started = std::time::SystemTime::now();
+        tokio::spawn(async move {
+            let swept = match oxiam.store().s3_blob_names().await {
+                Ok(named) => blobs.sweep(&named, started).await,
+                Err(e) => Err(std::io::Error::other(e.to_string())),
+            };
+            match swept {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "removed S3 blobs no object or part names"),
+                Err(e) => tracing::warn!(error = %e, "sweeping the S3 blob directory failed"),
+            }
+        });
+    }
     let gate = gate::Gate {
         oxiam: oxiam.clone(),
         buckets: Arc::new(buckets::Buckets::new(oxiam.clone())),

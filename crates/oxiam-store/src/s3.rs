@@ -774,6 +774,16 @@ impl Store {
         Ok(written)
     }
 
+    /// Every blob a row names (object versions and parts): what a sweep of the blob
+    /// directory keeps.
+    pub async fn s3_blob_names(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT blob FROM s3_objects WHERE blob IS NOT NULL UNION ALL SELECT blob FROM s3_parts")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(b,)| b).collect())
+    }
+
     /// Removes every S3 row (test mode's reset); the caller removes the files.
     pub async fn s3_reset(&self) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;

@@ -171,6 +171,20 @@ async fn a_kill_during_puts_loses_no_acknowledged_object_and_leaves_no_partial_o
         let md5 = md5_hex(&bytes);
         assert_eq!(etag.trim_matches('"'), md5, "{key}");
     }
+    // Every blob left is one an object names: what the kill left unnamed (renamed but not
+    // committed, or freed but not removed) is swept by the new server, in the background.
+    let blob_files = || {
+        let dirs = std::fs::read_dir(data.path().join("s3").join("blobs")).unwrap();
+        dirs.flatten()
+            .map(|d| std::fs::read_dir(d.path()).unwrap().count())
+            .sum::<usize>()
+    };
+    let mut waited = 0;
+    while blob_files() != listed.len() && waited < 100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert_eq!(blob_files(), listed.len());
     // Half-written files do not outlive a restart: what is left under tmp/ is the new
     // server's own (empty) directory.
     let tmp = data.path().join("s3").join("tmp");
