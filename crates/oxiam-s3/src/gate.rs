@@ -25,6 +25,7 @@ use s3s::auth::{S3Auth, SecretKey};
 use crate::actions::{self, Check, RequestView};
 use crate::buckets::Buckets;
 use crate::errors;
+use oxiam_store::ObjectRow;
 
 /// The client's address, put in the request's extensions by [`crate::S3Endpoint::call`].
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +40,10 @@ pub struct Caller {
     pub facts: RequestFacts,
     /// The per-key action of [`actions::Rule::PerKey`] operations.
     pub per_key: Option<(&'static str, Option<&'static str>)>,
+    /// The version of the request's object read at authorization (for an action that
+    /// carries `s3:ExistingObjectTag`), if there was one: what GetObject and HeadObject
+    /// serve, so that the version served is the one whose tags were decided with.
+    pub object: Option<ObjectRow>,
     /// The request's record in flight, if the server keeps one.
     slot: Option<RecordSlot>,
     /// What each per-key access's condition keys are read from: the operation, the query
@@ -481,8 +486,14 @@ impl Gate {
     /// object that AWS lists the key for (the version the request names, else the
     /// current one); `None` when there are none to add (no such object, no tags).
     async fn with_existing_tags(&self, check: &Check) -> S3Result<Option<Check>> {
+        Ok(self.object_and_tags(check).await?.0)
+    }
+
+    /// [`Gate::with_existing_tags`], and the object version it read (a delete marker
+    /// included), if the action carries the key.
+    async fn object_and_tags(&self, check: &Check) -> S3Result<(Option<Check>, Option<ObjectRow>)> {
         let Some(bucket) = &check.bucket else {
-            return Ok(None);
+            return Ok((None, None));
         };
         let Some(key) = check
             .access
@@ -491,12 +502,12 @@ impl Gate {
             .and_then(|r| r.strip_prefix(bucket.as_str()))
             .and_then(|r| r.strip_prefix('/'))
         else {
-            return Ok(None);
+            return Ok((None, None));
         };
         let lists_the_key = oxiam_catalogue::action_named(&check.access.action)
             .is_some_and(|a| a.all_condition_keys().contains(&"s3:ExistingObjectTag/<key>"));
         if !lists_the_key {
-            return Ok(None);
+            return Ok((None, None));
         }
         let version = check
             .access
@@ -511,19 +522,19 @@ impl Gate {
             .s3_object(bucket, key, version)
             .await
             .map_err(|e| errors::internal("reading an object's tags failed", &e))?;
-        let Some(object) = found.filter(|o| !o.delete_marker) else {
-            return Ok(None);
+        let tags = match &found {
+            Some(object) if !object.delete_marker => crate::attributes::tags_from_row(&object.tags),
+            _ => Vec::new(),
         };
-        let tags = crate::attributes::tags_from_row(&object.tags);
         if tags.is_empty() {
-            return Ok(None);
+            return Ok((None, found));
         }
         let mut tagged = check.clone();
         tagged.access.keys.extend(
             tags.into_iter()
                 .map(|(k, v)| (format!("s3:ExistingObjectTag/{k}"), vec![v])),
         );
-        Ok(Some(tagged))
+        Ok((Some(tagged), found))
     }
 
     /// Authorizes PutObjectTagging once its body is read (the gate only asked whether the
@@ -677,10 +688,20 @@ impl Gate {
             .get("x-amz-expected-bucket-owner")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        // The version of the request's own object whose tags were decided with, for the
+        // operation to serve (GetObject, HeadObject): no second read, and no other version
+        // than the one authorized (but for an overwrite racing the read, see objects.rs).
+        let mut authorized_object = None;
         for check in &plan.checks {
-            let tagged = self.with_existing_tags(check).await?;
+            let (tagged, object) = self.object_and_tags(check).await?;
             self.authorize(&principal, &facts, tagged.as_ref().unwrap_or(check), slot)
                 .await?;
+            if let (Some(object), s3s::path::S3Path::Object { bucket, key }) = (object, cx.s3_path())
+                && object.bucket == bucket.as_ref()
+                && object.key == key.as_ref()
+            {
+                authorized_object = Some(object);
+            }
         }
         // DeleteObjects names its keys in its body, PutObjectTagging its tags (which its
         // condition keys are read from): before s3s reads the body, the caller must be one
@@ -727,6 +748,7 @@ impl Gate {
             principal,
             facts,
             per_key: plan.per_key,
+            object: authorized_object,
             slot: slot.cloned(),
             op,
             query,

@@ -16,6 +16,7 @@ use oxiam_store::{ObjectRow, Versioning};
 use crate::attributes::{self, Attributes};
 use crate::blobs::WriteError;
 use crate::errors;
+use crate::gate::Caller;
 use crate::store::{
     DEFAULT_CONTENT_TYPE, MAX_DELETE_KEYS, Store, caller, discard, random_id, store_error, timestamp_ms, unix_ms,
 };
@@ -301,15 +302,11 @@ impl Store {
             .s3_object(bucket, key, version_id)
             .await
             .map_err(store_error)?;
-        match found {
-            None if version_id.is_some() => Err(errors::no_such_version()),
-            None => Err(errors::no_such_key()),
-            Some(row) if row.delete_marker => Err(errors::delete_marker(&row, version_id.is_some())),
-            Some(row) => Ok(row),
-        }
+        servable(found, version_id)
     }
 
     pub(crate) async fn get(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        let mut authorized = req.extensions.get::<Caller>().and_then(|c| c.object.clone());
         let input = req.input;
         let bucket = self.existing(&input.bucket).await?;
         check_part_number(input.part_number)?;
@@ -317,9 +314,13 @@ impl Store {
         // then the row is read again (the new version is what the reader gets).
         let mut attempts = 0;
         let (row, range, reader) = loop {
-            let row = self
-                .readable(&input.bucket, &input.key, input.version_id.as_deref())
-                .await?;
+            let row = match authorized.take() {
+                Some(row) => servable(Some(row), input.version_id.as_deref())?,
+                None => {
+                    self.readable(&input.bucket, &input.key, input.version_id.as_deref())
+                        .await?
+                }
+            };
             read_conditions(
                 &row,
                 input.if_match.as_ref(),
@@ -394,12 +395,17 @@ impl Store {
     }
 
     pub(crate) async fn head(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+        let authorized = req.extensions.get::<Caller>().and_then(|c| c.object.clone());
         let input = req.input;
         let bucket = self.existing(&input.bucket).await?;
         check_part_number(input.part_number)?;
-        let row = self
-            .readable(&input.bucket, &input.key, input.version_id.as_deref())
-            .await?;
+        let row = match authorized {
+            Some(row) => servable(Some(row), input.version_id.as_deref())?,
+            None => {
+                self.readable(&input.bucket, &input.key, input.version_id.as_deref())
+                    .await?
+            }
+        };
         read_conditions(
             &row,
             input.if_match.as_ref(),
@@ -758,6 +764,18 @@ impl Store {
             .s3_set_object_tags(bucket, key, version_id, &attributes::tags_to_row(tags))
             .await
             .map_err(store_error)
+    }
+}
+
+/// The version a read found, or the error S3 answers: NoSuchKey (NoSuchVersion for a
+/// version id), and for a delete marker NoSuchKey with `x-amz-delete-marker`, or
+/// MethodNotAllowed when asked for by its version id.
+fn servable(found: Option<ObjectRow>, version_id: Option<&str>) -> S3Result<ObjectRow> {
+    match found {
+        None if version_id.is_some() => Err(errors::no_such_version()),
+        None => Err(errors::no_such_key()),
+        Some(row) if row.delete_marker => Err(errors::delete_marker(&row, version_id.is_some())),
+        Some(row) => Ok(row),
     }
 }
 
