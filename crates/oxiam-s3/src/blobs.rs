@@ -24,6 +24,12 @@ use tokio::io::{AsyncRead, AsyncSeekExt as _, AsyncWriteExt as _, ReadBuf};
 pub struct Blobs {
     blobs: PathBuf,
     tmp: PathBuf,
+    /// `DIR/lock`, locked while this server is the directory's only user (see
+    /// [`Blobs::owned`]); `None` when others may write into it.
+    owner_lock: Option<std::fs::File>,
+    /// Until this server's sweep is over, the blobs it has made: never garbage, whatever
+    /// their file times say (a clock that steps back).
+    made_while_sweeping: std::sync::Mutex<Option<std::collections::HashSet<String>>>,
 }
 
 /// What [`Blobs::write`] stored.
@@ -93,6 +99,27 @@ impl Blobs {
         let all_tmp = dir.join("tmp");
         std::fs::create_dir_all(&blobs)?;
         std::fs::create_dir_all(&all_tmp)?;
+        // A server on SQLite owns its database, but not necessarily the S3 directory: two
+        // of them pointed at one `--s3-dir` would each take the other's files for garbage.
+        // Only the holder of the directory's lock treats it as its own.
+        let owner_lock = if exclusive {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(dir.join("lock"))?;
+            match file.try_lock() {
+                Ok(()) => Some(file),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    tracing::warn!(dir = %dir.display(), "another server uses this S3 directory: it is shared, not swept");
+                    None
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+        } else {
+            None
+        };
+        let exclusive = owner_lock.is_some();
         for entry in std::fs::read_dir(&all_tmp)? {
             let entry = entry?;
             if exclusive || abandoned(&entry.path(), STALE_AFTER) {
@@ -109,7 +136,35 @@ impl Blobs {
         }
         let tmp = all_tmp.join(new_id()?);
         std::fs::create_dir(&tmp)?;
-        Ok(Self { blobs, tmp })
+        let made_while_sweeping = std::sync::Mutex::new(exclusive.then(std::collections::HashSet::new));
+        Ok(Self {
+            blobs,
+            tmp,
+            owner_lock,
+            made_while_sweeping,
+        })
+    }
+
+    /// Notes a blob this server made, while its sweep may still be running.
+    fn made(&self, blob: &str) {
+        if let Ok(mut made) = self.made_while_sweeping.lock()
+            && let Some(made) = made.as_mut()
+        {
+            made.insert(blob.to_owned());
+        }
+    }
+
+    /// Whether this server made `blob` since its sweep began.
+    fn made_here(&self, blob: &str) -> bool {
+        self.made_while_sweeping
+            .lock()
+            .map_or(true, |made| made.as_ref().is_some_and(|m| m.contains(blob)))
+    }
+
+    /// Whether this server is the directory's only user (it holds its lock): then what no
+    /// row names may be swept.
+    pub fn owned(&self) -> bool {
+        self.owner_lock.is_some()
     }
 
     fn path(&self, blob: &str) -> io::Result<PathBuf> {
@@ -122,6 +177,8 @@ impl Blobs {
     /// Moves a finished temporary file into place as a new blob, durably.
     async fn publish(&self, temp: &Path, blob: &str) -> io::Result<()> {
         let path = self.path(blob)?;
+        // Before the rename: from then on a sweep may see the file.
+        self.made(blob);
         let dir = path.parent().unwrap_or(&self.blobs);
         match tokio::fs::create_dir(dir).await {
             Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
@@ -250,10 +307,19 @@ impl Blobs {
         named: &std::collections::HashSet<String>,
         before: std::time::SystemTime,
     ) -> io::Result<usize> {
-        use std::os::unix::fs::MetadataExt as _;
         let before = before
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let swept = self.sweep_files(named, before).await;
+        // Over: what this server makes from now on needs no noting.
+        if let Ok(mut made) = self.made_while_sweeping.lock() {
+            *made = None;
+        }
+        swept
+    }
+
+    async fn sweep_files(&self, named: &std::collections::HashSet<String>, before: i64) -> io::Result<usize> {
+        use std::os::unix::fs::MetadataExt as _;
         let mut removed = 0;
         let mut dirs = tokio::fs::read_dir(&self.blobs).await?;
         while let Some(dir) = dirs.next_entry().await? {
@@ -265,7 +331,7 @@ impl Blobs {
                 let Some(name) = file.file_name().to_str().map(str::to_owned) else {
                     continue;
                 };
-                if !well_formed(&name) || named.contains(&name) {
+                if !well_formed(&name) || named.contains(&name) || self.made_here(&name) {
                     continue;
                 }
                 let changed = match file.metadata().await {
@@ -408,6 +474,19 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_is_owned_by_one_server_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Blobs::open(dir.path(), true).unwrap();
+        std::fs::write(first.tmp.join("half"), b"x").unwrap();
+        let second = Blobs::open(dir.path(), true).unwrap();
+        assert!(first.owned() && !second.owned());
+        // The second server did not take the first's files for leftovers.
+        assert!(first.tmp.join("half").exists());
+        drop(first);
+        assert!(Blobs::open(dir.path(), true).unwrap().owned());
+    }
+
+    #[test]
     fn leftovers_of_other_servers_go_only_when_abandoned_or_ours_alone() {
         let dir = tempfile::tempdir().unwrap();
         let first = Blobs::open(dir.path(), false).unwrap();
@@ -435,11 +514,16 @@ mod tests {
         let named = blobs.write(body(&[b"kept"]), |_| {}).await.unwrap().blob;
         let orphan = blobs.write(body(&[b"lost"]), |_| {}).await.unwrap().blob;
         let names = std::collections::HashSet::from([named.clone()]);
-        // Files changed after the sweep's time are a server's writes in flight: kept.
+        // What this server made is never garbage, whatever the clock says.
+        let later = || std::time::SystemTime::now() + std::time::Duration::from_secs(2);
+        assert_eq!(blobs.sweep(&names, later()).await.unwrap(), 0);
+        // The next server (after a crash): files changed after its start are kept...
+        drop(blobs);
+        let blobs = Blobs::open(dir.path(), true).unwrap();
         let started = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
         assert_eq!(blobs.sweep(&names, started).await.unwrap(), 0);
-        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(2);
-        assert_eq!(blobs.sweep(&names, later).await.unwrap(), 1);
+        // ...and what no row names from before it is removed.
+        assert_eq!(blobs.sweep(&names, later()).await.unwrap(), 1);
         assert!(blobs.read(&orphan, 0, 4).await.is_err());
         assert_eq!(read_all(&blobs, &named, 0, 4).await, b"kept");
     }

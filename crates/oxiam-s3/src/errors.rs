@@ -45,6 +45,24 @@ pub fn no_such_version() -> S3Error {
     with_message(S3ErrorCode::NoSuchVersion, "The specified version does not exist.")
 }
 
+/// A request parameter holding NUL.
+pub fn nul_in_request() -> S3Error {
+    let mut e = with_message(
+        S3ErrorCode::InvalidArgument,
+        "Request parameters may not contain the NUL character.",
+    );
+    e.set_status_code(http::StatusCode::BAD_REQUEST);
+    e
+}
+
+/// S3's 503 that clients retry: here, for a read whose authorized version went between
+/// its authorization and its read (the retry is authorized afresh).
+pub fn slow_down() -> S3Error {
+    let mut e = with_message(S3ErrorCode::SlowDown, "Please reduce your request rate.");
+    e.set_status_code(http::StatusCode::SERVICE_UNAVAILABLE);
+    e
+}
+
 /// The multipart upload is not in progress (never started, completed or aborted).
 pub fn no_such_upload() -> S3Error {
     with_message(

@@ -40,10 +40,13 @@ pub struct Caller {
     pub facts: RequestFacts,
     /// The per-key action of [`actions::Rule::PerKey`] operations.
     pub per_key: Option<(&'static str, Option<&'static str>)>,
-    /// The version of the request's object read at authorization (for an action that
-    /// carries `s3:ExistingObjectTag`), if there was one: what GetObject and HeadObject
-    /// serve, so that the version served is the one whose tags were decided with.
-    pub object: Option<ObjectRow>,
+    /// The version of the request's object read at authorization, for an action that
+    /// carries `s3:ExistingObjectTag` (`Some(None)`: read, and not there): what GetObject
+    /// and HeadObject serve, so that the version served is the one whose tags were
+    /// decided with.
+    pub object: Option<Option<ObjectRow>>,
+    /// The same for a copy's source (CopyObject, UploadPartCopy): the version copied.
+    pub source: Option<Option<ObjectRow>>,
     /// The request's record in flight, if the server keeps one.
     slot: Option<RecordSlot>,
     /// What each per-key access's condition keys are read from: the operation, the query
@@ -454,6 +457,20 @@ impl Gate {
         version: Option<&str>,
         form: Option<&HeaderMap>,
     ) -> S3Result<()> {
+        self.authorize_key_reading(caller, (action, bucket, key), version, form)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`Gate::authorize_key`], and the object version read for `s3:ExistingObjectTag`
+    /// (`Some(None)`: read, and not there; `None`: the action does not carry the key).
+    async fn authorize_key_reading(
+        &self,
+        caller: &Caller,
+        (action, bucket, key): (&str, &str, &str),
+        version: Option<&str>,
+        form: Option<&HeaderMap>,
+    ) -> S3Result<Option<Option<ObjectRow>>> {
         actions::check_key(key)?;
         let path = s3s::path::S3Path::object(bucket, key);
         let view = RequestView {
@@ -470,14 +487,15 @@ impl Gate {
             bucket: Some(bucket.to_owned()),
             access,
         };
-        let tagged = self.with_existing_tags(&check).await?;
+        let (tagged, object) = self.object_and_tags(&check).await?;
         self.authorize(
             &caller.principal,
             &caller.facts,
             tagged.as_ref().unwrap_or(&check),
             caller.slot.as_ref(),
         )
-        .await
+        .await?;
+        Ok(object)
     }
 }
 
@@ -485,13 +503,9 @@ impl Gate {
     /// `check` with the object's tags as `s3:ExistingObjectTag/…`, for an action on an
     /// object that AWS lists the key for (the version the request names, else the
     /// current one); `None` when there are none to add (no such object, no tags).
-    async fn with_existing_tags(&self, check: &Check) -> S3Result<Option<Check>> {
-        Ok(self.object_and_tags(check).await?.0)
-    }
-
-    /// [`Gate::with_existing_tags`], and the object version it read (a delete marker
-    /// included), if the action carries the key.
-    async fn object_and_tags(&self, check: &Check) -> S3Result<(Option<Check>, Option<ObjectRow>)> {
+    /// `check` with the object's tags, and the object version read (a delete marker
+    /// included; `Some(None)` when there is none), if the action carries the key.
+    async fn object_and_tags(&self, check: &Check) -> S3Result<(Option<Check>, Option<Option<ObjectRow>>)> {
         let Some(bucket) = &check.bucket else {
             return Ok((None, None));
         };
@@ -527,14 +541,14 @@ impl Gate {
             _ => Vec::new(),
         };
         if tags.is_empty() {
-            return Ok((None, found));
+            return Ok((None, Some(found)));
         }
         let mut tagged = check.clone();
         tagged.access.keys.extend(
             tags.into_iter()
                 .map(|(k, v)| (format!("s3:ExistingObjectTag/{k}"), vec![v])),
         );
-        Ok((Some(tagged), found))
+        Ok((Some(tagged), Some(found)))
     }
 
     /// Authorizes PutObjectTagging once its body is read (the gate only asked whether the
@@ -548,7 +562,7 @@ impl Gate {
         (bucket, key): (&str, &str),
         version: Option<&str>,
         tags: &[(String, String)],
-    ) -> S3Result<()> {
+    ) -> S3Result<Option<ObjectRow>> {
         let action = if version.is_some() {
             "s3:PutObjectVersionTagging"
         } else {
@@ -563,8 +577,9 @@ impl Gate {
             let value = http::HeaderValue::from_str(&encoded).map_err(|_| errors::access_denied())?;
             headers.insert("x-amz-tagging", value);
         }
-        self.authorize_key(caller, (action, bucket, key), version, Some(&headers))
+        self.authorize_key_reading(caller, (action, bucket, key), version, Some(&headers))
             .await
+            .map(Option::flatten)
     }
 }
 
@@ -691,16 +706,22 @@ impl Gate {
         // The version of the request's own object whose tags were decided with, for the
         // operation to serve (GetObject, HeadObject): no second read, and no other version
         // than the one authorized (but for an overwrite racing the read, see objects.rs).
-        let mut authorized_object = None;
+        let (mut authorized_object, mut authorized_source) = (None, None);
         for check in &plan.checks {
             let (tagged, object) = self.object_and_tags(check).await?;
             self.authorize(&principal, &facts, tagged.as_ref().unwrap_or(check), slot)
                 .await?;
-            if let (Some(object), s3s::path::S3Path::Object { bucket, key }) = (object, cx.s3_path())
-                && object.bucket == bucket.as_ref()
-                && object.key == key.as_ref()
-            {
-                authorized_object = Some(object);
+            if let Some(object) = object {
+                // The request's own object, or (CopyObject, UploadPartCopy) its source.
+                let own = matches!(
+                    cx.s3_path(),
+                    s3s::path::S3Path::Object { bucket, key } if check.access.resource == actions::object_arn(bucket, key)
+                );
+                if own {
+                    authorized_object = Some(object);
+                } else {
+                    authorized_source = Some(object);
+                }
             }
         }
         // DeleteObjects names its keys in its body, PutObjectTagging its tags (which its
@@ -749,6 +770,7 @@ impl Gate {
             facts,
             per_key: plan.per_key,
             object: authorized_object,
+            source: authorized_source,
             slot: slot.cloned(),
             op,
             query,

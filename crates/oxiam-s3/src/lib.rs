@@ -136,7 +136,7 @@ pub fn service(oxiam: Arc<Oxiam>, root: &Path, clock: Clock, options: S3Options)
         path: root.to_owned(),
         source,
     })?);
-    if exclusive {
+    if blobs.owned() {
         // What a crash of the server before left unnamed: swept in the background, so that
         // a large store does not slow the start.
         let (blobs, oxiam) = (blobs.clone(), oxiam.clone());
@@ -218,6 +218,11 @@ impl S3Endpoint {
     {
         let host = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok());
         let query = req.uri().query().unwrap_or("");
+        // A NUL in a parameter (a version id, a marker, a prefix) names nothing S3 keeps,
+        // and the database would refuse it with a fault of its own.
+        if query.to_ascii_lowercase().contains("%00") {
+            return error_response(errors::nul_in_request(), request_id);
+        }
         let bucket_in_host = self.names_bucket_in_host(req.headers());
         let tagging_a_bucket = req.method() == http::Method::PUT
             && form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "tagging")

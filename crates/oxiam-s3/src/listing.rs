@@ -229,6 +229,7 @@ fn read_continuation_token(token: &str) -> S3Result<String> {
         .decode(token)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|after| !after.contains('\0'))
         .ok_or_else(|| {
             let mut e = errors::with_message(
                 S3ErrorCode::InvalidArgument,

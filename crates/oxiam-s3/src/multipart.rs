@@ -10,6 +10,7 @@ use oxiam_store::{ObjectRow, PartRow, UploadRow};
 
 use crate::attributes::{self, Attributes};
 use crate::errors;
+use crate::gate::Caller;
 use crate::objects::{Claims, copy_conditions, etag, hex, new_version_id};
 use crate::store::{Store, caller, discard, owner, random_id, store_error, timestamp_ms, unix_ms};
 
@@ -184,9 +185,10 @@ impl Store {
         &self,
         req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        let authorized = req.extensions.get::<Caller>().and_then(|c| c.source.clone());
         let input = req.input;
         check_part_number(input.part_number)?;
-        let (source, source_versioning) = self.copy_source(&input.copy_source).await?;
+        let (source, source_versioning) = self.copy_source(&input.copy_source, authorized).await?;
         copy_conditions(
             &source,
             input.copy_source_if_match.as_ref(),
@@ -204,7 +206,7 @@ impl Store {
         {
             Ok(reader) => reader,
             // Overwritten or deleted since it was read.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(errors::no_such_key()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(errors::slow_down()),
             Err(e) => return Err(errors::internal("reading an S3 object to copy failed", &e)),
         };
         let mut md5 = s3s::crypto::Md5::new();

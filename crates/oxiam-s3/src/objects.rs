@@ -313,9 +313,10 @@ impl Store {
         // An overwrite may remove the blob between the row's read and the file's open:
         // then the row is read again (the new version is what the reader gets).
         let mut attempts = 0;
+        let pinned = authorized.is_some();
         let (row, range, reader) = loop {
             let row = match authorized.take() {
-                Some(row) => servable(Some(row), input.version_id.as_deref())?,
+                Some(found) => servable(found, input.version_id.as_deref())?,
                 None => {
                     self.readable(&input.bucket, &input.key, input.version_id.as_deref())
                         .await?
@@ -340,6 +341,10 @@ impl Store {
                 .await
             {
                 Ok(reader) => break (row, range, reader),
+                // The version authorized was overwritten or deleted in between: another
+                // would be decided with its tags, so the client is asked to come again
+                // (S3's SlowDown, which SDKs retry).
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && pinned => return Err(errors::slow_down()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts == 0 => attempts += 1,
                 Err(e) => return Err(errors::internal("opening an S3 object failed", &e)),
             }
@@ -400,7 +405,7 @@ impl Store {
         let bucket = self.existing(&input.bucket).await?;
         check_part_number(input.part_number)?;
         let row = match authorized {
-            Some(row) => servable(Some(row), input.version_id.as_deref())?,
+            Some(found) => servable(found, input.version_id.as_deref())?,
             None => {
                 self.readable(&input.bucket, &input.key, input.version_id.as_deref())
                     .await?
@@ -583,7 +588,7 @@ impl Store {
     pub(crate) async fn copy(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
         let caller = caller(&req)?;
         let input = req.input;
-        let (source, source_versioning) = self.copy_source(&input.copy_source).await?;
+        let (source, source_versioning) = self.copy_source(&input.copy_source, caller.source.clone()).await?;
         copy_conditions(
             &source,
             input.copy_source_if_match.as_ref(),
@@ -638,9 +643,8 @@ impl Store {
         };
         let blob = match self.blobs.copy(source.blob.as_deref().unwrap_or_default()).await {
             Ok(blob) => blob,
-            // Overwritten or deleted since it was read: the source is no longer there as it
-            // was (a retry reads the new one).
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(errors::no_such_key()),
+            // The version authorized was overwritten or deleted in between: come again.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(errors::slow_down()),
             Err(e) => return Err(errors::internal("copying an S3 object failed", &e)),
         };
         let row = ObjectRow {
@@ -673,7 +677,13 @@ impl Store {
 
     /// The object a copy reads, and its bucket's versioning: a delete marker cannot be
     /// copied (named by its version id, S3 says so; else the key is not there).
-    pub(crate) async fn copy_source(&self, source: &CopySource) -> S3Result<(ObjectRow, Versioning)> {
+    /// `authorized` is the version the gate read for the source's `s3:ExistingObjectTag`:
+    /// the one copied, so that its tags are the ones decided with.
+    pub(crate) async fn copy_source(
+        &self,
+        source: &CopySource,
+        authorized: Option<Option<ObjectRow>>,
+    ) -> S3Result<(ObjectRow, Versioning)> {
         let CopySource::Bucket {
             bucket,
             key,
@@ -686,11 +696,14 @@ impl Store {
             ));
         };
         let meta = self.existing(bucket).await?;
-        let found = self
-            .db()
-            .s3_object(bucket, key, version_id.as_deref())
-            .await
-            .map_err(store_error)?;
+        let found = match authorized {
+            Some(found) => found,
+            None => self
+                .db()
+                .s3_object(bucket, key, version_id.as_deref())
+                .await
+                .map_err(store_error)?,
+        };
         match found {
             None if version_id.is_some() => Err(errors::no_such_version()),
             None => Err(errors::no_such_key()),
@@ -711,11 +724,18 @@ impl Store {
         let input = req.input;
         let bucket = self.existing(&input.bucket).await?;
         let tags = attributes::from_tag_set(input.tagging.tag_set, attributes::MAX_OBJECT_TAGS)?;
-        self.gate
+        let authorized = self
+            .gate
             .authorize_body_tags(&caller, (&input.bucket, &input.key), input.version_id.as_deref(), &tags)
             .await?;
+        // The version whose tags were decided with is the one tagged, even if another has
+        // become current since.
+        let version_id = match authorized {
+            Some(row) if !row.delete_marker => Some(row.version_id),
+            _ => input.version_id,
+        };
         let version = self
-            .set_tags(&input.bucket, &input.key, input.version_id.as_deref(), &tags)
+            .set_tags(&input.bucket, &input.key, version_id.as_deref(), &tags)
             .await?;
         Ok(S3Response::new(PutObjectTaggingOutput {
             version_id: (bucket.versioning != Versioning::Unversioned).then_some(version),

@@ -1067,6 +1067,24 @@ async fn keys_that_look_like_paths_are_objects_side_by_side() {
         .await
         .unwrap_err();
     assert_eq!(s3_code(&nul), "InvalidArgument");
+    // Nor in a parameter: a 400 before the database sees it.
+    let nul = root
+        .get_object()
+        .bucket("test")
+        .key("dir/")
+        .version_id("v\0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&nul), "InvalidArgument");
+    let nul = root
+        .list_objects_v2()
+        .bucket("test")
+        .prefix("a\0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&nul), "InvalidArgument");
     server.stop().await;
 }
 
