@@ -99,17 +99,27 @@ where
     // (a marker may be a common prefix itself): S3 goes on past it.
     let marker = start.key.clone();
     let mut after = start;
-    // After a common prefix is skipped, the next batch is small: its first rows may well
-    // roll up into the next prefix too, and a large batch would be read for one row.
-    let mut just_skipped = false;
-    'batches: loop {
+    // After a batch that ended inside a common prefix, the next one starts past it (an
+    // index seek) and is small: its first rows may well roll up into the next prefix too,
+    // and a large batch would be read for one row.
+    let mut ended_skipping = false;
+    loop {
         let left = (max - page.entries.len() - page.prefixes.len() + 1).min(BATCH);
-        let wanted = if just_skipped { left.min(SMALL_BATCH) } else { left };
+        let wanted = if ended_skipping { left.min(SMALL_BATCH) } else { left };
         let rows = fetch(after.clone(), i64::try_from(wanted).unwrap_or(1)).await?;
         let exhausted = rows.len() < wanted;
-        let mut skipped = false;
+        // The common prefix whose keys the rest of this batch may still hold: passed over
+        // here, without another query.
+        let mut skipping: Option<String> = None;
         for row in rows {
             let row_key = key(&row);
+            if let Some(common) = &skipping {
+                if row_key.starts_with(common.as_str()) {
+                    after = skip_past(common, row_key);
+                    continue;
+                }
+                skipping = None;
+            }
             let Some(rest) = row_key.strip_prefix(prefix) else {
                 // Past the prefix: the rows are in key order, so none follow.
                 return Ok(page);
@@ -130,8 +140,8 @@ where
                     page.ended_on_prefix = true;
                 }
                 after = skip_past(common, row_key);
-                skipped = true;
-                break;
+                skipping = Some(common.to_owned());
+                continue;
             }
             if page.entries.len() + page.prefixes.len() == max {
                 page.truncated = true;
@@ -144,12 +154,12 @@ where
             page.entries.push(row);
             page.ended_on_prefix = false;
         }
-        just_skipped = skipped;
-        if exhausted && !skipped {
-            break 'batches;
+        // Every row of the batch was looked at: with fewer than asked for, no more follow.
+        if exhausted {
+            return Ok(page);
         }
+        ended_skipping = skipping.is_some();
     }
-    Ok(page)
 }
 
 /// The most keys one listing page holds, whatever MaxKeys asks.
@@ -565,6 +575,48 @@ mod tests {
         }
         let first = list(&keys, "", Some("/"), 10, "").await;
         assert_eq!(first.prefixes, ["a/"]);
+    }
+
+    /// A common prefix costs at most a query or two however its keys are spelled: keys that
+    /// go on with U+10FFFF (past where a skip lands) are passed over in the batch that holds
+    /// them, not one query each.
+    #[tokio::test]
+    async fn a_prefix_costs_few_queries_however_its_keys_are_spelled() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let mut keys: Vec<String> = (0..500).map(|i| format!("a/\u{10FFFF}{i:04}")).collect();
+        keys.extend((0..500).map(|i| format!("b/{i:04}")));
+        keys.push("c".to_owned());
+        keys.sort();
+        let queries = Arc::new(AtomicUsize::new(0));
+        let counted = queries.clone();
+        let listed = page(
+            "",
+            Some("/"),
+            1000,
+            After::key(""),
+            move |after: After<()>, limit| {
+                counted.fetch_add(1, Ordering::Relaxed);
+                let rows: Vec<String> = keys
+                    .iter()
+                    .filter(|k| k.as_str() > after.key.as_str())
+                    .take(usize::try_from(limit).unwrap())
+                    .cloned()
+                    .collect();
+                Box::pin(async move { Ok(rows) })
+            },
+            |k: &String| k.as_str(),
+            |_| (),
+        )
+        .await
+        .unwrap();
+        assert_eq!(listed.prefixes, ["a/", "b/"]);
+        assert_eq!(listed.entries, ["c"]);
+        assert!(
+            queries.load(Ordering::Relaxed) <= 4,
+            "{} queries",
+            queries.load(Ordering::Relaxed)
+        );
     }
 
     #[test]
