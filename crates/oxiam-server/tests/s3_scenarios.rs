@@ -79,7 +79,179 @@ on_both_backends!(
     object_versions_of_a_bucket_never_versioned,
     tags_decide_with_what_the_object_and_the_body_carry,
     one_current_version_under_parallel_writes,
+    write_and_read_guards_hold,
 );
+
+fn s3_status<E>(e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> u16 {
+    e.raw_response().map_or(0, |r| r.status().as_u16())
+}
+
+/// The guards of a write and a read, each tried: If-None-Match `*` lets exactly one of
+/// parallel creators win and nothing overwrite; a Content-MD5 or a checksum that is not the
+/// body's stores nothing; a part smaller than 5 MiB may only be the last; If-Match and
+/// If-None-Match on reads answer 412 and 304; a range answers 206 with its bytes.
+async fn write_and_read_guards_hold(s: &TestServer) {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let root = s3(s, ROOT_KEY, ROOT_SECRET, None, "us-east-1");
+    root.create_bucket().bucket("guards").send().await.unwrap();
+    let creators = (0..8).map(|n| {
+        let root = root.clone();
+        async move {
+            root.put_object()
+                .bucket("guards")
+                .key("once")
+                .if_none_match("*")
+                .body(ByteStream::from(format!("creator {n}").into_bytes()))
+                .send()
+                .await
+        }
+    });
+    let outcomes = futures_util::future::join_all(creators).await;
+    let won: Vec<_> = outcomes.iter().filter(|o| o.is_ok()).collect();
+    assert_eq!(won.len(), 1, "{outcomes:?}");
+    for lost in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        assert_eq!((s3_code(lost).as_str(), s3_status(lost)), ("PreconditionFailed", 412));
+    }
+    let versions = root.list_object_versions().bucket("guards").send().await.unwrap();
+    assert_eq!(versions.versions().len(), 1);
+
+    // Digests that are not the body's: refused, and nothing stored.
+    let md5_of_other = "XrY7u+Ae7tCTyyK7j1rNww=="; // the MD5 of "hello world"
+    let refused = root
+        .put_object()
+        .bucket("guards")
+        .key("digest")
+        .content_md5(md5_of_other)
+        .body(ByteStream::from_static(b"not hello world"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&refused), "BadDigest");
+    let refused = root
+        .put_object()
+        .bucket("guards")
+        .key("digest")
+        .checksum_crc32("AAAAAA==")
+        .body(ByteStream::from_static(b"some bytes"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&refused), "BadDigest");
+    let missing = root
+        .head_object()
+        .bucket("guards")
+        .key("digest")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_status(&missing), 404);
+
+    // A part under 5 MiB may only be the last.
+    let upload = root
+        .create_multipart_upload()
+        .bucket("guards")
+        .key("parts")
+        .send()
+        .await
+        .unwrap();
+    let id = upload.upload_id().unwrap();
+    let mut parts = Vec::new();
+    for n in 1..=2 {
+        let part = root
+            .upload_part()
+            .bucket("guards")
+            .key("parts")
+            .upload_id(id)
+            .part_number(n)
+            .body(ByteStream::from_static(b"small"))
+            .send()
+            .await
+            .unwrap();
+        parts.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .e_tag(part.e_tag().unwrap())
+                .build(),
+        );
+    }
+    let small = root
+        .complete_multipart_upload()
+        .bucket("guards")
+        .key("parts")
+        .upload_id(id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts.clone()))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&small), "EntityTooSmall");
+    parts.reverse();
+    let unordered = root
+        .complete_multipart_upload()
+        .bucket("guards")
+        .key("parts")
+        .upload_id(id)
+        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&unordered), "InvalidPartOrder");
+    assert_eq!(
+        s3_status(
+            &root
+                .head_object()
+                .bucket("guards")
+                .key("parts")
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        404
+    );
+
+    // Conditional and ranged reads.
+    let etag = root
+        .head_object()
+        .bucket("guards")
+        .key("once")
+        .send()
+        .await
+        .unwrap()
+        .e_tag()
+        .unwrap()
+        .to_owned();
+    let stale = root
+        .get_object()
+        .bucket("guards")
+        .key("once")
+        .if_match("\"0\"")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_status(&stale), 412);
+    let unchanged = root
+        .get_object()
+        .bucket("guards")
+        .key("once")
+        .if_none_match(&etag)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_status(&unchanged), 304);
+    let ranged = root
+        .get_object()
+        .bucket("guards")
+        .key("once")
+        .range("bytes=0-6")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.content_range(), Some("bytes 0-6/9"));
+    assert_eq!(&ranged.body.collect().await.unwrap().into_bytes()[..], b"creator");
+}
 
 /// PutObjectTagging is decided with the object's tags and the body's, never a header's:
 /// a Deny relabelling a secret object holds whatever `x-amz-tagging` says beside the body,
