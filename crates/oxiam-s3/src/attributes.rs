@@ -98,6 +98,26 @@ impl Attributes {
     }
 }
 
+/// The attributes a write (PutObject, CreateMultipartUpload, CopyObject replacing them,
+/// whose inputs share these members) gives its object.
+macro_rules! written_attributes {
+    ($input:expr) => {{
+        let mut attributes = $crate::attributes::Attributes {
+            content_type: $input.content_type,
+            content_encoding: $input.content_encoding,
+            content_disposition: $input.content_disposition,
+            content_language: $input.content_language,
+            cache_control: $input.cache_control,
+            website_redirect_location: $input.website_redirect_location,
+            ..$crate::attributes::Attributes::default()
+        };
+        attributes.set_metadata($input.metadata);
+        attributes.set_expires($input.expires.as_ref());
+        attributes
+    }};
+}
+pub(crate) use written_attributes;
+
 /// A tag set, in the order it was given.
 pub type Tags = Vec<(String, String)>;
 

@@ -195,21 +195,36 @@ impl Blobs {
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
     {
-        let blob = new_id().map_err(WriteError::Io)?;
-        let temp = self.tmp.join(&blob);
-        let result = async {
-            let mut file = tokio::fs::File::create(&temp).await.map_err(WriteError::Io)?;
+        self.new_blob(|mut file| async move {
             let mut size = 0u64;
             let mut body = body;
             while let Some(piece) = body.next().await {
                 let piece = piece.map_err(WriteError::Body)?;
                 inspect(&piece);
-                file.write_all(&piece).await.map_err(WriteError::Io)?;
+                file.write_all(&piece).await?;
                 size += piece.len() as u64;
             }
-            file.sync_all().await.map_err(WriteError::Io)?;
+            Ok((file, size))
+        })
+        .await
+    }
+
+    /// A new blob: a temporary file filled by `fill` (which gives it back with the number
+    /// of bytes written), synced, then published. A failure anywhere leaves nothing.
+    async fn new_blob<E, F, Filled>(&self, fill: F) -> Result<Written, E>
+    where
+        E: From<io::Error>,
+        F: FnOnce(tokio::fs::File) -> Filled,
+        Filled: std::future::Future<Output = Result<(tokio::fs::File, u64), E>>,
+    {
+        let blob = new_id()?;
+        let temp = self.tmp.join(&blob);
+        let result = async {
+            let file = tokio::fs::File::create(&temp).await?;
+            let (file, size) = fill(file).await?;
+            file.sync_all().await?;
             drop(file);
-            self.publish(&temp, &blob).await.map_err(WriteError::Io)?;
+            self.publish(&temp, &blob).await?;
             Ok(size)
         }
         .await;
@@ -241,10 +256,7 @@ impl Blobs {
     /// A new blob holding `ranges` of blobs one after another (a multipart upload's parts,
     /// or a byte range of one blob: `(blob, start, length)`).
     pub async fn concat(&self, ranges: &[(String, u64, u64)]) -> io::Result<Written> {
-        let blob = new_id()?;
-        let temp = self.tmp.join(&blob);
-        let result = async {
-            let mut out = tokio::fs::File::create(&temp).await?;
+        self.new_blob(|mut out| async move {
             let mut size = 0u64;
             for (part, start, length) in ranges {
                 let mut file = tokio::fs::File::open(self.path(part)?).await?;
@@ -252,19 +264,9 @@ impl Blobs {
                 let mut limited = tokio::io::AsyncReadExt::take(file, *length);
                 size += tokio::io::copy(&mut limited, &mut out).await?;
             }
-            out.sync_all().await?;
-            drop(out);
-            self.publish(&temp, &blob).await?;
-            Ok(size)
-        }
-        .await;
-        match result {
-            Ok(size) => Ok(Written { blob, size }),
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&temp).await;
-                Err(e)
-            }
-        }
+            Ok((out, size))
+        })
+        .await
     }
 
     /// The bytes `start..start + length` of `blob`, streamed.
@@ -371,6 +373,12 @@ pub enum WriteError<E> {
     Body(E),
     /// Writing the file failed.
     Io(io::Error),
+}
+
+impl<E> From<io::Error> for WriteError<E> {
+    fn from(e: io::Error) -> Self {
+        WriteError::Io(e)
+    }
 }
 
 /// A blob's bytes as a stream of pieces, ending after the length asked for.

@@ -11,7 +11,7 @@ use oxiam_store::{ObjectRow, PartRow, UploadRow};
 use crate::attributes::{self, Attributes};
 use crate::errors;
 use crate::gate::Caller;
-use crate::objects::{Claims, copy_conditions, etag, hex, new_version_id};
+use crate::objects::{Claims, claims_of, copy_conditions, etag, hex, new_version_id, with_checksum};
 use crate::store::{Store, caller, discard, owner, random_id, store_error, timestamp_ms, unix_ms};
 
 /// Part numbers S3 takes.
@@ -93,17 +93,7 @@ impl Store {
         let input = req.input;
         self.existing(&input.bucket).await?;
         let tags = attributes::from_header(input.tagging.as_deref())?;
-        let mut attributes = Attributes {
-            content_type: input.content_type,
-            content_encoding: input.content_encoding,
-            content_disposition: input.content_disposition,
-            content_language: input.content_language,
-            cache_control: input.cache_control,
-            website_redirect_location: input.website_redirect_location,
-            ..Attributes::default()
-        };
-        attributes.set_metadata(input.metadata);
-        attributes.set_expires(input.expires.as_ref());
+        let attributes = attributes::written_attributes!(input);
         let now = unix_ms();
         // Ids sort as the uploads were started (ListMultipartUploads' order within a key).
         let upload_id = format!("{now:013x}{}", random_id(24)?);
@@ -131,19 +121,7 @@ impl Store {
         check_part_number(input.part_number)?;
         self.existing(&input.bucket).await?;
         self.upload(&input.upload_id, &input.bucket, &input.key).await?;
-        let claims = Claims {
-            checksum: Checksum {
-                checksum_crc32: input.checksum_crc32,
-                checksum_crc32c: input.checksum_crc32c,
-                checksum_sha1: input.checksum_sha1,
-                checksum_sha256: input.checksum_sha256,
-                checksum_crc64nvme: input.checksum_crc64nvme,
-                ..Checksum::default()
-            },
-            algorithm: input.checksum_algorithm.as_ref(),
-            content_md5: input.content_md5.as_deref(),
-            trailers: req.trailing_headers,
-        };
+        let claims = claims_of!(input, req.trailing_headers);
         let stored = self.write_body(input.body, claims).await?;
         let part = PartRow {
             upload_id: input.upload_id,
@@ -154,16 +132,11 @@ impl Store {
             blob: stored.blob,
         };
         self.record_part(&part).await?;
-        let checksum = stored.checksum;
-        Ok(S3Response::new(UploadPartOutput {
+        let output = UploadPartOutput {
             e_tag: Some(ETag::Strong(part.etag)),
-            checksum_crc32: checksum.checksum_crc32,
-            checksum_crc32c: checksum.checksum_crc32c,
-            checksum_sha1: checksum.checksum_sha1,
-            checksum_sha256: checksum.checksum_sha256,
-            checksum_crc64nvme: checksum.checksum_crc64nvme,
             ..UploadPartOutput::default()
-        }))
+        };
+        Ok(S3Response::new(with_checksum!(output, stored.checksum)))
     }
 
     /// Commits a part's row; its blob goes if the upload ended meanwhile, and the blob of

@@ -24,6 +24,42 @@ use crate::store::{
 /// The longest object key S3 takes, in bytes of UTF-8.
 pub const MAX_KEY_BYTES: usize = 1024;
 
+/// What a PutObject or UploadPart input (which share these members) claims of its body.
+macro_rules! claims_of {
+    ($input:expr, $trailers:expr) => {
+        Claims {
+            checksum: Checksum {
+                checksum_crc32: $input.checksum_crc32,
+                checksum_crc32c: $input.checksum_crc32c,
+                checksum_sha1: $input.checksum_sha1,
+                checksum_sha256: $input.checksum_sha256,
+                checksum_crc64nvme: $input.checksum_crc64nvme,
+                ..Checksum::default()
+            },
+            algorithm: $input.checksum_algorithm.as_ref(),
+            content_md5: $input.content_md5.as_deref(),
+            trailers: $trailers,
+        }
+    };
+}
+pub(crate) use claims_of;
+
+/// An output (PutObject, UploadPart, GetObject, HeadObject: they share these members) with
+/// `checksum`'s values.
+macro_rules! with_checksum {
+    ($output:expr, $checksum:expr) => {{
+        let mut output = $output;
+        let checksum: Checksum = $checksum;
+        output.checksum_crc32 = checksum.checksum_crc32;
+        output.checksum_crc32c = checksum.checksum_crc32c;
+        output.checksum_sha1 = checksum.checksum_sha1;
+        output.checksum_sha256 = checksum.checksum_sha256;
+        output.checksum_crc64nvme = checksum.checksum_crc64nvme;
+        output
+    }};
+}
+pub(crate) use with_checksum;
+
 /// A body written to a new blob.
 pub(crate) struct Stored {
     pub blob: String,
@@ -141,31 +177,9 @@ impl Store {
                 input.if_none_match.as_ref(),
             )
             .await?;
-        let claims = Claims {
-            checksum: Checksum {
-                checksum_crc32: input.checksum_crc32,
-                checksum_crc32c: input.checksum_crc32c,
-                checksum_sha1: input.checksum_sha1,
-                checksum_sha256: input.checksum_sha256,
-                checksum_crc64nvme: input.checksum_crc64nvme,
-                ..Checksum::default()
-            },
-            algorithm: input.checksum_algorithm.as_ref(),
-            content_md5: input.content_md5.as_deref(),
-            trailers: req.trailing_headers,
-        };
+        let claims = claims_of!(input, req.trailing_headers);
         let stored = self.write_body(input.body, claims).await?;
-        let mut attributes = Attributes {
-            content_type: input.content_type,
-            content_encoding: input.content_encoding,
-            content_disposition: input.content_disposition,
-            content_language: input.content_language,
-            cache_control: input.cache_control,
-            website_redirect_location: input.website_redirect_location,
-            ..Attributes::default()
-        };
-        attributes.set_metadata(input.metadata);
-        attributes.set_expires(input.expires.as_ref());
+        let mut attributes = attributes::written_attributes!(input);
         attributes.set_checksums(&stored.checksum);
         let row = ObjectRow {
             bucket: input.bucket,
@@ -183,17 +197,12 @@ impl Store {
             seq: 0,
         };
         let version_id = self.commit(&row, if_none_match).await?;
-        let checksum = stored.checksum;
-        Ok(S3Response::new(PutObjectOutput {
+        let output = PutObjectOutput {
             e_tag: Some(etag(&row)),
             version_id,
-            checksum_crc32: checksum.checksum_crc32,
-            checksum_crc32c: checksum.checksum_crc32c,
-            checksum_sha1: checksum.checksum_sha1,
-            checksum_sha256: checksum.checksum_sha256,
-            checksum_crc64nvme: checksum.checksum_crc64nvme,
             ..PutObjectOutput::default()
-        }))
+        };
+        Ok(S3Response::new(with_checksum!(output, stored.checksum)))
     }
 
     /// A browser form's upload: authorized here for its key (the form names it), then
@@ -388,15 +397,10 @@ impl Store {
             website_redirect_location: attributes.website_redirect_location.clone(),
             version_id: reports_versions(&row, bucket.versioning),
             tag_count: (!tags.is_empty()).then(|| i32::try_from(tags.len()).unwrap_or(i32::MAX)),
-            checksum_crc32: checksum.checksum_crc32,
-            checksum_crc32c: checksum.checksum_crc32c,
-            checksum_sha1: checksum.checksum_sha1,
-            checksum_sha256: checksum.checksum_sha256,
-            checksum_crc64nvme: checksum.checksum_crc64nvme,
             ..GetObjectOutput::default()
         };
         // s3s answers 206 for a Content-Range.
-        Ok(S3Response::new(output))
+        Ok(S3Response::new(with_checksum!(output, checksum)))
     }
 
     pub(crate) async fn head(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
@@ -456,14 +460,9 @@ impl Store {
             website_redirect_location: attributes.website_redirect_location.clone(),
             version_id: reports_versions(&row, bucket.versioning),
             parts_count: attributes.parts_count.filter(|_| input.part_number.is_some()),
-            checksum_crc32: checksum.checksum_crc32,
-            checksum_crc32c: checksum.checksum_crc32c,
-            checksum_sha1: checksum.checksum_sha1,
-            checksum_sha256: checksum.checksum_sha256,
-            checksum_crc64nvme: checksum.checksum_crc64nvme,
             ..HeadObjectOutput::default()
         };
-        Ok(S3Response::new(output))
+        Ok(S3Response::new(with_checksum!(output, checksum)))
     }
 
     /// Deletes one key (or one version of it) as S3 does; what is not there is deleted
@@ -619,20 +618,12 @@ impl Store {
         }
         let source_attributes = Attributes::from_row(&source.attributes);
         let attributes = if replace_metadata {
-            let mut a = Attributes {
-                content_type: input.content_type,
-                content_encoding: input.content_encoding,
-                content_disposition: input.content_disposition,
-                content_language: input.content_language,
-                cache_control: input.cache_control,
-                website_redirect_location: input.website_redirect_location,
-                checksums: source_attributes.checksums.clone(),
+            // The bytes are the source's: so are their checksums and parts.
+            Attributes {
+                checksums: source_attributes.checksums,
                 parts_count: source_attributes.parts_count,
-                ..Attributes::default()
-            };
-            a.set_metadata(input.metadata);
-            a.set_expires(input.expires.as_ref());
-            a
+                ..attributes::written_attributes!(input)
+            }
         } else {
             source_attributes
         };

@@ -251,6 +251,28 @@ fn part_row((upload_id, part_number, size, etag, modified_ms, blob): PartTuple) 
     }
 }
 
+impl Store {
+    /// ` FOR SHARE` or ` FOR UPDATE` on PostgreSQL, where writers on several servers meet
+    /// at a row; nothing on SQLite, whose writes are serialized whole.
+    fn row_lock(&self, mode: RowLock) -> &'static str {
+        match (self.backend, mode) {
+            (Backend::Sqlite, _) => "",
+            (Backend::Postgres, RowLock::Share) => " FOR SHARE",
+            (Backend::Postgres, RowLock::Update) => " FOR UPDATE",
+        }
+    }
+}
+
+/// How a row read inside a write is held until the write ends.
+#[derive(Clone, Copy)]
+enum RowLock {
+    /// Against changes and deletion, alongside other readers (a bucket an object is
+    /// written into).
+    Share,
+    /// Against every other writer (a bucket being deleted).
+    Update,
+}
+
 /// The bucket as a `NotFound`'s subject.
 fn no_bucket(name: &str) -> StoreError {
     StoreError::not_found(Subject::S3Bucket, name)
@@ -316,10 +338,7 @@ impl Store {
     /// uploads in progress go with it.
     pub async fn s3_delete_bucket(&self, name: &str) -> Result<BucketDeletion, StoreError> {
         let mut tx = self.write_tx().await?;
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        };
+        let lock = self.row_lock(RowLock::Update);
         let found: Option<(String,)> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT name FROM s3_buckets WHERE name = $1{lock}"
         )))
@@ -632,10 +651,7 @@ impl Store {
     pub async fn s3_create_upload(&self, upload: &UploadRow) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         // Held against DeleteBucket until the upload is recorded (PostgreSQL).
-        let share = match self.backend {
-            Backend::Postgres => " FOR SHARE",
-            Backend::Sqlite => "",
-        };
+        let share = self.row_lock(RowLock::Share);
         let exists: Option<(String,)> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT name FROM s3_buckets WHERE name = $1{share}"
         )))
@@ -691,7 +707,7 @@ impl Store {
         .bind(bucket)
         .bind(from)
         .bind(after.0)
-        // Every id sorts after the empty one: with none, the key's uploads all follow.
+        // No upload id: after every upload of the key (no id sorts after U+10FFFF).
         .bind(after.1.unwrap_or("\u{10FFFF}"))
         .bind(limit)
         .fetch_all(&self.pool)
@@ -703,10 +719,7 @@ impl Store {
     /// freed); `NotFound` if the upload is no longer in progress.
     pub async fn s3_put_part(&self, part: &PartRow) -> Result<Option<String>, StoreError> {
         let mut tx = self.write_tx().await?;
-        let lock = match self.backend {
-            Backend::Postgres => " FOR SHARE",
-            Backend::Sqlite => "",
-        };
+        let lock = self.row_lock(RowLock::Share);
         let upload: Option<(String,)> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT upload_id FROM s3_uploads WHERE upload_id = $1{lock}"
         )))
@@ -822,16 +835,14 @@ impl Store {
         bucket: &str,
         key: &str,
     ) -> Result<Versioning, StoreError> {
-        let share = match self.backend {
-            Backend::Postgres => {
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                    .bind(format!("{bucket}/{key}"))
-                    .execute(&mut **tx)
-                    .await?;
-                " FOR SHARE"
-            }
-            Backend::Sqlite => "",
-        };
+        if self.backend == Backend::Postgres {
+            // No bucket name holds a `/`: one text names one key of one bucket.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("{bucket}/{key}"))
+                .execute(&mut **tx)
+                .await?;
+        }
+        let share = self.row_lock(RowLock::Share);
         let versioning: Option<(String,)> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT versioning FROM s3_buckets WHERE name = $1{share}"
         )))

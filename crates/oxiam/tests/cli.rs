@@ -1,6 +1,8 @@
 //! `oxiam demo` as a command: on its own embedded server, or pointed at a running one with
 //! the usual AWS environment variables; a failed step exits non-zero with AWS's error.
 
+mod common;
+
 use std::process::{Command, Output};
 
 use oxiam::demo::{self, Clients, Embedded};
@@ -204,7 +206,7 @@ async fn served_files_are_private() {
     drain.await.unwrap();
 }
 
-type LogLines = std::io::Lines<std::io::BufReader<std::process::ChildStderr>>;
+use common::LogLines;
 
 /// A running `oxiam serve`, killed if a failing test drops it (so that the test fails
 /// instead of waiting for ever on its log).
@@ -221,39 +223,7 @@ impl Drop for Served {
 
 /// `oxiam serve` on a free port with `dir` and `extra` arguments, its address, and its log.
 async fn serve(dir: &std::path::Path, extra: &[&str]) -> (Served, String, LogLines) {
-    use std::io::BufRead as _;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oxiam"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .args(extra)
-        .env("OXIAM_ACCOUNT_ID", "123456789012")
-        .env("OXIAM_ROOT_ACCESS_KEY_ID", Embedded::ROOT_ACCESS_KEY_ID)
-        .env("OXIAM_ROOT_SECRET_ACCESS_KEY", Embedded::ROOT_SECRET_ACCESS_KEY)
-        .env("OXIAM_LOG", "info")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let started = tokio::task::spawn_blocking(move || {
-        let mut lines = std::io::BufReader::new(stderr).lines();
-        let address = loop {
-            let line = lines.next().expect("the server logs where it listens").unwrap();
-            // `address=HOST:PORT` in text, `"address":"HOST:PORT"` in JSON.
-            if let Some(rest) = line
-                .split("address=")
-                .nth(1)
-                .or_else(|| line.split("\"address\":\"").nth(1))
-            {
-                break rest.split([' ', '"']).next().unwrap().to_owned();
-            }
-        };
-        (address, lines)
-    });
-    let (address, lines) = tokio::time::timeout(std::time::Duration::from_secs(120), started)
-        .await
-        .expect("the server logged where it listens")
-        .unwrap();
+    let (child, address, lines) = common::start_serve(dir, extra, &[]).await;
     (Served(Some(child)), address, lines)
 }
 

@@ -3,6 +3,8 @@
 //! written is ever listed; two servers on one PostgreSQL database (sharing `--s3-dir`) see
 //! the same buckets, policies and objects at once.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -21,39 +23,11 @@ impl Drop for Served {
     }
 }
 
-/// `oxiam serve` on a free port with `data` as its data directory and `extra` arguments.
+/// `oxiam serve` on a free port with `data` as its data directory, `extra` arguments and
+/// `env`; its log is read on (and dropped), so that it never blocks on a full pipe.
 async fn serve(data: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
-    use std::io::BufRead as _;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oxiam"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .args(extra)
-        .env("OXIAM_ACCOUNT_ID", "123456789012")
-        .env("OXIAM_ROOT_ACCESS_KEY_ID", Embedded::ROOT_ACCESS_KEY_ID)
-        .env("OXIAM_ROOT_SECRET_ACCESS_KEY", Embedded::ROOT_SECRET_ACCESS_KEY)
-        .env("OXIAM_LOG", "info")
-        .envs(env.iter().copied())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let started = tokio::task::spawn_blocking(move || {
-        let mut lines = std::io::BufReader::new(stderr).lines();
-        let address = loop {
-            let line = lines.next().expect("the server logs where it listens").unwrap();
-            if let Some(rest) = line.split("address=").nth(1) {
-                break rest.split([' ', '"']).next().unwrap().to_owned();
-            }
-        };
-        // Keep reading, so that the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        address
-    });
-    let address = tokio::time::timeout(std::time::Duration::from_secs(120), started)
-        .await
-        .expect("the server logged where it listens")
-        .unwrap();
+    let (child, address, lines) = common::start_serve(data, extra, env).await;
+    std::thread::spawn(move || lines.for_each(drop));
     Served { child, address }
 }
 
