@@ -433,6 +433,58 @@ async fn deleting_objects_is_refused_before_the_body_to_whoever_may_delete_nothi
     server.stop().await;
 }
 
+/// PutObjectTagging is decided with the tags in its body; before that body is read, the
+/// caller must be one who may tag the object at all: a user with no permission is refused
+/// at once, without the server waiting for a byte of it, and one allowed (whatever the
+/// Allow's conditions) is heard out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tagging_an_object_is_refused_before_the_body_to_whoever_may_not_tag_it() {
+    use common::raw::{s3_send, s3_signed_parts};
+    use std::time::SystemTime;
+
+    let server = TestServer::start(Backend::Sqlite).await;
+    let root = (common::ROOT_KEY, common::ROOT_SECRET);
+    for target in ["/tags", "/tags/k"] {
+        let made = s3_send(&server, root, "PUT", target, &[], "", SystemTime::now()).await;
+        assert_eq!(made.status, 200, "{}", made.body);
+    }
+    let conditional = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::tags/k","Condition":{"StringEquals":{"s3:RequestObjectTag/team":"red"}}}]}"#;
+    let body = "<Tagging><TagSet><Tag><Key>team</Key><Value>red</Value></Tag></TagSet></Tagging>";
+    for (name, policy) in [("untagger", None), ("red-tagger", Some(conditional))] {
+        let (key_id, secret) = server.user_with_inline_policy(name, policy).await;
+        let (target, headers) = s3_signed_parts(
+            &server,
+            (&key_id, &secret),
+            ("PUT", "/tags/k?tagging"),
+            &[],
+            body,
+            SystemTime::now(),
+        );
+        let mut head = format!("PUT {target} HTTP/1.1\r\ncontent-length: {}\r\n", body.len());
+        for (header, value) in &headers {
+            head.push_str(&format!("{header}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut stream = connect(&server).await;
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut first = [0u8; 64];
+        let early = tokio::time::timeout(Duration::from_secs(3), stream.read(&mut first)).await;
+        if policy.is_some() {
+            assert!(early.is_err(), "{name} was answered before sending the tags");
+            stream.write_all(body.as_bytes()).await.unwrap();
+            let (head, answer) = read_response(&mut stream).await.expect("answered");
+            assert!(head.starts_with("http/1.1 200"), "{head}{answer}");
+        } else {
+            let n = early
+                .unwrap_or_else(|_| panic!("{name} was not refused before the body"))
+                .unwrap();
+            let answer = String::from_utf8_lossy(&first[..n]).into_owned();
+            assert!(answer.starts_with("HTTP/1.1 403"), "{name}: {answer}");
+        }
+    }
+    server.stop().await;
+}
+
 /// A request in flight when the server begins to stop is answered, and its answer says the
 /// connection closes (the stop closes it next), so that no client puts it back in its pool.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
