@@ -50,6 +50,14 @@ impl Members for iam::Request {
         iam::Request::operation(self).readable_members()
     }
     fn member(&self, name: &str) -> Option<Member<'_>> {
+        // A map member, which the generated readers leave out: its entries, as tags are.
+        if let iam::Request::PutAccountProperties(input) = self
+            && name == "Properties"
+        {
+            return Some(Member::Tags(
+                input.properties.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+            ));
+        }
         iam::Request::member(self, name)
     }
 }
@@ -201,6 +209,18 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
                 };
                 if let Some(keys) = keys {
                     access.keys.push(("aws:TagKeys".to_owned(), keys));
+                }
+            } else if pattern.eq_ignore_ascii_case("iam:AccountPropertyNamespaces") {
+                // The namespaces of the properties a request sets (GetAccountProperties sets none).
+                if let Some(Member::Tags(properties)) = request.member("Properties") {
+                    let mut namespaces: Vec<String> = Vec::new();
+                    for (key, _) in properties {
+                        let namespace = crate::iam::account_property_namespace(key).unwrap_or(key);
+                        if !namespaces.iter().any(|n| n == namespace) {
+                            namespaces.push(namespace.to_owned());
+                        }
+                    }
+                    access.keys.push((pattern.to_owned(), namespaces));
                 }
             } else if let Some(values) = member_key(request, service_name, pattern) {
                 access.keys.push((pattern.to_owned(), values));

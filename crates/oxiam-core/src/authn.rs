@@ -136,6 +136,7 @@ impl Oxiam {
                 issued_at: session.issued_at,
                 expires_at: session.expires_at,
                 issued_by: SessionIssuer::AssumeRole,
+                scope_policies: session.scope_policies,
             }),
             mfa_at: session.mfa_at,
         };
@@ -193,6 +194,7 @@ impl Oxiam {
                 issued_at: session.issued_at,
                 expires_at: session.expires_at,
                 issued_by,
+                scope_policies: session.scope_policies,
             }),
             mfa_at: session.mfa_at,
         };

@@ -254,6 +254,9 @@ pub(crate) struct PrincipalPolicies {
     pub(crate) identity: Vec<Arc<CompiledPolicy>>,
     pub(crate) boundary: Option<Arc<CompiledPolicy>>,
     pub(crate) session: Option<Vec<Arc<CompiledPolicy>>>,
+    /// Scope-down policies of scoped credentials (GetScopedCredentials, delegated access):
+    /// each must allow on its own, after everything else has.
+    scopes: Vec<Arc<CompiledPolicy>>,
     tags: Vec<(String, String)>,
     /// The organization of the principal's account, if it is in one.
     org: Option<OrgView>,
@@ -263,6 +266,35 @@ impl PrincipalPolicies {
     /// The SCPs that govern the principal, one slice per level (none if exempt).
     pub(crate) fn scp_levels(&self) -> Vec<&[Arc<CompiledPolicy>]> {
         self.org.iter().flat_map(|o| o.scps.iter().map(Vec::as_slice)).collect()
+    }
+
+    /// The decision of the first scope-down policy that does not allow `request`, if one
+    /// does not. A scope-down policy grants nothing: it is a session policy laid over
+    /// everything the credentials could do without it (STS GetScopedCredentials: "the
+    /// intersection of the caller's effective permissions, this policy, and all earlier
+    /// scope-down policies").
+    pub(crate) fn scope_refusal(&self, request: &Request<'_>) -> Option<oxiam_policy::Decision> {
+        // The scope is asked on its own, as if the resource were the caller's: whose resource
+        // it is (another account's bucket or role) was decided already, with its policy.
+        let request = Request {
+            resource_account: None,
+            ..*request
+        };
+        self.scopes.iter().find_map(|scope| {
+            let full_access = [ROOT_FULL_ACCESS.clone()];
+            let only = [scope.clone()];
+            let set = PolicySet {
+                identity: &full_access,
+                resource: None,
+                boundary: None,
+                session: Some(&only),
+                scps: &[],
+                rcps: &[],
+                resource_must_allow: false,
+            };
+            let decision = oxiam_policy::evaluate(&request, &set);
+            (!decision.allowed).then_some(decision)
+        })
     }
 }
 
@@ -415,9 +447,14 @@ impl Oxiam {
             crate::SessionIssuer::AssumeRoot { task_policy_arn } => Some(task_policy_arn),
             _ => None,
         });
+        // Scoped credentials carry their own scope-down policies: their own entry too.
+        let scoped = principal.session.as_ref().is_some_and(|s| !s.scope_policies.is_empty());
         let (entity, cache_key) = match &principal.kind {
-            PrincipalKind::Root if root_task.is_some() => (None, &principal.access_key_id),
+            PrincipalKind::Root if root_task.is_some() || scoped => (None, &principal.access_key_id),
             PrincipalKind::Root => (None, &principal.account_id),
+            PrincipalKind::User { user_id, .. } if scoped => {
+                (Some((EntityKind::User, user_id)), &principal.access_key_id)
+            }
             PrincipalKind::User { user_id, .. } => (Some((EntityKind::User, user_id)), user_id),
             PrincipalKind::AssumedRole { role_id, .. } => (Some((EntityKind::Role, role_id)), &principal.access_key_id),
             PrincipalKind::FederatedUser { issuer, .. } => (
@@ -504,11 +541,24 @@ impl Oxiam {
             }
             PrincipalKind::Root => (Vec::new(), None),
         };
+        let scopes = match &principal.session {
+            Some(s) => s
+                .scope_policies
+                .iter()
+                .map(|doc| {
+                    oxiam_policy::compile("scope", doc, PolicyKind::Session)
+                        .map(Arc::new)
+                        .map_err(|e| policy_fault(e.message))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
         let set = Arc::new(PrincipalPolicies {
             epoch: principal.policy_epoch,
             identity,
             boundary,
             session,
+            scopes,
             tags,
             org: self.org_view(principal).await?,
         });
@@ -688,9 +738,8 @@ impl Oxiam {
     ) -> Result<Verdict, Refusal> {
         // Access advisor counts attempts, allowed or not.
         self.record_attempt(principal, &access.action, facts);
-        // AWS answers GetCallerIdentity and GetSessionToken for any authenticated caller,
-        // whatever its policies ("no permissions are required", STS API reference).
-        if access.action == "sts:GetCallerIdentity" || access.action == "sts:GetSessionToken" {
+        // Some calls ask for no permission at all (`NO_PERMISSION_REQUIRED`).
+        if NO_PERMISSION_REQUIRED.contains(&access.action.as_str()) {
             return Ok(Verdict::new(access, Outcome::Allowed, "no permission required"));
         }
         self.within_credential_limits(principal, access)?;
@@ -724,7 +773,12 @@ impl Oxiam {
             rcps: &rcps,
             resource_must_allow: false,
         };
-        let decision = oxiam_policy::evaluate(&request, &set);
+        let mut decision = oxiam_policy::evaluate(&request, &set);
+        if decision.allowed
+            && let Some(refusal) = policies.scope_refusal(&request)
+        {
+            decision = refusal;
+        }
         let verdict = Verdict::of(access, &decision);
         if decision.allowed {
             return Ok(verdict);
@@ -752,6 +806,16 @@ impl Oxiam {
         self.refuse(verdict, ServiceError::new(common_errors::ACCESS_DENIED, message))
     }
 }
+
+/// The actions any authenticated caller may take, whatever its policies say: AWS answers
+/// GetCallerIdentity and GetSessionToken for anyone ("no permissions are required", STS API
+/// reference). GetScopedCredentials is no action of the Service Authorization Reference at
+/// all, and only narrows the caller's own credentials (docs/differences.md).
+pub const NO_PERMISSION_REQUIRED: &[&str] = &[
+    "sts:GetCallerIdentity",
+    "sts:GetSessionToken",
+    "sts:GetScopedCredentials",
+];
 
 impl Oxiam {
     /// What temporary credentials may call at all, whatever their policies say (IAM User

@@ -23,6 +23,7 @@ mod principal;
 pub mod record;
 pub mod saml;
 pub mod saml_metadata;
+mod scoped_credentials;
 pub mod secrets;
 pub mod ssh_keys;
 pub mod sts;

@@ -34,6 +34,9 @@ pub struct Session {
     pub expires_at: i64,
     /// Which call issued them.
     pub issued_by: SessionIssuer,
+    /// Scope-down policies (GetScopedCredentials, delegated access), each of which must
+    /// allow every request; empty: none.
+    pub scope_policies: Vec<String>,
 }
 
 /// The STS call that issued temporary credentials.

@@ -36,6 +36,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetAccessKeyInfo,
     Operation::GetCallerIdentity,
     Operation::GetFederationToken,
+    Operation::GetScopedCredentials,
     Operation::GetSessionToken,
     Operation::GetWebIdentityToken,
 ];
@@ -430,7 +431,13 @@ impl Oxiam {
             rcps: &rcps,
             resource_must_allow: true,
         };
-        Ok(oxiam_policy::evaluate_trust(&request, trust, &set))
+        let decision = oxiam_policy::evaluate_trust(&request, trust, &set);
+        if decision.allowed
+            && let Some(refusal) = policies.scope_refusal(&request)
+        {
+            return Ok(refusal);
+        }
+        Ok(decision)
     }
 
     /// Runs one authorized STS request.
@@ -452,6 +459,9 @@ impl Oxiam {
             Request::GetSessionToken(input) => {
                 Ok(Response::GetSessionToken(self.session_token(caller, input, now).await?))
             }
+            Request::GetScopedCredentials(input) => Ok(Response::GetScopedCredentials(
+                self.scoped_credentials(caller, input, now).await?,
+            )),
             Request::AssumeRoot(input) => Ok(Response::AssumeRoot(self.assume_root(caller, input, now).await?)),
             Request::GetFederationToken(input) => Ok(Response::GetFederationToken(
                 self.federation_token(caller, input, now).await?,
@@ -507,6 +517,7 @@ impl Oxiam {
                 mfa_at,
                 federation: None,
                 root_task_policy: None,
+                scope_policies: Vec::new(),
             })
             .await
             .map_err(errors::store)?;
@@ -557,6 +568,7 @@ impl Oxiam {
                     session_tags,
                 }),
                 root_task_policy: None,
+                scope_policies: Vec::new(),
             })
             .await
             .map_err(errors::store)?;
@@ -813,6 +825,7 @@ impl Oxiam {
                 mfa_at: None,
                 federation: None,
                 root_task_policy: Some(task.to_owned()),
+                scope_policies: Vec::new(),
             })
             .await
             .map_err(errors::store)?;
@@ -843,18 +856,18 @@ fn long_term_caller_seconds(caller: &Principal, requested: Option<i32>) -> Resul
 }
 
 /// New temporary credentials, as given to the caller, and what is stored of them.
-struct IssuedCredentials {
-    credentials: Credentials,
+pub(crate) struct IssuedCredentials {
+    pub(crate) credentials: Credentials,
     /// The secret, sealed.
-    secret_sealed: String,
+    pub(crate) secret_sealed: String,
     /// Lower-case hex SHA-256 of the session token.
-    token_sha256: String,
+    pub(crate) token_sha256: String,
 }
 
 impl Oxiam {
     /// An `ASIA…` key, its secret and a session token, expiring `duration` seconds after
     /// `now`: every STS call that issues credentials makes them here.
-    fn temporary_credentials(&self, now: i64, duration: i64) -> IssuedCredentials {
+    pub(crate) fn temporary_credentials(&self, now: i64, duration: i64) -> IssuedCredentials {
         let access_key_id = format!("ASIA{}", &ids::access_key_id()[4..]);
         let secret = ids::secret_access_key();
         let token = session_token();
@@ -934,6 +947,7 @@ impl Oxiam {
                 issued_at: new.now,
                 expires_at: issued.credentials.expiration.0,
                 mfa_at: new.mfa_at,
+                scope_policies: Vec::new(),
             })
             .await
             .map_err(errors::store)?;

@@ -205,6 +205,38 @@ impl Store {
         Ok(())
     }
 
+    /// The account properties the account has set, by name.
+    pub async fn account_properties(&self, account_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT name, value FROM account_properties WHERE account_id = $1 ORDER BY name")
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// PutAccountProperties: sets every property given, in one transaction.
+    pub async fn put_account_properties(
+        &self,
+        account_id: &str,
+        properties: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        for (name, value) in properties {
+            sqlx::query(
+                "INSERT INTO account_properties (account_id, name, value) VALUES ($1, $2, $3) \
+                 ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value",
+            )
+            .bind(account_id)
+            .bind(name)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Stores a freshly generated credential report, replacing the previous one.
     pub async fn save_credential_report(
         &self,
@@ -259,7 +291,8 @@ impl Store {
                  password_policies, ssh_public_keys, service_credentials, signing_certificates, \
                  server_certificates, server_certificate_tags, service_linked_role_deletions, saml_providers, \
                  saml_provider_tags, saml_provider_keys, organizations, organization_members, \
-                 organization_invitations, outbound_federation, service_last_accessed, access_reports IN EXCLUSIVE MODE",
+                 organization_invitations, outbound_federation, service_last_accessed, access_reports, \
+                 account_properties IN EXCLUSIVE MODE",
             )
             .execute(&mut *tx)
             .await?;
@@ -395,6 +428,7 @@ fn account_wipe() -> Vec<String> {
         "DELETE FROM policies WHERE account_id = $1".to_owned(),
         "DELETE FROM account_aliases WHERE account_id = $1".to_owned(),
         "DELETE FROM credential_reports WHERE account_id = $1".to_owned(),
+        "DELETE FROM account_properties WHERE account_id = $1".to_owned(),
         "UPDATE accounts SET root_access_key_count = \
              (SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL), \
              policy_epoch = policy_epoch + 1, global_endpoint_token_version = 1 WHERE account_id = $1"

@@ -30,6 +30,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (21, include_str!("migrations/0021_access_advisor.sql")),
     (22, include_str!("migrations/0022_root_sessions.sql")),
     (23, include_str!("migrations/0023_s3.sql")),
+    (24, include_str!("migrations/0024_scoped_sessions.sql")),
+    (25, include_str!("migrations/0025_account_properties.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

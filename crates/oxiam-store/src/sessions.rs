@@ -37,6 +37,9 @@ pub struct SessionRow {
     /// When a verified MFA code stood behind the session (its own, or that of the session
     /// that assumed it); `None`: no MFA.
     pub mfa_at: Option<i64>,
+    /// Scope-down policies, each of which must allow (GetScopedCredentials, delegated
+    /// access); empty: none.
+    pub scope_policies: Vec<String>,
 }
 
 /// Temporary credentials from GetSessionToken, as stored.
@@ -63,6 +66,9 @@ pub struct UserSessionRow {
     pub federation: Option<Federation>,
     /// For a root session (AssumeRoot, no user), the root task policy that limits it.
     pub root_task_policy: Option<String>,
+    /// Scope-down policies, each of which must allow (GetScopedCredentials, delegated
+    /// access); empty: none.
+    pub scope_policies: Vec<String>,
 }
 
 /// What a federated-user session adds to the user (or root) that asked for it.
@@ -81,6 +87,18 @@ pub struct Federation {
 /// The non-empty lines of a stored list.
 fn lines(text: &str) -> Vec<String> {
     text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+/// What separates stored scope-down policies: no policy document may hold it.
+const SCOPE_SEPARATOR: char = '\u{1}';
+
+fn encode_scopes(scopes: &[String]) -> Option<String> {
+    (!scopes.is_empty()).then(|| scopes.join(&SCOPE_SEPARATOR.to_string()))
+}
+
+fn decode_scopes(text: Option<String>) -> Vec<String> {
+    text.map(|t| t.split(SCOPE_SEPARATOR).map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 /// Tags as stored: a `key<TAB>value` line each (neither may hold a tab or a line break:
@@ -103,7 +121,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO user_sessions (access_key_id, account_id, user_id, secret_sealed, token_sha256, issued_at, \
              expires_at, mfa_at, federated_name, session_policy, session_policy_arns, session_tags, \
-             root_task_policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             root_task_policy, scope_policies) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(s.access_key_id.as_str())
         .bind(s.account_id.as_str())
@@ -126,6 +144,7 @@ impl Store {
                 .map_or_else(String::new, |f| encode_tags(&f.session_tags)),
         )
         .bind(s.root_task_policy.as_deref())
+        .bind(encode_scopes(&s.scope_policies))
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
@@ -142,7 +161,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.access_key_id, s.account_id, s.user_id, s.secret_sealed, s.token_sha256, s.issued_at, \
              s.expires_at, a.policy_epoch, u.name, s.mfa_at, s.federated_name, s.session_policy, \
-             s.session_policy_arns, s.session_tags, s.root_task_policy FROM user_sessions s \
+             s.session_policy_arns, s.session_tags, s.root_task_policy, s.scope_policies FROM user_sessions s \
              JOIN accounts a ON a.account_id = s.account_id \
              LEFT JOIN users u ON u.user_id = s.user_id WHERE s.access_key_id = $1",
         )
@@ -169,6 +188,7 @@ impl Store {
                 None => None,
             },
             root_task_policy: row.try_get(14)?,
+            scope_policies: decode_scopes(row.try_get(15)?),
         };
         let epoch: i64 = row.try_get(7)?;
         let user = match (&session.user_id, row.try_get::<Option<String>, _>(8)?) {
@@ -186,7 +206,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO sessions (access_key_id, account_id, secret_sealed, token_sha256, role_id, session_name, \
              session_policy, session_policy_arns, chained, issued_at, expires_at, session_tags, transitive_tag_keys, \
-             mfa_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             mfa_at, scope_policies) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(s.access_key_id.as_str())
         .bind(s.account_id.as_str())
@@ -202,6 +222,7 @@ impl Store {
         .bind(encode_tags(&s.session_tags))
         .bind(s.transitive_tag_keys.join("\n"))
         .bind(s.mfa_at)
+        .bind(encode_scopes(&s.scope_policies))
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
@@ -214,7 +235,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.access_key_id, s.account_id, s.secret_sealed, s.token_sha256, s.role_id, s.session_name, \
              s.session_policy, s.session_policy_arns, s.chained, s.issued_at, s.expires_at, r.name, a.policy_epoch, \
-             s.session_tags, s.transitive_tag_keys, s.mfa_at \
+             s.session_tags, s.transitive_tag_keys, s.mfa_at, s.scope_policies \
              FROM sessions s JOIN roles r ON r.role_id = s.role_id JOIN accounts a ON a.account_id = s.account_id \
              WHERE s.access_key_id = $1",
         )
@@ -240,6 +261,7 @@ impl Store {
             issued_at: row.try_get(9)?,
             expires_at: row.try_get(10)?,
             mfa_at: row.try_get(15)?,
+            scope_policies: decode_scopes(row.try_get(16)?),
         };
         let epoch: i64 = row.try_get(12)?;
         let role = self.get_role(&account_id, &role_name).await?;

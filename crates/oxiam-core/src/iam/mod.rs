@@ -4,6 +4,7 @@
 mod access_advisor;
 mod access_keys;
 mod account;
+mod account_properties;
 mod attachments;
 mod authorization_details;
 mod boundaries;
@@ -16,6 +17,7 @@ mod oidc_providers;
 mod organizations_access_report;
 mod organizations_features;
 mod policies;
+mod role_templates;
 mod roles;
 mod saml_providers;
 mod service_access;
@@ -36,6 +38,7 @@ use oxiam_store::{EntityKind, TagOwner};
 
 use crate::{Oxiam, Principal, errors};
 
+pub(crate) use account_properties::account_property_namespace;
 pub(crate) use mfa_devices::UNABLE_TO_VALIDATE as MFA_UNABLE_TO_VALIDATE;
 pub(crate) use oidc_providers::provider_arn as oidc_provider_arn;
 pub(crate) use saml_providers::decryption_key as saml_decryption_key;
@@ -118,6 +121,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetAccessKeyLastUsed,
     Operation::GetAccountAuthorizationDetails,
     Operation::GetAccountPasswordPolicy,
+    Operation::GetAccountProperties,
     Operation::GetAccountSummary,
     Operation::GetContextKeysForCustomPolicy,
     Operation::GetContextKeysForPrincipalPolicy,
@@ -134,6 +138,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetPolicyVersion,
     Operation::GetRole,
     Operation::GetRolePolicy,
+    Operation::GetRoleTemplateVersion,
     Operation::GetSAMLProvider,
     Operation::GetSSHPublicKey,
     Operation::GetServerCertificate,
@@ -177,6 +182,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListUserTags,
     Operation::ListUsers,
     Operation::ListVirtualMFADevices,
+    Operation::PutAccountProperties,
     Operation::PutGroupPolicy,
     Operation::PutRolePermissionsBoundary,
     Operation::PutRolePolicy,
@@ -296,6 +302,7 @@ impl Oxiam {
                 .map(|()| S::UpdateAssumeRolePolicy)?,
             R::DeleteRole(i) => self.delete_role(caller, i).await.map(|()| S::DeleteRole)?,
             R::ListRoleTags(i) => S::ListRoleTags(self.list_role_tags(caller, i).await?),
+            R::GetRoleTemplateVersion(i) => S::GetRoleTemplateVersion(self.get_role_template_version(i)?),
             // instance profiles
             R::CreateInstanceProfile(i) => {
                 S::CreateInstanceProfile(self.create_instance_profile(caller, i, now).await?)
@@ -415,6 +422,11 @@ impl Oxiam {
                 .delete_service_specific_credential(caller, i)
                 .await
                 .map(|()| S::DeleteServiceSpecificCredential)?,
+            R::GetAccountProperties(_) => S::GetAccountProperties(self.get_account_properties(caller).await?),
+            R::PutAccountProperties(i) => self
+                .put_account_properties(caller, i)
+                .await
+                .map(|()| S::PutAccountProperties(oxiam_protocol::iam::PutAccountPropertiesResponse {}))?,
             R::SetSecurityTokenServicePreferences(i) => self
                 .set_security_token_service_preferences(caller, i)
                 .await
