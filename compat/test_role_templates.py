@@ -68,3 +68,109 @@ def test_unknown_templates_and_versions(iam, user_with_key, client_for):
                        "Resource": "arn:aws:iam::aws:role-template/iam.amazonaws.com/*"}]}))
     user_iam.get_role_template_version(TemplateArn=POWER_USER)
     fails(user_iam.get_role_template_version, TemplateArn=ROTATION, code="AccessDenied", status=403)
+
+
+def values(**given):
+    """ReplacementValues as boto3 takes them: each parameter a list of values."""
+    return {name: {"Values": v if isinstance(v, list) else [v]} for name, v in given.items()}
+
+
+def test_acquire_role_renders_the_template_and_finds_it_again(iam, unique_name, cleanup_roles, account_id):
+    name = unique_name("power")
+    cleanup_roles.append(name)
+    answer = ok(iam.acquire_role(TemplateArn=POWER_USER, ReplacementValues=values(
+        AWSServiceName="lambda.amazonaws.com", RoleName=name)))
+    role = answer["Role"]
+    # AWS's answer: the role's name, ids and trust policy, nothing more.
+    assert set(role) == {"Path", "RoleName", "RoleId", "Arn", "CreateDate", "AssumeRolePolicyDocument"}
+    assert role["Arn"] == f"arn:aws:iam::{account_id}:role/{name}"
+    assert document(role["AssumeRolePolicyDocument"])["Statement"][0]["Principal"] == {
+        "Service": "lambda.amazonaws.com"}
+    got = iam.get_role(RoleName=name)["Role"]
+    assert got["Description"] == "Power user role for lambda.amazonaws.com"
+    assert got["MaxSessionDuration"] == 3600
+    assert got["SourceRoleTemplate"] == {"TemplateArn": POWER_USER, "TemplateMinorVersion": 0}
+    attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == ["arn:aws:iam::aws:policy/PowerUserAccess"]
+    # The same template and values: the same role.
+    again = iam.acquire_role(TemplateArn=POWER_USER, ReplacementValues=values(
+        AWSServiceName="lambda.amazonaws.com", RoleName=name))["Role"]
+    assert (again["RoleId"], again["CreateDate"]) == (role["RoleId"], role["CreateDate"])
+    # Other values for the same name: NameConflict.
+    fails(iam.acquire_role, TemplateArn=POWER_USER, ReplacementValues=values(
+        AWSServiceName="ec2.amazonaws.com", RoleName=name), code="NameConflict", status=409,
+        message="A role with this name exists but was created with different parameters. "
+                "Pass a unique roleName to create a new role.")
+    # Changed since: no longer managed.
+    iam.tag_role(RoleName=name, Tags=[{"Key": "team", "Value": "x"}])
+    fails(iam.acquire_role, TemplateArn=POWER_USER, ReplacementValues=values(
+        AWSServiceName="lambda.amazonaws.com", RoleName=name), code="RoleModified", status=409,
+        message=f"Role {name} has been modified since it was created and is no longer managed.")
+    iam.untag_role(RoleName=name, TagKeys=["team"])
+    iam.acquire_role(TemplateArn=POWER_USER, ReplacementValues=values(
+        AWSServiceName="lambda.amazonaws.com", RoleName=name))
+
+
+def test_acquire_role_statements_lists_and_errors(iam, new_role, unique_name, cleanup_roles, account_id):
+    name = unique_name("rotation")
+    cleanup_roles.append(name)
+    keys = [f"arn:aws:kms:us-east-1:{account_id}:key/1", f"arn:aws:kms:us-east-1:{account_id}:key/2"]
+    base = dict(accountId=account_id, adminType="rds", region="us-east-1", resourceType="rds", RoleName=name)
+    role = iam.acquire_role(TemplateArn=ROTATION, ReplacementValues=values(
+        CMK_ENABLED="True", kmsKeyArn=keys, **base))["Role"]
+    assert role["Path"] == "/service-role/"
+    inline = document(iam.get_role_policy(RoleName=name, PolicyName="SecretRotationPermissionPolicy")["PolicyDocument"])
+    sids = [s["Sid"] for s in inline["Statement"]]
+    # ADMIN_RESOURCE_ENABLED keeps its default, False: that statement is left out.
+    assert sids == ["AllowRotationAccessGeneric", "AllowPasswordGenerationAccessAdmin", "KMSAccessForCustomerSecret"]
+    assert all("@Enabled" not in s for s in inline["Statement"])
+    assert inline["Statement"][2]["Resource"] == keys, "a list placeholder renders to the list"
+    assert inline["Statement"][0]["Resource"] == f"arn:aws:secretsmanager:us-east-1:{account_id}:secret:*"
+
+    missing = unique_name("missing")
+    fails(iam.acquire_role, TemplateArn=POWER_USER, ReplacementValues=values(RoleName=missing),
+          code="InvalidInput", status=400, message="Failed to render template: Parameter 'AWSServiceName' not found.")
+    fails(iam.acquire_role, TemplateArn=POWER_USER, ReplacementValues=values(
+        AWSServiceName="lambda.amazonaws.com", Unused="x"), code="InvalidInput", status=400,
+        message="Failed to render template: Unrecognized parameter: Unused")
+    fails(iam.acquire_role, TemplateArn=POWER_USER, ReplacementValues=values(
+        AWSServiceName=["a.amazonaws.com", "b.amazonaws.com"]), code="ValidationError", status=400,
+        message="AWSServiceName replacement value must contain exactly one value, got 2")
+    # A role of that name that no template made.
+    taken = new_role()
+    fails(iam.acquire_role, TemplateArn=POWER_USER, ReplacementValues=values(
+        AWSServiceName="lambda.amazonaws.com", RoleName=taken["RoleName"]), code="NameConflict", status=409)
+    # Nothing was left behind by the failure.
+    fails(iam.get_role, RoleName=missing, code="NoSuchEntity", status=404)
+
+
+def test_acquire_role_is_authorized_as_the_actions_it_takes(iam, user_with_key, client_for, unique_name,
+                                                            cleanup_roles):
+    user, key = user_with_key()
+    user_iam = client_for("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    name = unique_name("auth")
+    cleanup_roles.append(name)
+    ask = dict(TemplateArn=POWER_USER, ReplacementValues=values(AWSServiceName="lambda.amazonaws.com", RoleName=name))
+
+    def allow(*actions, condition=None):
+        statement = {"Effect": "Allow", "Action": list(actions), "Resource": "*"}
+        if condition:
+            statement["Condition"] = condition
+        iam.put_user_policy(UserName=user["UserName"], PolicyName="acquire", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [statement]}))
+
+    fails(user_iam.acquire_role, **ask, code="AccessDenied", status=403)
+    allow("iam:GetRoleTemplateVersion", "iam:CreateRole")
+    message = fails(user_iam.acquire_role, **ask, code="AccessDenied", status=403)
+    assert "iam:AttachRolePolicy" in message, message
+    fails(iam.get_role, RoleName=name, code="NoSuchEntity", status=404)
+    # iam:RoleTemplateARN names the template on every action it takes.
+    allow("iam:GetRoleTemplateVersion", "iam:CreateRole", "iam:AttachRolePolicy", "iam:GetRole",
+          condition={"StringEqualsIfExists": {"iam:RoleTemplateARN": ROTATION}})
+    fails(user_iam.acquire_role, **ask, code="AccessDenied", status=403)
+    allow("iam:GetRoleTemplateVersion", "iam:CreateRole", "iam:AttachRolePolicy", "iam:GetRole",
+          condition={"StringEqualsIfExists": {"iam:RoleTemplateARN": POWER_USER}})
+    user_iam.acquire_role(**ask)
+    # Found again: iam:GetRole suffices, CreateRole is not asked for.
+    allow("iam:GetRoleTemplateVersion", "iam:GetRole")
+    user_iam.acquire_role(**ask)

@@ -26,6 +26,10 @@ use oxiam_store::{EntityKind, StoreError};
 use crate::authz::Access;
 use crate::{Oxiam, Principal, PrincipalKind, errors, ids};
 
+/// Operations that are no action of the Service Authorization Reference and are authorized
+/// as the actions they take instead ([`Oxiam::iam_accesses`]).
+pub const AUTHORIZED_AS_THE_ACTIONS_THEY_TAKE: &[&str] = &["iam:AcquireRole"];
+
 /// A decoded request, as the access planner reads it (implemented for each service's
 /// generated `Request`).
 pub trait Members {
@@ -596,6 +600,89 @@ impl Oxiam {
             let (mut pass, _) = self.resolve(principal, &pass).await?;
             pass.shown_as = None;
             all.push(pass);
+        }
+        Ok(all)
+    }
+
+    /// Every access an IAM request needs: [`Oxiam::accesses`], but for AcquireRole, which is
+    /// no action of its own: the Service Authorization Reference authorizes it as the actions
+    /// it takes. The template is read (`iam:GetRoleTemplateVersion`) first; then the role the
+    /// request renders to is read when it exists (`iam:GetRole`), else created with its
+    /// policies (`iam:CreateRole`, `iam:PutRolePolicy`, `iam:AttachRolePolicy`), each with
+    /// the template as `iam:RoleTemplateARN`.
+    pub async fn iam_accesses(
+        &self,
+        principal: &Principal,
+        request: &iam::Request,
+    ) -> Result<Vec<Access>, ServiceError> {
+        let iam::Request::AcquireRole(input) = request else {
+            return self.accesses(principal, request).await;
+        };
+        let template = Access {
+            action: "iam:GetRoleTemplateVersion".to_owned(),
+            resource: input.template_arn.clone(),
+            shown_as: None,
+            keys: Vec::new(),
+            resource_is_prefix: false,
+        };
+        // A template that does not render is the operation's error, after this permission.
+        let Ok(rendered) = crate::iam::render_role_template(
+            &input.template_arn,
+            input.template_minor_version,
+            input.replacement_values.as_deref().unwrap_or_default(),
+        ) else {
+            return Ok(vec![template]);
+        };
+        let role = |request: iam::Request| async move {
+            let mut access = self.access(principal, &request).await?;
+            access
+                .keys
+                .push(("iam:RoleTemplateARN".to_owned(), vec![input.template_arn.clone()]));
+            Ok::<_, ServiceError>(access)
+        };
+        let role_name = rendered.name.clone();
+        let exists = match self.store.get_role(&principal.account_id, &role_name).await {
+            Ok(_) => true,
+            Err(StoreError::NotFound { .. }) => false,
+            Err(e) => return Err(errors::store(e)),
+        };
+        let mut all = vec![template];
+        if exists {
+            all.push(role(iam::Request::GetRole(iam::GetRoleRequest { role_name })).await?);
+            return Ok(all);
+        }
+        let role_arn = ids::role_arn(&principal.account_id, &rendered.path, &role_name);
+        all.push(
+            role(iam::Request::CreateRole(iam::CreateRoleRequest {
+                path: Some(rendered.path.clone()),
+                role_name: role_name.clone(),
+                assume_role_policy_document: rendered.trust_policy.clone(),
+                description: Some(rendered.description.clone()),
+                max_session_duration: Some(rendered.template.max_session_duration),
+                max_signin_session_duration: None,
+                permissions_boundary: None,
+                tags: None,
+            }))
+            .await?,
+        );
+        for (policy_name, policy_document) in &rendered.inline_policies {
+            let mut access = role(iam::Request::PutRolePolicy(iam::PutRolePolicyRequest {
+                role_name: role_name.clone(),
+                policy_name: policy_name.clone(),
+                policy_document: policy_document.clone(),
+            }))
+            .await?;
+            access.resource = role_arn.clone();
+            all.push(access);
+        }
+        for policy_arn in rendered.template.managed_policy_arns {
+            let mut access = role(iam::Request::AttachRolePolicy(iam::AttachRolePolicyRequest {
+                role_name: role_name.clone(),
+                policy_arn: (*policy_arn).to_owned(),
+            }))
+            .await?;
+            access.resource = role_arn.clone();
+            all.push(access);
         }
         Ok(all)
     }

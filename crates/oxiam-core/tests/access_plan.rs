@@ -125,7 +125,12 @@ fn listings_without_a_resource_type_name_their_path_prefix() {
 #[test]
 fn every_served_operation_has_a_catalogue_action() {
     for op in oxiam_core::iam::IMPLEMENTED {
-        assert!(oxiam_catalogue_action("iam", op.name()), "iam:{}", op.name());
+        let action = format!("iam:{}", op.name());
+        assert!(
+            oxiam_catalogue_action("iam", op.name())
+                || oxiam_core::access::AUTHORIZED_AS_THE_ACTIONS_THEY_TAKE.contains(&action.as_str()),
+            "{action}"
+        );
     }
     for op in oxiam_core::sts::IMPLEMENTED {
         let action = format!("sts:{}", op.name());

@@ -735,7 +735,7 @@ async fn authorize_and_execute<P: Protocol>(
     }
     match decoded {
         Decoded::Iam(request) => {
-            for access in oxiam.accesses(principal, &request).await? {
+            for access in oxiam.iam_accesses(principal, &request).await? {
                 let verdict = oxiam
                     .authorize(principal, &access, &facts, None)
                     .await

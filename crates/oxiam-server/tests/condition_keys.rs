@@ -1142,7 +1142,9 @@ fn every_key_of_every_served_operation_has_a_row() {
         .map(|op| ("iam", op.name()))
         .chain(oxiam_core::sts::IMPLEMENTED.iter().map(|op| ("sts", op.name())))
         .filter(|(service, op)| {
-            !oxiam_core::authz::NO_PERMISSION_REQUIRED.contains(&format!("{service}:{op}").as_str())
+            let action = format!("{service}:{op}");
+            !oxiam_core::authz::NO_PERMISSION_REQUIRED.contains(&action.as_str())
+                && !oxiam_core::access::AUTHORIZED_AS_THE_ACTIONS_THEY_TAKE.contains(&action.as_str())
         });
     for (service_name, op) in served {
         let service = oxiam_catalogue::service(service_name).unwrap();

@@ -42,7 +42,7 @@ pub use oidc_providers::{NewOidcProvider, OidcProviderRow};
 pub use organizations::{CreatedAccount, OrganizationRow, OrganizationWrite};
 pub use outbound_federation::OutboundFederationRow;
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
-pub use roles::{NewRole, RoleRow};
+pub use roles::{NewRole, RoleRow, SourceTemplate};
 pub use s3::{BucketDeletion, BucketRow, ObjectRow, PartRow, S3Write, UploadRow, Versioning};
 pub use saml_providers::{SamlKeyRefusal, SamlPrivateKeyRow, SamlProviderChange, SamlProviderRow};
 pub use sessions::{Federation, SessionRow, UserSessionRow};

@@ -32,6 +32,19 @@ pub struct RoleRow {
     pub last_used: Option<(i64, String)>,
     /// Tags in the order given.
     pub tags: Vec<(String, String)>,
+    /// The role template it was created from (AcquireRole), if any.
+    pub source_template: Option<SourceTemplate>,
+}
+
+/// The role template a role was created from, and with which replacement values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceTemplate {
+    /// The template's ARN.
+    pub arn: String,
+    /// Its minor version.
+    pub minor_version: i64,
+    /// The replacement values, as a canonical text (compared, never parsed here).
+    pub values: String,
 }
 
 /// What creating a role needs.
@@ -61,10 +74,15 @@ pub struct NewRole<'a> {
     pub attached_policies: &'a [&'a str],
     /// Whether CreateServiceLinkedRole makes it (then only AWS may change it).
     pub service_linked: bool,
+    /// Inline policies (name, document) put in the same write (a role template's).
+    pub inline_policies: &'a [(String, String)],
+    /// The role template it is created from (AcquireRole).
+    pub source_template: Option<&'a SourceTemplate>,
 }
 
 const ROLE_SELECT: &str = "SELECT account_id, role_id, name, path, trust_policy, description, max_session_duration, \
-     permissions_boundary, created_at, last_used_at, last_used_region, name_key FROM roles";
+     permissions_boundary, created_at, last_used_at, last_used_region, name_key, source_template_arn, \
+     source_template_minor, source_template_values FROM roles";
 
 fn role_from(row: &sqlx::any::AnyRow) -> Result<RoleRow, sqlx::Error> {
     let last_at: Option<i64> = row.try_get(9)?;
@@ -81,6 +99,14 @@ fn role_from(row: &sqlx::any::AnyRow) -> Result<RoleRow, sqlx::Error> {
         created_at: row.try_get(8)?,
         last_used: last_at.zip(last_region),
         tags: Vec::new(),
+        source_template: match row.try_get::<Option<String>, _>(12)? {
+            Some(arn) => Some(SourceTemplate {
+                arn,
+                minor_version: row.try_get::<Option<i64>, _>(13)?.unwrap_or(0),
+                values: row.try_get::<Option<String>, _>(14)?.unwrap_or_default(),
+            }),
+            None => None,
+        },
     })
 }
 
@@ -91,8 +117,9 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO roles (role_id, account_id, name, name_key, path, trust_policy, description, \
-             max_session_duration, created_at, permissions_boundary, service_linked) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             max_session_duration, created_at, permissions_boundary, service_linked, source_template_arn, \
+             source_template_minor, source_template_values) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(new.role_id)
         .bind(new.account_id)
@@ -105,6 +132,9 @@ impl Store {
         .bind(new.created_at)
         .bind(new.permissions_boundary.map(|b| b.arn))
         .bind(i64::from(new.service_linked))
+        .bind(new.source_template.map(|t| t.arn.as_str()))
+        .bind(new.source_template.map(|t| t.minor_version))
+        .bind(new.source_template.map(|t| t.values.as_str()))
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(ROLE, new.name))?;
@@ -127,7 +157,21 @@ impl Store {
         {
             crate::entities::lock_customer_policy(&mut tx, new.account_id, boundary.arn).await?;
         }
-        if new.permissions_boundary.is_some() || !new.attached_policies.is_empty() {
+        for (name, document) in new.inline_policies {
+            sqlx::query(
+                "INSERT INTO inline_policies (entity_kind, entity_id, name, name_key, document, size) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(EntityKind::Role.as_str())
+            .bind(new.role_id)
+            .bind(name.as_str())
+            .bind(name.to_ascii_lowercase())
+            .bind(document.as_str())
+            .bind(document.chars().filter(|c| !c.is_whitespace()).count() as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if new.permissions_boundary.is_some() || !new.attached_policies.is_empty() || !new.inline_policies.is_empty() {
             crate::entities::bump_policy_epoch(&mut tx, new.account_id).await?;
         }
         tx.commit().await?;

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (23, include_str!("migrations/0023_s3.sql")),
     (24, include_str!("migrations/0024_scoped_sessions.sql")),
     (25, include_str!("migrations/0025_account_properties.sql")),
+    (26, include_str!("migrations/0026_role_templates.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

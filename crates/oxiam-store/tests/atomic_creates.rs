@@ -109,6 +109,8 @@ async fn a_failed_boundary_leaves_nothing_and_a_retry_succeeds(store: Store) {
     let role = |id: &'static str, boundary| NewRole {
         attached_policies: &[],
         service_linked: false,
+        inline_policies: &[],
+        source_template: None,
         account_id: ACCOUNT,
         role_id: id,
         name: "deployer",
@@ -166,6 +168,8 @@ async fn only_a_role_made_service_linked_is_one(store: &Store) {
     let role = |id: &'static str, name: &'static str, service_linked| NewRole {
         attached_policies: &[],
         service_linked,
+        inline_policies: &[],
+        source_template: None,
         account_id: ACCOUNT,
         role_id: id,
         name,

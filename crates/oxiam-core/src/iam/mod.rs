@@ -41,6 +41,7 @@ use crate::{Oxiam, Principal, errors};
 pub(crate) use account_properties::account_property_namespace;
 pub(crate) use mfa_devices::UNABLE_TO_VALIDATE as MFA_UNABLE_TO_VALIDATE;
 pub(crate) use oidc_providers::provider_arn as oidc_provider_arn;
+pub(crate) use role_templates::render as render_role_template;
 pub(crate) use saml_providers::decryption_key as saml_decryption_key;
 pub(crate) use saml_providers::provider_arn as saml_provider_arn;
 pub(crate) use service_linked_roles::{SERVICE_ROLE_PATH, role_name as service_linked_role_name};
@@ -60,6 +61,7 @@ const DEFAULT_MAX_ITEMS: usize = 100;
 /// Every IAM operation oxiam implements, sorted by name; the rest answer `NotImplemented`.
 /// A test sends each with real input and checks it is answered, and checks the others are not.
 pub const IMPLEMENTED: &[Operation] = &[
+    Operation::AcquireRole,
     Operation::AddClientIDToOpenIDConnectProvider,
     Operation::AddRoleToInstanceProfile,
     Operation::AddUserToGroup,
@@ -303,6 +305,7 @@ impl Oxiam {
             R::DeleteRole(i) => self.delete_role(caller, i).await.map(|()| S::DeleteRole)?,
             R::ListRoleTags(i) => S::ListRoleTags(self.list_role_tags(caller, i).await?),
             R::GetRoleTemplateVersion(i) => S::GetRoleTemplateVersion(self.get_role_template_version(i)?),
+            R::AcquireRole(i) => S::AcquireRole(self.acquire_role(caller, i, now).await?),
             // instance profiles
             R::CreateInstanceProfile(i) => {
                 S::CreateInstanceProfile(self.create_instance_profile(caller, i, now).await?)

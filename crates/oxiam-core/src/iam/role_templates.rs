@@ -1,14 +1,20 @@
-//! Role templates (GetRoleTemplateVersion): the templates AWS publishes, read from the
-//! catalogue in `oxiam-aws-policies`. AcquireRole, which creates a role from one, is not
-//! served yet (docs/differences.md).
+//! Role templates: GetRoleTemplateVersion, over the templates AWS publishes (the catalogue in
+//! `oxiam-aws-policies`), and AcquireRole, which renders one with the request's replacement
+//! values (`@{parameter}` placeholders, `@Enabled` statements) and creates the role, or finds
+//! the one it made before.
 
+use std::collections::BTreeMap;
+
+use oxiam_policy::PolicyKind;
 use oxiam_protocol::iam::{
-    GetRoleTemplateVersionRequest, GetRoleTemplateVersionResponse, InlinePolicy, ManagedByTypeType,
-    ParameterDefinition, ParameterTypeType, RoleTemplateVersion, errors as iam_errors,
+    AcquireRoleRequest, AcquireRoleResponse, GetRoleTemplateVersionRequest, GetRoleTemplateVersionResponse,
+    InlinePolicy, ManagedByTypeType, ParameterDefinition, ParameterTypeType, ReplacementValueEntry, Role,
+    RoleTemplateVersion, errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
+use oxiam_store::{EntityKind, NewRole, RoleRow, SourceTemplate, StoreError};
 
-use crate::Oxiam;
+use crate::{Oxiam, Principal, documents, errors, ids};
 
 /// The template version an ARN and minor version name, or IAM's NoSuchEntity.
 fn template_version(
@@ -100,5 +106,320 @@ impl Oxiam {
                 update_timestamp: Some(Timestamp(t.created_at)),
             },
         })
+    }
+}
+
+/// A role template version rendered with a request's replacement values: the role to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RenderedRole {
+    pub(crate) template: &'static oxiam_aws_policies::RoleTemplate,
+    pub(crate) name: String,
+    pub(crate) path: String,
+    pub(crate) description: String,
+    pub(crate) trust_policy: String,
+    pub(crate) inline_policies: Vec<(String, String)>,
+    /// Every parameter's value (given, or its default), as canonical JSON: what tells one
+    /// acquisition of a name from another.
+    pub(crate) values: String,
+}
+
+fn render_error(message: String) -> ServiceError {
+    ServiceError::new(
+        iam_errors::INVALID_INPUT,
+        format!("Failed to render template: {message}"),
+    )
+}
+
+/// The values of a template's parameters: those given (each known to the template, a
+/// single-valued type with exactly one value), else their defaults.
+fn parameter_values(
+    t: &oxiam_aws_policies::RoleTemplate,
+    given: &[(String, ReplacementValueEntry)],
+) -> Result<BTreeMap<&'static str, (Vec<String>, bool)>, ServiceError> {
+    let mut values = BTreeMap::new();
+    for (name, entry) in given {
+        let Some(p) = t.parameters.iter().find(|p| p.name == name) else {
+            return Err(render_error(format!("Unrecognized parameter: {name}")));
+        };
+        let is_list = p.kind.ends_with("List");
+        if !is_list && entry.values.len() != 1 {
+            return Err(ServiceError::new(
+                oxiam_protocol::common_errors::VALIDATION_ERROR,
+                format!(
+                    "{name} replacement value must contain exactly one value, got {}",
+                    entry.values.len()
+                ),
+            ));
+        }
+        values.insert(p.name, (entry.values.clone(), is_list));
+    }
+    for p in t.parameters {
+        if let (false, Some(default)) = (values.contains_key(p.name), p.default) {
+            values.insert(p.name, (vec![default.to_owned()], p.kind.ends_with("List")));
+        }
+    }
+    Ok(values)
+}
+
+type Values = BTreeMap<&'static str, (Vec<String>, bool)>;
+
+/// Every rendering of `text` (several when a list placeholder with several values is in
+/// it), and whether a list placeholder was: then the text stands for a list.
+fn expand(text: &str, values: &Values) -> Result<(Vec<String>, bool), ServiceError> {
+    let mut out = vec![String::new()];
+    let mut listed = false;
+    let mut rest = text;
+    while let Some(start) = rest.find("@{") {
+        let Some(len) = rest[start..].find('}') else { break };
+        let name = &rest[start + 2..start + len];
+        let (choices, is_list) = values
+            .get(name)
+            .ok_or_else(|| render_error(format!("Parameter '{name}' not found.")))?;
+        listed |= *is_list;
+        let prefix = &rest[..start];
+        out = out
+            .iter()
+            .flat_map(|done| choices.iter().map(move |c| format!("{done}{prefix}{c}")))
+            .collect();
+        rest = &rest[start + len + 1..];
+    }
+    for done in &mut out {
+        done.push_str(rest);
+    }
+    Ok((out, listed))
+}
+
+/// One string of the template that must render to one string (a name, a path).
+fn expand_one(text: &str, values: &Values) -> Result<String, ServiceError> {
+    let (mut all, _) = expand(text, values)?;
+    match all.len() {
+        1 => Ok(all.remove(0)),
+        n => Err(render_error(format!("{text} renders to {n} values, not one"))),
+    }
+}
+
+/// Renders a policy document template: statements whose `@Enabled` parameter is not true
+/// are left out (the key with them), and each string is rendered; one holding a list
+/// placeholder becomes the list of its renderings.
+fn render_document(template: &str, values: &Values) -> Result<String, ServiceError> {
+    let mut document: serde_json::Value =
+        serde_json::from_str(template).map_err(|e| render_error(format!("the template's policy is not JSON: {e}")))?;
+    if let Some(statements) = document.get_mut("Statement") {
+        if let serde_json::Value::Array(list) = statements {
+            let mut kept = Vec::with_capacity(list.len());
+            for statement in list.drain(..) {
+                if let Some(s) = enabled(statement, values)? {
+                    kept.push(s);
+                }
+            }
+            *list = kept;
+        } else if statements.is_object() {
+            let statement = statements.take();
+            *statements = enabled(statement, values)?.unwrap_or(serde_json::Value::Array(Vec::new()));
+        }
+    }
+    let rendered = render_value(document, values)?;
+    Ok(rendered.to_string())
+}
+
+/// The statement without its `@Enabled` key, or `None` when that parameter is not true.
+fn enabled(mut statement: serde_json::Value, values: &Values) -> Result<Option<serde_json::Value>, ServiceError> {
+    let Some(flag) = statement.as_object_mut().and_then(|s| s.remove("@Enabled")) else {
+        return Ok(Some(statement));
+    };
+    let name = flag.as_str().unwrap_or_default();
+    let on = values
+        .get(name)
+        .is_some_and(|(v, _)| v.len() == 1 && v[0].eq_ignore_ascii_case("true"));
+    Ok(on.then_some(statement))
+}
+
+fn render_value(value: serde_json::Value, values: &Values) -> Result<serde_json::Value, ServiceError> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::String(text) => {
+            let (mut all, listed) = expand(&text, values)?;
+            if listed {
+                Value::Array(all.into_iter().map(Value::String).collect())
+            } else {
+                Value::String(all.remove(0))
+            }
+        }
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match render_value(item, values)? {
+                    // A list placeholder inside a list adds its values to it.
+                    Value::Array(inner) => out.extend(inner),
+                    other => out.push(other),
+                }
+            }
+            Value::Array(out)
+        }
+        Value::Object(members) => {
+            let mut out = serde_json::Map::new();
+            for (key, member) in members {
+                out.insert(expand_one(&key, values)?, render_value(member, values)?);
+            }
+            Value::Object(out)
+        }
+        other => other,
+    })
+}
+
+/// Renders a template version with the request's replacement values.
+pub(crate) fn render(
+    template_arn: &str,
+    minor_version: Option<i32>,
+    given: &[(String, ReplacementValueEntry)],
+) -> Result<RenderedRole, ServiceError> {
+    let t = template_version(template_arn, minor_version)?;
+    let values = parameter_values(t, given)?;
+    let canonical: BTreeMap<&str, &Vec<String>> = values.iter().map(|(k, (v, _))| (*k, v)).collect();
+    Ok(RenderedRole {
+        template: t,
+        name: expand_one(t.role_name_pattern, &values)?,
+        path: expand_one(t.role_path_pattern.unwrap_or("/"), &values)?,
+        description: expand_one(t.role_description_pattern, &values)?,
+        trust_policy: render_document(t.trust_policy, &values)?,
+        inline_policies: t
+            .inline_policies
+            .iter()
+            .map(|(name, document)| Ok(((*name).to_owned(), render_document(document, &values)?)))
+            .collect::<Result<_, ServiceError>>()?,
+        values: serde_json::to_string(&canonical).unwrap_or_default(),
+    })
+}
+
+impl Oxiam {
+    /// AcquireRole: the role a template version renders to — created with its trust policy,
+    /// inline policies and AWS managed policies in one write, or, when this template made it
+    /// with these values and nobody changed it since, the one that exists.
+    pub(super) async fn acquire_role(
+        &self,
+        caller: &Principal,
+        input: AcquireRoleRequest,
+        now: i64,
+    ) -> Result<AcquireRoleResponse, ServiceError> {
+        let rendered = render(
+            &input.template_arn,
+            input.template_minor_version,
+            input.replacement_values.as_deref().unwrap_or_default(),
+        )?;
+        let t = rendered.template;
+        documents::validate_trust(&rendered.trust_policy)?;
+        for (_, document) in &rendered.inline_policies {
+            documents::validate(document, PolicyKind::Identity)?;
+        }
+        let row = match self.store.get_role(&caller.account_id, &rendered.name).await {
+            Ok(existing) => self.acquired_again(existing, &rendered).await?,
+            Err(StoreError::NotFound { .. }) => {
+                let source = SourceTemplate {
+                    arn: t.arn.to_owned(),
+                    minor_version: i64::from(t.minor_version),
+                    values: rendered.values.clone(),
+                };
+                self.store
+                    .create_role(NewRole {
+                        account_id: &caller.account_id,
+                        role_id: &ids::role_id(),
+                        name: &rendered.name,
+                        path: &rendered.path,
+                        trust_policy: &rendered.trust_policy,
+                        description: Some(&rendered.description),
+                        max_session_duration: i64::from(t.max_session_duration),
+                        created_at: now,
+                        tags: &[],
+                        permissions_boundary: None,
+                        attached_policies: t.managed_policy_arns,
+                        service_linked: false,
+                        inline_policies: &rendered.inline_policies,
+                        source_template: Some(&source),
+                    })
+                    .await
+                    .map_err(errors::store)?
+            }
+            Err(e) => return Err(errors::store(e)),
+        };
+        // AWS's answer names the role and its trust policy, nothing more (GetRole has the rest).
+        Ok(AcquireRoleResponse {
+            role: Role {
+                path: row.path.clone(),
+                role_name: row.name.clone(),
+                role_id: row.role_id.clone(),
+                arn: ids::role_arn(&row.account_id, &row.path, &row.name),
+                create_date: Timestamp(row.created_at),
+                assume_role_policy_document: Some(row.trust_policy),
+                description: None,
+                max_session_duration: None,
+                max_signin_session_duration: None,
+                permissions_boundary: None,
+                tags: None,
+                role_last_used: None,
+                source_role_template: None,
+            },
+        })
+    }
+
+    /// The role of that name, when this template made it with these values and it is as
+    /// the template made it; else AWS's NameConflict or RoleModified.
+    async fn acquired_again(&self, existing: RoleRow, rendered: &RenderedRole) -> Result<RoleRow, ServiceError> {
+        let t = rendered.template;
+        let ours = existing
+            .source_template
+            .as_ref()
+            .is_some_and(|s| s.arn == t.arn && existing.name == rendered.name);
+        let Some(source) = existing.source_template.as_ref().filter(|_| ours) else {
+            return Err(ServiceError::new(
+                iam_errors::NAME_CONFLICT,
+                if existing.source_template.is_some() {
+                    "A role with this name exists but was created with different parameters. Pass a unique roleName to create a new role."
+                } else {
+                    "A role with this name already exists in the account but was not created from this template. Choose a different role name, or remove the existing role if it is no longer needed."
+                },
+            ));
+        };
+        if source.values != rendered.values {
+            return Err(ServiceError::new(
+                iam_errors::NAME_CONFLICT,
+                "A role with this name exists but was created with different parameters. Pass a unique roleName to create a new role.",
+            ));
+        }
+        let attached = self
+            .store
+            .attached_policies(EntityKind::Role, &existing.role_id)
+            .await
+            .map_err(errors::store)?;
+        let mut inline: Vec<(String, String)> = self
+            .store
+            .inline_policies(EntityKind::Role, &existing.role_id)
+            .await
+            .map_err(errors::store)?
+            .into_iter()
+            .map(|p| (p.name, p.document))
+            .collect();
+        inline.sort();
+        let mut wanted_inline = rendered.inline_policies.clone();
+        wanted_inline.sort();
+        let mut wanted_attached: Vec<&str> = t.managed_policy_arns.to_vec();
+        wanted_attached.sort_unstable();
+        let mut attached: Vec<&str> = attached.iter().map(String::as_str).collect();
+        attached.sort_unstable();
+        // A changed description or session duration does not count (as recorded from AWS).
+        let unchanged = existing.tags.is_empty()
+            && existing.permissions_boundary.is_none()
+            && existing.trust_policy == rendered.trust_policy
+            && attached == wanted_attached
+            && inline == wanted_inline;
+        if !unchanged {
+            return Err(ServiceError::new(
+                iam_errors::ROLE_MODIFIED,
+                format!(
+                    "Role {} has been modified since it was created and is no longer managed.",
+                    existing.name
+                ),
+            ));
+        }
+        Ok(existing)
     }
 }

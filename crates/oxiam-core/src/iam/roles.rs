@@ -38,7 +38,17 @@ pub(crate) fn role_of(row: &RoleRow, full: bool) -> Role {
             last_used_date: row.last_used.as_ref().map(|(at, _)| Timestamp(*at)),
             region: row.last_used.as_ref().map(|(_, region)| region.clone()),
         }),
-        source_role_template: None,
+        // GetRole's alone: AcquireRole's answer leaves it out, as AWS's does.
+        source_role_template: if full {
+            row.source_template
+                .as_ref()
+                .map(|t| oxiam_protocol::iam::SourceRoleTemplate {
+                    template_arn: t.arn.clone(),
+                    template_minor_version: t.minor_version as i32,
+                })
+        } else {
+            None
+        },
     }
 }
 
@@ -95,6 +105,8 @@ impl Oxiam {
                 permissions_boundary: boundary,
                 attached_policies: &[],
                 service_linked: false,
+                inline_policies: &[],
+                source_template: None,
             })
             .await
             .map_err(|e| match (e, boundary) {

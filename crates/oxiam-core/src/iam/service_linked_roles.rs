@@ -127,6 +127,8 @@ impl Oxiam {
                 permissions_boundary: None,
                 attached_policies: known.attached_policies,
                 service_linked: true,
+                inline_policies: &[],
+                source_template: None,
             })
             .await
             .map_err(|e| match e {
