@@ -13,8 +13,8 @@ COPY . .
 # The image carries no .git: the revision `oxiam --version` names comes from here.
 ARG OXIAM_GIT_REVISION=unknown
 ENV OXIAM_GIT_REVISION=${OXIAM_GIT_REVISION}
-RUN cargo build --release --locked -p oxiam \
- && strip target/release/oxiam
+# The release profile strips the binary (its line tables go to target/release/oxiam.dwp).
+RUN cargo build --release --locked -p oxiam
 
 FROM debian:bookworm-slim
 RUN apt-get update \

@@ -174,3 +174,19 @@ def test_acquire_role_is_authorized_as_the_actions_it_takes(iam, user_with_key, 
     # Found again: iam:GetRole suffices, CreateRole is not asked for.
     allow("iam:GetRoleTemplateVersion", "iam:GetRole")
     user_iam.acquire_role(**ask)
+
+
+def test_acquire_role_with_defaults_and_a_name_createrole_would_refuse(iam, unique_name, cleanup_roles, account_id):
+    admin = "arn:aws:iam::aws:role-template/datazone.amazonaws.com/AmazonSageMakerAdminIAMPermissiveExecutionRoleTemplate:1"
+    name = unique_name("studio")
+    cleanup_roles.append(name)
+    # Defaults: CMK_ENABLED is False, so the KMS policy has no statement left and is left out.
+    iam.acquire_role(TemplateArn=admin, ReplacementValues=values(
+        accountId=account_id, keyAccountId=account_id, keyRegion="us-east-1", kmsKeyId="k", RoleName=name))
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == []
+    attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["SageMakerStudioAdminIAMPermissiveExecutionPolicy"]
+    # A replacement value can make no name CreateRole would refuse, nor a path of its own.
+    for bad in ["team/evil", "", "x" * 65]:
+        fails(iam.acquire_role, TemplateArn=POWER_USER, ReplacementValues=values(
+            AWSServiceName="lambda.amazonaws.com", RoleName=bad), code="ValidationError", status=400)

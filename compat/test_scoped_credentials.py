@@ -131,3 +131,37 @@ def test_role_assumption_from_scoped_credentials_passes_the_scopes(
     allowed = session_sts.get_scoped_credentials(Policy=PUT_ONLY)["Credentials"]
     allowed_sts, _ = clients(client_for, allowed)
     allowed_sts.assume_role(RoleArn=role["Arn"], RoleSessionName="chained")
+
+
+def test_a_scoped_root_session_is_bound_by_its_scope(sts, client_for, new_bucket):
+    """The root may do anything in its account; its scoped copy only what the scope allows."""
+    bucket = new_bucket()
+    token = sts.get_session_token()["Credentials"]
+    token_sts, token_s3 = clients(client_for, token)
+    scoped = token_sts.get_scoped_credentials(Policy=PUT_ONLY)["Credentials"]
+    _, narrow_s3 = clients(client_for, scoped)
+    narrow_s3.put_object(Bucket=bucket, Key="a", Body=b"x")
+    assert s3_code(narrow_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
+    assert s3_code(narrow_s3.delete_object, Bucket=bucket, Key="a") == "AccessDenied"
+    token_s3.get_object(Bucket=bucket, Key="a")
+
+
+def test_revoking_older_sessions_revokes_their_copies(iam, new_role, user_with_key, client_for, account_id,
+                                                       new_bucket):
+    """AWS's "revoke active sessions": a Deny on aws:TokenIssueTime before a moment. A copy made
+    after the revocation keeps its caller's issue time, so it is revoked with it."""
+    bucket = new_bucket()
+    role, session, _ = role_session(iam, new_role, user_with_key, client_for, account_id)
+    session_sts, session_s3 = clients(client_for, session)
+    session_s3.put_object(Bucket=bucket, Key="a", Body=b"x")
+    time.sleep(1.1)
+    revoked_before = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="revoke", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+                       "Condition": {"DateLessThan": {"aws:TokenIssueTime": revoked_before}}}]}))
+    time.sleep(1.1)
+    assert s3_code(session_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
+    copy = session_sts.get_scoped_credentials(DurationSeconds=600)["Credentials"]
+    _, copy_s3 = clients(client_for, copy)
+    assert s3_code(copy_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"

@@ -633,6 +633,25 @@ impl Oxiam {
         ) else {
             return Ok(vec![template]);
         };
+        let exists = match self.store.get_role(&principal.account_id, &rendered.name).await {
+            Ok(_) => true,
+            Err(StoreError::NotFound { .. }) => false,
+            Err(e) => return Err(errors::store(e)),
+        };
+        let mut all = vec![template];
+        all.extend(self.acquisition_accesses(principal, input, &rendered, exists).await?);
+        Ok(all)
+    }
+
+    /// The accesses of AcquireRole on its role: reading it when it `exists`, else creating it
+    /// with its policies.
+    pub(crate) async fn acquisition_accesses(
+        &self,
+        principal: &Principal,
+        input: &iam::AcquireRoleRequest,
+        rendered: &crate::iam::RenderedRole,
+        exists: bool,
+    ) -> Result<Vec<Access>, ServiceError> {
         let role = |request: iam::Request| async move {
             let mut access = self.access(principal, &request).await?;
             access
@@ -641,12 +660,7 @@ impl Oxiam {
             Ok::<_, ServiceError>(access)
         };
         let role_name = rendered.name.clone();
-        let exists = match self.store.get_role(&principal.account_id, &role_name).await {
-            Ok(_) => true,
-            Err(StoreError::NotFound { .. }) => false,
-            Err(e) => return Err(errors::store(e)),
-        };
-        let mut all = vec![template];
+        let mut all = Vec::new();
         if exists {
             all.push(role(iam::Request::GetRole(iam::GetRoleRequest { role_name })).await?);
             return Ok(all);

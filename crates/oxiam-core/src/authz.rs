@@ -276,10 +276,13 @@ impl PrincipalPolicies {
     pub(crate) fn scope_refusal(&self, request: &Request<'_>) -> Option<oxiam_policy::Decision> {
         // The scope is asked on its own, as if the resource were the caller's: whose resource
         // it is (another account's bucket or role) was decided already, with its policy.
-        let request = Request {
+        let mut request = Request {
             resource_account: None,
             ..*request
         };
+        // The root's full access in its own account must not answer for the scope: the
+        // identity side here is already everything, and the scope alone decides.
+        request.options.root_full_access = false;
         self.scopes.iter().find_map(|scope| {
             let full_access = [ROOT_FULL_ACCESS.clone()];
             let only = [scope.clone()];

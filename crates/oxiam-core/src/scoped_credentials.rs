@@ -12,8 +12,9 @@ use oxiam_protocol::{ServiceError, common_errors};
 
 use crate::{Oxiam, Principal, errors};
 
-/// A scope-down policy's quota: the model's bound on `Policy`, packed as session policies are.
-const SCOPE_POLICY_SIZE_QUOTA: usize = 2048;
+/// The most scope-down policies a chain holds (AWS documents no bound; each is compiled
+/// whenever the copy's policies are, so one is needed).
+const MAX_SCOPE_POLICIES: usize = 10;
 
 impl Oxiam {
     pub(crate) async fn scoped_credentials(
@@ -51,15 +52,14 @@ impl Oxiam {
             None => remaining,
         };
         let mut scopes = session.scope_policies.clone();
+        // (The model bounds `Policy` at 2,048 characters, so one policy always fits.)
         if let Some(policy) = &input.policy {
             crate::documents::validate_session(policy)?;
-            let size = oxiam_policy::size_without_whitespace(policy);
-            if size > SCOPE_POLICY_SIZE_QUOTA {
+            if scopes.len() >= MAX_SCOPE_POLICIES {
                 return Err(ServiceError::new(
                     sts_errors::PACKED_POLICY_TOO_LARGE,
                     format!(
-                        "Packed policy consumes {}% of allotted space, please use smaller policy.",
-                        size * 100 / SCOPE_POLICY_SIZE_QUOTA
+                        "The credentials already carry {MAX_SCOPE_POLICIES} scope-down policies, the most a chain may hold."
                     ),
                 ));
             }
@@ -67,7 +67,7 @@ impl Oxiam {
         }
         let issued = self.temporary_credentials(now, duration);
         let copied = self
-            .copy_session(&caller.access_key_id, &issued, now, scopes.clone())
+            .copy_session(&caller.access_key_id, &issued, scopes.clone())
             .await?;
         if !copied {
             return Err(ServiceError::new(
@@ -90,12 +90,13 @@ impl Oxiam {
     }
 
     /// Stores a copy of the session whose key is `access_key_id` under the new credentials,
-    /// with `scopes` as its scope-down policies. `false` when no session has that key.
+    /// with `scopes` as its scope-down policies. `false` when no session has that key. The
+    /// copy keeps its caller's issue time (`aws:TokenIssueTime`): a policy revoking sessions
+    /// issued before a moment revokes their copies too.
     pub(crate) async fn copy_session(
         &self,
         access_key_id: &str,
         issued: &crate::sts::IssuedCredentials,
-        now: i64,
         scopes: Vec<String>,
     ) -> Result<bool, ServiceError> {
         let expires_at = issued.credentials.expiration.0;
@@ -104,7 +105,6 @@ impl Oxiam {
                 access_key_id: issued.credentials.access_key_id.clone(),
                 secret_sealed: issued.secret_sealed.clone(),
                 token_sha256: issued.token_sha256.clone(),
-                issued_at: now,
                 expires_at,
                 scope_policies: scopes,
                 ..parent
@@ -122,7 +122,6 @@ impl Oxiam {
                 access_key_id: issued.credentials.access_key_id.clone(),
                 secret_sealed: issued.secret_sealed.clone(),
                 token_sha256: issued.token_sha256.clone(),
-                issued_at: now,
                 expires_at,
                 scope_policies: scopes,
                 ..parent

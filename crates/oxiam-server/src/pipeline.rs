@@ -743,7 +743,9 @@ async fn authorize_and_execute<P: Protocol>(
                 record.verdicts.push(verdict);
             }
             lint_written_policy(oxiam.lint_policies(), &request, record)?;
-            Ok(Executed::Iam(oxiam.execute_iam(principal, request, now).await?))
+            Ok(Executed::Iam(
+                oxiam.execute_iam_with(principal, request, now, Some(&facts)).await?,
+            ))
         }
         Decoded::Sts(request) => {
             let verdicts = oxiam

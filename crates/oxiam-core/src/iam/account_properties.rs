@@ -60,8 +60,11 @@ impl Oxiam {
                 "Every account property must be named Namespace/PropertyName, all in one namespace.".to_owned(),
             ));
         }
-        let mut properties = Vec::with_capacity(input.properties.len());
+        let mut properties: Vec<(String, String)> = Vec::with_capacity(input.properties.len());
         for (key, value) in input.properties {
+            if properties.iter().any(|(name, _)| *name == key) {
+                return Err(invalid(format!("Duplicate account property: {key}.")));
+            }
             let Some((name, _, values)) = PROPERTIES.iter().find(|(name, _, _)| *name == key) else {
                 return Err(invalid(format!("Unknown account property: {key}.")));
             };

@@ -41,7 +41,7 @@ use crate::{Oxiam, Principal, errors};
 pub(crate) use account_properties::account_property_namespace;
 pub(crate) use mfa_devices::UNABLE_TO_VALIDATE as MFA_UNABLE_TO_VALIDATE;
 pub(crate) use oidc_providers::provider_arn as oidc_provider_arn;
-pub(crate) use role_templates::render as render_role_template;
+pub(crate) use role_templates::{RenderedRole, render as render_role_template};
 pub(crate) use saml_providers::decryption_key as saml_decryption_key;
 pub(crate) use saml_providers::provider_arn as saml_provider_arn;
 pub(crate) use service_linked_roles::{SERVICE_ROLE_PATH, role_name as service_linked_role_name};
@@ -237,6 +237,19 @@ pub const IMPLEMENTED: &[Operation] = &[
 impl Oxiam {
     /// Runs one authorized IAM request.
     pub async fn execute_iam(&self, caller: &Principal, request: Request, now: i64) -> Result<Response, ServiceError> {
+        self.execute_iam_with(caller, request, now, None).await
+    }
+
+    /// Runs one authorized IAM request, given the facts it was authorized on: an operation
+    /// that finds, when it runs, that it must do more than was authorized (AcquireRole, whose
+    /// role went away in between) asks for that too.
+    pub async fn execute_iam_with(
+        &self,
+        caller: &Principal,
+        request: Request,
+        now: i64,
+        facts: Option<&crate::authz::RequestFacts>,
+    ) -> Result<Response, ServiceError> {
         use EntityKind::{Group, Role, User};
         use Request as R;
         use Response as S;
@@ -305,7 +318,7 @@ impl Oxiam {
             R::DeleteRole(i) => self.delete_role(caller, i).await.map(|()| S::DeleteRole)?,
             R::ListRoleTags(i) => S::ListRoleTags(self.list_role_tags(caller, i).await?),
             R::GetRoleTemplateVersion(i) => S::GetRoleTemplateVersion(self.get_role_template_version(i)?),
-            R::AcquireRole(i) => S::AcquireRole(self.acquire_role(caller, i, now).await?),
+            R::AcquireRole(i) => S::AcquireRole(self.acquire_role(caller, i, now, facts).await?),
             // instance profiles
             R::CreateInstanceProfile(i) => {
                 S::CreateInstanceProfile(self.create_instance_profile(caller, i, now).await?)

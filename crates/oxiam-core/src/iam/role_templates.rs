@@ -14,6 +14,7 @@ use oxiam_protocol::iam::{
 use oxiam_protocol::{ServiceError, Timestamp};
 use oxiam_store::{EntityKind, NewRole, RoleRow, SourceTemplate, StoreError};
 
+use crate::authz::RequestFacts;
 use crate::{Oxiam, Principal, documents, errors, ids};
 
 /// The template version an ARN and minor version name, or IAM's NoSuchEntity.
@@ -200,8 +201,8 @@ fn expand_one(text: &str, values: &Values) -> Result<String, ServiceError> {
 
 /// Renders a policy document template: statements whose `@Enabled` parameter is not true
 /// are left out (the key with them), and each string is rendered; one holding a list
-/// placeholder becomes the list of its renderings.
-fn render_document(template: &str, values: &Values) -> Result<String, ServiceError> {
+/// placeholder becomes the list of its renderings. `None`: every statement was left out.
+fn render_document(template: &str, values: &Values) -> Result<Option<String>, ServiceError> {
     let mut document: serde_json::Value =
         serde_json::from_str(template).map_err(|e| render_error(format!("the template's policy is not JSON: {e}")))?;
     if let Some(statements) = document.get_mut("Statement") {
@@ -218,8 +219,59 @@ fn render_document(template: &str, values: &Values) -> Result<String, ServiceErr
             *statements = enabled(statement, values)?.unwrap_or(serde_json::Value::Array(Vec::new()));
         }
     }
+    if document
+        .get("Statement")
+        .is_some_and(|s| s.as_array().is_some_and(Vec::is_empty))
+    {
+        return Ok(None);
+    }
     let rendered = render_value(document, values)?;
-    Ok(rendered.to_string())
+    Ok(Some(rendered.to_string()))
+}
+
+/// A rendered value the role's own members must satisfy, as CreateRole's model checks it.
+fn check_member(member: &str, value: &str, pattern: &str, ok: bool) -> Result<(), ServiceError> {
+    if ok {
+        return Ok(());
+    }
+    Err(ServiceError::new(
+        oxiam_protocol::common_errors::VALIDATION_ERROR,
+        format!("1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {pattern}"),
+    ))
+}
+
+/// The rendered name, path and description are what CreateRole would take.
+fn check_role_members(name: &str, path: &str, description: &str) -> Result<(), ServiceError> {
+    let name_ok =
+        (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+    check_member(
+        "roleName",
+        name,
+        "Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length between 1 and 64",
+        name_ok,
+    )?;
+    let path_ok = path.len() <= 512
+        && (path == "/"
+            || (path.len() > 2
+                && path.starts_with('/')
+                && path.ends_with('/')
+                && path.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c))));
+    check_member(
+        "path",
+        path,
+        "Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
+        path_ok,
+    )?;
+    let description_ok = description.chars().count() <= 1000
+        && description
+            .chars()
+            .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a1}'..='\u{ff}'));
+    check_member(
+        "description",
+        description,
+        "Member must have length less than or equal to 1000",
+        description_ok,
+    )
 }
 
 /// The statement without its `@Enabled` key, or `None` when that parameter is not true.
@@ -276,17 +328,24 @@ pub(crate) fn render(
     let t = template_version(template_arn, minor_version)?;
     let values = parameter_values(t, given)?;
     let canonical: BTreeMap<&str, &Vec<String>> = values.iter().map(|(k, (v, _))| (*k, v)).collect();
+    let name = expand_one(t.role_name_pattern, &values)?;
+    let path = expand_one(t.role_path_pattern.unwrap_or("/"), &values)?;
+    let description = expand_one(t.role_description_pattern, &values)?;
+    check_role_members(&name, &path, &description)?;
+    let mut inline_policies = Vec::with_capacity(t.inline_policies.len());
+    for (policy_name, document) in t.inline_policies {
+        if let Some(document) = render_document(document, &values)? {
+            inline_policies.push(((*policy_name).to_owned(), document));
+        }
+    }
     Ok(RenderedRole {
         template: t,
-        name: expand_one(t.role_name_pattern, &values)?,
-        path: expand_one(t.role_path_pattern.unwrap_or("/"), &values)?,
-        description: expand_one(t.role_description_pattern, &values)?,
-        trust_policy: render_document(t.trust_policy, &values)?,
-        inline_policies: t
-            .inline_policies
-            .iter()
-            .map(|(name, document)| Ok(((*name).to_owned(), render_document(document, &values)?)))
-            .collect::<Result<_, ServiceError>>()?,
+        name,
+        path,
+        description,
+        trust_policy: render_document(t.trust_policy, &values)?
+            .ok_or_else(|| render_error("the trust policy has no statement left".to_owned()))?,
+        inline_policies,
         values: serde_json::to_string(&canonical).unwrap_or_default(),
     })
 }
@@ -300,6 +359,7 @@ impl Oxiam {
         caller: &Principal,
         input: AcquireRoleRequest,
         now: i64,
+        facts: Option<&RequestFacts>,
     ) -> Result<AcquireRoleResponse, ServiceError> {
         let rendered = render(
             &input.template_arn,
@@ -308,12 +368,32 @@ impl Oxiam {
         )?;
         let t = rendered.template;
         documents::validate_trust(&rendered.trust_policy)?;
+        let mut inline_size = 0;
         for (_, document) in &rendered.inline_policies {
-            documents::validate(document, PolicyKind::Identity)?;
+            inline_size += documents::validate(document, PolicyKind::Identity)?;
+        }
+        if inline_size > documents::ROLE_INLINE_SIZE_QUOTA {
+            return Err(ServiceError::new(
+                iam_errors::LIMIT_EXCEEDED,
+                format!(
+                    "Maximum policy size of {} bytes exceeded for role {}",
+                    documents::ROLE_INLINE_SIZE_QUOTA,
+                    rendered.name
+                ),
+            ));
         }
         let row = match self.store.get_role(&caller.account_id, &rendered.name).await {
             Ok(existing) => self.acquired_again(existing, &rendered).await?,
             Err(StoreError::NotFound { .. }) => {
+                // The role may have gone since the request was authorized, on finding it,
+                // for reading it only: creating it is asked for again, on this request's facts.
+                if let Some(facts) = facts {
+                    for access in self.acquisition_accesses(caller, &input, &rendered, false).await? {
+                        self.authorize(caller, &access, facts, None)
+                            .await
+                            .map_err(|r| r.error)?;
+                    }
+                }
                 let source = SourceTemplate {
                     arn: t.arn.to_owned(),
                     minor_version: i64::from(t.minor_version),
