@@ -190,3 +190,16 @@ def test_acquire_role_with_defaults_and_a_name_createrole_would_refuse(iam, uniq
     for bad in ["team/evil", "", "x" * 65]:
         fails(iam.acquire_role, TemplateArn=POWER_USER, ReplacementValues=values(
             AWSServiceName="lambda.amazonaws.com", RoleName=bad), code="ValidationError", status=400)
+
+
+def test_acquire_role_keeps_createroles_limits_on_what_values_make(iam, unique_name, account_id):
+    # The description renders AWSServiceName into it: past 1,000 characters CreateRole refuses it.
+    fails(iam.acquire_role, TemplateArn=POWER_USER, ReplacementValues=values(
+        AWSServiceName="s" * 990, RoleName=unique_name("long")), code="ValidationError", status=400)
+    # A list parameter can grow an inline policy past the role's inline quota (10,240).
+    name = unique_name("quota")
+    keys = [f"arn:aws:kms:us-east-1:{account_id}:key/{'k' * 600}{i}" for i in range(20)]
+    fails(iam.acquire_role, TemplateArn=ROTATION, ReplacementValues=values(
+        accountId=account_id, adminType="rds", region="us-east-1", resourceType="rds", RoleName=name,
+        CMK_ENABLED="True", kmsKeyArn=keys), code="LimitExceeded", status=409)
+    fails(iam.get_role, RoleName=name, code="NoSuchEntity", status=404)

@@ -165,3 +165,15 @@ def test_revoking_older_sessions_revokes_their_copies(iam, new_role, user_with_k
     copy = session_sts.get_scoped_credentials(DurationSeconds=600)["Credentials"]
     _, copy_s3 = clients(client_for, copy)
     assert s3_code(copy_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
+
+
+def test_a_chain_holds_at_most_ten_scope_down_policies(iam, new_role, user_with_key, client_for, account_id):
+    _, creds, _ = role_session(iam, new_role, user_with_key, client_for, account_id)
+    for depth in range(1, 11):
+        answer = clients(client_for, creds)[0].get_scoped_credentials(Policy=EVERYTHING)
+        assert answer["ScopedPoliciesCount"] == depth
+        creds = answer["Credentials"]
+    last_sts, _ = clients(client_for, creds)
+    fails(last_sts.get_scoped_credentials, Policy=EVERYTHING, code="PackedPolicyTooLarge", status=400)
+    # A shorter lifetime adds no policy, so it is still given.
+    assert last_sts.get_scoped_credentials(DurationSeconds=60)["ScopedPoliciesCount"] == 10

@@ -7,7 +7,7 @@ use oxiam_protocol::iam::{
     DeleteInstanceProfileRequest, GetInstanceProfileRequest, GetInstanceProfileResponse, InstanceProfile,
     ListInstanceProfileTagsRequest, ListInstanceProfileTagsResponse, ListInstanceProfilesForRoleRequest,
     ListInstanceProfilesForRoleResponse, ListInstanceProfilesRequest, ListInstanceProfilesResponse,
-    RemoveRoleFromInstanceProfileRequest, Role, errors as iam_errors,
+    RemoveRoleFromInstanceProfileRequest, errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
 use oxiam_store::{EntityKind, InstanceProfileRow, NewInstanceProfile, StoreError};
@@ -31,25 +31,7 @@ pub(crate) fn instance_profile_of(row: &InstanceProfileRow, with_tags: bool) -> 
         instance_profile_id: row.instance_profile_id.clone(),
         arn: ids::instance_profile_arn(&row.account_id, &row.path, &row.name),
         create_date: Timestamp(row.created_at),
-        roles: row
-            .roles
-            .iter()
-            .map(|r| Role {
-                path: r.path.clone(),
-                role_name: r.name.clone(),
-                role_id: r.role_id.clone(),
-                arn: ids::role_arn(&r.account_id, &r.path, &r.name),
-                create_date: Timestamp(r.created_at),
-                assume_role_policy_document: Some(r.trust_policy.clone()),
-                description: None,
-                max_session_duration: None,
-                max_signin_session_duration: None,
-                permissions_boundary: None,
-                tags: None,
-                role_last_used: None,
-                source_role_template: None,
-            })
-            .collect(),
+        roles: row.roles.iter().map(super::roles::named_role).collect(),
         tags: if with_tags {
             crate::tags::to_tags(&row.tags)
         } else {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use oxiam_policy::PolicyKind;
 use oxiam_protocol::iam::{
     AcquireRoleRequest, AcquireRoleResponse, GetRoleTemplateVersionRequest, GetRoleTemplateVersionResponse,
-    InlinePolicy, ManagedByTypeType, ParameterDefinition, ParameterTypeType, ReplacementValueEntry, Role,
+    InlinePolicy, ManagedByTypeType, ParameterDefinition, ParameterTypeType, ReplacementValueEntry,
     RoleTemplateVersion, errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
@@ -423,21 +423,7 @@ impl Oxiam {
         };
         // AWS's answer names the role and its trust policy, nothing more (GetRole has the rest).
         Ok(AcquireRoleResponse {
-            role: Role {
-                path: row.path.clone(),
-                role_name: row.name.clone(),
-                role_id: row.role_id.clone(),
-                arn: ids::role_arn(&row.account_id, &row.path, &row.name),
-                create_date: Timestamp(row.created_at),
-                assume_role_policy_document: Some(row.trust_policy),
-                description: None,
-                max_session_duration: None,
-                max_signin_session_duration: None,
-                permissions_boundary: None,
-                tags: None,
-                role_last_used: None,
-                source_role_template: None,
-            },
+            role: super::roles::named_role(&row),
         })
     }
 

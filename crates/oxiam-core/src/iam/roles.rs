@@ -52,6 +52,26 @@ pub(crate) fn role_of(row: &RoleRow, full: bool) -> Role {
     }
 }
 
+/// A role as AWS names it inside another answer (an instance profile's roles, AcquireRole's
+/// answer): its path, name, id, ARN, creation date and trust policy, nothing of GetRole's extras.
+pub(crate) fn named_role(row: &RoleRow) -> Role {
+    Role {
+        path: row.path.clone(),
+        role_name: row.name.clone(),
+        role_id: row.role_id.clone(),
+        arn: ids::role_arn(&row.account_id, &row.path, &row.name),
+        create_date: Timestamp(row.created_at),
+        assume_role_policy_document: Some(row.trust_policy.clone()),
+        description: None,
+        max_session_duration: None,
+        max_signin_session_duration: None,
+        permissions_boundary: None,
+        tags: None,
+        role_last_used: None,
+        source_role_template: None,
+    }
+}
+
 /// A role as the answer to creating it or changing its description: AWS leaves out the
 /// session duration and last use there (GetRole has them).
 fn changed_role(row: &RoleRow) -> Role {
