@@ -10,25 +10,14 @@ from expect import fails
 @pytest.mark.parametrize(
     "operation,kwargs",
     [
-        ("ListDelegationRequests", dict()),
+        ("UpdateOpenIDConnectProvider",
+         dict(OpenIDConnectProviderArn="arn:aws:iam::123456789012:oidc-provider/example.com")),
     ],
 )
 def test_unimplemented_iam_operation_is_not_implemented(iam, operation, kwargs):
     method = getattr(iam, xform_name(operation))
     message = fails(method, code="NotImplemented", status=501, type_="Receiver", **kwargs)
     assert operation in message
-
-
-@pytest.mark.parametrize(
-    "operation,kwargs",
-    [
-        ("GetDelegatedAccessToken", dict(TradeInToken="compat-token")),
-    ],
-)
-def test_unimplemented_sts_operation_is_not_implemented(sts, operation, kwargs):
-    message = fails(getattr(sts, xform_name(operation)), code="NotImplemented", status=501, type_="Receiver", **kwargs)
-    assert operation in message
-
 
 
 def test_decode_authorization_message_rejects_what_oxiam_never_issued(sts):

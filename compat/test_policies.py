@@ -372,16 +372,17 @@ def test_list_policies_paginator_under_a_path(iam, new_policy, unique_path):
     assert {p["Arn"] for page in pages for p in page["Policies"]} == arns
 
 
-def test_list_policies_without_scope_lists_aws_and_local_policies(iam, new_policy):
+def test_list_policies_without_scope_lists_the_accounts_own_policies_first(iam, new_policy):
     mine = new_policy()
     policies = [p for page in _walk(iam, 1000) for p in page["Policies"]]
     arns = [p["Arn"] for p in policies]
     assert mine["Arn"] in arns and S3_READ_ONLY in arns
-    names = [p["PolicyName"] for p in policies]
-    assert names == sorted(names, key=str.lower)
     aws = [p for page in _walk(iam, 1000, Scope="AWS") for p in page["Policies"]]
     local = [p for page in _walk(iam, 1000, Scope="Local") for p in page["Policies"]]
-    assert len(policies) == len(aws) + len(local)
+    # AWS's first page without a scope shows the account's own policies, then its own.
+    assert [p["Arn"] for p in policies] == [p["Arn"] for p in local] + [p["Arn"] for p in aws]
+    first = ok(iam.list_policies(MaxItems=1))["Policies"]
+    assert first[0]["Arn"] == local[0]["Arn"]
 
 
 def test_list_policies_with_an_unused_path_prefix_is_empty(iam, unique_path):

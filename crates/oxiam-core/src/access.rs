@@ -30,6 +30,11 @@ use crate::{Oxiam, Principal, PrincipalKind, errors, ids};
 /// as the actions they take instead ([`Oxiam::iam_accesses`]).
 pub const AUTHORIZED_AS_THE_ACTIONS_THEY_TAKE: &[&str] = &["iam:AcquireRole"];
 
+/// Actions the Service Authorization Reference lacks that the IAM User Guide names as
+/// permissions to grant ("Managing permissions for delegation requests":
+/// `iam:UpdateDelegationRequest`), authorized as themselves on the resource they act on.
+pub const NAMED_ONLY_BY_THE_USER_GUIDE: &[&str] = &["iam:UpdateDelegationRequest"];
+
 /// A decoded request, as the access planner reads it (implemented for each service's
 /// generated `Request`).
 pub trait Members {
@@ -61,6 +66,12 @@ impl Members for iam::Request {
             return Some(Member::Tags(
                 input.properties.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
             ));
+        }
+        // A member of a structure member, which the generated readers leave out.
+        if let iam::Request::CreateDelegationRequest(input) = self
+            && name == "PolicyTemplateArn"
+        {
+            return input.permissions.policy_template_arn.as_deref().map(Member::Text);
         }
         iam::Request::member(self, name)
     }
@@ -226,6 +237,11 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
                     }
                     access.keys.push((pattern.to_owned(), namespaces));
                 }
+            } else if pattern.eq_ignore_ascii_case("iam:TemplateArn") {
+                // CreateDelegationRequest's template, inside its `Permissions`.
+                if let Some(Member::Text(arn)) = request.member("PolicyTemplateArn") {
+                    access.keys.push((pattern.to_owned(), vec![arn.to_owned()]));
+                }
             } else if let Some(values) = member_key(request, service_name, pattern) {
                 access.keys.push((pattern.to_owned(), values));
             } else if pattern.eq_ignore_ascii_case("iam:PermissionsBoundary") {
@@ -251,6 +267,9 @@ const KEY_MEMBERS: &[(&str, &str)] = &[
     ("ServiceSpecificCredentialAgeDays", "CredentialAgeDays"),
     // GetWebIdentityToken's audiences.
     ("IdentityTokenAudience", "Audience"),
+    // CreateDelegationRequest's, and ListDelegationRequests' owner.
+    ("DelegationDuration", "SessionDuration"),
+    ("DelegationRequestOwner", "OwnerId"),
 ];
 
 /// Whether a catalogue key is the tag-key pattern `prefix${…}` (regardless of case).
@@ -325,6 +344,13 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
         "user" => entity(EntityKind::User, "UserName"),
         "role" => entity(EntityKind::Role, "RoleName").or_else(|| service_linked_role(account, request)),
         "group" => entity(EntityKind::Group, "GroupName"),
+        // A delegation request, in the caller's account until its own is known
+        // (`crate::iam::DefaultGrant` points the access at it).
+        "delegation-request" => text(request, "DelegationRequestId").map(|id| Bound {
+            arn: format!("arn:aws:iam::{account}:delegation-request/{id}"),
+            shown_as: None,
+            target: Target::Nothing,
+        }),
         // GenerateOrganizationsAccessReport: the report on an organization entity's path.
         "access-report" => text(request, "EntityPath").map(|path| Bound {
             arn: format!("arn:aws:iam::{account}:access-report/{path}"),

@@ -810,6 +810,29 @@ impl Oxiam {
     }
 }
 
+impl Oxiam {
+    /// Allows or denies every access an IAM request needs ([`Oxiam::iam_accesses`]), each
+    /// weighed with the default permissions of the delegation request it acts on, if it
+    /// acts on one ([`crate::iam::DefaultGrant`]).
+    pub async fn authorize_iam(
+        &self,
+        principal: &Principal,
+        request: &oxiam_protocol::iam::Request,
+        facts: &RequestFacts,
+    ) -> Result<Vec<Verdict>, Refusal> {
+        let grant = self.delegation_grant(principal, request).await?;
+        let mut verdicts = Vec::new();
+        for mut access in self.iam_accesses(principal, request).await? {
+            if let Some(grant) = &grant {
+                grant.apply(&mut access);
+            }
+            let policy = grant.as_ref().map(crate::iam::DefaultGrant::policy);
+            verdicts.push(self.authorize(principal, &access, facts, policy).await?);
+        }
+        Ok(verdicts)
+    }
+}
+
 /// The actions any authenticated caller may take, whatever its policies say: AWS answers
 /// GetCallerIdentity and GetSessionToken for anyone ("no permissions are required", STS API
 /// reference). GetScopedCredentials is no action of the Service Authorization Reference at

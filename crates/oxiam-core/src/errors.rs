@@ -77,6 +77,7 @@ fn not_found(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::ServerCertificate => format!("The Server Certificate with name {name} cannot be found."),
         Subject::ServiceLinkedRoleDeletion => format!("The deletion task {name} cannot be found."),
         Subject::SamlProvider => format!("Manifest not found for arn {name}"),
+        Subject::DelegationRequest => format!("Delegation request {name} cannot be found."),
         // The account is the caller's own: its absence is the server's fault. Organizations
         // word their own absences (`organizations`).
         Subject::Account | Subject::Organization | Subject::OrganizationMember => return None,
@@ -99,6 +100,9 @@ fn already_exists(subject: &Subject, name: &str) -> Option<ServiceError> {
         Subject::LoginProfile => format!("Login Profile for user {name} already exists."),
         Subject::ServerCertificate => format!("The Server Certificate with name {name} already exists."),
         Subject::SamlProvider => format!("SAMLProvider {name} already exists."),
+        Subject::DelegationRequest => {
+            format!("A delegation request with RequestorWorkflowId {name} already exists.")
+        }
         // Generated ids that collide, or rows only the server creates: its fault.
         _ => return None,
     };

@@ -28,6 +28,7 @@ pub mod secrets;
 pub mod ssh_keys;
 pub mod sts;
 mod tags;
+mod templates;
 pub mod totp;
 mod usage;
 pub mod web_identity;

@@ -4,11 +4,17 @@
 //! The copy is a session row of its own (role session or user session, as the caller's),
 //! with the caller's columns and the list of scope-down policies grown by one; every
 //! policy of the list must allow each request it signs (`PrincipalPolicies::scope_refusal`).
+//!
+//! STS GetDelegatedAccessToken makes the same kind of copy for a delegation request's
+//! requestor: of the identity that accepted the request, scoped by the request's rendered
+//! policy, expiring when the delegation does.
 
 use oxiam_protocol::sts::{
-    GetScopedCredentialsRequest, GetScopedCredentialsResponse, ScopedSession, errors as sts_errors,
+    GetDelegatedAccessTokenRequest, GetDelegatedAccessTokenResponse, GetScopedCredentialsRequest,
+    GetScopedCredentialsResponse, ScopedSession, errors as sts_errors,
 };
 use oxiam_protocol::{ServiceError, common_errors};
+use oxiam_store::StoreError;
 
 use crate::{Oxiam, Principal, errors};
 
@@ -51,11 +57,11 @@ impl Oxiam {
             // Without a duration the copy expires with the caller's credentials.
             None => remaining,
         };
-        let mut scopes = session.scope_policies.clone();
+        let mut scopes = session.scope_policies.len();
         // (The model bounds `Policy` at 2,048 characters, so one policy always fits.)
         if let Some(policy) = &input.policy {
             crate::documents::validate_session(policy)?;
-            if scopes.len() >= MAX_SCOPE_POLICIES {
+            if scopes >= MAX_SCOPE_POLICIES {
                 return Err(ServiceError::new(
                     sts_errors::PACKED_POLICY_TOO_LARGE,
                     format!(
@@ -63,11 +69,11 @@ impl Oxiam {
                     ),
                 ));
             }
-            scopes.push(policy.clone());
+            scopes += 1;
         }
         let issued = self.temporary_credentials(now, duration);
         let copied = self
-            .copy_session(&caller.access_key_id, &issued, scopes.clone())
+            .copy_session(&caller.access_key_id, &issued, input.policy.as_deref())
             .await?;
         if !copied {
             return Err(ServiceError::new(
@@ -84,23 +90,28 @@ impl Oxiam {
             }),
             session_token_utilization: None,
             session_token_size: None,
-            scoped_policies_count: Some(scopes.len() as i32),
+            scoped_policies_count: Some(scopes as i32),
             source_identity: None,
         })
     }
 
     /// Stores a copy of the session whose key is `access_key_id` under the new credentials,
-    /// with `scopes` as its scope-down policies. `false` when no session has that key. The
+    /// its scope-down policies and `scope` after them. `false` when no session has that key. The
     /// copy keeps its caller's issue time (`aws:TokenIssueTime`): a policy revoking sessions
     /// issued before a moment revokes their copies too.
     pub(crate) async fn copy_session(
         &self,
         access_key_id: &str,
         issued: &crate::sts::IssuedCredentials,
-        scopes: Vec<String>,
+        scope: Option<&str>,
     ) -> Result<bool, ServiceError> {
         let expires_at = issued.credentials.expiration.0;
+        let with_scope = |mut scopes: Vec<String>| {
+            scopes.extend(scope.map(str::to_owned));
+            scopes
+        };
         if let Some((parent, _, _)) = self.store.find_session(access_key_id).await.map_err(errors::store)? {
+            let scopes = with_scope(parent.scope_policies.clone());
             let copy = oxiam_store::SessionRow {
                 access_key_id: issued.credentials.access_key_id.clone(),
                 secret_sealed: issued.secret_sealed.clone(),
@@ -118,6 +129,7 @@ impl Oxiam {
             .await
             .map_err(errors::store)?
         {
+            let scopes = with_scope(parent.scope_policies.clone());
             let copy = oxiam_store::UserSessionRow {
                 access_key_id: issued.credentials.access_key_id.clone(),
                 secret_sealed: issued.secret_sealed.clone(),
@@ -130,5 +142,70 @@ impl Oxiam {
             return Ok(true);
         }
         Ok(false)
+    }
+
+    /// STS GetDelegatedAccessToken: credentials of the identity that accepted a delegation
+    /// request, for the account that filed it, limited by the request's rendered policy and
+    /// expiring when the delegation does (the release plus the request's duration), however
+    /// often the token is traded.
+    pub(crate) async fn delegated_access_token(
+        &self,
+        caller: &Principal,
+        input: GetDelegatedAccessTokenRequest,
+        now: i64,
+    ) -> Result<GetDelegatedAccessTokenResponse, ServiceError> {
+        // Another account's token is no token to this caller: it learns nothing of it.
+        let unknown = || ServiceError::new(crate::sts::INVALID_PARAMETER_VALUE, "The trade-in token is not valid.");
+        let Some(request) = self.released_delegation(&input.trade_in_token.0).await? else {
+            return Err(unknown());
+        };
+        if request.requestor_account_id != caller.account_id || request.state != "FINALIZED" {
+            return Err(unknown());
+        }
+        let expired = || {
+            ServiceError::new(
+                sts_errors::EXPIRED_TRADE_IN_TOKEN,
+                "The trade-in token provided in the request has expired and can no longer be exchanged for credentials.",
+            )
+        };
+        // FINALIZED is final: the request's last change is the token's release.
+        let expires_at = request.updated_at + request.session_duration;
+        if now >= expires_at {
+            return Err(expired());
+        }
+        let (Some(approver_key), Some(approver)) = (&request.approver_key_id, &request.approver_id) else {
+            return Err(unknown());
+        };
+        let issued = self.temporary_credentials(now, expires_at - now);
+        let policy = request.permission_policy.as_str();
+        if !self.copy_session(approver_key, &issued, Some(policy)).await? {
+            // Long-term keys: a session of the user (or root) they belong to, while they exist.
+            let found = match self.store.get_access_key(approver_key).await {
+                Ok(found) => found,
+                Err(StoreError::NotFound { .. }) => return Err(expired()),
+                Err(e) => return Err(errors::store(e)),
+            };
+            self.store
+                .create_user_session(&oxiam_store::UserSessionRow {
+                    access_key_id: issued.credentials.access_key_id.clone(),
+                    account_id: found.key.account_id.clone(),
+                    user_id: found.user.map(|u| u.user_id),
+                    secret_sealed: issued.secret_sealed.clone(),
+                    token_sha256: issued.token_sha256.clone(),
+                    issued_at: now,
+                    expires_at,
+                    mfa_at: None,
+                    federation: None,
+                    root_task_policy: None,
+                    scope_policies: vec![policy.to_owned()],
+                })
+                .await
+                .map_err(errors::store)?;
+        }
+        Ok(GetDelegatedAccessTokenResponse {
+            credentials: Some(issued.credentials),
+            packed_policy_size: None,
+            assumed_principal: Some(approver.clone()),
+        })
     }
 }

@@ -35,6 +35,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::DecodeAuthorizationMessage,
     Operation::GetAccessKeyInfo,
     Operation::GetCallerIdentity,
+    Operation::GetDelegatedAccessToken,
     Operation::GetFederationToken,
     Operation::GetScopedCredentials,
     Operation::GetSessionToken,
@@ -463,6 +464,9 @@ impl Oxiam {
                 self.scoped_credentials(caller, input, now).await?,
             )),
             Request::AssumeRoot(input) => Ok(Response::AssumeRoot(self.assume_root(caller, input, now).await?)),
+            Request::GetDelegatedAccessToken(input) => Ok(Response::GetDelegatedAccessToken(
+                self.delegated_access_token(caller, input, now).await?,
+            )),
             Request::GetFederationToken(input) => Ok(Response::GetFederationToken(
                 self.federation_token(caller, input, now).await?,
             )),

@@ -333,8 +333,11 @@ fn resource_format_error(r: &str) -> Option<String> {
         let resource = after_service.splitn(3, ':').nth(2).unwrap_or("");
         // IAM's message lists the prefixes above, yet AWS managed policies also name the
         // root user (`arn:aws:iam::*:root`, IAMAuditRootUserCredentials) and role
-        // templates (`role-template/…`, AWSCloudWatchOmniServiceRolePolicy).
-        let also_valid = resource == "root" || resource.starts_with("role-template/");
+        // templates (`role-template/…`, AWSCloudWatchOmniServiceRolePolicy), and policies
+        // grant on delegation requests (`delegation-request/…`, the IAM User Guide's
+        // temporary delegation).
+        let also_valid =
+            resource == "root" || resource.starts_with("role-template/") || resource.starts_with("delegation-request/");
         if resource != "*" && !also_valid && !IAM_RESOURCE_PREFIXES.iter().any(|p| resource.starts_with(p)) {
             return Some(format!(
                 "IAM resource path must either be \"*\" or start with {}.",

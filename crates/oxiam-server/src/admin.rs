@@ -5,6 +5,10 @@
 //! identity that stands above every account of the server (no IAM policy can grant this).
 //! Each request is recorded like any other (service `oxiam`); the new secret is in the
 //! answer only, never in a record.
+//!
+//! Beside it, `GET /_oxiam/delegation-notifications` (same signing name) answers any
+//! account's caller that may `sts:GetDelegatedAccessToken` with the notifications of the
+//! delegation requests its account filed ([`NOTIFICATIONS_PATH`]).
 
 use oxiam_core::{CreateAccountError, Oxiam, PrincipalKind};
 use oxiam_protocol::{ErrorKind, ServiceError, common_errors, encode_json_error};
@@ -17,6 +21,17 @@ pub(crate) const SIGNING_NAME: &str = "oxiam";
 
 /// Its path.
 pub(crate) const PATH: &str = "/_oxiam/accounts";
+
+/// The path of an account's delegation notifications: what IAM would have published to the
+/// notification channels (SNS topics) of the delegation requests the account filed, which
+/// oxiam keeps for the account to read (`GET`, signed like the rest; answered to callers
+/// the account allows `sts:GetDelegatedAccessToken`).
+pub(crate) const NOTIFICATIONS_PATH: &str = "/_oxiam/delegation-notifications";
+
+/// Whether a path is one of this endpoint's.
+pub(crate) fn serves(path: &str) -> bool {
+    path == PATH || path == NOTIFICATIONS_PATH
+}
 
 const NOT_FOUND: ErrorKind = ErrorKind {
     code: "NotFound",
@@ -35,6 +50,7 @@ pub(crate) fn operation(received: &Received) -> Option<&'static str> {
     match (received.method.as_str(), received.path.as_str()) {
         ("POST", PATH) => Some("CreateAccount"),
         ("GET", PATH) => Some("ListAccounts"),
+        ("GET", NOTIFICATIONS_PATH) => Some("ListDelegationNotifications"),
         _ => None,
     }
 }
@@ -44,10 +60,18 @@ pub(crate) async fn execute(
     oxiam: &Oxiam,
     principal: &oxiam_core::Principal,
     received: &Received,
-    now: i64,
+    facts: &oxiam_core::authz::RequestFacts,
 ) -> Result<Encoded, ServiceError> {
+    let now = facts.now;
     let operation = operation(received)
         .ok_or_else(|| ServiceError::new(NOT_FOUND, "No such operation on the accounts endpoint."))?;
+    if operation == "ListDelegationNotifications" {
+        let notifications = oxiam.delegation_notifications(principal, facts).await?;
+        return Ok(encoded(
+            200,
+            serde_json::json!({ "Notifications": notifications }).to_string(),
+        ));
+    }
     let accounts = oxiam.accounts().await.map_err(oxiam_core::errors::internal)?;
     let bootstrap = accounts
         .iter()

@@ -177,7 +177,7 @@ async fn handle(
     let moto_reset =
         app.test_mode.is_some() && head.uri.path() == crate::operations::MOTO_RESET && head.uri.query().is_none();
     if (head.uri.path().starts_with(crate::operations::PREFIX) || moto_reset)
-        && head.uri.path() != crate::admin::PATH
+        && !crate::admin::serves(head.uri.path())
         && !app.s3.names_bucket_in_host(&head.headers)
     {
         return crate::operations::answer(&app, &head.method, head.uri.path(), peer.ip()).await;
@@ -195,7 +195,7 @@ async fn handle(
     let span = tracing::info_span!("request", id = %recorder.record.request_id);
     // The accounts endpoint is named by its path, as the other operations endpoints are
     // (a host naming a bucket makes the path a key: S3's).
-    let route = if head.uri.path() == crate::admin::PATH && !app.s3.names_bucket_in_host(&head.headers) {
+    let route = if crate::admin::serves(head.uri.path()) && !app.s3.names_bucket_in_host(&head.headers) {
         Route::Admin
     } else {
         route(&head)
@@ -466,7 +466,15 @@ async fn serve_admin(app: &App, request: http::Request<Body>, record: &mut Reque
                 Ok(caller) => {
                     record.set_caller(&caller.principal, &caller.claim.access_key_id);
                     record.region = Some(caller.claim.region.clone());
-                    let answer = crate::admin::execute(&app.oxiam, &caller.principal, &received, now).await;
+                    let facts = RequestFacts {
+                        now,
+                        source_ip: Some(received.peer.ip()),
+                        secure_transport: received.secure,
+                        region: caller.claim.region.clone(),
+                        user_agent: header_text(&received, "user-agent"),
+                        referer: header_text(&received, "referer"),
+                    };
+                    let answer = crate::admin::execute(&app.oxiam, &caller.principal, &received, &facts).await;
                     app.oxiam.record(&caller, now);
                     answer
                 }
@@ -735,13 +743,11 @@ async fn authorize_and_execute<P: Protocol>(
     }
     match decoded {
         Decoded::Iam(request) => {
-            for access in oxiam.iam_accesses(principal, &request).await? {
-                let verdict = oxiam
-                    .authorize(principal, &access, &facts, None)
-                    .await
-                    .map_err(|r| keep(record, r))?;
-                record.verdicts.push(verdict);
-            }
+            let verdicts = oxiam
+                .authorize_iam(principal, &request, &facts)
+                .await
+                .map_err(|r| keep(record, r))?;
+            record.verdicts.extend(verdicts);
             lint_written_policy(oxiam.lint_policies(), &request, record)?;
             Ok(Executed::Iam(
                 oxiam.execute_iam_with(principal, request, now, Some(&facts)).await?,

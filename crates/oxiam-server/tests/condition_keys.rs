@@ -23,6 +23,11 @@ const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 /// (`*` as the operation: every operation.)
 const NOT_CARRIED: &[(&str, &str, &str)] = &[
     (
+        "CreateDelegationRequest",
+        "iam:DelegationRequestOwner",
+        "a request being filed has no owner yet: only AssociateDelegationRequest gives it one",
+    ),
+    (
         "*",
         "iam:RoleTemplateARN",
         "set only for roles created from a role template (CreateRoleFromTemplate), which oxiam does not serve",
@@ -184,6 +189,25 @@ const NOT_CARRIED: &[(&str, &str, &str)] = &[
 /// Served operations whose keys this table cannot test (its rows are signed requests of a
 /// user), and where they are tested instead.
 const TESTED_ON_THEIR_OWN: &[(&str, &str)] = &[
+    (
+        "GetDelegationRequest",
+        "iam:DelegationRequestOwner is the owner a request has, which only AssociateDelegationRequest \
+         sets, from another identity than the one denied; compat/test_delegation_requests.py denies \
+         Get, GetHumanReadableSummary, Update, Accept and Reject on the owner's ARN and allows them on \
+         a request another identity owns",
+    ),
+    ("GetHumanReadableSummary", "as GetDelegationRequest"),
+    ("AcceptDelegationRequest", "as GetDelegationRequest"),
+    ("RejectDelegationRequest", "as GetDelegationRequest"),
+    (
+        "SendDelegationToken",
+        "as GetDelegationRequest: the request must be accepted first, which compat/test_delegation_requests.py \
+         does for the send it tests",
+    ),
+    (
+        "AssociateDelegationRequest",
+        "a request being associated has no owner yet, so its iam:DelegationRequestOwner is absent",
+    ),
     (
         "GetAccountProperties",
         "sets no property, so carries no iam:AccountPropertyNamespaces; its key is tested on \
@@ -1028,6 +1052,75 @@ fn rows() -> Vec<Row> {
         "Tags.member.1.Key={V}&Tags.member.1.Value=v",
         ("admin", "team"),
     ));
+    // Delegation requests: CreateDelegationRequest's template, channel and duration (the
+    // account's own templates, made and removed around each request), and
+    // ListDelegationRequests' owner.
+    let template = url(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::@{bucket}/*"}]}"#,
+    );
+    let templates: Vec<String> = ["delegation-a", "delegation-b"]
+        .iter()
+        .map(|name| format!("Action=CreatePolicy&PolicyName={name}{{N}}&PolicyDocument={template}"))
+        .collect();
+    let template_arn =
+        |name: &str| -> &'static str { Box::leak(format!("arn:aws:iam::{ACCOUNT}:policy/{name}").into_boxed_str()) };
+    let delegation = |key: &str, asked: &[(&str, &str)], values: (&'static str, &'static str)| {
+        let mut members = vec![
+            ("Description", "d".to_owned()),
+            (
+                "Permissions.PolicyTemplateArn",
+                template_arn("delegation-a{N}").to_owned(),
+            ),
+            ("Permissions.Parameters.member.1.Name", "bucket".to_owned()),
+            ("Permissions.Parameters.member.1.Values.member.1", "b".to_owned()),
+            ("Permissions.Parameters.member.1.Type", "string".to_owned()),
+            ("RequestorWorkflowId", "workflow-{N}".to_owned()),
+            (
+                "NotificationChannel",
+                "arn:aws:sns:us-east-1:111122223333:topic".to_owned(),
+            ),
+            ("SessionDuration", "3600".to_owned()),
+        ];
+        for (member, value) in asked {
+            members.retain(|(m, _)| m != member);
+            members.push((member, (*value).to_owned()));
+        }
+        let rest: Vec<String> = members.iter().map(|(m, v)| format!("{m}={v}")).collect();
+        Row {
+            cleanup: ["delegation-a{N}", "delegation-b{N}"]
+                .map(|name| format!("Action=DeletePolicy&PolicyArn=arn:aws:iam::{ACCOUNT}:policy/{name}"))
+                .to_vec(),
+            ..iam_row("CreateDelegationRequest", key, &templates, &rest.join("&"), values)
+        }
+    };
+    rows.push(delegation(
+        "iam:TemplateArn",
+        &[("Permissions.PolicyTemplateArn", "{V}")],
+        (template_arn("delegation-a{N}"), template_arn("delegation-b{N}")),
+    ));
+    rows.push(delegation(
+        "iam:NotificationChannel",
+        &[("NotificationChannel", "{V}")],
+        (
+            "arn:aws:sns:us-east-1:111122223333:a",
+            "arn:aws:sns:us-east-1:111122223333:b",
+        ),
+    ));
+    rows.push(delegation(
+        "iam:DelegationDuration",
+        &[("SessionDuration", "{V}")],
+        ("3600", "7200"),
+    ));
+    rows.push(iam_row(
+        "ListDelegationRequests",
+        "iam:DelegationRequestOwner",
+        &[],
+        "OwnerId={V}",
+        (
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:iam::111122223333:user/bob",
+        ),
+    ));
     rows.into_iter()
         .map(|row| {
             if row.operation.contains("ServerCertificate") {
@@ -1145,6 +1238,7 @@ fn every_key_of_every_served_operation_has_a_row() {
             let action = format!("{service}:{op}");
             !oxiam_core::authz::NO_PERMISSION_REQUIRED.contains(&action.as_str())
                 && !oxiam_core::access::AUTHORIZED_AS_THE_ACTIONS_THEY_TAKE.contains(&action.as_str())
+                && !oxiam_core::access::NAMED_ONLY_BY_THE_USER_GUIDE.contains(&action.as_str())
         });
     for (service_name, op) in served {
         let service = oxiam_catalogue::service(service_name).unwrap();

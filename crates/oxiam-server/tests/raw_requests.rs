@@ -93,13 +93,11 @@ async fn every_operation_of_both_models_gets_a_protocol_answer() {
     );
 
     // With valid input, operations oxiam lacks say so by name.
-    for (body, service) in [
-        ("Action=ListDelegationRequests&Version=2010-05-08", "iam"),
-        (
-            "Action=GetDelegatedAccessToken&Version=2011-06-15&TradeInToken=token",
-            "sts",
-        ),
-    ] {
+    for (body, service) in [(
+        "Action=UpdateOpenIDConnectProvider&Version=2010-05-08\
+             &OpenIDConnectProviderArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Aoidc-provider%2Fexample.com",
+        "iam",
+    )] {
         let reply = call(&server, body, service).await;
         assert_eq!(
             (reply.status, reply.code()),

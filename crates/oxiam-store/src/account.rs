@@ -292,7 +292,7 @@ impl Store {
                  server_certificates, server_certificate_tags, service_linked_role_deletions, saml_providers, \
                  saml_provider_tags, saml_provider_keys, organizations, organization_members, \
                  organization_invitations, outbound_federation, service_last_accessed, access_reports, \
-                 account_properties IN EXCLUSIVE MODE",
+                 account_properties, delegation_requests, delegation_notifications IN EXCLUSIVE MODE",
             )
             .execute(&mut *tx)
             .await?;
@@ -429,6 +429,8 @@ fn account_wipe() -> Vec<String> {
         "DELETE FROM account_aliases WHERE account_id = $1".to_owned(),
         "DELETE FROM credential_reports WHERE account_id = $1".to_owned(),
         "DELETE FROM account_properties WHERE account_id = $1".to_owned(),
+        "DELETE FROM delegation_notifications WHERE requestor_account_id = $1".to_owned(),
+        "DELETE FROM delegation_requests WHERE requestor_account_id = $1 OR owner_account_id = $1".to_owned(),
         "UPDATE accounts SET root_access_key_count = \
              (SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL), \
              policy_epoch = policy_epoch + 1, global_endpoint_token_version = 1 WHERE account_id = $1"

@@ -9,6 +9,7 @@
 mod account;
 mod cache;
 mod certificates;
+mod delegation_requests;
 mod entities;
 mod groups;
 mod guesses;
@@ -32,6 +33,7 @@ mod write;
 
 pub use account::{AccountCounts, AccountRow, CredentialReportRow};
 pub use certificates::{ServerCertificateRow, SigningCertificateRow};
+pub use delegation_requests::{DelegationNotificationRow, DelegationRequestRow};
 pub use entities::{Dependent, EntityKind, EntityRef, InlinePolicy, NewBoundary, StoredPolicy};
 pub use groups::GroupRow;
 pub use guesses::Guarded;
@@ -111,6 +113,8 @@ pub enum Subject {
     S3Object,
     /// An S3 multipart upload in progress; the name is its id.
     S3Upload,
+    /// A delegation request; the name is its id (its workflow id, for a `Conflict`).
+    DelegationRequest,
 }
 
 impl fmt::Display for Subject {
@@ -140,6 +144,7 @@ impl fmt::Display for Subject {
             Subject::S3Bucket => f.write_str("bucket"),
             Subject::S3Object => f.write_str("object"),
             Subject::S3Upload => f.write_str("multipart upload"),
+            Subject::DelegationRequest => f.write_str("delegation request"),
         }
     }
 }

@@ -9,6 +9,7 @@ mod attachments;
 mod authorization_details;
 mod boundaries;
 mod certificates;
+mod delegation_requests;
 mod groups;
 mod instance_profiles;
 mod login_profiles;
@@ -39,6 +40,7 @@ use oxiam_store::{EntityKind, TagOwner};
 use crate::{Oxiam, Principal, errors};
 
 pub(crate) use account_properties::account_property_namespace;
+pub use delegation_requests::DefaultGrant;
 pub(crate) use mfa_devices::UNABLE_TO_VALIDATE as MFA_UNABLE_TO_VALIDATE;
 pub(crate) use oidc_providers::provider_arn as oidc_provider_arn;
 pub(crate) use role_templates::{RenderedRole, render as render_role_template};
@@ -61,16 +63,19 @@ const DEFAULT_MAX_ITEMS: usize = 100;
 /// Every IAM operation oxiam implements, sorted by name; the rest answer `NotImplemented`.
 /// A test sends each with real input and checks it is answered, and checks the others are not.
 pub const IMPLEMENTED: &[Operation] = &[
+    Operation::AcceptDelegationRequest,
     Operation::AcquireRole,
     Operation::AddClientIDToOpenIDConnectProvider,
     Operation::AddRoleToInstanceProfile,
     Operation::AddUserToGroup,
+    Operation::AssociateDelegationRequest,
     Operation::AttachGroupPolicy,
     Operation::AttachRolePolicy,
     Operation::AttachUserPolicy,
     Operation::ChangePassword,
     Operation::CreateAccessKey,
     Operation::CreateAccountAlias,
+    Operation::CreateDelegationRequest,
     Operation::CreateGroup,
     Operation::CreateInstanceProfile,
     Operation::CreateLoginProfile,
@@ -128,8 +133,10 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::GetContextKeysForCustomPolicy,
     Operation::GetContextKeysForPrincipalPolicy,
     Operation::GetCredentialReport,
+    Operation::GetDelegationRequest,
     Operation::GetGroup,
     Operation::GetGroupPolicy,
+    Operation::GetHumanReadableSummary,
     Operation::GetInstanceProfile,
     Operation::GetLoginProfile,
     Operation::GetMFADevice,
@@ -154,6 +161,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListAttachedGroupPolicies,
     Operation::ListAttachedRolePolicies,
     Operation::ListAttachedUserPolicies,
+    Operation::ListDelegationRequests,
     Operation::ListEntitiesForPolicy,
     Operation::ListGroupPolicies,
     Operation::ListGroups,
@@ -164,8 +172,8 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::ListMFADeviceTags,
     Operation::ListMFADevices,
     Operation::ListOpenIDConnectProviderTags,
-    Operation::ListOrganizationsFeatures,
     Operation::ListOpenIDConnectProviders,
+    Operation::ListOrganizationsFeatures,
     Operation::ListPolicies,
     Operation::ListPoliciesGrantingServiceAccess,
     Operation::ListPolicyTags,
@@ -190,11 +198,13 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::PutRolePolicy,
     Operation::PutUserPermissionsBoundary,
     Operation::PutUserPolicy,
+    Operation::RejectDelegationRequest,
     Operation::RemoveClientIDFromOpenIDConnectProvider,
     Operation::RemoveRoleFromInstanceProfile,
     Operation::RemoveUserFromGroup,
     Operation::ResetServiceSpecificCredential,
     Operation::ResyncMFADevice,
+    Operation::SendDelegationToken,
     Operation::SetDefaultPolicyVersion,
     Operation::SetSecurityTokenServicePreferences,
     Operation::SimulateCustomPolicy,
@@ -218,6 +228,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::UpdateAccessKey,
     Operation::UpdateAccountPasswordPolicy,
     Operation::UpdateAssumeRolePolicy,
+    Operation::UpdateDelegationRequest,
     Operation::UpdateGroup,
     Operation::UpdateLoginProfile,
     Operation::UpdateOpenIDConnectProviderThumbprint,
@@ -438,6 +449,35 @@ impl Oxiam {
                 .delete_service_specific_credential(caller, i)
                 .await
                 .map(|()| S::DeleteServiceSpecificCredential)?,
+            // delegation requests
+            R::CreateDelegationRequest(i) => {
+                S::CreateDelegationRequest(self.create_delegation_request(caller, i, now).await?)
+            }
+            R::GetDelegationRequest(i) => S::GetDelegationRequest(self.get_delegation_request(i, now).await?),
+            R::ListDelegationRequests(i) => {
+                S::ListDelegationRequests(self.list_delegation_requests(caller, i, now).await?)
+            }
+            R::AssociateDelegationRequest(i) => self
+                .associate_delegation_request(caller, &i.delegation_request_id, now)
+                .await
+                .map(|()| S::AssociateDelegationRequest)?,
+            R::UpdateDelegationRequest(i) => self
+                .update_delegation_request(&i.delegation_request_id, i.notes, now)
+                .await
+                .map(|()| S::UpdateDelegationRequest)?,
+            R::AcceptDelegationRequest(i) => self
+                .accept_delegation_request(caller, &i.delegation_request_id, now)
+                .await
+                .map(|()| S::AcceptDelegationRequest)?,
+            R::RejectDelegationRequest(i) => self
+                .reject_delegation_request(&i.delegation_request_id, i.notes, now)
+                .await
+                .map(|()| S::RejectDelegationRequest)?,
+            R::SendDelegationToken(i) => self
+                .send_delegation_token(caller, &i.delegation_request_id, now)
+                .await
+                .map(|()| S::SendDelegationToken)?,
+            R::GetHumanReadableSummary(i) => S::GetHumanReadableSummary(self.get_human_readable_summary(i, now).await?),
             R::GetAccountProperties(_) => S::GetAccountProperties(self.get_account_properties(caller).await?),
             R::PutAccountProperties(i) => self
                 .put_account_properties(caller, i)

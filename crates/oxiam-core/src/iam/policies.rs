@@ -195,13 +195,16 @@ impl Oxiam {
             Some(PolicyUsageType::PermissionsPolicy) => count > 0,
             None => !only_attached || count > 0,
         };
+        // Each key starts with its group: the account's own policies (`0`) come before AWS's
+        // (`1`), as in AWS, whose first page without a scope shows the account's policies
+        // rather than a hundred of its own. Within a group, by name.
         let mut all: Vec<(String, Policy)> = Vec::new();
         if scope != PolicyScopeType::Local {
             for p in oxiam_aws_policies::all().iter().filter(|p| p.path.starts_with(prefix)) {
                 let count = counts.iter().find(|(a, _)| a == p.arn).map_or(0, |(_, n)| *n);
                 if used(count) && (!only_attached || count > 0) {
                     all.push((
-                        format!("{}\n{}", p.name.to_ascii_lowercase(), p.arn),
+                        format!("1{}\n{}", p.name.to_ascii_lowercase(), p.arn),
                         aws_policy(p, count, false),
                     ));
                 }
@@ -218,7 +221,7 @@ impl Oxiam {
                 for p in &page.items {
                     if used(p.attachment_count) {
                         all.push((
-                            format!("{}\n{}", p.name.to_ascii_lowercase(), p.arn),
+                            format!("0{}\n{}", p.name.to_ascii_lowercase(), p.arn),
                             customer_policy(p, false),
                         ));
                     }
@@ -229,7 +232,6 @@ impl Oxiam {
                 }
             }
         }
-        all.sort_by(|a, b| a.0.cmp(&b.0));
         let (policies, is_truncated, marker) = page(all, input.marker.as_deref(), page_size(input.max_items))?;
         Ok(ListPoliciesResponse {
             policies: Some(policies),

@@ -15,6 +15,7 @@ use oxiam_protocol::{ServiceError, Timestamp};
 use oxiam_store::{EntityKind, NewRole, RoleRow, SourceTemplate, StoreError};
 
 use crate::authz::RequestFacts;
+use crate::templates::{Values, expand_one, render_document, render_error};
 use crate::{Oxiam, Principal, documents, errors, ids};
 
 /// The template version an ARN and minor version name, or IAM's NoSuchEntity.
@@ -124,20 +125,13 @@ pub(crate) struct RenderedRole {
     pub(crate) values: String,
 }
 
-fn render_error(message: String) -> ServiceError {
-    ServiceError::new(
-        iam_errors::INVALID_INPUT,
-        format!("Failed to render template: {message}"),
-    )
-}
-
 /// The values of a template's parameters: those given (each known to the template, a
 /// single-valued type with exactly one value), else their defaults.
 fn parameter_values(
     t: &oxiam_aws_policies::RoleTemplate,
     given: &[(String, ReplacementValueEntry)],
-) -> Result<BTreeMap<&'static str, (Vec<String>, bool)>, ServiceError> {
-    let mut values = BTreeMap::new();
+) -> Result<Values, ServiceError> {
+    let mut values = Values::new();
     for (name, entry) in given {
         let Some(p) = t.parameters.iter().find(|p| p.name == name) else {
             return Err(render_error(format!("Unrecognized parameter: {name}")));
@@ -152,81 +146,14 @@ fn parameter_values(
                 ),
             ));
         }
-        values.insert(p.name, (entry.values.clone(), is_list));
+        values.insert(p.name.to_owned(), (entry.values.clone(), is_list));
     }
     for p in t.parameters {
         if let (false, Some(default)) = (values.contains_key(p.name), p.default) {
-            values.insert(p.name, (vec![default.to_owned()], p.kind.ends_with("List")));
+            values.insert(p.name.to_owned(), (vec![default.to_owned()], p.kind.ends_with("List")));
         }
     }
     Ok(values)
-}
-
-type Values = BTreeMap<&'static str, (Vec<String>, bool)>;
-
-/// Every rendering of `text` (several when a list placeholder with several values is in
-/// it), and whether a list placeholder was: then the text stands for a list.
-fn expand(text: &str, values: &Values) -> Result<(Vec<String>, bool), ServiceError> {
-    let mut out = vec![String::new()];
-    let mut listed = false;
-    let mut rest = text;
-    while let Some(start) = rest.find("@{") {
-        let Some(len) = rest[start..].find('}') else { break };
-        let name = &rest[start + 2..start + len];
-        let (choices, is_list) = values
-            .get(name)
-            .ok_or_else(|| render_error(format!("Parameter '{name}' not found.")))?;
-        listed |= *is_list;
-        let prefix = &rest[..start];
-        out = out
-            .iter()
-            .flat_map(|done| choices.iter().map(move |c| format!("{done}{prefix}{c}")))
-            .collect();
-        rest = &rest[start + len + 1..];
-    }
-    for done in &mut out {
-        done.push_str(rest);
-    }
-    Ok((out, listed))
-}
-
-/// One string of the template that must render to one string (a name, a path).
-fn expand_one(text: &str, values: &Values) -> Result<String, ServiceError> {
-    let (mut all, _) = expand(text, values)?;
-    match all.len() {
-        1 => Ok(all.remove(0)),
-        n => Err(render_error(format!("{text} renders to {n} values, not one"))),
-    }
-}
-
-/// Renders a policy document template: statements whose `@Enabled` parameter is not true
-/// are left out (the key with them), and each string is rendered; one holding a list
-/// placeholder becomes the list of its renderings. `None`: every statement was left out.
-fn render_document(template: &str, values: &Values) -> Result<Option<String>, ServiceError> {
-    let mut document: serde_json::Value =
-        serde_json::from_str(template).map_err(|e| render_error(format!("the template's policy is not JSON: {e}")))?;
-    if let Some(statements) = document.get_mut("Statement") {
-        if let serde_json::Value::Array(list) = statements {
-            let mut kept = Vec::with_capacity(list.len());
-            for statement in list.drain(..) {
-                if let Some(s) = enabled(statement, values)? {
-                    kept.push(s);
-                }
-            }
-            *list = kept;
-        } else if statements.is_object() {
-            let statement = statements.take();
-            *statements = enabled(statement, values)?.unwrap_or(serde_json::Value::Array(Vec::new()));
-        }
-    }
-    if document
-        .get("Statement")
-        .is_some_and(|s| s.as_array().is_some_and(Vec::is_empty))
-    {
-        return Ok(None);
-    }
-    let rendered = render_value(document, values)?;
-    Ok(Some(rendered.to_string()))
 }
 
 /// A rendered value the role's own members must satisfy, as CreateRole's model checks it.
@@ -274,51 +201,6 @@ fn check_role_members(name: &str, path: &str, description: &str) -> Result<(), S
     )
 }
 
-/// The statement without its `@Enabled` key, or `None` when that parameter is not true.
-fn enabled(mut statement: serde_json::Value, values: &Values) -> Result<Option<serde_json::Value>, ServiceError> {
-    let Some(flag) = statement.as_object_mut().and_then(|s| s.remove("@Enabled")) else {
-        return Ok(Some(statement));
-    };
-    let name = flag.as_str().unwrap_or_default();
-    let on = values
-        .get(name)
-        .is_some_and(|(v, _)| v.len() == 1 && v[0].eq_ignore_ascii_case("true"));
-    Ok(on.then_some(statement))
-}
-
-fn render_value(value: serde_json::Value, values: &Values) -> Result<serde_json::Value, ServiceError> {
-    use serde_json::Value;
-    Ok(match value {
-        Value::String(text) => {
-            let (mut all, listed) = expand(&text, values)?;
-            if listed {
-                Value::Array(all.into_iter().map(Value::String).collect())
-            } else {
-                Value::String(all.remove(0))
-            }
-        }
-        Value::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                match render_value(item, values)? {
-                    // A list placeholder inside a list adds its values to it.
-                    Value::Array(inner) => out.extend(inner),
-                    other => out.push(other),
-                }
-            }
-            Value::Array(out)
-        }
-        Value::Object(members) => {
-            let mut out = serde_json::Map::new();
-            for (key, member) in members {
-                out.insert(expand_one(&key, values)?, render_value(member, values)?);
-            }
-            Value::Object(out)
-        }
-        other => other,
-    })
-}
-
 /// Renders a template version with the request's replacement values.
 pub(crate) fn render(
     template_arn: &str,
@@ -327,7 +209,7 @@ pub(crate) fn render(
 ) -> Result<RenderedRole, ServiceError> {
     let t = template_version(template_arn, minor_version)?;
     let values = parameter_values(t, given)?;
-    let canonical: BTreeMap<&str, &Vec<String>> = values.iter().map(|(k, (v, _))| (*k, v)).collect();
+    let canonical: BTreeMap<&str, &Vec<String>> = values.iter().map(|(k, (v, _))| (k.as_str(), v)).collect();
     let name = expand_one(t.role_name_pattern, &values)?;
     let path = expand_one(t.role_path_pattern.unwrap_or("/"), &values)?;
     let description = expand_one(t.role_description_pattern, &values)?;

@@ -140,6 +140,34 @@ pub fn signed_post_in(
     signed_post_with(region, host, body, service, credentials, time, location, &form)
 }
 
+/// A GET of `path` on oxiam's own endpoint (`/_oxiam/…`), signed now for the signing name
+/// `oxiam` with `key_id`/`secret`.
+pub async fn oxiam_get(server: &TestServer, (key_id, secret): (&str, &str), path: &str) -> Reply {
+    let host = server.server.as_ref().unwrap().local_addr.to_string();
+    let identity: Identity = Credentials::new(key_id, secret, None, None, "test").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("oxiam")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let mut headers = vec![("host".to_owned(), host.clone())];
+    let uri = format!("http://{host}{path}");
+    let signable = SignableRequest::new(
+        "GET",
+        &uri,
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        SignableBody::Bytes(b""),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    headers.extend(instructions.headers().map(|(n, v)| (n.to_owned(), v.to_owned())));
+    send(server, "GET", path, &headers, "").await
+}
+
 /// An awsJson 1.1 POST of `body` to `target` (`AWSOrganizationsV20161128.ListRoots`), signed
 /// now for `service` with `key_id`/`secret`.
 pub async fn call_json(server: &TestServer, credentials: (&str, &str), target: &str, body: &str) -> Reply {
