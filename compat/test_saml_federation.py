@@ -54,9 +54,13 @@ def metadata(cert):
 </md:EntityDescriptor>"""
 
 
-def response(role_arn, provider_arn, name_id="alice@compat.test", session_name="alice", audience=AWS, issued=None):
+def response(role_arn, provider_arn, name_id="alice@compat.test", session_name="alice", audience=AWS, issued=None,
+             source_identity=None):
     """An unsigned Response (an lxml tree) asserting `name_id` for the role."""
     issued = int(time.time()) if issued is None else issued
+    source = "" if source_identity is None else (
+        '<saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/SourceIdentity">'
+        f"<saml:AttributeValue>{source_identity}</saml:AttributeValue></saml:Attribute>")
     at = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = f"""<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="_r{issued}" Version="2.0" IssueInstant="{at(issued)}" Destination="{AWS}">
   <saml:Issuer>{ISSUER}</saml:Issuer>
@@ -75,6 +79,7 @@ def response(role_arn, provider_arn, name_id="alice@compat.test", session_name="
     <saml:AttributeStatement>
       <saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/Role"><saml:AttributeValue>{role_arn},{provider_arn}</saml:AttributeValue></saml:Attribute>
       <saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/RoleSessionName"><saml:AttributeValue>{session_name}</saml:AttributeValue></saml:Attribute>
+      {source}
     </saml:AttributeStatement>
   </saml:Assertion>
 </samlp:Response>"""
@@ -127,6 +132,25 @@ def test_boto3_assumes_a_role_with_a_signed_response(sts, client_for, account_id
     c = answer["Credentials"]
     session = client_for("sts", c["AccessKeyId"], c["SecretAccessKey"], token=c["SessionToken"])
     assert session.get_caller_identity()["Arn"] == answer["AssumedRoleUser"]["Arn"]
+
+
+def test_a_source_identity_attribute_needs_set_source_identity_and_is_the_sessions(
+        iam, sts, idp, saml_role, new_role):
+    role, provider = saml_role
+    signed = sign_assertion(response(role, provider, source_identity="alice"), *idp)
+    # The role's trust policy does not grant sts:SetSourceIdentity: refused.
+    fails(sts.assume_role_with_saml, RoleArn=role, PrincipalArn=provider, SAMLAssertion=encoded(signed),
+          code="AccessDenied", status=403)
+    setting = new_role(trust=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider},
+        "Action": ["sts:AssumeRoleWithSAML", "sts:SetSourceIdentity"],
+        "Condition": {"StringEquals": {"saml:aud": AWS, "sts:SourceIdentity": "alice"}}}]}))["Arn"]
+    signed = sign_assertion(response(setting, provider, source_identity="alice"), *idp)
+    answer = ok(sts.assume_role_with_saml(RoleArn=setting, PrincipalArn=provider, SAMLAssertion=encoded(signed)))
+    assert answer["SourceIdentity"] == "alice"
+    signed = sign_assertion(response(setting, provider, source_identity="bob"), *idp)
+    fails(sts.assume_role_with_saml, RoleArn=setting, PrincipalArn=provider, SAMLAssertion=encoded(signed),
+          code="AccessDenied", status=403)
 
 
 def test_boto3_sees_aws_refusals(sts, idp, saml_role):

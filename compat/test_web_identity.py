@@ -111,6 +111,33 @@ def test_boto3_assumes_a_role_with_a_token(sts, client_for, issuer, trusting_rol
     assert session.get_caller_identity()["Arn"] == answer["AssumedRoleUser"]["Arn"]
 
 
+def test_a_source_identity_claim_needs_set_source_identity_and_is_the_sessions(
+        iam, account_id, sts, client_for, issuer, trusting_role, new_role):
+    claim = {"https://aws.amazon.com/source_identity": "alice"}
+    # The role's trust policy does not grant sts:SetSourceIdentity: refused.
+    fails(sts.assume_role_with_web_identity, RoleArn=trusting_role, RoleSessionName="ci",
+          WebIdentityToken=issuer.token(**claim), code="AccessDenied", status=403)
+    provider = f"arn:aws:iam::{account_id}:oidc-provider/{issuer.host}"
+    role = new_role(trust=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider},
+        "Action": ["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity"],
+        "Condition": {"StringEquals": {f"{issuer.host}:aud": AUDIENCE, "sts:SourceIdentity": "alice"}}}]}))
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
+                                                "Condition": {"StringEquals": {"aws:SourceIdentity": "alice"}}}]}))
+    answer = ok(sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="ci",
+                                                  WebIdentityToken=issuer.token(**claim)))
+    assert answer["SourceIdentity"] == "alice"
+    c = answer["Credentials"]
+    ok(client_for("iam", c["AccessKeyId"], c["SecretAccessKey"], token=c["SessionToken"]).list_users(MaxItems=1))
+    fails(sts.assume_role_with_web_identity, RoleArn=role["Arn"], RoleSessionName="ci",
+          WebIdentityToken=issuer.token(**{"https://aws.amazon.com/source_identity": "bob"}),
+          code="AccessDenied", status=403)
+    fails(sts.assume_role_with_web_identity, RoleArn=role["Arn"], RoleSessionName="ci",
+          WebIdentityToken=issuer.token(**{"https://aws.amazon.com/source_identity": "aws:alice"}),
+          code="InvalidIdentityToken", status=400)
+
+
 def test_boto3_sees_aws_refusals(sts, issuer, trusting_role):
     fails(sts.assume_role_with_web_identity, RoleArn=trusting_role, RoleSessionName="ci",
           WebIdentityToken=issuer.token(sub="repo:attacker/app"), code="AccessDenied", status=403,

@@ -137,6 +137,7 @@ impl Oxiam {
                 expires_at: session.expires_at,
                 issued_by: SessionIssuer::AssumeRole,
                 scope_policies: session.scope_policies,
+                source_identity: session.source_identity,
             }),
             mfa_at: session.mfa_at,
         };
@@ -195,6 +196,7 @@ impl Oxiam {
                 expires_at: session.expires_at,
                 issued_by,
                 scope_policies: session.scope_policies,
+                source_identity: None,
             }),
             mfa_at: session.mfa_at,
         };

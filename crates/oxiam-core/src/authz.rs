@@ -1014,6 +1014,8 @@ fn request_context(
     // (AssumeRole with SerialNumber and TokenCode). The age is only there with MFA.
     if let Some(session) = &principal.session {
         b = b.set("aws:TokenIssueTime", Value::date_epoch_seconds(session.issued_at));
+        // A role session's source identity is in every request it makes.
+        b = b.set_opt("aws:SourceIdentity", session.source_identity.as_deref());
     }
     if principal.session.is_some() || principal.mfa_at.is_some() {
         b = b.set("aws:MultiFactorAuthPresent", principal.mfa_at.is_some());

@@ -2,7 +2,8 @@
 //! response is checked: the role asked for (the same answer whether it is missing or does
 //! not trust the caller), decided by its trust policy with the provider as the `Federated`
 //! principal, the request's global keys, the provider's own keys, the role's tags and the
-//! session tags; session tags need sts:TagSession there too.
+//! session tags; session tags need sts:TagSession there too, and a source identity
+//! sts:SetSourceIdentity.
 
 use oxiam_policy::{Context, ContextBuilder, PolicyKind, PolicySet, Principal as EnginePrincipal, Value};
 use oxiam_protocol::ServiceError;
@@ -11,6 +12,15 @@ use oxiam_store::{RoleRow, StoreError};
 
 use crate::authz::{Access, Outcome, Refusal, RequestFacts, Verdict};
 use crate::{Oxiam, errors, ids};
+
+/// Whether a source identity is one AWS takes: 2 to 64 characters of letters, digits and
+/// `_+=,.@-` (which leaves out the reserved `aws:` prefix).
+pub(crate) fn is_source_identity(value: &str) -> bool {
+    (2..=64).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+}
 
 /// A federated caller's request for a role.
 pub(crate) struct FederatedRequest<'a> {
@@ -26,6 +36,9 @@ pub(crate) struct FederatedRequest<'a> {
     /// Session tags, and the keys of the transitive ones.
     pub(crate) tags: &'a [(String, String)],
     pub(crate) transitive_tag_keys: &'a [String],
+    /// The source identity the provider sets (`sts:SourceIdentity`), which needs
+    /// sts:SetSourceIdentity there too.
+    pub(crate) source_identity: Option<&'a str>,
     /// AWS's answer when the role is missing or does not trust the caller.
     pub(crate) not_authorized: fn() -> ServiceError,
 }
@@ -66,7 +79,8 @@ impl Oxiam {
             .set("aws:ViaAWSService", false)
             .set_opt("aws:SourceIp", facts.source_ip)
             .set_opt("aws:UserAgent", facts.user_agent.as_deref())
-            .set("sts:RoleSessionName", request.session_name);
+            .set("sts:RoleSessionName", request.session_name)
+            .set_opt("sts:SourceIdentity", request.source_identity);
         context = provider_keys(context);
         for (key, value) in &role.tags {
             context = context
@@ -123,6 +137,14 @@ impl Oxiam {
                 return Err(refuse(tag_verdict));
             }
             verdicts.push(tag_verdict);
+        }
+        if request.source_identity.is_some() {
+            let set = Access::new("sts:SetSourceIdentity", request.assume.resource.clone());
+            let (set_allowed, set_verdict) = decide(&set);
+            if !set_allowed {
+                return Err(refuse(set_verdict));
+            }
+            verdicts.push(set_verdict);
         }
         Ok((role, verdicts))
     }

@@ -37,6 +37,8 @@ pub struct Session {
     /// Scope-down policies (GetScopedCredentials, delegated access), each of which must
     /// allow every request; empty: none.
     pub scope_policies: Vec<String>,
+    /// A role session's source identity (`aws:SourceIdentity`), which nothing changes.
+    pub source_identity: Option<String>,
 }
 
 /// The STS call that issued temporary credentials.

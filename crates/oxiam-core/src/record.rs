@@ -84,6 +84,7 @@ impl RequestRecord {
         self.session_context = principal.session.as_ref().map(|session| SessionContext {
             issued_at: session.issued_at,
             mfa_authenticated: principal.mfa_at.is_some(),
+            source_identity: session.source_identity.clone(),
             issuer: match &principal.kind {
                 crate::PrincipalKind::AssumedRole { role_id, role_name, .. } => Some(SessionIssuer {
                     kind: "Role",
@@ -134,6 +135,8 @@ pub struct SessionContext {
     pub issuer: Option<SessionIssuer>,
     /// Whether an MFA code stood behind the session (`attributes.mfaAuthenticated`).
     pub mfa_authenticated: bool,
+    /// The role session's source identity (`sourceIdentity`).
+    pub source_identity: Option<String>,
 }
 
 /// The identity a session was issued for, as CloudTrail's `sessionIssuer` names it: the

@@ -348,9 +348,16 @@ impl Oxiam {
             [d] if d.parse::<i64>().is_ok_and(|d| (900..=43_200).contains(&d)) => {}
             _ => return Err(invalid("SessionDuration in AuthnResponse must be from 900 to 43200 seconds.").into()),
         }
-        if !assertion.attribute(SOURCE_IDENTITY).is_empty() {
-            return Err(errors::not_implemented("the SourceIdentity SAML attribute").into());
-        }
+        let source_identity = match assertion.attribute(SOURCE_IDENTITY) {
+            [] => None,
+            [value] if crate::federation::is_source_identity(value) => Some(value.clone()),
+            _ => {
+                return Err(invalid(
+                    "SourceIdentity in AuthnResponse must be one value of 2 to 64 characters of letters, digits and _+=,.@-",
+                )
+                .into());
+            }
+        };
         let (tags, transitive_tag_keys) = session_tags(&assertion)?;
 
         let (_, provider_name) = parse_provider_arn(&provider.arn).expect("a stored provider's ARN");
@@ -366,6 +373,7 @@ impl Oxiam {
                     session_name: &session_name,
                     tags: &tags,
                     transitive_tag_keys: &transitive_tag_keys,
+                    source_identity: source_identity.as_deref(),
                     not_authorized,
                 },
                 facts,
@@ -417,6 +425,7 @@ impl Oxiam {
                 session_tags: tags,
                 transitive_tag_keys,
                 mfa_at: None,
+                source_identity: source_identity.clone(),
                 now,
             })
             .await?;
@@ -429,7 +438,7 @@ impl Oxiam {
             issuer: Some(assertion.issuer.clone()),
             audience: Some(recipient),
             name_qualifier: Some(qualifier),
-            source_identity: None,
+            source_identity,
             // Not sent, as AWS's answers show (PackedPolicySize alone).
             session_token_utilization: None,
             session_token_size: None,

@@ -91,7 +91,8 @@ impl Oxiam {
             session_token_utilization: None,
             session_token_size: None,
             scoped_policies_count: Some(scopes as i32),
-            source_identity: None,
+            // The copy is the same session: its source identity too.
+            source_identity: session.source_identity.clone(),
         })
     }
 

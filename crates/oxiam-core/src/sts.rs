@@ -377,7 +377,27 @@ impl Oxiam {
         // for sts:AssumeRole, and the role's tags as its aws:ResourceTag/… and iam:ResourceTag/….
         let mut plan = crate::access::plan(caller, request);
         plan.add_resource_tags(&role.tags);
-        let access = plan.access;
+        let mut access = plan.access;
+        // A source identity the calling session carries is the new session's too: nothing
+        // may change it, and it is the request's sts:SourceIdentity as well.
+        let carried = caller.session.as_ref().and_then(|s| s.source_identity.as_deref());
+        if let Some(carried) = carried {
+            if input.source_identity.as_deref().is_some_and(|asked| asked != carried) {
+                return Err(Refusal {
+                    verdict: Some(Box::new(Verdict::rule(
+                        &assume,
+                        Outcome::ImplicitDeny,
+                        "the calling session's source identity cannot be changed",
+                    ))),
+                    error: access_denied(caller, "sts:SetSourceIdentity", &input.role_arn),
+                });
+            }
+            if input.source_identity.is_none() {
+                access
+                    .keys
+                    .push(("sts:SourceIdentity".to_owned(), vec![carried.to_owned()]));
+            }
+        }
         let decision = self
             .evaluate_with_trust(caller, &access, facts, &trust, &role.account_id)
             .await?;
@@ -400,6 +420,22 @@ impl Oxiam {
                 verdict
             } else {
                 self.refuse(verdict, access_denied(caller, "sts:TagSession", &input.role_arn))?
+            });
+        }
+        // Setting a source identity, or carrying one on, is sts:SetSourceIdentity, which the
+        // caller's policies and the trust policy must both grant (IAM User Guide, "Permissions
+        // required to set source identity").
+        if source_identity(caller, input).is_some() {
+            let set_access = tagging_access(&access, "SetSourceIdentity");
+            self.record_attempt(caller, &set_access.action, facts);
+            let decision = self
+                .evaluate_with_trust(caller, &set_access, facts, &trust, &role.account_id)
+                .await?;
+            let verdict = Verdict::of(&set_access, &decision);
+            verdicts.push(if decision.allowed {
+                verdict
+            } else {
+                self.refuse(verdict, access_denied(caller, "sts:SetSourceIdentity", &input.role_arn))?
             });
         }
         Ok((role, verdicts))
@@ -662,10 +698,8 @@ impl Oxiam {
         now: i64,
         facts: &RequestFacts,
     ) -> Result<AssumeRoleResponse, ServiceError> {
-        if input.source_identity.is_some() || input.provided_contexts.is_some() {
-            return Err(errors::not_implemented(
-                "SourceIdentity and ProvidedContexts on AssumeRole",
-            ));
+        if input.provided_contexts.is_some() {
+            return Err(errors::not_implemented("ProvidedContexts on AssumeRole"));
         }
         // The code is spent here, once; authorization only assumed it good.
         let verified = self
@@ -678,6 +712,7 @@ impl Oxiam {
         let request = Request::AssumeRole(input.clone());
         let claimed = with_claimed_mfa(caller, &input, now);
         let (role, _) = self.authorize_assume_role(&claimed, &request, &input, facts).await?;
+        let source_identity = source_identity(caller, &input).map(str::to_owned);
         let chained = matches!(caller.kind, PrincipalKind::AssumedRole { .. });
         let duration = input.duration_seconds.map_or(DEFAULT_SESSION_SECONDS, i64::from);
         if chained && duration > CHAINED_SESSION_SECONDS {
@@ -703,6 +738,7 @@ impl Oxiam {
                 // A code of this request's, else the MFA behind the calling session (role
                 // chaining keeps it).
                 mfa_at: verified.or(caller.mfa_at),
+                source_identity: source_identity.clone(),
                 now,
             })
             .await?;
@@ -710,13 +746,23 @@ impl Oxiam {
             credentials: Some(credentials),
             assumed_role_user: Some(assumed_role_user),
             packed_policy_size: packed,
-            source_identity: None,
+            source_identity,
             // Not sent: AWS's answers carry PackedPolicySize alone (recorded), though the
             // model has this newer name of the same measure.
             session_token_utilization: None,
             session_token_size: None,
         })
     }
+}
+
+/// The source identity of the session AssumeRole would make: the one the calling session
+/// carries (role chaining: it cannot change), else the one the request sets.
+fn source_identity<'a>(caller: &'a Principal, input: &'a AssumeRoleRequest) -> Option<&'a str> {
+    caller
+        .session
+        .as_ref()
+        .and_then(|s| s.source_identity.as_deref())
+        .or(input.source_identity.as_deref())
 }
 
 /// The caller's own session as a resource, `arn:aws:sts::ACCOUNT:self` (the catalogue's
@@ -732,8 +778,9 @@ fn tag_session(access: &Access) -> Access {
     tagging_access(access, "TagSession")
 }
 
-/// `access`'s tagging twin: the STS action `action` (sts:TagSession,
-/// sts:TagGetWebIdentityToken) on the same resource, with the keys the catalogue lists for it.
+/// `access`'s permission-only twin: the STS action `action` (sts:TagSession,
+/// sts:TagGetWebIdentityToken, sts:SetSourceIdentity) on the same resource, with the keys the
+/// catalogue lists for it.
 fn tagging_access(access: &Access, action: &str) -> Access {
     let sts = oxiam_catalogue::service("sts").expect("sts is served");
     let entry = sts.action(action).expect("the tagging action is in the catalogue");
@@ -917,6 +964,8 @@ pub(crate) struct NewRoleSession<'a> {
     pub(crate) transitive_tag_keys: Vec<String>,
     /// When an MFA code stood behind the session.
     pub(crate) mfa_at: Option<i64>,
+    /// The source identity, set now or carried on from the calling session.
+    pub(crate) source_identity: Option<String>,
     pub(crate) now: i64,
 }
 
@@ -952,6 +1001,7 @@ impl Oxiam {
                 expires_at: issued.credentials.expiration.0,
                 mfa_at: new.mfa_at,
                 scope_policies: Vec::new(),
+                source_identity: new.source_identity,
             })
             .await
             .map_err(errors::store)?;

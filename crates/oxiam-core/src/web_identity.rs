@@ -153,6 +153,16 @@ impl Oxiam {
             ));
         }
 
+        // The source identity the issuer sets, checked as AssumeRole's parameter is.
+        if claims
+            .source_identity
+            .as_deref()
+            .is_some_and(|s| !crate::federation::is_source_identity(s))
+        {
+            return Err(invalid_token(
+                "The source identity in the web identity token must be 2 to 64 characters of letters, digits and _+=,.@-.",
+            ));
+        }
         // Session tags the issuer passes (the `https://aws.amazon.com/tags` claim).
         let (tags, transitive_tag_keys) = match &claims.session_tags {
             Some(t) => crate::sts::federated_session_tags(t.principal_tags.clone(), t.transitive_tag_keys.clone())?,
@@ -169,6 +179,7 @@ impl Oxiam {
                     session_name: &input.role_session_name,
                     tags: &tags,
                     transitive_tag_keys: &transitive_tag_keys,
+                    source_identity: claims.source_identity.as_deref(),
                     not_authorized,
                 },
                 facts,
@@ -199,6 +210,7 @@ impl Oxiam {
                 session_tags: tags,
                 transitive_tag_keys,
                 mfa_at: None,
+                source_identity: claims.source_identity.clone(),
                 now,
             })
             .await?;
@@ -209,7 +221,7 @@ impl Oxiam {
             packed_policy_size: passed.packed_percent,
             provider: Some(claims.issuer.clone()),
             audience: Some(audience),
-            source_identity: None,
+            source_identity: claims.source_identity.clone(),
             // Not sent, as AWS's answers show (PackedPolicySize alone).
             session_token_utilization: None,
             session_token_size: None,

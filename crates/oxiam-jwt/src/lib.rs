@@ -44,6 +44,10 @@ pub struct Claims {
     /// `https://aws.amazon.com/tags`: the session tags the issuer passes, each key with its
     /// values as given (AWS takes exactly one), and the keys it marks transitive.
     pub session_tags: Option<SessionTagsClaim>,
+    /// `https://aws.amazon.com/source_identity`: the source identity the issuer sets for
+    /// the role session (IAM User Guide, "Using source identity with
+    /// AssumeRoleWithWebIdentity").
+    pub source_identity: Option<String>,
 }
 
 /// The session tags a token passes (IAM User Guide, "Passing session tags using
@@ -58,6 +62,9 @@ pub struct SessionTagsClaim {
 
 /// The name of the claim that carries session tags.
 const TAGS_CLAIM: &str = "https://aws.amazon.com/tags";
+
+/// The name of the claim that carries a source identity.
+const SOURCE_IDENTITY_CLAIM: &str = "https://aws.amazon.com/source_identity";
 
 fn session_tags(claims: &Map<String, Value>) -> Result<Option<SessionTagsClaim>, Error> {
     let Some(value) = claims.get(TAGS_CLAIM) else {
@@ -222,6 +229,7 @@ pub fn decode(token: &str) -> Result<Token, Error> {
             issued_at: numeric_date(&claims, "iat")?,
             amr: strings(&claims, "amr")?,
             session_tags: session_tags(&claims)?,
+            source_identity: string(&claims, SOURCE_IDENTITY_CLAIM)?,
         },
         signing_input: format!("{header}.{payload}"),
         signature: base64url(signature, "the signature is not base64url")?,

@@ -342,6 +342,8 @@ struct SessionContext<'r> {
     #[serde(skip_serializing_if = "Option::is_none")]
     session_issuer: Option<SessionIssuer<'r>>,
     attributes: SessionAttributes,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_identity: Option<&'r str>,
 }
 
 #[derive(Serialize)]
@@ -359,8 +361,7 @@ struct SessionIssuer<'r> {
 #[serde(rename_all = "camelCase")]
 struct SessionAttributes {
     creation_date: String,
-    /// oxiam issues no session through MFA (yet): always `"false"`, as text, as CloudTrail
-    /// writes it.
+    /// Whether an MFA code stood behind the session, as text, as CloudTrail writes it.
     mfa_authenticated: &'static str,
 }
 
@@ -432,6 +433,7 @@ impl<'r> Event<'r> {
                         creation_date: oxiam_protocol::Timestamp(s.issued_at).to_iso8601(),
                         mfa_authenticated: if s.mfa_authenticated { "true" } else { "false" },
                     },
+                    source_identity: s.source_identity.as_deref(),
                 }),
             },
             request_parameters: raw_json(r.request_parameters.as_deref()),

@@ -280,7 +280,7 @@ fn url(value: &str) -> String {
 
 fn trust() -> String {
     url(&format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":["sts:AssumeRole","sts:TagSession"]}}]}}"#
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}}]}}"#
     ))
 }
 
@@ -1300,9 +1300,8 @@ async fn a_deny_on_each_key_blocks_only_its_value(server: &TestServer) {
                 row.key, row.other, other.body
             ));
         }
-        // NotImplemented would mean the operation is not served after all; SourceIdentity
-        // is authorized, then refused as not implemented (sessions do not carry it yet).
-        if other.code() == "NotImplemented" && row.key != "sts:SourceIdentity" {
+        // NotImplemented would mean the operation is not served after all.
+        if other.code() == "NotImplemented" {
             failures.push(format!("{action}: {}", other.body));
         }
     }

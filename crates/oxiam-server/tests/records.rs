@@ -462,6 +462,7 @@ async fn the_audit_trail_says_what_was_asked_and_what_decided(server: &TestServe
         })
     );
     let began = &event["userIdentity"]["sessionContext"]["attributes"];
+    assert!(event["userIdentity"]["sessionContext"].get("sourceIdentity").is_none());
     assert_eq!(began["mfaAuthenticated"], "false");
     assert!(
         began["creationDate"].as_str().is_some_and(|d| d.ends_with('Z')),
@@ -689,5 +690,46 @@ async fn concurrent_requests_each_have_their_event_once() {
     event_ids.sort_unstable();
     event_ids.dedup();
     assert_eq!(event_ids.len(), events.len(), "event ids are unique");
+    server.stop().await;
+}
+
+/// A role session's source identity is in the `sessionContext` of each of its events, as
+/// CloudTrail writes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_identity_is_in_its_sessions_events() {
+    let server = TestServer::start(common::Backend::Sqlite).await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Resource":"*"}]}"#;
+    let (key, secret) = server.user_with_inline_policy("traced", Some(policy)).await;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":["sts:AssumeRole","sts:SetSourceIdentity"]}}]}}"#
+    );
+    server
+        .root_iam()
+        .create_role()
+        .role_name("traced")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let assumed = server
+        .sts_as(&key, &secret, "us-east-1")
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/traced"))
+        .role_session_name("traced")
+        .source_identity("alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assumed.source_identity(), Some("alice"));
+    let credentials = assumed.credentials().unwrap();
+    let session = server.iam_as_session(credentials);
+    assert!(session.list_users().send().await.is_err(), "the role has no policy");
+    let trail = std::fs::read_to_string(server.audit_path()).unwrap();
+    let event: serde_json::Value = trail
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|e| e["userIdentity"]["accessKeyId"] == credentials.access_key_id())
+        .expect("the session's event");
+    assert_eq!(event["userIdentity"]["sessionContext"]["sourceIdentity"], "alice");
     server.stop().await;
 }

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (25, include_str!("migrations/0025_account_properties.sql")),
     (26, include_str!("migrations/0026_role_templates.sql")),
     (27, include_str!("migrations/0027_delegation_requests.sql")),
+    (28, include_str!("migrations/0028_source_identity.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

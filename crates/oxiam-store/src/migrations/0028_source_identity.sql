@@ -1,0 +1,4 @@
+-- The source identity of a role session (AssumeRole's SourceIdentity, the SAML attribute or
+-- the web identity claim), which role chaining carries on and nothing may change. NULL: none.
+
+ALTER TABLE sessions ADD COLUMN source_identity TEXT;
