@@ -138,6 +138,62 @@ def test_a_source_identity_claim_needs_set_source_identity_and_is_the_sessions(
           code="InvalidIdentityToken", status=400)
 
 
+def test_a_context_provider_gives_the_session_its_trusted_context(iam, account_id, sts, client_for, issuer,
+                                                                   new_role):
+    """Trusted identity propagation: the provider's context provider reads the subject and
+    the mapped claims off the token; the session carries them as aws:OriginIdentity/… and
+    aws:TransactionContext/… keys (into a chained session too), answered back."""
+    provider = f"arn:aws:iam::{account_id}:oidc-provider/{issuer.host}"
+    iam.create_open_id_connect_provider(
+        Url=issuer.url, ClientIDList=[AUDIENCE], ThumbprintList=[issuer.thumbprint],
+        ContextProvider={"SubjectSourceKey": "email", "SubjectTypeValue": "user",
+                         "KeyDefinitionList": [{"SourceKey": "dept", "TargetKey": "department"}]})
+    try:
+        role = new_role(trust=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity"}]}))
+        iam.put_role_policy(RoleName=role["RoleName"], PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["iam:ListUsers", "iam:ListRoles", "sts:AssumeRole"], "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:OriginIdentity/Subject": "alice@example.com",
+                                                "aws:TransactionContext/IdentityProvider/department": "eng"}}},
+                {"Effect": "Deny", "Action": "iam:ListRoles", "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:OriginIdentity/Issuer": issuer.host}}}]}))
+        answer = ok(sts.assume_role_with_web_identity(
+            RoleArn=role["Arn"], RoleSessionName="tip",
+            WebIdentityToken=issuer.token(email="alice@example.com", dept="eng")))
+        assert answer["TrustedIdentityPropagationContext"] == {
+            "OriginIdentity": {"Subject": "alice@example.com", "SubjectType": "user", "Issuer": issuer.host,
+                               "FederatedProviderArn": provider},
+            "TransactionContext": {"IdentityProvider": {"department": "eng"}}}
+        c = answer["Credentials"]
+        session_iam = client_for("iam", c["AccessKeyId"], c["SecretAccessKey"], token=c["SessionToken"])
+        ok(session_iam.list_users(MaxItems=1))
+        fails(session_iam.list_roles, MaxItems=1, code="AccessDenied", status=403)
+        # Another department's token: the same role, refused by its policy.
+        other = ok(sts.assume_role_with_web_identity(
+            RoleArn=role["Arn"], RoleSessionName="tip",
+            WebIdentityToken=issuer.token(email="alice@example.com", dept="sales")))["Credentials"]
+        fails(client_for("iam", other["AccessKeyId"], other["SecretAccessKey"], token=other["SessionToken"]).list_users,
+              code="AccessDenied", status=403)
+        # Role chaining keeps the context: a deny on the subject reaches the chained session.
+        second = new_role(trust=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": role["Arn"]}, "Action": "sts:AssumeRole"}]}))
+        iam.put_role_policy(RoleName=second["RoleName"], PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"},
+                {"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:OriginIdentity/Subject": "alice@example.com"}}}]}))
+        session_sts = client_for("sts", c["AccessKeyId"], c["SecretAccessKey"], token=c["SessionToken"])
+        chained = ok(session_sts.assume_role(RoleArn=second["Arn"], RoleSessionName="chained"))["Credentials"]
+        fails(client_for("iam", chained["AccessKeyId"], chained["SecretAccessKey"],
+                         token=chained["SessionToken"]).list_users, code="AccessDenied", status=403)
+        # A token without the subject claim is refused.
+        fails(sts.assume_role_with_web_identity, RoleArn=role["Arn"], RoleSessionName="tip",
+              WebIdentityToken=issuer.token(dept="eng"), code="InvalidIdentityToken", status=400)
+    finally:
+        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=provider)
+
+
 def test_boto3_sees_aws_refusals(sts, issuer, trusting_role):
     fails(sts.assume_role_with_web_identity, RoleArn=trusting_role, RoleSessionName="ci",
           WebIdentityToken=issuer.token(sub="repo:attacker/app"), code="AccessDenied", status=403,

@@ -30,10 +30,32 @@ use crate::{Oxiam, Principal, PrincipalKind, errors, ids};
 /// as the actions they take instead ([`Oxiam::iam_accesses`]).
 pub const AUTHORIZED_AS_THE_ACTIONS_THEY_TAKE: &[&str] = &["iam:AcquireRole"];
 
-/// Actions the Service Authorization Reference lacks that the IAM User Guide names as
-/// permissions to grant ("Managing permissions for delegation requests":
-/// `iam:UpdateDelegationRequest`), authorized as themselves on the resource they act on.
-pub const NAMED_ONLY_BY_THE_USER_GUIDE: &[&str] = &["iam:UpdateDelegationRequest"];
+/// Actions the Service Authorization Reference lacks that AWS's other documentation names:
+/// the IAM User Guide's `iam:UpdateDelegationRequest` ("Managing permissions for delegation
+/// requests") and the API reference's `iam:UpdateOpenIDConnectProvider` (its condition
+/// keys). Each is authorized as itself on the resource type it acts on (with no condition
+/// key but the resource's own: none is documented for it).
+pub const MISSING_FROM_THE_REFERENCE: &[&str] = &["iam:UpdateDelegationRequest", "iam:UpdateOpenIDConnectProvider"];
+
+/// The resource types of [`MISSING_FROM_THE_REFERENCE`]'s actions, as the catalogue would
+/// list them.
+fn supplemented_resource_types(service: &str, operation: &str) -> &'static [oxiam_catalogue::ActionResource] {
+    const DELEGATION_REQUEST: &[oxiam_catalogue::ActionResource] = &[oxiam_catalogue::ActionResource {
+        name: "delegation-request",
+        required: true,
+        condition_keys: &[],
+    }];
+    const OIDC_PROVIDER: &[oxiam_catalogue::ActionResource] = &[oxiam_catalogue::ActionResource {
+        name: "oidc-provider",
+        required: true,
+        condition_keys: &[],
+    }];
+    match (service, operation) {
+        ("iam", "UpdateDelegationRequest") => DELEGATION_REQUEST,
+        ("iam", "UpdateOpenIDConnectProvider") => OIDC_PROVIDER,
+        _ => &[],
+    }
+}
 
 /// A decoded request, as the access planner reads it (implemented for each service's
 /// generated `Request`).
@@ -161,7 +183,10 @@ pub fn plan(principal: &Principal, request: &dyn Members) -> Plan {
     let service_name = request.service();
     let operation = request.operation();
     let entry = oxiam_catalogue::action(service_name, operation);
-    let resource_types = entry.map_or(&[][..], |a| a.resource_types);
+    let resource_types = entry.map_or_else(
+        || supplemented_resource_types(service_name, operation),
+        |a| a.resource_types,
+    );
     // A resource named by its own member (UserName, RoleName, PolicyArn, …) first; then a
     // member holding an ARN, in the model's order of members (SimulatePrincipalPolicy's
     // PolicySourceArn before its CallerArn); then the caller, where the action needs a user.

@@ -137,6 +137,7 @@ impl Oxiam {
                 expires_at: session.expires_at,
                 issued_by: SessionIssuer::AssumeRole,
                 scope_policies: session.scope_policies,
+                trusted_context: crate::trusted_context::TrustedContext::decode(session.trusted_context.as_deref()).0,
                 source_identity: session.source_identity,
             }),
             mfa_at: session.mfa_at,
@@ -197,6 +198,7 @@ impl Oxiam {
                 issued_by,
                 scope_policies: session.scope_policies,
                 source_identity: None,
+                trusted_context: Vec::new(),
             }),
             mfa_at: session.mfa_at,
         };

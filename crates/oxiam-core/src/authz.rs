@@ -1016,6 +1016,10 @@ fn request_context(
         b = b.set("aws:TokenIssueTime", Value::date_epoch_seconds(session.issued_at));
         // A role session's source identity is in every request it makes.
         b = b.set_opt("aws:SourceIdentity", session.source_identity.as_deref());
+        // And its trusted context (aws:OriginIdentity/…, aws:TransactionContext/…).
+        for (key, value) in &session.trusted_context {
+            b = b.set(key, value.as_str());
+        }
     }
     if principal.session.is_some() || principal.mfa_at.is_some() {
         b = b.set("aws:MultiFactorAuthPresent", principal.mfa_at.is_some());

@@ -30,6 +30,7 @@ pub mod sts;
 mod tags;
 mod templates;
 pub mod totp;
+mod trusted_context;
 mod usage;
 pub mod web_identity;
 pub mod x509;

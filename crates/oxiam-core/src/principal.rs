@@ -39,6 +39,9 @@ pub struct Session {
     pub scope_policies: Vec<String>,
     /// A role session's source identity (`aws:SourceIdentity`), which nothing changes.
     pub source_identity: Option<String>,
+    /// A role session's trusted context keys (trusted identity propagation), which nothing
+    /// changes; empty: none.
+    pub trusted_context: Vec<(String, String)>,
 }
 
 /// The STS call that issued temporary credentials.

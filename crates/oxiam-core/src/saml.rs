@@ -426,6 +426,7 @@ impl Oxiam {
                 transitive_tag_keys,
                 mfa_at: None,
                 source_identity: source_identity.clone(),
+                trusted_context: crate::trusted_context::TrustedContext::default(),
                 now,
             })
             .await?;

@@ -739,6 +739,14 @@ impl Oxiam {
                 // chaining keeps it).
                 mfa_at: verified.or(caller.mfa_at),
                 source_identity: source_identity.clone(),
+                // Role chaining keeps the calling session's trusted context.
+                trusted_context: crate::trusted_context::TrustedContext(
+                    caller
+                        .session
+                        .as_ref()
+                        .map(|s| s.trusted_context.clone())
+                        .unwrap_or_default(),
+                ),
                 now,
             })
             .await?;
@@ -966,6 +974,8 @@ pub(crate) struct NewRoleSession<'a> {
     pub(crate) mfa_at: Option<i64>,
     /// The source identity, set now or carried on from the calling session.
     pub(crate) source_identity: Option<String>,
+    /// The trusted context keys, from the provider's token or the calling session.
+    pub(crate) trusted_context: crate::trusted_context::TrustedContext,
     pub(crate) now: i64,
 }
 
@@ -1002,6 +1012,7 @@ impl Oxiam {
                 mfa_at: new.mfa_at,
                 scope_policies: Vec::new(),
                 source_identity: new.source_identity,
+                trusted_context: new.trusted_context.encode(),
             })
             .await
             .map_err(errors::store)?;

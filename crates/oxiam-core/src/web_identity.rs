@@ -163,6 +163,15 @@ impl Oxiam {
                 "The source identity in the web identity token must be 2 to 64 characters of letters, digits and _+=,.@-.",
             ));
         }
+        // Trusted identity propagation: the provider's context provider reads the subject and
+        // the trusted context keys off the token, and the session keeps them.
+        let trusted_context =
+            match crate::trusted_context::ContextProviderConfig::decode(provider.context_provider.as_deref()) {
+                Some(config) => config
+                    .trusted_context(|name| claim_text(claims, name), &claims.issuer, &provider_arn)
+                    .map_err(invalid_token)?,
+                None => crate::trusted_context::TrustedContext::default(),
+            };
         // Session tags the issuer passes (the `https://aws.amazon.com/tags` claim).
         let (tags, transitive_tag_keys) = match &claims.session_tags {
             Some(t) => crate::sts::federated_session_tags(t.principal_tags.clone(), t.transitive_tag_keys.clone())?,
@@ -211,6 +220,7 @@ impl Oxiam {
                 transitive_tag_keys,
                 mfa_at: None,
                 source_identity: claims.source_identity.clone(),
+                trusted_context: trusted_context.clone(),
                 now,
             })
             .await?;
@@ -225,8 +235,19 @@ impl Oxiam {
             // Not sent, as AWS's answers show (PackedPolicySize alone).
             session_token_utilization: None,
             session_token_size: None,
-            trusted_identity_propagation_context: None,
+            trusted_identity_propagation_context: trusted_context.to_wire(),
         };
         Ok((response, verdicts))
+    }
+}
+
+/// A claim as text, for a context provider: a string as it is, a number or boolean as JSON
+/// writes it; `None` for a claim that is missing or is an array, object or null.
+fn claim_text(claims: &oxiam_jwt::Claims, name: &str) -> Option<String> {
+    match claims.all.get(name)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
     }
 }

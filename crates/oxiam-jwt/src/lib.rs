@@ -48,6 +48,8 @@ pub struct Claims {
     /// the role session (IAM User Guide, "Using source identity with
     /// AssumeRoleWithWebIdentity").
     pub source_identity: Option<String>,
+    /// Every claim, as the payload has it (for a context provider's claims).
+    pub all: Map<String, Value>,
 }
 
 /// The session tags a token passes (IAM User Guide, "Passing session tags using
@@ -230,6 +232,7 @@ pub fn decode(token: &str) -> Result<Token, Error> {
             amr: strings(&claims, "amr")?,
             session_tags: session_tags(&claims)?,
             source_identity: string(&claims, SOURCE_IDENTITY_CLAIM)?,
+            all: claims,
         },
         signing_input: format!("{header}.{payload}"),
         signature: base64url(signature, "the signature is not base64url")?,

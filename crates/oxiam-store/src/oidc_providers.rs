@@ -24,6 +24,8 @@ pub struct OidcProviderRow {
     pub thumbprints: Vec<String>,
     /// Tags in the order given.
     pub tags: Vec<(String, String)>,
+    /// Its context provider (trusted identity propagation), as oxiam-core's JSON.
+    pub context_provider: Option<String>,
 }
 
 /// What creating an OIDC provider needs.
@@ -43,6 +45,8 @@ pub struct NewOidcProvider<'a> {
     pub thumbprints: &'a [String],
     /// Tags.
     pub tags: &'a [(String, String)],
+    /// Its context provider, as oxiam-core's JSON.
+    pub context_provider: Option<&'a str>,
 }
 
 impl Store {
@@ -59,11 +63,14 @@ impl Store {
         if count >= quota {
             return Err(StoreError::LimitExceeded);
         }
-        sqlx::query("INSERT INTO oidc_providers (arn, account_id, url, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(new.arn)
-            .bind(new.account_id)
-            .bind(new.url)
-            .bind(new.created_at)
+        sqlx::query(
+            "INSERT INTO oidc_providers (arn, account_id, url, created_at, context_provider) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new.arn)
+        .bind(new.account_id)
+        .bind(new.url)
+        .bind(new.created_at)
+        .bind(new.context_provider)
             .execute(&mut *tx)
             .await
             .map_err(StoreError::on_write(PROVIDER, new.url))?;
@@ -78,14 +85,16 @@ impl Store {
 
     /// A provider of the account by ARN, with its client ids, thumbprints and tags.
     pub async fn get_oidc_provider(&self, account_id: &str, arn: &str) -> Result<OidcProviderRow, StoreError> {
-        let row: Option<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT arn, account_id, url, created_at FROM oidc_providers WHERE account_id = $1 AND arn = $2",
+        let row: Option<(String, String, String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT arn, account_id, url, created_at, context_provider FROM oidc_providers \
+             WHERE account_id = $1 AND arn = $2",
         )
         .bind(account_id)
         .bind(arn)
         .fetch_optional(&self.pool)
         .await?;
-        let (arn, account_id, url, created_at) = row.ok_or_else(|| StoreError::not_found(PROVIDER, arn))?;
+        let (arn, account_id, url, created_at, context_provider) =
+            row.ok_or_else(|| StoreError::not_found(PROVIDER, arn))?;
         let column =
             |table: &str, column: &str| format!("SELECT {column} FROM {table} WHERE arn = $1 ORDER BY position");
         let client_ids: Vec<(String,)> = sqlx::query_as(AssertSqlSafe(column("oidc_provider_client_ids", "client_id")))
@@ -109,6 +118,7 @@ impl Store {
             client_ids: client_ids.into_iter().map(|(c,)| c).collect(),
             thumbprints: thumbprints.into_iter().map(|(t,)| t).collect(),
             tags,
+            context_provider,
         })
     }
 
@@ -188,6 +198,29 @@ impl Store {
             .bind(client_id)
             .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets (or with `None`, removes) a provider's context provider; `NotFound` if the
+    /// provider does not exist.
+    pub async fn set_oidc_context_provider(
+        &self,
+        account_id: &str,
+        arn: &str,
+        context_provider: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let changed = sqlx::query("UPDATE oidc_providers SET context_provider = $1 WHERE account_id = $2 AND arn = $3")
+            .bind(context_provider)
+            .bind(account_id)
+            .bind(arn)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::not_found(PROVIDER, arn));
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (26, include_str!("migrations/0026_role_templates.sql")),
     (27, include_str!("migrations/0027_delegation_requests.sql")),
     (28, include_str!("migrations/0028_source_identity.sql")),
+    (29, include_str!("migrations/0029_trusted_identity_propagation.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

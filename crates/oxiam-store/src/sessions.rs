@@ -42,6 +42,9 @@ pub struct SessionRow {
     pub scope_policies: Vec<String>,
     /// The source identity, set once and carried through role chaining.
     pub source_identity: Option<String>,
+    /// The trusted context of trusted identity propagation (oxiam-core's JSON), set once
+    /// from the provider's token and carried through role chaining; `None`: none.
+    pub trusted_context: Option<String>,
 }
 
 /// Temporary credentials from GetSessionToken, as stored.
@@ -208,8 +211,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO sessions (access_key_id, account_id, secret_sealed, token_sha256, role_id, session_name, \
              session_policy, session_policy_arns, chained, issued_at, expires_at, session_tags, transitive_tag_keys, \
-             mfa_at, scope_policies, source_identity) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             mfa_at, scope_policies, source_identity, trusted_context) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(s.access_key_id.as_str())
         .bind(s.account_id.as_str())
@@ -227,6 +230,7 @@ impl Store {
         .bind(s.mfa_at)
         .bind(encode_scopes(&s.scope_policies))
         .bind(s.source_identity.as_deref())
+        .bind(s.trusted_context.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
@@ -239,7 +243,8 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.access_key_id, s.account_id, s.secret_sealed, s.token_sha256, s.role_id, s.session_name, \
              s.session_policy, s.session_policy_arns, s.chained, s.issued_at, s.expires_at, r.name, a.policy_epoch, \
-             s.session_tags, s.transitive_tag_keys, s.mfa_at, s.scope_policies, s.source_identity \
+             s.session_tags, s.transitive_tag_keys, s.mfa_at, s.scope_policies, s.source_identity, \
+             s.trusted_context \
              FROM sessions s JOIN roles r ON r.role_id = s.role_id JOIN accounts a ON a.account_id = s.account_id \
              WHERE s.access_key_id = $1",
         )
@@ -267,6 +272,7 @@ impl Store {
             mfa_at: row.try_get(15)?,
             scope_policies: decode_scopes(row.try_get(16)?),
             source_identity: row.try_get(17)?,
+            trusted_context: row.try_get(18)?,
         };
         let epoch: i64 = row.try_get(12)?;
         let role = self.get_role(&account_id, &role_name).await?;

@@ -98,8 +98,8 @@ fn every_model_operation_has_an_authorization_entry() {
     // 0.21.202609261): authorized as `SERVICE:OPERATION` on `*`, then answered
     // NotImplemented, and never served until the catalogue lists them, unless they ask for
     // no permission at all (`NO_PERMISSION_REQUIRED`), are authorized as the actions they
-    // take (`AUTHORIZED_AS_THE_ACTIONS_THEY_TAKE`) or are named by the IAM User Guide
-    // (`NAMED_ONLY_BY_THE_USER_GUIDE`).
+    // take (`AUTHORIZED_AS_THE_ACTIONS_THEY_TAKE`) or are named by AWS's other documentation
+    // (`MISSING_FROM_THE_REFERENCE`).
     const NOT_IN_THE_EXTRACT: &[&str] = &[
         "iam:AcquireRole",
         "iam:UpdateDelegationRequest",
@@ -129,7 +129,7 @@ fn every_model_operation_has_an_authorization_entry() {
             !served.contains(&name.to_string())
                 || oxiam_core::authz::NO_PERMISSION_REQUIRED.contains(name)
                 || oxiam_core::access::AUTHORIZED_AS_THE_ACTIONS_THEY_TAKE.contains(name)
-                || oxiam_core::access::NAMED_ONLY_BY_THE_USER_GUIDE.contains(name),
+                || oxiam_core::access::MISSING_FROM_THE_REFERENCE.contains(name),
             "{name} is served without a catalogue entry"
         );
     }

@@ -1,19 +1,26 @@
 //! OpenID Connect identity providers: CreateOpenIDConnectProvider, GetOpenIDConnectProvider,
 //! ListOpenIDConnectProviders, DeleteOpenIDConnectProvider, AddClientIDToOpenIDConnectProvider,
 //! RemoveClientIDFromOpenIDConnectProvider, UpdateOpenIDConnectProviderThumbprint,
+//! UpdateOpenIDConnectProvider (its context provider, for trusted identity propagation),
 //! ListOpenIDConnectProviderTags (Tag and Untag live with the other tags).
 
 use oxiam_protocol::iam::{
     AddClientIDToOpenIDConnectProviderRequest, CreateOpenIDConnectProviderRequest, CreateOpenIDConnectProviderResponse,
     DeleteOpenIDConnectProviderRequest, GetOpenIDConnectProviderRequest, GetOpenIDConnectProviderResponse,
     ListOpenIDConnectProviderTagsRequest, ListOpenIDConnectProviderTagsResponse, ListOpenIDConnectProvidersResponse,
-    OpenIDConnectProviderListEntry, RemoveClientIDFromOpenIDConnectProviderRequest,
+    OpenIDConnectProviderListEntry, RemoveClientIDFromOpenIDConnectProviderRequest, UpdateOpenIDConnectProviderRequest,
     UpdateOpenIDConnectProviderThumbprintRequest, errors as iam_errors,
 };
 use oxiam_protocol::{ServiceError, Timestamp};
 use oxiam_store::{NewOidcProvider, StoreError};
 
+use crate::trusted_context::ContextProviderConfig;
 use crate::{Oxiam, Principal, errors};
+
+/// oxiam has no IAM Identity Center: an instance cannot be associated with a provider.
+fn no_identity_center() -> ServiceError {
+    errors::not_implemented("IdentityCenterInstanceArn (oxiam has no IAM Identity Center instances)")
+}
 
 /// OIDC providers one account may hold (AWS's quota).
 const PROVIDERS_PER_ACCOUNT: i64 = 100;
@@ -83,11 +90,21 @@ impl Oxiam {
         input: CreateOpenIDConnectProviderRequest,
         now: i64,
     ) -> Result<CreateOpenIDConnectProviderResponse, ServiceError> {
-        if input.context_provider.is_some() || input.identity_center_instance_arn.is_some() {
-            return Err(errors::not_implemented(
-                "CreateOpenIDConnectProvider for trusted identity propagation (ContextProvider, IdentityCenterInstanceArn)",
-            ));
+        if input.identity_center_instance_arn.is_some() {
+            if input.context_provider.is_none() {
+                return Err(ServiceError::new(
+                    iam_errors::INVALID_INPUT,
+                    "IdentityCenterInstanceArn can only be specified with a ContextProvider.",
+                ));
+            }
+            return Err(no_identity_center());
         }
+        let context_provider = input
+            .context_provider
+            .as_ref()
+            .map(ContextProviderConfig::check)
+            .transpose()?
+            .map(|c| c.encode());
         let url = provider_url(&input.url)?;
         let mut client_ids: Vec<String> = Vec::new();
         for id in input.client_id_list.unwrap_or_default() {
@@ -112,6 +129,7 @@ impl Oxiam {
                     client_ids: &client_ids,
                     thumbprints: &thumbprints,
                     tags: &tags,
+                    context_provider: context_provider.as_deref(),
                 },
                 PROVIDERS_PER_ACCOUNT,
             )
@@ -145,7 +163,7 @@ impl Oxiam {
             thumbprint_list: Some(row.thumbprints),
             create_date: Some(Timestamp(row.created_at)),
             tags: crate::tags::to_tags(&row.tags),
-            context_provider: None,
+            context_provider: ContextProviderConfig::decode(row.context_provider.as_deref()).map(|c| c.to_wire()),
             identity_center_instance_arn: None,
             identity_store_arn: None,
         })
@@ -231,6 +249,69 @@ impl Oxiam {
                 &input.open_id_connect_provider_arn,
                 &input.thumbprint_list,
             )
+            .await
+            .map_err(errors::store)
+    }
+
+    /// UpdateOpenIDConnectProvider: sets or removes the context provider (one change a
+    /// request; a value and its Remove flag together are refused). Thumbprints are
+    /// UpdateOpenIDConnectProviderThumbprint's.
+    pub(super) async fn update_oidc_provider(
+        &self,
+        caller: &Principal,
+        input: UpdateOpenIDConnectProviderRequest,
+    ) -> Result<(), ServiceError> {
+        let invalid = |message: &str| ServiceError::new(iam_errors::INVALID_INPUT, message);
+        let remove_context = input.remove_context_provider == Some(true);
+        let remove_center = input.remove_identity_center_instance == Some(true);
+        if input.context_provider.is_some() && remove_context {
+            return Err(invalid(
+                "ContextProvider and RemoveContextProvider cannot both be specified.",
+            ));
+        }
+        if input.identity_center_instance_arn.is_some() && remove_center {
+            return Err(invalid(
+                "IdentityCenterInstanceArn and RemoveIdentityCenterInstance cannot both be specified.",
+            ));
+        }
+        let changes_context = input.context_provider.is_some() || remove_context;
+        let changes_center = input.identity_center_instance_arn.is_some() || remove_center;
+        if changes_context && changes_center {
+            return Err(invalid(
+                "A single request can change either the context provider or the IAM Identity Center association, not both.",
+            ));
+        }
+        if !changes_context && !changes_center {
+            return Err(invalid(
+                "Specify a ContextProvider, an IdentityCenterInstanceArn, or one of the Remove flags.",
+            ));
+        }
+        let arn = &input.open_id_connect_provider_arn;
+        let row = self
+            .store
+            .get_oidc_provider(&caller.account_id, arn)
+            .await
+            .map_err(errors::store)?;
+        if input.identity_center_instance_arn.is_some() {
+            if row.context_provider.is_none() {
+                return Err(invalid(
+                    "An IAM Identity Center instance can only be associated with a provider that has a context provider.",
+                ));
+            }
+            return Err(no_identity_center());
+        }
+        // No instance is ever associated: removing the association changes nothing.
+        if remove_center {
+            return Ok(());
+        }
+        let context_provider = input
+            .context_provider
+            .as_ref()
+            .map(ContextProviderConfig::check)
+            .transpose()?
+            .map(|c| c.encode());
+        self.store
+            .set_oidc_context_provider(&caller.account_id, arn, context_provider.as_deref())
             .await
             .map_err(errors::store)
     }
