@@ -20,10 +20,12 @@ from expect import fails, ok
 
 TEMPLATE = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::@{bucket}/@{prefixes}/*"},
-    {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::@{bucket}"}]}
+    {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::@{bucket}"},
+    {"Effect": "Allow", "Action": ["iam:ListUsers", "sts:AssumeRole"], "Resource": "*"}]}
 EVERYTHING = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 ACCEPT = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["iam:AcceptDelegationRequest", "iam:SendDelegationToken", "s3:*"],
+    {"Effect": "Allow", "Action": ["iam:AcceptDelegationRequest", "iam:SendDelegationToken", "s3:*",
+                                   "iam:ListUsers", "iam:ListRoles", "sts:AssumeRole"],
      "Resource": "*"}]})
 
 
@@ -126,8 +128,12 @@ def test_a_request_goes_from_filed_to_credentials_that_act_as_the_approver(
         f"arn:aws:s3:::{bucket}/a/*", f"arn:aws:s3:::{bucket}/b/*"]
     assert filed["Permissions"]["Parameters"][1] == {"Name": "prefixes", "Values": ["a", "b"], "Type": "stringList"}
     # Another account (the partner's own users included) does not.
-    _, _, stranger = new_account().user("stranger", EVERYTHING)
-    fails(stranger["iam"].get_delegation_request, DelegationRequestId=request_id, code="AccessDenied", status=403)
+    stranger_account = new_account()
+    _, _, stranger = stranger_account.user("stranger", EVERYTHING)
+    denied = fails(stranger["iam"].get_delegation_request, DelegationRequestId=request_id,
+                   code="AccessDenied", status=403)
+    # The denial does not tell the stranger whose request it is.
+    assert customer.id not in denied and stranger_account.id in denied, denied
 
     ok(owner["iam"].associate_delegation_request(DelegationRequestId=request_id))
     assigned = request_of(owner["iam"], request_id)
@@ -178,6 +184,20 @@ def test_a_request_goes_from_filed_to_credentials_that_act_as_the_approver(
     assert s3_code(delegated_s3.get_object, Bucket=bucket, Key="a/backup") == "AccessDenied"
     delegated_sts = make_client(server, "sts", c["AccessKeyId"], c["SecretAccessKey"], token=c["SessionToken"])
     assert delegated_sts.get_caller_identity()["Arn"] == admin_arn
+    # IAM as the approver, within the policy (the approver signed with long-term keys).
+    delegated_iam = make_client(server, "iam", c["AccessKeyId"], c["SecretAccessKey"], token=c["SessionToken"])
+    ok(delegated_iam.list_users(MaxItems=1))
+    fails(delegated_iam.list_roles, MaxItems=1, code="AccessDenied", status=403)
+    # No STS call makes credentials of them that would outlive the delegation or its policy.
+    fails(delegated_sts.assume_role, RoleArn=f"arn:aws:iam::{customer.id}:role/anything", RoleSessionName="out",
+          code="AccessDenied", status=403)
+    # A scoped copy only narrows them, and stays delegated credentials.
+    narrowed = ok(delegated_sts.get_scoped_credentials(DurationSeconds=900))["Credentials"]
+    assert narrowed["Expiration"] <= c["Expiration"]
+    fails(make_client(server, "sts", narrowed["AccessKeyId"], narrowed["SecretAccessKey"],
+                      token=narrowed["SessionToken"]).assume_role,
+          RoleArn=f"arn:aws:iam::{customer.id}:role/anything", RoleSessionName="out",
+          code="AccessDenied", status=403)
 
     # The approver's permissions bind too: without s3, the delegated credentials lose it.
     customer.iam.put_user_policy(UserName="admin", PolicyName="p", PolicyDocument=json.dumps(
@@ -188,6 +208,13 @@ def test_a_request_goes_from_filed_to_credentials_that_act_as_the_approver(
     fails(make_client(server, "sts", *customer.key).get_delegated_access_token,
           TradeInToken=token, code="InvalidParameterValue", status=400)
     fails(sts.get_delegated_access_token, TradeInToken="not-a-token", code="InvalidParameterValue", status=400)
+    # The approver is the user, not its name: one made again with the name is another.
+    admin_key = customer.iam.list_access_keys(UserName="admin")["AccessKeyMetadata"][0]["AccessKeyId"]
+    customer.iam.delete_access_key(UserName="admin", AccessKeyId=admin_key)
+    customer.iam.delete_user_policy(UserName="admin", PolicyName="p")
+    customer.iam.delete_user(UserName="admin")
+    customer.iam.create_user(UserName="admin")
+    fails(sts.get_delegated_access_token, TradeInToken=token, code="ExpiredTradeInTokenException", status=400)
     customer.s3.delete_object(Bucket=bucket, Key="a/backup")
     customer.s3.delete_bucket(Bucket=bucket)
 

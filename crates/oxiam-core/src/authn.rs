@@ -139,6 +139,7 @@ impl Oxiam {
                 scope_policies: session.scope_policies,
                 trusted_context: crate::trusted_context::TrustedContext::decode(session.trusted_context.as_deref()).0,
                 source_identity: session.source_identity,
+                delegated: session.delegation_request_id.is_some(),
             }),
             mfa_at: session.mfa_at,
         };
@@ -199,6 +200,7 @@ impl Oxiam {
                 scope_policies: session.scope_policies,
                 source_identity: None,
                 trusted_context: Vec::new(),
+                delegated: session.delegation_request_id.is_some(),
             }),
             mfa_at: session.mfa_at,
         };

@@ -741,6 +741,18 @@ impl Oxiam {
     ) -> Result<Verdict, Refusal> {
         // Access advisor counts attempts, allowed or not.
         self.record_attempt(principal, &access.action, facts);
+        self.decide(principal, access, facts, resource_policy).await
+    }
+
+    /// [`Oxiam::authorize`], for a check that is no attempt at the action itself (reading
+    /// what only those allowed an action may read): access advisor does not count it.
+    pub(crate) async fn decide(
+        &self,
+        principal: &Principal,
+        access: &Access,
+        facts: &RequestFacts,
+        resource_policy: Option<ResourcePolicy<'_>>,
+    ) -> Result<Verdict, Refusal> {
         // Some calls ask for no permission at all (`NO_PERMISSION_REQUIRED`).
         if NO_PERMISSION_REQUIRED.contains(&access.action.as_str()) {
             return Ok(Verdict::new(access, Outcome::Allowed, "no permission required"));
@@ -813,23 +825,24 @@ impl Oxiam {
 impl Oxiam {
     /// Allows or denies every access an IAM request needs ([`Oxiam::iam_accesses`]), each
     /// weighed with the default permissions of the delegation request it acts on, if it
-    /// acts on one ([`crate::iam::DefaultGrant`]).
+    /// acts on one ([`crate::iam::DefaultGrant`]); each allowed access's verdict is kept in
+    /// `verdicts` as it is decided (a refusal carries its own).
     pub async fn authorize_iam(
         &self,
         principal: &Principal,
         request: &oxiam_protocol::iam::Request,
         facts: &RequestFacts,
-    ) -> Result<Vec<Verdict>, Refusal> {
+        verdicts: &mut Vec<Verdict>,
+    ) -> Result<(), Refusal> {
         let grant = self.delegation_grant(principal, request).await?;
-        let mut verdicts = Vec::new();
         for mut access in self.iam_accesses(principal, request).await? {
             if let Some(grant) = &grant {
-                grant.apply(&mut access);
+                grant.apply(principal, &mut access);
             }
             let policy = grant.as_ref().map(crate::iam::DefaultGrant::policy);
             verdicts.push(self.authorize(principal, &access, facts, policy).await?);
         }
-        Ok(verdicts)
+        Ok(())
     }
 }
 
@@ -861,10 +874,17 @@ impl Oxiam {
         };
         let action = access.action.to_ascii_lowercase();
         let (iam, sts) = (action.starts_with("iam:"), action.starts_with("sts:"));
+
         // The STS calls GetSessionToken's credentials may make, MFA or not (GetCallerIdentity
         // needs no permission at all): STS API reference, GetSessionToken.
         let session_token_may = SESSION_TOKEN_STS_ACTIONS.contains(&action.as_str());
         let refused = match session.issued_by {
+            // Delegated credentials act within their delegation: no STS call makes credentials
+            // of them that would outlive it or leave its policy behind (docs/differences.md).
+            _ if session.delegated => sts.then_some((
+                "delegated credentials call no STS operation but GetCallerIdentity",
+                "delegated credentials",
+            )),
             // A root session's limits are its task policy, which the engine applies.
             crate::SessionIssuer::AssumeRole | crate::SessionIssuer::AssumeRoot { .. } => None,
             crate::SessionIssuer::GetSessionToken if principal.mfa_at.is_none() => ((iam || sts) && !session_token_may)

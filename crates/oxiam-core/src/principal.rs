@@ -42,6 +42,9 @@ pub struct Session {
     /// A role session's trusted context keys (trusted identity propagation), which nothing
     /// changes; empty: none.
     pub trusted_context: Vec<(String, String)>,
+    /// Whether these are delegated credentials (GetDelegatedAccessToken), which call no STS
+    /// operation.
+    pub delegated: bool,
 }
 
 /// The STS call that issued temporary credentials.

@@ -73,7 +73,7 @@ impl Oxiam {
         }
         let issued = self.temporary_credentials(now, duration);
         let copied = self
-            .copy_session(&caller.access_key_id, &issued, input.policy.as_deref())
+            .copy_session(&caller.access_key_id, &issued, input.policy.as_deref(), None)
             .await?;
         if !copied {
             return Err(ServiceError::new(
@@ -97,7 +97,8 @@ impl Oxiam {
     }
 
     /// Stores a copy of the session whose key is `access_key_id` under the new credentials,
-    /// its scope-down policies and `scope` after them. `false` when no session has that key. The
+    /// its scope-down policies and `scope` after them, marked as delegated credentials of
+    /// `delegation` when given. `false` when no session has that key. The
     /// copy keeps its caller's issue time (`aws:TokenIssueTime`): a policy revoking sessions
     /// issued before a moment revokes their copies too.
     pub(crate) async fn copy_session(
@@ -105,6 +106,7 @@ impl Oxiam {
         access_key_id: &str,
         issued: &crate::sts::IssuedCredentials,
         scope: Option<&str>,
+        delegation: Option<&str>,
     ) -> Result<bool, ServiceError> {
         let expires_at = issued.credentials.expiration.0;
         let with_scope = |mut scopes: Vec<String>| {
@@ -119,6 +121,7 @@ impl Oxiam {
                 token_sha256: issued.token_sha256.clone(),
                 expires_at,
                 scope_policies: scopes,
+                delegation_request_id: delegation.map(str::to_owned).or(parent.delegation_request_id.clone()),
                 ..parent
             };
             self.store.create_session(&copy).await.map_err(errors::store)?;
@@ -137,6 +140,7 @@ impl Oxiam {
                 token_sha256: issued.token_sha256.clone(),
                 expires_at,
                 scope_policies: scopes,
+                delegation_request_id: delegation.map(str::to_owned).or(parent.delegation_request_id.clone()),
                 ..parent
             };
             self.store.create_user_session(&copy).await.map_err(errors::store)?;
@@ -169,28 +173,49 @@ impl Oxiam {
                 "The trade-in token provided in the request has expired and can no longer be exchanged for credentials.",
             )
         };
-        // FINALIZED is final: the request's last change is the token's release.
-        let expires_at = request.updated_at + request.session_duration;
+        let (Some(expires_at), Some(approver), Some(account)) = (
+            request.delegation_ends_at,
+            &request.approver_id,
+            &request.owner_account_id,
+        ) else {
+            return Err(unknown());
+        };
         if now >= expires_at {
             return Err(expired());
         }
-        let (Some(approver_key), Some(approver)) = (&request.approver_key_id, &request.approver_id) else {
-            return Err(unknown());
+        let gone = || {
+            ServiceError::new(
+                sts_errors::EXPIRED_TRADE_IN_TOKEN,
+                "The identity that approved the delegation request no longer exists.",
+            )
         };
         let issued = self.temporary_credentials(now, expires_at - now);
         let policy = request.permission_policy.as_str();
-        if !self.copy_session(approver_key, &issued, Some(policy)).await? {
-            // Long-term keys: a session of the user (or root) they belong to, while they exist.
-            let found = match self.store.get_access_key(approver_key).await {
-                Ok(found) => found,
-                Err(StoreError::NotFound { .. }) => return Err(expired()),
-                Err(e) => return Err(errors::store(e)),
-            };
+        let delegation = Some(request.id.as_str());
+        if let Some(session_key) = &request.approver_session_key {
+            // The approver's session, copied (its own copy of the approver's role session).
+            if !self
+                .copy_session(session_key, &issued, Some(policy), delegation)
+                .await?
+            {
+                return Err(gone());
+            }
+        } else {
+            // Long-term keys: a session of the user (or root) that signed, while it exists
+            // (the same user: one made again with its name is another).
+            if let Some(user_id) = &request.approver_user_id {
+                let name = approver.rsplit('/').next().unwrap_or_default();
+                match self.store.get_user(account, name).await {
+                    Ok(user) if user.user_id == *user_id => {}
+                    Ok(_) | Err(StoreError::NotFound { .. }) => return Err(gone()),
+                    Err(e) => return Err(errors::store(e)),
+                }
+            }
             self.store
                 .create_user_session(&oxiam_store::UserSessionRow {
                     access_key_id: issued.credentials.access_key_id.clone(),
-                    account_id: found.key.account_id.clone(),
-                    user_id: found.user.map(|u| u.user_id),
+                    account_id: account.clone(),
+                    user_id: request.approver_user_id.clone(),
                     secret_sealed: issued.secret_sealed.clone(),
                     token_sha256: issued.token_sha256.clone(),
                     issued_at: now,
@@ -199,6 +224,7 @@ impl Oxiam {
                     federation: None,
                     root_task_policy: None,
                     scope_policies: vec![policy.to_owned()],
+                    delegation_request_id: delegation.map(str::to_owned),
                 })
                 .await
                 .map_err(errors::store)?;

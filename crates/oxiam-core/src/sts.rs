@@ -558,6 +558,7 @@ impl Oxiam {
                 federation: None,
                 root_task_policy: None,
                 scope_policies: Vec::new(),
+                delegation_request_id: None,
             })
             .await
             .map_err(errors::store)?;
@@ -609,6 +610,7 @@ impl Oxiam {
                 }),
                 root_task_policy: None,
                 scope_policies: Vec::new(),
+                delegation_request_id: None,
             })
             .await
             .map_err(errors::store)?;
@@ -885,6 +887,7 @@ impl Oxiam {
                 federation: None,
                 root_task_policy: Some(task.to_owned()),
                 scope_policies: Vec::new(),
+                delegation_request_id: None,
             })
             .await
             .map_err(errors::store)?;
@@ -1011,6 +1014,7 @@ impl Oxiam {
                 expires_at: issued.credentials.expiration.0,
                 mfa_at: new.mfa_at,
                 scope_policies: Vec::new(),
+                delegation_request_id: None,
                 source_identity: new.source_identity,
                 trusted_context: new.trusted_context.encode(),
             })

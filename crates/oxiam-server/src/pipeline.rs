@@ -743,11 +743,10 @@ async fn authorize_and_execute<P: Protocol>(
     }
     match decoded {
         Decoded::Iam(request) => {
-            let verdicts = oxiam
-                .authorize_iam(principal, &request, &facts)
-                .await
-                .map_err(|r| keep(record, r))?;
-            record.verdicts.extend(verdicts);
+            let authorized = oxiam
+                .authorize_iam(principal, &request, &facts, &mut record.verdicts)
+                .await;
+            authorized.map_err(|r| keep(record, r))?;
             lint_written_policy(oxiam.lint_policies(), &request, record)?;
             Ok(Executed::Iam(
                 oxiam.execute_iam_with(principal, request, now, Some(&facts)).await?,

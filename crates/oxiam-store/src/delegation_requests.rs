@@ -19,8 +19,10 @@ pub struct DelegationRequestRow {
     pub owner_id: Option<String>,
     /// The ARN of the identity that accepted it.
     pub approver_id: Option<String>,
-    /// The access key the acceptance was signed with.
-    pub approver_key_id: Option<String>,
+    /// The session key the acceptance was signed with (temporary credentials).
+    pub approver_session_key: Option<String>,
+    /// The user that accepted with long-term keys (`None` with no session key: the root).
+    pub approver_user_id: Option<String>,
     /// The requestor's description.
     pub description: String,
     /// The requestor's message.
@@ -51,6 +53,8 @@ pub struct DelegationRequestRow {
     pub expires_at: i64,
     /// SHA-256 (hex) of the exchange token, once released.
     pub token_sha256: Option<String>,
+    /// When the delegation ends, once released.
+    pub delegation_ends_at: Option<i64>,
     /// Bumped by every change.
     pub version: i64,
 }
@@ -71,111 +75,39 @@ pub struct DelegationNotificationRow {
 }
 
 const COLUMNS: &str = "id, requestor_account_id, requestor_workflow_id, owner_account_id, owner_id, approver_id, \
-     approver_key_id, description, request_message, permissions, permission_policy, redirect_url, \
-     notification_channel, session_duration, only_send_by_owner, state, notes, rejection_reason, created_at, \
-     updated_at, expires_at, token_sha256, version";
-
-type RowTuple = (
-    (
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        String,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-    ),
-    (
-        String,
-        i64,
-        i64,
-        String,
-        Option<String>,
-        Option<String>,
-        i64,
-        i64,
-        i64,
-        Option<String>,
-        i64,
-    ),
-);
+     approver_session_key, approver_user_id, description, request_message, permissions, permission_policy, \
+     redirect_url, notification_channel, session_duration, only_send_by_owner, state, notes, rejection_reason, \
+     created_at, updated_at, expires_at, token_sha256, delegation_ends_at, version";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<DelegationRequestRow, sqlx::Error> {
     use sqlx::Row;
-    let (
-        (
-            id,
-            requestor,
-            workflow,
-            owner_account,
-            owner,
-            approver,
-            approver_key,
-            description,
-            message,
-            permissions,
-            policy,
-            redirect,
-        ),
-        (channel, duration, only_owner, state, notes, rejection, created, updated, expires, token, version),
-    ): RowTuple = (
-        (
-            row.try_get(0)?,
-            row.try_get(1)?,
-            row.try_get(2)?,
-            row.try_get(3)?,
-            row.try_get(4)?,
-            row.try_get(5)?,
-            row.try_get(6)?,
-            row.try_get(7)?,
-            row.try_get(8)?,
-            row.try_get(9)?,
-            row.try_get(10)?,
-            row.try_get(11)?,
-        ),
-        (
-            row.try_get(12)?,
-            row.try_get(13)?,
-            row.try_get(14)?,
-            row.try_get(15)?,
-            row.try_get(16)?,
-            row.try_get(17)?,
-            row.try_get(18)?,
-            row.try_get(19)?,
-            row.try_get(20)?,
-            row.try_get(21)?,
-            row.try_get(22)?,
-        ),
-    );
+    let only_send_by_owner: i64 = row.try_get(15)?;
     Ok(DelegationRequestRow {
-        id,
-        requestor_account_id: requestor,
-        requestor_workflow_id: workflow,
-        owner_account_id: owner_account,
-        owner_id: owner,
-        approver_id: approver,
-        approver_key_id: approver_key,
-        description,
-        request_message: message,
-        permissions,
-        permission_policy: policy,
-        redirect_url: redirect,
-        notification_channel: channel,
-        session_duration: duration,
-        only_send_by_owner: only_owner != 0,
-        state,
-        notes,
-        rejection_reason: rejection,
-        created_at: created,
-        updated_at: updated,
-        expires_at: expires,
-        token_sha256: token,
-        version,
+        id: row.try_get(0)?,
+        requestor_account_id: row.try_get(1)?,
+        requestor_workflow_id: row.try_get(2)?,
+        owner_account_id: row.try_get(3)?,
+        owner_id: row.try_get(4)?,
+        approver_id: row.try_get(5)?,
+        approver_session_key: row.try_get(6)?,
+        approver_user_id: row.try_get(7)?,
+        description: row.try_get(8)?,
+        request_message: row.try_get(9)?,
+        permissions: row.try_get(10)?,
+        permission_policy: row.try_get(11)?,
+        redirect_url: row.try_get(12)?,
+        notification_channel: row.try_get(13)?,
+        session_duration: row.try_get(14)?,
+        only_send_by_owner: only_send_by_owner != 0,
+        state: row.try_get(16)?,
+        notes: row.try_get(17)?,
+        rejection_reason: row.try_get(18)?,
+        created_at: row.try_get(19)?,
+        updated_at: row.try_get(20)?,
+        expires_at: row.try_get(21)?,
+        token_sha256: row.try_get(22)?,
+        delegation_ends_at: row.try_get(23)?,
+        version: row.try_get(24)?,
     })
 }
 
@@ -185,7 +117,8 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO delegation_requests ({COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
+             $24, $25)"
         )))
         .bind(&row.id)
         .bind(&row.requestor_account_id)
@@ -193,7 +126,8 @@ impl Store {
         .bind(&row.owner_account_id)
         .bind(&row.owner_id)
         .bind(&row.approver_id)
-        .bind(&row.approver_key_id)
+        .bind(&row.approver_session_key)
+        .bind(&row.approver_user_id)
         .bind(&row.description)
         .bind(&row.request_message)
         .bind(&row.permissions)
@@ -209,6 +143,7 @@ impl Store {
         .bind(row.updated_at)
         .bind(row.expires_at)
         .bind(&row.token_sha256)
+        .bind(row.delegation_ends_at)
         .bind(row.version)
         .execute(&mut *tx)
         .await
@@ -282,19 +217,22 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let updated = sqlx::query(
             "UPDATE delegation_requests SET owner_account_id = $1, owner_id = $2, approver_id = $3, \
-             approver_key_id = $4, state = $5, notes = $6, rejection_reason = $7, updated_at = $8, \
-             expires_at = $9, token_sha256 = $10, version = $11 WHERE id = $12 AND version = $13",
+             approver_session_key = $4, approver_user_id = $5, state = $6, notes = $7, rejection_reason = $8, \
+             updated_at = $9, expires_at = $10, token_sha256 = $11, delegation_ends_at = $12, version = $13 \
+             WHERE id = $14 AND version = $15",
         )
         .bind(&changed.owner_account_id)
         .bind(&changed.owner_id)
         .bind(&changed.approver_id)
-        .bind(&changed.approver_key_id)
+        .bind(&changed.approver_session_key)
+        .bind(&changed.approver_user_id)
         .bind(&changed.state)
         .bind(&changed.notes)
         .bind(&changed.rejection_reason)
         .bind(changed.updated_at)
         .bind(changed.expires_at)
         .bind(&changed.token_sha256)
+        .bind(changed.delegation_ends_at)
         .bind(changed.version)
         .bind(&changed.id)
         .bind(changed.version - 1)
@@ -321,16 +259,18 @@ impl Store {
         Ok(true)
     }
 
-    /// The notifications filed for a requestor's account, oldest first.
+    /// The notifications filed for a requestor's account since `since`, oldest first.
     pub async fn delegation_notifications(
         &self,
         requestor_account_id: &str,
+        since: i64,
     ) -> Result<Vec<DelegationNotificationRow>, StoreError> {
         let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(
             "SELECT id, requestor_account_id, channel, created_at, message_sealed FROM delegation_notifications \
-             WHERE requestor_account_id = $1 ORDER BY created_at, id",
+             WHERE requestor_account_id = $1 AND created_at >= $2 ORDER BY created_at, id",
         )
         .bind(requestor_account_id)
+        .bind(since)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows

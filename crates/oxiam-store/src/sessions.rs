@@ -45,6 +45,8 @@ pub struct SessionRow {
     /// The trusted context of trusted identity propagation (oxiam-core's JSON), set once
     /// from the provider's token and carried through role chaining; `None`: none.
     pub trusted_context: Option<String>,
+    /// For delegated credentials (GetDelegatedAccessToken), the request they came from.
+    pub delegation_request_id: Option<String>,
 }
 
 /// Temporary credentials from GetSessionToken, as stored.
@@ -74,6 +76,8 @@ pub struct UserSessionRow {
     /// Scope-down policies, each of which must allow (GetScopedCredentials, delegated
     /// access); empty: none.
     pub scope_policies: Vec<String>,
+    /// For delegated credentials (GetDelegatedAccessToken), the request they came from.
+    pub delegation_request_id: Option<String>,
 }
 
 /// What a federated-user session adds to the user (or root) that asked for it.
@@ -126,7 +130,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO user_sessions (access_key_id, account_id, user_id, secret_sealed, token_sha256, issued_at, \
              expires_at, mfa_at, federated_name, session_policy, session_policy_arns, session_tags, \
-             root_task_policy, scope_policies) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             root_task_policy, scope_policies, delegation_request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(s.access_key_id.as_str())
         .bind(s.account_id.as_str())
@@ -150,6 +155,7 @@ impl Store {
         )
         .bind(s.root_task_policy.as_deref())
         .bind(encode_scopes(&s.scope_policies))
+        .bind(s.delegation_request_id.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
@@ -166,7 +172,8 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.access_key_id, s.account_id, s.user_id, s.secret_sealed, s.token_sha256, s.issued_at, \
              s.expires_at, a.policy_epoch, u.name, s.mfa_at, s.federated_name, s.session_policy, \
-             s.session_policy_arns, s.session_tags, s.root_task_policy, s.scope_policies FROM user_sessions s \
+             s.session_policy_arns, s.session_tags, s.root_task_policy, s.scope_policies, s.delegation_request_id \
+             FROM user_sessions s \
              JOIN accounts a ON a.account_id = s.account_id \
              LEFT JOIN users u ON u.user_id = s.user_id WHERE s.access_key_id = $1",
         )
@@ -194,6 +201,7 @@ impl Store {
             },
             root_task_policy: row.try_get(14)?,
             scope_policies: decode_scopes(row.try_get(15)?),
+            delegation_request_id: row.try_get(16)?,
         };
         let epoch: i64 = row.try_get(7)?;
         let user = match (&session.user_id, row.try_get::<Option<String>, _>(8)?) {
@@ -211,8 +219,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO sessions (access_key_id, account_id, secret_sealed, token_sha256, role_id, session_name, \
              session_policy, session_policy_arns, chained, issued_at, expires_at, session_tags, transitive_tag_keys, \
-             mfa_at, scope_policies, source_identity, trusted_context) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             mfa_at, scope_policies, source_identity, trusted_context, delegation_request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(s.access_key_id.as_str())
         .bind(s.account_id.as_str())
@@ -231,6 +239,7 @@ impl Store {
         .bind(encode_scopes(&s.scope_policies))
         .bind(s.source_identity.as_deref())
         .bind(s.trusted_context.as_deref())
+        .bind(s.delegation_request_id.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
@@ -244,7 +253,7 @@ impl Store {
             "SELECT s.access_key_id, s.account_id, s.secret_sealed, s.token_sha256, s.role_id, s.session_name, \
              s.session_policy, s.session_policy_arns, s.chained, s.issued_at, s.expires_at, r.name, a.policy_epoch, \
              s.session_tags, s.transitive_tag_keys, s.mfa_at, s.scope_policies, s.source_identity, \
-             s.trusted_context \
+             s.trusted_context, s.delegation_request_id \
              FROM sessions s JOIN roles r ON r.role_id = s.role_id JOIN accounts a ON a.account_id = s.account_id \
              WHERE s.access_key_id = $1",
         )
@@ -273,6 +282,7 @@ impl Store {
             scope_policies: decode_scopes(row.try_get(16)?),
             source_identity: row.try_get(17)?,
             trusted_context: row.try_get(18)?,
+            delegation_request_id: row.try_get(19)?,
         };
         let epoch: i64 = row.try_get(12)?;
         let role = self.get_role(&account_id, &role_name).await?;

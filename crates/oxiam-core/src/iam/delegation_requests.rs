@@ -173,10 +173,17 @@ impl DefaultGrant {
         }
     }
 
-    /// Points an access at the request and adds the key the request's owner is.
-    pub fn apply(&self, access: &mut crate::authz::Access) {
+    /// Points an access at the request and adds the key the request's owner is. A denial
+    /// names the request in the caller's own account: who it was meant for is not the
+    /// business of a caller outside that account.
+    pub fn apply(&self, caller: &Principal, access: &mut crate::authz::Access) {
         if self.arn != "*" {
             access.resource = self.arn.clone();
+            if caller.account_id != self.account_id
+                && let Some((_, id)) = self.arn.rsplit_once('/')
+            {
+                access.shown_as = Some(delegation_request_arn(&caller.account_id, id));
+            }
         }
         if let Some(owner) = &self.owner_id {
             access
@@ -391,7 +398,8 @@ impl Oxiam {
             owner_account_id: input.owner_account_id,
             owner_id: None,
             approver_id: None,
-            approver_key_id: None,
+            approver_session_key: None,
+            approver_user_id: None,
             description: input.description,
             request_message: input.request_message,
             permissions: serde_json::to_string(&StoredPermissions::of(&input.permissions)).unwrap_or_default(),
@@ -407,6 +415,7 @@ impl Oxiam {
             updated_at: now,
             expires_at: now + UNASSIGNED_SECONDS,
             token_sha256: None,
+            delegation_ends_at: None,
             version: 0,
         };
         self.store
@@ -603,9 +612,15 @@ impl Oxiam {
                 ),
             ));
         }
+        // The identity the delegated credentials will act as: the session that accepted, or
+        // the user (or root) whose long-term keys signed.
         let changed = DelegationRequestRow {
             approver_id: Some(caller.arn()),
-            approver_key_id: Some(caller.access_key_id.clone()),
+            approver_session_key: caller.session.is_some().then(|| caller.access_key_id.clone()),
+            approver_user_id: match &caller.kind {
+                PrincipalKind::User { user_id, .. } if caller.session.is_none() => Some(user_id.clone()),
+                _ => None,
+            },
             state: "ACCEPTED".to_owned(),
             expires_at: now + STATE_SECONDS,
             ..row
@@ -649,11 +664,13 @@ impl Oxiam {
             ));
         }
         let token = crate::sts::session_token();
+        // The delegation runs from the release, however late the token is traded.
         let credentials_expire = now + row.session_duration;
         let changed = DelegationRequestRow {
             state: "FINALIZED".to_owned(),
             expires_at: now + STATE_SECONDS,
             token_sha256: Some(crate::sts::token_digest(&token)),
+            delegation_ends_at: Some(credentials_expire),
             ..row
         };
         self.change_request(changed, now, Some((&token, credentials_expire)))
@@ -704,10 +721,12 @@ impl Oxiam {
             keys: Vec::new(),
             resource_is_prefix: false,
         };
-        self.authorize(caller, &access, facts, None).await?;
+        // Reading them is no attempt at the action (access advisor counts none).
+        self.decide(caller, &access, facts, None).await?;
+        // A week's: a request lapses within that of its last change, its token well before.
         let rows = self
             .store
-            .delegation_notifications(&caller.account_id)
+            .delegation_notifications(&caller.account_id, facts.now - STATE_SECONDS)
             .await
             .map_err(errors::store)?;
         rows.iter()

@@ -11,10 +11,12 @@ CREATE TABLE delegation_requests (
     owner_account_id       TEXT,
     -- The ARN of the identity that associated the request with its account.
     owner_id               TEXT,
-    -- The ARN of the identity that accepted, and the access key it signed with: the
-    -- identity the delegated credentials act as.
+    -- The ARN of the identity that accepted, the identity the delegated credentials act as:
+    -- the session it signed with (temporary credentials), or the user (long-term keys; NULL
+    -- with no session: the account's root).
     approver_id            TEXT,
-    approver_key_id        TEXT,
+    approver_session_key   TEXT,
+    approver_user_id       TEXT,
     description            TEXT NOT NULL,
     request_message        TEXT,
     -- DelegationPermission as given (JSON), and the policy its template renders to.
@@ -33,6 +35,8 @@ CREATE TABLE delegation_requests (
     expires_at             BIGINT NOT NULL,
     -- SHA-256 (hex) of the exchange token, from FINALIZED on; the token is never stored.
     token_sha256           TEXT UNIQUE,
+    -- When the delegation ends (the release plus the session duration), from FINALIZED on.
+    delegation_ends_at     BIGINT,
     -- Bumped by every change: a change made from a stale read is refused.
     version                BIGINT NOT NULL,
     UNIQUE (requestor_account_id, requestor_workflow_id)
@@ -52,3 +56,8 @@ CREATE TABLE delegation_notifications (
 );
 
 CREATE INDEX delegation_notifications_by_account ON delegation_notifications (requestor_account_id, created_at);
+
+-- Delegated credentials (GetDelegatedAccessToken) are sessions of their approver, marked
+-- with the request they came from: they call no STS operation.
+ALTER TABLE sessions ADD COLUMN delegation_request_id TEXT;
+ALTER TABLE user_sessions ADD COLUMN delegation_request_id TEXT;
