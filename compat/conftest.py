@@ -26,6 +26,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from expect import NO_RETRY
+from model_check import watch
 
 REPO = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
@@ -197,8 +198,9 @@ def _config(service, config):
 
 
 def make_client(server, service, key_id, secret, region="us-east-1", token=None, **config):
-    """A boto3 client signing with that key (and session token); S3 clients are path-style."""
-    return boto3.session.Session().client(
+    """A boto3 client signing with that key (and session token); S3 clients are path-style.
+    IAM and STS clients fail any answer with an element the model does not define."""
+    return watch(boto3.session.Session().client(
         service,
         endpoint_url=server.endpoint,
         region_name=region,
@@ -206,12 +208,12 @@ def make_client(server, service, key_id, secret, region="us-east-1", token=None,
         aws_secret_access_key=secret,
         aws_session_token=token,
         config=_config(service, config),
-    )
+    ))
 
 
 def make_resource(server, service, key_id, secret, region="us-east-1", token=None, **config):
     """A boto3 resource (iam, s3) signing with that key, configured as make_client does."""
-    return boto3.session.Session().resource(
+    resource = boto3.session.Session().resource(
         service,
         endpoint_url=server.endpoint,
         region_name=region,
@@ -220,6 +222,8 @@ def make_resource(server, service, key_id, secret, region="us-east-1", token=Non
         aws_session_token=token,
         config=_config(service, config),
     )
+    watch(resource.meta.client)
+    return resource
 
 
 @pytest.fixture(scope="session")

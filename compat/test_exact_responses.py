@@ -6,6 +6,7 @@ import json
 
 from conftest import LAMBDA_TRUST
 from expect import empty_ok, fails, ok
+from model_check import unmodeled
 
 DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -59,3 +60,21 @@ def test_malformed_boundaries_and_trust_policies_say_so(iam, new_user, unique_na
           status=400, message="This policy contains invalid Json")
     fails(iam.create_policy, PolicyName=unique_name(), PolicyDocument='{"Version":', code="MalformedPolicyDocument",
           status=400, message="Syntax errors in policy.")
+
+
+def test_an_element_the_model_lacks_is_found(iam):
+    """The check every IAM and STS answer of the suite goes through (model_check.py) finds
+    what it is there to find: AWS's own SessionTokenUtilization is modeled, an invented
+    element is not, in the result, in a list member, and beside the result."""
+    model = iam.meta.service_model.operation_model("GetUser")
+    ns = 'xmlns="https://iam.amazonaws.com/doc/2010-05-08/"'
+    good = (f"<GetUserResponse {ns}><GetUserResult><User><UserName>a</UserName><Tags><member><Key>k</Key>"
+            "<Value>v</Value></member></Tags></User></GetUserResult>"
+            "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetUserResponse>")
+    assert unmodeled(model, good) == []
+    assert unmodeled(model, good.replace("<UserName>a</UserName>", "<UserName>a</UserName><Shoe>1</Shoe>")) == [
+        "/GetUserResponse/GetUserResult/User/Shoe"]
+    assert unmodeled(model, good.replace("<Value>v</Value>", "<Value>v</Value><Extra/>")) == [
+        "/GetUserResponse/GetUserResult/User/Tags/member/Extra"]
+    assert unmodeled(model, good.replace("<ResponseMetadata>", "<Other/><ResponseMetadata>")) == [
+        "/GetUserResponse/Other"]

@@ -3,7 +3,7 @@ Terraform's aws_iam_user_login_profile and aws_iam_account_password_policy do, A
 default policy and a custom one enforced, and a user changing its own password."""
 
 from conftest import make_client
-from expect import fails, ok
+from expect import empty_ok, fails, ok
 
 
 def test_a_password_is_set_changed_and_removed_under_the_policy(iam, server, user_with_key, account_id):
@@ -50,3 +50,19 @@ def test_the_cli_manages_the_password_policy(aws, iam):
         aws("iam", "delete-account-password-policy")
     gone = aws("iam", "delete-account-password-policy", check=False)
     assert gone.returncode != 0 and "The account policy with name PasswordPolicy cannot be found." in gone.stderr
+
+
+def test_a_sign_in_session_limit_is_kept_replaced_and_unset(iam, new_user):
+    name = new_user()["UserName"]
+    created = ok(iam.create_login_profile(UserName=name, Password="Compat-Passw0rd!x", MaxSigninSessionDuration=7200))
+    try:
+        assert created["LoginProfile"]["MaxSigninSessionDuration"] == 7200
+        empty_ok(iam.update_login_profile(UserName=name, MaxSigninSessionDuration=3600))
+        got = ok(iam.get_login_profile(UserName=name))["LoginProfile"]
+        assert got["MaxSigninSessionDuration"] == 3600 and got["PasswordResetRequired"] is False
+        fails(iam.update_login_profile, UserName=name, MaxSigninSessionDuration=3600,
+              ResetMaxSigninSessionDuration=True, code="InvalidInput", status=400)
+        empty_ok(iam.update_login_profile(UserName=name, ResetMaxSigninSessionDuration=True))
+        assert "MaxSigninSessionDuration" not in ok(iam.get_login_profile(UserName=name))["LoginProfile"]
+    finally:
+        iam.delete_login_profile(UserName=name)

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import NO_RETRY, serve
+from model_check import watch
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +45,9 @@ def example(shape, depth=0):
 
 @pytest.mark.parametrize("service", ["iam", "sts"])
 def test_every_operation_of_the_model_is_answered_by_itself(own_server, service):
-    client = boto3.session.Session().client(
+    client = watch(boto3.session.Session().client(
         service, endpoint_url=own_server.endpoint, region_name="us-east-1",
-        aws_access_key_id=own_server.root_key_id, aws_secret_access_key=own_server.root_secret, config=NO_RETRY)
+        aws_access_key_id=own_server.root_key_id, aws_secret_access_key=own_server.root_secret, config=NO_RETRY))
     model = client.meta.service_model
     answered = {}
     for name in model.operation_names:

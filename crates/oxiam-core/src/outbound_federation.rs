@@ -193,10 +193,25 @@ impl Oxiam {
             )
         })?;
         if input.subject_mode == Some(WebIdentityTokenSubjectModeType::OriginIdentity) || input.scope.is_some() {
-            return Err(ServiceError::new(
-                common_errors::VALIDATION_ERROR,
-                "SubjectMode OriginIdentity (and Scope, which needs it) requires a session with an origin identity; \
-                 oxiam issues none.",
+            // A session without an origin identity is refused as AWS refuses it; one with
+            // (trusted identity propagation) is not served yet.
+            let context = caller
+                .session
+                .as_ref()
+                .map(|s| s.trusted_context.as_slice())
+                .unwrap_or_default();
+            let has = |key: &str| context.iter().any(|(k, v)| k == key && !v.trim().is_empty());
+            if !(has("aws:OriginIdentity/Subject")
+                && (has("aws:OriginIdentity/Issuer") || has("aws:OriginIdentity/FederatedProviderArn")))
+            {
+                return Err(ServiceError::new(
+                    common_errors::VALIDATION_ERROR,
+                    "SubjectMode OriginIdentity (and Scope, which needs it) requires a session whose trusted identity \
+                     propagation context has an origin subject and issuer.",
+                ));
+            }
+            return Err(errors::not_implemented(
+                "SubjectMode OriginIdentity and Scope on GetWebIdentityToken",
             ));
         }
         let request_tags = crate::tags::pairs(crate::sts::iam_tags(input.tags.as_deref()))

@@ -19,6 +19,8 @@ pub struct LoginProfileRow {
     pub reset_required: bool,
     /// The password's argon2id hash (PHC string).
     pub password_hash: String,
+    /// The longest sign-in session, in seconds; `None`: unset.
+    pub max_signin_session_duration: Option<i64>,
 }
 
 impl std::fmt::Debug for LoginProfileRow {
@@ -28,6 +30,7 @@ impl std::fmt::Debug for LoginProfileRow {
             .field("created_at", &self.created_at)
             .field("changed_at", &self.changed_at)
             .field("reset_required", &self.reset_required)
+            .field("max_signin_session_duration", &self.max_signin_session_duration)
             .finish_non_exhaustive()
     }
 }
@@ -93,8 +96,8 @@ impl Store {
         let mut tx = self.write_tx().await?;
         lock_entity(&mut tx, EntityKind::User, user_id, user_name).await?;
         sqlx::query(
-            "INSERT INTO login_profiles (user_id, account_id, created_at, changed_at, reset_required, password_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO login_profiles (user_id, account_id, created_at, changed_at, reset_required, password_hash, \
+             max_signin_session_duration) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(user_id)
         .bind(account_id)
@@ -102,6 +105,7 @@ impl Store {
         .bind(profile.changed_at)
         .bind(i64::from(profile.reset_required))
         .bind(profile.password_hash.as_str())
+        .bind(profile.max_signin_session_duration)
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(PROFILE, user_name))?;
@@ -112,13 +116,14 @@ impl Store {
 
     /// A user's login profile; `NotFound` (named by `user_name`) if it has none.
     pub async fn get_login_profile(&self, user_id: &str, user_name: &str) -> Result<LoginProfileRow, StoreError> {
-        let row: Option<(i64, i64, i64, String)> = sqlx::query_as(
-            "SELECT created_at, changed_at, reset_required, password_hash FROM login_profiles WHERE user_id = $1",
+        let row: Option<(i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT created_at, changed_at, reset_required, password_hash, max_signin_session_duration \
+             FROM login_profiles WHERE user_id = $1",
         )
         .bind(user_id)
         .fetch_optional(&self.pool)
         .await?;
-        let (created_at, changed_at, reset_required, password_hash) =
+        let (created_at, changed_at, reset_required, password_hash, max_signin_session_duration) =
             row.ok_or_else(|| StoreError::not_found(PROFILE, user_name))?;
         Ok(LoginProfileRow {
             user_id: user_id.to_owned(),
@@ -126,6 +131,7 @@ impl Store {
             changed_at,
             reset_required: reset_required != 0,
             password_hash,
+            max_signin_session_duration,
         })
     }
 
@@ -141,8 +147,9 @@ impl Store {
         Ok(rows.into_iter().map(|(h,)| h).collect())
     }
 
-    /// Sets a new password (`Some((hash, at))`) and/or the reset flag of an existing
-    /// profile; `NotFound` if the user has none. With `expected_hash`, only if the password
+    /// Sets a new password (`Some((hash, at))`), the reset flag and/or the longest sign-in
+    /// session (`Some(None)` unsets it) of an existing profile; `NotFound` if the user has
+    /// none. With `expected_hash`, only if the password
     /// is still that one (ChangePassword checked the old password against it): `Conflict`
     /// otherwise. One conditional UPDATE decides, so a change racing another (or an
     /// administrator's reset) cannot overwrite it unseen.
@@ -151,25 +158,30 @@ impl Store {
         (user_id, user_name): (&str, &str),
         password: Option<(&str, i64)>,
         reset_required: Option<bool>,
+        max_signin_session_duration: Option<Option<i64>>,
         expected_hash: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let (hash, at) = password.map_or((None, None), |(h, at)| (Some(h), Some(at)));
         let guard = if expected_hash.is_some() {
-            " AND password_hash = $5"
+            " AND password_hash = $7"
         } else {
             ""
         };
+        // $5 says whether to set the duration, $6 is the value (NULL: unset).
         let sql = format!(
             "UPDATE login_profiles SET password_hash = COALESCE($2, password_hash), \
-             changed_at = COALESCE($3, changed_at), reset_required = COALESCE($4, reset_required) \
+             changed_at = COALESCE($3, changed_at), reset_required = COALESCE($4, reset_required), \
+             max_signin_session_duration = CASE WHEN $5 = 1 THEN $6 ELSE max_signin_session_duration END \
              WHERE user_id = $1{guard}"
         );
         let mut update = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user_id)
             .bind(hash)
             .bind(at)
-            .bind(reset_required.map(i64::from));
+            .bind(reset_required.map(i64::from))
+            .bind(i64::from(max_signin_session_duration.is_some()))
+            .bind(max_signin_session_duration.flatten());
         if let Some(expected) = expected_hash {
             update = update.bind(expected);
         }

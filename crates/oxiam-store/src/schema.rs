@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (27, include_str!("migrations/0027_delegation_requests.sql")),
     (28, include_str!("migrations/0028_source_identity.sql")),
     (29, include_str!("migrations/0029_trusted_identity_propagation.sql")),
+    (30, include_str!("migrations/0030_max_signin_session_duration.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -56,7 +56,7 @@ fn profile_of(user_name: String, row: &LoginProfileRow) -> LoginProfile {
         user_name,
         create_date: Timestamp(row.created_at),
         password_reset_required: Some(row.reset_required),
-        max_signin_session_duration: None,
+        max_signin_session_duration: row.max_signin_session_duration.and_then(|d| i32::try_from(d).ok()),
     }
 }
 
@@ -116,11 +116,6 @@ impl Oxiam {
         input: CreateLoginProfileRequest,
         now: i64,
     ) -> Result<CreateLoginProfileResponse, ServiceError> {
-        if input.max_signin_session_duration.is_some() {
-            return Err(errors::not_implemented(
-                "MaxSigninSessionDuration (oxiam has no console sessions)",
-            ));
-        }
         let (user_id, user_name) = self.password_user(caller, input.user_name.as_deref()).await?;
         // A user with a profile already is told so before any hashing.
         match self.store.get_login_profile(&user_id, &user_name).await {
@@ -146,6 +141,7 @@ impl Oxiam {
             changed_at: now,
             reset_required: input.password_reset_required.unwrap_or(false),
             password_hash,
+            max_signin_session_duration: input.max_signin_session_duration.map(i64::from),
         };
         self.store
             .create_login_profile(&caller.account_id, (&user_id, &user_name), &row)
@@ -178,11 +174,18 @@ impl Oxiam {
         input: UpdateLoginProfileRequest,
         now: i64,
     ) -> Result<(), ServiceError> {
-        if input.max_signin_session_duration.is_some() || input.reset_max_signin_session_duration == Some(true) {
-            return Err(errors::not_implemented(
-                "MaxSigninSessionDuration (oxiam has no console sessions)",
+        let reset_duration = input.reset_max_signin_session_duration == Some(true);
+        if input.max_signin_session_duration.is_some() && reset_duration {
+            return Err(ServiceError::new(
+                iam_errors::INVALID_INPUT,
+                "MaxSigninSessionDuration cannot be specified with ResetMaxSigninSessionDuration set to true.",
             ));
         }
+        let duration = match (input.max_signin_session_duration, reset_duration) {
+            (Some(seconds), _) => Some(Some(i64::from(seconds))),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
         let (user_id, user_name) = self.password_user(caller, Some(&input.user_name)).await?;
         // The profile must exist before a password is weighed for it.
         self.store
@@ -198,6 +201,7 @@ impl Oxiam {
                 (&user_id, &user_name),
                 hash.as_deref().map(|h| (h, now)),
                 input.password_reset_required,
+                duration,
                 None,
             )
             .await
@@ -270,6 +274,7 @@ impl Oxiam {
                 (user_id, name),
                 Some((&hash, now)),
                 Some(false),
+                None,
                 Some(&current.password_hash),
             )
             .await
