@@ -13,8 +13,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import jwt
 import pytest
 import rsa
+from botocore.exceptions import ClientError
 
 from expect import fails, ok
 
@@ -153,9 +155,13 @@ def test_a_context_provider_gives_the_session_its_trusted_context(iam, account_i
             "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity"}]}))
         iam.put_role_policy(RoleName=role["RoleName"], PolicyName="p", PolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": ["iam:ListUsers", "iam:ListRoles", "sts:AssumeRole"], "Resource": "*",
+                {"Effect": "Allow", "Action": ["iam:ListUsers", "iam:ListRoles", "sts:AssumeRole",
+                                               "sts:GetWebIdentityToken", "sts:SetWebIdentityTokenScope"],
+                 "Resource": "*",
                  "Condition": {"StringEquals": {"aws:OriginIdentity/Subject": "alice@example.com",
                                                 "aws:TransactionContext/IdentityProvider/department": "eng"}}},
+                {"Effect": "Deny", "Action": "sts:SetWebIdentityTokenScope", "Resource": "*",
+                 "Condition": {"ForAnyValue:StringEquals": {"sts:IdentityTokenScope": "admin"}}},
                 {"Effect": "Deny", "Action": "iam:ListRoles", "Resource": "*",
                  "Condition": {"StringEquals": {"aws:OriginIdentity/Issuer": issuer.host}}}]}))
         answer = ok(sts.assume_role_with_web_identity(
@@ -169,6 +175,27 @@ def test_a_context_provider_gives_the_session_its_trusted_context(iam, account_i
         session_iam = client_for("iam", c["AccessKeyId"], c["SecretAccessKey"], token=c["SessionToken"])
         ok(session_iam.list_users(MaxItems=1))
         fails(session_iam.list_roles, MaxItems=1, code="AccessDenied", status=403)
+        # GetWebIdentityToken with SubjectMode OriginIdentity: the end user is the token's subject.
+        try:
+            ok(iam.enable_outbound_web_identity_federation())
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "FeatureEnabled"
+        session_sts = client_for("sts", c["AccessKeyId"], c["SecretAccessKey"], token=c["SessionToken"])
+        minted = ok(session_sts.get_web_identity_token(
+            Audience=["https://api.example.com"], SigningAlgorithm="RS256", SubjectMode="OriginIdentity",
+            Scope="read write"))["WebIdentityToken"]
+        claims = jwt.decode(minted, options={"verify_signature": False})
+        assert (claims["sub"], claims["subject_mode"], claims["scope"]) == (
+            "alice@example.com", "OriginIdentity", "read write")
+        assert claims["https://sts.amazonaws.com/"]["principal_id"] == role["Arn"]
+        for refused in (dict(Audience=["a", "b"], SubjectMode="OriginIdentity", Scope="read"),
+                        dict(Audience=["a"], Scope="read"),
+                        dict(Audience=["a"], SubjectMode="OriginIdentity", Scope="read read"),
+                        dict(Audience=["a"], SubjectMode="OriginIdentity", Scope=" read")):
+            fails(session_sts.get_web_identity_token, SigningAlgorithm="RS256", **refused,
+                  code="ValidationError", status=400)
+        fails(session_sts.get_web_identity_token, Audience=["a"], SigningAlgorithm="RS256",
+              SubjectMode="OriginIdentity", Scope="read admin", code="AccessDenied", status=403)
         # Another department's token: the same role, refused by its policy.
         other = ok(sts.assume_role_with_web_identity(
             RoleArn=role["Arn"], RoleSessionName="tip",

@@ -192,27 +192,19 @@ impl Oxiam {
                 "Requested SigningAlgorithm is not supported. See the GetWebIdentityToken documentation for supported algorithms",
             )
         })?;
-        if input.subject_mode == Some(WebIdentityTokenSubjectModeType::OriginIdentity) || input.scope.is_some() {
-            // A session without an origin identity is refused as AWS refuses it; one with
-            // (trusted identity propagation) is not served yet.
-            let context = caller
-                .session
-                .as_ref()
-                .map(|s| s.trusted_context.as_slice())
-                .unwrap_or_default();
-            let has = |key: &str| context.iter().any(|(k, v)| k == key && !v.trim().is_empty());
-            if !(has("aws:OriginIdentity/Subject")
-                && (has("aws:OriginIdentity/Issuer") || has("aws:OriginIdentity/FederatedProviderArn")))
-            {
+        let origin_subject = if input.subject_mode == Some(WebIdentityTokenSubjectModeType::OriginIdentity) {
+            Some(origin_subject(caller)?)
+        } else {
+            None
+        };
+        if let Some(scope) = &input.scope {
+            if origin_subject.is_none() || input.audience.len() != 1 {
                 return Err(ServiceError::new(
                     common_errors::VALIDATION_ERROR,
-                    "SubjectMode OriginIdentity (and Scope, which needs it) requires a session whose trusted identity \
-                     propagation context has an origin subject and issuer.",
+                    "Scope can be specified only with SubjectMode OriginIdentity and exactly one Audience.",
                 ));
             }
-            return Err(errors::not_implemented(
-                "SubjectMode OriginIdentity and Scope on GetWebIdentityToken",
-            ));
+            check_scope(scope)?;
         }
         let request_tags = crate::tags::pairs(crate::sts::iam_tags(input.tags.as_deref()))
             .map_err(|e| ServiceError::new(crate::sts::INVALID_PARAMETER_VALUE, e.message))?;
@@ -241,6 +233,7 @@ impl Oxiam {
             }
         };
         let keys = self.signing_keys(&row)?;
+        // principal_id names the caller whichever identity `sub` names.
         let subject = token_subject(caller);
         let mut aws = Map::new();
         aws.insert("aws_account".to_owned(), json!(caller.account_id));
@@ -269,15 +262,21 @@ impl Oxiam {
             [one] => json!(one),
             many => json!(many),
         };
-        let claims = json!({
+        let mut claims = json!({
             "iss": self.issuer_url(&row.issuer_id),
-            "sub": subject,
+            "sub": origin_subject.as_deref().unwrap_or(&subject),
             "aud": audience,
             "iat": now,
             "exp": expires_at,
             "jti": ids::uuid(),
             AWS_CLAIMS: aws,
         });
+        if origin_subject.is_some() {
+            claims["subject_mode"] = json!("OriginIdentity");
+        }
+        if let Some(scope) = &input.scope {
+            claims["scope"] = json!(scope);
+        }
         if claims.to_string().len() > PAYLOAD_QUOTA {
             return Err(ServiceError::new(
                 sts_errors::JWT_PAYLOAD_SIZE_EXCEEDED,
@@ -347,6 +346,74 @@ impl Oxiam {
 }
 
 /// The token's `sub` and `principal_id`: the caller's ARN; for a role session, the role's.
+/// The origin subject of the caller's session (trusted identity propagation), for
+/// `SubjectMode` `OriginIdentity`: a ValidationError when the session has none (or no
+/// issuer with it, or a blank one), and a refusal when it could pass for an AWS principal
+/// (`arn:…`) or has edge spaces, control, format or separator characters other than a space
+/// (STS API reference, GetWebIdentityToken).
+fn origin_subject(caller: &Principal) -> Result<String, ServiceError> {
+    let context = caller
+        .session
+        .as_ref()
+        .map(|s| s.trusted_context.as_slice())
+        .unwrap_or_default();
+    let get = |key: &str| context.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let subject = get("aws:OriginIdentity/Subject").filter(|s| !s.trim().is_empty());
+    let issued = get("aws:OriginIdentity/Issuer").is_some() || get("aws:OriginIdentity/FederatedProviderArn").is_some();
+    let Some(subject) = subject.filter(|_| issued) else {
+        return Err(ServiceError::new(
+            common_errors::VALIDATION_ERROR,
+            "SubjectMode OriginIdentity requires a session whose trusted identity propagation context has an \
+             origin subject and issuer.",
+        ));
+    };
+    let looks_like_arn = subject.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("arn:"));
+    let odd = subject.starts_with(' ')
+        || subject.ends_with(' ')
+        || subject
+            .chars()
+            .any(|c| c != ' ' && (c.is_control() || c.is_whitespace() || is_format_char(c)));
+    if looks_like_arn || odd {
+        return Err(ServiceError::new(
+            common_errors::ACCESS_DENIED,
+            "The origin subject of the calling session cannot be the subject of a web identity token.",
+        ));
+    }
+    Ok(subject.to_owned())
+}
+
+/// Unicode format characters (category Cf) a subject may not hide: the zero-width and
+/// bidirectional controls, the byte order mark, the soft hyphen.
+fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}'
+    )
+}
+
+/// A Scope as the API reference admits it: values of printable ASCII but space, `"`, `,` and
+/// `\`, separated by single spaces, none repeated.
+fn check_scope(scope: &str) -> Result<(), ServiceError> {
+    let invalid = |why: &str| ServiceError::new(common_errors::VALIDATION_ERROR, format!("Scope is not valid: {why}."));
+    let values: Vec<&str> = scope.split(' ').collect();
+    if values.iter().any(|v| v.is_empty()) {
+        return Err(invalid(
+            "values are separated by single spaces, with none at either end",
+        ));
+    }
+    let admitted = |c: char| ('!'..='~').contains(&c) && !matches!(c, '"' | ',' | '\\');
+    if !values.iter().all(|v| v.chars().all(admitted)) {
+        return Err(invalid(
+            "a value has a character other than printable ASCII but space, quote, comma and backslash",
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if !values.iter().all(|v| seen.insert(*v)) {
+        return Err(invalid("a value is repeated"));
+    }
+    Ok(())
+}
+
 fn token_subject(caller: &Principal) -> String {
     let account = &caller.account_id;
     match &caller.kind {

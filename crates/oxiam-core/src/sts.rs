@@ -294,10 +294,24 @@ impl Oxiam {
                         vec![crate::outbound_federation::DEFAULT_TOKEN_SECONDS.to_string()],
                     ));
                 }
+                // sts:SubjectMode, which the API reference documents and the reference's
+                // extract lacks; AWSIdentity when not asked.
+                let mode = input.subject_mode.map_or("AWSIdentity", |m| m.as_str()).to_owned();
+                access.keys.push(("sts:SubjectMode".to_owned(), vec![mode]));
                 let mut verdicts = vec![self.authorize(caller, &access, facts, None).await?];
                 if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
                     let tagging = tagging_access(&access, "TagGetWebIdentityToken");
                     verdicts.push(self.authorize(caller, &tagging, facts, None).await?);
+                }
+                // A scope is its own permission, sts:SetWebIdentityTokenScope, decided on the
+                // scope values as sts:IdentityTokenScope (both from the API reference).
+                if let Some(scope) = &input.scope {
+                    let mut scoping = Access::new("sts:SetWebIdentityTokenScope", access.resource.clone());
+                    scoping.keys.push((
+                        "sts:IdentityTokenScope".to_owned(),
+                        scope.split(' ').map(str::to_owned).collect(),
+                    ));
+                    verdicts.push(self.authorize(caller, &scoping, facts, None).await?);
                 }
                 Ok(verdicts)
             }
