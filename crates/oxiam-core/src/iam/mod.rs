@@ -25,6 +25,7 @@ mod saml_providers;
 mod service_access;
 mod service_credentials;
 mod service_linked_roles;
+mod simulation_options;
 mod simulator;
 mod ssh_public_keys;
 mod tagging;

@@ -331,15 +331,17 @@ impl Oxiam {
         &self,
         caller: &Principal,
         arn: &str,
+        exclusions: &super::simulation_options::Exclusions,
     ) -> Result<(Vec<Source>, Option<Source>), ServiceError> {
         let no_such = ServiceError::new(iam_errors::NO_SUCH_ENTITY, format!("PolicySourceArn {arn} not found"));
         let (kind, entity, stored) = self.policies_of(caller, arn, no_such).await?;
         let mut sources = Vec::with_capacity(stored.len());
-        for policy in stored {
+        for policy in stored.into_iter().filter(|p| !exclusions.excludes(p)) {
             sources.push(self.stored_source(caller, policy).await?);
         }
         let boundary = match kind {
             EntityKind::Group => None,
+            _ if exclusions.excludes_boundary() => None,
             _ => match self
                 .store
                 .permissions_boundary(kind, &entity.id)
@@ -488,13 +490,16 @@ impl Oxiam {
         caller: &Principal,
         input: SimulatePrincipalPolicyRequest,
     ) -> Result<SimulatePolicyResponse, ServiceError> {
-        if input.policy_exclusion_list.is_some() || input.resource_handling_option.is_some() {
-            return Err(errors::not_implemented(
-                "PolicyExclusionList and ResourceHandlingOption in the simulator",
-            ));
-        }
         check_caller_arn(input.caller_arn.as_deref())?;
-        let (mut identity, mut boundary) = self.source_policies(caller, &input.policy_source_arn).await?;
+        super::simulation_options::check_resource_handling(
+            input.resource_handling_option.as_deref(),
+            input.resource_arns.as_deref(),
+        )?;
+        let exclusions =
+            super::simulation_options::Exclusions::parse(input.policy_exclusion_list.as_deref().unwrap_or_default())?;
+        let (mut identity, mut boundary) = self
+            .source_policies(caller, &input.policy_source_arn, &exclusions)
+            .await?;
         identity.extend(Self::inputs(
             input.policy_input_list.as_deref().unwrap_or_default(),
             PolicyKind::Identity,
@@ -514,6 +519,8 @@ impl Oxiam {
         // Service-linked roles are exempt, as the server exempts them.
         let service_linked = input.policy_source_arn.contains(":role/aws-service-role/");
         let organization = match self.organization(&caller.account_id).await? {
+            // Excluded: simulated as if the account were in no organization.
+            Some(_) if exclusions.excludes_scps() => None,
             Some(_) if service_linked => Some(Vec::new()),
             Some(state) => Some(crate::authz::compiled_levels(
                 &state,
@@ -545,12 +552,16 @@ impl Oxiam {
         caller: &Principal,
         input: SimulateCustomPolicyRequest,
     ) -> Result<SimulatePolicyResponse, ServiceError> {
-        if input.ordered_organization_policy_input_list.is_some() || input.resource_handling_option.is_some() {
-            return Err(errors::not_implemented(
-                "organization policies and ResourceHandlingOption in the simulator",
-            ));
-        }
         check_caller_arn(input.caller_arn.as_deref())?;
+        super::simulation_options::check_resource_handling(
+            input.resource_handling_option.as_deref(),
+            input.resource_arns.as_deref(),
+        )?;
+        let organization = input
+            .ordered_organization_policy_input_list
+            .as_deref()
+            .map(super::simulation_options::organization_levels)
+            .transpose()?;
         if input.resource_policy.is_some() && input.caller_arn.is_none() {
             return Err(invalid(
                 "A CallerArn must be provided when a ResourcePolicy is included.",
@@ -578,7 +589,7 @@ impl Oxiam {
             &caller_arn,
             &caller.account_id,
             Shared {
-                organization: None,
+                organization,
                 resource_policy: input.resource_policy.as_deref(),
                 resource_owner: input.resource_owner.as_deref(),
                 actions: &input.action_names,
@@ -595,7 +606,9 @@ impl Oxiam {
         caller: &Principal,
         input: GetContextKeysForPrincipalPolicyRequest,
     ) -> Result<GetContextKeysForPolicyResponse, ServiceError> {
-        let (identity, _) = self.source_policies(caller, &input.policy_source_arn).await?;
+        let (identity, _) = self
+            .source_policies(caller, &input.policy_source_arn, &Default::default())
+            .await?;
         let mut extra = Self::inputs(
             input.policy_input_list.as_deref().unwrap_or_default(),
             PolicyKind::Identity,
