@@ -99,3 +99,18 @@ def test_role_chaining_carries_the_source_identity_and_nothing_changes_it(
     # And a scoped copy of the session is the same session, source identity included.
     scoped = ok(first_sts.get_scoped_credentials(DurationSeconds=900))
     assert scoped["SourceIdentity"] == "alice"
+
+
+def test_context_assertions_need_set_context_and_none_is_trusted(iam, account_id, new_role, caller):
+    """AssumeRole's ProvidedContexts: sts:SetContext in the trust policy first; then no
+    assertion is valid here, as only IAM Identity Center's trusted context provider, which
+    oxiam has not, makes them."""
+    user, sts = caller
+    contexts = [{"ProviderArn": "arn:aws:iam::aws:contextProvider/IdentityCenter",
+                 "ContextAssertion": "trusted-context-assertion"}]
+    plain = new_role(trust=trust(user["Arn"], actions=("sts:AssumeRole",)))
+    fails(sts.assume_role, RoleArn=plain["Arn"], RoleSessionName="sess", ProvidedContexts=contexts,
+          code="AccessDenied", status=403)
+    setting = new_role(trust=trust(user["Arn"], actions=("sts:AssumeRole", "sts:SetContext")))
+    fails(sts.assume_role, RoleArn=setting["Arn"], RoleSessionName="sess", ProvidedContexts=contexts,
+          code="InvalidContextAssertion", status=400)

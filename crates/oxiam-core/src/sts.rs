@@ -436,6 +436,25 @@ impl Oxiam {
                 self.refuse(verdict, access_denied(caller, "sts:TagSession", &input.role_arn))?
             });
         }
+        // Passing context assertions is sts:SetContext, with their providers as
+        // sts:RequestContextProviders.
+        if let Some(contexts) = input.provided_contexts.as_ref().filter(|c| !c.is_empty()) {
+            let mut context_access = tagging_access(&access, "SetContext");
+            context_access.keys.push((
+                "sts:RequestContextProviders".to_owned(),
+                contexts.iter().filter_map(|c| c.provider_arn.clone()).collect(),
+            ));
+            self.record_attempt(caller, &context_access.action, facts);
+            let decision = self
+                .evaluate_with_trust(caller, &context_access, facts, &trust, &role.account_id)
+                .await?;
+            let verdict = Verdict::of(&context_access, &decision);
+            verdicts.push(if decision.allowed {
+                verdict
+            } else {
+                self.refuse(verdict, access_denied(caller, "sts:SetContext", &input.role_arn))?
+            });
+        }
         // Setting a source identity, or carrying one on, is sts:SetSourceIdentity, which the
         // caller's policies and the trust policy must both grant (IAM User Guide, "Permissions
         // required to set source identity").
@@ -714,8 +733,14 @@ impl Oxiam {
         now: i64,
         facts: &RequestFacts,
     ) -> Result<AssumeRoleResponse, ServiceError> {
-        if input.provided_contexts.is_some() {
-            return Err(errors::not_implemented("ProvidedContexts on AssumeRole"));
+        // Context assertions are signed and encrypted by the STS of IAM Identity Center's
+        // trusted context provider; this STS issues none, so none it is given is one of its
+        // trusted providers' (the trust policy allowed sts:SetContext first).
+        if input.provided_contexts.as_ref().is_some_and(|c| !c.is_empty()) {
+            return Err(ServiceError::new(
+                sts_errors::INVALID_CONTEXT_ASSERTION,
+                "The context assertion is not one of a trusted context provider of this STS.",
+            ));
         }
         // The code is spent here, once; authorization only assumed it good.
         let verified = self
