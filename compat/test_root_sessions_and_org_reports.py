@@ -223,6 +223,24 @@ def test_assume_root_needs_an_organization_trusted_access_and_root_sessions(cent
     for c in (creds, shorter):
         who = ok(ctx.client("sts", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]).get_caller_identity())
         assert who == {"UserId": member, "Account": member, "Arn": root_arn(member)}, who
+    # Asked by a role session with a source identity, the root session keeps it.
+    mgmt_iam = ctx.root_client("iam", ctx.mgmt)
+    role_name = f"compat-root-{secrets.token_hex(4)}"
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ctx.mgmt.account_id}:root"},
+        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"]}]})
+    mgmt_iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=trust)
+    try:
+        mgmt_iam.put_role_policy(RoleName=role_name, PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRoot", "Resource": "*"}]}))
+        session = ok(sts.assume_role(RoleArn=f"arn:aws:iam::{ctx.mgmt.account_id}:role/{role_name}",
+                                     RoleSessionName="traced", SourceIdentity="alice"))["Credentials"]
+        role_sts = ctx.client("sts", session["AccessKeyId"], session["SecretAccessKey"], session["SessionToken"])
+        rooted = ok(role_sts.assume_root(TargetPrincipal=member, TaskPolicyArn={"arn": AUDIT}))
+        assert rooted["SourceIdentity"] == "alice"
+    finally:
+        mgmt_iam.delete_role_policy(RoleName=role_name, PolicyName="p")
+        mgmt_iam.delete_role(RoleName=role_name)
 
 
 def test_assume_root_is_refused_to_roots_to_other_accounts_and_without_permission(centralized):

@@ -121,3 +121,7 @@ def test_an_scp_hierarchy_is_simulated_root_first(iam):
     fails(iam.simulate_custom_policy, PolicyInputList=[allow("s3:*")], ActionNames=["s3:GetObject"],
           OrderedOrganizationPolicyInputList=[{"ServiceControlPolicyInputList": ["{not json"]}],
           code="MalformedPolicyDocument", status=400)
+    fails(iam.simulate_custom_policy, PolicyInputList=[allow("s3:*")], ActionNames=["s3:GetObject"],
+          OrderedOrganizationPolicyInputList=[{"ServiceControlPolicyInputList": [allow("*")]},
+                                              {"ServiceControlPolicyInputList": []}],
+          code="InvalidInput", status=400)

@@ -94,6 +94,14 @@ def test_role_chaining_carries_the_source_identity_and_nothing_changes_it(
     ok(first_sts.assume_role(RoleArn=second["Arn"], RoleSessionName="two", SourceIdentity="alice"))
     fails(first_sts.assume_role, RoleArn=second["Arn"], RoleSessionName="two", SourceIdentity="bob",
           code="AccessDenied", status=403)
+    # Asking for another source identity is refused as any untrusting role refuses: whether a
+    # role exists is not learnt from it.
+    missing_role = fails(first_sts.assume_role, RoleArn=f"arn:aws:iam::{account_id}:role/no-such-role-here",
+                         RoleSessionName="two", SourceIdentity="bob", code="AccessDenied", status=403)
+    untrusting = new_role(trust=trust(user["Arn"]))
+    refused = fails(first_sts.assume_role, RoleArn=untrusting["Arn"], RoleSessionName="two", SourceIdentity="bob",
+                    code="AccessDenied", status=403)
+    assert "sts:AssumeRole" in missing_role and "sts:AssumeRole" in refused
     # Carrying it on is setting it: a trust policy without sts:SetSourceIdentity refuses.
     fails(first_sts.assume_role, RoleArn=without["Arn"], RoleSessionName="two", code="AccessDenied", status=403)
     # And a scoped copy of the session is the same session, source identity included.

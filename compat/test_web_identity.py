@@ -214,6 +214,14 @@ def test_a_context_provider_gives_the_session_its_trusted_context(iam, account_i
         chained = ok(session_sts.assume_role(RoleArn=second["Arn"], RoleSessionName="chained"))["Credentials"]
         fails(client_for("iam", chained["AccessKeyId"], chained["SecretAccessKey"],
                          token=chained["SessionToken"]).list_users, code="AccessDenied", status=403)
+        # The trust policy decides on the trusted context too.
+        bobs = new_role(trust=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {"aws:OriginIdentity/Subject": "bob@example.com"}}}]}))
+        fails(sts.assume_role_with_web_identity, RoleArn=bobs["Arn"], RoleSessionName="tip",
+              WebIdentityToken=issuer.token(email="alice@example.com"), code="AccessDenied", status=403)
+        ok(sts.assume_role_with_web_identity(RoleArn=bobs["Arn"], RoleSessionName="tip",
+                                             WebIdentityToken=issuer.token(email="bob@example.com")))
         # A token without the subject claim is refused.
         fails(sts.assume_role_with_web_identity, RoleArn=role["Arn"], RoleSessionName="tip",
               WebIdentityToken=issuer.token(dept="eng"), code="InvalidIdentityToken", status=400)

@@ -198,7 +198,7 @@ impl Oxiam {
                 expires_at: session.expires_at,
                 issued_by,
                 scope_policies: session.scope_policies,
-                source_identity: None,
+                source_identity: session.source_identity,
                 trusted_context: Vec::new(),
                 delegated: session.delegation_request_id.is_some(),
             }),

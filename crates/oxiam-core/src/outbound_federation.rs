@@ -241,6 +241,9 @@ impl Oxiam {
             aws.insert("source_region".to_owned(), json!(facts.region));
         }
         aws.insert("principal_id".to_owned(), json!(subject));
+        if let Some(source_identity) = caller.session.as_ref().and_then(|s| s.source_identity.as_deref()) {
+            aws.insert("source_identity".to_owned(), json!(source_identity));
+        }
         let (principal_tags, organization) = self.principal_claims(caller).await?;
         if let Some((org_id, paths)) = organization {
             aws.insert("org_id".to_owned(), json!(org_id));
@@ -345,7 +348,6 @@ impl Oxiam {
     }
 }
 
-/// The token's `sub` and `principal_id`: the caller's ARN; for a role session, the role's.
 /// The origin subject of the caller's session (trusted identity propagation), for
 /// `SubjectMode` `OriginIdentity`: a ValidationError when the session has none (or no
 /// issuer with it, or a blank one), and a refusal when it could pass for an AWS principal
@@ -414,6 +416,7 @@ fn check_scope(scope: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// The token's `sub` and `principal_id`: the caller's ARN; for a role session, the role's.
 fn token_subject(caller: &Principal) -> String {
     let account = &caller.account_id;
     match &caller.kind {

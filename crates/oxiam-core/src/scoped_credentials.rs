@@ -225,6 +225,7 @@ impl Oxiam {
                     root_task_policy: None,
                     scope_policies: vec![policy.to_owned()],
                     delegation_request_id: delegation.map(str::to_owned),
+                    source_identity: None,
                 })
                 .await
                 .map_err(errors::store)?;

@@ -300,7 +300,7 @@ impl Oxiam {
                 access.keys.push(("sts:SubjectMode".to_owned(), vec![mode]));
                 let mut verdicts = vec![self.authorize(caller, &access, facts, None).await?];
                 if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
-                    let tagging = tagging_access(&access, "TagGetWebIdentityToken");
+                    let tagging = companion_access(&access, "TagGetWebIdentityToken");
                     verdicts.push(self.authorize(caller, &tagging, facts, None).await?);
                 }
                 // A scope is its own permission, sts:SetWebIdentityTokenScope, decided on the
@@ -395,22 +395,11 @@ impl Oxiam {
         // A source identity the calling session carries is the new session's too: nothing
         // may change it, and it is the request's sts:SourceIdentity as well.
         let carried = caller.session.as_ref().and_then(|s| s.source_identity.as_deref());
-        if let Some(carried) = carried {
-            if input.source_identity.as_deref().is_some_and(|asked| asked != carried) {
-                return Err(Refusal {
-                    verdict: Some(Box::new(Verdict::rule(
-                        &assume,
-                        Outcome::ImplicitDeny,
-                        "the calling session's source identity cannot be changed",
-                    ))),
-                    error: access_denied(caller, "sts:SetSourceIdentity", &input.role_arn),
-                });
-            }
-            if input.source_identity.is_none() {
-                access
-                    .keys
-                    .push(("sts:SourceIdentity".to_owned(), vec![carried.to_owned()]));
-            }
+        let changes_carried = carried.is_some_and(|c| input.source_identity.as_deref().is_some_and(|asked| asked != c));
+        if let (Some(carried), None) = (carried, &input.source_identity) {
+            access
+                .keys
+                .push(("sts:SourceIdentity".to_owned(), vec![carried.to_owned()]));
         }
         let decision = self
             .evaluate_with_trust(caller, &access, facts, &trust, &role.account_id)
@@ -421,57 +410,71 @@ impl Oxiam {
         } else {
             self.refuse(verdict, access_denied(caller, "sts:AssumeRole", &input.role_arn))?
         }];
+        // Only a caller the role trusts learns that its source identity cannot change: before
+        // that, every refusal reads alike whether the role exists or not.
+        if changes_carried {
+            return Err(Refusal {
+                verdict: Some(Box::new(Verdict::rule(
+                    &assume,
+                    Outcome::ImplicitDeny,
+                    "the calling session's source identity cannot be changed",
+                ))),
+                error: access_denied(caller, "sts:SetSourceIdentity", &input.role_arn),
+            });
+        }
+        let trusted = Trusted {
+            trust: &trust,
+            role_account: &role.account_id,
+            role_arn: &input.role_arn,
+        };
         // Passing session tags is its own permission, sts:TagSession, which the trust
         // policy must grant too (with the tags as aws:RequestTag/… and aws:TagKeys).
         if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
-            let tag_access = tag_session(&access);
-            self.record_attempt(caller, &tag_access.action, facts);
-            let decision = self
-                .evaluate_with_trust(caller, &tag_access, facts, &trust, &role.account_id)
-                .await?;
-            let verdict = Verdict::of(&tag_access, &decision);
-            verdicts.push(if decision.allowed {
-                verdict
-            } else {
-                self.refuse(verdict, access_denied(caller, "sts:TagSession", &input.role_arn))?
-            });
+            verdicts.push(
+                self.companion_verdict(caller, &tag_session(&access), facts, &trusted)
+                    .await?,
+            );
         }
         // Passing context assertions is sts:SetContext, with their providers as
         // sts:RequestContextProviders.
         if let Some(contexts) = input.provided_contexts.as_ref().filter(|c| !c.is_empty()) {
-            let mut context_access = tagging_access(&access, "SetContext");
+            let mut context_access = companion_access(&access, "SetContext");
             context_access.keys.push((
                 "sts:RequestContextProviders".to_owned(),
                 contexts.iter().filter_map(|c| c.provider_arn.clone()).collect(),
             ));
-            self.record_attempt(caller, &context_access.action, facts);
-            let decision = self
-                .evaluate_with_trust(caller, &context_access, facts, &trust, &role.account_id)
-                .await?;
-            let verdict = Verdict::of(&context_access, &decision);
-            verdicts.push(if decision.allowed {
-                verdict
-            } else {
-                self.refuse(verdict, access_denied(caller, "sts:SetContext", &input.role_arn))?
-            });
+            verdicts.push(self.companion_verdict(caller, &context_access, facts, &trusted).await?);
         }
         // Setting a source identity, or carrying one on, is sts:SetSourceIdentity, which the
         // caller's policies and the trust policy must both grant (IAM User Guide, "Permissions
         // required to set source identity").
         if source_identity(caller, input).is_some() {
-            let set_access = tagging_access(&access, "SetSourceIdentity");
-            self.record_attempt(caller, &set_access.action, facts);
-            let decision = self
-                .evaluate_with_trust(caller, &set_access, facts, &trust, &role.account_id)
-                .await?;
-            let verdict = Verdict::of(&set_access, &decision);
-            verdicts.push(if decision.allowed {
-                verdict
-            } else {
-                self.refuse(verdict, access_denied(caller, "sts:SetSourceIdentity", &input.role_arn))?
-            });
+            let set_access = companion_access(&access, "SetSourceIdentity");
+            verdicts.push(self.companion_verdict(caller, &set_access, facts, &trusted).await?);
         }
         Ok((role, verdicts))
+    }
+
+    /// A permission-only action that goes with AssumeRole (sts:TagSession, sts:SetContext,
+    /// sts:SetSourceIdentity), decided as AssumeRole is: by the caller's policies and the
+    /// role's trust policy together.
+    async fn companion_verdict(
+        &self,
+        caller: &Principal,
+        companion: &Access,
+        facts: &RequestFacts,
+        trusted: &Trusted<'_>,
+    ) -> Result<Verdict, Refusal> {
+        self.record_attempt(caller, &companion.action, facts);
+        let decision = self
+            .evaluate_with_trust(caller, companion, facts, trusted.trust, trusted.role_account)
+            .await?;
+        let verdict = Verdict::of(companion, &decision);
+        if decision.allowed {
+            Ok(verdict)
+        } else {
+            self.refuse(verdict, access_denied(caller, &companion.action, trusted.role_arn))
+        }
     }
 
     async fn evaluate_with_trust(
@@ -592,6 +595,7 @@ impl Oxiam {
                 root_task_policy: None,
                 scope_policies: Vec::new(),
                 delegation_request_id: None,
+                source_identity: None,
             })
             .await
             .map_err(errors::store)?;
@@ -644,6 +648,7 @@ impl Oxiam {
                 root_task_policy: None,
                 scope_policies: Vec::new(),
                 delegation_request_id: None,
+                source_identity: None,
             })
             .await
             .map_err(errors::store)?;
@@ -824,13 +829,20 @@ fn self_session(account_id: &str) -> String {
 /// role, the federated user), with those of the request's keys the catalogue lists for it
 /// (the tags as `aws:RequestTag/…`, `aws:TagKeys`, `sts:TransitiveTagKeys`).
 fn tag_session(access: &Access) -> Access {
-    tagging_access(access, "TagSession")
+    companion_access(access, "TagSession")
 }
 
-/// `access`'s permission-only twin: the STS action `action` (sts:TagSession,
-/// sts:TagGetWebIdentityToken, sts:SetSourceIdentity) on the same resource, with the keys the
-/// catalogue lists for it.
-fn tagging_access(access: &Access, action: &str) -> Access {
+/// The role a trust decision is about: its trust policy, account and ARN as asked.
+struct Trusted<'a> {
+    trust: &'a oxiam_policy::CompiledPolicy,
+    role_account: &'a str,
+    role_arn: &'a str,
+}
+
+/// `access`'s permission-only companion: the STS action `action` (sts:TagSession,
+/// sts:TagGetWebIdentityToken, sts:SetSourceIdentity, sts:SetContext) on the same resource,
+/// with those of its keys the catalogue lists for that action.
+fn companion_access(access: &Access, action: &str) -> Access {
     let sts = oxiam_catalogue::service("sts").expect("sts is served");
     let entry = sts.action(action).expect("the tagging action is in the catalogue");
     let mut tag_access = Access::new(format!("sts:{action}"), access.resource.clone());
@@ -913,6 +925,7 @@ impl Oxiam {
         }
         let duration = input.duration_seconds.map_or(ROOT_SESSION_SECONDS, i64::from);
         let issued = self.temporary_credentials(now, duration);
+        let carried_source_identity = caller.session.as_ref().and_then(|s| s.source_identity.clone());
         self.store
             .create_user_session(&UserSessionRow {
                 access_key_id: issued.credentials.access_key_id.clone(),
@@ -927,12 +940,14 @@ impl Oxiam {
                 root_task_policy: Some(task.to_owned()),
                 scope_policies: Vec::new(),
                 delegation_request_id: None,
+                // The asking session's source identity goes with the root session.
+                source_identity: carried_source_identity.clone(),
             })
             .await
             .map_err(errors::store)?;
         Ok(oxiam_protocol::sts::AssumeRootResponse {
             credentials: Some(issued.credentials),
-            source_identity: None,
+            source_identity: carried_source_identity,
             session_token_utilization: None,
             session_token_size: None,
         })

@@ -74,10 +74,10 @@ impl ContextProviderConfig {
                 check_key("TargetKey", target)?;
             }
             let written = definition.target_key.as_deref().unwrap_or(&definition.source_key);
-            if keys
-                .iter()
-                .any(|(source, target): &(String, Option<String>)| target.as_deref().unwrap_or(source) == written)
-            {
+            // Condition keys are named regardless of case: two writing one key would clash.
+            if keys.iter().any(|(source, target): &(String, Option<String>)| {
+                target.as_deref().unwrap_or(source).eq_ignore_ascii_case(written)
+            }) {
                 return Err(invalid(format!(
                     "The context key {written} is written by more than one key definition."
                 )));
@@ -115,9 +115,16 @@ impl ContextProviderConfig {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// What the store keeps, read back; `None` for nothing (or what no version wrote).
-    pub(crate) fn decode(stored: Option<&str>) -> Option<Self> {
-        serde_json::from_str(stored?).ok()
+    /// What the store keeps, read back; `None` for nothing. What does not read is the
+    /// server's fault: trusted identity propagation is never silently off.
+    pub(crate) fn decode(stored: Option<&str>) -> Result<Option<Self>, ServiceError> {
+        stored
+            .map(|s| {
+                serde_json::from_str(s).map_err(|e| {
+                    crate::errors::service_failure(&format_args!("a stored context provider does not read: {e}"))
+                })
+            })
+            .transpose()
     }
 
     /// The trusted context a token gives a session: the subject (which the token must have),
@@ -130,7 +137,17 @@ impl ContextProviderConfig {
         issuer: &str,
         provider_arn: &str,
     ) -> Result<TrustedContext, String> {
-        let too_long = |key: &str| format!("The claim {key} is longer than {MAX_VALUE} characters.");
+        // A value is at most 128 characters, none a control character (which no answer
+        // could carry back).
+        let checked = |key: &str, value: String| {
+            if value.chars().count() > MAX_VALUE {
+                Err(format!("The claim {key} is longer than {MAX_VALUE} characters."))
+            } else if value.chars().any(char::is_control) {
+                Err(format!("The claim {key} has control characters."))
+            } else {
+                Ok(value)
+            }
+        };
         let subject = claim(&self.subject_source_key)
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| {
@@ -139,13 +156,13 @@ impl ContextProviderConfig {
                     self.subject_source_key
                 )
             })?;
-        if subject.chars().count() > MAX_VALUE {
-            return Err(too_long(&self.subject_source_key));
-        }
-        let mut keys = vec![("aws:OriginIdentity/Subject".to_owned(), subject)];
+        let mut keys = vec![(
+            "aws:OriginIdentity/Subject".to_owned(),
+            checked(&self.subject_source_key, subject)?,
+        )];
         let subject_type = match (&self.subject_type_value, &self.subject_type_source_key) {
             (Some(value), _) => Some(value.clone()),
-            (None, Some(source)) => claim(source),
+            (None, Some(source)) => claim(source).map(|v| checked(source, v)).transpose()?,
             (None, None) => None,
         };
         if let Some(subject_type) = subject_type {
@@ -161,12 +178,9 @@ impl ContextProviderConfig {
         ));
         for (source, target) in &self.keys {
             let Some(value) = claim(source) else { continue };
-            if value.chars().count() > MAX_VALUE {
-                return Err(too_long(source));
-            }
             keys.push((
                 format!("{TRANSACTION_PREFIX}{}", target.as_deref().unwrap_or(source)),
-                value,
+                checked(source, value)?,
             ));
         }
         Ok(TrustedContext(keys))
@@ -183,7 +197,7 @@ impl TrustedContext {
         (!self.0.is_empty()).then(|| serde_json::to_string(&self.0).unwrap_or_default())
     }
 
-    /// What the store keeps, read back.
+    /// What the store keeps, read back (what does not read, as none: the store wrote it).
     pub(crate) fn decode(stored: Option<&str>) -> Self {
         Self(stored.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default())
     }
@@ -256,6 +270,8 @@ mod tests {
         assert!(ContextProviderConfig::check(&both).is_ok(), "an empty value sets none");
         let twice = provider(&[("dept", None), ("division", Some("dept"))]);
         assert!(ContextProviderConfig::check(&twice).is_err());
+        let by_case = provider(&[("dept", Some("Team")), ("division", Some("team"))]);
+        assert!(ContextProviderConfig::check(&by_case).is_err());
     }
 
     #[test]
@@ -292,6 +308,11 @@ mod tests {
         assert!(
             config.trusted_context(|_| None, "https://i", "arn").is_err(),
             "no subject"
+        );
+        let bell = |n: &str| (n == "email").then(|| "a\u{7}b".to_owned());
+        assert!(
+            config.trusted_context(bell, "https://i", "arn").is_err(),
+            "a control character"
         );
         let long = "x".repeat(129);
         assert!(

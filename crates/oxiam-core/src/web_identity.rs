@@ -166,7 +166,7 @@ impl Oxiam {
         // Trusted identity propagation: the provider's context provider reads the subject and
         // the trusted context keys off the token, and the session keeps them.
         let trusted_context =
-            match crate::trusted_context::ContextProviderConfig::decode(provider.context_provider.as_deref()) {
+            match crate::trusted_context::ContextProviderConfig::decode(provider.context_provider.as_deref())? {
                 Some(config) => config
                     .trusted_context(|name| claim_text(claims, name), &claims.issuer, &provider_arn)
                     .map_err(invalid_token)?,
@@ -193,9 +193,13 @@ impl Oxiam {
                 },
                 facts,
                 |context| {
-                    let context = context
+                    let mut context = context
                         .set(&format!("{provider_url}:aud"), audience.as_str())
                         .set_opt(&format!("{provider_url}:sub"), claims.subject.as_deref());
+                    // The trusted context is the trust policy's to decide on too.
+                    for (key, value) in &trusted_context.0 {
+                        context = context.set(key, value.as_str());
+                    }
                     if claims.amr.is_empty() {
                         context
                     } else {

@@ -78,6 +78,8 @@ pub struct UserSessionRow {
     pub scope_policies: Vec<String>,
     /// For delegated credentials (GetDelegatedAccessToken), the request they came from.
     pub delegation_request_id: Option<String>,
+    /// A root session's source identity, carried from the role session that asked for it.
+    pub source_identity: Option<String>,
 }
 
 /// What a federated-user session adds to the user (or root) that asked for it.
@@ -130,8 +132,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO user_sessions (access_key_id, account_id, user_id, secret_sealed, token_sha256, issued_at, \
              expires_at, mfa_at, federated_name, session_policy, session_policy_arns, session_tags, \
-             root_task_policy, scope_policies, delegation_request_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             root_task_policy, scope_policies, delegation_request_id, source_identity) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(s.access_key_id.as_str())
         .bind(s.account_id.as_str())
@@ -156,6 +158,7 @@ impl Store {
         .bind(s.root_task_policy.as_deref())
         .bind(encode_scopes(&s.scope_policies))
         .bind(s.delegation_request_id.as_deref())
+        .bind(s.source_identity.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
@@ -172,8 +175,8 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.access_key_id, s.account_id, s.user_id, s.secret_sealed, s.token_sha256, s.issued_at, \
              s.expires_at, a.policy_epoch, u.name, s.mfa_at, s.federated_name, s.session_policy, \
-             s.session_policy_arns, s.session_tags, s.root_task_policy, s.scope_policies, s.delegation_request_id \
-             FROM user_sessions s \
+             s.session_policy_arns, s.session_tags, s.root_task_policy, s.scope_policies, s.delegation_request_id, \
+             s.source_identity FROM user_sessions s \
              JOIN accounts a ON a.account_id = s.account_id \
              LEFT JOIN users u ON u.user_id = s.user_id WHERE s.access_key_id = $1",
         )
@@ -202,6 +205,7 @@ impl Store {
             root_task_policy: row.try_get(14)?,
             scope_policies: decode_scopes(row.try_get(15)?),
             delegation_request_id: row.try_get(16)?,
+            source_identity: row.try_get(17)?,
         };
         let epoch: i64 = row.try_get(7)?;
         let user = match (&session.user_id, row.try_get::<Option<String>, _>(8)?) {

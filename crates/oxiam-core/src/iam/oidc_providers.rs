@@ -163,7 +163,7 @@ impl Oxiam {
             thumbprint_list: Some(row.thumbprints),
             create_date: Some(Timestamp(row.created_at)),
             tags: crate::tags::to_tags(&row.tags),
-            context_provider: ContextProviderConfig::decode(row.context_provider.as_deref()).map(|c| c.to_wire()),
+            context_provider: ContextProviderConfig::decode(row.context_provider.as_deref())?.map(|c| c.to_wire()),
             identity_center_instance_arn: None,
             identity_store_arn: None,
         })

@@ -117,8 +117,11 @@ impl Exclusions {
             } => {
                 self.has_type(PolicyIdentifierPolicyType::Inline)
                     || self.0.iter().any(|e| {
+                        // IAM names are told apart regardless of case.
                         matches!(e, Exclusion::Inline { name: n, holder: h, holder_pattern }
-                            if n == name && h == holder && glob(holder_pattern, holder_name))
+                            if n.eq_ignore_ascii_case(name)
+                                && h == holder
+                                && glob(&holder_pattern.to_ascii_lowercase(), &holder_name.to_ascii_lowercase()))
                     })
             }
             StoredPolicy::Managed { arn, .. } => {
@@ -215,6 +218,18 @@ pub(crate) fn organization_levels(
         .iter()
         .enumerate()
         .map(|(level, policies)| {
+            // Every node of an organization has an SCP: a level of none would allow nothing
+            // anyway, and is more likely a mistake than a simulation.
+            if policies
+                .service_control_policy_input_list
+                .as_ref()
+                .is_none_or(Vec::is_empty)
+            {
+                return Err(invalid(format!(
+                    "OrderedOrganizationPolicyInputList entry {} has no service control policy.",
+                    level + 1
+                )));
+            }
             policies
                 .service_control_policy_input_list
                 .iter()

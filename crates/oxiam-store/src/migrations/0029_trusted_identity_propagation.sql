@@ -1,7 +1,7 @@
 -- Trusted identity propagation: an OpenID Connect provider's context provider (how the
 -- subject and trusted context keys are read off its tokens; oxiam-core's JSON, NULL: none),
--- and the trusted context a role session was given from it (key and value lines, as session
--- tags are kept), which nothing the caller does changes.
+-- and the trusted context a role session was given from it (its keys and values, as a JSON
+-- array of pairs), which nothing the caller does changes.
 
 ALTER TABLE oidc_providers ADD COLUMN context_provider TEXT;
 ALTER TABLE sessions ADD COLUMN trusted_context TEXT;
