@@ -253,14 +253,7 @@ def sts(server):
 @pytest.fixture(scope="session")
 def iam_resource(server):
     """boto3 IAM resource (iam.User(name), iam.CurrentUser(), ...) as the account root."""
-    return boto3.session.Session().resource(
-        "iam",
-        endpoint_url=server.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=server.root_key_id,
-        aws_secret_access_key=server.root_secret,
-        config=NO_RETRY,
-    )
+    return make_resource(server, "iam", server.root_key_id, server.root_secret)
 
 
 @pytest.fixture

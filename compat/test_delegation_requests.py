@@ -188,9 +188,14 @@ def test_a_request_goes_from_filed_to_credentials_that_act_as_the_approver(
     delegated_iam = make_client(server, "iam", c["AccessKeyId"], c["SecretAccessKey"], token=c["SessionToken"])
     ok(delegated_iam.list_users(MaxItems=1))
     fails(delegated_iam.list_roles, MaxItems=1, code="AccessDenied", status=403)
-    # No STS call makes credentials of them that would outlive the delegation or its policy.
-    fails(delegated_sts.assume_role, RoleArn=f"arn:aws:iam::{customer.id}:role/anything", RoleSessionName="out",
-          code="AccessDenied", status=403)
+    # No STS call makes credentials of them that would outlive the delegation or its policy,
+    # though the approver may assume the role and the policy allows sts:AssumeRole.
+    reachable = customer.iam.create_role(RoleName="reachable", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": admin_arn},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    denied = fails(delegated_sts.assume_role, RoleArn=reachable, RoleSessionName="out",
+                   code="AccessDenied", status=403)
+    assert "delegated credentials" in denied, denied
     # A scoped copy only narrows them, and stays delegated credentials.
     narrowed = ok(delegated_sts.get_scoped_credentials(DurationSeconds=900))["Credentials"]
     assert narrowed["Expiration"] <= c["Expiration"]

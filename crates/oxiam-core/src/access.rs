@@ -372,7 +372,7 @@ fn bind_named(principal: &Principal, request: &dyn Members, resource_type: &str)
         // A delegation request, in the caller's account until its own is known
         // (`crate::iam::DefaultGrant` points the access at it).
         "delegation-request" => text(request, "DelegationRequestId").map(|id| Bound {
-            arn: format!("arn:aws:iam::{account}:delegation-request/{id}"),
+            arn: crate::iam::delegation_request_arn(account, id),
             shown_as: None,
             target: Target::Nothing,
         }),

@@ -117,6 +117,13 @@ impl Oxiam {
             tracing::error!(access_key_id = %session.access_key_id, "stored session secret does not open");
             return Ok(None);
         };
+        // A session whose trusted context does not read is no session: its keys are part of
+        // every decision about it.
+        let Some(trusted_context) = crate::trusted_context::TrustedContext::decode(session.trusted_context.as_deref())
+        else {
+            tracing::error!(access_key_id = %session.access_key_id, "stored trusted context does not read");
+            return Ok(None);
+        };
         let principal = Principal {
             account_id: session.account_id,
             kind: PrincipalKind::AssumedRole {
@@ -137,7 +144,7 @@ impl Oxiam {
                 expires_at: session.expires_at,
                 issued_by: SessionIssuer::AssumeRole,
                 scope_policies: session.scope_policies,
-                trusted_context: crate::trusted_context::TrustedContext::decode(session.trusted_context.as_deref()).0,
+                trusted_context: trusted_context.0,
                 source_identity: session.source_identity,
                 delegated: session.delegation_request_id.is_some(),
             }),

@@ -882,7 +882,7 @@ impl Oxiam {
             // Delegated credentials act within their delegation: no STS call makes credentials
             // of them that would outlive it or leave its policy behind (docs/differences.md).
             _ if session.delegated => sts.then_some((
-                "delegated credentials call no STS operation but GetCallerIdentity",
+                "delegated credentials call no STS operation that asks a permission",
                 "delegated credentials",
             )),
             // A root session's limits are its task policy, which the engine applies.

@@ -109,6 +109,11 @@ fn already_exists(subject: &Subject, name: &str) -> Option<ServiceError> {
     Some(ServiceError::new(errors::ENTITY_ALREADY_EXISTS, message))
 }
 
+/// IAM's InvalidInput (400), with oxiam's text.
+pub(crate) fn invalid_input(message: impl Into<String>) -> ServiceError {
+    ServiceError::new(errors::INVALID_INPUT, message)
+}
+
 /// A failure of the server's own (the database, a row that must exist): the client reads
 /// ServiceFailure; the cause travels with the error, to be logged once with the request's
 /// record.

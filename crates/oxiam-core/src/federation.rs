@@ -131,20 +131,17 @@ impl Oxiam {
             return Err(refuse(verdict));
         }
         let mut verdicts = vec![verdict];
-        if !request.tags.is_empty() {
-            let (tag_allowed, tag_verdict) = decide(&Access::new("sts:TagSession", request.assume.resource.clone()));
-            if !tag_allowed {
-                return Err(refuse(tag_verdict));
+        // The permission-only actions that go with it, each the trust policy's to grant.
+        let companions = [
+            (!request.tags.is_empty()).then_some("sts:TagSession"),
+            request.source_identity.map(|_| "sts:SetSourceIdentity"),
+        ];
+        for action in companions.into_iter().flatten() {
+            let (allowed, verdict) = decide(&Access::new(action, request.assume.resource.clone()));
+            if !allowed {
+                return Err(refuse(verdict));
             }
-            verdicts.push(tag_verdict);
-        }
-        if request.source_identity.is_some() {
-            let set = Access::new("sts:SetSourceIdentity", request.assume.resource.clone());
-            let (set_allowed, set_verdict) = decide(&set);
-            if !set_allowed {
-                return Err(refuse(set_verdict));
-            }
-            verdicts.push(set_verdict);
+            verdicts.push(verdict);
         }
         Ok((role, verdicts))
     }

@@ -6,7 +6,7 @@
 //!
 //! The claims are those AWS's tokens carry (IAM User Guide, "Outbound identity
 //! federation": token claims): `iss`, `sub` (the caller's ARN; for a role session, the
-//! role's), `aud` (a string for one audience, an array for several), `iat`, `exp`, `jti`,
+//! role's; with `SubjectMode` `OriginIdentity`, the session's origin subject), `aud` (a string for one audience, an array for several), `iat`, `exp`, `jti`,
 //! and under `https://sts.amazonaws.com/` the account, region, principal, organization,
 //! principal tags, request tags and, for a role session, when it ends. An account's
 //! issuer and keys outlive a Disable, as AWS's do: tokens issued before still verify.
@@ -354,12 +354,14 @@ impl Oxiam {
 /// (`arn:…`) or has edge spaces, control, format or separator characters other than a space
 /// (STS API reference, GetWebIdentityToken).
 fn origin_subject(caller: &Principal) -> Result<String, ServiceError> {
-    let context = caller
-        .session
-        .as_ref()
-        .map(|s| s.trusted_context.as_slice())
-        .unwrap_or_default();
-    let get = |key: &str| context.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let context = crate::trusted_context::TrustedContext(
+        caller
+            .session
+            .as_ref()
+            .map(|s| s.trusted_context.clone())
+            .unwrap_or_default(),
+    );
+    let get = |key: &str| context.get(key);
     let subject = get("aws:OriginIdentity/Subject").filter(|s| !s.trim().is_empty());
     let issued = get("aws:OriginIdentity/Issuer").is_some() || get("aws:OriginIdentity/FederatedProviderArn").is_some();
     let Some(subject) = subject.filter(|_| issued) else {

@@ -43,7 +43,7 @@ pub struct Session {
     /// changes; empty: none.
     pub trusted_context: Vec<(String, String)>,
     /// Whether these are delegated credentials (GetDelegatedAccessToken), which call no STS
-    /// operation.
+    /// operation but those that ask no permission (GetCallerIdentity, GetScopedCredentials).
     pub delegated: bool,
 }
 

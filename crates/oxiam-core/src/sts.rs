@@ -1,5 +1,7 @@
-//! The STS operations oxiam implements: GetCallerIdentity, AssumeRole (with MFA),
-//! GetSessionToken (with MFA), GetAccessKeyInfo.
+//! The STS operations: every one of the model (AssumeRoleWithWebIdentity and
+//! AssumeRoleWithSAML, unsigned, in `web_identity.rs` and `saml.rs`; GetScopedCredentials and
+//! GetDelegatedAccessToken in `scoped_credentials.rs`; GetWebIdentityToken's claims in
+//! `outbound_federation.rs`), authorized here.
 
 use std::borrow::Cow;
 
@@ -26,7 +28,7 @@ const CHAINED_SESSION_SECONDS: i64 = 3600;
 /// Session policies (inline document and ARNs) are packed into at most this much.
 const SESSION_POLICY_SIZE_QUOTA: usize = 2048;
 
-/// Every STS operation oxiam implements, sorted by name; the rest answer `NotImplemented`.
+/// Every STS operation oxiam implements, sorted by name: all of the model's (a test checks).
 pub const IMPLEMENTED: &[Operation] = &[
     Operation::AssumeRole,
     Operation::AssumeRoleWithSAML,
@@ -551,8 +553,9 @@ impl Oxiam {
                 sts_errors::INVALID_AUTHORIZATION_MESSAGE,
                 "The authorization message is invalid: oxiam issues no encoded authorization messages.",
             )),
-            other => Err(errors::not_implemented(&format!(
-                "the STS operation {}",
+            // The unsigned federation calls never get here: the pipeline answers them.
+            other => Err(errors::service_failure(&format_args!(
+                "the STS operation {} is not executed here",
                 other.operation().name()
             ))),
         }
@@ -844,7 +847,7 @@ struct Trusted<'a> {
 /// with those of its keys the catalogue lists for that action.
 fn companion_access(access: &Access, action: &str) -> Access {
     let sts = oxiam_catalogue::service("sts").expect("sts is served");
-    let entry = sts.action(action).expect("the tagging action is in the catalogue");
+    let entry = sts.action(action).expect("the companion action is in the catalogue");
     let mut tag_access = Access::new(format!("sts:{action}"), access.resource.clone());
     tag_access.keys = access
         .keys

@@ -6,7 +6,7 @@
 //!
 //! Pure: the configuration as IAM checks and keeps it, and the keys a token's claims make.
 
-use oxiam_protocol::iam::{ContextProvider, ContextProviderKeyDefinition, errors as iam_errors};
+use oxiam_protocol::iam::{ContextProvider, ContextProviderKeyDefinition};
 use oxiam_protocol::sts::{OriginIdentity, TransactionContext, TrustedIdentityPropagationContext};
 use oxiam_protocol::{Sensitive, ServiceError};
 
@@ -28,9 +28,7 @@ pub(crate) struct ContextProviderConfig {
     keys: Vec<(String, Option<String>)>,
 }
 
-fn invalid(message: String) -> ServiceError {
-    ServiceError::new(iam_errors::INVALID_INPUT, message)
-}
+use crate::errors::invalid_input as invalid;
 
 /// Whether a source or target key is one IAM takes: ASCII letters, digits, single spaces and
 /// `_ . : / = + - @ #`, neither starting nor ending with a space.
@@ -197,12 +195,16 @@ impl TrustedContext {
         (!self.0.is_empty()).then(|| serde_json::to_string(&self.0).unwrap_or_default())
     }
 
-    /// What the store keeps, read back (what does not read, as none: the store wrote it).
-    pub(crate) fn decode(stored: Option<&str>) -> Self {
-        Self(stored.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default())
+    /// What the store keeps, read back; `None` when it does not read.
+    pub(crate) fn decode(stored: Option<&str>) -> Option<Self> {
+        match stored {
+            None => Some(Self::default()),
+            Some(text) => serde_json::from_str(text).ok().map(Self),
+        }
     }
 
-    fn get(&self, key: &str) -> Option<&str> {
+    /// A key's value.
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 

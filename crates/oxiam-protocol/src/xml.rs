@@ -57,7 +57,17 @@ impl XmlWriter {
     /// Appends escaped text.
     pub fn text(&mut self, text: &str) {
         // Only `<`, `>` and `&` need escaping in element text; quotes stay as AWS writes them.
-        self.buf.push_str(&quick_xml::escape::partial_escape(text));
+        // A character XML 1.0 cannot carry at all (a control character but tab, newline and
+        // carriage return; U+FFFE, U+FFFF) would make the whole answer unreadable: it is
+        // written as U+FFFD instead.
+        let carried =
+            |c: char| !(c.is_control() && !matches!(c, '\t' | '\n' | '\r') || matches!(c, '\u{fffe}' | '\u{ffff}'));
+        if text.chars().all(carried) {
+            self.buf.push_str(&quick_xml::escape::partial_escape(text));
+        } else {
+            let replaced: String = text.chars().map(|c| if carried(c) { c } else { '\u{fffd}' }).collect();
+            self.buf.push_str(&quick_xml::escape::partial_escape(&replaced));
+        }
     }
 
     /// `<name>value</name>`.
@@ -142,4 +152,17 @@ pub fn element_text(document: &str, name: &str) -> Option<String> {
     quick_xml::escape::unescape(&document[start..end])
         .ok()
         .map(|text| text.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::XmlWriter;
+
+    #[test]
+    fn text_xml_cannot_carry_is_replaced_and_the_rest_escaped() {
+        let mut out = XmlWriter::new();
+        out.text("a<b & \"c\"\t\n");
+        out.text("bell\u{7} nul\u{0} \u{fffe}");
+        assert_eq!(out.finish(), "a&lt;b &amp; \"c\"\t\nbell\u{fffd} nul\u{fffd} \u{fffd}");
+    }
 }

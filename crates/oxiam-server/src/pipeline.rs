@@ -447,8 +447,9 @@ async fn serve<P: Protocol>(
     http_response(encoded)
 }
 
-/// receive → authenticate → execute for the operator's accounts endpoint, which decides
-/// for itself who may call it (the bootstrap account's root alone).
+/// receive → authenticate → execute for oxiam's own signed endpoints (the operator's
+/// accounts, an account's delegation notifications), which decide for themselves who may
+/// call them.
 async fn serve_admin(app: &App, request: http::Request<Body>, record: &mut RequestRecord) -> Response {
     record.service = crate::admin::SIGNING_NAME;
     let request_id = record.request_id.clone();

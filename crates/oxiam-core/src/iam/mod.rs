@@ -43,6 +43,7 @@ use crate::{Oxiam, Principal};
 
 pub(crate) use account_properties::account_property_namespace;
 pub use delegation_requests::DefaultGrant;
+pub(crate) use delegation_requests::delegation_request_arn;
 pub(crate) use mfa_devices::UNABLE_TO_VALIDATE as MFA_UNABLE_TO_VALIDATE;
 pub(crate) use oidc_providers::provider_arn as oidc_provider_arn;
 pub(crate) use role_templates::{RenderedRole, render as render_role_template};
@@ -62,8 +63,8 @@ const BLOCK_SECONDS: i64 = 300;
 /// `MaxItems` when a request gives none, as in AWS.
 const DEFAULT_MAX_ITEMS: usize = 100;
 
-/// Every IAM operation oxiam implements, sorted by name; the rest answer `NotImplemented`.
-/// A test sends each with real input and checks it is answered, and checks the others are not.
+/// Every IAM operation oxiam implements, sorted by name: all of the model's (tests send each,
+/// raw and through boto3, and find none answering `NotImplemented`).
 pub const IMPLEMENTED: &[Operation] = &[
     Operation::AcceptDelegationRequest,
     Operation::AcquireRole,

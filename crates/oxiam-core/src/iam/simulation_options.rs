@@ -12,9 +12,7 @@ use oxiam_protocol::iam::{
 };
 use oxiam_store::{EntityKind, StoredPolicy};
 
-fn invalid(message: String) -> ServiceError {
-    ServiceError::new(iam_errors::INVALID_INPUT, message)
-}
+use crate::errors::invalid_input as invalid;
 
 /// Whether `text` matches `pattern`, in which `*` stands for any run of characters (none
 /// included) and `?` for one.

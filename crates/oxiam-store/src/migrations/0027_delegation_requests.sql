@@ -58,6 +58,6 @@ CREATE TABLE delegation_notifications (
 CREATE INDEX delegation_notifications_by_account ON delegation_notifications (requestor_account_id, created_at);
 
 -- Delegated credentials (GetDelegatedAccessToken) are sessions of their approver, marked
--- with the request they came from: they call no STS operation.
+-- with the request they came from: they call no STS operation that asks a permission.
 ALTER TABLE sessions ADD COLUMN delegation_request_id TEXT;
 ALTER TABLE user_sessions ADD COLUMN delegation_request_id TEXT;
