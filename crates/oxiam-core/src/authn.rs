@@ -194,6 +194,11 @@ impl Oxiam {
                 SessionIssuer::GetFederationToken,
             ),
         };
+        let Some(trusted_context) = crate::trusted_context::TrustedContext::decode(session.trusted_context.as_deref())
+        else {
+            tracing::error!(access_key_id = %session.access_key_id, "stored trusted context does not read");
+            return Ok(None);
+        };
         let principal = Principal {
             account_id: session.account_id,
             kind,
@@ -206,7 +211,7 @@ impl Oxiam {
                 issued_by,
                 scope_policies: session.scope_policies,
                 source_identity: session.source_identity,
-                trusted_context: Vec::new(),
+                trusted_context: trusted_context.0,
                 delegated: session.delegation_request_id.is_some(),
             }),
             mfa_at: session.mfa_at,

@@ -226,6 +226,7 @@ impl Oxiam {
                     scope_policies: vec![policy.to_owned()],
                     delegation_request_id: delegation.map(str::to_owned),
                     source_identity: None,
+                    trusted_context: None,
                 })
                 .await
                 .map_err(errors::store)?;

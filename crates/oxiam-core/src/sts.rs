@@ -599,6 +599,7 @@ impl Oxiam {
                 scope_policies: Vec::new(),
                 delegation_request_id: None,
                 source_identity: None,
+                trusted_context: None,
             })
             .await
             .map_err(errors::store)?;
@@ -652,6 +653,7 @@ impl Oxiam {
                 scope_policies: Vec::new(),
                 delegation_request_id: None,
                 source_identity: None,
+                trusted_context: None,
             })
             .await
             .map_err(errors::store)?;
@@ -943,8 +945,17 @@ impl Oxiam {
                 root_task_policy: Some(task.to_owned()),
                 scope_policies: Vec::new(),
                 delegation_request_id: None,
-                // The asking session's source identity goes with the root session.
+                // The asking session's source identity and trusted context go with the root
+                // session.
                 source_identity: carried_source_identity.clone(),
+                trusted_context: crate::trusted_context::TrustedContext(
+                    caller
+                        .session
+                        .as_ref()
+                        .map(|s| s.trusted_context.clone())
+                        .unwrap_or_default(),
+                )
+                .encode(),
             })
             .await
             .map_err(errors::store)?;

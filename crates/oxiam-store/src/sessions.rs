@@ -80,6 +80,8 @@ pub struct UserSessionRow {
     pub delegation_request_id: Option<String>,
     /// A root session's source identity, carried from the role session that asked for it.
     pub source_identity: Option<String>,
+    /// A root session's trusted context (oxiam-core's JSON), carried the same way.
+    pub trusted_context: Option<String>,
 }
 
 /// What a federated-user session adds to the user (or root) that asked for it.
@@ -132,8 +134,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO user_sessions (access_key_id, account_id, user_id, secret_sealed, token_sha256, issued_at, \
              expires_at, mfa_at, federated_name, session_policy, session_policy_arns, session_tags, \
-             root_task_policy, scope_policies, delegation_request_id, source_identity) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             root_task_policy, scope_policies, delegation_request_id, source_identity, trusted_context) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(s.access_key_id.as_str())
         .bind(s.account_id.as_str())
@@ -159,6 +161,7 @@ impl Store {
         .bind(encode_scopes(&s.scope_policies))
         .bind(s.delegation_request_id.as_deref())
         .bind(s.source_identity.as_deref())
+        .bind(s.trusted_context.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(StoreError::on_write(Subject::AccessKey, &s.access_key_id))?;
@@ -176,7 +179,7 @@ impl Store {
             "SELECT s.access_key_id, s.account_id, s.user_id, s.secret_sealed, s.token_sha256, s.issued_at, \
              s.expires_at, a.policy_epoch, u.name, s.mfa_at, s.federated_name, s.session_policy, \
              s.session_policy_arns, s.session_tags, s.root_task_policy, s.scope_policies, s.delegation_request_id, \
-             s.source_identity FROM user_sessions s \
+             s.source_identity, s.trusted_context FROM user_sessions s \
              JOIN accounts a ON a.account_id = s.account_id \
              LEFT JOIN users u ON u.user_id = s.user_id WHERE s.access_key_id = $1",
         )
@@ -206,6 +209,7 @@ impl Store {
             scope_policies: decode_scopes(row.try_get(15)?),
             delegation_request_id: row.try_get(16)?,
             source_identity: row.try_get(17)?,
+            trusted_context: row.try_get(18)?,
         };
         let epoch: i64 = row.try_get(7)?;
         let user = match (&session.user_id, row.try_get::<Option<String>, _>(8)?) {
