@@ -119,6 +119,11 @@ def error_of(call, *args, **kwargs):
     return info.value.response
 
 
+def error_code(call, **kwargs):
+    """The error code of a boto3 call that must fail (S3's errors carry no Type to check)."""
+    return error_of(call, **kwargs)["Error"]["Code"]
+
+
 def check_error(response, *, code, status, message=None, type_="Sender"):
     """An awsQuery error: Code, HTTP status, Type and (when given) the exact Message;
     RequestId in the body equals the x-amzn-RequestId header."""

@@ -16,7 +16,7 @@ from botocore.credentials import Credentials
 
 import rawhttp
 from conftest import make_client
-from expect import fails, ok
+from expect import error_code, fails, ok
 
 TEMPLATE = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::@{bucket}/@{prefixes}/*"},
@@ -90,14 +90,6 @@ def request_of(iam, request_id):
     return ok(iam.get_delegation_request(DelegationRequestId=request_id))["DelegationRequest"]
 
 
-def s3_code(call, **kwargs):
-    try:
-        call(**kwargs)
-    except Exception as e:  # botocore's ClientError
-        return e.response["Error"]["Code"]
-    return None
-
-
 def notifications(server, key):
     reply = oxiam_signed(server, "GET", "/_oxiam/delegation-notifications", *key)
     assert reply.status == 200, reply.body
@@ -169,8 +161,20 @@ def test_a_request_goes_from_filed_to_credentials_that_act_as_the_approver(
         ("StateChange", "FINALIZED"), ("ExchangeToken", "FINALIZED")]
     assert all(m["OwnerAccountId"] == customer.id for m in messages)
     token = messages[-1]["ExchangeToken"]
-    # Nobody else reads the partner's notifications: the customer's are its own.
+    # Nobody else reads the partner's notifications: the customer's are its own, and a
+    # caller of the partner's account the account does not allow sts:GetDelegatedAccessToken
+    # reads none.
     assert all(m["RequestId"] != request_id for m in notifications(server, customer.key))
+    clerk = iam.create_user(UserName=f"clerk-{uuid.uuid4().hex[:8]}")["User"]["UserName"]
+    clerk_key = iam.create_access_key(UserName=clerk)["AccessKey"]
+    try:
+        refused = oxiam_signed(server, "GET", "/_oxiam/delegation-notifications",
+                               clerk_key["AccessKeyId"], clerk_key["SecretAccessKey"])
+        assert refused.status == 403 and "AccessDenied" in refused.body, refused.body
+        assert token not in refused.body
+    finally:
+        iam.delete_access_key(UserName=clerk, AccessKeyId=clerk_key["AccessKeyId"])
+        iam.delete_user(UserName=clerk)
 
     traded = ok(sts.get_delegated_access_token(TradeInToken=token))
     assert traded["AssumedPrincipal"] == admin_arn
@@ -180,8 +184,8 @@ def test_a_request_goes_from_filed_to_credentials_that_act_as_the_approver(
     c = traded["Credentials"]
     delegated_s3 = make_client(server, "s3", c["AccessKeyId"], c["SecretAccessKey"], token=c["SessionToken"])
     delegated_s3.put_object(Bucket=bucket, Key="a/backup", Body=b"x")
-    assert s3_code(delegated_s3.put_object, Bucket=bucket, Key="c/backup", Body=b"x") == "AccessDenied"
-    assert s3_code(delegated_s3.get_object, Bucket=bucket, Key="a/backup") == "AccessDenied"
+    assert error_code(delegated_s3.put_object, Bucket=bucket, Key="c/backup", Body=b"x") == "AccessDenied"
+    assert error_code(delegated_s3.get_object, Bucket=bucket, Key="a/backup") == "AccessDenied"
     delegated_sts = make_client(server, "sts", c["AccessKeyId"], c["SecretAccessKey"], token=c["SessionToken"])
     assert delegated_sts.get_caller_identity()["Arn"] == admin_arn
     # IAM as the approver, within the policy (the approver signed with long-term keys).
@@ -207,7 +211,7 @@ def test_a_request_goes_from_filed_to_credentials_that_act_as_the_approver(
     # The approver's permissions bind too: without s3, the delegated credentials lose it.
     customer.iam.put_user_policy(UserName="admin", PolicyName="p", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}))
-    assert s3_code(delegated_s3.put_object, Bucket=bucket, Key="a/again", Body=b"x") == "AccessDenied"
+    assert error_code(delegated_s3.put_object, Bucket=bucket, Key="a/again", Body=b"x") == "AccessDenied"
 
     # Only the account that filed the request trades its token.
     fails(make_client(server, "sts", *customer.key).get_delegated_access_token,

@@ -5,7 +5,7 @@ never outlives the caller's credentials, and narrows nothing but itself."""
 import json
 import time
 
-from expect import fails, ok
+from expect import error_code, fails, ok
 
 EVERYTHING = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 PUT_ONLY = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -22,14 +22,6 @@ def not_key(bucket, key):
 def clients(client_for, c):
     args = (c["AccessKeyId"], c["SecretAccessKey"])
     return client_for("sts", *args, token=c["SessionToken"]), client_for("s3", *args, token=c["SessionToken"])
-
-
-def s3_code(call, **kwargs):
-    try:
-        call(**kwargs)
-    except Exception as e:  # botocore's ClientError
-        return e.response["Error"]["Code"]
-    return None
 
 
 def role_session(iam, new_role, user_with_key, client_for, account_id):
@@ -62,7 +54,7 @@ def test_a_scoped_role_session_acts_as_the_session_within_every_scope(
     assert narrow_sts.get_caller_identity()["Arn"] == assumed["Arn"], "the same principal"
 
     narrow_s3.put_object(Bucket=bucket, Key="a", Body=b"x")
-    assert s3_code(narrow_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
+    assert error_code(narrow_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
     session_s3.get_object(Bucket=bucket, Key="a")  # the caller's own credentials keep everything
 
     # A scope of the scoped credentials: every scope of the chain must allow.
@@ -70,14 +62,14 @@ def test_a_scoped_role_session_acts_as_the_session_within_every_scope(
     assert chained["ScopedPoliciesCount"] == 2
     _, narrower_s3 = clients(client_for, chained["Credentials"])
     narrower_s3.put_object(Bucket=bucket, Key="c", Body=b"x")
-    assert s3_code(narrower_s3.put_object, Bucket=bucket, Key="b", Body=b"x") == "AccessDenied"
-    assert s3_code(narrower_s3.get_object, Bucket=bucket, Key="c") == "AccessDenied", "the first scope binds"
+    assert error_code(narrower_s3.put_object, Bucket=bucket, Key="b", Body=b"x") == "AccessDenied"
+    assert error_code(narrower_s3.get_object, Bucket=bucket, Key="c") == "AccessDenied", "the first scope binds"
     narrow_s3.put_object(Bucket=bucket, Key="b", Body=b"x")
 
     # Scopes never widen: the role stops allowing puts, and the scoped copy at once with it.
     iam.put_role_policy(RoleName=role["RoleName"], PolicyName="all", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
-    assert s3_code(narrow_s3.put_object, Bucket=bucket, Key="d", Body=b"x") == "AccessDenied"
+    assert error_code(narrow_s3.put_object, Bucket=bucket, Key="d", Body=b"x") == "AccessDenied"
 
 
 def test_duration_and_input_rules(iam, sts, new_role, user_with_key, client_for, account_id):
@@ -115,7 +107,7 @@ def test_a_users_scoped_session_binds_only_itself(iam, user_with_key, client_for
     assert answer["SessionInfo"]["Arn"] == user["Arn"]
     _, narrow_s3 = clients(client_for, answer["Credentials"])
     narrow_s3.put_object(Bucket=bucket, Key="b", Body=b"x")
-    assert s3_code(narrow_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
+    assert error_code(narrow_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
     user_s3.get_object(Bucket=bucket, Key="a")
     token_s3.get_object(Bucket=bucket, Key="a")
 
@@ -141,8 +133,8 @@ def test_a_scoped_root_session_is_bound_by_its_scope(sts, client_for, new_bucket
     scoped = token_sts.get_scoped_credentials(Policy=PUT_ONLY)["Credentials"]
     _, narrow_s3 = clients(client_for, scoped)
     narrow_s3.put_object(Bucket=bucket, Key="a", Body=b"x")
-    assert s3_code(narrow_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
-    assert s3_code(narrow_s3.delete_object, Bucket=bucket, Key="a") == "AccessDenied"
+    assert error_code(narrow_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
+    assert error_code(narrow_s3.delete_object, Bucket=bucket, Key="a") == "AccessDenied"
     token_s3.get_object(Bucket=bucket, Key="a")
 
 
@@ -161,10 +153,10 @@ def test_revoking_older_sessions_revokes_their_copies(iam, new_role, user_with_k
         "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
                        "Condition": {"DateLessThan": {"aws:TokenIssueTime": revoked_before}}}]}))
     time.sleep(1.1)
-    assert s3_code(session_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
+    assert error_code(session_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
     copy = session_sts.get_scoped_credentials(DurationSeconds=600)["Credentials"]
     _, copy_s3 = clients(client_for, copy)
-    assert s3_code(copy_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
+    assert error_code(copy_s3.get_object, Bucket=bucket, Key="a") == "AccessDenied"
 
 
 def test_a_chain_holds_at_most_ten_scope_down_policies(iam, new_role, user_with_key, client_for, account_id):

@@ -196,6 +196,21 @@ def test_a_context_provider_gives_the_session_its_trusted_context(iam, account_i
                   code="ValidationError", status=400)
         fails(session_sts.get_web_identity_token, Audience=["a"], SigningAlgorithm="RS256",
               SubjectMode="OriginIdentity", Scope="read admin", code="AccessDenied", status=403)
+        # A subject that could pass for an AWS principal, or hides edge spaces, is never a
+        # token's subject, whatever the policies allow.
+        anyone = new_role(trust=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity"}]}))
+        iam.put_role_policy(RoleName=anyone["RoleName"], PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:GetWebIdentityToken", "Resource": "*"}]}))
+        for subject in ("ARN:aws:iam::123456789012:user/admin", " alice@example.com"):
+            odd = ok(sts.assume_role_with_web_identity(
+                RoleArn=anyone["Arn"], RoleSessionName="tip",
+                WebIdentityToken=issuer.token(email=subject)))["Credentials"]
+            odd_sts = client_for("sts", odd["AccessKeyId"], odd["SecretAccessKey"], token=odd["SessionToken"])
+            ok(odd_sts.get_web_identity_token(Audience=["a"], SigningAlgorithm="RS256"))
+            fails(odd_sts.get_web_identity_token, Audience=["a"], SigningAlgorithm="RS256",
+                  SubjectMode="OriginIdentity", code="AccessDenied", status=403)
         # Another department's token: the same role, refused by its policy.
         other = ok(sts.assume_role_with_web_identity(
             RoleArn=role["Arn"], RoleSessionName="tip",

@@ -354,13 +354,7 @@ impl Oxiam {
 /// (`arn:…`) or has edge spaces, control, format or separator characters other than a space
 /// (STS API reference, GetWebIdentityToken).
 fn origin_subject(caller: &Principal) -> Result<String, ServiceError> {
-    let context = crate::trusted_context::TrustedContext(
-        caller
-            .session
-            .as_ref()
-            .map(|s| s.trusted_context.clone())
-            .unwrap_or_default(),
-    );
+    let context = crate::trusted_context::TrustedContext::of(caller);
     let get = |key: &str| context.get(key);
     let subject = get("aws:OriginIdentity/Subject").filter(|s| !s.trim().is_empty());
     let issued = get("aws:OriginIdentity/Issuer").is_some() || get("aws:OriginIdentity/FederatedProviderArn").is_some();

@@ -791,13 +791,7 @@ impl Oxiam {
                 mfa_at: verified.or(caller.mfa_at),
                 source_identity: source_identity.clone(),
                 // Role chaining keeps the calling session's trusted context.
-                trusted_context: crate::trusted_context::TrustedContext(
-                    caller
-                        .session
-                        .as_ref()
-                        .map(|s| s.trusted_context.clone())
-                        .unwrap_or_default(),
-                ),
+                trusted_context: crate::trusted_context::TrustedContext::of(caller),
                 now,
             })
             .await?;
@@ -948,14 +942,7 @@ impl Oxiam {
                 // The asking session's source identity and trusted context go with the root
                 // session.
                 source_identity: carried_source_identity.clone(),
-                trusted_context: crate::trusted_context::TrustedContext(
-                    caller
-                        .session
-                        .as_ref()
-                        .map(|s| s.trusted_context.clone())
-                        .unwrap_or_default(),
-                )
-                .encode(),
+                trusted_context: crate::trusted_context::TrustedContext::of(caller).encode(),
             })
             .await
             .map_err(errors::store)?;

@@ -190,6 +190,18 @@ impl ContextProviderConfig {
 pub(crate) struct TrustedContext(pub(crate) Vec<(String, String)>);
 
 impl TrustedContext {
+    /// The trusted context of the session that signed a request (none for long-term keys):
+    /// what role chaining and AssumeRoot carry on, and GetWebIdentityToken reads.
+    pub(crate) fn of(caller: &crate::Principal) -> Self {
+        Self(
+            caller
+                .session
+                .as_ref()
+                .map(|s| s.trusted_context.clone())
+                .unwrap_or_default(),
+        )
+    }
+
     /// As the store keeps it (`None` when empty).
     pub(crate) fn encode(&self) -> Option<String> {
         (!self.0.is_empty()).then(|| serde_json::to_string(&self.0).unwrap_or_default())

@@ -17,6 +17,13 @@ use oxiam_store::{NewOidcProvider, StoreError};
 use crate::trusted_context::ContextProviderConfig;
 use crate::{Oxiam, Principal, errors};
 
+/// A request's context provider, checked, as the store keeps it.
+fn checked_context_provider(
+    given: Option<&oxiam_protocol::iam::ContextProvider>,
+) -> Result<Option<String>, ServiceError> {
+    Ok(given.map(ContextProviderConfig::check).transpose()?.map(|c| c.encode()))
+}
+
 /// oxiam has no IAM Identity Center: an instance cannot be associated with a provider.
 fn no_identity_center() -> ServiceError {
     errors::not_implemented("IdentityCenterInstanceArn (oxiam has no IAM Identity Center instances)")
@@ -99,12 +106,7 @@ impl Oxiam {
             }
             return Err(no_identity_center());
         }
-        let context_provider = input
-            .context_provider
-            .as_ref()
-            .map(ContextProviderConfig::check)
-            .transpose()?
-            .map(|c| c.encode());
+        let context_provider = checked_context_provider(input.context_provider.as_ref())?;
         let url = provider_url(&input.url)?;
         let mut client_ids: Vec<String> = Vec::new();
         for id in input.client_id_list.unwrap_or_default() {
@@ -304,12 +306,7 @@ impl Oxiam {
         if remove_center {
             return Ok(());
         }
-        let context_provider = input
-            .context_provider
-            .as_ref()
-            .map(ContextProviderConfig::check)
-            .transpose()?
-            .map(|c| c.encode());
+        let context_provider = checked_context_provider(input.context_provider.as_ref())?;
         self.store
             .set_oidc_context_provider(&caller.account_id, arn, context_provider.as_deref())
             .await
