@@ -4,10 +4,13 @@
 //! with N concurrent clients, signing every request with SigV4, as root and as an IAM user
 //! whose policy allows it. `startup` times a server command from spawn to its first
 //! successful request. `report` prints result files side by side with throughput ratios.
+//! `revocation` measures how long a server sharing another's database goes on granting what
+//! the other has revoked.
 
 mod client;
 mod floor;
 mod ops;
+mod revocation;
 mod runner;
 
 use std::process::{Command, Stdio};
@@ -39,6 +42,21 @@ enum Cmd {
     Report(ReportArgs),
     /// Serve the HTTP floor: the same stack answering every request with a fixed body.
     Floor(FloorArgs),
+    /// Revoke on one server (`--endpoint`), time until another on the same database
+    /// (`--observer`) refuses.
+    Revocation(RevocationArgs),
+}
+
+#[derive(Args)]
+struct RevocationArgs {
+    #[command(flatten)]
+    conn: Conn,
+    /// The server asked after each revocation, e.g. http://127.0.0.1:7346
+    #[arg(long)]
+    observer: String,
+    /// Revocations of each kind.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
 }
 
 #[derive(Args)]
@@ -143,6 +161,15 @@ fn main() {
             Cmd::Startup(args) => startup(args).await,
             Cmd::Report(args) => report(args),
             Cmd::Floor(args) => floor::serve(args.listen).await.map_err(Error::from),
+            Cmd::Revocation(args) => {
+                revocation::measure(revocation::Setup {
+                    writer: Endpoint::new(&args.conn.endpoint, &args.conn.region)?,
+                    observer: Endpoint::new(&args.observer, &args.conn.region)?,
+                    root: Key::new(&args.conn.access_key_id, &args.conn.secret_access_key),
+                    rounds: args.rounds as usize,
+                })
+                .await
+            }
         }
     });
     if let Err(error) = result {

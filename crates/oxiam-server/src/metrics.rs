@@ -77,10 +77,33 @@ impl Metrics {
             store.pool_idle as u64,
         );
         if let Some((hits, misses)) = store.cache {
-            out.push_str("# HELP oxiam_read_cache_lookups_total Lookups of keys, users, entities and boundaries (SQLite): answered from memory (hit) or by a query (miss).\n");
+            out.push_str("# HELP oxiam_read_cache_lookups_total Lookups of keys, users, entities and boundaries: answered from memory (hit) or by a query (miss).\n");
             out.push_str("# TYPE oxiam_read_cache_lookups_total counter\n");
             let _ = writeln!(out, "oxiam_read_cache_lookups_total{{result=\"hit\"}} {hits}");
             let _ = writeln!(out, "oxiam_read_cache_lookups_total{{result=\"miss\"}} {misses}");
+        }
+        if let Some(replication) = &store.replication {
+            gauge(
+                &mut out,
+                "oxiam_read_cache_lease",
+                "gauge",
+                "PostgreSQL: 1 while this server has proved, within the last second, that it has heard of every other server's write committed before then (and answers from memory); 0 otherwise.",
+                u64::from(replication.lease_holds),
+            );
+            gauge(
+                &mut out,
+                "oxiam_replication_writes_heard_total",
+                "counter",
+                "PostgreSQL: writes of other servers sharing the database heard of (each empties this server's read cache).",
+                replication.writes_heard,
+            );
+            gauge(
+                &mut out,
+                "oxiam_read_cache_lease_lapses_total",
+                "counter",
+                "PostgreSQL: read-cache leases taken again after a lapse (the notification connection lost or stalled).",
+                replication.lease_lapses,
+            );
         }
         if let Some(batches) = &store.batches {
             out.push_str("# HELP oxiam_group_commit_writes Writes per group commit (SQLite: writes that arrive together share one transaction and one fsync).\n");
@@ -190,6 +213,11 @@ mod tests {
             pool_connections: 2,
             pool_idle: 1,
             cache: Some((5, 3)),
+            replication: Some(oxiam_store::ReplicationStats {
+                lease_holds: true,
+                writes_heard: 4,
+                lease_lapses: 1,
+            }),
             batches: Some(oxiam_store::BatchStats {
                 buckets: vec![1, 2, 2, 2, 2, 2, 2, 2],
                 batches: 2,
@@ -203,6 +231,9 @@ mod tests {
             r#"oxiam_group_commit_writes_bucket{le="1"} 1"#,
             r#"oxiam_group_commit_writes_bucket{le="+Inf"} 2"#,
             "oxiam_group_commit_writes_sum 3",
+            "oxiam_read_cache_lease 1",
+            "oxiam_replication_writes_heard_total 4",
+            "oxiam_read_cache_lease_lapses_total 1",
         ] {
             assert!(text.contains(line), "{line} in\n{text}");
         }

@@ -8,14 +8,19 @@
 //! still the one it was read at. A read therefore never returns anything older than the
 //! last acknowledged write: a cached row is one that no write has come after.
 //!
-//! That holds only if every write goes through this process, which the lock file next to
-//! the database guarantees (see `Store::open`). On PostgreSQL, where other servers write
-//! too, nothing is cached.
+//! On SQLite that holds because every write goes through this process, which the lock file
+//! next to the database guarantees (see `Store::open`). On PostgreSQL other servers write
+//! too, so each commit also tells every server through PostgreSQL's notifications
+//! (`replication.rs`), and a server answers from memory only while it holds a [`Lease`]: a
+//! proof, renewed ten times a second, that its notification connection has delivered every
+//! write committed before the renewal. Without one (the connection lost, or silent), every
+//! lookup queries.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::{EntityKind, EntityRef, KeyWithOwner, UserRow};
 
@@ -27,6 +32,8 @@ const CAPACITY: usize = 16_384;
 #[derive(Debug, Default)]
 pub(crate) struct ReadCache {
     generation: AtomicU64,
+    /// On PostgreSQL: whether, and until when, notifications are known to be arriving.
+    pub(crate) lease: Option<Lease>,
     pub(crate) keys: Cached<String, KeyWithOwner>,
     pub(crate) users: Cached<(String, String), UserRow>,
     pub(crate) entities: Cached<(String, EntityKind, String), EntityRef>,
@@ -38,9 +45,22 @@ pub(crate) struct ReadCache {
 pub(crate) type Boundary = (String, Option<String>);
 
 impl ReadCache {
+    /// A cache for a server sharing its PostgreSQL database: usable only under a lease.
+    pub(crate) fn leased() -> Self {
+        Self {
+            lease: Some(Lease::new()),
+            ..Self::default()
+        }
+    }
+
     /// The generation to tag a read with: taken before its query runs.
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+
+    /// Whether lookups may be answered from memory (and kept) now.
+    pub(crate) fn usable(&self) -> bool {
+        self.lease.as_ref().is_none_or(Lease::holds)
     }
 
     /// Lookups answered from memory, and lookups that went to the database, so far.
@@ -58,6 +78,97 @@ impl ReadCache {
     /// A commit ended: everything read before it may be stale.
     pub(crate) fn wrote(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// How long a renewal of the lease lasts. It is renewed every [`RENEW_EVERY`]; the margin
+/// lets a renewal arrive late under load without the cache going cold.
+pub(crate) const LEASE: Duration = Duration::from_secs(1);
+/// How often a server proves its notification connection current.
+pub(crate) const RENEW_EVERY: Duration = Duration::from_millis(100);
+
+/// The right of a PostgreSQL server to answer from memory.
+///
+/// It is renewed by a notification the server sent itself and received back: PostgreSQL
+/// delivers notifications in commit order, so by then every write committed before it was
+/// sent has been received and has advanced the generation. It holds for [`LEASE`] from the
+/// moment that notification was *sent*. A cache that goes without one for longer (the
+/// connection lost, stalled, or cut off without a word) answers nothing from memory, and
+/// what it kept from before is dropped when the lease comes back.
+#[derive(Debug)]
+pub(crate) struct Lease {
+    /// What the lease's times count from.
+    base: Instant,
+    /// Milliseconds since `base` until which the lease holds; 0 when it is lost.
+    until_ms: AtomicU64,
+    /// Whether a lease was ever taken (the first is no lapse).
+    taken: AtomicBool,
+    /// Writes of other servers heard of; leases lost and taken again.
+    heard: AtomicU64,
+    lapses: AtomicU64,
+}
+
+impl Lease {
+    fn new() -> Self {
+        Self::counting_from(Instant::now())
+    }
+
+    fn counting_from(base: Instant) -> Self {
+        Self {
+            base,
+            until_ms: AtomicU64::new(0),
+            taken: AtomicBool::new(false),
+            heard: AtomicU64::new(0),
+            lapses: AtomicU64::new(0),
+        }
+    }
+
+    /// Milliseconds since the lease's base: what a renewal carries, sent and received.
+    pub(crate) fn now_ms(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn holds(&self) -> bool {
+        self.now_ms() < self.until_ms.load(Ordering::Acquire)
+    }
+
+    /// Writes of other servers heard of, and leases taken again after a lapse.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (self.heard.load(Ordering::Relaxed), self.lapses.load(Ordering::Relaxed))
+    }
+}
+
+impl ReadCache {
+    /// Another server committed a write (or a notification came that this server cannot
+    /// read, which is taken as one).
+    pub(crate) fn heard_write(&self) {
+        self.wrote();
+        if let Some(lease) = &self.lease {
+            lease.heard.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// This server's renewal sent at `sent_ms` came back. After a lapse everything kept
+    /// is dropped first: it may predate writes whose notifications never came.
+    pub(crate) fn renewed(&self, sent_ms: u64) {
+        let Some(lease) = &self.lease else { return };
+        let until = sent_ms.saturating_add(LEASE.as_millis() as u64);
+        if !lease.holds() {
+            self.wrote();
+            if lease.taken.swap(true, Ordering::Relaxed) {
+                lease.lapses.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        lease.until_ms.fetch_max(until, Ordering::AcqRel);
+    }
+
+    /// The notification connection is lost: nothing is answered from memory until a
+    /// renewal comes back on a new one.
+    pub(crate) fn lost(&self) {
+        if let Some(lease) = &self.lease {
+            lease.until_ms.store(0, Ordering::Release);
+        }
+        self.wrote();
     }
 }
 
@@ -113,5 +224,92 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
             entries.clear();
         }
         entries.insert(key, (generation, value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A leased cache whose lease counts from `ago` before now.
+    fn leased_since(ago: Duration) -> ReadCache {
+        let base = Instant::now().checked_sub(ago).expect("the clock goes back that far");
+        ReadCache {
+            lease: Some(Lease::counting_from(base)),
+            ..ReadCache::default()
+        }
+    }
+
+    #[test]
+    fn without_a_lease_nothing_is_answered_from_memory() {
+        let cache = ReadCache::leased();
+        assert!(!cache.usable(), "no renewal has come back yet");
+        let now = cache.lease.as_ref().unwrap().now_ms();
+        cache.renewed(now);
+        assert!(cache.usable());
+        cache.lost();
+        assert!(!cache.usable(), "a lost connection ends the lease at once");
+    }
+
+    #[test]
+    fn a_lease_runs_out_when_no_renewal_comes_back() {
+        // A renewal sent five seconds ago proves nothing about the last four.
+        let cache = leased_since(Duration::from_secs(5));
+        cache.renewed(0);
+        assert!(!cache.usable());
+        let sent = cache.lease.as_ref().unwrap().now_ms() - 200;
+        cache.renewed(sent);
+        assert!(cache.usable(), "a renewal sent 200 ms ago holds");
+    }
+
+    #[test]
+    fn what_was_kept_before_a_lapse_is_dropped_when_the_lease_comes_back() {
+        let cache = leased_since(Duration::from_secs(5));
+        let now = || cache.lease.as_ref().unwrap().now_ms();
+        cache.renewed(now());
+        let generation = cache.generation();
+        cache.keys.put("k".into(), generation, key_row());
+        assert!(cache.keys.get("k", cache.generation()).is_some());
+        // Renewed while it holds: what was kept stays.
+        cache.renewed(now());
+        assert!(cache.keys.get("k", cache.generation()).is_some());
+        assert_eq!(cache.lease.as_ref().unwrap().counts().1, 0, "no lapse yet");
+        // Lost, then taken again: dropped, and counted.
+        cache.lost();
+        cache.renewed(now());
+        assert!(cache.keys.get("k", cache.generation()).is_none());
+        assert_eq!(cache.lease.as_ref().unwrap().counts().1, 1);
+        // Run out (a stalled connection), then taken again: dropped too.
+        let generation = cache.generation();
+        cache.keys.put("k".into(), generation, key_row());
+        cache.lease.as_ref().unwrap().until_ms.store(1, Ordering::Release);
+        cache.renewed(now());
+        assert!(cache.keys.get("k", cache.generation()).is_none());
+    }
+
+    #[test]
+    fn another_servers_write_drops_what_was_kept() {
+        let cache = ReadCache::leased();
+        cache.renewed(cache.lease.as_ref().unwrap().now_ms());
+        cache.keys.put("k".into(), cache.generation(), key_row());
+        cache.heard_write();
+        assert!(cache.keys.get("k", cache.generation()).is_none());
+        assert_eq!(cache.lease.as_ref().unwrap().counts().0, 1);
+    }
+
+    fn key_row() -> KeyWithOwner {
+        KeyWithOwner {
+            key: crate::AccessKeyRow {
+                access_key_id: "k".into(),
+                account_id: "123456789012".into(),
+                user_id: None,
+                secret_sealed: String::new(),
+                status: "Active".into(),
+                created_at: 0,
+                last_used: None,
+            },
+            user: None,
+            policy_epoch: 0,
+        }
     }
 }

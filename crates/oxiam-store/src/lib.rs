@@ -20,6 +20,7 @@ mod oidc_providers;
 mod organizations;
 mod outbound_federation;
 mod policies;
+mod replication;
 mod roles;
 mod s3;
 mod saml_providers;
@@ -44,6 +45,7 @@ pub use oidc_providers::{NewOidcProvider, OidcProviderRow};
 pub use organizations::{CreatedAccount, OrganizationRow, OrganizationWrite};
 pub use outbound_federation::OutboundFederationRow;
 pub use policies::{NewPolicy, PolicyRow, PolicyVersionRow};
+pub use replication::LISTENER_APPLICATION_NAME;
 pub use roles::{NewRole, RoleRow, SourceTemplate};
 pub use s3::{BucketDeletion, BucketRow, ObjectRow, PartRow, S3Write, UploadRow, Versioning};
 pub use saml_providers::{SamlKeyRefusal, SamlPrivateKeyRow, SamlProviderChange, SamlProviderRow};
@@ -232,10 +234,24 @@ pub struct StoreStats {
     pub pool_connections: u32,
     /// Of those, how many are idle.
     pub pool_idle: usize,
-    /// On SQLite: lookups answered from the read cache, and those that queried.
+    /// Lookups answered from the read cache, and those that queried.
     pub cache: Option<(u64, u64)>,
+    /// On PostgreSQL: whether the cache's lease holds, the other servers' writes heard of,
+    /// and the leases taken again after a lapse.
+    pub replication: Option<ReplicationStats>,
     /// On SQLite: the group commits so far.
     pub batches: Option<BatchStats>,
+}
+
+/// How a server sharing its PostgreSQL database hears of the others' writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicationStats {
+    /// Whether lookups may be answered from memory now.
+    pub lease_holds: bool,
+    /// Writes of other servers heard of.
+    pub writes_heard: u64,
+    /// Leases taken again after a lapse (a lost or stalled notification connection).
+    pub lease_lapses: u64,
 }
 
 /// Group commits so far (SQLite).
@@ -267,8 +283,11 @@ pub struct Store {
     backend: Backend,
     /// On SQLite, where concurrent writes share a commit.
     group_commit: Option<write::GroupCommit>,
-    /// On SQLite, where this process is the only writer: lookups kept in memory.
+    /// Lookups kept in memory: on SQLite, where this process is the only writer; on
+    /// PostgreSQL, under a lease (`replication.rs`).
     cache: Option<Arc<cache::ReadCache>>,
+    /// On PostgreSQL: this server, as its write notifications name it.
+    origin: Option<Arc<replication::Origin>>,
     /// Held while the store is open: no other process writes this SQLite database.
     _lock: Option<Arc<std::fs::File>>,
 }
@@ -321,22 +340,34 @@ impl Store {
                     .await?
             }
         };
-        let cache = lock.is_some().then(|| Arc::new(cache::ReadCache::default()));
+        let (cache, origin) = match backend {
+            Backend::Sqlite => (lock.is_some().then(|| Arc::new(cache::ReadCache::default())), None),
+            Backend::Postgres => {
+                let cache = Arc::new(cache::ReadCache::leased());
+                let origin = Arc::new(replication::Origin::new());
+                replication::listen(url, &cache, origin.clone())?;
+                (Some(cache), Some(origin))
+            }
+        };
         let group_commit = (backend == Backend::Sqlite).then(|| write::GroupCommit::start(cache.clone()));
         let store = Self {
             pool,
             backend,
             group_commit,
             cache,
+            origin,
             _lock: lock,
         };
         schema::migrate(&store).await?;
         Ok(store)
     }
 
-    /// The read cache and the generation to read at, when this store caches.
+    /// The read cache and the generation to read at, when this store caches now.
     fn cache_generation(&self) -> Option<(&cache::ReadCache, u64)> {
-        self.cache.as_deref().map(|c| (c, c.generation()))
+        self.cache
+            .as_deref()
+            .filter(|c| c.usable())
+            .map(|c| (c, c.generation()))
     }
 
     /// Whether the database answers (readiness): one round trip, reading the account table
@@ -352,6 +383,15 @@ impl Store {
             pool_connections: self.pool.size(),
             pool_idle: self.pool.num_idle(),
             cache: self.cache.as_ref().map(|c| c.counts()),
+            replication: self.cache.as_ref().and_then(|c| {
+                let lease = c.lease.as_ref()?;
+                let (writes_heard, lease_lapses) = lease.counts();
+                Some(ReplicationStats {
+                    lease_holds: c.usable(),
+                    writes_heard,
+                    lease_lapses,
+                })
+            }),
             batches: self.group_commit.as_ref().map(|g| g.counts.snapshot()),
         }
     }
@@ -367,7 +407,7 @@ impl Store {
     async fn write_tx(&self) -> Result<write::WriteTx, StoreError> {
         match &self.group_commit {
             Some(group) => group.begin(&self.pool).await,
-            None => write::WriteTx::alone(&self.pool).await,
+            None => write::WriteTx::alone(&self.pool, self.cache.clone(), self.origin.clone()).await,
         }
     }
 

@@ -10,7 +10,9 @@
 //! and a batch that fails to commit fails every write in it.
 //!
 //! PostgreSQL already flushes the WAL of concurrent commits together, so there each write
-//! is a transaction of its own on the pool.
+//! is a transaction of its own on the pool. It announces itself to the other servers sharing
+//! the database before it commits (`replication.rs`), and advances this server's own cache
+//! once it has.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
 
 use crate::StoreError;
 use crate::cache::ReadCache;
+use crate::replication::{CHANNEL, Origin};
 
 /// Runs a savepoint statement (`SAVEPOINT`, `RELEASE`, `ROLLBACK TO`) on write `n`'s
 /// savepoint. Each write has a name of its own: were a statement of a cancelled request
@@ -43,7 +46,11 @@ pub(crate) struct WriteTx {
 
 enum Inner {
     /// PostgreSQL: a transaction of its own (taken when it commits).
-    Alone(Option<Transaction<'static, Any>>),
+    Alone {
+        tx: Option<Transaction<'static, Any>>,
+        /// This server's cache, and the name its write notifications go by.
+        announce: Option<(Arc<ReadCache>, Arc<Origin>)>,
+    },
     /// SQLite: a savepoint in the open batch, which the guard holds for this write alone.
     Batched {
         guard: OwnedMutexGuard<Batch>,
@@ -254,19 +261,40 @@ impl Batch {
 }
 
 impl WriteTx {
-    /// A PostgreSQL write: its own transaction on the pool.
-    pub(crate) async fn alone(pool: &AnyPool) -> Result<Self, StoreError> {
+    /// A PostgreSQL write: its own transaction on the pool, announced to the other servers
+    /// when this one caches.
+    pub(crate) async fn alone(
+        pool: &AnyPool,
+        cache: Option<Arc<ReadCache>>,
+        origin: Option<Arc<Origin>>,
+    ) -> Result<Self, StoreError> {
         Ok(Self {
-            inner: Inner::Alone(Some(pool.begin().await?)),
+            inner: Inner::Alone {
+                tx: Some(pool.begin().await?),
+                announce: cache.zip(origin),
+            },
         })
     }
 
     /// Makes the write's changes durable; returns once they are on disk.
     pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
         let mut outcome = match &mut self.inner {
-            Inner::Alone(tx) => {
-                let tx = tx.take().expect("a transaction commits once");
-                return Ok(tx.commit().await?);
+            Inner::Alone { tx, announce } => {
+                let mut tx = tx.take().expect("a transaction commits once");
+                let Some((cache, origin)) = announce.take() else {
+                    return Ok(tx.commit().await?);
+                };
+                // Delivered to every listening server when, and only if, this commits.
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(origin.next_write())
+                    .execute(&mut *tx)
+                    .await?;
+                let committed = tx.commit().await;
+                // Committed or not (a failed commit may still have happened), nothing read
+                // before it is answered from memory again.
+                cache.wrote();
+                return Ok(committed?);
             }
             Inner::Batched {
                 guard, savepoint: n, ..
@@ -299,7 +327,14 @@ impl Drop for WriteTx {
         // in its batch does not keep SQLite's write lock until the next write comes).
         // The batch is let go first, so that writes already queued for it join it before
         // the committer's turn comes.
-        if let Inner::Batched { guard, committer, .. } = std::mem::replace(&mut self.inner, Inner::Alone(None)) {
+        let taken = std::mem::replace(
+            &mut self.inner,
+            Inner::Alone {
+                tx: None,
+                announce: None,
+            },
+        );
+        if let Inner::Batched { guard, committer, .. } = taken {
             drop(guard);
             committer.notify_one();
         }
@@ -309,14 +344,14 @@ impl Drop for WriteTx {
 impl WriteTx {
     fn connection(&self) -> &AnyConnection {
         match &self.inner {
-            Inner::Alone(tx) => tx.as_ref().expect("not yet committed"),
+            Inner::Alone { tx, .. } => tx.as_ref().expect("not yet committed"),
             Inner::Batched { guard, .. } => &guard.open.as_ref().expect("a batch is open while a write holds it").tx,
         }
     }
 
     fn connection_mut(&mut self) -> &mut AnyConnection {
         match &mut self.inner {
-            Inner::Alone(tx) => tx.as_mut().expect("not yet committed"),
+            Inner::Alone { tx, .. } => tx.as_mut().expect("not yet committed"),
             Inner::Batched { guard, .. } => {
                 &mut guard.open.as_mut().expect("a batch is open while a write holds it").tx
             }

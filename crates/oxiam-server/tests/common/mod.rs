@@ -25,7 +25,14 @@ struct Options {
     tls: Option<oxiam_server::TlsFiles>,
     /// Accounts made beside the bootstrap one before the server starts.
     accounts: Vec<String>,
+    /// The PostgreSQL database of another server to share (its URL), instead of a new one.
+    database_url: Option<String>,
+    /// The master key, for servers that share a database; `None`: the data directory's.
+    master_key: Option<[u8; 32]>,
 }
+
+/// The master key of servers that share a database (each must unseal the others' secrets).
+const SHARED_MASTER_KEY: [u8; 32] = [7; 32];
 
 pub const ROOT_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const ROOT_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -39,6 +46,9 @@ pub enum Backend {
 pub struct TestServer {
     pub server: Option<RunningServer>,
     _dir: tempfile::TempDir,
+    /// The PostgreSQL database's URL, if the server runs on one.
+    database_url: Option<String>,
+    /// The PostgreSQL database this server made (and drops when stopped).
     pg_database: Option<String>,
     /// Every request's record, as the server's sinks get it.
     pub records: Arc<Records>,
@@ -209,6 +219,30 @@ impl TestServer {
         .await
     }
 
+    /// Two servers on one new PostgreSQL database, as replicas behind a load balancer run:
+    /// the same master key, each its own data directory. The first drops the database when
+    /// stopped.
+    pub async fn start_replicas() -> (Self, Self) {
+        let first = Self::start_configured(
+            Backend::Postgres,
+            Options {
+                master_key: Some(SHARED_MASTER_KEY),
+                ..Options::default()
+            },
+        )
+        .await;
+        let second = Self::start_configured(
+            Backend::Postgres,
+            Options {
+                master_key: Some(SHARED_MASTER_KEY),
+                database_url: first.database_url.clone(),
+                ..Options::default()
+            },
+        )
+        .await;
+        (first, second)
+    }
+
     /// A server whose database holds these accounts besides the bootstrap one, made as
     /// `oxiam account create` makes them: on the database, before the server starts.
     pub async fn start_with_accounts(backend: Backend, ids: &[&str], test_mode: bool) -> Self {
@@ -228,6 +262,7 @@ impl TestServer {
         let records = Arc::new(Records::default());
         let (database_url, pg_database) = match backend {
             Backend::Sqlite => (None, None),
+            Backend::Postgres if options.database_url.is_some() => (options.database_url.clone(), None),
             Backend::Postgres => {
                 let name = format!("oxiam_test_{}", oxiam_core::ids::user_id().to_lowercase());
                 admin()
@@ -265,8 +300,8 @@ impl TestServer {
         let server = oxiam_server::start(ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_owned(),
-            database_url,
-            master_key: None,
+            database_url: database_url.clone(),
+            master_key: options.master_key,
             bootstrap,
             limits: options.limits,
             audit_log: Some(dir.path().join("audit.jsonl")),
@@ -285,6 +320,7 @@ impl TestServer {
         Self {
             server: Some(server),
             _dir: dir,
+            database_url,
             pg_database,
             records,
             accounts,

@@ -1,0 +1,123 @@
+//! Two stores on one PostgreSQL database, as two oxiam servers behind a load balancer have:
+//! each answers its hottest lookups from memory, and never with a row another has changed
+//! since — not after a write there, and not while it cannot hear of the other's writes.
+//!
+//! The stores are driven directly, so that every write is the test's own: a count of the
+//! writes B has heard of is then exactly the test's writes on A.
+
+use std::time::Duration;
+
+use oxiam_store::{AccessKeyRow, ReplicationStats, Store};
+use sqlx::Connection as _;
+use sqlx::Executor as _;
+
+const ACCOUNT: &str = "123456789012";
+const KEY: &str = "AKIAREPLICATEST00001";
+
+fn root_key() -> AccessKeyRow {
+    AccessKeyRow {
+        access_key_id: KEY.into(),
+        account_id: ACCOUNT.into(),
+        user_id: None,
+        secret_sealed: "sealed".into(),
+        status: "Active".into(),
+        created_at: 1,
+        last_used: None,
+    }
+}
+
+fn replication(store: &Store) -> ReplicationStats {
+    store
+        .stats()
+        .replication
+        .expect("a PostgreSQL store keeps a leased cache")
+}
+
+fn hits(store: &Store) -> u64 {
+    store.stats().cache.expect("a PostgreSQL store caches").0
+}
+
+/// Waits (up to 20 s, then fails) until `store` is in the state `wanted` says.
+async fn until(store: &Store, what: &str, wanted: impl Fn(&ReplicationStats) -> bool) {
+    for _ in 0..2000 {
+        if wanted(&replication(store)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never {what}: {:?}", replication(store));
+}
+
+async fn status_seen_by(store: &Store) -> String {
+    store.find_access_key(KEY).await.unwrap().unwrap().key.status
+}
+
+async fn admin(base: &str, sql: &str) {
+    let mut admin = sqlx::PgConnection::connect(base).await.unwrap();
+    admin.execute(sqlx::AssertSqlSafe(sql.to_owned())).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_answers_from_memory_only_what_no_write_has_changed() {
+    let Ok(base) = std::env::var("OXIAM_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: OXIAM_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let name = format!("oxiam_replicas_{}", std::process::id());
+    admin(&base, &format!("DROP DATABASE IF EXISTS {name}")).await;
+    admin(&base, &format!("CREATE DATABASE {name}")).await;
+    let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+    let a = Store::open(&url).await.unwrap();
+    let b = Store::open(&url).await.unwrap();
+    a.create_account(ACCOUNT, 1, &root_key()).await.unwrap();
+
+    // B reads what A wrote at once (nothing of it was kept), then from memory.
+    until(&b, "leased", |r| r.lease_holds).await;
+    assert_eq!(status_seen_by(&b).await, "Active");
+    let before = hits(&b);
+    assert_eq!(status_seen_by(&b).await, "Active");
+    assert_eq!(hits(&b), before + 1, "the second lookup is answered from memory");
+
+    // A deactivates the key: once B has heard of that one write, B answers Inactive.
+    let heard = replication(&b).writes_heard;
+    a.set_access_key_status(ACCOUNT, None, KEY, "Inactive").await.unwrap();
+    until(&b, "heard of A's write", |r| r.writes_heard > heard).await;
+    assert_eq!(replication(&b).writes_heard, heard + 1, "the test's write alone");
+    assert_eq!(status_seen_by(&b).await, "Inactive");
+    assert_eq!(status_seen_by(&a).await, "Inactive", "A's own write, at once");
+
+    // The connections that hear writes are cut and can't come back (new connections to the
+    // database are refused; the pools' open connections stay). B now hears nothing...
+    admin(&base, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
+    admin(
+        &base,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND application_name = '{}'",
+            oxiam_store::LISTENER_APPLICATION_NAME
+        ),
+    )
+    .await;
+    until(&b, "without a lease", |r| !r.lease_holds).await;
+    // ...so what it reads is not kept, and A's next write is seen at once all the same.
+    let heard = replication(&b).writes_heard;
+    assert_eq!(status_seen_by(&b).await, "Inactive");
+    a.set_access_key_status(ACCOUNT, None, KEY, "Active").await.unwrap();
+    assert_eq!(
+        status_seen_by(&b).await,
+        "Active",
+        "B answered from memory without a lease"
+    );
+    assert_eq!(replication(&b).writes_heard, heard, "B did not hear of it");
+
+    // Connections come back: B listens again, takes its lease again, and caches again.
+    admin(&base, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
+    until(&b, "leased again", |r| r.lease_holds && r.lease_lapses >= 1).await;
+    assert_eq!(status_seen_by(&b).await, "Active");
+    let before = hits(&b);
+    assert_eq!(status_seen_by(&b).await, "Active");
+    assert_eq!(hits(&b), before + 1);
+
+    drop((a, b));
+    admin(&base, &format!("DROP DATABASE {name} WITH (FORCE)")).await;
+}
