@@ -106,7 +106,7 @@ impl Metrics {
             );
         }
         if let Some(batches) = &store.batches {
-            out.push_str("# HELP oxiam_group_commit_writes Writes per group commit (SQLite: writes that arrive together share one transaction and one fsync).\n");
+            out.push_str("# HELP oxiam_group_commit_writes Writes per group commit (writes that arrive together share one transaction and one flush).\n");
             out.push_str("# TYPE oxiam_group_commit_writes histogram\n");
             for (bound, n) in oxiam_store::BATCH_SIZE_BOUNDS.iter().zip(&batches.buckets) {
                 let _ = writeln!(out, "oxiam_group_commit_writes_bucket{{le=\"{bound}\"}} {n}");

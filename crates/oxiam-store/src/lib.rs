@@ -239,7 +239,7 @@ pub struct StoreStats {
     /// On PostgreSQL: whether the cache's lease holds, the other servers' writes heard of,
     /// and the leases taken again after a lapse.
     pub replication: Option<ReplicationStats>,
-    /// On SQLite: the group commits so far.
+    /// The group commits so far.
     pub batches: Option<BatchStats>,
 }
 
@@ -254,7 +254,7 @@ pub struct ReplicationStats {
     pub lease_lapses: u64,
 }
 
-/// Group commits so far (SQLite).
+/// Group commits so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchStats {
     /// Commits of at most each of [`BATCH_SIZE_BOUNDS`] writes.
@@ -281,13 +281,11 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// On SQLite, where concurrent writes share a commit.
-    group_commit: Option<write::GroupCommit>,
+    /// Concurrent writes share a commit.
+    group_commit: write::GroupCommit,
     /// Lookups kept in memory: on SQLite, where this process is the only writer; on
     /// PostgreSQL, under a lease (`replication.rs`).
     cache: Option<Arc<cache::ReadCache>>,
-    /// On PostgreSQL: this server, as its write notifications name it.
-    origin: Option<Arc<replication::Origin>>,
     /// Held while the store is open: no other process writes this SQLite database.
     _lock: Option<Arc<std::fs::File>>,
 }
@@ -349,13 +347,12 @@ impl Store {
                 (Some(cache), Some(origin))
             }
         };
-        let group_commit = (backend == Backend::Sqlite).then(|| write::GroupCommit::start(cache.clone()));
+        let group_commit = write::GroupCommit::start(backend, cache.clone(), origin);
         let store = Self {
             pool,
             backend,
             group_commit,
             cache,
-            origin,
             _lock: lock,
         };
         schema::migrate(&store).await?;
@@ -392,7 +389,7 @@ impl Store {
                     lease_lapses,
                 })
             }),
-            batches: self.group_commit.as_ref().map(|g| g.counts.snapshot()),
+            batches: Some(self.group_commit.counts.snapshot()),
         }
     }
 
@@ -401,14 +398,10 @@ impl Store {
         self.backend
     }
 
-    /// Starts a write: its own transaction on PostgreSQL, a savepoint in the shared
-    /// batch on SQLite (see [`write`]). Either way [`write::WriteTx::commit`] returns once
-    /// the write is durable.
+    /// Starts a write: a savepoint in the shared batch (see [`write`]);
+    /// [`write::WriteTx::commit`] returns once the write is durable.
     async fn write_tx(&self) -> Result<write::WriteTx, StoreError> {
-        match &self.group_commit {
-            Some(group) => group.begin(&self.pool).await,
-            None => write::WriteTx::alone(&self.pool, self.cache.clone(), self.origin.clone()).await,
-        }
+        self.group_commit.begin(&self.pool).await
     }
 
     /// Returns the database's bootstrap account (the one a server makes at its first

@@ -1,8 +1,8 @@
 //! Servers sharing one PostgreSQL database tell each other of their writes.
 //!
 //! Each server keeps a read cache (`cache.rs`) that any commit, on any server, must
-//! invalidate. Every write transaction therefore sends a notification on [`CHANNEL`] before
-//! it commits: PostgreSQL delivers it to every listening server if, and only if, the write
+//! invalidate. Every write batch (`write.rs`) therefore sends a notification on [`CHANNEL`]
+//! before it commits: PostgreSQL delivers it to every listening server if, and only if, the write
 //! commits, in commit order, and a commit whose notification cannot be queued fails. Each
 //! server listens on a connection of its own and advances its cache's generation for every
 //! other server's write it hears of.
@@ -15,7 +15,7 @@
 //! Either way the server queries for everything until a renewal comes back on a connection
 //! that works.
 //!
-//! Payloads: `write ORIGIN N` (the Nth write of server ORIGIN) and `renew ORIGIN MS` (a
+//! Payloads: `write ORIGIN N` (the Nth commit of server ORIGIN) and `renew ORIGIN MS` (a
 //! renewal sent MS milliseconds after the origin's lease began counting).
 
 use std::str::FromStr as _;
@@ -45,7 +45,7 @@ const RETRY_MOST: Duration = Duration::from_secs(2);
 pub(crate) struct Origin {
     /// Random, drawn at start: servers are told apart, restarts too.
     id: String,
-    /// Writes announced so far: each announcement carries its number.
+    /// Commits announced so far: each announcement carries its number.
     writes: AtomicU64,
 }
 
@@ -60,7 +60,7 @@ impl Origin {
         }
     }
 
-    /// The payload announcing this server's next write.
+    /// The payload announcing this server's next commit.
     pub(crate) fn next_write(&self) -> String {
         let n = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
         format!("write {} {n}", self.id)

@@ -1,18 +1,21 @@
-//! Write transactions, and group commit on SQLite.
+//! Write transactions: group commit, on SQLite and on PostgreSQL.
 //!
-//! An acknowledged write must be on disk, and on SQLite that costs one fsync per commit,
-//! with one writer at a time: a disk doing ~5,000 fsyncs/s caps every write there, however
-//! small. So on SQLite the writes of concurrent requests share a commit. One database
+//! An acknowledged write must be on disk, and that costs a flush per commit: on SQLite one
+//! fsync, with one writer at a time; on PostgreSQL a WAL flush, and nearly every write
+//! also bumps its account's policy epoch, so writes to one account wait on that row's lock
+//! through each other's flushes. Either way a disk's flush rate would cap every write,
+//! however small. So the writes of concurrent requests share a commit. One database
 //! transaction (the *batch*) stays open while writes queue; each write runs inside its own
 //! savepoint in it, so a write that fails is undone alone; when the writes that were
-//! waiting have run, the batch commits — one fsync for all of them — and only then does
+//! waiting have run, the batch commits — one flush for all of them — and only then does
 //! each [`WriteTx::commit`] return. Nothing is acknowledged before its batch is durable,
 //! and a batch that fails to commit fails every write in it.
 //!
-//! PostgreSQL already flushes the WAL of concurrent commits together, so there each write
-//! is a transaction of its own on the pool. It announces itself to the other servers sharing
-//! the database before it commits (`replication.rs`), and advances this server's own cache
-//! once it has.
+//! On PostgreSQL, where several servers may write, a batch first takes a transaction-level
+//! advisory lock that every server's batches take: batches run one at a time across
+//! servers, so two of them never wait on each other's row locks (no deadlock, which would
+//! fail a write after a second's wait). And a batch announces itself to the other servers
+//! before it commits (`replication.rs`), so that their caches drop what it changed.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -21,9 +24,56 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Transaction};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
 
-use crate::StoreError;
 use crate::cache::ReadCache;
 use crate::replication::{CHANNEL, Origin};
+use crate::{Backend, StoreError};
+
+/// The advisory lock every PostgreSQL batch holds (a constant of oxiam's own, unlike the
+/// bootstrap's, which a batch may take too).
+const BATCH_LOCK: i64 = 7_142_010_510;
+
+/// Rolls write `n` back to its savepoint and releases it. "No such savepoint" means it was
+/// never made or already released (its request was dropped after the `RELEASE` ran):
+/// nothing is left to undo. On PostgreSQL any failed statement aborts the whole
+/// transaction — and a `COMMIT` of an aborted transaction rolls back without an error — so
+/// there a probe savepoint is taken first: if the transaction is aborted already (a
+/// statement of write `n` failed, so its savepoint exists), rolling back to `n` mends it;
+/// if not, a "no such savepoint" is undone to the probe.
+async fn undo(conn: &mut AnyConnection, backend: Backend, n: u64) -> Result<(), sqlx::Error> {
+    const PROBE: &str = "SAVEPOINT oxiam_undo_probe";
+    if backend == Backend::Postgres
+        && let Err(e) = sqlx::raw_sql(PROBE).execute(&mut *conn).await
+    {
+        // in_failed_sql_transaction: only the rollback to `n` is left to do.
+        if e.as_database_error().and_then(|db| db.code()).as_deref() != Some("25P02") {
+            return Err(e);
+        }
+        savepoint(conn, "ROLLBACK TO", n).await?;
+        return savepoint(conn, "RELEASE", n).await;
+    }
+    // Rolling back to `n` also ends the probe, taken after it.
+    let undone = match savepoint(conn, "ROLLBACK TO", n).await {
+        Ok(()) => savepoint(conn, "RELEASE", n).await,
+        Err(e) => Err(e),
+    };
+    match undone {
+        Ok(()) => Ok(()),
+        // SQLite's words, and PostgreSQL's code (invalid_savepoint_specification).
+        Err(e)
+            if e.as_database_error().is_some_and(|db| {
+                db.message().contains("no such savepoint") || db.code().as_deref() == Some("3B001")
+            }) =>
+        {
+            if backend == Backend::Postgres {
+                sqlx::raw_sql("ROLLBACK TO oxiam_undo_probe; RELEASE oxiam_undo_probe")
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
 
 /// Runs a savepoint statement (`SAVEPOINT`, `RELEASE`, `ROLLBACK TO`) on write `n`'s
 /// savepoint. Each write has a name of its own: were a statement of a cancelled request
@@ -38,30 +88,21 @@ async fn savepoint(conn: &mut AnyConnection, verb: &str, n: u64) -> Result<(), s
 /// How a batch ended: `None` while it is open.
 type Outcome = Option<Result<(), Arc<str>>>;
 
-/// A write in progress: a connection in a transaction (or a savepoint of the batch).
-/// Dropped without [`WriteTx::commit`], its changes are rolled back.
+/// A write in progress: a savepoint in the open batch, which the guard holds for this
+/// write alone. Dropped without [`WriteTx::commit`], its changes are rolled back.
 pub(crate) struct WriteTx {
-    inner: Inner,
+    /// `None` once the write has let the batch go (after its `RELEASE`).
+    guard: Option<OwnedMutexGuard<Batch>>,
+    committer: Arc<Notify>,
+    /// The number of this write's savepoint.
+    savepoint: u64,
 }
 
-enum Inner {
-    /// PostgreSQL: a transaction of its own (taken when it commits).
-    Alone {
-        tx: Option<Transaction<'static, Any>>,
-        /// This server's cache, and the name its write notifications go by.
-        announce: Option<(Arc<ReadCache>, Arc<Origin>)>,
-    },
-    /// SQLite: a savepoint in the open batch, which the guard holds for this write alone.
-    Batched {
-        guard: OwnedMutexGuard<Batch>,
-        committer: Arc<Notify>,
-        /// The number of this write's savepoint.
-        savepoint: u64,
-    },
-}
-
-/// The SQLite writer: the batch being built, if any.
+/// The writer: the batch being built, if any.
 pub(crate) struct Batch {
+    backend: Backend,
+    /// On PostgreSQL: the name this server's write notifications go by.
+    origin: Option<Arc<Origin>>,
     open: Option<OpenBatch>,
     /// The savepoint of the write that holds (or last held) the batch, from before its
     /// `SAVEPOINT` is sent until its `RELEASE` has returned. Still set when the next
@@ -139,11 +180,14 @@ impl std::fmt::Debug for GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the committer task on the current tokio runtime.
-    pub(crate) fn start(cache: Option<Arc<ReadCache>>) -> Self {
+    /// Starts the committer task on the current tokio runtime. `origin` names this server
+    /// in the notifications of its commits (PostgreSQL), `cache` is told of each.
+    pub(crate) fn start(backend: Backend, cache: Option<Arc<ReadCache>>, origin: Option<Arc<Origin>>) -> Self {
         let counts = Arc::new(BatchCounts::default());
         let group = Self {
             batch: Arc::new(Mutex::new(Batch {
+                backend,
+                origin,
                 open: None,
                 unreleased: None,
                 next_savepoint: 0,
@@ -174,8 +218,18 @@ impl GroupCommit {
         let mut guard = self.batch.clone().lock_owned().await;
         guard.undo_unreleased().await;
         if guard.open.is_none() {
-            // IMMEDIATE takes SQLite's write lock now rather than at the first write.
-            let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let tx = match guard.backend {
+                // IMMEDIATE takes SQLite's write lock now rather than at the first write.
+                Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+                Backend::Postgres => {
+                    let mut tx = pool.begin().await?;
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                        .bind(BATCH_LOCK)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx
+                }
+            };
             guard.open = Some(OpenBatch {
                 tx,
                 outcome: watch::channel(None).0,
@@ -192,11 +246,9 @@ impl GroupCommit {
             return Err(e.into());
         }
         Ok(WriteTx {
-            inner: Inner::Batched {
-                guard,
-                committer: self.committer.clone(),
-                savepoint: n,
-            },
+            guard: Some(guard),
+            committer: self.committer.clone(),
+            savepoint: n,
         })
     }
 }
@@ -205,9 +257,13 @@ impl Batch {
     /// Commits the open batch, if any, and tells its writes how it went.
     async fn commit(&mut self) {
         self.undo_unreleased().await;
-        let Some(open) = self.open.take() else { return };
+        let Some(mut open) = self.open.take() else { return };
         let writes = open.writes;
-        let outcome = open.tx.commit().await.map_err(|e| Arc::from(e.to_string()));
+        let outcome = match announce(&mut open.tx, self.origin.as_deref(), writes).await {
+            Ok(()) => open.tx.commit().await,
+            Err(e) => Err(e),
+        };
+        let outcome = outcome.map_err(|e| Arc::from(e.to_string()));
         // A batch of writes that all failed commits nothing: not a group commit.
         if outcome.is_ok() && writes > 0 {
             self.counts.add(writes);
@@ -231,18 +287,8 @@ impl Batch {
             self.unreleased = None;
             return;
         };
-        let undone = match savepoint(&mut open.tx, "ROLLBACK TO", n).await {
-            Ok(()) => savepoint(&mut open.tx, "RELEASE", n).await,
-            Err(e) => Err(e),
-        };
-        match undone {
+        match undo(&mut open.tx, self.backend, n).await {
             Ok(()) => self.unreleased = None,
-            Err(e)
-                if e.as_database_error()
-                    .is_some_and(|db| db.message().contains("no such savepoint")) =>
-            {
-                self.unreleased = None
-            }
             Err(e) => self.fail(&e),
         }
     }
@@ -261,53 +307,17 @@ impl Batch {
 }
 
 impl WriteTx {
-    /// A PostgreSQL write: its own transaction on the pool, announced to the other servers
-    /// when this one caches.
-    pub(crate) async fn alone(
-        pool: &AnyPool,
-        cache: Option<Arc<ReadCache>>,
-        origin: Option<Arc<Origin>>,
-    ) -> Result<Self, StoreError> {
-        Ok(Self {
-            inner: Inner::Alone {
-                tx: Some(pool.begin().await?),
-                announce: cache.zip(origin),
-            },
-        })
-    }
-
     /// Makes the write's changes durable; returns once they are on disk.
     pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
-        let mut outcome = match &mut self.inner {
-            Inner::Alone { tx, announce } => {
-                let mut tx = tx.take().expect("a transaction commits once");
-                let Some((cache, origin)) = announce.take() else {
-                    return Ok(tx.commit().await?);
-                };
-                // Delivered to every listening server when, and only if, this commits.
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(origin.next_write())
-                    .execute(&mut *tx)
-                    .await?;
-                let committed = tx.commit().await;
-                // Committed or not (a failed commit may still have happened), nothing read
-                // before it is answered from memory again.
-                cache.wrote();
-                return Ok(committed?);
-            }
-            Inner::Batched {
-                guard, savepoint: n, ..
-            } => {
-                let n = *n;
-                let open = guard.open.as_mut().expect("a batch is open while a write holds it");
-                savepoint(&mut open.tx, "RELEASE", n).await?;
-                // Counted once released: a write rolled back is none of the batch's.
-                open.writes += 1;
-                let outcome = open.outcome.subscribe();
-                guard.unreleased = None;
-                outcome
-            }
+        let mut outcome = {
+            let guard = self.guard.as_mut().expect("a write commits once");
+            let open = guard.open.as_mut().expect("a batch is open while a write holds it");
+            savepoint(&mut open.tx, "RELEASE", self.savepoint).await?;
+            // Counted once released: a write rolled back is none of the batch's.
+            open.writes += 1;
+            let outcome = open.outcome.subscribe();
+            guard.unreleased = None;
+            outcome
         };
         // Let the next write in (and the committer: see Drop), then wait for the batch.
         drop(self);
@@ -320,54 +330,54 @@ impl WriteTx {
     }
 }
 
+/// Tells the other servers sharing a PostgreSQL database that the batch is about to commit
+/// (`replication.rs`): delivered if, and only if, it commits. A batch of writes that all
+/// failed changed nothing, and says nothing. On PostgreSQL the announcement is also the
+/// proof that the transaction is not aborted (where `COMMIT` would quietly roll back): it
+/// fails if it is, and then so does the batch.
+async fn announce(tx: &mut AnyConnection, origin: Option<&Origin>, writes: u64) -> Result<(), sqlx::Error> {
+    let Some(origin) = origin.filter(|_| writes > 0) else {
+        return Ok(());
+    };
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(origin.next_write())
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
+
 impl Drop for WriteTx {
     fn drop(&mut self) {
         // Committed or not, the batch now has something for the committer: a write to
         // make durable, or an unreleased savepoint to undo (so that a failed write alone
-        // in its batch does not keep SQLite's write lock until the next write comes).
+        // in its batch does not keep the database's write lock until the next write comes).
         // The batch is let go first, so that writes already queued for it join it before
         // the committer's turn comes.
-        let taken = std::mem::replace(
-            &mut self.inner,
-            Inner::Alone {
-                tx: None,
-                announce: None,
-            },
-        );
-        if let Inner::Batched { guard, committer, .. } = taken {
+        if let Some(guard) = self.guard.take() {
             drop(guard);
-            committer.notify_one();
+            self.committer.notify_one();
         }
     }
 }
 
 impl WriteTx {
-    fn connection(&self) -> &AnyConnection {
-        match &self.inner {
-            Inner::Alone { tx, .. } => tx.as_ref().expect("not yet committed"),
-            Inner::Batched { guard, .. } => &guard.open.as_ref().expect("a batch is open while a write holds it").tx,
-        }
-    }
-
-    fn connection_mut(&mut self) -> &mut AnyConnection {
-        match &mut self.inner {
-            Inner::Alone { tx, .. } => tx.as_mut().expect("not yet committed"),
-            Inner::Batched { guard, .. } => {
-                &mut guard.open.as_mut().expect("a batch is open while a write holds it").tx
-            }
-        }
+    fn open_batch(&self) -> &OpenBatch {
+        let guard = self.guard.as_ref().expect("not yet committed");
+        guard.open.as_ref().expect("a batch is open while a write holds it")
     }
 }
 
 impl Deref for WriteTx {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {
-        self.connection()
+        &self.open_batch().tx
     }
 }
 
 impl DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        self.connection_mut()
+        let guard = self.guard.as_mut().expect("not yet committed");
+        &mut guard.open.as_mut().expect("a batch is open while a write holds it").tx
     }
 }

@@ -1,15 +1,89 @@
-//! Group commit on SQLite: concurrent writes share commits, a failing write is undone
-//! alone, and what was acknowledged is in the database file when it is opened again.
+//! Group commit, on SQLite and on PostgreSQL: concurrent writes share commits, a failing
+//! write is undone alone, a write whose request is dropped half-way leaves all of itself or
+//! nothing, and what was acknowledged is in the database when it is opened again.
 
 use oxiam_store::{AccessKeyRow, NewUser, Store, StoreError};
+use sqlx::Connection as _;
+use sqlx::Executor as _;
 
 const ACCOUNT: &str = "123456789012";
 
-async fn open(dir: &tempfile::TempDir) -> Store {
-    Store::open(&format!("sqlite://{}?mode=rwc", dir.path().join("oxiam.db").display()))
-        .await
-        .unwrap()
+/// A database of the test's own: a SQLite file, or a fresh PostgreSQL database.
+enum Database {
+    Sqlite(tempfile::TempDir),
+    Postgres { base: String, name: String },
 }
+
+impl Database {
+    fn sqlite() -> Self {
+        Database::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    /// `None` (the test skipped, saying so) when `OXIAM_TEST_POSTGRES_URL` is not set.
+    async fn postgres(test: &str) -> Option<Self> {
+        let Ok(base) = std::env::var("OXIAM_TEST_POSTGRES_URL") else {
+            eprintln!("skipped on PostgreSQL: OXIAM_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let name = format!("oxiam_group_{test}_{}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            admin.execute(sqlx::AssertSqlSafe(sql)).await.unwrap();
+        }
+        Some(Database::Postgres { base, name })
+    }
+
+    async fn open(&self) -> Store {
+        let url = match self {
+            Database::Sqlite(dir) => format!("sqlite://{}?mode=rwc", dir.path().join("oxiam.db").display()),
+            Database::Postgres { base, name } => format!("{}/{name}", &base[..base.rfind('/').unwrap()]),
+        };
+        Store::open(&url).await.unwrap()
+    }
+
+    async fn remove(self) {
+        if let Database::Postgres { base, name } = self {
+            let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+            let sql = format!("DROP DATABASE {name} WITH (FORCE)");
+            admin.execute(sqlx::AssertSqlSafe(sql)).await.unwrap();
+        }
+    }
+}
+
+/// Each test, on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let database = super::Database::sqlite();
+                    super::$test(&database).await;
+                    database.remove().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some(database) = super::Database::postgres(stringify!($test)).await else { return };
+                    super::$test(&database).await;
+                    database.remove().await;
+                }
+            )*
+        }
+    };
+}
+
+on_both!(
+    concurrent_writes_commit_together_and_fail_alone,
+    batch_sizes_count_only_committed_writes,
+    a_write_dropped_half_way_leaves_all_of_itself_or_nothing,
+);
 
 async fn all_user_names(store: &Store) -> Vec<String> {
     let mut names = Vec::new();
@@ -24,10 +98,8 @@ async fn all_user_names(store: &Store) -> Vec<String> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_writes_commit_together_and_fail_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn concurrent_writes_commit_together_and_fail_alone(database: &Database) {
+    let store = database.open().await;
     store.bootstrap_account(ACCOUNT, 0).await.unwrap();
 
     // Each of 100 names is created twice at once, in two cases: one of each pair must
@@ -148,9 +220,9 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
     );
     assert!(outcomes[1].is_ok() && outcomes[2].is_ok(), "{outcomes:?}");
 
-    // Everything acknowledged is in the file: open it afresh.
+    // Everything acknowledged is in the database: open it afresh.
     drop(store);
-    let store = open(&dir).await;
+    let store = database.open().await;
     let names = all_user_names(&store).await;
     assert_eq!(names.len(), 98);
     for n in 0..100 {
@@ -179,12 +251,10 @@ async fn futures_outcomes<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<
 
 /// The metrics' group commits count the writes that committed: a write that failed (and
 /// was rolled back) is in no batch, and a batch of nothing but it is no commit.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn batch_sizes_count_only_committed_writes() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn batch_sizes_count_only_committed_writes(database: &Database) {
+    let store = database.open().await;
     store.bootstrap_account(ACCOUNT, 0).await.unwrap();
-    let before = store.stats().batches.expect("SQLite counts its group commits");
+    let before = store.stats().batches.expect("group commits are counted");
     let create = |name: &'static str, id: &'static str| {
         let store = store.clone();
         async move {
@@ -210,4 +280,72 @@ async fn batch_sizes_count_only_committed_writes() {
     assert_eq!(after.batches - before.batches, 2, "{before:?} → {after:?}");
     // Cumulative: every batch of one write is under each bound.
     assert!(after.buckets.iter().all(|n| *n == after.batches), "{after:?}");
+}
+
+/// Requests dropped at every point of their write (a client gone, a timeout): each user is
+/// there with all three of its tags, or not at all, and the writes after them go on.
+async fn a_write_dropped_half_way_leaves_all_of_itself_or_nothing(database: &Database) {
+    let store = database.open().await;
+    store.bootstrap_account(ACCOUNT, 0).await.unwrap();
+    let tags: Vec<(String, String)> = ["a", "b", "c"]
+        .iter()
+        .map(|k| ((*k).to_owned(), "v".to_owned()))
+        .collect();
+    let create = |i: u32| {
+        let (store, tags) = (store.clone(), tags.clone());
+        async move {
+            let (name, user_id) = (format!("dropped{i}"), format!("AIDADROPPED{i:010}"));
+            store
+                .create_user(NewUser {
+                    account_id: ACCOUNT,
+                    user_id: &user_id,
+                    name: &name,
+                    path: "/",
+                    created_at: 1,
+                    tags: &tags,
+                    permissions_boundary: None,
+                })
+                .await
+                .map(|_| ())
+        }
+    };
+    // How long a write takes here, uncontended; then writes dropped after 0 to 1.5 times
+    // that, one after another, each beside a write that is not dropped.
+    let began = std::time::Instant::now();
+    create(1000).await.unwrap();
+    let takes = began.elapsed();
+    let mut kept = Vec::new();
+    for i in 0..60 {
+        let beside = tokio::spawn(create(2000 + i));
+        let _ = tokio::time::timeout(takes * i / 40, create(i)).await;
+        kept.push(beside);
+    }
+    for outcome in futures_outcomes(kept).await {
+        assert!(outcome.is_ok(), "a write beside a dropped one failed: {outcome:?}");
+    }
+    let (mut whole, mut none) = (0, 0);
+    for i in 0..60 {
+        match store.get_user(ACCOUNT, &format!("dropped{i}")).await {
+            Ok(user) => {
+                assert_eq!(user.tags.len(), 3, "dropped{i} is there in part");
+                whole += 1;
+            }
+            Err(e) if e.is_not_found() => none += 1,
+            Err(e) => panic!("dropped{i}: {e}"),
+        }
+    }
+    assert!(none > 0, "no write was dropped early: {whole} whole");
+    drop(store);
+    let store = database.open().await;
+    for i in 0..60 {
+        assert_eq!(
+            store
+                .get_user(ACCOUNT, &format!("dropped{}", 2000 + i))
+                .await
+                .unwrap()
+                .tags
+                .len(),
+            3
+        );
+    }
 }

@@ -48,6 +48,19 @@ async fn until(store: &Store, what: &str, wanted: impl Fn(&ReplicationStats) -> 
     panic!("never {what}: {:?}", replication(store));
 }
 
+/// Waits (up to 10 s, then fails) until a lookup on `store` is answered from memory.
+async fn answered_from_memory(store: &Store) {
+    for _ in 0..1000 {
+        let before = hits(store);
+        status_seen_by(store).await;
+        if hits(store) > before {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never answered from memory: {:?}", replication(store));
+}
+
 async fn status_seen_by(store: &Store) -> String {
     store.find_access_key(KEY).await.unwrap().unwrap().key.status
 }
@@ -71,20 +84,28 @@ async fn a_replica_answers_from_memory_only_what_no_write_has_changed() {
     let b = Store::open(&url).await.unwrap();
     a.create_account(ACCOUNT, 1, &root_key()).await.unwrap();
 
-    // B reads what A wrote at once (nothing of it was kept), then from memory.
+    // B reads what A wrote at once (nothing of it was kept), then from memory (once it has
+    // heard of A's writes so far, which drop what it kept).
     until(&b, "leased", |r| r.lease_holds).await;
     assert_eq!(status_seen_by(&b).await, "Active");
-    let before = hits(&b);
-    assert_eq!(status_seen_by(&b).await, "Active");
-    assert_eq!(hits(&b), before + 1, "the second lookup is answered from memory");
+    answered_from_memory(&b).await;
 
-    // A deactivates the key: once B has heard of that one write, B answers Inactive.
+    // A deactivates the key: B answers Inactive once it has heard, and only the test's
+    // write can tell it (nothing else writes, and the lease holds throughout).
     let heard = replication(&b).writes_heard;
     a.set_access_key_status(ACCOUNT, None, KEY, "Inactive").await.unwrap();
-    until(&b, "heard of A's write", |r| r.writes_heard > heard).await;
-    assert_eq!(replication(&b).writes_heard, heard + 1, "the test's write alone");
-    assert_eq!(status_seen_by(&b).await, "Inactive");
     assert_eq!(status_seen_by(&a).await, "Inactive", "A's own write, at once");
+    let mut seen = status_seen_by(&b).await;
+    for _ in 0..1000 {
+        if seen == "Inactive" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        seen = status_seen_by(&b).await;
+    }
+    assert_eq!(seen, "Inactive", "B never heard of A's write");
+    assert!(replication(&b).writes_heard > heard);
+    assert_eq!(replication(&b).lease_lapses, 0);
 
     // The connections that hear writes are cut and can't come back (new connections to the
     // database are refused; the pools' open connections stay). B now hears nothing...
@@ -114,9 +135,7 @@ async fn a_replica_answers_from_memory_only_what_no_write_has_changed() {
     admin(&base, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
     until(&b, "leased again", |r| r.lease_holds && r.lease_lapses >= 1).await;
     assert_eq!(status_seen_by(&b).await, "Active");
-    let before = hits(&b);
-    assert_eq!(status_seen_by(&b).await, "Active");
-    assert_eq!(hits(&b), before + 1);
+    answered_from_memory(&b).await;
 
     drop((a, b));
     admin(&base, &format!("DROP DATABASE {name} WITH (FORCE)")).await;

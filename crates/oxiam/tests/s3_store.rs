@@ -10,27 +10,6 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_s3::primitives::ByteStream;
 use oxiam::demo::Embedded;
 
-/// A running `oxiam serve`, killed (SIGKILL) when dropped.
-struct Served {
-    child: std::process::Child,
-    address: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `oxiam serve` on a free port with `data` as its data directory, `extra` arguments and
-/// `env`; its log is read on (and dropped), so that it never blocks on a full pipe.
-async fn serve(data: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
-    let (child, address, lines) = common::start_serve(data, extra, env).await;
-    std::thread::spawn(move || lines.for_each(drop));
-    Served { child, address }
-}
-
 fn s3(address: &str) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
@@ -72,7 +51,7 @@ async fn read(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_during_puts_loses_no_acknowledged_object_and_leaves_no_partial_one() {
     let data = tempfile::tempdir().unwrap();
-    let first = serve(data.path(), &[], &[]).await;
+    let first = common::serve(data.path(), &[], &[]).await;
     let client = s3(&first.address);
     client.create_bucket().bucket("durable").send().await.unwrap();
 
@@ -110,7 +89,7 @@ async fn a_kill_during_puts_loses_no_acknowledged_object_and_leaves_no_partial_o
         acknowledged.len()
     );
 
-    let second = serve(data.path(), &[], &[]).await;
+    let second = common::serve(data.path(), &[], &[]).await;
     let client = s3(&second.address);
     for key in &acknowledged {
         assert_eq!(read(&client, "durable", key).await, body_of(key), "{key}");
@@ -186,54 +165,9 @@ fn md5_hex(bytes: &[u8]) -> String {
         .to_owned()
 }
 
-/// A fresh database on the test PostgreSQL server, dropped by the returned guard.
-struct FreshDatabase {
-    base: String,
-    name: String,
-    url: String,
-}
-
-impl FreshDatabase {
-    async fn create() -> Option<Self> {
-        let Ok(base) = std::env::var("OXIAM_TEST_POSTGRES_URL") else {
-            eprintln!("skipped: OXIAM_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)");
-            return None;
-        };
-        let name = format!(
-            "oxiam_s3_shared_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
-        psql(&base, &format!("CREATE DATABASE {name}"));
-        let (prefix, _) = base.rsplit_once('/').expect("a URL naming a database");
-        let url = format!("{prefix}/{name}");
-        Some(Self { base, name, url })
-    }
-}
-
-impl Drop for FreshDatabase {
-    fn drop(&mut self) {
-        psql(
-            &self.base,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
-}
-
-fn psql(url: &str, sql: &str) {
-    let status = std::process::Command::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
-        .status()
-        .expect("psql runs");
-    assert!(status.success(), "psql {sql}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_postgres_share_buckets_policies_and_objects() {
-    let Some(database) = FreshDatabase::create().await else {
+    let Some(database) = common::FreshDatabase::create().await else {
         return;
     };
     let (data_a, data_b, objects) = (
@@ -245,8 +179,8 @@ async fn two_servers_on_one_postgres_share_buckets_policies_and_objects() {
     let args = ["--database-url", database.url.as_str(), "--s3-dir", objects_dir];
     let key = [("OXIAM_MASTER_KEY", "11".repeat(32))];
     let env: Vec<(&str, &str)> = key.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let a = serve(data_a.path(), &args, &env).await;
-    let b = serve(data_b.path(), &args, &env).await;
+    let a = common::serve(data_a.path(), &args, &env).await;
+    let b = common::serve(data_b.path(), &args, &env).await;
     let (on_a, on_b) = (s3(&a.address), s3(&b.address));
 
     on_a.create_bucket().bucket("shared").send().await.unwrap();

@@ -50,3 +50,69 @@ pub async fn start_serve(
         .unwrap();
     (child, address, lines)
 }
+
+/// A running `oxiam serve`, killed (SIGKILL) when dropped.
+pub struct Served {
+    pub child: std::process::Child,
+    pub address: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `oxiam serve` on a free port with `data` as its data directory, `extra` arguments and
+/// `env`; its log is read on (and dropped), so that it never blocks on a full pipe.
+pub async fn serve(data: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
+    let (child, address, lines) = start_serve(data, extra, env).await;
+    std::thread::spawn(move || lines.for_each(drop));
+    Served { child, address }
+}
+
+/// A fresh database on the test PostgreSQL server, dropped by the returned guard.
+pub struct FreshDatabase {
+    base: String,
+    name: String,
+    pub url: String,
+}
+
+impl FreshDatabase {
+    pub async fn create() -> Option<Self> {
+        let Ok(base) = std::env::var("OXIAM_TEST_POSTGRES_URL") else {
+            eprintln!("skipped: OXIAM_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)");
+            return None;
+        };
+        let name = format!(
+            "oxiam_s3_shared_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        );
+        psql(&base, &format!("CREATE DATABASE {name}"));
+        let (prefix, _) = base.rsplit_once('/').expect("a URL naming a database");
+        let url = format!("{prefix}/{name}");
+        Some(Self { base, name, url })
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        psql(
+            &self.base,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+pub fn psql(url: &str, sql: &str) {
+    let status = std::process::Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "psql {sql}");
+}
