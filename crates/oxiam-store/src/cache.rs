@@ -22,14 +22,17 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::{EntityKind, EntityRef, KeyWithOwner, UserRow};
+use crate::{EntityKind, EntityRef, KeyWithOwner, Page, UserRow};
 
 /// Entries kept per kind of lookup before the map is emptied (a bound, not an eviction
 /// policy: the working set of a server is its active keys and users).
 const CAPACITY: usize = 16_384;
+/// Pages of users kept (each up to 1,000 rows): a listing is read again and again by the
+/// same few clients (a dashboard, a reconciler), and a page is large.
+const PAGES: usize = 64;
 
 /// The write generation and the cached lookups.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ReadCache {
     generation: AtomicU64,
     /// On PostgreSQL: whether, and until when, notifications are known to be arriving.
@@ -38,6 +41,26 @@ pub(crate) struct ReadCache {
     pub(crate) users: Cached<(String, String), UserRow>,
     pub(crate) entities: Cached<(String, EntityKind, String), EntityRef>,
     pub(crate) boundaries: Cached<(EntityKind, String), Option<Boundary>>,
+    /// ListUsers pages: (account, path prefix, after, page size) → the page.
+    pub(crate) user_pages: Cached<UserPageKey, Page<UserRow>>,
+}
+
+/// What a page of ListUsers is asked for by: account, path prefix, the name key it starts
+/// after, and its size.
+pub(crate) type UserPageKey = (String, String, String, usize);
+
+impl Default for ReadCache {
+    fn default() -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            lease: None,
+            keys: Cached::default(),
+            users: Cached::default(),
+            entities: Cached::default(),
+            boundaries: Cached::default(),
+            user_pages: Cached::bounded(PAGES),
+        }
+    }
 }
 
 /// A user's or role's permissions boundary: its ARN, and its document if it is a
@@ -70,6 +93,7 @@ impl ReadCache {
             self.users.counts(),
             self.entities.counts(),
             self.boundaries.counts(),
+            self.user_pages.counts(),
         ]
         .iter()
         .fold((0, 0), |(h, m), (hits, misses)| (h + hits, m + misses))
@@ -176,21 +200,28 @@ impl ReadCache {
 #[derive(Debug)]
 pub(crate) struct Cached<K, V> {
     entries: Mutex<HashMap<K, (u64, V)>>,
+    /// Entries kept before the map is emptied.
+    capacity: usize,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
 impl<K, V> Default for Cached<K, V> {
     fn default() -> Self {
-        Self {
-            entries: Mutex::new(HashMap::new()),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-        }
+        Self::bounded(CAPACITY)
     }
 }
 
 impl<K, V> Cached<K, V> {
+    fn bounded(capacity: usize) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
     fn counts(&self) -> (u64, u64) {
         (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
@@ -220,7 +251,7 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
     /// Keeps `value`, read by a query that began at `generation`.
     pub(crate) fn put(&self, key: K, generation: u64, value: V) {
         let mut entries = self.lock();
-        if entries.len() >= CAPACITY {
+        if entries.len() >= self.capacity {
             entries.clear();
         }
         entries.insert(key, (generation, value));

@@ -190,6 +190,18 @@ impl Store {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<UserRow>, StoreError> {
+        let cached = self.cache_generation();
+        let cache_key = (
+            account_id.to_owned(),
+            path_prefix.to_owned(),
+            after.unwrap_or_default().to_owned(),
+            limit,
+        );
+        if let Some((cache, generation)) = cached
+            && let Some(hit) = cache.user_pages.get(&cache_key, generation)
+        {
+            return Ok(hit);
+        }
         let rows = sqlx::query(
             "SELECT account_id, user_id, name, path, created_at, name_key FROM users \
              WHERE account_id = $1 AND name_key > $2 AND substr(path, 1, CAST($3 AS INTEGER)) = $4 \
@@ -212,7 +224,11 @@ impl Store {
             }
             items.push(user_from(row)?);
         }
-        Ok(Page { items, next_marker })
+        let page = Page { items, next_marker };
+        if let Some((cache, generation)) = cached {
+            cache.user_pages.put(cache_key, generation, page.clone());
+        }
+        Ok(page)
     }
 
     /// Renames and/or moves a user; its id, keys and everything else stay.

@@ -107,6 +107,37 @@ async fn a_replica_answers_from_memory_only_what_no_write_has_changed() {
     assert!(replication(&b).writes_heard > heard);
     assert_eq!(replication(&b).lease_lapses, 0);
 
+    // A page of users, kept by B, is dropped when A adds a user.
+    let names = |store: Store| async move {
+        let page = store.list_users(ACCOUNT, "/", None, 100).await.unwrap();
+        page.items.into_iter().map(|u| u.name).collect::<Vec<_>>()
+    };
+    assert!(names(b.clone()).await.is_empty());
+    let before = hits(&b);
+    assert!(names(b.clone()).await.is_empty());
+    assert!(hits(&b) > before, "the page was kept");
+    a.create_user(oxiam_store::NewUser {
+        account_id: ACCOUNT,
+        user_id: "AIDAREPLICATEST00001",
+        name: "listed",
+        path: "/",
+        created_at: 1,
+        tags: &[],
+        permissions_boundary: None,
+    })
+    .await
+    .unwrap();
+    assert_eq!(names(a.clone()).await, ["listed"], "A's own write, at once");
+    let mut listed = names(b.clone()).await;
+    for _ in 0..1000 {
+        if !listed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        listed = names(b.clone()).await;
+    }
+    assert_eq!(listed, ["listed"]);
+
     // The connections that hear writes are cut and can't come back (new connections to the
     // database are refused; the pools' open connections stay). B now hears nothing...
     admin(&base, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
