@@ -27,7 +27,7 @@ use sqlx::ConnectOptions as _;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 
 use crate::StoreError;
-use crate::cache::{RENEW_EVERY, ReadCache};
+use crate::cache::{LEASE, RENEW_EVERY, ReadCache};
 
 /// The channel every server's writes are announced on.
 pub(crate) const CHANNEL: &str = "oxiam_writes";
@@ -145,17 +145,30 @@ async fn listen_once(options: &PgConnectOptions, cache: &Weak<ReadCache>, origin
     listener.eager_reconnect(false);
     listener.listen(CHANNEL).await?;
     let mut renew_at = tokio::time::Instant::now();
+    // The latest renewal sent on this connection: one claiming a later time is forged (any
+    // database user may NOTIFY), and is not honoured.
+    let mut latest_sent = 0;
+    // When a renewal last came back: a connection that stays open but stops delivering is
+    // given up after two leases (the lease itself ran out after one).
+    let mut heard_back = tokio::time::Instant::now();
     loop {
         let now = tokio::time::Instant::now();
+        if now.duration_since(heard_back) > 2 * LEASE {
+            return Err(sqlx::Error::Protocol("no renewal came back for two leases".into()));
+        }
         if now >= renew_at {
             let Some(live) = cache.upgrade() else { return Ok(()) };
-            let sent = live.lease.as_ref().map_or(0, |l| l.now_ms());
+            latest_sent = live.lease.as_ref().map_or(0, |l| l.now_ms());
             drop(live);
-            sqlx::query("SELECT pg_notify($1, $2)")
+            let renewal = sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
-                .bind(origin.renewal(sent))
-                .execute(&mut listener)
-                .await?;
+                .bind(origin.renewal(latest_sent))
+                .execute(&mut listener);
+            // A dead peer the kernel has not noticed yet would hold this for many minutes.
+            match tokio::time::timeout(LEASE, renewal).await {
+                Ok(sent) => sent?,
+                Err(_) => return Err(sqlx::Error::Protocol("a renewal was not sent within a lease".into())),
+            };
             renew_at = now + RENEW_EVERY;
         }
         // `try_recv` is cancel-safe: a message half read stays in the buffer.
@@ -168,7 +181,13 @@ async fn listen_once(options: &PgConnectOptions, cache: &Weak<ReadCache>, origin
         let Some(live) = cache.upgrade() else { return Ok(()) };
         match read(notification.payload(), &origin.id) {
             Heard::OthersWrite => live.heard_write(),
-            Heard::OwnRenewal(sent_ms) => live.renewed(sent_ms),
+            Heard::OwnRenewal(sent_ms) if sent_ms <= latest_sent => {
+                heard_back = tokio::time::Instant::now();
+                live.renewed(sent_ms);
+            }
+            Heard::OwnRenewal(_) => {
+                tracing::warn!(payload = notification.payload(), "a renewal this server did not send");
+            }
             Heard::OwnWrite | Heard::OthersRenewal => {}
         }
     }

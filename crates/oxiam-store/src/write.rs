@@ -44,12 +44,17 @@ async fn undo(conn: &mut AnyConnection, backend: Backend, n: u64) -> Result<(), 
     if backend == Backend::Postgres
         && let Err(e) = sqlx::raw_sql(PROBE).execute(&mut *conn).await
     {
-        // in_failed_sql_transaction: only the rollback to `n` is left to do.
+        // in_failed_sql_transaction: only the rollback to `n` is left to do, unless an
+        // earlier undo was dropped after its failed `ROLLBACK TO n` (which aborted the
+        // transaction) and before undoing that to its probe: then the probe mends it.
         if e.as_database_error().and_then(|db| db.code()).as_deref() != Some("25P02") {
             return Err(e);
         }
-        savepoint(conn, "ROLLBACK TO", n).await?;
-        return savepoint(conn, "RELEASE", n).await;
+        return match savepoint(conn, "ROLLBACK TO", n).await {
+            Ok(()) => savepoint(conn, "RELEASE", n).await,
+            Err(e) if no_such_savepoint(&e) => rollback_to_probe(conn).await,
+            Err(e) => Err(e),
+        };
     }
     // Rolling back to `n` also ends the probe, taken after it.
     let undone = match savepoint(conn, "ROLLBACK TO", n).await {
@@ -58,21 +63,26 @@ async fn undo(conn: &mut AnyConnection, backend: Backend, n: u64) -> Result<(), 
     };
     match undone {
         Ok(()) => Ok(()),
-        // SQLite's words, and PostgreSQL's code (invalid_savepoint_specification).
-        Err(e)
-            if e.as_database_error().is_some_and(|db| {
-                db.message().contains("no such savepoint") || db.code().as_deref() == Some("3B001")
-            }) =>
-        {
-            if backend == Backend::Postgres {
-                sqlx::raw_sql("ROLLBACK TO oxiam_undo_probe; RELEASE oxiam_undo_probe")
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Ok(())
-        }
+        Err(e) if no_such_savepoint(&e) => match backend {
+            Backend::Postgres => rollback_to_probe(conn).await,
+            Backend::Sqlite => Ok(()),
+        },
         Err(e) => Err(e),
     }
+}
+
+/// SQLite's words, and PostgreSQL's code (invalid_savepoint_specification).
+fn no_such_savepoint(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|db| db.message().contains("no such savepoint") || db.code().as_deref() == Some("3B001"))
+}
+
+/// Undoes a failed statement of [`undo`]'s to the probe it took first.
+async fn rollback_to_probe(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql("ROLLBACK TO oxiam_undo_probe; RELEASE oxiam_undo_probe")
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Runs a savepoint statement (`SAVEPOINT`, `RELEASE`, `ROLLBACK TO`) on write `n`'s
@@ -223,6 +233,12 @@ impl GroupCommit {
                 Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
                 Backend::Postgres => {
                     let mut tx = pool.begin().await?;
+                    // A server frozen (or cut off) mid-batch would hold every server's writes
+                    // until TCP gave up on it: PostgreSQL ends its session after 10 s of
+                    // silence instead, and its batch fails unacknowledged.
+                    sqlx::raw_sql("SET LOCAL idle_in_transaction_session_timeout = '10s'")
+                        .execute(&mut *tx)
+                        .await?;
                     sqlx::query("SELECT pg_advisory_xact_lock($1)")
                         .bind(BATCH_LOCK)
                         .execute(&mut *tx)
@@ -259,7 +275,7 @@ impl Batch {
         self.undo_unreleased().await;
         let Some(mut open) = self.open.take() else { return };
         let writes = open.writes;
-        let outcome = match announce(&mut open.tx, self.origin.as_deref(), writes).await {
+        let outcome = match announce(&mut open.tx, self.origin.as_deref()).await {
             Ok(()) => open.tx.commit().await,
             Err(e) => Err(e),
         };
@@ -331,12 +347,13 @@ impl WriteTx {
 }
 
 /// Tells the other servers sharing a PostgreSQL database that the batch is about to commit
-/// (`replication.rs`): delivered if, and only if, it commits. A batch of writes that all
-/// failed changed nothing, and says nothing. On PostgreSQL the announcement is also the
-/// proof that the transaction is not aborted (where `COMMIT` would quietly roll back): it
-/// fails if it is, and then so does the batch.
-async fn announce(tx: &mut AnyConnection, origin: Option<&Origin>, writes: u64) -> Result<(), sqlx::Error> {
-    let Some(origin) = origin.filter(|_| writes > 0) else {
+/// (`replication.rs`): delivered if, and only if, it commits. Every batch says so, even one
+/// whose writes all failed: a write whose request was dropped just after its `RELEASE` ran
+/// is counted in no batch, yet commits. The announcement is also the proof that the
+/// transaction is not aborted (where `COMMIT` would quietly roll back): it fails if it is,
+/// and then so does the batch.
+async fn announce(tx: &mut AnyConnection, origin: Option<&Origin>) -> Result<(), sqlx::Error> {
+    let Some(origin) = origin else {
         return Ok(());
     };
     sqlx::query("SELECT pg_notify($1, $2)")
