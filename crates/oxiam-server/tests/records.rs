@@ -185,8 +185,8 @@ async fn every_request_has_one_record_with_its_decision(server: &TestServer) {
     assert!(!metrics.contains("Drop"), "{metrics}");
     assert!(metrics.contains(r#"oxiam_request_duration_seconds_count{service="s3"}"#));
     // The front door and the store: this very request's connection is open; the pool holds
-    // connections; on SQLite the read cache answered lookups and the writes above were
-    // group-committed.
+    // connections; the writes above were group-committed; on SQLite the read cache answered
+    // lookups, on PostgreSQL its lease is reported (it answers once the lease holds).
     let value = |name: &str| -> Option<u64> {
         metrics
             .lines()
@@ -194,21 +194,23 @@ async fn every_request_has_one_record_with_its_decision(server: &TestServer) {
     };
     assert!(value("oxiam_connections_open").is_some_and(|n| n >= 1), "{metrics}");
     assert!(value("oxiam_db_pool_connections").is_some_and(|n| n >= 1), "{metrics}");
+    assert!(
+        value("oxiam_group_commit_writes_count").is_some_and(|n| n >= 1),
+        "{metrics}"
+    );
+    assert!(
+        value("oxiam_group_commit_writes_sum").is_some_and(|n| n >= 1),
+        "{metrics}"
+    );
+    let hits = value(r#"oxiam_read_cache_lookups_total{result="hit"}"#);
     if server.pg_database().is_none() {
-        assert!(
-            value(r#"oxiam_read_cache_lookups_total{result="hit"}"#).is_some_and(|n| n >= 1),
-            "{metrics}"
-        );
-        assert!(
-            value("oxiam_group_commit_writes_count").is_some_and(|n| n >= 1),
-            "{metrics}"
-        );
-        assert!(
-            value("oxiam_group_commit_writes_sum").is_some_and(|n| n >= 1),
-            "{metrics}"
-        );
+        assert!(hits.is_some_and(|n| n >= 1), "{metrics}");
+        assert!(!metrics.contains("oxiam_read_cache_lease"), "{metrics}");
     } else {
-        assert!(!metrics.contains("oxiam_read_cache"), "PostgreSQL has no read cache");
+        assert!(hits.is_some(), "{metrics}");
+        assert!(value("oxiam_read_cache_lease").is_some_and(|n| n <= 1), "{metrics}");
+        assert!(value("oxiam_replication_writes_heard_total").is_some(), "{metrics}");
+        assert!(value("oxiam_read_cache_lease_lapses_total").is_some(), "{metrics}");
     }
 
     // The audit trail has each of them, once.
