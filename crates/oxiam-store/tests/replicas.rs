@@ -171,3 +171,90 @@ async fn a_replica_answers_from_memory_only_what_no_write_has_changed() {
     drop((a, b));
     admin(&base, &format!("DROP DATABASE {name} WITH (FORCE)")).await;
 }
+
+/// Processes stopped with SIGSTOP, continued when dropped (also when the test fails).
+struct Stopped(Vec<i32>);
+
+impl Stopped {
+    /// Stops `pids`; `None` if this user may not signal them (the test is then skipped).
+    fn stop(pids: Vec<i32>) -> Option<Self> {
+        let mut stopped = Stopped(Vec::new());
+        for pid in pids {
+            let sent = std::process::Command::new("kill")
+                .args(["-STOP", &pid.to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            if !sent {
+                return None;
+            }
+            stopped.0.push(pid);
+        }
+        Some(stopped)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            let _ = std::process::Command::new("kill")
+                .args(["-CONT", &pid.to_string()])
+                .status();
+        }
+    }
+}
+
+/// A listening connection that stays open but goes silent (its PostgreSQL backend stopped,
+/// as a network partition or a stalled peer would leave it): B must not go on answering
+/// from memory what A has changed since.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_listener_does_not_keep_a_replica_stale() {
+    let Ok(base) = std::env::var("OXIAM_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: OXIAM_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let name = format!("oxiam_silent_{}", std::process::id());
+    admin(&base, &format!("DROP DATABASE IF EXISTS {name}")).await;
+    admin(&base, &format!("CREATE DATABASE {name}")).await;
+    let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+    let a = Store::open(&url).await.unwrap();
+    let b = Store::open(&url).await.unwrap();
+    a.create_account(ACCOUNT, 1, &root_key()).await.unwrap();
+    until(&b, "leased", |r| r.lease_holds).await;
+    answered_from_memory(&b).await;
+    assert_eq!(status_seen_by(&b).await, "Active");
+
+    // Both servers' listening backends stop answering; their connections stay open.
+    let mut connection = sqlx::PgConnection::connect(&base).await.unwrap();
+    let pids: Vec<(i32,)> =
+        sqlx::query_as("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2")
+            .bind(&name)
+            .bind(oxiam_store::LISTENER_APPLICATION_NAME)
+            .fetch_all(&mut connection)
+            .await
+            .unwrap();
+    assert_eq!(pids.len(), 2, "one listener per server");
+    let Some(stopped) = Stopped::stop(pids.into_iter().map(|(pid,)| pid).collect()) else {
+        eprintln!("skipped: PostgreSQL's backends cannot be signalled by this user");
+        drop((a, b));
+        admin(&base, &format!("DROP DATABASE {name} WITH (FORCE)")).await;
+        return;
+    };
+    // A's write reaches no listener; B, which kept the key Active, must find it Inactive.
+    a.set_access_key_status(ACCOUNT, None, KEY, "Inactive").await.unwrap();
+    let mut seen = status_seen_by(&b).await;
+    for _ in 0..1000 {
+        if seen == "Inactive" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        seen = status_seen_by(&b).await;
+    }
+    assert_eq!(seen, "Inactive", "B answered from memory over a silent connection");
+
+    // B listens again on a new connection, and caches again.
+    until(&b, "leased again", |r| r.lease_holds && r.lease_lapses >= 1).await;
+    answered_from_memory(&b).await;
+    drop(stopped);
+    drop((a, b));
+    admin(&base, &format!("DROP DATABASE {name} WITH (FORCE)")).await;
+}
