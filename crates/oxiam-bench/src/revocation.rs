@@ -57,13 +57,12 @@ pub async fn measure(setup: Setup) -> Result<(), Error> {
     } = setup;
     let name = format!("bench-revocation-{}", std::process::id());
     ok(&writer, &root, "CreateUser", &[("UserName", &name)]).await?;
-    ok(
-        &writer,
-        &root,
-        "PutUserPolicy",
-        &[("UserName", &name), ("PolicyName", "p"), ("PolicyDocument", POLICY)],
-    )
-    .await?;
+    let policy = [
+        ("UserName", name.as_str()),
+        ("PolicyName", "p"),
+        ("PolicyDocument", POLICY),
+    ];
+    ok(&writer, &root, "PutUserPolicy", &policy).await?;
     let created = writer
         .query(&root, "iam", "CreateAccessKey", &[("UserName", &name)])
         .await?;
@@ -104,13 +103,7 @@ pub async fn measure(setup: Setup) -> Result<(), Error> {
         .await?;
         let acknowledged = Instant::now();
         policy_windows.push(until(&observer, &user, false).await? - acknowledged);
-        ok(
-            &writer,
-            &root,
-            "PutUserPolicy",
-            &[("UserName", &name), ("PolicyName", "p"), ("PolicyDocument", POLICY)],
-        )
-        .await?;
+        ok(&writer, &root, "PutUserPolicy", &policy).await?;
     }
     ok(
         &writer,

@@ -70,19 +70,42 @@ async fn admin(base: &str, sql: &str) {
     admin.execute(sqlx::AssertSqlSafe(sql.to_owned())).await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_answers_from_memory_only_what_no_write_has_changed() {
+/// Two stores on a new database holding the account and its root key (written by A):
+/// the PostgreSQL base URL, the database's name, A and B. `None` (skipped, saying so) when
+/// `OXIAM_TEST_POSTGRES_URL` is not set.
+async fn two_stores(test: &str) -> Option<(String, String, Store, Store)> {
     let Ok(base) = std::env::var("OXIAM_TEST_POSTGRES_URL") else {
         eprintln!("skipped: OXIAM_TEST_POSTGRES_URL is not set");
-        return;
+        return None;
     };
-    let name = format!("oxiam_replicas_{}", std::process::id());
+    let name = format!("oxiam_{test}_{}", std::process::id());
     admin(&base, &format!("DROP DATABASE IF EXISTS {name}")).await;
     admin(&base, &format!("CREATE DATABASE {name}")).await;
     let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
     let a = Store::open(&url).await.unwrap();
     let b = Store::open(&url).await.unwrap();
     a.create_account(ACCOUNT, 1, &root_key()).await.unwrap();
+    Some((base, name, a, b))
+}
+
+/// Waits (up to 10 s) until `store` answers `status` for the key; what it answered last.
+async fn status_once_heard(store: &Store, status: &str) -> String {
+    let mut seen = status_seen_by(store).await;
+    for _ in 0..1000 {
+        if seen == status {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        seen = status_seen_by(store).await;
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_answers_from_memory_only_what_no_write_has_changed() {
+    let Some((base, name, a, b)) = two_stores("replicas").await else {
+        return;
+    };
 
     // B reads what A wrote at once (nothing of it was kept), then from memory (once it has
     // heard of A's writes so far, which drop what it kept).
@@ -95,14 +118,7 @@ async fn a_replica_answers_from_memory_only_what_no_write_has_changed() {
     let heard = replication(&b).writes_heard;
     a.set_access_key_status(ACCOUNT, None, KEY, "Inactive").await.unwrap();
     assert_eq!(status_seen_by(&a).await, "Inactive", "A's own write, at once");
-    let mut seen = status_seen_by(&b).await;
-    for _ in 0..1000 {
-        if seen == "Inactive" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        seen = status_seen_by(&b).await;
-    }
+    let seen = status_once_heard(&b, "Inactive").await;
     assert_eq!(seen, "Inactive", "B never heard of A's write");
     assert!(replication(&b).writes_heard > heard);
     assert_eq!(replication(&b).lease_lapses, 0);
@@ -208,17 +224,9 @@ impl Drop for Stopped {
 /// from memory what A has changed since.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_listener_does_not_keep_a_replica_stale() {
-    let Ok(base) = std::env::var("OXIAM_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: OXIAM_TEST_POSTGRES_URL is not set");
+    let Some((base, name, a, b)) = two_stores("silent").await else {
         return;
     };
-    let name = format!("oxiam_silent_{}", std::process::id());
-    admin(&base, &format!("DROP DATABASE IF EXISTS {name}")).await;
-    admin(&base, &format!("CREATE DATABASE {name}")).await;
-    let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
-    let a = Store::open(&url).await.unwrap();
-    let b = Store::open(&url).await.unwrap();
-    a.create_account(ACCOUNT, 1, &root_key()).await.unwrap();
     until(&b, "leased", |r| r.lease_holds).await;
     answered_from_memory(&b).await;
     assert_eq!(status_seen_by(&b).await, "Active");
@@ -241,14 +249,7 @@ async fn a_silent_listener_does_not_keep_a_replica_stale() {
     };
     // A's write reaches no listener; B, which kept the key Active, must find it Inactive.
     a.set_access_key_status(ACCOUNT, None, KEY, "Inactive").await.unwrap();
-    let mut seen = status_seen_by(&b).await;
-    for _ in 0..1000 {
-        if seen == "Inactive" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        seen = status_seen_by(&b).await;
-    }
+    let seen = status_once_heard(&b, "Inactive").await;
     assert_eq!(seen, "Inactive", "B answered from memory over a silent connection");
 
     // B listens again on a new connection, and caches again.
