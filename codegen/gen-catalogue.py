@@ -35,7 +35,7 @@ PACKAGE_SHA512 = "sha512-fmjPChL/p+FZvKASQiw6WjdaAzKkvwVwN45tfyDiW3LJe2DoS7e/SIR
 TARBALL_URL = f"https://registry.npmjs.org/{PACKAGE}/-/iam-data-{PACKAGE_VERSION}.tgz"
 
 # The services whose actions oxiam authorizes requests for: their tables are compiled in.
-SERVED = ["iam", "organizations", "s3", "sts"]
+SERVED = ["access-analyzer", "iam", "organizations", "s3", "sts"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL_DIR = os.path.join(ROOT, "models", "service-authorization")

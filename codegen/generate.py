@@ -37,7 +37,15 @@ SERVICES = [
     ("iam", "iam-2010-05-08.json"),
     ("sts", "sts-2011-06-15.json"),
     ("organizations", "organizations-2016-11-28.json"),
+    ("accessanalyzer", "accessanalyzer-2019-11-01.json"),
 ]
+
+# The operations oxiam serves of a model it serves only in part (the others are not
+# generated, and the service answers them UnknownOperationException): module -> names.
+OPERATIONS_SERVED = {
+    # IAM Access Analyzer's policy checks, which need no analyzer, findings or archive.
+    "accessanalyzer": {"CheckAccessNotGranted", "CheckNoPublicAccess", "ValidatePolicy"},
+}
 
 # Members whose value IAM leaves out of a ValidationError's text (`Value at 'tags.1.member.key'
 # failed to satisfy constraint: …`, as recorded from real AWS): (module, shape).
@@ -134,13 +142,17 @@ class Gen:
         self.model = model
         self.shapes = model["shapes"]
         self.meta = model["metadata"]
-        self.ops = model["operations"]
+        served = OPERATIONS_SERVED.get(module)
+        self.ops = {n: o for n, o in model["operations"].items() if served is None or n in served}
         self.input_shapes = set()
         self.output_shapes = set()
         self.patterns = {}  # pattern text -> const index
         self.out = []
-        # "query" (XML answers) or "json" (awsJson1_1: JSON answers, X-Amz-Target).
+        # "query" (XML answers), "json" (awsJson1_1: JSON answers, X-Amz-Target) or
+        # "rest-json" (restJson1: the operation named by method and path, JSON answers).
         self.protocol = self.meta["protocol"]
+        # Whether answers are JSON bodies, members by their model names.
+        self.json_wire = self.protocol in ("json", "rest-json")
 
     def w(self, line=""):
         self.out.append(line)
@@ -204,7 +216,7 @@ class Gen:
             v = WIRE_VALUES.get((name, model_value), model_value)
             # Keep the value's own capitals ("UsersQuota", "AWSManagedPolicy"); "text/csv" -> "TextCsv".
             vn = "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", model_value))
-            if self.protocol == "json" and v.upper() == v:
+            if self.json_wire and v.upper() == v:
                 # SCREAMING_SNAKE values ("SERVICE_CONTROL_POLICY") -> "ServiceControlPolicy".
                 vn = "".join(p[:1].upper() + p[1:].lower() for p in re.split(r"[^A-Za-z0-9]+", v))
             if not vn or vn[0].isdigit():
@@ -265,11 +277,40 @@ class Gen:
         if is_input:
             self.emit_decoder(name)
         if is_output:
-            if self.protocol == "json":
+            if self.json_wire:
                 self.emit_json(name, wire=True)
             else:
                 self.emit_encoder(name)
         self.emit_json(name)
+
+    def emit_routes(self, ops):
+        """restJson1: the method and path that name each operation, and the input members
+        that travel in the query string rather than the body."""
+        for o in ops:
+            if "{" in o["http"]["requestUri"]:
+                raise ValueError("%s: URI labels are not supported yet" % o["name"])
+            members = self.shapes[o["input"]["shape"]]["members"].values() if "input" in o else []
+            for m in members:
+                if m.get("location") not in (None, "querystring"):
+                    raise ValueError("%s: members in %s are not supported yet" % (o["name"], m["location"]))
+        self.w("    /// The operation a method and path name (restJson1), if one of the served.")
+        self.w("    pub fn from_route(method: &str, path: &str) -> Option<Self> {")
+        self.w("        match (method, path) {")
+        for o in ops:
+            self.w("            (%s, %s) => Some(Self::%s)," % (rust_str(o["http"]["method"]), rust_str(o["http"]["requestUri"]), o["name"]))
+        self.w("            _ => None,")
+        self.w("        }")
+        self.w("    }")
+        self.w("    /// The input members read from the query string, not the body: (query")
+        self.w("    /// parameter, member name).")
+        self.w("    pub fn query_string_members(self) -> &'static [(&'static str, &'static str)] {")
+        self.w("        match self {")
+        for o in ops:
+            members = self.shapes[o["input"]["shape"]]["members"].items() if "input" in o else []
+            pairs = [(m["locationName"], n) for n, m in members if m.get("location") == "querystring"]
+            self.w("            Self::%s => &[%s]," % (o["name"], ", ".join("(%s, %s)" % (rust_str(a), rust_str(b)) for a, b in pairs)))
+        self.w("        }")
+        self.w("    }")
 
     # ---- member reflection ----
     def member_arms(self, struct_name):
@@ -341,7 +382,7 @@ class Gen:
             return "q.integer(%s, %s, v).map(|x| { %s x })" % (key, path, check)
         if t == "boolean":
             return "q.boolean(%s, %s, v)" % (key, path)
-        if t == "timestamp" and self.protocol == "json":
+        if t == "timestamp" and self.json_wire:
             return "q.timestamp(%s, %s, v)" % (key, path)
         # No IAM or STS input carries a blob or a timestamp; fail loudly if a model update adds one.
         raise ValueError("cannot decode %s members of type %s" % (shape_name, t))
@@ -552,6 +593,8 @@ class Gen:
         self.w("            _ => None,")
         self.w("        }")
         self.w("    }")
+        if self.protocol == "rest-json":
+            self.emit_routes(ops)
         self.w("    /// Whether the model gives this operation an output (a `{Op}Result` element).")
         self.w("    pub fn has_output(self) -> bool {")
         with_output = [o["name"] for o in ops if "output" in o]
@@ -603,7 +646,7 @@ class Gen:
         self.w("    /// The top-level member whose wire name is `name`, when it is set and holds a value")
         self.w("    /// authorization can read (text, numbers, flags, lists of text, tags). Members the")
         self.w("    /// model marks sensitive are never returned.")
-        self.w("    #[allow(unused_variables, reason = \"generated for every operation; some have no members\")]")
+        self.w("    #[allow(unused_variables, unreachable_patterns, reason = \"generated for every operation; some have no members\")]")
         self.w("    pub fn member(&self, name: &str) -> Option<crate::Member<'_>> {")
         self.w("        match self {")
         for o in ops:
@@ -677,7 +720,7 @@ class Gen:
                 self.w("            Self::%s => None," % o["name"])
         self.w("        }")
         self.w("    }")
-        if self.protocol == "json":
+        if self.json_wire:
             self.w("    /// The answer's JSON body (`{}` for output-less operations).")
             self.w("    pub fn write_body(&self) -> String {")
             self.w("        let mut out = crate::json::JsonWriter::default();")
@@ -740,12 +783,19 @@ class Gen:
         self.w()
         self.out.extend(body)
 
+    def protocol_summary(self):
+        if self.protocol == "json":
+            return "awsJson %s" % self.meta["jsonVersion"]
+        if self.protocol == "rest-json":
+            return "restJson1"
+        return "xmlns `%s`" % self.meta.get("xmlNamespace", "")
+
     def render(self):
         header = [
             "// @generated by codegen/generate.py from models/%s. Do not edit by hand." % SOURCE[self.module],
             "// input sha256: %s" % INPUT_SHA256[self.module],
             "// generator sha256: %s" % GENERATOR_SHA256,
-            "//! The %s wire layer (API version %s, %s)." % (self.meta["serviceId"], self.meta["apiVersion"], "awsJson %s" % self.meta["jsonVersion"] if self.protocol == "json" else "xmlns `%s`" % self.meta.get("xmlNamespace", "")),
+            "//! The %s wire layer (API version %s, %s)." % (self.meta["serviceId"], self.meta["apiVersion"], self.protocol_summary()),
             "#![allow(clippy::all, missing_docs, non_camel_case_types, reason = \"generated code, proven fresh by CI\")]",
             "",
             "use crate::query::QueryParams;",
@@ -765,7 +815,7 @@ class Gen:
                 "/// The content type of requests and answers: `application/x-amz-json-` and this.",
                 "pub const JSON_VERSION: &str = %s;" % rust_str(self.meta["jsonVersion"]),
             ]
-        else:
+        elif self.protocol == "query":
             header += [
                 "/// The XML namespace of every response.",
                 "pub const XML_NAMESPACE: &str = %s;" % rust_str(self.meta.get("xmlNamespace", "https://%s.amazonaws.com/doc/%s/" % (self.meta["endpointPrefix"], self.meta["apiVersion"]))),

@@ -7,6 +7,7 @@
 //! [`Oxiam::flush_usage`]).
 
 pub mod access;
+pub mod access_analyzer;
 mod authn;
 pub mod authz;
 mod clock;
@@ -55,6 +56,8 @@ pub enum Service {
     Sts,
     /// AWS Organizations, API version 2016-11-28 (awsJson 1.1).
     Organizations,
+    /// IAM Access Analyzer's policy checks, API version 2019-11-01 (restJson1).
+    AccessAnalyzer,
 }
 
 impl Service {
@@ -64,6 +67,7 @@ impl Service {
             Service::Iam => "iam",
             Service::Sts => "sts",
             Service::Organizations => "organizations",
+            Service::AccessAnalyzer => "access-analyzer",
         }
     }
 }

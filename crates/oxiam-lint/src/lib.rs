@@ -10,6 +10,7 @@
 //! docs/policy-lint.md. Everything is decided from the document and AWS's Service
 //! Authorization Reference (`reference`); nothing here does I/O.
 
+pub mod access;
 pub mod json;
 pub mod reference;
 pub mod wildcard;

@@ -1,9 +1,12 @@
-//! The IAM and STS wire format (the AWS Query protocol), generated from the official
-//! service models under `models/`.
+//! The wire formats of the services oxiam answers itself, generated from the official
+//! service models under `models/`: the AWS Query protocol (IAM, STS), awsJson 1.1
+//! (Organizations) and restJson1 (Access Analyzer's policy checks).
 //!
-//! The request path uses this crate twice: [`query::QueryParams::parse`] then a service's
-//! `decode` turn a form body into a typed request, and [`encode_response`] /
-//! [`encode_error`] turn a typed response or an error into the XML envelope clients expect.
+//! The request path uses this crate twice: [`query::QueryParams::parse`] (or
+//! [`query::QueryParams::from_json`]) then a service's `decode` turn a body into a typed
+//! request, and [`encode_response`] / [`encode_error`] (or a JSON service's `write_body` and
+//! [`encode_json_error`] / [`encode_rest_json_error`]) turn a typed response or an error into
+//! the envelope clients expect.
 //! The audit trail reads the same typed values as JSON ([`json`]), sensitive members hidden.
 //! Nothing here does I/O; `generated/` is written by `codegen/generate.py`.
 
@@ -13,11 +16,12 @@ pub mod validate;
 pub mod xml;
 
 mod generated {
+    pub mod accessanalyzer;
     pub mod iam;
     pub mod organizations;
     pub mod sts;
 }
-pub use generated::{iam, organizations, sts};
+pub use generated::{accessanalyzer, iam, organizations, sts};
 
 use std::fmt;
 use std::sync::Arc;
@@ -234,6 +238,22 @@ pub fn encode_json_error(error: &ServiceError) -> String {
     out.string(&error.message);
     if let Some(reason) = error.reason {
         out.key("Reason");
+        out.string(reason);
+    }
+    out.end_object();
+    out.finish()
+}
+
+/// A restJson1 error body: `{"message":"…"}`, with `reason` when the error carries one
+/// (the code travels in the `x-amzn-ErrorType` header, where botocore and the Rust SDK
+/// read it first).
+pub fn encode_rest_json_error(error: &ServiceError) -> String {
+    let mut out = json::JsonWriter::default();
+    out.begin_object();
+    out.key("message");
+    out.string(&error.message);
+    if let Some(reason) = error.reason {
+        out.key("reason");
         out.string(reason);
     }
     out.end_object();

@@ -130,6 +130,19 @@ impl QueryParams {
         Ok(Self { pairs })
     }
 
+    /// Sets (or, with `None`, removes) one key: a restJson1 member the request carries
+    /// outside its body (in the query string) replaces whatever the body said.
+    pub fn set(&mut self, key: &str, value: Option<String>) {
+        match value {
+            Some(value) => {
+                self.pairs.insert(key.to_owned(), value);
+            }
+            None => {
+                self.pairs.remove(key);
+            }
+        }
+    }
+
     /// The raw value of one key.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.pairs.get(key).map(String::as_str)

@@ -22,7 +22,7 @@ use oxiam_protocol::{ServiceError, common_errors};
 use oxiam_sigv4::SignedRequest;
 use tracing::Instrument as _;
 
-use crate::protocol::{AwsJson, AwsQuery, Decoded, Encoded, Executed, Protocol};
+use crate::protocol::{AwsJson, AwsQuery, Decoded, Encoded, Executed, Protocol, RestJson};
 
 /// The largest request body oxiam reads (IAM's largest inputs, policy documents, are
 /// far smaller).
@@ -70,6 +70,8 @@ enum Route {
     AwsQuery(Option<Service>),
     /// The awsJson protocol (Organizations), named by the signing name.
     AwsJson,
+    /// The restJson1 protocol (Access Analyzer), named by the signing name.
+    RestJson,
     /// The operator's accounts endpoint (`admin.rs`), named by its path.
     Admin,
 }
@@ -78,6 +80,7 @@ fn route(head: &http::request::Parts) -> Route {
     match signing_name(head).as_deref() {
         Some("s3") => Route::S3,
         Some(name) if AwsJson::service_named(name).is_some() => Route::AwsJson,
+        Some(name) if RestJson::service_named(name).is_some() => Route::RestJson,
         // A signing name of a service oxiam does not serve comes to the Query protocol,
         // whose authentication refuses its credential scope in IAM's words.
         Some(name) => Route::AwsQuery(AwsQuery::service_named(name)),
@@ -219,6 +222,16 @@ async fn handle(
                 )
                 .await
             }
+            Route::RestJson => {
+                serve(
+                    &RestJson,
+                    &app,
+                    request,
+                    Some(Service::AccessAnalyzer),
+                    &mut recorder.record,
+                )
+                .await
+            }
             Route::Admin => serve_admin(&app, request, &mut recorder.record).await,
         };
         // The audit event is written before the answer goes out; a request that cannot be
@@ -263,6 +276,10 @@ fn audit_failure(route: Route, record: &mut RequestRecord) -> Response {
         Route::AwsJson => {
             let error = ServiceError::new(common_errors::INTERNAL_FAILURE, MESSAGE);
             http_response(AwsJson.encode_error(Service::Organizations, &record.request_id, &error))
+        }
+        Route::RestJson => {
+            let error = ServiceError::new(common_errors::INTERNAL_FAILURE, MESSAGE);
+            http_response(RestJson.encode_error(Service::AccessAnalyzer, &record.request_id, &error))
         }
         Route::Admin => {
             let error = ServiceError::new(common_errors::INTERNAL_FAILURE, MESSAGE);
@@ -772,6 +789,15 @@ async fn authorize_and_execute<P: Protocol>(
             Ok(Executed::Organizations(
                 oxiam.execute_organizations(principal, request, now).await?,
             ))
+        }
+        Decoded::AccessAnalyzer(request) => {
+            let access = oxiam_core::access_analyzer::access(&request);
+            let verdict = oxiam
+                .authorize(principal, &access, &facts, None)
+                .await
+                .map_err(|r| keep(record, r))?;
+            record.verdicts.push(verdict);
+            Ok(Executed::AccessAnalyzer(oxiam_core::access_analyzer::execute(request)?))
         }
     }
 }

@@ -2,24 +2,29 @@
 //! answer or an error goes back. The pipeline picks one per request, from the signing name,
 //! and names none itself. S3 speaks its REST protocol through s3s and is not one of these.
 //!
-//! Two are here: [`AwsQuery`] (IAM, STS) and [`AwsJson`] (Organizations). A new protocol
-//! (restJson1 for Access Analyzer) is one more implementation of [`Protocol`] over its
-//! generated operations.
+//! Three are here: [`AwsQuery`] (IAM, STS), [`AwsJson`] (Organizations) and [`RestJson`]
+//! (Access Analyzer's policy checks, in `rest_json.rs`). A new protocol is one more
+//! implementation of [`Protocol`] over its generated operations.
 
 use oxiam_core::Service;
 use oxiam_protocol::query::QueryParams;
 use oxiam_protocol::validate::{Constraint, ValidationError};
 use oxiam_protocol::{
-    ServiceError, common_errors, encode_error, encode_json_error, encode_response, iam, organizations, sts,
+    ServiceError, accessanalyzer, common_errors, encode_error, encode_json_error, encode_response, iam, organizations,
+    sts,
 };
 
 use crate::pipeline::Received;
+
+mod rest_json;
+pub(crate) use rest_json::RestJson;
 
 /// A typed request of one of the services the pipeline executes.
 pub(crate) enum Decoded {
     Iam(iam::Request),
     Sts(sts::Request),
     Organizations(organizations::Request),
+    AccessAnalyzer(accessanalyzer::Request),
 }
 
 impl Decoded {
@@ -29,6 +34,7 @@ impl Decoded {
             Decoded::Iam(request) => request.audit_parameters(),
             Decoded::Sts(request) => request.audit_parameters(),
             Decoded::Organizations(request) => request.audit_parameters(),
+            Decoded::AccessAnalyzer(request) => request.audit_parameters(),
         }
     }
 
@@ -38,6 +44,7 @@ impl Decoded {
             Decoded::Iam(request) => request.operation().name(),
             Decoded::Sts(request) => request.operation().name(),
             Decoded::Organizations(request) => request.operation().name(),
+            Decoded::AccessAnalyzer(request) => request.operation().name(),
         }
     }
 }
@@ -47,6 +54,7 @@ pub(crate) enum Executed {
     Iam(iam::Response),
     Sts(sts::Response),
     Organizations(organizations::Response),
+    AccessAnalyzer(accessanalyzer::Response),
 }
 
 impl Executed {
@@ -56,6 +64,7 @@ impl Executed {
             Executed::Iam(response) => response.audit_elements(),
             Executed::Sts(response) => response.audit_elements(),
             Executed::Organizations(response) => response.audit_elements(),
+            Executed::AccessAnalyzer(response) => response.audit_elements(),
         }
     }
 }
@@ -186,7 +195,7 @@ impl Protocol for AwsQuery {
         match parsed.service {
             Service::Iam => iam::Operation::from_action(action).map(|op| op.name()),
             Service::Sts => sts::Operation::from_action(action).map(|op| op.name()),
-            Service::Organizations => None,
+            Service::Organizations | Service::AccessAnalyzer => None,
         }
     }
 
@@ -199,7 +208,7 @@ impl Protocol for AwsQuery {
         let version = match parsed.service {
             Service::Iam => iam::API_VERSION,
             Service::Sts => sts::API_VERSION,
-            Service::Organizations => return Err(unknown_operation()),
+            Service::Organizations | Service::AccessAnalyzer => return Err(unknown_operation()),
         };
         let asked_version = params.get("Version").unwrap_or(version);
         let unknown = || {
@@ -220,7 +229,7 @@ impl Protocol for AwsQuery {
                 let op = sts::Operation::from_action(action).ok_or_else(unknown)?;
                 Decoded::Sts(sts::decode(op, &params)?)
             }
-            Service::Organizations => return Err(unknown_operation()),
+            Service::Organizations | Service::AccessAnalyzer => return Err(unknown_operation()),
         })
     }
 
@@ -238,9 +247,9 @@ impl Protocol for AwsQuery {
                     response.write_result(w)
                 })
             }
-            Executed::Organizations(_) => {
+            Executed::Organizations(_) | Executed::AccessAnalyzer(_) => {
                 let e = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.")
-                    .with_cause(&"an awsJson answer reached the Query encoder");
+                    .with_cause(&"a JSON answer reached the Query encoder");
                 return self.encode_error(Service::Iam, request_id, &e);
             }
         };
@@ -250,7 +259,7 @@ impl Protocol for AwsQuery {
     fn encode_error(&self, service: Service, request_id: &str, error: &ServiceError) -> Encoded {
         let namespace = match service {
             Service::Sts => sts::XML_NAMESPACE,
-            Service::Iam | Service::Organizations => iam::XML_NAMESPACE,
+            Service::Iam | Service::Organizations | Service::AccessAnalyzer => iam::XML_NAMESPACE,
         };
         Self::encoded(
             error.kind.status,
@@ -280,6 +289,17 @@ fn signed_headers(received: &Received) -> impl Iterator<Item = &str> {
         .unwrap_or("")
         .split([';'])
         .flat_map(|h| h.split("%3B").flat_map(|h| h.split("%3b")))
+}
+
+/// Authentication and authorization speak IAM's codes; JSON services name the same
+/// failures so.
+fn json_service_code(code: &'static str) -> &'static str {
+    match code {
+        "InvalidClientTokenId" => "UnrecognizedClientException",
+        "SignatureDoesNotMatch" => "InvalidSignatureException",
+        "AccessDenied" => "AccessDeniedException",
+        _ => code,
+    }
 }
 
 /// A request that names no operation of the service.
@@ -391,31 +411,23 @@ impl Protocol for AwsJson {
     fn encode(&self, request_id: &str, executed: &Executed) -> Encoded {
         match executed {
             Executed::Organizations(response) => Self::encoded(200, request_id, response.write_body()),
-            Executed::Iam(_) | Executed::Sts(_) => {
+            Executed::Iam(_) | Executed::Sts(_) | Executed::AccessAnalyzer(_) => {
                 let e = ServiceError::new(common_errors::INTERNAL_FAILURE, "An internal error occurred.")
-                    .with_cause(&"a Query answer reached the awsJson encoder");
+                    .with_cause(&"another protocol's answer reached the awsJson encoder");
                 self.encode_error(Service::Organizations, request_id, &e)
             }
         }
     }
 
     fn encode_error(&self, _service: Service, request_id: &str, error: &ServiceError) -> Encoded {
-        // Authentication and authorization speak IAM's codes; JSON services name the same
-        // failures so.
-        let renamed = match error.kind.code {
-            "InvalidClientTokenId" => Some("UnrecognizedClientException"),
-            "SignatureDoesNotMatch" => Some("InvalidSignatureException"),
-            "AccessDenied" => Some("AccessDeniedException"),
-            _ => None,
-        };
         // The model gives its errors no status but 400 (500 for a server fault).
-        let (body, status) = match renamed {
-            Some(code) => {
+        let (body, status) = match json_service_code(error.kind.code) {
+            code if code != error.kind.code => {
                 let mut e = error.clone();
                 e.kind.code = code;
                 (encode_json_error(&e), 400)
             }
-            None => (encode_json_error(error), error.kind.status),
+            _ => (encode_json_error(error), error.kind.status),
         };
         Self::encoded(status, request_id, body)
     }

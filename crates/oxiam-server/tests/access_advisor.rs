@@ -3,7 +3,7 @@
 //! allowed or not, reported per service and per tracked action for a user, a group, a role and a
 //! managed policy; reports readable only by the principal that generated them.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{AccessAdvisorUsageGranularityType as Granularity, JobStatusType, ServiceLastAccessed};
 use common::{ACCOUNT, TestServer, code, message};

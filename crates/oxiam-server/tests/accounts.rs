@@ -3,7 +3,7 @@
 //! identity policy and the role's trust policy or the bucket's policy), nothing of one seen
 //! from the other, and test mode's reset leaving the bootstrap account alone.
 
-mod common;
+use crate::common;
 
 use common::{ACCOUNT, Backend, TestServer, code};
 

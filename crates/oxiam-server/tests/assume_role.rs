@@ -1,7 +1,7 @@
 //! End to end: STS AssumeRole with the AWS SDK for Rust, and requests signed with the
 //! temporary credentials it returns (scenario 6, and the rules around it).
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
 use common::{ACCOUNT, TestServer, code, message};

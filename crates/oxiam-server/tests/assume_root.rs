@@ -4,7 +4,7 @@
 //! account; and the root session it issues may do only what its root task policy leaves it,
 //! while the member's own root keeps its full access.
 
-mod common;
+use crate::common;
 
 use aws_sdk_organizations::types::{HandshakeParty, HandshakePartyType};
 use aws_sdk_sts::types::{Credentials, PolicyDescriptorType};

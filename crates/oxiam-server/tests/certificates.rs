@@ -5,7 +5,7 @@
 //! move authorized where the certificate goes, and no private key anywhere it could be
 //! read back.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{StatusType, SummaryKeyType, Tag};
 use common::{ACCOUNT, TestServer, code, message};

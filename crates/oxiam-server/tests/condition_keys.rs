@@ -8,7 +8,7 @@
 //! escalations that were possible while requests carried no keys are tested by name, with
 //! the AWS SDK for Rust, on both backends.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};

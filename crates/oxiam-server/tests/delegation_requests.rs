@@ -3,7 +3,7 @@
 //! it, the partner reads the token from its notifications and trades it for credentials;
 //! and what time does to each: a token past its duration, a request past its state's life.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime};
 

@@ -3,7 +3,7 @@
 //! policies, explicit denies, permissions boundaries, policy variables and conditions on
 //! aws:SourceIp and principal tags, and a change takes effect on the very next request.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::Tag;
 use common::{ACCOUNT, TestServer, code, message};

@@ -3,7 +3,7 @@
 //! policy, unless a resource policy names the federated user itself), calls no IAM and no
 //! STS but GetCallerIdentity, and its session tags need sts:TagSession.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sts::types::Tag;

@@ -4,7 +4,7 @@
 //! Each bound below is a liveness guard (the server must act at all), far above the limit
 //! under test; speed is measured by the benchmarks, not here.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

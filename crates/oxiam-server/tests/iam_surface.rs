@@ -2,7 +2,7 @@
 //! attachments, inline policies and the account, as scenarios 2–5 use them, on SQLite and
 //! on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::primitives::Blob;
 use aws_sdk_iam::types::{EntityType, PolicyScopeType, ReportStateType, SummaryKeyType};

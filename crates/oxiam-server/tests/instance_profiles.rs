@@ -3,7 +3,7 @@
 //! rules that hold a profile to one role and a role to its profiles, tags, paging, and the
 //! `iam:PassRole` that handing a role to a profile needs.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::Tag;
 use common::{ACCOUNT, TestServer, code, message};

@@ -3,7 +3,7 @@
 //! `deny` an ERROR finding refuses the write with MalformedPolicyDocument and the finding;
 //! with `warn` the write goes on and the findings are in the audit trail; off, nothing.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestServer, code, message};
 

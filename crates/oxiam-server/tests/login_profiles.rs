@@ -4,7 +4,7 @@
 //! AllowUsersToChangePassword (and refused by an explicit Deny), the credential report's
 //! password columns, and no password anywhere it could be read back.
 
-mod common;
+use crate::common;
 
 use common::{ACCOUNT, TestServer, code, message};
 

@@ -3,7 +3,7 @@
 //! authorization: an MFA-protected role, `aws:MultiFactorAuthPresent` and
 //! `aws:MultiFactorAuthAge` deciding policies, wrong, replayed and missing codes refused.
 
-mod common;
+use crate::common;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

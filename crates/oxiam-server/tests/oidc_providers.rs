@@ -3,7 +3,7 @@
 //! ids, replace thumbprints, tag, delete), AWS's URL rules and quotas, and authorization by
 //! the provider's ARN.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{SummaryKeyType, Tag};
 use common::{ACCOUNT, TestServer, code, message};

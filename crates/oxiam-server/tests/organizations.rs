@@ -5,7 +5,7 @@
 //! an existing account invited and governed; the organization condition keys; each IAM
 //! condition key of Organizations' actions denying; and the wire protocol's edges.
 
-mod common;
+use crate::common;
 
 use aws_sdk_organizations::types::{ChildType, HandshakeParty, HandshakePartyType, PolicyType};
 use common::raw::call_json;

@@ -3,7 +3,7 @@
 //! allow, and when a member account under it last attempted each; one SCP alone; the
 //! management account's own path; who may ask; and a Deny on `iam:OrganizationsPolicyId`.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{AccessDetail, JobStatusType, SortKeyType};
 use aws_sdk_organizations::types::PolicyType;

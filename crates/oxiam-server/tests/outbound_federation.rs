@@ -6,7 +6,7 @@
 //! second account's role taken with a token of the first: federation between two oxiam
 //! accounts with no outside service.
 
-mod common;
+use crate::common;
 
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use aws_sdk_iam::error::ProvideErrorMetadata as _;

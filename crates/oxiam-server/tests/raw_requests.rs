@@ -2,7 +2,7 @@
 //! plain TCP connection: every operation of both models, and the authentication errors an
 //! SDK would never provoke on purpose.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime};
 

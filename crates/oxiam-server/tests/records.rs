@@ -3,7 +3,7 @@
 //! records are read from a sink the test server adds, as the audit trail and the metrics
 //! will read them.
 
-mod common;
+use crate::common;
 
 use std::time::SystemTime;
 

@@ -4,7 +4,7 @@
 //! has heard (within the revocation window docs/benchmarks.md measures), and the rules that
 //! must hold under parallel requests hold across servers as within one.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Test mode's reset: back to a new database's state between tests, keeping the account
 //! and its root key; refused by a server not started in test mode.
 
-mod common;
+use crate::common;
 
 use std::time::SystemTime;
 

@@ -10,7 +10,7 @@
 //! docs/differences.md says the same. Dedicated tests follow for the attacks the keys stop:
 //! a replayed signature, an unsigned payload.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,7 +3,7 @@
 //! assuming a role, allowed after), bucket policies granting another user and explicit
 //! denies, and presigned GETs.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::presigning::PresigningConfig;

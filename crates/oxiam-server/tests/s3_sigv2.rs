@@ -7,7 +7,7 @@
 //! The signatures come from `oxiam_sigv4::v2::sign`, which `oxiam-sigv4/tests/v2.rs`
 //! checks against every worked example of the S3 guide.
 
-mod common;
+use crate::common;
 
 use std::time::SystemTime;
 

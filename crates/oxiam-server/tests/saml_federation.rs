@@ -5,7 +5,7 @@
 //! ones are refused with AWS's errors; the trust policy decides on the `saml:*` keys; and
 //! `PrincipalTag` attributes become session tags (with sts:TagSession).
 
-mod common;
+use crate::common;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};

@@ -3,7 +3,7 @@
 //! on whatever the metadata says, tags by key), updates, tags, deletion, and what is not
 //! served yet said so.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{AssertionEncryptionModeType, Tag};
 use common::{ACCOUNT, TestServer, code, message};

@@ -2,7 +2,7 @@
 //! inline and managed policies and its groups', each listed under the services its Allow
 //! statements reach, and nothing for a Deny.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{PolicyOwnerEntityType, PolicyType};
 use common::{ACCOUNT, TestServer, code};

@@ -3,7 +3,7 @@
 //! deletion task, and CreateServiceLinkedRole authorized as AWS's own policies grant it (on
 //! the role's ARN, with `iam:AWSServiceName`).
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::DeletionTaskStatusType;
 use common::{ACCOUNT, TestServer, code, message};

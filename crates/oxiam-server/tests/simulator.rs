@@ -6,7 +6,7 @@
 //! statements with their source and place, missing keys for the action) and the
 //! protections AWS applies whatever the policies say.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::PolicyEvaluationDecisionType as Decision;
 use common::{ACCOUNT, TestServer};

@@ -3,7 +3,7 @@
 //! on it refuses exactly what it should, on IAM and on S3), false without, and a stalled
 //! handshake does not hold a stop.
 
-mod common;
+use crate::common;
 
 use std::time::SystemTime;
 

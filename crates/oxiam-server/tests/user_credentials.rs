@@ -4,7 +4,7 @@
 //! `AllUsers` listing authorized on every user, and no password or API key anywhere it
 //! could be read back after its creation.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{EncodingType, StatusType};
 use base64::Engine as _;

@@ -1,7 +1,7 @@
 //! End to end with the AWS SDK for Rust: users, access keys and caller identity, on SQLite
 //! and on PostgreSQL, through a real server on a loopback port.
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{StatusType, Tag};
 use common::{ACCOUNT, TestServer, code, message};

@@ -5,7 +5,7 @@
 //! does not trust, an expired, altered or foreign token, an unknown issuer, an issuer whose
 //! certificate matches no thumbprint; and a key rotation the server follows.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

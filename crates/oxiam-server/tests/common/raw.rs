@@ -137,7 +137,7 @@ pub fn signed_post_in(
         "content-type".to_owned(),
         "application/x-www-form-urlencoded".to_owned(),
     )];
-    signed_post_with(region, host, body, service, credentials, time, location, &form)
+    signed_post_with(region, host, ("/", body), service, credentials, time, location, &form)
 }
 
 /// A GET of `path` on oxiam's own endpoint (`/_oxiam/…`), signed now for the signing name
@@ -192,7 +192,7 @@ pub async fn call_json_signing_target(
     let (uri, mut headers) = signed_post_with(
         "us-east-1",
         &host,
-        body,
+        ("/", body),
         "organizations",
         (key_id, secret),
         SystemTime::now(),
@@ -205,12 +205,37 @@ pub async fn call_json_signing_target(
     send(server, "POST", &uri, &headers, body).await
 }
 
-/// A POST with `headers` (signed too), signed as the SDK signs it.
+/// A restJson1 POST of `body` to `path` (`/policy/validation`), signed now for
+/// `access-analyzer` with `key_id`/`secret`; sent to `sent_to` (another path than the one
+/// signed, to replay a signature elsewhere), or to `path`.
+pub async fn call_rest_json(
+    server: &TestServer,
+    credentials: (&str, &str),
+    path: &str,
+    sent_to: Option<&str>,
+    body: &str,
+) -> Reply {
+    let host = server.server.as_ref().unwrap().local_addr.to_string();
+    let json = [("content-type".to_owned(), "application/json".to_owned())];
+    let (_, headers) = signed_post_with(
+        "us-east-1",
+        &host,
+        (path, body),
+        "access-analyzer",
+        credentials,
+        SystemTime::now(),
+        SignatureLocation::Headers,
+        &json,
+    );
+    send(server, "POST", sent_to.unwrap_or(path), &headers, body).await
+}
+
+/// A POST of `body` to `path` with `headers` (signed too), signed as the SDK signs it.
 #[expect(clippy::too_many_arguments, reason = "the signature's inputs, each named")]
 fn signed_post_with(
     region: &str,
     host: &str,
-    body: &str,
+    (path, body): (&str, &str),
     service: &str,
     (key_id, secret): (&str, &str),
     time: SystemTime,
@@ -234,7 +259,7 @@ fn signed_post_with(
         .into();
     let mut headers = vec![("host".to_owned(), host.to_owned())];
     headers.extend(extra.iter().cloned());
-    let uri = format!("http://{host}/");
+    let uri = format!("http://{host}{path}");
     let signable = SignableRequest::new(
         "POST",
         &uri,
@@ -243,7 +268,7 @@ fn signed_post_with(
     )
     .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    let mut target = "/".to_owned();
+    let mut target = path.to_owned();
     for (i, (name, value)) in instructions.params().iter().enumerate() {
         let encoded: String = url_encode(value);
         target.push_str(&format!("{}{name}={encoded}", if i == 0 { "?" } else { "&" }));

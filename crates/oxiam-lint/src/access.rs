@@ -1,0 +1,266 @@
+//! IAM Access Analyzer's custom policy checks that need no analyzer: whether a policy may
+//! grant some access (CheckAccessNotGranted) and whether a resource policy may let anyone in
+//! (CheckNoPublicAccess).
+//!
+//! Both answer "may": a statement counts when some request it matches is allowed, its
+//! conditions taken as satisfiable. So a PASS is a proof (no request of the asked kind is
+//! allowed, whatever the conditions say), and a FAIL may be one the conditions would rule
+//! out — the direction Access Analyzer documents ("the policy might allow"). A Deny takes
+//! access away only where it surely applies: no condition, every principal, and its actions
+//! and resources covering the asked ones.
+
+use oxiam_policy::{Effect, Policy, PrincipalType, PrincipalValue, SetQualifier, Statement};
+
+use crate::reference::reference;
+use crate::wildcard::{arns_intersect, matches};
+
+/// Why a check failed: a statement that grants what was asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// What the statement does.
+    pub description: String,
+    /// Its place in `Statement`, from 0.
+    pub statement_index: usize,
+    /// Its `Sid`, if it has one.
+    pub statement_id: Option<String>,
+}
+
+/// One action asked about: any action, or those a name (or wildcard) stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum AskedAction {
+    Any,
+    /// A lower-cased `service:action`.
+    Named(String),
+}
+
+/// One resource asked about: any resource, or an ARN (its wildcards standing for any text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum AskedResource {
+    Any,
+    Arn(String),
+}
+
+/// The statements of `policy` that may grant one of `actions` on one of `resources`
+/// (CheckAccessNotGranted: with no actions, any action; with no resources, any resource).
+/// Empty when none can. An action with wildcards stands for every action of the Service
+/// Authorization Reference it matches, or, matching none, for itself.
+pub fn grants(policy: &Policy, actions: &[String], resources: &[String]) -> Vec<Reason> {
+    let actions = asked_actions(actions);
+    let resources: Vec<AskedResource> = if resources.is_empty() {
+        vec![AskedResource::Any]
+    } else {
+        resources.iter().map(|r| AskedResource::Arn(r.clone())).collect()
+    };
+    let mut reasons = Vec::new();
+    for (index, statement) in policy.statements.iter().enumerate() {
+        if statement.effect != Effect::Allow {
+            continue;
+        }
+        let granted = actions.iter().any(|action| {
+            resources.iter().any(|resource| {
+                allow_applies(statement, action, resource)
+                    && !policy
+                        .statements
+                        .iter()
+                        .any(|deny| surely_denies(deny, action, resource))
+            })
+        });
+        if granted {
+            reasons.push(Reason {
+                description: format!(
+                    "One or more of the listed actions or resources is granted by the statement at index {index}."
+                ),
+                statement_index: index,
+                statement_id: statement.sid.clone(),
+            });
+        }
+    }
+    reasons
+}
+
+/// The statements of a resource-based `policy` that may allow anyone: an Allow whose
+/// principal is everyone (`*`, `{"AWS": "*"}`, or a `NotPrincipal`) with no condition that
+/// limits the callers to known accounts, organizations, networks or sources.
+pub fn public_grants(policy: &Policy) -> Vec<Reason> {
+    policy
+        .statements
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.effect == Effect::Allow && names_everyone(s) && !s.conditions.iter().any(limits_callers))
+        .map(|(index, s)| Reason {
+            description: format!("The statement at index {index} allows access to anyone."),
+            statement_index: index,
+            statement_id: s.sid.clone(),
+        })
+        .collect()
+}
+
+fn asked_actions(actions: &[String]) -> Vec<AskedAction> {
+    if actions.is_empty() {
+        return vec![AskedAction::Any];
+    }
+    let mut out = Vec::new();
+    for action in actions {
+        let lower = action.to_ascii_lowercase();
+        if !lower.contains(['*', '?']) {
+            out.push(AskedAction::Named(lower));
+            continue;
+        }
+        let before = out.len();
+        for service in reference().services() {
+            for a in &service.actions {
+                let name = format!("{}:{}", service.prefix, a.lower);
+                if matches(&lower, &name) {
+                    out.push(AskedAction::Named(name));
+                }
+            }
+        }
+        if out.len() == before {
+            out.push(AskedAction::Named(lower));
+        }
+    }
+    out
+}
+
+/// A policy variable (`${aws:username}`) may stand for any text.
+fn variables_as_wildcards(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                out.push('*');
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                rest = &rest[start..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn action_matched(statement: &Statement, action: &str) -> bool {
+    let listed = statement
+        .action
+        .values
+        .iter()
+        .any(|p| matches(&p.to_ascii_lowercase(), action));
+    listed != statement.action.not
+}
+
+/// Whether the Allow `statement` matches some request for `action` on `resource`, its
+/// conditions and principal taken as satisfied.
+fn allow_applies(statement: &Statement, action: &AskedAction, resource: &AskedResource) -> bool {
+    let action_ok = match action {
+        AskedAction::Named(name) => action_matched(statement, name),
+        // Some action: unless NotAction leaves out everything.
+        AskedAction::Any => !statement.action.not || !statement.action.values.iter().any(|p| p == "*"),
+    };
+    let Some(spec) = &statement.resource else {
+        return action_ok;
+    };
+    let resource_ok = match (resource, spec.not) {
+        (AskedResource::Any, false) => true,
+        (AskedResource::Any, true) => !spec.values.iter().any(|p| p == "*"),
+        (AskedResource::Arn(arn), false) => spec
+            .values
+            .iter()
+            .any(|p| arns_intersect(&variables_as_wildcards(p), arn)),
+        // Left out only by a pattern that surely covers it: with a variable, a pattern
+        // might cover less, and a wildcard asked for might reach past it.
+        (AskedResource::Arn(arn), true) => !spec
+            .values
+            .iter()
+            .any(|p| p == "*" || (!p.contains("${") && !arn.contains(['*', '?']) && matches(p, arn))),
+    };
+    action_ok && resource_ok
+}
+
+/// Whether `statement` is a Deny that refuses every request for `action` on `resource`,
+/// whoever asks and whatever the request's context.
+fn surely_denies(statement: &Statement, action: &AskedAction, resource: &AskedResource) -> bool {
+    if statement.effect != Effect::Deny || !statement.conditions.is_empty() {
+        return false;
+    }
+    if let Some(principal) = &statement.principal
+        && (principal.not || !names_everyone(statement))
+    {
+        return false;
+    }
+    let action_covered = match action {
+        AskedAction::Named(name) => action_matched(statement, name),
+        AskedAction::Any => !statement.action.not && statement.action.values.iter().any(|p| p == "*"),
+    };
+    let Some(spec) = &statement.resource else {
+        return action_covered;
+    };
+    let exact = |p: &String| !p.contains("${");
+    let resource_covered = match (resource, spec.not) {
+        (_, false) if spec.values.iter().any(|p| p == "*") => true,
+        (AskedResource::Arn(arn), false) if !arn.contains(['*', '?']) => {
+            spec.values.iter().any(|p| exact(p) && matches(p, arn))
+        }
+        (AskedResource::Arn(arn), true) if !arn.contains(['*', '?']) => {
+            spec.values.iter().all(|p| exact(p) && !arns_intersect(p, arn))
+        }
+        _ => false,
+    };
+    action_covered && resource_covered
+}
+
+/// Whether the statement's principal is everyone: `*`, `{"AWS": "*"}` among others, or a
+/// `NotPrincipal` (everyone but those it names).
+fn names_everyone(statement: &Statement) -> bool {
+    let Some(principal) = &statement.principal else {
+        return false;
+    };
+    principal.not
+        || match &principal.value {
+            PrincipalValue::Any => true,
+            PrincipalValue::Map(typed) => typed
+                .iter()
+                .any(|(kind, values)| *kind == PrincipalType::Aws && values.iter().any(|v| v == "*")),
+        }
+}
+
+/// Condition keys that, compared positively with values that are not wildcards, confine a
+/// statement to callers of known accounts, organizations, networks or sources: what Access
+/// Analyzer and S3's Block Public Access treat as making a grant to `*` non-public.
+const LIMITING_KEYS: &[&str] = &[
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalservicename",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceip",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+    "aws:sourceowner",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:userid",
+];
+
+fn limits_callers(condition: &oxiam_policy::Condition) -> bool {
+    use oxiam_policy::OperatorBase as Op;
+    let positive = matches!(
+        condition.operator.base,
+        Op::StringEquals | Op::StringEqualsIgnoreCase | Op::StringLike | Op::ArnEquals | Op::ArnLike | Op::IpAddress
+    );
+    // ForAllValues holds for a request without the key; IfExists too.
+    positive
+        && condition.operator.set != Some(SetQualifier::ForAllValues)
+        && !condition.operator.if_exists
+        && LIMITING_KEYS.contains(&condition.key.to_ascii_lowercase().as_str())
+        && !condition.values.is_empty()
+        && condition
+            .values
+            .iter()
+            .all(|v| !v.chars().all(|c| matches!(c, '*' | '?')) && v != "0.0.0.0/0" && v != "::/0")
+}
