@@ -44,7 +44,7 @@ SERVICES = [
 # generated, and the service answers them UnknownOperationException): module -> names.
 OPERATIONS_SERVED = {
     # IAM Access Analyzer's policy checks, which need no analyzer, findings or archive.
-    "accessanalyzer": {"CheckAccessNotGranted", "CheckNoPublicAccess", "ValidatePolicy"},
+    "accessanalyzer": {"CheckAccessNotGranted", "CheckNoNewAccess", "CheckNoPublicAccess", "ValidatePolicy"},
 }
 
 # Members whose value IAM leaves out of a ValidationError's text (`Value at 'tags.1.member.key'

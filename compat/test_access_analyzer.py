@@ -1,6 +1,6 @@
 """IAM Access Analyzer's policy checks over restJson1 (`POST /policy/validation`, …), with
-boto3's `accessanalyzer` client: ValidatePolicy (oxiam's lint), CheckAccessNotGranted and
-CheckNoPublicAccess. Each request is signed for `access-analyzer` and authorized as
+boto3's `accessanalyzer` client: ValidatePolicy (oxiam's lint), CheckAccessNotGranted,
+CheckNoNewAccess and CheckNoPublicAccess. Each request is signed for `access-analyzer` and authorized as
 `access-analyzer:{Operation}`; errors carry their code in `x-amzn-ErrorType` and a
 `{"message"}` body."""
 
@@ -105,6 +105,27 @@ def test_check_access_not_granted(analyzer):
         {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
     ])
     assert check({"actions": ["s3:GetObject"]}, json.dumps(conditional))["result"] == "FAIL"
+
+
+def test_check_no_new_access(analyzer):
+    def check(existing, new):
+        return answered(analyzer.check_no_new_access(
+            existingPolicyDocument=json.dumps(existing), newPolicyDocument=json.dumps(new),
+            policyType="IDENTITY_POLICY",
+        ))
+
+    reordered = dict(ALLOW_GET, Statement=[
+        {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"},
+    ] + ALLOW_GET["Statement"])
+    assert check(reordered, dict(reordered, Statement=list(reversed(reordered["Statement"]))))["result"] == "PASS"
+    widened = dict(ALLOW_GET, Statement=[
+        {"Sid": "Wider", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*"},
+    ])
+    failed = check(ALLOW_GET, widened)
+    assert failed["result"] == "FAIL"
+    [reason] = failed["reasons"]
+    assert (reason["statementIndex"], reason["statementId"]) == (0, "Wider")
+    assert "s3:GetObject" in reason["description"]
 
 
 def test_check_no_public_access(analyzer):

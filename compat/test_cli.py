@@ -135,3 +135,16 @@ def test_cli_with_a_wrong_secret_fails_with_signature_does_not_match(aws, server
     proc = aws("sts", "get-caller-identity", key=(server.root_key_id, "q" * 40), check=False)
     assert proc.returncode == 255, proc
     assert "An error occurred (SignatureDoesNotMatch) when calling the GetCallerIdentity operation" in proc.stderr
+
+
+def test_cli_access_analyzer_validate_policy(aws, tmp_path):
+    """`aws accessanalyzer validate-policy`, as a CI step would run it on a policy file."""
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+    ]}))
+    out = _json(aws("accessanalyzer", "validate-policy", "--policy-type", "IDENTITY_POLICY",
+                    "--policy-document", f"file://{policy}"))
+    assert [(f["findingType"], f["issueCode"]) for f in out["findings"]] == [
+        ("SECURITY_WARNING", "PASS_ROLE_WITH_STAR_IN_RESOURCE"),
+    ], out

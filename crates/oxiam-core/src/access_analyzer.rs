@@ -1,5 +1,5 @@
-//! IAM Access Analyzer's policy checks: ValidatePolicy, CheckAccessNotGranted and
-//! CheckNoPublicAccess. Each is a function of its request alone (no analyzer, no store):
+//! IAM Access Analyzer's policy checks: ValidatePolicy, CheckAccessNotGranted,
+//! CheckNoNewAccess and CheckNoPublicAccess. Each is a function of its request alone (no analyzer, no store):
 //! the checks themselves are `oxiam-lint`'s, and this maps the wire's types onto them.
 
 use oxiam_lint::access::Reason;
@@ -7,9 +7,10 @@ use oxiam_policy::PolicyKind;
 use oxiam_protocol::ServiceError;
 use oxiam_protocol::accessanalyzer::{
     AccessCheckPolicyType, AccessCheckResourceType, CheckAccessNotGrantedRequest, CheckAccessNotGrantedResponse,
-    CheckAccessNotGrantedResult, CheckNoPublicAccessRequest, CheckNoPublicAccessResponse, CheckNoPublicAccessResult,
-    Location, PathElement, PolicyType, Position, ReasonSummary, Request, Response, Span, ValidatePolicyFinding,
-    ValidatePolicyFindingType, ValidatePolicyRequest, ValidatePolicyResponse, errors,
+    CheckAccessNotGrantedResult, CheckNoNewAccessRequest, CheckNoNewAccessResponse, CheckNoNewAccessResult,
+    CheckNoPublicAccessRequest, CheckNoPublicAccessResponse, CheckNoPublicAccessResult, Location, PathElement,
+    PolicyType, Position, ReasonSummary, Request, Response, Span, ValidatePolicyFinding, ValidatePolicyFindingType,
+    ValidatePolicyRequest, ValidatePolicyResponse, errors,
 };
 
 use crate::authz::Access;
@@ -26,6 +27,7 @@ pub fn execute(request: Request) -> Result<Response, ServiceError> {
         Request::ValidatePolicy(input) => validate_policy(&input).map(Response::ValidatePolicy),
         Request::CheckAccessNotGranted(input) => check_access_not_granted(&input).map(Response::CheckAccessNotGranted),
         Request::CheckNoPublicAccess(input) => check_no_public_access(&input).map(Response::CheckNoPublicAccess),
+        Request::CheckNoNewAccess(input) => check_no_new_access(&input).map(Response::CheckNoNewAccess),
     }
 }
 
@@ -108,6 +110,55 @@ fn position(p: oxiam_lint::json::Position) -> Position {
     }
 }
 
+/// "No new access" only when proved; a witness, or a proof that did not go through, FAIL
+/// (Access Analyzer's FAIL is "might allow new access").
+fn check_no_new_access(input: &CheckNoNewAccessRequest) -> Result<CheckNoNewAccessResponse, ServiceError> {
+    use oxiam_lint::diff::Verdict;
+    let kind = match input.policy_type {
+        AccessCheckPolicyType::IdentityPolicy => PolicyKind::Identity,
+        AccessCheckPolicyType::ResourcePolicy => PolicyKind::Resource,
+    };
+    let verdict = oxiam_lint::diff::diff(&input.existing_policy_document.0, &input.new_policy_document.0, kind)
+        .map_err(invalid_document)?;
+    let (result, message, reasons) = match verdict {
+        Verdict::NoNewAccess => (
+            CheckNoNewAccessResult::Pass,
+            "The modified permissions grant no new access compared to your existing policy.",
+            Vec::new(),
+        ),
+        Verdict::NewAccess(w) => {
+            let context: String = w.context.iter().map(|(k, v)| format!(", {k} = {v}")).collect();
+            let reason = ReasonSummary {
+                description: Some(format!(
+                    "The statement at index {} allows {} on {}{context}, which the existing policy does not.",
+                    w.statement_index, w.action, w.resource
+                )),
+                statement_index: Some(i32::try_from(w.statement_index).unwrap_or(i32::MAX)),
+                statement_id: w.statement_id,
+            };
+            (
+                CheckNoNewAccessResult::Fail,
+                "The modified permissions grant new access compared to your existing policy.",
+                vec![reason],
+            )
+        }
+        Verdict::Unknown(why) => (
+            CheckNoNewAccessResult::Fail,
+            "The modified permissions might grant new access compared to your existing policy.",
+            vec![ReasonSummary {
+                description: Some(format!("oxiam could not prove that no new access is granted: {why}.")),
+                statement_index: None,
+                statement_id: None,
+            }],
+        ),
+    };
+    Ok(CheckNoNewAccessResponse {
+        result: Some(result),
+        message: Some(message.to_owned()),
+        reasons: Some(reasons),
+    })
+}
+
 fn check_access_not_granted(
     input: &CheckAccessNotGrantedRequest,
 ) -> Result<CheckAccessNotGrantedResponse, ServiceError> {
@@ -171,12 +222,14 @@ fn check_no_public_access(input: &CheckNoPublicAccessRequest) -> Result<CheckNoP
 }
 
 fn parsed(document: &str, kind: PolicyKind) -> Result<oxiam_policy::Policy, ServiceError> {
-    oxiam_policy::parse(document, kind).map_err(|e| {
-        ServiceError::new(
-            errors::INVALID_PARAMETER,
-            format!("The policy document is not a valid policy: {e}"),
-        )
-    })
+    oxiam_policy::parse(document, kind).map_err(invalid_document)
+}
+
+fn invalid_document(e: oxiam_policy::PolicyError) -> ServiceError {
+    ServiceError::new(
+        errors::INVALID_PARAMETER,
+        format!("The policy document is not a valid policy: {e}"),
+    )
 }
 
 fn summaries(reasons: Vec<Reason>) -> Vec<ReasonSummary> {

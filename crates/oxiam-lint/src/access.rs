@@ -12,6 +12,7 @@
 use oxiam_policy::{Effect, Policy, PrincipalType, PrincipalValue, SetQualifier, Statement};
 
 use crate::reference::reference;
+use crate::variables_as_wildcards;
 use crate::wildcard::{arns_intersect, matches};
 
 /// Why a check failed: a statement that grants what was asked about.
@@ -119,27 +120,6 @@ fn asked_actions(actions: &[String]) -> Vec<AskedAction> {
             out.push(AskedAction::Named(lower));
         }
     }
-    out
-}
-
-/// A policy variable (`${aws:username}`) may stand for any text.
-fn variables_as_wildcards(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    let mut rest = pattern;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        match rest[start..].find('}') {
-            Some(end) => {
-                out.push('*');
-                rest = &rest[start + end + 1..];
-            }
-            None => {
-                rest = &rest[start..];
-                break;
-            }
-        }
-    }
-    out.push_str(rest);
     out
 }
 

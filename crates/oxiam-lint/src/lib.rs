@@ -11,6 +11,7 @@
 //! Authorization Reference (`reference`); nothing here does I/O.
 
 pub mod access;
+pub mod diff;
 pub mod json;
 pub mod reference;
 pub mod wildcard;

@@ -2,6 +2,7 @@
 
 mod account_cmd;
 mod audit_filter;
+mod policy_diff;
 mod policy_eval;
 mod policy_lint;
 mod policy_suggest;
@@ -69,6 +70,10 @@ enum PolicyCommand {
     /// trail (`serve --audit-log`; with `--enforcement log`, an application's whole run).
     /// With --verify, exits 1 when the suggestion would refuse a recorded request.
     Suggest(policy_suggest::SuggestArgs),
+    /// Whether NEW allows any request OLD does not (Access Analyzer's CheckNoNewAccess),
+    /// with a witness request when it does. Exits 0 for no new access, 1 for new access,
+    /// 3 when neither could be shown, 2 when a file cannot be read or parsed.
+    Diff(policy_diff::DiffArgs),
 }
 
 #[derive(clap::Args)]
@@ -498,6 +503,17 @@ fn main() -> ExitCode {
         return match policy_suggest::run(args) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("oxiam: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    if let Command::Policy(PolicyCommand::Diff(args)) = &cli.command {
+        return match policy_diff::run(args) {
+            Ok(policy_diff::Outcome::NoNewAccess) => ExitCode::SUCCESS,
+            Ok(policy_diff::Outcome::NewAccess) => ExitCode::FAILURE,
+            Ok(policy_diff::Outcome::Unknown) => ExitCode::from(3),
             Err(e) => {
                 eprintln!("oxiam: {e}");
                 ExitCode::from(2)

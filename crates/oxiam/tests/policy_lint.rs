@@ -95,3 +95,39 @@ fn json_is_validate_policy_findings_and_sarif_is_sarif() {
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
     assert!(rules.iter().any(|r| r["id"] == "INVALID_ACTION"));
 }
+
+/// `oxiam policy diff OLD NEW`: exit 0 with no new access, 1 with a witness it prints, 3
+/// when neither can be shown, 2 when a file cannot be read.
+#[test]
+fn diff_exit_codes_and_witness() {
+    let diff = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_oxiam"))
+            .args(["policy", "diff"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let old = file(&dir, "old.json", CLEAN);
+    let wider = file(
+        &dir,
+        "wider.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::*"}]}"#,
+    );
+    let variable = file(
+        &dir,
+        "variable.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${aws:userid}"}]}"#,
+    );
+    let out = diff(&[&old, &old]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("no new access"));
+    let out = diff(&[&old, &wider]);
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{printed}");
+    assert!(printed.contains("allows s3:GetObject on arn:aws:s3:::x"), "{printed}");
+    // Within b/*, but a variable no proof reads, and no request the search builds tells.
+    let out = diff(&[&old, &variable]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(diff(&[&old, "/no/such/policy.json"]).status.code(), Some(2));
+}

@@ -1,0 +1,432 @@
+//! Does a new policy allow anything the old one does not? (Access Analyzer's CheckNoNewAccess,
+//! `oxiam policy diff`.)
+//!
+//! Two halves, each sound on its own, and "unknown" between them:
+//! - **A proof of no new access**, by covering: every Deny of the old policy is in the new
+//!   one, and each action an Allow of the new policy grants (as the Service Authorization
+//!   Reference lists actions) is granted by an Allow of the old one on at least the same
+//!   resources (wildcard containment, segment by segment for ARNs), to at least the same
+//!   principals, under at most the same conditions (the old statement's conditions are a
+//!   subset of the new one's). Anything else — a variable in a pattern that differs, a
+//!   resource covered only by several old patterns together — is not proved.
+//! - **A witness of new access**: a concrete request (action, resource, context values),
+//!   made from the new policy's own actions, patterns and condition values, that the policy
+//!   engine allows under the new policy and refuses under the old one.
+//!
+//! When neither is found the answer is [`Verdict::Unknown`], never a "no new access". The
+//! requests considered are those of the reference's actions (an action no AWS service has
+//! cannot be asked), by a principal of the policy's account.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use oxiam_policy::{
+    CompiledPolicy, Condition, Context, Effect, Policy, PolicyKind, PolicySet, Principal, Request, ResourceSpec,
+    Statement, Value, evaluate,
+};
+
+use crate::reference::reference;
+use crate::wildcard::{arns_intersect, matches};
+
+/// What [`diff`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Proved: the new policy allows nothing the old one does not.
+    NoNewAccess,
+    /// A request the new policy allows and the old one refuses, confirmed by the engine.
+    NewAccess(Witness),
+    /// Neither proved nor shown (with why the proof failed).
+    Unknown(String),
+}
+
+/// A request only the new policy allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witness {
+    /// `s3:GetObject`.
+    pub action: String,
+    /// An ARN, or `*`.
+    pub resource: String,
+    /// The request's context keys and values (others absent).
+    pub context: Vec<(String, String)>,
+    /// The new policy's statement that allows it: its place, and its `Sid`.
+    pub statement_index: usize,
+    pub statement_id: Option<String>,
+}
+
+/// The account and principal a witness request is made by.
+const ACCOUNT: &str = "123456789012";
+const PRINCIPAL: &str = "arn:aws:iam::123456789012:user/witness";
+/// At most this many requests are tried for a witness.
+const MAX_TRIES: usize = 200_000;
+
+/// Whether `new` allows a request `old` does not. Both are identity policies (or both
+/// resource policies: then only a proof is attempted, and no witness).
+pub fn diff(old: &str, new: &str, kind: PolicyKind) -> Result<Verdict, oxiam_policy::PolicyError> {
+    let old_policy = oxiam_policy::parse(old, kind)?;
+    let new_policy = oxiam_policy::parse(new, kind)?;
+    let why = match covered(&old_policy, &new_policy) {
+        Ok(()) => return Ok(Verdict::NoNewAccess),
+        Err(why) => why,
+    };
+    if kind == PolicyKind::Identity {
+        let old_compiled = Arc::new(CompiledPolicy::compile("old", &old_policy));
+        let new_compiled = Arc::new(CompiledPolicy::compile("new", &new_policy));
+        if let Some(witness) = find_witness(&old_compiled, &new_compiled, &old_policy, &new_policy) {
+            return Ok(Verdict::NewAccess(witness));
+        }
+    }
+    Ok(Verdict::Unknown(why))
+}
+
+// ---- the proof -------------------------------------------------------------------------
+
+fn covered(old: &Policy, new: &Policy) -> Result<(), String> {
+    for (index, deny) in old.statements.iter().enumerate() {
+        if deny.effect == Effect::Deny && !new.statements.iter().any(|s| same_rule(s, deny)) {
+            return Err(format!(
+                "the existing policy's Deny at index {index} is not in the new one"
+            ));
+        }
+    }
+    let old_allows: Vec<&Statement> = old.statements.iter().filter(|s| s.effect == Effect::Allow).collect();
+    for (index, statement) in new.statements.iter().enumerate() {
+        if statement.effect != Effect::Allow {
+            continue;
+        }
+        for action in granted_actions(statement) {
+            let covering = old_allows.iter().any(|old| {
+                action_matched(old, &action)
+                    && principals_covered(old, statement)
+                    && resources_covered(old.resource.as_ref(), statement.resource.as_ref())
+                    && old
+                        .conditions
+                        .iter()
+                        .all(|c| statement.conditions.iter().any(|n| same_condition(c, n)))
+            });
+            if !covering {
+                return Err(format!(
+                    "no statement of the existing policy covers {action} as the new statement at index {index} grants it"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The reference's actions a statement's Action (or NotAction) reaches, lower-cased.
+fn granted_actions(statement: &Statement) -> Vec<String> {
+    let mut out = Vec::new();
+    for service in reference().services() {
+        // Only the services a pattern can reach (all of them for `*` or NotAction).
+        let reachable = statement.action.not
+            || statement.action.values.iter().any(|p| {
+                let p = p.to_ascii_lowercase();
+                p.split_once(':')
+                    .map_or(p == "*", |(svc, _)| matches(svc, &service.prefix))
+            });
+        if !reachable {
+            continue;
+        }
+        for action in &service.actions {
+            let name = format!("{}:{}", service.prefix, action.lower);
+            if action_matched(statement, &name) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+fn action_matched(statement: &Statement, action: &str) -> bool {
+    let listed = statement
+        .action
+        .values
+        .iter()
+        .any(|p| matches(&p.to_ascii_lowercase(), action));
+    listed != statement.action.not
+}
+
+fn principals_covered(old: &Statement, new: &Statement) -> bool {
+    match (&old.principal, &new.principal) {
+        (None, None) => true,
+        (Some(o), Some(n)) => o == n || (!o.not && o.value == oxiam_policy::PrincipalValue::Any),
+        _ => false,
+    }
+}
+
+fn same_rule(a: &Statement, b: &Statement) -> bool {
+    a.effect == b.effect
+        && a.principal == b.principal
+        && a.action == b.action
+        && a.resource == b.resource
+        && a.conditions.len() == b.conditions.len()
+        && a.conditions
+            .iter()
+            .all(|c| b.conditions.iter().any(|d| same_condition(c, d)))
+}
+
+fn same_condition(a: &Condition, b: &Condition) -> bool {
+    let values = |c: &Condition| c.values.iter().cloned().collect::<BTreeSet<String>>();
+    a.operator == b.operator && a.key.eq_ignore_ascii_case(&b.key) && values(a) == values(b)
+}
+
+/// Whether every resource `new` reaches, `old` reaches too (`None`: the statement has no
+/// resource element, as in a trust policy).
+fn resources_covered(old: Option<&ResourceSpec>, new: Option<&ResourceSpec>) -> bool {
+    let (Some(old), Some(new)) = (old, new) else {
+        return old.is_none() || old.is_some_and(|o| !o.not && o.values.iter().any(|p| p == "*"));
+    };
+    match (old.not, new.not) {
+        (false, false) => new.values.iter().all(|q| old.values.iter().any(|p| contains(p, q))),
+        (false, true) => old.values.iter().any(|p| p == "*"),
+        // Everything but what old leaves out: new must reach none of that.
+        (true, false) => new
+            .values
+            .iter()
+            .all(|q| !q.contains("${") && old.values.iter().all(|n| !n.contains("${") && !arns_intersect(n, q))),
+        // New leaves out at least what old does.
+        (true, true) => old.values.iter().all(|n| new.values.iter().any(|m| contains(m, n))),
+    }
+}
+
+/// Whether every text pattern `q` matches, pattern `p` matches too (sound, not complete).
+fn contains(p: &str, q: &str) -> bool {
+    if p == "*" || p == q {
+        return true;
+    }
+    if p.contains("${") || q.contains("${") {
+        return false;
+    }
+    match (oxiam_policy::split_arn(p), oxiam_policy::split_arn(q)) {
+        (Some(ps), Some(qs)) => ps.iter().zip(qs.iter()).all(|(a, b)| glob_contains(a, b)),
+        _ => false,
+    }
+}
+
+/// Whether the glob `p` matches every text the glob `q` matches: each of `q`'s tokens must
+/// be taken by tokens of `p` that accept whatever it stands for (a `*` of `q` only by a `*`).
+fn glob_contains(p: &str, q: &str) -> bool {
+    let (p, q): (Vec<char>, Vec<char>) = (p.chars().collect(), q.chars().collect());
+    // reach[i][j]: p[..i] takes q[..j].
+    let mut reach = vec![vec![false; q.len() + 1]; p.len() + 1];
+    reach[0][0] = true;
+    for i in 0..=p.len() {
+        for j in 0..=q.len() {
+            if !reach[i][j] {
+                continue;
+            }
+            if i < p.len() && p[i] == '*' {
+                reach[i + 1][j] = true;
+                // A star takes one more token of q, whatever it is, and stays.
+                let mut k = j;
+                while k < q.len() {
+                    k += 1;
+                    reach[i + 1][k] = true;
+                }
+            }
+            if i < p.len() && j < q.len() {
+                let takes = match (p[i], q[j]) {
+                    (_, '*') => false,
+                    ('?', _) => true,
+                    (a, b) => a == b && b != '?',
+                };
+                if takes {
+                    reach[i + 1][j + 1] = true;
+                }
+            }
+        }
+    }
+    reach[p.len()][q.len()]
+}
+
+// ---- the witness -----------------------------------------------------------------------
+
+fn find_witness(
+    old: &Arc<CompiledPolicy>,
+    new: &Arc<CompiledPolicy>,
+    old_policy: &Policy,
+    new_policy: &Policy,
+) -> Option<Witness> {
+    let contexts = contexts(old_policy, new_policy);
+    let mut tries = 0usize;
+    for statement in new_policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
+        for action in granted_actions(statement) {
+            for resource in resources(statement, &action) {
+                for context in &contexts {
+                    tries += 1;
+                    if tries > MAX_TRIES {
+                        return None;
+                    }
+                    let ctx = build_context(context);
+                    let allowed = |policy: &Arc<CompiledPolicy>| {
+                        let request = Request::new(Principal::user(PRINCIPAL, ACCOUNT), &action, &resource, &ctx);
+                        let identity = [policy.clone()];
+                        evaluate(
+                            &request,
+                            &PolicySet {
+                                identity: &identity,
+                                ..PolicySet::default()
+                            },
+                        )
+                    };
+                    let by_new = allowed(new);
+                    if by_new.allowed && !allowed(old).allowed {
+                        let statement_index = match by_new.reason {
+                            oxiam_policy::Reason::Allowed(s) => s.index,
+                            _ => 0,
+                        };
+                        return Some(Witness {
+                            action: proper_case(&action),
+                            resource,
+                            context: context.clone(),
+                            statement_index,
+                            statement_id: new_policy.statements.get(statement_index).and_then(|s| s.sid.clone()),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `s3:getobject` as the reference spells it: `s3:GetObject`.
+fn proper_case(action: &str) -> String {
+    let Some((service, name)) = action.split_once(':') else {
+        return action.to_owned();
+    };
+    reference()
+        .service(service)
+        .and_then(|s| s.actions.iter().find(|a| a.lower == name))
+        .map_or_else(|| action.to_owned(), |a| format!("{service}:{}", a.name))
+}
+
+/// Resources to try for `action` under `statement`: an instance of each of its patterns, and
+/// of each of the action's resource types' ARN formats.
+fn resources(statement: &Statement, action: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |r: String| {
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    };
+    if let Some(spec) = &statement.resource
+        && !spec.not
+    {
+        spec.values.iter().filter(|p| *p != "*").for_each(|p| push(instance(p)));
+    }
+    let (service, name) = action.split_once(':').unwrap_or((action, ""));
+    if let Some(service) = reference().service(service)
+        && let Some(a) = service.actions.iter().find(|a| a.lower == name)
+    {
+        for kind in &a.resources {
+            if let Some(t) = service.resources.get(kind) {
+                push(instance(
+                    &t.arn.replace("${Partition}", "aws").replace("${Account}", ACCOUNT),
+                ));
+            }
+        }
+    }
+    push("*".to_owned());
+    out
+}
+
+/// A text a pattern matches: each wildcard and variable as `x`.
+fn instance(pattern: &str) -> String {
+    crate::variables_as_wildcards(pattern).replace(['*', '?'], "x")
+}
+
+/// Contexts to try: every key either policy's conditions test, absent or holding one of the
+/// values written for it (and a value none wrote); every key alone, then all together.
+fn contexts(old: &Policy, new: &Policy) -> Vec<Vec<(String, String)>> {
+    let mut keys: Vec<(String, Vec<String>)> = Vec::new();
+    for condition in old.statements.iter().chain(&new.statements).flat_map(|s| &s.conditions) {
+        let at = match keys.iter().position(|(k, _)| k.eq_ignore_ascii_case(&condition.key)) {
+            Some(at) => at,
+            None => {
+                keys.push((condition.key.clone(), Vec::new()));
+                keys.len() - 1
+            }
+        };
+        for value in &condition.values {
+            for candidate in candidates(value) {
+                if !keys[at].1.contains(&candidate) {
+                    keys[at].1.push(candidate);
+                }
+            }
+        }
+    }
+    let mut out = vec![Vec::new()];
+    for (key, values) in &keys {
+        for value in values {
+            out.push(vec![(key.clone(), value.clone())]);
+        }
+    }
+    // Every key at once, each with each of its values in turn (the others at their first).
+    if keys.len() > 1 {
+        for (i, (_, values)) in keys.iter().enumerate() {
+            for value in values {
+                out.push(
+                    keys.iter()
+                        .enumerate()
+                        .map(|(j, (k, vs))| (k.clone(), if i == j { value.clone() } else { vs[0].clone() }))
+                        .collect(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Values near a condition's value: itself (wildcards as `x`), a different one, and for
+/// numbers, flags and addresses the values on either side.
+fn candidates(value: &str) -> Vec<String> {
+    let mut out = vec![instance(value), format!("{}-other", instance(value))];
+    if let Ok(n) = value.parse::<i64>() {
+        out.extend([(n - 1).to_string(), (n + 1).to_string()]);
+    }
+    if value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false") {
+        out = vec!["true".to_owned(), "false".to_owned()];
+    }
+    if let Some((address, _)) = value.split_once('/') {
+        out = vec![address.to_owned(), "203.0.113.77".to_owned(), "2001:db8::77".to_owned()];
+    }
+    out
+}
+
+fn build_context(pairs: &[(String, String)]) -> Context {
+    let mut context = Context::new();
+    for (key, value) in pairs {
+        context.insert(key, vec![Value::new(value.clone())]);
+    }
+    context
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_containment() {
+        assert!(glob_contains("*", "abc"));
+        assert!(glob_contains("a*", "ab*"));
+        assert!(glob_contains("a*", "a?c"));
+        assert!(glob_contains("a?c", "abc"));
+        assert!(glob_contains("*/*", "b/home/*"));
+        assert!(!glob_contains("a?c", "a*c"));
+        assert!(!glob_contains("ab*", "a*"));
+        assert!(!glob_contains("home/*", "*"));
+        assert!(!glob_contains("abc", "ab?"));
+    }
+
+    proptest::proptest! {
+        /// Containment is sound: when `p` is said to contain `q`, every text `q` matches,
+        /// `p` matches.
+        #[test]
+        fn containment_is_sound(p in "[ab*?]{0,5}", q in "[ab*?]{0,5}", t in "[ab]{0,6}") {
+            if glob_contains(&p, &q) && matches(&q, &t) {
+                proptest::prop_assert!(matches(&p, &t), "{p} contains {q} but not {t}");
+            }
+        }
+    }
+}

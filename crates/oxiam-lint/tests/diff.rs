@@ -1,0 +1,229 @@
+//! `oxiam_lint::diff`: "does the new policy allow anything the old one does not?" A witness
+//! for each kind of widening, "no new access" for refactorings that change nothing, and both
+//! halves checked against the policy engine: a witness is a request the engine allows under
+//! the new policy and refuses under the old, and after "no new access" no request is found
+//! that says otherwise.
+
+use std::sync::Arc;
+
+use oxiam_lint::diff::{Verdict, Witness, diff};
+use oxiam_policy::{Context, PolicyKind, PolicySet, Principal, Request, Value as ContextValue, compile, evaluate};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn doc(statements: Value) -> String {
+    json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+fn allowed(policy: &str, action: &str, resource: &str, context: &[(String, String)]) -> bool {
+    let compiled = Arc::new(compile("p", policy, PolicyKind::Identity).unwrap());
+    let mut ctx = Context::new();
+    for (k, v) in context {
+        ctx.insert(k, vec![ContextValue::new(v.clone())]);
+    }
+    let principal = Principal::user("arn:aws:iam::123456789012:user/witness", "123456789012");
+    let identity = [compiled];
+    evaluate(
+        &Request::new(principal, action, resource, &ctx),
+        &PolicySet {
+            identity: &identity,
+            ..PolicySet::default()
+        },
+    )
+    .allowed
+}
+
+fn witness(old: &str, new: &str) -> Witness {
+    match diff(old, new, PolicyKind::Identity).unwrap() {
+        Verdict::NewAccess(w) => {
+            assert!(
+                allowed(new, &w.action, &w.resource, &w.context),
+                "{w:?}: the new policy allows it"
+            );
+            assert!(
+                !allowed(old, &w.action, &w.resource, &w.context),
+                "{w:?}: the old one does not"
+            );
+            w
+        }
+        other => panic!("expected new access from\n{old}\nto\n{new}, got {other:?}"),
+    }
+}
+
+fn no_new_access(old: &str, new: &str) {
+    assert_eq!(
+        diff(old, new, PolicyKind::Identity).unwrap(),
+        Verdict::NoNewAccess,
+        "from\n{old}\nto\n{new}"
+    );
+}
+
+#[test]
+fn widening_a_wildcard_has_a_witness() {
+    let old = doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]));
+    let new = doc(json!([{"Sid": "Wider", "Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]));
+    let w = witness(&old, &new);
+    assert!(w.action.starts_with("s3:Get") && w.action != "s3:GetObject", "{w:?}");
+    assert_eq!((w.statement_index, w.statement_id.as_deref()), (0, Some("Wider")));
+}
+
+#[test]
+fn dropping_a_condition_has_a_witness() {
+    let old = doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                          "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]));
+    let new = doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]));
+    let w = witness(&old, &new);
+    assert_eq!(w.action, "s3:GetObject");
+}
+
+#[test]
+fn not_action_has_a_witness() {
+    let old = doc(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]));
+    let new = doc(json!([{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]));
+    let w = witness(&old, &new);
+    assert!(!w.action.starts_with("s3:") && !w.action.starts_with("iam:"), "{w:?}");
+}
+
+#[test]
+fn widening_a_resource_path_has_a_witness() {
+    let old = doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/home/*"}]));
+    let new = doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]));
+    let w = witness(&old, &new);
+    assert!(!w.resource.starts_with("arn:aws:s3:::b/home/"), "{w:?}");
+}
+
+#[test]
+fn removing_a_deny_has_a_witness() {
+    let old = doc(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                         {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]));
+    let new = doc(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]));
+    assert_eq!(witness(&old, &new).action, "s3:DeleteBucket");
+}
+
+#[test]
+fn refactorings_grant_nothing_new() {
+    let old = doc(json!([
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*",
+         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}},
+        {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"},
+    ]));
+    // The same, as it was.
+    no_new_access(&old, &old);
+    // Statements reordered, Sids added.
+    no_new_access(
+        &old,
+        &doc(json!([
+            {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"},
+            {"Sid": "Mfa", "Effect": "Allow", "Action": "iam:GetUser", "Resource": "*",
+             "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}},
+            {"Sid": "Objects", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "arn:aws:s3:::b/*"},
+        ])),
+    );
+    // Actions split into statements of their own; a narrower resource; a condition added.
+    no_new_access(
+        &old,
+        &doc(json!([
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/uploads/*"},
+            {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*",
+             "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"},
+                           "StringEquals": {"aws:RequestedRegion": "eu-west-1"}}},
+            {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"},
+        ])),
+    );
+}
+
+#[test]
+fn a_wildcard_and_the_catalogues_list_of_its_actions_are_the_same() {
+    let service = oxiam_lint::reference::reference().service("s3").unwrap();
+    let listed: Vec<String> = service
+        .actions
+        .iter()
+        .filter(|a| a.lower.starts_with("get"))
+        .map(|a| format!("s3:{}", a.name))
+        .collect();
+    assert!(listed.len() > 10);
+    let wildcard = doc(json!([{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]));
+    let expanded = doc(json!([{"Effect": "Allow", "Action": listed, "Resource": "*"}]));
+    no_new_access(&wildcard, &expanded);
+    no_new_access(&expanded, &wildcard);
+}
+
+#[test]
+fn what_cannot_be_proved_or_shown_is_unknown() {
+    // The new policy's variable pattern is covered by no old pattern, and no request the
+    // witness search builds tells them apart.
+    let old =
+        doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:username}/*"}]));
+    let new = doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:userid}/*"}]));
+    assert!(
+        matches!(
+            diff(&old, &new, PolicyKind::Identity).unwrap(),
+            Verdict::Unknown(_) | Verdict::NewAccess(_)
+        ),
+        "never a proof of no new access"
+    );
+}
+
+const ACTIONS: [&str; 6] = ["s3:GetObject", "s3:PutObject", "s3:Get*", "s3:*", "iam:GetUser", "*"];
+const RESOURCES: [&str; 4] = ["*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/k", "arn:aws:s3:::*"];
+const ASKED: [(&str, &str); 6] = [
+    ("s3:GetObject", "arn:aws:s3:::b/k"),
+    ("s3:GetObject", "arn:aws:s3:::c/k"),
+    ("s3:PutObject", "arn:aws:s3:::b/k"),
+    ("s3:GetBucketAcl", "arn:aws:s3:::b"),
+    ("iam:GetUser", "arn:aws:iam::123456789012:user/u"),
+    ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q"),
+];
+
+fn statement() -> impl Strategy<Value = Value> {
+    (
+        prop::bool::weighted(0.8),
+        prop::sample::subsequence(ACTIONS.to_vec(), 1..3),
+        prop::bool::weighted(0.15),
+        prop::sample::subsequence(RESOURCES.to_vec(), 1..3),
+        prop::bool::weighted(0.15),
+        prop::bool::weighted(0.3),
+    )
+        .prop_map(|(allow, actions, not_action, resources, not_resource, conditioned)| {
+            let mut s = json!({"Effect": if allow { "Allow" } else { "Deny" }});
+            s[if not_action { "NotAction" } else { "Action" }] = json!(actions);
+            s[if not_resource { "NotResource" } else { "Resource" }] = json!(resources);
+            if conditioned {
+                s["Condition"] = json!({"Bool": {"aws:SecureTransport": "true"}});
+            }
+            s
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// "No new access" is never contradicted by the engine, and every witness is one.
+    #[test]
+    fn the_verdict_agrees_with_the_engine(
+        old in prop::collection::vec(statement(), 1..4),
+        new in prop::collection::vec(statement(), 1..4),
+    ) {
+        let (old, new) = (doc(json!(old)), doc(json!(new)));
+        match diff(&old, &new, PolicyKind::Identity).unwrap() {
+            Verdict::NoNewAccess => {
+                for (action, resource) in ASKED {
+                    for secure in ["true", "false"] {
+                        let context = [("aws:SecureTransport".to_owned(), secure.to_owned())];
+                        prop_assert!(
+                            !allowed(&new, action, resource, &context) || allowed(&old, action, resource, &context),
+                            "no new access said, yet {action} on {resource} (secure {secure}) only under\n{new}\nnot\n{old}"
+                        );
+                    }
+                }
+            }
+            Verdict::NewAccess(w) => {
+                prop_assert!(allowed(&new, &w.action, &w.resource, &w.context));
+                prop_assert!(!allowed(&old, &w.action, &w.resource, &w.context));
+            }
+            Verdict::Unknown(_) => {}
+        }
+    }
+}
