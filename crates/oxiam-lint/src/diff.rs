@@ -113,6 +113,17 @@ fn covered(old: &Policy, new: &Policy) -> Result<(), String> {
     Ok(())
 }
 
+/// The reference's actions some Allow of `policy` reaches, whatever its resources and
+/// conditions (so: what it may allow), as lower-case `service:action`.
+pub fn allowed_actions(policy: &Policy) -> BTreeSet<String> {
+    policy
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+        .flat_map(granted_actions)
+        .collect()
+}
+
 /// The reference's actions a statement's Action (or NotAction) reaches, lower-cased.
 fn granted_actions(statement: &Statement) -> Vec<String> {
     let mut out = Vec::new();

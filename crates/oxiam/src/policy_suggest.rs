@@ -33,6 +33,11 @@ pub struct SuggestArgs {
     /// Check that the suggestion allows every recorded request, with the policy engine.
     #[arg(long)]
     pub verify: bool,
+    /// The principal's current policies (identity policy files, repeatable): print the
+    /// actions they may allow that the suggestion does not, by access level, the most
+    /// powerful first.
+    #[arg(long, value_name = "FILE")]
+    pub current_policy: Vec<PathBuf>,
 }
 
 /// One request's authorization, as recorded.
@@ -103,6 +108,9 @@ pub fn run(args: &SuggestArgs) -> Result<bool, String> {
         }
         None => print!("{text}"),
     }
+    if !args.current_policy.is_empty() {
+        beyond_the_suggestion(&args.current_policy, &text)?;
+    }
     if !args.verify {
         return Ok(true);
     }
@@ -128,6 +136,49 @@ pub fn run(args: &SuggestArgs) -> Result<bool, String> {
         eprintln!("verify: not allowed: {} on {}", a.action, a.resource);
     }
     Ok(refused.is_empty())
+}
+
+/// Prints what the current policies may allow that the suggestion does not: one line per
+/// access level (`beyond: Permissions management: iam:AttachUserPolicy, …`), the levels from
+/// the most powerful down, the actions as the reference spells them.
+fn beyond_the_suggestion(current: &[PathBuf], suggestion: &str) -> Result<(), String> {
+    use oxiam_lint::diff::allowed_actions;
+    let suggested = allowed_actions(
+        &oxiam_policy::parse(suggestion, PolicyKind::Identity).map_err(|e| format!("the suggestion: {}", e.message))?,
+    );
+    let mut beyond: BTreeSet<String> = BTreeSet::new();
+    for path in current {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let policy = oxiam_policy::parse(&text, PolicyKind::Identity)
+            .map_err(|e| format!("{}: {}", path.display(), e.message))?;
+        beyond.extend(allowed_actions(&policy).difference(&suggested).cloned());
+    }
+    const LEVELS: [&str; 5] = ["Permissions management", "Write", "Tagging", "Read", "List"];
+    let reference = oxiam_lint::reference::reference();
+    let mut by_level: Vec<Vec<String>> = vec![Vec::new(); LEVELS.len() + 1];
+    for action in &beyond {
+        let (service, name) = action.split_once(':').unwrap_or((action, ""));
+        let found = reference
+            .service(service)
+            .and_then(|s| s.actions.iter().find(|a| a.lower == name));
+        let level = found.map_or(LEVELS.len(), |a| {
+            LEVELS
+                .iter()
+                .position(|l| *l == a.access_level())
+                .unwrap_or(LEVELS.len())
+        });
+        by_level[level].push(found.map_or_else(|| action.clone(), |a| format!("{service}:{}", a.name)));
+    }
+    eprintln!(
+        "beyond: {} actions the current policies may allow are not in the suggestion",
+        beyond.len()
+    );
+    for (level, actions) in LEVELS.iter().chain(&["Other"]).zip(&by_level) {
+        if !actions.is_empty() {
+            eprintln!("beyond: {level}: {}", actions.join(", "));
+        }
+    }
+    Ok(())
 }
 
 /// Whether an event is a request of the principal the pattern names: its caller's ARN, or

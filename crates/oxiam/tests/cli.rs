@@ -841,6 +841,42 @@ async fn suggest_writes_the_policy_an_application_needs() {
         ]
     );
     assert!(std::fs::metadata(format!("{}.keys.txt", policy_file.display())).is_ok());
+    // Against what the application holds today: the rest, the most powerful first.
+    let current = data.path().join("current.json");
+    std::fs::write(
+        &current,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject","iam:AttachUserPolicy","iam:GetUser"],"Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let out = oxiam(
+        &[
+            "policy",
+            "suggest",
+            "--audit-log",
+            &audit_arg,
+            "--principal",
+            "arn:aws:iam::123456789012:user/app",
+            "--current-policy",
+            current.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    let beyond: Vec<String> = text(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("beyond: "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        beyond,
+        [
+            "beyond: 2 actions the current policies may allow are not in the suggestion",
+            "beyond: Permissions management: iam:AttachUserPolicy",
+            "beyond: Read: s3:GetObject",
+        ],
+        "{}",
+        text(&out.stderr)
+    );
     // Enforced, a user with only the suggestion does the same, and is refused the rest.
     let (served, address, _log) = serve(data.path(), &[]).await;
     let iam = aws_sdk_iam::Client::new(&root_config(&address));
