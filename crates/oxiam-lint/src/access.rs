@@ -13,7 +13,7 @@ use oxiam_policy::{Effect, Policy, PrincipalType, PrincipalValue, SetQualifier, 
 
 use crate::reference::reference;
 use crate::variables_as_wildcards;
-use crate::wildcard::{arns_intersect, matches};
+use crate::wildcard::{matches, may_intersect, surely_matches};
 
 /// Why a check failed: a statement that grants what was asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,13 +149,13 @@ fn allow_applies(statement: &Statement, action: &AskedAction, resource: &AskedRe
         (AskedResource::Arn(arn), false) => spec
             .values
             .iter()
-            .any(|p| arns_intersect(&variables_as_wildcards(p), arn)),
+            .any(|p| may_intersect(&variables_as_wildcards(p), arn)),
         // Left out only by a pattern that surely covers it: with a variable, a pattern
         // might cover less, and a wildcard asked for might reach past it.
         (AskedResource::Arn(arn), true) => !spec
             .values
             .iter()
-            .any(|p| p == "*" || (!p.contains("${") && !arn.contains(['*', '?']) && matches(p, arn))),
+            .any(|p| p == "*" || (!p.contains("${") && !arn.contains(['*', '?']) && surely_matches(p, arn))),
     };
     action_ok && resource_ok
 }
@@ -178,14 +178,18 @@ fn surely_denies(statement: &Statement, action: &AskedAction, resource: &AskedRe
     let Some(spec) = &statement.resource else {
         return action_covered;
     };
-    let exact = |p: &String| !p.contains("${");
+    // The engine passes over a statement one of whose patterns holds a variable the request
+    // has no value for: such a Deny may not apply at all.
+    if spec.values.iter().any(|p| p.contains("${")) {
+        return false;
+    }
     let resource_covered = match (resource, spec.not) {
         (_, false) if spec.values.iter().any(|p| p == "*") => true,
         (AskedResource::Arn(arn), false) if !arn.contains(['*', '?']) => {
-            spec.values.iter().any(|p| exact(p) && matches(p, arn))
+            spec.values.iter().any(|p| surely_matches(p, arn))
         }
         (AskedResource::Arn(arn), true) if !arn.contains(['*', '?']) => {
-            spec.values.iter().all(|p| exact(p) && !arns_intersect(p, arn))
+            spec.values.iter().all(|p| !may_intersect(p, arn))
         }
         _ => false,
     };
@@ -234,13 +238,38 @@ fn limits_callers(condition: &oxiam_policy::Condition) -> bool {
         Op::StringEquals | Op::StringEqualsIgnoreCase | Op::StringLike | Op::ArnEquals | Op::ArnLike | Op::IpAddress
     );
     // ForAllValues holds for a request without the key; IfExists too.
+    let key = condition.key.to_ascii_lowercase();
     positive
         && condition.operator.set != Some(SetQualifier::ForAllValues)
         && !condition.operator.if_exists
-        && LIMITING_KEYS.contains(&condition.key.to_ascii_lowercase().as_str())
+        && LIMITING_KEYS.contains(&key.as_str())
         && !condition.values.is_empty()
-        && condition
-            .values
-            .iter()
-            .all(|v| !v.chars().all(|c| matches!(c, '*' | '?')) && v != "0.0.0.0/0" && v != "::/0")
+        && condition.values.iter().all(|v| confines(&key, v))
+}
+
+/// Whether a value of a limiting key names particular callers: no variable (StringEquals
+/// substitutes them: `${aws:PrincipalAccount}` is everyone's own), and wildcards only past
+/// the part that names the account, organization or role (`arn:aws:iam::*:*` names no one,
+/// `AIDA*` every IAM user).
+fn confines(key: &str, value: &str) -> bool {
+    let wild = |s: &str| s.contains(['*', '?']);
+    if value.contains("${") {
+        return false;
+    }
+    match key {
+        "aws:sourceip" => !wild(value) && value != "0.0.0.0/0" && value != "::/0",
+        "aws:principalarn" | "aws:sourcearn" => {
+            !wild(value)
+                || oxiam_policy::split_arn(value)
+                    .is_some_and(|s| !wild(s[1]) && s[4].len() == 12 && s[4].bytes().all(|b| b.is_ascii_digit()))
+        }
+        "aws:principalorgpaths" | "aws:sourceorgpaths" => value
+            .split_once('/')
+            .is_some_and(|(org, _)| !org.is_empty() && !wild(org)),
+        // A role session's id is the role's id, a colon, and the session name.
+        "aws:userid" => value
+            .split_once(':')
+            .map_or(!wild(value), |(id, _)| !id.is_empty() && !wild(id)),
+        _ => !wild(value),
+    }
 }

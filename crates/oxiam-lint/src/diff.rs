@@ -26,7 +26,7 @@ use oxiam_policy::{
 };
 
 use crate::reference::reference;
-use crate::wildcard::{arns_intersect, matches};
+use crate::wildcard::{matches, may_intersect};
 
 /// What [`diff`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +81,12 @@ pub fn diff(old: &str, new: &str, kind: PolicyKind) -> Result<Verdict, oxiam_pol
 // ---- the proof -------------------------------------------------------------------------
 
 fn covered(old: &Policy, new: &Policy) -> Result<(), String> {
+    // A Version that turns variables on in one policy and not the other makes the same text
+    // mean two things.
+    let uses_variables = |p: &Policy| format!("{p:?}").contains("${");
+    if old.variables_enabled() != new.variables_enabled() && (uses_variables(old) || uses_variables(new)) {
+        return Err("the policies differ in Version, and policy variables are read only under 2012-10-17".to_owned());
+    }
     for (index, deny) in old.statements.iter().enumerate() {
         if deny.effect == Effect::Deny && !new.statements.iter().any(|s| same_rule(s, deny)) {
             return Err(format!(
@@ -88,7 +94,19 @@ fn covered(old: &Policy, new: &Policy) -> Result<(), String> {
             ));
         }
     }
-    let old_allows: Vec<&Statement> = old.statements.iter().filter(|s| s.effect == Effect::Allow).collect();
+    // The engine passes over a statement one of whose resource patterns holds a variable the
+    // request has no value for: such an Allow of the old policy covers nothing for sure.
+    let old_allows: Vec<&Statement> = old
+        .statements
+        .iter()
+        .filter(|s| {
+            s.effect == Effect::Allow
+                && !s
+                    .resource
+                    .as_ref()
+                    .is_some_and(|r| r.values.iter().any(|p| p.contains("${")))
+        })
+        .collect();
     for (index, statement) in new.statements.iter().enumerate() {
         if statement.effect != Effect::Allow {
             continue;
@@ -194,7 +212,7 @@ fn resources_covered(old: Option<&ResourceSpec>, new: Option<&ResourceSpec>) -> 
         (true, false) => new
             .values
             .iter()
-            .all(|q| !q.contains("${") && old.values.iter().all(|n| !n.contains("${") && !arns_intersect(n, q))),
+            .all(|q| !q.contains("${") && old.values.iter().all(|n| !n.contains("${") && !may_intersect(n, q))),
         // New leaves out at least what old does.
         (true, true) => old.values.iter().all(|n| new.values.iter().any(|m| contains(m, n))),
     }

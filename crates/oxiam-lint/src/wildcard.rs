@@ -70,6 +70,28 @@ pub fn arns_intersect(a: &str, b: &str) -> bool {
     }
 }
 
+/// Whether the policy engine surely matches `arn` with the resource `pattern`: `*`, or two
+/// full ARNs matched segment by segment as the engine does (a pattern of fewer segments the
+/// engine may pad or read as plain text: not surely). Case-sensitive, as the engine is.
+pub fn surely_matches(pattern: &str, arn: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    match (oxiam_policy::split_arn(pattern), oxiam_policy::split_arn(arn)) {
+        (Some(p), Some(a)) => p.iter().zip(a.iter()).all(|(p, a)| matches(p, a)),
+        _ => false,
+    }
+}
+
+/// Whether the policy engine may match some text both the resource `pattern` and `text` (a
+/// pattern too) stand for: no only when both are full ARNs whose segments cannot meet.
+pub fn may_intersect(pattern: &str, text: &str) -> bool {
+    match (oxiam_policy::split_arn(pattern), oxiam_policy::split_arn(text)) {
+        (Some(_), Some(_)) => arns_intersect(pattern, text),
+        _ => true,
+    }
+}
+
 fn one_char_compatible(x: char, y: char) -> bool {
     x == y || x == '?' || y == '?'
 }

@@ -110,6 +110,37 @@ fn access_not_granted_table() {
             &[],
             vec![0],
         ),
+        // A Deny the engine passes over when a variable has no value, whichever of its
+        // patterns would have matched.
+        (
+            json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "s3:GetObject",
+                 "Resource": ["arn:aws:s3:::secret/*", "arn:aws:s3:::h/${aws:PrincipalTag/x}/*"]}]),
+            &["s3:GetObject"],
+            &["arn:aws:s3:::secret/k"],
+            vec![0],
+        ),
+        // A short ARN pattern the engine pads with `*` segments.
+        (
+            json!([{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "arn:aws:dynamodb:us-east-1:123456789012"}]),
+            &["dynamodb:GetItem"],
+            &["arn:aws:dynamodb:us-east-1:123456789012:table/T"],
+            vec![0],
+        ),
+        // In the engine a `*` reaches across no colon: these do not cover the log group.
+        (
+            json!([{"Effect": "Allow", "Action": "logs:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "logs:DeleteLogGroup", "Resource": "arn:aws:logs:*:log-group:audit"}]),
+            &["logs:DeleteLogGroup"],
+            &["arn:aws:logs:us-east-1:123456789012:log-group:audit"],
+            vec![0],
+        ),
+        (
+            json!([{"Effect": "Allow", "Action": "logs:*", "NotResource": "arn:aws:logs:*:log-group:audit"}]),
+            &["logs:DeleteLogGroup"],
+            &["arn:aws:logs:us-east-1:123456789012:log-group:audit"],
+            vec![0],
+        ),
         // Each granting statement is a reason.
         (
             json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
@@ -203,6 +234,54 @@ fn public_access_table() {
             get(json!("*"), Some(json!({"Bool": {"aws:SecureTransport": "true"}}))),
             true,
         ),
+        // Limiting keys whose values name no one in particular …
+        (
+            get(
+                json!("*"),
+                Some(json!({"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:*"}})),
+            ),
+            true,
+        ),
+        (
+            get(
+                json!("*"),
+                Some(json!({"StringEquals": {"aws:PrincipalAccount": "${aws:PrincipalAccount}"}})),
+            ),
+            true,
+        ),
+        (
+            get(json!("*"), Some(json!({"StringLike": {"aws:userid": "AIDA*"}}))),
+            true,
+        ),
+        (
+            get(
+                json!("*"),
+                Some(json!({"StringLike": {"aws:PrincipalOrgPaths": "*/ou-1/*"}})),
+            ),
+            true,
+        ),
+        // … and values that do.
+        (
+            get(
+                json!("*"),
+                Some(json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}})),
+            ),
+            false,
+        ),
+        (
+            get(
+                json!("*"),
+                Some(json!({"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}})),
+            ),
+            false,
+        ),
+        (
+            get(
+                json!("*"),
+                Some(json!({"StringLike": {"aws:PrincipalOrgPaths": "o-abcdefghij/*"}})),
+            ),
+            false,
+        ),
     ];
     for (statement, public) in cases {
         let p = policy(PolicyKind::Resource, json!([statement]));
@@ -224,12 +303,14 @@ const ACTIONS: [&str; 7] = [
     "*",
     "s3:?utObject",
 ];
-const RESOURCES: [&str; 5] = [
+const RESOURCES: [&str; 7] = [
     "*",
     "arn:aws:s3:::b/*",
     "arn:aws:s3:::b/k",
     "arn:aws:s3:::${aws:username}/*",
     "arn:aws:s3:::*",
+    "arn:aws:s3",
+    "arn:aws:s3:*:b/k",
 ];
 const ASKED_ACTIONS: [&str; 4] = ["s3:GetObject", "s3:PutObject", "iam:ListUsers", "s3:DeleteObject"];
 const ASKED_RESOURCES: [&str; 4] = ["arn:aws:s3:::b/k", "arn:aws:s3:::c/k", "arn:aws:s3:::alice/k", "*"];
@@ -241,6 +322,9 @@ fn condition() -> impl Strategy<Value = Option<Value>> {
         1 => Just(Some(json!({"Bool": {"aws:SecureTransport": "true"}}))),
         1 => Just(Some(json!({"StringEquals": {"aws:PrincipalOrgID": "o-mine"}}))),
         1 => Just(Some(json!({"StringEqualsIfExists": {"aws:SourceAccount": "111122223333"}}))),
+        1 => Just(Some(json!({"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:*"}}))),
+        1 => Just(Some(json!({"StringEquals": {"aws:PrincipalAccount": "${aws:PrincipalAccount}"}}))),
+        1 => Just(Some(json!({"StringLike": {"aws:userid": "AIDA*"}}))),
     ]
 }
 
@@ -321,7 +405,13 @@ proptest! {
         secure in any::<bool>(),
     ) {
         let (parsed, policy) = compiled(PolicyKind::Resource, &statements);
-        let context = Context::builder().set("aws:SecureTransport", secure).build();
+        // With what the server puts in every request's context.
+        let context = Context::builder()
+            .set("aws:SecureTransport", secure)
+            .set("aws:PrincipalArn", "arn:aws:iam::999999999999:user/mallory")
+            .set("aws:PrincipalAccount", "999999999999")
+            .set("aws:userid", "AIDAMALLORYEXAMPLE")
+            .build();
         let stranger = Principal::user("arn:aws:iam::999999999999:user/mallory", "999999999999");
         let request = Request::new(stranger, action, resource, &context).with_resource_account("111122223333");
         // The stranger's own account lets them do anything: the resource policy decides.
