@@ -41,11 +41,20 @@ enum AskedResource {
     Arn(String),
 }
 
+/// How many statement matches one check may make: past it, every Allow statement not yet
+/// decided counts as granting (FAIL is the answer that is never wrong), so
+/// that a large policy or a wide question cannot hold a server's thread for long.
+const WORK: usize = 5_000_000;
+
 /// The statements of `policy` that may grant one of `actions` on one of `resources`
 /// (CheckAccessNotGranted: with no actions, any action; with no resources, any resource).
 /// Empty when none can. An action with wildcards stands for every action of the Service
 /// Authorization Reference it matches, or, matching none, for itself.
 pub fn grants(policy: &Policy, actions: &[String], resources: &[String]) -> Vec<Reason> {
+    grants_within(policy, actions, resources, WORK)
+}
+
+fn grants_within(policy: &Policy, actions: &[String], resources: &[String], mut work: usize) -> Vec<Reason> {
     let actions = asked_actions(actions);
     let resources: Vec<AskedResource> = if resources.is_empty() {
         vec![AskedResource::Any]
@@ -53,17 +62,24 @@ pub fn grants(policy: &Policy, actions: &[String], resources: &[String]) -> Vec<
         resources.iter().map(|r| AskedResource::Arn(r.clone())).collect()
     };
     let mut reasons = Vec::new();
+    // An Allow, then each statement as a Deny, for one action on one resource.
+    let per_decision = policy.statements.len() + 1;
+    let mut spend = || {
+        work = work.saturating_sub(per_decision);
+        work > 0
+    };
     for (index, statement) in policy.statements.iter().enumerate() {
         if statement.effect != Effect::Allow {
             continue;
         }
         let granted = actions.iter().any(|action| {
             resources.iter().any(|resource| {
-                allow_applies(statement, action, resource)
-                    && !policy
-                        .statements
-                        .iter()
-                        .any(|deny| surely_denies(deny, action, resource))
+                !spend()
+                    || allow_applies(statement, action, resource)
+                        && !policy
+                            .statements
+                            .iter()
+                            .any(|deny| surely_denies(deny, action, resource))
             })
         });
         if granted {
@@ -271,5 +287,27 @@ fn confines(key: &str, value: &str) -> bool {
             .split_once(':')
             .map_or(!wild(value), |(id, _)| !id.is_empty() && !wild(id)),
         _ => !wild(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Past its work, a check answers "may be granted" for every Allow it has not decided,
+    /// never "not granted".
+    #[test]
+    fn out_of_work_everything_may_be_granted() {
+        let doc = r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},
+            {"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}"#;
+        let policy = oxiam_policy::parse(doc, oxiam_policy::PolicyKind::Identity).unwrap();
+        let asked = ["sqs:SendMessage".to_owned()];
+        assert!(grants(&policy, &asked, &[]).is_empty());
+        let indexes: Vec<usize> = grants_within(&policy, &asked, &[], 1)
+            .iter()
+            .map(|r| r.statement_index)
+            .collect();
+        assert_eq!(indexes, [0, 1]);
     }
 }

@@ -57,21 +57,43 @@ pub struct Witness {
 const ACCOUNT: &str = "123456789012";
 const PRINCIPAL: &str = "arn:aws:iam::123456789012:user/witness";
 /// At most this many requests are tried for a witness.
-const MAX_TRIES: usize = 200_000;
+const MAX_TRIES: usize = 20_000;
+/// How much matching one diff may do (a step is about one wildcard match), so that a large
+/// policy cannot hold a server's thread for long: past it, what was not proved or shown is
+/// unknown.
+const WORK: usize = 20_000_000;
+const TOO_LARGE: &str = "the policies are too large to decide within oxiam's bound on work";
+
+/// What is left of a diff's [`WORK`].
+struct Work(std::cell::Cell<usize>);
+
+impl Work {
+    fn new(steps: usize) -> Self {
+        Work(std::cell::Cell::new(steps))
+    }
+
+    /// Spends `steps`; false (and nothing left) once they are not there.
+    fn spend(&self, steps: usize) -> bool {
+        let left = self.0.get();
+        self.0.set(left.saturating_sub(steps));
+        left >= steps
+    }
+}
 
 /// Whether `new` allows a request `old` does not. Both are identity policies (or both
 /// resource policies: then only a proof is attempted, and no witness).
 pub fn diff(old: &str, new: &str, kind: PolicyKind) -> Result<Verdict, oxiam_policy::PolicyError> {
     let old_policy = oxiam_policy::parse(old, kind)?;
     let new_policy = oxiam_policy::parse(new, kind)?;
-    let why = match covered(&old_policy, &new_policy) {
+    let work = Work::new(WORK);
+    let why = match covered(&old_policy, &new_policy, &work) {
         Ok(()) => return Ok(Verdict::NoNewAccess),
         Err(why) => why,
     };
     if kind == PolicyKind::Identity {
         let old_compiled = Arc::new(CompiledPolicy::compile("old", &old_policy));
         let new_compiled = Arc::new(CompiledPolicy::compile("new", &new_policy));
-        if let Some(witness) = find_witness(&old_compiled, &new_compiled, &old_policy, &new_policy) {
+        if let Some(witness) = find_witness(&old_compiled, &new_compiled, &old_policy, &new_policy, &work) {
             return Ok(Verdict::NewAccess(witness));
         }
     }
@@ -80,7 +102,7 @@ pub fn diff(old: &str, new: &str, kind: PolicyKind) -> Result<Verdict, oxiam_pol
 
 // ---- the proof -------------------------------------------------------------------------
 
-fn covered(old: &Policy, new: &Policy) -> Result<(), String> {
+fn covered(old: &Policy, new: &Policy, work: &Work) -> Result<(), String> {
     // A Version that turns variables on in one policy and not the other makes the same text
     // mean two things.
     let uses_variables = |p: &Policy| format!("{p:?}").contains("${");
@@ -88,6 +110,9 @@ fn covered(old: &Policy, new: &Policy) -> Result<(), String> {
         return Err("the policies differ in Version, and policy variables are read only under 2012-10-17".to_owned());
     }
     for (index, deny) in old.statements.iter().enumerate() {
+        if !work.spend(new.statements.len()) {
+            return Err(TOO_LARGE.to_owned());
+        }
         if deny.effect == Effect::Deny && !new.statements.iter().any(|s| same_rule(s, deny)) {
             return Err(format!(
                 "the existing policy's Deny at index {index} is not in the new one"
@@ -111,9 +136,10 @@ fn covered(old: &Policy, new: &Policy) -> Result<(), String> {
         if statement.effect != Effect::Allow {
             continue;
         }
-        for action in granted_actions(statement) {
+        for action in granted_actions(statement, work).ok_or(TOO_LARGE)? {
             let covering = old_allows.iter().any(|old| {
-                action_matched(old, &action)
+                work.spend(old.action.values.len() + 1)
+                    && action_matched(old, &action)
                     && principals_covered(old, statement)
                     && resources_covered(old.resource.as_ref(), statement.resource.as_ref())
                     && old
@@ -122,6 +148,9 @@ fn covered(old: &Policy, new: &Policy) -> Result<(), String> {
                         .all(|c| statement.conditions.iter().any(|n| same_condition(c, n)))
             });
             if !covering {
+                if work.0.get() == 0 {
+                    return Err(TOO_LARGE.to_owned());
+                }
                 return Err(format!(
                     "no statement of the existing policy covers {action} as the new statement at index {index} grants it"
                 ));
@@ -138,12 +167,13 @@ pub fn allowed_actions(policy: &Policy) -> BTreeSet<String> {
         .statements
         .iter()
         .filter(|s| s.effect == Effect::Allow)
-        .flat_map(granted_actions)
+        .flat_map(|s| granted_actions(s, &Work::new(usize::MAX)).unwrap_or_default())
         .collect()
 }
 
-/// The reference's actions a statement's Action (or NotAction) reaches, lower-cased.
-fn granted_actions(statement: &Statement) -> Vec<String> {
+/// The reference's actions a statement's Action (or NotAction) reaches, lower-cased; `None`
+/// when `work` runs out first.
+fn granted_actions(statement: &Statement, work: &Work) -> Option<Vec<String>> {
     let mut out = Vec::new();
     for service in reference().services() {
         // Only the services a pattern can reach (all of them for `*` or NotAction).
@@ -156,6 +186,9 @@ fn granted_actions(statement: &Statement) -> Vec<String> {
         if !reachable {
             continue;
         }
+        if !work.spend(service.actions.len() * statement.action.values.len()) {
+            return None;
+        }
         for action in &service.actions {
             let name = format!("{}:{}", service.prefix, action.lower);
             if action_matched(statement, &name) {
@@ -163,7 +196,7 @@ fn granted_actions(statement: &Statement) -> Vec<String> {
             }
         }
     }
-    out
+    Some(out)
 }
 
 fn action_matched(statement: &Statement, action: &str) -> bool {
@@ -275,11 +308,12 @@ fn find_witness(
     new: &Arc<CompiledPolicy>,
     old_policy: &Policy,
     new_policy: &Policy,
+    work: &Work,
 ) -> Option<Witness> {
     let contexts = contexts(old_policy, new_policy);
     let mut tries = 0usize;
     for statement in new_policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
-        for action in granted_actions(statement) {
+        for action in granted_actions(statement, work)? {
             for resource in resources(statement, &action) {
                 for context in &contexts {
                     tries += 1;
@@ -446,6 +480,16 @@ mod tests {
         assert!(!glob_contains("ab*", "a*"));
         assert!(!glob_contains("home/*", "*"));
         assert!(!glob_contains("abc", "ab?"));
+    }
+
+    /// Past its work, the proof stops with "too large", and so the answer is unknown, never
+    /// "no new access".
+    #[test]
+    fn out_of_work_nothing_is_proved() {
+        let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+        let policy = oxiam_policy::parse(doc, PolicyKind::Identity).unwrap();
+        assert_eq!(covered(&policy, &policy, &Work::new(WORK)), Ok(()));
+        assert_eq!(covered(&policy, &policy, &Work::new(100)), Err(TOO_LARGE.to_owned()));
     }
 
     proptest::proptest! {

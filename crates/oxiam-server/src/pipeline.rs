@@ -706,11 +706,7 @@ fn lint_written_policy(
         return Ok(());
     }
     // Milliseconds at worst for what IAM stores, but off the async worker all the same.
-    let validate = || oxiam_lint::validate(document, oxiam_lint::PolicyType::Identity);
-    let findings = match tokio::runtime::Handle::current().runtime_flavor() {
-        tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(validate),
-        _ => validate(),
-    };
+    let findings = off_the_async_workers(|| oxiam_lint::validate(document, oxiam_lint::PolicyType::Identity));
     for f in &findings {
         tracing::warn!(request_id = %record.request_id, issue_code = f.issue_code, finding_type = f.finding_type.as_str(), details = %f.details, "policy finding");
         record
@@ -726,6 +722,15 @@ fn lint_written_policy(
             format!("{}: {}", error.issue_code, error.details),
         )),
         _ => Ok(()),
+    }
+}
+
+/// Runs CPU-bound work (policy checks) where it holds no async worker: `block_in_place` on
+/// the multi-threaded runtime (the server's), inline otherwise (a test's current-thread one).
+fn off_the_async_workers<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
+        _ => work(),
     }
 }
 
@@ -797,7 +802,9 @@ async fn authorize_and_execute<P: Protocol>(
                 .await
                 .map_err(|r| keep(record, r))?;
             record.verdicts.push(verdict);
-            Ok(Executed::AccessAnalyzer(oxiam_core::access_analyzer::execute(request)?))
+            // A check is CPU work bounded by the document's size and the checks' own budgets.
+            let answer = off_the_async_workers(|| oxiam_core::access_analyzer::execute(request));
+            Ok(Executed::AccessAnalyzer(answer?))
         }
     }
 }

@@ -90,3 +90,23 @@ async fn an_unknown_path_names_no_operation() {
     assert_eq!(reply.header("x-amzn-errortype"), Some("UnknownOperationException"));
     s.stop().await;
 }
+
+/// A document longer than any policy AWS holds is refused before any check reads it (the
+/// checks' work grows with it).
+#[tokio::test]
+async fn a_document_past_the_limit_is_refused() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let document = format!("{{\"Statement\":[],\"Id\":\"{}\"}}", "x".repeat(131_072));
+    let body = serde_json::json!({
+        "existingPolicyDocument": "{}",
+        "newPolicyDocument": document,
+        "policyType": "IDENTITY_POLICY",
+    })
+    .to_string();
+    let reply = call_rest_json(&s, ROOT, "/policy/check-no-new-access", None, &body).await;
+    assert_eq!(reply.status, 400, "{}", &reply.body[..reply.body.len().min(300)]);
+    assert_eq!(reply.header("x-amzn-errortype"), Some("ValidationException"));
+    assert!(reply.body.contains("newPolicyDocument"), "{}", reply.body);
+    assert!(reply.body.len() < 1024, "the answer does not echo the document");
+    s.stop().await;
+}
