@@ -86,37 +86,63 @@ pub fn diff(old: &str, new: &str, kind: PolicyKind) -> Result<Verdict, oxiam_pol
     let old_policy = oxiam_policy::parse(old, kind)?;
     let new_policy = oxiam_policy::parse(new, kind)?;
     let work = Work::new(WORK);
-    let why = match covered(&old_policy, &new_policy, &work) {
+    let gap = match covered(&old_policy, &new_policy, &work) {
         Ok(()) => return Ok(Verdict::NoNewAccess),
-        Err(why) => why,
+        Err(gap) => gap,
     };
     if kind == PolicyKind::Identity {
         let old_compiled = Arc::new(CompiledPolicy::compile("old", &old_policy));
         let new_compiled = Arc::new(CompiledPolicy::compile("new", &new_policy));
-        if let Some(witness) = find_witness(&old_compiled, &new_compiled, &old_policy, &new_policy, &work) {
+        let search = Search {
+            old: &old_compiled,
+            new: &new_compiled,
+            new_policy: &new_policy,
+            contexts: contexts(&old_policy, &new_policy),
+            tries: std::cell::Cell::new(0),
+        };
+        if let Some(witness) = search.find(gap.at.as_ref(), &work) {
             return Ok(Verdict::NewAccess(witness));
         }
     }
-    Ok(Verdict::Unknown(why))
+    Ok(Verdict::Unknown(gap.why))
 }
 
 // ---- the proof -------------------------------------------------------------------------
 
-fn covered(old: &Policy, new: &Policy, work: &Work) -> Result<(), String> {
+/// Where the proof stopped: why, and the new statement's index and the action it grants that
+/// nothing covered (where the witness search looks first).
+#[derive(Debug, PartialEq)]
+struct Gap {
+    why: String,
+    at: Option<(usize, String)>,
+}
+
+impl From<&str> for Gap {
+    fn from(why: &str) -> Self {
+        Gap {
+            why: why.to_owned(),
+            at: None,
+        }
+    }
+}
+
+fn covered(old: &Policy, new: &Policy, work: &Work) -> Result<(), Gap> {
     // A Version that turns variables on in one policy and not the other makes the same text
     // mean two things.
     let uses_variables = |p: &Policy| format!("{p:?}").contains("${");
     if old.variables_enabled() != new.variables_enabled() && (uses_variables(old) || uses_variables(new)) {
-        return Err("the policies differ in Version, and policy variables are read only under 2012-10-17".to_owned());
+        return Err("the policies differ in Version, and policy variables are read only under 2012-10-17".into());
     }
     for (index, deny) in old.statements.iter().enumerate() {
         if !work.spend(new.statements.len()) {
-            return Err(TOO_LARGE.to_owned());
+            return Err(TOO_LARGE.into());
         }
         if deny.effect == Effect::Deny && !new.statements.iter().any(|s| same_rule(s, deny)) {
-            return Err(format!(
-                "the existing policy's Deny at index {index} is not in the new one"
-            ));
+            return Err(
+                format!("the existing policy's Deny at index {index} is not in the new one")
+                    .as_str()
+                    .into(),
+            );
         }
     }
     // The engine passes over a statement one of whose resource patterns holds a variable the
@@ -149,11 +175,14 @@ fn covered(old: &Policy, new: &Policy, work: &Work) -> Result<(), String> {
             });
             if !covering {
                 if work.0.get() == 0 {
-                    return Err(TOO_LARGE.to_owned());
+                    return Err(TOO_LARGE.into());
                 }
-                return Err(format!(
-                    "no statement of the existing policy covers {action} as the new statement at index {index} grants it"
-                ));
+                return Err(Gap {
+                    why: format!(
+                        "no statement of the existing policy covers {action} as the new statement at index {index} grants it"
+                    ),
+                    at: Some((index, action)),
+                });
             }
         }
     }
@@ -303,54 +332,79 @@ fn glob_contains(p: &str, q: &str) -> bool {
 
 // ---- the witness -----------------------------------------------------------------------
 
-fn find_witness(
-    old: &Arc<CompiledPolicy>,
-    new: &Arc<CompiledPolicy>,
-    old_policy: &Policy,
-    new_policy: &Policy,
-    work: &Work,
-) -> Option<Witness> {
-    let contexts = contexts(old_policy, new_policy);
-    let mut tries = 0usize;
-    for statement in new_policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
-        for action in granted_actions(statement, work)? {
-            for resource in resources(statement, &action) {
-                for context in &contexts {
-                    tries += 1;
-                    if tries > MAX_TRIES {
-                        return None;
-                    }
-                    let ctx = build_context(context);
-                    let allowed = |policy: &Arc<CompiledPolicy>| {
-                        let request = Request::new(Principal::user(PRINCIPAL, ACCOUNT), &action, &resource, &ctx);
-                        let identity = [policy.clone()];
-                        evaluate(
-                            &request,
-                            &PolicySet {
-                                identity: &identity,
-                                ..PolicySet::default()
-                            },
-                        )
-                    };
-                    let by_new = allowed(new);
-                    if by_new.allowed && !allowed(old).allowed {
-                        let statement_index = match by_new.reason {
-                            oxiam_policy::Reason::Allowed(s) => s.index,
-                            _ => 0,
-                        };
-                        return Some(Witness {
-                            action: proper_case(&action),
-                            resource,
-                            context: context.clone(),
-                            statement_index,
-                            statement_id: new_policy.statements.get(statement_index).and_then(|s| s.sid.clone()),
-                        });
-                    }
+/// The witness search: candidate requests made from the new policy, each decided by the
+/// engine under both policies.
+struct Search<'a> {
+    old: &'a Arc<CompiledPolicy>,
+    new: &'a Arc<CompiledPolicy>,
+    new_policy: &'a Policy,
+    contexts: Vec<Vec<(String, String)>>,
+    tries: std::cell::Cell<usize>,
+}
+
+impl Search<'_> {
+    /// A witness: first for the action the proof found uncovered (in its statement), then
+    /// for every action of every Allow of the new policy; `None` past [`MAX_TRIES`].
+    fn find(&self, gap: Option<&(usize, String)>, work: &Work) -> Option<Witness> {
+        if let Some((index, action)) = gap
+            && let Some(statement) = self.new_policy.statements.get(*index)
+            && let Some(found) = self.try_action(statement, action)?
+        {
+            return Some(found);
+        }
+        for statement in self.new_policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
+            for action in granted_actions(statement, work)? {
+                if let Some(found) = self.try_action(statement, &action)? {
+                    return Some(found);
                 }
             }
         }
+        None
     }
-    None
+
+    /// `action` on each resource and in each context to try: `Some(Some(witness))`,
+    /// `Some(None)` for none here, `None` once the tries are spent.
+    fn try_action(&self, statement: &Statement, action: &str) -> Option<Option<Witness>> {
+        for resource in resources(statement, action) {
+            for context in &self.contexts {
+                self.tries.set(self.tries.get() + 1);
+                if self.tries.get() > MAX_TRIES {
+                    return None;
+                }
+                let ctx = build_context(context);
+                let decide = |policy: &Arc<CompiledPolicy>| {
+                    let request = Request::new(Principal::user(PRINCIPAL, ACCOUNT), action, &resource, &ctx);
+                    let identity = [policy.clone()];
+                    evaluate(
+                        &request,
+                        &PolicySet {
+                            identity: &identity,
+                            ..PolicySet::default()
+                        },
+                    )
+                };
+                let by_new = decide(self.new);
+                if by_new.allowed && !decide(self.old).allowed {
+                    let statement_index = match by_new.reason {
+                        oxiam_policy::Reason::Allowed(s) => s.index,
+                        _ => 0,
+                    };
+                    return Some(Some(Witness {
+                        action: proper_case(action),
+                        resource,
+                        context: context.clone(),
+                        statement_index,
+                        statement_id: self
+                            .new_policy
+                            .statements
+                            .get(statement_index)
+                            .and_then(|s| s.sid.clone()),
+                    }));
+                }
+            }
+        }
+        Some(None)
+    }
 }
 
 /// `s3:getobject` as the reference spells it: `s3:GetObject`.
@@ -489,7 +543,7 @@ mod tests {
         let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
         let policy = oxiam_policy::parse(doc, PolicyKind::Identity).unwrap();
         assert_eq!(covered(&policy, &policy, &Work::new(WORK)), Ok(()));
-        assert_eq!(covered(&policy, &policy, &Work::new(100)), Err(TOO_LARGE.to_owned()));
+        assert_eq!(covered(&policy, &policy, &Work::new(100)), Err(Gap::from(TOO_LARGE)));
     }
 
     proptest::proptest! {
