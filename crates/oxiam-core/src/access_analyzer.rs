@@ -21,10 +21,10 @@ pub fn access(request: &Request) -> Access {
     Access::new(format!("access-analyzer:{}", request.operation().name()), "*")
 }
 
-/// The longest policy document a check reads, in characters: more than any AWS policy type
-/// holds (a KMS key policy, the largest, is 32 KiB), so that the checks' work stays bounded.
-/// The model sets no limit; AWS documents none for these operations.
-pub const MAX_DOCUMENT_CHARS: usize = 131_072;
+/// The longest policy document a check reads, in characters: as much as the largest AWS policy
+/// type holds (a KMS key policy, 32 KB), so that the checks' work stays bounded. The model sets
+/// no limit; AWS documents none for these operations.
+pub const MAX_DOCUMENT_CHARS: usize = 32_768;
 
 /// Answers a policy check.
 pub fn execute(request: Request) -> Result<Response, ServiceError> {
@@ -133,10 +133,7 @@ fn position(p: oxiam_lint::json::Position) -> Position {
 /// (Access Analyzer's FAIL is "might allow new access").
 fn check_no_new_access(input: &CheckNoNewAccessRequest) -> Result<CheckNoNewAccessResponse, ServiceError> {
     use oxiam_lint::diff::Verdict;
-    let kind = match input.policy_type {
-        AccessCheckPolicyType::IdentityPolicy => PolicyKind::Identity,
-        AccessCheckPolicyType::ResourcePolicy => PolicyKind::Resource,
-    };
+    let kind = kind_of(input.policy_type);
     let verdict = oxiam_lint::diff::diff(&input.existing_policy_document.0, &input.new_policy_document.0, kind)
         .map_err(invalid_document)?;
     let (result, message, reasons) = match verdict {
@@ -147,14 +144,14 @@ fn check_no_new_access(input: &CheckNoNewAccessRequest) -> Result<CheckNoNewAcce
         ),
         Verdict::NewAccess(w) => {
             let context: String = w.context.iter().map(|(k, v)| format!(", {k} = {v}")).collect();
-            let reason = ReasonSummary {
-                description: Some(format!(
+            let reason = summary(Reason {
+                description: format!(
                     "The statement at index {} allows {} on {}{context}, which the existing policy does not.",
                     w.statement_index, w.action, w.resource
-                )),
-                statement_index: Some(i32::try_from(w.statement_index).unwrap_or(i32::MAX)),
+                ),
+                statement_index: w.statement_index,
                 statement_id: w.statement_id,
-            };
+            });
             (
                 CheckNoNewAccessResult::Fail,
                 "The modified permissions grant new access compared to your existing policy.",
@@ -181,11 +178,11 @@ fn check_no_new_access(input: &CheckNoNewAccessRequest) -> Result<CheckNoNewAcce
 fn check_access_not_granted(
     input: &CheckAccessNotGrantedRequest,
 ) -> Result<CheckAccessNotGrantedResponse, ServiceError> {
-    let kind = match input.policy_type {
-        AccessCheckPolicyType::IdentityPolicy => PolicyKind::Identity,
-        AccessCheckPolicyType::ResourcePolicy => PolicyKind::Resource,
-    };
-    let policy = parsed(&input.policy_document.0, kind)?;
+    // The model allows an empty list; a check of nothing would PASS with nothing checked.
+    if input.access.is_empty() {
+        return Err(validation("access must hold the access to check."));
+    }
+    let policy = parsed(&input.policy_document.0, kind_of(input.policy_type))?;
     let reasons: Vec<Reason> = input
         .access
         .iter()
@@ -244,22 +241,29 @@ fn parsed(document: &str, kind: PolicyKind) -> Result<oxiam_policy::Policy, Serv
     oxiam_policy::parse(document, kind).map_err(invalid_document)
 }
 
-fn invalid_document(e: oxiam_policy::PolicyError) -> ServiceError {
-    ServiceError::new(
-        errors::INVALID_PARAMETER,
-        format!("The policy document is not a valid policy: {e}"),
-    )
+/// The parser's message quotes the document, which the model marks sensitive (kept out of
+/// answers, records and logs alike): the caller gets a fixed text.
+fn invalid_document(_: oxiam_policy::PolicyError) -> ServiceError {
+    ServiceError::new(errors::INVALID_PARAMETER, "The policy document is not a valid policy.")
+}
+
+fn kind_of(policy_type: AccessCheckPolicyType) -> PolicyKind {
+    match policy_type {
+        AccessCheckPolicyType::IdentityPolicy => PolicyKind::Identity,
+        AccessCheckPolicyType::ResourcePolicy => PolicyKind::Resource,
+    }
+}
+
+fn summary(r: Reason) -> ReasonSummary {
+    ReasonSummary {
+        description: Some(r.description),
+        statement_index: Some(i32::try_from(r.statement_index).unwrap_or(i32::MAX)),
+        statement_id: r.statement_id,
+    }
 }
 
 fn summaries(reasons: Vec<Reason>) -> Vec<ReasonSummary> {
-    reasons
-        .into_iter()
-        .map(|r| ReasonSummary {
-            description: Some(r.description),
-            statement_index: Some(i32::try_from(r.statement_index).unwrap_or(i32::MAX)),
-            statement_id: r.statement_id,
-        })
-        .collect()
+    reasons.into_iter().map(summary).collect()
 }
 
 /// Access Analyzer's ValidationException, for a value the model cannot say is wrong.

@@ -41,6 +41,22 @@ enum AskedResource {
     Arn(String),
 }
 
+/// The longest action, resource or condition text the checks match: wildcard matching costs
+/// the product of two texts' lengths, and no real policy comes near.
+pub(crate) const MAX_TEXT: usize = 1024;
+
+/// Whether some action, resource, principal or condition text of `policy` is longer than
+/// [`MAX_TEXT`].
+pub(crate) fn has_long_text(policy: &Policy) -> bool {
+    let long = |t: &String| t.chars().count() > MAX_TEXT;
+    policy.statements.iter().any(|s| {
+        s.action.values.iter().any(long)
+            || s.resource.as_ref().is_some_and(|r| r.values.iter().any(long))
+            || s.conditions.iter().any(|c| long(&c.key) || c.values.iter().any(long))
+            || format!("{:?}", s.principal).len() > 16 * MAX_TEXT
+    })
+}
+
 /// How many statement matches one check may make: past it, every Allow statement not yet
 /// decided counts as granting (FAIL is the answer that is never wrong), so
 /// that a large policy or a wide question cannot hold a server's thread for long.
@@ -55,6 +71,11 @@ pub fn grants(policy: &Policy, actions: &[String], resources: &[String]) -> Vec<
 }
 
 fn grants_within(policy: &Policy, actions: &[String], resources: &[String], mut work: usize) -> Vec<Reason> {
+    // Matching two patterns costs the product of their lengths: past this, every Allow may grant.
+    let long = |items: &[String]| items.iter().any(|t| t.chars().count() > MAX_TEXT);
+    if has_long_text(policy) || long(actions) || long(resources) {
+        work = 0;
+    }
     let actions = asked_actions(actions);
     let resources: Vec<AskedResource> = if resources.is_empty() {
         vec![AskedResource::Any]
@@ -139,7 +160,8 @@ fn asked_actions(actions: &[String]) -> Vec<AskedAction> {
     out
 }
 
-fn action_matched(statement: &Statement, action: &str) -> bool {
+/// Whether `statement`'s Action (or NotAction) reaches `action` (lower-case `service:name`).
+pub(crate) fn action_matched(statement: &Statement, action: &str) -> bool {
     let listed = statement
         .action
         .values

@@ -25,6 +25,7 @@ use oxiam_policy::{
     Statement, Value, evaluate,
 };
 
+use crate::access::action_matched;
 use crate::reference::reference;
 use crate::wildcard::{matches, may_intersect};
 
@@ -85,6 +86,10 @@ impl Work {
 pub fn diff(old: &str, new: &str, kind: PolicyKind) -> Result<Verdict, oxiam_policy::PolicyError> {
     let old_policy = oxiam_policy::parse(old, kind)?;
     let new_policy = oxiam_policy::parse(new, kind)?;
+    // Matching two patterns costs the product of their lengths: past this, nothing is tried.
+    if crate::access::has_long_text(&old_policy) || crate::access::has_long_text(&new_policy) {
+        return Ok(Verdict::Unknown(TOO_LARGE.to_owned()));
+    }
     let work = Work::new(WORK);
     let gap = match covered(&old_policy, &new_policy, &work) {
         Ok(()) => return Ok(Verdict::NoNewAccess),
@@ -228,15 +233,6 @@ fn granted_actions(statement: &Statement, work: &Work) -> Option<Vec<String>> {
     Some(out)
 }
 
-fn action_matched(statement: &Statement, action: &str) -> bool {
-    let listed = statement
-        .action
-        .values
-        .iter()
-        .any(|p| matches(&p.to_ascii_lowercase(), action));
-    listed != statement.action.not
-}
-
 fn principals_covered(old: &Statement, new: &Statement) -> bool {
     match (&old.principal, &new.principal) {
         (None, None) => true,
@@ -298,36 +294,30 @@ fn contains(p: &str, q: &str) -> bool {
 /// be taken by tokens of `p` that accept whatever it stands for (a `*` of `q` only by a `*`).
 fn glob_contains(p: &str, q: &str) -> bool {
     let (p, q): (Vec<char>, Vec<char>) = (p.chars().collect(), q.chars().collect());
-    // reach[i][j]: p[..i] takes q[..j].
-    let mut reach = vec![vec![false; q.len() + 1]; p.len() + 1];
-    reach[0][0] = true;
-    for i in 0..=p.len() {
-        for j in 0..=q.len() {
-            if !reach[i][j] {
-                continue;
+    // row[j]: p's tokens so far take q[..j]; one row at a time, so memory is q's length.
+    let mut row = vec![false; q.len() + 1];
+    row[0] = true;
+    for &token in &p {
+        let mut next = vec![false; q.len() + 1];
+        if token == '*' {
+            // A star takes any run of q's tokens, its stars included.
+            let mut reached = false;
+            for (k, cell) in next.iter_mut().enumerate() {
+                reached |= row[k];
+                *cell = reached;
             }
-            if i < p.len() && p[i] == '*' {
-                reach[i + 1][j] = true;
-                // A star takes one more token of q, whatever it is, and stays.
-                let mut k = j;
-                while k < q.len() {
-                    k += 1;
-                    reach[i + 1][k] = true;
-                }
-            }
-            if i < p.len() && j < q.len() {
-                let takes = match (p[i], q[j]) {
-                    (_, '*') => false,
-                    ('?', _) => true,
-                    (a, b) => a == b && b != '?',
-                };
-                if takes {
-                    reach[i + 1][j + 1] = true;
+        } else {
+            for (j, &other) in q.iter().enumerate() {
+                // A `?` takes any one character (not a star); a character, only itself.
+                let takes = other != '*' && (token == '?' || (token == other && other != '?'));
+                if row[j] && takes {
+                    next[j + 1] = true;
                 }
             }
         }
+        row = next;
     }
-    reach[p.len()][q.len()]
+    row[q.len()]
 }
 
 // ---- the witness -----------------------------------------------------------------------
@@ -455,24 +445,32 @@ fn instance(pattern: &str) -> String {
 
 /// Contexts to try: every key either policy's conditions test, absent or holding one of the
 /// values written for it (and a value none wrote); every key alone, then all together.
+/// At most this many condition keys, and values per key, make the contexts tried (the search
+/// is best effort: fewer contexts can only leave more answers unknown).
+const CONTEXT_KEYS: usize = 16;
+const VALUES_PER_KEY: usize = 8;
+
 fn contexts(old: &Policy, new: &Policy) -> Vec<Vec<(String, String)>> {
     let mut keys: Vec<(String, Vec<String>)> = Vec::new();
     for condition in old.statements.iter().chain(&new.statements).flat_map(|s| &s.conditions) {
         let at = match keys.iter().position(|(k, _)| k.eq_ignore_ascii_case(&condition.key)) {
             Some(at) => at,
-            None => {
+            None if keys.len() < CONTEXT_KEYS => {
                 keys.push((condition.key.clone(), Vec::new()));
                 keys.len() - 1
             }
+            None => continue,
         };
         for value in &condition.values {
             for candidate in candidates(value) {
-                if !keys[at].1.contains(&candidate) {
+                if keys[at].1.len() < VALUES_PER_KEY && !keys[at].1.contains(&candidate) {
                     keys[at].1.push(candidate);
                 }
             }
         }
     }
+    // A condition with no values ([]) gives its key none to try.
+    keys.retain(|(_, values)| !values.is_empty());
     let mut out = vec![Vec::new()];
     for (key, values) in &keys {
         for value in values {

@@ -97,7 +97,15 @@ impl Protocol for RestJson {
 
     fn encode_error(&self, _service: Service, request_id: &str, error: &ServiceError) -> Encoded {
         let mut error = error.clone();
-        error.kind.code = json_service_code(error.kind.code);
+        // The pipeline's own failures (a body too large, a fault) in the model's words.
+        error.kind.code = match json_service_code(error.kind.code) {
+            "ValidationError" => {
+                error.reason = Some("other");
+                accessanalyzer::errors::VALIDATION.code
+            }
+            "InternalFailure" => accessanalyzer::errors::INTERNAL_SERVER.code,
+            code => code,
+        };
         Self::encoded(
             error.kind.status,
             request_id,

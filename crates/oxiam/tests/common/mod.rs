@@ -85,9 +85,12 @@ impl FreshDatabase {
             eprintln!("skipped: OXIAM_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)");
             return None;
         };
+        // Tests of one binary share a process id: a counter tells their databases apart.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let name = format!(
-            "oxiam_s3_shared_{}_{}",
+            "oxiam_s3_shared_{}_{}_{}",
             std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
