@@ -1,6 +1,7 @@
 //! IAM Access Analyzer's policy checks: ValidatePolicy, CheckAccessNotGranted,
-//! CheckNoNewAccess and CheckNoPublicAccess. Each is a function of its request alone (no analyzer, no store):
-//! the checks themselves are `oxiam-lint`'s, and this maps the wire's types onto them.
+//! CheckNoNewAccess and CheckNoPublicAccess. Each is a function of its request alone (no
+//! analyzer, no store): the checks themselves are `oxiam-lint`'s, and this maps the wire's
+//! types onto them.
 
 use oxiam_lint::access::Reason;
 use oxiam_policy::PolicyKind;
