@@ -578,14 +578,14 @@ class Gen:
         self.w("impl Operation {")
         self.w("    /// Every operation, sorted by name.")
         self.w("    pub const ALL: &'static [Operation] = &[%s];" % ", ".join("Operation::" + o["name"] for o in ops))
-        self.w("    /// The `Action` value that names this operation.")
+        self.w("    /// The name of this operation (%s)." % ("its `Action` value" if self.protocol == "query" else "the method and path route to it" if self.protocol == "rest-json" else "after `X-Amz-Target`'s prefix"))
         self.w("    pub fn name(self) -> &'static str {")
         self.w("        match self {")
         for o in ops:
             self.w("            Self::%s => %s," % (o["name"], rust_str(o["name"])))
         self.w("        }")
         self.w("    }")
-        self.w("    /// Finds the operation an `Action` names (exact, case-sensitive).")
+        self.w("    /// Finds the operation a name gives (exact, case-sensitive).")
         self.w("    pub fn from_action(action: &str) -> Option<Self> {")
         self.w("        match action {")
         for o in ops:
@@ -595,7 +595,7 @@ class Gen:
         self.w("    }")
         if self.protocol == "rest-json":
             self.emit_routes(ops)
-        self.w("    /// Whether the model gives this operation an output (a `{Op}Result` element).")
+        self.w("    /// Whether the model gives this operation an output%s." % (" (a `{Op}Result` element)" if self.protocol == "query" else ""))
         self.w("    pub fn has_output(self) -> bool {")
         with_output = [o["name"] for o in ops if "output" in o]
         without = [o["name"] for o in ops if "output" not in o]

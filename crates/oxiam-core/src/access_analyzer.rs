@@ -27,9 +27,10 @@ pub fn access(request: &Request) -> Access {
 /// no limit; AWS documents none for these operations.
 pub const MAX_DOCUMENT_CHARS: usize = 32_768;
 
-/// Answers a policy check.
-pub fn execute(request: Request) -> Result<Response, ServiceError> {
-    let documents: Vec<(&str, &str)> = match &request {
+/// Refuses a request whose policy documents are longer than [`MAX_DOCUMENT_CHARS`]: checked
+/// as soon as it is decoded, before its parameters go into the audit trail.
+pub fn check_sizes(request: &Request) -> Result<(), ServiceError> {
+    let documents: Vec<(&str, &str)> = match request {
         Request::ValidatePolicy(i) => vec![("policyDocument", &i.policy_document)],
         Request::CheckAccessNotGranted(i) => vec![("policyDocument", &i.policy_document.0)],
         Request::CheckNoPublicAccess(i) => vec![("policyDocument", &i.policy_document.0)],
@@ -38,11 +39,17 @@ pub fn execute(request: Request) -> Result<Response, ServiceError> {
             ("newPolicyDocument", &i.new_policy_document.0),
         ],
     };
-    if let Some((member, _)) = documents.iter().find(|(_, d)| d.chars().count() > MAX_DOCUMENT_CHARS) {
-        return Err(validation(&format!(
+    match documents.iter().find(|(_, d)| d.chars().count() > MAX_DOCUMENT_CHARS) {
+        Some((member, _)) => Err(validation(&format!(
             "{member} is longer than the {MAX_DOCUMENT_CHARS} characters oxiam reads."
-        )));
+        ))),
+        None => Ok(()),
     }
+}
+
+/// Answers a policy check.
+pub fn execute(request: Request) -> Result<Response, ServiceError> {
+    check_sizes(&request)?;
     match request {
         Request::ValidatePolicy(input) => validate_policy(&input).map(Response::ValidatePolicy),
         Request::CheckAccessNotGranted(input) => check_access_not_granted(&input).map(Response::CheckAccessNotGranted),

@@ -79,9 +79,9 @@ impl Protocol for RestJson {
     fn decode(&self, parsed: RestJsonRequest) -> Result<Decoded, ServiceError> {
         let op = parsed.operation.ok_or_else(unknown_operation)?;
         let params = parsed.params?;
-        accessanalyzer::decode(op, &params)
-            .map(Decoded::AccessAnalyzer)
-            .map_err(Self::invalid)
+        let request = accessanalyzer::decode(op, &params).map_err(Self::invalid)?;
+        oxiam_core::access_analyzer::check_sizes(&request)?;
+        Ok(Decoded::AccessAnalyzer(request))
     }
 
     fn encode(&self, request_id: &str, executed: &Executed) -> Encoded {
