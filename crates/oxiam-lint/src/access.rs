@@ -45,16 +45,25 @@ enum AskedResource {
 /// the product of two texts' lengths, and no real policy comes near.
 pub(crate) const MAX_TEXT: usize = 1024;
 
-/// Whether some action, resource, principal or condition text of `policy` is longer than
-/// [`MAX_TEXT`].
-pub(crate) fn has_long_text(policy: &Policy) -> bool {
-    let long = |t: &String| t.chars().count() > MAX_TEXT;
-    policy.statements.iter().any(|s| {
-        s.action.values.iter().any(long)
-            || s.resource.as_ref().is_some_and(|r| r.values.iter().any(long))
-            || s.conditions.iter().any(|c| long(&c.key) || c.values.iter().any(long))
-            || format!("{:?}", s.principal).len() > 16 * MAX_TEXT
+/// Every text of `policy` the checks match or compare: actions, resources, condition keys
+/// and values (principals are only ever compared whole).
+pub(crate) fn matched_texts(policy: &Policy) -> impl Iterator<Item = &String> {
+    policy.statements.iter().flat_map(|s| {
+        s.action
+            .values
+            .iter()
+            .chain(s.resource.iter().flat_map(|r| &r.values))
+            .chain(
+                s.conditions
+                    .iter()
+                    .flat_map(|c| std::iter::once(&c.key).chain(&c.values)),
+            )
     })
+}
+
+/// Whether some text of `policy` the checks match is longer than [`MAX_TEXT`].
+pub(crate) fn has_long_text(policy: &Policy) -> bool {
+    matched_texts(policy).any(|t| t.chars().count() > MAX_TEXT)
 }
 
 /// How many statement matches one check may make: past it, every Allow statement not yet

@@ -166,6 +166,18 @@ fn access_not_granted_table() {
     );
 }
 
+/// An asked resource (or a policy text) too long to match: every Allow may grant, never a PASS.
+#[test]
+fn a_text_too_long_to_match_may_be_granted() {
+    let p = policy(
+        PolicyKind::Identity,
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]),
+    );
+    let long = format!("arn:aws:s3:::c/{}", "a".repeat(2000));
+    assert!(grants(&p, &strings(&["s3:GetObject"]), &strings(&["arn:aws:s3:::c/k"])).is_empty());
+    assert_eq!(grants(&p, &strings(&["s3:GetObject"]), &[long]).len(), 1);
+}
+
 #[test]
 fn public_access_table() {
     let get = |principal: Value, condition: Option<Value>| {

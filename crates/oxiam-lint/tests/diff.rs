@@ -202,6 +202,27 @@ fn what_cannot_be_proved_or_shown_is_unknown() {
     );
 }
 
+/// Texts past what the checks match are not matched at all: unknown, never a proof.
+#[test]
+fn a_text_too_long_to_match_is_unknown() {
+    let long = format!("arn:aws:s3:::b/{}", "a*".repeat(600));
+    let old = doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]));
+    let new = doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": long}]));
+    assert!(
+        matches!(diff(&old, &new, PolicyKind::Identity).unwrap(), Verdict::Unknown(why) if why.contains("too large"))
+    );
+}
+
+/// A condition with an empty list of values (which the parser accepts) beside another key
+/// gives the witness search no value to try for it, and no panic.
+#[test]
+fn a_condition_without_values_is_searched_past() {
+    let old = doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                          "Condition": {"StringEquals": {"aws:username": [], "aws:userid": "x"}}}]));
+    let new = doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]));
+    witness(&old, &new);
+}
+
 const ACTIONS: [&str; 6] = ["s3:GetObject", "s3:PutObject", "s3:Get*", "s3:*", "iam:GetUser", "*"];
 const RESOURCES: [&str; 7] = [
     "*",

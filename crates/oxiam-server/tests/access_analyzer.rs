@@ -77,6 +77,7 @@ async fn no_permission_and_oversized_bodies_are_refused() {
     let refused = call_rest_json(&s, (&key, &secret), "/policy/validation", None, &huge).await;
     assert_eq!(refused.status, 400, "{}", &refused.body[..refused.body.len().min(200)]);
     assert_eq!(refused.header("content-type"), Some("application/json"));
+    assert_eq!(refused.header("x-amzn-errortype"), Some("ValidationException"));
     assert!(refused.body.len() < 1024, "the answer does not echo the body");
     s.stop().await;
 }
@@ -108,5 +109,25 @@ async fn a_document_past_the_limit_is_refused() {
     assert_eq!(reply.header("x-amzn-errortype"), Some("ValidationException"));
     assert!(reply.body.contains("newPolicyDocument"), "{}", reply.body);
     assert!(reply.body.len() < 1024, "the answer does not echo the document");
+    s.stop().await;
+}
+
+/// An empty access list asks nothing: refused rather than a PASS with nothing checked. And a
+/// member the model binds to the query string (`maxResults`) is not read from the body.
+#[tokio::test]
+async fn members_are_read_where_the_model_puts_them() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let body = r#"{"policyDocument":"{\"Version\":\"2012-10-17\",\"Statement\":[]}","access":[],"policyType":"IDENTITY_POLICY"}"#;
+    let reply = call_rest_json(&s, ROOT, "/policy/check-access-not-granted", None, body).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.header("x-amzn-errortype"), Some("ValidationException"));
+
+    let noisy = r#"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:Nope1\",\"s3:Nope2\"],\"Resource\":\"*\"}]}"#;
+    let body = format!(r#"{{"policyDocument":"{noisy}","policyType":"IDENTITY_POLICY","maxResults":1}}"#);
+    let reply = call_rest_json(&s, ROOT, "/policy/validation", None, &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let answer: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(answer["findings"].as_array().unwrap().len(), 2, "{}", reply.body);
+    assert!(answer.get("nextToken").is_none());
     s.stop().await;
 }

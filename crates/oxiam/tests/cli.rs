@@ -771,37 +771,10 @@ async fn suggest_writes_the_policy_an_application_needs() {
     stop(served).await;
 
     let policy_file = data.path().join("app-policy.json");
-    let out = oxiam(
-        &[
-            "policy",
-            "suggest",
-            "--audit-log",
-            &audit_arg,
-            "--principal",
-            "arn:aws:iam::123456789012:user/app",
-            "--out",
-            policy_file.to_str().unwrap(),
-            "--verify",
-        ],
-        &[],
-    )
-    .await;
+    let out = suggest_for_app(&audit_arg, &["--out", policy_file.to_str().unwrap(), "--verify"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     // A time the trail's text cannot be compared with is refused, not misread.
-    let refused = oxiam(
-        &[
-            "policy",
-            "suggest",
-            "--audit-log",
-            &audit_arg,
-            "--principal",
-            "arn:aws:iam::123456789012:user/app",
-            "--since",
-            "2026-12-03 10:00:00",
-        ],
-        &[],
-    )
-    .await;
+    let refused = suggest_for_app(&audit_arg, &["--since", "2026-12-03 10:00:00"]).await;
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
     let stderr = text(&out.stderr);
     let verified = stderr
@@ -848,20 +821,7 @@ async fn suggest_writes_the_policy_an_application_needs() {
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject","iam:AttachUserPolicy","iam:GetUser"],"Resource":"*"}]}"#,
     )
     .unwrap();
-    let out = oxiam(
-        &[
-            "policy",
-            "suggest",
-            "--audit-log",
-            &audit_arg,
-            "--principal",
-            "arn:aws:iam::123456789012:user/app",
-            "--current-policy",
-            current.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .await;
+    let out = suggest_for_app(&audit_arg, &["--current-policy", current.to_str().unwrap()]).await;
     let beyond: Vec<String> = text(&out.stderr)
         .lines()
         .filter(|l| l.starts_with("beyond: "))
@@ -898,6 +858,20 @@ async fn suggest_writes_the_policy_an_application_needs() {
     let refused = s3.get_object().bucket("app-data-2").key("report.csv").send().await;
     assert!(refused.is_err(), "GetObject was never recorded, so never suggested");
     stop(served).await;
+}
+
+/// `oxiam policy suggest` for the suggest test's application user, from `audit`.
+async fn suggest_for_app(audit: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "policy",
+        "suggest",
+        "--audit-log",
+        audit,
+        "--principal",
+        "arn:aws:iam::123456789012:user/app",
+    ];
+    args.extend_from_slice(extra);
+    oxiam(&args, &[]).await
 }
 
 /// A new access key of `user`.
