@@ -14,6 +14,7 @@ pub mod access;
 pub mod diff;
 pub mod json;
 pub mod reference;
+pub mod suggest;
 pub mod wildcard;
 
 use json::{Node, Span};

@@ -1,15 +1,16 @@
 //! `oxiam policy suggest`: the least-privilege identity policy for what a principal did, read
 //! from an audit trail (`serve --audit-log`). Every action the principal attempted (allowed,
 //! denied, or let through by `--enforcement log`) on the resources it named, one statement per
-//! service and resource set; `--verify` runs each recorded request through the engine against
-//! the suggestion.
+//! service and resource set (built by `oxiam_lint::suggest`); `--verify` runs each recorded
+//! request through the engine against the suggestion.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use oxiam_lint::suggest::{Attempt, Generalize};
 use oxiam_policy::{Context, PolicyKind, PolicySet, Principal, Request};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The arguments of `oxiam policy suggest`.
 #[derive(clap::Args, Debug)]
@@ -33,6 +34,12 @@ pub struct SuggestArgs {
     /// Check that the suggestion allows every recorded request, with the policy engine.
     #[arg(long)]
     pub verify: bool,
+    /// How far to generalize the resources: `exact` (as requested), `ids` (what looks
+    /// generated in a name, a timestamp or a UUID, becomes `*`), `names` (every name the
+    /// resource type leaves variable becomes `*`). The parts a resource type fixes (partition,
+    /// region, account, `user/`) are kept either way.
+    #[arg(long, value_enum, default_value = "exact")]
+    pub generalize: GeneralizeArg,
     /// The principal's current policies (identity policy files, repeatable): print the
     /// actions they may allow that the suggestion does not, by access level, the most
     /// powerful first.
@@ -40,10 +47,12 @@ pub struct SuggestArgs {
     pub current_policy: Vec<PathBuf>,
 }
 
-/// One request's authorization, as recorded.
-struct Attempt {
-    action: String,
-    resource: String,
+/// `--generalize`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum GeneralizeArg {
+    Exact,
+    Ids,
+    Names,
 }
 
 /// Reads the trail, prints (or writes) the suggestion; `Ok(false)` when `--verify` found a
@@ -89,7 +98,12 @@ pub fn run(args: &SuggestArgs) -> Result<bool, String> {
             args.audit_log.display()
         ));
     }
-    let policy = suggestion(&attempts);
+    let generalize = match args.generalize {
+        GeneralizeArg::Exact => Generalize::Exact,
+        GeneralizeArg::Ids => Generalize::Ids,
+        GeneralizeArg::Names => Generalize::Names,
+    };
+    let policy = oxiam_lint::suggest::suggestion(&attempts, generalize);
     let text = serde_json::to_string_pretty(&policy).unwrap_or_default() + "\n";
     match &args.out {
         Some(path) => {
@@ -198,127 +212,4 @@ fn is_of(event: &Value, pattern: &str) -> bool {
 /// them: comparing the text compares the times).
 fn at_or_after(event: &Value, since: &str) -> bool {
     event["eventTime"].as_str().is_some_and(|t| t >= since)
-}
-
-/// The policy: per service, one statement per set of resources its actions were asked on,
-/// each resource exactly as requested (the catalogue's resource types need no more).
-fn suggestion(attempts: &[Attempt]) -> Value {
-    // service → action → resources
-    let mut by_service: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
-    for a in attempts {
-        let service = a.action.split(':').next().unwrap_or_default().to_ascii_lowercase();
-        by_service
-            .entry(service)
-            .or_default()
-            .entry(canonical_action(&a.action))
-            .or_default()
-            .insert(literal_resource(&a.resource));
-    }
-    let mut statements = Vec::new();
-    for (service, actions) in by_service {
-        // Actions asked on the same resources share a statement.
-        let mut by_resources: BTreeMap<BTreeSet<String>, Vec<String>> = BTreeMap::new();
-        for (action, resources) in actions {
-            by_resources.entry(resources).or_default().push(action);
-        }
-        for (n, (resources, actions)) in by_resources.into_iter().enumerate() {
-            let sid: String = service
-                .split(|c: char| !c.is_ascii_alphanumeric())
-                .map(|w| {
-                    let mut c = w.chars();
-                    c.next()
-                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                        .unwrap_or_default()
-                })
-                .collect();
-            statements.push(json!({
-                "Sid": format!("{sid}{}", n + 1),
-                "Effect": "Allow",
-                "Action": one_or_many(actions),
-                "Resource": one_or_many(resources.into_iter().collect()),
-            }));
-        }
-    }
-    json!({"Version": "2012-10-17", "Statement": statements})
-}
-
-/// `s3:getobject` as the Service Authorization Reference spells it (`s3:GetObject`), where
-/// it knows the action.
-fn canonical_action(action: &str) -> String {
-    let Some((prefix, name)) = action.split_once(':') else {
-        return action.to_owned();
-    };
-    let lower = name.to_ascii_lowercase();
-    oxiam_lint::reference::reference()
-        .service(prefix)
-        .and_then(|s| s.actions.iter().find(|a| a.lower == lower))
-        .map_or_else(
-            || action.to_owned(),
-            |a| format!("{}:{}", prefix.to_ascii_lowercase(), a.name),
-        )
-}
-
-/// A recorded resource as a policy names exactly it: `*`, `?` and `$` in it (an S3 key may
-/// hold them) written as the policy variables `${*}`, `${?}` and `${$}` (Version 2012-10-17),
-/// so that an object named `report*` grants that object, not every `report…`. A resource
-/// that is `*` itself (an action on no resource) stays the wildcard.
-fn literal_resource(resource: &str) -> String {
-    if resource == "*" {
-        return resource.to_owned();
-    }
-    let mut out = String::with_capacity(resource.len());
-    for c in resource.chars() {
-        match c {
-            '*' | '?' | '$' => {
-                out.push_str("${");
-                out.push(c);
-                out.push('}');
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn one_or_many(mut items: Vec<String>) -> Value {
-    if items.len() == 1 {
-        Value::String(items.remove(0))
-    } else {
-        json!(items)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A recorded object named with wildcard characters is granted alone: the suggestion
-    /// allows it, and not its look-alikes.
-    #[test]
-    fn recorded_wildcard_characters_stay_literal() {
-        let recorded = [Attempt {
-            action: "s3:getobject".to_owned(),
-            resource: "arn:aws:s3:::b/report*?$.csv".to_owned(),
-        }];
-        let policy = suggestion(&recorded);
-        assert_eq!(
-            policy["Statement"][0]["Resource"],
-            "arn:aws:s3:::b/report${*}${?}${$}.csv"
-        );
-        assert_eq!(policy["Statement"][0]["Action"], "s3:GetObject");
-        let compiled = oxiam_policy::compile("s", &policy.to_string(), PolicyKind::Identity).unwrap();
-        let identity = vec![Arc::new(compiled)];
-        let set = PolicySet {
-            identity: &identity,
-            ..PolicySet::default()
-        };
-        let principal = Principal::user("arn:aws:iam::000000000000:user/u", "000000000000");
-        let context = Context::new();
-        let allowed = |resource: &str| {
-            oxiam_policy::evaluate(&Request::new(principal, "s3:GetObject", resource, &context), &set).allowed
-        };
-        assert!(allowed("arn:aws:s3:::b/report*?$.csv"));
-        assert!(!allowed("arn:aws:s3:::b/report-secret?$.csv"));
-        assert!(!allowed("arn:aws:s3:::b/report*x$.csv"));
-    }
 }

@@ -860,6 +860,103 @@ async fn suggest_writes_the_policy_an_application_needs() {
     stop(served).await;
 }
 
+/// The round trip: `oxiam demo all` runs as an administrator with the audit trail on;
+/// `policy suggest --generalize ids --verify` reads what it did; a user holding only the
+/// suggestion runs `demo all` again (every resource named afresh) and it passes, while a user
+/// the demo never names is refused to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggest_from_demo_all_lets_the_demo_run_again() {
+    let data = tempfile::tempdir().unwrap();
+    let audit = data.path().join("audit.jsonl");
+    let audit_arg = audit.to_str().unwrap().to_owned();
+    let (served, address, log) = serve(data.path(), &["--audit-log", &audit_arg]).await;
+    // A line per request: read, lest the pipe fill and the server wait on it.
+    let drain = tokio::task::spawn_blocking(move || log.for_each(drop));
+    let iam = aws_sdk_iam::Client::new(&root_config(&address));
+    iam.create_user().user_name("runner").send().await.unwrap();
+    iam.attach_user_policy()
+        .user_name("runner")
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .unwrap();
+    let key = user_key(&iam, "runner").await;
+    let first = demo_all_as(&address, &key).await;
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    // Stopped, the server has written its whole trail.
+    stop(served).await;
+    drain.await.unwrap();
+
+    let policy_file = data.path().join("demo-policy.json");
+    let out = oxiam(
+        &[
+            "policy",
+            "suggest",
+            "--audit-log",
+            &audit_arg,
+            "--principal",
+            "arn:aws:iam::123456789012:user/runner",
+            "--generalize",
+            "ids",
+            "--verify",
+            "--out",
+            policy_file.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let policy = std::fs::read_to_string(&policy_file).unwrap();
+    // The run's own names (a nanosecond timestamp in each) are generalized away.
+    let longest_digits = policy
+        .split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    assert_eq!(longest_digits, 12, "only the account's twelve digits: {policy}");
+
+    let (served, address, log) = serve(data.path(), &[]).await;
+    let drain = tokio::task::spawn_blocking(move || log.for_each(drop));
+    let iam = aws_sdk_iam::Client::new(&root_config(&address));
+    // A managed policy (6,144 characters), as an inline user policy's 2,048 would not hold it.
+    iam.create_policy()
+        .policy_name("suggested")
+        .policy_document(&policy)
+        .send()
+        .await
+        .unwrap();
+    iam.create_user().user_name("runner2").send().await.unwrap();
+    iam.attach_user_policy()
+        .user_name("runner2")
+        .policy_arn("arn:aws:iam::123456789012:policy/suggested")
+        .send()
+        .await
+        .unwrap();
+    let key = user_key(&iam, "runner2").await;
+    let second = demo_all_as(&address, &key).await;
+    assert!(second.status.success(), "{}", text(&second.stdout));
+    // The suggestion is not the administrator's policy again.
+    let runner2 = aws_sdk_iam::Client::new(&config_of(&address, &key));
+    let refused = runner2.create_user().user_name("intruder").send().await.unwrap_err();
+    assert_eq!(refused.into_service_error().meta().code(), Some("AccessDenied"));
+    stop(served).await;
+    drain.await.unwrap();
+}
+
+/// `oxiam demo all` against the server at `address`, as the owner of `key`.
+async fn demo_all_as(address: &str, key: &aws_sdk_iam::types::AccessKey) -> Output {
+    let endpoint = format!("http://{address}");
+    oxiam(
+        &["demo", "all", "--endpoint-url", &endpoint],
+        &[
+            ("AWS_ACCESS_KEY_ID", key.access_key_id()),
+            ("AWS_SECRET_ACCESS_KEY", key.secret_access_key()),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    )
+    .await
+}
+
 /// `oxiam policy suggest` for the suggest test's application user, from `audit`.
 async fn suggest_for_app(audit: &str, extra: &[&str]) -> Output {
     let mut args = vec![

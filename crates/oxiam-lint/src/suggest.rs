@@ -1,0 +1,443 @@
+//! The least-privilege identity policy for a list of requests (`oxiam policy suggest` reads
+//! them from an audit trail): actions grouped per service, one statement per set of resources,
+//! each resource generalized only as far as asked and as the Service Authorization Reference's
+//! resource types allow.
+//!
+//! How far a resource is generalized ([`Generalize`]): not at all (the ARN as requested), or
+//! within the names the action's resource type leaves variable (`${UserNameWithPath}` of
+//! `arn:${Partition}:iam::${Account}:user/${UserNameWithPath}`), never in the parts the type
+//! fixes (partition, service, region, account, `user/`). An action whose reference entry names
+//! no resource type is granted on `*`, the only resource AWS accepts for it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use crate::reference::{Action, Service, reference};
+
+/// How far a recorded resource is generalized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generalize {
+    /// The ARN exactly as requested.
+    Exact,
+    /// Within the names a resource type leaves variable, what looks generated (a run of six or
+    /// more digits, such as a timestamp; a UUID) becomes `*`: `demo-user-1796492107106512319`
+    /// → `demo-user-*`, so a program that names its resources afresh on each run still fits.
+    Ids,
+    /// Each name a resource type leaves variable becomes `*`: every user of the account,
+    /// every object of the bucket.
+    Names,
+}
+
+/// One authorized request: its action and resource, as the request record writes them.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// `s3:getobject` or `s3:GetObject`.
+    pub action: String,
+    /// The ARN, or `*`.
+    pub resource: String,
+}
+
+/// The suggested policy for `attempts`: Version 2012-10-17, per service one statement per set
+/// of resources its actions were asked on.
+pub fn suggestion(attempts: &[Attempt], generalize: Generalize) -> Value {
+    // service → action → resources
+    let mut by_service: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for a in attempts {
+        let (prefix, name) = a.action.split_once(':').unwrap_or((&a.action, ""));
+        let service = reference().service(prefix);
+        let known = service.and_then(|s| find_action(s, name));
+        let action = match known {
+            Some(found) => format!("{}:{}", prefix.to_ascii_lowercase(), found.name),
+            None => a.action.clone(),
+        };
+        let resource = match (service, known) {
+            // A request on no resource, or an action the reference says acts on no resource
+            // type: AWS accepts only `*`.
+            _ if a.resource == "*" => "*".to_owned(),
+            (Some(_), Some(found)) if found.resources.is_empty() => "*".to_owned(),
+            (Some(service), Some(found)) => generalized(service, found, &a.resource, generalize),
+            _ => generalized_without_type(&a.resource, generalize),
+        };
+        let resources = by_service
+            .entry(prefix.to_ascii_lowercase())
+            .or_default()
+            .entry(action)
+            .or_default();
+        resources.insert(resource);
+        if resources.contains("*") {
+            resources.retain(|r| r == "*");
+        }
+    }
+    let mut statements = Vec::new();
+    for (service, actions) in by_service {
+        // Actions asked on the same resources share a statement.
+        let mut by_resources: BTreeMap<BTreeSet<String>, Vec<String>> = BTreeMap::new();
+        for (action, resources) in actions {
+            by_resources.entry(resources).or_default().push(action);
+        }
+        let sid = sid_of(&service);
+        for (n, (resources, actions)) in by_resources.into_iter().enumerate() {
+            statements.push(json!({
+                "Sid": format!("{sid}{}", n + 1),
+                "Effect": "Allow",
+                "Action": one_or_many(actions),
+                "Resource": one_or_many(resources.into_iter().collect()),
+            }));
+        }
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn find_action<'a>(service: &'a Service, name: &str) -> Option<&'a Action> {
+    let lower = name.to_ascii_lowercase();
+    service.actions.iter().find(|a| a.lower == lower)
+}
+
+/// `s3` → `S3`, `access-analyzer` → `AccessAnalyzer`: a Sid may hold letters and digits only.
+fn sid_of(service: &str) -> String {
+    service
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// `resource` generalized within the names of the first of the action's resource types whose
+/// ARN format it fits; as [`generalized_without_type`] when it fits none.
+fn generalized(service: &Service, action: &Action, resource: &str, generalize: Generalize) -> String {
+    if generalize == Generalize::Exact {
+        return literal(resource);
+    }
+    let formats = action
+        .resources
+        .iter()
+        .filter_map(|name| service.resources.get(name))
+        .flat_map(|t| t.arn.split(", "));
+    for format in formats {
+        if let Some(parts) = fit(format, resource) {
+            return parts
+                .into_iter()
+                .map(|part| match part {
+                    Part::Fixed(text) => literal(text),
+                    Part::Name(variable, text) if keeps_its_value(variable) => literal(text),
+                    Part::Name(_, text) => generalized_name(text, generalize),
+                })
+                .collect();
+        }
+    }
+    generalized_without_type(resource, generalize)
+}
+
+/// A resource no resource type describes (an action the reference does not know, or an ARN of
+/// another shape): generalized as one name after the ARN's fifth colon, the rest kept.
+fn generalized_without_type(resource: &str, generalize: Generalize) -> String {
+    let Some(split) = resource.match_indices(':').nth(4).map(|(at, _)| at + 1) else {
+        return literal(resource);
+    };
+    let (head, name) = resource.split_at(split);
+    let name = match generalize {
+        Generalize::Exact => literal(name),
+        // What the name means is not known: only what looks generated is generalized.
+        Generalize::Ids | Generalize::Names => generalized_name(name, Generalize::Ids),
+    };
+    literal(head) + &name
+}
+
+/// Variables that locate a resource rather than name it: kept as recorded.
+fn keeps_its_value(variable: &str) -> bool {
+    matches!(variable, "Partition" | "Region" | "Account")
+}
+
+/// A name (the value of one of a format's variables) generalized.
+fn generalized_name(name: &str, generalize: Generalize) -> String {
+    match generalize {
+        Generalize::Exact => literal(name),
+        Generalize::Names => "*".to_owned(),
+        Generalize::Ids => {
+            let mut out = String::new();
+            let mut rest = name;
+            while !rest.is_empty() {
+                let generated = generated_len(rest);
+                if generated > 0 {
+                    out.push('*');
+                    rest = &rest[generated..];
+                } else {
+                    let c = rest.chars().next().unwrap_or_default();
+                    out.push_str(&literal(&rest[..c.len_utf8()]));
+                    rest = &rest[c.len_utf8()..];
+                }
+            }
+            out
+        }
+    }
+}
+
+/// How many bytes at the start of `text` look generated: a UUID (8-4-4-4-12 hexadecimal
+/// digits) or a run of six or more decimal digits; 0 when none does.
+fn generated_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let uuid = [8, 4, 4, 4, 12];
+    let mut at = 0;
+    let is_uuid = uuid.iter().enumerate().all(|(i, &n)| {
+        let group = bytes
+            .get(at..at + n)
+            .is_some_and(|g| g.iter().all(u8::is_ascii_hexdigit));
+        at += n;
+        let dash = i == uuid.len() - 1 || bytes.get(at) == Some(&b'-');
+        at += 1;
+        group && dash
+    });
+    if is_uuid {
+        return 36;
+    }
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits >= 6 { digits } else { 0 }
+}
+
+/// A piece of a recorded ARN, as a resource type's format reads it.
+#[derive(Debug, PartialEq)]
+enum Part<'a> {
+    /// Text the format fixes (`arn:`, `:iam::`, `:user/`).
+    Fixed(&'a str),
+    /// The value of one of the format's variables: the variable's name, the value.
+    Name(&'a str, &'a str),
+}
+
+/// `arn` read as `format` (`arn:${Partition}:iam::${Account}:user/${UserNameWithPath}`), or
+/// `None` when it does not fit. Each variable takes the shortest value that lets the rest fit
+/// (a bucket's name ends at the first `/`, the object's name takes the rest); the variables
+/// that locate a resource never hold a colon.
+fn fit<'a, 'f>(format: &'f str, arn: &'a str) -> Option<Vec<Part<'a>>>
+where
+    'f: 'a,
+{
+    let mut pieces: Vec<(bool, &str)> = Vec::new();
+    let mut rest = format;
+    while let Some(open) = rest.find("${") {
+        let close = open + rest[open..].find('}')?;
+        if open > 0 {
+            pieces.push((false, &rest[..open]));
+        }
+        pieces.push((true, &rest[open + 2..close]));
+        rest = &rest[close + 1..];
+    }
+    if !rest.is_empty() {
+        pieces.push((false, rest));
+    }
+    let mut parts = Vec::new();
+    fit_from(&pieces, arn, &mut parts).then_some(parts)
+}
+
+fn fit_from<'a>(pieces: &[(bool, &'a str)], arn: &'a str, parts: &mut Vec<Part<'a>>) -> bool {
+    let Some(&(is_variable, piece)) = pieces.first() else {
+        return arn.is_empty();
+    };
+    if !is_variable {
+        if !arn.starts_with(piece) {
+            return false;
+        }
+        parts.push(Part::Fixed(&arn[..piece.len()]));
+        if fit_from(&pieces[1..], &arn[piece.len()..], parts) {
+            return true;
+        }
+        parts.pop();
+        return false;
+    }
+    let ends = arn.char_indices().map(|(at, _)| at).skip(1).chain([arn.len()]);
+    for end in ends {
+        let value = &arn[..end];
+        if keeps_its_value(piece) && value.contains(':') {
+            break;
+        }
+        parts.push(Part::Name(piece, value));
+        if fit_from(&pieces[1..], &arn[end..], parts) {
+            return true;
+        }
+        parts.pop();
+    }
+    false
+}
+
+/// Text a policy matches exactly: `*`, `?` and `$` (an S3 key may hold them) written as the
+/// policy variables `${*}`, `${?}` and `${$}` (Version 2012-10-17), so that an object named
+/// `report*` grants that object, not every `report…`.
+fn literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '*' | '?' | '$' => {
+                out.push_str("${");
+                out.push(c);
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn one_or_many(mut items: Vec<String>) -> Value {
+    if items.len() == 1 {
+        Value::String(items.remove(0))
+    } else {
+        json!(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(action: &str, resource: &str) -> Attempt {
+        Attempt {
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+        }
+    }
+
+    fn resources(attempts: &[Attempt], generalize: Generalize) -> Vec<(Value, Value)> {
+        let policy = suggestion(attempts, generalize);
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["Action"].clone(), s["Resource"].clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_format_splits_an_arn_into_what_it_fixes_and_its_names() {
+        assert_eq!(
+            fit(
+                "arn:${Partition}:s3:::${BucketName}/${ObjectName}",
+                "arn:aws:s3:::b/dir/k.txt"
+            ),
+            Some(vec![
+                Part::Fixed("arn:"),
+                Part::Name("Partition", "aws"),
+                Part::Fixed(":s3:::"),
+                Part::Name("BucketName", "b"),
+                Part::Fixed("/"),
+                Part::Name("ObjectName", "dir/k.txt"),
+            ])
+        );
+        assert_eq!(
+            fit("arn:${Partition}:s3:::${BucketName}", "arn:aws:iam::1:user/u"),
+            None
+        );
+        // The account never takes a colon, so a user's ARN is not a role's.
+        assert_eq!(
+            fit(
+                "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}",
+                "arn:aws:iam::123456789012:user/role/x"
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn generated_ids_become_wildcards_and_the_rest_stays() {
+        let recorded = [
+            attempt(
+                "iam:createuser",
+                "arn:aws:iam::123456789012:user/demo-user-1796492107106512319",
+            ),
+            attempt("iam:CreateUser", "arn:aws:iam::123456789012:user/ops/demo-12345"),
+            attempt(
+                "s3:PutObject",
+                "arn:aws:s3:::logs-20261205/run-0b9f4c1e-6a4d-4f6e-9a51-3c2d1e0f9a8b.json",
+            ),
+            attempt("iam:GetUser", "arn:aws:iam::123456789012:user/app"),
+        ];
+        assert_eq!(
+            resources(&recorded, Generalize::Ids),
+            [
+                // Statements in the order of their resources.
+                (json!("iam:GetUser"), json!("arn:aws:iam::123456789012:user/app")),
+                (
+                    json!("iam:CreateUser"),
+                    json!([
+                        "arn:aws:iam::123456789012:user/demo-user-*",
+                        "arn:aws:iam::123456789012:user/ops/demo-12345"
+                    ])
+                ),
+                (json!("s3:PutObject"), json!("arn:aws:s3:::logs-*/run-*.json")),
+            ]
+        );
+        // The account, a run of twelve digits, is where the resource is: never generalized.
+        assert_eq!(
+            resources(&recorded[..1], Generalize::Names),
+            [(json!("iam:CreateUser"), json!("arn:aws:iam::123456789012:user/*"))]
+        );
+    }
+
+    #[test]
+    fn an_action_on_no_resource_type_is_granted_on_the_wildcard() {
+        // oxiam records ListUsers on the path it lists; the reference names no resource type
+        // for it, and AWS accepts only `*` there.
+        let recorded = [
+            attempt("iam:ListUsers", "arn:aws:iam::123456789012:user/"),
+            attempt("sts:GetCallerIdentity", "*"),
+        ];
+        for generalize in [Generalize::Exact, Generalize::Ids, Generalize::Names] {
+            assert_eq!(
+                resources(&recorded, generalize),
+                [
+                    (json!("iam:ListUsers"), json!("*")),
+                    (json!("sts:GetCallerIdentity"), json!("*")),
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_action_keeps_its_resource_but_what_looks_generated() {
+        let recorded = [attempt(
+            "example:Frob",
+            "arn:aws:example:us-east-1:123456789012:thing/t-1234567",
+        )];
+        assert_eq!(
+            resources(&recorded, Generalize::Names),
+            [(
+                json!("example:Frob"),
+                json!("arn:aws:example:us-east-1:123456789012:thing/t-*")
+            )]
+        );
+    }
+
+    /// A recorded object named with wildcard characters is granted alone: the suggestion
+    /// allows it, and not its look-alikes.
+    #[test]
+    fn recorded_wildcard_characters_stay_literal() {
+        use oxiam_policy::{Context, PolicyKind, PolicySet, Principal, Request};
+        use std::sync::Arc;
+        for generalize in [Generalize::Exact, Generalize::Ids] {
+            let recorded = [attempt("s3:getobject", "arn:aws:s3:::b/report*?$.csv")];
+            let policy = suggestion(&recorded, generalize);
+            assert_eq!(
+                policy["Statement"][0]["Resource"],
+                "arn:aws:s3:::b/report${*}${?}${$}.csv"
+            );
+            assert_eq!(policy["Statement"][0]["Action"], "s3:GetObject");
+            let compiled = oxiam_policy::compile("s", &policy.to_string(), PolicyKind::Identity).unwrap();
+            let identity = vec![Arc::new(compiled)];
+            let set = PolicySet {
+                identity: &identity,
+                ..PolicySet::default()
+            };
+            let principal = Principal::user("arn:aws:iam::000000000000:user/u", "000000000000");
+            let context = Context::new();
+            let allowed = |resource: &str| {
+                oxiam_policy::evaluate(&Request::new(principal, "s3:GetObject", resource, &context), &set).allowed
+            };
+            assert!(allowed("arn:aws:s3:::b/report*?$.csv"));
+            assert!(!allowed("arn:aws:s3:::b/report-secret?$.csv"));
+            assert!(!allowed("arn:aws:s3:::b/report*x$.csv"));
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! `suggest` against the policy engine: whatever was recorded, the suggestion allows it, in
+//! every mode; exactly, it allows nothing else of the actions that name resources; with `ids`,
+//! the same request with its generated digits drawn afresh is allowed too.
+
+use std::sync::Arc;
+
+use oxiam_lint::suggest::{Attempt, Generalize, suggestion};
+use oxiam_policy::{Context, PolicyKind, PolicySet, Principal, Request, compile, evaluate};
+use proptest::prelude::*;
+
+/// Actions with a resource type, with none (`iam:ListUsers`), and one the reference does not
+/// know.
+const ACTIONS: &[&str] = &[
+    "iam:CreateUser",
+    "iam:getuser",
+    "s3:GetObject",
+    "s3:ListBucket",
+    "iam:ListUsers",
+    "example:Frob",
+];
+
+/// A name: letters, digits, the characters policies treat specially, separators.
+fn name() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[a-z]{1,4}",
+        "[0-9]{1,9}",
+        Just("*".to_owned()),
+        Just("?".to_owned()),
+        Just("$".to_owned()),
+        Just("${".to_owned()),
+        Just("}".to_owned()),
+        Just("/".to_owned()),
+        Just(":".to_owned()),
+        Just("-".to_owned()),
+    ];
+    prop::collection::vec(piece, 0..5).prop_map(|pieces| pieces.concat())
+}
+
+fn resource() -> impl Strategy<Value = String> {
+    (0..4usize, name(), name()).prop_map(|(shape, a, b)| match shape {
+        0 => format!("arn:aws:iam::123456789012:user/{a}"),
+        1 => format!("arn:aws:s3:::{a}/{b}"),
+        2 => format!("arn:aws:s3:::{a}"),
+        _ => format!("arn:aws:example:us-east-1:123456789012:thing/{a}"),
+    })
+}
+
+fn attempts() -> impl Strategy<Value = Vec<Attempt>> {
+    let one = (prop::sample::select(ACTIONS), resource()).prop_map(|(action, resource)| Attempt {
+        action: action.to_owned(),
+        resource,
+    });
+    prop::collection::vec(one, 1..5)
+}
+
+/// Whether the suggestion for `recorded` allows `action` on `resource`.
+fn allows(policy: &serde_json::Value, action: &str, resource: &str) -> bool {
+    let compiled = compile("suggested", &policy.to_string(), PolicyKind::Identity).expect("the suggestion compiles");
+    let identity = [Arc::new(compiled)];
+    let set = PolicySet {
+        identity: &identity,
+        ..PolicySet::default()
+    };
+    let principal = Principal::user("arn:aws:iam::123456789012:user/app", "123456789012");
+    let context = Context::new();
+    evaluate(&Request::new(principal, action, resource, &context), &set).allowed
+}
+
+/// `resource` with each run of six or more digits replaced by other digits of another length.
+fn redrawn(resource: &str) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    for c in resource.chars().chain(['\0']) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 6 && !digits.starts_with("123456789012") {
+            out.push_str("97531");
+            out.push_str(&digits);
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn every_recorded_request_is_allowed(recorded in attempts()) {
+        for generalize in [Generalize::Exact, Generalize::Ids, Generalize::Names] {
+            let policy = suggestion(&recorded, generalize);
+            for a in &recorded {
+                prop_assert!(allows(&policy, &a.action, &a.resource), "{generalize:?} {} on {}: {policy}", a.action, a.resource);
+            }
+        }
+    }
+
+    #[test]
+    fn exactly_nothing_else_is_allowed(recorded in attempts(), other in resource()) {
+        let policy = suggestion(&recorded, Generalize::Exact);
+        for action in ["iam:CreateUser", "s3:GetObject", "s3:ListBucket", "example:Frob"] {
+            let was_recorded = recorded
+                .iter()
+                .any(|a| a.action.eq_ignore_ascii_case(action) && a.resource == other);
+            prop_assert!(was_recorded || !allows(&policy, action, &other), "{action} on {other}: {policy}");
+        }
+    }
+
+    #[test]
+    fn ids_drawn_afresh_are_allowed(recorded in attempts()) {
+        let policy = suggestion(&recorded, Generalize::Ids);
+        for a in &recorded {
+            let again = redrawn(&a.resource);
+            prop_assert!(allows(&policy, &a.action, &again), "{} on {again}: {policy}", a.action);
+        }
+    }
+}
