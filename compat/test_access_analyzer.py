@@ -79,6 +79,44 @@ def test_validate_policy_clean_and_paged(analyzer):
     assert [any(f"s3:Nope{i}" in d for d in details) for i in range(4)] == [True] * 4
 
 
+def test_validate_policy_for_a_resource_type(analyzer):
+    """`validatePolicyResourceType`: a bucket policy granting KMS's action on every resource, and
+    a trust policy naming a resource, each found wanting only when the type is given."""
+    bucket_policy = json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": ["s3:GetObject", "kms:Decrypt"], "Resource": "*",
+        }],
+    })
+
+    def codes(document, **kwargs):
+        found = answered(analyzer.validate_policy(policyDocument=document, policyType="RESOURCE_POLICY", **kwargs))
+        return sorted((f["issueCode"], f["findingType"], [p for p in f["locations"][0]["path"]]) for f in found["findings"])
+
+    assert codes(bucket_policy) == []
+    assert codes(bucket_policy, validatePolicyResourceType="AWS::S3::Bucket") == [
+        ("UNSUPPORTED_ACTION_IN_POLICY", "ERROR",
+         [{"value": "Statement"}, {"index": 0}, {"value": "Action"}, {"index": 1}]),
+        ("UNSUPPORTED_RESOURCE_ARN_IN_POLICY", "ERROR",
+         [{"value": "Statement"}, {"index": 0}, {"value": "Resource"}]),
+    ]
+    trust = json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole", "Resource": "*",
+        }],
+    })
+    assert codes(trust, validatePolicyResourceType="AWS::IAM::AssumeRolePolicyDocument") == [
+        ("ROLE_TRUST_POLICY_SYNTAX_ERROR_RESOURCE", "ERROR",
+         [{"value": "Statement"}, {"index": 0}, {"value": "Resource"}]),
+    ]
+    # A value the model does not list is refused as the model refuses it.
+    refused(analyzer.validate_policy, code="ValidationException", status=400, policyDocument=trust,
+            policyType="RESOURCE_POLICY", validatePolicyResourceType="AWS::KMS::Key")
+
+
 def test_check_access_not_granted(analyzer):
     policy = json.dumps(ALLOW_GET)
 

@@ -65,7 +65,10 @@ fn validate_policy(input: &ValidatePolicyRequest) -> Result<ValidatePolicyRespon
         PolicyType::ServiceControlPolicy => oxiam_lint::PolicyType::ServiceControl,
         PolicyType::ResourceControlPolicy => oxiam_lint::PolicyType::ResourceControl,
     };
-    let findings = oxiam_lint::validate(&input.policy_document, policy_type);
+    let resource_type = input
+        .validate_policy_resource_type
+        .and_then(|t| oxiam_lint::ResourceType::from_name(t.as_str()));
+    let findings = oxiam_lint::validate_for(&input.policy_document, policy_type, resource_type);
     // The token is where the next page starts, as text: the findings are a function of
     // the request, so the same request pages through the same list.
     let start = match &input.next_token {

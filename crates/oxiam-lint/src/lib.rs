@@ -14,11 +14,13 @@ pub mod access;
 pub mod diff;
 pub mod json;
 pub mod reference;
+mod resource_type;
 pub mod suggest;
 pub mod wildcard;
 
 use json::{Node, Span};
 use reference::{Reference, Service};
+pub use resource_type::ResourceType;
 
 /// How serious a finding is (Access Analyzer's `findingType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -131,6 +133,13 @@ pub struct Finding {
 /// Reference. Findings about the whole document (Version, size) come first, then each
 /// statement's in document order, [`MAX_FINDINGS`] at most.
 pub fn validate(document: &str, policy_type: PolicyType) -> Vec<Finding> {
+    validate_for(document, policy_type, None)
+}
+
+/// [`validate`], and for a resource policy (`PolicyType::Resource`) with a `resource_type`,
+/// the checks of that resource's policies too (ValidatePolicy's `validatePolicyResourceType`;
+/// ignored with other policy types).
+pub fn validate_for(document: &str, policy_type: PolicyType, resource_type: Option<ResourceType>) -> Vec<Finding> {
     let mut out = Findings::default();
     let root = match json::parse(document) {
         Ok(root) => root,
@@ -154,6 +163,7 @@ pub fn validate(document: &str, policy_type: PolicyType) -> Vec<Finding> {
     let doc = Doc {
         root: &root,
         policy_type,
+        resource_type: resource_type.filter(|_| policy_type == PolicyType::Resource),
         reference: reference::reference(),
     };
     // The document's own findings first: the cap on findings must not crowd them out.
@@ -245,6 +255,8 @@ const SCP_QUOTA: usize = 5_120;
 struct Doc<'a> {
     root: &'a Node,
     policy_type: PolicyType,
+    /// What a resource policy is for, when the caller said.
+    resource_type: Option<ResourceType>,
     reference: &'a Reference,
 }
 
@@ -325,6 +337,7 @@ impl<'a> Doc<'a> {
             self.check_pass_role(s, &actions, out);
             self.check_not_elements(s, out);
             self.check_resources(s, &actions, out);
+            self.check_resource_type(s, &actions, out);
             self.check_conditions(s, &actions, out);
             self.check_redundant_actions(&actions, out);
             self.check_public(s, out);

@@ -2,7 +2,7 @@
 //! near miss differs as little as possible, so that a check firing on everything, or on
 //! nothing, fails here.
 
-use oxiam_lint::{Finding, FindingType, PathElement, PolicyType, validate};
+use oxiam_lint::{Finding, FindingType, PathElement, PolicyType, ResourceType, validate, validate_for};
 
 struct Case {
     code: &'static str,
@@ -197,6 +197,123 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// The checks of a resource policy against the resource it is for (`validatePolicyResourceType`):
+/// code, resource type, a policy that triggers it, a near miss.
+const RESOURCE_TYPE_CASES: &[(&str, &str, &str, &str)] = &[
+    (
+        "UNSUPPORTED_ACTION_IN_POLICY",
+        "AWS::S3::Bucket",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:Decrypt","Resource":"arn:aws:s3:::b/*"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+    ),
+    (
+        // S3's own, but of no bucket or object: an account's list of buckets.
+        "UNSUPPORTED_ACTION_IN_POLICY",
+        "AWS::S3::Bucket",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:ListAllMyBuckets","Resource":"arn:aws:s3:::b"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:List*","Resource":"arn:aws:s3:::b"}]}"#,
+    ),
+    (
+        "UNSUPPORTED_ACTION_IN_POLICY",
+        "AWS::IAM::AssumeRolePolicyDocument",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:GetCallerIdentity"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":["sts:AssumeRole","sts:TagSession"]}]}"#,
+    ),
+    (
+        "UNSUPPORTED_RESOURCE_ARN_IN_POLICY",
+        "AWS::S3::Bucket",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"*"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::*/*"}]}"#,
+    ),
+    (
+        "UNSUPPORTED_RESOURCE_ARN_IN_POLICY",
+        "AWS::S3::AccessPoint",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:us-east-1:123456789012:accesspoint/ap/object/*"}]}"#,
+    ),
+    (
+        "UNSUPPORTED_RESOURCE_ARN_IN_POLICY",
+        "AWS::DynamoDB::Table",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"dynamodb:GetItem","Resource":"arn:aws:kms:us-east-1:123456789012:key/k"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"dynamodb:GetItem","Resource":"arn:aws:dynamodb:us-east-1:123456789012:table/t"}]}"#,
+    ),
+    (
+        "MISSING_RESOURCE",
+        "AWS::S3::Bucket",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","NotResource":"arn:aws:s3:::b/public/*"}]}"#,
+    ),
+    (
+        "ROLE_TRUST_POLICY_SYNTAX_ERROR_RESOURCE",
+        "AWS::IAM::AssumeRolePolicyDocument",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole","Resource":"*"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+    ),
+    (
+        "ROLE_TRUST_POLICY_SYNTAX_ERROR_NOTPRINCIPAL",
+        "AWS::IAM::AssumeRolePolicyDocument",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#,
+    ),
+    (
+        "ROLE_TRUST_POLICY_UNSUPPORTED_WILDCARD_IN_PRINCIPAL",
+        "AWS::IAM::AssumeRolePolicyDocument",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abcdefghij"}}}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abcdefghij"}}}]}"#,
+    ),
+];
+
+/// Each resource-type check fires on its case and not on the near miss, and only when the
+/// resource type is given: a resource policy validated for no type runs the general checks.
+#[test]
+fn each_resource_type_check_fires_on_its_case_and_not_on_the_near_miss() {
+    let mut failures = Vec::new();
+    for (code, type_name, triggers, near_miss) in RESOURCE_TYPE_CASES {
+        let resource_type = ResourceType::from_name(type_name);
+        assert!(resource_type.is_some(), "{type_name}");
+        let hit = validate_for(triggers, RES, resource_type);
+        if !codes(&hit).contains(code) {
+            failures.push(format!("{code} ({type_name}): not found in {:?}", codes(&hit)));
+        }
+        let miss = validate_for(near_miss, RES, resource_type);
+        if codes(&miss).contains(code) {
+            failures.push(format!(
+                "{code} ({type_name}): also on the near miss ({:?})",
+                codes(&miss)
+            ));
+        }
+        if codes(&validate(triggers, RES)).contains(code) {
+            failures.push(format!("{code} ({type_name}): also without the resource type"));
+        }
+        // With another policy type the resource type is not read.
+        if *code != "MISSING_RESOURCE" && codes(&validate_for(triggers, ID, resource_type)).contains(code) {
+            failures.push(format!("{code} ({type_name}): also for an identity policy"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn a_clean_bucket_policy_and_trust_policy_have_no_finding() {
+    let bucket = r#"{"Version":"2012-10-17","Statement":[
+      {"Sid":"Read","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/reader"},
+       "Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::reports","arn:aws:s3:::reports/*"]}]}"#;
+    assert_eq!(
+        validate_for(bucket, RES, ResourceType::from_name("AWS::S3::Bucket")),
+        Vec::new()
+    );
+    let trust = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}"#;
+    assert_eq!(
+        validate_for(
+            trust,
+            RES,
+            ResourceType::from_name("AWS::IAM::AssumeRolePolicyDocument")
+        ),
+        Vec::new()
+    );
+}
+
 fn codes(findings: &[Finding]) -> Vec<&'static str> {
     findings.iter().map(|f| f.issue_code).collect()
 }
@@ -313,6 +430,20 @@ proptest::proptest! {
                            "Condition": {op: {key: "v"}}}]
         });
         let _ = validate(&doc.to_string(), PolicyType::Identity);
+    }
+
+    /// Nor, for every resource type, any resource policy of that shape.
+    #[test]
+    fn never_panics_for_a_resource_type(action in "\\PC{0,30}", resource in "\\PC{0,40}", principal in "\\PC{0,20}") {
+        let doc = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": principal, "NotPrincipal": {"AWS": principal},
+                           "Action": [action], "Resource": resource}]
+        });
+        for name in ["AWS::S3::Bucket", "AWS::S3::AccessPoint", "AWS::S3::MultiRegionAccessPoint",
+                     "AWS::S3ObjectLambda::AccessPoint", "AWS::IAM::AssumeRolePolicyDocument", "AWS::DynamoDB::Table"] {
+            let _ = validate_for(&doc.to_string(), PolicyType::Resource, ResourceType::from_name(name));
+        }
     }
 }
 

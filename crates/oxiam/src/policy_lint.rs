@@ -16,6 +16,12 @@ pub struct LintArgs {
     /// What kind of policy the files hold.
     #[arg(long, value_enum, default_value = "identity")]
     pub policy_type: LintPolicyType,
+    /// With `--policy-type resource`, the resource the policy is for, as Access Analyzer's
+    /// `validatePolicyResourceType` names it: `AWS::S3::Bucket`, `AWS::S3::AccessPoint`,
+    /// `AWS::S3::MultiRegionAccessPoint`, `AWS::S3ObjectLambda::AccessPoint`,
+    /// `AWS::IAM::AssumeRolePolicyDocument` (a role's trust policy), `AWS::DynamoDB::Table`.
+    #[arg(long, value_name = "TYPE")]
+    pub resource_type: Option<String>,
     /// How to print the findings.
     #[arg(long, value_enum, default_value = "text")]
     pub format: LintFormat,
@@ -82,13 +88,28 @@ pub fn run(args: &LintArgs) -> Result<bool, String> {
         LintPolicyType::Scp => PolicyType::ServiceControl,
         LintPolicyType::Rcp => PolicyType::ResourceControl,
     };
+    let resource_type = match &args.resource_type {
+        None => None,
+        Some(name) => match (oxiam_lint::ResourceType::from_name(name), args.policy_type) {
+            (Some(t), LintPolicyType::Resource) => Some(t),
+            (Some(_), _) => return Err("--resource-type goes with --policy-type resource".to_owned()),
+            (None, _) => {
+                return Err(format!(
+                    "--resource-type {name}: not a resource type Access Analyzer validates for"
+                ));
+            }
+        },
+    };
     // Every file that reads is checked and printed; the ones that do not are said at the end
     // (and make the exit code 2).
     let mut results = Vec::new();
     let mut unreadable = Vec::new();
     for file in &args.files {
         match std::fs::read_to_string(file) {
-            Ok(text) => results.push((file.display().to_string(), oxiam_lint::validate(&text, policy_type))),
+            Ok(text) => results.push((
+                file.display().to_string(),
+                oxiam_lint::validate_for(&text, policy_type, resource_type),
+            )),
             Err(e) => unreadable.push(format!("{}: {e}", file.display())),
         }
     }

@@ -41,6 +41,46 @@ fn exit_codes_follow_fail_on() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("EMPTY_SID_VALUE"));
 }
 
+/// `--resource-type`: a bucket policy read as one, with Access Analyzer's type names; a type
+/// it does not validate for, or one given for an identity policy, is a usage error (2).
+#[test]
+fn resource_type_checks_a_bucket_policy_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = file(
+        &dir,
+        "bucket.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:Decrypt","Resource":"arn:aws:s3:::b/*"}]}"#,
+    );
+    let out = lint(&["--policy-type", "resource", &policy]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = lint(&[
+        "--policy-type",
+        "resource",
+        "--resource-type",
+        "AWS::S3::Bucket",
+        &policy,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "ERROR UNSUPPORTED_ACTION_IN_POLICY: The action kms:Decrypt is not supported for the resource-based \
+             policy attached to the resource type S3 Bucket."
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        lint(&["--policy-type", "resource", "--resource-type", "AWS::KMS::Key", &policy])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        lint(&["--resource-type", "AWS::S3::Bucket", &policy]).status.code(),
+        Some(2)
+    );
+}
+
 #[test]
 fn text_names_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
