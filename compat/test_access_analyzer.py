@@ -166,6 +166,28 @@ def test_check_no_new_access(analyzer):
     assert "s3:GetObject" in reason["description"]
 
 
+def test_check_no_new_access_of_a_resource_policy_names_the_new_caller(analyzer):
+    def bucket_policy(*principals):
+        return json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Sid": "Read", "Effect": "Allow", "Principal": {"AWS": list(principals)},
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*",
+        }]})
+
+    def check(existing, new):
+        return answered(analyzer.check_no_new_access(
+            existingPolicyDocument=existing, newPolicyDocument=new, policyType="RESOURCE_POLICY",
+        ))
+
+    own = bucket_policy("arn:aws:iam::123456789012:root")
+    # The account by its id is the account by its root ARN: nothing new.
+    assert check(own, bucket_policy("123456789012"))["result"] == "PASS"
+    failed = check(own, bucket_policy("123456789012", "arn:aws:iam::111122223333:role/auditor"))
+    assert failed["result"] == "FAIL"
+    [reason] = failed["reasons"]
+    assert (reason["statementIndex"], reason["statementId"]) == (0, "Read")
+    assert "arn:aws:sts::111122223333:assumed-role/auditor/witness" in reason["description"], reason
+
+
 def test_check_no_public_access(analyzer):
     def check(statement):
         document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})

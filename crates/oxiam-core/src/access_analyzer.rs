@@ -154,7 +154,10 @@ fn check_no_new_access(input: &CheckNoNewAccessRequest) -> Result<CheckNoNewAcce
             Vec::new(),
         ),
         Verdict::NewAccess(w) => {
-            let context: String = w.context.iter().map(|(k, v)| format!(", {k} = {v}")).collect();
+            let mut context: String = w.context.iter().map(|(k, v)| format!(", {k} = {v}")).collect();
+            if let Some(caller) = &w.caller {
+                context = format!(" to {caller}{context}");
+            }
             let reason = summary(Reason {
                 description: format!(
                     "The statement at index {} allows {} on {}{context}, which the existing policy does not.",

@@ -9,20 +9,23 @@
 //!   principals, under at most the same conditions (the old statement's conditions are a
 //!   subset of the new one's). Anything else — a variable in a pattern that differs, a
 //!   resource covered only by several old patterns together — is not proved.
-//! - **A witness of new access**: a concrete request (action, resource, context values),
-//!   made from the new policy's own actions, patterns and condition values, that the policy
-//!   engine allows under the new policy and refuses under the old one.
+//! - **A witness of new access**: a concrete request (action, resource, context values, and
+//!   for a resource policy its caller), made from the new policy's own actions, patterns,
+//!   principals and condition values, that the policy engine allows under the new policy and
+//!   refuses under the old one.
 //!
 //! When neither is found the answer is [`Verdict::Unknown`], never a "no new access". The
 //! requests considered are those of the reference's actions (an action no AWS service has
-//! cannot be asked), by a principal of the policy's account.
+//! cannot be asked), by a principal of the policy's account for an identity policy; for a
+//! resource policy, by a caller whose own policies allow everything, so that the resource
+//! policy alone decides (the engine's `resource_must_allow`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use oxiam_policy::{
-    CompiledPolicy, Condition, Context, Effect, Policy, PolicyKind, PolicySet, Principal, Request, ResourceSpec,
-    Statement, Value, evaluate,
+    CompiledPolicy, Condition, Context, Effect, Policy, PolicyKind, PolicySet, Principal, PrincipalType,
+    PrincipalValue, Request, ResourceSpec, Statement, Value, evaluate,
 };
 
 use crate::access::action_matched;
@@ -49,6 +52,10 @@ pub struct Witness {
     pub resource: String,
     /// The request's context keys and values (others absent).
     pub context: Vec<(String, String)>,
+    /// For a resource policy, who makes the request: an ARN, a service principal, a
+    /// provider, or `*` for an anonymous caller (`None` for an identity policy: a user of
+    /// the policy's account).
+    pub caller: Option<String>,
     /// The new policy's statement that allows it: its place, and its `Sid`.
     pub statement_index: usize,
     pub statement_id: Option<String>,
@@ -81,8 +88,8 @@ impl Work {
     }
 }
 
-/// Whether `new` allows a request `old` does not. Both are identity policies (or both
-/// resource policies: then only a proof is attempted, and no witness).
+/// Whether `new` allows a request `old` does not. Both are identity policies, or both
+/// resource policies (a trust policy, whose statements name no resource, is only proved).
 pub fn diff(old: &str, new: &str, kind: PolicyKind) -> Result<Verdict, oxiam_policy::PolicyError> {
     let old_policy = oxiam_policy::parse(old, kind)?;
     let new_policy = oxiam_policy::parse(new, kind)?;
@@ -95,7 +102,7 @@ pub fn diff(old: &str, new: &str, kind: PolicyKind) -> Result<Verdict, oxiam_pol
         Ok(()) => return Ok(Verdict::NoNewAccess),
         Err(gap) => gap,
     };
-    if kind == PolicyKind::Identity {
+    if matches!(kind, PolicyKind::Identity | PolicyKind::Resource) {
         let old_compiled = Arc::new(CompiledPolicy::compile("old", &old_policy));
         let new_compiled = Arc::new(CompiledPolicy::compile("new", &new_policy));
         let search = Search {
@@ -103,6 +110,11 @@ pub fn diff(old: &str, new: &str, kind: PolicyKind) -> Result<Verdict, oxiam_pol
             new: &new_compiled,
             new_policy: &new_policy,
             contexts: contexts(&old_policy, &new_policy),
+            callers: match kind {
+                PolicyKind::Resource => callers(&new_policy),
+                _ => Vec::new(),
+            },
+            allow_all: allow_all(),
             tries: std::cell::Cell::new(0),
         };
         if let Some(witness) = search.find(gap.at.as_ref(), &work) {
@@ -233,12 +245,38 @@ fn granted_actions(statement: &Statement, work: &Work) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// Whether every caller the new statement's `Principal` names, the old one's names too: the
+/// same element, the old one everyone, or each of the new one's entries among the old one's
+/// (an account's id and its root ARN being one entry, as the engine reads them; `"AWS": "*"`
+/// taking every AWS entry). `NotPrincipal` only as written.
 fn principals_covered(old: &Statement, new: &Statement) -> bool {
     match (&old.principal, &new.principal) {
         (None, None) => true,
-        (Some(o), Some(n)) => o == n || (!o.not && o.value == oxiam_policy::PrincipalValue::Any),
+        (Some(o), Some(n)) if o == n => true,
+        (Some(o), _) if !o.not && o.value == PrincipalValue::Any => true,
+        (Some(o), Some(n)) if !o.not && !n.not => match (&o.value, &n.value) {
+            (PrincipalValue::Map(old_map), PrincipalValue::Map(new_map)) => new_map.iter().all(|(kind, values)| {
+                values.iter().all(|value| {
+                    old_map
+                        .iter()
+                        .filter(|(k, _)| k == kind)
+                        .flat_map(|(_, vs)| vs)
+                        .any(|old_value| same_principal(*kind, old_value, value))
+                })
+            }),
+            _ => false,
+        },
         _ => false,
     }
+}
+
+/// Whether the old entry names at least every caller the new one does.
+fn same_principal(kind: PrincipalType, old: &str, new: &str) -> bool {
+    if old == new {
+        return true;
+    }
+    kind == PrincipalType::Aws
+        && (old == "*" || oxiam_policy::account_of(old).is_some_and(|a| oxiam_policy::account_of(new) == Some(a)))
 }
 
 fn same_rule(a: &Statement, b: &Statement) -> bool {
@@ -329,6 +367,11 @@ struct Search<'a> {
     new: &'a Arc<CompiledPolicy>,
     new_policy: &'a Policy,
     contexts: Vec<Vec<(String, String)>>,
+    /// For resource policies, the callers to try; empty for identity policies (whose caller
+    /// is a user of the policy's account).
+    callers: Vec<Caller>,
+    /// The caller's own policy when a resource policy is weighed: everything.
+    allow_all: Arc<CompiledPolicy>,
     tries: std::cell::Cell<usize>,
 }
 
@@ -355,24 +398,20 @@ impl Search<'_> {
     /// `action` on each resource and in each context to try: `Some(Some(witness))`,
     /// `Some(None)` for none here, `None` once the tries are spent.
     fn try_action(&self, statement: &Statement, action: &str) -> Option<Option<Witness>> {
+        // An identity policy's one caller (`None`), or each of a resource policy's.
+        let callers: Vec<Option<&Caller>> = if self.callers.is_empty() {
+            vec![None]
+        } else {
+            self.callers.iter().map(Some).collect()
+        };
         for resource in resources(statement, action) {
-            for context in &self.contexts {
+            for (context, caller) in self.contexts.iter().flat_map(|c| callers.iter().map(move |k| (c, *k))) {
                 self.tries.set(self.tries.get() + 1);
                 if self.tries.get() > MAX_TRIES {
                     return None;
                 }
                 let ctx = build_context(context);
-                let decide = |policy: &Arc<CompiledPolicy>| {
-                    let request = Request::new(Principal::user(PRINCIPAL, ACCOUNT), action, &resource, &ctx);
-                    let identity = [policy.clone()];
-                    evaluate(
-                        &request,
-                        &PolicySet {
-                            identity: &identity,
-                            ..PolicySet::default()
-                        },
-                    )
-                };
+                let decide = |policy: &Arc<CompiledPolicy>| self.decide(policy, caller, action, &resource, &ctx);
                 let by_new = decide(self.new);
                 if by_new.allowed && !decide(self.old).allowed {
                     let statement_index = match by_new.reason {
@@ -383,6 +422,7 @@ impl Search<'_> {
                         action: proper_case(action),
                         resource,
                         context: context.clone(),
+                        caller: caller.map(|c| c.arn.clone()),
                         statement_index,
                         statement_id: self
                             .new_policy
@@ -395,6 +435,179 @@ impl Search<'_> {
         }
         Some(None)
     }
+
+    /// The engine's decision under `policy`: as the identity policy of a user of the policy's
+    /// account, or as the resource policy of the resource, weighed for `caller`.
+    fn decide(
+        &self,
+        policy: &Arc<CompiledPolicy>,
+        caller: Option<&Caller>,
+        action: &str,
+        resource: &str,
+        context: &Context,
+    ) -> oxiam_policy::Decision {
+        match caller {
+            None => {
+                let identity = [policy.clone()];
+                let set = PolicySet {
+                    identity: &identity,
+                    ..PolicySet::default()
+                };
+                evaluate(
+                    &Request::new(Principal::user(PRINCIPAL, ACCOUNT), action, resource, context),
+                    &set,
+                )
+            }
+            Some(caller) => {
+                let identity = [self.allow_all.clone()];
+                let set = PolicySet {
+                    identity: &identity,
+                    resource: Some(policy),
+                    resource_must_allow: true,
+                    ..PolicySet::default()
+                };
+                let request =
+                    Request::new(caller.principal(), action, resource, context).with_resource_account(ACCOUNT);
+                evaluate(&request, &set)
+            }
+        }
+    }
+}
+
+/// A caller a resource policy's witness request may be made by.
+#[derive(Debug, Clone, PartialEq)]
+struct Caller {
+    arn: String,
+    account: String,
+    kind: CallerKind,
+    /// A role session's role.
+    role: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CallerKind {
+    User,
+    RoleSession,
+    Service,
+    Federated,
+    Anonymous,
+}
+
+impl Caller {
+    fn principal(&self) -> Principal<'_> {
+        match self.kind {
+            CallerKind::User => Principal::user(&self.arn, &self.account),
+            CallerKind::RoleSession => {
+                Principal::assumed_role(&self.arn, self.role.as_deref().unwrap_or_default(), &self.account)
+            }
+            CallerKind::Service => Principal::service(&self.arn),
+            CallerKind::Federated => Principal::federated(&self.arn),
+            CallerKind::Anonymous => Principal::anonymous(),
+        }
+    }
+
+    fn user(account: &str) -> Caller {
+        Caller {
+            arn: format!("arn:aws:iam::{account}:user/witness"),
+            account: account.to_owned(),
+            kind: CallerKind::User,
+            role: None,
+        }
+    }
+
+    fn named(arn: String, kind: CallerKind) -> Caller {
+        Caller {
+            arn,
+            account: String::new(),
+            kind,
+            role: None,
+        }
+    }
+}
+
+/// An account no policy names: whoever a `*` or a `NotPrincipal` lets in.
+const OUTSIDER: &str = "999988887777";
+/// At most this many callers are tried per request.
+const MAX_CALLERS: usize = 16;
+
+/// The callers to try for a resource policy: one for each principal the new policy names (an
+/// instance of it: a user of a named account, a session of a named role), then a user of the
+/// policy's own account, one of an account nobody names, and an anonymous caller.
+fn callers(new: &Policy) -> Vec<Caller> {
+    let mut out = Vec::new();
+    let mut push = |c: Caller| {
+        if out.len() < MAX_CALLERS && !out.contains(&c) {
+            out.push(c);
+        }
+    };
+    for spec in new.statements.iter().filter_map(|s| s.principal.as_ref()) {
+        let PrincipalValue::Map(map) = &spec.value else {
+            continue;
+        };
+        for (kind, values) in map {
+            for value in values.iter().map(|v| instance(v)) {
+                match kind {
+                    PrincipalType::Aws => push(aws_caller(&value)),
+                    PrincipalType::Service => push(Caller::named(value, CallerKind::Service)),
+                    PrincipalType::Federated => push(Caller::named(value, CallerKind::Federated)),
+                    _ => {}
+                }
+            }
+        }
+    }
+    push(Caller::user(ACCOUNT));
+    push(Caller::user(OUTSIDER));
+    push(Caller::named("*".to_owned(), CallerKind::Anonymous));
+    out
+}
+
+/// A caller an `"AWS"` principal names: an account (its id or root ARN) by a user of it, a
+/// role by a session of it, a session or a user as itself.
+fn aws_caller(value: &str) -> Caller {
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Caller::user(value);
+    }
+    let Some(parts) = oxiam_policy::split_arn(value) else {
+        // `*` (whose instance is `x`), or no ARN: someone nobody names.
+        return Caller::user(OUTSIDER);
+    };
+    let account = parts[4].to_owned();
+    let resource = parts[5];
+    if resource == "root" {
+        return Caller::user(&account);
+    }
+    if let Some(path) = resource.strip_prefix("role/") {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        return Caller {
+            arn: format!("arn:aws:sts::{account}:assumed-role/{name}/witness"),
+            role: Some(value.to_owned()),
+            account,
+            kind: CallerKind::RoleSession,
+        };
+    }
+    if let Some(rest) = resource.strip_prefix("assumed-role/") {
+        let role = rest.split('/').next().unwrap_or(rest);
+        return Caller {
+            arn: value.to_owned(),
+            role: Some(format!("arn:aws:iam::{account}:role/{role}")),
+            account,
+            kind: CallerKind::RoleSession,
+        };
+    }
+    Caller {
+        arn: value.to_owned(),
+        account,
+        kind: CallerKind::User,
+        role: None,
+    }
+}
+
+/// The caller's own policy when a resource policy is weighed: it allows everything, so that
+/// only the resource policy can refuse.
+fn allow_all() -> Arc<CompiledPolicy> {
+    const EVERYTHING: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let policy = oxiam_policy::parse(EVERYTHING, PolicyKind::Identity).expect("a constant policy parses");
+    Arc::new(CompiledPolicy::compile("caller", &policy))
 }
 
 /// `s3:getobject` as the reference spells it: `s3:GetObject`.

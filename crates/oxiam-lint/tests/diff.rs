@@ -223,6 +223,132 @@ fn a_condition_without_values_is_searched_past() {
     witness(&old, &new);
 }
 
+/// Whether the resource policy `policy` (of a resource in 123456789012) lets `caller` (as a
+/// witness names it) make the request, the caller's own policies allowing everything.
+fn resource_allowed(policy: &str, caller: &str, action: &str, resource: &str, context: &[(String, String)]) -> bool {
+    let compiled = compile("p", policy, PolicyKind::Resource).unwrap();
+    let everything = Arc::new(
+        compile(
+            "caller",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            PolicyKind::Identity,
+        )
+        .unwrap(),
+    );
+    let mut ctx = Context::new();
+    for (k, v) in context {
+        ctx.insert(k, vec![ContextValue::new(v.clone())]);
+    }
+    let account = caller.split(':').nth(4).unwrap_or_default();
+    let role;
+    let principal = if caller == "*" {
+        Principal::anonymous()
+    } else if caller.ends_with(".amazonaws.com") {
+        Principal::service(caller)
+    } else if let Some(rest) = caller.split(":assumed-role/").nth(1) {
+        role = format!("arn:aws:iam::{account}:role/{}", rest.split('/').next().unwrap());
+        Principal::assumed_role(caller, &role, account)
+    } else {
+        Principal::user(caller, account)
+    };
+    let identity = [everything];
+    evaluate(
+        &Request::new(principal, action, resource, &ctx).with_resource_account("123456789012"),
+        &PolicySet {
+            identity: &identity,
+            resource: Some(&compiled),
+            resource_must_allow: true,
+            ..PolicySet::default()
+        },
+    )
+    .allowed
+}
+
+/// A resource policy's witness, checked with the engine: its caller is let in by `new` and
+/// not by `old`.
+fn resource_witness(old: &str, new: &str) -> Witness {
+    match diff(old, new, PolicyKind::Resource).unwrap() {
+        Verdict::NewAccess(w) => {
+            let caller = w.caller.clone().expect("a resource policy's witness names its caller");
+            assert!(
+                resource_allowed(new, &caller, &w.action, &w.resource, &w.context),
+                "{w:?}: new allows it"
+            );
+            assert!(
+                !resource_allowed(old, &caller, &w.action, &w.resource, &w.context),
+                "{w:?}: old does not"
+            );
+            w
+        }
+        other => panic!("expected new access from\n{old}\nto\n{new}, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_bucket_policy_opened_to_another_account_has_a_witness_naming_its_caller() {
+    let statement = |principals: Value| {
+        doc(
+            json!([{"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::b/*"}]),
+        )
+    };
+    let old = statement(json!("arn:aws:iam::123456789012:root"));
+    let new = statement(json!([
+        "arn:aws:iam::123456789012:root",
+        "arn:aws:iam::111122223333:root"
+    ]));
+    let w = resource_witness(&old, &new);
+    assert_eq!(w.caller.as_deref(), Some("arn:aws:iam::111122223333:user/witness"));
+    assert_eq!(w.action, "s3:GetObject");
+    // A role of the other account, by a session of it.
+    let w = resource_witness(&old, &statement(json!("arn:aws:iam::111122223333:role/reader")));
+    assert_eq!(
+        w.caller.as_deref(),
+        Some("arn:aws:sts::111122223333:assumed-role/reader/witness")
+    );
+    // Everyone: an anonymous caller, or an account nobody named.
+    let everyone = doc(json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                               "Resource": "arn:aws:s3:::b/*"}]));
+    resource_witness(&old, &everyone);
+    // A service.
+    let w = resource_witness(
+        &old,
+        &doc(
+            json!([{"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+                     "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]),
+        ),
+    );
+    assert_eq!(w.caller.as_deref(), Some("logging.s3.amazonaws.com"));
+}
+
+#[test]
+fn a_resource_policy_widened_or_unconditioned_has_a_witness() {
+    let old = doc(
+        json!([{"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject",
+                          "Resource": "arn:aws:s3:::b/public/*",
+                          "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}}]),
+    );
+    let widened = doc(
+        json!([{"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:Get*",
+                              "Resource": "arn:aws:s3:::b/*",
+                              "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}}]),
+    );
+    resource_witness(&old, &widened);
+    let unconditioned = doc(
+        json!([{"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject",
+                                    "Resource": "arn:aws:s3:::b/public/*"}]),
+    );
+    let w = resource_witness(&old, &unconditioned);
+    assert_eq!(w.caller.as_deref(), Some("arn:aws:iam::111122223333:user/witness"));
+    // And the same policy, reordered and split, is proved to grant nothing new.
+    let split = doc(json!([
+        {"Sid": "A", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": ["s3:GetObject"],
+         "Resource": ["arn:aws:s3:::b/public/*"],
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}},
+    ]));
+    assert_eq!(diff(&old, &split, PolicyKind::Resource).unwrap(), Verdict::NoNewAccess);
+}
+
 const ACTIONS: [&str; 6] = ["s3:GetObject", "s3:PutObject", "s3:Get*", "s3:*", "iam:GetUser", "*"];
 const RESOURCES: [&str; 7] = [
     "*",
@@ -293,4 +419,65 @@ proptest! {
             Verdict::Unknown(_) => {}
         }
     }
+
+    /// The same for resource policies: statements with principals, each witness's caller let
+    /// in by the new policy and not by the old, and after "no new access" no caller found that
+    /// says otherwise.
+    #[test]
+    fn the_verdict_on_resource_policies_agrees_with_the_engine(
+        old in prop::collection::vec(resource_statement(), 1..3),
+        new in prop::collection::vec(resource_statement(), 1..3),
+    ) {
+        let (old, new) = (doc(json!(old)), doc(json!(new)));
+        match diff(&old, &new, PolicyKind::Resource).unwrap() {
+            Verdict::NoNewAccess => {
+                for caller in CALLERS {
+                    for (action, resource) in ASKED {
+                        let context = [("aws:SecureTransport".to_owned(), "true".to_owned())];
+                        prop_assert!(
+                            !resource_allowed(&new, caller, action, resource, &context)
+                                || resource_allowed(&old, caller, action, resource, &context),
+                            "no new access said, yet {caller} may {action} on {resource} only under\n{new}\nnot\n{old}"
+                        );
+                    }
+                }
+            }
+            Verdict::NewAccess(w) => {
+                let caller = w.caller.clone().unwrap();
+                prop_assert!(resource_allowed(&new, &caller, &w.action, &w.resource, &w.context));
+                prop_assert!(!resource_allowed(&old, &caller, &w.action, &w.resource, &w.context));
+            }
+            Verdict::Unknown(_) => {}
+        }
+    }
+}
+
+const PRINCIPALS: [&str; 4] = [
+    "arn:aws:iam::123456789012:root",
+    "111122223333",
+    "arn:aws:iam::111122223333:role/reader",
+    "*",
+];
+const CALLERS: [&str; 5] = [
+    "arn:aws:iam::123456789012:user/u",
+    "arn:aws:iam::111122223333:user/u",
+    "arn:aws:sts::111122223333:assumed-role/reader/s",
+    "arn:aws:iam::444455556666:user/u",
+    "*",
+];
+
+fn resource_statement() -> impl Strategy<Value = Value> {
+    (
+        statement(),
+        prop::sample::subsequence(PRINCIPALS.to_vec(), 1..3),
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(|(mut s, principals, everyone)| {
+            s["Principal"] = if everyone {
+                json!("*")
+            } else {
+                json!({"AWS": principals})
+            };
+            s
+        })
 }

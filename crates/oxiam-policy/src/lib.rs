@@ -114,7 +114,7 @@ pub use eval::{
 };
 pub use parse::{PolicyError, parse};
 pub use positions::{Position, StatementSpan, statement_spans};
-pub use principal::{Principal, PrincipalKind};
+pub use principal::{Principal, PrincipalKind, account_of};
 pub use vars::Unresolved;
 
 /// The kinds of policy document, which differ in what IAM accepts and how they combine.

@@ -156,7 +156,7 @@ pub(crate) struct CPrincipal {
 }
 
 /// If `v` names an account (`123456789012` or `arn:PARTITION:iam::123456789012:root`), its id.
-pub(crate) fn account_of(v: &str) -> Option<&str> {
+pub fn account_of(v: &str) -> Option<&str> {
     if is_account_id(v) {
         return Some(v);
     }

@@ -60,6 +60,9 @@ pub fn run(args: &DiffArgs) -> Result<Outcome, String> {
                 w.statement_index,
                 args.old.display()
             );
+            if let Some(caller) = &w.caller {
+                println!("  by {caller}");
+            }
             for (key, value) in &w.context {
                 println!("  with {key} = {value}");
             }
