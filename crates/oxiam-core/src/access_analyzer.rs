@@ -68,7 +68,11 @@ fn validate_policy(input: &ValidatePolicyRequest) -> Result<ValidatePolicyRespon
     let resource_type = input
         .validate_policy_resource_type
         .and_then(|t| oxiam_lint::ResourceType::from_name(t.as_str()));
-    let findings = oxiam_lint::validate_for(&input.policy_document, policy_type, resource_type);
+    let options = oxiam_lint::Options {
+        resource_type,
+        ..oxiam_lint::Options::default()
+    };
+    let findings = oxiam_lint::validate_for(&input.policy_document, policy_type, &options);
     // The token is where the next page starts, as text: the findings are a function of
     // the request, so the same request pages through the same list.
     let start = match &input.next_token {

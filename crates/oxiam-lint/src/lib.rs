@@ -133,13 +133,23 @@ pub struct Finding {
 /// Reference. Findings about the whole document (Version, size) come first, then each
 /// statement's in document order, [`MAX_FINDINGS`] at most.
 pub fn validate(document: &str, policy_type: PolicyType) -> Vec<Finding> {
-    validate_for(document, policy_type, None)
+    validate_for(document, policy_type, &Options::default())
 }
 
-/// [`validate`], and for a resource policy (`PolicyType::Resource`) with a `resource_type`,
-/// the checks of that resource's policies too (ValidatePolicy's `validatePolicyResourceType`;
-/// ignored with other policy types).
-pub fn validate_for(document: &str, policy_type: PolicyType, resource_type: Option<ResourceType>) -> Vec<Finding> {
+/// What a caller may say about a policy beyond its type.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    /// For a resource policy (`PolicyType::Resource`), the resource it is for: that resource's
+    /// checks run too (ValidatePolicy's `validatePolicyResourceType`; not read with other
+    /// policy types).
+    pub resource_type: Option<ResourceType>,
+    /// The account that owns the policy: a resource policy's Allow for principals of other
+    /// accounts is reported (`OXIAM_CROSS_ACCOUNT_ACCESS`).
+    pub account: Option<&'a str>,
+}
+
+/// [`validate`], with what [`Options`] says.
+pub fn validate_for(document: &str, policy_type: PolicyType, options: &Options<'_>) -> Vec<Finding> {
     let mut out = Findings::default();
     let root = match json::parse(document) {
         Ok(root) => root,
@@ -163,7 +173,8 @@ pub fn validate_for(document: &str, policy_type: PolicyType, resource_type: Opti
     let doc = Doc {
         root: &root,
         policy_type,
-        resource_type: resource_type.filter(|_| policy_type == PolicyType::Resource),
+        resource_type: options.resource_type.filter(|_| policy_type == PolicyType::Resource),
+        account: options.account,
         reference: reference::reference(),
     };
     // The document's own findings first: the cap on findings must not crowd them out.
@@ -257,6 +268,8 @@ struct Doc<'a> {
     policy_type: PolicyType,
     /// What a resource policy is for, when the caller said.
     resource_type: Option<ResourceType>,
+    /// The policy's own account, when the caller said.
+    account: Option<&'a str>,
     reference: &'a Reference,
 }
 
@@ -341,6 +354,7 @@ impl<'a> Doc<'a> {
             self.check_conditions(s, &actions, out);
             self.check_redundant_actions(&actions, out);
             self.check_public(s, out);
+            self.check_cross_account(s, out);
             self.check_variables(s, out);
         }
         // Identical statements: the second and later ones are redundant.
@@ -831,6 +845,41 @@ impl<'a> Doc<'a> {
                  the principals or add a condition that limits them."
                     .to_owned(),
                 vec![s.path.key("Principal").at(principal)],
+            );
+        }
+    }
+
+    /// A resource policy's Allow for principals of an account other than the policy's own
+    /// (oxiam's check; only when the caller names the account): each such principal located.
+    fn check_cross_account(&self, s: &Stmt<'a>, out: &mut Findings) {
+        let Some(own) = self.account else { return };
+        if self.policy_type != PolicyType::Resource || !s.allow {
+            return;
+        }
+        let Some((_, principal)) = s.node.member("Principal") else {
+            return;
+        };
+        let Some((_, aws)) = principal.member("AWS") else {
+            return;
+        };
+        for (index, node) in aws.items() {
+            let Some(value) = node.as_str() else { continue };
+            let account = oxiam_policy::account_of(value).or_else(|| {
+                oxiam_policy::split_arn(value)
+                    .map(|parts| parts[4])
+                    .filter(|a| !a.is_empty())
+            });
+            let Some(account) = account.filter(|a| *a != own && !a.contains(['*', '?'])) else {
+                continue;
+            };
+            out.push(
+                "OXIAM_CROSS_ACCOUNT_ACCESS",
+                FindingType::SecurityWarning,
+                format!(
+                    "The statement allows {value}, of the account {account}, which is not the policy's account {own}. \
+                     Make sure that access from outside the account is intended."
+                ),
+                vec![s.path.key("Principal").key("AWS").index(index).at(node)],
             );
         }
     }

@@ -2,7 +2,7 @@
 //! near miss differs as little as possible, so that a check firing on everything, or on
 //! nothing, fails here.
 
-use oxiam_lint::{Finding, FindingType, PathElement, PolicyType, ResourceType, validate, validate_for};
+use oxiam_lint::{Finding, FindingType, Options, PathElement, PolicyType, ResourceType, validate, validate_for};
 
 struct Case {
     code: &'static str,
@@ -271,11 +271,11 @@ fn each_resource_type_check_fires_on_its_case_and_not_on_the_near_miss() {
     for (code, type_name, triggers, near_miss) in RESOURCE_TYPE_CASES {
         let resource_type = ResourceType::from_name(type_name);
         assert!(resource_type.is_some(), "{type_name}");
-        let hit = validate_for(triggers, RES, resource_type);
+        let hit = validate_for(triggers, RES, &with_type(resource_type));
         if !codes(&hit).contains(code) {
             failures.push(format!("{code} ({type_name}): not found in {:?}", codes(&hit)));
         }
-        let miss = validate_for(near_miss, RES, resource_type);
+        let miss = validate_for(near_miss, RES, &with_type(resource_type));
         if codes(&miss).contains(code) {
             failures.push(format!(
                 "{code} ({type_name}): also on the near miss ({:?})",
@@ -286,7 +286,7 @@ fn each_resource_type_check_fires_on_its_case_and_not_on_the_near_miss() {
             failures.push(format!("{code} ({type_name}): also without the resource type"));
         }
         // With another policy type the resource type is not read.
-        if *code != "MISSING_RESOURCE" && codes(&validate_for(triggers, ID, resource_type)).contains(code) {
+        if *code != "MISSING_RESOURCE" && codes(&validate_for(triggers, ID, &with_type(resource_type))).contains(code) {
             failures.push(format!("{code} ({type_name}): also for an identity policy"));
         }
     }
@@ -299,7 +299,7 @@ fn a_clean_bucket_policy_and_trust_policy_have_no_finding() {
       {"Sid":"Read","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/reader"},
        "Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::reports","arn:aws:s3:::reports/*"]}]}"#;
     assert_eq!(
-        validate_for(bucket, RES, ResourceType::from_name("AWS::S3::Bucket")),
+        validate_for(bucket, RES, &with_type(ResourceType::from_name("AWS::S3::Bucket"))),
         Vec::new()
     );
     let trust = r#"{"Version":"2012-10-17","Statement":[
@@ -308,10 +308,53 @@ fn a_clean_bucket_policy_and_trust_policy_have_no_finding() {
         validate_for(
             trust,
             RES,
-            ResourceType::from_name("AWS::IAM::AssumeRolePolicyDocument")
+            &with_type(ResourceType::from_name("AWS::IAM::AssumeRolePolicyDocument"))
         ),
         Vec::new()
     );
+}
+
+fn with_type(resource_type: Option<ResourceType>) -> Options<'static> {
+    Options {
+        resource_type,
+        ..Options::default()
+    }
+}
+
+/// A resource policy's grant to another account is reported when the policy's account is
+/// known, at each such principal; the account's own principals, services and `*` (the public
+/// check's) are not.
+#[test]
+fn grants_to_other_accounts_are_reported_when_the_account_is_known() {
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::123456789012:root","111122223333",
+        "arn:aws:iam::444455556666:role/auditor"],"Service":"logging.s3.amazonaws.com"},
+       "Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},
+      {"Effect":"Deny","Principal":{"AWS":"777788889999"},"Action":"s3:*","Resource":"arn:aws:s3:::b/*"}]}"#;
+    let own = Options {
+        account: Some("123456789012"),
+        ..Options::default()
+    };
+    let found: Vec<(String, Vec<PathElement>)> = validate_for(policy, RES, &own)
+        .into_iter()
+        .filter(|f| f.issue_code == "OXIAM_CROSS_ACCOUNT_ACCESS")
+        .map(|f| (f.details, f.locations[0].path.clone()))
+        .collect();
+    let at = |i: usize| {
+        vec![
+            PathElement::Value("Statement".to_owned()),
+            PathElement::Index(0),
+            PathElement::Value("Principal".to_owned()),
+            PathElement::Value("AWS".to_owned()),
+            PathElement::Index(i),
+        ]
+    };
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].0.contains("111122223333") && found[0].1 == at(1), "{found:?}");
+    assert!(found[1].0.contains("444455556666") && found[1].1 == at(2), "{found:?}");
+    // Not without the account, nor for an identity policy.
+    assert!(!codes(&validate(policy, RES)).contains(&"OXIAM_CROSS_ACCOUNT_ACCESS"));
+    assert!(!codes(&validate_for(policy, ID, &own)).contains(&"OXIAM_CROSS_ACCOUNT_ACCESS"));
 }
 
 fn codes(findings: &[Finding]) -> Vec<&'static str> {
@@ -442,7 +485,7 @@ proptest::proptest! {
         });
         for name in ["AWS::S3::Bucket", "AWS::S3::AccessPoint", "AWS::S3::MultiRegionAccessPoint",
                      "AWS::S3ObjectLambda::AccessPoint", "AWS::IAM::AssumeRolePolicyDocument", "AWS::DynamoDB::Table"] {
-            let _ = validate_for(&doc.to_string(), PolicyType::Resource, ResourceType::from_name(name));
+            let _ = validate_for(&doc.to_string(), PolicyType::Resource, &with_type(ResourceType::from_name(name)));
         }
     }
 }

@@ -22,6 +22,10 @@ pub struct LintArgs {
     /// `AWS::IAM::AssumeRolePolicyDocument` (a role's trust policy), `AWS::DynamoDB::Table`.
     #[arg(long, value_name = "TYPE")]
     pub resource_type: Option<String>,
+    /// The account that owns the policies: with `--policy-type resource`, an Allow for
+    /// principals of other accounts is reported (OXIAM_CROSS_ACCOUNT_ACCESS).
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub account: Option<String>,
     /// How to print the findings.
     #[arg(long, value_enum, default_value = "text")]
     pub format: LintFormat,
@@ -100,6 +104,15 @@ pub fn run(args: &LintArgs) -> Result<bool, String> {
             }
         },
     };
+    if let Some(account) = &args.account
+        && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!("--account {account}: an account id is twelve digits"));
+    }
+    let options = oxiam_lint::Options {
+        resource_type,
+        account: args.account.as_deref(),
+    };
     // Every file that reads is checked and printed; the ones that do not are said at the end
     // (and make the exit code 2).
     let mut results = Vec::new();
@@ -108,7 +121,7 @@ pub fn run(args: &LintArgs) -> Result<bool, String> {
         match std::fs::read_to_string(file) {
             Ok(text) => results.push((
                 file.display().to_string(),
-                oxiam_lint::validate_for(&text, policy_type, resource_type),
+                oxiam_lint::validate_for(&text, policy_type, &options),
             )),
             Err(e) => unreadable.push(format!("{}: {e}", file.display())),
         }

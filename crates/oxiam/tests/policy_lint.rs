@@ -81,6 +81,32 @@ fn resource_type_checks_a_bucket_policy_as_one() {
     );
 }
 
+/// `--account`: a resource policy's grant to another account is a security warning.
+#[test]
+fn account_reports_grants_to_other_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = file(
+        &dir,
+        "bucket.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+    );
+    let out = lint(&["--policy-type", "resource", "--account", "123456789012", &policy]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("SECURITY_WARNING OXIAM_CROSS_ACCOUNT_ACCESS"),
+        "{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(0), "a warning is below --fail-on error");
+    let own = lint(&["--policy-type", "resource", "--account", "111122223333", &policy]);
+    assert!(own.stdout.is_empty(), "{}", String::from_utf8_lossy(&own.stdout));
+    assert_eq!(
+        lint(&["--policy-type", "resource", "--account", "12345", &policy])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
 #[test]
 fn text_names_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
