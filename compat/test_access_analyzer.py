@@ -5,6 +5,7 @@ CheckNoNewAccess and CheckNoPublicAccess. Each request is signed for `access-ana
 `{"message"}` body."""
 
 import json
+import os
 
 import pytest
 
@@ -242,3 +243,58 @@ def test_each_check_is_authorized(iam, user_with_key, client_for):
             policyDocument=document, access=[{"actions": ["s3:GetObject"]}], policyType="IDENTITY_POLICY")
     refused(client.check_no_public_access, code="AccessDeniedException", status=403,
             policyDocument=document, resourceType="AWS::S3::Bucket")
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory):
+    """A server of this module's alone: its thread count is read while checks flood it."""
+    from conftest import serve
+
+    yield from serve(tmp_path_factory, "sqlite", [])
+
+
+def threads_of(process):
+    with open(f"/proc/{process.pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
+
+
+def test_a_flood_of_checks_holds_a_thread_per_core_not_per_request(own_server):
+    """Each check runs on a thread of its own (off the async workers); a caller allowed to ask
+    for checks must not make the server start a thread per request in flight. 48 at once, each
+    a CheckNoNewAccess whose witness search runs to its bound: the answers all come, and the
+    server's threads grow by at most one per core (tokio keeps idle threads for seconds, so a
+    thread per request would still be counted after the flood)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import make_client
+
+    analyzer = make_client(own_server, "accessanalyzer", own_server.root_key_id, own_server.root_secret,
+                           max_pool_connections=64)
+
+    def policy(variable):
+        # Ten statements: each of the search's requests is weighed against all of them.
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": f"arn:aws:s3:::b{i}/${{{variable}}}/*"}
+            for i in range(10)]})
+
+    def check(_):
+        return analyzer.check_no_new_access(
+            existingPolicyDocument=policy("aws:username"), newPolicyDocument=policy("aws:userid"),
+            policyType="IDENTITY_POLICY",
+        )["result"]
+
+    # The reference loaded, and the threads a few checks at once start (a worker's place
+    # taken over while it checks) started.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(check, range(8))) == ["FAIL"] * 8
+    before = threads_of(own_server.process)
+    peak = before
+    with ThreadPoolExecutor(max_workers=48) as pool:
+        answers = pool.map(check, range(48))
+        results = []
+        for answer in answers:
+            results.append(answer)
+            peak = max(peak, threads_of(own_server.process))
+    peak = max(peak, threads_of(own_server.process))
+    assert results == ["FAIL"] * 48
+    assert peak - before <= os.cpu_count() + 2, (before, peak)

@@ -673,7 +673,7 @@ fn header_text(received: &Received, name: &str) -> Option<String> {
 /// request's record (the log and the audit trail); under `deny` an ERROR refuses the write.
 /// A document IAM itself refuses is left to the operation, so that IAM's own error (and
 /// message) answers it.
-fn lint_written_policy(
+async fn lint_written_policy(
     mode: oxiam_core::LintPolicies,
     request: &oxiam_protocol::iam::Request,
     record: &mut RequestRecord,
@@ -706,7 +706,7 @@ fn lint_written_policy(
         return Ok(());
     }
     // Milliseconds at worst for what IAM stores, but off the async worker all the same.
-    let findings = off_the_async_workers(|| oxiam_lint::validate(document, oxiam_lint::PolicyType::Identity));
+    let findings = off_the_async_workers(|| oxiam_lint::validate(document, oxiam_lint::PolicyType::Identity)).await;
     for f in &findings {
         tracing::warn!(request_id = %record.request_id, issue_code = f.issue_code, finding_type = f.finding_type.as_str(), details = %f.details, "policy finding");
         record
@@ -725,9 +725,20 @@ fn lint_written_policy(
     }
 }
 
-/// Runs CPU-bound work (policy checks) where it holds no async worker: `block_in_place` on
-/// the multi-threaded runtime (the server's), inline otherwise (a test's current-thread one).
-fn off_the_async_workers<T>(work: impl FnOnce() -> T) -> T {
+/// How many policy checks run at once: one per core. Each holds a thread while it runs
+/// (`block_in_place` hands its worker's place to a new thread), so without a bound a caller
+/// allowed to ask for checks could have the runtime start a thread per request in flight; the
+/// others wait, holding no thread.
+static POLICY_CHECKS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+});
+
+/// Runs CPU-bound work (policy checks) where it holds no async worker, [`POLICY_CHECKS`] at a
+/// time: `block_in_place` on the multi-threaded runtime (the server's), inline otherwise (a
+/// test's current-thread one).
+async fn off_the_async_workers<T>(work: impl FnOnce() -> T) -> T {
+    // The semaphore is never closed.
+    let _turn = POLICY_CHECKS.acquire().await;
     match tokio::runtime::Handle::current().runtime_flavor() {
         tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
         _ => work(),
@@ -770,7 +781,7 @@ async fn authorize_and_execute<P: Protocol>(
                 .authorize_iam(principal, &request, &facts, &mut record.verdicts)
                 .await;
             authorized.map_err(|r| keep(record, r))?;
-            lint_written_policy(oxiam.lint_policies(), &request, record)?;
+            lint_written_policy(oxiam.lint_policies(), &request, record).await?;
             Ok(Executed::Iam(
                 oxiam.execute_iam_with(principal, request, now, Some(&facts)).await?,
             ))
@@ -803,7 +814,7 @@ async fn authorize_and_execute<P: Protocol>(
                 .map_err(|r| keep(record, r))?;
             record.verdicts.push(verdict);
             // A check is CPU work bounded by the document's size and the checks' own budgets.
-            let answer = off_the_async_workers(|| oxiam_core::access_analyzer::execute(request));
+            let answer = off_the_async_workers(|| oxiam_core::access_analyzer::execute(request)).await;
             Ok(Executed::AccessAnalyzer(answer?))
         }
     }
