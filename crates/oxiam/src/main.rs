@@ -2,6 +2,7 @@
 
 mod account_cmd;
 mod audit_filter;
+mod current_policies;
 mod policy_diff;
 mod policy_eval;
 mod policy_lint;

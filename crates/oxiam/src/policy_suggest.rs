@@ -45,6 +45,12 @@ pub struct SuggestArgs {
     /// powerful first.
     #[arg(long, value_name = "FILE")]
     pub current_policy: Vec<PathBuf>,
+    /// Read the principal's current policies from this IAM endpoint (oxiam's, or
+    /// `https://iam.amazonaws.com`) with GetAccountAuthorizationDetails, with the credentials
+    /// of the usual AWS environment variables or profile, and print what they may allow beyond
+    /// the suggestion (as `--current-policy` does).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 }
 
 /// `--generalize`.
@@ -122,8 +128,20 @@ pub fn run(args: &SuggestArgs) -> Result<bool, String> {
         }
         None => print!("{text}"),
     }
-    if !args.current_policy.is_empty() {
-        beyond_the_suggestion(&args.current_policy, &text)?;
+    let mut current = Vec::new();
+    for path in &args.current_policy {
+        let document = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        current.push((path.display().to_string(), document));
+    }
+    if let Some(endpoint) = &args.endpoint_url {
+        let held = crate::current_policies::fetch(endpoint, &args.principal)?;
+        for (from, _) in &held {
+            eprintln!("current: {from}");
+        }
+        current.extend(held);
+    }
+    if !current.is_empty() {
+        beyond_the_suggestion(&current, &text)?;
     }
     if !args.verify {
         return Ok(true);
@@ -155,16 +173,14 @@ pub fn run(args: &SuggestArgs) -> Result<bool, String> {
 /// Prints what the current policies may allow that the suggestion does not: one line per
 /// access level (`beyond: Permissions management: iam:AttachUserPolicy, …`), the levels from
 /// the most powerful down, the actions as the reference spells them.
-fn beyond_the_suggestion(current: &[PathBuf], suggestion: &str) -> Result<(), String> {
+fn beyond_the_suggestion(current: &[(String, String)], suggestion: &str) -> Result<(), String> {
     use oxiam_lint::diff::allowed_actions;
     let suggested = allowed_actions(
         &oxiam_policy::parse(suggestion, PolicyKind::Identity).map_err(|e| format!("the suggestion: {}", e.message))?,
     );
     let mut beyond: BTreeSet<String> = BTreeSet::new();
-    for path in current {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let policy = oxiam_policy::parse(&text, PolicyKind::Identity)
-            .map_err(|e| format!("{}: {}", path.display(), e.message))?;
+    for (from, text) in current {
+        let policy = oxiam_policy::parse(text, PolicyKind::Identity).map_err(|e| format!("{from}: {}", e.message))?;
         beyond.extend(allowed_actions(&policy).difference(&suggested).cloned());
     }
     const LEVELS: [&str; 5] = ["Permissions management", "Write", "Tagging", "Read", "List"];

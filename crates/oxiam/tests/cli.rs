@@ -943,6 +943,183 @@ async fn suggest_from_demo_all_lets_the_demo_run_again() {
     drain.await.unwrap();
 }
 
+/// `suggest --endpoint-url`: the principal's current policies read from the server (inline,
+/// attached, its groups'; a role session's role's), and what they allow beyond the suggestion
+/// listed by access level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggest_reads_the_current_policies_from_the_server() {
+    let data = tempfile::tempdir().unwrap();
+    let audit = data.path().join("audit.jsonl");
+    let audit_arg = audit.to_str().unwrap().to_owned();
+    let (served, address, log) = serve(data.path(), &["--audit-log", &audit_arg]).await;
+    let drain = tokio::task::spawn_blocking(move || log.for_each(drop));
+    let iam = aws_sdk_iam::Client::new(&root_config(&address));
+    let allow = |actions: &[&str], resource: &str| {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": actions, "Resource": resource}]})
+        .to_string()
+    };
+    iam.create_user().user_name("app").send().await.unwrap();
+    iam.put_user_policy()
+        .user_name("app")
+        .policy_name("own")
+        .policy_document(allow(&["iam:GetUser", "s3:GetObject", "sts:AssumeRole"], "*"))
+        .send()
+        .await
+        .unwrap();
+    iam.create_policy()
+        .policy_name("attach")
+        .policy_document(allow(&["iam:AttachUserPolicy"], "*"))
+        .send()
+        .await
+        .unwrap();
+    iam.attach_user_policy()
+        .user_name("app")
+        .policy_arn("arn:aws:iam::123456789012:policy/attach")
+        .send()
+        .await
+        .unwrap();
+    iam.create_group().group_name("senders").send().await.unwrap();
+    iam.put_group_policy()
+        .group_name("senders")
+        .policy_name("send")
+        .policy_document(allow(&["sqs:SendMessage"], "*"))
+        .send()
+        .await
+        .unwrap();
+    iam.add_user_to_group()
+        .group_name("senders")
+        .user_name("app")
+        .send()
+        .await
+        .unwrap();
+    iam.create_role()
+        .role_name("app-role")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name("app-role")
+        .policy_name("role-own")
+        .policy_document(allow(&["sts:GetCallerIdentity", "s3:ListAllMyBuckets"], "*"))
+        .send()
+        .await
+        .unwrap();
+    let key = user_key(&iam, "app").await;
+    let app = config_of(&address, &key);
+    aws_sdk_iam::Client::new(&app).get_user().send().await.unwrap();
+    let session = aws_sdk_sts::Client::new(&app)
+        .assume_role()
+        .role_arn("arn:aws:iam::123456789012:role/app-role")
+        .role_session_name("s1")
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    let in_session = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(format!("http://{address}"))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new(
+                session.access_key_id(),
+                session.secret_access_key(),
+                Some(session.session_token().to_owned()),
+                None,
+                "t",
+            ),
+        ))
+        .build();
+    aws_sdk_sts::Client::new(&in_session)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    // Stopped, the server has written its whole trail; started again, it answers IAM.
+    stop(served).await;
+    drain.await.unwrap();
+    let (served, address, log) = serve(data.path(), &[]).await;
+    let drain = tokio::task::spawn_blocking(move || log.for_each(drop));
+    let endpoint = format!("http://{address}");
+    let suggest = |principal: &'static str| {
+        let (audit, endpoint) = (audit_arg.clone(), endpoint.clone());
+        async move {
+            oxiam(
+                &[
+                    "policy",
+                    "suggest",
+                    "--audit-log",
+                    &audit,
+                    "--principal",
+                    principal,
+                    "--endpoint-url",
+                    &endpoint,
+                ],
+                &[
+                    ("AWS_ACCESS_KEY_ID", Embedded::ROOT_ACCESS_KEY_ID),
+                    ("AWS_SECRET_ACCESS_KEY", Embedded::ROOT_SECRET_ACCESS_KEY),
+                ],
+            )
+            .await
+        }
+    };
+    let lines = |out: &Output, prefix: &str| -> Vec<String> {
+        text(&out.stderr)
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(str::to_owned)
+            .collect()
+    };
+    let out = suggest("arn:aws:iam::123456789012:user/app").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        lines(&out, "current: "),
+        [
+            "current: user app: inline own",
+            "current: group senders: inline send",
+            "current: user app: arn:aws:iam::123456789012:policy/attach",
+        ],
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        lines(&out, "beyond: "),
+        // What the user did (GetUser, AssumeRole) is in the suggestion; the rest is beyond.
+        [
+            "beyond: 3 actions the current policies may allow are not in the suggestion",
+            "beyond: Permissions management: iam:AttachUserPolicy",
+            "beyond: Write: sqs:SendMessage",
+            "beyond: Read: s3:GetObject",
+        ],
+        "{}",
+        text(&out.stderr)
+    );
+    // A role session's policies are its role's.
+    let out = suggest("arn:aws:sts::123456789012:assumed-role/app-role/*").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        lines(&out, "current: "),
+        ["current: role app-role: inline role-own"],
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        lines(&out, "beyond: "),
+        [
+            "beyond: 1 actions the current policies may allow are not in the suggestion",
+            "beyond: List: s3:ListAllMyBuckets",
+        ],
+        "{}",
+        text(&out.stderr)
+    );
+    stop(served).await;
+    drain.await.unwrap();
+}
+
 /// `oxiam demo all` against the server at `address`, as the owner of `key`.
 async fn demo_all_as(address: &str, key: &aws_sdk_iam::types::AccessKey) -> Output {
     let endpoint = format!("http://{address}");
