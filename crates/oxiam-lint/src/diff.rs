@@ -527,16 +527,22 @@ impl Caller {
 
 /// An account no policy names: whoever a `*` or a `NotPrincipal` lets in.
 const OUTSIDER: &str = "999988887777";
-/// At most this many callers are tried per request.
+/// At most this many callers are tried per request, the three that every search tries (a user
+/// of the policy's account, an outsider, an anonymous caller) among them.
 const MAX_CALLERS: usize = 16;
 
 /// The callers to try for a resource policy: one for each principal the new policy names (an
 /// instance of it: a user of a named account, a session of a named role), then a user of the
 /// policy's own account, one of an account nobody names, and an anonymous caller.
 fn callers(new: &Policy) -> Vec<Caller> {
+    let always = [
+        Caller::user(ACCOUNT),
+        Caller::user(OUTSIDER),
+        Caller::named("*".to_owned(), CallerKind::Anonymous),
+    ];
     let mut out = Vec::new();
     let mut push = |c: Caller| {
-        if out.len() < MAX_CALLERS && !out.contains(&c) {
+        if out.len() < MAX_CALLERS - always.len() && !out.contains(&c) && !always.contains(&c) {
             out.push(c);
         }
     };
@@ -555,16 +561,14 @@ fn callers(new: &Policy) -> Vec<Caller> {
             }
         }
     }
-    push(Caller::user(ACCOUNT));
-    push(Caller::user(OUTSIDER));
-    push(Caller::named("*".to_owned(), CallerKind::Anonymous));
+    out.extend(always);
     out
 }
 
 /// A caller an `"AWS"` principal names: an account (its id or root ARN) by a user of it, a
 /// role by a session of it, a session or a user as itself.
 fn aws_caller(value: &str) -> Caller {
-    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+    if oxiam_policy::account_of(value) == Some(value) {
         return Caller::user(value);
     }
     let Some(parts) = oxiam_policy::split_arn(value) else {

@@ -353,6 +353,7 @@ impl<'a> Doc<'a> {
             self.check_resource_type(s, &actions, out);
             self.check_conditions(s, &actions, out);
             self.check_redundant_actions(&actions, out);
+            self.check_permissions_management(s, &actions, out);
             self.check_public(s, out);
             self.check_cross_account(s, out);
             self.check_variables(s, out);
@@ -780,6 +781,41 @@ impl<'a> Doc<'a> {
             }
         }
         None
+    }
+
+    /// An Allow's wildcard that reaches actions the reference files under "Permissions
+    /// management" (oxiam's check): `iam:Put*` grants `iam:PutUserPolicy`, with which a
+    /// principal can grant itself anything. Actions named one by one are taken as meant.
+    fn check_permissions_management(&self, s: &Stmt<'a>, actions: &[ActionEntry<'a>], out: &mut Findings) {
+        if !s.allow {
+            return;
+        }
+        for entry in actions.iter().filter(|e| e.text.contains(['*', '?'])) {
+            let reached: Vec<String> = match &entry.matched {
+                None => Vec::new(),
+                Some(matched) => matched
+                    .iter()
+                    .filter(|(_, a)| a.access_level() == "Permissions management")
+                    .map(|(service, a)| format!("{}:{}", service.prefix, a.name))
+                    .collect(),
+            };
+            let what = match (&entry.matched, reached.as_slice()) {
+                (None, _) => "every service's permissions-management actions".to_owned(),
+                (Some(_), []) => continue,
+                (Some(_), [one]) => one.clone(),
+                (Some(_), [first, second, ..]) => format!("{} actions, among them {first} and {second}", reached.len()),
+            };
+            out.push(
+                "OXIAM_WILDCARD_GRANTS_PERMISSIONS_MANAGEMENT",
+                FindingType::SecurityWarning,
+                format!(
+                    "The action {} grants permissions-management access: {what}, with which a principal can change \
+                     permissions, its own among them. We recommend that you list the actions the statement needs.",
+                    entry.text
+                ),
+                vec![entry.location.clone()],
+            );
+        }
     }
 
     /// Entries of an `Action` list whose actions another entry of it already matches, judged

@@ -24,9 +24,7 @@ static REFERENCE: LazyLock<Reference> = LazyLock::new(|| {
                     .resources
                     .into_iter()
                     .map(|(name, r)| {
-                        // A few types give two formats in one field, `", "` between them
-                        // (API Gateway's `/apis/…` and `/restapis/…` stages).
-                        let patterns = r.arn.split(", ").map(arn_format_as_pattern).collect();
+                        let patterns = formats_of(&r.arn).map(arn_format_as_pattern).collect();
                         let resource = ResourceType {
                             arn: r.arn,
                             patterns,
@@ -110,6 +108,19 @@ pub struct ResourceType {
     pub patterns: Vec<String>,
     /// The condition keys that describe it.
     pub keys: Vec<String>,
+}
+
+impl ResourceType {
+    /// Each of its ARN formats (most types have one).
+    pub fn formats(&self) -> impl Iterator<Item = &str> {
+        formats_of(&self.arn)
+    }
+}
+
+/// The formats of a reference's ARN field: a few types give two in one field, `", "` between
+/// them (API Gateway's `/apis/…` and `/restapis/…` stages).
+fn formats_of(field: &str) -> impl Iterator<Item = &str> {
+    field.split(", ")
 }
 
 /// A resource type's ARN format as a lower-case wildcard pattern: each `${…}` as `*`.

@@ -6,8 +6,9 @@
 //! How far a resource is generalized ([`Generalize`]): not at all (the ARN as requested), or
 //! within the names the action's resource type leaves variable (`${UserNameWithPath}` of
 //! `arn:${Partition}:iam::${Account}:user/${UserNameWithPath}`), never in the parts the type
-//! fixes (partition, service, region, account, `user/`). An action whose reference entry names
-//! no resource type is granted on `*`, the only resource AWS accepts for it.
+//! fixes (`user/`), before the ARN's fifth colon (partition, service, region, account), nor in
+//! a variable that names an account. An action whose reference entry names no resource type
+//! is granted on `*`, the only resource AWS accepts for it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,8 +25,8 @@ pub enum Generalize {
     /// more digits, such as a timestamp; a UUID) becomes `*`: `demo-user-1796492107106512319`
     /// → `demo-user-*`, so a program that names its resources afresh on each run still fits.
     Ids,
-    /// Each name a resource type leaves variable becomes `*`: every user of the account,
-    /// every object of the bucket.
+    /// As `Ids`, and the last name of the resource type's format becomes `*`: every user of
+    /// the account, every object of the bucket (the bucket's name itself as `Ids` leaves it).
     Names,
 }
 
@@ -110,71 +111,95 @@ fn sid_of(service: &str) -> String {
 /// `resource` generalized within the names of the first of the action's resource types whose
 /// ARN format it fits; as [`generalized_without_type`] when it fits none.
 fn generalized(service: &Service, action: &Action, resource: &str, generalize: Generalize) -> String {
+    let Some(start) = resource_part_start(resource) else {
+        return not_an_arn(resource);
+    };
     if generalize == Generalize::Exact {
-        return literal(resource);
+        return literal_from(resource, 0, start);
     }
     let formats = action
         .resources
         .iter()
         .filter_map(|name| service.resources.get(name))
-        .flat_map(|t| t.arn.split(", "));
+        .flat_map(|t| t.formats());
     for format in formats {
-        if let Some(parts) = fit(format, resource) {
-            return parts
-                .into_iter()
-                .map(|part| match part {
-                    Part::Fixed(text) => literal(text),
-                    Part::Name(variable, text) if keeps_its_value(variable) => literal(text),
-                    Part::Name(_, text) => generalized_name(text, generalize),
-                })
-                .collect();
+        let Some(parts) = fit(format, resource) else { continue };
+        // The last name of the format (an object's, not its bucket's) is the one `names`
+        // generalizes whole.
+        let last_name = parts.iter().rposition(|p| matches!(p, Part::Name(..)));
+        let mut out = String::new();
+        let mut at = 0;
+        for (index, part) in parts.iter().enumerate() {
+            match *part {
+                Part::Fixed(text) => out.push_str(&literal_from(text, at, start)),
+                Part::Name(variable, text) if at < start || locates(variable) || is_account(text) => {
+                    out.push_str(&literal_from(text, at, start));
+                }
+                Part::Name(_, _) if generalize == Generalize::Names && Some(index) == last_name => out.push('*'),
+                Part::Name(_, text) => out.push_str(&without_ids(text)),
+            }
+            at += match part {
+                Part::Fixed(text) | Part::Name(_, text) => text.len(),
+            };
         }
+        return out;
     }
     generalized_without_type(resource, generalize)
 }
 
 /// A resource no resource type describes (an action the reference does not know, or an ARN of
-/// another shape): generalized as one name after the ARN's fifth colon, the rest kept.
+/// another shape): everything up to the ARN's fifth colon kept, what looks generated after it
+/// generalized (what the rest means is not known).
 fn generalized_without_type(resource: &str, generalize: Generalize) -> String {
-    let Some(split) = resource.match_indices(':').nth(4).map(|(at, _)| at + 1) else {
-        return literal(resource);
+    let Some(start) = resource_part_start(resource) else {
+        return not_an_arn(resource);
     };
-    let (head, name) = resource.split_at(split);
-    let name = match generalize {
-        Generalize::Exact => literal(name),
-        // What the name means is not known: only what looks generated is generalized.
-        Generalize::Ids | Generalize::Names => generalized_name(name, Generalize::Ids),
-    };
-    literal(head) + &name
-}
-
-/// Variables that locate a resource rather than name it: kept as recorded.
-fn keeps_its_value(variable: &str) -> bool {
-    matches!(variable, "Partition" | "Region" | "Account")
-}
-
-/// A name (the value of one of a format's variables) generalized.
-fn generalized_name(name: &str, generalize: Generalize) -> String {
     match generalize {
-        Generalize::Exact => literal(name),
-        Generalize::Names => "*".to_owned(),
-        Generalize::Ids => {
-            let mut out = String::new();
-            let mut rest = name;
-            while !rest.is_empty() {
-                let generated = generated_len(rest);
-                if generated > 0 {
-                    out.push('*');
-                    rest = &rest[generated..];
-                } else {
-                    let c = rest.chars().next().unwrap_or_default();
-                    out.push_str(&literal(&rest[..c.len_utf8()]));
-                    rest = &rest[c.len_utf8()..];
-                }
-            }
-            out
+        Generalize::Exact => literal_from(resource, 0, start),
+        Generalize::Ids | Generalize::Names => {
+            literal_from(&resource[..start], 0, start) + &without_ids(&resource[start..])
         }
     }
+}
+
+/// Where an ARN's resource part starts: after its fifth colon (`None`: not an ARN).
+fn resource_part_start(arn: &str) -> Option<usize> {
+    arn.match_indices(':').nth(4).map(|(at, _)| at + 1)
+}
+
+/// A recorded resource with fewer than five colons, which no ARN format describes: a policy's
+/// `Resource` is an ARN or `*` (IAM refuses anything else), so only `*` names it.
+fn not_an_arn(_text: &str) -> String {
+    "*".to_owned()
+}
+
+/// Variables that locate a resource rather than name it (the partition, region, the account
+/// under any of its names): kept as recorded.
+fn locates(variable: &str) -> bool {
+    matches!(variable, "Partition" | "Region") || variable.contains("Account")
+}
+
+/// An account's id (twelve digits): where a resource is, never generalized as generated.
+fn is_account(text: &str) -> bool {
+    oxiam_policy::account_of(text) == Some(text)
+}
+
+/// A name with what looks generated in it as `*`, the rest literal.
+fn without_ids(name: &str) -> String {
+    let mut out = String::new();
+    let mut rest = name;
+    while !rest.is_empty() {
+        let generated = generated_len(rest);
+        if generated > 0 {
+            out.push('*');
+            rest = &rest[generated..];
+        } else {
+            let c = rest.chars().next().unwrap_or_default();
+            out.push_str(&literal(&rest[..c.len_utf8()]));
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 /// How many bytes at the start of `text` look generated: a UUID (8-4-4-4-12 hexadecimal
@@ -210,12 +235,16 @@ enum Part<'a> {
 
 /// `arn` read as `format` (`arn:${Partition}:iam::${Account}:user/${UserNameWithPath}`), or
 /// `None` when it does not fit. Each variable takes the shortest value that lets the rest fit
-/// (a bucket's name ends at the first `/`, the object's name takes the rest); the variables
-/// that locate a resource never hold a colon.
+/// (a bucket's name ends at the first `/`, the object's name takes the rest); a variable before
+/// the ARN's fifth colon never holds a colon. An ARN longer than [`MAX_FITTED`] fits no format
+/// (the reading backtracks).
 fn fit<'a, 'f>(format: &'f str, arn: &'a str) -> Option<Vec<Part<'a>>>
 where
     'f: 'a,
 {
+    if arn.len() > MAX_FITTED {
+        return None;
+    }
     let mut pieces: Vec<(bool, &str)> = Vec::new();
     let mut rest = format;
     while let Some(open) = rest.find("${") {
@@ -230,10 +259,14 @@ where
         pieces.push((false, rest));
     }
     let mut parts = Vec::new();
-    fit_from(&pieces, arn, &mut parts).then_some(parts)
+    fit_from(&pieces, arn, 0, &mut parts).then_some(parts)
 }
 
-fn fit_from<'a>(pieces: &[(bool, &'a str)], arn: &'a str, parts: &mut Vec<Part<'a>>) -> bool {
+/// The longest ARN [`fit`] reads (IAM's own limit on a policy's ARN is far below).
+const MAX_FITTED: usize = 2048;
+
+/// [`fit`] from `pieces` on, `arn` being what is left and `colons` the colons before it.
+fn fit_from<'a>(pieces: &[(bool, &'a str)], arn: &'a str, colons: usize, parts: &mut Vec<Part<'a>>) -> bool {
     let Some(&(is_variable, piece)) = pieces.first() else {
         return arn.is_empty();
     };
@@ -242,20 +275,36 @@ fn fit_from<'a>(pieces: &[(bool, &'a str)], arn: &'a str, parts: &mut Vec<Part<'
             return false;
         }
         parts.push(Part::Fixed(&arn[..piece.len()]));
-        if fit_from(&pieces[1..], &arn[piece.len()..], parts) {
+        if fit_from(
+            &pieces[1..],
+            &arn[piece.len()..],
+            colons + piece.matches(':').count(),
+            parts,
+        ) {
             return true;
         }
         parts.pop();
         return false;
     }
-    let ends = arn.char_indices().map(|(at, _)| at).skip(1).chain([arn.len()]);
+    // Before the fifth colon a value ends at the next colon at the latest.
+    let limit = if colons < 5 {
+        arn.find(':').unwrap_or(arn.len())
+    } else {
+        arn.len()
+    };
+    // The last variable takes the rest, or nothing fits.
+    if pieces.len() == 1 {
+        if limit < arn.len() {
+            return false;
+        }
+        parts.push(Part::Name(piece, arn));
+        return true;
+    }
+    let ends = arn[..limit].char_indices().map(|(at, _)| at).skip(1).chain([limit]);
     for end in ends {
         let value = &arn[..end];
-        if keeps_its_value(piece) && value.contains(':') {
-            break;
-        }
         parts.push(Part::Name(piece, value));
-        if fit_from(&pieces[1..], &arn[end..], parts) {
+        if fit_from(&pieces[1..], &arn[end..], colons, parts) {
             return true;
         }
         parts.pop();
@@ -263,9 +312,9 @@ fn fit_from<'a>(pieces: &[(bool, &'a str)], arn: &'a str, parts: &mut Vec<Part<'
     false
 }
 
-/// Text a policy matches exactly: `*`, `?` and `$` (an S3 key may hold them) written as the
-/// policy variables `${*}`, `${?}` and `${$}` (Version 2012-10-17), so that an object named
-/// `report*` grants that object, not every `report…`.
+/// Text a policy matches exactly after an ARN's fifth colon: `*`, `?` and `$` (an S3 key may
+/// hold them) written as the policy variables `${*}`, `${?}` and `${$}` (Version
+/// 2012-10-17), so that an object named `report*` grants that object, not every `report…`.
 fn literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -279,6 +328,15 @@ fn literal(text: &str) -> String {
         }
     }
     out
+}
+
+/// `text`, found at byte `at` of an ARN whose resource part starts at `start`, as a policy
+/// matches it: after the fifth colon as [`literal`] writes it; before it, where the engine
+/// reads no variables, each `*` and `?` as `?` (which matches it, and any one character).
+fn literal_from(text: &str, at: usize, start: usize) -> String {
+    let split = start.saturating_sub(at).min(text.len());
+    let (head, tail) = text.split_at(split);
+    head.replace(['*', '?'], "?") + &literal(tail)
 }
 
 fn one_or_many(mut items: Vec<String>) -> Value {
@@ -373,6 +431,40 @@ mod tests {
         assert_eq!(
             resources(&recorded[..1], Generalize::Names),
             [(json!("iam:CreateUser"), json!("arn:aws:iam::123456789012:user/*"))]
+        );
+    }
+
+    #[test]
+    fn accounts_stay_and_names_generalizes_the_last_name_only() {
+        // An organization's member account, named under `${AccountId}`: where the resource is.
+        let member = [attempt(
+            "organizations:CloseAccount",
+            "arn:aws:organizations::123456789012:account/o-abcdefghij/210987654321",
+        )];
+        for generalize in [Generalize::Ids, Generalize::Names] {
+            assert_eq!(
+                resources(&member, generalize),
+                [(
+                    json!("organizations:CloseAccount"),
+                    json!("arn:aws:organizations::123456789012:account/o-abcdefghij/210987654321")
+                )]
+            );
+        }
+        // An object: every object of the bucket, the bucket's name as `ids` leaves it.
+        let object = [attempt("s3:GetObject", "arn:aws:s3:::logs-20261205/run-1.json")];
+        assert_eq!(
+            resources(&object, Generalize::Names),
+            [(json!("s3:GetObject"), json!("arn:aws:s3:::logs-*/*"))]
+        );
+        // Before the fifth colon the engine reads no variables: a wildcard there is matched
+        // by `?`, not written as `${*}`.
+        let odd = [attempt("example:Frob", "arn:aws:example:us-*:123456789012:thing/a*")];
+        assert_eq!(
+            resources(&odd, Generalize::Exact),
+            [(
+                json!("example:Frob"),
+                json!("arn:aws:example:us-?:123456789012:thing/a${*}")
+            )]
         );
     }
 

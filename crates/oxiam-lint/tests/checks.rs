@@ -190,6 +190,12 @@ const CASES: &[Case] = &[
         near_miss: r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},{"Sid":"B","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"}]}"#,
     },
     Case {
+        code: "OXIAM_WILDCARD_GRANTS_PERMISSIONS_MANAGEMENT",
+        policy_type: ID,
+        triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:Put*","Resource":"*"}]}"#,
+        near_miss: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:PutUserPolicy"],"Resource":"*"}]}"#,
+    },
+    Case {
         code: "OXIAM_PUBLIC_ACCESS",
         policy_type: RES,
         triggers: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,

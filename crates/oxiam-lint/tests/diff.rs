@@ -340,7 +340,8 @@ fn a_resource_policy_widened_or_unconditioned_has_a_witness() {
     );
     let w = resource_witness(&old, &unconditioned);
     assert_eq!(w.caller.as_deref(), Some("arn:aws:iam::111122223333:user/witness"));
-    // And the same policy, reordered and split, is proved to grant nothing new.
+    // And the same policy, the account written as its root ARN and the lists as lists, is
+    // proved to grant nothing new.
     let split = doc(json!([
         {"Sid": "A", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": ["s3:GetObject"],
          "Resource": ["arn:aws:s3:::b/public/*"],
@@ -452,10 +453,11 @@ proptest! {
     }
 }
 
-const PRINCIPALS: [&str; 4] = [
+const PRINCIPALS: [&str; 5] = [
     "arn:aws:iam::123456789012:root",
     "111122223333",
     "arn:aws:iam::111122223333:role/reader",
+    "arn:aws:iam::111122223333:user/u",
     "*",
 ];
 const CALLERS: [&str; 5] = [

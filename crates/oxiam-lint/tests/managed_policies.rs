@@ -46,5 +46,11 @@ fn aws_managed_policies_are_well_formed_and_admin_passes_roles() {
         .iter()
         .map(|f| f.issue_code)
         .collect();
-    assert_eq!(codes, ["PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE"]);
+    assert_eq!(
+        codes,
+        [
+            "PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE",
+            "OXIAM_WILDCARD_GRANTS_PERMISSIONS_MANAGEMENT"
+        ]
+    );
 }

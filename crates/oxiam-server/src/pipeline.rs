@@ -706,7 +706,10 @@ async fn lint_written_policy(
         return Ok(());
     }
     // Milliseconds at worst for what IAM stores, but off the async worker all the same.
-    let findings = off_the_async_workers(|| oxiam_lint::validate(document, oxiam_lint::PolicyType::Identity)).await;
+    let findings = off_the_async_workers(&CHECK_TURNS.write_lints, || {
+        oxiam_lint::validate(document, oxiam_lint::PolicyType::Identity)
+    })
+    .await;
     for f in &findings {
         tracing::warn!(request_id = %record.request_id, issue_code = f.issue_code, finding_type = f.finding_type.as_str(), details = %f.details, "policy finding");
         record
@@ -725,20 +728,31 @@ async fn lint_written_policy(
     }
 }
 
-/// How many policy checks run at once: one per core. Each holds a thread while it runs
-/// (`block_in_place` hands its worker's place to a new thread), so without a bound a caller
-/// allowed to ask for checks could have the runtime start a thread per request in flight; the
-/// others wait, holding no thread.
-static POLICY_CHECKS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
-    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+/// How many policy checks of each kind run at once: one per core. Each holds a thread while it
+/// runs (`block_in_place` hands its worker's place to a new thread), so without a bound a
+/// caller allowed to ask for checks could have the runtime start a thread per request in
+/// flight; the others wait, holding no thread. Access Analyzer's checks (up to a diff's bound
+/// of work each) and `--lint-policies`' checks of IAM writes (linear in a stored document)
+/// queue apart, so that a flood of the first does not hold up the writes.
+struct CheckTurns {
+    analyzer: tokio::sync::Semaphore,
+    write_lints: tokio::sync::Semaphore,
+}
+
+static CHECK_TURNS: std::sync::LazyLock<CheckTurns> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    CheckTurns {
+        analyzer: tokio::sync::Semaphore::new(cores),
+        write_lints: tokio::sync::Semaphore::new(cores),
+    }
 });
 
-/// Runs CPU-bound work (policy checks) where it holds no async worker, [`POLICY_CHECKS`] at a
-/// time: `block_in_place` on the multi-threaded runtime (the server's), inline otherwise (a
-/// test's current-thread one).
-async fn off_the_async_workers<T>(work: impl FnOnce() -> T) -> T {
-    // The semaphore is never closed.
-    let _turn = POLICY_CHECKS.acquire().await;
+/// Runs CPU-bound work (policy checks) where it holds no async worker, as many at a time as
+/// `turns` has permits ([`CHECK_TURNS`]): `block_in_place` on the multi-threaded runtime (the
+/// server's), inline otherwise (a test's current-thread one).
+async fn off_the_async_workers<T>(turns: &tokio::sync::Semaphore, work: impl FnOnce() -> T) -> T {
+    // The semaphores are never closed.
+    let _turn = turns.acquire().await;
     match tokio::runtime::Handle::current().runtime_flavor() {
         tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
         _ => work(),
@@ -814,7 +828,8 @@ async fn authorize_and_execute<P: Protocol>(
                 .map_err(|r| keep(record, r))?;
             record.verdicts.push(verdict);
             // A check is CPU work bounded by the document's size and the checks' own budgets.
-            let answer = off_the_async_workers(|| oxiam_core::access_analyzer::execute(request)).await;
+            let answer =
+                off_the_async_workers(&CHECK_TURNS.analyzer, || oxiam_core::access_analyzer::execute(request)).await;
             Ok(Executed::AccessAnalyzer(answer?))
         }
     }

@@ -62,7 +62,7 @@ async fn fetch_async(endpoint: &str, pattern: &str) -> Result<Vec<(String, Strin
             oxiam_lint::wildcard::matches(pattern, arn)
                 || role_of_session.is_some_and(|(account, name)| {
                     // `arn:aws:iam::A:role/PATH/NAME`, whatever the path.
-                    arn.split(':').nth(4) == Some(account)
+                    oxiam_lint::wildcard::matches(account, arn.split(':').nth(4).unwrap_or_default())
                         && arn.starts_with("arn:")
                         && arn.contains(":role/")
                         && oxiam_lint::wildcard::matches(name, arn.rsplit('/').next().unwrap_or_default())

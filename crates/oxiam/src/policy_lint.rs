@@ -105,7 +105,7 @@ pub fn run(args: &LintArgs) -> Result<bool, String> {
         },
     };
     if let Some(account) = &args.account
-        && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        && oxiam_policy::account_of(account) != Some(account.as_str())
     {
         return Err(format!("--account {account}: an account id is twelve digits"));
     }

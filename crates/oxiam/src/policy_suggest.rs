@@ -35,9 +35,10 @@ pub struct SuggestArgs {
     #[arg(long)]
     pub verify: bool,
     /// How far to generalize the resources: `exact` (as requested), `ids` (what looks
-    /// generated in a name, a timestamp or a UUID, becomes `*`), `names` (every name the
-    /// resource type leaves variable becomes `*`). The parts a resource type fixes (partition,
-    /// region, account, `user/`) are kept either way.
+    /// generated in a name, a timestamp or a UUID, becomes `*`), `names` (as `ids`, and the
+    /// resource type's last name becomes `*`: every user, every object of the bucket). What
+    /// the resource type fixes (`user/`), what comes before the ARN's fifth colon (partition,
+    /// region, account) and account ids are kept either way.
     #[arg(long, value_enum, default_value = "exact")]
     pub generalize: GeneralizeArg,
     /// The principal's current policies (identity policy files, repeatable): print the
