@@ -27,6 +27,9 @@ RUN apt-get update \
  && chmod 0700 /data
 COPY --from=build /src/target/release/oxiam /usr/local/bin/oxiam
 USER 10001:10001
+# No transparent huge pages for the allocator even on a host whose THP mode is `always` (the
+# binary is built not to ask for them; see docs/benchmarks.md, 2026-12-05 night).
+ENV MIMALLOC_ALLOW_THP=0
 VOLUME ["/data"]
 EXPOSE 7345
 ENTRYPOINT ["oxiam"]
