@@ -112,7 +112,7 @@ fn sid_of(service: &str) -> String {
 /// ARN format it fits; as [`generalized_without_type`] when it fits none.
 fn generalized(service: &Service, action: &Action, resource: &str, generalize: Generalize) -> String {
     let Some(start) = resource_part_start(resource) else {
-        return not_an_arn(resource);
+        return not_an_arn();
     };
     if generalize == Generalize::Exact {
         return literal_from(resource, 0, start);
@@ -152,7 +152,7 @@ fn generalized(service: &Service, action: &Action, resource: &str, generalize: G
 /// generalized (what the rest means is not known).
 fn generalized_without_type(resource: &str, generalize: Generalize) -> String {
     let Some(start) = resource_part_start(resource) else {
-        return not_an_arn(resource);
+        return not_an_arn();
     };
     match generalize {
         Generalize::Exact => literal_from(resource, 0, start),
@@ -169,7 +169,7 @@ fn resource_part_start(arn: &str) -> Option<usize> {
 
 /// A recorded resource with fewer than five colons, which no ARN format describes: a policy's
 /// `Resource` is an ARN or `*` (IAM refuses anything else), so only `*` names it.
-fn not_an_arn(_text: &str) -> String {
+fn not_an_arn() -> String {
     "*".to_owned()
 }
 
