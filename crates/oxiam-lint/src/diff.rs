@@ -621,7 +621,7 @@ fn proper_case(action: &str) -> String {
     };
     reference()
         .service(service)
-        .and_then(|s| s.actions.iter().find(|a| a.lower == name))
+        .and_then(|s| s.action(name))
         .map_or_else(|| action.to_owned(), |a| format!("{service}:{}", a.name))
 }
 
@@ -641,12 +641,12 @@ fn resources(statement: &Statement, action: &str) -> Vec<String> {
     }
     let (service, name) = action.split_once(':').unwrap_or((action, ""));
     if let Some(service) = reference().service(service)
-        && let Some(a) = service.actions.iter().find(|a| a.lower == name)
+        && let Some(a) = service.action(name)
     {
         for kind in &a.resources {
-            if let Some(t) = service.resources.get(kind) {
+            for format in service.resources.get(kind).into_iter().flat_map(|t| t.formats()) {
                 push(instance(
-                    &t.arn.replace("${Partition}", "aws").replace("${Account}", ACCOUNT),
+                    &format.replace("${Partition}", "aws").replace("${Account}", ACCOUNT),
                 ));
             }
         }

@@ -110,6 +110,18 @@ pub struct ResourceType {
     pub keys: Vec<String>,
 }
 
+impl Service {
+    /// One of its actions, by name in any case (`getobject`, `GetObject`).
+    pub fn action(&self, name: &str) -> Option<&Action> {
+        let lower = name.to_ascii_lowercase();
+        // The actions are sorted by their lower-case names when the reference is read.
+        self.actions
+            .binary_search_by(|a| a.lower.as_str().cmp(&lower))
+            .ok()
+            .map(|at| &self.actions[at])
+    }
+}
+
 impl ResourceType {
     /// Each of its ARN formats (most types have one).
     pub fn formats(&self) -> impl Iterator<Item = &str> {

@@ -47,7 +47,7 @@ pub fn suggestion(attempts: &[Attempt], generalize: Generalize) -> Value {
     for a in attempts {
         let (prefix, name) = a.action.split_once(':').unwrap_or((&a.action, ""));
         let service = reference().service(prefix);
-        let known = service.and_then(|s| find_action(s, name));
+        let known = service.and_then(|s| s.action(name));
         let action = match known {
             Some(found) => format!("{}:{}", prefix.to_ascii_lowercase(), found.name),
             None => a.action.clone(),
@@ -88,11 +88,6 @@ pub fn suggestion(attempts: &[Attempt], generalize: Generalize) -> Value {
         }
     }
     json!({"Version": "2012-10-17", "Statement": statements})
-}
-
-fn find_action<'a>(service: &'a Service, name: &str) -> Option<&'a Action> {
-    let lower = name.to_ascii_lowercase();
-    service.actions.iter().find(|a| a.lower == lower)
 }
 
 /// `s3` → `S3`, `access-analyzer` → `AccessAnalyzer`: a Sid may hold letters and digits only.
@@ -465,6 +460,19 @@ mod tests {
                 json!("example:Frob"),
                 json!("arn:aws:example:us-?:123456789012:thing/a${*}")
             )]
+        );
+    }
+
+    /// An ARN longer than the format reading takes is generalized as one of no known type:
+    /// the head kept, what looks generated after it as `*`.
+    #[test]
+    fn a_very_long_arn_is_read_without_its_format() {
+        let key = format!("{}/run-20261205.json", "d/".repeat(1100));
+        let long = [attempt("s3:GetObject", &format!("arn:aws:s3:::logs/{key}"))];
+        let expected = format!("arn:aws:s3:::logs/{}/run-*.json", "d/".repeat(1100));
+        assert_eq!(
+            resources(&long, Generalize::Names),
+            [(json!("s3:GetObject"), json!(expected))]
         );
     }
 

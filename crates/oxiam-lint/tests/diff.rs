@@ -321,6 +321,31 @@ fn a_bucket_policy_opened_to_another_account_has_a_witness_naming_its_caller() {
     assert_eq!(w.caller.as_deref(), Some("logging.s3.amazonaws.com"));
 }
 
+/// Past the cap on callers named by the policy, the search still tries a user of the policy's
+/// account, an account nobody names and an anonymous caller: opening a policy of twenty named
+/// accounts to everyone is shown.
+#[test]
+fn a_policy_naming_many_principals_opened_to_everyone_has_a_witness() {
+    let named: Vec<String> = (0..20).map(|i| format!("1111222233{i:02}")).collect();
+    let grant = |principals: Value| {
+        doc(
+            json!([{"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::b/*"}]),
+        )
+    };
+    let mut everyone = named.clone();
+    everyone.push("*".to_owned());
+    let w = resource_witness(&grant(json!(named)), &grant(json!(everyone)));
+    // One of the callers every search tries, none of the named accounts' (those the old
+    // policy lets in too).
+    let generic = [
+        "arn:aws:iam::123456789012:user/witness",
+        "arn:aws:iam::999988887777:user/witness",
+        "*",
+    ];
+    assert!(generic.contains(&w.caller.as_deref().unwrap_or_default()), "{w:?}");
+}
+
 #[test]
 fn a_resource_policy_widened_or_unconditioned_has_a_witness() {
     let old = doc(

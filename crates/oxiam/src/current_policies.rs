@@ -69,54 +69,23 @@ async fn fetch_async(endpoint: &str, pattern: &str) -> Result<Vec<(String, Strin
                 })
         })
     };
-    let mut found: Vec<(String, String)> = Vec::new();
-    let mut attached: Vec<(String, AttachedPolicy)> = Vec::new();
+    let mut held = Held::default();
     for user in users.iter().filter(|u| matches(u.arn.as_deref())) {
-        let name = user.user_name.clone().unwrap_or_default();
-        for p in user.user_policy_list() {
-            found.push((
-                format!("user {name}: inline {}", p.policy_name().unwrap_or_default()),
-                document(p)?,
-            ));
-        }
-        attached.extend(
-            user.attached_managed_policies()
-                .iter()
-                .map(|a| (format!("user {name}"), a.clone())),
-        );
+        let name = format!("user {}", user.user_name().unwrap_or_default());
+        held.add(&name, user.user_policy_list(), user.attached_managed_policies())?;
         for group in groups
             .iter()
             .filter(|g| user.group_list().iter().any(|n| Some(n.as_str()) == g.group_name()))
         {
-            let group_name = group.group_name().unwrap_or_default();
-            for p in group.group_policy_list() {
-                found.push((
-                    format!("group {group_name}: inline {}", p.policy_name().unwrap_or_default()),
-                    document(p)?,
-                ));
-            }
-            attached.extend(
-                group
-                    .attached_managed_policies()
-                    .iter()
-                    .map(|a| (format!("group {group_name}"), a.clone())),
-            );
+            let name = format!("group {}", group.group_name().unwrap_or_default());
+            held.add(&name, group.group_policy_list(), group.attached_managed_policies())?;
         }
     }
     for role in roles.iter().filter(|r| matches(r.arn.as_deref())) {
-        let name = role.role_name.clone().unwrap_or_default();
-        for p in role.role_policy_list() {
-            found.push((
-                format!("role {name}: inline {}", p.policy_name().unwrap_or_default()),
-                document(p)?,
-            ));
-        }
-        attached.extend(
-            role.attached_managed_policies()
-                .iter()
-                .map(|a| (format!("role {name}"), a.clone())),
-        );
+        let name = format!("role {}", role.role_name().unwrap_or_default());
+        held.add(&name, role.role_policy_list(), role.attached_managed_policies())?;
     }
+    let Held { mut found, attached } = held;
     for (holder, policy) in attached {
         let arn = policy.policy_arn().unwrap_or_default();
         let text = match managed.get(arn) {
@@ -131,6 +100,26 @@ async fn fetch_async(endpoint: &str, pattern: &str) -> Result<Vec<(String, Strin
         return Err(format!("{endpoint} has no user or role {pattern}"));
     }
     Ok(found)
+}
+
+/// What the matched users, groups and roles hold: inline documents (decoded) and attached
+/// policies, each with its holder (`user app`).
+#[derive(Default)]
+struct Held {
+    found: Vec<(String, String)>,
+    attached: Vec<(String, AttachedPolicy)>,
+}
+
+impl Held {
+    fn add(&mut self, holder: &str, inline: &[PolicyDetail], attached: &[AttachedPolicy]) -> Result<(), String> {
+        for p in inline {
+            let from = format!("{holder}: inline {}", p.policy_name().unwrap_or_default());
+            self.found.push((from, document(p)?));
+        }
+        self.attached
+            .extend(attached.iter().map(|a| (holder.to_owned(), a.clone())));
+        Ok(())
+    }
 }
 
 /// `arn:aws:sts::A:assumed-role/R/S` → the session's role: its account and name (a pattern).

@@ -189,9 +189,7 @@ fn beyond_the_suggestion(current: &[(String, String)], suggestion: &str) -> Resu
     let mut by_level: Vec<Vec<String>> = vec![Vec::new(); LEVELS.len() + 1];
     for action in &beyond {
         let (service, name) = action.split_once(':').unwrap_or((action, ""));
-        let found = reference
-            .service(service)
-            .and_then(|s| s.actions.iter().find(|a| a.lower == name));
+        let found = reference.service(service).and_then(|s| s.action(name));
         let level = found.map_or(LEVELS.len(), |a| {
             LEVELS
                 .iter()

@@ -873,14 +873,7 @@ async fn suggest_from_demo_all_lets_the_demo_run_again() {
     // A line per request: read, lest the pipe fill and the server wait on it.
     let drain = tokio::task::spawn_blocking(move || log.for_each(drop));
     let iam = aws_sdk_iam::Client::new(&root_config(&address));
-    iam.create_user().user_name("runner").send().await.unwrap();
-    iam.attach_user_policy()
-        .user_name("runner")
-        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
-        .send()
-        .await
-        .unwrap();
-    let key = user_key(&iam, "runner").await;
+    let key = user_holding(&iam, "runner", "arn:aws:iam::aws:policy/AdministratorAccess").await;
     let first = demo_all_as(&address, &key).await;
     assert!(first.status.success(), "{}", text(&first.stderr));
     // Stopped, the server has written its whole trail.
@@ -925,14 +918,7 @@ async fn suggest_from_demo_all_lets_the_demo_run_again() {
         .send()
         .await
         .unwrap();
-    iam.create_user().user_name("runner2").send().await.unwrap();
-    iam.attach_user_policy()
-        .user_name("runner2")
-        .policy_arn("arn:aws:iam::123456789012:policy/suggested")
-        .send()
-        .await
-        .unwrap();
-    let key = user_key(&iam, "runner2").await;
+    let key = user_holding(&iam, "runner2", "arn:aws:iam::123456789012:policy/suggested").await;
     let second = demo_all_as(&address, &key).await;
     assert!(second.status.success(), "{}", text(&second.stdout));
     // The suggestion is not the administrator's policy again.
@@ -1146,6 +1132,18 @@ async fn suggest_for_app(audit: &str, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(extra);
     oxiam(&args, &[]).await
+}
+
+/// A new user holding the managed policy `policy_arn`, and a new access key of it.
+async fn user_holding(iam: &aws_sdk_iam::Client, user: &str, policy_arn: &str) -> aws_sdk_iam::types::AccessKey {
+    iam.create_user().user_name(user).send().await.unwrap();
+    iam.attach_user_policy()
+        .user_name(user)
+        .policy_arn(policy_arn)
+        .send()
+        .await
+        .unwrap();
+    user_key(iam, user).await
 }
 
 /// A new access key of `user`.
