@@ -271,14 +271,23 @@ impl Blobs {
 
     /// The bytes `start..start + length` of `blob`, streamed.
     pub async fn read(&self, blob: &str, start: u64, length: u64) -> io::Result<BlobReader> {
-        let mut file = tokio::fs::File::open(self.path(blob)?).await?;
+        let path = self.path(blob)?;
+        if length <= PIECE as u64 {
+            // Each file operation is a trip to tokio's blocking threads: a read of one piece
+            // is made in one (open, seek, read) rather than in two or three.
+            let bytes = tokio::task::spawn_blocking(move || read_piece(&path, start, length))
+                .await
+                .map_err(io::Error::other)??;
+            return Ok(BlobReader(Reading::Whole((!bytes.is_empty()).then_some(bytes))));
+        }
+        let mut file = tokio::fs::File::open(path).await?;
         if start > 0 {
             file.seek(io::SeekFrom::Start(start)).await?;
         }
-        Ok(BlobReader {
+        Ok(BlobReader(Reading::Streamed {
             file,
             remaining: length,
-        })
+        }))
     }
 
     /// Removes blobs no row names any more. A failure is logged, not returned: the write
@@ -383,38 +392,66 @@ impl<E> From<io::Error> for WriteError<E> {
 
 /// A blob's bytes as a stream of pieces, ending after the length asked for.
 #[derive(Debug)]
-pub struct BlobReader {
-    file: tokio::fs::File,
-    remaining: u64,
+pub struct BlobReader(Reading);
+
+#[derive(Debug)]
+enum Reading {
+    /// A read of at most one piece, made at once: its bytes until they are taken.
+    Whole(Option<Bytes>),
+    /// A longer one, read a piece at a time.
+    Streamed { file: tokio::fs::File, remaining: u64 },
 }
 
 /// The size of the pieces a blob is read in.
 const PIECE: usize = 64 * 1024;
 
+/// The file is shorter than its row says: never pass it off as whole.
+fn ended_early() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "an S3 blob ended before its recorded size",
+    )
+}
+
+/// `length` (at most a piece) bytes of the file at `path` from `start`, on a blocking thread.
+fn read_piece(path: &Path, start: u64, length: u64) -> io::Result<Bytes> {
+    use std::io::{Read as _, Seek as _};
+    let mut file = std::fs::File::open(path)?;
+    if start > 0 {
+        file.seek(io::SeekFrom::Start(start))?;
+    }
+    let mut buffer = vec![0; usize::try_from(length).map_err(io::Error::other)?];
+    file.read_exact(&mut buffer).map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => ended_early(),
+        _ => e,
+    })?;
+    Ok(Bytes::from(buffer))
+}
+
 impl Stream for BlobReader {
     type Item = io::Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.remaining == 0 {
+        let (file, remaining) = match &mut self.0 {
+            Reading::Whole(bytes) => return Poll::Ready(bytes.take().map(Ok)),
+            Reading::Streamed { file, remaining } => (file, remaining),
+        };
+        if *remaining == 0 {
             return Poll::Ready(None);
         }
-        let want = usize::try_from(self.remaining).unwrap_or(PIECE).min(PIECE);
+        let want = usize::try_from(*remaining).unwrap_or(PIECE).min(PIECE);
         let mut buffer = BytesMut::zeroed(want);
         let mut read = ReadBuf::new(&mut buffer);
-        match Pin::new(&mut self.file).poll_read(cx, &mut read) {
+        match Pin::new(file).poll_read(cx, &mut read) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
             Poll::Ready(Ok(())) => {
                 let n = read.filled().len();
                 if n == 0 {
-                    // The file is shorter than its row says: never pass it off as whole.
-                    self.remaining = 0;
-                    return Poll::Ready(Some(Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "an S3 blob ended before its recorded size",
-                    ))));
+                    *remaining = 0;
+                    return Poll::Ready(Some(Err(ended_early())));
                 }
-                self.remaining -= n as u64;
+                *remaining -= n as u64;
                 buffer.truncate(n);
                 Poll::Ready(Some(Ok(buffer.freeze())))
             }
@@ -475,10 +512,50 @@ mod tests {
         assert_eq!(std::fs::read_dir(&blobs.tmp).unwrap().count(), 0);
         assert_eq!(std::fs::read_dir(dir.path().join("blobs")).unwrap().count(), 0);
 
+        // Shorter than asked: a read of one piece fails before any byte is served; a
+        // longer one serves what there is, then fails.
         let short = blobs.write(body(&[b"abc"]), |_| {}).await.unwrap();
-        let mut reader = blobs.read(&short.blob, 0, 10).await.unwrap();
+        let err = blobs.read(&short.blob, 0, 10).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        let mut reader = blobs.read(&short.blob, 0, PIECE as u64 + 1).await.unwrap();
         assert_eq!(reader.next().await.unwrap().unwrap(), Bytes::from_static(b"abc"));
-        assert!(reader.next().await.unwrap().is_err());
+        assert_eq!(
+            reader.next().await.unwrap().unwrap_err().kind(),
+            io::ErrorKind::UnexpectedEof
+        );
+        assert!(reader.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn reads_of_one_piece_and_of_many_return_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::open(dir.path(), true).unwrap();
+        let data: Vec<u8> = (0..3 * PIECE + 17).map(|i| (i % 251) as u8).collect();
+        let written = blobs
+            .write(
+                futures_util::stream::iter(vec![Ok::<_, io::Error>(Bytes::from(data.clone()))]),
+                |_| {},
+            )
+            .await
+            .unwrap();
+        let size = data.len() as u64;
+        for (start, length) in [
+            (0, size),
+            (0, PIECE as u64),
+            (1, PIECE as u64),
+            (1, PIECE as u64 + 1),
+            (size - 5, 5),
+            (7, 0),
+        ] {
+            let (from, to) = (start as usize, (start + length) as usize);
+            assert_eq!(
+                read_all(&blobs, &written.blob, start, length).await,
+                &data[from..to],
+                "{start}+{length}"
+            );
+        }
+        let missing = blobs.read("00000000000000000000000000000000", 0, 1).await;
+        assert_eq!(missing.unwrap_err().kind(), io::ErrorKind::NotFound);
     }
 
     #[test]

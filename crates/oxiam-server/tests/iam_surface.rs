@@ -430,6 +430,23 @@ async fn attachments_respect_the_quota_under_parallel_requests(s: &TestServer) {
         .await
         .unwrap();
     assert_eq!(listed.attached_policies().len(), 10);
+    // At the quota, attaching a policy attached already changes nothing and is no error;
+    // one more is refused.
+    let attached_arn = listed.attached_policies()[0].policy_arn().unwrap();
+    iam.attach_user_policy()
+        .user_name("many")
+        .policy_arn(attached_arn)
+        .send()
+        .await
+        .unwrap();
+    let err = iam
+        .attach_user_policy()
+        .user_name("many")
+        .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "LimitExceeded");
 }
 
 async fn inline_policies_and_groups(s: &TestServer) {

@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::{EntityKind, EntityRef, KeyWithOwner, Page, UserRow};
+use crate::{BucketRow, EntityKind, EntityRef, KeyWithOwner, ObjectRow, Page, UserRow};
 
 /// Entries kept per kind of lookup before the map is emptied (a bound, not an eviction
 /// policy: the working set of a server is its active keys and users).
@@ -43,7 +43,15 @@ pub(crate) struct ReadCache {
     pub(crate) boundaries: Cached<(EntityKind, String), Option<Boundary>>,
     /// ListUsers pages: (account, path prefix, after, page size) → the page.
     pub(crate) user_pages: Cached<UserPageKey, Page<UserRow>>,
+    /// S3 buckets by name (`None`: no such bucket), read by every S3 request.
+    pub(crate) buckets: Cached<String, Option<BucketRow>>,
+    /// S3 object versions: (bucket, key, version asked for, or `None` for the current one).
+    pub(crate) objects: Cached<ObjectKey, Option<ObjectRow>>,
 }
+
+/// What an S3 object version is looked up by: bucket, key, and the version id asked for
+/// (`None`: the key's current version).
+pub(crate) type ObjectKey = (String, String, Option<String>);
 
 /// What a page of ListUsers is asked for by: account, path prefix, the name key it starts
 /// after, and its size.
@@ -59,6 +67,8 @@ impl Default for ReadCache {
             entities: Cached::default(),
             boundaries: Cached::default(),
             user_pages: Cached::bounded(PAGES),
+            buckets: Cached::default(),
+            objects: Cached::default(),
         }
     }
 }
@@ -94,6 +104,8 @@ impl ReadCache {
             self.entities.counts(),
             self.boundaries.counts(),
             self.user_pages.counts(),
+            self.buckets.counts(),
+            self.objects.counts(),
         ]
         .iter()
         .fold((0, 0), |(h, m), (hits, misses)| (h + hits, m + misses))

@@ -1,7 +1,7 @@
 //! What users, groups and roles share: managed policy attachments and inline policies,
 //! each guarded by a quota that the transaction enforces under a lock on the owner's row.
 
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::{Store, StoreError, Subject};
 
@@ -56,6 +56,8 @@ impl EntityKind {
 /// A user, group or role found by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityRef {
+    /// The account that holds it.
+    pub account_id: String,
     /// Which kind of entity.
     pub kind: EntityKind,
     /// Its id (`AIDA…`, `AGPA…`, `AROA…`).
@@ -134,26 +136,6 @@ pub struct NewBoundary<'a> {
     /// Whether it is a customer managed policy (locked like an attachment, and required to
     /// exist when the transaction commits) rather than an AWS managed one.
     pub customer: bool,
-}
-
-/// Marks every compiled policy set of the account stale (see migration 0003).
-pub(crate) async fn bump_policy_epoch(tx: &mut Tx, account_id: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE accounts SET policy_epoch = policy_epoch + 1 WHERE account_id = $1")
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Marks the policy sets of the account that owns an entity stale.
-pub(crate) async fn bump_policy_epoch_of(tx: &mut Tx, kind: EntityKind, id: &str) -> Result<(), StoreError> {
-    let sql = format!(
-        "UPDATE accounts SET policy_epoch = policy_epoch + 1 WHERE account_id = (SELECT account_id FROM {t} WHERE {c} = $1)",
-        t = kind.table(),
-        c = kind.id_column()
-    );
-    sqlx::query(AssertSqlSafe(sql)).bind(id).execute(&mut **tx).await?;
-    Ok(())
 }
 
 /// A policy that applies to a principal, as stored: a managed policy's ARN with its
@@ -303,7 +285,7 @@ impl Store {
             .bind(policy_arn)
             .execute(&mut *tx)
             .await?;
-        bump_policy_epoch(&mut tx, account_id).await?;
+        tx.bump_policy_epoch(account_id);
         tx.commit().await?;
         Ok(())
     }
@@ -341,7 +323,13 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let (id, name, path) = row.ok_or_else(|| StoreError::not_found(Subject::Entity(kind), name))?;
-        let found = EntityRef { kind, id, name, path };
+        let found = EntityRef {
+            account_id: account_id.to_owned(),
+            kind,
+            id,
+            name,
+            path,
+        };
         if let Some((cache, generation)) = cached {
             cache.entities.put(cache_key, generation, found.clone());
         }
@@ -365,27 +353,38 @@ impl Store {
         if customer_policy {
             lock_customer_policy(&mut tx, account_id, policy_arn).await?;
         }
-        sqlx::query(
+        // The quota is counted by the insert itself (one round trip): writes run one at a
+        // time (write.rs), and the entity's row is locked besides.
+        let inserted = sqlx::query(
             "INSERT INTO attachments (account_id, entity_kind, entity_id, policy_arn, attached_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+             SELECT $1, $2, $3, $4, $5 \
+             WHERE (SELECT COUNT(*) FROM attachments WHERE entity_kind = $2 AND entity_id = $3) < $6 \
+             ON CONFLICT DO NOTHING",
         )
         .bind(account_id)
         .bind(entity.kind.as_str())
         .bind(entity.id.as_str())
         .bind(policy_arn)
         .bind(now)
+        .bind(quota)
         .execute(&mut *tx)
         .await?;
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM attachments WHERE entity_kind = $1 AND entity_id = $2")
-                .bind(entity.kind.as_str())
-                .bind(entity.id.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-        if count > quota {
-            return Err(StoreError::LimitExceeded);
+        if inserted.rows_affected() == 0 {
+            // Attached already (nothing changes), or the entity's attachments are at quota.
+            let attached: Option<(i64,)> = sqlx::query_as(
+                "SELECT 1 FROM attachments WHERE entity_kind = $1 AND entity_id = $2 AND policy_arn = $3",
+            )
+            .bind(entity.kind.as_str())
+            .bind(entity.id.as_str())
+            .bind(policy_arn)
+            .fetch_optional(&mut *tx)
+            .await?;
+            return match attached {
+                Some(_) => Ok(()),
+                None => Err(StoreError::LimitExceeded),
+            };
         }
-        bump_policy_epoch(&mut tx, account_id).await?;
+        tx.bump_policy_epoch(account_id);
         tx.commit().await?;
         Ok(())
     }
@@ -402,7 +401,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found(Subject::Attachment, policy_arn));
         }
-        bump_policy_epoch_of(&mut tx, entity.kind, &entity.id).await?;
+        tx.bump_policy_epoch(&entity.account_id);
         tx.commit().await?;
         Ok(())
     }
@@ -437,6 +436,7 @@ impl Store {
             .into_iter()
             .filter_map(|(kind, id, name, path)| {
                 Some(EntityRef {
+                    account_id: account_id.to_owned(),
                     kind: EntityKind::from_stored(&kind)?,
                     id,
                     name,
@@ -497,7 +497,7 @@ impl Store {
         .bind(size)
         .execute(&mut *tx)
         .await?;
-        bump_policy_epoch_of(&mut tx, entity.kind, &entity.id).await?;
+        tx.bump_policy_epoch(&entity.account_id);
         tx.commit().await?;
         Ok(())
     }
@@ -544,82 +544,54 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found(Subject::InlinePolicy(entity.kind), name));
         }
-        bump_policy_epoch_of(&mut tx, entity.kind, &entity.id).await?;
+        tx.bump_policy_epoch(&entity.account_id);
         tx.commit().await?;
         Ok(())
     }
 }
 
 /// What still hangs off an entity that must go before the entity can be deleted, checked
-/// inside the deleting transaction after the entity's row is locked.
+/// inside the deleting transaction after the entity's row is locked: every kind of
+/// dependent counted in one round trip, the first found (in this order) reported.
 pub(crate) async fn dependents(tx: &mut Tx, kind: EntityKind, id: &str) -> Result<Option<Dependent>, StoreError> {
-    let (attached,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM attachments WHERE entity_kind = $1 AND entity_id = $2")
-            .bind(kind.as_str())
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
-    if attached > 0 {
-        return Ok(Some(Dependent::AttachedPolicies));
+    // Each: what is reported, and the rows that hold it ($1 the kind, $2 the id).
+    let mut checks = vec![
+        (
+            Dependent::AttachedPolicies,
+            "attachments WHERE entity_kind = $1 AND entity_id = $2",
+        ),
+        (
+            Dependent::InlinePolicies,
+            "inline_policies WHERE entity_kind = $1 AND entity_id = $2",
+        ),
+    ];
+    match kind {
+        EntityKind::Role => checks.push((
+            Dependent::InstanceProfileRoles,
+            "instance_profile_roles WHERE role_id = $2",
+        )),
+        EntityKind::User => checks.extend([
+            (Dependent::LoginProfile, "login_profiles WHERE user_id = $2"),
+            (Dependent::MfaDevices, "mfa_devices WHERE user_id = $2"),
+            (Dependent::Certificates, "signing_certificates WHERE owner_id = $2"),
+            (Dependent::ReferencedObjects, "ssh_public_keys WHERE user_id = $2"),
+            (Dependent::ReferencedObjects, "service_credentials WHERE user_id = $2"),
+            (Dependent::Memberships, "group_members WHERE user_id = $2"),
+        ]),
+        EntityKind::Group => checks.push((Dependent::Memberships, "group_members WHERE group_id = $2")),
     }
-    let (inline,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM inline_policies WHERE entity_kind = $1 AND entity_id = $2")
-            .bind(kind.as_str())
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
-    if inline > 0 {
-        return Ok(Some(Dependent::InlinePolicies));
-    }
-    if kind == EntityKind::Role {
-        let (profiles,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM instance_profile_roles WHERE role_id = $1")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
-        if profiles > 0 {
-            return Ok(Some(Dependent::InstanceProfileRoles));
-        }
-    }
-    if kind == EntityKind::User {
-        let (profiles,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_profiles WHERE user_id = $1")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
-        if profiles > 0 {
-            return Ok(Some(Dependent::LoginProfile));
-        }
-        let (devices,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mfa_devices WHERE user_id = $1")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
-        if devices > 0 {
-            return Ok(Some(Dependent::MfaDevices));
-        }
-        let (certificates,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM signing_certificates WHERE owner_id = $1")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
-        if certificates > 0 {
-            return Ok(Some(Dependent::Certificates));
-        }
-        for table in ["ssh_public_keys", "service_credentials"] {
-            let sql = format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1");
-            let (held,): (i64,) = sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await?;
-            if held > 0 {
-                return Ok(Some(Dependent::ReferencedObjects));
-            }
-        }
-    }
-    let membership_column = match kind {
-        EntityKind::User => Some("user_id"),
-        EntityKind::Group => Some("group_id"),
-        EntityKind::Role => None,
-    };
-    if let Some(column) = membership_column {
-        let sql = format!("SELECT COUNT(*) FROM group_members WHERE {column} = $1");
-        let (members,): (i64,) = sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await?;
-        if members > 0 {
-            return Ok(Some(Dependent::Memberships));
+    let counts: Vec<String> = checks
+        .iter()
+        .map(|(_, rows)| format!("(SELECT COUNT(*) FROM {rows})"))
+        .collect();
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {}", counts.join(", "))))
+        .bind(kind.as_str())
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    for (i, (dependent, _)) in checks.iter().enumerate() {
+        if row.try_get::<i64, _>(i)? > 0 {
+            return Ok(Some(*dependent));
         }
     }
     Ok(None)

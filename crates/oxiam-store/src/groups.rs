@@ -1,6 +1,6 @@
 //! Groups and their members.
 
-use crate::entities::{EntityKind, EntityRef, bump_policy_epoch_of, dependents, lock_entity};
+use crate::entities::{EntityKind, EntityRef, dependents, lock_entity};
 use crate::{Page, Store, StoreError, Subject, UserRow};
 
 const GROUP: Subject = Subject::Entity(EntityKind::Group);
@@ -169,7 +169,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        bump_policy_epoch_of(&mut tx, EntityKind::User, user_id).await?;
+        tx.bump_policy_epoch(&user.account_id);
         tx.commit().await?;
         Ok(())
     }
@@ -183,7 +183,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() > 0 {
-            bump_policy_epoch_of(&mut tx, EntityKind::User, &user.id).await?;
+            tx.bump_policy_epoch(&user.account_id);
         }
         tx.commit().await?;
         Ok(())

@@ -128,7 +128,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(StoreError::on_write(Subject::OrganizationMember, management_account_id))?;
-        crate::entities::bump_policy_epoch(&mut tx, management_account_id).await?;
+        tx.bump_policy_epoch(management_account_id);
         tx.commit().await?;
         Ok(())
     }
@@ -180,7 +180,7 @@ impl Store {
                 .map_err(StoreError::from)?;
         }
         for account_id in &write.left {
-            crate::entities::bump_policy_epoch(&mut tx, account_id).await?;
+            tx.bump_policy_epoch(account_id);
             sqlx::query("DELETE FROM organization_members WHERE account_id = $1 AND org_id = $2")
                 .bind(account_id)
                 .bind(org_id)

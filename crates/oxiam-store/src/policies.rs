@@ -248,7 +248,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if set_default {
-            crate::entities::bump_policy_epoch(&mut tx, account_id).await?;
+            tx.bump_policy_epoch(account_id);
         }
         tx.commit().await?;
         Ok(next)
@@ -328,7 +328,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        crate::entities::bump_policy_epoch(&mut tx, account_id).await?;
+        tx.bump_policy_epoch(account_id);
         tx.commit().await?;
         Ok(())
     }

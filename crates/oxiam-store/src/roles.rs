@@ -172,7 +172,7 @@ impl Store {
             .await?;
         }
         if new.permissions_boundary.is_some() || !new.attached_policies.is_empty() || !new.inline_policies.is_empty() {
-            crate::entities::bump_policy_epoch(&mut tx, new.account_id).await?;
+            tx.bump_policy_epoch(new.account_id);
         }
         tx.commit().await?;
         self.get_role(new.account_id, new.name).await
@@ -367,7 +367,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            crate::entities::bump_policy_epoch(&mut tx, account_id).await?;
+            tx.bump_policy_epoch(account_id);
         }
         if let Some(dependent) = dependents(&mut tx, EntityKind::Role, &role_id).await? {
             return Err(StoreError::DeleteConflict(dependent));

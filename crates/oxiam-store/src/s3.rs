@@ -281,13 +281,23 @@ fn no_bucket(name: &str) -> StoreError {
 impl Store {
     /// The bucket named `name`.
     pub async fn s3_bucket(&self, name: &str) -> Result<Option<BucketRow>, StoreError> {
+        let cached = self.cache_generation();
+        if let Some((cache, generation)) = cached
+            && let Some(hit) = cache.buckets.get(name, generation)
+        {
+            return Ok(hit);
+        }
         let found: Option<BucketTuple> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {BUCKET_COLUMNS} FROM s3_buckets WHERE name = $1"
         )))
         .bind(name)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(found.map(bucket_row))
+        let found = found.map(bucket_row);
+        if let Some((cache, generation)) = cached {
+            cache.buckets.put(name.to_owned(), generation, found.clone());
+        }
+        Ok(found)
     }
 
     /// The buckets `owner_account` owns, by name.
@@ -434,6 +444,13 @@ impl Store {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<Option<ObjectRow>, StoreError> {
+        let cached = self.cache_generation();
+        let cache_key = (bucket.to_owned(), key.to_owned(), version_id.map(str::to_owned));
+        if let Some((cache, generation)) = cached
+            && let Some(hit) = cache.objects.get(&cache_key, generation)
+        {
+            return Ok(hit);
+        }
         let found: Option<ObjectTuple> =
             match version_id {
                 Some(version) => sqlx::query_as(AssertSqlSafe(format!(
@@ -452,7 +469,11 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?,
             };
-        Ok(found.map(object_row))
+        let found = found.map(object_row);
+        if let Some((cache, generation)) = cached {
+            cache.objects.put(cache_key, generation, found.clone());
+        }
+        Ok(found)
     }
 
     /// The current versions that are objects (not delete markers) of keys in `bucket`

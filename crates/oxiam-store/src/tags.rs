@@ -3,7 +3,6 @@
 
 use sqlx::AssertSqlSafe;
 
-use crate::entities::bump_policy_epoch;
 use crate::{EntityKind, Store, StoreError, Subject};
 
 /// What carries tags.
@@ -135,7 +134,7 @@ impl Store {
         sqlx::query(AssertSqlSafe(clear)).bind(id).execute(&mut *tx).await?;
         insert_tags(&mut tx, owner, id, &tags).await?;
         if matches!(owner, TagOwner::User | TagOwner::Role) {
-            bump_policy_epoch(&mut tx, account_id).await?;
+            tx.bump_policy_epoch(account_id);
         }
         tx.commit().await?;
         Ok(())

@@ -131,7 +131,7 @@ impl Store {
             if boundary.customer {
                 crate::entities::lock_customer_policy(&mut tx, new.account_id, boundary.arn).await?;
             }
-            crate::entities::bump_policy_epoch(&mut tx, new.account_id).await?;
+            tx.bump_policy_epoch(new.account_id);
         }
         tx.commit().await?;
         Ok(UserRow {
@@ -267,30 +267,28 @@ impl Store {
     /// user's row is locked first, so nothing can be added between check and delete.
     pub async fn delete_user(&self, account_id: &str, name: &str) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let found: Option<(String, i64)> =
-            sqlx::query_as("SELECT user_id, access_key_count FROM users WHERE account_id = $1 AND name_key = $2")
-                .bind(account_id)
-                .bind(name.to_ascii_lowercase())
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (user_id, _) = found.ok_or_else(|| StoreError::not_found(Subject::Entity(EntityKind::User), name))?;
-        crate::entities::lock_entity(&mut tx, EntityKind::User, &user_id, name).await?;
-        let (keys,): (i64,) = sqlx::query_as("SELECT access_key_count FROM users WHERE user_id = $1")
-            .bind(user_id.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
+        // Found and locked in one statement; the key count it returns is the row's latest
+        // (PostgreSQL re-reads a row it waited to lock), so a key made meanwhile is seen.
+        let found: Option<(String, i64)> = sqlx::query_as(
+            "UPDATE users SET name = name WHERE account_id = $1 AND name_key = $2 \
+             RETURNING user_id, access_key_count",
+        )
+        .bind(account_id)
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (user_id, keys) = found.ok_or_else(|| StoreError::not_found(Subject::Entity(EntityKind::User), name))?;
         if keys > 0 {
             return Err(StoreError::DeleteConflict(Dependent::AccessKeys));
         }
         if let Some(dependent) = crate::entities::dependents(&mut tx, EntityKind::User, &user_id).await? {
             return Err(StoreError::DeleteConflict(dependent));
         }
-        for table in ["user_tags", "password_history"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE user_id = $1")))
-                .bind(user_id.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
+        // The user's tags go with it (ON DELETE CASCADE); its old password hashes do not.
+        sqlx::query("DELETE FROM password_history WHERE user_id = $1")
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM users WHERE user_id = $1")
             .bind(user_id.as_str())
             .execute(&mut *tx)

@@ -28,12 +28,16 @@ use crate::cache::ReadCache;
 use crate::replication::{CHANNEL, Origin};
 use crate::{Backend, StoreError};
 
-/// The advisory lock every PostgreSQL batch holds (a constant of oxiam's own, unlike the
-/// bootstrap's, which a batch may take too).
-const BATCH_LOCK: i64 = 7_142_010_510;
+/// How a PostgreSQL batch begins, in one round trip. A server frozen (or cut off) mid-batch
+/// would hold every server's writes until TCP gave up on it: PostgreSQL ends its session
+/// after 10 s of silence instead, and its batch fails unacknowledged. The advisory lock,
+/// which every server's batches take, is a constant of oxiam's own (unlike the bootstrap's,
+/// which a batch may take too).
+const BEGIN_POSTGRES_BATCH: &str = "BEGIN; SET LOCAL idle_in_transaction_session_timeout = '10s'; \
+     SELECT pg_advisory_xact_lock(7142010510)";
 
 /// Rolls write `n` back to its savepoint and releases it. "No such savepoint" means it was
-/// never made or already released (its request was dropped after the `RELEASE` ran):
+/// never made (its request was dropped before its `SAVEPOINT` ran) or is undone already:
 /// nothing is left to undo. On PostgreSQL any failed statement aborts the whole
 /// transaction — and a `COMMIT` of an aborted transaction rolls back without an error — so
 /// there a probe savepoint is taken first: if the transaction is aborted already (a
@@ -101,7 +105,7 @@ type Outcome = Option<Result<(), Arc<str>>>;
 /// A write in progress: a savepoint in the open batch, which the guard holds for this
 /// write alone. Dropped without [`WriteTx::commit`], its changes are rolled back.
 pub(crate) struct WriteTx {
-    /// `None` once the write has let the batch go (after its `RELEASE`).
+    /// `None` once the write has let the batch go (when it commits).
     guard: Option<OwnedMutexGuard<Batch>>,
     committer: Arc<Notify>,
     /// The number of this write's savepoint.
@@ -115,10 +119,10 @@ pub(crate) struct Batch {
     origin: Option<Arc<Origin>>,
     open: Option<OpenBatch>,
     /// The savepoint of the write that holds (or last held) the batch, from before its
-    /// `SAVEPOINT` is sent until its `RELEASE` has returned. Still set when the next
-    /// holder comes, it names a write that ended without releasing — failed, or its
-    /// request dropped at any await — and is rolled back before anything else runs.
-    unreleased: Option<u64>,
+    /// `SAVEPOINT` is sent until it commits. Still set when the next holder comes, it names
+    /// a write that ended without committing — failed, or its request dropped at any
+    /// await — and is rolled back before anything else runs.
+    uncommitted: Option<u64>,
     /// The number of the next write's savepoint.
     next_savepoint: u64,
     /// Told of every commit, before its writes are acknowledged.
@@ -132,6 +136,13 @@ struct OpenBatch {
     outcome: watch::Sender<Outcome>,
     /// The writes that joined it.
     writes: u64,
+    /// The savepoint of the last write that committed, not yet released: its `RELEASE` is
+    /// sent with the next write's `SAVEPOINT` (a round trip fewer per write), or never, as
+    /// `COMMIT` commits it with the rest. Released or not, a later write's rollback to its
+    /// own savepoint, made after this one, leaves this write's changes in place.
+    committed_unreleased: Option<u64>,
+    /// The accounts whose policy epoch the batch bumps before it commits.
+    stale_policy_epochs: Vec<String>,
 }
 
 /// Upper bounds of the batch-size buckets (writes per commit).
@@ -199,7 +210,7 @@ impl GroupCommit {
                 backend,
                 origin,
                 open: None,
-                unreleased: None,
+                uncommitted: None,
                 next_savepoint: 0,
                 cache,
                 counts: counts.clone(),
@@ -226,37 +237,31 @@ impl GroupCommit {
     /// Opens a savepoint in the open batch, starting a batch if none is open.
     pub(crate) async fn begin(&self, pool: &AnyPool) -> Result<WriteTx, StoreError> {
         let mut guard = self.batch.clone().lock_owned().await;
-        guard.undo_unreleased().await;
+        guard.undo_uncommitted().await;
         if guard.open.is_none() {
             let tx = match guard.backend {
                 // IMMEDIATE takes SQLite's write lock now rather than at the first write.
                 Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-                Backend::Postgres => {
-                    let mut tx = pool.begin().await?;
-                    // A server frozen (or cut off) mid-batch would hold every server's writes
-                    // until TCP gave up on it: PostgreSQL ends its session after 10 s of
-                    // silence instead, and its batch fails unacknowledged.
-                    sqlx::raw_sql("SET LOCAL idle_in_transaction_session_timeout = '10s'")
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                        .bind(BATCH_LOCK)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx
-                }
+                Backend::Postgres => pool.begin_with(BEGIN_POSTGRES_BATCH).await?,
             };
             guard.open = Some(OpenBatch {
                 tx,
                 outcome: watch::channel(None).0,
                 writes: 0,
+                committed_unreleased: None,
+                stale_policy_epochs: Vec::new(),
             });
         }
         let n = guard.next_savepoint;
         guard.next_savepoint += 1;
-        guard.unreleased = Some(n);
+        guard.uncommitted = Some(n);
         let open = guard.open.as_mut().expect("a batch is open");
-        if let Err(e) = savepoint(&mut open.tx, "SAVEPOINT", n).await {
+        // The last write's RELEASE rides on this write's SAVEPOINT: one round trip, not two.
+        let sql = match open.committed_unreleased.take() {
+            Some(last) => format!("RELEASE oxiam_write_{last}; SAVEPOINT oxiam_write_{n}"),
+            None => format!("SAVEPOINT oxiam_write_{n}"),
+        };
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *open.tx).await {
             // The batch's connection is in an unknown state: end the batch here.
             guard.fail(&e);
             return Err(e.into());
@@ -272,11 +277,14 @@ impl GroupCommit {
 impl Batch {
     /// Commits the open batch, if any, and tells its writes how it went.
     async fn commit(&mut self) {
-        self.undo_unreleased().await;
+        self.undo_uncommitted().await;
         let Some(mut open) = self.open.take() else { return };
         let writes = open.writes;
-        let outcome = match announce(&mut open.tx, self.origin.as_deref()).await {
-            Ok(()) => open.tx.commit().await,
+        let outcome = match bump_policy_epochs(&mut open).await {
+            Ok(()) => match announce(&mut open.tx, self.origin.as_deref()).await {
+                Ok(()) => open.tx.commit().await,
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         let outcome = outcome.map_err(|e| Arc::from(e.to_string()));
@@ -293,25 +301,25 @@ impl Batch {
         open.outcome.send_replace(Some(outcome));
     }
 
-    /// Rolls back the savepoint of a write that ended without releasing it. Each step
-    /// is repeated by the next holder if this one is dropped half-way; "no such
-    /// savepoint" means it was never made or already released (its request was dropped
-    /// after the `RELEASE` ran): nothing is left to undo.
-    async fn undo_unreleased(&mut self) {
-        let Some(n) = self.unreleased else { return };
+    /// Rolls back the savepoint of a write that ended without committing. Each step is
+    /// repeated by the next holder if this one is dropped half-way; "no such savepoint"
+    /// means it was never made (its request was dropped before its `SAVEPOINT` ran) or is
+    /// undone already: nothing is left to undo.
+    async fn undo_uncommitted(&mut self) {
+        let Some(n) = self.uncommitted else { return };
         let Some(open) = self.open.as_mut() else {
-            self.unreleased = None;
+            self.uncommitted = None;
             return;
         };
         match undo(&mut open.tx, self.backend, n).await {
-            Ok(()) => self.unreleased = None,
+            Ok(()) => self.uncommitted = None,
             Err(e) => self.fail(&e),
         }
     }
 
     /// Ends the open batch unwritten (its transaction rolls back when dropped).
     fn fail(&mut self, e: &sqlx::Error) {
-        self.unreleased = None;
+        self.uncommitted = None;
         if let Some(open) = self.open.take() {
             if let Some(cache) = &self.cache {
                 cache.wrote();
@@ -328,11 +336,13 @@ impl WriteTx {
         let mut outcome = {
             let guard = self.guard.as_mut().expect("a write commits once");
             let open = guard.open.as_mut().expect("a batch is open while a write holds it");
-            savepoint(&mut open.tx, "RELEASE", self.savepoint).await?;
-            // Counted once released: a write rolled back is none of the batch's.
+            // No round trip here: the savepoint is released by the next write (see
+            // `committed_unreleased`), and nothing awaits between this and letting the batch
+            // go, so a request dropped now has committed its write or not begun to.
+            open.committed_unreleased = Some(self.savepoint);
             open.writes += 1;
             let outcome = open.outcome.subscribe();
-            guard.unreleased = None;
+            guard.uncommitted = None;
             outcome
         };
         // Let the next write in (and the committer: see Drop), then wait for the batch.
@@ -346,10 +356,22 @@ impl WriteTx {
     }
 }
 
+/// Bumps the policy epoch of each account a write of the batch asked to (see
+/// [`WriteTx::bump_policy_epoch`]).
+async fn bump_policy_epochs(open: &mut OpenBatch) -> Result<(), sqlx::Error> {
+    for account_id in &open.stale_policy_epochs {
+        sqlx::query("UPDATE accounts SET policy_epoch = policy_epoch + 1 WHERE account_id = $1")
+            .bind(account_id.as_str())
+            .execute(&mut *open.tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Tells the other servers sharing a PostgreSQL database that the batch is about to commit
 /// (`replication.rs`): delivered if, and only if, it commits. Every batch says so, even one
-/// whose writes all failed: a write whose request was dropped just after its `RELEASE` ran
-/// is counted in no batch, yet commits. The announcement is also the proof that the
+/// whose writes all failed: a notification too many costs the other servers a cache refill,
+/// one too few would let them serve a stale read. The announcement is also the proof that the
 /// transaction is not aborted (where `COMMIT` would quietly roll back): it fails if it is,
 /// and then so does the batch.
 async fn announce(tx: &mut AnyConnection, origin: Option<&Origin>) -> Result<(), sqlx::Error> {
@@ -367,7 +389,7 @@ async fn announce(tx: &mut AnyConnection, origin: Option<&Origin>) -> Result<(),
 impl Drop for WriteTx {
     fn drop(&mut self) {
         // Committed or not, the batch now has something for the committer: a write to
-        // make durable, or an unreleased savepoint to undo (so that a failed write alone
+        // make durable, or an uncommitted savepoint to undo (so that a failed write alone
         // in its batch does not keep the database's write lock until the next write comes).
         // The batch is let go first, so that writes already queued for it join it before
         // the committer's turn comes.
@@ -379,6 +401,20 @@ impl Drop for WriteTx {
 }
 
 impl WriteTx {
+    /// Marks every compiled policy set of the account stale (see migration 0003) when the
+    /// batch commits: in the same transaction as this write, so no reader sees the write
+    /// under the old epoch, and once per batch. Each write bumping the one row itself
+    /// would cost a round trip and, on PostgreSQL, a new version of the row per write. A
+    /// write rolled back after asking leaves the bump in place: a needless recompilation,
+    /// never a stale one.
+    pub(crate) fn bump_policy_epoch(&mut self, account_id: &str) {
+        let guard = self.guard.as_mut().expect("not yet committed");
+        let open = guard.open.as_mut().expect("a batch is open while a write holds it");
+        if !open.stale_policy_epochs.iter().any(|a| a == account_id) {
+            open.stale_policy_epochs.push(account_id.to_owned());
+        }
+    }
+
     fn open_batch(&self) -> &OpenBatch {
         let guard = self.guard.as_ref().expect("not yet committed");
         guard.open.as_ref().expect("a batch is open while a write holds it")

@@ -241,6 +241,23 @@ async fn concurrent_writes_commit_together_and_fail_alone(database: &Database) {
     );
 }
 
+/// Polls `future` until it is ready or has been found pending `waits` + 1 times, then
+/// drops it (as a request whose client left is dropped).
+async fn drop_after_waits<F: std::future::Future>(future: F, waits: usize) -> Option<F::Output> {
+    use std::task::Poll;
+    let mut future = std::pin::pin!(future);
+    let mut left = waits;
+    std::future::poll_fn(|cx| match future.as_mut().poll(cx) {
+        Poll::Ready(out) => Poll::Ready(Some(out)),
+        Poll::Pending if left == 0 => Poll::Ready(None),
+        Poll::Pending => {
+            left -= 1;
+            Poll::Pending
+        }
+    })
+    .await
+}
+
 async fn futures_outcomes<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
     let mut out = Vec::new();
     for task in tasks {
@@ -309,15 +326,13 @@ async fn a_write_dropped_half_way_leaves_all_of_itself_or_nothing(database: &Dat
                 .map(|_| ())
         }
     };
-    // How long a write takes here, uncontended; then writes dropped after 0 to 1.5 times
-    // that, one after another, each beside a write that is not dropped.
-    let began = std::time::Instant::now();
-    create(1000).await.unwrap();
-    let takes = began.elapsed();
+    // Writes dropped at each of their awaits in turn (after 0, 1, 2, … waits: polls that
+    // found the database not done yet), one after another, each beside a write that is not
+    // dropped. Counting waits, not time, reaches every await however fast the database is.
     let mut kept = Vec::new();
     for i in 0..60 {
         let beside = tokio::spawn(create(2000 + i));
-        let _ = tokio::time::timeout(takes * i / 40, create(i)).await;
+        drop_after_waits(create(i), i as usize / 4).await;
         kept.push(beside);
     }
     for outcome in futures_outcomes(kept).await {
@@ -335,6 +350,7 @@ async fn a_write_dropped_half_way_leaves_all_of_itself_or_nothing(database: &Dat
         }
     }
     assert!(none > 0, "no write was dropped early: {whole} whole");
+    assert!(whole > 0, "no write was dropped late: {none} not made");
     drop(store);
     let store = database.open().await;
     for i in 0..60 {

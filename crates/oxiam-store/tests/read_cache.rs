@@ -131,3 +131,79 @@ async fn a_second_store_on_the_same_database_is_refused() {
     drop(first);
     Store::open(&url(&dir)).await.unwrap();
 }
+
+#[tokio::test]
+async fn s3_buckets_and_objects_read_from_memory_are_never_older_than_the_last_write() {
+    use oxiam_store::{BucketRow, ObjectRow, Versioning};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&url(&dir)).await.unwrap();
+    store.bootstrap_account(ACCOUNT, 0).await.unwrap();
+    let bucket = BucketRow {
+        name: "cached-bucket".to_owned(),
+        owner_account: ACCOUNT.to_owned(),
+        region: "us-east-1".to_owned(),
+        created_ms: 1,
+        policy: None,
+        versioning: Versioning::Unversioned,
+        tags: None,
+    };
+    // Absent, read twice (the second may come from memory), then created.
+    for _ in 0..2 {
+        assert_eq!(store.s3_bucket("cached-bucket").await.unwrap(), None);
+    }
+    assert_eq!(store.s3_create_bucket(&bucket).await.unwrap(), None);
+    assert_eq!(store.s3_bucket("cached-bucket").await.unwrap(), Some(bucket.clone()));
+    store
+        .s3_set_bucket_policy("cached-bucket", ACCOUNT, Some("{}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .s3_bucket("cached-bucket")
+            .await
+            .unwrap()
+            .unwrap()
+            .policy
+            .as_deref(),
+        Some("{}")
+    );
+
+    let object = |etag: &str| ObjectRow {
+        bucket: "cached-bucket".to_owned(),
+        key: "k".to_owned(),
+        version_id: "null".to_owned(),
+        is_latest: true,
+        delete_marker: false,
+        size: 1,
+        etag: etag.to_owned(),
+        modified_ms: 1,
+        owner_account: ACCOUNT.to_owned(),
+        blob: None,
+        attributes: "{}".to_owned(),
+        tags: "[]".to_owned(),
+        seq: 0,
+    };
+    let etag_now = || async {
+        store
+            .s3_object("cached-bucket", "k", None)
+            .await
+            .unwrap()
+            .map(|o| o.etag)
+    };
+    assert_eq!(etag_now().await, None);
+    store.s3_put_object(&object("one"), false).await.unwrap();
+    assert_eq!(etag_now().await.as_deref(), Some("one"));
+    assert_eq!(etag_now().await.as_deref(), Some("one"));
+    store.s3_put_object(&object("two"), false).await.unwrap();
+    assert_eq!(etag_now().await.as_deref(), Some("two"));
+    let version = store.s3_object("cached-bucket", "k", Some("null")).await.unwrap();
+    assert_eq!(version.map(|o| o.etag).as_deref(), Some("two"));
+    store
+        .s3_delete_object("cached-bucket", "k", None, &object("marker"))
+        .await
+        .unwrap();
+    assert_eq!(etag_now().await, None);
+    assert_eq!(store.s3_object("cached-bucket", "k", Some("null")).await.unwrap(), None);
+    store.s3_delete_bucket("cached-bucket").await.unwrap();
+    assert_eq!(store.s3_bucket("cached-bucket").await.unwrap(), None);
+}

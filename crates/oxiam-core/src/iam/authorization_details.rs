@@ -175,6 +175,7 @@ impl Oxiam {
     async fn user_detail(&self, caller: &Principal, user: UserRow) -> Result<Option<UserDetail>, ServiceError> {
         let account = &caller.account_id;
         let entity = EntityRef {
+            account_id: caller.account_id.clone(),
             kind: EntityKind::User,
             id: user.user_id.clone(),
             name: user.name.clone(),
@@ -209,6 +210,7 @@ impl Oxiam {
 
     async fn group_detail(&self, caller: &Principal, group: GroupRow) -> Result<GroupDetail, ServiceError> {
         let entity = EntityRef {
+            account_id: caller.account_id.clone(),
             kind: EntityKind::Group,
             id: group.group_id.clone(),
             name: group.name.clone(),
@@ -227,6 +229,7 @@ impl Oxiam {
 
     async fn role_detail(&self, caller: &Principal, role: RoleRow) -> Result<Option<RoleDetail>, ServiceError> {
         let entity = EntityRef {
+            account_id: caller.account_id.clone(),
             kind: EntityKind::Role,
             id: role.role_id.clone(),
             name: role.name.clone(),
