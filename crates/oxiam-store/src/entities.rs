@@ -1,5 +1,6 @@
 //! What users, groups and roles share: managed policy attachments and inline policies,
-//! each guarded by a quota that the transaction enforces under a lock on the owner's row.
+//! each guarded by a quota that the write's transaction enforces: writes run one at a time
+//! (write.rs), so what a write counts stays counted until it commits.
 
 use sqlx::{AssertSqlSafe, Row};
 
@@ -349,39 +350,58 @@ impl Store {
         quota: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        lock_entity(&mut tx, entity.kind, &entity.id, &entity.name).await?;
-        if customer_policy {
-            lock_customer_policy(&mut tx, account_id, policy_arn).await?;
-        }
-        // The quota is counted by the insert itself (one round trip): writes run one at a
-        // time (write.rs), and the entity's row is locked besides.
-        let inserted = sqlx::query(
+        // One statement checks that the entity (and a customer managed policy) exists,
+        // counts the quota and inserts. Writes run one at a time, across servers too
+        // (write.rs), so nothing it reads can change before the batch commits.
+        let policy_exists = if customer_policy {
+            "AND EXISTS (SELECT 1 FROM policies WHERE arn = $4 AND account_id = $1)"
+        } else {
+            ""
+        };
+        let sql = format!(
             "INSERT INTO attachments (account_id, entity_kind, entity_id, policy_arn, attached_at) \
              SELECT $1, $2, $3, $4, $5 \
-             WHERE (SELECT COUNT(*) FROM attachments WHERE entity_kind = $2 AND entity_id = $3) < $6 \
+             WHERE EXISTS (SELECT 1 FROM {t} WHERE {c} = $3) {policy_exists} \
+             AND (SELECT COUNT(*) FROM attachments WHERE entity_kind = $2 AND entity_id = $3) < $6 \
              ON CONFLICT DO NOTHING",
-        )
-        .bind(account_id)
-        .bind(entity.kind.as_str())
-        .bind(entity.id.as_str())
-        .bind(policy_arn)
-        .bind(now)
-        .bind(quota)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            // Attached already (nothing changes), or the entity's attachments are at quota.
-            let attached: Option<(i64,)> = sqlx::query_as(
-                "SELECT 1 FROM attachments WHERE entity_kind = $1 AND entity_id = $2 AND policy_arn = $3",
-            )
+            t = entity.kind.table(),
+            c = entity.kind.id_column()
+        );
+        let inserted = sqlx::query(AssertSqlSafe(sql))
+            .bind(account_id)
             .bind(entity.kind.as_str())
             .bind(entity.id.as_str())
             .bind(policy_arn)
-            .fetch_optional(&mut *tx)
+            .bind(now)
+            .bind(quota)
+            .execute(&mut *tx)
             .await?;
-            return match attached {
-                Some(_) => Ok(()),
-                None => Err(StoreError::LimitExceeded),
+        if inserted.rows_affected() == 0 {
+            // Why not, in the order the checks are reported: the entity is gone, the policy
+            // is, or the policy is attached already (nothing changes, no error), else the
+            // entity's attachments are at the quota.
+            let sql = format!(
+                "SELECT (SELECT COUNT(*) FROM {t} WHERE {c} = $1), \
+                 (SELECT COUNT(*) FROM policies WHERE arn = $2 AND account_id = $3), \
+                 (SELECT COUNT(*) FROM attachments WHERE entity_kind = $4 AND entity_id = $1 AND policy_arn = $2)",
+                t = entity.kind.table(),
+                c = entity.kind.id_column()
+            );
+            let (entities, policies, attached): (i64, i64, i64) = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(entity.id.as_str())
+                .bind(policy_arn)
+                .bind(account_id)
+                .bind(entity.kind.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            return if entities == 0 {
+                Err(StoreError::not_found(Subject::Entity(entity.kind), &entity.name))
+            } else if customer_policy && policies == 0 {
+                Err(StoreError::not_found(Subject::Policy, policy_arn))
+            } else if attached > 0 {
+                Ok(())
+            } else {
+                Err(StoreError::LimitExceeded)
             };
         }
         tx.bump_policy_epoch(account_id);

@@ -83,6 +83,7 @@ on_both!(
     concurrent_writes_commit_together_and_fail_alone,
     batch_sizes_count_only_committed_writes,
     a_write_dropped_half_way_leaves_all_of_itself_or_nothing,
+    an_attachment_is_checked_in_its_insert_and_its_failures_named_in_order,
 );
 
 async fn all_user_names(store: &Store) -> Vec<String> {
@@ -256,6 +257,80 @@ async fn drop_after_waits<F: std::future::Future>(future: F, waits: usize) -> Op
         }
     })
     .await
+}
+
+/// AttachUserPolicy's one statement checks the entity, a customer managed policy and the
+/// quota; when it inserts nothing, the reason is the first of: the entity is gone, the
+/// policy is gone, attached already (no error), the quota. DeleteUser counts what still
+/// hangs off the user in one query.
+async fn an_attachment_is_checked_in_its_insert_and_its_failures_named_in_order(database: &Database) {
+    use oxiam_store::{Dependent, EntityKind, Subject};
+    let store = database.open().await;
+    store.bootstrap_account(ACCOUNT, 0).await.unwrap();
+    for (name, id) in [("holder", "AIDAHOLDER0000000001"), ("gone", "AIDAGONE000000000001")] {
+        let user = NewUser {
+            account_id: ACCOUNT,
+            user_id: id,
+            name,
+            path: "/",
+            created_at: 1,
+            tags: &[],
+            permissions_boundary: None,
+        };
+        store.create_user(user).await.unwrap();
+    }
+    let holder = store.find_entity(ACCOUNT, EntityKind::User, "holder").await.unwrap();
+    let gone = store.find_entity(ACCOUNT, EntityKind::User, "gone").await.unwrap();
+    store.delete_user(ACCOUNT, "gone").await.unwrap();
+    let aws = |name: &str| format!("arn:aws:iam::aws:policy/{name}");
+    let missing_customer_policy = format!("arn:aws:iam::{ACCOUNT}:policy/missing");
+    let attach = |entity: &oxiam_store::EntityRef, arn: &str, customer: bool| {
+        let (store, entity, arn) = (store.clone(), entity.clone(), arn.to_owned());
+        async move { store.attach_policy(ACCOUNT, &entity, &arn, customer, 1, 2).await }
+    };
+
+    assert!(matches!(
+        attach(&gone, &aws("ReadOnlyAccess"), false).await,
+        Err(StoreError::NotFound {
+            subject: Subject::Entity(EntityKind::User),
+            ..
+        })
+    ));
+    attach(&holder, &aws("ReadOnlyAccess"), false).await.unwrap();
+    attach(&holder, &aws("IAMReadOnlyAccess"), false).await.unwrap();
+    // At the quota (2): the same again is no error, another is refused, and a missing
+    // policy is reported before the quota, a missing entity before the policy.
+    attach(&holder, &aws("ReadOnlyAccess"), false).await.unwrap();
+    assert!(matches!(
+        attach(&holder, &aws("AdministratorAccess"), false).await,
+        Err(StoreError::LimitExceeded)
+    ));
+    assert!(matches!(
+        attach(&holder, &missing_customer_policy, true).await,
+        Err(StoreError::NotFound {
+            subject: Subject::Policy,
+            ..
+        })
+    ));
+    assert!(matches!(
+        attach(&gone, &missing_customer_policy, true).await,
+        Err(StoreError::NotFound {
+            subject: Subject::Entity(EntityKind::User),
+            ..
+        })
+    ));
+    assert_eq!(
+        store.attached_policies(EntityKind::User, &holder.id).await.unwrap(),
+        vec![aws("IAMReadOnlyAccess"), aws("ReadOnlyAccess")]
+    );
+    assert!(matches!(
+        store.delete_user(ACCOUNT, "holder").await,
+        Err(StoreError::DeleteConflict(Dependent::AttachedPolicies))
+    ));
+    for arn in [aws("ReadOnlyAccess"), aws("IAMReadOnlyAccess")] {
+        store.detach_policy(&holder, &arn).await.unwrap();
+    }
+    store.delete_user(ACCOUNT, "holder").await.unwrap();
 }
 
 async fn futures_outcomes<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
