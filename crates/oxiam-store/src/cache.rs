@@ -30,6 +30,9 @@ const CAPACITY: usize = 16_384;
 /// Pages of users kept (each up to 1,000 rows): a listing is read again and again by the
 /// same few clients (a dashboard, a reconciler), and a page is large.
 const PAGES: usize = 64;
+/// S3 object versions kept: a row carries its user metadata (up to 2 KB) and tags, so
+/// fewer of them than of the small rows.
+const OBJECTS: usize = 4_096;
 
 /// The write generation and the cached lookups.
 #[derive(Debug)]
@@ -68,7 +71,7 @@ impl Default for ReadCache {
             boundaries: Cached::default(),
             user_pages: Cached::bounded(PAGES),
             buckets: Cached::default(),
-            objects: Cached::default(),
+            objects: Cached::bounded(OBJECTS),
         }
     }
 }
