@@ -338,8 +338,9 @@ impl Store {
     }
 
     /// Attaches a managed policy; attaching one already attached changes nothing.
-    /// `customer_policy` says the ARN names a policy of the `policies` table, which is
-    /// locked too, so a concurrent DeletePolicy cannot slip between check and attach.
+    /// `customer_policy` says the ARN names a policy of the `policies` table, which must
+    /// exist when the attachment is written (a DeletePolicy, another write, runs wholly
+    /// before or after it).
     pub async fn attach_policy(
         &self,
         account_id: &str,
