@@ -101,7 +101,8 @@ struct RunArgs {
     #[arg(long, default_value_t = 1.0)]
     warmup: f64,
     /// Operations, comma-separated: GetUser, ListUsers, CreateDeleteUser, AccessKey, AttachDetach,
-    /// GetCallerIdentity, S3GetObject, AssumeRole, CreateUser (keeps its users); default: all but CreateUser.
+    /// GetCallerIdentity, S3GetObject, AssumeRole, CreateUser (keeps its users), Attach
+    /// (AttachUserPolicy, keeps its attachments); default: the mix's (all but the last two).
     #[arg(long, value_delimiter = ',')]
     ops: Vec<String>,
     /// Also run the mix: every client cycles through the operations.
@@ -219,7 +220,7 @@ async fn run(args: RunArgs) -> Result<(), Error> {
     if args.mix {
         phases.push((
             "mix".to_owned(),
-            ops.iter().copied().filter(|op| *op != Op::CreateUser).collect(),
+            ops.iter().copied().filter(|op| Op::MIX.contains(op)).collect(),
         ));
     }
     let mut rows = Vec::new();

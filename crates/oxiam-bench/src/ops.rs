@@ -16,6 +16,9 @@ pub const ALLOW_POLICY: &str = "oxiam-bench-allow";
 pub const ATTACH_POLICY: &str = "oxiam-bench-attach";
 /// Users created so that ListUsers has a full page of 100 to return.
 pub const LIST_FILLERS: usize = 100;
+/// Policies that [`Op::Attach`] attaches to each of its users: IAM's quota of managed
+/// policies per user.
+pub const ATTACH_POLICIES: u64 = 10;
 
 /// One operation of the mix. Pairs (create then delete) leave the store as they found it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +33,9 @@ pub enum Op {
     AssumeRole,
     /// CreateUser alone (users are kept): durable writes, and the bulk path to N users.
     CreateUser,
+    /// AttachUserPolicy alone (attachments are kept): each client attaches the
+    /// [`ATTACH_POLICIES`] policies to a user of its own, then creates the next user.
+    Attach,
 }
 
 impl Op {
@@ -43,7 +49,7 @@ impl Op {
         Op::S3GetObject,
         Op::AssumeRole,
     ];
-    pub const ALL: [Op; 9] = [
+    pub const ALL: [Op; 10] = [
         Op::GetUser,
         Op::ListUsers,
         Op::CreateDeleteUser,
@@ -53,6 +59,7 @@ impl Op {
         Op::S3GetObject,
         Op::AssumeRole,
         Op::CreateUser,
+        Op::Attach,
     ];
 
     pub fn name(self) -> &'static str {
@@ -66,6 +73,7 @@ impl Op {
             Op::S3GetObject => "S3 GetObject",
             Op::AssumeRole => "AssumeRole",
             Op::CreateUser => "CreateUser",
+            Op::Attach => "AttachUserPolicy",
         }
     }
 
@@ -75,6 +83,7 @@ impl Op {
             Op::AccessKey => "AccessKey",
             Op::AttachDetach => "AttachDetach",
             Op::S3GetObject => "S3GetObject",
+            Op::Attach => "Attach",
             other => other.name(),
         };
         Op::ALL
@@ -101,6 +110,9 @@ pub struct Ctx {
 impl Ctx {
     fn attach_arn(&self) -> String {
         format!("arn:aws:iam::{}:policy/{ATTACH_POLICY}", self.account)
+    }
+    fn attach_arn_numbered(&self, n: u64) -> String {
+        format!("arn:aws:iam::{}:policy/{ATTACH_POLICY}-{n}", self.account)
     }
     fn role_arn(&self) -> String {
         format!("arn:aws:iam::{}:role/{ROLE}", self.account)
@@ -154,6 +166,8 @@ async fn timed(
 pub async fn run(ctx: &Ctx, key: &Key, op: Op, client: usize, n: u64, out: &mut Vec<Sample>) {
     let e = &ctx.endpoint;
     let target = format!("bench-c{client}");
+    // Kept names differ between callers too: each caller's phase counts `n` from 0.
+    let caller = &key.access_key_id[key.access_key_id.len().saturating_sub(4)..];
     match op {
         Op::GetUser => {
             timed(out, "GetUser", e.query(key, "iam", "GetUser", &[("UserName", &target)])).await;
@@ -184,11 +198,31 @@ pub async fn run(ctx: &Ctx, key: &Key, op: Op, client: usize, n: u64, out: &mut 
             }
         }
         Op::CreateUser => {
-            let name = format!("bench-k{}-{client}-{n}", ctx.nonce);
+            let name = format!("bench-k{}-{caller}-{client}-{n}", ctx.nonce);
             timed(
                 out,
                 "CreateUser",
                 e.query(key, "iam", "CreateUser", &[("UserName", &name)]),
+            )
+            .await;
+        }
+        Op::Attach => {
+            let name = format!("bench-a{}-{caller}-{client}-{}", ctx.nonce, n / ATTACH_POLICIES);
+            if n.is_multiple_of(ATTACH_POLICIES) {
+                let params = [("UserName", name.as_str())];
+                if timed(out, "CreateUser", e.query(key, "iam", "CreateUser", &params))
+                    .await
+                    .is_none()
+                {
+                    return;
+                }
+            }
+            let arn = ctx.attach_arn_numbered(n % ATTACH_POLICIES);
+            let params = [("UserName", name.as_str()), ("PolicyArn", arn.as_str())];
+            timed(
+                out,
+                "AttachUserPolicy",
+                e.query(key, "iam", "AttachUserPolicy", &params),
             )
             .await;
         }
@@ -280,9 +314,14 @@ pub async fn setup(endpoint: Endpoint, root: Key, clients: usize) -> Result<Ctx,
     let trust = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#
     );
-    for (name, doc) in [(ALLOW_POLICY, allow.as_str()), (ATTACH_POLICY, attach)] {
-        let params = [("PolicyName", name), ("PolicyDocument", doc)];
-        created_or_exists(name, e.query(&root, "iam", "CreatePolicy", &params).await?)?;
+    let numbered = (0..ATTACH_POLICIES).map(|n| (format!("{ATTACH_POLICY}-{n}"), attach));
+    let policies = [
+        (ALLOW_POLICY.to_owned(), allow.as_str()),
+        (ATTACH_POLICY.to_owned(), attach),
+    ];
+    for (name, doc) in policies.into_iter().chain(numbered) {
+        let params = [("PolicyName", name.as_str()), ("PolicyDocument", doc)];
+        created_or_exists(&name, e.query(&root, "iam", "CreatePolicy", &params).await?)?;
     }
     let params = [("RoleName", ROLE), ("AssumeRolePolicyDocument", trust.as_str())];
     created_or_exists(ROLE, e.query(&root, "iam", "CreateRole", &params).await?)?;

@@ -4,9 +4,11 @@
 //! The caller's identity policies (inline and managed, its groups' too), its permissions
 //! boundary, and the resource's own policy if any are evaluated by `oxiam-policy` with
 //! AWS's logic; the account root may do anything in its own account. Compiled policy sets
-//! are cached per principal and known stale when the account's policy epoch moves (every
-//! change to policies, attachments, memberships or boundaries moves it, in the same
-//! transaction), so a cache never serves a decision older than the database, on any replica.
+//! are cached per principal and known stale when its policy epoch moves: the account's, moved
+//! by changes that reach many principals (a policy's default version, a group's policies, the
+//! organization), plus the user's or role's own, moved by changes to it alone (attachments,
+//! inline policies, boundary, tags, memberships). Each moves in the transaction of its change,
+//! so a cache never serves a decision older than the database, on any replica.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

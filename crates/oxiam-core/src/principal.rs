@@ -11,8 +11,9 @@ pub struct Principal {
     pub kind: PrincipalKind,
     /// The access key that signed the request.
     pub access_key_id: String,
-    /// The account's policy epoch when the request was authenticated: a cached policy
-    /// set compiled at an older epoch is stale.
+    /// The policy epoch when the request was authenticated: the account's plus, for a user
+    /// or a role's session, that entity's own. Each only grows, so a cached policy set
+    /// compiled at another epoch is stale.
     pub policy_epoch: i64,
     /// For temporary credentials, the session they belong to.
     pub session: Option<Session>,

@@ -67,6 +67,7 @@ on_both_backends!(
     attached_and_group_policies_allow_and_explicit_denies_win,
     permissions_boundaries_cap_what_policies_grant,
     conditions_and_variables_decide_per_request,
+    a_change_to_a_roles_or_groups_policies_reaches_cached_sessions_at_once,
 );
 
 async fn resources_carry_the_entitys_path(s: &TestServer) {
@@ -336,6 +337,155 @@ async fn conditions_and_variables_decide_per_request(s: &TestServer) {
         "AccessDenied",
         "the caller is on loopback"
     );
+}
+
+/// A change to one role's own policies (attached, inline, boundary, tags) moves that role's
+/// policy epoch, not its account's (migration 0031): each must still reach a session whose
+/// compiled policies are cached. Every step asks once before the change, so what the change
+/// must invalidate is the cached set; a change to a group's policies (the account's epoch)
+/// reaches its members the same way.
+async fn a_change_to_a_roles_or_groups_policies_reaches_cached_sessions_at_once(s: &TestServer) {
+    let root = s.root_iam();
+    let (key, secret) = s
+        .user_with_inline_policy("assumer", Some(&allow("sts:AssumeRole", "*")))
+        .await;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/assumer"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    root.create_role()
+        .role_name("worker")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let creds = s
+        .sts_as(&key, &secret, "us-east-1")
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/worker"))
+        .role_session_name("worker-session")
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    let worker = s.iam_as_session(&creds);
+    assert_eq!(code(&worker.list_users().send().await.unwrap_err()), "AccessDenied");
+
+    // Attached, then overridden by an inline Deny, which is deleted again.
+    let list_users = managed(s, "WorkerListUsers", &allow("iam:ListUsers", "*")).await;
+    root.attach_role_policy()
+        .role_name("worker")
+        .policy_arn(&list_users)
+        .send()
+        .await
+        .unwrap();
+    worker.list_users().send().await.unwrap();
+    root.put_role_policy()
+        .role_name("worker")
+        .policy_name("no-list")
+        .policy_document(deny("iam:ListUsers", "*"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(&worker.list_users().send().await.unwrap_err()), "AccessDenied");
+    root.delete_role_policy()
+        .role_name("worker")
+        .policy_name("no-list")
+        .send()
+        .await
+        .unwrap();
+    worker.list_users().send().await.unwrap();
+
+    // A boundary that allows only reads, then removed.
+    let gets = managed(s, "WorkerGetsOnly", &allow("iam:Get*", "*")).await;
+    root.put_role_permissions_boundary()
+        .role_name("worker")
+        .permissions_boundary(&gets)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(&worker.list_users().send().await.unwrap_err()), "AccessDenied");
+    root.delete_role_permissions_boundary()
+        .role_name("worker")
+        .send()
+        .await
+        .unwrap();
+    worker.list_users().send().await.unwrap();
+
+    // The role's tags, read by aws:PrincipalTag.
+    let blue = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListGroups","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"blue"}}}]}"#;
+    root.put_role_policy()
+        .role_name("worker")
+        .policy_name("blue")
+        .policy_document(blue)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(&worker.list_groups().send().await.unwrap_err()), "AccessDenied");
+    root.tag_role()
+        .role_name("worker")
+        .tags(Tag::builder().key("team").value("blue").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    worker.list_groups().send().await.unwrap();
+    root.untag_role()
+        .role_name("worker")
+        .tag_keys("team")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(&worker.list_groups().send().await.unwrap_err()), "AccessDenied");
+
+    // Detached: refused again.
+    root.detach_role_policy()
+        .role_name("worker")
+        .policy_arn(&list_users)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(&worker.list_users().send().await.unwrap_err()), "AccessDenied");
+
+    // A group's policies, changed while its member's set is cached.
+    let member = user(s, "member", &[]).await;
+    root.create_group().group_name("crew").send().await.unwrap();
+    root.add_user_to_group()
+        .group_name("crew")
+        .user_name("member")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(&member.list_roles().send().await.unwrap_err()), "AccessDenied");
+    let list_roles = managed(s, "CrewListRoles", &allow("iam:ListRoles", "*")).await;
+    root.attach_group_policy()
+        .group_name("crew")
+        .policy_arn(&list_roles)
+        .send()
+        .await
+        .unwrap();
+    member.list_roles().send().await.unwrap();
+    root.detach_group_policy()
+        .group_name("crew")
+        .policy_arn(&list_roles)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(&member.list_roles().send().await.unwrap_err()), "AccessDenied");
+    // A user's detachment too (attachment is the first test's).
+    root.attach_user_policy()
+        .user_name("member")
+        .policy_arn(&list_roles)
+        .send()
+        .await
+        .unwrap();
+    member.list_roles().send().await.unwrap();
+    root.detach_user_policy()
+        .user_name("member")
+        .policy_arn(&list_roles)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(&member.list_roles().send().await.unwrap_err()), "AccessDenied");
 }
 
 mod simulator {

@@ -286,7 +286,7 @@ impl Store {
             .bind(policy_arn)
             .execute(&mut *tx)
             .await?;
-        tx.bump_policy_epoch(account_id);
+        tx.bump_policy_epoch_of(entity.kind, account_id, &entity.id);
         tx.commit().await?;
         Ok(())
     }
@@ -405,7 +405,7 @@ impl Store {
                 Err(StoreError::LimitExceeded)
             };
         }
-        tx.bump_policy_epoch(account_id);
+        tx.bump_policy_epoch_of(entity.kind, account_id, &entity.id);
         tx.commit().await?;
         Ok(())
     }
@@ -422,7 +422,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found(Subject::Attachment, policy_arn));
         }
-        tx.bump_policy_epoch(&entity.account_id);
+        tx.bump_policy_epoch_of(entity.kind, &entity.account_id, &entity.id);
         tx.commit().await?;
         Ok(())
     }
@@ -518,7 +518,7 @@ impl Store {
         .bind(size)
         .execute(&mut *tx)
         .await?;
-        tx.bump_policy_epoch(&entity.account_id);
+        tx.bump_policy_epoch_of(entity.kind, &entity.account_id, &entity.id);
         tx.commit().await?;
         Ok(())
     }
@@ -565,7 +565,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found(Subject::InlinePolicy(entity.kind), name));
         }
-        tx.bump_policy_epoch(&entity.account_id);
+        tx.bump_policy_epoch_of(entity.kind, &entity.account_id, &entity.id);
         tx.commit().await?;
         Ok(())
     }

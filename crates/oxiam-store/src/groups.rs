@@ -169,7 +169,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        tx.bump_policy_epoch(&user.account_id);
+        tx.bump_policy_epoch_of(EntityKind::User, &user.account_id, &user.id);
         tx.commit().await?;
         Ok(())
     }
@@ -183,7 +183,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() > 0 {
-            tx.bump_policy_epoch(&user.account_id);
+            tx.bump_policy_epoch_of(EntityKind::User, &user.account_id, &user.id);
         }
         tx.commit().await?;
         Ok(())

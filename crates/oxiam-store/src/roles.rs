@@ -172,7 +172,7 @@ impl Store {
             .await?;
         }
         if new.permissions_boundary.is_some() || !new.attached_policies.is_empty() || !new.inline_policies.is_empty() {
-            tx.bump_policy_epoch(new.account_id);
+            tx.bump_policy_epoch_of(EntityKind::Role, new.account_id, new.role_id);
         }
         tx.commit().await?;
         self.get_role(new.account_id, new.name).await

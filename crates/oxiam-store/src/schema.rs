@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (28, include_str!("migrations/0028_source_identity.sql")),
     (29, include_str!("migrations/0029_trusted_identity_propagation.sql")),
     (30, include_str!("migrations/0030_max_signin_session_duration.sql")),
+    (31, include_str!("migrations/0031_entity_policy_epoch.sql")),
 ];
 
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -170,14 +170,14 @@ impl Store {
     }
 
     /// GetSessionToken and GetFederationToken credentials with the user they act as (`None` user: the root) and
-    /// the account's policy epoch; `None` if unknown or if the user is gone.
+    /// the policy epoch of the account plus the user's own (migration 0031); `None` if unknown or if the user is gone.
     pub async fn find_user_session(
         &self,
         access_key_id: &str,
     ) -> Result<Option<(UserSessionRow, Option<crate::UserRow>, i64)>, StoreError> {
         let row = sqlx::query(
             "SELECT s.access_key_id, s.account_id, s.user_id, s.secret_sealed, s.token_sha256, s.issued_at, \
-             s.expires_at, a.policy_epoch, u.name, s.mfa_at, s.federated_name, s.session_policy, \
+             s.expires_at, a.policy_epoch + COALESCE(u.policy_epoch, 0), u.name, s.mfa_at, s.federated_name, s.session_policy, \
              s.session_policy_arns, s.session_tags, s.root_task_policy, s.scope_policies, s.delegation_request_id, \
              s.source_identity, s.trusted_context FROM user_sessions s \
              JOIN accounts a ON a.account_id = s.account_id \
@@ -255,11 +255,12 @@ impl Store {
         Ok(())
     }
 
-    /// A session with its role (`None` if the key is unknown or its role is gone).
+    /// A session with its role (`None` if the key is unknown or its role is gone), and the
+    /// policy epoch of the account plus the role's own (migration 0031).
     pub async fn find_session(&self, access_key_id: &str) -> Result<Option<(SessionRow, RoleRow, i64)>, StoreError> {
         let row = sqlx::query(
             "SELECT s.access_key_id, s.account_id, s.secret_sealed, s.token_sha256, s.role_id, s.session_name, \
-             s.session_policy, s.session_policy_arns, s.chained, s.issued_at, s.expires_at, r.name, a.policy_epoch, \
+             s.session_policy, s.session_policy_arns, s.chained, s.issued_at, s.expires_at, r.name, a.policy_epoch + r.policy_epoch, \
              s.session_tags, s.transitive_tag_keys, s.mfa_at, s.scope_policies, s.source_identity, \
              s.trusted_context, s.delegation_request_id \
              FROM sessions s JOIN roles r ON r.role_id = s.role_id JOIN accounts a ON a.account_id = s.account_id \

@@ -133,8 +133,11 @@ impl Store {
         let clear = format!("DELETE FROM {tag_table} WHERE {id_column} = $1");
         sqlx::query(AssertSqlSafe(clear)).bind(id).execute(&mut *tx).await?;
         insert_tags(&mut tx, owner, id, &tags).await?;
-        if matches!(owner, TagOwner::User | TagOwner::Role) {
-            tx.bump_policy_epoch(account_id);
+        // A user's or role's tags are its requests' `aws:PrincipalTag/…`.
+        match owner {
+            TagOwner::User => tx.bump_policy_epoch_of(EntityKind::User, account_id, id),
+            TagOwner::Role => tx.bump_policy_epoch_of(EntityKind::Role, account_id, id),
+            _ => {}
         }
         tx.commit().await?;
         Ok(())

@@ -1,6 +1,6 @@
 //! Last use of access keys, roles and services; access advisor's reports.
 
-use crate::{Store, StoreError};
+use crate::{IDS_PER_STATEMENT, Store, StoreError, placeholders};
 
 /// An access key signed a request at `at` for `service` in `region`.
 #[derive(Debug, Clone, Copy)]
@@ -74,13 +74,6 @@ fn use_row((account_id, entity_id, service, action, at, region): UseTuple) -> Se
 }
 
 /// `$first, $first+1, …`: `count` numbered parameters.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// An access advisor report as stored: who may read it, and what it says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessReportRow {
@@ -159,7 +152,7 @@ impl Store {
         let mut out = Vec::new();
         // In chunks: a group or a policy may reach many entities, and a statement's
         // parameters are bounded (SQLite's 32,766).
-        for chunk in entity_ids.chunks(500) {
+        for chunk in entity_ids.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT account_id, entity_id, service, action, last_at, region FROM service_last_accessed \
                  WHERE account_id = $1 AND entity_id IN ({})",
@@ -178,7 +171,7 @@ impl Store {
     /// any of their users, roles or roots (an organizations access report).
     pub async fn account_service_uses(&self, account_ids: &[&str]) -> Result<Vec<ServiceUseRow>, StoreError> {
         let mut out = Vec::new();
-        for chunk in account_ids.chunks(500) {
+        for chunk in account_ids.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT account_id, entity_id, service, action, last_at, region FROM service_last_accessed \
                  WHERE action = '' AND account_id IN ({})",

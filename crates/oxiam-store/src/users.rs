@@ -65,7 +65,8 @@ pub struct KeyWithOwner {
     pub key: AccessKeyRow,
     /// Its user.
     pub user: Option<UserRow>,
-    /// The account's policy epoch (migration 0003), read in the same query.
+    /// The policy epoch of the account (migration 0003) plus, for a user's key, the user's
+    /// own (0031): read in the same query, it moves with any change to what the key may do.
     pub policy_epoch: i64,
 }
 
@@ -131,7 +132,7 @@ impl Store {
             if boundary.customer {
                 crate::entities::lock_customer_policy(&mut tx, new.account_id, boundary.arn).await?;
             }
-            tx.bump_policy_epoch(new.account_id);
+            tx.bump_policy_epoch_of(EntityKind::User, new.account_id, new.user_id);
         }
         tx.commit().await?;
         Ok(UserRow {
@@ -458,7 +459,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT k.access_key_id, k.account_id, k.user_id, k.secret_sealed, k.status, k.created_at, \
              k.last_used_at, k.last_used_service, k.last_used_region, \
-             u.account_id, u.user_id, u.name, u.path, u.created_at, a.policy_epoch \
+             u.account_id, u.user_id, u.name, u.path, u.created_at, a.policy_epoch + COALESCE(u.policy_epoch, 0) \
              FROM access_keys k JOIN accounts a ON a.account_id = k.account_id \
              LEFT JOIN users u ON u.user_id = k.user_id WHERE k.access_key_id = $1",
         )

@@ -26,7 +26,7 @@ use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
 
 use crate::cache::ReadCache;
 use crate::replication::{CHANNEL, Origin};
-use crate::{Backend, StoreError};
+use crate::{Backend, EntityKind, IDS_PER_STATEMENT, StoreError, placeholders};
 
 /// How a PostgreSQL batch begins, in one round trip. A server frozen (or cut off) mid-batch
 /// would hold every server's writes until TCP gave up on it: PostgreSQL ends its session
@@ -143,6 +143,8 @@ struct OpenBatch {
     committed_unreleased: Option<u64>,
     /// The accounts whose policy epoch the batch bumps before it commits.
     stale_policy_epochs: Vec<String>,
+    /// The users and roles whose own policy epoch it bumps (migration 0031).
+    stale_entity_epochs: Vec<(EntityKind, String)>,
 }
 
 /// Upper bounds of the batch-size buckets (writes per commit).
@@ -250,6 +252,7 @@ impl GroupCommit {
                 writes: 0,
                 committed_unreleased: None,
                 stale_policy_epochs: Vec::new(),
+                stale_entity_epochs: Vec::new(),
             });
         }
         let n = guard.next_savepoint;
@@ -356,14 +359,35 @@ impl WriteTx {
     }
 }
 
-/// Bumps the policy epoch of each account a write of the batch asked to (see
-/// [`WriteTx::bump_policy_epoch`]).
+/// Bumps the policy epoch of each account, user and role a write of the batch asked to
+/// (see [`WriteTx::bump_policy_epoch`] and [`WriteTx::bump_policy_epoch_of`]).
 async fn bump_policy_epochs(open: &mut OpenBatch) -> Result<(), sqlx::Error> {
     for account_id in &open.stale_policy_epochs {
         sqlx::query("UPDATE accounts SET policy_epoch = policy_epoch + 1 WHERE account_id = $1")
             .bind(account_id.as_str())
             .execute(&mut *open.tx)
             .await?;
+    }
+    for kind in [EntityKind::User, EntityKind::Role] {
+        let ids: Vec<&str> = open
+            .stale_entity_epochs
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "UPDATE {t} SET policy_epoch = policy_epoch + 1 WHERE {c} IN ({ids})",
+                t = kind.table(),
+                c = kind.id_column(),
+                ids = placeholders(1, chunk.len())
+            );
+            let mut bump = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                bump = bump.bind(*id);
+            }
+            bump.execute(&mut *open.tx).await?;
+        }
     }
     Ok(())
 }
@@ -412,6 +436,26 @@ impl WriteTx {
         let open = guard.open.as_mut().expect("a batch is open while a write holds it");
         if !open.stale_policy_epochs.iter().any(|a| a == account_id) {
             open.stale_policy_epochs.push(account_id.to_owned());
+        }
+    }
+
+    /// Marks one principal's compiled policies stale when the batch commits: the user's or
+    /// role's own epoch (migration 0031), for a change to what that principal alone may do
+    /// (its attachments, inline policies, boundary, tags; a user's group memberships). Other
+    /// principals keep theirs. A group is no principal, and a change to its policies reaches
+    /// every member: that bumps the account's epoch.
+    pub(crate) fn bump_policy_epoch_of(&mut self, kind: EntityKind, account_id: &str, entity_id: &str) {
+        if kind == EntityKind::Group {
+            return self.bump_policy_epoch(account_id);
+        }
+        let guard = self.guard.as_mut().expect("not yet committed");
+        let open = guard.open.as_mut().expect("a batch is open while a write holds it");
+        if !open
+            .stale_entity_epochs
+            .iter()
+            .any(|(k, id)| *k == kind && id == entity_id)
+        {
+            open.stale_entity_epochs.push((kind, entity_id.to_owned()));
         }
     }
 

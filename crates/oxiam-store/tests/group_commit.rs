@@ -84,6 +84,7 @@ on_both!(
     batch_sizes_count_only_committed_writes,
     a_write_dropped_half_way_leaves_all_of_itself_or_nothing,
     an_attachment_is_checked_in_its_insert_and_its_failures_named_in_order,
+    a_change_to_one_user_moves_its_own_policy_epoch_and_a_groups_moves_all,
 );
 
 async fn all_user_names(store: &Store) -> Vec<String> {
@@ -439,4 +440,122 @@ async fn a_write_dropped_half_way_leaves_all_of_itself_or_nothing(database: &Dat
             3
         );
     }
+}
+
+/// A change to one user's own policies moves that user's policy epoch (what a key reads),
+/// and no one else's, even when the changes share a batch; a group's change moves every
+/// key's of the account, and a membership moves the member's alone.
+async fn a_change_to_one_user_moves_its_own_policy_epoch_and_a_groups_moves_all(database: &Database) {
+    use oxiam_store::{EntityKind, TagOwner};
+    let store = database.open().await;
+    store.bootstrap_account(ACCOUNT, 0).await.unwrap();
+    let mut keys = Vec::new();
+    for (name, id, key_id) in [
+        ("changed", "AIDACHANGED000000001", "AKIACHANGED000000001"),
+        ("bystander", "AIDABYSTANDER0000001", "AKIABYSTANDER0000001"),
+    ] {
+        let user = NewUser {
+            account_id: ACCOUNT,
+            user_id: id,
+            name,
+            path: "/",
+            created_at: 1,
+            tags: &[],
+            permissions_boundary: None,
+        };
+        store.create_user(user).await.unwrap();
+        let key = AccessKeyRow {
+            access_key_id: key_id.to_owned(),
+            account_id: ACCOUNT.to_owned(),
+            user_id: Some(id.to_owned()),
+            secret_sealed: "sealed".to_owned(),
+            status: "Active".to_owned(),
+            created_at: 1,
+            last_used: None,
+        };
+        store.create_access_key(&key, 2).await.unwrap();
+        keys.push(key_id);
+    }
+    let epochs = || {
+        let store = store.clone();
+        let keys = keys.clone();
+        async move {
+            let mut out = Vec::new();
+            for key in keys {
+                out.push(store.find_access_key(key).await.unwrap().unwrap().policy_epoch);
+            }
+            out
+        }
+    };
+    let changed = store.find_entity(ACCOUNT, EntityKind::User, "changed").await.unwrap();
+    let before = epochs().await;
+
+    // Three changes to one user, concurrently: they may share a batch.
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let tags = [("team".to_owned(), "blue".to_owned())];
+    let (attached, inline, tagged) = tokio::join!(
+        store.attach_policy(
+            ACCOUNT,
+            &changed,
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            false,
+            1,
+            10
+        ),
+        store.put_inline_policy(&changed, "p", policy, 60, 2048),
+        store.update_tags(ACCOUNT, TagOwner::User, &changed.id, &tags, &[], 50),
+    );
+    attached.unwrap();
+    inline.unwrap();
+    tagged.unwrap();
+    let after = epochs().await;
+    assert!(
+        after[0] > before[0],
+        "the changed user's key sees a new epoch: {before:?} → {after:?}"
+    );
+    assert_eq!(after[1], before[1], "the bystander's compiled policies stay current");
+
+    // Each kind of change alone moves the changed user's epoch.
+    let mut last = after[0];
+    let mut moved = |what: &str, now: Vec<i64>| {
+        assert!(now[0] > last, "{what}: the changed user's epoch moved");
+        last = now[0];
+        now[1]
+    };
+    store
+        .detach_policy(&changed, "arn:aws:iam::aws:policy/ReadOnlyAccess")
+        .await
+        .unwrap();
+    assert_eq!(moved("detach", epochs().await), before[1]);
+    store.delete_inline_policy(&changed, "p").await.unwrap();
+    assert_eq!(moved("inline deleted", epochs().await), before[1]);
+    store
+        .set_permissions_boundary(ACCOUNT, &changed, Some("arn:aws:iam::aws:policy/ReadOnlyAccess"), false)
+        .await
+        .unwrap();
+    assert_eq!(moved("boundary", epochs().await), before[1]);
+    store
+        .update_tags(ACCOUNT, TagOwner::User, &changed.id, &[], &["team".to_owned()], 50)
+        .await
+        .unwrap();
+    assert_eq!(moved("untagged", epochs().await), before[1]);
+
+    // A group: joining moves the member's epoch alone; the group's policies move everyone's.
+    store
+        .create_group(ACCOUNT, "AGPAGROUP00000000001", "crew", "/", 1)
+        .await
+        .unwrap();
+    let crew = store.find_entity(ACCOUNT, EntityKind::Group, "crew").await.unwrap();
+    store.add_user_to_group(&crew, &changed, 1, 10).await.unwrap();
+    assert_eq!(moved("joined", epochs().await), before[1]);
+    store
+        .attach_policy(ACCOUNT, &crew, "arn:aws:iam::aws:policy/ReadOnlyAccess", false, 1, 10)
+        .await
+        .unwrap();
+    let now = epochs().await;
+    assert!(
+        now[0] > last && now[1] > before[1],
+        "a group's change moves every key's epoch: {now:?}"
+    );
+    drop(store);
 }
