@@ -3,10 +3,16 @@
 //! Every request looks its access key up, and most look up a user or its path; on SQLite
 //! each query is a round trip to the connection's worker thread, which costs more than the
 //! query. So the rows those lookups return are kept here, each tagged with the *write
-//! generation* current when its query began. Every commit (successful or not) advances the
-//! generation before it is acknowledged, and an entry is used only while the generation is
-//! still the one it was read at. A read therefore never returns anything older than the
-//! last acknowledged write: a cached row is one that no write has come after.
+//! generation* of its section (keys, users, …) current when its query began. Every commit
+//! (successful or not) advances the generation of each section it may have changed before
+//! it is acknowledged, and an entry is used only while its section's generation is still
+//! the one it was read at. A read therefore never returns anything older than the last
+//! acknowledged write: a cached row is one that no write that could change it has come
+//! after.
+//!
+//! A write may change any section unless it says otherwise ([`Sections`]; `write.rs`):
+//! only the frequent writes that change little say so (an attachment, the last-use
+//! records), so that they do not empty the whole cache many times a second.
 //!
 //! On SQLite that holds because every write goes through this process, which the lock file
 //! next to the database guarantees (see `Store::open`). On PostgreSQL other servers write
@@ -34,10 +40,61 @@ const PAGES: usize = 64;
 /// fewer of them than of the small rows.
 const OBJECTS: usize = 4_096;
 
-/// The write generation and the cached lookups.
+/// The kinds of cached lookups a commit may have changed: one bit per [`Cached`] map of the
+/// [`ReadCache`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sections(u8);
+
+/// How many sections there are.
+const SECTIONS: usize = 7;
+
+impl Sections {
+    /// Nothing any lookup returns.
+    pub(crate) const NONE: Self = Self(0);
+    /// Keys with their owner and the policy epoch read with them.
+    pub(crate) const KEYS: Self = Self(1);
+    /// Users by name.
+    pub(crate) const USERS: Self = Self(1 << 1);
+    /// Users, groups and roles by name (id and path).
+    pub(crate) const ENTITIES: Self = Self(1 << 2);
+    /// Users' and roles' permissions boundaries.
+    pub(crate) const BOUNDARIES: Self = Self(1 << 3);
+    /// Pages of ListUsers.
+    pub(crate) const USER_PAGES: Self = Self(1 << 4);
+    /// Every section: what a write changes unless it says otherwise.
+    pub(crate) const ALL: Self = Self((1 << SECTIONS) - 1);
+
+    pub(crate) const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    fn contains(self, section: usize) -> bool {
+        self.0 & (1 << section) != 0
+    }
+
+    /// As a notification carries it.
+    pub(crate) fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// From a notification: every section when it names one this server does not know.
+    pub(crate) fn from_bits(bits: u8) -> Self {
+        if bits & !Self::ALL.0 == 0 {
+            Self(bits)
+        } else {
+            Self::ALL
+        }
+    }
+}
+
+/// The generation of every section, taken together before a query runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Generation([u64; SECTIONS]);
+
+/// The write generations and the cached lookups.
 #[derive(Debug)]
 pub(crate) struct ReadCache {
-    generation: AtomicU64,
+    generations: [AtomicU64; SECTIONS],
     /// On PostgreSQL: whether, and until when, notifications are known to be arriving.
     pub(crate) lease: Option<Lease>,
     pub(crate) keys: Cached<String, KeyWithOwner>,
@@ -62,16 +119,17 @@ pub(crate) type UserPageKey = (String, String, String, usize);
 
 impl Default for ReadCache {
     fn default() -> Self {
+        // The order of the sections: `Sections::KEYS` is bit 0.
         Self {
-            generation: AtomicU64::new(0),
+            generations: Default::default(),
             lease: None,
-            keys: Cached::default(),
-            users: Cached::default(),
-            entities: Cached::default(),
-            boundaries: Cached::default(),
-            user_pages: Cached::bounded(PAGES),
-            buckets: Cached::default(),
-            objects: Cached::bounded(OBJECTS),
+            keys: Cached::new(0, CAPACITY),
+            users: Cached::new(1, CAPACITY),
+            entities: Cached::new(2, CAPACITY),
+            boundaries: Cached::new(3, CAPACITY),
+            user_pages: Cached::new(4, PAGES),
+            buckets: Cached::new(5, CAPACITY),
+            objects: Cached::new(6, OBJECTS),
         }
     }
 }
@@ -90,8 +148,8 @@ impl ReadCache {
     }
 
     /// The generation to tag a read with: taken before its query runs.
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+    pub(crate) fn generation(&self) -> Generation {
+        Generation(std::array::from_fn(|i| self.generations[i].load(Ordering::Acquire)))
     }
 
     /// Whether lookups may be answered from memory (and kept) now.
@@ -114,9 +172,13 @@ impl ReadCache {
         .fold((0, 0), |(h, m), (hits, misses)| (h + hits, m + misses))
     }
 
-    /// A commit ended: everything read before it may be stale.
-    pub(crate) fn wrote(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    /// A commit ended: whatever it may have changed, read before it, may be stale.
+    pub(crate) fn wrote(&self, changed: Sections) {
+        for (i, generation) in self.generations.iter().enumerate() {
+            if changed.contains(i) {
+                generation.fetch_add(1, Ordering::AcqRel);
+            }
+        }
     }
 }
 
@@ -178,10 +240,10 @@ impl Lease {
 }
 
 impl ReadCache {
-    /// Another server committed a write (or a notification came that this server cannot
-    /// read, which is taken as one).
-    pub(crate) fn heard_write(&self) {
-        self.wrote();
+    /// Another server committed a write that may have changed `changed` (or a notification
+    /// came that this server cannot read, which is taken as a write of everything).
+    pub(crate) fn heard_write(&self, changed: Sections) {
+        self.wrote(changed);
         if let Some(lease) = &self.lease {
             lease.heard.fetch_add(1, Ordering::Relaxed);
         }
@@ -193,7 +255,7 @@ impl ReadCache {
         let Some(lease) = &self.lease else { return };
         let until = sent_ms.saturating_add(LEASE.as_millis() as u64);
         if !lease.holds() {
-            self.wrote();
+            self.wrote(Sections::ALL);
             if lease.taken.swap(true, Ordering::Relaxed) {
                 lease.lapses.fetch_add(1, Ordering::Relaxed);
             }
@@ -207,13 +269,15 @@ impl ReadCache {
         if let Some(lease) = &self.lease {
             lease.until_ms.store(0, Ordering::Release);
         }
-        self.wrote();
+        self.wrote(Sections::ALL);
     }
 }
 
-/// One kind of lookup: key → (generation read at, value).
+/// One kind of lookup (one section): key → (the section's generation read at, value).
 #[derive(Debug)]
 pub(crate) struct Cached<K, V> {
+    /// Its bit in [`Sections`].
+    section: usize,
     entries: Mutex<HashMap<K, (u64, V)>>,
     /// Entries kept before the map is emptied.
     capacity: usize,
@@ -221,15 +285,10 @@ pub(crate) struct Cached<K, V> {
     misses: AtomicU64,
 }
 
-impl<K, V> Default for Cached<K, V> {
-    fn default() -> Self {
-        Self::bounded(CAPACITY)
-    }
-}
-
 impl<K, V> Cached<K, V> {
-    fn bounded(capacity: usize) -> Self {
+    fn new(section: usize, capacity: usize) -> Self {
         Self {
+            section,
             entries: Mutex::new(HashMap::new()),
             capacity,
             hits: AtomicU64::new(0),
@@ -249,11 +308,12 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
     }
 
     /// The value read for `key` at `generation`, if it was read then.
-    pub(crate) fn get<Q>(&self, key: &Q, generation: u64) -> Option<V>
+    pub(crate) fn get<Q>(&self, key: &Q, generation: Generation) -> Option<V>
     where
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
+        let generation = generation.0[self.section];
         let found = match self.lock().get(key) {
             Some((read_at, value)) if *read_at == generation => Some(value.clone()),
             _ => None,
@@ -264,7 +324,8 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
     }
 
     /// Keeps `value`, read by a query that began at `generation`.
-    pub(crate) fn put(&self, key: K, generation: u64, value: V) {
+    pub(crate) fn put(&self, key: K, generation: Generation, value: V) {
+        let generation = generation.0[self.section];
         let mut entries = self.lock();
         if entries.len() >= self.capacity {
             entries.clear();
@@ -338,9 +399,38 @@ mod tests {
         let cache = ReadCache::leased();
         cache.renewed(cache.lease.as_ref().unwrap().now_ms());
         cache.keys.put("k".into(), cache.generation(), key_row());
-        cache.heard_write();
+        cache.heard_write(Sections::ALL);
         assert!(cache.keys.get("k", cache.generation()).is_none());
         assert_eq!(cache.lease.as_ref().unwrap().counts().0, 1);
+    }
+
+    #[test]
+    fn a_write_drops_the_sections_it_may_have_changed_and_keeps_the_rest() {
+        let cache = ReadCache::default();
+        let entity = || EntityRef {
+            account_id: "123456789012".into(),
+            kind: EntityKind::User,
+            id: "AIDA".into(),
+            name: "u".into(),
+            path: "/".into(),
+        };
+        let entity_key = || ("123456789012".to_owned(), EntityKind::User, "u".to_owned());
+        let generation = cache.generation();
+        cache.keys.put("k".into(), generation, key_row());
+        cache.entities.put(entity_key(), generation, entity());
+        cache.wrote(Sections::NONE);
+        assert!(cache.keys.get("k", cache.generation()).is_some());
+        cache.wrote(Sections::KEYS);
+        assert!(cache.keys.get("k", cache.generation()).is_none(), "keys changed");
+        assert!(
+            cache.entities.get(&entity_key(), cache.generation()).is_some(),
+            "entities did not"
+        );
+        cache.wrote(Sections::ALL);
+        assert!(cache.entities.get(&entity_key(), cache.generation()).is_none());
+        // A notification naming a section this server does not know drops everything.
+        assert_eq!(Sections::from_bits(Sections::KEYS.bits()), Sections::KEYS);
+        assert_eq!(Sections::from_bits(1 << 7), Sections::ALL);
     }
 
     fn key_row() -> KeyWithOwner {

@@ -4,6 +4,7 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::cache::Sections;
 use crate::{Store, StoreError, Subject};
 
 /// The principals and groups that policies attach to.
@@ -351,6 +352,8 @@ impl Store {
         quota: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
+        // Attachments are not cached; the epoch bump drops the keys (see write.rs).
+        tx.changes_only(Sections::NONE);
         // One statement checks that the entity (and a customer managed policy) exists,
         // counts the quota and inserts. Writes run one at a time, across servers too
         // (write.rs), so nothing it reads can change before the batch commits.
@@ -413,6 +416,7 @@ impl Store {
     /// Detaches a managed policy; `NotFound` if it was not attached.
     pub async fn detach_policy(&self, entity: &EntityRef, policy_arn: &str) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
+        tx.changes_only(Sections::NONE);
         let done = sqlx::query("DELETE FROM attachments WHERE entity_kind = $1 AND entity_id = $2 AND policy_arn = $3")
             .bind(entity.kind.as_str())
             .bind(entity.id.as_str())
@@ -489,6 +493,8 @@ impl Store {
         size_quota: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
+        // Inline policies are not cached; the epoch bump drops the keys (see write.rs).
+        tx.changes_only(Sections::NONE);
         lock_entity(&mut tx, entity.kind, &entity.id, &entity.name).await?;
         sqlx::query("DELETE FROM inline_policies WHERE entity_kind = $1 AND entity_id = $2 AND name_key = $3")
             .bind(entity.kind.as_str())
@@ -555,6 +561,8 @@ impl Store {
     /// Deletes an inline policy; `NotFound` if there is none of that name.
     pub async fn delete_inline_policy(&self, entity: &EntityRef, name: &str) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
+        // Inline policies are not cached; the epoch bump drops the keys (see write.rs).
+        tx.changes_only(Sections::NONE);
         let done =
             sqlx::query("DELETE FROM inline_policies WHERE entity_kind = $1 AND entity_id = $2 AND name_key = $3")
                 .bind(entity.kind.as_str())

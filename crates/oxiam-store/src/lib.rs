@@ -360,7 +360,7 @@ impl Store {
     }
 
     /// The read cache and the generation to read at, when this store caches now.
-    fn cache_generation(&self) -> Option<(&cache::ReadCache, u64)> {
+    fn cache_generation(&self) -> Option<(&cache::ReadCache, cache::Generation)> {
         self.cache
             .as_deref()
             .filter(|c| c.usable())

@@ -15,8 +15,10 @@
 //! Either way the server queries for everything until a renewal comes back on a connection
 //! that works.
 //!
-//! Payloads: `write ORIGIN N` (the Nth commit of server ORIGIN) and `renew ORIGIN MS` (a
-//! renewal sent MS milliseconds after the origin's lease began counting).
+//! Payloads: `write ORIGIN N SECTIONS` (the Nth commit of server ORIGIN, which may have
+//! changed the cache's SECTIONS, a bit set: `cache::Sections`; without them, as older
+//! servers send it, everything) and `renew ORIGIN MS` (a renewal sent MS milliseconds after
+//! the origin's lease began counting).
 
 use std::str::FromStr as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,7 +29,7 @@ use sqlx::ConnectOptions as _;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 
 use crate::StoreError;
-use crate::cache::{LEASE, RENEW_EVERY, ReadCache};
+use crate::cache::{LEASE, RENEW_EVERY, ReadCache, Sections};
 
 /// The channel every server's writes are announced on.
 pub(crate) const CHANNEL: &str = "oxiam_writes";
@@ -60,10 +62,10 @@ impl Origin {
         }
     }
 
-    /// The payload announcing this server's next commit.
-    pub(crate) fn next_write(&self) -> String {
+    /// The payload announcing this server's next commit, which may change `changed`.
+    pub(crate) fn next_write(&self, changed: Sections) -> String {
         let n = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
-        format!("write {} {n}", self.id)
+        format!("write {} {n} {}", self.id, changed.bits())
     }
 
     fn renewal(&self, sent_ms: u64) -> String {
@@ -74,8 +76,9 @@ impl Origin {
 /// What a notification says, to the server that hears it.
 #[derive(Debug, PartialEq, Eq)]
 enum Heard {
-    /// Another server wrote; so did an unreadable payload, to be safe.
-    OthersWrite,
+    /// Another server wrote, and may have changed these sections; an unreadable payload
+    /// is taken as a write of everything, to be safe.
+    OthersWrite(Sections),
     /// This server's own write: its cache advanced when it committed.
     OwnWrite,
     /// This server's renewal, sent at that time.
@@ -86,14 +89,20 @@ enum Heard {
 
 fn read(payload: &str, origin: &str) -> Heard {
     let mut words = payload.split(' ');
-    match (words.next(), words.next(), words.next(), words.next()) {
-        (Some("write"), Some(from), Some(_), None) if from == origin => Heard::OwnWrite,
-        (Some("renew"), Some(from), Some(ms), None) if from == origin => match ms.parse() {
+    match (words.next(), words.next(), words.next(), words.next(), words.next()) {
+        (Some("write"), Some(from), Some(_), Some(_), None) if from == origin => Heard::OwnWrite,
+        // Without its sections (a server of an older release), a write of everything.
+        (Some("write"), Some(_), Some(_), changed, None) => Heard::OthersWrite(
+            changed
+                .and_then(|bits| bits.parse().ok())
+                .map_or(Sections::ALL, Sections::from_bits),
+        ),
+        (Some("renew"), Some(from), Some(ms), None, None) if from == origin => match ms.parse() {
             Ok(ms) => Heard::OwnRenewal(ms),
-            Err(_) => Heard::OthersWrite,
+            Err(_) => Heard::OthersWrite(Sections::ALL),
         },
-        (Some("renew"), Some(_), Some(_), None) => Heard::OthersRenewal,
-        _ => Heard::OthersWrite,
+        (Some("renew"), Some(_), Some(_), None, None) => Heard::OthersRenewal,
+        _ => Heard::OthersWrite(Sections::ALL),
     }
 }
 
@@ -180,7 +189,7 @@ async fn listen_once(options: &PgConnectOptions, cache: &Weak<ReadCache>, origin
         };
         let Some(live) = cache.upgrade() else { return Ok(()) };
         match read(notification.payload(), &origin.id) {
-            Heard::OthersWrite => live.heard_write(),
+            Heard::OthersWrite(changed) => live.heard_write(changed),
             Heard::OwnRenewal(sent_ms) if sent_ms <= latest_sent => {
                 heard_back = tokio::time::Instant::now();
                 live.renewed(sent_ms);
@@ -201,11 +210,20 @@ mod tests {
     fn payloads_read_as_written() {
         let origin = Origin::new();
         let other = Origin::new();
-        assert_eq!(read(&origin.next_write(), &origin.id), Heard::OwnWrite);
-        assert_eq!(read(&other.next_write(), &origin.id), Heard::OthersWrite);
+        assert_eq!(read(&origin.next_write(Sections::ALL), &origin.id), Heard::OwnWrite);
+        assert_eq!(
+            read(&other.next_write(Sections::KEYS), &origin.id),
+            Heard::OthersWrite(Sections::KEYS)
+        );
+        assert_eq!(
+            read(&other.next_write(Sections::NONE), &origin.id),
+            Heard::OthersWrite(Sections::NONE)
+        );
         assert_eq!(read(&origin.renewal(1234), &origin.id), Heard::OwnRenewal(1234));
         assert_eq!(read(&other.renewal(1234), &origin.id), Heard::OthersRenewal);
-        assert!(origin.next_write().ends_with(" 2"), "writes are numbered");
+        assert!(origin.next_write(Sections::ALL).contains(" 2 "), "writes are numbered");
+        // An older server's payload, without sections: a write of everything.
+        assert_eq!(read("write abc 7", &origin.id), Heard::OthersWrite(Sections::ALL));
     }
 
     #[test]
@@ -217,9 +235,15 @@ mod tests {
             "renew x",
             &format!("renew {} soon", origin.id),
             "write a 1 extra",
+            "write a 1 999",
+            "write a 1 3 more",
             "hello",
         ] {
-            assert_eq!(read(payload, &origin.id), Heard::OthersWrite, "{payload:?}");
+            assert_eq!(
+                read(payload, &origin.id),
+                Heard::OthersWrite(Sections::ALL),
+                "{payload:?}"
+            );
         }
     }
 }

@@ -100,6 +100,10 @@ impl Store {
         services: &[ServiceUse<'_>],
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
+        // Written every second while requests come: were it to drop the read cache, each
+        // second would begin with every lookup missing. Nothing cached is read for a last
+        // use (GetAccessKeyLastUsed reads the key as stored).
+        tx.changes_only(crate::cache::Sections::NONE);
         for used in keys {
             sqlx::query(
                 "UPDATE access_keys SET last_used_at = $1, last_used_service = $2, last_used_region = $3 \

@@ -1,5 +1,6 @@
 //! Users and their access keys (and the root's keys, which have no user).
 
+use crate::cache::Sections;
 use crate::{Dependent, EntityKind, Store, StoreError, Subject};
 use sqlx::Row as _;
 
@@ -113,6 +114,13 @@ impl Store {
     pub async fn create_user(&self, new: NewUser<'_>) -> Result<UserRow, StoreError> {
         // The user, its tags and its boundary are one write: all of them or none.
         let mut tx = self.write_tx().await?;
+        // Lookups by name and listings may change; no key is the new user's yet.
+        tx.changes_only(
+            Sections::USERS
+                .union(Sections::ENTITIES)
+                .union(Sections::BOUNDARIES)
+                .union(Sections::USER_PAGES),
+        );
         sqlx::query(
             "INSERT INTO users (user_id, account_id, name, name_key, path, created_at, permissions_boundary) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -448,7 +456,9 @@ impl Store {
         Ok(())
     }
 
-    /// A key by id with its owner, in any account: what authentication looks up.
+    /// A key by id with its owner, in any account: what authentication looks up. Its
+    /// `last_used` may be older than the last-use records (which leave the read cache as it
+    /// is): [`Store::find_access_key_as_stored`] reads it.
     pub async fn find_access_key(&self, access_key_id: &str) -> Result<Option<KeyWithOwner>, StoreError> {
         let cached = self.cache_generation();
         if let Some((cache, generation)) = cached
@@ -456,6 +466,16 @@ impl Store {
         {
             return Ok(Some(hit));
         }
+        let found = self.find_access_key_as_stored(access_key_id).await?;
+        if let (Some((cache, generation)), Some(found)) = (cached, &found) {
+            cache.keys.put(access_key_id.to_owned(), generation, found.clone());
+        }
+        Ok(found)
+    }
+
+    /// A key by id with its owner, from the database (never the read cache): with its last
+    /// use as recorded.
+    pub async fn find_access_key_as_stored(&self, access_key_id: &str) -> Result<Option<KeyWithOwner>, StoreError> {
         let row = sqlx::query(
             "SELECT k.access_key_id, k.account_id, k.user_id, k.secret_sealed, k.status, k.created_at, \
              k.last_used_at, k.last_used_service, k.last_used_region, \
@@ -479,15 +499,11 @@ impl Store {
             }),
             None => None,
         };
-        let found = KeyWithOwner {
+        Ok(Some(KeyWithOwner {
             key,
             user,
             policy_epoch: row.try_get(14)?,
-        };
-        if let Some((cache, generation)) = cached {
-            cache.keys.put(access_key_id.to_owned(), generation, found.clone());
-        }
-        Ok(Some(found))
+        }))
     }
 
     /// One page of the account's users with their access keys (oldest first), by name:

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Transaction};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
 
-use crate::cache::ReadCache;
+use crate::cache::{ReadCache, Sections};
 use crate::replication::{CHANNEL, Origin};
 use crate::{Backend, EntityKind, IDS_PER_STATEMENT, StoreError, placeholders};
 
@@ -110,6 +110,8 @@ pub(crate) struct WriteTx {
     committer: Arc<Notify>,
     /// The number of this write's savepoint.
     savepoint: u64,
+    /// What it may change of what the read cache holds: everything unless it says less.
+    changes: Sections,
 }
 
 /// The writer: the batch being built, if any.
@@ -145,6 +147,8 @@ struct OpenBatch {
     stale_policy_epochs: Vec<String>,
     /// The users and roles whose own policy epoch it bumps (migration 0031).
     stale_entity_epochs: Vec<(EntityKind, String)>,
+    /// What its writes may have changed of what the read cache holds.
+    changed: Sections,
 }
 
 /// Upper bounds of the batch-size buckets (writes per commit).
@@ -253,6 +257,7 @@ impl GroupCommit {
                 committed_unreleased: None,
                 stale_policy_epochs: Vec::new(),
                 stale_entity_epochs: Vec::new(),
+                changed: Sections::NONE,
             });
         }
         let n = guard.next_savepoint;
@@ -273,6 +278,7 @@ impl GroupCommit {
             guard: Some(guard),
             committer: self.committer.clone(),
             savepoint: n,
+            changes: Sections::ALL,
         })
     }
 }
@@ -284,7 +290,7 @@ impl Batch {
         let Some(mut open) = self.open.take() else { return };
         let writes = open.writes;
         let outcome = match bump_policy_epochs(&mut open).await {
-            Ok(()) => match announce(&mut open.tx, self.origin.as_deref()).await {
+            Ok(()) => match announce(&mut open.tx, self.origin.as_deref(), open.changed).await {
                 Ok(()) => open.tx.commit().await,
                 Err(e) => Err(e),
             },
@@ -296,7 +302,8 @@ impl Batch {
             self.counts.add(writes);
         }
         if let Some(cache) = &self.cache {
-            cache.wrote();
+            // A commit that failed changed nothing, but how far it got is not known here.
+            cache.wrote(if outcome.is_ok() { open.changed } else { Sections::ALL });
         }
         if let Err(e) = &outcome {
             tracing::error!(error = %e, "group commit failed; its writes are reported failed");
@@ -314,6 +321,9 @@ impl Batch {
             self.uncommitted = None;
             return;
         };
+        // Undone, the write changed nothing; but a write's failure is rare, and a cache
+        // refilled once costs less than reasoning about how far it got.
+        open.changed = Sections::ALL;
         match undo(&mut open.tx, self.backend, n).await {
             Ok(()) => self.uncommitted = None,
             Err(e) => self.fail(&e),
@@ -325,7 +335,7 @@ impl Batch {
         self.uncommitted = None;
         if let Some(open) = self.open.take() {
             if let Some(cache) = &self.cache {
-                cache.wrote();
+                cache.wrote(Sections::ALL);
             }
             tracing::error!(error = %e, "a write batch failed; its writes are reported failed");
             open.outcome.send_replace(Some(Err(Arc::from(e.to_string()))));
@@ -344,6 +354,7 @@ impl WriteTx {
             // go, so a request dropped now has committed its write or not begun to.
             open.committed_unreleased = Some(self.savepoint);
             open.writes += 1;
+            open.changed = open.changed.union(self.changes);
             let outcome = open.outcome.subscribe();
             guard.uncommitted = None;
             outcome
@@ -362,6 +373,10 @@ impl WriteTx {
 /// Bumps the policy epoch of each account, user and role a write of the batch asked to
 /// (see [`WriteTx::bump_policy_epoch`] and [`WriteTx::bump_policy_epoch_of`]).
 async fn bump_policy_epochs(open: &mut OpenBatch) -> Result<(), sqlx::Error> {
+    // Authentication reads the epochs with the key, as one cached row.
+    if !open.stale_policy_epochs.is_empty() || !open.stale_entity_epochs.is_empty() {
+        open.changed = open.changed.union(Sections::KEYS);
+    }
     for account_id in &open.stale_policy_epochs {
         sqlx::query("UPDATE accounts SET policy_epoch = policy_epoch + 1 WHERE account_id = $1")
             .bind(account_id.as_str())
@@ -398,13 +413,13 @@ async fn bump_policy_epochs(open: &mut OpenBatch) -> Result<(), sqlx::Error> {
 /// one too few would let them serve a stale read. The announcement is also the proof that the
 /// transaction is not aborted (where `COMMIT` would quietly roll back): it fails if it is,
 /// and then so does the batch.
-async fn announce(tx: &mut AnyConnection, origin: Option<&Origin>) -> Result<(), sqlx::Error> {
+async fn announce(tx: &mut AnyConnection, origin: Option<&Origin>, changed: Sections) -> Result<(), sqlx::Error> {
     let Some(origin) = origin else {
         return Ok(());
     };
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
-        .bind(origin.next_write())
+        .bind(origin.next_write(changed))
         .execute(tx)
         .await
         .map(|_| ())
@@ -457,6 +472,14 @@ impl WriteTx {
         {
             open.stale_entity_epochs.push((kind, entity_id.to_owned()));
         }
+    }
+
+    /// Says that the write changes no more of what the read cache holds than `changes`, so
+    /// that its commit leaves the rest cached (on every server). Every table the write
+    /// touches must be in it: a section left out serves rows older than the write. Epoch
+    /// bumps need not be named (the batch adds what they change).
+    pub(crate) fn changes_only(&mut self, changes: Sections) {
+        self.changes = changes;
     }
 
     fn open_batch(&self) -> &OpenBatch {

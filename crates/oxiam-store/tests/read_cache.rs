@@ -119,6 +119,136 @@ async fn every_write_is_seen_by_the_next_lookup() {
     ));
 }
 
+/// Lookups answered from memory and lookups that queried, so far.
+fn cache_counts(store: &Store) -> (u64, u64) {
+    store.stats().cache.expect("a SQLite store caches")
+}
+
+/// The frequent writes that change little (the last-use records, attachments, inline
+/// policies, a new user) leave cached what they cannot have changed; what they did change
+/// is read fresh all the same.
+#[tokio::test]
+async fn a_write_drops_from_memory_only_what_it_may_have_changed() {
+    use oxiam_store::KeyUse;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&url(&dir)).await.unwrap();
+    store.bootstrap_account(ACCOUNT, 0).await.unwrap();
+    let user = store
+        .create_user(NewUser {
+            account_id: ACCOUNT,
+            user_id: "AIDASECTIONS00000001",
+            name: "sections",
+            path: "/",
+            created_at: 1,
+            tags: &[],
+            permissions_boundary: None,
+        })
+        .await
+        .unwrap();
+    let key = AccessKeyRow {
+        access_key_id: "AKIASECTIONS00000001".to_owned(),
+        account_id: ACCOUNT.to_owned(),
+        user_id: Some(user.user_id.clone()),
+        secret_sealed: "sealed".to_owned(),
+        status: "Active".to_owned(),
+        created_at: 1,
+        last_used: None,
+    };
+    store.create_access_key(&key, 2).await.unwrap();
+    let entity = store.find_entity(ACCOUNT, EntityKind::User, "sections").await.unwrap();
+    let epoch = store
+        .find_access_key(&key.access_key_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .policy_epoch;
+
+    // A last use recorded: the key stays cached, and its last use is read as stored.
+    let (hits, misses) = cache_counts(&store);
+    let used = KeyUse {
+        access_key_id: &key.access_key_id,
+        at: 50,
+        service: "iam",
+        region: "us-east-1",
+    };
+    store.record_uses(&[used], &[], &[]).await.unwrap();
+    store.find_access_key(&key.access_key_id).await.unwrap().unwrap();
+    assert_eq!(cache_counts(&store), (hits + 1, misses), "the key came from memory");
+    let stored = store
+        .find_access_key_as_stored(&key.access_key_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.key.last_used,
+        Some((50, "iam".to_owned(), "us-east-1".to_owned()))
+    );
+
+    // An attachment: the user's name and path stay cached; its key is read again, with the
+    // epoch the attachment moved.
+    store
+        .attach_policy(ACCOUNT, &entity, "arn:aws:iam::aws:policy/ReadOnlyAccess", false, 1, 10)
+        .await
+        .unwrap();
+    let (hits, misses) = cache_counts(&store);
+    store.find_entity(ACCOUNT, EntityKind::User, "sections").await.unwrap();
+    assert_eq!(cache_counts(&store), (hits + 1, misses), "the entity came from memory");
+    let found = store.find_access_key(&key.access_key_id).await.unwrap().unwrap();
+    assert!(found.policy_epoch > epoch, "the key's epoch is read fresh");
+    assert_eq!(cache_counts(&store), (hits + 1, misses + 1), "the key queried");
+    let epoch = found.policy_epoch;
+
+    // An inline policy, put and deleted: the same.
+    let document = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    store.put_inline_policy(&entity, "p", document, 60, 2048).await.unwrap();
+    let found = store.find_access_key(&key.access_key_id).await.unwrap().unwrap();
+    assert!(found.policy_epoch > epoch);
+    store.delete_inline_policy(&entity, "p").await.unwrap();
+    let (hits, misses) = cache_counts(&store);
+    store.find_entity(ACCOUNT, EntityKind::User, "sections").await.unwrap();
+    assert_eq!(cache_counts(&store), (hits + 1, misses));
+    assert!(
+        store
+            .find_access_key(&key.access_key_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .policy_epoch
+            > found.policy_epoch
+    );
+
+    // A new user: keys stay cached; the listing shows it at once.
+    store.find_access_key(&key.access_key_id).await.unwrap().unwrap();
+    let listed = store.list_users(ACCOUNT, "/", None, 100).await.unwrap().items.len();
+    let (hits, misses) = cache_counts(&store);
+    store
+        .create_user(NewUser {
+            account_id: ACCOUNT,
+            user_id: "AIDASECTIONS00000002",
+            name: "another",
+            path: "/",
+            created_at: 2,
+            tags: &[],
+            permissions_boundary: None,
+        })
+        .await
+        .unwrap();
+    store.find_access_key(&key.access_key_id).await.unwrap().unwrap();
+    assert_eq!(cache_counts(&store), (hits + 1, misses), "the key came from memory");
+    assert_eq!(
+        store.list_users(ACCOUNT, "/", None, 100).await.unwrap().items.len(),
+        listed + 1
+    );
+    assert_eq!(
+        store
+            .find_entity(ACCOUNT, EntityKind::User, "another")
+            .await
+            .unwrap()
+            .id,
+        "AIDASECTIONS00000002"
+    );
+}
+
 #[tokio::test]
 async fn a_second_store_on_the_same_database_is_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -162,7 +162,7 @@ impl Oxiam {
         self.flush_usage_before_read().await;
         let found = match self
             .store
-            .find_access_key(&input.access_key_id)
+            .find_access_key_as_stored(&input.access_key_id)
             .await
             .map_err(errors::store)?
         {
