@@ -60,33 +60,40 @@ impl Oxiam {
                 format!("Policy {policy_arn} does not exist or is not attachable."),
             )
         };
-        let customer = match self
-            .managed_policy(caller, policy_arn)
-            .await
-            // A malformed ARN is InvalidInput; a well-formed one that names nothing is not attachable.
-            .map_err(|e| {
-                if e.kind == iam_errors::INVALID_INPUT || e.kind == oxiam_protocol::common_errors::VALIDATION_ERROR {
-                    e
-                } else {
-                    not_attachable()
+        // A customer managed policy is not read here: the store's insert checks that it exists
+        // in the caller's account, and a NotFound from it is "not attachable" below.
+        let customer = !policy_arn.starts_with(oxiam_aws_policies::ARN_PREFIX);
+        if customer {
+            super::policies::check_policy_arn(policy_arn)?;
+        } else {
+            match self
+                .managed_policy(caller, policy_arn)
+                .await
+                // A malformed ARN is InvalidInput; a well-formed one that names nothing is not attachable.
+                .map_err(|e| {
+                    if e.kind == iam_errors::INVALID_INPUT || e.kind == oxiam_protocol::common_errors::VALIDATION_ERROR
+                    {
+                        e
+                    } else {
+                        not_attachable()
+                    }
+                })? {
+                ManagedPolicy::Aws(p) if !p.is_attachable => {
+                    return Err(ServiceError::new(
+                        iam_errors::POLICY_NOT_ATTACHABLE,
+                        format!("Policy {policy_arn} is not attachable."),
+                    ));
                 }
-            })? {
-            ManagedPolicy::Aws(p) if !p.is_attachable => {
-                return Err(ServiceError::new(
-                    iam_errors::POLICY_NOT_ATTACHABLE,
-                    format!("Policy {policy_arn} is not attachable."),
-                ));
+                // A service-linked role's policy is attached by AWS to that role alone.
+                ManagedPolicy::Aws(p) if p.path == super::SERVICE_ROLE_PATH => {
+                    return Err(ServiceError::new(
+                        iam_errors::POLICY_NOT_ATTACHABLE,
+                        "Cannot attach a Service Role Policy to a Customer Role.",
+                    ));
+                }
+                _ => {}
             }
-            // A service-linked role's policy is attached by AWS to that role alone.
-            ManagedPolicy::Aws(p) if p.path == super::SERVICE_ROLE_PATH => {
-                return Err(ServiceError::new(
-                    iam_errors::POLICY_NOT_ATTACHABLE,
-                    "Cannot attach a Service Role Policy to a Customer Role.",
-                ));
-            }
-            ManagedPolicy::Aws(_) => false,
-            ManagedPolicy::Customer(_) => true,
-        };
+        }
         self.store
             .attach_policy(
                 &caller.account_id,

@@ -93,13 +93,7 @@ impl Oxiam {
 
     /// A managed policy `account_id` can use: its own, or an AWS managed one.
     pub(crate) async fn managed_policy_in(&self, account_id: &str, arn: &str) -> Result<ManagedPolicy, ServiceError> {
-        errors::iam_arn_scope(arn)?;
-        if !is_policy_arn(arn) {
-            return Err(ServiceError::new(
-                iam_errors::INVALID_INPUT,
-                format!("ARN {arn} is not valid."),
-            ));
-        }
+        check_policy_arn(arn)?;
         if arn.starts_with(oxiam_aws_policies::ARN_PREFIX) {
             return oxiam_aws_policies::by_arn(arn)
                 .map(ManagedPolicy::Aws)
@@ -479,6 +473,18 @@ impl Oxiam {
 }
 
 /// `arn:aws:iam::(aws|ACCOUNT):policy/PATH/NAME`, with the model's path and name alphabets.
+/// Whether `arn` is a well-formed policy ARN of this partition (InvalidInput if not).
+pub(super) fn check_policy_arn(arn: &str) -> Result<(), ServiceError> {
+    errors::iam_arn_scope(arn)?;
+    if !is_policy_arn(arn) {
+        return Err(ServiceError::new(
+            iam_errors::INVALID_INPUT,
+            format!("ARN {arn} is not valid."),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn is_policy_arn(arn: &str) -> bool {
     let Some(rest) = arn.strip_prefix("arn:aws:iam::") else {
         return false;
