@@ -472,6 +472,10 @@ impl Oxiam {
         {
             return Ok(hit.clone());
         }
+        // Everything the set holds is read from the database below, after the epoch it is
+        // kept under was read: never from the read cache, whose rows may predate a change
+        // whose epoch authentication has already seen (on another server, until its
+        // notification arrives). A set is then never older than its epoch.
         let (identity, boundary) = match (entity, &principal.kind) {
             (Some((kind, entity_id)), _) => self.entity_policies(kind, entity_id).await?,
             // A root session's task policy is a list of Deny statements (everything but the
@@ -510,7 +514,7 @@ impl Oxiam {
             }
             PrincipalKind::User { name, .. } => (
                 self.store
-                    .get_user(&principal.account_id, name)
+                    .get_user_as_stored(&principal.account_id, name)
                     .await
                     .map_err(errors::internal)?
                     .tags,
@@ -527,7 +531,7 @@ impl Oxiam {
                 let mut tags = match issuer {
                     Some(user) => {
                         self.store
-                            .get_user(&principal.account_id, &user.name)
+                            .get_user_as_stored(&principal.account_id, &user.name)
                             .await
                             .map_err(errors::internal)?
                             .tags
@@ -645,7 +649,7 @@ impl Oxiam {
             .map_err(policy_fault)?;
         let boundary = match self
             .store
-            .permissions_boundary(kind, entity_id)
+            .permissions_boundary_as_stored(kind, entity_id)
             .await
             .map_err(errors::internal)?
         {

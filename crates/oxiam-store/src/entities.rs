@@ -242,6 +242,20 @@ impl Store {
         {
             return Ok(hit);
         }
+        let found = self.permissions_boundary_as_stored(kind, entity_id).await?;
+        if let Some((cache, generation)) = cached {
+            cache.boundaries.put(cache_key, generation, found.clone());
+        }
+        Ok(found)
+    }
+
+    /// The permissions boundary of a user or role, from the database (never the read cache):
+    /// what authorization compiles a principal's policies from (see `oxiam-core`'s authz).
+    pub async fn permissions_boundary_as_stored(
+        &self,
+        kind: EntityKind,
+        entity_id: &str,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
         let sql = format!(
             "SELECT e.permissions_boundary, v.document FROM {t} e \
              LEFT JOIN policies p ON p.arn = e.permissions_boundary \
@@ -255,11 +269,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let (arn, document) = row.ok_or_else(|| StoreError::not_found(Subject::Entity(kind), entity_id))?;
-        let found = arn.map(|arn| (arn, document));
-        if let Some((cache, generation)) = cached {
-            cache.boundaries.put(cache_key, generation, found.clone());
-        }
-        Ok(found)
+        Ok(arn.map(|arn| (arn, document)))
     }
 
     /// Sets (or with `None` removes) the permissions boundary of a user or role. A customer
@@ -403,7 +413,9 @@ impl Store {
             } else if customer_policy && policies == 0 {
                 Err(StoreError::not_found(Subject::Policy, policy_arn))
             } else if attached > 0 {
-                Ok(())
+                // Nothing changed, and committed as such: a write dropped uncommitted makes
+                // its batch drop the whole read cache (write.rs), on every server.
+                tx.commit().await
             } else {
                 Err(StoreError::LimitExceeded)
             };

@@ -193,6 +193,18 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
+    /// The database was migrated by a newer release, whose rules this one does not know
+    /// (e.g. which writes move which policy epoch): serving from it could serve stale
+    /// decisions.
+    #[error(
+        "the database's schema is version {found}, newer than this release's {known}: it was migrated by a newer oxiam; run that release (every server sharing a database must)"
+    )]
+    SchemaNewer {
+        /// The schema version found.
+        found: i64,
+        /// The newest this release knows.
+        known: i64,
+    },
 }
 
 impl StoreError {

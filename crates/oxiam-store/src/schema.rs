@@ -52,6 +52,10 @@ pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {
         .fetch_optional(&mut *tx)
         .await?;
     let current = applied.map(|r| r.0).unwrap_or(0);
+    let known = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    if current > known {
+        return Err(StoreError::SchemaNewer { found: current, known });
+    }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         tracing::info!(version, "applying schema migration");
         let sort_key = match store.backend {

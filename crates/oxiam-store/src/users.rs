@@ -162,6 +162,16 @@ impl Store {
         {
             return Ok(hit);
         }
+        let user = self.get_user_as_stored(account_id, name).await?;
+        if let Some((cache, generation)) = cached {
+            cache.users.put(cache_key, generation, user.clone());
+        }
+        Ok(user)
+    }
+
+    /// A user by name (regardless of case), with its tags, from the database (never the read
+    /// cache): what authorization compiles a user's policies from (see `oxiam-core`'s authz).
+    pub async fn get_user_as_stored(&self, account_id: &str, name: &str) -> Result<UserRow, StoreError> {
         // One round trip: a row per tag (or one row with NULL tag columns).
         let rows = sqlx::query(
             "SELECT u.account_id, u.user_id, u.name, u.path, u.created_at, t.tag_key, t.tag_value \
@@ -182,9 +192,6 @@ impl Store {
             if let (Some(key), Some(value)) = (key, value) {
                 user.tags.push((key, value));
             }
-        }
-        if let Some((cache, generation)) = cached {
-            cache.users.put(cache_key, generation, user.clone());
         }
         Ok(user)
     }

@@ -198,6 +198,23 @@ async fn a_write_drops_from_memory_only_what_it_may_have_changed() {
     assert_eq!(cache_counts(&store), (hits + 1, misses + 1), "the key queried");
     let epoch = found.policy_epoch;
 
+    // Attached again: nothing changes, and nothing is dropped.
+    store
+        .attach_policy(ACCOUNT, &entity, "arn:aws:iam::aws:policy/ReadOnlyAccess", false, 1, 10)
+        .await
+        .unwrap();
+    let (hits, misses) = cache_counts(&store);
+    assert_eq!(
+        store
+            .find_access_key(&key.access_key_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .policy_epoch,
+        epoch
+    );
+    assert_eq!(cache_counts(&store), (hits + 1, misses), "a no-op attach drops nothing");
+
     // An inline policy, put and deleted: the same.
     let document = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     store.put_inline_policy(&entity, "p", document, 60, 2048).await.unwrap();
@@ -336,4 +353,28 @@ async fn s3_buckets_and_objects_read_from_memory_are_never_older_than_the_last_w
     assert_eq!(store.s3_object("cached-bucket", "k", Some("null")).await.unwrap(), None);
     store.s3_delete_bucket("cached-bucket").await.unwrap();
     assert_eq!(store.s3_bucket("cached-bucket").await.unwrap(), None);
+}
+
+/// A newer release's migrations may change what this one's writes must do (which policy
+/// epoch a change moves, say): a store refuses a database migrated by one.
+#[tokio::test]
+async fn a_database_migrated_by_a_newer_release_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&url(&dir)).await.unwrap();
+    drop(store);
+    {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::SqliteConnection::connect(&url(&dir)).await.unwrap();
+        sqlx::query("INSERT INTO oxiam_schema (version, applied_at) VALUES (1000000, 0)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    match Store::open(&url(&dir)).await {
+        Err(StoreError::SchemaNewer { found, known }) => {
+            assert_eq!(found, 1_000_000);
+            assert!(known < found);
+        }
+        other => panic!("expected SchemaNewer, got {other:?}"),
+    }
 }
