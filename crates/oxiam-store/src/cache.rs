@@ -61,6 +61,10 @@ impl Sections {
     pub(crate) const BOUNDARIES: Self = Self(1 << 3);
     /// Pages of ListUsers.
     pub(crate) const USER_PAGES: Self = Self(1 << 4);
+    /// S3 buckets.
+    const BUCKETS: Self = Self(1 << 5);
+    /// S3 object versions.
+    const OBJECTS: Self = Self(1 << 6);
     /// Every section: what a write changes unless it says otherwise.
     pub(crate) const ALL: Self = Self((1 << SECTIONS) - 1);
 
@@ -68,8 +72,10 @@ impl Sections {
         Self(self.0 | other.0)
     }
 
-    fn contains(self, section: usize) -> bool {
-        self.0 & (1 << section) != 0
+    /// The generation counter of a single section.
+    fn index(self) -> usize {
+        debug_assert_eq!(self.0.count_ones(), 1, "one section");
+        self.0.trailing_zeros() as usize
     }
 
     /// As a notification carries it.
@@ -119,17 +125,16 @@ pub(crate) type UserPageKey = (String, String, String, usize);
 
 impl Default for ReadCache {
     fn default() -> Self {
-        // The order of the sections: `Sections::KEYS` is bit 0.
         Self {
             generations: Default::default(),
             lease: None,
-            keys: Cached::new(0, CAPACITY),
-            users: Cached::new(1, CAPACITY),
-            entities: Cached::new(2, CAPACITY),
-            boundaries: Cached::new(3, CAPACITY),
-            user_pages: Cached::new(4, PAGES),
-            buckets: Cached::new(5, CAPACITY),
-            objects: Cached::new(6, OBJECTS),
+            keys: Cached::new(Sections::KEYS, CAPACITY),
+            users: Cached::new(Sections::USERS, CAPACITY),
+            entities: Cached::new(Sections::ENTITIES, CAPACITY),
+            boundaries: Cached::new(Sections::BOUNDARIES, CAPACITY),
+            user_pages: Cached::new(Sections::USER_PAGES, PAGES),
+            buckets: Cached::new(Sections::BUCKETS, CAPACITY),
+            objects: Cached::new(Sections::OBJECTS, OBJECTS),
         }
     }
 }
@@ -175,7 +180,7 @@ impl ReadCache {
     /// A commit ended: whatever it may have changed, read before it, may be stale.
     pub(crate) fn wrote(&self, changed: Sections) {
         for (i, generation) in self.generations.iter().enumerate() {
-            if changed.contains(i) {
+            if changed.0 & (1 << i) != 0 {
                 generation.fetch_add(1, Ordering::AcqRel);
             }
         }
@@ -276,8 +281,8 @@ impl ReadCache {
 /// One kind of lookup (one section): key → (the section's generation read at, value).
 #[derive(Debug)]
 pub(crate) struct Cached<K, V> {
-    /// Its bit in [`Sections`].
-    section: usize,
+    /// Its section: one bit of [`Sections`].
+    section: Sections,
     entries: Mutex<HashMap<K, (u64, V)>>,
     /// Entries kept before the map is emptied.
     capacity: usize,
@@ -286,7 +291,7 @@ pub(crate) struct Cached<K, V> {
 }
 
 impl<K, V> Cached<K, V> {
-    fn new(section: usize, capacity: usize) -> Self {
+    fn new(section: Sections, capacity: usize) -> Self {
         Self {
             section,
             entries: Mutex::new(HashMap::new()),
@@ -313,7 +318,7 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        let generation = generation.0[self.section];
+        let generation = generation.0[self.section.index()];
         let found = match self.lock().get(key) {
             Some((read_at, value)) if *read_at == generation => Some(value.clone()),
             _ => None,
@@ -325,7 +330,7 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
 
     /// Keeps `value`, read by a query that began at `generation`.
     pub(crate) fn put(&self, key: K, generation: Generation, value: V) {
-        let generation = generation.0[self.section];
+        let generation = generation.0[self.section.index()];
         let mut entries = self.lock();
         if entries.len() >= self.capacity {
             entries.clear();
@@ -428,6 +433,18 @@ mod tests {
         );
         cache.wrote(Sections::ALL);
         assert!(cache.entities.get(&entity_key(), cache.generation()).is_none());
+        // Every section has a bit of its own, and `ALL` is all of them.
+        let each = [
+            Sections::KEYS,
+            Sections::USERS,
+            Sections::ENTITIES,
+            Sections::BOUNDARIES,
+            Sections::USER_PAGES,
+            Sections::BUCKETS,
+            Sections::OBJECTS,
+        ];
+        assert_eq!(each.iter().fold(Sections::NONE, |all, s| all.union(*s)), Sections::ALL);
+        assert_eq!(each.map(Sections::index), [0, 1, 2, 3, 4, 5, 6]);
         // A notification naming a section this server does not know drops everything.
         assert_eq!(Sections::from_bits(Sections::KEYS.bits()), Sections::KEYS);
         assert_eq!(Sections::from_bits(1 << 7), Sections::ALL);

@@ -269,16 +269,7 @@ async fn an_attachment_is_checked_in_its_insert_and_its_failures_named_in_order(
     let store = database.open().await;
     store.bootstrap_account(ACCOUNT, 0).await.unwrap();
     for (name, id) in [("holder", "AIDAHOLDER0000000001"), ("gone", "AIDAGONE000000000001")] {
-        let user = NewUser {
-            account_id: ACCOUNT,
-            user_id: id,
-            name,
-            path: "/",
-            created_at: 1,
-            tags: &[],
-            permissions_boundary: None,
-        };
-        store.create_user(user).await.unwrap();
+        store.create_user(crate::rows::user(id, name)).await.unwrap();
     }
     let holder = store.find_entity(ACCOUNT, EntityKind::User, "holder").await.unwrap();
     let gone = store.find_entity(ACCOUNT, EntityKind::User, "gone").await.unwrap();
@@ -454,25 +445,8 @@ async fn a_change_to_one_user_moves_its_own_policy_epoch_and_a_groups_moves_all(
         ("changed", "AIDACHANGED000000001", "AKIACHANGED000000001"),
         ("bystander", "AIDABYSTANDER0000001", "AKIABYSTANDER0000001"),
     ] {
-        let user = NewUser {
-            account_id: ACCOUNT,
-            user_id: id,
-            name,
-            path: "/",
-            created_at: 1,
-            tags: &[],
-            permissions_boundary: None,
-        };
-        store.create_user(user).await.unwrap();
-        let key = AccessKeyRow {
-            access_key_id: key_id.to_owned(),
-            account_id: ACCOUNT.to_owned(),
-            user_id: Some(id.to_owned()),
-            secret_sealed: "sealed".to_owned(),
-            status: "Active".to_owned(),
-            created_at: 1,
-            last_used: None,
-        };
+        store.create_user(crate::rows::user(id, name)).await.unwrap();
+        let key = crate::rows::key(key_id, Some(id));
         store.create_access_key(&key, 2).await.unwrap();
         keys.push(key_id);
     }

@@ -6,3 +6,4 @@ mod atomic_creates;
 mod group_commit;
 mod read_cache;
 mod replicas;
+mod rows;

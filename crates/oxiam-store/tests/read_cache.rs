@@ -1,9 +1,8 @@
 //! On SQLite the store answers repeated lookups from memory; a write must be visible to
 //! the next read all the same, and only one process may have the database open.
 
-use oxiam_store::{AccessKeyRow, EntityKind, NewUser, Store, StoreError, Subject};
-
-const ACCOUNT: &str = "123456789012";
+use crate::rows::{self, ACCOUNT};
+use oxiam_store::{EntityKind, NewUser, Store, StoreError, Subject};
 
 fn url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}?mode=rwc", dir.path().join("oxiam.db").display())
@@ -16,25 +15,12 @@ async fn every_write_is_seen_by_the_next_lookup() {
     store.bootstrap_account(ACCOUNT, 0).await.unwrap();
     let user = store
         .create_user(NewUser {
-            account_id: ACCOUNT,
-            user_id: "AIDACACHETEST0000001",
-            name: "Cached",
             path: "/a/",
-            created_at: 1,
-            tags: &[],
-            permissions_boundary: None,
+            ..rows::user("AIDACACHETEST0000001", "Cached")
         })
         .await
         .unwrap();
-    let key = AccessKeyRow {
-        access_key_id: "AKIACACHETEST0000001".to_owned(),
-        account_id: ACCOUNT.to_owned(),
-        user_id: Some(user.user_id.clone()),
-        secret_sealed: "sealed".to_owned(),
-        status: "Active".to_owned(),
-        created_at: 1,
-        last_used: None,
-    };
+    let key = rows::key("AKIACACHETEST0000001", Some(&user.user_id));
     store.create_access_key(&key, 2).await.unwrap();
 
     // Each lookup twice (the second may come from memory), then a write, then again.
@@ -134,26 +120,10 @@ async fn a_write_drops_from_memory_only_what_it_may_have_changed() {
     let store = Store::open(&url(&dir)).await.unwrap();
     store.bootstrap_account(ACCOUNT, 0).await.unwrap();
     let user = store
-        .create_user(NewUser {
-            account_id: ACCOUNT,
-            user_id: "AIDASECTIONS00000001",
-            name: "sections",
-            path: "/",
-            created_at: 1,
-            tags: &[],
-            permissions_boundary: None,
-        })
+        .create_user(rows::user("AIDASECTIONS00000001", "sections"))
         .await
         .unwrap();
-    let key = AccessKeyRow {
-        access_key_id: "AKIASECTIONS00000001".to_owned(),
-        account_id: ACCOUNT.to_owned(),
-        user_id: Some(user.user_id.clone()),
-        secret_sealed: "sealed".to_owned(),
-        status: "Active".to_owned(),
-        created_at: 1,
-        last_used: None,
-    };
+    let key = rows::key("AKIASECTIONS00000001", Some(&user.user_id));
     store.create_access_key(&key, 2).await.unwrap();
     let entity = store.find_entity(ACCOUNT, EntityKind::User, "sections").await.unwrap();
     let epoch = store
@@ -239,15 +209,7 @@ async fn a_write_drops_from_memory_only_what_it_may_have_changed() {
     let listed = store.list_users(ACCOUNT, "/", None, 100).await.unwrap().items.len();
     let (hits, misses) = cache_counts(&store);
     store
-        .create_user(NewUser {
-            account_id: ACCOUNT,
-            user_id: "AIDASECTIONS00000002",
-            name: "another",
-            path: "/",
-            created_at: 2,
-            tags: &[],
-            permissions_boundary: None,
-        })
+        .create_user(rows::user("AIDASECTIONS00000002", "another"))
         .await
         .unwrap();
     store.find_access_key(&key.access_key_id).await.unwrap().unwrap();

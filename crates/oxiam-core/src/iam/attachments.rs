@@ -7,7 +7,6 @@ use oxiam_protocol::ServiceError;
 use oxiam_protocol::iam::{AttachedPolicy, errors as iam_errors};
 use oxiam_store::{EntityKind, EntityRef, StoreError, Subject};
 
-use super::policies::ManagedPolicy;
 use super::{page, page_size};
 use crate::{Oxiam, Principal, documents, errors};
 
@@ -60,38 +59,24 @@ impl Oxiam {
                 format!("Policy {policy_arn} does not exist or is not attachable."),
             )
         };
+        super::policies::check_policy_arn(policy_arn)?;
         // A customer managed policy is not read here: the store's insert checks that it exists
         // in the caller's account, and a NotFound from it is "not attachable" below.
         let customer = !policy_arn.starts_with(oxiam_aws_policies::ARN_PREFIX);
-        if customer {
-            super::policies::check_policy_arn(policy_arn)?;
-        } else {
-            match self
-                .managed_policy(caller, policy_arn)
-                .await
-                // A malformed ARN is InvalidInput; a well-formed one that names nothing is not attachable.
-                .map_err(|e| {
-                    if e.kind == iam_errors::INVALID_INPUT || e.kind == oxiam_protocol::common_errors::VALIDATION_ERROR
-                    {
-                        e
-                    } else {
-                        not_attachable()
-                    }
-                })? {
-                ManagedPolicy::Aws(p) if !p.is_attachable => {
-                    return Err(ServiceError::new(
-                        iam_errors::POLICY_NOT_ATTACHABLE,
-                        format!("Policy {policy_arn} is not attachable."),
-                    ));
-                }
-                // A service-linked role's policy is attached by AWS to that role alone.
-                ManagedPolicy::Aws(p) if p.path == super::SERVICE_ROLE_PATH => {
-                    return Err(ServiceError::new(
-                        iam_errors::POLICY_NOT_ATTACHABLE,
-                        "Cannot attach a Service Role Policy to a Customer Role.",
-                    ));
-                }
-                _ => {}
+        if !customer {
+            let aws = oxiam_aws_policies::by_arn(policy_arn).ok_or_else(not_attachable)?;
+            if !aws.is_attachable {
+                return Err(ServiceError::new(
+                    iam_errors::POLICY_NOT_ATTACHABLE,
+                    format!("Policy {policy_arn} is not attachable."),
+                ));
+            }
+            // A service-linked role's policy is attached by AWS to that role alone.
+            if aws.path == super::SERVICE_ROLE_PATH {
+                return Err(ServiceError::new(
+                    iam_errors::POLICY_NOT_ATTACHABLE,
+                    "Cannot attach a Service Role Policy to a Customer Role.",
+                ));
             }
         }
         self.store

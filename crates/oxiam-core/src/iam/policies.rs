@@ -472,7 +472,6 @@ impl Oxiam {
     }
 }
 
-/// `arn:aws:iam::(aws|ACCOUNT):policy/PATH/NAME`, with the model's path and name alphabets.
 /// Whether `arn` is a well-formed policy ARN of this partition (InvalidInput if not).
 pub(super) fn check_policy_arn(arn: &str) -> Result<(), ServiceError> {
     errors::iam_arn_scope(arn)?;
@@ -485,6 +484,7 @@ pub(super) fn check_policy_arn(arn: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// `arn:aws:iam::(aws|ACCOUNT):policy/PATH/NAME`, with the model's path and name alphabets.
 pub(super) fn is_policy_arn(arn: &str) -> bool {
     let Some(rest) = arn.strip_prefix("arn:aws:iam::") else {
         return false;
