@@ -231,30 +231,22 @@ impl Oxiam {
             None => None,
         };
         if let Some((id, secret)) = wanted {
-            match self.store.find_access_key(&id).await? {
-                Some(found) => {
-                    let same = found.key.account_id == account_id
-                        && found.key.user_id.is_none()
-                        && self.secrets.open(&id, &found.key.secret_sealed).ok().as_deref() == Some(secret.as_str());
-                    if !same {
-                        return Err(BootstrapError::RootKeyMismatch(id));
+            // A new account's key goes straight in (a first start saves a read): only an id
+            // that is taken already needs the lookup.
+            let inserted = created && self.insert_root_key(&account_id, &id, &secret, now).await?;
+            if !inserted {
+                match self.store.find_access_key(&id).await? {
+                    Some(found) => {
+                        let same = found.key.account_id == account_id
+                            && found.key.user_id.is_none()
+                            && self.secrets.open(&id, &found.key.secret_sealed).ok().as_deref()
+                                == Some(secret.as_str());
+                        if !same {
+                            return Err(BootstrapError::RootKeyMismatch(id));
+                        }
                     }
-                }
-                None => {
-                    let row = oxiam_store::AccessKeyRow {
-                        access_key_id: id.clone(),
-                        account_id: account_id.clone(),
-                        user_id: None,
-                        secret_sealed: self.secrets.seal(&id, &secret),
-                        status: "Active".to_owned(),
-                        created_at: now,
-                        last_used: None,
-                    };
-                    match self.store.create_access_key(&row, ACCESS_KEYS_PER_USER).await {
-                        // Another server sharing the database inserted the same key first.
-                        Err(oxiam_store::StoreError::Conflict { .. }) => {}
-                        other => other?,
-                    }
+                    // Inserted meanwhile by another server sharing the database, if not now.
+                    None => _ = self.insert_root_key(&account_id, &id, &secret, now).await?,
                 }
             }
         }
@@ -262,6 +254,30 @@ impl Oxiam {
             account_id,
             generated_root_key,
         })
+    }
+
+    /// Inserts the bootstrap account's root key; `false` if the id is taken already.
+    async fn insert_root_key(
+        &self,
+        account_id: &str,
+        id: &str,
+        secret: &str,
+        now: i64,
+    ) -> Result<bool, BootstrapError> {
+        let row = oxiam_store::AccessKeyRow {
+            access_key_id: id.to_owned(),
+            account_id: account_id.to_owned(),
+            user_id: None,
+            secret_sealed: self.secrets.seal(id, secret),
+            status: "Active".to_owned(),
+            created_at: now,
+            last_used: None,
+        };
+        match self.store.create_access_key(&row, ACCESS_KEYS_PER_USER).await {
+            Ok(_) => Ok(true),
+            Err(oxiam_store::StoreError::Conflict { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

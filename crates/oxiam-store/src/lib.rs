@@ -454,7 +454,6 @@ impl Store {
     }
 }
 
-/// The file of a `sqlite:` URL; `None` for an in-memory database.
 /// `$first, $first+1, …`: `count` numbered parameters, for an `IN (…)` list.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
@@ -466,6 +465,7 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
 /// Ids per `IN (…)` list: a statement's parameters are bounded (SQLite's 32,766).
 pub(crate) const IDS_PER_STATEMENT: usize = 500;
 
+/// The file of a `sqlite:` URL; `None` for an in-memory database.
 fn sqlite_file(url: &str) -> Option<String> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();

@@ -602,6 +602,42 @@ async fn accounts_made_by_the_operator_are_served() {
     stop(served).await;
 }
 
+/// The configured root key belongs to the bootstrap account: a restart that gives its id
+/// with another secret is refused before anything is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_root_key_id_with_another_secret_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap().to_owned();
+    let (served, _address, _log) = serve(data.path(), &[]).await;
+    stop(served).await;
+    let restart = std::process::Command::new(env!("CARGO_BIN_EXE_oxiam"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", &dir])
+        .env("OXIAM_ACCOUNT_ID", "123456789012")
+        .env("OXIAM_ROOT_ACCESS_KEY_ID", Embedded::ROOT_ACCESS_KEY_ID)
+        .env(
+            "OXIAM_ROOT_SECRET_ACCESS_KEY",
+            "not-the-secret-it-was-made-with-0000000000",
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Killed if it serves after all (the guard), rather than waited on for ever.
+    let mut restart = Served(Some(restart));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while restart.0.as_mut().unwrap().try_wait().unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "the server started");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let refused = restart.0.take().unwrap().wait_with_output().unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("already exists with a different secret or owner"),
+        "{}",
+        text(&refused.stderr)
+    );
+}
+
 /// `oxiam account … --endpoint-url` asks a running server, signed as the bootstrap
 /// account's root: the account it makes is served at once; anyone else is refused, an
 /// unsigned request and another account's root included.
