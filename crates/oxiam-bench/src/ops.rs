@@ -124,6 +124,8 @@ pub struct Sample {
     pub request: &'static str,
     pub micros: u64,
     pub failure: Option<String>,
+    /// When it ended.
+    pub at: Instant,
 }
 
 async fn timed(
@@ -140,6 +142,7 @@ async fn timed(
                 request,
                 micros,
                 failure: None,
+                at: Instant::now(),
             });
             Some(reply)
         }
@@ -148,6 +151,7 @@ async fn timed(
                 request,
                 micros,
                 failure: Some(format!("HTTP {}: {}", reply.status, reply.text())),
+                at: Instant::now(),
             });
             None
         }
@@ -156,6 +160,7 @@ async fn timed(
                 request,
                 micros,
                 failure: Some(format!("transport: {error}")),
+                at: Instant::now(),
             });
             None
         }

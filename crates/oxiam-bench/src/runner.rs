@@ -1,5 +1,8 @@
 //! N concurrent clients running one phase (one operation, or the mix) for a time or a count,
-//! and the statistics of the samples they collect (sorted samples, nearest rank).
+//! and the statistics of the samples they collect (sorted samples, nearest rank). With
+//! `BENCH_SLOW_TIMELINE` set, a phase also prints when its samples above the p99 ended: by
+//! tenth of each second (a periodic stall shows as one tenth), and the busiest 10 ms windows
+//! (every client slow at once is a stall of the whole server or machine).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -120,6 +123,8 @@ pub async fn run_phase(
         });
     }
     let mut by_request: BTreeMap<&'static str, (Vec<u64>, u64, Option<String>)> = BTreeMap::new();
+    // (microseconds from the start of the measurement to its end, microseconds it took)
+    let mut timeline: Option<Vec<(u64, u64)>> = std::env::var_os("BENCH_SLOW_TIMELINE").map(|_| Vec::new());
     let mut end = measure_from;
     while let Some(done) = tasks.join_next().await {
         let (samples, finished) = done.expect("a client panicked");
@@ -127,7 +132,13 @@ pub async fn run_phase(
         for sample in samples {
             let entry = by_request.entry(sample.request).or_default();
             match sample.failure {
-                None => entry.0.push(sample.micros),
+                None => {
+                    entry.0.push(sample.micros);
+                    if let Some(timeline) = &mut timeline {
+                        let at = sample.at.saturating_duration_since(measure_from);
+                        timeline.push((at.as_micros() as u64, sample.micros));
+                    }
+                }
                 Some(failure) => {
                     entry.1 += 1;
                     entry.2.get_or_insert(failure);
@@ -136,6 +147,9 @@ pub async fn run_phase(
         }
     }
     let seconds = end.saturating_duration_since(measure_from).as_secs_f64().max(1e-9);
+    if let Some(timeline) = &timeline {
+        print_slow_timeline(timeline);
+    }
     by_request
         .into_iter()
         .map(|(request, (mut micros, errors, first_error))| {
@@ -156,6 +170,25 @@ pub async fn run_phase(
             }
         })
         .collect()
+}
+
+/// When the phase's samples above its p99 (all its requests together) ended.
+fn print_slow_timeline(timeline: &[(u64, u64)]) {
+    let mut sorted: Vec<u64> = timeline.iter().map(|&(_, micros)| micros).collect();
+    sorted.sort_unstable();
+    let p99 = percentile(&sorted, 99.0);
+    let mut by_tenth = [0u64; 10];
+    let mut by_window = BTreeMap::<u64, u64>::new();
+    for &(at, _) in timeline.iter().filter(|&&(_, micros)| micros > p99) {
+        by_tenth[(at / 100_000 % 10) as usize] += 1;
+        *by_window.entry(at / 10_000 * 10).or_default() += 1;
+    }
+    let mut busiest: Vec<(u64, u64)> = by_window.into_iter().collect();
+    busiest.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+    busiest.truncate(12);
+    eprintln!(
+        "  slow (> p99 {p99} us) by tenth of each second: {by_tenth:?}; busiest 10 ms windows (start ms, count): {busiest:?}"
+    );
 }
 
 pub fn ms(micros: u64) -> String {
