@@ -246,7 +246,9 @@ impl Oxiam {
                         }
                     }
                     // Inserted meanwhile by another server sharing the database, if not now.
-                    None => _ = self.insert_root_key(&account_id, &id, &secret, now).await?,
+                    None => {
+                        self.insert_root_key(&account_id, &id, &secret, now).await?;
+                    }
                 }
             }
         }
