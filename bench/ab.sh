@@ -14,11 +14,11 @@
 # (root,user), BENCH_BACKEND (sqlite | postgres, through OXIAM_TEST_POSTGRES_URL),
 # BENCH_SKIP_BUILD=1.
 set -euo pipefail
+[[ $# -eq 2 ]] || { echo "usage: bench/ab.sh OXIAM_A OXIAM_B" >&2; exit 2; }
+binary_a=$(realpath "$1") # before the cd below
+binary_b=$(realpath "$2")
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-[[ $# -eq 2 ]] || { echo "usage: bench/ab.sh OXIAM_A OXIAM_B" >&2; exit 2; }
-binary_a=$(realpath "$1")
-binary_b=$(realpath "$2")
 clients=${BENCH_CLIENTS:-64}
 duration=${BENCH_DURATION:-5}
 warmup=${BENCH_WARMUP:-1}

@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/scale.sh (sourced, with `repo` set): the binaries,
+# Shared by the bench/*.sh scripts (sourced, with `repo` set): the binaries,
 # the dev root credentials, the results directory, starting and stopping servers, RSS.
 
 target_dir=${CARGO_TARGET_DIR:-$repo/target}

@@ -9,12 +9,13 @@
 #
 # Knobs (environment): BENCH_ROUNDS (10), BENCH_SKIP_BUILD=1.
 set -euo pipefail
+builds=()
+for build in "$@"; do builds+=("$(realpath "$build")"); done  # before the cd below
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 rounds=${BENCH_ROUNDS:-10}
 BENCH_RESULTS_SUFFIX=-startup
 source "$repo/bench/lib.sh"
-builds=("$@")
 [[ ${#builds[@]} -gt 0 ]] || builds=("$oxiam")
 record_machine "builds: ${builds[*]}; rounds: $rounds"
 
@@ -22,8 +23,9 @@ for round in $(seq 1 "$rounds"); do
   for build in "${builds[@]}"; do
     port=$(free_port)
     dir=$work/$round-$(basename "$build")
-    result=$("$bench" startup --endpoint "http://127.0.0.1:$port" --runs 2 -- \
-      "$build" serve --listen "127.0.0.1:$port" --data-dir "$dir" | grep '^startup:')
+    "$bench" startup --endpoint "http://127.0.0.1:$port" --runs 2 -- \
+      "$build" serve --listen "127.0.0.1:$port" --data-dir "$dir" >"$work/startup.txt"
+    result=$(grep '^startup:' "$work/startup.txt") || { cat "$work/startup.txt" >&2; exit 1; }
     say "round $round, $build: ${result#startup: }"
     rm -rf "$dir"
   done

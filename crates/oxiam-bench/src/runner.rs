@@ -148,7 +148,7 @@ pub async fn run_phase(
     }
     let seconds = end.saturating_duration_since(measure_from).as_secs_f64().max(1e-9);
     if let Some(timeline) = &timeline {
-        print_slow_timeline(timeline);
+        print_slow_timeline(name, timeline);
     }
     by_request
         .into_iter()
@@ -173,7 +173,7 @@ pub async fn run_phase(
 }
 
 /// When the phase's samples above its p99 (all its requests together) ended.
-fn print_slow_timeline(timeline: &[(u64, u64)]) {
+fn print_slow_timeline(phase: &str, timeline: &[(u64, u64)]) {
     let mut sorted: Vec<u64> = timeline.iter().map(|&(_, micros)| micros).collect();
     sorted.sort_unstable();
     let p99 = percentile(&sorted, 99.0);
@@ -187,7 +187,7 @@ fn print_slow_timeline(timeline: &[(u64, u64)]) {
     busiest.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
     busiest.truncate(12);
     eprintln!(
-        "  slow (> p99 {p99} us) by tenth of each second: {by_tenth:?}; busiest 10 ms windows (start ms, count): {busiest:?}"
+        "  {phase}: slow (> p99 {p99} us) by tenth of each second: {by_tenth:?}; busiest 10 ms windows (start ms, count): {busiest:?}"
     );
 }
 

@@ -235,19 +235,19 @@ impl Oxiam {
             // that is taken already needs the lookup.
             let inserted = created && self.insert_root_key(&account_id, &id, &secret, now).await?;
             if !inserted {
-                match self.store.find_access_key(&id).await? {
-                    Some(found) => {
-                        let same = found.key.account_id == account_id
-                            && found.key.user_id.is_none()
-                            && self.secrets.open(&id, &found.key.secret_sealed).ok().as_deref()
-                                == Some(secret.as_str());
-                        if !same {
-                            return Err(BootstrapError::RootKeyMismatch(id));
-                        }
-                    }
-                    // Inserted meanwhile by another server sharing the database, if not now.
-                    None => {
-                        self.insert_root_key(&account_id, &id, &secret, now).await?;
+                let found = match self.store.find_access_key(&id).await? {
+                    Some(found) => Some(found),
+                    None if self.insert_root_key(&account_id, &id, &secret, now).await? => None,
+                    // Inserted meanwhile, by another server sharing the database: it must
+                    // hold the same secret for the same root.
+                    None => self.store.find_access_key(&id).await?,
+                };
+                if let Some(found) = found {
+                    let same = found.key.account_id == account_id
+                        && found.key.user_id.is_none()
+                        && self.secrets.open(&id, &found.key.secret_sealed).ok().as_deref() == Some(secret.as_str());
+                    if !same {
+                        return Err(BootstrapError::RootKeyMismatch(id));
                     }
                 }
             }

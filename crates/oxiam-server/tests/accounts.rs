@@ -384,6 +384,49 @@ async fn reset_removes_every_account_but_the_bootstrap_one(backend: Backend) {
     s.stop().await;
 }
 
+/// The bootstrap's configured root key must be the bootstrap account's own. An id that is
+/// another account's key already is refused, whatever the secret: on a first start (the
+/// account new, its key inserted before any lookup) and on the restart after it. A restart
+/// with the right id and a wrong secret is refused too.
+#[tokio::test]
+async fn a_root_key_that_is_not_the_bootstrap_accounts_own_is_refused() {
+    use oxiam_core::{BootstrapConfig, BootstrapError};
+    let dir = tempfile::tempdir().unwrap();
+    let oxiam = oxiam_server::open(dir.path(), None, None).await.unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let other = oxiam.create_account(Some(OTHER), now).await.unwrap();
+    let configured = |id: &str, secret: &str| BootstrapConfig {
+        account_id: Some(ACCOUNT.into()),
+        root_key: Some((id.into(), secret.into())),
+    };
+    for secret in [
+        other.secret_access_key.0.as_str(),
+        "another-secret-0000000000000000000000000",
+    ] {
+        let refused = oxiam.bootstrap(&configured(&other.access_key_id, secret), now).await;
+        assert!(
+            matches!(&refused, Err(BootstrapError::RootKeyMismatch(id)) if *id == other.access_key_id),
+            "{refused:?}"
+        );
+    }
+    let own = configured(common::ROOT_KEY, common::ROOT_SECRET);
+    assert_eq!(oxiam.bootstrap(&own, now).await.unwrap().account_id, ACCOUNT);
+    assert_eq!(oxiam.bootstrap(&own, now).await.unwrap().account_id, ACCOUNT);
+    let refused = oxiam
+        .bootstrap(
+            &configured(common::ROOT_KEY, "another-secret-0000000000000000000000000"),
+            now,
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(BootstrapError::RootKeyMismatch(id)) if id == common::ROOT_KEY),
+        "{refused:?}"
+    );
+}
+
 per_backend!(
     a_role_in_another_account_is_assumed_only_when_both_sides_allow,
     another_accounts_bucket_is_reached_only_through_its_policy_and_the_callers,
