@@ -123,7 +123,9 @@ mod tests {
     use sqlx::{AssertSqlSafe, Connection as _, Executor as _, SqliteConnection};
 
     const SQLITE_SCHEMA_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/migrations/sqlite_schema.sql");
-    const REGENERATE: &str = "OXIAM_WRITE_SQLITE_SCHEMA";
+    /// A developer's switch, not the server's: no `OXIAM_` prefix, which would put it among
+    /// the variables `oxiam serve --help` must name.
+    const REGENERATE: &str = "WRITE_SQLITE_SCHEMA";
 
     fn header(last: i64) -> String {
         format!(

@@ -1,6 +1,6 @@
 -- oxiam's schema on SQLite after migration 31: what the migrations leave (without
 -- oxiam_schema), run in one step by a new database. Generated, not edited: after adding a
--- migration, run `OXIAM_WRITE_SQLITE_SCHEMA=1 cargo test -p oxiam-store --lib sqlite_schema`.
+-- migration, run `WRITE_SQLITE_SCHEMA=1 cargo test -p oxiam-store --lib sqlite_schema`.
 CREATE TABLE accounts (
     account_id   TEXT PRIMARY KEY,
     created_at   BIGINT NOT NULL,
