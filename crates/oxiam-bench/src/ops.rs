@@ -135,36 +135,19 @@ async fn timed(
 ) -> Option<Reply> {
     let start = Instant::now();
     let result = call.await;
-    let micros = start.elapsed().as_micros() as u64;
-    match result {
-        Ok(reply) if reply.ok() => {
-            out.push(Sample {
-                request,
-                micros,
-                failure: None,
-                at: Instant::now(),
-            });
-            Some(reply)
-        }
-        Ok(reply) => {
-            out.push(Sample {
-                request,
-                micros,
-                failure: Some(format!("HTTP {}: {}", reply.status, reply.text())),
-                at: Instant::now(),
-            });
-            None
-        }
-        Err(error) => {
-            out.push(Sample {
-                request,
-                micros,
-                failure: Some(format!("transport: {error}")),
-                at: Instant::now(),
-            });
-            None
-        }
-    }
+    let at = Instant::now();
+    let (reply, failure) = match result {
+        Ok(reply) if reply.ok() => (Some(reply), None),
+        Ok(reply) => (None, Some(format!("HTTP {}: {}", reply.status, reply.text()))),
+        Err(error) => (None, Some(format!("transport: {error}"))),
+    };
+    out.push(Sample {
+        request,
+        micros: at.duration_since(start).as_micros() as u64,
+        failure,
+        at,
+    });
+    reply
 }
 
 /// Runs one iteration of `op` as client `client` (its `n`th), signed with `key`.
