@@ -44,14 +44,27 @@ impl Oxiam {
         // sent with a long-term key all get the same answer, so the answer does not reveal
         // which keys exist.
         let found = self
-            .credentials(&claim.access_key_id)
+            .stored_credentials(&claim.access_key_id)
             .await
             .map_err(AuthFailure::Internal)?;
-        let Some((secret, principal)) = found else {
+        let Some((sealed, principal)) = found else {
             return Err(invalid_token());
         };
         self.check_session_token(&principal, claim.security_token.as_deref(), now)?;
-        oxiam_sigv4::verify(request, &claim, &secret, now, services).map_err(AuthFailure::Rejected)?;
+        let scope = crate::signing_keys::Scope {
+            access_key_id: &principal.access_key_id,
+            date: &claim.date,
+            region: &claim.region,
+            service: &claim.service,
+        };
+        let Some(signing_key) = self
+            .signing_keys
+            .get_or_derive(&scope, &sealed, || self.open_secret(&principal.access_key_id, &sealed))
+        else {
+            return Err(invalid_token());
+        };
+        oxiam_sigv4::verify_with_signing_key(request, &claim, &signing_key, now, services)
+            .map_err(AuthFailure::Rejected)?;
         let mut claim = claim;
         if claim.region.is_empty() {
             // Signed for no region (as some S3-compatible clients sign): the default one.
@@ -69,6 +82,29 @@ impl Oxiam {
         &self,
         access_key_id: &str,
     ) -> Result<Option<(String, Principal)>, oxiam_store::StoreError> {
+        let Some((sealed, principal)) = self.stored_credentials(access_key_id).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .open_secret(&principal.access_key_id, &sealed)
+            .map(|secret| (secret, principal)))
+    }
+
+    /// A sealed secret, unsealed; `None` (and an error logged) if it does not open.
+    fn open_secret(&self, access_key_id: &str, sealed: &str) -> Option<String> {
+        let opened = self.secrets.open(access_key_id, sealed);
+        if opened.is_err() {
+            tracing::error!(%access_key_id, "stored secret does not open");
+        }
+        opened.ok()
+    }
+
+    /// What [`Oxiam::credentials`] answers, with the secret still sealed (for the key id
+    /// the principal names).
+    async fn stored_credentials(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(String, Principal)>, oxiam_store::StoreError> {
         if access_key_id.starts_with("ASIA") {
             return self.session_credentials(access_key_id).await;
         }
@@ -83,10 +119,6 @@ impl Oxiam {
         if key.status != "Active" {
             return Ok(None);
         }
-        let Ok(secret) = self.secrets.open(&key.access_key_id, &key.secret_sealed) else {
-            tracing::error!(access_key_id = %key.access_key_id, "stored secret does not open");
-            return Ok(None);
-        };
         let kind = match user {
             None => PrincipalKind::Root,
             Some(u) => PrincipalKind::User {
@@ -103,7 +135,7 @@ impl Oxiam {
             session: None,
             mfa_at: None,
         };
-        Ok(Some((secret, principal)))
+        Ok(Some((key.secret_sealed, principal)))
     }
 
     async fn session_credentials(
@@ -112,10 +144,6 @@ impl Oxiam {
     ) -> Result<Option<(String, Principal)>, oxiam_store::StoreError> {
         let Some((session, role, policy_epoch)) = self.store.find_session(access_key_id).await? else {
             return self.user_session_credentials(access_key_id).await;
-        };
-        let Ok(secret) = self.secrets.open(&session.access_key_id, &session.secret_sealed) else {
-            tracing::error!(access_key_id = %session.access_key_id, "stored session secret does not open");
-            return Ok(None);
         };
         // A session whose trusted context does not read is no session: its keys are part of
         // every decision about it.
@@ -150,7 +178,7 @@ impl Oxiam {
             }),
             mfa_at: session.mfa_at,
         };
-        Ok(Some((secret, principal)))
+        Ok(Some((session.secret_sealed, principal)))
     }
 
     /// Credentials from GetSessionToken, which act as the user (or root) that asked, or from
@@ -160,10 +188,6 @@ impl Oxiam {
         access_key_id: &str,
     ) -> Result<Option<(String, Principal)>, oxiam_store::StoreError> {
         let Some((session, user, policy_epoch)) = self.store.find_user_session(access_key_id).await? else {
-            return Ok(None);
-        };
-        let Ok(secret) = self.secrets.open(&session.access_key_id, &session.secret_sealed) else {
-            tracing::error!(access_key_id = %session.access_key_id, "stored session secret does not open");
             return Ok(None);
         };
         let (kind, issued_by) = match (session.federation, user) {
@@ -216,7 +240,7 @@ impl Oxiam {
             }),
             mfa_at: session.mfa_at,
         };
-        Ok(Some((secret, principal)))
+        Ok(Some((session.secret_sealed, principal)))
     }
 
     /// Checks the session token a request carries (`X-Amz-Security-Token`): a role

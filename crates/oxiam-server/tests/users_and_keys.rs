@@ -28,6 +28,7 @@ on_both_backends!(
     last_used_records_service_and_region,
     caller_identity_and_denials_name_the_caller,
     signature_failures_get_aws_errors,
+    one_key_signs_for_every_region_and_service,
     unimplemented_operations_say_so,
 );
 
@@ -377,6 +378,8 @@ async fn caller_identity_and_denials_name_the_caller(s: &TestServer) {
 }
 
 async fn signature_failures_get_aws_errors(s: &TestServer) {
+    // The root key has signed already (its signing key is kept): a wrong secret still fails.
+    s.root_iam().list_users().send().await.unwrap();
     let wrong_secret = s.iam_as(
         common::ROOT_KEY,
         "not-the-secret-not-the-secret-not-the-se",
@@ -392,6 +395,38 @@ async fn signature_failures_get_aws_errors(s: &TestServer) {
     let err = unknown.list_users().send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidClientTokenId");
     assert_eq!(message(&err), "The security token included in the request is invalid");
+}
+
+/// A signing key is kept per region and service (and day): each scope has its own, and
+/// signing for one after another, and back, works every time.
+async fn one_key_signs_for_every_region_and_service(s: &TestServer) {
+    let iam = s.root_iam();
+    iam.create_user().user_name("traveller").send().await.unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("traveller")
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    for region in ["us-east-1", "eu-west-1", "us-east-1", "ap-southeast-2", "eu-west-1"] {
+        let me = s
+            .sts_as(&key.access_key_id, &key.secret_access_key, region)
+            .get_caller_identity()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.account(), Some(ACCOUNT), "{region}");
+        // IAM's signing name after STS's, in the same region: denied (no policy), not refused.
+        let err = s
+            .iam_as(&key.access_key_id, &key.secret_access_key, region)
+            .list_users()
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), "AccessDenied", "{region}");
+    }
 }
 
 async fn unimplemented_operations_say_so(s: &TestServer) {

@@ -308,16 +308,32 @@ fn candidates(req: &SignedRequest<'_>, claim: &Claim) -> Vec<CanonicalOptions> {
         .collect()
 }
 
-/// Verifies a parsed claim against the request with the caller's secret (D1 steps 7–10).
+/// Verifies a parsed claim against the request with the caller's secret (D1 steps 7–10):
+/// [`verify_with_signing_key`] with the signing key derived from `secret_access_key` for
+/// the claim's date, region and service.
+pub fn verify(
+    req: &SignedRequest<'_>,
+    claim: &Claim,
+    secret_access_key: &str,
+    now_unix: i64,
+    allowed_services: &[&str],
+) -> Result<(), AuthError> {
+    let key = signing_key(secret_access_key, &claim.date, &claim.region, &claim.service);
+    verify_with_signing_key(req, claim, &key, now_unix, allowed_services)
+}
+
+/// Verifies a parsed claim against the request with the signing key of the caller's secret
+/// for the claim's scope (what [`signing_key`] derives from the secret, the claim's date,
+/// region and service; a caller that keeps it saves the four HMACs per request).
 ///
 /// Runs [`check_claim`], checks every signed header is present, checks the payload hash, then
 /// recomputes the signature (D2, D3) and compares the 32 raw bytes in constant time. For query
 /// auth carrying `X-Amz-Security-Token`, also tries the canonical query without the token (D6).
 /// It does not judge the session token itself; that is the caller's job (D6).
-pub fn verify(
+pub fn verify_with_signing_key(
     req: &SignedRequest<'_>,
     claim: &Claim,
-    secret_access_key: &str,
+    signing_key: &[u8; 32],
     now_unix: i64,
     allowed_services: &[&str],
 ) -> Result<(), AuthError> {
@@ -334,11 +350,10 @@ pub fn verify(
     let Some(provided) = claim.signature else {
         return Err(AuthError::signature_does_not_match());
     };
-    let key = signing_key(secret_access_key, &claim.date, &claim.region, &claim.service);
     let scope = claim.credential_scope();
     for options in candidates(req, claim) {
         let creq = canonical_request(req, &claim.signed_headers, &payload, options);
-        let computed = signature(&key, &string_to_sign(&claim.amz_date, &scope, &creq));
+        let computed = signature(signing_key, &string_to_sign(&claim.amz_date, &scope, &creq));
         if bool::from(computed.ct_eq(&provided)) {
             return Ok(());
         }
