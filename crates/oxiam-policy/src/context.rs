@@ -71,9 +71,16 @@ impl Value {
     /// A date value given as epoch seconds; its text is the ISO 8601 form
     /// (`2024-01-01T00:00:00Z`), which is how `aws:CurrentTime` reads.
     pub fn date_epoch_seconds(secs: i64) -> Value {
-        let mut v = Value::new(format_epoch(secs));
-        v.date = Some(Timestamp::from_epoch_seconds(secs));
-        v
+        // Built whole, without `new`'s parsing (every request's aws:CurrentTime is one):
+        // the text reads as no number, address or boolean (tests check it is what `new`
+        // makes of the text, with this date).
+        Value {
+            raw: format_epoch(secs).into_boxed_str(),
+            number: None,
+            date: Some(Timestamp::from_epoch_seconds(secs)),
+            ip: None,
+            boolean: None,
+        }
     }
 
     /// A binary value; its text is the canonical base-64 encoding (what `BinaryEquals` compares).
@@ -143,9 +150,16 @@ impl From<f64> for Value {
 
 impl From<IpAddr> for Value {
     fn from(ip: IpAddr) -> Value {
-        let mut v = Value::new(ip.to_string());
-        v.ip = Some(ip);
-        v
+        // Built whole, without `new`'s parsing (every request's aws:SourceIp is one): an
+        // address's text reads as no number, date or boolean (tests check it is what `new`
+        // makes of the text, with this address).
+        Value {
+            raw: ip.to_string().into_boxed_str(),
+            number: None,
+            date: None,
+            ip: Some(ip),
+            boolean: None,
+        }
     }
 }
 
@@ -366,5 +380,25 @@ mod tests {
         assert_eq!(Value::date_epoch_seconds(0).as_str(), "1970-01-01T00:00:00Z");
         assert_eq!(Value::new("2001:db8::1").ip, Some("2001:db8::1".parse().unwrap()));
         assert_eq!(Value::binary(b"foo").as_str(), "Zm9v");
+    }
+
+    proptest::proptest! {
+        /// The values built whole are what `new` makes of their text, with the date or
+        /// address they were built from (a year past 9999 has text no date reads from).
+        #[test]
+        fn a_date_built_whole_is_what_its_text_reads_as(secs in -80_000_000_000i64..300_000_000_000i64) {
+            let mut parsed = Value::new(format_epoch(secs));
+            parsed.date = Some(Timestamp::from_epoch_seconds(secs));
+            proptest::prop_assert_eq!(Value::date_epoch_seconds(secs), parsed);
+        }
+
+        #[test]
+        fn an_address_built_whole_is_what_its_text_reads_as(v4 in proptest::prelude::any::<[u8; 4]>(), v6 in proptest::prelude::any::<[u16; 8]>()) {
+            for ip in [IpAddr::from(v4), IpAddr::from(v6)] {
+                let mut parsed = Value::new(ip.to_string());
+                parsed.ip = Some(ip);
+                proptest::prop_assert_eq!(Value::from(ip), parsed);
+            }
+        }
     }
 }

@@ -28,8 +28,8 @@ use crate::protocol::{AwsJson, AwsQuery, Decoded, Encoded, Executed, Protocol, R
 /// far smaller).
 const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// What every request handler shares.
-#[derive(Clone)]
+/// What every request handler shares (behind one `Arc`: each request takes a reference,
+/// not one of each field's).
 pub(crate) struct App {
     pub(crate) oxiam: Arc<Oxiam>,
     pub(crate) clock: Clock,
@@ -90,7 +90,7 @@ fn route(head: &http::request::Parts) -> Route {
 }
 
 pub(crate) fn router(app: App) -> Router {
-    Router::new().fallback(handle).with_state(app)
+    Router::new().fallback(handle).with_state(Arc::new(app))
 }
 
 /// A request as received: everything later stages read, with the body fully buffered
@@ -168,7 +168,7 @@ async fn receive(peer: SocketAddr, request: http::Request<Body>) -> Result<Recei
 }
 
 async fn handle(
-    State(app): State<App>,
+    State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: http::Request<Body>,
 ) -> Response {
