@@ -57,14 +57,18 @@ impl Oxiam {
             region: &claim.region,
             service: &claim.service,
         };
-        let Some(signing_key) = self
-            .signing_keys
-            .get_or_derive(&scope, &sealed, || self.open_secret(&principal.access_key_id, &sealed))
-        else {
-            return Err(invalid_token());
-        };
-        oxiam_sigv4::verify_with_signing_key(request, &claim, &signing_key, now, services)
-            .map_err(AuthFailure::Rejected)?;
+        self.signing_keys.check(
+            &scope,
+            &sealed,
+            || {
+                self.open_secret(&principal.access_key_id, &sealed)
+                    .ok_or_else(invalid_token)
+            },
+            |signing_key| {
+                oxiam_sigv4::verify_with_signing_key(request, &claim, signing_key, now, services)
+                    .map_err(AuthFailure::Rejected)
+            },
+        )?;
         let mut claim = claim;
         if claim.region.is_empty() {
             // Signed for no region (as some S3-compatible clients sign): the default one.

@@ -5,10 +5,13 @@
 //! a GetUser answered from the read cache that was about a tenth of the server's CPU, for a
 //! result that changes only with the day, the region and the service signed for.
 //!
-//! Nothing is decided here. The key is still looked up on every request, and its status,
-//! owner and session token checked, before its signing key is asked for; an entry serves
-//! only the very sealed secret it was derived from (a key id given a new secret, as a test
-//! server's reset does, derives again).
+//! What is kept decides nothing by itself:
+//! - the key is still looked up on every request, and its status, owner and session token
+//!   checked, before its signature is;
+//! - an entry serves only the very sealed secret it was derived from (a key id given a new
+//!   secret, as a test server's reset does, derives again);
+//! - a key is kept only after a signature made with it checked out, so that callers without
+//!   the secret cannot fill the cache (with made-up regions, say).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -46,27 +49,34 @@ impl std::fmt::Debug for SigningKeys {
 }
 
 impl SigningKeys {
-    /// The signing key for `scope` of the secret sealed as `sealed`: kept, or derived from
-    /// what `open` unseals (`None` if it does not open: nothing is kept then).
-    pub(crate) fn get_or_derive(
+    /// Checks a signature (`check`) with the signing key for `scope` of the secret sealed as
+    /// `sealed`: the one kept, or one derived from what `open` unseals. A derived key is kept
+    /// only once `check` has accepted it, so a caller who knows a key id but not its secret
+    /// adds nothing here (made-up regions cannot crowd the keys in use out).
+    pub(crate) fn check<E>(
         &self,
         scope: &Scope<'_>,
         sealed: &str,
-        open: impl FnOnce() -> Option<String>,
-    ) -> Option<[u8; 32]> {
+        open: impl FnOnce() -> Result<String, E>,
+        check: impl FnOnce(&[u8; 32]) -> Result<(), E>,
+    ) -> Result<(), E> {
         let name = format!(
             "{}/{}/{}/{}",
             scope.access_key_id, scope.date, scope.region, scope.service
         );
-        if let Some(entry) = self.lock().get(&name)
-            && *entry.sealed == *sealed
-        {
-            return Some(entry.key);
+        let kept = self
+            .lock()
+            .get(&name)
+            .filter(|entry| *entry.sealed == *sealed)
+            .map(|entry| entry.key);
+        if let Some(key) = kept {
+            return check(&key);
         }
         // Unsealed and derived outside the lock: another worker may do the same meanwhile,
         // and both get the same key.
         let secret = open()?;
         let key = oxiam_sigv4::signing_key(&secret, scope.date, scope.region, scope.service);
+        check(&key)?;
         let mut entries = self.lock();
         if entries.len() >= CAPACITY {
             // Yesterday's scopes and keys no longer used go with the rest; the keys in use
@@ -80,7 +90,7 @@ impl SigningKeys {
                 key,
             },
         );
-        Some(key)
+        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
@@ -104,13 +114,33 @@ mod tests {
         }
     }
 
-    /// `get_or_derive`, counting how often it unsealed.
-    fn derive(keys: &SigningKeys, scope: &Scope<'_>, sealed: &str, secret: &str, opened: &mut u32) -> [u8; 32] {
-        keys.get_or_derive(scope, sealed, || {
-            *opened += 1;
-            Some(secret.to_owned())
-        })
-        .unwrap()
+    /// Checks a request signed with `signed_with` for `scope`, the key's secret being
+    /// `secret` sealed as `sealed` (the check compares signing keys, as comparing the
+    /// signatures they make would); counts how often it unsealed.
+    fn check(
+        keys: &SigningKeys,
+        scope: &Scope<'_>,
+        sealed: &str,
+        secret: &str,
+        signed_with: &str,
+        opened: &mut u32,
+    ) -> Result<(), &'static str> {
+        let claimed = oxiam_sigv4::signing_key(signed_with, scope.date, scope.region, scope.service);
+        keys.check(
+            scope,
+            sealed,
+            || {
+                *opened += 1;
+                Ok(secret.to_owned())
+            },
+            |key| {
+                if *key == claimed {
+                    Ok(())
+                } else {
+                    Err("SignatureDoesNotMatch")
+                }
+            },
+        )
     }
 
     #[test]
@@ -118,10 +148,12 @@ mod tests {
         let keys = SigningKeys::default();
         let mut opened = 0;
         let first = scope("AKIAONE", "20261206", "us-east-1", "iam");
-        let want = oxiam_sigv4::signing_key(SECRET, "20261206", "us-east-1", "iam");
-        assert_eq!(derive(&keys, &first, "sealed-1", SECRET, &mut opened), want);
-        assert_eq!(derive(&keys, &first, "sealed-1", SECRET, &mut opened), want);
-        assert_eq!(opened, 1, "the second request is answered from the kept key");
+        assert_eq!(check(&keys, &first, "sealed-1", SECRET, SECRET, &mut opened), Ok(()));
+        assert_eq!(check(&keys, &first, "sealed-1", SECRET, SECRET, &mut opened), Ok(()));
+        assert_eq!(opened, 1, "the second request is checked with the kept key");
+        // The kept key is the secret's: a request signed with another still fails.
+        assert!(check(&keys, &first, "sealed-1", SECRET, "not-the-secret", &mut opened).is_err());
+        assert_eq!(opened, 1);
 
         // Each part of the scope is a scope of its own, and gets its own key.
         for other in [
@@ -131,34 +163,52 @@ mod tests {
             scope("AKIAONE", "20261206", "us-east-1", "sts"),
         ] {
             let before = opened;
-            assert_eq!(
-                derive(&keys, &other, "sealed-1", SECRET, &mut opened),
-                oxiam_sigv4::signing_key(SECRET, other.date, other.region, other.service)
-            );
+            assert_eq!(check(&keys, &other, "sealed-1", SECRET, SECRET, &mut opened), Ok(()));
             assert_eq!(opened, before + 1);
         }
 
         // The same key id sealed anew, with another secret: derived again, from that one.
-        let replaced = derive(&keys, &first, "sealed-2", "another-secret", &mut opened);
+        assert!(check(&keys, &first, "sealed-2", "another-secret", SECRET, &mut opened).is_err());
         assert_eq!(
-            replaced,
-            oxiam_sigv4::signing_key("another-secret", "20261206", "us-east-1", "iam")
+            check(
+                &keys,
+                &first,
+                "sealed-2",
+                "another-secret",
+                "another-secret",
+                &mut opened
+            ),
+            Ok(())
         );
         assert_eq!(
-            derive(&keys, &first, "sealed-2", "another-secret", &mut opened),
-            replaced
+            check(
+                &keys,
+                &first,
+                "sealed-2",
+                "another-secret",
+                "another-secret",
+                &mut opened
+            ),
+            Ok(())
         );
-        assert_eq!(opened, 6);
+        assert_eq!(opened, 7);
     }
 
     #[test]
-    fn a_secret_that_does_not_open_gives_no_key_and_leaves_none() {
+    fn only_a_key_that_checked_out_is_kept() {
         let keys = SigningKeys::default();
         let first = scope("AKIAONE", "20261206", "us-east-1", "iam");
-        assert_eq!(keys.get_or_derive(&first, "sealed-1", || None), None);
+        let unopened = keys.check(&first, "sealed-1", || Err("does not open"), |_| Ok(()));
+        assert_eq!(unopened, Err("does not open"));
         let mut opened = 0;
-        derive(&keys, &first, "sealed-1", SECRET, &mut opened);
-        assert_eq!(opened, 1);
+        // Someone who knows the key id but not its secret, signing for made-up regions.
+        for region in ["made-up-1", "made-up-2", "made-up-3"] {
+            let made_up = scope("AKIAONE", "20261206", region, "iam");
+            assert!(check(&keys, &made_up, "sealed-1", SECRET, "a-guess", &mut opened).is_err());
+        }
+        assert_eq!(keys.lock().len(), 0, "nothing kept for a failed check");
+        assert_eq!(check(&keys, &first, "sealed-1", SECRET, SECRET, &mut opened), Ok(()));
+        assert_eq!(keys.lock().len(), 1);
     }
 
     #[test]
@@ -167,20 +217,12 @@ mod tests {
         let mut opened = 0;
         let ids: Vec<String> = (0..=CAPACITY).map(|i| format!("AKIA{i:016}")).collect();
         for id in &ids {
-            derive(
-                &keys,
-                &scope(id, "20261206", "us-east-1", "iam"),
-                "s",
-                SECRET,
-                &mut opened,
-            );
+            let one = scope(id, "20261206", "us-east-1", "iam");
+            assert_eq!(check(&keys, &one, "s", SECRET, SECRET, &mut opened), Ok(()));
         }
         assert_eq!(keys.lock().len(), 1, "the entry past the capacity is alone");
         let first = scope(&ids[0], "20261206", "us-east-1", "iam");
-        assert_eq!(
-            derive(&keys, &first, "s", SECRET, &mut opened),
-            oxiam_sigv4::signing_key(SECRET, "20261206", "us-east-1", "iam")
-        );
+        assert_eq!(check(&keys, &first, "s", SECRET, SECRET, &mut opened), Ok(()));
         assert_eq!(opened as usize, CAPACITY + 2);
     }
 }
