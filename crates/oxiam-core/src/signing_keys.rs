@@ -169,28 +169,17 @@ mod tests {
 
         // The same key id sealed anew, with another secret: derived again, from that one.
         assert!(check(&keys, &first, "sealed-2", "another-secret", SECRET, &mut opened).is_err());
-        assert_eq!(
-            check(
+        for _ in 0..2 {
+            let signed = check(
                 &keys,
                 &first,
                 "sealed-2",
                 "another-secret",
                 "another-secret",
-                &mut opened
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            check(
-                &keys,
-                &first,
-                "sealed-2",
-                "another-secret",
-                "another-secret",
-                &mut opened
-            ),
-            Ok(())
-        );
+                &mut opened,
+            );
+            assert_eq!(signed, Ok(()));
+        }
         assert_eq!(opened, 7);
     }
 

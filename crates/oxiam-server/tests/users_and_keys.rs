@@ -400,19 +400,10 @@ async fn signature_failures_get_aws_errors(s: &TestServer) {
 /// A signing key is kept per region and service (and day): each scope has its own, and
 /// signing for one after another, and back, works every time.
 async fn one_key_signs_for_every_region_and_service(s: &TestServer) {
-    let iam = s.root_iam();
-    iam.create_user().user_name("traveller").send().await.unwrap();
-    let key = iam
-        .create_access_key()
-        .user_name("traveller")
-        .send()
-        .await
-        .unwrap()
-        .access_key
-        .unwrap();
+    let (key_id, secret) = s.user_with_inline_policy("traveller", None).await;
     for region in ["us-east-1", "eu-west-1", "us-east-1", "ap-southeast-2", "eu-west-1"] {
         let me = s
-            .sts_as(&key.access_key_id, &key.secret_access_key, region)
+            .sts_as(&key_id, &secret, region)
             .get_caller_identity()
             .send()
             .await
@@ -420,7 +411,7 @@ async fn one_key_signs_for_every_region_and_service(s: &TestServer) {
         assert_eq!(me.account(), Some(ACCOUNT), "{region}");
         // IAM's signing name after STS's, in the same region: denied (no policy), not refused.
         let err = s
-            .iam_as(&key.access_key_id, &key.secret_access_key, region)
+            .iam_as(&key_id, &secret, region)
             .list_users()
             .send()
             .await
