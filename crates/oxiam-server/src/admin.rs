@@ -47,7 +47,7 @@ const CONFLICT: ErrorKind = ErrorKind {
 
 /// The operation a request names, if it is one.
 pub(crate) fn operation(received: &Received) -> Option<&'static str> {
-    match (received.method.as_str(), received.path.as_str()) {
+    match (received.method(), received.path()) {
         ("POST", PATH) => Some("CreateAccount"),
         ("GET", PATH) => Some("ListAccounts"),
         ("GET", NOTIFICATIONS_PATH) => Some("ListDelegationNotifications"),

@@ -94,29 +94,64 @@ pub(crate) fn router(app: App) -> Router {
 }
 
 /// A request as received: everything later stages read, with the body fully buffered
-/// (SigV4 hashes the exact bytes before anything parses them).
+/// (SigV4 hashes the exact bytes before anything parses them). The request line and headers
+/// are kept as hyper parsed them: nothing is copied.
 pub(crate) struct Received {
     pub(crate) peer: SocketAddr,
     /// It came over TLS (`aws:SecureTransport`).
     pub(crate) secure: bool,
-    pub(crate) method: String,
-    pub(crate) path: String,
-    pub(crate) query: String,
-    pub(crate) headers: Vec<(String, Vec<u8>)>,
+    head: http::request::Parts,
     pub(crate) body: Bytes,
 }
 
 impl Received {
+    /// `"POST"`, `"GET"`, … as received.
+    pub(crate) fn method(&self) -> &str {
+        self.head.method.as_str()
+    }
+
+    /// The path as on the wire (still percent-encoded).
+    pub(crate) fn path(&self) -> &str {
+        self.head.uri.path()
+    }
+
+    /// The query string without `?`; `""` when there is none.
+    pub(crate) fn query(&self) -> &str {
+        self.head.uri.query().unwrap_or("")
+    }
+
+    /// The first value of the header `name` (lower-case).
+    pub(crate) fn header(&self, name: &str) -> Option<&[u8]> {
+        self.head.headers.get(name).map(HeaderValue::as_bytes)
+    }
+
+    /// The header `name`'s first value as text, if it is valid UTF-8.
+    pub(crate) fn header_text(&self, name: &str) -> Option<&str> {
+        self.header(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Every header (name, value), in the order SigV4 reads them. HTTP/2 carries the host
+    /// as `:authority`, not as a header, and SigV4 signs it as `host`: it is one here.
+    pub(crate) fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        let authority = if self.head.headers.contains_key(http::header::HOST) {
+            None
+        } else {
+            self.head.uri.authority()
+        };
+        self.head
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_bytes()))
+            .chain(authority.map(|a| ("host", a.as_str().as_bytes())))
+    }
+
     pub(crate) fn content_type_is_form(&self) -> bool {
-        self.headers.iter().any(|(k, v)| {
-            k.eq_ignore_ascii_case("content-type")
-                && std::str::from_utf8(v).is_ok_and(|v| {
-                    v.split(';')
-                        .next()
-                        .unwrap_or("")
-                        .trim()
-                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-                })
+        self.header_text("content-type").is_some_and(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         })
     }
 }
@@ -138,31 +173,17 @@ fn http_response(encoded: Encoded) -> Response {
 }
 
 async fn receive(peer: SocketAddr, request: http::Request<Body>) -> Result<Received, ServiceError> {
-    let (parts, body) = request.into_parts();
+    let (head, body) = request.into_parts();
     let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
         ServiceError::new(
             common_errors::VALIDATION_ERROR,
             "The request body is too large or could not be read.",
         )
     })?;
-    let mut headers: Vec<(String, Vec<u8>)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v.as_bytes().to_vec()))
-        .collect();
-    // HTTP/2 carries the host as :authority, not as a header; SigV4 signs it as `host`.
-    if !headers.iter().any(|(k, _)| k == "host")
-        && let Some(authority) = parts.uri.authority()
-    {
-        headers.push(("host".to_owned(), authority.as_str().as_bytes().to_vec()));
-    }
     Ok(Received {
         peer,
-        secure: parts.extensions.get::<oxiam_core::authz::SecureTransport>().is_some(),
-        method: parts.method.as_str().to_owned(),
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().unwrap_or("").to_owned(),
-        headers,
+        secure: head.extensions.get::<oxiam_core::authz::SecureTransport>().is_some(),
+        head,
         body,
     })
 }
@@ -430,7 +451,7 @@ async fn serve<P: Protocol>(
     // encoding run inside the catch.
     let mut service = signed_service.unwrap_or(P::DEFAULT_SERVICE);
     let outcome = std::panic::AssertUnwindSafe(async {
-        record.user_agent = header_text(&received, "user-agent");
+        record.user_agent = received.header_text("user-agent").map(str::to_owned);
         let parsed = protocol.parse(signed_service, &received);
         service = protocol.service(&parsed);
         record.service = service.signing_name();
@@ -477,7 +498,7 @@ async fn serve_admin(app: &App, request: http::Request<Body>, record: &mut Reque
     let outcome = match receive(peer, request).await {
         Err(e) => Err(e),
         Ok(received) => {
-            record.user_agent = header_text(&received, "user-agent");
+            record.user_agent = received.header_text("user-agent").map(str::to_owned);
             record.operation = crate::admin::operation(&received).map(str::to_owned);
             match authenticate_for(&app.oxiam, &received, now, &[crate::admin::SIGNING_NAME]).await {
                 Err(e) => Err(e),
@@ -489,8 +510,8 @@ async fn serve_admin(app: &App, request: http::Request<Body>, record: &mut Reque
                         source_ip: Some(received.peer.ip()),
                         secure_transport: received.secure,
                         region: caller.claim.region.clone(),
-                        user_agent: header_text(&received, "user-agent"),
-                        referer: header_text(&received, "referer"),
+                        user_agent: received.header_text("user-agent").map(str::to_owned),
+                        referer: received.header_text("referer").map(str::to_owned),
                     };
                     let answer = crate::admin::execute(&app.oxiam, &caller.principal, &received, &facts).await;
                     app.oxiam.record(&caller, now);
@@ -528,14 +549,10 @@ async fn run<P: Protocol>(
         Ok(caller) => caller,
         Err(e) => {
             // The key the request claimed, for the audit trail (never its secret).
-            let authorization = received
-                .headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-                .map(|(_, v)| v.as_slice());
+            let authorization = received.header("authorization");
             // Only if it looks like a key id: the value is the client's, and goes on into
             // the log line.
-            record.access_key_id = oxiam_sigv4::credential_scope(authorization, &received.query)
+            record.access_key_id = oxiam_sigv4::credential_scope(authorization, received.query())
                 .map(|s| s.access_key_id)
                 .filter(|id| (16..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric()));
             return Err(e);
@@ -569,8 +586,8 @@ async fn run_unsigned<P: Protocol>(
         source_ip: Some(received.peer.ip()),
         secure_transport: received.secure,
         region: oxiam_sigv4::DEFAULT_REGION.to_owned(),
-        user_agent: header_text(received, "user-agent"),
-        referer: header_text(received, "referer"),
+        user_agent: received.header_text("user-agent").map(str::to_owned),
+        referer: received.header_text("referer").map(str::to_owned),
     };
     let decoded = protocol.decode(parsed)?;
     if app.audit.is_some() {
@@ -633,15 +650,11 @@ async fn authenticate_for(
     now: i64,
     signing_names: &[&str],
 ) -> Result<Authenticated, ServiceError> {
-    let headers: Vec<(&str, &[u8])> = received
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_slice()))
-        .collect();
+    let headers: Vec<(&str, &[u8])> = received.headers().collect();
     let signed = SignedRequest {
-        method: &received.method,
-        raw_path: &received.path,
-        raw_query: &received.query,
+        method: received.method(),
+        raw_path: received.path(),
+        raw_query: received.query(),
         headers: &headers,
         body: &received.body,
     };
@@ -657,15 +670,6 @@ async fn authenticate_for(
         )),
         Err(AuthFailure::Internal(e)) => Err(oxiam_core::errors::internal(e)),
     }
-}
-
-/// A header's value as text, if present and valid UTF-8.
-fn header_text(received: &Received, name: &str) -> Option<String> {
-    received
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| String::from_utf8(v.clone()).ok())
 }
 
 /// `--lint-policies`: the identity policy an authorized request writes, checked as IAM Access
@@ -778,8 +782,8 @@ async fn authorize_and_execute<P: Protocol>(
         source_ip: Some(received.peer.ip()),
         secure_transport: received.secure,
         region: caller.claim.region.clone(),
-        user_agent: header_text(received, "user-agent"),
-        referer: header_text(received, "referer"),
+        user_agent: received.header_text("user-agent").map(str::to_owned),
+        referer: received.header_text("referer").map(str::to_owned),
     };
     let keep = |record: &mut RequestRecord, refusal: oxiam_core::authz::Refusal| {
         record.verdicts.extend(refusal.verdict.map(|v| *v));

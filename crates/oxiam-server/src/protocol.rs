@@ -167,15 +167,12 @@ impl Protocol for AwsQuery {
     const DEFAULT_SERVICE: Service = Service::Iam;
 
     fn parse(&self, signed_service: Option<Service>, received: &Received) -> QueryRequest {
-        let form_body = if received.content_type_is_form() || received.method == "POST" {
+        let form_body = if received.content_type_is_form() || received.method() == "POST" {
             std::str::from_utf8(&received.body).ok()
         } else {
             None
         };
-        let forms: Vec<&str> = [Some(received.query.as_str()), form_body]
-            .into_iter()
-            .flatten()
-            .collect();
+        let forms: Vec<&str> = [Some(received.query()), form_body].into_iter().flatten().collect();
         let params = QueryParams::parse(&forms);
         // The service the signature names, else the one whose API version `Version` gives
         // (IAM and STS share no action names, but do share this endpoint).
@@ -274,14 +271,11 @@ impl Protocol for AwsQuery {
 /// only to refuse what is not covered; authentication verifies the signature itself.
 fn signed_headers(received: &Received) -> impl Iterator<Item = &str> {
     let from_header = received
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+        .header_text("authorization")
         .and_then(|v| v.split("SignedHeaders=").nth(1))
         .and_then(|v| v.split([',', ' ']).next());
     let from_query = received
-        .query
+        .query()
         .split('&')
         .find_map(|pair| pair.strip_prefix("X-Amz-SignedHeaders="));
     from_header
@@ -369,10 +363,7 @@ impl Protocol for AwsJson {
 
     fn parse(&self, _signed_service: Option<Service>, received: &Received) -> JsonRequest {
         let operation = received
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target"))
-            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+            .header_text("x-amz-target")
             .and_then(|target| target.strip_prefix(organizations::TARGET_PREFIX)?.strip_prefix('.'))
             .and_then(organizations::Operation::from_action);
         JsonRequest {

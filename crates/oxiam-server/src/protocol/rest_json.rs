@@ -53,13 +53,13 @@ impl Protocol for RestJson {
     const DEFAULT_SERVICE: Service = Service::AccessAnalyzer;
 
     fn parse(&self, _signed_service: Option<Service>, received: &Received) -> RestJsonRequest {
-        let operation = accessanalyzer::Operation::from_route(&received.method, &received.path);
+        let operation = accessanalyzer::Operation::from_route(received.method(), received.path());
         let params = QueryParams::from_json(&received.body).and_then(|mut params| {
             let Some(op) = operation else {
                 return Ok(params);
             };
             // A member bound to the query string is read there only, whatever the body says.
-            let query = QueryParams::parse(&[received.query.as_str()])?;
+            let query = QueryParams::parse(&[received.query()])?;
             for (parameter, member) in op.query_string_members() {
                 params.set(member, query.get(parameter).map(str::to_owned));
             }
