@@ -1054,16 +1054,14 @@ fn request_context(
         b = b.set("aws:MultiFactorAuthAge", (facts.now - at).max(0));
     }
     b = match &principal.kind {
-        PrincipalKind::Root => b.set("aws:PrincipalType", Value::from_static("Account")),
-        PrincipalKind::User { name, .. } => b
-            .set("aws:PrincipalType", Value::from_static("User"))
-            .set("aws:username", name.as_str()),
+        PrincipalKind::Root => b.set("aws:PrincipalType", "Account"),
+        PrincipalKind::User { name, .. } => b.set("aws:PrincipalType", "User").set("aws:username", name.as_str()),
         // For a role session, aws:PrincipalArn is the role's ARN, not the session's.
         PrincipalKind::AssumedRole { .. } => b
-            .set("aws:PrincipalType", Value::from_static("AssumedRole"))
+            .set("aws:PrincipalType", "AssumedRole")
             .set_opt("aws:PrincipalArn", principal.role_arn()),
         // aws:PrincipalArn is the federated user's own (`…:federated-user/NAME`).
-        PrincipalKind::FederatedUser { .. } => b.set("aws:PrincipalType", Value::from_static("FederatedUser")),
+        PrincipalKind::FederatedUser { .. } => b.set("aws:PrincipalType", "FederatedUser"),
     };
     for (key, value) in &policies.tags {
         b = b.set(&format!("aws:PrincipalTag/{key}"), value.as_str());
