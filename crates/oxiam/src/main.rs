@@ -39,9 +39,9 @@ enum Command {
     ///
     /// Environment: OXIAM_DATABASE_URL, OXIAM_ACCOUNT_ID, OXIAM_ROOT_ACCESS_KEY_ID,
     /// OXIAM_ROOT_SECRET_ACCESS_KEY, OXIAM_MASTER_KEY (64 hex digits), OXIAM_HEADER_TIMEOUT,
-    /// OXIAM_BODY_TIMEOUT, OXIAM_MAX_CONNECTIONS, OXIAM_SHUTDOWN_GRACE, OXIAM_AUDIT_LOG,
-    /// OXIAM_LOG_FORMAT, OXIAM_TEST_MODE, OXIAM_ENFORCEMENT, OXIAM_ALLOW_SIGV2,
-    /// OXIAM_S3_DOMAIN, OXIAM_TLS_CERT, OXIAM_TLS_KEY, OXIAM_PUBLIC_URL,
+    /// OXIAM_BODY_TIMEOUT, OXIAM_WORKERS, OXIAM_MAX_CONNECTIONS, OXIAM_SHUTDOWN_GRACE,
+    /// OXIAM_AUDIT_LOG, OXIAM_LOG_FORMAT, OXIAM_TEST_MODE, OXIAM_ENFORCEMENT,
+    /// OXIAM_ALLOW_SIGV2, OXIAM_S3_DOMAIN, OXIAM_TLS_CERT, OXIAM_TLS_KEY, OXIAM_PUBLIC_URL,
     /// OXIAM_LINT_POLICIES, OXIAM_LOG (log filter).
     Serve(ServeArgs),
     /// Perform one of the seed's scenarios (or all of them) with the AWS SDK for Rust,
@@ -170,6 +170,11 @@ struct ServeArgs {
     /// Seconds the server waits for the next piece of a request body.
     #[arg(long, env = "OXIAM_BODY_TIMEOUT", default_value_t = 30, value_name = "SECONDS")]
     body_timeout: u64,
+    /// Threads that answer requests (default: one per core). A server that shares its cores
+    /// with its callers (a CI runner's tests, a load generator) answers with a shorter tail
+    /// given the cores they leave it (docs/benchmarks.md, 2026-12-06 (night)).
+    #[arg(long, env = "OXIAM_WORKERS", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    workers: Option<u16>,
     /// Connections open at once; more are closed as soon as they are accepted.
     #[arg(long, env = "OXIAM_MAX_CONNECTIONS", default_value_t = 4096, value_name = "N")]
     max_connections: usize,
@@ -553,10 +558,14 @@ fn main() -> ExitCode {
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init(),
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("the tokio runtime starts");
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Command::Serve(ServeArgs {
+        workers: Some(workers), ..
+    }) = &cli.command
+    {
+        runtime.worker_threads(usize::from(*workers));
+    }
+    let runtime = runtime.enable_all().build().expect("the tokio runtime starts");
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve(args).await,

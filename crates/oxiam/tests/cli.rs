@@ -638,6 +638,27 @@ async fn a_root_key_id_with_another_secret_is_refused() {
     );
 }
 
+/// `--workers N` sets how many threads answer: one serves; none is refused before anything
+/// starts, in clap's words naming the flag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_answers_on_the_workers_it_is_given() {
+    let data = tempfile::tempdir().unwrap();
+    let (served, address, _log) = serve(data.path(), &["--workers", "1"]).await;
+    let iam = aws_sdk_iam::Client::new(&root_config(&address));
+    let root = iam.get_user().send().await.unwrap();
+    assert_eq!(root.user().map(|u| u.arn()), Some("arn:aws:iam::123456789012:root"));
+    stop(served).await;
+
+    let dir = data.path().to_str().unwrap();
+    let none = oxiam(
+        &["serve", "--listen", "127.0.0.1:0", "--workers", "0", "--data-dir", dir],
+        &[],
+    )
+    .await;
+    assert!(!none.status.success());
+    assert!(text(&none.stderr).contains("--workers"), "{}", text(&none.stderr));
+}
+
 /// `oxiam account … --endpoint-url` asks a running server, signed as the bootstrap
 /// account's root: the account it makes is served at once; anyone else is refused, an
 /// unsigned request and another account's root included.
