@@ -95,27 +95,33 @@ fn allows(policy: &serde_json::Value, action: &str, resource: &str) -> bool {
     evaluate(&Request::new(principal, action, resource, &context), &set).allowed
 }
 
-/// `resource` with each run of six or more digits replaced by other digits of another length,
-/// but for runs of exactly twelve: `suggest` reads a name of twelve digits as an account's id
-/// (a bucket named `000000000000` included), which says where a resource is and stays.
+/// `resource` with each run of six or more digits after the ARN's fifth colon replaced by
+/// other digits of another length. `suggest` keeps the rest as recorded: everything up to the
+/// fifth colon (the account among it), and a name that is exactly twelve digits, which it
+/// reads as an account's id (a bucket named `000000000000`): such a run, between the start or
+/// end of the resource part, `/` and `:`, is left too.
 fn redrawn(resource: &str) -> String {
-    let mut out = String::new();
+    let Some(start) = resource.match_indices(':').nth(4).map(|(at, _)| at + 1) else {
+        return resource.to_owned();
+    };
+    let (head, rest) = resource.split_at(start);
+    let mut out = head.to_owned();
     let mut digits = String::new();
-    for c in resource.chars().chain(['\0']) {
-        if c.is_ascii_digit() {
-            digits.push(c);
+    let mut before = None;
+    for c in rest.chars().map(Some).chain([None]) {
+        if let Some(d) = c.filter(char::is_ascii_digit) {
+            digits.push(d);
             continue;
         }
-        if digits.len() >= 6 && digits.len() != 12 && !digits.starts_with("123456789012") {
+        let bounded = |side: Option<char>| side.is_none_or(|s| s == '/' || s == ':');
+        let whole_name = digits.len() == 12 && bounded(before) && bounded(c);
+        if digits.len() >= 6 && !whole_name {
             out.push_str("97531");
-            out.push_str(&digits);
-        } else {
-            out.push_str(&digits);
         }
+        out.push_str(&digits);
         digits.clear();
-        if c != '\0' {
-            out.push(c);
-        }
+        out.extend(c);
+        before = c;
     }
     out
 }

@@ -392,8 +392,9 @@ mod tests {
         Remove(String),
     }
 
-    /// Keys that meet in case-insensitive ways, short and long, and with letters ASCII
-    /// lower-casing leaves alone.
+    /// Keys that meet in case-insensitive ways, of lengths around 38 bytes and past them (a
+    /// boundary an earlier layout of the context had), and with letters ASCII lower-casing
+    /// leaves alone.
     fn any_key() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
         let long = "aws:PrincipalTag/abcdefghijklmnopqrstu";
@@ -438,7 +439,8 @@ mod tests {
     proptest::proptest! {
         /// A context is a map from ASCII-lower-cased keys to lists of values, however it was
         /// built: each change made to both a context and a plain list of (key, values), every
-        /// key is found under any case with the list's values, and nothing else is there.
+        /// key is found with the list's values under its own case and with every ASCII
+        /// letter's case flipped, and nothing else is there.
         #[test]
         fn a_context_is_a_case_insensitive_map(changes in proptest::collection::vec(any_change(), 0..24), probe in any_key()) {
             let mut ctx = Context::new();

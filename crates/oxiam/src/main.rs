@@ -170,9 +170,10 @@ struct ServeArgs {
     /// Seconds the server waits for the next piece of a request body.
     #[arg(long, env = "OXIAM_BODY_TIMEOUT", default_value_t = 30, value_name = "SECONDS")]
     body_timeout: u64,
-    /// Threads that answer requests (default: one per core). A server that shares its cores
-    /// with its callers (a CI runner's tests, a load generator) answers with a shorter tail
-    /// given the cores they leave it (docs/benchmarks.md, 2026-12-06 (night)).
+    /// Threads that answer requests (unset: tokio's TOKIO_WORKER_THREADS if set, else one
+    /// per core). A server that shares its cores with its callers (a CI runner's tests, a
+    /// load generator) answers with a shorter tail given the cores they leave it
+    /// (docs/benchmarks.md, 2026-12-06 (night)).
     #[arg(long, env = "OXIAM_WORKERS", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     workers: Option<u16>,
     /// Connections open at once; more are closed as soon as they are accepted.
