@@ -1,20 +1,15 @@
-//! One HTTP/1.1 keep-alive client (hyper 1, hyper-util's pooled client) and SigV4 signing
-//! with `aws-sigv4`: every request is signed afresh, with the current time, as an SDK does.
+//! HTTP/1.1 keep-alive connections (hyper 1), one per client, and requests signed afresh
+//! with SigV4 ([`crate::signer`]), with the current time, as an SDK signs them.
 
 use std::time::SystemTime;
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings, UriPathNormalizationMode,
-    sign,
-};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::signer::{Signer, Unsigned};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -25,15 +20,14 @@ pub const STS_VERSION: &str = "2011-06-15";
 #[derive(Clone)]
 pub struct Key {
     pub access_key_id: String,
-    identity: Identity,
+    signer: Signer,
 }
 
 impl Key {
     pub fn new(access_key_id: &str, secret: &str) -> Key {
-        let identity: Identity = Credentials::new(access_key_id, secret, None, None, "oxiam-bench").into();
         Key {
             access_key_id: access_key_id.to_owned(),
-            identity,
+            signer: Signer::new(access_key_id, secret),
         }
     }
 }
@@ -63,12 +57,11 @@ impl Reply {
     }
 }
 
-/// An endpoint (`http://host:port`) and the pooled client that talks to it.
+/// An endpoint (`http://host:port`): where requests go, and the region they are signed for.
+#[derive(Clone)]
 pub struct Endpoint {
-    base: String,
     host: String,
     region: String,
-    client: Client<HttpConnector, Full<Bytes>>,
 }
 
 impl Endpoint {
@@ -82,21 +75,70 @@ impl Endpoint {
             .ok_or_else(|| format!("{url}: no host"))?
             .as_str()
             .to_owned();
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(usize::MAX)
-            .build(connector);
         Ok(Endpoint {
-            base: format!("http://{host}"),
             host,
             region: region.to_owned(),
-            client,
         })
     }
 
+    /// A client's own keep-alive connection to the endpoint, opened on its first request.
+    pub fn connection(&self) -> Connection {
+        Connection {
+            endpoint: self.clone(),
+            open: None,
+        }
+    }
+
+    fn signed(
+        &self,
+        key: &Key,
+        service: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&'static str, &str)],
+        body: Bytes,
+    ) -> Result<http::Request<Full<Bytes>>, Error> {
+        let unsigned = Unsigned {
+            method,
+            path,
+            headers,
+            body: &body,
+        };
+        let signing = key.signer.sign(&unsigned, &self.region, service, SystemTime::now());
+        let mut request = http::Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        for (name, value) in signing {
+            request = request.header(name, value);
+        }
+        Ok(request.body(Full::new(body))?)
+    }
+}
+
+/// One HTTP/1.1 keep-alive connection, owned by one client and driven by the client's own
+/// task while a request is in flight: no pool to check a connection out of, and no second
+/// task (on the other core) to wake for each request and each reply. A connection the server
+/// closes is opened again on the next request.
+pub struct Connection {
+    endpoint: Endpoint,
+    open: Option<Open>,
+}
+
+struct Open {
+    sender: http1::SendRequest<Full<Bytes>>,
+    driver: http1::Connection<TokioIo<TcpStream>, Full<Bytes>>,
+}
+
+impl Connection {
     /// An IAM or STS Query request: a signed form POST to `/`.
-    pub async fn query(&self, key: &Key, service: &str, action: &str, params: &[(&str, &str)]) -> Result<Reply, Error> {
+    pub async fn query(
+        &mut self,
+        key: &Key,
+        service: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Reply, Error> {
         let version = if service == "sts" { STS_VERSION } else { IAM_VERSION };
         let body = {
             let mut form = form_urlencoded::Serializer::new(String::new());
@@ -106,64 +148,84 @@ impl Endpoint {
             }
             Bytes::from(form.finish())
         };
-        let headers = vec![
-            ("host", self.host.clone()),
-            (
-                "content-type",
-                "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
-            ),
+        let headers = [
+            ("host", self.endpoint.host.as_str()),
+            ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
         ];
-        self.send(key, service, "POST", "/", headers, body).await
+        let request = self.endpoint.signed(key, service, "POST", "/", &headers, body)?;
+        self.exchange(request).await
     }
 
     /// A path-style S3 request.
-    pub async fn s3(&self, key: &Key, method: &str, path: &str, body: Bytes) -> Result<Reply, Error> {
-        let headers = vec![("host", self.host.clone())];
-        self.send(key, "s3", method, path, headers, body).await
+    pub async fn s3(&mut self, key: &Key, method: &str, path: &str, body: Bytes) -> Result<Reply, Error> {
+        let headers = [("host", self.endpoint.host.as_str())];
+        let request = self.endpoint.signed(key, "s3", method, path, &headers, body)?;
+        self.exchange(request).await
     }
 
-    async fn send(
-        &self,
-        key: &Key,
-        service: &str,
-        method: &str,
-        path: &str,
-        mut headers: Vec<(&'static str, String)>,
-        body: Bytes,
-    ) -> Result<Reply, Error> {
-        let uri = format!("{}{path}", self.base);
-        let mut settings = SigningSettings::default();
-        if service == "s3" {
-            settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-            settings.percent_encoding_mode = PercentEncodingMode::Single;
-            settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    async fn exchange(&mut self, request: http::Request<Full<Bytes>>) -> Result<Reply, Error> {
+        let usable = match &mut self.open {
+            Some(open) => open.ready().await,
+            None => false,
+        };
+        if !usable {
+            // None yet, or the server closed it after its last reply (HTTP/1.0, or
+            // `Connection: close`): a new one, before the request is sent.
+            self.open = None;
+            let mut open = Open::connect(&self.endpoint.host).await?;
+            if !open.ready().await {
+                return Err("the server closed a new connection".into());
+            }
+            self.open = Some(open);
         }
-        let params = v4::SigningParams::builder()
-            .identity(&key.identity)
-            .region(&self.region)
-            .name(service)
-            .time(SystemTime::now())
-            .settings(settings)
-            .build()?
-            .into();
-        let signable = SignableRequest::new(
-            method,
-            &uri,
-            headers.iter().map(|(n, v)| (*n, v.as_str())),
-            SignableBody::Bytes(&body),
-        )?;
-        let (instructions, _) = sign(signable, &params)?.into_parts();
-        let mut request = http::Request::builder().method(method).uri(&uri);
-        for (name, value) in headers.drain(..) {
-            request = request.header(name, value);
+        let Some(open) = &mut self.open else {
+            unreachable!("opened above")
+        };
+        let (result, ended) = open.exchange(request).await;
+        if ended || result.is_err() {
+            self.open = None;
         }
-        for (name, value) in instructions.headers() {
-            request = request.header(name, value);
+        result
+    }
+}
+
+impl Open {
+    /// Sends the request and reads the reply, driving the connection meanwhile; also says
+    /// whether the connection ended.
+    async fn exchange(&mut self, request: http::Request<Full<Bytes>>) -> (Result<Reply, Error>, bool) {
+        let sender = &mut self.sender;
+        let exchange = async {
+            let response = sender.send_request(request).await?;
+            let status = response.status().as_u16();
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok::<_, Error>(Reply { status, body })
+        };
+        let mut exchange = std::pin::pin!(exchange);
+        tokio::select! {
+            biased;
+            reply = &mut exchange => (reply, false),
+            ended = &mut self.driver => match ended {
+                // The server closed the connection with its reply (HTTP/1.0, or
+                // `Connection: close`): what was read of it is the reply, or its error.
+                Ok(()) => (exchange.await, true),
+                Err(error) => (Err(error.into()), true),
+            },
         }
-        let request = request.body(Full::new(body))?;
-        let response = self.client.request(request).await?;
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await?.to_bytes();
-        Ok(Reply { status, body })
+    }
+
+    /// Drives the connection until it can take a request: false if it ended first.
+    async fn ready(&mut self) -> bool {
+        tokio::select! {
+            biased;
+            ready = self.sender.ready() => ready.is_ok(),
+            _ = &mut self.driver => false,
+        }
+    }
+
+    async fn connect(host: &str) -> Result<Open, Error> {
+        let stream = TcpStream::connect(host).await?;
+        stream.set_nodelay(true)?;
+        let (sender, driver) = http1::handshake(TokioIo::new(stream)).await?;
+        Ok(Open { sender, driver })
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use tokio::task::JoinSet;
 
-use crate::client::{Endpoint, Error, Key, Reply};
+use crate::client::{Connection, Endpoint, Error, Key, Reply};
 
 pub const BUCKET: &str = "oxiam-bench";
 pub const OBJECT: &str = "object.txt";
@@ -150,9 +150,9 @@ async fn timed(
     reply
 }
 
-/// Runs one iteration of `op` as client `client` (its `n`th), signed with `key`.
-pub async fn run(ctx: &Ctx, key: &Key, op: Op, client: usize, n: u64, out: &mut Vec<Sample>) {
-    let e = &ctx.endpoint;
+/// Runs one iteration of `op` as client `client` (its `n`th, on its connection `e`), signed
+/// with `key`.
+pub async fn run(ctx: &Ctx, e: &mut Connection, key: &Key, op: Op, client: usize, n: u64, out: &mut Vec<Sample>) {
     let target = format!("bench-c{client}");
     // Kept names differ between callers too: each caller's phase counts `n` from 0.
     let caller = &key.access_key_id[key.access_key_id.len().saturating_sub(4)..];
@@ -282,7 +282,7 @@ fn must(what: &str, reply: Reply) -> Result<Reply, Error> {
 /// operation of the mix, and a fresh access key), one target user per client, a page of
 /// users to list, the policy to attach, the role to assume, and the bucket and object.
 pub async fn setup(endpoint: Endpoint, root: Key, clients: usize) -> Result<Ctx, Error> {
-    let e = &endpoint;
+    let e = &mut endpoint.connection();
     let identity = must(
         "GetCallerIdentity",
         e.query(&root, "sts", "GetCallerIdentity", &[]).await?,
@@ -377,13 +377,13 @@ pub async fn setup(endpoint: Endpoint, root: Key, clients: usize) -> Result<Ctx,
     for _ in 0..16 {
         let (ctx, names, next) = (ctx.clone(), names.clone(), next.clone());
         tasks.spawn(async move {
+            let mut connection = ctx.endpoint.connection();
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(name) = names.get(i) else {
                     return Ok::<_, Error>(());
                 };
-                let reply = ctx
-                    .endpoint
+                let reply = connection
                     .query(&ctx.root, "iam", "CreateUser", &[("UserName", name)])
                     .await?;
                 created_or_exists(name, reply)?;

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::client::{Endpoint, Error, Key};
+use crate::client::{Connection, Endpoint, Error, Key};
 
 const POLICY: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}"#;
@@ -24,7 +24,7 @@ pub struct Setup {
     pub rounds: usize,
 }
 
-async fn ok(endpoint: &Endpoint, key: &Key, action: &str, params: &[(&str, &str)]) -> Result<String, Error> {
+async fn ok(endpoint: &mut Connection, key: &Key, action: &str, params: &[(&str, &str)]) -> Result<String, Error> {
     let reply = endpoint.query(key, "iam", action, params).await?;
     if !reply.ok() {
         return Err(format!("{action}: {} {}", reply.status, reply.text()).into());
@@ -33,7 +33,7 @@ async fn ok(endpoint: &Endpoint, key: &Key, action: &str, params: &[(&str, &str)
 }
 
 /// Asks the observer as the user until `granted` is what it answers; returns when.
-async fn until(observer: &Endpoint, user: &Key, granted: bool) -> Result<Instant, Error> {
+async fn until(observer: &mut Connection, user: &Key, granted: bool) -> Result<Instant, Error> {
     let began = Instant::now();
     loop {
         let reply = observer.query(user, "iam", "GetUser", &[]).await?;
@@ -55,14 +55,15 @@ pub async fn measure(setup: Setup) -> Result<(), Error> {
         root,
         rounds,
     } = setup;
+    let (writer, observer) = (&mut writer.connection(), &mut observer.connection());
     let name = format!("bench-revocation-{}", std::process::id());
-    ok(&writer, &root, "CreateUser", &[("UserName", &name)]).await?;
+    ok(writer, &root, "CreateUser", &[("UserName", &name)]).await?;
     let policy = [
         ("UserName", name.as_str()),
         ("PolicyName", "p"),
         ("PolicyDocument", POLICY),
     ];
-    ok(&writer, &root, "PutUserPolicy", &policy).await?;
+    ok(writer, &root, "PutUserPolicy", &policy).await?;
     let created = writer
         .query(&root, "iam", "CreateAccessKey", &[("UserName", &name)])
         .await?;
@@ -73,19 +74,19 @@ pub async fn measure(setup: Setup) -> Result<(), Error> {
     let (mut key_windows, mut policy_windows) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
         // The key deactivated.
-        until(&observer, &user, true).await?;
+        until(observer, &user, true).await?;
         let key_params = [("UserName", name.as_str()), ("AccessKeyId", id.as_str())];
         ok(
-            &writer,
+            writer,
             &root,
             "UpdateAccessKey",
             &[key_params[0], key_params[1], ("Status", "Inactive")],
         )
         .await?;
         let acknowledged = Instant::now();
-        key_windows.push(until(&observer, &user, false).await? - acknowledged);
+        key_windows.push(until(observer, &user, false).await? - acknowledged);
         ok(
-            &writer,
+            writer,
             &root,
             "UpdateAccessKey",
             &[key_params[0], key_params[1], ("Status", "Active")],
@@ -93,33 +94,33 @@ pub async fn measure(setup: Setup) -> Result<(), Error> {
         .await?;
 
         // The policy deleted.
-        until(&observer, &user, true).await?;
+        until(observer, &user, true).await?;
         ok(
-            &writer,
+            writer,
             &root,
             "DeleteUserPolicy",
             &[("UserName", &name), ("PolicyName", "p")],
         )
         .await?;
         let acknowledged = Instant::now();
-        policy_windows.push(until(&observer, &user, false).await? - acknowledged);
-        ok(&writer, &root, "PutUserPolicy", &policy).await?;
+        policy_windows.push(until(observer, &user, false).await? - acknowledged);
+        ok(writer, &root, "PutUserPolicy", &policy).await?;
     }
     ok(
-        &writer,
+        writer,
         &root,
         "DeleteAccessKey",
         &[("UserName", &name), ("AccessKeyId", &id)],
     )
     .await?;
     ok(
-        &writer,
+        writer,
         &root,
         "DeleteUserPolicy",
         &[("UserName", &name), ("PolicyName", "p")],
     )
     .await?;
-    ok(&writer, &root, "DeleteUser", &[("UserName", &name)]).await?;
+    ok(writer, &root, "DeleteUser", &[("UserName", &name)]).await?;
     println!("| revoked by | rounds | p50 ms | p90 ms | p99 ms | max ms |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (kind, windows) in [

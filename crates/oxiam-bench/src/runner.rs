@@ -97,6 +97,7 @@ pub async fn run_phase(
                 Who::Root => ctx.root.clone(),
                 Who::User => ctx.user.clone(),
             };
+            let mut connection = ctx.endpoint.connection();
             let mut kept: Vec<Sample> = Vec::with_capacity(4096);
             let mut scratch = Vec::with_capacity(2);
             let mut n = 0u64;
@@ -111,7 +112,7 @@ pub async fn run_phase(
                     }
                 }
                 let op = phase[(client + n as usize) % phase.len()];
-                ops::run(&ctx, &key, op, client, n, &mut scratch).await;
+                ops::run(&ctx, &mut connection, &key, op, client, n, &mut scratch).await;
                 n += 1;
                 if measuring {
                     kept.append(&mut scratch);

@@ -253,7 +253,8 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex_lower(&Sha256::digest(data))
 }
 
-pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+/// Lowercase hex, the form of a signature and of a payload hash (D2, D3).
+pub fn hex_lower(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {

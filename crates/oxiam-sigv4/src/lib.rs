@@ -25,8 +25,8 @@ use std::fmt;
 use subtle::ConstantTimeEq;
 
 pub use canonical::{
-    CanonicalOptions, PathEncoding, canonical_query, canonical_request, canonical_uri, decode_hex_32, sha256_hex,
-    signature, signing_key, string_to_sign,
+    CanonicalOptions, PathEncoding, canonical_query, canonical_request, canonical_uri, decode_hex_32, hex_lower,
+    sha256_hex, signature, signing_key, string_to_sign,
 };
 pub use error::{AuthError, AuthErrorKind};
 
