@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Who uses the cores: two load generators (or one twice), alternately against the same oxiam
-# build on SQLite, each run on a fresh server: GetUser as root at 64 clients, and the CPU time
+# Who uses the cores: two load generators (or one twice), alternately (A then B in odd rounds,
+# B then A in even ones) against the same oxiam build on SQLite, each run on a fresh server: GetUser as root at 64 clients, and the CPU time
 # of the server and of the load generator (utime + stime from /proc/PID/stat) over 3 s of the
 # measured phase. Results go to bench/results/<time>-cpu/summary.txt.
 #
@@ -24,10 +24,22 @@ BENCH_RESULTS_SUFFIX=-cpu
 source "$repo/bench/lib.sh"
 say "server: $server_binary; A: $bench_a; B: $bench_b; $ops as $callers, $clients clients, 1 s warm-up + 5 s measured; rounds: $rounds"
 hz=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+load_pid=""
+# The load generator too is stopped if the run is interrupted.
+trap 'if [[ -n $load_pid ]]; then kill "$load_pid" 2>/dev/null || true; fi; cleanup' EXIT
+# utime + stime of a process; the run fails (showing what the load generator said) if it is gone.
+cpu_ticks() {
+  awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || {
+    echo "bench: process $1 ended before the measurement did; the load generator's output:" >&2
+    cat "$dir/bench.log" >&2
+    exit 1
+  }
+}
 
 for round in $(seq 1 "$rounds"); do
-  for build in a b; do
+  order="a b"
+  ((round % 2 == 0)) && order="b a"
+  for build in $order; do
     load=$bench_a
     [[ $build == b ]] && load=$bench_b
     port=$(free_port)
@@ -45,7 +57,8 @@ for round in $(seq 1 "$rounds"); do
     sleep 3
     server_1=$(cpu_ticks "$server_pid")
     load_1=$(cpu_ticks "$load_pid")
-    wait "$load_pid"
+    wait "$load_pid" || { cat "$dir/bench.log" >&2; exit 1; }
+    load_pid=""
     server_cpu=$(((server_1 - server_0) * 100 / hz / 3))
     load_cpu=$(((load_1 - load_0) * 100 / hz / 3))
     say "round $round, $build: server ${server_cpu}% of a core, load generator ${load_cpu}%"

@@ -150,21 +150,34 @@ async fn timed(
     reply
 }
 
-/// Runs one iteration of `op` as client `client` (its `n`th, on its connection `e`), signed
+/// Runs one iteration of `op` as client `client` (its `n`th, on its connection), signed
 /// with `key`.
-pub async fn run(ctx: &Ctx, e: &mut Connection, key: &Key, op: Op, client: usize, n: u64, out: &mut Vec<Sample>) {
+pub async fn run(
+    ctx: &Ctx,
+    connection: &mut Connection,
+    key: &Key,
+    op: Op,
+    client: usize,
+    n: u64,
+    out: &mut Vec<Sample>,
+) {
     let target = format!("bench-c{client}");
     // Kept names differ between callers too: each caller's phase counts `n` from 0.
     let caller = &key.access_key_id[key.access_key_id.len().saturating_sub(4)..];
     match op {
         Op::GetUser => {
-            timed(out, "GetUser", e.query(key, "iam", "GetUser", &[("UserName", &target)])).await;
+            timed(
+                out,
+                "GetUser",
+                connection.query(key, "iam", "GetUser", &[("UserName", &target)]),
+            )
+            .await;
         }
         Op::ListUsers => {
             timed(
                 out,
                 "ListUsers",
-                e.query(key, "iam", "ListUsers", &[("MaxItems", "100")]),
+                connection.query(key, "iam", "ListUsers", &[("MaxItems", "100")]),
             )
             .await;
         }
@@ -173,14 +186,14 @@ pub async fn run(ctx: &Ctx, e: &mut Connection, key: &Key, op: Op, client: usize
             let created = timed(
                 out,
                 "CreateUser",
-                e.query(key, "iam", "CreateUser", &[("UserName", &name)]),
+                connection.query(key, "iam", "CreateUser", &[("UserName", &name)]),
             )
             .await;
             if created.is_some() {
                 timed(
                     out,
                     "DeleteUser",
-                    e.query(key, "iam", "DeleteUser", &[("UserName", &name)]),
+                    connection.query(key, "iam", "DeleteUser", &[("UserName", &name)]),
                 )
                 .await;
             }
@@ -190,7 +203,7 @@ pub async fn run(ctx: &Ctx, e: &mut Connection, key: &Key, op: Op, client: usize
             timed(
                 out,
                 "CreateUser",
-                e.query(key, "iam", "CreateUser", &[("UserName", &name)]),
+                connection.query(key, "iam", "CreateUser", &[("UserName", &name)]),
             )
             .await;
         }
@@ -198,7 +211,7 @@ pub async fn run(ctx: &Ctx, e: &mut Connection, key: &Key, op: Op, client: usize
             let name = format!("bench-a{}-{caller}-{client}-{}", ctx.nonce, n / ATTACH_POLICIES);
             if n.is_multiple_of(ATTACH_POLICIES) {
                 let params = [("UserName", name.as_str())];
-                if timed(out, "CreateUser", e.query(key, "iam", "CreateUser", &params))
+                if timed(out, "CreateUser", connection.query(key, "iam", "CreateUser", &params))
                     .await
                     .is_none()
                 {
@@ -210,7 +223,7 @@ pub async fn run(ctx: &Ctx, e: &mut Connection, key: &Key, op: Op, client: usize
             timed(
                 out,
                 "AttachUserPolicy",
-                e.query(key, "iam", "AttachUserPolicy", &params),
+                connection.query(key, "iam", "AttachUserPolicy", &params),
             )
             .await;
         }
@@ -218,12 +231,17 @@ pub async fn run(ctx: &Ctx, e: &mut Connection, key: &Key, op: Op, client: usize
             let created = timed(
                 out,
                 "CreateAccessKey",
-                e.query(key, "iam", "CreateAccessKey", &[("UserName", &target)]),
+                connection.query(key, "iam", "CreateAccessKey", &[("UserName", &target)]),
             )
             .await;
             if let Some(id) = created.and_then(|r| r.field("AccessKeyId")) {
                 let params = [("UserName", target.as_str()), ("AccessKeyId", id.as_str())];
-                timed(out, "DeleteAccessKey", e.query(key, "iam", "DeleteAccessKey", &params)).await;
+                timed(
+                    out,
+                    "DeleteAccessKey",
+                    connection.query(key, "iam", "DeleteAccessKey", &params),
+                )
+                .await;
             }
         }
         Op::AttachDetach => {
@@ -232,30 +250,35 @@ pub async fn run(ctx: &Ctx, e: &mut Connection, key: &Key, op: Op, client: usize
             let attached = timed(
                 out,
                 "AttachUserPolicy",
-                e.query(key, "iam", "AttachUserPolicy", &params),
+                connection.query(key, "iam", "AttachUserPolicy", &params),
             )
             .await;
             if attached.is_some() {
                 timed(
                     out,
                     "DetachUserPolicy",
-                    e.query(key, "iam", "DetachUserPolicy", &params),
+                    connection.query(key, "iam", "DetachUserPolicy", &params),
                 )
                 .await;
             }
         }
         Op::GetCallerIdentity => {
-            timed(out, "GetCallerIdentity", e.query(key, "sts", "GetCallerIdentity", &[])).await;
+            timed(
+                out,
+                "GetCallerIdentity",
+                connection.query(key, "sts", "GetCallerIdentity", &[]),
+            )
+            .await;
         }
         Op::S3GetObject => {
             let path = format!("/{BUCKET}/{OBJECT}");
-            timed(out, "GetObject", e.s3(key, "GET", &path, Bytes::new())).await;
+            timed(out, "GetObject", connection.s3(key, "GET", &path, Bytes::new())).await;
         }
         Op::AssumeRole => {
             let arn = ctx.role_arn();
             let session = format!("bench-{client}");
             let params = [("RoleArn", arn.as_str()), ("RoleSessionName", session.as_str())];
-            timed(out, "AssumeRole", e.query(key, "sts", "AssumeRole", &params)).await;
+            timed(out, "AssumeRole", connection.query(key, "sts", "AssumeRole", &params)).await;
         }
     }
 }
@@ -282,10 +305,10 @@ fn must(what: &str, reply: Reply) -> Result<Reply, Error> {
 /// operation of the mix, and a fresh access key), one target user per client, a page of
 /// users to list, the policy to attach, the role to assume, and the bucket and object.
 pub async fn setup(endpoint: Endpoint, root: Key, clients: usize) -> Result<Ctx, Error> {
-    let e = &mut endpoint.connection();
+    let connection = &mut endpoint.connection();
     let identity = must(
         "GetCallerIdentity",
-        e.query(&root, "sts", "GetCallerIdentity", &[]).await?,
+        connection.query(&root, "sts", "GetCallerIdentity", &[]).await?,
     )?;
     let account = identity
         .field("Account")
@@ -309,34 +332,42 @@ pub async fn setup(endpoint: Endpoint, root: Key, clients: usize) -> Result<Ctx,
     ];
     for (name, doc) in policies.into_iter().chain(numbered) {
         let params = [("PolicyName", name.as_str()), ("PolicyDocument", doc)];
-        created_or_exists(&name, e.query(&root, "iam", "CreatePolicy", &params).await?)?;
+        created_or_exists(&name, connection.query(&root, "iam", "CreatePolicy", &params).await?)?;
     }
     let params = [("RoleName", ROLE), ("AssumeRolePolicyDocument", trust.as_str())];
-    created_or_exists(ROLE, e.query(&root, "iam", "CreateRole", &params).await?)?;
+    created_or_exists(ROLE, connection.query(&root, "iam", "CreateRole", &params).await?)?;
 
     // The caller: its policy, and a fresh key (its old ones deleted: two at most).
     created_or_exists(
         CALLER,
-        e.query(&root, "iam", "CreateUser", &[("UserName", CALLER)]).await?,
+        connection
+            .query(&root, "iam", "CreateUser", &[("UserName", CALLER)])
+            .await?,
     )?;
     let allow_arn = format!("arn:aws:iam::{account}:policy/{ALLOW_POLICY}");
     let params = [("UserName", CALLER), ("PolicyArn", allow_arn.as_str())];
-    must("attach", e.query(&root, "iam", "AttachUserPolicy", &params).await?)?;
+    must(
+        "attach",
+        connection.query(&root, "iam", "AttachUserPolicy", &params).await?,
+    )?;
     let keys = must(
         "ListAccessKeys",
-        e.query(&root, "iam", "ListAccessKeys", &[("UserName", CALLER)]).await?,
+        connection
+            .query(&root, "iam", "ListAccessKeys", &[("UserName", CALLER)])
+            .await?,
     )?;
     for old in keys.text().split("<AccessKeyId>").skip(1) {
         let id = old.split("</AccessKeyId>").next().unwrap_or("");
         let params = [("UserName", CALLER), ("AccessKeyId", id)];
         must(
             "DeleteAccessKey",
-            e.query(&root, "iam", "DeleteAccessKey", &params).await?,
+            connection.query(&root, "iam", "DeleteAccessKey", &params).await?,
         )?;
     }
     let key = must(
         "CreateAccessKey",
-        e.query(&root, "iam", "CreateAccessKey", &[("UserName", CALLER)])
+        connection
+            .query(&root, "iam", "CreateAccessKey", &[("UserName", CALLER)])
             .await?,
     )?;
     let user = Key::new(
@@ -345,11 +376,16 @@ pub async fn setup(endpoint: Endpoint, root: Key, clients: usize) -> Result<Ctx,
     );
 
     // S3: the bucket and a 1 KiB object.
-    created_or_exists(BUCKET, e.s3(&root, "PUT", &format!("/{BUCKET}"), Bytes::new()).await?)?;
+    created_or_exists(
+        BUCKET,
+        connection.s3(&root, "PUT", &format!("/{BUCKET}"), Bytes::new()).await?,
+    )?;
     let body = Bytes::from(vec![b'x'; 1024]);
     must(
         "PutObject",
-        e.s3(&root, "PUT", &format!("/{BUCKET}/{OBJECT}"), body).await?,
+        connection
+            .s3(&root, "PUT", &format!("/{BUCKET}/{OBJECT}"), body)
+            .await?,
     )?;
 
     let nonce = format!(

@@ -24,8 +24,8 @@ pub struct Setup {
     pub rounds: usize,
 }
 
-async fn ok(endpoint: &mut Connection, key: &Key, action: &str, params: &[(&str, &str)]) -> Result<String, Error> {
-    let reply = endpoint.query(key, "iam", action, params).await?;
+async fn ok(connection: &mut Connection, key: &Key, action: &str, params: &[(&str, &str)]) -> Result<String, Error> {
+    let reply = connection.query(key, "iam", action, params).await?;
     if !reply.ok() {
         return Err(format!("{action}: {} {}", reply.status, reply.text()).into());
     }
