@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Who uses the cores: two load generators (or one twice), alternately (A then B in odd rounds,
-# B then A in even ones) against the same oxiam build on SQLite, each run on a fresh server: GetUser as root at 64 clients, and the CPU time
-# of the server and of the load generator (utime + stime from /proc/PID/stat) over 3 s of the
-# measured phase. Results go to bench/results/<time>-cpu/summary.txt.
+# B then A in even ones) against the same oxiam build on SQLite, each run on a fresh server:
+# GetUser as root at 64 clients, and the CPU time of the server and of the load generator
+# (utime + stime from /proc/PID/stat) over 3 s of the measured phase. Results go to
+# bench/results/<time>-cpu/summary.txt.
 #
 #   bench/cpu.sh OXIAM BENCH_A BENCH_B   (paths to a release oxiam and two oxiam-bench builds)
 #
@@ -27,10 +28,12 @@ hz=$(getconf CLK_TCK)
 load_pid=""
 # The load generator too is stopped if the run is interrupted.
 trap 'if [[ -n $load_pid ]]; then kill "$load_pid" 2>/dev/null || true; fi; cleanup' EXIT
-# utime + stime of a process; the run fails (showing what the load generator said) if it is gone.
+# utime + stime of a process. If it is gone the run fails, showing what both said.
 cpu_ticks() {
   awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || {
-    echo "bench: process $1 ended before the measurement did; the load generator's output:" >&2
+    echo "bench: process $1 ended before the measurement did; the server's log:" >&2
+    cat "$dir/server.log" >&2
+    echo "bench: the load generator's output:" >&2
     cat "$dir/bench.log" >&2
     exit 1
   }
