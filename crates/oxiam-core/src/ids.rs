@@ -118,16 +118,24 @@ pub fn account_id() -> String {
         .collect()
 }
 
-/// A request id in AWS's form (a UUID, version 4). One per request: one allocation.
+/// A request id in AWS's form (a UUID, version 4). One per request: one allocation, and
+/// no system call (its random bytes come from [`pooled_random`]).
 pub fn request_id() -> String {
-    uuid()
+    let mut b = [0u8; 16];
+    pooled_random(&mut b);
+    uuid_of(b)
 }
 
 /// A random UUID (version 4), lower-case.
 pub fn uuid() -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).expect("the operating system's random source failed");
+    uuid_of(b)
+}
+
+/// The UUID (version 4) of 16 random bytes.
+fn uuid_of(mut b: [u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let mut id = String::with_capacity(36);
@@ -141,34 +149,69 @@ pub fn uuid() -> String {
     id
 }
 
+/// Bytes of the operating system's random source, read 4 KiB at a time by each thread and
+/// handed out once each. For the request id, which every request makes: a system call per
+/// request cost more than the rest of the id (it was one of three per GetUser, beside the
+/// read and the write). The bytes are the same source's; only the reads are fewer.
+fn pooled_random(out: &mut [u8]) {
+    const POOL: usize = 4096;
+    struct Pool {
+        bytes: [u8; POOL],
+        /// Where the unused bytes start (`POOL`: none left).
+        next: usize,
+    }
+    thread_local! {
+        static RANDOM: std::cell::RefCell<Pool> =
+            const { std::cell::RefCell::new(Pool { bytes: [0; POOL], next: POOL }) };
+    }
+    assert!(out.len() <= POOL, "at most {POOL} bytes at a time");
+    RANDOM.with_borrow_mut(|pool| {
+        if POOL - pool.next < out.len() {
+            getrandom::fill(&mut pool.bytes).expect("the operating system's random source failed");
+            pool.next = 0;
+        }
+        let taken = &mut pool.bytes[pool.next..pool.next + out.len()];
+        out.copy_from_slice(taken);
+        // Handed out once: not left behind for anything that reads the pool's memory later.
+        taken.fill(0);
+        pool.next += out.len();
+    });
+}
+
+/// `arn:aws:iam::ACCOUNT:KIND/PATH/NAME` (`path` starts and ends with `/`). Joined by hand,
+/// not by `format!`: every request writes its caller's ARN several times.
+fn iam_arn(account_id: &str, kind: &str, path: &str, name: &str) -> String {
+    ["arn:aws:iam::", account_id, ":", kind, path, name].concat()
+}
+
 /// `arn:aws:iam::ACCOUNT:user/PATH/NAME` (the path starts and ends with `/`).
 pub fn user_arn(account_id: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account_id}:user{path}{name}")
+    iam_arn(account_id, "user", path, name)
 }
 
 /// `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
 pub fn role_arn(account_id: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account_id}:role{path}{name}")
+    iam_arn(account_id, "role", path, name)
 }
 
 /// `arn:aws:iam::ACCOUNT:group/PATH/NAME`.
 pub fn group_arn(account_id: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account_id}:group{path}{name}")
+    iam_arn(account_id, "group", path, name)
 }
 
 /// `arn:aws:iam::ACCOUNT:instance-profile/PATH/NAME`.
 pub fn instance_profile_arn(account_id: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account_id}:instance-profile{path}{name}")
+    iam_arn(account_id, "instance-profile", path, name)
 }
 
 /// A virtual MFA device's serial number: `arn:aws:iam::ACCOUNT:mfa/PATH/NAME`.
 pub fn mfa_serial_number(account_id: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account_id}:mfa{path}{name}")
+    iam_arn(account_id, "mfa", path, name)
 }
 
 /// `arn:aws:iam::ACCOUNT:policy/PATH/NAME`.
 pub fn policy_arn(account_id: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account_id}:policy{path}{name}")
+    iam_arn(account_id, "policy", path, name)
 }
 
 /// `v3` for version 3 of a managed policy.
@@ -183,12 +226,12 @@ pub fn parse_version_id(id: &str) -> Option<i64> {
 
 /// `arn:aws:iam::ACCOUNT:root`.
 pub fn root_arn(account_id: &str) -> String {
-    format!("arn:aws:iam::{account_id}:root")
+    ["arn:aws:iam::", account_id, ":root"].concat()
 }
 
 /// `arn:aws:sts::ACCOUNT:federated-user/NAME`: a GetFederationToken session.
 pub fn federated_user_arn(account_id: &str, name: &str) -> String {
-    format!("arn:aws:sts::{account_id}:federated-user/{name}")
+    ["arn:aws:sts::", account_id, ":federated-user/", name].concat()
 }
 
 #[cfg(test)]
@@ -210,6 +253,30 @@ mod tests {
         assert_eq!(&r[14..15], "4");
     }
 
+    /// The pool is refilled as it runs out (256 ids a fill), each thread has its own, and no
+    /// byte is handed out twice: ids across several fills, on two threads, are all distinct
+    /// UUIDs of version 4 and variant 1.
+    #[test]
+    fn request_ids_stay_distinct_across_pool_refills_and_threads() {
+        let draw = || (0..1_000).map(|_| request_id()).collect::<Vec<_>>();
+        let other = std::thread::spawn(draw);
+        let mut ids = draw();
+        ids.extend(other.join().expect("the other thread draws"));
+        for id in &ids {
+            let hex: String = id.chars().filter(|c| *c != '-').collect();
+            assert_eq!(id.len(), 36, "{id}");
+            assert_eq!([8, 13, 18, 23].map(|i| id.as_bytes()[i]), [b'-'; 4], "{id}");
+            assert!(
+                hex.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+                "{id}"
+            );
+            assert_eq!(&id[14..15], "4", "{id}");
+            assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+        }
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len(), "a request id repeated");
+    }
+
     #[test]
     fn arns_join_path_and_name() {
         assert_eq!(
@@ -220,5 +287,16 @@ mod tests {
             user_arn("123456789012", "/a/b/", "bob"),
             "arn:aws:iam::123456789012:user/a/b/bob"
         );
+        let a = "123456789012";
+        assert_eq!(role_arn(a, "/r/", "x"), "arn:aws:iam::123456789012:role/r/x");
+        assert_eq!(group_arn(a, "/", "g"), "arn:aws:iam::123456789012:group/g");
+        assert_eq!(
+            instance_profile_arn(a, "/p/", "i"),
+            "arn:aws:iam::123456789012:instance-profile/p/i"
+        );
+        assert_eq!(mfa_serial_number(a, "/", "m"), "arn:aws:iam::123456789012:mfa/m");
+        assert_eq!(policy_arn(a, "/q/", "p"), "arn:aws:iam::123456789012:policy/q/p");
+        assert_eq!(root_arn(a), "arn:aws:iam::123456789012:root");
+        assert_eq!(federated_user_arn(a, "f"), "arn:aws:sts::123456789012:federated-user/f");
     }
 }

@@ -166,6 +166,10 @@ impl Violations {
 
     pub(crate) fn length(&mut self, path: &str, value: &dyn Measured, min: usize, max: usize, shown: Shown) {
         let n = value.measure();
+        if (min..=max).contains(&n) {
+            // The common case: nothing to write, so the value is not described.
+            return;
+        }
         let shown = shown.text(|| value.describe());
         if n < min {
             self.push(
