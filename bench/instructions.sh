@@ -37,7 +37,17 @@ trap 'if [[ -n $load_pid ]]; then kill "$load_pid" 2>/dev/null || true; fi; clea
 
 # Requests the server has answered, by its metrics (the metrics endpoint is not counted).
 answered() {
-  curl -sf "http://127.0.0.1:$1/_oxiam/metrics" | awk 'index($0, "oxiam_requests_total{") == 1 {n += $NF} END {print n + 0}'
+  local metrics
+  metrics=$(curl -sf -m 30 "http://127.0.0.1:$1/_oxiam/metrics") || fail "the server's metrics did not answer"
+  awk 'index($0, "oxiam_requests_total{") == 1 {n += $NF} END {print n + 0}' <<<"$metrics"
+}
+# Stops the run, showing what the server and the load generator said.
+fail() {
+  echo "bench: $1; the server's log:" >&2
+  cat "$dir/server.log" >&2 || true
+  echo "bench: the load generator's output:" >&2
+  cat "$dir/bench.log" >&2 || true
+  exit 1
 }
 
 n=0
@@ -58,16 +68,19 @@ for server_binary in "${builds[@]}"; do
   before=0
   for _ in $(seq 1 120); do
     sleep 1
-    kill -0 "$load_pid" 2>/dev/null || { cat "$dir/bench.log" >&2; exit 1; }
+    kill -0 "$load_pid" 2>/dev/null || fail "the load generator ended before the warm-up did"
     before=$(answered "$port")
     ((before > 2000)) && break
   done
+  ((before > 2000)) || fail "fewer than 2000 answers in two minutes of warm-up"
   sleep 3
+  # Zeroed before the first count and dumped after the second: every request counted in the
+  # window had its instructions counted (the two metrics answers add a few thousand).
+  callgrind_control -z "$server_pid" >/dev/null || fail "callgrind did not zero its counters"
   before=$(answered "$port")
-  callgrind_control -z "$server_pid" >/dev/null
   sleep "$window"
-  callgrind_control -d "$server_pid" >/dev/null
   after=$(answered "$port")
+  callgrind_control -d "$server_pid" >/dev/null || fail "callgrind did not dump its counters"
   kill "$load_pid" 2>/dev/null || true
   wait "$load_pid" 2>/dev/null || true
   load_pid=""
@@ -75,7 +88,8 @@ for server_binary in "${builds[@]}"; do
   requests=$((after - before))
   # The window's dump is the first part (the second is written as the server stops).
   mv "$dir/callgrind.out.1" "$out/callgrind.$n.out"
-  total=$(callgrind_annotate "$out/callgrind.$n.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
+  # The dump's own total (what callgrind_annotate prints as PROGRAM TOTALS).
+  total=$(awk '/^summary:/ {print $2; exit}' "$out/callgrind.$n.out")
   ((requests > 0)) || { echo "bench: no request was answered in the window" >&2; exit 1; }
   say "$server_binary: $requests requests, $total instructions: $((total / requests)) per request"
   callgrind_annotate --inclusive=yes "$out/callgrind.$n.out" >"$out/callgrind.$n.inclusive.txt" 2>/dev/null || true

@@ -118,8 +118,8 @@ pub fn account_id() -> String {
         .collect()
 }
 
-/// A request id in AWS's form (a UUID, version 4). One per request: one allocation, and
-/// no system call (its random bytes come from [`pooled_random`]).
+/// A request id in AWS's form (a UUID, version 4). One per request: one allocation, and a
+/// system call for every 256 ids (its random bytes come from [`pooled_random`]).
 pub fn request_id() -> String {
     let mut b = [0u8; 16];
     pooled_random(&mut b);
@@ -172,7 +172,8 @@ fn pooled_random(out: &mut [u8]) {
         }
         let taken = &mut pool.bytes[pool.next..pool.next + out.len()];
         out.copy_from_slice(taken);
-        // Handed out once: not left behind for anything that reads the pool's memory later.
+        // Zeroed as handed out, so that a slip in the cursor would repeat zeros, which the
+        // tests see, rather than an id.
         taken.fill(0);
         pool.next += out.len();
     });

@@ -68,8 +68,9 @@ impl Timestamp {
     pub fn to_iso8601(self) -> String {
         let dt = time::OffsetDateTime::from_unix_timestamp(self.0).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         // Most responses carry a date or two: written digit by digit, a tenth of what
-        // `format!`'s padding costs. A year before 0 (`time` reaches -9999) takes `format!`.
-        let Ok(year) = u16::try_from(dt.year()) else {
+        // `format!`'s padding costs. A year outside 0–9999 (`time` reaches -9999) takes
+        // `format!`.
+        let Ok(year @ 0..=9999) = u16::try_from(dt.year()) else {
             return format!(
                 "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
                 dt.year(),

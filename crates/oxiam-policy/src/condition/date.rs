@@ -304,6 +304,11 @@ mod tests {
             assert_eq!(ts(&format_epoch(secs)), i128::from(secs));
         }
         assert_eq!(format_epoch(1_561_987_215), "2019-07-01T13:20:15Z");
+        // Either side of the digit-by-digit range (years 0–9999).
+        assert_eq!(format_epoch(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(format_epoch(253_402_300_800), "10000-01-01T00:00:00Z");
+        assert_eq!(format_epoch(-62_167_219_200), "0000-01-01T00:00:00Z");
+        assert_eq!(format_epoch(-62_167_219_201), "-001-12-31T23:59:59Z");
     }
 
     proptest::proptest! {
