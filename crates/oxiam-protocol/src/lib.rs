@@ -71,15 +71,7 @@ impl Timestamp {
         // `format!`'s padding costs. A year outside 0–9999 (`time` reaches -9999) takes
         // `format!`.
         let Ok(year @ 0..=9999) = u16::try_from(dt.year()) else {
-            return format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                dt.year(),
-                u8::from(dt.month()),
-                dt.day(),
-                dt.hour(),
-                dt.minute(),
-                dt.second()
-            );
+            return formatted(dt);
         };
         let mut text = String::with_capacity(20);
         let mut push = |n: u16, width: u32, then: char| {
@@ -97,6 +89,19 @@ impl Timestamp {
         push(u16::from(dt.second()), 2, 'Z');
         text
     }
+}
+
+/// A date-time written by `format!`: any year `time` reaches, at least four digits.
+fn formatted(dt: time::OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        dt.year(),
+        u8::from(dt.month()),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
 }
 
 /// An error's identity on the wire: its code, HTTP status and fault side.
@@ -304,16 +309,7 @@ mod tests {
         #[test]
         fn iso8601_writes_what_format_writes(secs in -400_000_000_000i64..400_000_000_000) {
             let dt = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-            let expected = format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                dt.year(),
-                u8::from(dt.month()),
-                dt.day(),
-                dt.hour(),
-                dt.minute(),
-                dt.second()
-            );
-            proptest::prop_assert_eq!(Timestamp(secs).to_iso8601(), expected);
+            proptest::prop_assert_eq!(Timestamp(secs).to_iso8601(), super::formatted(dt));
         }
     }
 
