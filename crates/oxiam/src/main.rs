@@ -7,6 +7,8 @@ mod policy_diff;
 mod policy_eval;
 mod policy_lint;
 mod policy_suggest;
+#[cfg(target_os = "linux")]
+mod worker_affinity;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,10 +41,10 @@ enum Command {
     ///
     /// Environment: OXIAM_DATABASE_URL, OXIAM_ACCOUNT_ID, OXIAM_ROOT_ACCESS_KEY_ID,
     /// OXIAM_ROOT_SECRET_ACCESS_KEY, OXIAM_MASTER_KEY (64 hex digits), OXIAM_HEADER_TIMEOUT,
-    /// OXIAM_BODY_TIMEOUT, OXIAM_WORKERS, OXIAM_MAX_CONNECTIONS, OXIAM_SHUTDOWN_GRACE,
-    /// OXIAM_AUDIT_LOG, OXIAM_LOG_FORMAT, OXIAM_TEST_MODE, OXIAM_ENFORCEMENT,
-    /// OXIAM_ALLOW_SIGV2, OXIAM_S3_DOMAIN, OXIAM_TLS_CERT, OXIAM_TLS_KEY, OXIAM_PUBLIC_URL,
-    /// OXIAM_LINT_POLICIES, OXIAM_LOG (log filter).
+    /// OXIAM_BODY_TIMEOUT, OXIAM_WORKERS, OXIAM_PIN_WORKERS, OXIAM_MAX_CONNECTIONS,
+    /// OXIAM_SHUTDOWN_GRACE, OXIAM_AUDIT_LOG, OXIAM_LOG_FORMAT, OXIAM_TEST_MODE,
+    /// OXIAM_ENFORCEMENT, OXIAM_ALLOW_SIGV2, OXIAM_S3_DOMAIN, OXIAM_TLS_CERT, OXIAM_TLS_KEY,
+    /// OXIAM_PUBLIC_URL, OXIAM_LINT_POLICIES, OXIAM_LOG (log filter).
     Serve(ServeArgs),
     /// Perform one of the seed's scenarios (or all of them) with the AWS SDK for Rust,
     /// printing each step; on an embedded oxiam unless told where to go.
@@ -171,11 +173,15 @@ struct ServeArgs {
     #[arg(long, env = "OXIAM_BODY_TIMEOUT", default_value_t = 30, value_name = "SECONDS")]
     body_timeout: u64,
     /// Threads that answer requests (unset: tokio's TOKIO_WORKER_THREADS if set, else one
-    /// per core). A server that shares its cores with its callers (a CI runner's tests, a
-    /// load generator) answers with a shorter tail given the cores they leave it
-    /// (docs/benchmarks.md, 2026-12-06 (night)).
+    /// per core).
     #[arg(long, env = "OXIAM_WORKERS", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     workers: Option<u16>,
+    /// `auto` pins each worker to a CPU of its own when there is one worker per CPU the
+    /// process may run on (Linux); `off` leaves them to the scheduler. Pinned, a server
+    /// sharing its cores with busy callers answers with a shorter tail (docs/benchmarks.md,
+    /// 2026-12-06 (late evening)).
+    #[arg(long, env = "OXIAM_PIN_WORKERS", value_enum, default_value_t = PinWorkers::Auto)]
+    pin_workers: PinWorkers,
     /// Connections open at once; more are closed as soon as they are accepted.
     #[arg(long, env = "OXIAM_MAX_CONNECTIONS", default_value_t = 4096, value_name = "N")]
     max_connections: usize,
@@ -243,6 +249,13 @@ struct ServeArgs {
     /// collectors.
     #[arg(long, env = "OXIAM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+}
+
+/// Whether the workers are pinned, one to each CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum PinWorkers {
+    Auto,
+    Off,
 }
 
 /// Whether denials are enforced.
@@ -560,13 +573,29 @@ fn main() -> ExitCode {
             .init(),
     }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Command::Serve(ServeArgs {
-        workers: Some(workers), ..
-    }) = &cli.command
-    {
-        runtime.worker_threads(usize::from(*workers));
+    #[cfg(target_os = "linux")]
+    let mut pinning = None;
+    if let Command::Serve(args) = &cli.command {
+        if let Some(workers) = args.workers {
+            runtime.worker_threads(usize::from(workers));
+        }
+        #[cfg(target_os = "linux")]
+        if args.pin_workers == PinWorkers::Auto {
+            pinning = Some(worker_affinity::Pinning::hook(&mut runtime));
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _pinned_on_linux_only = args.pin_workers;
     }
     let runtime = runtime.enable_all().build().expect("the tokio runtime starts");
+    #[cfg(target_os = "linux")]
+    if let Some(pinning) = pinning
+        && pinning.plan(&runtime)
+    {
+        tracing::debug!(
+            workers = runtime.metrics().num_workers(),
+            "each worker pinned to a CPU of its own"
+        );
+    }
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve(args).await,

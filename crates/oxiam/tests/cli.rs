@@ -1241,3 +1241,135 @@ fn config_of(address: &str, key: &aws_sdk_iam::types::AccessKey) -> aws_config::
         ))
         .build()
 }
+
+/// The CPUs in a `Cpus_allowed_list` line's value (`0-1,3`).
+#[cfg(target_os = "linux")]
+fn cpu_list(text: &str) -> std::collections::BTreeSet<u32> {
+    let mut cpus = std::collections::BTreeSet::new();
+    for range in text.trim().split(',').filter(|r| !r.is_empty()) {
+        let (first, last) = range.split_once('-').unwrap_or((range, range));
+        cpus.extend(first.parse::<u32>().unwrap()..=last.parse::<u32>().unwrap());
+    }
+    cpus
+}
+
+/// Each thread of process `pid` that may not run on every CPU in `all`: its name and CPUs.
+#[cfg(target_os = "linux")]
+fn narrowed_threads(pid: u32, all: &std::collections::BTreeSet<u32>) -> Vec<(String, std::collections::BTreeSet<u32>)> {
+    let mut narrowed = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let path = task.unwrap().path();
+        // A thread that exits between the listing and the read is no longer there to check.
+        let (Ok(name), Ok(status)) = (
+            std::fs::read_to_string(path.join("comm")),
+            std::fs::read_to_string(path.join("status")),
+        ) else {
+            continue;
+        };
+        let line = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .unwrap();
+        let cpus = cpu_list(line);
+        if &cpus != all {
+            narrowed.push((name.trim().to_owned(), cpus));
+        }
+    }
+    narrowed.sort();
+    narrowed
+}
+
+/// The CPUs this test may run on (and the server it starts, which inherits them).
+#[cfg(target_os = "linux")]
+fn own_cpus() -> std::collections::BTreeSet<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    cpu_list(
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .unwrap(),
+    )
+}
+
+/// With one worker per CPU (the default count), each worker runs on a CPU of its own and
+/// every other thread on all of them: also after a policy check has handed a worker's place
+/// to another thread (`block_in_place`, `--lint-policies`) and a password has been hashed on
+/// the blocking pool, whose threads a pinned worker starts.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_worker_runs_on_a_cpu_of_its_own() {
+    let all = own_cpus();
+    if all.len() < 2 {
+        eprintln!("one CPU: nothing to pin apart");
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let (served, address, _log) = serve(data.path(), &["--lint-policies", "deny"]).await;
+    let pid = served.0.as_ref().unwrap().id();
+    let config = root_config(&address);
+    let iam = aws_sdk_iam::Client::new(&config);
+    let sts = aws_sdk_sts::Client::new(&config);
+    let document =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    iam.create_policy()
+        .policy_name("checked")
+        .policy_document(document)
+        .send()
+        .await
+        .unwrap();
+    iam.create_user().user_name("hashed").send().await.unwrap();
+    iam.create_login_profile()
+        .user_name("hashed")
+        .password("Correct-Horse-9-battery!")
+        .send()
+        .await
+        .unwrap();
+    // Workers take their CPU at their next park, strays are released once a second: a few
+    // seconds of requests settle both.
+    let mut narrowed = Vec::new();
+    for _ in 0..100 {
+        sts.get_caller_identity().send().await.unwrap();
+        narrowed = narrowed_threads(pid, &all);
+        let pinned_workers: Vec<u32> = narrowed
+            .iter()
+            .filter(|(name, cpus)| name == "tokio-rt-worker" && cpus.len() == 1)
+            .flat_map(|(_, cpus)| cpus.iter().copied())
+            .collect();
+        let each_cpu_once = pinned_workers.len() == all.len()
+            && pinned_workers
+                .iter()
+                .copied()
+                .collect::<std::collections::BTreeSet<_>>()
+                == all;
+        if narrowed.len() == all.len() && each_cpu_once {
+            stop(served).await;
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("threads not on every CPU, after 5 s: {narrowed:?} (expected one worker on each of {all:?})");
+}
+
+/// `--pin-workers off`, or a worker count other than the CPUs', leaves every thread on every
+/// CPU (looked at for two seconds of requests, over a release of strays).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_unpinned_when_told_or_not_one_per_cpu() {
+    let all = own_cpus();
+    if all.len() < 2 {
+        eprintln!("one CPU: a pinned thread would look like any other");
+        return;
+    }
+    for extra in [&["--pin-workers", "off"][..], &["--workers", "1"][..]] {
+        let data = tempfile::tempdir().unwrap();
+        let (served, address, _log) = serve(data.path(), extra).await;
+        let pid = served.0.as_ref().unwrap().id();
+        let sts = aws_sdk_sts::Client::new(&root_config(&address));
+        for _ in 0..40 {
+            sts.get_caller_identity().send().await.unwrap();
+            assert_eq!(narrowed_threads(pid, &all), vec![], "{extra:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        stop(served).await;
+    }
+}

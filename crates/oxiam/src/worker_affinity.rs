@@ -1,0 +1,216 @@
+//! Each async worker of `oxiam serve` on a CPU of its own, when the runtime has one worker
+//! per CPU the process may run on (`--pin-workers auto`, the default).
+//!
+//! Why: on a machine whose cores the server shares with busy callers (a CI runner's tests, a
+//! load generator), the scheduler at times runs both of two workers on one core, and the
+//! requests queued on the one waiting for its turn wait a whole time slice. Pinned, each core
+//! has one worker, which waits only behind the callers' short bursts. On two cores shared
+//! with a load generator, GetUser's p99 at 64 clients fell by about a half at the same rate
+//! (docs/benchmarks.md, 2026-12-06 (late evening)).
+//!
+//! The pin follows the worker's index, not a thread: `block_in_place` (the server's policy
+//! checks) hands a worker's place to another thread. So a thread about to park as worker `i`
+//! pins itself to the `i`-th CPU, unless it already holds that place, and gives the thread
+//! that was worker `i` before it every CPU back: that one now runs blocking work, which the
+//! pin would crowd onto one core. Until its new holder parks, a worker runs wherever the
+//! scheduler puts it, as without the pin.
+//!
+//! A thread is born with its creator's CPUs, so a thread a pinned worker starts would be
+//! pinned too: the runtime's own (its blocking pool) take every CPU back as they start, and
+//! the others (a SQLite connection's thread, opened from a request) are found and given them
+//! back once a second. No thread but a worker stays on one CPU.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rustix::process::Pid;
+use rustix::thread::{CpuSet, gettid, sched_getaffinity, sched_setaffinity};
+
+/// The CPUs the workers are pinned to, and which thread holds each worker's place.
+pub struct WorkerCpus {
+    /// The process's CPUs at the start, in order: worker `i` runs on `cpus[i]`.
+    cpus: Vec<usize>,
+    /// The thread id pinned as each worker (0: none yet).
+    holders: Vec<AtomicI32>,
+    /// Places change hands one at a time (rarely: at start, and after `block_in_place`).
+    handover: Mutex<()>,
+}
+
+impl WorkerCpus {
+    /// The plan for a runtime of `workers` workers: one CPU each when the process may run on
+    /// exactly that many CPUs, else none (a worker count set apart from the CPUs, or a CPU
+    /// quota below the CPUs visible, is left to the scheduler).
+    pub fn plan(workers: usize) -> Option<Self> {
+        let all = sched_getaffinity(None).ok()?;
+        let cpus: Vec<usize> = (0..CpuSet::MAX_CPU).filter(|&cpu| all.is_set(cpu)).collect();
+        (cpus.len() == workers).then(|| Self {
+            holders: cpus.iter().map(|_| AtomicI32::new(0)).collect(),
+            cpus,
+            handover: Mutex::new(()),
+        })
+    }
+
+    /// Called by each worker before it parks (tokio's `on_thread_park`, which only workers
+    /// call): pins the calling thread to its worker's CPU if it does not hold that place yet.
+    pub fn before_park(&self) {
+        let Some(index) = tokio::runtime::worker_index() else {
+            return;
+        };
+        let Some(holder) = self.holders.get(index) else { return };
+        let me = own_tid();
+        if holder.load(Ordering::Acquire) == me {
+            return;
+        }
+        let _one_at_a_time = self.handover.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // This thread may have held another worker's place before a `block_in_place`.
+        for other in &self.holders {
+            let _ = other.compare_exchange(me, 0, Ordering::AcqRel, Ordering::Acquire);
+        }
+        let before = holder.swap(me, Ordering::AcqRel);
+        if before != 0
+            && !self.holders.iter().any(|h| h.load(Ordering::Acquire) == before)
+            && let Some(all) = process_cpus()
+        {
+            // It runs blocking work now, or has exited (then the call fails, harmlessly).
+            let _ = sched_setaffinity(Pid::from_raw(before), &all);
+        }
+        let mut one = CpuSet::new();
+        one.set(self.cpus[index]);
+        if let Err(error) = sched_setaffinity(None, &one) {
+            tracing::debug!(%error, worker = index, cpu = self.cpus[index], "a worker could not be pinned");
+        }
+    }
+
+    /// Gives every CPU back to each thread of the process that holds no worker's place but
+    /// runs on fewer CPUs (it was started by a pinned worker).
+    fn release_strays(&self) {
+        let _one_at_a_time = self.handover.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (Some(all), Ok(threads)) = (process_cpus(), std::fs::read_dir("/proc/self/task")) else {
+            return;
+        };
+        for tid in threads.filter_map(|t| t.ok()?.file_name().to_str()?.parse::<i32>().ok()) {
+            if self.holders.iter().any(|h| h.load(Ordering::Acquire) == tid) {
+                continue;
+            }
+            let Some(pid) = Pid::from_raw(tid) else { continue };
+            if sched_getaffinity(Some(pid)).is_ok_and(|cpus| cpus.count() < all.count()) {
+                let _ = sched_setaffinity(Some(pid), &all);
+            }
+        }
+    }
+}
+
+/// The pinning of a runtime's workers: hooked into its builder before the runtime exists,
+/// planned once it does (the worker count is the runtime's own: `--workers`, else tokio's
+/// `TOKIO_WORKER_THREADS`, else one per CPU).
+pub struct Pinning(Arc<OnceLock<WorkerCpus>>);
+
+impl Pinning {
+    /// Hooks the pinning into `builder` (each park before [`Pinning::plan`] does nothing).
+    pub fn hook(builder: &mut tokio::runtime::Builder) -> Self {
+        let cpus: Arc<OnceLock<WorkerCpus>> = Arc::default();
+        let hooked = Arc::clone(&cpus);
+        builder.on_thread_park(move || {
+            if let Some(cpus) = hooked.get() {
+                cpus.before_park();
+            }
+        });
+        let hooked = Arc::clone(&cpus);
+        builder.on_thread_start(move || {
+            if hooked.get().is_some()
+                && let Some(all) = process_cpus()
+            {
+                let _ = sched_setaffinity(None, &all);
+            }
+        });
+        Self(cpus)
+    }
+
+    /// Plans the pins for `runtime`'s workers, which take them at their next park, and starts
+    /// the once-a-second release of other threads: whether there is one worker per CPU to pin.
+    pub fn plan(self, runtime: &tokio::runtime::Runtime) -> bool {
+        let Some(plan) = WorkerCpus::plan(runtime.metrics().num_workers()) else {
+            return false;
+        };
+        if self.0.set(plan).is_err() {
+            return false;
+        }
+        let cpus = self.0;
+        runtime.spawn(async move {
+            let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
+            every_second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every_second.tick().await;
+                if let Some(cpus) = cpus.get() {
+                    cpus.release_strays();
+                }
+            }
+        });
+        true
+    }
+}
+
+/// Every CPU the process may run on now: its main thread's, which is never pinned (it runs
+/// no worker), and follows an operator's `taskset -a -p` (so threads are only ever given back
+/// what the operator allows).
+fn process_cpus() -> Option<CpuSet> {
+    sched_getaffinity(Some(rustix::process::getpid())).ok()
+}
+
+/// This thread's id, asked of the kernel once per thread.
+fn own_tid() -> i32 {
+    thread_local! {
+        static TID: i32 = gettid().as_raw_nonzero().get();
+    }
+    TID.with(|tid| *tid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_only_for_one_worker_per_allowed_cpu() {
+        let allowed = sched_getaffinity(None).unwrap().count() as usize;
+        let plan = WorkerCpus::plan(allowed).expect("one worker per CPU gets a plan");
+        assert_eq!(plan.cpus.len(), allowed);
+        assert!(plan.cpus.windows(2).all(|w| w[0] < w[1]), "{:?}", plan.cpus);
+        assert!(WorkerCpus::plan(allowed + 1).is_none());
+        if allowed > 1 {
+            assert!(WorkerCpus::plan(allowed - 1).is_none());
+        }
+    }
+
+    /// A thread started by a pinned worker is born pinned: the release gives it every CPU.
+    #[test]
+    fn a_thread_born_pinned_gets_every_cpu_back() {
+        let all = sched_getaffinity(None).unwrap();
+        if all.count() < 2 {
+            eprintln!("one CPU: nothing to pin apart");
+            return;
+        }
+        let plan = WorkerCpus::plan(all.count() as usize).unwrap();
+        let (started, tid) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let stray = std::thread::spawn(move || {
+            let mut one = CpuSet::new();
+            one.set(plan_first_cpu());
+            sched_setaffinity(None, &one).unwrap();
+            started.send(own_tid()).unwrap();
+            released.recv().unwrap();
+            sched_getaffinity(None).unwrap().count()
+        });
+        let tid = tid.recv().unwrap();
+        let cpus_of = |tid| sched_getaffinity(Pid::from_raw(tid)).unwrap().count();
+        assert_eq!(cpus_of(tid), 1);
+        plan.release_strays();
+        assert_eq!(cpus_of(tid), all.count());
+        release.send(()).unwrap();
+        assert_eq!(stray.join().unwrap(), all.count());
+    }
+
+    fn plan_first_cpu() -> usize {
+        let all = sched_getaffinity(None).unwrap();
+        (0..CpuSet::MAX_CPU).find(|&cpu| all.is_set(cpu)).unwrap()
+    }
+}
