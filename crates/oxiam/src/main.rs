@@ -588,13 +588,8 @@ fn main() -> ExitCode {
     }
     let runtime = runtime.enable_all().build().expect("the tokio runtime starts");
     #[cfg(target_os = "linux")]
-    if let Some(pinning) = pinning
-        && pinning.plan(&runtime)
-    {
-        tracing::debug!(
-            workers = runtime.metrics().num_workers(),
-            "each worker pinned to a CPU of its own"
-        );
+    if let Some(pinning) = pinning {
+        pinning.release_strays_every_second(&runtime);
     }
     let result = runtime.block_on(async {
         match cli.command {

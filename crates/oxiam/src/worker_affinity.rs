@@ -4,21 +4,25 @@
 //! Why: on a machine whose cores the server shares with busy callers (a CI runner's tests, a
 //! load generator), the scheduler at times runs both of two workers on one core, and the
 //! requests queued on the one waiting for its turn wait a whole time slice. Pinned, each core
-//! has one worker, which waits only behind the callers' short bursts. On two cores shared
-//! with a load generator, GetUser's p99 at 64 clients fell by about a half at the same rate
-//! (docs/benchmarks.md, 2026-12-06 (late evening)).
+//! has one worker, and the scheduler no longer stacks them. On two cores shared with a load
+//! generator, GetUser's p99 at 64 clients fell by about a half (docs/benchmarks.md,
+//! 2026-12-06 (late evening)); with a third busy thread it stays as long, or a little longer.
 //!
 //! The pin follows the worker's index, not a thread: `block_in_place` (the server's policy
 //! checks) hands a worker's place to another thread. So a thread about to park as worker `i`
 //! pins itself to the `i`-th CPU, unless it already holds that place, and gives the thread
 //! that was worker `i` before it every CPU back: that one now runs blocking work, which the
-//! pin would crowd onto one core. Until its new holder parks, a worker runs wherever the
-//! scheduler puts it, as without the pin.
+//! pin would crowd onto one core. Until the new holder parks (when it first runs out of
+//! work), the old one keeps its CPU and the new one runs wherever the scheduler puts it.
 //!
 //! A thread is born with its creator's CPUs, so a thread a pinned worker starts would be
 //! pinned too: the runtime's own (its blocking pool) take every CPU back as they start, and
 //! the others (a SQLite connection's thread, opened from a request) are found and given them
-//! back once a second. No thread but a worker stays on one CPU.
+//! back once a second. No thread but a worker, or one about to hand its place over, stays on
+//! one CPU; an exiting thread gives its place up, so that its id, reused, is never touched.
+//!
+//! The CPUs are the process's when the first worker parks (at start), and a pin is only ever
+//! to a CPU the process may still run on: an operator's `taskset -a -p` later wins.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -38,10 +42,10 @@ pub struct WorkerCpus {
 
 impl WorkerCpus {
     /// The plan for a runtime of `workers` workers: one CPU each when the process may run on
-    /// exactly that many CPUs, else none (a worker count set apart from the CPUs, or a CPU
-    /// quota below the CPUs visible, is left to the scheduler).
-    pub fn plan(workers: usize) -> Option<Self> {
-        let all = sched_getaffinity(None).ok()?;
+    /// exactly that many CPUs, else none (a worker count other than the CPUs', as the default
+    /// count is under a CPU quota below the CPUs visible, is left to the scheduler).
+    fn plan(workers: usize) -> Option<Self> {
+        let all = process_cpus()?;
         let cpus: Vec<usize> = (0..CpuSet::MAX_CPU).filter(|&cpu| all.is_set(cpu)).collect();
         (cpus.len() == workers).then(|| Self {
             holders: cpus.iter().map(|_| AtomicI32::new(0)).collect(),
@@ -52,7 +56,7 @@ impl WorkerCpus {
 
     /// Called by each worker before it parks (tokio's `on_thread_park`, which only workers
     /// call): pins the calling thread to its worker's CPU if it does not hold that place yet.
-    pub fn before_park(&self) {
+    fn before_park(&self) {
         let Some(index) = tokio::runtime::worker_index() else {
             return;
         };
@@ -74,10 +78,23 @@ impl WorkerCpus {
             // It runs blocking work now, or has exited (then the call fails, harmlessly).
             let _ = sched_setaffinity(Pid::from_raw(before), &all);
         }
+        let cpu = self.cpus[index];
+        if !process_cpus().is_some_and(|all| all.is_set(cpu)) {
+            return; // the operator has taken it away since the start
+        }
         let mut one = CpuSet::new();
-        one.set(self.cpus[index]);
+        one.set(cpu);
         if let Err(error) = sched_setaffinity(None, &one) {
-            tracing::debug!(%error, worker = index, cpu = self.cpus[index], "a worker could not be pinned");
+            tracing::warn!(%error, worker = index, cpu, "a worker could not be pinned to its CPU");
+        }
+    }
+
+    /// Called by each runtime thread as it exits (tokio's `on_thread_stop`): gives up the
+    /// place it holds, if any, so that no other thread given its id later is taken for it.
+    fn forget(&self, tid: i32) {
+        let _one_at_a_time = self.handover.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for holder in &self.holders {
+            let _ = holder.compare_exchange(tid, 0, Ordering::AcqRel, Ordering::Acquire);
         }
     }
 
@@ -100,53 +117,60 @@ impl WorkerCpus {
     }
 }
 
-/// The pinning of a runtime's workers: hooked into its builder before the runtime exists,
-/// planned once it does (the worker count is the runtime's own: `--workers`, else tokio's
-/// `TOKIO_WORKER_THREADS`, else one per CPU).
-pub struct Pinning(Arc<OnceLock<WorkerCpus>>);
+/// The pinning of a runtime's workers, hooked into its builder. The plan is made at the first
+/// worker's first park (at start), from the runtime's own worker count (`--workers`, else
+/// tokio's `TOKIO_WORKER_THREADS`, else one per CPU).
+pub struct Pinning(Arc<OnceLock<Option<WorkerCpus>>>);
 
 impl Pinning {
-    /// Hooks the pinning into `builder` (each park before [`Pinning::plan`] does nothing).
+    /// Hooks the pinning into `builder`.
     pub fn hook(builder: &mut tokio::runtime::Builder) -> Self {
-        let cpus: Arc<OnceLock<WorkerCpus>> = Arc::default();
-        let hooked = Arc::clone(&cpus);
+        let plan: Arc<OnceLock<Option<WorkerCpus>>> = Arc::default();
+        let hooked = Arc::clone(&plan);
         builder.on_thread_park(move || {
-            if let Some(cpus) = hooked.get() {
-                cpus.before_park();
+            let plan = hooked.get_or_init(|| {
+                let workers = tokio::runtime::Handle::try_current().ok()?.metrics().num_workers();
+                let plan = WorkerCpus::plan(workers)?;
+                tracing::debug!(workers, cpus = ?plan.cpus, "each worker pinned to a CPU of its own");
+                Some(plan)
+            });
+            if let Some(plan) = plan {
+                plan.before_park();
             }
         });
-        let hooked = Arc::clone(&cpus);
+        let hooked = Arc::clone(&plan);
         builder.on_thread_start(move || {
-            if hooked.get().is_some()
+            // Before the plan is made, threads are the main thread's, which is never pinned.
+            if let Some(Some(_)) = hooked.get()
                 && let Some(all) = process_cpus()
             {
                 let _ = sched_setaffinity(None, &all);
             }
         });
-        Self(cpus)
+        let hooked = Arc::clone(&plan);
+        builder.on_thread_stop(move || {
+            if let Some(Some(plan)) = hooked.get() {
+                plan.forget(own_tid());
+            }
+        });
+        Self(plan)
     }
 
-    /// Plans the pins for `runtime`'s workers, which take them at their next park, and starts
-    /// the once-a-second release of other threads: whether there is one worker per CPU to pin.
-    pub fn plan(self, runtime: &tokio::runtime::Runtime) -> bool {
-        let Some(plan) = WorkerCpus::plan(runtime.metrics().num_workers()) else {
-            return false;
-        };
-        if self.0.set(plan).is_err() {
-            return false;
-        }
-        let cpus = self.0;
+    /// Starts the once-a-second release of threads born pinned, on `runtime`, for as long as
+    /// its workers are pinned (it ends at once if they are not).
+    pub fn release_strays_every_second(self, runtime: &tokio::runtime::Runtime) {
         runtime.spawn(async move {
             let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
             every_second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every_second.tick().await;
-                if let Some(cpus) = cpus.get() {
-                    cpus.release_strays();
+                match self.0.get() {
+                    Some(Some(plan)) => plan.release_strays(),
+                    Some(None) => return,
+                    None => {} // no worker has parked yet
                 }
             }
         });
-        true
     }
 }
 

@@ -1291,10 +1291,12 @@ fn own_cpus() -> std::collections::BTreeSet<u32> {
     )
 }
 
-/// With one worker per CPU (the default count), each worker runs on a CPU of its own and
-/// every other thread on all of them: also after a policy check has handed a worker's place
-/// to another thread (`block_in_place`, `--lint-policies`) and a password has been hashed on
-/// the blocking pool, whose threads a pinned worker starts.
+/// With one worker per CPU (the default count where no CPU quota is set; given here, as is
+/// `auto`, so that neither the machine's quota nor the environment decides), each worker runs
+/// on a CPU of its own and every other thread on all of them: also after a policy check has
+/// run in `block_in_place` (`--lint-policies`, which may hand a worker's place to another
+/// thread) and a password has been hashed on the blocking pool, whose threads a pinned worker
+/// starts.
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_worker_runs_on_a_cpu_of_its_own() {
@@ -1304,7 +1306,16 @@ async fn each_worker_runs_on_a_cpu_of_its_own() {
         return;
     }
     let data = tempfile::tempdir().unwrap();
-    let (served, address, _log) = serve(data.path(), &["--lint-policies", "deny"]).await;
+    let workers = all.len().to_string();
+    let flags = [
+        "--lint-policies",
+        "deny",
+        "--workers",
+        &workers,
+        "--pin-workers",
+        "auto",
+    ];
+    let (served, address, _log) = serve(data.path(), &flags).await;
     let pid = served.0.as_ref().unwrap().id();
     let config = root_config(&address);
     let iam = aws_sdk_iam::Client::new(&config);
@@ -1324,8 +1335,8 @@ async fn each_worker_runs_on_a_cpu_of_its_own() {
         .send()
         .await
         .unwrap();
-    // Workers take their CPU at their next park, strays are released once a second: a few
-    // seconds of requests settle both.
+    // A worker takes its CPU as it parks, strays are released once a second: a few seconds of
+    // requests settle both.
     let mut narrowed = Vec::new();
     for _ in 0..100 {
         sts.get_caller_identity().send().await.unwrap();
@@ -1350,8 +1361,8 @@ async fn each_worker_runs_on_a_cpu_of_its_own() {
     panic!("threads not on every CPU, after 5 s: {narrowed:?} (expected one worker on each of {all:?})");
 }
 
-/// `--pin-workers off`, or a worker count other than the CPUs', leaves every thread on every
-/// CPU (looked at for two seconds of requests, over a release of strays).
+/// `--pin-workers off`, or a worker count other than the CPUs' with `auto`, leaves every
+/// thread on every CPU (looked at for two seconds of requests).
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_unpinned_when_told_or_not_one_per_cpu() {
@@ -1360,7 +1371,9 @@ async fn workers_unpinned_when_told_or_not_one_per_cpu() {
         eprintln!("one CPU: a pinned thread would look like any other");
         return;
     }
-    for extra in [&["--pin-workers", "off"][..], &["--workers", "1"][..]] {
+    let workers = all.len().to_string();
+    let off = ["--pin-workers", "off", "--workers", &workers];
+    for extra in [&off[..], &["--pin-workers", "auto", "--workers", "1"][..]] {
         let data = tempfile::tempdir().unwrap();
         let (served, address, _log) = serve(data.path(), extra).await;
         let pid = served.0.as_ref().unwrap().id();
