@@ -5,7 +5,7 @@
 //! load generator), the scheduler at times runs both of two workers on one core, and the
 //! requests queued on the one waiting for its turn wait a whole time slice. Pinned, each core
 //! has one worker, and the scheduler no longer stacks them. On two cores shared with a load
-//! generator, GetUser's p99 at 64 clients fell by about a half (docs/benchmarks.md,
+//! generator, GetUser's p99 at 64 clients was shorter in every run (docs/benchmarks.md,
 //! 2026-12-06 (late evening)); with a third busy thread it stays as long, or a little longer.
 //!
 //! The pin follows the worker's index, not a thread: `block_in_place` (the server's policy
@@ -18,11 +18,13 @@
 //! A thread is born with its creator's CPUs, so a thread a pinned worker starts would be
 //! pinned too: the runtime's own (its blocking pool) take every CPU back as they start, and
 //! the others (a SQLite connection's thread, opened from a request) are found and given them
-//! back once a second. No thread but a worker, or one about to hand its place over, stays on
-//! one CPU; an exiting thread gives its place up, so that its id, reused, is never touched.
+//! back once a second. No thread but a worker stays on one CPU, except one that has handed
+//! its place over, until the new holder parks. An exiting thread gives its place up, so that
+//! its id, reused, is never touched.
 //!
 //! The CPUs are the process's when the first worker parks (at start), and a pin is only ever
-//! to a CPU the process may still run on: an operator's `taskset -a -p` later wins.
+//! to a CPU the process may still run on: an operator's `taskset -a -p` later wins, and a
+//! worker that found its CPU taken away stays unpinned (even if the CPU comes back).
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -130,9 +132,12 @@ impl Pinning {
         builder.on_thread_park(move || {
             let plan = hooked.get_or_init(|| {
                 let workers = tokio::runtime::Handle::try_current().ok()?.metrics().num_workers();
-                let plan = WorkerCpus::plan(workers)?;
-                tracing::debug!(workers, cpus = ?plan.cpus, "each worker pinned to a CPU of its own");
-                Some(plan)
+                let plan = WorkerCpus::plan(workers);
+                match &plan {
+                    Some(plan) => tracing::debug!(workers, cpus = ?plan.cpus, "each worker pinned to a CPU of its own"),
+                    None => tracing::debug!(workers, "workers not pinned: not one per CPU the process may run on"),
+                }
+                plan
             });
             if let Some(plan) = plan {
                 plan.before_park();
@@ -231,6 +236,17 @@ mod tests {
         assert_eq!(cpus_of(tid), all.count());
         release.send(()).unwrap();
         assert_eq!(stray.join().unwrap(), all.count());
+    }
+
+    /// A thread's place is given up as it exits, and only its own.
+    #[test]
+    fn an_exiting_thread_gives_its_place_up() {
+        let plan = WorkerCpus::plan(process_cpus().unwrap().count() as usize).unwrap();
+        plan.holders[0].store(12_345, Ordering::Release);
+        plan.forget(54_321);
+        assert_eq!(plan.holders[0].load(Ordering::Acquire), 12_345);
+        plan.forget(12_345);
+        assert_eq!(plan.holders[0].load(Ordering::Acquire), 0);
     }
 
     fn plan_first_cpu() -> usize {

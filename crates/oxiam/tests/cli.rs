@@ -1253,12 +1253,17 @@ fn cpu_list(text: &str) -> std::collections::BTreeSet<u32> {
     cpus
 }
 
-/// Each thread of process `pid` that may not run on every CPU in `all`: its name and CPUs.
+/// A thread of a process: its id, name and the CPUs it may run on.
 #[cfg(target_os = "linux")]
-fn narrowed_threads(pid: u32, all: &std::collections::BTreeSet<u32>) -> Vec<(String, std::collections::BTreeSet<u32>)> {
+type ThreadCpus = (u32, String, std::collections::BTreeSet<u32>);
+
+/// Each thread of process `pid` that may not run on every CPU in `all`.
+#[cfg(target_os = "linux")]
+fn narrowed_threads(pid: u32, all: &std::collections::BTreeSet<u32>) -> Vec<ThreadCpus> {
     let mut narrowed = Vec::new();
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
         let path = task.unwrap().path();
+        let tid = path.file_name().unwrap().to_str().unwrap().parse().unwrap();
         // A thread that exits between the listing and the read is no longer there to check.
         let (Ok(name), Ok(status)) = (
             std::fs::read_to_string(path.join("comm")),
@@ -1272,7 +1277,7 @@ fn narrowed_threads(pid: u32, all: &std::collections::BTreeSet<u32>) -> Vec<(Str
             .unwrap();
         let cpus = cpu_list(line);
         if &cpus != all {
-            narrowed.push((name.trim().to_owned(), cpus));
+            narrowed.push((tid, name.trim().to_owned(), cpus));
         }
     }
     narrowed.sort();
@@ -1315,7 +1320,9 @@ async fn each_worker_runs_on_a_cpu_of_its_own() {
         "--pin-workers",
         "auto",
     ];
-    let (served, address, _log) = serve(data.path(), &flags).await;
+    let (served, address, log) = serve(data.path(), &flags).await;
+    // Read, so that a long wait never fills the pipe and stalls the server's logging.
+    let drain = tokio::task::spawn_blocking(move || log.for_each(drop));
     let pid = served.0.as_ref().unwrap().id();
     let config = root_config(&address);
     let iam = aws_sdk_iam::Client::new(&config);
@@ -1335,16 +1342,18 @@ async fn each_worker_runs_on_a_cpu_of_its_own() {
         .send()
         .await
         .unwrap();
-    // A worker takes its CPU as it parks, strays are released once a second: a few seconds of
-    // requests settle both.
+    // A worker takes its CPU as it parks, strays are released once a second: requests go on
+    // until the same threads have been seen so for over a second (a blocking-pool thread is
+    // named as a worker is, and one left pinned would not stay so past a release).
     let mut narrowed = Vec::new();
-    for _ in 0..100 {
+    let mut settled_since: Option<(Vec<ThreadCpus>, std::time::Instant)> = None;
+    for _ in 0..200 {
         sts.get_caller_identity().send().await.unwrap();
         narrowed = narrowed_threads(pid, &all);
         let pinned_workers: Vec<u32> = narrowed
             .iter()
-            .filter(|(name, cpus)| name == "tokio-rt-worker" && cpus.len() == 1)
-            .flat_map(|(_, cpus)| cpus.iter().copied())
+            .filter(|(_, name, cpus)| name == "tokio-rt-worker" && cpus.len() == 1)
+            .flat_map(|(_, _, cpus)| cpus.iter().copied())
             .collect();
         let each_cpu_once = pinned_workers.len() == all.len()
             && pinned_workers
@@ -1353,12 +1362,22 @@ async fn each_worker_runs_on_a_cpu_of_its_own() {
                 .collect::<std::collections::BTreeSet<_>>()
                 == all;
         if narrowed.len() == all.len() && each_cpu_once {
-            stop(served).await;
-            return;
+            match &settled_since {
+                Some((seen, since)) if *seen == narrowed => {
+                    if since.elapsed() > std::time::Duration::from_millis(1100) {
+                        stop(served).await;
+                        drain.await.unwrap();
+                        return;
+                    }
+                }
+                _ => settled_since = Some((narrowed.clone(), std::time::Instant::now())),
+            }
+        } else {
+            settled_since = None;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("threads not on every CPU, after 5 s: {narrowed:?} (expected one worker on each of {all:?})");
+    panic!("threads not settled on every CPU within 10 s: {narrowed:?} (expected one worker on each of {all:?})");
 }
 
 /// `--pin-workers off`, or a worker count other than the CPUs' with `auto`, leaves every
@@ -1375,7 +1394,8 @@ async fn workers_unpinned_when_told_or_not_one_per_cpu() {
     let off = ["--pin-workers", "off", "--workers", &workers];
     for extra in [&off[..], &["--pin-workers", "auto", "--workers", "1"][..]] {
         let data = tempfile::tempdir().unwrap();
-        let (served, address, _log) = serve(data.path(), extra).await;
+        let (served, address, log) = serve(data.path(), extra).await;
+        let drain = tokio::task::spawn_blocking(move || log.for_each(drop));
         let pid = served.0.as_ref().unwrap().id();
         let sts = aws_sdk_sts::Client::new(&root_config(&address));
         for _ in 0..40 {
@@ -1384,5 +1404,6 @@ async fn workers_unpinned_when_told_or_not_one_per_cpu() {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         stop(served).await;
+        drain.await.unwrap();
     }
 }
