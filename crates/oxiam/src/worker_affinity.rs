@@ -73,15 +73,13 @@ impl WorkerCpus {
             let _ = other.compare_exchange(me, 0, Ordering::AcqRel, Ordering::Acquire);
         }
         let before = holder.swap(me, Ordering::AcqRel);
-        if before != 0
-            && !self.holders.iter().any(|h| h.load(Ordering::Acquire) == before)
-            && let Some(all) = process_cpus()
-        {
-            // It runs blocking work now, or has exited (then the call fails, harmlessly).
+        let Some(all) = process_cpus() else { return };
+        if before != 0 && !self.holders.iter().any(|h| h.load(Ordering::Acquire) == before) {
+            // It runs blocking work now (a thread that exits gives its place up first).
             let _ = sched_setaffinity(Pid::from_raw(before), &all);
         }
         let cpu = self.cpus[index];
-        if !process_cpus().is_some_and(|all| all.is_set(cpu)) {
+        if !all.is_set(cpu) {
             return; // the operator has taken it away since the start
         }
         let mut one = CpuSet::new();

@@ -1271,11 +1271,7 @@ fn narrowed_threads(pid: u32, all: &std::collections::BTreeSet<u32>) -> Vec<Thre
         ) else {
             continue;
         };
-        let line = status
-            .lines()
-            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
-            .unwrap();
-        let cpus = cpu_list(line);
+        let cpus = cpus_allowed(&status);
         if &cpus != all {
             narrowed.push((tid, name.trim().to_owned(), cpus));
         }
@@ -1284,16 +1280,27 @@ fn narrowed_threads(pid: u32, all: &std::collections::BTreeSet<u32>) -> Vec<Thre
     narrowed
 }
 
-/// The CPUs this test may run on (and the server it starts, which inherits them).
+/// The CPUs in a `/proc/…/status` file's `Cpus_allowed_list`.
 #[cfg(target_os = "linux")]
-fn own_cpus() -> std::collections::BTreeSet<u32> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+fn cpus_allowed(status: &str) -> std::collections::BTreeSet<u32> {
     cpu_list(
         status
             .lines()
             .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
             .unwrap(),
     )
+}
+
+/// The CPUs this test may run on (and the server it starts, which inherits them), if there
+/// are two or more: on one, a pinned thread looks like any other.
+#[cfg(target_os = "linux")]
+fn several_own_cpus() -> Option<std::collections::BTreeSet<u32>> {
+    let all = cpus_allowed(&std::fs::read_to_string("/proc/self/status").unwrap());
+    if all.len() < 2 {
+        eprintln!("one CPU: a pinned thread would look like any other");
+        return None;
+    }
+    Some(all)
 }
 
 /// With one worker per CPU (the default count where no CPU quota is set; given here, as is
@@ -1305,11 +1312,7 @@ fn own_cpus() -> std::collections::BTreeSet<u32> {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_worker_runs_on_a_cpu_of_its_own() {
-    let all = own_cpus();
-    if all.len() < 2 {
-        eprintln!("one CPU: nothing to pin apart");
-        return;
-    }
+    let Some(all) = several_own_cpus() else { return };
     let data = tempfile::tempdir().unwrap();
     let workers = all.len().to_string();
     let flags = [
@@ -1385,11 +1388,7 @@ async fn each_worker_runs_on_a_cpu_of_its_own() {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_unpinned_when_told_or_not_one_per_cpu() {
-    let all = own_cpus();
-    if all.len() < 2 {
-        eprintln!("one CPU: a pinned thread would look like any other");
-        return;
-    }
+    let Some(all) = several_own_cpus() else { return };
     let workers = all.len().to_string();
     let off = ["--pin-workers", "off", "--workers", &workers];
     for extra in [&off[..], &["--pin-workers", "auto", "--workers", "1"][..]] {
